@@ -1,0 +1,399 @@
+"""Settings: a TOML file, then ``MYCOPOD_<GROUP>__<KEY>`` environment variables, then secrets.
+
+Later sources override earlier ones. Secrets (tokens, passwords, keys) can be given
+inline, through a ``<key>_file`` setting, or as systemd credentials: a file named
+``<group>_<key>`` (for example ``proxmox_token_secret``) in ``$CREDENTIALS_DIRECTORY``.
+A secret file must not be readable by group or others, like an ssh key.
+
+Every problem stops start-up with one :class:`~mycopod.errors.ConfigError` line that
+names the key and says what is wrong; unknown keys are refused with a suggestion, since
+a misspelt ``prune`` silently falling back to its default is exactly the kind of
+surprise a reconciler must not have.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from mycopod.errors import ConfigError
+
+__all__ = [
+    "ApiSettings",
+    "ApplySettings",
+    "DatabaseSettings",
+    "DeclarationsSettings",
+    "LlmSettings",
+    "LoggingSettings",
+    "PolicySettings",
+    "ProxmoxSettings",
+    "Settings",
+    "load_settings",
+]
+
+ENV_PREFIX = "MYCOPOD_"
+#: environment variables with our prefix that are not settings
+NON_SETTING_ENV = {"MYCOPOD_CONFIG", "MYCOPOD_TEST_DATABASE_URL", "MYCOPOD_MIGRATIONS_DIR"}
+
+
+class _Group(BaseModel):
+    """A settings group. Subclasses list their secret fields in ``_secrets``."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+    _secrets: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for key in cls._secrets:
+            path = data.get(f"{key}_file")
+            if path and not data.get(key):
+                data[key] = _read_secret_file(Path(str(path)), key=f"{key}_file")
+        return data
+
+    def secret_values(self) -> list[str]:
+        values = []
+        for key in self._secrets:
+            value = getattr(self, key, None)
+            if isinstance(value, SecretStr) and value.get_secret_value():
+                values.append(value.get_secret_value())
+        return values
+
+
+def _read_secret_file(path: Path, *, key: str) -> str:
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"secret file {path} is not a regular file")
+    if info.st_mode & 0o077:
+        raise ValueError(
+            f"secret file {path} is readable by group or others "
+            f"(mode {stat.S_IMODE(info.st_mode):04o}); run: chmod 600 {path}"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read secret file {path}: {exc}") from None
+    value = text.strip()
+    if not value:
+        raise ValueError(f"secret file {path} is empty")
+    return value
+
+
+class DatabaseSettings(_Group):
+    _secrets = ("password",)
+    #: postgresql://user@host:port/db; unset: start the embedded PostgreSQL in state_dir
+    url: str | None = None
+    #: seconds to keep retrying an unreachable database at start-up
+    connect_timeout: float = Field(30.0, gt=0)
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    pool_min_size: int = Field(1, ge=0)
+    pool_max_size: int = Field(10, ge=1)
+
+
+class ProxmoxSettings(_Group):
+    _secrets = ("token_secret", "password")
+    #: https://pve.example.lan:8006 ; unset: no cluster configured (make demo starts the simulator)
+    url: str | None = None
+    token_id: str | None = None
+    token_secret: SecretStr | None = None
+    token_secret_file: Path | None = None
+    user: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    verify_tls: bool = True
+    ca_file: Path | None = None
+    timeout: float = Field(30.0, gt=0)
+    #: name of this cluster in the inventory and in the leader lock
+    cluster: str = Field("default", min_length=1, max_length=63)
+    #: size of the thread pool that runs blocking proxmoxer calls
+    max_workers: int = Field(16, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _auth_complete(self) -> ProxmoxSettings:
+        if self.token_id and self.token_secret is None:
+            raise ValueError(
+                "token_secret is required when token_id is set "
+                "(set proxmox.token_secret, proxmox.token_secret_file or "
+                "MYCOPOD_PROXMOX__TOKEN_SECRET)"
+            )
+        if self.token_id and "!" not in self.token_id:
+            raise ValueError("token_id must look like USER@REALM!TOKENID, e.g. root@pam!mycopod")
+        if self.user and not self.token_id and self.password is None:
+            raise ValueError(
+                "password is required when user is set and no token_id is given "
+                "(set proxmox.password, proxmox.password_file or MYCOPOD_PROXMOX__PASSWORD)"
+            )
+        if self.url and not (self.token_id or self.user):
+            raise ValueError("proxmox.url is set but neither token_id nor user is given")
+        if self.ca_file is not None and not self.ca_file.is_file():
+            raise ValueError(f"ca_file {self.ca_file} does not exist")
+        return self
+
+
+class DeclarationsSettings(_Group):
+    _secrets = ("webhook_secret", "token")
+    #: local path or URL (file://, https://, ssh) of the declarations repository
+    repo: str | None = None
+    branch: str = Field("main", min_length=1)
+    glob: str = Field("**/*.md", min_length=1)
+    poll_seconds: float = Field(30.0, gt=0)
+    webhook_secret: SecretStr | None = None
+    webhook_secret_file: Path | None = None
+    #: token for https remotes (sent as the password of basic auth)
+    token: SecretStr | None = None
+    token_file: Path | None = None
+
+
+class LlmSettings(_Group):
+    _secrets = ("api_key",)
+    #: any litellm model string (ollama/llama3.1, openai/gpt-4o-mini); unset: LLM off
+    model: str | None = None
+    api_base: str | None = None
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
+    timeout: float = Field(60.0, gt=0)
+
+
+class ApiSettings(_Group):
+    _secrets = ("jwt_secret", "metrics_token")
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    #: HS256 key; unset: generated into state_dir/jwt_secret on first start
+    jwt_secret: SecretStr | None = None
+    jwt_secret_file: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    access_token_seconds: int = Field(900, ge=30)
+    refresh_token_seconds: int = Field(7 * 24 * 3600, ge=60)
+    #: bearer token required on /metrics when set
+    metrics_token: SecretStr | None = None
+    metrics_token_file: Path | None = None
+    #: client addresses or networks allowed on /metrics; empty: anyone
+    metrics_allow: list[str] = Field(default_factory=list)
+    #: proxies whose X-Forwarded-For is trusted (for rate limiting only)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    #: general per-client request limit
+    rate_limit_per_minute: int = Field(1200, ge=1)
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ApiSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key must be given together")
+        return self
+
+
+class PolicySettings(_Group):
+    ownership_tag: str = Field("mycopod", pattern=r"^[a-z0-9_][a-z0-9_\-+.]*$")
+    prune: bool = False
+    adopt_existing: bool = False
+    auto_approve_destructive: bool = False
+    max_deletions_per_run: int = Field(1, ge=0)
+    restart_on_change: bool = False
+    self_heal: bool = True
+    users_can_reconcile: bool = False
+    four_eyes: bool = False
+    #: vmids MycoPod allocates from (inclusive); unset: above the highest id in use
+    vmid_min: int | None = Field(None, ge=100, le=999_999_999)
+    vmid_max: int | None = Field(None, ge=100, le=999_999_999)
+
+
+class ApplySettings(_Group):
+    max_parallel: int = Field(4, ge=1, le=256)
+    per_node_parallel: int = Field(2, ge=1, le=256)
+    resync_seconds: float = Field(600.0, gt=0)
+    drift_seconds: float = Field(60.0, gt=0)
+    task_timeout_seconds: float = Field(900.0, gt=0)
+    #: how long SIGTERM waits for a running action before cutting the run
+    grace_seconds: float = Field(30.0, ge=0)
+
+
+class LoggingSettings(_Group):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    #: auto: JSON lines when stdout is not a terminal, readable console output when it is
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    state_dir: Path = Path("./.mycopod")
+    #: runs and actions older than this are archived to state_dir/archive and deleted
+    retention_days: int = Field(90, ge=1)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    proxmox: ProxmoxSettings = Field(default_factory=ProxmoxSettings)
+    declarations: DeclarationsSettings = Field(default_factory=DeclarationsSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    apply: ApplySettings = Field(default_factory=ApplySettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: the environment overrides the TOML file (passed as init).
+        return (env_settings, init_settings)
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log redactor."""
+        groups: list[_Group] = [self.database, self.proxmox, self.declarations, self.llm,
+                                self.api]
+        values = [v for g in groups for v in g.secret_values()]
+        if self.database.url and "@" in self.database.url:
+            from urllib.parse import urlsplit
+
+            password = urlsplit(self.database.url).password
+            if password:
+                values.append(password)
+        return values
+
+
+GROUPS: dict[str, type[_Group]] = {
+    name: field.annotation  # type: ignore[misc]
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, _Group)
+}
+
+
+def _suggest(key: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(key, choices, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _check_keys(data: dict[str, Any], *, origin: str) -> None:
+    top = [k for k in Settings.model_fields if k not in GROUPS] + list(GROUPS)
+    for key, value in data.items():
+        if key not in Settings.model_fields:
+            raise ConfigError(f"config: unknown key {key!r} in {origin}{_suggest(key, top)}")
+        group = GROUPS.get(key)
+        if group is None:
+            continue
+        if not isinstance(value, dict):
+            raise ConfigError(f"config: [{key}] in {origin} must be a table of settings")
+        keys = list(group.model_fields)
+        for sub in value:
+            if sub not in group.model_fields:
+                raise ConfigError(
+                    f"config: unknown key '{key}.{sub}' in {origin}{_suggest(sub, keys)}"
+                )
+
+
+def _check_env(environ: dict[str, str]) -> None:
+    known = {f"{ENV_PREFIX}{k}".upper() for k in Settings.model_fields if k not in GROUPS}
+    for group, model in GROUPS.items():
+        known.update(f"{ENV_PREFIX}{group}__{k}".upper() for k in model.model_fields)
+    for name in environ:
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in NON_SETTING_ENV:
+            continue
+        if upper.startswith("MYCOPOD_TEST_"):
+            continue
+        if upper not in known:
+            raise ConfigError(
+                f"config: unknown environment variable {name}{_suggest(upper, sorted(known))}"
+            )
+
+
+def _credentials(environ: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Secret files from systemd's $CREDENTIALS_DIRECTORY, named <group>_<key>."""
+    directory = environ.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for group, model in GROUPS.items():
+        for key in model._secrets:
+            path = Path(directory) / f"{group}_{key}"
+            if path.exists():
+                found.setdefault(group, {})[f"{key}_file"] = str(path)
+    return found
+
+
+def _format_validation(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"] if p != "__root__")
+    msg = err["msg"].removeprefix("Value error, ")
+    got = err.get("input")
+    shown = ""
+    if err["type"] not in ("value_error", "missing") and not isinstance(got, (dict, list)):
+        secretish = any(s in loc for s in ("secret", "password", "key", "token"))
+        shown = "" if secretish else f" (got {got!r})"
+    more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+    return f"config: {loc or 'settings'}: {msg}{shown}{more}"
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Load settings from ``path`` (or ``$MYCOPOD_CONFIG``), the environment and secrets.
+
+    ``overrides`` (tests, ``make demo``) are applied on top of the TOML file, below the
+    environment. Raises ConfigError naming the key on any problem.
+    """
+    env = dict(os.environ if environ is None else environ)
+    config_path = path if path is not None else env.get("MYCOPOD_CONFIG")
+    data: dict[str, Any] = {}
+    if config_path:
+        origin = str(config_path)
+        try:
+            with open(config_path, "rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"config: file {origin} does not exist") from None
+        except OSError as exc:
+            raise ConfigError(f"config: cannot read {origin}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config: {origin} is not valid TOML: {exc}") from None
+        _check_keys(data, origin=origin)
+    for group, values in (overrides or {}).items():
+        if isinstance(values, dict):
+            data.setdefault(group, {}).update(values)
+        else:
+            data[group] = values
+    for group, files in _credentials(env).items():
+        section = data.setdefault(group, {})
+        for key, file in files.items():
+            secret = key.removesuffix("_file")
+            if not section.get(secret) and not section.get(key):
+                section[key] = file
+    _check_env(env)
+    saved = os.environ.copy()
+    try:
+        if environ is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc)) from None
+    finally:
+        if environ is not None:
+            os.environ.clear()
+            os.environ.update(saved)

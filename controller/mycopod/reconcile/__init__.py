@@ -1,0 +1,1 @@
+"""MycoPod reconcile."""
