@@ -1,0 +1,144 @@
+"""Connecting to PostgreSQL: the configured server, or the embedded one.
+
+``open_database`` is the one way the rest of MycoPod gets a pool. It starts the
+embedded server when no URL is configured, waits with exponential backoff for a server
+that is not up yet (a database restarting at boot is normal, not fatal), and installs
+a JSON codec so ``jsonb`` columns take and return plain Python values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import structlog
+
+from mycopod.config import DatabaseSettings
+from mycopod.errors import DatabaseError
+from mycopod.store import embedded
+
+log = structlog.get_logger(__name__)
+
+#: errors that mean "the server is not (yet) reachable", worth retrying at start-up
+CONNECT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+@dataclass
+class Database:
+    url: str
+    pool: asyncpg.Pool
+    embedded: bool
+
+    @property
+    def display_url(self) -> str:
+        return redact_url(self.url)
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced by ``***`` (safe to print and log)."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(
+            kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+def resolve_url(settings: DatabaseSettings, *, state_dir: Path) -> tuple[str, bool]:
+    """The URL to use and whether it is the embedded server (started here if needed)."""
+    if settings.url:
+        return settings.url, False
+    return embedded.start(state_dir), True
+
+
+async def create_pool(
+    url: str,
+    *,
+    connect_timeout: float = 30.0,
+    password: str | None = None,
+    min_size: int = 1,
+    max_size: int = 10,
+) -> asyncpg.Pool:
+    """A pool on ``url``, retrying with backoff until ``connect_timeout`` seconds passed."""
+    deadline = time.monotonic() + connect_timeout
+    delay = 0.2
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await asyncpg.create_pool(
+                url,
+                password=password,
+                min_size=min_size,
+                max_size=max_size,
+                init=init_connection,
+                timeout=max(1.0, min(10.0, deadline - time.monotonic())),
+                command_timeout=60,
+            )
+        except asyncpg.InvalidPasswordError:
+            raise DatabaseError(
+                f"PostgreSQL at {redact_url(url)} refused the password "
+                "(check database.url / database.password)"
+            ) from None
+        except asyncpg.InvalidCatalogNameError as exc:
+            raise DatabaseError(f"PostgreSQL at {redact_url(url)}: {exc}") from None
+        except CONNECT_ERRORS as exc:
+            remaining = deadline - time.monotonic()
+            reason = str(exc) or type(exc).__name__
+            if remaining <= 0:
+                raise DatabaseError(
+                    f"cannot connect to PostgreSQL at {redact_url(url)}: {reason} "
+                    f"(gave up after {connect_timeout:g}s and {attempt} attempts; "
+                    "check that the server runs and database.url is right)"
+                ) from None
+            log.warning(
+                "database.unreachable", url=redact_url(url), error=reason,
+                attempt=attempt, retry_in=round(min(delay, remaining), 2),
+            )
+            await asyncio.sleep(min(delay, remaining))
+            delay = min(delay * 2, 5.0)
+
+
+@asynccontextmanager
+async def open_database(
+    settings: DatabaseSettings, *, state_dir: Path, **pool_options: Any
+) -> AsyncIterator[Database]:
+    """Open the configured (or embedded) database; close the pool and release it at exit."""
+    url, is_embedded = await asyncio.to_thread(resolve_url, settings, state_dir=state_dir)
+    password = settings.password.get_secret_value() if settings.password else None
+    options: dict[str, Any] = {
+        "min_size": settings.pool_min_size,
+        "max_size": settings.pool_max_size,
+    }
+    options.update(pool_options)
+    try:
+        pool = await create_pool(
+            url, connect_timeout=settings.connect_timeout, password=password, **options
+        )
+        try:
+            yield Database(url=url, pool=pool, embedded=is_embedded)
+        finally:
+            await pool.close()
+    finally:
+        if is_embedded:
+            await asyncio.to_thread(embedded.stop, state_dir)

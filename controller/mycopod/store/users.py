@@ -1,0 +1,174 @@
+"""Users and their roles (tables ``users`` and ``roles``).
+
+Passwords are stored only as argon2id hashes (argon2-cffi's defaults follow RFC 9106's
+recommendations). The role is always read together with the user, so a demoted or
+disabled user loses access on their next request.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import asyncpg
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from pydantic import BaseModel
+
+from mycopod.errors import MycoPodError
+
+RoleName = Literal["Admin", "User"]
+MIN_PASSWORD_LENGTH = 10
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$"
+
+_hasher = PasswordHasher()
+#: verified against when a user does not exist, so a login takes the same time either way
+_DUMMY_HASH = _hasher.hash("mycopod-no-such-user")
+
+_COLUMNS = """u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at"""
+SELECT_ALL = f"SELECT {_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id ORDER BY u.id"
+SELECT_BY_ID = f"SELECT {_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = $1"
+SELECT_BY_NAME = (
+    f"SELECT {_COLUMNS}, u.password_hash FROM users u JOIN roles r ON r.id = u.role_id "
+    "WHERE u.username = $1"
+)
+INSERT = f"""
+WITH inserted AS (
+    INSERT INTO users (username, password_hash, role_id)
+    SELECT $1, $2, id FROM roles WHERE name = $3
+    RETURNING *
+)
+SELECT {_COLUMNS} FROM inserted u JOIN roles r ON r.id = u.role_id"""
+UPDATE = f"""
+WITH updated AS (
+    UPDATE users SET
+        role_id = COALESCE((SELECT id FROM roles WHERE name = $2), role_id),
+        disabled = COALESCE($3, disabled),
+        updated_at = NOW()
+    WHERE id = $1
+    RETURNING *
+)
+SELECT {_COLUMNS} FROM updated u JOIN roles r ON r.id = u.role_id"""
+UPDATE_PASSWORD = "UPDATE users SET password_hash = $2, updated_at = NOW() WHERE username = $1"
+SET_DISABLED_BY_NAME = "UPDATE users SET disabled = $2, updated_at = NOW() WHERE username = $1"
+COUNT_ADMINS = """
+SELECT count(*) FROM users u JOIN roles r ON r.id = u.role_id
+WHERE r.name = 'Admin' AND NOT u.disabled"""
+
+
+class User(BaseModel):
+    id: int
+    username: str
+    role: RoleName
+    disabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "Admin"
+
+
+class UserError(MycoPodError):
+    """A user could not be created or changed; the message says why."""
+
+
+def normalise_role(role: str) -> RoleName:
+    value = role.strip().lower()
+    if value == "admin":
+        return "Admin"
+    if value == "user":
+        return "User"
+    raise UserError(f"unknown role {role!r}: use 'admin' or 'user'")
+
+
+def check_password(password: str) -> None:
+    if not password or not password.strip():
+        raise UserError("the password is empty")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(
+            f"the password is too short: use at least {MIN_PASSWORD_LENGTH} characters"
+        )
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant-work check: a missing user still costs one argon2 verification."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+class UserStore:
+    def __init__(self, db: asyncpg.Pool | asyncpg.Connection) -> None:
+        self._db = db
+
+    async def add(self, username: str, password: str, role: str) -> User:
+        import re
+
+        if not re.match(USERNAME_PATTERN, username):
+            raise UserError(
+                f"invalid username {username!r}: use letters, digits and . _ @ - "
+                "(at most 100 characters)"
+            )
+        role_name = normalise_role(role)
+        check_password(password)
+        try:
+            row = await self._db.fetchrow(INSERT, username, hash_password(password), role_name)
+        except asyncpg.UniqueViolationError:
+            raise UserError(f"a user named {username!r} already exists") from None
+        assert row is not None
+        return User(**dict(row))
+
+    async def list(self) -> list[User]:
+        return [User(**dict(r)) for r in await self._db.fetch(SELECT_ALL)]
+
+    async def get(self, user_id: int) -> User | None:
+        row = await self._db.fetchrow(SELECT_BY_ID, user_id)
+        return User(**dict(row)) if row else None
+
+    async def get_by_name(self, username: str) -> User | None:
+        row = await self._db.fetchrow(SELECT_BY_NAME, username)
+        if row is None:
+            return None
+        data = dict(row)
+        data.pop("password_hash")
+        return User(**data)
+
+    async def authenticate(self, username: str, password: str) -> User | None:
+        """The user if the password matches and the account is enabled, else None."""
+        row = await self._db.fetchrow(SELECT_BY_NAME, username)
+        stored = row["password_hash"] if row else None
+        if not verify_password(stored, password) or row is None or row["disabled"]:
+            return None
+        data = dict(row)
+        data.pop("password_hash")
+        return User(**data)
+
+    async def update(self, user_id: int, *, role: str | None = None,
+                     disabled: bool | None = None) -> User | None:
+        role_name = normalise_role(role) if role is not None else None
+        row = await self._db.fetchrow(UPDATE, user_id, role_name, disabled)
+        return User(**dict(row)) if row else None
+
+    async def set_password(self, username: str, password: str) -> None:
+        check_password(password)
+        result = await self._db.execute(UPDATE_PASSWORD, username, hash_password(password))
+        if result.endswith(" 0"):
+            raise UserError(f"no user named {username!r}")
+
+    async def set_disabled(self, username: str, disabled: bool = True) -> None:
+        result = await self._db.execute(SET_DISABLED_BY_NAME, username, disabled)
+        if result.endswith(" 0"):
+            raise UserError(f"no user named {username!r}")
+
+    async def password_hash(self, username: str) -> str | None:
+        row = await self._db.fetchrow(SELECT_BY_NAME, username)
+        return str(row["password_hash"]) if row else None
+
+    async def count_active_admins(self) -> int:
+        return int(await self._db.fetchval(COUNT_ADMINS))
