@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -58,7 +59,10 @@ class _Group(BaseModel):
         for key in cls._secrets:
             path = data.get(f"{key}_file")
             if path and not data.get(key):
-                data[key] = _read_secret_file(Path(str(path)), key=f"{key}_file")
+                try:
+                    data[key] = _read_secret_file(Path(str(path)))
+                except ValueError as exc:
+                    raise ValueError(f"{key}_file: {exc}") from None
         return data
 
     def secret_values(self) -> list[str]:
@@ -70,7 +74,7 @@ class _Group(BaseModel):
         return values
 
 
-def _read_secret_file(path: Path, *, key: str) -> str:
+def _read_secret_file(path: Path) -> str:
     try:
         info = path.stat()
     except OSError as exc:
@@ -338,6 +342,10 @@ def _format_validation(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"] if p != "__root__")
     msg = err["msg"].removeprefix("Value error, ")
+    named = re.match(r"^([a-z_]+): ", msg)
+    if named:  # a group validator naming its own key: "api" + "jwt_secret_file: ..."
+        loc = f"{loc}.{named.group(1)}" if loc else named.group(1)
+        msg = msg[named.end():]
     got = err.get("input")
     shown = ""
     if err["type"] not in ("value_error", "missing") and not isinstance(got, (dict, list)):
