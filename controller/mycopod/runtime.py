@@ -1,0 +1,34 @@
+"""What the running daemon knows about itself, shared by the controller and the API.
+
+The controller's tasks write it (leadership, the last Proxmox contact, the repository
+head, the last good reconcile); the API reads it for ``/health`` and the status page and
+sets its events to wake the controller (a manual reconcile, a webhook push). It is plain
+in-process state: other replicas learn about requests through the database instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class RuntimeStatus:
+    cluster: str = "default"
+    #: this process holds the reconcile lock
+    leader: bool = False
+    proxmox_ok: bool | None = None
+    proxmox_last_contact: datetime | None = None
+    proxmox_error: str | None = None
+    repo_head: str | None = None
+    repo_last_fetch: datetime | None = None
+    repo_error: str | None = None
+    last_successful_reconcile: datetime | None = None
+    #: the latest observed-vs-declared report, for the status page (set by the controller)
+    report: Any = None
+    #: set to wake the run worker (a run was queued)
+    wake_reconcile: asyncio.Event = field(default_factory=asyncio.Event)
+    #: set to fetch the declarations repository at once (a webhook push)
+    wake_fetch: asyncio.Event = field(default_factory=asyncio.Event)
