@@ -1,0 +1,127 @@
+"""What the observer saw: plain, frozen values the planner reads.
+
+The observer fills these from one ``GET /cluster/resources`` plus, for owned guests,
+their ``config?current=1`` and ``pending``. They hold canonical forms of the managed
+fields only (see :mod:`mycopod.proxmox.translate`), so the planner never deals with
+Proxmox's property strings and never sees fields MycoPod does not manage. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from mycopod.spec import NetworkSpec
+
+Kind = Literal["vm", "ct"]
+
+
+@dataclass(frozen=True)
+class DiskState:
+    slot: str
+    storage: str
+    size_bytes: int
+    volume: str = ""
+
+
+@dataclass(frozen=True)
+class GuestConfig:
+    """Canonical managed fields of one guest's config (current, or with pending applied)."""
+
+    name: str
+    cores: int | None
+    memory_mib: int
+    disks: tuple[DiskState, ...]
+    networks: tuple[NetworkSpec, ...]
+    onboot: bool
+    #: every tag in the config, ownership tag included, sorted
+    tags: tuple[str, ...]
+    description: str | None
+    ssh_keys: tuple[str, ...]
+    #: qemu ``hotplug`` (what changes apply to a running VM without a reboot)
+    hotplug: tuple[str, ...] = ("disk", "network", "usb")
+
+
+@dataclass(frozen=True)
+class ObservedGuest:
+    vmid: int
+    kind: Kind
+    name: str
+    node: str
+    #: running, stopped, paused, ... as /cluster/resources reports it
+    status: str
+    lock: str | None = None
+    tags: tuple[str, ...] = ()
+    template: bool = False
+    pool: str | None = None
+    maxmem: int = 0
+    maxcpu: float = 0
+    maxdisk: int = 0
+    #: MycoPod's: the ownership tag, or a row in the inventory (vmid and name)
+    owned: bool = False
+    in_inventory: bool = False
+    #: full configs, read for owned guests only
+    current: GuestConfig | None = None
+    pending: GuestConfig | None = None
+    digest: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def effective(self) -> GuestConfig | None:
+        """The config as it will be after a restart (pending changes applied)."""
+        return self.pending if self.pending is not None else self.current
+
+
+@dataclass(frozen=True)
+class NodeState:
+    name: str
+    online: bool
+    maxmem: int
+    mem: int
+    maxcpu: float = 0
+
+    @property
+    def free_mem(self) -> int:
+        return max(0, self.maxmem - self.mem)
+
+
+@dataclass(frozen=True)
+class StorageState:
+    node: str
+    storage: str
+    content: tuple[str, ...]
+    shared: bool
+    active: bool = True
+    maxdisk: int = 0
+    disk: int = 0
+
+
+@dataclass(frozen=True)
+class ObservedCluster:
+    nodes: tuple[NodeState, ...] = ()
+    storages: tuple[StorageState, ...] = ()
+    guests: tuple[ObservedGuest, ...] = ()
+    #: LXC template volumes (``local:vztmpl/...``), read only when a container needs one
+    ct_templates: tuple[str, ...] = ()
+    #: vmids recorded in the inventory whose guest is not (yet) visible
+    reserved_vmids: frozenset[int] = field(default_factory=frozenset)
+
+    def guest_by_vmid(self, vmid: int) -> ObservedGuest | None:
+        for guest in self.guests:
+            if guest.vmid == vmid:
+                return guest
+        return None
+
+    def templates(self) -> dict[str, ObservedGuest]:
+        """Template guests by name (the lowest vmid wins a duplicated name)."""
+        found: dict[str, ObservedGuest] = {}
+        for guest in sorted(self.guests, key=lambda g: g.vmid):
+            if guest.template and guest.name not in found:
+                found[guest.name] = guest
+        return found
+
+    def used_vmids(self) -> set[int]:
+        return {g.vmid for g in self.guests} | set(self.reserved_vmids)

@@ -1,0 +1,553 @@
+"""The planner: whole desired state against whole observed state, into ordered actions.
+
+``plan(spec, observed, policy) -> Plan`` is a pure function (no I/O, no clock), so every
+rule of DESIGN.md's "Reconciliation rules" is a table test, and the Hypothesis
+properties (idempotence, never an unowned guest, never a delete without policy or
+approval, unique vmids) hold by construction.
+
+Rules, in the order the code applies them:
+
+- Guests match by name. Templates are never managed. An owned guest carries the
+  ownership tag or is in the inventory; a declared name held by an unowned guest is a
+  conflict, reported and untouched unless ``adopt_existing``.
+- ``state = absent`` deletes an owned guest; an owned guest missing from the spec is an
+  orphan, deleted only with ``prune``.
+- Managed fields are compared in canonical form against the config with pending changes
+  applied. Disks only grow: a shrink or a storage change is a plan error. A change a
+  running VM only takes after a restart is reported as pending unless
+  ``restart_on_change`` (then stop and start are planned).
+- A declared node change is a migration. Placement of a new guest: the online node with
+  the most free memory (minus what this plan already placed there) that has every
+  declared storage; ties go to the lower node name.
+- vmid: the declared one, else the lowest free id above the highest in use (or in
+  ``[policy] vmid_min..vmid_max``).
+- Delete and migrate are destructive: they need approval unless
+  ``auto_approve_destructive``. More than ``max_deletions_per_run`` deletions, or an
+  empty spec while owned guests exist, always need approval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mycopod.config import PolicySettings
+from mycopod.proxmox import translate
+from mycopod.proxmox.model import GuestConfig, ObservedCluster, ObservedGuest
+from mycopod.spec import ClusterSpec, GuestSpec
+
+ActionKind = Literal[
+    "create", "clone", "configure", "resize_disk", "start", "stop", "delete", "migrate",
+    "tag_adopt",
+]
+ACTION_KINDS: tuple[str, ...] = (
+    "create", "clone", "configure", "resize_disk", "start", "stop", "delete", "migrate",
+    "tag_adopt",
+)
+DESTRUCTIVE_KINDS = frozenset({"delete", "migrate"})
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step on one guest. ``target`` is the guest's name."""
+
+    id: str
+    kind: ActionKind
+    target: str
+    guest_kind: Literal["vm", "ct"]
+    vmid: int | None
+    node: str | None
+    params: dict[str, Any]
+    reason: str
+    destructive: bool = False
+    depends_on: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "target": self.target,
+            "guest_kind": self.guest_kind, "vmid": self.vmid, "node": self.node,
+            "params": self.params, "reason": self.reason, "destructive": self.destructive,
+            "depends_on": list(self.depends_on),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Action:
+        return cls(
+            id=str(data["id"]), kind=data["kind"], target=str(data["target"]),
+            guest_kind=data.get("guest_kind", "vm"), vmid=data.get("vmid"),
+            node=data.get("node"), params=dict(data.get("params") or {}),
+            reason=str(data.get("reason", "")), destructive=bool(data.get("destructive")),
+            depends_on=tuple(data.get("depends_on") or ()),
+        )
+
+
+@dataclass
+class GuestReport:
+    """One guest as the status page shows it: declared vs observed, drift marked."""
+
+    name: str
+    status: str  # in-sync, drifted, missing, pending-restart, locked, orphan, conflict
+    kind: str
+    vmid: int | None = None
+    node: str | None = None
+    declared: dict[str, Any] | None = None
+    observed: dict[str, Any] | None = None
+    drift: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "status": self.status, "kind": self.kind, "vmid": self.vmid,
+            "node": self.node, "declared": self.declared, "observed": self.observed,
+            "drift": self.drift,
+        }
+
+
+@dataclass
+class Plan:
+    actions: list[Action] = field(default_factory=list)
+    guests: list[GuestReport] = field(default_factory=list)
+    orphans: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    pending_restart: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    notes: list[dict[str, str]] = field(default_factory=list)
+    #: why this plan needs a person's approval; empty when it does not
+    approval_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    @property
+    def destructive(self) -> list[Action]:
+        return [a for a in self.actions if a.destructive]
+
+    def destructive_keys(self) -> set[tuple[str, str]]:
+        return {(a.kind, a.target) for a in self.actions if a.destructive}
+
+    def for_guest(self, name: str) -> list[Action]:
+        return [a for a in self.actions if a.target == name]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "actions": [a.to_json() for a in self.actions],
+            "guests": [g.to_json() for g in self.guests],
+            "orphans": self.orphans,
+            "conflicts": self.conflicts,
+            "pending_restart": self.pending_restart,
+            "errors": self.errors,
+            "notes": self.notes,
+            "approval_reasons": self.approval_reasons,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        guests = [GuestReport(**g) for g in data.get("guests", [])]
+        return cls(
+            actions=[Action.from_json(a) for a in data.get("actions", [])],
+            guests=guests,
+            orphans=list(data.get("orphans", [])),
+            conflicts=list(data.get("conflicts", [])),
+            pending_restart=list(data.get("pending_restart", [])),
+            errors=list(data.get("errors", [])),
+            notes=list(data.get("notes", [])),
+            approval_reasons=list(data.get("approval_reasons", [])),
+        )
+
+
+def approval_needed(plan: Plan, approved: set[tuple[str, str]] | None) -> bool:
+    """True when the plan needs approval and ``approved`` (the destructive kind+target
+    pairs of an approved plan) does not cover every destructive action."""
+    if not plan.approval_reasons:
+        return False
+    if approved is None:
+        return True
+    return not plan.destructive_keys() <= approved
+
+
+# --- the planner -------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, guest: GuestSpec | ObservedGuest, kind: Literal["vm", "ct"]) -> None:
+        self.name = guest.name
+        self.kind = kind
+        self.actions: list[Action] = []
+
+    def add(self, kind: ActionKind, *, vmid: int | None, node: str | None, reason: str,
+            params: dict[str, Any] | None = None) -> None:
+        action_id = f"{self.name}#{len(self.actions) + 1}:{kind}"
+        depends = (self.actions[-1].id,) if self.actions else ()
+        self.actions.append(Action(
+            id=action_id, kind=kind, target=self.name, guest_kind=self.kind, vmid=vmid,
+            node=node, params=params or {}, reason=reason,
+            destructive=kind in DESTRUCTIVE_KINDS, depends_on=depends,
+        ))
+
+
+class _Planner:
+    def __init__(self, spec: ClusterSpec, observed: ObservedCluster,
+                 policy: PolicySettings) -> None:
+        self.spec = spec
+        self.observed = observed
+        self.policy = policy
+        self.tag = policy.ownership_tag
+        self.plan = Plan()
+        self.used_ids = observed.used_vmids()
+        self.placed_mem: dict[str, int] = {}
+        guests = [g for g in observed.guests if not g.template]
+        self.owned: dict[str, list[ObservedGuest]] = {}
+        self.unowned: dict[str, list[ObservedGuest]] = {}
+        for guest in sorted(guests, key=lambda g: g.vmid):
+            bucket = self.owned if guest.owned else self.unowned
+            bucket.setdefault(guest.name, []).append(guest)
+
+    # -- entry ---------------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        declared = {g.name for g in self.spec.guests}
+        for guest in self.spec.guests:
+            self._plan_guest(guest)
+        for name in sorted(self.owned):
+            extras = self.owned[name] if name not in declared else self.owned[name][1:]
+            for extra in extras:
+                self._orphan(extra, duplicate=name in declared)
+        self._approval()
+        return self.plan
+
+    # -- one declared guest --------------------------------------------------------------
+
+    def _pick_owned(self, guest: GuestSpec) -> ObservedGuest | None:
+        found = self.owned.get(guest.name, [])
+        if not found:
+            return None
+        if guest.vmid is not None:
+            for candidate in found:
+                if candidate.vmid == guest.vmid:
+                    found.remove(candidate)
+                    found.insert(0, candidate)
+                    break
+        return found[0]
+
+    def _plan_guest(self, guest: GuestSpec) -> None:
+        owned = self._pick_owned(guest)
+        unowned = self.unowned.get(guest.name, [])
+        if guest.state == "absent":
+            if owned is not None:
+                self._delete(owned, reason="declared absent")
+            elif unowned:
+                self._conflict(guest, unowned[0], "declared absent, but the guest is not "
+                               "MycoPod's; left alone")
+            return
+        if owned is not None:
+            self._converge(guest, owned, adopt=False)
+            return
+        if unowned:
+            other = unowned[0]
+            if self.policy.adopt_existing and other.lock is None:
+                self._converge(guest, other, adopt=True)
+            else:
+                self._conflict(guest, other, "a guest with this name exists and is not "
+                               "MycoPod's; set adopt_existing to take it over")
+            return
+        self._create(guest)
+
+    def _conflict(self, guest: GuestSpec, other: ObservedGuest, message: str) -> None:
+        self.plan.conflicts.append({
+            "name": guest.name, "vmid": other.vmid, "node": other.node, "message": message,
+        })
+        self.plan.guests.append(GuestReport(
+            name=guest.name, status="conflict", kind=guest.kind, vmid=other.vmid,
+            node=other.node, declared=_declared(guest), observed=_observed(other),
+            drift=[message],
+        ))
+
+    def _orphan(self, guest: ObservedGuest, *, duplicate: bool) -> None:
+        why = "a second guest with a declared name" if duplicate else "not in the spec"
+        entry = {"name": guest.name, "vmid": guest.vmid, "node": guest.node,
+                 "message": why + ("; deleting (prune)" if self.policy.prune else
+                                   "; kept (prune is off)")}
+        self.plan.orphans.append(entry)
+        self.plan.guests.append(GuestReport(
+            name=guest.name, status="orphan", kind=guest.kind, vmid=guest.vmid,
+            node=guest.node, observed=_observed(guest), drift=[why],
+        ))
+        if self.policy.prune:
+            self._delete(guest, reason=f"orphan ({why}), prune is on", report=False)
+
+    def _delete(self, guest: ObservedGuest, *, reason: str, report: bool = True) -> None:
+        if guest.lock is not None:
+            self.plan.notes.append({"guest": guest.name,
+                                    "message": f"locked ({guest.lock}); delete skipped"})
+            return
+        builder = _Builder(guest, guest.kind)
+        if guest.running:
+            builder.add("stop", vmid=guest.vmid, node=guest.node,
+                        reason=f"stop before delete ({reason})")
+        builder.add("delete", vmid=guest.vmid, node=guest.node,
+                    reason=f"{reason}: delete VMID {guest.vmid} and its disks")
+        self.plan.actions.extend(builder.actions)
+        if report:
+            self.plan.guests.append(GuestReport(
+                name=guest.name, status="drifted", kind=guest.kind, vmid=guest.vmid,
+                node=guest.node, observed=_observed(guest), drift=[reason],
+            ))
+
+    # -- existing guest ------------------------------------------------------------------
+
+    def _converge(self, guest: GuestSpec, seen: ObservedGuest, *, adopt: bool) -> None:
+        report = GuestReport(name=guest.name, status="in-sync", kind=guest.kind,
+                             vmid=seen.vmid, node=seen.node, declared=_declared(guest),
+                             observed=_observed(seen))
+        self.plan.guests.append(report)
+        if seen.kind != guest.kind:
+            self._error(guest.name, f"declared a {guest.kind} but VMID {seen.vmid} is a "
+                        f"{seen.kind}; delete it or change the declaration")
+            report.status = "drifted"
+            report.drift.append("kind differs")
+            return
+        if seen.lock is not None:
+            report.status = "locked"
+            report.drift.append(f"locked ({seen.lock}); skipped this run")
+            self.plan.notes.append({"guest": guest.name,
+                                    "message": f"locked ({seen.lock}); skipped this run"})
+            return
+        config = seen.effective
+        builder = _Builder(guest, guest.kind)
+        vmid, node = seen.vmid, seen.node
+        if guest.vmid is not None and guest.vmid != seen.vmid:
+            self.plan.notes.append({"guest": guest.name, "message":
+                                    f"declared ID {guest.vmid} but it exists as "
+                                    f"{seen.vmid}; IDs are kept once assigned"})
+        if adopt or self.tag not in seen.tags:
+            want = translate.desired_tags(guest, self.tag)
+            builder.add("tag_adopt", vmid=vmid, node=node,
+                        params={"tags": translate.format_tags(want)},
+                        reason="adopt existing guest (adopt_existing)" if adopt else
+                        f"ownership tag {self.tag} missing: restore it")
+        if config is None:
+            if not adopt:
+                self._error(guest.name, "its config could not be read; retried next run")
+            self.plan.actions.extend(builder.actions)
+            return
+        if guest.node is not None and guest.node != seen.node:
+            builder.add("migrate", vmid=vmid, node=node,
+                        params={"target": guest.node, "online": seen.running},
+                        reason=f"node {seen.node} → {guest.node}")
+            node = guest.node
+        if guest.state == "stopped" and seen.running:
+            builder.add("stop", vmid=vmid, node=node, reason="state running → stopped")
+        changes = translate.config_changes(guest, config, ownership_tag=self.tag)
+        if builder.actions and builder.actions[0].kind == "tag_adopt":
+            changes = [c for c in changes if c.field != "tags"]
+        if changes:
+            builder.add("configure", vmid=vmid, node=node,
+                        params={"fields": [c.field for c in changes]},
+                        reason=", ".join(c.reason for c in changes))
+        for disk in translate.disk_changes(guest, config):
+            if disk.error is not None:
+                self._error(guest.name, disk.error)
+                report.drift.append(disk.error)
+            else:
+                builder.add("resize_disk", vmid=vmid, node=node,
+                            params={"disk": disk.slot,
+                                    "size": translate.format_size(disk.new_bytes)},
+                            reason=disk.reason)
+        will_run = seen.running and guest.state == "running"
+        restart_fields = [c.reason for c in changes if c.needs_restart]
+        if seen.current is not None and seen.pending is not None:
+            restart_fields += _pending_fields(seen.current, seen.pending)
+        if will_run and restart_fields:
+            if self.policy.restart_on_change:
+                builder.add("stop", vmid=vmid, node=node,
+                            reason="restart to apply " + ", ".join(restart_fields))
+                builder.add("start", vmid=vmid, node=node,
+                            reason="restart to apply " + ", ".join(restart_fields))
+            else:
+                self.plan.pending_restart.append({"name": guest.name, "vmid": vmid,
+                                                  "changes": restart_fields})
+                report.drift.append("pending restart: " + ", ".join(restart_fields))
+                if report.status == "in-sync":
+                    report.status = "pending-restart"
+        if guest.state == "running" and not seen.running:
+            builder.add("start", vmid=vmid, node=node,
+                        reason=f"state {seen.status} → running")
+        if builder.actions:
+            report.status = "drifted"
+            report.drift.extend(a.reason for a in builder.actions)
+        self.plan.actions.extend(builder.actions)
+
+    # -- new guest -------------------------------------------------------------------
+
+    def _create(self, guest: GuestSpec) -> None:
+        report = GuestReport(name=guest.name, status="missing", kind=guest.kind,
+                             declared=_declared(guest))
+        self.plan.guests.append(report)
+        vmid = self._allocate(guest)
+        if vmid is None:
+            return
+        node = self._place(guest)
+        if node is None:
+            return
+        report.vmid, report.node = vmid, node
+        builder = _Builder(guest, guest.kind)
+        source = guest.source
+        if source is not None and source.clone is not None:
+            template = self.observed.templates().get(source.clone)
+            if template is None:
+                self._error(guest.name, f"template {source.clone!r} not found in the "
+                            "cluster; create it or fix the name")
+                return
+            if template.kind != guest.kind:
+                self._error(guest.name, f"template {source.clone!r} is a {template.kind}, "
+                            f"declared a {guest.kind}")
+                return
+            builder.add("clone", vmid=vmid, node=node, params={
+                "template_vmid": template.vmid, "template_node": template.node,
+                "newid": vmid, "target": node, "storage": guest.disks[0].storage
+                if guest.disks else None, "pool": guest.pool,
+            }, reason=f"missing: create from template {source.clone}")
+            builder.add("configure", vmid=vmid, node=node,
+                        params={"fields": ["cores", "memory", "networks", "disks", "tags"]},
+                        reason=f"apply declared settings to the clone ({guest.cores} "
+                        f"cores, {guest.memory_mib} MiB, "
+                        + ", ".join(f"{d.slot} {d.size_gib} GiB" for d in guest.disks) + ")")
+        else:
+            params: dict[str, Any] = {"vmid": vmid, "node": node}
+            what = f"{guest.cores} cores, {guest.memory_mib} MiB, " + ", ".join(
+                f"{d.slot} {d.size_gib} GiB on {d.storage}" for d in guest.disks)
+            if guest.kind == "ct":
+                template_volume = source.ostemplate if source is not None else None
+                if template_volume is None:
+                    template_volume = _default_ct_template(self.observed.ct_templates)
+                    if template_volume is None:
+                        self._error(guest.name, "no LXC template declared and none found "
+                                    "on any storage; declare one (from the template "
+                                    "local:vztmpl/...)")
+                        return
+                params["ostemplate"] = template_volume
+                reason = f"missing: create container from LXC template {template_volume} ({what})"
+            elif source is not None and source.iso is not None:
+                reason = f"missing: create VM booting ISO {source.iso} ({what})"
+            else:
+                reason = f"missing: create VM ({what})"
+            builder.add("create", vmid=vmid, node=node, params=params, reason=reason)
+        if guest.state == "running":
+            builder.add("start", vmid=vmid, node=node, reason="state none → running")
+        report.drift.extend(a.reason for a in builder.actions)
+        self.plan.actions.extend(builder.actions)
+
+    def _allocate(self, guest: GuestSpec) -> int | None:
+        if guest.vmid is not None:
+            if guest.vmid in self.used_ids:
+                holder = self.observed.guest_by_vmid(guest.vmid)
+                held = f" by {holder.name!r}" if holder is not None else ""
+                self._error(guest.name, f"declared ID {guest.vmid} is already taken{held}; "
+                            "choose another or leave the ID out")
+                return None
+            self.used_ids.add(guest.vmid)
+            return guest.vmid
+        declared = {g.vmid for g in self.spec.guests if g.vmid is not None}
+        taken = self.used_ids | declared
+        low, high = self.policy.vmid_min, self.policy.vmid_max
+        if low is not None or high is not None:
+            start, stop = low or 100, high or 999_999_999
+            candidate = start
+            while candidate in taken and candidate <= stop:
+                candidate += 1
+            if candidate > stop:
+                self._error(guest.name, f"no free ID left in vmid_min..vmid_max "
+                            f"({start}..{stop}); widen the range")
+                return None
+        else:
+            candidate = max(taken | {99}) + 1
+        self.used_ids.add(candidate)
+        return candidate
+
+    def _place(self, guest: GuestSpec) -> str | None:
+        online = [n for n in self.observed.nodes if n.online]
+        needed = {d.storage for d in guest.disks}
+        if guest.node is not None:
+            names = {n.name for n in online}
+            if guest.node not in names:
+                self._error(guest.name, f"node {guest.node!r} is not an online node of the "
+                            f"cluster (online: {', '.join(sorted(names)) or 'none'})")
+                return None
+            chosen = guest.node
+        else:
+            candidates = [n for n in online
+                          if needed <= self._storages_on(n.name)]
+            if not candidates:
+                self._error(guest.name, "no online node has storage "
+                            f"{', '.join(sorted(needed))}; declare a storage that exists")
+                return None
+            chosen = min(candidates, key=lambda n: (
+                -(n.free_mem - self.placed_mem.get(n.name, 0)), n.name)).name
+        self.placed_mem[chosen] = self.placed_mem.get(chosen, 0) + guest.memory_mib * 1024**2
+        return chosen
+
+    def _storages_on(self, node: str) -> set[str]:
+        return {s.storage for s in self.observed.storages if s.node == node and s.active}
+
+    def _error(self, name: str, message: str) -> None:
+        self.plan.errors.append({"guest": name, "message": message})
+
+    # -- approval ------------------------------------------------------------------------
+
+    def _approval(self) -> None:
+        destructive = self.plan.destructive
+        if not destructive:
+            return
+        reasons: list[str] = []
+        deletions = [a for a in self.plan.actions if a.kind == "delete"]
+        if len(deletions) > self.policy.max_deletions_per_run:
+            reasons.append(f"{len(deletions)} deletions exceed max_deletions_per_run "
+                           f"({self.policy.max_deletions_per_run})")
+        if not self.spec.guests and any(self.owned.values()):
+            reasons.append("the spec is empty while MycoPod owns guests")
+        if not self.policy.auto_approve_destructive:
+            kinds = sorted({a.kind for a in destructive})
+            reasons.append(f"destructive steps ({', '.join(kinds)}) need approval "
+                           "(auto_approve_destructive is off)")
+        self.plan.approval_reasons = reasons
+
+
+def _pending_fields(current: GuestConfig, pending: GuestConfig) -> list[str]:
+    diffs = []
+    if current.cores != pending.cores:
+        diffs.append(f"cores {current.cores} → {pending.cores}")
+    if current.memory_mib != pending.memory_mib:
+        diffs.append(f"memory {current.memory_mib} MiB → {pending.memory_mib} MiB")
+    if current.networks != pending.networks:
+        diffs.append("network devices")
+    if {d.slot for d in current.disks} != {d.slot for d in pending.disks}:
+        diffs.append("disks")
+    return diffs
+
+
+def _default_ct_template(templates: Iterable[str]) -> str | None:
+    ordered = sorted(templates)
+    for volume in ordered:
+        if "debian" in volume:
+            return volume
+    return ordered[0] if ordered else None
+
+
+def _declared(guest: GuestSpec) -> dict[str, Any]:
+    return {"cores": guest.cores, "memory_mib": guest.memory_mib, "state": guest.state,
+            "node": guest.node, "vmid": guest.vmid}
+
+
+def _observed(guest: ObservedGuest) -> dict[str, Any]:
+    config = guest.effective
+    return {
+        "cores": config.cores if config is not None else int(guest.maxcpu),
+        "memory_mib": config.memory_mib if config is not None else guest.maxmem // 1024**2,
+        "state": guest.status, "node": guest.node, "vmid": guest.vmid,
+    }
+
+
+def plan(spec: ClusterSpec, observed: ObservedCluster, policy: PolicySettings) -> Plan:
+    """The ordered actions that take ``observed`` to ``spec`` under ``policy`` (pure)."""
+    return _Planner(spec, observed, policy).run()
