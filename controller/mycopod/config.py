@@ -279,7 +279,7 @@ class Settings(BaseSettings):
 
 
 GROUPS: dict[str, type[_Group]] = {
-    name: field.annotation  # type: ignore[misc]
+    name: field.annotation
     for name, field in Settings.model_fields.items()
     if isinstance(field.annotation, type) and issubclass(field.annotation, _Group)
 }

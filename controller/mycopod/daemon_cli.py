@@ -28,7 +28,9 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     telemetry.configure_logging(level=settings.logging.level, fmt=settings.logging.format,
                                 secrets=settings.secret_values())
-    log = telemetry.structlog.get_logger("mycopod.run")
+    import structlog
+
+    log = structlog.get_logger("mycopod.run")
 
     async def main() -> int:
         async with db.open_database(settings.database, state_dir=settings.state_dir) as database:

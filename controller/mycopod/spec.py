@@ -74,7 +74,9 @@ SSH_KEY_RE = re.compile(
 )
 
 #: disk slots per kind: qemu scsi0-30, virtio0-15, sata0-5, ide0-3; lxc rootfs, mp0-255.
-VM_DISK_SLOT_RE = re.compile(r"^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5]|ide[0-3])$")
+VM_DISK_SLOT_RE = re.compile(
+    r"^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5]|ide[0-3])$"
+)
 CT_DISK_SLOT_RE = re.compile(r"^(rootfs|mp([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]))$")
 NET_SLOT_RE = re.compile(r"^net([0-9]|[12][0-9]|3[01])$")
 

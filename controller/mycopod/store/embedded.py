@@ -38,7 +38,7 @@ def start(state_dir: Path) -> str:
                     import pgserver
 
                 logging.getLogger("pgserver").setLevel(logging.WARNING)
-                server = pgserver.get_server(pgdata, cleanup_mode="stop")
+                server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
             except Exception as exc:  # pgserver raises bare subprocess/assert errors
                 log = pgdata / "log"
                 hint = f"; see {log}" if log.exists() else ""

@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     checksum CHAR(64) NOT NULL,
     applied_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW()
 )"""
-SELECT_APPLIED = "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version"
+SELECT_APPLIED = (
+    "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version"
+)
 INSERT_APPLIED = "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)"
 DELETE_APPLIED = "DELETE FROM schema_migrations WHERE version = $1"
 

@@ -25,21 +25,24 @@ _hasher = PasswordHasher()
 #: verified against when a user does not exist, so a login takes the same time either way
 _DUMMY_HASH = _hasher.hash("mycopod-no-such-user")
 
-_COLUMNS = """u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at"""
-SELECT_ALL = f"SELECT {_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id ORDER BY u.id"
-SELECT_BY_ID = f"SELECT {_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = $1"
-SELECT_BY_NAME = (
-    f"SELECT {_COLUMNS}, u.password_hash FROM users u JOIN roles r ON r.id = u.role_id "
-    "WHERE u.username = $1"
-)
-INSERT = f"""
+SELECT_ALL = """
+SELECT u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at
+FROM users u JOIN roles r ON r.id = u.role_id ORDER BY u.id"""
+SELECT_BY_ID = """
+SELECT u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at
+FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = $1"""
+SELECT_BY_NAME = """
+SELECT u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at, u.password_hash
+FROM users u JOIN roles r ON r.id = u.role_id WHERE u.username = $1"""
+INSERT = """
 WITH inserted AS (
     INSERT INTO users (username, password_hash, role_id)
     SELECT $1, $2, id FROM roles WHERE name = $3
     RETURNING *
 )
-SELECT {_COLUMNS} FROM inserted u JOIN roles r ON r.id = u.role_id"""
-UPDATE = f"""
+SELECT u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at
+FROM inserted u JOIN roles r ON r.id = u.role_id"""
+UPDATE = """
 WITH updated AS (
     UPDATE users SET
         role_id = COALESCE((SELECT id FROM roles WHERE name = $2), role_id),
@@ -48,8 +51,9 @@ WITH updated AS (
     WHERE id = $1
     RETURNING *
 )
-SELECT {_COLUMNS} FROM updated u JOIN roles r ON r.id = u.role_id"""
-UPDATE_PASSWORD = "UPDATE users SET password_hash = $2, updated_at = NOW() WHERE username = $1"
+SELECT u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at
+FROM updated u JOIN roles r ON r.id = u.role_id"""
+UPDATE_PASSWORD = "UPDATE users SET password_hash = $2, updated_at = NOW() WHERE username = $1"  # noqa: S105 (SQL, not a password)
 SET_DISABLED_BY_NAME = "UPDATE users SET disabled = $2, updated_at = NOW() WHERE username = $1"
 COUNT_ADMINS = """
 SELECT count(*) FROM users u JOIN roles r ON r.id = u.role_id
