@@ -1,0 +1,308 @@
+"""An async facade over proxmoxer: bounded threads, classified errors, retries, task waits.
+
+proxmoxer is blocking, so every call runs in a thread pool of ``[proxmox] max_workers``
+threads (and as many pooled HTTPS connections). Every request is counted and timed in
+``mycopod_proxmox_requests_total`` / ``..._duration_seconds`` under its path *template*
+(``/nodes/{node}/qemu/{vmid}/config``), so the metric's cardinality stays bounded.
+
+Errors are classified by status and message (:mod:`mycopod.proxmox.errors`); transient
+ones are retried with exponential backoff and jitter (tenacity). Tickets (password
+auth) are renewed by proxmoxer before they expire, and once more on a 401.
+
+``request_hook`` (a callable ``(method, path, params)``) sees every request before it is
+sent; the schema-conformance test records through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+import structlog
+import tenacity
+from proxmoxer import ProxmoxAPI
+from proxmoxer.core import ResourceException
+
+from mycopod import telemetry
+from mycopod.config import ProxmoxSettings
+from mycopod.errors import ConfigError
+from mycopod.proxmox.errors import (
+    AuthError,
+    NotFoundError,
+    PermanentError,
+    ProxmoxError,
+    TaskFailed,
+    TaskTimeout,
+    TransientError,
+    classify,
+    upid_node,
+)
+
+log = structlog.get_logger(__name__)
+
+RequestHook = Callable[[str, str, dict[str, Any]], None]
+
+_TEMPLATE_RULES = (
+    (re.compile(r"^/nodes/[^/]+"), "/nodes/{node}"),
+    (re.compile(r"/(qemu|lxc)/\d+"), r"/\1/{vmid}"),
+    (re.compile(r"/tasks/[^/]+"), "/tasks/{upid}"),
+    (re.compile(r"/storage/[^/]+"), "/storage/{storage}"),
+    (re.compile(r"/pools/[^/]+"), "/pools/{poolid}"),
+)
+
+#: seconds a task of this type may take before we stop waiting (default: the setting)
+TASK_TIMEOUTS = {
+    "qmstart": 300, "vzstart": 300, "qmstop": 300, "vzstop": 300, "qmshutdown": 600,
+    "qmconfig": 300, "vzconfig": 300, "resize": 600,
+}
+
+
+def path_template(path: str) -> str:
+    """``/nodes/pve1/qemu/101/config`` → ``/nodes/{node}/qemu/{vmid}/config``."""
+    for pattern, replacement in _TEMPLATE_RULES:
+        path = pattern.sub(replacement, path)
+    return path
+
+
+def _message(exc: ResourceException) -> str:
+    """Proxmox's own text: the reason phrase, plus field errors when it sent them."""
+    text = str(exc.content or exc.status_message or "").strip()
+    errors = getattr(exc, "errors", None)
+    if isinstance(errors, dict) and errors:
+        details = "; ".join(f"{k}: {str(v).strip()}" for k, v in errors.items())
+        text = f"{text} ({details})" if text else details
+    return text or f"HTTP {exc.status_code}"
+
+
+class ProxmoxClient:
+    """One connection to one Proxmox VE cluster. Create it with :meth:`from_settings`;
+    close it with ``await client.aclose()``."""
+
+    def __init__(self, settings: ProxmoxSettings, *, retries: int = 5,
+                 retry_initial: float = 0.2, retry_max: float = 5.0,
+                 task_poll: float = 0.05, task_timeout: float = 900.0,
+                 request_hook: RequestHook | None = None) -> None:
+        if not settings.url:
+            raise ConfigError("proxmox.url is not set; point it at https://HOST:8006")
+        self.settings = settings
+        self.retries = retries
+        self.retry_initial = retry_initial
+        self.retry_max = retry_max
+        self.task_poll = task_poll
+        self.task_timeout = task_timeout
+        self.request_hook = request_hook
+        self.request_count = 0
+        self._executor = ThreadPoolExecutor(settings.max_workers,
+                                            thread_name_prefix="proxmox")
+        self._api: ProxmoxAPI | None = None
+        self._login_lock = asyncio.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: ProxmoxSettings, **options: Any) -> ProxmoxClient:
+        return cls(settings, **options)
+
+    async def aclose(self) -> None:
+        api, self._api = self._api, None
+        if api is not None:
+            session = api._store.get("session")
+            if session is not None:
+                session.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # -- connection ----------------------------------------------------------------------
+
+    def _connect(self) -> ProxmoxAPI:
+        s = self.settings
+        assert s.url is not None
+        url = s.url.removeprefix("https://").removeprefix("http://").rstrip("/")
+        host = url.split("/", 1)[0]
+        verify: bool | str = s.verify_tls
+        if s.verify_tls and s.ca_file is not None:
+            verify = str(s.ca_file)
+        options: dict[str, Any] = {"verify_ssl": verify, "timeout": s.timeout}
+        if s.token_id:
+            user, _, token_name = s.token_id.partition("!")
+            assert s.token_secret is not None
+            options.update(user=user, token_name=token_name,
+                           token_value=s.token_secret.get_secret_value())
+        else:
+            options.update(user=s.user,
+                           password=s.password.get_secret_value() if s.password else None)
+        try:
+            api = ProxmoxAPI(host, backend="https", **options)
+        except ResourceException as exc:
+            cls = classify(exc.status_code, _message(exc))
+            if exc.status_code == 401 or cls is AuthError:
+                raise AuthError(f"Proxmox refused the login for {s.user or s.token_id}: "
+                                f"{_message(exc)}", status=exc.status_code) from None
+            raise cls(_message(exc), status=exc.status_code) from None
+        except requests.exceptions.SSLError as exc:
+            raise PermanentError(f"TLS verification of {s.url} failed: {exc}; set "
+                                 "proxmox.ca_file, or verify_tls = false for a test "
+                                 "cluster") from None
+        except requests.exceptions.RequestException as exc:
+            raise TransientError(f"cannot reach Proxmox at {s.url}: {exc}") from None
+        except Exception as exc:  # proxmoxer raises AuthenticationError for bad logins
+            raise AuthError(f"Proxmox login failed for {s.user or s.token_id}: "
+                            f"{exc}") from None
+        session = api._store["session"]
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4,
+                                                pool_maxsize=s.max_workers)
+        session.mount("https://", adapter)
+        return api
+
+    async def _ensure(self) -> ProxmoxAPI:
+        if self._api is None:
+            async with self._login_lock:
+                if self._api is None:
+                    loop = asyncio.get_running_loop()
+                    self._api = await loop.run_in_executor(self._executor, self._connect)
+        return self._api
+
+    # -- requests ------------------------------------------------------------------------
+
+    def _call(self, api: ProxmoxAPI, method: str, path: str,
+              params: dict[str, Any]) -> Any:
+        template = path_template(path)
+        resource = api(path.lstrip("/"))
+        started = time.perf_counter()
+        code = "error"
+        try:
+            if method == "GET":
+                result = resource.get(**params)
+            elif method == "POST":
+                result = resource.post(**params)
+            elif method == "PUT":
+                result = resource.put(**params)
+            else:
+                result = resource.delete(**params)
+            code = "200"
+            return result
+        except ResourceException as exc:
+            code = str(exc.status_code)
+            message = _message(exc)
+            cls = classify(exc.status_code, message)
+            raise cls(message, status=exc.status_code, method=method, path=path) from None
+        except requests.exceptions.RequestException as exc:
+            raise TransientError(f"{method} {path}: {type(exc).__name__}: {exc}",
+                                 method=method, path=path) from None
+        finally:
+            self.request_count += 1
+            telemetry.PROXMOX_REQUESTS.labels(method, template, code).inc()
+            telemetry.PROXMOX_LATENCY.labels(method, template).observe(
+                time.perf_counter() - started)
+
+    async def request(self, method: str, path: str, params: Mapping[str, Any] | None = None,
+                      *, retry: bool = True) -> Any:
+        """One API call; transient failures are retried with backoff and jitter."""
+        data = {k: v for k, v in (params or {}).items() if v is not None}
+        loop = asyncio.get_running_loop()
+
+        async def once() -> Any:
+            api = await self._ensure()
+            if self.request_hook is not None:
+                self.request_hook(method, path, dict(data))
+            try:
+                return await loop.run_in_executor(
+                    self._executor, self._call, api, method, path, dict(data))
+            except AuthError as exc:
+                if exc.status == 401 and self.settings.password is not None:
+                    self._api = None  # ticket expired or revoked: log in again once
+                    api = await self._ensure()
+                    return await loop.run_in_executor(
+                        self._executor, self._call, api, method, path, dict(data))
+                raise
+
+        if not retry:
+            return await once()
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(TransientError),
+            wait=tenacity.wait_exponential_jitter(initial=self.retry_initial,
+                                                  max=self.retry_max),
+            stop=tenacity.stop_after_attempt(self.retries),
+            reraise=True,
+            before_sleep=lambda state: log.info(
+                "proxmox.retry", method=method, path=path_template(path),
+                attempt=state.attempt_number,
+                error=str(state.outcome.exception()) if state.outcome else None),
+        )
+        return await retrying(once)
+
+    async def get(self, path: str, **params: Any) -> Any:
+        return await self.request("GET", path, params)
+
+    async def post(self, path: str, **params: Any) -> Any:
+        return await self.request("POST", path, params)
+
+    async def put(self, path: str, **params: Any) -> Any:
+        return await self.request("PUT", path, params)
+
+    async def delete(self, path: str, **params: Any) -> Any:
+        return await self.request("DELETE", path, params)
+
+    # -- tasks -------------------------------------------------------------------------
+
+    async def wait_task(self, upid: Any, *, max_seconds: float | None = None) -> str | None:
+        """Wait for a task; return its exit status (None when there was no task).
+
+        ``upid`` may be None or a non-UPID value: some endpoints (``POST config``,
+        ``resize`` on older versions) answer synchronously. A brief 400 "no such task"
+        right after the call is tolerated. ``OK`` and ``WARNINGS: N`` are success; any
+        other exit status raises TaskFailed carrying the task log's last lines.
+        """
+        if not isinstance(upid, str) or not upid.startswith("UPID:"):
+            return None
+        node = upid_node(upid)
+        task_type = upid.split(":")[5] if upid.count(":") >= 6 else ""
+        limit = max_seconds or TASK_TIMEOUTS.get(task_type, 0) or 0
+        limit = max(limit, 0) or self._default_task_timeout()
+        deadline = time.monotonic() + limit
+        unknown_until = time.monotonic() + 5.0
+        path = f"/nodes/{node}/tasks/{upid}/status"
+        started = time.monotonic()
+        while True:
+            try:
+                status = await self.get(path)
+            except (PermanentError, NotFoundError) as exc:
+                if "no such task" in exc.message.lower() and time.monotonic() < unknown_until:
+                    await asyncio.sleep(self.task_poll)
+                    continue
+                raise
+            if status.get("status") == "stopped":
+                exitstatus = str(status.get("exitstatus", ""))
+                if exitstatus == "OK" or exitstatus.startswith("WARNINGS"):
+                    return exitstatus
+                tail = await self._log_tail(node, upid)
+                detail = f"; last log lines: {' | '.join(tail)}" if tail else ""
+                raise TaskFailed(f"task {task_type or upid} failed: {exitstatus}{detail}",
+                                 upid=upid, exitstatus=exitstatus, log_tail=tail)
+            if time.monotonic() > deadline:
+                raise TaskTimeout(f"task {task_type} on {node} still running after "
+                                  f"{limit:g}s ({upid})")
+            # fast polls for short tasks, slower for long ones
+            elapsed = time.monotonic() - started
+            await asyncio.sleep(self.task_poll if elapsed < 3 else min(1.0, elapsed / 10))
+
+    def _default_task_timeout(self) -> float:
+        return self.task_timeout
+
+    async def _log_tail(self, node: str, upid: str, lines: int = 5) -> list[str]:
+        try:
+            entries = await self.get(f"/nodes/{node}/tasks/{upid}/log", start=0, limit=500)
+        except ProxmoxError:
+            return []
+        texts = [str(e.get("t", "")) for e in entries if isinstance(e, dict)]
+        return [t for t in texts if t.strip()][-lines:]
+
+    async def call_and_wait(self, method: str, path: str, params: Mapping[str, Any] | None
+                            = None, *, max_seconds: float | None = None,
+                            retry: bool = True) -> tuple[Any, str | None]:
+        """Make a call that may start a task; wait for it. Returns (result, exitstatus)."""
+        result = await self.request(method, path, params, retry=retry)
+        exitstatus = await self.wait_task(result, max_seconds=max_seconds)
+        return result, exitstatus

@@ -1,0 +1,235 @@
+"""The observer: what the cluster looks like now, as cheaply as possible.
+
+Each cycle makes one ``GET /cluster/resources``: every guest with its current node
+(guests migrate), status, lock and tags, and node and storage capacity. Full configs
+(``config?current=1`` plus ``pending``) of owned guests are read with bounded
+concurrency only when needed:
+
+- on a full resync (every ``[apply] resync_seconds``, or when asked);
+- when a guest's summary changed since the last read (a different fingerprint);
+- before any action on that guest (the executor re-reads; ``/cluster/resources`` can be
+  stale), which also invalidates the cached entry.
+
+So a steady-state poll of a converged cluster costs one request. The cache lives in the
+Observer object: keep one per process (the daemon's ``EngineContext`` holds it).
+
+Ownership is the ownership tag **or** an inventory row with the same vmid and name (the
+name check keeps a vmid that was freed and reused by someone else from becoming ours).
+Templates are never owned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import structlog
+
+from mycopod.proxmox import translate
+from mycopod.proxmox.client import ProxmoxClient
+from mycopod.proxmox.errors import NotFoundError, ProxmoxError
+from mycopod.proxmox.model import (
+    GuestConfig,
+    Kind,
+    NodeState,
+    ObservedCluster,
+    ObservedGuest,
+    StorageState,
+)
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class GuestRead:
+    """One fresh read of a guest's config."""
+
+    kind: Kind
+    node: str
+    vmid: int
+    raw: dict[str, Any]
+    #: the config with pending changes applied (what update parameters are computed from)
+    effective_raw: dict[str, Any]
+    current: GuestConfig
+    pending: GuestConfig
+    digest: str | None
+
+
+def _api_kind(kind: Kind) -> str:
+    return "qemu" if kind == "vm" else "lxc"
+
+
+async def read_guest(client: ProxmoxClient, kind: Kind, node: str, vmid: int) -> GuestRead:
+    """``config?current=1`` plus ``pending`` of one guest (two requests, in parallel)."""
+    base = f"/nodes/{node}/{_api_kind(kind)}/{vmid}"
+    raw, pending_items = await asyncio.gather(
+        client.get(f"{base}/config", current=1), client.get(f"{base}/pending"))
+    raw = dict(raw or {})
+    items = list(pending_items or [])
+    effective = translate.apply_pending(raw, items)
+    digest = raw.get("digest")
+    current = translate.config_to_guest(kind, raw)
+    pending = translate.config_to_guest(kind, effective) if translate.has_pending(items) \
+        else current
+    return GuestRead(kind=kind, node=node, vmid=vmid, raw=raw, effective_raw=effective,
+                     current=current, pending=pending,
+                     digest=str(digest) if digest is not None else None)
+
+
+def _fingerprint(item: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(item.get(k) for k in ("node", "status", "lock", "tags", "name", "maxcpu",
+                                       "maxmem", "maxdisk", "template", "pool"))
+
+
+class Observer:
+    """Observes one cluster; keeps the config cache between cycles."""
+
+    def __init__(self, client: ProxmoxClient, *, ownership_tag: str,
+                 resync_seconds: float = 600.0, concurrency: int = 32) -> None:
+        self.client = client
+        self.ownership_tag = ownership_tag
+        self.resync_seconds = resync_seconds
+        self.concurrency = concurrency
+        self._cache: dict[int, tuple[tuple[Any, ...], GuestRead]] = {}
+        self._last_full: float | None = None
+        self.last_observed_at: float | None = None
+        self.last_config_reads = 0
+
+    def invalidate(self, vmid: int | None = None) -> None:
+        """Forget a guest's cached config (after acting on it), or everything."""
+        if vmid is None:
+            self._cache.clear()
+            self._last_full = None
+        else:
+            self._cache.pop(vmid, None)
+
+    async def observe(
+        self,
+        *,
+        inventory: Mapping[int, str] | None = None,
+        adopt_names: Iterable[str] = (),
+        need_ct_templates: bool = False,
+        full: bool | None = None,
+    ) -> ObservedCluster:
+        """One observation. ``inventory`` maps vmid → name of the inventory rows;
+        ``adopt_names`` are declared names whose unowned guests' configs are read too
+        (only with ``adopt_existing``)."""
+        inventory = dict(inventory or {})
+        adopt = set(adopt_names)
+        now = time.monotonic()
+        if full is None:
+            full = self._last_full is None or now - self._last_full >= self.resync_seconds
+        resources = await self.client.get("/cluster/resources")
+        nodes: list[NodeState] = []
+        storages: list[StorageState] = []
+        summaries: list[dict[str, Any]] = []
+        for item in resources or []:
+            kind = item.get("type")
+            if kind == "node":
+                nodes.append(NodeState(
+                    name=str(item.get("node")), online=item.get("status") == "online",
+                    maxmem=int(item.get("maxmem") or 0), mem=int(item.get("mem") or 0),
+                    maxcpu=float(item.get("maxcpu") or 0)))
+            elif kind == "storage":
+                content = tuple(sorted(c for c in str(item.get("content") or "").split(",")
+                                       if c))
+                storages.append(StorageState(
+                    node=str(item.get("node")), storage=str(item.get("storage")),
+                    content=content, shared=bool(item.get("shared")),
+                    active=item.get("status", "available") == "available",
+                    maxdisk=int(item.get("maxdisk") or 0), disk=int(item.get("disk") or 0)))
+            elif kind in ("qemu", "lxc"):
+                summaries.append(item)
+        guests: list[ObservedGuest] = []
+        to_read: list[tuple[ObservedGuest, tuple[Any, ...]]] = []
+        seen_ids: set[int] = set()
+        for item in summaries:
+            vmid = int(item["vmid"])
+            seen_ids.add(vmid)
+            tags = translate.parse_tags(item.get("tags"))
+            name = str(item.get("name") or "")
+            template = bool(item.get("template"))
+            in_inventory = inventory.get(vmid) == name
+            owned = not template and (self.ownership_tag in tags or in_inventory)
+            guest = ObservedGuest(
+                vmid=vmid, kind="vm" if item.get("type") == "qemu" else "ct", name=name,
+                node=str(item.get("node")), status=str(item.get("status") or "unknown"),
+                lock=item.get("lock") or None, tags=tags, template=template,
+                pool=item.get("pool") or None, maxmem=int(item.get("maxmem") or 0),
+                maxcpu=float(item.get("maxcpu") or 0), maxdisk=int(item.get("maxdisk") or 0),
+                owned=owned, in_inventory=in_inventory)
+            wanted = owned or (not template and name in adopt)
+            if wanted:
+                fingerprint = _fingerprint(item)
+                cached = self._cache.get(vmid)
+                if not full and cached is not None and cached[0] == fingerprint:
+                    guest = self._with_read(guest, cached[1])
+                else:
+                    to_read.append((guest, fingerprint))
+            guests.append(guest)
+        for vmid in list(self._cache):
+            if vmid not in seen_ids:
+                del self._cache[vmid]
+        reads = await self._read_all([g for g, _ in to_read])
+        by_vmid = {g.vmid: i for i, g in enumerate(guests)}
+        for (guest, fingerprint), read in zip(to_read, reads, strict=True):
+            if read is None:
+                continue
+            self._cache[guest.vmid] = (fingerprint, read)
+            guests[by_vmid[guest.vmid]] = self._with_read(guest, read)
+        self.last_config_reads = len(to_read)
+        if full:
+            self._last_full = now
+        ct_templates: tuple[str, ...] = ()
+        if need_ct_templates:
+            ct_templates = await self._ct_templates(storages)
+        reserved = frozenset(v for v in inventory if v not in seen_ids)
+        self.last_observed_at = time.time()
+        log.debug("observe.done", guests=len(guests), config_reads=len(to_read), full=full)
+        return ObservedCluster(nodes=tuple(sorted(nodes, key=lambda n: n.name)),
+                               storages=tuple(storages), guests=tuple(guests),
+                               ct_templates=ct_templates, reserved_vmids=reserved)
+
+    @staticmethod
+    def _with_read(guest: ObservedGuest, read: GuestRead) -> ObservedGuest:
+        return replace(guest, current=read.current,
+                       pending=read.pending if read.pending != read.current else None,
+                       digest=read.digest)
+
+    async def _read_all(self, guests: list[ObservedGuest]) -> list[GuestRead | None]:
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def one(guest: ObservedGuest) -> GuestRead | None:
+            async with semaphore:
+                try:
+                    return await read_guest(self.client, guest.kind, guest.node, guest.vmid)
+                except NotFoundError:
+                    return None  # deleted or migrated between the two requests
+                except ProxmoxError as exc:
+                    log.warning("observe.config_failed", vmid=guest.vmid, error=str(exc))
+                    return None
+
+        return list(await asyncio.gather(*(one(g) for g in guests)))
+
+    async def _ct_templates(self, storages: list[StorageState]) -> tuple[str, ...]:
+        volumes: set[str] = set()
+        done_shared: set[str] = set()
+        for storage in storages:
+            if "vztmpl" not in storage.content or not storage.active:
+                continue
+            if storage.shared and storage.storage in done_shared:
+                continue
+            done_shared.add(storage.storage)
+            try:
+                items = await self.client.get(
+                    f"/nodes/{storage.node}/storage/{storage.storage}/content",
+                    content="vztmpl")
+            except ProxmoxError as exc:
+                log.warning("observe.templates_failed", storage=storage.storage,
+                            error=str(exc))
+                continue
+            volumes.update(str(i["volid"]) for i in items or [] if i.get("volid"))
+        return tuple(sorted(volumes))

@@ -1,0 +1,93 @@
+"""Reconciliation actions (table ``reconciliation_actions``): one row per attempt.
+
+A row is inserted ``Pending`` *before* the Proxmox call and finished (``Success`` or
+``Error``, message, UPID, times) after it, so a process killed mid-call leaves a
+Pending row behind: the attempt is never lost. Actions a guest did not reach because an
+earlier one failed are recorded as ``Skipped``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import asyncpg
+from pydantic import BaseModel
+
+ActionResult = Literal["Pending", "Success", "Error", "Skipped"]
+
+
+INSERT = """
+INSERT INTO reconciliation_actions (run_id, seq, kind, target, vmid, node, params,
+    destructive, action_description, requested_by, result, started_at, finished_at,
+    message)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, NOW(),
+        CASE WHEN $11 = 'Pending' THEN NULL ELSE NOW() END, $12)
+RETURNING *"""
+FINISH = """
+UPDATE reconciliation_actions SET result = $2, message = $3, upid = COALESCE($4, upid),
+    vmid = COALESCE($5, vmid), node = COALESCE($6, node), finished_at = NOW()
+WHERE id = $1
+RETURNING *"""
+LIST_FOR_RUN = """
+SELECT * FROM reconciliation_actions WHERE run_id = $1 ORDER BY seq, id"""
+COUNT_PENDING = """
+SELECT count(*) FROM reconciliation_actions WHERE run_id = $1 AND result = 'Pending'"""
+
+
+class ActionRow(BaseModel):
+    id: int
+    run_id: int
+    action_description: str
+    result: ActionResult
+    message: str | None
+    executed_at: datetime | None
+    seq: int
+    kind: str
+    target: str
+    vmid: int | None
+    node: str | None
+    params: dict[str, Any]
+    destructive: bool
+    upid: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    requested_by: int | None
+
+
+class ActionStore:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
+        self.pool = pool
+
+    async def insert_pending(self, run_id: int, *, seq: int, kind: str, target: str,
+                             vmid: int | None, node: str | None, params: dict[str, Any],
+                             destructive: bool, description: str,
+                             requested_by: int | None = None) -> ActionRow:
+        """Write the attempt before the call (result Pending, started_at now)."""
+        row = await self.pool.fetchrow(INSERT, run_id, seq, kind, target, vmid, node, params,
+                                       destructive, description, requested_by, "Pending",
+                                       None)
+        return ActionRow.model_validate(dict(row))
+
+    async def insert_skipped(self, run_id: int, *, seq: int, kind: str, target: str,
+                             vmid: int | None, node: str | None, params: dict[str, Any],
+                             destructive: bool, description: str, message: str,
+                             requested_by: int | None = None) -> ActionRow:
+        row = await self.pool.fetchrow(INSERT, run_id, seq, kind, target, vmid, node, params,
+                                       destructive, description, requested_by, "Skipped",
+                                       message)
+        return ActionRow.model_validate(dict(row))
+
+    async def finish(self, action_id: int, *, result: ActionResult, message: str | None = None,
+                     upid: str | None = None, vmid: int | None = None,
+                     node: str | None = None) -> ActionRow:
+        """Record the outcome (Success/Error), Proxmox's message and the task's UPID."""
+        row = await self.pool.fetchrow(FINISH, action_id, result, message, upid, vmid, node)
+        return ActionRow.model_validate(dict(row))
+
+    async def list_for_run(self, run_id: int) -> list[ActionRow]:
+        rows = await self.pool.fetch(LIST_FOR_RUN, run_id)
+        return [ActionRow.model_validate(dict(r)) for r in rows]
+
+    async def count_pending(self, run_id: int) -> int:
+        return int(await self.pool.fetchval(COUNT_PENDING, run_id))

@@ -1,0 +1,58 @@
+"""The inventory of guests MycoPod created (table ``inventory``).
+
+A guest is recorded the moment its create or clone call is accepted, before its task
+finishes, so a guest created just before a crash is still recognised as ours on the
+next reconcile (with its name: a vmid freed and reused by someone else is not ours).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import asyncpg
+from pydantic import BaseModel
+
+UPSERT = """
+INSERT INTO inventory (cluster, vmid, name, kind, node, created_by_run)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (cluster, vmid) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,
+    node = EXCLUDED.node"""
+LIST = """
+SELECT cluster, vmid, name, kind, node, created_by_run, created_at FROM inventory
+WHERE cluster = $1 ORDER BY vmid"""
+SET_NODE = "UPDATE inventory SET node = $3 WHERE cluster = $1 AND vmid = $2"
+DELETE = "DELETE FROM inventory WHERE cluster = $1 AND vmid = $2"
+
+
+class InventoryRow(BaseModel):
+    cluster: str
+    vmid: int
+    name: str
+    kind: Literal["vm", "ct"]
+    node: str | None
+    created_by_run: int | None
+    created_at: datetime
+
+
+class InventoryStore:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
+        self.pool = pool
+
+    async def record(self, cluster: str, *, vmid: int, name: str, kind: str,
+                     node: str | None, run_id: int | None = None) -> None:
+        await self.pool.execute(UPSERT, cluster, vmid, name, kind, node, run_id)
+
+    async def list(self, cluster: str) -> list[InventoryRow]:
+        rows = await self.pool.fetch(LIST, cluster)
+        return [InventoryRow.model_validate(dict(r)) for r in rows]
+
+    async def names(self, cluster: str) -> dict[int, str]:
+        """vmid → name, what the observer needs for ownership."""
+        return {row.vmid: row.name for row in await self.list(cluster)}
+
+    async def set_node(self, cluster: str, *, vmid: int, node: str) -> None:
+        await self.pool.execute(SET_NODE, cluster, vmid, node)
+
+    async def remove(self, cluster: str, *, vmid: int) -> None:
+        await self.pool.execute(DELETE, cluster, vmid)

@@ -1,0 +1,233 @@
+"""Reconciliation runs (table ``reconciliation_runs``): the run lifecycle in SQL.
+
+Lifecycle (DESIGN.md, "Run lifecycle")::
+
+    Pending → Planning → (AwaitingApproval) → InProgress → Succeeded | Failed | Cancelled
+    + Interrupted for a run found unfinished at start-up
+
+- A run is created ``Pending``: by the API (trigger ``manual``, ``requested_by``), the
+  poller (``commit`` / ``webhook``) or the drift checker (``drift``).
+- The leader's worker claims the oldest Pending run of its cluster with
+  ``FOR UPDATE SKIP LOCKED`` (:meth:`RunStore.claim_next_pending`), which sets it
+  ``Planning``; :func:`mycopod.reconcile.engine.execute_run` takes it from there.
+- :meth:`RunStore.approve` turns an ``AwaitingApproval`` run back into ``Pending`` with
+  ``approved_by``/``approved_at`` set, so the worker claims it again; the engine re-plans
+  and applies destructive actions only if the approved plan covers them.
+  :meth:`RunStore.reject` makes it ``Cancelled`` with ``rejected_by``.
+- :meth:`RunStore.mark_interrupted` (at start-up) turns Planning/InProgress runs of a
+  cluster into ``Interrupted``.
+
+``list_runs`` pages with a keyset on ``(created_at DESC, id DESC)``; the cursor is an
+opaque string.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any, Literal
+
+import asyncpg
+from pydantic import BaseModel
+
+from mycopod.errors import MycoPodError
+
+RunStatus = Literal["Pending", "Planning", "AwaitingApproval", "InProgress", "Succeeded",
+                    "Failed", "Cancelled", "Interrupted"]
+Trigger = Literal["commit", "webhook", "drift", "manual"]
+TERMINAL = frozenset({"Succeeded", "Failed", "Cancelled", "Interrupted"})
+STATUSES: tuple[str, ...] = ("Pending", "Planning", "AwaitingApproval", "InProgress",
+                             "Succeeded", "Failed", "Cancelled", "Interrupted")
+
+
+INSERT = """
+INSERT INTO reconciliation_runs (trigger, cluster, declaration_id, requested_by, commit_sha,
+                                 dry_run)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING *"""
+SELECT = "SELECT * FROM reconciliation_runs WHERE id = $1"
+CLAIM_NEXT = """
+UPDATE reconciliation_runs SET status = 'Planning', started_at = NOW(), finished_at = NULL,
+    updated_at = NOW()
+WHERE id = (
+    SELECT id FROM reconciliation_runs
+    WHERE cluster = $1 AND status = 'Pending'
+    ORDER BY created_at, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING *"""
+SET_STATUS = """
+UPDATE reconciliation_runs SET
+    status = $2,
+    error = COALESCE($3, error),
+    summary = COALESCE($4::jsonb, summary),
+    finished_at = CASE WHEN $5 THEN NOW() ELSE finished_at END,
+    updated_at = NOW()
+WHERE id = $1
+RETURNING *"""
+SAVE_PLAN = """
+UPDATE reconciliation_runs SET plan = $2::jsonb, summary = COALESCE($3::jsonb, summary),
+    declaration_id = COALESCE($4, declaration_id), commit_sha = COALESCE($5, commit_sha),
+    updated_at = NOW()
+WHERE id = $1
+RETURNING *"""
+CLEAR_APPROVAL = """
+UPDATE reconciliation_runs SET approved_by = NULL, approved_at = NULL, updated_at = NOW()
+WHERE id = $1"""
+APPROVE = """
+UPDATE reconciliation_runs SET status = 'Pending', approved_by = $2, approved_at = NOW(),
+    updated_at = NOW()
+WHERE id = $1 AND status = 'AwaitingApproval'
+RETURNING *"""
+REJECT = """
+UPDATE reconciliation_runs SET status = 'Cancelled', rejected_by = $2, finished_at = NOW(),
+    error = 'rejected', updated_at = NOW()
+WHERE id = $1 AND status = 'AwaitingApproval'
+RETURNING *"""
+MARK_INTERRUPTED = """
+UPDATE reconciliation_runs SET status = 'Interrupted', finished_at = NOW(), updated_at = NOW(),
+    error = COALESCE(error, 'interrupted: the controller stopped before the run finished')
+WHERE cluster = $1 AND status IN ('Planning', 'InProgress')
+RETURNING id"""
+LIST = """
+SELECT id, declaration_id, requested_by, status, started_at, finished_at, trigger,
+    cluster, commit_sha, dry_run, NULL::jsonb AS plan, NULL::jsonb AS summary, error,
+    approved_by, approved_at, rejected_by, created_at, updated_at FROM reconciliation_runs
+WHERE ($1::text IS NULL OR status = $1)
+  AND ($2::text IS NULL OR trigger = $2)
+  AND ($3::timestamptz IS NULL OR created_at >= $3)
+  AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
+ORDER BY created_at DESC, id DESC
+LIMIT $6"""
+COUNT_BY_STATUS = """
+SELECT status, count(*) AS n FROM reconciliation_runs
+WHERE ($1::text IS NULL OR cluster = $1)
+GROUP BY status"""
+LATEST = """
+SELECT * FROM reconciliation_runs
+WHERE cluster = $1 AND ($2::text IS NULL OR status = $2)
+ORDER BY created_at DESC, id DESC LIMIT 1"""
+
+
+class Run(BaseModel):
+    id: int
+    declaration_id: int | None
+    requested_by: int | None
+    status: RunStatus
+    started_at: datetime | None
+    finished_at: datetime | None
+    trigger: Trigger
+    cluster: str
+    commit_sha: str | None
+    dry_run: bool
+    plan: dict[str, Any] | None
+    summary: dict[str, Any] | None
+    error: str | None
+    approved_by: int | None
+    approved_at: datetime | None
+    rejected_by: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+
+class InvalidCursor(MycoPodError):
+    """A ``cursor`` that this store did not produce."""
+
+
+def encode_cursor(created_at: datetime, run_id: int) -> str:
+    raw = f"{created_at.isoformat()}|{run_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        text = base64.urlsafe_b64decode(padded.encode()).decode()
+        stamp, _, run_id = text.rpartition("|")
+        return datetime.fromisoformat(stamp), int(run_id)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise InvalidCursor("invalid cursor; use the next_cursor of a previous page") from None
+
+
+def _run(row: asyncpg.Record | None) -> Run | None:
+    return Run.model_validate(dict(row)) if row is not None else None
+
+
+class RunStore:
+    """One method per query on ``reconciliation_runs``; takes a pool or a connection."""
+
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
+        self.pool = pool
+
+    async def create(self, *, trigger: Trigger, cluster: str = "default",
+                     declaration_id: int | None = None, requested_by: int | None = None,
+                     commit_sha: str | None = None, dry_run: bool = False) -> Run:
+        row = await self.pool.fetchrow(INSERT, trigger, cluster, declaration_id,
+                                       requested_by, commit_sha, dry_run)
+        run = _run(row)
+        assert run is not None
+        return run
+
+    async def get(self, run_id: int) -> Run | None:
+        return _run(await self.pool.fetchrow(SELECT, run_id))
+
+    async def claim_next_pending(self, cluster: str) -> Run | None:
+        """The oldest Pending run of ``cluster``, now Planning; None when there is none."""
+        return _run(await self.pool.fetchrow(CLAIM_NEXT, cluster))
+
+    async def set_status(self, run_id: int, status: RunStatus, *, error: str | None = None,
+                         summary: dict[str, Any] | None = None) -> Run | None:
+        return _run(await self.pool.fetchrow(SET_STATUS, run_id, status, error, summary,
+                                             status in TERMINAL))
+
+    async def save_plan(self, run_id: int, plan: dict[str, Any], *,
+                        summary: dict[str, Any] | None = None,
+                        declaration_id: int | None = None,
+                        commit_sha: str | None = None) -> Run | None:
+        return _run(await self.pool.fetchrow(SAVE_PLAN, run_id, plan, summary,
+                                             declaration_id, commit_sha))
+
+    async def clear_approval(self, run_id: int) -> None:
+        await self.pool.execute(CLEAR_APPROVAL, run_id)
+
+    async def approve(self, run_id: int, user_id: int | None) -> Run | None:
+        """AwaitingApproval → Pending with approved_by; None if the run was not waiting."""
+        return _run(await self.pool.fetchrow(APPROVE, run_id, user_id))
+
+    async def reject(self, run_id: int, user_id: int | None) -> Run | None:
+        """AwaitingApproval → Cancelled with rejected_by; None if the run was not waiting."""
+        return _run(await self.pool.fetchrow(REJECT, run_id, user_id))
+
+    async def mark_interrupted(self, cluster: str) -> list[int]:
+        """At start-up: Planning/InProgress runs of ``cluster`` become Interrupted."""
+        rows = await self.pool.fetch(MARK_INTERRUPTED, cluster)
+        return [int(r["id"]) for r in rows]
+
+    async def list_runs(self, *, status: str | None = None, trigger: str | None = None,
+                        since: datetime | None = None, limit: int = 50,
+                        cursor: str | None = None) -> tuple[list[Run], str | None]:
+        """Newest first, without ``plan``/``summary``; returns (rows, next_cursor)."""
+        after_at, after_id = decode_cursor(cursor) if cursor else (None, None)
+        limit = max(1, min(limit, 1000))
+        rows = await self.pool.fetch(LIST, status, trigger, since, after_at, after_id,
+                                     limit + 1)
+        runs = [Run.model_validate(dict(r)) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit and runs:
+            next_cursor = encode_cursor(runs[-1].created_at, runs[-1].id)
+        return runs, next_cursor
+
+    async def counts_by_status(self, cluster: str | None = None) -> dict[str, int]:
+        rows = await self.pool.fetch(COUNT_BY_STATUS, cluster)
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update({str(r["status"]): int(r["n"]) for r in rows})
+        return counts
+
+    async def latest(self, cluster: str, *, status: str | None = None) -> Run | None:
+        return _run(await self.pool.fetchrow(LATEST, cluster, status))
