@@ -214,6 +214,11 @@ class Observer:
 
         return list(await asyncio.gather(*(one(g) for g in guests)))
 
+    async def observe_ct_templates(self, observed: ObservedCluster) -> ObservedCluster:
+        """``observed`` with the LXC template volumes of its storages filled in."""
+        templates = await self._ct_templates(list(observed.storages))
+        return replace(observed, ct_templates=templates)
+
     async def _ct_templates(self, storages: list[StorageState]) -> tuple[str, ...]:
         volumes: set[str] = set()
         done_shared: set[str] = set()

@@ -387,12 +387,8 @@ class _Planner:
         vmid = self._allocate(guest)
         if vmid is None:
             return
-        node = self._place(guest)
-        if node is None:
-            return
-        report.vmid, report.node = vmid, node
-        builder = _Builder(guest, guest.kind)
         source = guest.source
+        template: ObservedGuest | None = None
         if source is not None and source.clone is not None:
             template = self.observed.templates().get(source.clone)
             if template is None:
@@ -403,6 +399,14 @@ class _Planner:
                 self._error(guest.name, f"template {source.clone!r} is a {template.kind}, "
                             f"declared a {guest.kind}")
                 return
+        # a clone lands on its template's node unless a node is declared: the template's
+        # disks are there, and may not be on shared storage
+        node = self._place(guest, near=template.node if template is not None else None)
+        if node is None:
+            return
+        report.vmid, report.node = vmid, node
+        builder = _Builder(guest, guest.kind)
+        if source is not None and template is not None:
             builder.add("clone", vmid=vmid, node=node, params={
                 "template_vmid": template.vmid, "template_node": template.node,
                 "newid": vmid, "target": node, "storage": guest.disks[0].storage
@@ -465,16 +469,17 @@ class _Planner:
         self.used_ids.add(candidate)
         return candidate
 
-    def _place(self, guest: GuestSpec) -> str | None:
+    def _place(self, guest: GuestSpec, *, near: str | None = None) -> str | None:
         online = [n for n in self.observed.nodes if n.online]
         needed = {d.storage for d in guest.disks}
-        if guest.node is not None:
+        wanted = guest.node or near
+        if wanted is not None:
             names = {n.name for n in online}
-            if guest.node not in names:
-                self._error(guest.name, f"node {guest.node!r} is not an online node of the "
+            if wanted not in names:
+                self._error(guest.name, f"node {wanted!r} is not an online node of the "
                             f"cluster (online: {', '.join(sorted(names)) or 'none'})")
                 return None
-            chosen = guest.node
+            chosen = wanted
         else:
             candidates = [n for n in online
                           if needed <= self._storages_on(n.name)]

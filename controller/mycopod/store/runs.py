@@ -61,7 +61,7 @@ RETURNING *"""
 SET_STATUS = """
 UPDATE reconciliation_runs SET
     status = $2,
-    error = COALESCE($3, error),
+    error = $3,
     summary = COALESCE($4::jsonb, summary),
     finished_at = CASE WHEN $5 THEN NOW() ELSE finished_at END,
     updated_at = NOW()

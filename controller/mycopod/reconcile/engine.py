@@ -1,0 +1,291 @@
+"""One reconcile of one run: load the spec, observe, plan, gate, apply, record.
+
+The daemon's worker claims a run (:meth:`RunStore.claim_next_pending`, which makes it
+``Planning``) and calls :func:`execute_run`. That function:
+
+1. loads the spec: the one passed in (the CLI compiled it), else the run's declaration,
+   else the latest good declaration;
+2. observes the cluster (one ``/cluster/resources`` plus config reads as needed) and
+   plans (:func:`mycopod.reconcile.planner.plan`);
+3. stores the plan JSON in ``reconciliation_runs.plan`` (actions with kind, target,
+   params, reason, destructive, depends_on; plus orphans, conflicts, pending restarts,
+   plan errors) and a status report in ``summary``;
+4. ``dry_run`` → ``Succeeded`` with the plan, nothing applied;
+5. destructive steps the policy does not allow and nobody approved → ``AwaitingApproval``
+   and return. After ``POST /reconcile/{id}/approve`` (``RunStore.approve``: approved_by
+   set, status back to Pending) the worker claims the run again; the engine re-observes
+   and re-plans and goes ahead only if every destructive action is covered by the
+   approved plan (same kind and target), else it waits for approval again;
+6. else ``InProgress``, apply (:class:`mycopod.reconcile.executor.Executor`), then
+   ``Succeeded`` or ``Failed`` (``error`` = the first Proxmox message, or the first plan
+   error such as a disk shrink).
+
+:func:`cluster_report` is what the API's status page calls: managed guests with
+observed vs declared cores/memory/state and drift marked, orphans and conflicts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import structlog
+
+from mycopod import telemetry
+from mycopod.config import PolicySettings, Settings
+from mycopod.errors import MycoPodError
+from mycopod.proxmox.client import ProxmoxClient
+from mycopod.proxmox.errors import ProxmoxError
+from mycopod.proxmox.model import ObservedCluster
+from mycopod.proxmox.observer import Observer
+from mycopod.reconcile import planner
+from mycopod.reconcile.executor import Executor
+from mycopod.spec import ClusterSpec, parse_spec
+from mycopod.store.inventory import InventoryStore
+from mycopod.store.runs import Run, RunStore
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    spec: ClusterSpec
+    declaration_id: int | None = None
+    commit_sha: str | None = None
+
+
+SpecLoader = Callable[[Run | None], Awaitable[LoadedSpec | None]]
+
+
+@dataclass
+class EngineContext:
+    """Everything a reconcile needs; the daemon builds it once and reuses it.
+
+    ``policy`` is the effective policy (config file overridden by the ``settings``
+    table); :func:`execute_run` refreshes it from the database at the start of each run.
+    ``observer`` keeps the config cache between runs, which is what makes a steady-state
+    poll cost one request. ``spec_loader`` maps a run to its spec; the default reads the
+    run's declaration, else the latest good one.
+    """
+
+    pool: asyncpg.Pool
+    client: ProxmoxClient
+    settings: Settings
+    policy: PolicySettings | None = None
+    observer: Observer | None = None
+    spec_loader: SpecLoader | None = None
+    last_observed: ObservedCluster | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.policy is None:
+            self.policy = self.settings.policy
+        if self.observer is None:
+            self.observer = Observer(self.client, ownership_tag=self.policy.ownership_tag,
+                                     resync_seconds=self.settings.apply.resync_seconds)
+
+    @property
+    def cluster(self) -> str:
+        return self.settings.proxmox.cluster
+
+    @classmethod
+    def create(cls, pool: asyncpg.Pool, settings: Settings, *,
+               client: ProxmoxClient | None = None, **options: Any) -> EngineContext:
+        client = client or ProxmoxClient.from_settings(
+            settings.proxmox, task_timeout=settings.apply.task_timeout_seconds)
+        return cls(pool=pool, client=client, settings=settings, **options)
+
+    async def refresh_policy(self) -> PolicySettings:
+        """The config file's policy overridden by the ``settings`` table."""
+        try:
+            from mycopod.store.settings import SettingsStore
+        except ImportError:  # pragma: no cover - the store ships with the foundation
+            self.policy = self.settings.policy
+        else:
+            self.policy = await SettingsStore(self.pool).effective_policy(self.settings.policy)
+        assert self.observer is not None
+        self.observer.ownership_tag = self.policy.ownership_tag
+        return self.policy
+
+    async def load_spec(self, run: Run | None) -> LoadedSpec | None:
+        """The spec for ``run`` (None: the latest good declaration)."""
+        if self.spec_loader is not None:
+            return await self.spec_loader(run)
+        return await _declaration_spec(self.pool, run)
+
+
+async def _declaration_spec(pool: asyncpg.Pool, run: Run | None) -> LoadedSpec | None:
+    """The run's declaration, else the latest good one (the declarations store)."""
+    from mycopod.store import declarations as declstore  # type: ignore[attr-defined]
+
+    store = declstore.DeclarationStore(pool)
+    row = await store.get(run.declaration_id) if run and run.declaration_id else None
+    if row is None or getattr(row, "compile_status", "ok") != "ok":
+        row = await store.latest_good()
+    if row is None or row.spec is None:
+        return None
+    spec = row.spec if isinstance(row.spec, ClusterSpec) else parse_spec(row.spec)
+    return LoadedSpec(spec=spec, declaration_id=row.id,
+                      commit_sha=getattr(row, "github_commit_sha", None))
+
+
+# --- observe + plan ----------------------------------------------------------------------
+
+
+async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
+                           full: bool | None = None) -> tuple[ObservedCluster, planner.Plan]:
+    """Observe the cluster and plan ``spec`` against it under the effective policy."""
+    policy = ctx.policy or ctx.settings.policy
+    observer = ctx.observer
+    assert observer is not None
+    inventory = await InventoryStore(ctx.pool).names(ctx.cluster)
+    adopt = [g.name for g in spec.guests] if policy.adopt_existing else []
+    observed = await observer.observe(inventory=inventory, adopt_names=adopt, full=full)
+    names = {g.name for g in observed.guests if not g.template}
+    if any(g.kind == "ct" and g.source is None and g.state != "absent" and g.name not in names
+           for g in spec.guests):
+        observed = await observer.observe_ct_templates(observed)
+    ctx.last_observed = observed
+    return observed, planner.plan(spec, observed, policy)
+
+
+def report(plan: planner.Plan, observed: ObservedCluster) -> dict[str, Any]:
+    """The status-page view of a plan: guests (declared vs observed, drift), orphans,
+    conflicts, pending restarts and plan errors, with counts."""
+    managed = sum(1 for g in observed.guests if g.owned and not g.template)
+    drifted = sum(1 for g in plan.guests
+                  if g.status in ("drifted", "missing", "pending-restart"))
+    return {
+        "managed": managed,
+        "drifted": drifted,
+        "orphaned": len(plan.orphans),
+        "conflicts": plan.conflicts,
+        "orphans": plan.orphans,
+        "pending_restart": plan.pending_restart,
+        "errors": plan.errors,
+        "guests": [g.to_json() for g in plan.guests],
+        "actions": len(plan.actions),
+        "observed_at": time.time(),
+    }
+
+
+def _gauges(summary: dict[str, Any]) -> None:
+    telemetry.MANAGED_GUESTS.set(summary["managed"])
+    telemetry.DRIFTED_GUESTS.set(summary["drifted"])
+    telemetry.ORPHANED_GUESTS.set(summary["orphaned"])
+
+
+async def cluster_report(ctx: EngineContext, spec: ClusterSpec | None = None) -> dict[str, Any]:
+    """Managed guests with observed vs declared cores/memory/state, drift marked; orphans
+    and conflicts. Uses ``spec``, else the latest good declaration. Applies nothing."""
+    await ctx.refresh_policy()
+    if spec is None:
+        loaded = await ctx.load_spec(None)
+        spec = loaded.spec if loaded is not None else ClusterSpec()
+    observed, plan = await observe_and_plan(ctx, spec)
+    summary = report(plan, observed)
+    _gauges(summary)
+    return summary
+
+
+# --- one run -----------------------------------------------------------------------------
+
+
+async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None = None,
+                      declaration_id: int | None = None,
+                      commit_sha: str | None = None) -> Run:
+    """Carry a claimed (``Planning``) run to its next resting status; returns the run row.
+
+    Resting statuses: Succeeded, Failed, AwaitingApproval. Never raises for a failure
+    of the run itself (Proxmox errors, plan errors, no spec): those end up in the row.
+    """
+    runs = RunStore(ctx.pool)
+    started = time.monotonic()
+    structlog.contextvars.bind_contextvars(run_id=run.id)
+    try:
+        final = await _execute(run, ctx=ctx, runs=runs, spec=spec,
+                               declaration_id=declaration_id, commit_sha=commit_sha)
+    except Exception as exc:
+        message = exc.message if isinstance(exc, ProxmoxError) else str(exc)
+        if not isinstance(exc, MycoPodError):
+            log.exception("run.crashed", run_id=run.id)
+            message = f"internal error: {type(exc).__name__}: {exc}"
+        failed = await runs.set_status(run.id, "Failed", error=message or type(exc).__name__)
+        assert failed is not None
+        final = failed
+    finally:
+        structlog.contextvars.unbind_contextvars("run_id")
+    seconds = time.monotonic() - started
+    if final.status in ("Succeeded", "Failed"):
+        telemetry.RECONCILE_RUNS.labels(final.status, final.trigger).inc()
+        telemetry.RECONCILE_DURATION.observe(seconds)
+    if final.status == "Succeeded":
+        telemetry.LAST_SUCCESS.set(time.time())
+    log.info("run.finished", run_id=run.id, status=final.status, trigger=final.trigger,
+             seconds=round(seconds, 3), error=final.error)
+    return final
+
+
+async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
+                   spec: ClusterSpec | None, declaration_id: int | None,
+                   commit_sha: str | None) -> Run:
+    policy = await ctx.refresh_policy()
+    if spec is None:
+        loaded = await ctx.load_spec(run)
+        if loaded is None:
+            done = await runs.set_status(run.id, "Failed", error=(
+                "no compiled declaration to reconcile yet; push a declaration that "
+                "compiles"))
+            assert done is not None
+            return done
+        spec, declaration_id, commit_sha = loaded.spec, loaded.declaration_id, \
+            loaded.commit_sha
+    approved: set[tuple[str, str]] | None = None
+    if run.approved_by is not None or run.approved_at is not None:
+        previous = planner.Plan.from_json(run.plan or {})
+        approved = previous.destructive_keys()
+    observed, plan = await observe_and_plan(ctx, spec)
+    summary = report(plan, observed)
+    _gauges(summary)
+    saved = await runs.save_plan(run.id, plan.to_json(), summary=summary,
+                                 declaration_id=declaration_id, commit_sha=commit_sha)
+    assert saved is not None
+    log.info("run.planned", run_id=run.id, actions=len(plan.actions),
+             destructive=len(plan.destructive), errors=len(plan.errors))
+    if run.dry_run:
+        done = await runs.set_status(run.id, "Succeeded")
+        assert done is not None
+        return done
+    if planner.approval_needed(plan, approved):
+        if approved is not None:
+            await runs.clear_approval(run.id)
+        waiting = await runs.set_status(run.id, "AwaitingApproval")
+        assert waiting is not None
+        return waiting
+    plan_error = (f"{plan.errors[0]['guest']}: {plan.errors[0]['message']}"
+                  if plan.errors else None)
+    if not plan.actions:
+        done = await runs.set_status(run.id, "Failed" if plan_error else "Succeeded",
+                                     error=plan_error)
+        assert done is not None
+        return done
+    await runs.set_status(run.id, "InProgress")
+    executor = Executor(
+        client=ctx.client, pool=ctx.pool, cluster=ctx.cluster, run_id=run.id,
+        ownership_tag=policy.ownership_tag, apply=ctx.settings.apply,
+        requested_by=run.requested_by, observer=ctx.observer,
+        used_vmids=observed.used_vmids())
+    result = await executor.execute(plan, spec)
+    summary["applied"] = {"actions": result.actions, "succeeded": result.succeeded,
+                          "failed": result.failed}
+    if result.failed:
+        done = await runs.set_status(run.id, "Failed", error=result.first_error,
+                                     summary=summary)
+    elif plan_error:
+        done = await runs.set_status(run.id, "Failed", error=plan_error, summary=summary)
+    else:
+        done = await runs.set_status(run.id, "Succeeded", summary=summary)
+    assert done is not None
+    return done

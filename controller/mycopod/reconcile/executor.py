@@ -1,0 +1,420 @@
+"""The executor: runs a plan against Proxmox, guest by guest, recording every attempt.
+
+- Actions of one guest run in dependency order; guests run in parallel, at most
+  ``[apply] max_parallel`` at once and ``per_node_parallel`` per node.
+- Each action row is written ``Pending`` before the call and finished after it (Success
+  or Error, Proxmox's message, the UPID, times, ``requested_by``).
+- Before acting, the guest is re-read (``/cluster/resources`` can be stale): concrete
+  parameters are computed from its fresh config by :mod:`mycopod.proxmox.translate`, so
+  an action that is already done is a no-op, and after a crash the next run neither
+  repeats nor duplicates work. Writes pass the config ``digest``; on a checksum mismatch
+  the guest is re-read and its parameters recomputed instead of overwriting.
+- After the task, the guest is re-read to confirm the intended state.
+- On a vmid collision ("already exists") the next free id is taken. The guest goes into
+  the inventory the moment its create or clone call is accepted.
+- The first error on a guest stops that guest's remaining actions (recorded Skipped);
+  other guests continue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import structlog
+
+from mycopod import telemetry
+from mycopod.config import ApplySettings
+from mycopod.proxmox import translate
+from mycopod.proxmox.client import ProxmoxClient
+from mycopod.proxmox.errors import ConflictError, NotFoundError, PermanentError, ProxmoxError
+from mycopod.proxmox.observer import GuestRead, Observer, read_guest
+from mycopod.reconcile.planner import Action, Plan
+from mycopod.spec import ClusterSpec, GuestSpec
+from mycopod.store.actions import ActionStore
+from mycopod.store.inventory import InventoryStore
+
+log = structlog.get_logger(__name__)
+
+#: how often a digest conflict is re-read and retried before giving up
+DIGEST_RETRIES = 3
+#: how many next ids are tried after a vmid collision
+VMID_RETRIES = 10
+
+
+class ActionFailed(Exception):
+    def __init__(self, message: str, *, upid: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.upid = upid
+
+
+@dataclass
+class _Guest:
+    name: str
+    kind: str
+    vmid: int | None
+    node: str | None
+    spec: GuestSpec | None
+
+
+@dataclass
+class ExecutionResult:
+    #: guest name → first error message
+    failed: dict[str, str] = field(default_factory=dict)
+    succeeded: list[str] = field(default_factory=list)
+    actions: int = 0
+    #: the first Proxmox error of the run, in time order
+    first_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _api(kind: str) -> str:
+    return "qemu" if kind == "vm" else "lxc"
+
+
+class Executor:
+    """Applies one plan for one run. Create one per run."""
+
+    def __init__(self, *, client: ProxmoxClient, pool: asyncpg.Pool, cluster: str,
+                 run_id: int, ownership_tag: str, apply: ApplySettings,
+                 requested_by: int | None = None, observer: Observer | None = None,
+                 used_vmids: set[int] | None = None) -> None:
+        self.client = client
+        self.actions = ActionStore(pool)
+        self.inventory = InventoryStore(pool)
+        self.cluster = cluster
+        self.run_id = run_id
+        self.tag = ownership_tag
+        self.apply = apply
+        self.requested_by = requested_by
+        self.observer = observer
+        self.used_vmids = set(used_vmids or ())
+        self._vmid_lock = asyncio.Lock()
+        self.result = ExecutionResult()
+
+    async def execute(self, plan: Plan, spec: ClusterSpec) -> ExecutionResult:
+        by_guest: dict[str, list[tuple[int, Action]]] = defaultdict(list)
+        for seq, action in enumerate(plan.actions):
+            by_guest[action.target].append((seq, action))
+        for action in plan.actions:
+            if action.vmid is not None:
+                self.used_vmids.add(action.vmid)
+        global_slots = asyncio.Semaphore(self.apply.max_parallel)
+        node_slots: dict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(self.apply.per_node_parallel))
+
+        async def one(name: str, steps: list[tuple[int, Action]]) -> None:
+            first = steps[0][1]
+            node_key = first.node or ""
+            async with node_slots[node_key], global_slots:
+                await self._run_guest(name, steps, spec.guest(name))
+
+        async with asyncio.TaskGroup() as group:
+            for name, steps in by_guest.items():
+                group.create_task(one(name, steps), name=f"apply:{name}")
+        return self.result
+
+    async def _run_guest(self, name: str, steps: list[tuple[int, Action]],
+                         spec: GuestSpec | None) -> None:
+        first = steps[0][1]
+        guest = _Guest(name=name, kind=first.guest_kind, vmid=first.vmid, node=first.node,
+                       spec=spec)
+        failed: str | None = None
+        for seq, action in steps:
+            if failed is not None:
+                await self.actions.insert_skipped(
+                    self.run_id, seq=seq, kind=action.kind, target=name, vmid=guest.vmid,
+                    node=guest.node, params=action.params, destructive=action.destructive,
+                    description=action.reason, requested_by=self.requested_by,
+                    message=f"skipped: an earlier action on {name} failed")
+                telemetry.ACTIONS.labels(action.kind, "Skipped").inc()
+                continue
+            row = await self.actions.insert_pending(
+                self.run_id, seq=seq, kind=action.kind, target=name, vmid=guest.vmid,
+                node=guest.node, params=action.params, destructive=action.destructive,
+                description=action.reason, requested_by=self.requested_by)
+            self.result.actions += 1
+            started = time.monotonic()
+            try:
+                message, upid = await self._apply(action, guest)
+            except (ProxmoxError, ActionFailed) as exc:
+                failed = exc.message
+                upid = getattr(exc, "upid", None)
+                await self.actions.finish(row.id, result="Error", message=failed, upid=upid,
+                                          vmid=guest.vmid, node=guest.node)
+                telemetry.ACTIONS.labels(action.kind, "Error").inc()
+                log.warning("action.failed", run_id=self.run_id, guest=name,
+                            kind=action.kind, vmid=guest.vmid, error=failed)
+                self.result.failed[name] = failed
+                if self.result.first_error is None:
+                    self.result.first_error = f"{name}: {failed}"
+                continue
+            finally:
+                if self.observer is not None and guest.vmid is not None:
+                    self.observer.invalidate(guest.vmid)
+            await self.actions.finish(row.id, result="Success", message=message, upid=upid,
+                                      vmid=guest.vmid, node=guest.node)
+            telemetry.ACTIONS.labels(action.kind, "Success").inc()
+            log.info("action.finished", run_id=self.run_id, guest=name, kind=action.kind,
+                     vmid=guest.vmid, node=guest.node, result="Success",
+                     seconds=round(time.monotonic() - started, 3))
+        if failed is None:
+            self.result.succeeded.append(name)
+
+    # -- one action ----------------------------------------------------------------------
+
+    async def _apply(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+        handler = getattr(self, f"_do_{action.kind}")
+        result: tuple[str, str | None] = await handler(action, guest)
+        return result
+
+    def _base(self, guest: _Guest) -> str:
+        return f"/nodes/{guest.node}/{_api(guest.kind)}/{guest.vmid}"
+
+    async def _read(self, guest: _Guest) -> GuestRead:
+        assert guest.vmid is not None and guest.node is not None
+        return await read_guest(self.client, guest.kind, guest.node, guest.vmid)  # type: ignore[arg-type]
+
+    async def _status(self, guest: _Guest) -> str:
+        status = await self.client.get(f"{self._base(guest)}/status/current")
+        return str((status or {}).get("status", "unknown"))
+
+    async def _wait(self, result: Any) -> str | None:
+        upid = result if isinstance(result, str) and result.startswith("UPID:") else None
+        try:
+            await self.client.wait_task(result)
+        except ProxmoxError as exc:
+            raise ActionFailed(exc.message, upid=upid) from None
+        return upid
+
+    def _need_spec(self, guest: _Guest) -> GuestSpec:
+        if guest.spec is None:
+            raise ActionFailed(f"{guest.name} is not in the spec; cannot compute its config")
+        return guest.spec
+
+    async def _free_vmid(self, planned: int, collided: set[int]) -> int:
+        """``planned`` if Proxmox says it is free (``nextid?vmid=N``), else the next id
+        that is neither planned for another guest nor known to be taken."""
+        async with self._vmid_lock:
+            candidate = planned
+            for _ in range(VMID_RETRIES * 10):
+                if candidate not in collided and (
+                        candidate == planned or candidate not in self.used_vmids):
+                    try:
+                        await self.client.get("/cluster/nextid", vmid=candidate)
+                        self.used_vmids.add(candidate)
+                        return candidate
+                    except (ConflictError, PermanentError, NotFoundError):
+                        collided.add(candidate)
+                candidate += 1
+            raise ActionFailed(f"no free VMID found from {planned} to {candidate}")
+
+    async def _is_ours(self, guest: _Guest, vmid: int) -> bool:
+        """After "already exists": is that guest the one we created a moment ago?"""
+        try:
+            resources = await self.client.get("/cluster/resources", type="vm")
+        except ProxmoxError:
+            return False
+        for item in resources or []:
+            if int(item.get("vmid", -1)) == vmid:
+                tags = translate.parse_tags(item.get("tags"))
+                return str(item.get("name")) == guest.name and self.tag in tags
+        return False
+
+    async def _accepted(self, guest: _Guest) -> None:
+        assert guest.vmid is not None
+        await self.inventory.record(self.cluster, vmid=guest.vmid, name=guest.name,
+                                    kind=guest.kind, node=guest.node, run_id=self.run_id)
+
+    async def _do_create(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+        spec = self._need_spec(guest)
+        planned = int(action.params.get("vmid") or action.vmid or 0)
+        collided: set[int] = set()
+        for _ in range(VMID_RETRIES):
+            vmid = await self._free_vmid(planned, collided)
+            guest.vmid = vmid
+            params = translate.create_params(spec, vmid=vmid, ownership_tag=self.tag,
+                                             ostemplate=action.params.get("ostemplate"))
+            try:
+                result = await self.client.post(f"/nodes/{guest.node}/{_api(guest.kind)}",
+                                                **params)
+            except ConflictError as exc:
+                if await self._is_ours(guest, vmid):
+                    await self._accepted(guest)
+                    return f"created as {vmid} (found after a retried call)", None
+                log.info("create.vmid_taken", guest=guest.name, vmid=vmid, error=exc.message)
+                collided.add(vmid)
+                continue
+            await self._accepted(guest)
+            upid = await self._wait(result)
+            status = await self._status(guest)
+            return f"created VMID {vmid} on {guest.node} ({status})", upid
+        raise ActionFailed(f"no free VMID after {VMID_RETRIES} collisions")
+
+    async def _do_clone(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+        p = action.params
+        planned = int(p.get("newid") or action.vmid or 0)
+        collided: set[int] = set()
+        template_node, template_vmid = str(p["template_node"]), int(p["template_vmid"])
+        for _ in range(VMID_RETRIES):
+            vmid = await self._free_vmid(planned, collided)
+            guest.vmid = vmid
+            params: dict[str, Any] = {"newid": vmid, "name": guest.name, "full": 1}
+            if guest.node and guest.node != template_node:
+                params["target"] = guest.node
+            if p.get("storage"):
+                params["storage"] = p["storage"]
+            if p.get("pool"):
+                params["pool"] = p["pool"]
+            if guest.kind == "ct":
+                params["hostname"] = params.pop("name")
+            try:
+                result = await self.client.post(
+                    f"/nodes/{template_node}/{_api(guest.kind)}/{template_vmid}/clone",
+                    **params)
+            except ConflictError as exc:
+                if await self._is_ours(guest, vmid):
+                    await self._accepted(guest)
+                    return f"cloned as {vmid} (found after a retried call)", None
+                log.info("clone.vmid_taken", guest=guest.name, vmid=vmid, error=exc.message)
+                collided.add(vmid)
+                continue
+            await self._accepted(guest)
+            upid = await self._wait(result)
+            return f"cloned template {template_vmid} to VMID {vmid} on {guest.node}", upid
+        raise ActionFailed(f"no free VMID after {VMID_RETRIES} collisions")
+
+    async def _write_config(self, guest: _Guest, compute: Any) -> tuple[str, str | None]:
+        """Re-read, compute params, write with the digest; on a mismatch, start over."""
+        upid: str | None = None
+        for attempt in range(DIGEST_RETRIES + 1):
+            read = await self._read(guest)
+            params: dict[str, Any] = compute(read)
+            if not params:
+                return "nothing to change", None
+            params["digest"] = read.digest
+            method = "POST" if guest.kind == "vm" else "PUT"
+            try:
+                result = await self.client.request(method, f"{self._base(guest)}/config",
+                                                   params)
+            except ConflictError as exc:
+                if exc.checksum_mismatch and attempt < DIGEST_RETRIES:
+                    log.info("configure.digest_changed", guest=guest.name, vmid=guest.vmid)
+                    continue
+                raise
+            upid = await self._wait(result)
+            changed = ", ".join(sorted(k for k in params if k != "digest"))
+            return f"set {changed}", upid
+        raise ActionFailed("the config kept changing under us (digest mismatch)")
+
+    async def _do_configure(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+        spec = self._need_spec(guest)
+        message, upid = await self._write_config(
+            guest, lambda read: translate.update_params(spec, read.effective_raw,
+                                                        ownership_tag=self.tag))
+        grown: list[str] = []
+        if action.params.get("resize", "disks" in action.params.get("fields", [])):
+            read = await self._read(guest)
+            for resize in translate.resize_params(spec, read.effective_raw):
+                result = await self.client.put(f"{self._base(guest)}/resize", **resize,
+                                               digest=None)
+                await self._wait(result)
+                grown.append(f"{resize['disk']} to {resize['size']}")
+        read = await self._read(guest)
+        left = translate.update_params(spec, read.effective_raw, ownership_tag=self.tag)
+        if left:
+            raise ActionFailed("Proxmox accepted the change but the config still differs: "
+                               + ", ".join(sorted(left)), upid=upid)
+        if grown:
+            message += "; grew " + ", ".join(grown)
+        return message, upid
+
+    async def _do_tag_adopt(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+        tags = str(action.params.get("tags") or self.tag)
+
+        def compute(read: GuestRead) -> dict[str, Any]:
+            have = translate.parse_tags(read.effective_raw.get("tags"))
+            return {} if self.tag in have else {"tags": tags}
+
+        message, upid = await self._write_config(guest, compute)
+        await self._accepted(guest)
+        return message, upid
+
+    async def _do_resize_disk(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+        disk, size = str(action.params["disk"]), str(action.params["size"])
+        read = await self._read(guest)
+        current = next((d for d in read.pending.disks if d.slot == disk), None)
+        if current is None:
+            raise ActionFailed(f"disk {disk} does not exist any more")
+        want = translate.parse_size(size)
+        if current.size_bytes >= want:
+            return f"{disk} already {translate.format_size(current.size_bytes)}", None
+        result = await self.client.put(f"{self._base(guest)}/resize", disk=disk, size=size,
+                                       digest=read.digest)
+        upid = await self._wait(result)
+        read = await self._read(guest)
+        after = next((d for d in read.pending.disks if d.slot == disk), None)
+        if after is None or after.size_bytes < want:
+            raise ActionFailed(f"{disk} is still smaller than {size} after the resize",
+                               upid=upid)
+        return f"{disk} grown to {size}", upid
+
+    async def _power(self, guest: _Guest, verb: str, want: str) -> tuple[str, str | None]:
+        if await self._status(guest) == want:
+            return f"already {want}", None
+        params: dict[str, Any] = {}
+        result = await self.client.post(f"{self._base(guest)}/status/{verb}", **params)
+        upid = await self._wait(result)
+        status = await self._status(guest)
+        if status != want:
+            raise ActionFailed(f"{verb} finished but the guest is {status}", upid=upid)
+        return f"{want}", upid
+
+    async def _do_start(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+        return await self._power(guest, "start", "running")
+
+    async def _do_stop(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+        return await self._power(guest, "stop", "stopped")
+
+    async def _do_delete(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+        assert guest.vmid is not None
+        params: dict[str, Any] = {"purge": 1, "destroy-unreferenced-disks": 1}
+        try:
+            result = await self.client.delete(self._base(guest), **params)
+        except NotFoundError:
+            await self.inventory.remove(self.cluster, vmid=guest.vmid)
+            return "already gone", None
+        upid = await self._wait(result)
+        try:
+            await self.client.get(f"{self._base(guest)}/status/current")
+        except NotFoundError:
+            await self.inventory.remove(self.cluster, vmid=guest.vmid)
+            return f"deleted VMID {guest.vmid}", upid
+        raise ActionFailed(f"VMID {guest.vmid} still exists after the delete", upid=upid)
+
+    async def _do_migrate(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+        assert guest.vmid is not None
+        target = str(action.params["target"])
+        running = await self._status(guest) == "running"
+        params: dict[str, Any] = {"target": target}
+        if guest.kind == "vm":
+            if running:
+                params["online"] = 1
+            params["with-local-disks"] = 1
+        elif running:
+            params["restart"] = 1
+        result = await self.client.post(f"{self._base(guest)}/migrate", **params)
+        upid = await self._wait(result)
+        source = guest.node
+        guest.node = target
+        await self.inventory.set_node(self.cluster, vmid=guest.vmid, node=target)
+        await self._status(guest)  # confirms it answers on the target node
+        return f"migrated from {source} to {target}", upid
