@@ -1,0 +1,229 @@
+"""The aiohttp application and how the daemon serves it.
+
+:func:`create_app` builds the application from an :class:`ApiContext`; it opens nothing
+itself but a small housekeeping task (in ``cleanup_ctx``, so it is closed with the app).
+:func:`start_api` serves it on the daemon's own event loop (``AppRunner`` + ``TCPSite``),
+over TLS when ``[api] tls_cert``/``tls_key`` are set; otherwise it expects to sit behind
+a reverse proxy such as the nginx example in ``config/nginx/``.
+
+One middleware does what every request needs, in this order: find the client address
+(forwarded headers believed only from trusted proxies), apply the general rate limit,
+run the handler, turn any error into the JSON envelope, count the request in
+``mycopod_http_requests_total`` and, for state-changing methods, write an audit line with
+the user id. An unexpected exception becomes a 500 whose body holds only an error id;
+the same id is logged with the traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+
+import asyncpg
+import structlog
+from aiohttp import web
+
+from mycopod import telemetry
+from mycopod.api import auth, openapi, ratelimit
+from mycopod.api.context import ApiContext
+from mycopod.api.errors import ApiError
+from mycopod.api.routing import Endpoint, error_response, register
+from mycopod.api.state import CLIENT, CTX, STATE, USER_ID, ApiState
+from mycopod.config import ApiSettings
+
+log = structlog.get_logger(__name__)
+
+#: largest request body; a declaration is at most 256 KiB of text, JSON-escaped
+CLIENT_MAX_SIZE = 640 * 1024
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOGIN_FAILURES_PER_MINUTE = 5
+SWEEP_SECONDS = 3600.0
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
+               422: "invalid", 429: "rate_limited"}
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def all_endpoints() -> list[Endpoint]:
+    from mycopod.api import (
+        routes_auth,
+        routes_declarations,
+        routes_reconcile,
+        routes_settings,
+        routes_status,
+        routes_system,
+        routes_users,
+    )
+
+    return [
+        *routes_auth.ENDPOINTS,
+        *routes_users.ENDPOINTS,
+        *routes_declarations.ENDPOINTS,
+        *routes_reconcile.ENDPOINTS,
+        *routes_settings.ENDPOINTS,
+        *routes_system.ENDPOINTS,
+        *routes_status.ENDPOINTS,
+    ]
+
+
+def _http_error(exc: web.HTTPException) -> web.Response:
+    status = exc.status
+    code = _HTTP_CODES.get(status, "http_error")
+    if status == 413:
+        message = f"the request body is too large (at most {CLIENT_MAX_SIZE // 1024} KiB)"
+    elif status == 404:
+        message = "no such endpoint (see /openapi.json)"
+    elif status == 405:
+        message = "this endpoint does not take that method (see /openapi.json)"
+    else:
+        message = exc.reason or code
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+    return error_response(ApiError(status, code, message, headers=headers))
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    state = request.app[STATE]
+    started = time.perf_counter()
+    client = ratelimit.client_address(request.remote, request.headers.get("X-Forwarded-For"),
+                                      state.trusted_proxies)
+    request[CLIENT] = client
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    response: web.StreamResponse
+    try:
+        wait = state.general.take(client)
+        if wait:
+            raise ApiError(429, "rate_limited", f"too many requests: retry in {wait} s",
+                           headers={"Retry-After": str(wait)})
+        response = await handler(request)
+    except ApiError as exc:
+        response = error_response(exc)
+    except web.HTTPException as exc:
+        response = _http_error(exc)
+    except (UnicodeError, asyncpg.DataError) as exc:
+        # text PostgreSQL cannot store (lone surrogates, NUL) or a value out of its range
+        log.info("api.unstorable_input", route=route, error=type(exc).__name__)
+        response = error_response(ApiError(
+            422, "invalid", "the request holds characters or values that cannot be stored"))
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        error_id = uuid.uuid4().hex[:16]
+        log.exception("api.internal_error", error_id=error_id, route=route,
+                      method=request.method, user_id=request.get(USER_ID))
+        response = error_response(ApiError(
+            500, "internal_error",
+            f"internal error; the server log has the details under error id {error_id}",
+            details={"error_id": error_id}))
+    for key, value in _SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    response.headers.setdefault("Cache-Control", "no-store")
+    status = response.status
+    telemetry.HTTP_REQUESTS.labels(route, str(status)).inc()
+    telemetry.HTTP_LATENCY.labels(route).observe(time.perf_counter() - started)
+    if request.method not in SAFE_METHODS:
+        log.info("api.audit", user_id=request.get(USER_ID), method=request.method,
+                 route=route, status=status, client=client)
+    return response
+
+
+async def _sweeper(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: delete long-expired refresh tokens hourly, stop with the app."""
+    from mycopod.store.refresh_tokens import RefreshTokenStore
+
+    ctx = app[CTX]
+
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                removed = await RefreshTokenStore(ctx.pool).delete_expired()
+                if removed:
+                    log.info("auth.refresh_tokens_swept", removed=removed)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("auth.sweep_failed", error=type(exc).__name__)
+
+    task = asyncio.create_task(sweep(), name="api.refresh-token-sweeper")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def build_state(ctx: ApiContext, endpoints: list[Endpoint]) -> ApiState:
+    api = ctx.settings.api
+    secret = auth.load_or_create_secret(api, state_dir=ctx.settings.state_dir)
+    state = ApiState(
+        issuer=auth.TokenIssuer(secret=secret, access_seconds=api.access_token_seconds),
+        login_failures_by_user=ratelimit.FailureWindow(LOGIN_FAILURES_PER_MINUTE, 60.0),
+        login_failures_by_ip=ratelimit.FailureWindow(LOGIN_FAILURES_PER_MINUTE, 60.0),
+        general=ratelimit.TokenBucket(api.rate_limit_per_minute),
+        trusted_proxies=ratelimit.parse_networks(api.trusted_proxies),
+        metrics_allow=ratelimit.parse_networks(api.metrics_allow),
+        metrics_token=(api.metrics_token.get_secret_value()
+                       if api.metrics_token is not None else None),
+    )
+    import json
+
+    state.openapi = openapi.build([e for e in endpoints if not e.path.startswith("/ui/")])
+    state.openapi_bytes = json.dumps(state.openapi).encode()
+    return state
+
+
+def create_app(ctx: ApiContext) -> web.Application:
+    """The API application for ``ctx``; serve it with :func:`start_api`."""
+    endpoints = all_endpoints()
+    app = web.Application(middlewares=[api_middleware], client_max_size=CLIENT_MAX_SIZE)
+    app[CTX] = ctx
+    app[STATE] = build_state(ctx, endpoints)
+    register(app, endpoints)
+    app.cleanup_ctx.append(_sweeper)
+    return app
+
+
+def ssl_context(settings: ApiSettings) -> ssl.SSLContext | None:
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(settings.tls_cert), str(settings.tls_key))
+    return context
+
+
+async def start_api(app: web.Application, settings: ApiSettings) -> web.AppRunner:
+    """Serve ``app`` on the running loop; ``await runner.cleanup()`` stops it."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    context = ssl_context(settings)
+    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=context,
+                       shutdown_timeout=5.0)
+    await site.start()
+    log.info("api.listening", host=settings.host, port=bound_port(runner),
+             tls=context is not None)
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    """The port actually bound (useful with port 0)."""
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    raise RuntimeError("the API is not listening")
+
+
+__all__ = ["ApiContext", "bound_port", "create_app", "start_api", "timedelta"]

@@ -1,0 +1,159 @@
+"""Who is calling: access tokens (JWT), the signing key, and the per-request user.
+
+Access tokens are short-lived HS256 JWTs. Verification is strict on purpose: the
+algorithm is pinned (a token claiming ``none`` or RS256 is refused before its signature
+is even looked at), and ``exp``, ``iat``, ``nbf``, ``iss``, ``aud`` and ``sub`` must all be
+present and valid. The token carries the role only as a hint for clients: the role and
+the ``disabled`` flag are read from the database on every request, so demoting or
+disabling a user takes effect at once, not when their token expires.
+
+The signing key comes from ``[api] jwt_secret`` (or its file / systemd credential). When
+none is configured, one is generated on first start into ``state_dir/jwt_secret`` with
+mode 0600 and reused afterwards, so tokens survive a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+import structlog
+from aiohttp import web
+
+from mycopod.api.errors import ApiError, forbidden, unauthorized
+from mycopod.api.state import USER_ID
+from mycopod.config import ApiSettings
+from mycopod.errors import ConfigError
+from mycopod.store.users import SELECT_BY_ID, User
+
+log = structlog.get_logger(__name__)
+
+ALGORITHM = "HS256"
+ISSUER = "mycopod"
+AUDIENCE = "mycopod-api"
+REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub"]
+#: clock skew tolerated between replicas
+LEEWAY_SECONDS = 5
+SECRET_FILE = "jwt_secret"  # noqa: S105 - a file name, not a secret
+MIN_SECRET_BYTES = 32
+
+
+def load_or_create_secret(settings: ApiSettings, *, state_dir: Path) -> str:
+    """The configured key, or the one in ``state_dir/jwt_secret`` (created if absent)."""
+    if settings.jwt_secret is not None and settings.jwt_secret.get_secret_value():
+        value = settings.jwt_secret.get_secret_value()
+        if len(value.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(
+                f"config: api.jwt_secret is too short: use at least {MIN_SECRET_BYTES} bytes "
+                "(e.g. `openssl rand -base64 48`)"
+            )
+        return value
+    path = state_dir / SECRET_FILE
+    state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        info = path.stat()
+        if info.st_mode & 0o077:
+            raise ConfigError(
+                f"config: {path} is readable by group or others "
+                f"(mode {stat.S_IMODE(info.st_mode):04o}); run: chmod 600 {path}"
+            ) from None
+        value = path.read_text(encoding="utf-8").strip()
+        if len(value.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"config: {path} holds a key that is too short; delete it "
+                              "to have a new one generated") from None
+        return value
+    value = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    log.info("auth.secret_generated", path=str(path))
+    return value
+
+
+@dataclass(frozen=True)
+class TokenIssuer:
+    secret: str
+    access_seconds: int
+
+    def issue(self, user: User, *, now: float | None = None) -> str:
+        issued = int(now if now is not None else time.time())
+        claims = {
+            "sub": str(user.id),
+            "role": user.role,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + self.access_seconds,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> int:
+        """The user id of a valid token; raises ApiError(401) for any defect."""
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=LEEWAY_SECONDS,
+                options={"require": REQUIRED_CLAIMS, "verify_signature": True},
+            )
+            return int(claims["sub"])
+        except jwt.ExpiredSignatureError:
+            raise unauthorized("the access token has expired: POST /auth/refresh") from None
+        except (jwt.InvalidTokenError, ValueError, TypeError):
+            raise unauthorized("the access token is invalid: log in again") from None
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def load_user(conn: object, user_id: int) -> User | None:
+    if not 0 < user_id < 2**31:
+        return None
+    row = await conn.fetchrow(SELECT_BY_ID, user_id)  # type: ignore[attr-defined]
+    return User(**dict(row)) if row else None
+
+
+async def current_user(request: web.Request, issuer: TokenIssuer, conn: object, *,
+                       token: str | None = None) -> User:
+    """The enabled user behind the request's bearer token, role fresh from the database."""
+    token = token if token is not None else bearer_token(request)
+    if token is None:
+        raise unauthorized()
+    user_id = issuer.verify(token)
+    user = await load_user(conn, user_id)
+    if user is None or user.disabled:
+        raise unauthorized("this account is disabled or no longer exists")
+    request[USER_ID] = user.id
+    return user
+
+
+def require_admin(user: User) -> None:
+    if not user.is_admin:
+        raise forbidden()
+
+
+__all__ = [
+    "ApiError",
+    "TokenIssuer",
+    "bearer_token",
+    "current_user",
+    "load_or_create_secret",
+    "require_admin",
+]

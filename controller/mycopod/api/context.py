@@ -1,0 +1,39 @@
+"""What the API needs from the daemon, gathered in one value.
+
+The daemon builds an :class:`ApiContext` from the resources it already owns (the pool,
+the settings, the shared :class:`~mycopod.runtime.RuntimeStatus`, the declarations
+source) and hands it to :func:`mycopod.api.app.create_app`. Tests build one from the
+``db`` fixture. Nothing in the API opens its own pool, so a replica serving only the API
+and the leader share the same code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from mycopod.config import PolicySettings, Settings
+from mycopod.runtime import RuntimeStatus
+
+PolicyGetter = Callable[[], Awaitable[PolicySettings]]
+
+
+@dataclass
+class ApiContext:
+    pool: asyncpg.Pool
+    settings: Settings
+    runtime: RuntimeStatus = field(default_factory=RuntimeStatus)
+    #: a ``mycopod.declarations.source.GitSource``; None: POST /declarations answers 503
+    source: Any = None
+    #: the effective policy (config + settings table); None: read it from the database
+    policy: PolicyGetter | None = None
+
+    async def effective_policy(self) -> PolicySettings:
+        if self.policy is not None:
+            return await self.policy()
+        from mycopod.store.settings import SettingsStore
+
+        return await SettingsStore(self.pool).effective_policy(self.settings.policy)

@@ -1,0 +1,267 @@
+"""Request and response models of the HTTP API.
+
+Every handler reads its body and query through one of these models and answers with
+another, and :mod:`mycopod.api.openapi` builds ``/openapi.json`` from the very same
+classes, so the document cannot drift from the code. Request models forbid unknown
+fields: a misspelt ``dry_rn`` is an error, not a silently ignored option.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mycopod.store.settings import KNOWN_KEYS
+
+#: largest id PostgreSQL's SERIAL holds; larger path ids are simply not found
+MAX_ID = 2**31 - 1
+MAX_DECLARATION_BYTES = 256 * 1024
+ROLE_PATTERN = r"^([Aa][Dd][Mm][Ii][Nn]|[Uu][Ss][Ee][Rr])$"
+RUN_STATUSES = ("Pending", "Planning", "AwaitingApproval", "InProgress", "Succeeded",
+                "Failed", "Cancelled", "Interrupted")
+RunStatus = Literal["Pending", "Planning", "AwaitingApproval", "InProgress", "Succeeded",
+                    "Failed", "Cancelled", "Interrupted"]
+Trigger = Literal["commit", "webhook", "drift", "manual"]
+
+
+class Request(BaseModel):
+    """Base of request bodies and query strings: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(extra="ignore", from_attributes=True)
+
+
+# --- envelope -------------------------------------------------------------------------
+
+
+class ErrorBody(Response):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorEnvelope(Response):
+    status: Literal["error"]
+    error: ErrorBody
+
+
+# --- auth -----------------------------------------------------------------------------
+
+
+class LoginRequest(Request):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RefreshRequest(Request):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class LogoutRequest(Request):
+    refresh_token: str | None = Field(None, min_length=1, max_length=200)
+
+
+class TokenPair(Response):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name
+    #: seconds until the access token expires
+    expires_in: int
+
+
+class LogoutResult(Response):
+    revoked: int
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+class UserOut(Response):
+    id: int
+    username: str
+    role: Literal["Admin", "User"]
+    disabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserCreate(Request):
+    username: str = Field(min_length=1, max_length=100,
+                          pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
+    password: str = Field(min_length=10, max_length=1024)
+    role: str = Field(pattern=ROLE_PATTERN, description="admin or user, in any case")
+
+
+class UserPatch(Request):
+    role: str | None = Field(None, pattern=ROLE_PATTERN)
+    disabled: bool | None = None
+
+
+# --- settings -------------------------------------------------------------------------
+
+SettingKey = Literal[KNOWN_KEYS]  # type: ignore[valid-type]
+
+
+class SettingOut(Response):
+    key: str
+    value: Any
+    #: "database" (changed through the API) or "config" (the configured default)
+    source: Literal["database", "config"]
+    updated_at: datetime | None = None
+    updated_by: int | None = None
+
+
+class SettingPut(Request):
+    value: Any = Field(description="JSON value of the type the setting takes")
+
+
+# --- health ---------------------------------------------------------------------------
+
+
+class ProxmoxHealth(Response):
+    reachable: bool | None
+    last_contact: datetime | None
+    seconds_since_contact: float | None
+    error: str | None
+
+
+class RepoHealth(Response):
+    head: str | None
+    last_fetch: datetime | None
+    seconds_since_fetch: float | None
+    error: str | None
+
+
+class Health(Response):
+    database: Literal["up", "down"]
+    proxmox: ProxmoxHealth
+    repo: RepoHealth
+    last_successful_reconcile: datetime | None
+    role: Literal["leader", "standby"]
+    cluster: str
+
+
+# --- reconcile and logs ---------------------------------------------------------------
+
+
+class ReconcileRequest(Request):
+    declaration_id: int | None = Field(None, ge=1, le=MAX_ID)
+    dry_run: bool = False
+
+
+class ReconcileAccepted(Response):
+    run_id: int
+    status: RunStatus
+
+
+class LogsQuery(Request):
+    status: RunStatus | None = None
+    trigger: Trigger | None = None
+    since: datetime | None = None
+    limit: int = Field(50, ge=1, le=200)
+    cursor: str | None = Field(None, max_length=200)
+
+
+class ActionOut(Response):
+    id: int
+    run_id: int
+    seq: int
+    kind: str
+    target: str
+    vmid: int | None = None
+    node: str | None = None
+    action_description: str
+    params: Any = None
+    destructive: bool
+    result: str
+    message: str | None = None
+    upid: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    executed_at: datetime | None = None
+    requested_by: int | None = None
+
+
+class RunOut(Response):
+    id: int
+    status: RunStatus
+    trigger: Trigger
+    cluster: str
+    declaration_id: int | None = None
+    commit_sha: str | None = None
+    dry_run: bool
+    requested_by: int | None = None
+    approved_by: int | None = None
+    approved_at: datetime | None = None
+    rejected_by: int | None = None
+    error: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_seconds: float | None = None
+
+
+class RunDetail(RunOut):
+    plan: Any = None
+    summary: Any = None
+    actions: list[ActionOut] = Field(default_factory=list)
+
+
+class RunPage(Response):
+    items: list[RunOut]
+    next_cursor: str | None
+
+
+# --- declarations ---------------------------------------------------------------------
+
+
+class DeclarationCreate(Request):
+    path: str = Field(min_length=1, max_length=255,
+                      pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.md$",
+                      description="file path in the declarations repository, ending in .md")
+    text: str = Field(min_length=1, max_length=MAX_DECLARATION_BYTES)
+
+    @field_validator("path")
+    @classmethod
+    def _no_parent(cls, value: str) -> str:
+        if any(part in ("", ".", "..") for part in value.split("/")):
+            raise ValueError("use a relative path without '.', '..' or empty parts")
+        return value
+
+
+class DeclarationOut(Response):
+    id: int
+    source: Literal["git", "api"]
+    path: str | None = None
+    user_id: int | None = None
+    github_commit_sha: str
+    compile_status: Literal["ok", "error"]
+    compile_error: str | None = None
+    commit_author: str | None = None
+    commit_message: str | None = None
+    committed_at: datetime | None = None
+    created_at: datetime
+
+
+class DeclarationSummary(Response):
+    guest_count: int
+    kinds: dict[str, int]
+    rendering: str | None
+
+
+class DeclarationDetail(DeclarationOut):
+    content: str
+    files: Any = None
+    spec: Any = None
+    summary: DeclarationSummary | None = None
+
+
+class WebhookResult(Response):
+    accepted: bool
+    event: str
+    detail: str | None = None

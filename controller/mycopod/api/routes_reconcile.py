@@ -1,0 +1,144 @@
+"""``/reconcile`` and ``/logs``: queue runs, read them, approve or reject them.
+
+The API never reconciles by itself: ``POST /reconcile`` writes a Pending run (with the
+requester, so the audit trail lands in the run row) and wakes the controller; on a
+standby replica the leader picks it up from the database. Approval follows the run
+lifecycle of :mod:`mycopod.store.runs`: approving sets the run back to Pending with
+``approved_by``, rejecting cancels it. With the setting ``four_eyes`` an Admin cannot
+approve a run they requested themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import structlog
+
+from mycopod.api.errors import ApiError, conflict, forbidden, not_found, unprocessable
+from mycopod.api.models import (
+    ActionOut,
+    LogsQuery,
+    ReconcileAccepted,
+    ReconcileRequest,
+    RunDetail,
+    RunOut,
+    RunPage,
+)
+from mycopod.api.routing import Call, Endpoint
+from mycopod.store.actions import ActionStore
+from mycopod.store.runs import InvalidCursor, Run, RunStore
+
+log = structlog.get_logger(__name__)
+
+
+def run_out(run: Run) -> dict[str, Any]:
+    data = dict(run.__dict__)
+    if run.started_at is not None and run.finished_at is not None:
+        data["duration_seconds"] = round((run.finished_at - run.started_at).total_seconds(), 3)
+    return data
+
+
+async def start_reconcile(call: Call) -> ReconcileAccepted:
+    body: ReconcileRequest = call.body
+    user = call.me
+    if not user.is_admin:
+        policy = await call.ctx.effective_policy()
+        if not policy.users_can_reconcile:
+            raise forbidden("only an Admin may start a reconcile "
+                            "(an Admin can allow users with the setting users_can_reconcile)")
+    try:
+        run = await RunStore(call.conn).create(
+            trigger="manual", cluster=call.ctx.settings.proxmox.cluster,
+            declaration_id=body.declaration_id, requested_by=user.id, dry_run=body.dry_run)
+    except asyncpg.ForeignKeyViolationError:
+        raise not_found("declaration") from None
+    call.ctx.runtime.wake_reconcile.set()
+    log.info("reconcile.requested", user_id=user.id, run_id=run.id, dry_run=body.dry_run,
+             declaration_id=body.declaration_id)
+    return ReconcileAccepted(run_id=run.id, status=run.status)
+
+
+async def get_run(call: Call) -> RunDetail:
+    run = await RunStore(call.conn).get(call.params["runId"])
+    if run is None:
+        raise not_found("run")
+    actions = await ActionStore(call.conn).list_for_run(run.id)
+    return RunDetail.model_validate(
+        {**run_out(run), "actions": [a.__dict__ for a in actions]})
+
+
+async def _decide(call: Call, *, approve: bool) -> RunOut:
+    run_id = call.params["runId"]
+    store = RunStore(call.conn)
+    run = await store.get(run_id)
+    if run is None:
+        raise not_found("run")
+    if run.status != "AwaitingApproval":
+        raise conflict(f"run {run_id} is {run.status}, not AwaitingApproval",
+                       details={"status": run.status})
+    if approve:
+        policy = await call.ctx.effective_policy()
+        if policy.four_eyes and run.requested_by == call.me.id:
+            raise ApiError(403, "four_eyes",
+                           "four-eyes rule: another Admin must approve a run you requested")
+        decided = await store.approve(run_id, call.me.id)
+    else:
+        decided = await store.reject(run_id, call.me.id)
+    if decided is None:
+        raise conflict(f"run {run_id} changed state meanwhile; reload it")
+    if approve:
+        call.ctx.runtime.wake_reconcile.set()
+    log.info("reconcile.approved" if approve else "reconcile.rejected", user_id=call.me.id,
+             run_id=run_id)
+    return RunOut.model_validate(run_out(decided))
+
+
+async def approve(call: Call) -> RunOut:
+    return await _decide(call, approve=True)
+
+
+async def reject(call: Call) -> RunOut:
+    return await _decide(call, approve=False)
+
+
+async def list_logs(call: Call) -> RunPage:
+    query: LogsQuery = call.query
+    try:
+        runs, cursor = await RunStore(call.conn).list_runs(
+            status=query.status, trigger=query.trigger, since=query.since, limit=query.limit,
+            cursor=query.cursor)
+    except InvalidCursor as exc:
+        raise unprocessable(str(exc), code="invalid_cursor") from None
+    return RunPage.model_validate({"items": [run_out(r) for r in runs], "next_cursor": cursor})
+
+
+async def list_actions(call: Call) -> list[ActionOut]:
+    run_id = call.params["runId"]
+    actions = await ActionStore(call.conn).list_for_run(run_id)
+    if not actions and await RunStore(call.conn).get(run_id) is None:
+        raise not_found("run")
+    return [ActionOut.model_validate(a.__dict__) for a in actions]
+
+
+RUN = {"runId": "id"}
+ENDPOINTS = [
+    Endpoint("POST", "/reconcile", "startReconcile", "Queue a reconcile run", "reconcile",
+             start_reconcile, body=ReconcileRequest, response=ReconcileAccepted, status=202,
+             errors=(403, 404),
+             description="Admin, or a User when the setting users_can_reconcile is true. "
+             "Answers 202 with the id of the Pending run; the controller picks it up."),
+    Endpoint("GET", "/reconcile/{runId}", "getRun", "A run: status, plan, actions, timings",
+             "reconcile", get_run, path_params=RUN, response=RunDetail, errors=(404,)),
+    Endpoint("POST", "/reconcile/{runId}/approve", "approveRun", "Approve a waiting run",
+             "reconcile", approve, auth="admin", path_params=RUN, response=RunOut,
+             errors=(404, 409)),
+    Endpoint("POST", "/reconcile/{runId}/reject", "rejectRun", "Reject a waiting run",
+             "reconcile", reject, auth="admin", path_params=RUN, response=RunOut,
+             errors=(404, 409)),
+    Endpoint("GET", "/logs", "listRuns", "Runs, newest first (keyset pagination)", "logs",
+             list_logs, query=LogsQuery, response=RunPage,
+             description="Pass next_cursor back as cursor for the next page."),
+    Endpoint("GET", "/logs/{runId}/actions", "listRunActions", "The actions of a run", "logs",
+             list_actions, path_params=RUN, response=list[ActionOut], errors=(404,)),
+]

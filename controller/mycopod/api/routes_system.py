@@ -1,0 +1,119 @@
+"""``/health``, ``/metrics`` and ``/openapi.json``: what machines poll.
+
+``/health`` needs no login: a load balancer or a Proxmox cron script asks it. Its code
+is 200 when this process can reach the database (the one thing without which it can do
+nothing) and 503 otherwise; Proxmox, the repository and the last good reconcile are
+reported with how long ago they were seen, for a person or an alert rule to judge.
+
+``/metrics`` is Prometheus text. It can be restricted to a bearer token and/or a list of
+client networks (the TCP peer, never a forwarded header); with both configured either
+one lets a scraper in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from datetime import UTC, datetime
+
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from mycopod import telemetry
+from mycopod.api import auth
+from mycopod.api.errors import ApiError
+from mycopod.api.models import Health, ProxmoxHealth, RepoHealth
+from mycopod.api.ratelimit import in_networks
+from mycopod.api.routing import Call, Endpoint, error_response, ok_response
+from mycopod.api.state import STATE
+
+log = structlog.get_logger(__name__)
+
+HEALTH_DB_TIMEOUT = 2.0
+
+
+def _ago(when: datetime | None, now: datetime) -> float | None:
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return round((now - when).total_seconds(), 3)
+
+
+async def database_up(call: Call) -> bool:
+    try:
+        async with asyncio.timeout(HEALTH_DB_TIMEOUT):
+            return bool(await call.ctx.pool.fetchval("SELECT 1") == 1)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # any failure to answer is "down": report, never raise
+        log.warning("health.database_down", error=type(exc).__name__)
+        return False
+
+
+async def health(call: Call) -> web.Response:
+    rt = call.ctx.runtime
+    now = datetime.now(UTC)
+    up = await database_up(call)
+    report = Health(
+        database="up" if up else "down",
+        proxmox=ProxmoxHealth(reachable=rt.proxmox_ok, last_contact=rt.proxmox_last_contact,
+                              seconds_since_contact=_ago(rt.proxmox_last_contact, now),
+                              error=rt.proxmox_error),
+        repo=RepoHealth(head=rt.repo_head, last_fetch=rt.repo_last_fetch,
+                        seconds_since_fetch=_ago(rt.repo_last_fetch, now), error=rt.repo_error),
+        last_successful_reconcile=rt.last_successful_reconcile,
+        role="leader" if rt.leader else "standby",
+        cluster=rt.cluster,
+    )
+    if up:
+        return ok_response(HEALTH.adapter, report)
+    return error_response(ApiError(503, "unhealthy", "the database is unreachable",
+                                   details=report.model_dump(mode="json")))
+
+
+def metrics_allowed(request: web.Request) -> bool:
+    state = request.app[STATE]
+    if state.metrics_token is None and not state.metrics_allow:
+        return True
+    if state.metrics_allow and in_networks(request.remote, state.metrics_allow):
+        return True
+    if state.metrics_token is not None:
+        token = auth.bearer_token(request) or ""
+        return hmac.compare_digest(token.encode(), state.metrics_token.encode())
+    return False
+
+
+async def metrics(call: Call) -> web.Response:
+    if not metrics_allowed(call.request):
+        if call.state.metrics_token is not None:
+            raise ApiError(401, "unauthorized", "send the metrics bearer token",
+                           headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(403, "forbidden", "this address may not read /metrics")
+    telemetry.LEADER.set(1 if call.ctx.runtime.leader else 0)
+    if call.ctx.runtime.last_successful_reconcile is not None:
+        telemetry.LAST_SUCCESS.set(call.ctx.runtime.last_successful_reconcile.timestamp())
+    body = await asyncio.to_thread(generate_latest, telemetry.REGISTRY)
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    return response
+
+
+async def openapi(call: Call) -> web.Response:
+    return web.Response(body=call.state.openapi_bytes, content_type="application/json")
+
+
+HEALTH = Endpoint(
+    "GET", "/health", "health", "Liveness and what this process last saw", "system", health,
+    auth="public", response=Health, errors=(503,), needs_conn=False,
+    description="200 when the database is up, 503 (error envelope, the report in details) "
+    "when it is not. No login needed.")
+
+ENDPOINTS = [
+    HEALTH,
+    Endpoint("GET", "/metrics", "metrics", "Prometheus metrics", "system", metrics,
+             auth="public", content_type="text/plain", errors=(401, 403), needs_conn=False),
+    Endpoint("GET", "/openapi.json", "openapi", "This document (OpenAPI 3.1)", "system",
+             openapi, auth="public", content_type="application/json", needs_conn=False),
+]
