@@ -1,0 +1,589 @@
+"""The controller: the long-running process behind ``mycopod run``.
+
+One asyncio loop runs a handful of named, guarded tasks (see
+:class:`~mycopod.reconcile.supervision.TaskGroup`); a task that dies unexpectedly stops
+the daemon with a failure, and systemd restarts it:
+
+- ``leader-election``: holds this cluster's PostgreSQL advisory lock, or tries to get it
+  every few seconds. Only the leader reconciles; every replica serves the API.
+- ``repo-poller``: fetches the declarations repository every ``poll_seconds`` and at
+  once on a webhook; a new head is compiled and queued as a run (``commit`` or
+  ``webhook``).
+- ``drift-checker``: a cheap observe every ``drift_seconds`` (one
+  ``/cluster/resources``), a full one every ``resync_seconds``; drift on owned guests
+  queues a ``drift`` run when ``self_heal`` is on, and is only reported otherwise.
+- ``run-worker``: claims the oldest Pending run of the cluster and hands it to the
+  engine, one at a time. A failed run is retried with exponential backoff (1 s to
+  10 min, jitter); a failed compile is not retried (the next commit is awaited).
+- ``api``: the aiohttp application, embedded in this loop.
+- ``retention``: archives old runs nightly.
+- ``watchdog``: ``WATCHDOG=1`` to systemd at half ``WatchdogSec``.
+
+Triggers coalesce in the database: an automatic trigger finding an automatic run still
+Pending updates that run to the newest commit instead of queueing another, so a burst of
+pushes gives one run. A manual run is never merged: it keeps its requester.
+
+Signals only set flags. SIGTERM/SIGINT: stop taking work, give the running run
+``grace_seconds`` to finish, cut it (marked Interrupted) if it does not, close
+everything, exit 0. SIGHUP: reload the settings that can change safely and log what
+changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from mycopod import telemetry
+from mycopod.config import Settings, load_settings
+from mycopod.reconcile.supervision import Backoff, LeaderElection, TaskGroup
+from mycopod.runtime import RuntimeStatus
+from mycopod.sdnotify import Notifier
+from mycopod.store.db import Database
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["Controller", "reload_changes"]
+
+AUTOMATIC = ["commit", "webhook", "drift"]
+
+#: an automatic Pending run of the cluster, to merge a new trigger into
+COALESCE = """
+UPDATE reconciliation_runs SET trigger = $2, commit_sha = COALESCE($3, commit_sha),
+    declaration_id = COALESCE($4, declaration_id), updated_at = NOW()
+WHERE id = (
+    SELECT id FROM reconciliation_runs
+    WHERE cluster = $1 AND status = 'Pending' AND requested_by IS NULL
+      AND trigger = ANY($5::text[])
+    ORDER BY created_at DESC, id DESC
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id"""
+#: a run (any state) already exists for this commit: it was queued before
+RUN_FOR_COMMIT = """
+SELECT EXISTS (SELECT 1 FROM reconciliation_runs WHERE cluster = $1 AND commit_sha = $2)"""
+#: something is queued, running or waiting for approval: a drift check adds no run
+BUSY = """
+SELECT EXISTS (SELECT 1 FROM reconciliation_runs
+               WHERE cluster = $1
+                 AND status IN ('Pending', 'Planning', 'InProgress', 'AwaitingApproval'))"""
+#: a run this process was applying when it was cut
+CUT_RUN = """
+UPDATE reconciliation_runs SET status = $3, finished_at = NOW(), updated_at = NOW(),
+    error = COALESCE(error, $2)
+WHERE id = $1 AND status IN ('Planning', 'InProgress')
+RETURNING id"""
+RUN_STATUS = "SELECT status, error, trigger, requested_by, declaration_id, commit_sha, " \
+             "dry_run FROM reconciliation_runs WHERE id = $1"
+
+#: settings a SIGHUP may change (the rest needs a restart)
+RELOADABLE: dict[str, tuple[str, ...]] = {
+    "policy": (),  # the whole group
+    "apply": ("drift_seconds", "resync_seconds", "grace_seconds", "max_parallel",
+              "per_node_parallel", "task_timeout_seconds"),
+    "declarations": ("poll_seconds",),
+    "logging": ("level",),
+    "": ("retention_days",),
+}
+
+
+def reload_changes(old: Settings, new: Settings) -> tuple[dict[str, tuple[Any, Any]], list[str]]:
+    """(safe changes ``{"group.key": (old, new)}``, keys that changed but need a restart)."""
+    safe: dict[str, tuple[Any, Any]] = {}
+    unsafe: list[str] = []
+    old_data = old.model_dump()
+    new_data = new.model_dump()
+    for group, value in new_data.items():
+        if isinstance(value, dict):
+            for key, new_value in value.items():
+                old_value = old_data[group].get(key)
+                if old_value == new_value:
+                    continue
+                allowed = RELOADABLE.get(group)
+                if allowed is not None and (not allowed or key in allowed):
+                    safe[f"{group}.{key}"] = (old_value, new_value)
+                else:
+                    unsafe.append(f"{group}.{key}")
+        elif old_data[group] != value:
+            if group in RELOADABLE[""]:
+                safe[group] = (old_data[group], value)
+            else:
+                unsafe.append(group)
+    return safe, unsafe
+
+
+def _secretish(key: str) -> bool:
+    return bool(telemetry.SECRET_KEY_RE.search(key))
+
+
+class Controller:
+    """The daemon's tasks around one database and one Proxmox cluster."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        config_path: str | None = None,
+        notifier: Notifier | None = None,
+        runtime: RuntimeStatus | None = None,
+        leader_check_seconds: float = 3.0,
+        install_signals: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.pool = database.pool
+        self.config_path = config_path
+        self.notifier = notifier or Notifier()
+        self.cluster = settings.proxmox.cluster
+        self.runtime = runtime or RuntimeStatus(cluster=self.cluster)
+        self.runtime.cluster = self.cluster
+        self.install_signals = install_signals
+        self.tasks = TaskGroup(self._task_died, is_stopping=lambda: self._stop.is_set())
+        password = settings.database.password
+        self.election = LeaderElection(
+            database.url, cluster=self.cluster,
+            password=password.get_secret_value() if password else None,
+            check_seconds=leader_check_seconds, on_change=self._leadership_changed)
+        self.backoff = Backoff()
+        self.exit_code = 0
+        self._stop = asyncio.Event()
+        self._reload = asyncio.Event()
+        self._wake_drift = asyncio.Event()
+        self._lost_leadership = asyncio.Event()
+        self._retry_at: float | None = None
+        self._retry_of: int | None = None
+        self._current_run: int | None = None
+        self._current_task: asyncio.Task[Any] | None = None
+        self._status_line = "starting"
+        self.engine: Any = None  # mycopod.reconcile.engine.EngineContext, when Proxmox is set
+        self.source: Any = None  # mycopod.declarations.source.GitSource, when a repo is set
+        self._api_runner: Any = None
+
+    # -- flags (the only things signal handlers touch) --------------------------------------
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def request_reload(self) -> None:
+        self._reload.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _task_died(self, name: str, exc: BaseException | None) -> None:
+        self.exit_code = 1
+        self._stop.set()
+
+    def _leadership_changed(self, leader: bool) -> None:
+        self.runtime.leader = leader
+        if not leader:
+            # Stop applying at once: a replica that lost its session lock may no longer
+            # be the only one touching the cluster.
+            self._lost_leadership.set()
+            task = self._current_task
+            if task is not None and not task.done():
+                task.cancel()
+        self._set_status()
+
+    def _set_status(self, extra: str | None = None) -> None:
+        role = "leader" if self.election.leader else "standby"
+        parts = [role, f"cluster {self.cluster}"]
+        if self._current_run is not None:
+            parts.append(f"applying run {self._current_run}")
+        if self.runtime.repo_head:
+            parts.append(f"commit {self.runtime.repo_head[:10]}")
+        if extra:
+            parts.append(extra)
+        line = "; ".join(parts)
+        if line != self._status_line:
+            self._status_line = line
+            self.notifier.status(line)
+
+    # -- main --------------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Run until SIGTERM/SIGINT (exit code 0) or a task dies (exit code 1)."""
+        loop = asyncio.get_running_loop()
+        if self.install_signals:
+            loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+            loop.add_signal_handler(signal.SIGINT, self.request_stop)
+            loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+        try:
+            await self._open()
+            self.tasks.spawn("leader-election", self.election.run())
+            self.tasks.spawn("api", self._api_task())
+            self.tasks.spawn("run-worker", self._worker())
+            self.tasks.spawn("repo-poller", self._poller())
+            self.tasks.spawn("drift-checker", self._drift_checker())
+            self.tasks.spawn("retention", self._retention())
+            self.tasks.spawn("reloader", self._reloader())
+            if self.notifier.watchdog_interval:
+                self.tasks.spawn("watchdog", self._watchdog())
+            if self.engine is None:
+                self._ready("no Proxmox cluster configured")
+            log.info("controller.started", cluster=self.cluster, tasks=self.tasks.names())
+            await self._stop.wait()
+            log.info("controller.stopping", exit_code=self.exit_code)
+            self.notifier.stopping("stopping: finishing the running action")
+            await self._finish_current_run()
+        finally:
+            await self.tasks.cancel_all()
+            await self._close()
+            if self.install_signals:
+                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                    loop.remove_signal_handler(sig)
+        log.info("controller.stopped", exit_code=self.exit_code)
+        return self.exit_code
+
+    def _ready(self, status: str) -> None:
+        if not self.notifier.ready_sent:
+            self.notifier.ready(status)
+            self._status_line = status
+            log.info("controller.ready", status=status)
+
+    # -- resources ---------------------------------------------------------------------------
+
+    async def _open(self) -> None:
+        from mycopod.reconcile import wiring
+
+        self.engine = await wiring.engine_context(self.settings, self.pool,
+                                                       runtime=self.runtime)
+        self.source = await wiring.declarations_source(self.settings, self.pool)
+
+    async def _close(self) -> None:
+        from mycopod.reconcile import wiring
+
+        runner, self._api_runner = self._api_runner, None
+        if runner is not None:
+            await runner.cleanup()
+        await self.election.release()
+        await wiring.close_engine_context(self.engine)
+
+    # -- API ---------------------------------------------------------------------------------
+
+    async def _api_task(self) -> None:
+        from mycopod.reconcile import wiring
+
+        self._api_runner = await wiring.start_api(self.settings, self.pool,
+                                                       runtime=self.runtime,
+                                                       source=self.source)
+        await asyncio.Event().wait()  # serve until cancelled
+
+    # -- run worker --------------------------------------------------------------------------
+
+    async def _wait(self, event: asyncio.Event, seconds: float) -> bool:
+        """Wait for ``event`` (or stop) at most ``seconds``; True if it was set."""
+        waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(self._stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=max(0.0, seconds),
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        return event.is_set()
+
+    async def _worker(self) -> None:
+        from mycopod.store.runs import RunStore
+
+        runs = RunStore(self.pool)
+        while not self.stopping:
+            if not self.election.leader or self.engine is None:
+                self.election.changed.clear()
+                await self._wait(self.election.changed, 1.0)
+                continue
+            if self._retry_at is not None and time.monotonic() >= self._retry_at:
+                await self._queue_retry()
+            run = await runs.claim_next_pending(self.cluster)
+            if run is None:
+                delay = 1.0
+                if self._retry_at is not None:
+                    delay = min(delay, self._retry_at - time.monotonic())
+                await self._wait(self.runtime.wake_reconcile, delay)
+                self.runtime.wake_reconcile.clear()
+                continue
+            await self._apply(run)
+
+    async def _apply(self, run: Any) -> None:
+        from mycopod.reconcile import wiring
+
+        self._lost_leadership.clear()
+        self._current_run = run.id
+        self._set_status()
+        telemetry.bind(run_id=run.id)
+        started = time.monotonic()
+        log.info("run.started", trigger=run.trigger, commit=run.commit_sha)
+        task = asyncio.create_task(wiring.execute_run(self.engine, run), name=f"run-{run.id}")
+        self._current_task = task
+        try:
+            # wait() does not cancel the run when the worker is cancelled: shutdown
+            # decides about the run itself (grace period), in _finish_current_run.
+            await asyncio.wait([task])
+        except asyncio.CancelledError:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            raise
+        finally:
+            self._current_task = None
+            self._current_run = None
+        if task.cancelled():
+            reason = ("interrupted: this replica lost the leader lock"
+                      if self._lost_leadership.is_set() else
+                      "interrupted: the controller was stopped")
+            await self._mark_cut(run.id, reason)
+        elif task.exception() is not None:
+            exc = task.exception()
+            log.error("run.crashed", error=f"{type(exc).__name__}: {exc}", exc_info=exc)
+            await self._mark_cut(run.id, f"failed: internal error {type(exc).__name__}: {exc}",
+                                 status="Failed")
+            await self._after_run(run.id, time.monotonic() - started)
+        else:
+            await self._after_run(run.id, time.monotonic() - started)
+        telemetry.unbind("run_id")
+        self._set_status()
+
+    async def _after_run(self, run_id: int, seconds: float) -> None:
+        row = await self.pool.fetchrow(RUN_STATUS, run_id)
+        if row is None:
+            return
+        status = row["status"]
+        log.info("run.finished", status=status, seconds=round(seconds, 3))
+        if status == "Succeeded":
+            self.backoff.success()
+            self._retry_at = None
+            self.runtime.last_successful_reconcile = datetime.now(UTC)
+            telemetry.LAST_SUCCESS.set(time.time())
+        elif status in ("Failed", "Interrupted") and not row["dry_run"]:
+            from mycopod.reconcile import wiring
+
+            if await wiring.compile_failed(self.pool, row):
+                log.info("run.compile_failed", note="waiting for the next commit")
+                self._retry_at = None
+                return
+            delay = self.backoff.failure()
+            self._retry_at = time.monotonic() + delay
+            self._retry_of = run_id
+            log.warning("run.retry_scheduled", failures=self.backoff.failures,
+                        retry_in=round(delay, 1))
+        elif status in ("Cancelled",):
+            self._retry_at = None
+
+    async def _queue_retry(self) -> None:
+        """Queue the retry of the last failed run, unless something newer is queued."""
+        self._retry_at = None
+        run_id, self._retry_of = self._retry_of, None
+        if run_id is None or await self.pool.fetchval(BUSY, self.cluster):
+            return
+        row = await self.pool.fetchrow(RUN_STATUS, run_id)
+        if row is None:
+            return
+        await self.enqueue(row["trigger"], commit_sha=row["commit_sha"],
+                           declaration_id=row["declaration_id"],
+                           requested_by=row["requested_by"])
+
+    async def _mark_cut(self, run_id: int, reason: str, *, status: str = "Interrupted") -> None:
+        try:
+            cut = await asyncio.wait_for(self.pool.fetchval(CUT_RUN, run_id, reason, status), 5)
+        except Exception as exc:  # the database may be what we lost; the next leader marks it
+            log.warning("run.mark_interrupted_failed", run_id=run_id, error=str(exc))
+            return
+        if cut:
+            log.warning("run.interrupted", run_id=run_id, reason=reason)
+
+    async def _finish_current_run(self) -> None:
+        """At shutdown: let the running run finish within the grace period, or cut it."""
+        task = self._current_task
+        run_id = self._current_run
+        if task is None or task.done() or run_id is None:
+            return
+        grace = self.settings.apply.grace_seconds
+        log.info("run.grace", run_id=run_id, seconds=grace)
+        from mycopod.reconcile import wiring
+
+        wiring.request_engine_stop(self.engine)
+        done, _ = await asyncio.wait([task], timeout=grace)
+        if not done:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self._mark_cut(run_id, "interrupted: the controller was stopped "
+                             f"(grace period {grace:g}s)")
+
+    # -- queueing ----------------------------------------------------------------------------
+
+    async def enqueue(self, trigger: str, *, commit_sha: str | None = None,
+                      declaration_id: int | None = None,
+                      requested_by: int | None = None) -> int:
+        """Queue a run, merging it into a queued automatic run when possible."""
+        from mycopod.store.runs import RunStore
+
+        if trigger in AUTOMATIC and requested_by is None:
+            merged = await self.pool.fetchval(COALESCE, self.cluster, trigger, commit_sha,
+                                              declaration_id, AUTOMATIC)
+            if merged is not None:
+                log.info("run.coalesced", run_id=merged, trigger=trigger, commit=commit_sha)
+                self.runtime.wake_reconcile.set()
+                return int(merged)
+        run = await RunStore(self.pool).create(
+            trigger=trigger, cluster=self.cluster, declaration_id=declaration_id,  # type: ignore[arg-type]
+            requested_by=requested_by, commit_sha=commit_sha)
+        log.info("run.queued", run_id=run.id, trigger=trigger, commit=commit_sha)
+        self.runtime.wake_reconcile.set()
+        return run.id
+
+    async def _on_leadership(self) -> None:
+        """Just became leader: runs a dead leader left running are Interrupted, and redone."""
+        from mycopod.store.runs import RunStore
+
+        cut = await RunStore(self.pool).mark_interrupted(self.cluster)
+        if cut:
+            log.warning("runs.interrupted_at_takeover", run_ids=cut)
+            row = await self.pool.fetchrow(RUN_STATUS, max(cut))
+            if row is not None and not row["dry_run"]:
+                await self.enqueue("drift" if row["trigger"] == "manual" else row["trigger"],
+                                   commit_sha=row["commit_sha"],
+                                   declaration_id=row["declaration_id"])
+        self._wake_drift.set()
+
+    # -- repo poller -------------------------------------------------------------------------
+
+    async def _poller(self) -> None:
+        from mycopod.reconcile import wiring
+
+        was_leader = False
+        while not self.stopping:
+            leader = self.election.leader
+            if leader and not was_leader:
+                await self._on_leadership()
+            was_leader = leader
+            if self.source is None:
+                await self._wait(self.election.changed, 1.0)
+                self.election.changed.clear()
+                continue
+            webhook = self.runtime.wake_fetch.is_set()
+            self.runtime.wake_fetch.clear()
+            try:
+                head = await wiring.fetch(self.source)
+                self.runtime.repo_head = head
+                self.runtime.repo_last_fetch = datetime.now(UTC)
+                self.runtime.repo_error = None
+                telemetry.DECLARATIONS_INFO.info({"commit": head or ""})
+            except Exception as exc:
+                self.runtime.repo_error = str(exc)
+                log.warning("repo.fetch_failed", error=str(exc))
+                head = None
+            if leader and head and not await self.pool.fetchval(RUN_FOR_COMMIT, self.cluster,
+                                                                head):
+                declaration_id = await wiring.compile_commit(self.settings, self.pool,
+                                                                  self.source, head)
+                await self.enqueue("webhook" if webhook else "commit", commit_sha=head,
+                                   declaration_id=declaration_id)
+            poll = self.settings.declarations.poll_seconds
+            if not self.election.leader:
+                poll = min(poll, self.election.check_seconds)
+            await self._wait(self.runtime.wake_fetch, poll)
+
+    # -- drift checker -----------------------------------------------------------------------
+
+    async def _drift_checker(self) -> None:
+        from mycopod.reconcile import wiring
+
+        while not self.stopping:
+            if self.engine is not None:
+                try:
+                    drift = await wiring.check_drift(self.engine, self.pool,
+                                                     cluster=self.cluster,
+                                                     runtime=self.runtime)
+                    self.runtime.proxmox_ok = True
+                    self.runtime.proxmox_last_contact = datetime.now(UTC)
+                    self.runtime.proxmox_error = None
+                    self._ready(self._status_line if self.notifier.ready_sent
+                                else "observed the cluster; running")
+                    if (drift and self.election.leader and self.settings.policy.self_heal
+                            and not self.backoff.failing
+                            and not await self.pool.fetchval(BUSY, self.cluster)):
+                        log.info("drift.found", guests=drift)
+                        await self.enqueue("drift")
+                except Exception as exc:
+                    self.runtime.proxmox_ok = False
+                    self.runtime.proxmox_error = str(exc)
+                    log.warning("drift.check_failed", error=f"{type(exc).__name__}: {exc}")
+            self._wake_drift.clear()
+            await self._wait(self._wake_drift, self.settings.apply.drift_seconds)
+
+    # -- retention ---------------------------------------------------------------------------
+
+    async def _retention(self) -> None:
+        from mycopod import retention
+
+        while not self.stopping:
+            now = datetime.now().astimezone()
+            nightly = now.replace(hour=3, minute=17, second=0, microsecond=0)
+            if nightly <= now:
+                nightly += timedelta(days=1)
+            await self._wait(asyncio.Event(), (nightly - now).total_seconds())
+            if self.stopping or not self.election.leader:
+                continue
+            try:
+                result = await retention.archive_old_runs(
+                    self.pool, archive_dir=self.settings.state_dir / "archive",
+                    retention_days=self.settings.retention_days)
+                log.info("retention.done", runs=result.runs, actions=result.actions)
+            except Exception as exc:  # a full disk must not stop reconciling; try tomorrow
+                log.error("retention.failed", error=f"{type(exc).__name__}: {exc}")
+
+    # -- SIGHUP ------------------------------------------------------------------------------
+
+    async def _reloader(self) -> None:
+        while not self.stopping:
+            await self._wait(self._reload, 3600)
+            if not self._reload.is_set():
+                continue
+            self._reload.clear()
+            self.notifier.reloading()
+            try:
+                self.reload(load_settings(self.config_path))
+            except Exception as exc:
+                log.error("reload.failed", error=str(exc), note="the old settings stay")
+            self._ready("reloaded")
+            self.notifier.send(READY=1, STATUS=self._status_line)
+
+    def reload(self, new: Settings) -> dict[str, tuple[Any, Any]]:
+        """Apply the safe part of ``new``; return what changed."""
+        from mycopod.reconcile import wiring
+
+        safe, unsafe = reload_changes(self.settings, new)
+        update: dict[str, Any] = {"policy": new.policy}
+        apply = self.settings.apply.model_copy(update={
+            k: getattr(new.apply, k) for k in RELOADABLE["apply"]})
+        update["apply"] = apply
+        update["declarations"] = self.settings.declarations.model_copy(
+            update={"poll_seconds": new.declarations.poll_seconds})
+        update["logging"] = self.settings.logging.model_copy(update={"level": new.logging.level})
+        update["retention_days"] = new.retention_days
+        self.settings = self.settings.model_copy(update=update)
+        if "logging.level" in safe:
+            telemetry.configure_logging(level=new.logging.level,
+                                        fmt=self.settings.logging.format,
+                                        secrets=self.settings.secret_values())
+        wiring.update_engine_settings(self.engine, self.settings)
+        shown = {k: (["***", "***"] if _secretish(k) else [o, n])
+                 for k, (o, n) in safe.items()}
+        log.info("reload.done", changed=shown, needs_restart=unsafe)
+        self._wake_drift.set()
+        return safe
+
+    # -- watchdog ----------------------------------------------------------------------------
+
+    async def _watchdog(self) -> None:
+        interval = self.notifier.watchdog_interval or 30.0
+        while True:
+            self.notifier.watchdog()
+            await asyncio.sleep(interval)
+

@@ -1,0 +1,143 @@
+"""How the controller reaches the other parts: the engine, the declarations, the API.
+
+The controller (:mod:`mycopod.reconcile.controller`) decides *when* things happen; this
+module is the thin layer that knows *which* function of which area does them, so the
+controller reads as a loop of intents and each area keeps its own interface.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import structlog
+
+from mycopod import telemetry
+from mycopod.config import Settings
+from mycopod.runtime import RuntimeStatus
+
+log = structlog.get_logger(__name__)
+
+#: a run whose declaration did not compile: retrying cannot help, a new commit can
+DECLARATION_STATUS = "SELECT compile_status FROM declarations WHERE id = $1"
+LATEST_DECLARATION = """
+SELECT id, compile_status, compile_error FROM declarations
+WHERE github_commit_sha = $1"""
+
+
+# -- engine ------------------------------------------------------------------------------
+
+
+async def engine_context(settings: Settings, pool: asyncpg.Pool, *,
+                         runtime: RuntimeStatus) -> Any:
+    """The engine's context, or None when no Proxmox cluster is configured."""
+    if not settings.proxmox.url:
+        log.warning("controller.no_proxmox", note="set proxmox.url to reconcile a cluster")
+        return None
+    from mycopod.reconcile.engine import EngineContext
+
+    return EngineContext.create(pool, settings)
+
+
+async def close_engine_context(ctx: Any) -> None:
+    if ctx is not None:
+        await ctx.client.aclose()
+
+
+def update_engine_settings(ctx: Any, settings: Settings) -> None:
+    """After a SIGHUP: the engine reads policy and apply limits from its settings."""
+    if ctx is None:
+        return
+    ctx.settings = settings
+    ctx.policy = settings.policy
+    if ctx.observer is not None:
+        ctx.observer.resync_seconds = settings.apply.resync_seconds
+
+
+def request_engine_stop(ctx: Any) -> None:
+    """Ask a running reconcile to stop after its current actions, where supported."""
+    stop = getattr(ctx, "stop_requested", None)
+    if stop is not None and hasattr(stop, "set"):
+        stop.set()
+
+
+async def execute_run(ctx: Any, run: Any) -> Any:
+    from mycopod.reconcile import engine
+
+    return await engine.execute_run(run, ctx=ctx)
+
+
+async def check_drift(ctx: Any, pool: asyncpg.Pool, *, cluster: str,
+                      runtime: RuntimeStatus | None = None) -> list[str]:
+    """Observe and plan the latest good spec; the guests a run would change.
+
+    Destructive steps are left out: they follow the approval rules, so only a run
+    (manual, or for a commit) proposes them.
+    """
+    from mycopod.reconcile import engine
+    from mycopod.store.runs import Run
+
+    await ctx.refresh_policy()
+    probe: dict[str, Any] = {"declaration_id": None}
+    loaded = await ctx.load_spec(Run.model_construct(**probe))
+    if loaded is None:
+        observed = await ctx.observer.observe(full=None)
+        ctx.last_observed = observed
+        return []
+    observed, plan = await engine.observe_and_plan(ctx, loaded.spec)
+    summary = engine.report(plan, observed)
+    telemetry.MANAGED_GUESTS.set(summary["managed"])
+    telemetry.DRIFTED_GUESTS.set(summary["drifted"])
+    telemetry.ORPHANED_GUESTS.set(summary["orphaned"])
+    if runtime is not None:
+        runtime.report = summary
+    return sorted({a.target for a in plan.actions if not a.destructive})
+
+
+async def compile_failed(pool: asyncpg.Pool, run: Any) -> bool:
+    """Did this run fail because its declaration does not compile?"""
+    declaration_id = run["declaration_id"]
+    if declaration_id is None:
+        return False
+    status = await pool.fetchval(DECLARATION_STATUS, declaration_id)
+    return bool(status == "error")
+
+
+# -- declarations ------------------------------------------------------------------------
+
+
+async def declarations_source(settings: Settings, pool: asyncpg.Pool) -> Any:
+    """The declarations repository source, or None when none is configured."""
+    if not settings.declarations.repo:
+        log.warning("controller.no_repo", note="set declarations.repo to follow a repository")
+        return None
+    from mycopod.declarations.source import GitSource
+
+    return GitSource.from_settings(settings)
+
+
+async def fetch(source: Any) -> str | None:
+    """Fetch the repository; the head commit of the followed branch."""
+    head = await source.fetch()
+    return str(head) if head else None
+
+
+async def compile_commit(settings: Settings, pool: asyncpg.Pool, source: Any,
+                         commit: str) -> int | None:
+    """Compile ``commit`` into a declaration row (errors recorded there); its id."""
+    from mycopod.declarations import pipeline
+
+    declaration = await pipeline.compile_commit(source, commit, pool=pool, settings=settings)
+    return getattr(declaration, "id", None)
+
+
+# -- API ---------------------------------------------------------------------------------
+
+
+async def start_api(settings: Settings, pool: asyncpg.Pool, *, runtime: RuntimeStatus,
+                    source: Any) -> Any:
+    from mycopod.api.app import create_app, start_api
+    from mycopod.api.context import ApiContext
+
+    app = create_app(ApiContext(pool=pool, settings=settings, runtime=runtime, source=source))
+    return await start_api(app, settings.api)

@@ -1,0 +1,108 @@
+"""Pure and small parts of the controller: backoff, guarded tasks, the leader lock."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from mycopod.config import load_settings
+from mycopod.reconcile.controller import reload_changes
+from mycopod.reconcile.supervision import Backoff, LeaderElection, TaskGroup, lock_key
+
+
+def test_backoff_doubles_with_jitter_from_1s_to_10min_and_resets() -> None:
+    low = Backoff(rng=lambda: 0.0)
+    high = Backoff(rng=lambda: 1.0)
+    lows = [low.failure() for _ in range(15)]
+    highs = [high.failure() for _ in range(15)]
+    assert lows[0] == 1.0 and highs[0] == 1.0
+    assert highs[:5] == [1.0, 2.0, 4.0, 8.0, 16.0]
+    assert lows[4] == 8.0  # half the ceiling at least: retries never bunch up at zero
+    assert max(highs) == 600.0 and highs[-1] == 600.0 and lows[-1] == 300.0
+    assert high.failing
+    high.success()
+    assert not high.failing and high.failure() == 1.0
+
+
+def test_lock_keys_differ_per_cluster_and_fit_a_bigint() -> None:
+    assert lock_key("default") != lock_key("lab")
+    assert -(2**63) <= lock_key("default") < 2**63
+    assert lock_key("default") == lock_key("default")
+
+
+async def test_a_task_that_dies_stops_the_daemon() -> None:
+    deaths: list[tuple[str, str | None]] = []
+    group = TaskGroup(lambda name, exc: deaths.append((name, repr(exc) if exc else None)))
+
+    async def boom() -> None:
+        raise ValueError("bad")
+
+    async def quits() -> None:
+        return None
+
+    async def forever() -> None:
+        await asyncio.Event().wait()
+
+    group.spawn("boom", boom())
+    group.spawn("quits", quits())
+    group.spawn("forever", forever())
+    await asyncio.sleep(0.05)
+    assert ("boom", "ValueError('bad')") in deaths
+    assert ("quits", None) in deaths
+    assert group.names() == ["forever"]
+    await group.cancel_all(grace=1)
+    assert group.names() == []
+    assert len(deaths) == 2  # cancelling at shutdown is not a death
+
+
+async def test_one_leader_per_cluster_and_takeover_when_the_session_dies(
+    database_url: str,
+) -> None:
+    changes: list[tuple[str, bool]] = []
+    a = LeaderElection(database_url, cluster="c1", check_seconds=0.2,
+                       on_change=lambda v: changes.append(("a", v)))
+    b = LeaderElection(database_url, cluster="c1", check_seconds=0.2,
+                       on_change=lambda v: changes.append(("b", v)))
+    other = LeaderElection(database_url, cluster="c2", check_seconds=0.2)
+    await a.step()
+    await b.step()
+    await other.step()
+    assert a.leader and not b.leader and other.leader
+
+    # The leader's session is killed from outside (a dead process, a lost network).
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'mycopod-leader-c1'")
+    finally:
+        await admin.close()
+    for _ in range(100):
+        if not a.leader:
+            break
+        await asyncio.sleep(0.02)
+    assert not a.leader  # noticed at once, without waiting for the next check
+    await b.step()
+    assert b.leader
+    await a.step()
+    assert not a.leader  # it came back as a standby
+    assert ("a", False) in changes and ("b", True) in changes
+    await b.release()
+    await a.step()
+    assert a.leader
+    for election in (a, other):
+        await election.release()
+
+
+def test_sighup_reload_separates_safe_from_restart_settings() -> None:
+    old = load_settings(environ={})
+    new = load_settings(environ={}, overrides={
+        "policy": {"prune": True}, "apply": {"drift_seconds": 5.0},
+        "logging": {"level": "debug"}, "api": {"port": 9999}, "retention_days": 30})
+    safe, unsafe = reload_changes(old, new)
+    assert safe == {"policy.prune": (False, True), "apply.drift_seconds": (60.0, 5.0),
+                    "logging.level": ("info", "debug"), "retention_days": (90, 30)}
+    assert unsafe == ["api.port"]
+
+
