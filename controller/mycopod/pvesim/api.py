@@ -1,0 +1,800 @@
+"""The route table: which (schema path, HTTP method) the simulator serves, and how.
+
+Every key of ``ROUTES`` is a path and method of the PVE schema (a test walks this
+table against the schema file); anything else answers 501 as PVE does. Handlers take
+the ``Sim`` and the checked request and return the ``data`` of the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from mycopod.pvesim import guests
+from mycopod.pvesim.auth import AuthError
+from mycopod.pvesim.core import Request, Sim
+from mycopod.pvesim.errors import ApiError, fail, param_error
+from mycopod.pvesim.state import (
+    NODE_CORES,
+    NODE_MEMORY,
+    GiB,
+    Guest,
+    boot_disk_size,
+    guest_cpus,
+    guest_memory,
+)
+from mycopod.pvesim.tasks import parse_upid
+
+Handler = Callable[[Sim, Request], Any]
+PVE_VERSION = "9.1.3"
+PVE_RELEASE = "9.1"
+PVE_REPOID = "4d1c9f6e2a8b7c3d"
+
+
+class RawJson:
+    """An answer already serialised (the cached ``/cluster/resources``)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+
+ROUTES: dict[tuple[str, str], Handler] = {}
+
+
+def route(path: str, *methods: str) -> Callable[[Handler], Handler]:
+    def deco(fn: Handler) -> Handler:
+        for m in methods:
+            ROUTES[(path, m)] = fn
+        return fn
+
+    return deco
+
+
+def _subdirs(*names: str) -> list[dict[str, str]]:
+    return [{"subdir": n} for n in names]
+
+
+# -- version, access -------------------------------------------------------------------
+
+
+@route("/version", "GET")
+def version(sim: Sim, req: Request) -> Any:
+    return {
+        "version": PVE_VERSION,
+        "release": PVE_RELEASE,
+        "repoid": PVE_REPOID,
+        "console": "xtermjs",
+    }
+
+
+@route("/access", "GET")
+def access_index(sim: Sim, req: Request) -> Any:
+    return _subdirs("ticket")
+
+
+@route("/access/ticket", "GET")
+def ticket_form(sim: Sim, req: Request) -> Any:
+    return None
+
+
+@route("/access/ticket", "POST")
+def ticket(sim: Sim, req: Request) -> Any:
+    p = req.params
+    try:
+        userid = sim.auth.login(p["username"], p["password"], p.get("realm"))
+    except AuthError as exc:
+        raise ApiError(401, str(exc)) from None
+    caps = {"Sys.Audit": 1, "Sys.Modify": 1, "Sys.PowerMgmt": 1, "Permissions.Modify": 1}
+    vm_caps = {
+        k: 1
+        for k in (
+            "VM.Allocate",
+            "VM.Audit",
+            "VM.Clone",
+            "VM.Config.CPU",
+            "VM.Config.Disk",
+            "VM.Config.Memory",
+            "VM.Config.Network",
+            "VM.Config.Options",
+            "VM.Migrate",
+            "VM.PowerMgmt",
+        )
+    }
+    return {
+        "username": userid,
+        "ticket": sim.auth.make_ticket(userid),
+        "CSRFPreventionToken": sim.auth.make_csrf(userid),
+        "clustername": "mycopod-sim",
+        "cap": {
+            "vms": vm_caps,
+            "storage": {
+                "Datastore.Allocate": 1,
+                "Datastore.AllocateSpace": 1,
+                "Datastore.Audit": 1,
+            },
+            "access": {"User.Modify": 1, "Permissions.Modify": 1},
+            "nodes": caps,
+            "dc": {"Sys.Audit": 1, "Sys.Modify": 1},
+            "sdn": {"SDN.Audit": 1, "SDN.Use": 1},
+            "mapping": {"Mapping.Audit": 1, "Mapping.Use": 1},
+        },
+    }
+
+
+# -- cluster ---------------------------------------------------------------------------
+
+
+@route("/cluster", "GET")
+def cluster_index(sim: Sim, req: Request) -> Any:
+    return _subdirs("nextid", "resources", "status", "tasks")
+
+
+@route("/cluster/status", "GET")
+def cluster_status(sim: Sim, req: Request) -> Any:
+    nodes = sim.cluster.nodes
+    out: list[dict[str, Any]] = [
+        {
+            "id": "cluster",
+            "type": "cluster",
+            "name": "mycopod-sim",
+            "nodes": len(nodes),
+            "quorate": 1,
+            "version": len(nodes) + 2,
+        }
+    ]
+    for i, n in enumerate(nodes, start=1):
+        out.append(
+            {
+                "id": f"node/{n}",
+                "type": "node",
+                "name": n,
+                "nodeid": i,
+                "online": 1,
+                "local": 1 if i == 1 else 0,
+                "ip": f"10.0.0.{10 + i}",
+                "level": "",
+            }
+        )
+    return out
+
+
+@route("/cluster/nextid", "GET")
+def nextid(sim: Sim, req: Request) -> Any:
+    vmid = req.params.get("vmid")
+    if vmid is not None:
+        if vmid in sim.cluster.guests:
+            raise param_error({"vmid": f"VM {vmid} already exists"})
+        return str(vmid)
+    return str(sim.cluster.next_free_vmid())
+
+
+def _guest_resource(sim: Sim, g: Guest, now: float) -> dict[str, Any]:
+    running = g.status == "running"
+    maxmem = guest_memory(g)
+    res: dict[str, Any] = {
+        "id": f"{g.kind}/{g.vmid}",
+        "type": g.kind,
+        "vmid": g.vmid,
+        "node": g.node,
+        "status": g.status,
+        "name": g.name,
+        "maxcpu": guest_cpus(g),
+        "maxmem": maxmem,
+        "maxdisk": boot_disk_size(g),
+        "disk": 0,
+        "mem": int(maxmem * (0.2 + (g.vmid % 40) / 100)) if running else 0,
+        "cpu": round(0.003 + (g.vmid % 17) / 400, 4) if running else 0,
+        "uptime": int(now - g.started_at) if running and g.started_at else 0,
+        "netin": g.vmid * 1031 if running else 0,
+        "netout": g.vmid * 977 if running else 0,
+        "diskread": 0,
+        "diskwrite": 0,
+        "template": 1 if g.config.get("template") == "1" else 0,
+    }
+    if "tags" in g.config:
+        res["tags"] = g.config["tags"]
+    if g.pool:
+        res["pool"] = g.pool
+    if "lock" in g.config:
+        res["lock"] = g.config["lock"]
+    return res
+
+
+def _node_resource(sim: Sim, node: str, now: float) -> dict[str, Any]:
+    return {
+        "id": f"node/{node}",
+        "type": "node",
+        "node": node,
+        "status": "online",
+        "maxcpu": NODE_CORES,
+        "cpu": 0.04,
+        "maxmem": NODE_MEMORY,
+        "mem": sim.cluster.node_mem_used(node),
+        "maxdisk": 100 * GiB,
+        "disk": 12 * GiB,
+        "uptime": int(now - sim.cluster.node_boot[node]),
+        "level": "",
+        "cgroup-mode": 2,
+    }
+
+
+def _storage_resources(sim: Sim, node: str) -> list[dict[str, Any]]:
+    out = []
+    for s in sim.cluster.storages.values():
+        out.append(
+            {
+                "id": f"storage/{node}/{s.storage}",
+                "type": "storage",
+                "node": node,
+                "storage": s.storage,
+                "status": "available",
+                "plugintype": s.type,
+                "content": ",".join(s.content),
+                "shared": 1 if s.shared else 0,
+                "maxdisk": s.total,
+                "disk": sim.cluster.storage_used(s.storage, node),
+            }
+        )
+    return out
+
+
+def resources(sim: Sim, rtype: str | None) -> list[dict[str, Any]]:
+    cl = sim.cluster
+    now = cl.clock()
+    out: list[dict[str, Any]] = []
+    if rtype in (None, "vm"):
+        out.extend(_guest_resource(sim, g, now) for g in cl.guests.values())
+    if rtype in (None, "node"):
+        out.extend(_node_resource(sim, n, now) for n in cl.nodes)
+    if rtype in (None, "storage"):
+        for n in cl.nodes:
+            out.extend(_storage_resources(sim, n))
+    if rtype is None:
+        out.extend({"id": f"/pool/{p}", "type": "pool", "pool": p} for p in cl.pools)
+    return out
+
+
+_RES_CACHE: dict[int, dict[str | None, tuple[int, int, bytes]]] = {}
+
+
+@route("/cluster/resources", "GET")
+def cluster_resources(sim: Sim, req: Request) -> Any:
+    rtype = req.params.get("type")
+    if rtype == "sdn":
+        return []
+    # uptime moves every second, everything else only when the cluster changes
+    key = (sim.cluster.version, int(sim.cluster.clock()))
+    cache = _RES_CACHE.setdefault(id(sim), {})
+    hit = cache.get(rtype)
+    if hit is not None and hit[:2] == key:
+        return RawJson(hit[2])
+    body = json.dumps({"data": resources(sim, rtype)}, separators=(",", ":")).encode()
+    cache[rtype] = (key[0], key[1], body)
+    return RawJson(body)
+
+
+@route("/cluster/tasks", "GET")
+def cluster_tasks(sim: Sim, req: Request) -> Any:
+    return [t.list_dict() for t in reversed(sim.tasks.tasks.values())][:1000]
+
+
+# -- pools -----------------------------------------------------------------------------
+
+
+def _pool_members(sim: Sim, poolid: str, mtype: str | None) -> list[dict[str, Any]]:
+    now = sim.cluster.clock()
+    members: list[dict[str, Any]] = []
+    if mtype in (None, "qemu", "lxc"):
+        members.extend(
+            _guest_resource(sim, g, now)
+            for g in sim.cluster.guests.values()
+            if g.pool == poolid and (mtype is None or g.kind == mtype)
+        )
+    if mtype in (None, "storage"):
+        pool = sim.cluster.pools[poolid]
+        for n in sim.cluster.nodes:
+            members.extend(r for r in _storage_resources(sim, n) if r["storage"] in pool.storages)
+    return members
+
+
+def _get_pool(sim: Sim, poolid: str) -> Any:
+    pool = sim.cluster.pools.get(poolid)
+    if pool is None:
+        raise fail(f"pool '{poolid}' does not exist")
+    return pool
+
+
+@route("/pools", "GET")
+def pools_list(sim: Sim, req: Request) -> Any:
+    poolid = req.params.get("poolid")
+    out = []
+    for p in sim.cluster.pools.values():
+        if poolid and p.poolid != poolid:
+            continue
+        row: dict[str, Any] = {"poolid": p.poolid}
+        if p.comment:
+            row["comment"] = p.comment
+        if poolid:
+            row["members"] = _pool_members(sim, p.poolid, req.params.get("type"))
+        out.append(row)
+    if poolid and not out:
+        raise fail(f"pool '{poolid}' does not exist")
+    return out
+
+
+@route("/pools", "POST")
+def pools_create(sim: Sim, req: Request) -> Any:
+    from mycopod.pvesim.state import Pool
+
+    poolid = req.params["poolid"]
+    if poolid in sim.cluster.pools:
+        raise fail(f"create pool failed: pool '{poolid}' already exists")
+    sim.cluster.pools[poolid] = Pool(poolid, req.params.get("comment", ""))
+    sim.cluster.touch()
+    return None
+
+
+def _update_pool(sim: Sim, poolid: str, p: dict[str, Any]) -> None:
+    pool = _get_pool(sim, poolid)
+    cl = sim.cluster
+    remove = bool(p.get("delete"))
+    if "comment" in p:
+        pool.comment = p["comment"]
+    for vmid in (int(x) for x in guests._split(p.get("vms"))):
+        g = cl.guests.get(vmid)
+        if g is None:
+            raise fail(f"no such VMID '{vmid}'")
+        if remove:
+            if g.pool == poolid:
+                g.pool = None
+        elif g.pool and g.pool != poolid and not p.get("allow-move"):
+            raise fail(f"VM {vmid} belongs already to pool '{g.pool}' and 'allow-move' is not set")
+        else:
+            g.pool = poolid
+        cl.touch(g)
+    for sid in guests._split(p.get("storage")):
+        if sid not in cl.storages:
+            raise fail(f"no such storage '{sid}'")
+        if remove and sid in pool.storages:
+            pool.storages.remove(sid)
+        elif not remove and sid not in pool.storages:
+            pool.storages.append(sid)
+    cl.touch()
+
+
+@route("/pools", "PUT")
+def pools_update(sim: Sim, req: Request) -> Any:
+    _update_pool(sim, req.params["poolid"], req.params)
+    return None
+
+
+def _delete_pool(sim: Sim, poolid: str) -> None:
+    pool = _get_pool(sim, poolid)
+    if any(g.pool == poolid for g in sim.cluster.guests.values()) or pool.storages:
+        raise fail(f"delete pool failed: pool '{poolid}' is not empty")
+    del sim.cluster.pools[poolid]
+    sim.cluster.touch()
+
+
+@route("/pools", "DELETE")
+def pools_delete(sim: Sim, req: Request) -> Any:
+    _delete_pool(sim, req.params["poolid"])
+    return None
+
+
+@route("/pools/{poolid}", "GET")
+def pool_get(sim: Sim, req: Request) -> Any:
+    pool = _get_pool(sim, req.params["poolid"])
+    out: dict[str, Any] = {"members": _pool_members(sim, pool.poolid, req.params.get("type"))}
+    if pool.comment:
+        out["comment"] = pool.comment
+    return out
+
+
+@route("/pools/{poolid}", "PUT")
+def pool_put(sim: Sim, req: Request) -> Any:
+    _update_pool(sim, req.params["poolid"], req.params)
+    return None
+
+
+@route("/pools/{poolid}", "DELETE")
+def pool_delete(sim: Sim, req: Request) -> Any:
+    _delete_pool(sim, req.params["poolid"])
+    return None
+
+
+# -- storage definitions and nodes -----------------------------------------------------
+
+
+@route("/storage", "GET")
+def storage_config(sim: Sim, req: Request) -> Any:
+    stype = req.params.get("type")
+    return [
+        {
+            "storage": s.storage,
+            "type": s.type,
+            "content": ",".join(s.content),
+            "shared": 1 if s.shared else 0,
+            "digest": "0" * 40,
+        }
+        for s in sim.cluster.storages.values()
+        if not stype or s.type == stype
+    ]
+
+
+@route("/nodes", "GET")
+def nodes_list(sim: Sim, req: Request) -> Any:
+    now = sim.cluster.clock()
+    return [
+        {
+            "node": n,
+            "status": "online",
+            "cpu": 0.04,
+            "maxcpu": NODE_CORES,
+            "maxmem": NODE_MEMORY,
+            "mem": sim.cluster.node_mem_used(n),
+            "uptime": int(now - sim.cluster.node_boot[n]),
+            "level": "",
+            "type": "node",
+            "id": f"node/{n}",
+            "maxdisk": 100 * GiB,
+            "disk": 12 * GiB,
+            "ssl_fingerprint": ":".join(["5A"] * 32),
+        }
+        for n in sim.cluster.nodes
+    ]
+
+
+@route("/nodes/{node}", "GET")
+def node_index(sim: Sim, req: Request) -> Any:
+    return _subdirs("lxc", "network", "qemu", "status", "storage", "tasks")
+
+
+@route("/nodes/{node}/status", "GET")
+def node_status(sim: Sim, req: Request) -> Any:
+    node = req.params["node"]
+    used = sim.cluster.node_mem_used(node)
+    return {
+        "cpu": 0.04,
+        "cpuinfo": {
+            "cpus": NODE_CORES,
+            "cores": NODE_CORES // 2,
+            "sockets": 1,
+            "model": "Simulated CPU @ 3.00GHz",
+            "mhz": "3000.000",
+            "hvm": "1",
+            "flags": "",
+            "user_hz": 100,
+        },
+        "memory": {
+            "total": NODE_MEMORY,
+            "used": used,
+            "free": NODE_MEMORY - used,
+            "available": NODE_MEMORY - used,
+        },
+        "swap": {"total": 8 * GiB, "used": 0, "free": 8 * GiB},
+        "rootfs": {"total": 100 * GiB, "used": 12 * GiB, "free": 88 * GiB, "avail": 88 * GiB},
+        "uptime": int(sim.cluster.clock() - sim.cluster.node_boot[node]),
+        "loadavg": ["0.12", "0.10", "0.09"],
+        "idle": 0,
+        "wait": 0,
+        "kversion": "Linux 6.14.8-2-pve #1 SMP PREEMPT_DYNAMIC PMX 6.14.8-2",
+        "current-kernel": {
+            "sysname": "Linux",
+            "release": "6.14.8-2-pve",
+            "machine": "x86_64",
+            "version": "#1 SMP PREEMPT_DYNAMIC PMX 6.14.8-2",
+        },
+        "boot-info": {"mode": "efi", "secureboot": 0},
+        "pveversion": f"pve-manager/{PVE_VERSION}/{PVE_REPOID}",
+        "ksm": {"shared": 0},
+    }
+
+
+@route("/nodes/{node}/status", "POST")
+def node_command(sim: Sim, req: Request) -> Any:
+    raise fail("rebooting or shutting down a simulated node is not supported")
+
+
+@route("/nodes/{node}/network", "GET")
+def node_network(sim: Sim, req: Request) -> Any:
+    ifaces = [
+        {
+            "iface": "eno1",
+            "type": "eth",
+            "method": "manual",
+            "active": 1,
+            "exists": 1,
+            "families": ["inet"],
+            "priority": 3,
+        },
+        {
+            "iface": "vmbr0",
+            "type": "bridge",
+            "method": "static",
+            "active": 1,
+            "autostart": 1,
+            "families": ["inet"],
+            "bridge_ports": "eno1",
+            "bridge_stp": "off",
+            "bridge_fd": "0",
+            "bridge_vlan_aware": 1,
+            "bridge_vids": "2-4094",
+            "address": "10.0.0.11",
+            "netmask": "24",
+            "cidr": "10.0.0.11/24",
+            "gateway": "10.0.0.1",
+            "priority": 4,
+        },
+        {
+            "iface": "vmbr1",
+            "type": "bridge",
+            "method": "manual",
+            "active": 1,
+            "autostart": 1,
+            "families": ["inet"],
+            "bridge_ports": "",
+            "bridge_stp": "off",
+            "bridge_fd": "0",
+            "bridge_vlan_aware": 1,
+            "bridge_vids": "2-4094",
+            "priority": 5,
+        },
+    ]
+    wanted = req.params.get("type")
+    if wanted in ("bridge", "any_bridge"):
+        return [i for i in ifaces if i["type"] == "bridge"]
+    if wanted:
+        return [i for i in ifaces if i["type"] == wanted]
+    return ifaces
+
+
+@route("/nodes/{node}/network/{iface}", "GET")
+def node_iface(sim: Sim, req: Request) -> Any:
+    for i in node_network(sim, Request(req.user, {"node": req.params["node"]}, {})):
+        if i["iface"] == req.params["iface"]:
+            return i
+    raise fail("interface does not exist")
+
+
+def _storage_row(sim: Sim, node: str, sid: str) -> dict[str, Any]:
+    s = sim.cluster.storages[sid]
+    used = sim.cluster.storage_used(sid, node)
+    return {
+        "storage": sid,
+        "type": s.type,
+        "content": ",".join(s.content),
+        "active": 1,
+        "enabled": 1,
+        "shared": 1 if s.shared else 0,
+        "total": s.total,
+        "used": used,
+        "avail": s.total - used,
+        "used_fraction": round(used / s.total, 6),
+    }
+
+
+@route("/nodes/{node}/storage", "GET")
+def node_storage(sim: Sim, req: Request) -> Any:
+    p = req.params
+    rows = [_storage_row(sim, p["node"], sid) for sid in sim.cluster.storages]
+    if p.get("storage"):
+        rows = [r for r in rows if r["storage"] == p["storage"]]
+    if p.get("content"):
+        wanted = set(guests._split(p["content"]))
+        rows = [r for r in rows if wanted & set(r["content"].split(","))]
+    return rows
+
+
+def _storage_or_fail(sim: Sim, sid: str) -> None:
+    if sid not in sim.cluster.storages:
+        raise fail(f"storage '{sid}' does not exist")
+
+
+@route("/nodes/{node}/storage/{storage}", "GET")
+def storage_index(sim: Sim, req: Request) -> Any:
+    _storage_or_fail(sim, req.params["storage"])
+    return _subdirs("content", "status")
+
+
+@route("/nodes/{node}/storage/{storage}/status", "GET")
+def storage_status(sim: Sim, req: Request) -> Any:
+    _storage_or_fail(sim, req.params["storage"])
+    return _storage_row(sim, req.params["node"], req.params["storage"])
+
+
+def _content_row(v: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "volid": v.volid,
+        "content": v.content,
+        "format": v.format,
+        "size": v.size,
+        "ctime": v.ctime,
+    }
+    if v.vmid is not None:
+        row["vmid"] = v.vmid
+        row["used"] = v.size
+    return row
+
+
+@route("/nodes/{node}/storage/{storage}/content", "GET")
+def storage_content(sim: Sim, req: Request) -> Any:
+    p = req.params
+    _storage_or_fail(sim, p["storage"])
+    rows = [_content_row(v) for v in sim.cluster.volumes_on(p["storage"], p["node"])]
+    if p.get("content"):
+        rows = [r for r in rows if r["content"] == p["content"]]
+    if p.get("vmid"):
+        rows = [r for r in rows if r.get("vmid") == p["vmid"]]
+    return sorted(rows, key=lambda r: r["volid"])
+
+
+@route("/nodes/{node}/storage/{storage}/content/{volume}", "GET")
+def volume_info(sim: Sim, req: Request) -> Any:
+    p = req.params
+    volid = p["volume"] if ":" in p["volume"] else f"{p['storage']}:{p['volume']}"
+    v = sim.cluster.find_volume(volid, p["node"])
+    if v is None:
+        raise fail(f"volume '{volid}' does not exist")
+    return {"path": f"/dev/sim/{volid}", "size": v.size, "used": v.size, "format": v.format}
+
+
+# -- tasks -----------------------------------------------------------------------------
+
+
+@route("/nodes/{node}/tasks", "GET")
+def node_tasks(sim: Sim, req: Request) -> Any:
+    p = req.params
+    rows = [t for t in reversed(sim.tasks.tasks.values()) if t.node == p["node"]]
+    if p.get("vmid"):
+        rows = [t for t in rows if t.id == str(p["vmid"])]
+    if p.get("typefilter"):
+        rows = [t for t in rows if t.type == p["typefilter"]]
+    if p.get("userfilter"):
+        rows = [t for t in rows if p["userfilter"] in t.user]
+    source = p.get("source", "archive")
+    if source == "active":
+        rows = [t for t in rows if t.status == "running"]
+    elif source == "archive":
+        rows = [t for t in rows if t.status == "stopped"]
+    if p.get("errors"):
+        rows = [t for t in rows if t.exitstatus not in (None, "OK")]
+    start = p.get("start", 0)
+    limit = p.get("limit", 50)
+    return [t.list_dict() for t in rows[start : start + limit]]
+
+
+def _task(sim: Sim, req: Request) -> Any:
+    upid = req.params["upid"]
+    if parse_upid(upid) is None:
+        raise param_error({"upid": "unable to parse worker upid"})
+    task = sim.tasks.tasks.get(upid)
+    if task is None or task.node != req.params["node"]:
+        raise ApiError(400, "no such task")
+    return task
+
+
+@route("/nodes/{node}/tasks/{upid}", "GET")
+def task_index(sim: Sim, req: Request) -> Any:
+    _task(sim, req)
+    return _subdirs("log", "status")
+
+
+@route("/nodes/{node}/tasks/{upid}/status", "GET")
+def task_status(sim: Sim, req: Request) -> Any:
+    return _task(sim, req).status_dict()
+
+
+@route("/nodes/{node}/tasks/{upid}/log", "GET")
+def task_log(sim: Sim, req: Request) -> Any:
+    task = _task(sim, req)
+    start = req.params.get("start", 0)
+    limit = req.params.get("limit", 50)
+    lines = task.log[start : start + limit]
+    return [{"n": start + i + 1, "t": line} for i, line in enumerate(lines)]
+
+
+@route("/nodes/{node}/tasks/{upid}", "DELETE")
+def task_stop(sim: Sim, req: Request) -> Any:
+    _task(sim, req)
+    return None
+
+
+# -- guests ----------------------------------------------------------------------------
+
+
+def _guest_routes(kind: str) -> None:
+    base = f"/nodes/{{node}}/{kind}"
+
+    def listing(sim: Sim, req: Request) -> Any:
+        node = req.params["node"]
+        return [
+            guests.guest_status(sim, g)
+            for g in sim.cluster.guests.values()
+            if g.node == node and g.kind == kind
+        ]
+
+    def create(sim: Sim, req: Request) -> Any:
+        return guests.create(sim, kind, req)
+
+    def index(sim: Sim, req: Request) -> Any:
+        guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
+        return _subdirs("clone", "config", "migrate", "pending", "resize", "status", "template")
+
+    def destroy(sim: Sim, req: Request) -> Any:
+        return guests.destroy(sim, kind, req)
+
+    def get_config(sim: Sim, req: Request) -> Any:
+        g = guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
+        if req.params.get("snapshot"):
+            raise fail(f"snapshot '{req.params['snapshot']}' does not exist")
+        return guests.config_view(g, current=bool(req.params.get("current")))
+
+    def post_config(sim: Sim, req: Request) -> Any:
+        return guests.update_config(sim, kind, req, sync=False)
+
+    def put_config(sim: Sim, req: Request) -> Any:
+        return guests.update_config(sim, kind, req, sync=True)
+
+    def pending(sim: Sim, req: Request) -> Any:
+        return guests.pending_view(
+            guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
+        )
+
+    def status_index(sim: Sim, req: Request) -> Any:
+        guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
+        return _subdirs("current", "reboot", "shutdown", "start", "stop")
+
+    def current(sim: Sim, req: Request) -> Any:
+        g = guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
+        return guests.guest_status(sim, g)
+
+    def power(action: str) -> Handler:
+        return lambda sim, req: guests.power(sim, kind, action, req)
+
+    def clone(sim: Sim, req: Request) -> Any:
+        return guests.clone(sim, kind, req)
+
+    def resize(sim: Sim, req: Request) -> Any:
+        return guests.resize(sim, kind, req)
+
+    def template(sim: Sim, req: Request) -> Any:
+        return guests.template(sim, kind, req)
+
+    def migrate(sim: Sim, req: Request) -> Any:
+        return guests.migrate(sim, kind, req)
+
+    def migrate_check(sim: Sim, req: Request) -> Any:
+        g = guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
+        others = [n for n in sim.cluster.nodes if n != g.node]
+        return {
+            "running": 1 if g.status == "running" else 0,
+            "allowed_nodes": others,
+            "not_allowed_nodes": {},
+            "local_disks": [],
+            "local_resources": [],
+        }
+
+    ROUTES[(base, "GET")] = listing
+    ROUTES[(base, "POST")] = create
+    ROUTES[(f"{base}/{{vmid}}", "GET")] = index
+    ROUTES[(f"{base}/{{vmid}}", "DELETE")] = destroy
+    ROUTES[(f"{base}/{{vmid}}/config", "GET")] = get_config
+    if kind == "qemu":
+        ROUTES[(f"{base}/{{vmid}}/config", "POST")] = post_config
+    ROUTES[(f"{base}/{{vmid}}/config", "PUT")] = put_config
+    ROUTES[(f"{base}/{{vmid}}/pending", "GET")] = pending
+    ROUTES[(f"{base}/{{vmid}}/status", "GET")] = status_index
+    ROUTES[(f"{base}/{{vmid}}/status/current", "GET")] = current
+    for action in ("start", "stop", "shutdown", "reboot"):
+        ROUTES[(f"{base}/{{vmid}}/status/{action}", "POST")] = power(action)
+    ROUTES[(f"{base}/{{vmid}}/clone", "POST")] = clone
+    ROUTES[(f"{base}/{{vmid}}/resize", "PUT")] = resize
+    ROUTES[(f"{base}/{{vmid}}/template", "POST")] = template
+    ROUTES[(f"{base}/{{vmid}}/migrate", "POST")] = migrate
+    ROUTES[(f"{base}/{{vmid}}/migrate", "GET")] = migrate_check
+
+
+_guest_routes("qemu")
+_guest_routes("lxc")

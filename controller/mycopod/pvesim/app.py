@@ -1,0 +1,186 @@
+"""The aiohttp application: one dispatcher for ``/api2/json/...`` plus ``/_sim/faults``.
+
+The dispatcher does what pveproxy and the REST handler do around each call, in the
+same order: resolve the path against the schema (501 when it is not there), inject
+faults, authenticate (ticket + CSRF token, or API token), check the parameters against
+the schema (400), run the handler under the cluster lock, and answer in PVE's envelope
+with the error text as the HTTP reason phrase (proxmoxer reads only that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from mycopod.pvesim import api, schema
+from mycopod.pvesim.auth import AuthError
+from mycopod.pvesim.core import Request, Sim
+from mycopod.pvesim.errors import ApiError
+
+SIM_KEY = web.AppKey("pvesim", Sim)
+API_PREFIX = "/api2/json/"
+_JSON_HEADERS = {"Content-Type": "application/json;charset=UTF-8", "Cache-Control": "max-age=0"}
+
+
+def _answer(data: Any) -> web.Response:
+    if isinstance(data, api.RawJson):
+        return web.Response(body=data.body, headers=_JSON_HEADERS)
+    body = json.dumps({"data": data}, separators=(",", ":")).encode()
+    return web.Response(body=body, headers=_JSON_HEADERS)
+
+
+def error_response(exc: ApiError) -> web.Response:
+    message = exc.message.rstrip("\n")
+    payload: dict[str, Any] = {"data": None, "message": message + "\n"}
+    if exc.errors:
+        payload["errors"] = exc.errors
+    reason = message.replace("\r", " ").replace("\n", " ")
+    return web.Response(
+        status=exc.status,
+        reason=reason,
+        body=json.dumps(payload, separators=(",", ":")).encode(),
+        headers=_JSON_HEADERS,
+    )
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+
+    def put(key: str, value: Any) -> None:
+        if key in out:
+            prev = out[key]
+            out[key] = [*prev, value] if isinstance(prev, list) else [prev, value]
+        else:
+            out[key] = value
+
+    for key, value in request.query.items():
+        put(key, value)
+    if request.method in ("POST", "PUT") and request.body_exists:
+        if request.content_type == "application/json":
+            try:
+                body = await request.json()
+            except ValueError as exc:
+                raise ApiError(400, f"unable to parse JSON body - {exc}") from None
+            if isinstance(body, dict):
+                for key, value in body.items():
+                    out[key] = value
+        else:
+            form = await request.post()
+            for key, fvalue in form.items():
+                put(key, fvalue if isinstance(fvalue, str) else str(fvalue))
+    return out
+
+
+def _authenticate(sim: Sim, request: web.Request, verb: str, method: schema.Method) -> str:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("PVEAPIToken"):
+        try:
+            return sim.auth.verify_token(header)
+        except AuthError as exc:
+            raise ApiError(401, str(exc)) from None
+    ticket = request.cookies.get("PVEAuthCookie")
+    if not ticket and header.startswith("PVEAuthCookie="):
+        ticket = header.split("=", 1)[1]
+    if not ticket:
+        raise ApiError(401, "No ticket")
+    try:
+        user = sim.auth.verify_ticket(unquote(ticket))
+    except AuthError as exc:
+        raise ApiError(401, str(exc)) from None
+    if verb != "GET" and not sim.auth.verify_csrf(request.headers.get("CSRFPreventionToken"), user):
+        raise ApiError(401, "Permission denied - invalid csrf token")
+    return user
+
+
+async def _fault(sim: Sim, request: web.Request, kind: str, params: dict[str, str]) -> None:
+    if kind == "slow":
+        await asyncio.sleep(sim.faults.settings.slow_seconds)
+        return
+    if kind == "drop":
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError
+    if kind == "timeout":
+        vmid = params.get("vmid")
+        if vmid and request.method != "GET":
+            raise ApiError(
+                500, f"can't lock file '/var/lock/qemu-server/lock-{vmid}.conf' - got timeout"
+            )
+        raise ApiError(500, "got timeout")
+    if kind == "unavailable":
+        raise ApiError(503, "Service Unavailable")
+    raise ApiError(596, "Connection timed out")
+
+
+async def dispatch(request: web.Request) -> web.StreamResponse:
+    sim = request.app[SIM_KEY]
+    latency = sim.faults.settings.latency_ms
+    if latency > 0:
+        await asyncio.sleep(latency / 1000)
+    verb = request.method
+    raw_path = request.raw_path.split("?", 1)[0]
+    rel = raw_path[len(API_PREFIX) :] if raw_path.startswith(API_PREFIX) else None
+    try:
+        if rel is None:
+            raise ApiError(501, f"Method '{verb} {raw_path}' not implemented")
+        segments = [unquote(s) for s in rel.strip("/").split("/")] if rel.strip("/") else []
+        resolved = sim.schema.resolve(segments)
+        method = sim.schema.method(resolved[0], verb) if resolved else None
+        handler = api.ROUTES.get((resolved[0], verb)) if resolved else None
+        if resolved is None or method is None or handler is None:
+            raise ApiError(501, f"Method '{verb} /{rel.strip('/')}' not implemented")
+        path, path_params = resolved
+        kind = sim.faults.request_fault()
+        if kind is not None:
+            await _fault(sim, request, kind, path_params)
+        is_login = path == "/access/ticket"
+        params = await _params(request)
+        user = "" if is_login else _authenticate(sim, request, verb, method)
+        params.update(path_params)
+        try:
+            checked = schema.validate(method, params)
+        except schema.ParamError as exc:
+            raise ApiError(400, "Parameter verification failed.", exc.errors) from None
+        if "node" in path_params:
+            sim.check_node(path_params["node"])
+        with sim.cluster.lock:
+            data = handler(sim, Request(user=user, params=checked, raw=params))
+        return _answer(data)
+    except ApiError as exc:
+        return error_response(exc)
+
+
+async def faults_handler(request: web.Request) -> web.Response:
+    """``POST /_sim/faults`` (JSON or form): change fault settings at run time."""
+    sim = request.app[SIM_KEY]
+    if request.method == "POST":
+        if request.content_type == "application/json":
+            body = await request.json()
+        else:
+            body = dict(await request.post())
+        try:
+            sim.faults.update(**{k: float(v) for k, v in body.items()})
+        except (TypeError, ValueError) as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+    s = sim.faults.settings
+    return web.json_response(
+        {
+            "fault_rate": s.fault_rate,
+            "task_fail_rate": s.task_fail_rate,
+            "latency_ms": s.latency_ms,
+            "slow_seconds": s.slow_seconds,
+        }
+    )
+
+
+def make_app(sim: Sim) -> web.Application:
+    app = web.Application(client_max_size=16 * 1024 * 1024)
+    app[SIM_KEY] = sim
+    app.router.add_route("GET", "/_sim/faults", faults_handler)
+    app.router.add_route("POST", "/_sim/faults", faults_handler)
+    app.router.add_route("*", "/api2/{tail:.*}", dispatch)
+    return app

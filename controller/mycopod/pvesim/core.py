@@ -1,0 +1,81 @@
+"""The simulator's parts wired together: options, cluster, tasks, faults, auth, schema.
+
+Handlers receive one ``Sim`` and the request's parameters; nothing else is global, so
+several simulators can run in one process (tests start one per test).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mycopod.pvesim import schema
+from mycopod.pvesim.auth import Authenticator, Credentials
+from mycopod.pvesim.errors import ApiError
+from mycopod.pvesim.faults import Faults, FaultSettings
+from mycopod.pvesim.state import Cluster
+from mycopod.pvesim.tasks import TaskRunner
+
+
+@dataclass
+class SimOptions:
+    host: str = "127.0.0.1"
+    port: int = 8006
+    nodes: int = 3
+    tls: bool = True
+    cert: Path | None = None
+    key: Path | None = None
+    latency_ms: float = 0.0
+    fault_rate: float = 0.0
+    task_fail_rate: float = 0.0
+    task_seconds: float = 0.2
+    seed: int | None = None
+    state_file: Path | None = None
+    user: str = "root@pam"
+    password: str = "mycopod"  # noqa: S105 - documented demo default
+    token_id: str = "root@pam!mycopod"  # noqa: S105 - documented demo default
+    token_secret: str = "mycopod-token"  # noqa: S105 - documented demo default
+    clock: Callable[[], float] = field(default=time.time)
+
+
+@dataclass
+class Request:
+    """What a handler needs to know about the call besides its parameters."""
+
+    user: str
+    params: dict[str, Any]
+    #: the same parameters as sent (strings, or JSON scalars), for storing in configs
+    raw: dict[str, Any]
+
+
+class Sim:
+    def __init__(self, options: SimOptions, cluster: Cluster | None = None) -> None:
+        self.options = options
+        self.schema = schema.load()
+        self.cluster = cluster or Cluster.load_or_create(
+            options.state_file, node_count=options.nodes, clock=options.clock, seed=options.seed
+        )
+        self.faults = Faults(
+            FaultSettings(
+                fault_rate=options.fault_rate,
+                task_fail_rate=options.task_fail_rate,
+                latency_ms=options.latency_ms,
+            ),
+            seed=options.seed,
+        )
+        self.auth = Authenticator(
+            Credentials(options.user, options.password, options.token_id, options.token_secret),
+            clock=options.clock,
+        )
+        self.tasks = TaskRunner(self.cluster, self.faults, task_seconds=options.task_seconds)
+
+    def check_node(self, node: str) -> None:
+        if node not in self.cluster.nodes:
+            raise ApiError(
+                500,
+                f"hostname lookup '{node}' failed - failed to get address info for: {node}: "
+                "Name or service not known",
+            )

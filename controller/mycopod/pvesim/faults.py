@@ -1,0 +1,52 @@
+"""Faults a loaded Proxmox shows, injected on purpose for reliability tests.
+
+A request fault happens before the request is handled, so a write it hits takes no
+effect at all (as with PVE, where a write either commits its config or does not); a
+slow answer is handled fully, just answered too late. The sequence is drawn from one
+seeded random generator, so ``--seed`` repeats it.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+
+#: kinds of request fault, drawn uniformly
+REQUEST_FAULTS = ("timeout", "unavailable", "proxy", "slow", "drop")
+
+
+@dataclass
+class FaultSettings:
+    fault_rate: float = 0.0
+    task_fail_rate: float = 0.0
+    latency_ms: float = 0.0
+    #: how long a "slow" fault holds its answer (past proxmoxer's 5 s default timeout)
+    slow_seconds: float = 30.0
+
+
+class Faults:
+    def __init__(self, settings: FaultSettings, *, seed: int | None = None) -> None:
+        self.settings = settings
+        self._rng = random.Random(seed)  # noqa: S311 - simulation, not security
+        self._lock = threading.Lock()
+
+    def update(self, **changes: float) -> FaultSettings:
+        with self._lock:
+            for key, value in changes.items():
+                if not hasattr(self.settings, key):
+                    raise ValueError(f"unknown fault setting '{key}'")
+                setattr(self.settings, key, float(value))
+            return self.settings
+
+    def request_fault(self) -> str | None:
+        with self._lock:
+            rate = self.settings.fault_rate
+            if rate <= 0 or self._rng.random() >= rate:
+                return None
+            return self._rng.choice(REQUEST_FAULTS)
+
+    def task_fails(self) -> bool:
+        with self._lock:
+            rate = self.settings.task_fail_rate
+            return rate > 0 and self._rng.random() < rate

@@ -1,0 +1,561 @@
+"""The simulated cluster: nodes, storages and their volumes, guests, pools.
+
+Guest configs are kept the way PVE keeps them, as ``key -> string`` in the form they
+take in ``/etc/pve/nodes/NODE/qemu-server/VMID.conf`` (booleans ``0``/``1``, sizes
+``32G``), with the pending section beside them; typing for JSON happens at the edge.
+The digest is the sha1 of that file text, as in PVE, so any change changes it.
+
+One ``threading.RLock`` guards the whole model: the simulator's event loop takes it
+around each request and each task step, and test code calling the helpers below from
+another thread takes it too. ``version`` grows on every change so the expensive
+``/cluster/resources`` answer can be cached while nothing changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mycopod.pvesim.schema import format_size, parse_size
+
+KiB = 1024
+MiB = 1024**2
+GiB = 1024**3
+TiB = 1024**4
+
+NODE_CORES = 16
+NODE_MEMORY = 64 * GiB
+#: what the host itself uses before any guest runs
+NODE_BASE_MEMORY = 2 * GiB
+
+DISK_KEYS = tuple(
+    [f"ide{i}" for i in range(4)]
+    + [f"sata{i}" for i in range(6)]
+    + [f"scsi{i}" for i in range(31)]
+    + [f"virtio{i}" for i in range(16)]
+    + ["efidisk0", "tpmstate0"]
+)
+DISK_KEY_SET = frozenset(DISK_KEYS)
+
+
+def is_disk_key(kind: str, key: str) -> bool:
+    if kind == "qemu":
+        return key in DISK_KEY_SET
+    return key == "rootfs" or (key.startswith("mp") and key[2:].isdigit())
+
+
+@dataclass
+class StorageDef:
+    storage: str
+    type: str
+    content: list[str]
+    shared: bool
+    total: int
+
+    @property
+    def path_style(self) -> bool:
+        """dir/nfs storages keep images as files under ``VMID/``."""
+        return self.type in ("dir", "nfs")
+
+
+@dataclass
+class Volume:
+    volid: str
+    storage: str
+    #: "" for a volume on shared storage
+    node: str
+    size: int
+    content: str
+    vmid: int | None
+    format: str
+    ctime: int
+
+
+@dataclass
+class Guest:
+    vmid: int
+    kind: str  # "qemu" or "lxc"
+    node: str
+    config: dict[str, str]
+    pending: dict[str, str] = field(default_factory=dict)
+    pending_delete: list[str] = field(default_factory=list)
+    status: str = "stopped"
+    started_at: float | None = None
+    pool: str | None = None
+    rev: int = 0
+
+    @property
+    def name(self) -> str:
+        key = "name" if self.kind == "qemu" else "hostname"
+        return self.config.get(key, f"{'VM' if self.kind == 'qemu' else 'CT'} {self.vmid}")
+
+    @property
+    def label(self) -> str:
+        """How PVE names it in messages: ``VM 101`` or ``CT 101``."""
+        return f"{'VM' if self.kind == 'qemu' else 'CT'} {self.vmid}"
+
+    @property
+    def conf_path(self) -> str:
+        sub = "qemu-server" if self.kind == "qemu" else "lxc"
+        return f"nodes/{self.node}/{sub}/{self.vmid}.conf"
+
+    def file_text(self) -> str:
+        lines: list[str] = []
+        desc = self.config.get("description")
+        if desc is not None:
+            lines.extend("#" + line for line in desc.split("\n"))
+        lines.extend(f"{k}: {v}" for k, v in sorted(self.config.items()) if k != "description")
+        if self.pending or self.pending_delete:
+            lines.append("")
+            lines.append("[PENDING]")
+            lines.extend(f"{k}: {v}" for k, v in sorted(self.pending.items()))
+            if self.pending_delete:
+                lines.append("delete: " + ",".join(self.pending_delete))
+        return "\n".join(lines) + "\n"
+
+    def digest(self) -> str:
+        return hashlib.sha1(self.file_text().encode()).hexdigest()  # noqa: S324 - PVE's digest
+
+
+@dataclass
+class Pool:
+    poolid: str
+    comment: str = ""
+    storages: list[str] = field(default_factory=list)
+
+
+def default_storages() -> dict[str, StorageDef]:
+    return {
+        s.storage: s
+        for s in (
+            StorageDef("local", "dir", ["iso", "vztmpl", "backup"], False, 100 * GiB),
+            StorageDef("local-lvm", "lvmthin", ["images", "rootdir"], False, 500 * GiB),
+            StorageDef("local-zfs", "zfspool", ["images", "rootdir"], False, 500 * GiB),
+            StorageDef("ceph-pool", "rbd", ["images", "rootdir"], True, 2 * TiB),
+            StorageDef("tank", "nfs", ["images", "rootdir"], True, 8 * TiB),
+        )
+    }
+
+
+_LOCAL_FILES = (
+    ("local:iso/debian-12.iso", "iso", 658 * MiB),
+    ("local:iso/Win11.iso", "iso", 5 * GiB + 812 * MiB),
+    ("local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", "vztmpl", 120 * MiB),
+    ("local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz", "vztmpl", 3 * MiB),
+)
+
+
+class Cluster:
+    """The whole simulated cluster. Mutate only while holding ``lock``."""
+
+    def __init__(
+        self,
+        *,
+        node_count: int = 3,
+        clock: Callable[[], float] = time.time,
+        seed: int | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.rng = random.Random(seed)  # noqa: S311 - simulation, not security
+        self.nodes = [f"pve{i}" for i in range(1, node_count + 1)]
+        self.node_boot = {n: clock() - 86400 * 3 for n in self.nodes}
+        self.storages = default_storages()
+        self.volumes: dict[tuple[str, str], Volume] = {}  # (node or "", volid) -> volume
+        self.guests: dict[int, Guest] = {}
+        self.pools: dict[str, Pool] = {}
+        self.version = 0
+        self.listeners: list[Callable[[], None]] = []
+
+    # -- change tracking ---------------------------------------------------------------
+
+    def touch(self, guest: Guest | None = None) -> None:
+        self.version += 1
+        if guest is not None:
+            guest.rev += 1
+        for listener in self.listeners:
+            listener()
+
+    # -- the cluster a fresh simulator starts with --------------------------------------
+
+    @classmethod
+    def initial(
+        cls, *, node_count: int = 3, clock: Callable[[], float] = time.time, seed: int | None = None
+    ) -> Cluster:
+        cl = cls(node_count=node_count, clock=clock, seed=seed)
+        now = int(clock())
+        for node in cl.nodes:
+            for volid, content, size in _LOCAL_FILES:
+                fmt = "iso" if content == "iso" else volid.rsplit(".", 1)[-1]
+                cl.volumes[(node, volid)] = Volume(
+                    volid, "local", node, size, content, None, fmt, now
+                )
+        cl.pools["infra"] = Pool("infra", "Infrastructure")
+        for vmid, name in ((9000, "ubuntu-24.04"), (9001, "debian-12")):
+            disk = cl.add_volume("local-lvm", "pve1", vmid, 4 * GiB, base=True)
+            cl.guests[vmid] = Guest(
+                vmid=vmid,
+                kind="qemu",
+                node="pve1",
+                config={
+                    "name": name,
+                    "cores": "2",
+                    "memory": "2048",
+                    "ostype": "l26",
+                    "scsihw": "virtio-scsi-single",
+                    "scsi0": f"{disk.volid},iothread=1,size=4G",
+                    "ide2": "local-lvm:cloudinit,media=cdrom",
+                    "net0": f"virtio={cl.new_mac()},bridge=vmbr0",
+                    "boot": "order=scsi0",
+                    "agent": "1",
+                    "template": "1",
+                    "smbios1": f"uuid={cl.new_uuid()}",
+                    "vmgenid": cl.new_uuid(),
+                    "description": f"{name} cloud image template",
+                },
+            )
+        disk = cl.add_volume("local-lvm", "pve1", 100, 32 * GiB)
+        cl.guests[100] = Guest(
+            vmid=100,
+            kind="qemu",
+            node="pve1",
+            config={
+                "name": "legacy-app",
+                "cores": "2",
+                "memory": "4096",
+                "ostype": "l26",
+                "scsihw": "virtio-scsi-single",
+                "scsi0": f"{disk.volid},iothread=1,size=32G",
+                "net0": f"virtio={cl.new_mac()},bridge=vmbr0",
+                "boot": "order=scsi0;net0",
+                "onboot": "1",
+                "smbios1": f"uuid={cl.new_uuid()}",
+                "vmgenid": cl.new_uuid(),
+            },
+            status="running",
+            started_at=clock() - 3600 * 26,
+        )
+        return cl
+
+    # -- identifiers --------------------------------------------------------------------
+
+    def new_mac(self) -> str:
+        tail = ":".join(f"{self.rng.randrange(256):02X}" for _ in range(3))
+        return f"BC:24:11:{tail}"
+
+    def new_uuid(self) -> str:
+        h = f"{self.rng.getrandbits(128):032x}"
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+
+    def next_free_vmid(self) -> int:
+        vmid = 100
+        while vmid in self.guests:
+            vmid += 1
+        return vmid
+
+    # -- storage -----------------------------------------------------------------------
+
+    def storage_scope(self, storage: str, node: str) -> str:
+        return "" if self.storages[storage].shared else node
+
+    def storage_used(self, storage: str, node: str) -> int:
+        scope = self.storage_scope(storage, node)
+        return sum(
+            v.size for (n, _), v in self.volumes.items() if n == scope and v.storage == storage
+        )
+
+    def volumes_on(self, storage: str, node: str) -> list[Volume]:
+        scope = self.storage_scope(storage, node)
+        return [v for (n, _), v in self.volumes.items() if n == scope and v.storage == storage]
+
+    def find_volume(self, volid: str, node: str) -> Volume | None:
+        storage = volid.split(":", 1)[0]
+        if storage not in self.storages:
+            return None
+        return self.volumes.get((self.storage_scope(storage, node), volid))
+
+    def new_volname(self, storage: str, node: str, vmid: int, *, kind: str = "qemu") -> str:
+        sdef = self.storages[storage]
+        prefix = "subvol" if kind == "lxc" and sdef.type == "zfspool" else "vm"
+        scope = self.storage_scope(storage, node)
+        used = {vid for (n, vid) in self.volumes if n == scope}
+        n = 0
+        while True:
+            name = f"{prefix}-{vmid}-disk-{n}"
+            volid = f"{storage}:{vmid}/{name}.qcow2" if sdef.path_style else f"{storage}:{name}"
+            base = f"{storage}:base-{vmid}-disk-{n}"
+            if volid not in used and base not in used:
+                return volid
+            n += 1
+
+    def add_volume(
+        self,
+        storage: str,
+        node: str,
+        vmid: int,
+        size: int,
+        *,
+        kind: str = "qemu",
+        base: bool = False,
+        check: bool = False,
+    ) -> Volume:
+        """Allocate a new disk volume; with ``check``, fail as PVE does when it is full."""
+        sdef = self.storages[storage]
+        if check:
+            free = sdef.total - self.storage_used(storage, node)
+            if size > free:
+                raise StorageFull(out_of_space_message(sdef, vmid, size, free))
+        volid = self.new_volname(storage, node, vmid, kind=kind)
+        if base:
+            volid = volid.replace(f"vm-{vmid}-", f"base-{vmid}-")
+        vol = Volume(
+            volid=volid,
+            storage=storage,
+            node=self.storage_scope(storage, node),
+            size=size,
+            content="rootdir" if kind == "lxc" else "images",
+            vmid=vmid,
+            format="qcow2" if sdef.path_style else ("subvol" if "subvol-" in volid else "raw"),
+            ctime=int(self.clock()),
+        )
+        self.volumes[(vol.node, volid)] = vol
+        return vol
+
+    def remove_volume(self, volid: str, node: str) -> None:
+        storage = volid.split(":", 1)[0]
+        if storage in self.storages:
+            self.volumes.pop((self.storage_scope(storage, node), volid), None)
+
+    # -- guests: helpers for tests and benchmarks ----------------------------------------
+
+    def guest(self, vmid: int) -> Guest | None:
+        with self.lock:
+            return self.guests.get(int(vmid))
+
+    def find_guest(self, name: str) -> Guest | None:
+        with self.lock:
+            for g in self.guests.values():
+                if g.name == name:
+                    return g
+        return None
+
+    def _resolve(self, key: int | str) -> Guest:
+        g = self.guest(key) if isinstance(key, int) else self.find_guest(key)
+        if g is None:
+            raise KeyError(key)
+        return g
+
+    def config(self, key: int | str, *, current: bool = False) -> dict[str, Any]:
+        """The guest's config as ``GET …/config`` answers it (by vmid or name)."""
+        from mycopod.pvesim import guests as guest_ops  # local: guests imports state
+
+        with self.lock:
+            return guest_ops.config_view(self._resolve(key), current=current)
+
+    def status(self, key: int | str) -> str:
+        with self.lock:
+            return self._resolve(key).status
+
+    def node_of(self, key: int | str) -> str:
+        with self.lock:
+            return self._resolve(key).node
+
+    def add_guests(
+        self,
+        n: int,
+        *,
+        owned_tag: str | None = "mycopod",
+        kind: str = "qemu",
+        running: bool = False,
+        name_prefix: str = "bulk",
+        storage: str = "tank",
+        disk_gib: int = 8,
+    ) -> list[int]:
+        """Add ``n`` guests at once, spread over the nodes (benchmarks). Capacity is not
+        checked: storages and node memory may end up overcommitted."""
+        ids: list[int] = []
+        with self.lock:
+            vmid = 100
+            now = self.clock()
+            for i in range(n):
+                while vmid in self.guests:
+                    vmid += 1
+                node = self.nodes[i % len(self.nodes)]
+                vol = self.add_volume(storage, node, vmid, disk_gib * GiB, kind=kind)
+                conf: dict[str, str] = {"cores": "1", "memory": "1024" if kind == "qemu" else "512"}
+                if owned_tag:
+                    conf["tags"] = owned_tag
+                name = f"{name_prefix}-{vmid}"
+                if kind == "qemu":
+                    conf.update(
+                        name=name,
+                        scsi0=f"{vol.volid},size={disk_gib}G",
+                        net0=f"virtio={self.new_mac()},bridge=vmbr0",
+                        ostype="l26",
+                    )
+                else:
+                    conf.update(
+                        hostname=name,
+                        rootfs=f"{vol.volid},size={disk_gib}G",
+                        net0=f"name=eth0,bridge=vmbr0,hwaddr={self.new_mac()},ip=dhcp,type=veth",
+                        ostype="debian",
+                        arch="amd64",
+                    )
+                self.guests[vmid] = Guest(
+                    vmid=vmid,
+                    kind=kind,
+                    node=node,
+                    config=conf,
+                    status="running" if running else "stopped",
+                    started_at=now if running else None,
+                )
+                ids.append(vmid)
+            self.touch()
+        return ids
+
+    def iter_guests(self) -> Iterator[Guest]:
+        return iter(list(self.guests.values()))
+
+    # -- node accounting ---------------------------------------------------------------
+
+    def node_mem_used(self, node: str) -> int:
+        return NODE_BASE_MEMORY + sum(
+            guest_memory(g)
+            for g in self.guests.values()
+            if g.node == node and g.status == "running"
+        )
+
+    # -- persistence -------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": 1,
+            "nodes": self.nodes,
+            "volumes": [asdict(v) for v in self.volumes.values()],
+            "guests": [asdict(g) for g in self.guests.values()],
+            "pools": [asdict(p) for p in self.pools.values()],
+        }
+
+    @classmethod
+    def from_json(
+        cls,
+        data: dict[str, Any],
+        *,
+        clock: Callable[[], float] = time.time,
+        seed: int | None = None,
+    ) -> Cluster:
+        cl = cls(node_count=len(data["nodes"]), clock=clock, seed=seed)
+        cl.nodes = list(data["nodes"])
+        cl.node_boot = {n: clock() - 86400 * 3 for n in cl.nodes}
+        for v in data["volumes"]:
+            vol = Volume(**v)
+            cl.volumes[(vol.node, vol.volid)] = vol
+        for g in data["guests"]:
+            guest = Guest(**g)
+            cl.guests[guest.vmid] = guest
+        for p in data["pools"]:
+            cl.pools[p["poolid"]] = Pool(**p)
+        return cl
+
+    def save(self, path: Path) -> None:
+        with self.lock:
+            text = json.dumps(self.to_json(), indent=1, sort_keys=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def load_or_create(
+        cls,
+        path: Path | None,
+        *,
+        node_count: int,
+        clock: Callable[[], float] = time.time,
+        seed: int | None = None,
+    ) -> Cluster:
+        if path is not None and path.exists():
+            return cls.from_json(
+                json.loads(path.read_text(encoding="utf-8")), clock=clock, seed=seed
+            )
+        return cls.initial(node_count=node_count, clock=clock, seed=seed)
+
+
+class StorageFull(Exception):
+    """A disk did not fit; the message is what PVE's storage plugin prints."""
+
+
+def out_of_space_message(sdef: StorageDef, vmid: int, size: int, free: int) -> str:
+    kib = size // KiB
+    if sdef.type == "lvmthin":
+        return (
+            f"lvcreate 'pve/vm-{vmid}-disk-0' error:   Volume group \"pve\" has insufficient "
+            f"free space ({free // (4 * MiB)} extents): {size // (4 * MiB)} required."
+        )
+    if sdef.type == "zfspool":
+        return f"zfs error: cannot create 'rpool/data/vm-{vmid}-disk-0': out of space"
+    if sdef.type == "rbd":
+        return (
+            f"rbd create 'vm-{vmid}-disk-0' error: rbd: create error: (28) No space left on device"
+        )
+    return (
+        f"unable to create image: qemu-img: /mnt/pve/{sdef.storage}/images/{vmid}/"
+        f"vm-{vmid}-disk-0.qcow2: Could not resize file: No space left on device "
+        f"(requested {kib} KiB)"
+    )
+
+
+def guest_memory(g: Guest) -> int:
+    raw = g.config.get("memory")
+    if raw is None:
+        return 512 * MiB
+    raw = raw.split(",")[0].removeprefix("current=")
+    try:
+        return int(raw) * MiB
+    except ValueError:
+        return 512 * MiB
+
+
+def guest_cpus(g: Guest) -> int:
+    if g.kind == "lxc":
+        return int(g.config.get("cores", NODE_CORES))
+    if "vcpus" in g.config:
+        return int(g.config["vcpus"])
+    return int(g.config.get("cores", 1)) * int(g.config.get("sockets", 1))
+
+
+def disk_size(value: str) -> int:
+    for part in value.split(","):
+        if part.startswith("size="):
+            return parse_size(part[5:])
+    return 0
+
+
+def boot_disk_size(g: Guest) -> int:
+    if g.kind == "lxc":
+        return disk_size(g.config.get("rootfs", ""))
+    for key in ("scsi0", "virtio0", "sata0", "ide0"):
+        value = g.config.get(key)
+        if value and "media=cdrom" not in value:
+            return disk_size(value)
+    return 0
+
+
+__all__ = [
+    "Cluster",
+    "GiB",
+    "Guest",
+    "MiB",
+    "Pool",
+    "StorageDef",
+    "StorageFull",
+    "Volume",
+    "format_size",
+]

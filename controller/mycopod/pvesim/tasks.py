@@ -1,0 +1,175 @@
+"""Worker tasks: UPIDs, the timed runner, task status and logs.
+
+PVE answers an asynchronous call with a UPID at once and does the work in a forked
+worker; clients poll ``tasks/{upid}/status`` until it says ``stopped`` and read
+``exitstatus``. Here a task is an asyncio task that waits ``task_seconds`` and then
+applies its effect to the cluster in one step under the cluster lock, so a task either
+takes effect fully or, on error, is rolled back. Tasks on the same guest run one after
+the other, like PVE's per-guest config lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from mycopod.pvesim.errors import TaskError
+from mycopod.pvesim.faults import Faults
+from mycopod.pvesim.state import Cluster
+
+log = structlog.get_logger(__name__)
+
+#: finished tasks kept for status/log queries
+TASK_HISTORY = 5000
+
+
+@dataclass
+class Task:
+    upid: str
+    node: str
+    pid: int
+    pstart: int
+    starttime: int
+    type: str
+    id: str
+    user: str
+    status: str = "running"
+    exitstatus: str | None = None
+    endtime: int | None = None
+    log: list[str] = field(default_factory=list)
+
+    def status_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "upid": self.upid,
+            "node": self.node,
+            "pid": self.pid,
+            "pstart": self.pstart,
+            "starttime": self.starttime,
+            "type": self.type,
+            "id": self.id,
+            "user": self.user,
+            "status": self.status,
+        }
+        if self.status == "stopped":
+            out["exitstatus"] = self.exitstatus
+        return out
+
+    def list_dict(self) -> dict[str, Any]:
+        out = self.status_dict()
+        out.pop("exitstatus", None)
+        if self.status == "stopped":
+            out["status"] = self.exitstatus
+            out["endtime"] = self.endtime
+        else:
+            out.pop("status")
+        return out
+
+
+def make_upid(
+    node: str, pid: int, pstart: int, starttime: int, wtype: str, wid: str, user: str
+) -> str:
+    return f"UPID:{node}:{pid:08X}:{pstart:08X}:{starttime:08X}:{wtype}:{wid}:{user}:"
+
+
+def parse_upid(upid: str) -> tuple[str, ...] | None:
+    parts = upid.split(":")
+    if len(parts) != 9 or parts[0] != "UPID" or parts[8] != "":
+        return None
+    return tuple(parts[1:8])
+
+
+@dataclass
+class Job:
+    """What a task does when its time is up (``apply``), and how to undo what the
+    request already did when it fails (``rollback``). Both run under the cluster lock."""
+
+    apply: Callable[[Task], None]
+    rollback: Callable[[Task], None] | None = None
+    #: the guest whose tasks must not overlap
+    vmid: int | None = None
+
+
+class TaskRunner:
+    def __init__(self, cluster: Cluster, faults: Faults, *, task_seconds: float) -> None:
+        self.cluster = cluster
+        self.faults = faults
+        self.task_seconds = task_seconds
+        self.tasks: OrderedDict[str, Task] = OrderedDict()
+        self._pids = itertools.count(cluster.rng.randrange(100_000, 3_000_000))
+        self._guest_locks: dict[int, asyncio.Lock] = {}
+        self._running: set[asyncio.Task[None]] = set()
+
+    def start(self, *, node: str, wtype: str, wid: str | int, user: str, job: Job) -> str:
+        now = int(self.cluster.clock())
+        pid = next(self._pids)
+        pstart = pid * 7 % 10_000_000 + 1_000
+        upid = make_upid(node, pid, pstart, now, wtype, str(wid), user)
+        task = Task(upid, node, pid, pstart, now, wtype, str(wid), user)
+        task.log.append(f"starting {wtype} {wid}")
+        self.tasks[upid] = task
+        while len(self.tasks) > TASK_HISTORY:
+            self.tasks.popitem(last=False)
+        runner = asyncio.get_running_loop().create_task(
+            self._run(task, job), name=f"pvesim-task-{upid}"
+        )
+        self._running.add(runner)
+        runner.add_done_callback(self._running.discard)
+        return upid
+
+    async def _run(self, task: Task, job: Job) -> None:
+        lock = None
+        if job.vmid is not None:
+            lock = self._guest_locks.setdefault(job.vmid, asyncio.Lock())
+        try:
+            if lock is not None:
+                await lock.acquire()
+            try:
+                await asyncio.sleep(self.task_seconds)
+                with self.cluster.lock:
+                    self._finish(task, job)
+            finally:
+                if lock is not None:
+                    lock.release()
+        except asyncio.CancelledError:
+            with self.cluster.lock:
+                self._end(task, "interrupted by signal")
+            raise
+
+    def _finish(self, task: Task, job: Job) -> None:
+        try:
+            if self.faults.task_fails():
+                vmid = job.vmid if job.vmid is not None else task.id
+                raise TaskError(
+                    f"can't lock file '/var/lock/qemu-server/lock-{vmid}.conf' - got timeout"
+                )
+            job.apply(task)
+        except TaskError as exc:
+            if job.rollback is not None:
+                job.rollback(task)
+            self._end(task, str(exc).rstrip("\n"))
+        except Exception as exc:  # a bug in the simulator: fail the task, keep serving
+            log.exception("pvesim.task.crashed", upid=task.upid)
+            if job.rollback is not None:
+                job.rollback(task)
+            self._end(task, f"internal simulator error: {exc}")
+        else:
+            self._end(task, "OK")
+        self.cluster.touch()
+
+    def _end(self, task: Task, exitstatus: str) -> None:
+        task.status = "stopped"
+        task.exitstatus = exitstatus
+        task.endtime = int(self.cluster.clock())
+        task.log.append("TASK OK" if exitstatus == "OK" else f"TASK ERROR: {exitstatus}")
+
+    async def close(self) -> None:
+        for runner in list(self._running):
+            runner.cancel()
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
