@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(BIN)/mycopod demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check controller tests bench
+	$(BIN)/ruff check $(wildcard controller tests bench)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
