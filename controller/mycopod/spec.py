@@ -36,6 +36,7 @@ __all__ = [
     "canonical_json",
     "json_schema",
     "parse_spec",
+    "render",
 ]
 
 # --- limits taken from the Proxmox VE schema -------------------------------------------
@@ -404,3 +405,14 @@ def canonical_json(spec: ClusterSpec, *, indent: int | None = 2) -> str:
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a ClusterSpec, as given to the LLM."""
     return ClusterSpec.model_json_schema()
+
+
+def render(spec: ClusterSpec) -> str:
+    """The spec as declaration English (one paragraph per guest) that compiles back to it.
+
+    The phrasing lives with the grammar (``mycopod.declarations.render``), which is
+    imported here lazily so this module stays free of the compilers.
+    """
+    from mycopod.declarations import render as _render
+
+    return _render.render(spec)

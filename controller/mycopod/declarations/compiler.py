@@ -1,0 +1,74 @@
+"""Compiling declaration files: the grammar first, the LLM for what the grammar rejects.
+
+Interface: :func:`compile_file` (async; one file's text -> ClusterSpec or CompileError),
+:func:`compile_files` (async; many files, merged with the cross-file checks) and
+:func:`compile_files_sync` for the CLI. The LLM is used only when it is configured
+(``[llm] model``) and only for a file the grammar rejects; its answer goes through the
+same validation plus a check against the cluster's facts. No cache and no database
+here: :mod:`mycopod.declarations.pipeline` adds those around :func:`compile_file`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from mycopod import spec as specmod
+from mycopod.config import LlmSettings
+from mycopod.declarations import grammar, merge
+from mycopod.declarations.errors import CompileError, CompileIssue
+from mycopod.declarations.facts import ClusterFacts
+
+__all__ = ["FileResult", "compile_file", "compile_files", "compile_files_sync"]
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """How a file compiled: by which compiler (``grammar`` or ``llm``) and to what."""
+
+    spec: specmod.ClusterSpec
+    compiler: str
+    model: str = ""
+
+
+async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
+                       facts: ClusterFacts | None = None) -> FileResult:
+    """Compile one file; raise CompileError (the grammar's, or the LLM's last reason)."""
+    try:
+        return FileResult(grammar.compile_text(text, filename=path), "grammar")
+    except CompileError as grammar_error:
+        if llm is None or not llm.model:
+            raise
+        from mycopod.declarations import llm as llmmod
+
+        try:
+            spec = await llmmod.compile_with_llm(text, filename=path, settings=llm,
+                                                 facts=facts)
+        except llmmod.LlmError as exc:
+            raise CompileError([
+                *grammar_error.issues,
+                CompileIssue(path, 0, f"the LLM ({llm.model}) could not compile it either: "
+                             f"{exc}"),
+            ]) from None
+        return FileResult(spec, "llm", llm.model)
+
+
+async def compile_files(files: Mapping[str, str], *, llm: LlmSettings | None = None,
+                        facts: ClusterFacts | None = None) -> specmod.ClusterSpec:
+    """Compile and merge many files; every file's problems are reported together."""
+    specs: dict[str, specmod.ClusterSpec] = {}
+    issues: list[CompileIssue] = []
+    for path in sorted(files):
+        try:
+            specs[path] = (await compile_file(path, files[path], llm=llm, facts=facts)).spec
+        except CompileError as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise CompileError(issues)
+    return merge.merge(specs)
+
+
+def compile_files_sync(files: Mapping[str, str], *, llm: LlmSettings | None = None,
+                       facts: ClusterFacts | None = None) -> specmod.ClusterSpec:
+    return asyncio.run(compile_files(files, llm=llm, facts=facts))

@@ -1,0 +1,40 @@
+"""Errors of the declaration compilers.
+
+A :class:`CompileError` carries every problem found in a declaration as a list of
+:class:`CompileIssue` (file, line, message), so the CLI can print them all at once, the
+API can return them as data and a declaration row can store them as text. ``str()`` is
+the readable multi-line form, one ``file:line: message`` per line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mycopod.errors import MycoPodError
+
+__all__ = ["CompileError", "CompileIssue"]
+
+
+@dataclass(frozen=True, slots=True)
+class CompileIssue:
+    """One problem: where it is (``line`` 0 when it concerns a whole file) and what it is."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+class CompileError(MycoPodError):
+    """A declaration that does not compile; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: list[CompileIssue]) -> None:
+        self.issues = sorted(issues, key=lambda i: (i.file, i.line))
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+    @classmethod
+    def single(cls, file: str, line: int, message: str) -> CompileError:
+        return cls([CompileIssue(file, line, message)])

@@ -1,0 +1,127 @@
+"""Markdown blocks that hold declarations: paragraphs and list items, with line numbers.
+
+An owner writes declarations as ordinary Markdown. Headings, HTML comments, fenced and
+indented code blocks and thematic breaks are commentary, not declarations, and are
+skipped; every paragraph and every list item is one block of declaration text. A block
+keeps the number of each of its lines, so an error points at the line the owner wrote.
+This is a deliberately small subset of CommonMark: enough to tell text from commentary,
+and nothing that could silently hide a sentence (a blockquote is read as text).
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Block", "blocks"]
+
+_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_HEADING_RE = re.compile(r"^ {0,3}#{1,6}(\s|$)")
+_SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)\s*$")
+_BREAK_RE = re.compile(r"^ {0,3}((\*\s*){3,}|(-\s*){3,}|(_\s*){3,})$")
+_ITEM_RE = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
+_QUOTE_RE = re.compile(r"^ {0,3}>\s?")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A paragraph or a list item: its lines as (1-based line number, text)."""
+
+    kind: str
+    lines: tuple[tuple[int, str], ...]
+
+    @property
+    def line(self) -> int:
+        return self.lines[0][0]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(text for _, text in self.lines)
+
+
+def _strip_comments(lines: list[str]) -> list[str]:
+    """Blank out HTML comments (possibly spanning lines), keeping the line count."""
+    out: list[str] = []
+    in_comment = False
+    for line in lines:
+        kept: list[str] = []
+        rest = line
+        while rest:
+            if in_comment:
+                end = rest.find("-->")
+                if end < 0:
+                    rest = ""
+                    break
+                rest = rest[end + 3 :]
+                in_comment = False
+            else:
+                start = rest.find("<!--")
+                if start < 0:
+                    kept.append(rest)
+                    break
+                kept.append(rest[:start])
+                rest = rest[start + 4 :]
+                in_comment = True
+        out.append("".join(kept))
+    return out
+
+
+def blocks(text: str) -> list[Block]:
+    """The declaration blocks of a Markdown document, in order."""
+    raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    was_comment = [("<!--" in line) or False for line in raw]
+    lines = _strip_comments(raw)
+    result: list[Block] = []
+    current: list[tuple[int, str]] = []
+    kind = "paragraph"
+    fence: str | None = None
+
+    def close() -> None:
+        nonlocal current
+        if current:
+            result.append(Block(kind, tuple(current)))
+        current = []
+
+    for index, line in enumerate(lines):
+        number = index + 1
+        if fence is not None:
+            if line.strip().startswith(fence):
+                fence = None
+            continue
+        fence_match = _FENCE_RE.match(line)
+        if fence_match:
+            close()
+            fence = fence_match.group(1)[:3]
+            continue
+        if not line.strip():
+            # A line that held only a comment does not end a paragraph's text by itself,
+            # but a truly blank line does.
+            if not was_comment[index] or not raw[index].strip():
+                close()
+            continue
+        if _HEADING_RE.match(line):
+            close()
+            continue
+        if current and kind == "paragraph" and _SETEXT_RE.match(line):
+            current = []  # the paragraph was a setext heading
+            continue
+        if _BREAK_RE.match(line):
+            close()
+            continue
+        item = _ITEM_RE.match(line)
+        if item:
+            close()
+            kind = "item"
+            current = [(number, line[item.end() :])]
+            continue
+        if not current and (line.startswith("    ") or line.startswith("\t")):
+            continue  # an indented code block
+        quote = _QUOTE_RE.match(line)
+        if quote:
+            line = line[quote.end() :]
+        if not current:
+            kind = "paragraph"
+        current.append((number, line.strip()))
+    close()
+    return [b for b in result if any(text.strip() for _, text in b.lines)]
