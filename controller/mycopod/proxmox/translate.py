@@ -548,8 +548,10 @@ def update_params(
         if kind == "vm":
             params[slot] = _vm_net_value(net, str(observed_value) if observed_value else None)
             ip_key = f"ipconfig{index}"
+            have_ip = parse_ipconfig(str(raw[ip_key]) if raw.get(ip_key) else None)
             if net.ip is not None:
-                params[ip_key] = format_ipconfig(net.ip, net.gateway)
+                if have_ip != (net.ip, net.gateway):
+                    params[ip_key] = format_ipconfig(net.ip, net.gateway)
             elif ip_key in raw:
                 delete.append(ip_key)
         else:

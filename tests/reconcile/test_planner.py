@@ -1,0 +1,366 @@
+"""The planner's rules as tables, and the properties the issue names (Hypothesis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mycopod.reconcile import planner
+from mycopod.spec import ClusterSpec, GuestSpec
+
+from .helpers import CT_TEMPLATE, apply, cluster, observed_guest, policy
+
+
+def g(name: str = "web-1", **fields: Any) -> GuestSpec:
+    return GuestSpec.model_validate({"name": name, **fields})
+
+
+def spec(*guests: GuestSpec) -> ClusterSpec:
+    return ClusterSpec(guests=list(guests))
+
+
+def kinds(plan: planner.Plan) -> list[tuple[str, str]]:
+    return [(a.kind, a.target) for a in plan.actions]
+
+
+# --- tables ------------------------------------------------------------------------------
+
+
+def test_in_sync_is_empty() -> None:
+    want = g(cores=2, memory_mib=4096)
+    plan = planner.plan(spec(want), cluster(observed_guest(want, 101, running=True)), policy())
+    assert plan.actions == [] and plan.errors == []
+    assert plan.guests[0].status == "in-sync"
+
+
+@pytest.mark.parametrize(("guest", "expected", "reason_part"), [
+    (g(), [("create", "web-1"), ("start", "web-1")], "missing: create VM"),
+    (g(state="stopped"), [("create", "web-1")], "missing: create VM"),
+    (g(source={"clone": "ubuntu-24.04"}),
+     [("clone", "web-1"), ("configure", "web-1"), ("start", "web-1")],
+     "missing: create from template ubuntu-24.04"),
+    (g(source={"iso": "local:iso/Win11.iso"}, state="stopped"), [("create", "web-1")],
+     "booting ISO local:iso/Win11.iso"),
+    (g(kind="ct"), [("create", "web-1"), ("start", "web-1")], CT_TEMPLATE),
+    (g(kind="ct", source={"ostemplate": "local:vztmpl/alpine-3.20-default_20240908_amd64"
+                          ".tar.xz"}),
+     [("create", "web-1"), ("start", "web-1")], "alpine"),
+    (g(state="absent"), [], None),
+])
+def test_missing_guest(guest: GuestSpec, expected: list, reason_part: str | None) -> None:
+    plan = planner.plan(spec(guest), cluster(), policy())
+    assert kinds(plan) == expected
+    if reason_part:
+        assert reason_part in plan.actions[0].reason
+        assert plan.actions[0].vmid == 9001  # above the highest id in use (template 9000)
+    for first, second in zip(plan.actions, plan.actions[1:], strict=False):
+        assert second.depends_on == (first.id,)
+
+
+def test_vmid_above_highest_and_unique() -> None:
+    existing = observed_guest(g("other"), 9250, owned=False)
+    plan = planner.plan(spec(g("a"), g("b"), g("c", vmid=9260)), cluster(existing), policy())
+    ids = {a.target: a.vmid for a in plan.actions if a.kind == "create"}
+    assert ids == {"a": 9261, "b": 9262, "c": 9260}
+
+
+def test_vmid_range() -> None:
+    plan = planner.plan(spec(g("a"), g("b")), cluster(), policy(vmid_min=500, vmid_max=501))
+    assert sorted(a.vmid for a in plan.actions if a.kind == "create") == [500, 501]
+    full = planner.plan(spec(g("a"), g("b"), g("c")), cluster(),
+                        policy(vmid_min=500, vmid_max=501))
+    assert any("no free ID" in e["message"] for e in full.errors)
+
+
+def test_declared_vmid_taken_is_error() -> None:
+    other = observed_guest(g("other"), 120, owned=False)
+    plan = planner.plan(spec(g(vmid=120)), cluster(other), policy())
+    assert plan.actions == [] and "already taken by 'other'" in plan.errors[0]["message"]
+
+
+@pytest.mark.parametrize(("free", "declared", "expected"), [
+    ({"pve1": 10, "pve2": 40, "pve3": 20}, None, "pve2"),
+    ({"pve1": 30, "pve2": 30, "pve3": 30}, None, "pve1"),  # tie: lower name
+    ({"pve1": 10, "pve2": 40, "pve3": 20}, "pve3", "pve3"),
+])
+def test_placement(free: dict, declared: str | None, expected: str) -> None:
+    plan = planner.plan(spec(g(node=declared)), cluster(free_gib=free), policy())
+    assert plan.actions[0].node == expected
+
+
+def test_placement_spreads_by_planned_memory() -> None:
+    guests = [g(f"w{i}", memory_mib=8192) for i in range(3)]
+    plan = planner.plan(spec(*guests), cluster(free_gib={"pve1": 30, "pve2": 30, "pve3": 30}),
+                        policy())
+    assert sorted(a.node for a in plan.actions if a.kind == "create") == ["pve1", "pve2",
+                                                                           "pve3"]
+
+
+def test_placement_needs_storage() -> None:
+    plan = planner.plan(spec(g(disks=[{"slot": "scsi0", "storage": "nowhere",
+                                       "size_gib": 8}])), cluster(), policy())
+    assert plan.actions == [] and "no online node has storage nowhere" in \
+        plan.errors[0]["message"]
+
+
+def test_unknown_template_is_error() -> None:
+    plan = planner.plan(spec(g(source={"clone": "nope"})), cluster(), policy())
+    assert "template 'nope' not found" in plan.errors[0]["message"]
+
+
+def test_clone_lands_on_template_node() -> None:
+    plan = planner.plan(spec(g(source={"clone": "ubuntu-24.04"})),
+                        cluster(free_gib={"pve1": 1, "pve2": 50, "pve3": 50}), policy())
+    assert plan.actions[0].node == "pve1"
+
+
+@pytest.mark.parametrize(("change", "expected", "reason"), [
+    ({"cores": 4}, [("configure", "web-1")], "cores 2 → 4"),
+    ({"memory_mib": 2048}, [("configure", "web-1")], "memory 4096 MiB → 2048 MiB"),
+    ({"tags": ["web"]}, [("configure", "web-1")], "tags mycopod → mycopod;web"),
+    ({"onboot": True}, [("configure", "web-1")], "onboot false → true"),
+    ({"disks": [{"slot": "scsi0", "size_gib": 64}]}, [("resize_disk", "web-1")],
+     "scsi0 32 GiB → 64 GiB"),
+    ({"state": "stopped"}, [("stop", "web-1")], "state running → stopped"),
+    ({"node": "pve2"}, [("migrate", "web-1")], "node pve1 → pve2"),
+    ({"networks": [{"bridge": "vmbr1", "vlan": 10}]}, [("configure", "web-1")], "net0"),
+])
+def test_existing_guest_changes(change: dict, expected: list, reason: str) -> None:
+    before = g(cores=2, memory_mib=4096)
+    after = g(**{"cores": 2, "memory_mib": 4096, **change})
+    observed = cluster(observed_guest(before, 101, running=True))
+    plan = planner.plan(spec(after), observed,
+                        policy(restart_on_change=False, auto_approve_destructive=True))
+    assert kinds(plan) == expected
+    assert reason in plan.actions[0].reason
+
+
+def test_stopped_guest_is_started() -> None:
+    want = g()
+    plan = planner.plan(spec(want), cluster(observed_guest(want, 101)), policy())
+    assert kinds(plan) == [("start", "web-1")]
+    assert plan.actions[0].reason == "state stopped → running"
+
+
+def test_shrink_is_error_not_action() -> None:
+    before = g(disks=[{"slot": "scsi0", "size_gib": 64}])
+    after = g(disks=[{"slot": "scsi0", "size_gib": 32}])
+    plan = planner.plan(spec(after), cluster(observed_guest(before, 101, running=True)),
+                        policy())
+    assert plan.actions == []
+    assert "disks only grow" in plan.errors[0]["message"]
+
+
+def test_restart_needed_is_reported_unless_restart_on_change() -> None:
+    before, after = g(cores=2), g(cores=4)
+    observed = cluster(observed_guest(before, 101, running=True))
+    plan = planner.plan(spec(after), observed, policy())
+    assert kinds(plan) == [("configure", "web-1")]
+    assert plan.pending_restart[0]["changes"] == ["cores 2 → 4"]
+    plan = planner.plan(spec(after), observed, policy(restart_on_change=True))
+    assert kinds(plan) == [("configure", "web-1"), ("stop", "web-1"), ("start", "web-1")]
+    # once written, the change sits in pending: reported, nothing more to do
+    pending = apply(planner.plan(spec(after), observed, policy()), spec(after), observed)
+    again = planner.plan(spec(after), pending, policy())
+    assert again.actions == [] and again.pending_restart
+    assert again.guests[0].status == "pending-restart"
+
+
+def test_lost_tag_but_in_inventory_gets_tag_back() -> None:
+    want = g()
+    seen = observed_guest(want, 101, running=True, tags=())
+    seen = seen.__class__(**{**seen.__dict__, "owned": True, "in_inventory": True})
+    plan = planner.plan(spec(want), cluster(seen), policy())
+    assert kinds(plan) == [("tag_adopt", "web-1")]
+    assert plan.actions[0].params == {"tags": "mycopod"}
+
+
+def test_conflict_with_unowned_is_reported_only() -> None:
+    other = observed_guest(g("legacy-app"), 100, running=True, owned=False)
+    plan = planner.plan(spec(g("legacy-app", cores=8)), cluster(other), policy())
+    assert plan.actions == []
+    assert plan.conflicts[0]["name"] == "legacy-app"
+    assert plan.guests[0].status == "conflict"
+
+
+def test_adopt_existing() -> None:
+    base = g("legacy-app")
+    other = observed_guest(base, 100, running=True, owned=False)
+    other = other.__class__(**{**other.__dict__, "current": observed_guest(base, 100).current})
+    plan = planner.plan(spec(g("legacy-app", cores=4)), cluster(other),
+                        policy(adopt_existing=True))
+    assert kinds(plan) == [("tag_adopt", "legacy-app"), ("configure", "legacy-app")]
+
+
+def test_templates_are_never_managed() -> None:
+    plan = planner.plan(spec(), cluster(), policy(prune=True))
+    assert plan.actions == [] and plan.orphans == []
+
+
+@pytest.mark.parametrize(("prune", "expected"), [
+    (False, []),
+    (True, [("stop", "old"), ("delete", "old")]),
+])
+def test_orphans(prune: bool, expected: list) -> None:
+    observed = cluster(observed_guest(g("old"), 101, running=True),
+                       observed_guest(g("keep"), 102))
+    plan = planner.plan(spec(g("keep", state="stopped")), observed, policy(prune=prune))
+    assert kinds(plan) == expected
+    assert [o["name"] for o in plan.orphans] == ["old"]
+    if prune:
+        assert plan.actions[-1].destructive and plan.approval_reasons
+
+
+def test_absent_deletes_owned_only() -> None:
+    observed = cluster(observed_guest(g("old-test"), 101),
+                       observed_guest(g("legacy-dns", kind="ct"), 102, owned=False))
+    plan = planner.plan(spec(g("old-test", state="absent"),
+                             g("legacy-dns", kind="ct", state="absent")), observed, policy())
+    assert kinds(plan) == [("delete", "old-test")]
+    assert plan.conflicts[0]["name"] == "legacy-dns"
+
+
+@pytest.mark.parametrize(("policy_fields", "deletions", "needs"), [
+    ({}, 1, True),
+    ({"auto_approve_destructive": True}, 1, False),
+    ({"auto_approve_destructive": True}, 2, True),   # over max_deletions_per_run
+    ({"auto_approve_destructive": True, "max_deletions_per_run": 5}, 2, False),
+])
+def test_approval_rules(policy_fields: dict, deletions: int, needs: bool) -> None:
+    guests = [observed_guest(g(f"old-{i}"), 101 + i) for i in range(deletions)]
+    guests.append(observed_guest(g("keep", state="stopped"), 200))
+    plan = planner.plan(spec(*[g(f"old-{i}", state="absent") for i in range(deletions)],
+                             g("keep", state="stopped")), cluster(*guests),
+                        policy(**policy_fields))
+    assert bool(plan.approval_reasons) is needs
+    assert planner.approval_needed(plan, None) is needs
+    assert not planner.approval_needed(plan, plan.destructive_keys())
+
+
+def test_empty_spec_always_needs_approval() -> None:
+    observed = cluster(observed_guest(g("a"), 101))
+    plan = planner.plan(spec(), observed, policy(prune=True, auto_approve_destructive=True,
+                                                 max_deletions_per_run=10))
+    assert "the spec is empty while MycoPod owns guests" in plan.approval_reasons
+
+
+def test_approval_must_cover_new_destructive_steps() -> None:
+    observed = cluster(observed_guest(g("a"), 101), observed_guest(g("b"), 102))
+    plan = planner.plan(spec(g("a", state="absent"), g("b", state="absent")), observed,
+                        policy(max_deletions_per_run=5))
+    assert planner.approval_needed(plan, {("delete", "a")})
+    assert not planner.approval_needed(plan, {("delete", "a"), ("delete", "b")})
+
+
+def test_locked_guest_is_skipped() -> None:
+    want = g(cores=4)
+    seen = observed_guest(g(), 101)
+    seen = seen.__class__(**{**seen.__dict__, "lock": "backup"})
+    plan = planner.plan(spec(want), cluster(seen), policy())
+    assert plan.actions == [] and plan.guests[0].status == "locked"
+
+
+def test_plan_json_roundtrip() -> None:
+    plan = planner.plan(spec(g("a"), g("b", kind="ct")), cluster(), policy())
+    again = planner.Plan.from_json(plan.to_json())
+    assert again.to_json() == plan.to_json()
+
+
+# --- properties ---------------------------------------------------------------------------
+
+NAMES = ["a", "b", "c", "d", "legacy"]
+guest_specs = st.builds(
+    lambda name, kind, state, cores, mem, size, extra, bridge, vlan, ip, tags, onboot, node,
+    vmid, clone: GuestSpec.model_validate({
+        "name": name, "kind": kind, "state": state, "cores": cores, "memory_mib": mem,
+        "disks": [{"slot": "scsi0" if kind == "vm" else "rootfs", "size_gib": size}] + (
+            [{"slot": "scsi1" if kind == "vm" else "mp0", "storage": "tank",
+              "size_gib": extra}] if extra else []),
+        "networks": [{"bridge": bridge, "vlan": vlan, "ip": ip,
+                      "gateway": "10.0.0.1" if ip and ip != "dhcp" else None}],
+        "tags": tags, "onboot": onboot, "node": node, "vmid": vmid,
+        "source": {"clone": "ubuntu-24.04"} if clone and kind == "vm" else None,
+    }),
+    st.sampled_from(NAMES), st.sampled_from(["vm", "ct"]),
+    st.sampled_from(["running", "stopped", "absent"]), st.integers(1, 8),
+    st.sampled_from([512, 1024, 4096]), st.sampled_from([8, 32, 64]),
+    st.sampled_from([0, 100]), st.sampled_from(["vmbr0", "vmbr1"]),
+    st.none() | st.integers(1, 50), st.sampled_from(["dhcp", None, "10.0.0.5/24"]),
+    st.lists(st.sampled_from(["web", "prod", "db"]), max_size=2), st.booleans(),
+    st.none() | st.sampled_from(["pve1", "pve2"]), st.none() | st.integers(300, 305),
+    st.booleans(),
+)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[ClusterSpec, Any, Any]:
+    wanted = draw(st.lists(guest_specs, max_size=4, unique_by=lambda s: s.name))
+    ids = [s.vmid for s in wanted if s.vmid is not None]
+    if len(ids) != len(set(ids)):
+        wanted = [s.model_copy(update={"vmid": None}) for s in wanted]
+    existing = draw(st.lists(st.tuples(guest_specs, st.booleans(), st.booleans(),
+                                       st.sampled_from(["pve1", "pve2", "pve3"])),
+                             max_size=4, unique_by=lambda t: t[0].name))
+    observed = []
+    for i, (seen, owned, running, node) in enumerate(existing):
+        if seen.state == "absent":
+            continue
+        observed.append(observed_guest(seen, 101 + i, node=node, running=running,
+                                       owned=owned))
+    pol = policy(
+        prune=draw(st.booleans()), auto_approve_destructive=draw(st.booleans()),
+        restart_on_change=draw(st.booleans()), max_deletions_per_run=draw(st.integers(0, 2)))
+    return ClusterSpec(guests=wanted), cluster(*observed), pol
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_property_idempotent(scenario: tuple[ClusterSpec, Any, Any]) -> None:
+    desired, observed, pol = scenario
+    first = planner.plan(desired, observed, pol)
+    after = apply(first, desired, observed)
+    second = planner.plan(desired, after, pol)
+    assert second.actions == [], (kinds(first), kinds(second))
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenarios())
+def test_property_never_touches_unowned(scenario: tuple[ClusterSpec, Any, Any]) -> None:
+    desired, observed, pol = scenario
+    unowned = {g.vmid for g in observed.guests if not g.owned}
+    plan = planner.plan(desired, observed, pol)
+    assert all(a.vmid not in unowned for a in plan.actions)
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenarios())
+def test_property_no_delete_without_policy_or_approval(
+        scenario: tuple[ClusterSpec, Any, Any]) -> None:
+    desired, observed, pol = scenario
+    plan = planner.plan(desired, observed, pol)
+    absent = {g.name for g in desired.guests if g.state == "absent"}
+    deletes = [a for a in plan.actions if a.kind == "delete"]
+    for action in deletes:
+        assert action.destructive
+        assert action.target in absent or pol.prune
+    if deletes:
+        auto_ok = (pol.auto_approve_destructive and len(deletes) <= pol.max_deletions_per_run
+                   and desired.guests)
+        assert bool(plan.approval_reasons) or auto_ok
+        assert planner.approval_needed(plan, None) is bool(plan.approval_reasons)
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenarios())
+def test_property_unique_vmids(scenario: tuple[ClusterSpec, Any, Any]) -> None:
+    desired, observed, pol = scenario
+    plan = planner.plan(desired, observed, pol)
+    new = [a.vmid for a in plan.actions if a.kind in ("create", "clone")]
+    assert len(new) == len(set(new))
+    assert not set(new) & observed.used_vmids()
+    after = apply(plan, desired, observed)
+    vmids = [g.vmid for g in after.guests]
+    assert len(vmids) == len(set(vmids))
