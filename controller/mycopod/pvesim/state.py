@@ -201,6 +201,8 @@ class Cluster:
         cl.pools["infra"] = Pool("infra", "Infrastructure")
         for vmid, name in ((9000, "ubuntu-24.04"), (9001, "debian-12")):
             disk = cl.add_volume("local-lvm", "pve1", vmid, 4 * GiB, base=True)
+            ci = f"local-lvm:vm-{vmid}-cloudinit"
+            cl.volumes[("pve1", ci)] = Volume(ci, "local-lvm", "pve1", 4 * MiB, "images", vmid, "raw", now)
             cl.guests[vmid] = Guest(
                 vmid=vmid,
                 kind="qemu",
@@ -212,7 +214,7 @@ class Cluster:
                     "ostype": "l26",
                     "scsihw": "virtio-scsi-single",
                     "scsi0": f"{disk.volid},iothread=1,size=4G",
-                    "ide2": "local-lvm:cloudinit,media=cdrom",
+                    "ide2": f"{ci},media=cdrom",
                     "net0": f"virtio={cl.new_mac()},bridge=vmbr0",
                     "boot": "order=scsi0",
                     "agent": "1",
