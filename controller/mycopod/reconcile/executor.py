@@ -115,7 +115,14 @@ class Executor:
             first = steps[0][1]
             node_key = first.node or ""
             async with node_slots[node_key], global_slots:
-                await self._run_guest(name, steps, spec.guest(name))
+                try:
+                    await self._run_guest(name, steps, spec.guest(name))
+                except Exception as exc:  # one guest's bug must not stop the others
+                    log.exception("apply.guest_crashed", run_id=self.run_id, guest=name)
+                    message = f"internal error: {type(exc).__name__}: {exc}"
+                    self.result.failed[name] = message
+                    if self.result.first_error is None:
+                        self.result.first_error = f"{name}: {message}"
 
         async with asyncio.TaskGroup() as group:
             for name, steps in by_guest.items():

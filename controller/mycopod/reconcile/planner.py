@@ -419,7 +419,8 @@ class _Planner:
                         + ", ".join(f"{d.slot} {d.size_gib} GiB" for d in guest.disks) + ")")
         else:
             params: dict[str, Any] = {"vmid": vmid, "node": node}
-            what = f"{guest.cores} cores, {guest.memory_mib} MiB, " + ", ".join(
+            cores = f"{guest.cores} core" + ("s" if guest.cores != 1 else "")
+            what = f"{cores}, {guest.memory_mib} MiB, " + ", ".join(
                 f"{d.slot} {d.size_gib} GiB on {d.storage}" for d in guest.disks)
             if guest.kind == "ct":
                 template_volume = source.ostemplate if source is not None else None

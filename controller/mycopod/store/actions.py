@@ -21,8 +21,8 @@ INSERT = """
 INSERT INTO reconciliation_actions (run_id, seq, kind, target, vmid, node, params,
     destructive, action_description, requested_by, result, started_at, finished_at,
     message)
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, NOW(),
-        CASE WHEN $11 = 'Pending' THEN NULL ELSE NOW() END, $12)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11::text, NOW(),
+        CASE WHEN $11::text = 'Pending' THEN NULL ELSE NOW() END, $12)
 RETURNING *"""
 FINISH = """
 UPDATE reconciliation_actions SET result = $2, message = $3, upid = COALESCE($4, upid),
