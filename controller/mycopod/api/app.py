@@ -62,6 +62,7 @@ def all_endpoints() -> list[Endpoint]:
         routes_status,
         routes_system,
         routes_users,
+        routes_webhook,
     )
 
     return [
@@ -71,6 +72,7 @@ def all_endpoints() -> list[Endpoint]:
         *routes_reconcile.ENDPOINTS,
         *routes_settings.ENDPOINTS,
         *routes_system.ENDPOINTS,
+        *routes_webhook.ENDPOINTS,
         *routes_status.ENDPOINTS,
     ]
 
@@ -192,6 +194,9 @@ def create_app(ctx: ApiContext) -> web.Application:
     app[CTX] = ctx
     app[STATE] = build_state(ctx, endpoints)
     register(app, endpoints)
+    from mycopod.api import routes_status
+
+    routes_status.register_ui(app)
     app.cleanup_ctx.append(_sweeper)
     return app
 

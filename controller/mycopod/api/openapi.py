@@ -93,6 +93,11 @@ def build(endpoints: list[Endpoint], *, title: str = "MycoPod API",
                 "content": {"application/json": {"schema": schemas.of(ep.body,
                                                                      mode="validation")}},
             }
+        elif ep.raw_body:
+            op["requestBody"] = {
+                "required": False,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
         responses: dict[str, Any] = {}
         if ep.content_type is not None:
             body_schema: dict[str, Any] = (
@@ -107,8 +112,9 @@ def build(endpoints: list[Endpoint], *, title: str = "MycoPod API",
                 "required": ["status", "data"],
                 "properties": {"status": {"const": "ok"}, "data": data},
             }
-            responses[str(ep.status)] = {"description": STATUS_TEXT.get(ep.status, "OK"),
-                                         "content": {"application/json": {"schema": envelope}}}
+            for code in (ep.status, *ep.also):
+                responses[str(code)] = {"description": STATUS_TEXT.get(code, "OK"),
+                                        "content": {"application/json": {"schema": envelope}}}
         codes = set(ep.errors)
         if ep.auth != "public":
             codes.add(401)

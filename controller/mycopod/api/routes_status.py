@@ -1,7 +1,316 @@
-"""``/``: the status page (to come)."""
+"""``GET /``: the status page, server-rendered, behind the same login as the API.
+
+A browser cannot send a bearer header on navigation, so the page keeps the very same
+tokens in cookies: the access JWT and the rotating refresh token, both ``HttpOnly`` and
+``SameSite=Strict``. The cookies are honoured only by ``/`` and the ``/ui/`` form
+endpoints, never by the JSON API, so the API stays free of cross-site request forgery;
+the forms also carry a per-user token derived from the signing key. The page has no
+script and no external asset: it reloads itself with a meta refresh.
+"""
 
 from __future__ import annotations
 
-from mycopod.api.routing import Endpoint
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-ENDPOINTS: list[Endpoint] = []
+import jinja2
+import structlog
+from aiohttp import web
+
+from mycopod.api import auth
+from mycopod.api.errors import ApiError
+from mycopod.api.routing import Call, Endpoint
+from mycopod.api.state import CTX, STATE
+from mycopod.store.refresh_tokens import RefreshTokenStore
+from mycopod.store.runs import Run, RunStore
+from mycopod.store.users import User
+
+log = structlog.get_logger(__name__)
+
+ACCESS_COOKIE = "mycopod_access"
+REFRESH_COOKIE = "mycopod_refresh"
+REFRESH_SECONDS = 10
+RECENT_RUNS = 15
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+NOTICES = {
+    "approved": "Run approved: the controller picks it up now.",
+    "rejected": "Run rejected.",
+    "forbidden": "Only an Admin may do that.",
+    "four_eyes": "Four-eyes rule: another Admin must approve a run you requested.",
+    "conflict": "That run is no longer waiting for approval.",
+    "not_found": "No such run.",
+    "csrf": "The form expired; try again.",
+    "signed_out": "Signed out.",
+}
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+)
+
+
+def csrf_token(secret: str, user: User) -> str:
+    return hmac.new(secret.encode(), f"csrf:{user.id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _fmt_time(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else None
+
+
+def _ago(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    seconds = int((datetime.now(UTC) - value).total_seconds())
+    return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min"
+
+
+def _duration(run: Run) -> str:
+    if run.started_at and run.finished_at:
+        return f"{(run.finished_at - run.started_at).total_seconds():.1f} s"
+    return "—"
+
+
+def _set_cookies(response: web.StreamResponse, request: web.Request, access: str,
+                 refresh: str, *, refresh_seconds: int) -> None:
+    options: dict[str, Any] = {"httponly": True, "samesite": "Strict", "path": "/",
+                               "secure": request.secure}
+    response.set_cookie(ACCESS_COOKIE, access, **options)
+    response.set_cookie(REFRESH_COOKIE, refresh, max_age=refresh_seconds, **options)
+
+
+def _clear_cookies(response: web.StreamResponse) -> None:
+    response.del_cookie(ACCESS_COOKIE, path="/")
+    response.del_cookie(REFRESH_COOKIE, path="/")
+
+
+async def cookie_user(call: Call) -> tuple[User | None, tuple[str, str] | None]:
+    """The user of the page's cookies, refreshing an expired access token on the way."""
+    from mycopod.api.routes_auth import refresh_tokens
+
+    request = call.request
+    token = request.cookies.get(ACCESS_COOKIE)
+    if token:
+        try:
+            return await auth.current_user(request, call.state.issuer, call.conn,
+                                           token=token), None
+        except ApiError:
+            pass
+    refresh = request.cookies.get(REFRESH_COOKIE)
+    if refresh:
+        try:
+            user, pair = await refresh_tokens(call, refresh)
+            return user, (pair.access_token, pair.refresh_token)
+        except ApiError:
+            pass
+    return None, None
+
+
+async def _report(call: Call, runs: list[Run]) -> tuple[Run | None, dict[str, Any]]:
+    """The latest run in full, and the freshest guest report there is."""
+    store = RunStore(call.conn)
+    latest = await store.get(runs[0].id) if runs else None
+    report = call.ctx.runtime.report if isinstance(call.ctx.runtime.report, dict) else None
+    if report is None:
+        for run in runs[:5]:
+            full = latest if latest is not None and run.id == latest.id else await store.get(
+                run.id)
+            if full is not None and full.summary and "guests" in full.summary:
+                report = full.summary
+                break
+    return latest, report or {}
+
+
+async def page_context(call: Call, user: User, notice: str | None) -> dict[str, Any]:
+    rt = call.ctx.runtime
+    runs, _ = await RunStore(call.conn).list_runs(limit=RECENT_RUNS)
+    latest, report = await _report(call, runs)
+    plan = (latest.plan or {}) if latest else {}
+    compile_info = None
+    if latest is not None and latest.error and latest.status == "Failed":
+        compile_info = {"status": "error", "error": latest.error}
+    return {
+        "user": user,
+        "csrf": csrf_token(call.state.issuer.secret, user),
+        "notice": notice,
+        "cluster": rt.cluster,
+        "role": "leader" if rt.leader else "standby",
+        "commit": rt.repo_head or (latest.commit_sha if latest else None),
+        "compile": compile_info or await _compile_result(call),
+        "proxmox_ok": rt.proxmox_ok,
+        "proxmox_ago": _ago(rt.proxmox_last_contact),
+        "last_success": _fmt_time(rt.last_successful_reconcile),
+        "counts": {"managed": report.get("managed", 0), "drifted": report.get("drifted", 0),
+                   "orphaned": report.get("orphaned", 0)},
+        "latest": None if latest is None else {
+            "id": latest.id, "status": latest.status,
+            "actions": plan.get("actions", []), "errors": plan.get("errors", []),
+            "approval_reasons": plan.get("approval_reasons", []),
+        },
+        "guests": [g for g in report.get("guests", []) if g.get("status") != "orphan"],
+        "orphans": report.get("orphans", []),
+        "conflicts": report.get("conflicts", []),
+        "runs": [{"id": r.id, "status": r.status, "trigger": r.trigger,
+                  "commit_sha": r.commit_sha, "created": _fmt_time(r.created_at),
+                  "duration": _duration(r)} for r in runs],
+        "refresh_seconds": REFRESH_SECONDS,
+        "generated": _fmt_time(datetime.now(UTC)),
+    }
+
+
+async def _compile_result(call: Call) -> dict[str, Any] | None:
+    """The compile result of the newest declaration, if the declarations store exists."""
+    try:
+        from mycopod.store.declarations import DeclarationStore
+    except ImportError:
+        return None
+    latest = getattr(DeclarationStore(call.conn), "latest", None)
+    if latest is None:
+        return None
+    declaration = await latest()
+    if declaration is None:
+        return None
+    return {"status": getattr(declaration, "compile_status", "ok"),
+            "error": getattr(declaration, "compile_error", None)}
+
+
+def render_page(context: dict[str, Any]) -> str:
+    return _env.get_template("status.html").render(**context)
+
+
+def _html(text: str, status: int = 200) -> web.Response:
+    response = web.Response(text=text, status=status, content_type="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'")
+    return response
+
+
+def _login_page(notice: str | None = None, status: int = 200) -> web.Response:
+    return _html(render_page({"user": None, "notice": notice}), status)
+
+
+async def status_page(call: Call) -> web.Response:
+    user, fresh = await cookie_user(call)
+    notice = NOTICES.get(call.request.query.get("n", ""))
+    if user is None:
+        response = _login_page(notice)
+        if call.request.cookies.get(ACCESS_COOKIE) or call.request.cookies.get(REFRESH_COOKIE):
+            _clear_cookies(response)
+        return response
+    response = _html(render_page(await page_context(call, user, notice)))
+    if fresh is not None:
+        _set_cookies(response, call.request, *fresh,
+                     refresh_seconds=call.ctx.settings.api.refresh_token_seconds)
+    return response
+
+
+def _redirect(notice: str | None = None) -> web.Response:
+    location = f"/?n={notice}" if notice else "/"
+    return web.Response(status=303, headers={"Location": location})
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    if request.content_type not in FORM_TYPES:
+        raise ApiError(415, "unsupported_media_type", "send the form as "
+                       "application/x-www-form-urlencoded")
+    data = await request.post()
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+def _ui_call(request: web.Request, conn: Any) -> Call:
+    return Call(request=request, ctx=request.app[CTX], state=request.app[STATE], user=None,
+                conn=conn, params={})
+
+
+async def ui_login(request: web.Request) -> web.Response:
+    from mycopod.api.routes_auth import _tokens, authenticate
+
+    form = await _form(request)
+    username, password = form.get("username", ""), form.get("password", "")
+    if not username or not password or len(username) > 100 or len(password) > 1024:
+        return _login_page("Enter a username and a password.", 400)
+    async with request.app[CTX].pool.acquire() as conn:
+        call = _ui_call(request, conn)
+        try:
+            user = await authenticate(call, username, password)
+        except ApiError as exc:
+            response = _login_page(exc.message, exc.status)
+            response.headers.update(exc.headers)
+            return response
+        pair = await _tokens(call, user)
+    log.info("auth.login", user_id=user.id, via="status page")
+    response = _redirect()
+    _set_cookies(response, request, pair.access_token, pair.refresh_token,
+                 refresh_seconds=request.app[CTX].settings.api.refresh_token_seconds)
+    return response
+
+
+async def _ui_user(call: Call, form: dict[str, str]) -> User | None:
+    user, _fresh = await cookie_user(call)
+    if user is None:
+        return None
+    expected = csrf_token(call.state.issuer.secret, user)
+    if not hmac.compare_digest(form.get("csrf", ""), expected):
+        raise ApiError(403, "csrf", "bad form token")
+    return user
+
+
+async def ui_logout(request: web.Request) -> web.Response:
+    form = await _form(request)
+    async with request.app[CTX].pool.acquire() as conn:
+        call = _ui_call(request, conn)
+        try:
+            user = await _ui_user(call, form)
+        except ApiError:
+            return _redirect("csrf")
+        refresh = request.cookies.get(REFRESH_COOKIE)
+        if user is not None and refresh:
+            await RefreshTokenStore(conn).revoke_family_of(refresh, user_id=user.id)
+    response = _redirect("signed_out")
+    _clear_cookies(response)
+    return response
+
+
+async def _ui_decide(request: web.Request, *, approve: bool) -> web.Response:
+    from mycopod.api.routes_reconcile import _decide
+    from mycopod.api.routing import parse_id
+
+    form = await _form(request)
+    async with request.app[CTX].pool.acquire() as conn:
+        call = _ui_call(request, conn)
+        try:
+            user = await _ui_user(call, form)
+            if user is None:
+                return _redirect()
+            auth.require_admin(user)
+            call.user = user
+            call.params["runId"] = parse_id(request.match_info["runId"], "run")
+            await _decide(call, approve=approve)
+        except ApiError as exc:
+            return _redirect(exc.code if exc.code in NOTICES else "conflict")
+    return _redirect("approved" if approve else "rejected")
+
+
+async def ui_approve(request: web.Request) -> web.Response:
+    return await _ui_decide(request, approve=True)
+
+
+async def ui_reject(request: web.Request) -> web.Response:
+    return await _ui_decide(request, approve=False)
+
+
+def register_ui(app: web.Application) -> None:
+    app.router.add_post("/ui/login", ui_login)
+    app.router.add_post("/ui/logout", ui_logout)
+    app.router.add_post("/ui/runs/{runId}/approve", ui_approve)
+    app.router.add_post("/ui/runs/{runId}/reject", ui_reject)
+
+
+ENDPOINTS = [
+    Endpoint("GET", "/", "statusPage", "The status page (HTML, behind a login form)", "ui",
+             status_page, auth="public", content_type="text/html",
+             description="Without a session cookie it shows the login form (POST /ui/login)."),
+]

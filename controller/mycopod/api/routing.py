@@ -74,6 +74,8 @@ class Endpoint:
     content_type: str | None = None
     #: documented error statuses besides the default
     errors: tuple[int, ...] = ()
+    #: other success statuses answering the same envelope (the webhook's 202)
+    also: tuple[int, ...] = ()
     #: a body that is not a pydantic model (the webhook reads raw bytes itself)
     raw_body: bool = False
     description: str = ""

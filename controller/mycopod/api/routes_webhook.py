@@ -1,0 +1,52 @@
+"""``POST /webhooks/github``: a push is a hint to fetch the declarations repo now.
+
+Verification is :func:`mycopod.declarations.webhook.verify_github` (signature over the
+raw body, the configured secret, our branch). A verified push only sets the runtime's
+``wake_fetch`` event: the poller then fetches and decides what is true, so a replayed or
+stale delivery can at worst cause one extra fetch.
+"""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+
+from mycopod.api.errors import ApiError
+from mycopod.api.models import WebhookResult
+from mycopod.api.routing import Call, Endpoint, ok_response
+from mycopod.declarations import webhook
+
+log = structlog.get_logger(__name__)
+_CODES = {400: "bad_request", 401: "unauthorized", 413: "too_large"}
+
+
+async def github(call: Call) -> web.Response:
+    settings = call.ctx.settings.declarations
+    body = await call.request.read()
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    try:
+        event = webhook.verify_github(call.request.headers, body, secret=secret,
+                                      branch=settings.branch)
+    except webhook.WebhookError as exc:
+        log.warning("webhook.refused", status=exc.status, reason=exc.message,
+                    client=call.request.remote)
+        raise ApiError(exc.status, _CODES.get(exc.status, "bad_request"), exc.message) from None
+    if event.kind == "push":
+        call.ctx.runtime.wake_fetch.set()
+    log.info("webhook.received", kind=event.kind, event=event.event, delivery=event.delivery,
+             after=event.after)
+    result = WebhookResult(accepted=event.kind != "ignored", event=event.event,
+                           detail=event.reason or event.after)
+    return ok_response(GITHUB.adapter, result, status=202 if event.kind == "ignored" else 200)
+
+
+GITHUB = Endpoint(
+    "POST", "/webhooks/github", "githubWebhook", "GitHub push webhook", "webhooks", github,
+    auth="public", response=WebhookResult, errors=(400, 401, 413), also=(202,), raw_body=True,
+    needs_conn=False,
+    description="Signed with X-Hub-Signature-256 (HMAC-SHA256 of the body with "
+    "declarations.webhook_secret). 200 for ping and for a push to the configured branch "
+    "(which triggers an immediate fetch), 202 for an event that is ignored, 401 for a "
+    "missing or bad signature or when no secret is configured.")
+
+ENDPOINTS = [GITHUB]
