@@ -91,10 +91,10 @@ async def serve(settings: Any, *, config_path: str | None = None,
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from mycopod import demo
+    from mycopod.demo import main
 
-    return demo.main(directory=args.dir, port=args.port, task_seconds=args.task_seconds,
-                     debug=args.debug)
+    return main(directory=args.dir, port=args.port, task_seconds=args.task_seconds,
+                debug=args.debug)
 
 
 def _backup(args: argparse.Namespace) -> int:

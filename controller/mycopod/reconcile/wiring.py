@@ -118,7 +118,7 @@ async def declarations_source(settings: Settings, pool: asyncpg.Pool) -> Any:
 
 async def fetch(source: Any) -> str | None:
     """Fetch the repository; the head commit of the followed branch."""
-    head = await source.fetch()
+    head = await source.fetch_async()
     return str(head) if head else None
 
 
