@@ -33,7 +33,8 @@ async def github(call: Call) -> web.Response:
         raise ApiError(exc.status, _CODES.get(exc.status, "bad_request"), exc.message) from None
     if event.kind == "push":
         call.ctx.runtime.wake_fetch.set()
-    log.info("webhook.received", kind=event.kind, event=event.event, delivery=event.delivery,
+    log.info("webhook.received", kind=event.kind, github_event=event.event,
+             delivery=event.delivery,
              after=event.after)
     result = WebhookResult(accepted=event.kind != "ignored", event=event.event,
                            detail=event.reason or event.after)
