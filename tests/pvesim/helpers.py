@@ -45,6 +45,7 @@ class Api:
             r = self.session.post(
                 f"{sim.url}/api2/json/access/ticket",
                 data={"username": sim.user, "password": sim.password},
+                verify=False,
             )
             r.raise_for_status()
             data = r.json()["data"]
@@ -58,8 +59,8 @@ class Api:
     def call(self, method: str, path: str, **params: Any) -> requests.Response:
         url = f"{self.sim.url}/api2/json{path}"
         if method in ("GET", "DELETE"):
-            return self.session.request(method, url, params=params, timeout=10)
-        return self.session.request(method, url, data=params, timeout=10)
+            return self.session.request(method, url, params=params, timeout=10, verify=False)
+        return self.session.request(method, url, data=params, timeout=10, verify=False)
 
     def get(self, path: str, **params: Any) -> requests.Response:
         return self.call("GET", path, **params)
