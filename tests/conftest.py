@@ -24,7 +24,8 @@ from mycopod.store import db as dbmod
 from mycopod.store import embedded, migrate
 
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = "mycopod_test_template"
+#: one template per xdist worker, so parallel workers sharing one server do not collide
+TEMPLATE = f"mycopod_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def url_for(url: str, database: str) -> str:
