@@ -26,6 +26,7 @@ observed vs declared cores/memory/state and drift marked, orphans and conflicts.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -77,6 +78,8 @@ class EngineContext:
     policy: PolicySettings | None = None
     observer: Observer | None = None
     spec_loader: SpecLoader | None = None
+    #: set on SIGTERM: the running reconcile starts no new action and ends Interrupted
+    stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
     last_observed: ObservedCluster | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -118,7 +121,7 @@ class EngineContext:
 
 async def _declaration_spec(pool: asyncpg.Pool, run: Run | None) -> LoadedSpec | None:
     """The run's declaration, else the latest good one (the declarations store)."""
-    from mycopod.store import declarations as declstore  # type: ignore[attr-defined]
+    from mycopod.store import declarations as declstore
 
     store = declstore.DeclarationStore(pool)
     row = await store.get(run.declaration_id) if run and run.declaration_id else None
@@ -276,11 +279,14 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
         client=ctx.client, pool=ctx.pool, cluster=ctx.cluster, run_id=run.id,
         ownership_tag=policy.ownership_tag, apply=ctx.settings.apply,
         requested_by=run.requested_by, observer=ctx.observer,
-        used_vmids=observed.used_vmids())
+        used_vmids=observed.used_vmids(), stop=ctx.stop_requested)
     result = await executor.execute(plan, spec)
     summary["applied"] = {"actions": result.actions, "succeeded": result.succeeded,
                           "failed": result.failed}
-    if result.failed:
+    if result.stopped:
+        done = await runs.set_status(run.id, "Interrupted", summary=summary, error=(
+            "interrupted: the controller stopped before the run finished"))
+    elif result.failed:
         done = await runs.set_status(run.id, "Failed", error=result.first_error,
                                      summary=summary)
     elif plan_error:

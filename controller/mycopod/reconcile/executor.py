@@ -70,6 +70,8 @@ class ExecutionResult:
     actions: int = 0
     #: the first Proxmox error of the run, in time order
     first_error: str | None = None
+    #: a stop was requested (SIGTERM): actions not yet started were skipped
+    stopped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -86,8 +88,10 @@ class Executor:
     def __init__(self, *, client: ProxmoxClient, pool: asyncpg.Pool, cluster: str,
                  run_id: int, ownership_tag: str, apply: ApplySettings,
                  requested_by: int | None = None, observer: Observer | None = None,
-                 used_vmids: set[int] | None = None) -> None:
+                 used_vmids: set[int] | None = None,
+                 stop: asyncio.Event | None = None) -> None:
         self.client = client
+        self.stop = stop
         self.actions = ActionStore(pool)
         self.inventory = InventoryStore(pool)
         self.cluster = cluster
@@ -136,12 +140,16 @@ class Executor:
                        spec=spec)
         failed: str | None = None
         for seq, action in steps:
+            if failed is None and self.stop is not None and self.stop.is_set():
+                self.result.stopped = True
+                failed = "not started: the controller is stopping"
             if failed is not None:
                 await self.actions.insert_skipped(
                     self.run_id, seq=seq, kind=action.kind, target=name, vmid=guest.vmid,
                     node=guest.node, params=action.params, destructive=action.destructive,
                     description=action.reason, requested_by=self.requested_by,
-                    message=f"skipped: an earlier action on {name} failed")
+                    message=failed if failed.startswith("not started") else
+                    f"skipped: an earlier action on {name} failed")
                 telemetry.ACTIONS.labels(action.kind, "Skipped").inc()
                 continue
             row = await self.actions.insert_pending(
@@ -175,6 +183,8 @@ class Executor:
                      seconds=round(time.monotonic() - started, 3))
         if failed is None:
             self.result.succeeded.append(name)
+        elif failed.startswith("not started"):
+            self.result.failed.setdefault(name, failed)
 
     # -- one action ----------------------------------------------------------------------
 

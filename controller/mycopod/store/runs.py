@@ -58,6 +58,11 @@ WHERE id = (
     FOR UPDATE SKIP LOCKED
 )
 RETURNING *"""
+CLAIM = """
+UPDATE reconciliation_runs SET status = 'Planning', started_at = NOW(), finished_at = NULL,
+    updated_at = NOW()
+WHERE id = $1 AND status = 'Pending'
+RETURNING *"""
 SET_STATUS = """
 UPDATE reconciliation_runs SET
     status = $2,
@@ -180,6 +185,10 @@ class RunStore:
     async def claim_next_pending(self, cluster: str) -> Run | None:
         """The oldest Pending run of ``cluster``, now Planning; None when there is none."""
         return _run(await self.pool.fetchrow(CLAIM_NEXT, cluster))
+
+    async def claim(self, run_id: int) -> Run | None:
+        """This Pending run, now Planning (a one-shot reconcile claims its own run)."""
+        return _run(await self.pool.fetchrow(CLAIM, run_id))
 
     async def set_status(self, run_id: int, status: RunStatus, *, error: str | None = None,
                          summary: dict[str, Any] | None = None) -> Run | None:

@@ -1,0 +1,70 @@
+"""``mycopod plan`` and ``mycopod reconcile --once``.
+
+Light on purpose: only argparse at module level; the engine is imported by the handler.
+
+- ``mycopod plan [FILE.md ...] [--spec SPEC.json] [--json]`` prints what a reconcile
+  would do, grouped per guest like ``terraform plan``; nothing is applied or recorded.
+  Exit 0: no changes; 2: changes pending; 1: failure.
+- ``mycopod reconcile --once [--approve] [FILE.md ...] [--spec SPEC.json]`` fetches the
+  declarations repository, compiles HEAD, observes, plans, applies per policy, records
+  the run and prints a summary. Exit 0: Succeeded (or nothing to do); 1: Failed;
+  3: awaiting approval (``--approve`` approves it at once).
+
+Without FILE or ``--spec`` the spec comes from the declarations repository (fetch, then
+compile the branch head through the declarations pipeline).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+EXIT_CHANGES = 2
+EXIT_AWAITING = 3
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    plan = sub.add_parser(
+        "plan", parents=[common], help="show what a reconcile would change",
+        description="Observe the cluster and print the plan for the declarations, grouped "
+        "per guest, with reasons and destructive steps marked. Applies nothing. Exit code "
+        "0: no changes, 2: changes pending.")
+    _spec_options(plan)
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.set_defaults(handler=_plan)
+
+    rec = sub.add_parser(
+        "reconcile", parents=[common], help="reconcile the cluster once",
+        description="Fetch, compile HEAD, observe, plan, apply per policy, record the run "
+        "and print a summary. Exit code 0: Succeeded or nothing to do, 1: failed, "
+        "3: awaiting approval.")
+    _spec_options(rec)
+    rec.add_argument("--once", action="store_true", required=True,
+                     help="run one reconcile and exit (the daemon is 'mycopod run')")
+    rec.add_argument("--approve", action="store_true",
+                     help="approve destructive steps of this run yourself")
+    rec.add_argument("--dry-run", action="store_true", help="plan and record, apply nothing")
+    rec.add_argument("--json", action="store_true", help="print the run as JSON")
+    rec.set_defaults(handler=_reconcile)
+
+
+def _spec_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="declaration files to use instead of the repository")
+    parser.add_argument("--spec", metavar="SPEC.json",
+                        help="a compiled spec (as 'mycopod compile --json' prints)")
+
+
+def _plan(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from mycopod.reconcile import runner
+
+    return asyncio.run(runner.plan_command(args))
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from mycopod.reconcile import runner
+
+    return asyncio.run(runner.reconcile_command(args))

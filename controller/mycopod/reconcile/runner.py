@@ -1,0 +1,252 @@
+"""What ``mycopod plan`` and ``mycopod reconcile --once`` do, and how a plan is printed.
+
+The one-shot reconcile takes the cluster's leader lock (the same PostgreSQL advisory
+lock the daemon holds), so it never runs beside a daemon that is applying; holding it,
+it marks runs left Planning/InProgress by a dead process as Interrupted, exactly as the
+daemon does at start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+import asyncpg
+
+from mycopod.config import Settings, load_settings
+from mycopod.errors import MycoPodError
+from mycopod.reconcile import engine, planner
+from mycopod.reconcile.cli import EXIT_AWAITING, EXIT_CHANGES
+from mycopod.spec import ClusterSpec, SpecError, parse_spec
+from mycopod.store.actions import ActionStore
+from mycopod.store.runs import Run, RunStore
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from mycopod import telemetry
+
+    settings = load_settings(args.config)
+    level = "debug" if getattr(args, "debug", False) else "warning"
+    telemetry.configure_logging(level=level, fmt=settings.logging.format, stream=sys.stderr,
+                                secrets=settings.secret_values())
+    return settings
+
+
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    from mycopod.store import db, migrate
+
+    async with db.open_database(settings.database, state_dir=settings.state_dir) as database:
+        async with database.pool.acquire() as conn:
+            await migrate.up(conn)
+        yield database.pool
+
+
+@asynccontextmanager
+async def _leader_lock(pool: asyncpg.Pool, cluster: str) -> AsyncIterator[None]:
+    from mycopod.reconcile.supervision import lock_key
+
+    key = lock_key(cluster)
+    async with pool.acquire() as conn:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+            raise MycoPodError(f"another MycoPod process is reconciling cluster {cluster!r} "
+                               "(the daemon holds the leader lock); ask it with "
+                               "POST /reconcile instead")
+        try:
+            yield
+        finally:
+            await conn.fetchval("SELECT pg_advisory_unlock($1)", key)
+
+
+async def load_spec(args: argparse.Namespace, settings: Settings,
+                    pool: asyncpg.Pool) -> engine.LoadedSpec:
+    """The spec from ``--spec``, from FILEs, or from the repository's head commit."""
+    if args.spec:
+        try:
+            data = json.loads(Path(args.spec).read_text(encoding="utf-8"))
+            return engine.LoadedSpec(spec=parse_spec(data))
+        except OSError as exc:
+            raise MycoPodError(f"cannot read {args.spec}: {exc.strerror}") from None
+        except (json.JSONDecodeError, SpecError) as exc:
+            raise MycoPodError(f"{args.spec}: not a valid spec: {exc}") from None
+    if args.files:
+        from mycopod.declarations.compiler import compile_files
+
+        files = {}
+        for name in args.files:
+            try:
+                files[name] = Path(name).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise MycoPodError(f"cannot read {name}: {exc.strerror}") from None
+        return engine.LoadedSpec(spec=await compile_files(files, llm=settings.llm))
+    if not settings.declarations.repo:
+        raise MycoPodError("no declarations: set declarations.repo, or give declaration "
+                           "FILEs or --spec SPEC.json")
+    try:
+        from mycopod.declarations import pipeline
+        from mycopod.declarations.source import GitSource
+    except ImportError as exc:  # pragma: no cover - depends on the declarations area
+        raise MycoPodError(f"the declarations pipeline is not available ({exc}); give "
+                           "declaration FILEs or --spec SPEC.json") from None
+    source = GitSource.from_settings(settings)
+    head = await asyncio.to_thread(source.fetch)
+    declaration = await pipeline.compile_commit(source, head, pool=pool, settings=settings)
+    if getattr(declaration, "compile_status", "ok") != "ok" or declaration.spec is None:
+        raise MycoPodError(f"commit {head[:12]} does not compile: "
+                           f"{getattr(declaration, 'compile_error', 'unknown error')}")
+    spec = declaration.spec
+    if not isinstance(spec, ClusterSpec):
+        spec = parse_spec(spec)
+    return engine.LoadedSpec(spec=spec, declaration_id=declaration.id, commit_sha=head)
+
+
+# --- plan ---------------------------------------------------------------------------------
+
+
+async def plan_command(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    async with _database(settings) as pool:
+        loaded = await load_spec(args, settings, pool)
+        ctx = engine.EngineContext.create(pool, settings)
+        try:
+            await ctx.refresh_policy()
+            _, plan = await engine.observe_and_plan(ctx, loaded.spec)
+        finally:
+            await ctx.client.aclose()
+    if args.json:
+        json.dump(plan.to_json(), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        render_plan(plan, sys.stdout)
+    if plan.errors and not plan.actions:
+        return 1
+    return EXIT_CHANGES if plan.has_changes else 0
+
+
+def render_plan(plan: planner.Plan, out: TextIO) -> None:
+    """The plan as a person reads it: grouped per guest, destructive steps marked."""
+    guests: dict[str, list[planner.Action]] = {}
+    for action in plan.actions:
+        guests.setdefault(action.target, []).append(action)
+    destructive = len(plan.destructive)
+    head = (f"{len(plan.actions)} action(s) on {len(guests)} guest(s)"
+            + (f", {destructive} destructive" if destructive else "")
+            if plan.actions else "No changes: the cluster matches the declarations.")
+    out.write(f"MycoPod plan: {head}\n")
+    for name, actions in guests.items():
+        first = actions[0]
+        sign = "+" if first.kind in ("create", "clone") else (
+            "-" if any(a.kind == "delete" for a in actions) else "~")
+        where = f"{first.guest_kind} {first.vmid}" + (f" on {first.node}" if first.node else "")
+        out.write(f"\n  {sign} {name} ({where})\n")
+        for action in actions:
+            mark = "!" if action.destructive else " "
+            tail = "   [destructive: needs approval]" if action.destructive else ""
+            out.write(f"    {mark} {action.kind:<12} {action.reason}{tail}\n")
+    sections: list[tuple[str, list[Any], Callable[[Any], str]]] = [
+        ("Orphans (owned, not declared)", plan.orphans,
+         lambda o: f"{o['name']} (VMID {o['vmid']} on {o['node']}): {o['message']}"),
+        ("Conflicts (not MycoPod's, not touched)", plan.conflicts,
+         lambda c: f"{c['name']} (VMID {c['vmid']} on {c['node']}): {c['message']}"),
+        ("Pending restart (restart_on_change is off)", plan.pending_restart,
+         lambda p: f"{p['name']}: {', '.join(p['changes'])}"),
+        ("Errors", plan.errors, lambda e: f"{e['guest']}: {e['message']}"),
+        ("Notes", plan.notes, lambda n: f"{n['guest']}: {n['message']}"),
+    ]
+    for title, items, fmt in sections:
+        if items:
+            out.write(f"\n{title}:\n")
+            for item in items:
+                out.write(f"  {fmt(item)}\n")
+    if plan.approval_reasons:
+        out.write("\nApproval needed before applying:\n")
+        for reason in plan.approval_reasons:
+            out.write(f"  - {reason}\n")
+
+
+# --- reconcile --once ---------------------------------------------------------------------
+
+
+async def reconcile_command(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    async with _database(settings) as pool:
+        cluster = settings.proxmox.cluster
+        async with _leader_lock(pool, cluster):
+            runs = RunStore(pool)
+            interrupted = await runs.mark_interrupted(cluster)
+            if interrupted:
+                print(f"marked interrupted: run(s) {', '.join(map(str, interrupted))}",
+                      file=sys.stderr)
+            loaded = await load_spec(args, settings, pool)
+            ctx = engine.EngineContext.create(pool, settings)
+            try:
+                run = await runs.create(trigger="manual", cluster=cluster,
+                                        declaration_id=loaded.declaration_id,
+                                        commit_sha=loaded.commit_sha, dry_run=args.dry_run)
+                run = await _claim(runs, run.id)
+                final = await engine.execute_run(run, ctx=ctx, spec=loaded.spec,
+                                                 declaration_id=loaded.declaration_id,
+                                                 commit_sha=loaded.commit_sha)
+                if final.status == "AwaitingApproval" and args.approve:
+                    approved = await runs.approve(final.id, None)
+                    assert approved is not None
+                    final = await engine.execute_run(
+                        await _claim(runs, final.id), ctx=ctx, spec=loaded.spec,
+                        declaration_id=loaded.declaration_id, commit_sha=loaded.commit_sha)
+            finally:
+                await ctx.client.aclose()
+            actions = await ActionStore(pool).list_for_run(final.id)
+    _print_run(final, actions, as_json=args.json)
+    if final.status == "Succeeded":
+        return 0
+    if final.status == "AwaitingApproval":
+        return EXIT_AWAITING
+    return 1
+
+
+async def _claim(runs: RunStore, run_id: int) -> Run:
+    run = await runs.claim(run_id)
+    if run is None:
+        raise MycoPodError(f"run {run_id} was taken by another process")
+    return run
+
+
+def _print_run(run: Run, actions: list[Any], *, as_json: bool) -> None:
+    if as_json:
+        data = run.model_dump(mode="json")
+        data["actions"] = [a.model_dump(mode="json") for a in actions]
+        json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    plan = planner.Plan.from_json(run.plan or {})
+    out = sys.stdout
+    out.write(f"Run {run.id}: {run.status}" + (f" — {run.error}" if run.error else "") + "\n")
+    if run.status == "AwaitingApproval":
+        render_plan(plan, out)
+        out.write(f"\nApprove with: POST /reconcile/{run.id}/approve, or run "
+                  "'mycopod reconcile --once --approve'\n")
+        return
+    counts: dict[str, int] = {}
+    for action in actions:
+        counts[action.result] = counts.get(action.result, 0) + 1
+    if actions:
+        out.write("Actions: " + ", ".join(f"{n} {r}" for r, n in sorted(counts.items()))
+                  + "\n")
+    for action in actions:
+        if action.result != "Success":
+            out.write(f"  {action.result:<8} {action.target} {action.kind}: "
+                      f"{action.message or action.action_description}\n")
+    if not plan.actions:
+        out.write("Nothing to do: the cluster matches the declarations.\n")
+    for item in plan.orphans:
+        out.write(f"  orphan   {item['name']} (VMID {item['vmid']}): {item['message']}\n")
+    for item in plan.conflicts:
+        out.write(f"  conflict {item['name']} (VMID {item['vmid']}): {item['message']}\n")
+    for item in plan.errors:
+        out.write(f"  error    {item['guest']}: {item['message']}\n")
