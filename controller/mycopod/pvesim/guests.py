@@ -289,9 +289,11 @@ def _needs_alloc(g: Guest, key: str, value: str) -> bool:
     return bool(file and file != "none" and ":" in file)
 
 
-def _hotpluggable(g: Guest, key: str) -> bool:
+def _hotpluggable(g: Guest, key: str, value: str | None = None) -> bool:
     if key in ALWAYS_HOT:
         return True
+    if key == "hotplug":  # PVE applies it at once unless memory hotplug is involved
+        return "memory" not in g.config.get("hotplug", "") and "memory" not in (value or "")
     hot = g.config.get("hotplug", "network,disk,usb")
     feats = (
         set(hot.split(","))
@@ -389,7 +391,7 @@ def _apply_update(
         value = _normalize(sim, g, key, value)
         if _needs_alloc(g, key, value):
             value = _allocate(sim, g, key, value, check=check)
-        if running_vm and not _hotpluggable(g, key):
+        if running_vm and not _hotpluggable(g, key, value):
             if g.config.get(key) == value:
                 g.pending.pop(key, None)
             else:
