@@ -402,9 +402,31 @@ def canonical_json(spec: ClusterSpec, *, indent: int | None = 2) -> str:
     return json.dumps(spec_dict(spec), indent=indent, ensure_ascii=False)
 
 
+_FIELD_NOTES = {
+    "name": "lower-case DNS label, unique: a-z, 0-9 and '-', 1..63 characters",
+    "memory_mib": "MiB, binary (4 GB = 4096); default 1024 for a vm, 512 for a ct",
+    "disks": "default: one disk, scsi0 (vm) or rootfs (ct), on local-lvm, 32 (vm) or 8 (ct) "
+             "GiB; slots: scsiN/virtioN/sataN/ideN for a vm, rootfs and mpN for a ct",
+    "networks": "default: one, net0 on vmbr0 with ip 'dhcp'",
+    "source": "one of {'clone': template name} (vm), {'iso': 'storage:iso/file.iso'} (vm), "
+              "{'ostemplate': 'storage:vztmpl/file.tar.zst'} (ct)",
+    "vmid": "explicit Proxmox ID, only when the text gives one",
+    "node": "only when the text names a node",
+}
+
+
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of a ClusterSpec, as given to the LLM."""
-    return ClusterSpec.model_json_schema()
+    """The JSON Schema of a ClusterSpec, as given to the LLM.
+
+    Fields whose defaults depend on the kind (memory, disks, networks) are filled in by
+    validation, so the schema marks them optional and says what the defaults are.
+    """
+    schema = ClusterSpec.model_json_schema()
+    guest = schema["$defs"]["GuestSpec"]
+    guest["required"] = ["name"]
+    for name, note in _FIELD_NOTES.items():
+        guest["properties"][name]["description"] = note
+    return schema
 
 
 def render(spec: ClusterSpec) -> str:

@@ -38,8 +38,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    import mycopod.declarations.compiler as compiler
+    import mycopod.declarations.errors as errors
     from mycopod import spec as specmod
-    from mycopod.declarations import compiler, errors
     from mycopod.errors import UsageError
 
     if bool(args.files) == bool(args.repo):
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         if args.llm and not settings.llm.model:
             raise UsageError("--llm needs [llm] model in the configuration")
     if args.repo:
-        from mycopod.declarations import source
+        import mycopod.declarations.source as source
 
         decl = settings.declarations.model_copy(update={"repo": args.repo})
         if args.branch:

@@ -40,7 +40,7 @@ async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
     except CompileError as grammar_error:
         if llm is None or not llm.model:
             raise
-        from mycopod.declarations import llm as llmmod
+        import mycopod.declarations.llm as llmmod
 
         try:
             spec = await llmmod.compile_with_llm(text, filename=path, settings=llm,

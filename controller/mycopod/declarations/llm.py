@@ -1,0 +1,252 @@
+"""The LLM compiler (litellm): declaration text the grammar rejects -> a validated spec.
+
+Interface: ``await compile_with_llm(text, *, filename, settings: LlmSettings,
+facts: ClusterFacts | None) -> ClusterSpec``, raising :class:`LlmError`
+(``permanent`` tells the cache whether the failure may be remembered).
+
+How and why:
+
+- Only used when ``[llm] model`` is set, and only for files the grammar rejects.
+- The prompt carries the spec's JSON Schema, the cluster's facts (nodes, storages,
+  bridges, templates, ISO and LXC template volumes) and the text; temperature 0; the
+  answer is asked for as JSON Schema structured output, or JSON mode when the model
+  does not support schemas.
+- The answer goes through the same pydantic validation as the grammar's, plus a check
+  against the facts (an unknown storage is an error). A failed validation is sent back
+  with the reason, at most twice; then the compile fails with the last reason.
+- Timeouts (``[llm] timeout``, default 60 s) fail the compile; rate limits, 5xx and
+  connection errors are retried with exponential backoff (tenacity).
+- Token usage, latency and results are Prometheus metrics.
+- A compile never applies anything: the planner and the approval rules still stand
+  between the LLM and the cluster.
+
+litellm is slow to import and, by default, fetches a model cost map from the internet,
+so it is imported lazily, with ``LITELLM_LOCAL_MODEL_COST_MAP=True`` and its telemetry and
+callbacks off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from typing import Any
+
+import structlog
+
+from mycopod import spec as specmod
+from mycopod import telemetry
+from mycopod.config import LlmSettings
+from mycopod.declarations import facts as factsmod
+from mycopod.errors import MycoPodError
+
+__all__ = ["PROMPT_VERSION", "LlmError", "build_messages", "compile_with_llm"]
+
+log = structlog.get_logger(__name__)
+
+#: part of the compile cache key: change it whenever the prompt or its handling changes
+PROMPT_VERSION = "llm-1"
+MAX_FEEDBACK = 2
+RETRY_ATTEMPTS = 4
+
+SYSTEM_PROMPT = """\
+You translate a Proxmox VE owner's declaration, written in English (Markdown), into a JSON
+document that matches the JSON Schema below exactly. The declaration says which guests
+(QEMU VMs, kind "vm", or LXC containers, kind "ct") should exist and how.
+
+Rules:
+- Answer with one JSON object {{"guests": [...]}} and nothing else.
+- Include every guest the text declares, with exactly the values it states. Do not
+  invent guests, values, storages, bridges, nodes or templates.
+- Fields the text does not mention keep their defaults (leave them out).
+- Memory is in MiB and disk sizes in GiB, binary units: 4 GB of RAM is 4096, a 1 TB disk
+  is 1024.
+- "should not exist", "remove", "delete" mean state "absent".
+- If the text asks for something the schema cannot express, or is ambiguous, answer
+  {{"error": "<one sentence saying what cannot be expressed>"}} instead of guessing.
+
+JSON Schema:
+{schema}
+
+The cluster (use only these names):
+{facts}
+"""
+
+
+class LlmError(MycoPodError):
+    """The LLM could not compile the text; ``permanent`` failures may be cached."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def _litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("LITELLM_TELEMETRY", "False")
+    import litellm
+
+    litellm.telemetry = False
+    litellm.suppress_debug_info = True
+    litellm.callbacks = []
+    litellm.success_callback = []
+    litellm.failure_callback = []
+    return litellm
+
+
+def _facts_text(facts: factsmod.ClusterFacts | None) -> str:
+    if facts is None:
+        return "(unknown: use only names the text itself gives)"
+    return json.dumps(facts.model_dump(), indent=1)
+
+
+def build_messages(text: str, facts: factsmod.ClusterFacts | None) -> list[dict[str, str]]:
+    schema = json.dumps(specmod.json_schema(), separators=(",", ":"))
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT.format(schema=schema,
+                                                           facts=_facts_text(facts))},
+        {"role": "user", "content": text},
+    ]
+
+
+def _response_format(litellm: Any, model: str) -> dict[str, Any]:
+    try:
+        schemas = bool(litellm.supports_response_schema(model=model))
+    except Exception:
+        schemas = False
+    if schemas:
+        return {"type": "json_schema", "json_schema": {
+            "name": "cluster_spec", "schema": specmod.json_schema(), "strict": False}}
+    return {"type": "json_object"}
+
+
+_FENCE_RE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
+
+
+def _validate(content: str, facts: factsmod.ClusterFacts | None) -> specmod.ClusterSpec:
+    """The answer as a spec, or ValueError with the reason to send back."""
+    fenced = _FENCE_RE.match(content)
+    if fenced:
+        content = fenced.group(1)
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the answer is not valid JSON ({exc.msg} at line {exc.lineno} "
+                         f"column {exc.colno})") from None
+    if isinstance(data, dict) and set(data) == {"error"}:
+        raise _Refusal(str(data["error"]))
+    try:
+        spec = specmod.parse_spec(data)
+    except specmod.SpecError as exc:
+        raise ValueError(f"the answer does not match the schema: {exc}") from None
+    if facts is not None:
+        problems = factsmod.check(spec, facts)
+        if problems:
+            raise ValueError("the answer names things the cluster does not have: "
+                             + "; ".join(problems))
+    return spec
+
+
+class _Refusal(Exception):
+    """The LLM said the text cannot be expressed."""
+
+
+def _is_transient(exc: BaseException) -> bool:
+    litellm = _litellm()
+    transient = tuple(
+        getattr(litellm, name) for name in (
+            "RateLimitError", "InternalServerError", "ServiceUnavailableError",
+            "APIConnectionError", "BadGatewayError")
+        if hasattr(litellm, name))
+    timeout = getattr(litellm, "Timeout", ())
+    return isinstance(exc, transient) and not (timeout and isinstance(exc, timeout))
+
+
+async def _complete(settings: LlmSettings, messages: list[dict[str, str]]) -> Any:
+    """One completion, retrying rate limits / 5xx / connection errors with backoff."""
+    import tenacity
+
+    litellm = _litellm()
+    assert settings.model is not None
+    kwargs: dict[str, Any] = {
+        "model": settings.model, "messages": messages, "temperature": 0,
+        "timeout": settings.timeout, "response_format": _response_format(
+            litellm, settings.model),
+        "num_retries": 0, "max_retries": 0,
+    }
+    if settings.api_base:
+        kwargs["api_base"] = settings.api_base
+    if settings.api_key is not None:
+        kwargs["api_key"] = settings.api_key.get_secret_value()
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        telemetry.LLM_REQUESTS.labels(result="retry").inc()
+        log.warning("llm.retry", model=settings.model, attempt=state.attempt_number,
+                    error=type(exc).__name__ if exc else None)
+
+    retrying = tenacity.AsyncRetrying(
+        retry=tenacity.retry_if_exception(_is_transient),
+        stop=tenacity.stop_after_attempt(RETRY_ATTEMPTS),
+        wait=tenacity.wait_exponential_jitter(initial=0.5, max=20),
+        before_sleep=before_sleep, reraise=True)
+    async for attempt in retrying:
+        with attempt:
+            started = time.monotonic()
+            try:
+                response = await litellm.acompletion(**kwargs)
+            finally:
+                telemetry.LLM_LATENCY.observe(time.monotonic() - started)
+            return response
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def compile_with_llm(text: str, *, filename: str, settings: LlmSettings,
+                           facts: factsmod.ClusterFacts | None = None) -> specmod.ClusterSpec:
+    """Ask the LLM for the spec of ``text``; validated, with up to two feedback rounds."""
+    if not settings.model:
+        raise LlmError("no LLM is configured ([llm] model)", permanent=True)
+    litellm = _litellm()
+    messages = build_messages(text, facts)
+    reason = "no answer"
+    for round_ in range(MAX_FEEDBACK + 1):
+        try:
+            response = await _complete(settings, messages)
+        except Exception as exc:
+            timeout = getattr(litellm, "Timeout", None)
+            if timeout is not None and isinstance(exc, timeout):
+                telemetry.LLM_REQUESTS.labels(result="timeout").inc()
+                raise LlmError(f"the LLM did not answer within {settings.timeout:g} s",
+                               permanent=False) from None
+            telemetry.LLM_REQUESTS.labels(result="error").inc()
+            message = str(getattr(exc, "message", "") or exc).splitlines()[0][:300]
+            raise LlmError(f"the LLM request failed: {type(exc).__name__}: {message}",
+                           permanent=False) from None
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            telemetry.LLM_TOKENS.labels(type="prompt").inc(
+                getattr(usage, "prompt_tokens", 0) or 0)
+            telemetry.LLM_TOKENS.labels(type="completion").inc(
+                getattr(usage, "completion_tokens", 0) or 0)
+        content = response.choices[0].message.content or ""
+        try:
+            spec = _validate(content, facts)
+        except _Refusal as exc:
+            telemetry.LLM_REQUESTS.labels(result="refused").inc()
+            raise LlmError(f"the LLM says it cannot be expressed: {exc}",
+                           permanent=True) from None
+        except ValueError as exc:
+            reason = str(exc)
+            telemetry.LLM_REQUESTS.labels(result="invalid").inc()
+            log.info("llm.invalid_answer", file=filename, round=round_ + 1, reason=reason)
+            messages = [*messages, {"role": "assistant", "content": content},
+                        {"role": "user", "content": f"That answer is invalid: {reason}. "
+                         "Answer again with corrected JSON only."}]
+            continue
+        telemetry.LLM_REQUESTS.labels(result="ok").inc()
+        log.info("llm.compiled", file=filename, model=settings.model, rounds=round_ + 1,
+                 guests=len(spec.guests))
+        return spec
+    raise LlmError(f"its answer was still invalid after {MAX_FEEDBACK} corrections: {reason}",
+                   permanent=True)

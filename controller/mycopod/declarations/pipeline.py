@@ -1,0 +1,218 @@
+"""From a commit to a stored declaration: read, compile (cached), merge, record.
+
+Interface: ``await compile_commit(source, commit, *, pool, settings=None, llm=None,
+facts=None, ...) -> Declaration`` where ``source`` is a GitSource (files and commit
+info are read from it) or a mapping path -> text. The returned row (see
+:mod:`mycopod.store.declarations`) has ``.spec`` (a ClusterSpec, or None) and
+``.compile_status`` / ``.compile_error``. The spec in force is
+``DeclarationStore(pool).latest_good()``: a failed compile is recorded with its error
+and changes nothing else, so nothing is ever applied from it.
+
+Per file, the compile cache is looked up by (sha256 of the content, compiler, model,
+prompt version): first the grammar's entry, then, when the grammar rejected the file
+and an LLM is configured, the LLM's. Only misses are compiled, and their results
+stored, so an unchanged file is never compiled twice and a commit that changes one file
+of fifty compiles one. The grammar's "prompt version" is a hash of the grammar's own
+source, so a new grammar never reuses an old result. LLM failures that may be transient
+(timeouts, connection errors) are not cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import structlog
+
+from mycopod import spec as specmod
+from mycopod import telemetry
+from mycopod.config import LlmSettings, Settings
+from mycopod.declarations import grammar, merge
+from mycopod.declarations.errors import CompileError
+from mycopod.declarations.facts import ClusterFacts
+from mycopod.declarations.source import GitSource, SourceError, SourceFilesError
+from mycopod.store.compile_cache import CacheKey, CompileCacheStore
+from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
+
+__all__ = ["CommitCompile", "compile_commit", "compile_files_cached", "grammar_version"]
+
+log = structlog.get_logger(__name__)
+
+
+@cache
+def grammar_version() -> str:
+    """A hash of the grammar compiler's source: the cache key part for grammar results."""
+    digest = hashlib.sha256()
+    from mycopod.declarations import markdown
+
+    for module in (grammar, markdown, specmod):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return "g-" + digest.hexdigest()[:16]
+
+
+@dataclass
+class CommitCompile:
+    """The result of compiling a set of files (before it is stored)."""
+
+    files: list[FileRecord] = field(default_factory=list)
+    spec: specmod.ClusterSpec | None = None
+    error: str | None = None
+    hits: int = 0
+    compiled: int = 0
+
+
+def _content(files: Mapping[str, str]) -> str:
+    return "\n".join(f"<!-- file: {path} -->\n{files[path]}" for path in sorted(files))
+
+
+async def compile_files_cached(
+    files: Mapping[str, str], *, pool: asyncpg.Pool | asyncpg.Connection,
+    llm: LlmSettings | None = None, facts: ClusterFacts | None = None,
+) -> CommitCompile:
+    """Compile every file through the cache, then merge; never raises CompileError."""
+    cache_store = CompileCacheStore(pool)
+    model = llm.model if llm is not None and llm.model else ""
+    paths = sorted(files)
+    shas = {p: hashlib.sha256(files[p].encode("utf-8")).hexdigest() for p in paths}
+    gkey = {p: CacheKey(content_sha256=shas[p], compiler="grammar",
+                        prompt_version=grammar_version()) for p in paths}
+    found = await cache_store.hit_many(list(set(gkey.values())))
+    result = CommitCompile()
+    specs: dict[str, specmod.ClusterSpec] = {}
+    errors: list[str] = []
+    need_llm: list[str] = []
+    records: dict[str, FileRecord] = {}
+    for path in paths:
+        record = FileRecord(path=path, sha256=shas[path], compiler="grammar")
+        records[path] = record
+        entry = found.get(gkey[path])
+        if entry is not None:
+            record.cached = True
+            if entry.spec is not None:
+                specs[path] = specmod.parse_spec(entry.spec)
+                continue
+            error = entry.error or "unknown error"
+        else:
+            result.compiled += 1
+            try:
+                spec = grammar.compile_text(files[path], filename=path)
+            except CompileError as exc:
+                error = str(exc)
+                await cache_store.put(gkey[path], spec=None, error=error)
+            else:
+                specs[path] = spec
+                await cache_store.put(gkey[path], spec=specmod.spec_dict(spec), error=None)
+                continue
+        record.error = error
+        if model:
+            need_llm.append(path)
+        else:
+            errors.append(error)
+    if need_llm:
+        assert llm is not None
+        import mycopod.declarations.llm as llmmod
+
+        lkey = {p: CacheKey(content_sha256=shas[p], compiler="llm", model=model,
+                            prompt_version=llmmod.PROMPT_VERSION) for p in need_llm}
+        lfound = await cache_store.hit_many(list(set(lkey.values())))
+        for path in need_llm:
+            record = records[path]
+            grammar_error = record.error or ""
+            record.compiler, record.model, record.cached = "llm", model, False
+            entry = lfound.get(lkey[path])
+            if entry is not None:
+                record.cached = True
+                if entry.spec is not None:
+                    specs[path] = specmod.parse_spec(entry.spec)
+                    record.error = None
+                    continue
+                record.error = entry.error
+                errors.append(f"{grammar_error}\n{path}: the LLM could not compile it "
+                              f"either: {entry.error}")
+                continue
+            result.compiled += 1
+            try:
+                spec = await llmmod.compile_with_llm(files[path], filename=path, settings=llm,
+                                                     facts=facts)
+            except llmmod.LlmError as exc:
+                record.error = str(exc)
+                if exc.permanent:
+                    await cache_store.put(lkey[path], spec=None, error=str(exc))
+                errors.append(f"{grammar_error}\n{path}: the LLM ({model}) could not compile "
+                              f"it either: {exc}")
+                continue
+            specs[path] = spec
+            record.error = None
+            await cache_store.put(lkey[path], spec=specmod.spec_dict(spec), error=None)
+    for path, spec in specs.items():
+        records[path].guests = [g.name for g in spec.guests]
+    result.files = [records[p] for p in paths]
+    result.hits = sum(1 for r in result.files if r.cached)
+    telemetry.COMPILE_CACHE_HITS.inc(result.hits)
+    telemetry.COMPILE_CACHE_MISSES.inc(result.compiled)
+    if errors:
+        result.error = "\n".join(errors)
+        return result
+    try:
+        result.spec = merge.merge(specs)
+    except CompileError as exc:
+        result.error = str(exc)
+    return result
+
+
+async def compile_commit(
+    source: GitSource | Mapping[str, str], commit: str, *,
+    pool: asyncpg.Pool, settings: Settings | None = None, llm: LlmSettings | None = None,
+    facts: ClusterFacts | None = None, origin: str = "git", user_id: int | None = None,
+    path: str | None = None, author: str | None = None, message: str | None = None,
+    committed_at: datetime | None = None,
+) -> Declaration:
+    """Compile ``commit`` and store it as a declaration row (the spec or the error).
+
+    ``llm`` defaults to ``settings.llm``; with no model configured the LLM is off.
+    ``origin`` is the row's ``source`` (``git``, or ``api`` for a declaration submitted
+    through POST /declarations and committed by MycoPod).
+    """
+    if llm is None and settings is not None and settings.llm.model:
+        llm = settings.llm
+    store = DeclarationStore(pool)
+    files: dict[str, str] = {}
+    read_error: str | None = None
+    if isinstance(source, GitSource):
+        try:
+            info = await asyncio.to_thread(source.commit_info, commit)
+            author = author or f"{info.author} <{info.author_email}>"
+            message = message if message is not None else info.message
+            committed_at = committed_at or info.time
+            files = await asyncio.to_thread(source.files_at, commit)
+        except SourceFilesError as exc:
+            read_error = "\n".join(f"{p}: {m}" for p, m in exc.problems)
+        except SourceError as exc:
+            read_error = str(exc)
+    else:
+        files = dict(source)
+    result = CommitCompile()
+    if read_error is None:
+        result = await compile_files_cached(files, pool=pool, llm=llm, facts=facts)
+    error = read_error or result.error
+    row = await store.record(
+        commit_sha=commit, content=_content(files), files=result.files,
+        spec=None if error else (result.spec or specmod.ClusterSpec()),
+        error=error, source=origin, user_id=user_id, path=path, author=author,
+        message=message, committed_at=committed_at)
+    log_fields: dict[str, Any] = {"commit": commit, "files": len(files), "hits": result.hits,
+                                  "compiled": result.compiled}
+    if error:
+        log.warning("declarations.compile_failed", error=error.splitlines()[0], **log_fields)
+    else:
+        telemetry.DECLARATIONS_INFO.info({"commit": commit, "declaration_id": str(row.id)})
+        log.info("declarations.compiled",
+                 guests=len(row.spec.guests) if row.spec else 0, **log_fields)
+    return row

@@ -1,0 +1,444 @@
+"""The declarations repository: fetch the branch, read files at a commit, commit files.
+
+Interface (blocking gitpython calls; async callers use ``asyncio.to_thread`` or the
+``*_async`` helpers):
+
+- ``GitSource(settings: DeclarationsSettings, *, state_dir: Path)`` and
+  ``GitSource.from_settings(settings: Settings)``;
+- ``fetch() -> str``: the head sha of the branch after fetching; raises SourceError;
+- ``files_at(commit) -> dict[str, str]``: path -> text of every declaration file
+  (``glob``, README.md excluded), read from git objects; raises SourceFilesError
+  listing every bad file (over 256 KiB, not UTF-8, a symlink pointing outside);
+- ``commit_info(commit) -> CommitInfo`` (author, message, time);
+- ``commit_declaration(path, text, *, author_name, author_email) -> str``: writes one
+  file through a commit on the branch and pushes it (a rejected push is retried once
+  after a fetch and rebase).
+
+Why so: git is the single source of truth. A clone is kept under ``state_dir`` and the
+files are read from the commit's tree, never from a working tree, so what compiles is
+exactly what was pushed. The branch head is followed even through a force-push (the
+rewrite is logged and kept in ``rewrites``); an unreachable remote keeps the last good
+head (``last_good``) and grows ``retry_delay()`` exponentially. An https token is sent
+as an HTTP header on each command, never written into the clone's config or a log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+import stat
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from mycopod.config import DeclarationsSettings
+from mycopod.errors import MycoPodError
+
+if TYPE_CHECKING:
+    from mycopod.config import Settings
+
+__all__ = ["MAX_FILE_BYTES", "CommitInfo", "GitSource", "SourceError", "SourceFilesError",
+           "glob_regex", "read_repository"]
+
+log = structlog.get_logger(__name__)
+
+MAX_FILE_BYTES = 256 * 1024
+_SHA_RE = re.compile(r"^[0-9a-f]{4,40}$")
+
+
+class SourceError(MycoPodError):
+    """The repository cannot be read or written; the message says why and what to do."""
+
+
+class SourceFilesError(SourceError):
+    """Some declaration files of a commit cannot be used; ``problems`` is (path, message)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(f"{path}: {message}" for path, message in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    sha: str
+    author: str
+    author_email: str
+    message: str
+    time: datetime
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A regex for a path glob: ``**/`` is any number of folders, ``*`` stays in one."""
+    out = ["^"]
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    out.append("$")
+    return re.compile("".join(out))
+
+
+def _is_declaration(path: str, pattern: re.Pattern[str]) -> bool:
+    return bool(pattern.match(path)) and PurePosixPath(path).name.lower() != "readme.md"
+
+
+class GitSource:
+    """A local clone that follows one branch of the declarations repository."""
+
+    def __init__(self, settings: DeclarationsSettings, *, state_dir: Path) -> None:
+        if not settings.repo:
+            raise SourceError("no declarations repository configured (set declarations.repo)")
+        self.settings = settings
+        self.url = self._normalise_url(settings.repo)
+        self.branch = settings.branch
+        self.path = Path(state_dir) / "declarations.git"
+        self.pattern = glob_regex(settings.glob)
+        self.last_good: str | None = None
+        self.last_error: str | None = None
+        self.failures = 0
+        #: (old head, new head) of every history rewrite seen
+        self.rewrites: list[tuple[str, str]] = []
+        self._lock = threading.RLock()
+        self._repo: Any = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GitSource:
+        return cls(settings.declarations, state_dir=Path(settings.state_dir))
+
+    # --- plumbing ----------------------------------------------------------------------
+
+    @staticmethod
+    def _normalise_url(repo: str) -> str:
+        if re.match(r"^[a-z][a-z0-9+.-]*://", repo) or re.match(r"^[\w.-]+@[\w.-]+:", repo):
+            return repo
+        return str(Path(repo).expanduser().resolve())
+
+    def _secret(self) -> str | None:
+        token = self.settings.token
+        return token.get_secret_value() if token is not None else None
+
+    def _git_args(self) -> list[str]:
+        args = ["git", "-c", "core.quotepath=off", "-c", "protocol.file.allow=always"]
+        token = self._secret()
+        if token and self.url.startswith("https://"):
+            basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+            args += ["-c", f"http.extraHeader=Authorization: Basic {basic}"]
+        return args
+
+    def _env(self) -> dict[str, str]:
+        return {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true",
+                "GIT_SSH_COMMAND": os.environ.get(
+                    "GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=15")}
+
+    def _scrub(self, text: str) -> str:
+        token = self._secret()
+        if token:
+            text = text.replace(token, "***")
+            text = text.replace(base64.b64encode(f"x-access-token:{token}".encode()).decode(),
+                                "***")
+        return text
+
+    def _run(self, *args: str) -> str:
+        import git
+
+        repo = self._open()
+        try:
+            out = repo.git.execute([*self._git_args(), *args], env=self._env(),
+                                   kill_after_timeout=120)
+        except git.GitCommandError as exc:
+            stderr = self._scrub(str(exc.stderr or exc)).strip()
+            lines = [ln.strip().removeprefix("stderr: ").strip("'") for ln in
+                     stderr.splitlines() if ln.strip()]
+            fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:", "remote:"))]
+            detail = (fatal[0] if fatal else lines[-1]) if lines else str(exc)
+            raise SourceError(f"git {args[0]} failed: {detail}") from None
+        return str(out)
+
+    def _open(self) -> Any:
+        import git
+
+        if self._repo is not None:
+            return self._repo
+        try:
+            if (self.path / ".git").exists():
+                repo = git.Repo(self.path)
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                repo = git.Repo.init(self.path, initial_branch=self.branch)
+                repo.create_remote("origin", self.url)
+            with repo.config_writer() as cfg:
+                cfg.set_value("remote \"origin\"", "url", self.url)
+        except (OSError, git.GitError) as exc:
+            raise SourceError(f"cannot prepare the clone in {self.path}: {exc}") from None
+        self._repo = repo
+        return repo
+
+    # --- reading -----------------------------------------------------------------------
+
+    def fetch(self) -> str:
+        """Fetch the branch; its head sha. On failure the last good head stays in force."""
+        with self._lock:
+            try:
+                head = self._fetch()
+            except SourceError as exc:
+                self.failures += 1
+                self.last_error = str(exc)
+                log.warning("repo.fetch_failed", repo=self._scrub(self.url), error=str(exc),
+                            failures=self.failures, last_good=self.last_good,
+                            retry_in=self.retry_delay())
+                raise
+            if self.last_good and head != self.last_good and not self._is_ancestor(
+                    self.last_good, head):
+                self.rewrites.append((self.last_good, head))
+                log.warning("repo.history_rewritten", branch=self.branch, old=self.last_good,
+                            new=head)
+            self.last_good = head
+            self.failures = 0
+            self.last_error = None
+            return head
+
+    def _fetch(self) -> str:
+        refspec = f"+refs/heads/{self.branch}:refs/remotes/origin/{self.branch}"
+        try:
+            self._run("fetch", "--prune", "--no-tags", "origin", refspec)
+        except SourceError as exc:
+            if "couldn't find remote ref" in str(exc) or "could not find remote ref" in str(
+                    exc):
+                refs = self._run("ls-remote", "--heads", "origin").strip()
+                if not refs:
+                    raise SourceError(f"the declarations repository {self._scrub(self.url)} "
+                                      "is empty: push a first commit to branch "
+                                      f"{self.branch!r}") from None
+                raise SourceError(f"branch {self.branch!r} does not exist in "
+                                  f"{self._scrub(self.url)} (set declarations.branch)") from None
+            raise SourceError(f"cannot fetch {self._scrub(self.url)}: "
+                              f"{str(exc).removeprefix('git fetch failed: ')}") from None
+        return self._run("rev-parse", f"refs/remotes/origin/{self.branch}").strip()
+
+    def _is_ancestor(self, old: str, new: str) -> bool:
+        try:
+            self._run("merge-base", "--is-ancestor", old, new)
+        except SourceError:
+            return False
+        return True
+
+    def retry_delay(self) -> float:
+        """Seconds to wait before the next fetch: the poll interval, doubled per failure."""
+        base = self.settings.poll_seconds
+        if not self.failures:
+            return float(base)
+        return float(min(base * 2 ** min(self.failures - 1, 10), max(base, 600.0)))
+
+    def _commit(self, commit: str) -> Any:
+        import git
+
+        if not _SHA_RE.match(commit):
+            raise SourceError(f"{commit!r} is not a commit sha")
+        repo = self._open()
+        try:
+            return repo.commit(commit)
+        except (ValueError, git.BadName, git.GitError):
+            raise SourceError(f"commit {commit} is not in the repository (fetch first?)"
+                              ) from None
+
+    def files_at(self, commit: str) -> dict[str, str]:
+        """Every declaration file of ``commit`` as path -> text, read from git objects."""
+        with self._lock:
+            tree = self._commit(commit).tree
+            files: dict[str, str] = {}
+            problems: list[tuple[str, str]] = []
+            for item in tree.traverse():
+                if item.type != "blob" or not _is_declaration(item.path, self.pattern):
+                    continue
+                mode = item.mode
+                blob = item
+                if stat.S_ISLNK(mode):
+                    target = blob.data_stream.read().decode("utf-8", "replace")
+                    resolved = PurePosixPath(item.path).parent / target
+                    parts: list[str] = []
+                    for part in resolved.parts:
+                        if part == "..":
+                            if not parts:
+                                parts = ["<outside>"]
+                                break
+                            parts.pop()
+                        elif part not in (".", ""):
+                            parts.append(part)
+                    if target.startswith("/") or parts[:1] == ["<outside>"]:
+                        problems.append((item.path, f"is a symlink to {target!r}, outside the "
+                                                    "repository; symlinks must stay inside"))
+                        continue
+                    try:
+                        blob = tree / "/".join(parts)
+                    except KeyError:
+                        problems.append((item.path, f"is a symlink to {target!r}, which does "
+                                                    "not exist"))
+                        continue
+                    if blob.type != "blob" or stat.S_ISLNK(blob.mode):
+                        problems.append((item.path, f"is a symlink to {target!r}, which is not "
+                                                    "a regular file"))
+                        continue
+                if blob.size > MAX_FILE_BYTES:
+                    problems.append((item.path, f"is {blob.size} bytes; declaration files "
+                                                f"must be at most {MAX_FILE_BYTES // 1024} KiB"))
+                    continue
+                data = blob.data_stream.read()
+                try:
+                    files[item.path] = data.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    problems.append((item.path, f"is not UTF-8 text (byte {exc.start}); save "
+                                                "it as UTF-8"))
+            if problems:
+                raise SourceFilesError(problems)
+            return files
+
+    def commit_info(self, commit: str) -> CommitInfo:
+        with self._lock:
+            c = self._commit(commit)
+            return CommitInfo(
+                sha=c.hexsha, author=str(c.author.name), author_email=str(c.author.email),
+                message=str(c.message).strip(),
+                time=datetime.fromtimestamp(c.committed_date, tz=UTC))
+
+    # --- writing -----------------------------------------------------------------------
+
+    def _check_path(self, path: str) -> str:
+        clean = PurePosixPath(path)
+        if clean.is_absolute() or ".." in clean.parts or not path or "\\" in path:
+            raise SourceError(f"{path!r} is not a relative path inside the repository")
+        normal = str(clean)
+        if not _is_declaration(normal, self.pattern):
+            raise SourceError(f"{normal!r} is not a declaration file (it must match "
+                              f"{self.settings.glob!r} and not be README.md)")
+        return normal
+
+    def commit_declaration(self, path: str, text: str, *, author_name: str,
+                           author_email: str, message: str | None = None) -> str:
+        """Commit ``text`` as ``path`` on the branch and push it; the new commit's sha."""
+        normal = self._check_path(path)
+        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            raise SourceError(f"the declaration is larger than {MAX_FILE_BYTES // 1024} KiB")
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    head = self.fetch()
+                except SourceError as exc:
+                    if "is empty" not in str(exc):
+                        raise
+                    head = None
+                sha = self._write_commit(normal, text, base=head, author_name=author_name,
+                                         author_email=author_email, message=message)
+                try:
+                    self._run("push", "origin", f"{sha}:refs/heads/{self.branch}")
+                except SourceError as exc:
+                    if attempt == 2:
+                        raise SourceError(f"the push of {normal} was rejected twice: {exc}"
+                                          ) from None
+                    log.info("repo.push_retry", path=normal, error=str(exc))
+                    continue
+                self.last_good = sha
+                log.info("repo.committed", path=normal, commit=sha, author=author_name)
+                return sha
+        raise SourceError("unreachable")  # pragma: no cover
+
+    def _write_commit(self, path: str, text: str, *, base: str | None, author_name: str,
+                      author_email: str, message: str | None) -> str:
+        """A commit on top of ``base`` changing one file, made without a working tree."""
+        env = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
+               "GIT_COMMITTER_NAME": "MycoPod", "GIT_COMMITTER_EMAIL": "mycopod@localhost"}
+        repo = self._open()
+        index = self.path / ".git" / "mycopod-index"
+        index.unlink(missing_ok=True)
+        run_env = {**self._env(), **env, "GIT_INDEX_FILE": str(index)}
+        try:
+            if base:
+                repo.git.execute(["git", "read-tree", base], env=run_env)
+            blob = repo.git.execute(["git", "hash-object", "-w", "--stdin"], env=run_env,
+                                    istream=_Stdin(text.encode("utf-8")))
+            repo.git.execute(["git", "update-index", "--add", "--cacheinfo",
+                              f"100644,{blob},{path}"], env=run_env)
+            tree = repo.git.execute(["git", "write-tree"], env=run_env)
+            args = ["git", "commit-tree", tree, "-m",
+                    message or f"Declare {path} (submitted by {author_name})"]
+            if base:
+                args[3:3] = ["-p", base]
+            return str(repo.git.execute(args, env=run_env)).strip()
+        except Exception as exc:
+            raise SourceError(f"cannot commit {path}: {exc}") from None
+        finally:
+            index.unlink(missing_ok=True)
+
+    # --- async helpers -----------------------------------------------------------------
+
+    async def fetch_async(self) -> str:
+        return await asyncio.to_thread(self.fetch)
+
+    async def files_at_async(self, commit: str) -> dict[str, str]:
+        return await asyncio.to_thread(self.files_at, commit)
+
+    async def commit_info_async(self, commit: str) -> CommitInfo:
+        return await asyncio.to_thread(self.commit_info, commit)
+
+
+class _Stdin:
+    """A file-like stdin for gitpython's ``istream`` (it wants ``.read``/``fileno``)."""
+
+    def __init__(self, data: bytes) -> None:
+        import tempfile
+
+        self._file = tempfile.TemporaryFile()
+        self._file.write(data)
+        self._file.seek(0)
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def read(self, size: int = -1) -> bytes:
+        return self._file.read(size)
+
+
+def read_repository(path: Path, settings: DeclarationsSettings, *,
+                    commit: str | None = None) -> dict[str, str]:
+    """Declaration files of a local repository at ``commit`` (default: the branch head).
+
+    For ``mycopod compile --repo``: the repository is read in place, without a clone.
+    """
+    import git
+
+    try:
+        repo = git.Repo(path)
+    except (git.NoSuchPathError, git.InvalidGitRepositoryError):
+        raise SourceError(f"{path} is not a git repository") from None
+    if commit is None:
+        for ref in (settings.branch, f"origin/{settings.branch}", "HEAD"):
+            try:
+                commit = repo.commit(ref).hexsha
+                break
+            except (ValueError, git.BadName, git.GitError):
+                continue
+        else:
+            raise SourceError(f"{path} has no commits on branch {settings.branch!r}")
+    source = GitSource.__new__(GitSource)
+    GitSource.__init__(source, settings.model_copy(update={"repo": str(path)}),
+                       state_dir=Path(path))
+    source._repo = repo
+    return source.files_at(str(commit))
