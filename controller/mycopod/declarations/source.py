@@ -255,10 +255,12 @@ class GitSource:
             raise SourceError(f"{commit!r} is not a commit sha")
         repo = self._open()
         try:
-            return repo.commit(commit)
+            found = repo.commit(commit)
+            found.tree  # noqa: B018 - resolves the object now, so a missing one fails here
         except (ValueError, git.BadName, git.GitError):
             raise SourceError(f"commit {commit} is not in the repository (fetch first?)"
                               ) from None
+        return found
 
     def files_at(self, commit: str) -> dict[str, str]:
         """Every declaration file of ``commit`` as path -> text, read from git objects."""
