@@ -38,8 +38,6 @@ def token_api(sim: SimHandle) -> Api:
     return Api(sim, auth="token")
 
 
-
-
 @pytest.fixture(autouse=True)
 def _quiet_self_signed() -> None:
     warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)

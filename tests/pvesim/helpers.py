@@ -52,9 +52,7 @@ class Api:
             self.session.cookies.set("PVEAuthCookie", data["ticket"])
             self.session.headers["CSRFPreventionToken"] = data["CSRFPreventionToken"]
         elif auth == "token":
-            self.session.headers["Authorization"] = (
-                f"PVEAPIToken={sim.token_id}={sim.token_secret}"
-            )
+            self.session.headers["Authorization"] = f"PVEAPIToken={sim.token_id}={sim.token_secret}"
 
     def call(self, method: str, path: str, **params: Any) -> requests.Response:
         url = f"{self.sim.url}/api2/json{path}"
@@ -94,6 +92,11 @@ class Api:
         return self.wait(self.data(method, path, **params))
 
 
+def insecure(method: str, url: str, **kwargs: Any) -> requests.Response:
+    """A one-off request to the simulator's self-signed HTTPS endpoint."""
+    return requests.request(method, url, verify=False, timeout=10, **kwargs)
+
+
 def assert_error(r: requests.Response, status: int, message: str, errors: Any = None) -> None:
     assert r.status_code == status, (r.status_code, r.reason, r.text)
     assert r.reason == message
@@ -116,7 +119,11 @@ def proxmox(sim: SimHandle, *, token: bool = False) -> ProxmoxAPI:
             backend="https",
         )
     return ProxmoxAPI(
-        sim.host, port=sim.port, user=sim.user, password=sim.password, verify_ssl=False,
+        sim.host,
+        port=sim.port,
+        user=sim.user,
+        password=sim.password,
+        verify_ssl=False,
         backend="https",
     )
 

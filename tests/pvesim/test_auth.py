@@ -6,11 +6,11 @@ import requests
 
 from mycopod.pvesim.testing import SimHandle
 
-from .helpers import Api, Clock, assert_error
+from .helpers import Api, Clock, assert_error, insecure
 
 
 def _login(sim: SimHandle, **data: str) -> requests.Response:
-    return requests.post(f"{sim.url}/api2/json/access/ticket", data=data, verify=False, timeout=10)
+    return insecure("POST", f"{sim.url}/api2/json/access/ticket", data=data)
 
 
 def test_ticket_answers_ticket_csrf_username_cap(sim: SimHandle) -> None:
@@ -30,8 +30,9 @@ def test_realm_may_come_separately(sim: SimHandle) -> None:
 
 def test_bad_credentials(sim: SimHandle) -> None:
     assert_error(_login(sim, username="root@pam", password="wrong"), 401, "authentication failure")
-    assert_error(_login(sim, username="admin@pve", password="mycopod"), 401,
-                 "authentication failure")
+    assert_error(
+        _login(sim, username="admin@pve", password="mycopod"), 401, "authentication failure"
+    )
 
 
 def test_a_valid_ticket_renews_itself(sim: SimHandle) -> None:
@@ -42,13 +43,14 @@ def test_a_valid_ticket_renews_itself(sim: SimHandle) -> None:
 
 
 def test_no_auth_is_401(sim: SimHandle) -> None:
-    r = requests.get(f"{sim.url}/api2/json/nodes", verify=False, timeout=10)
+    r = insecure("GET", f"{sim.url}/api2/json/nodes")
     assert_error(r, 401, "No ticket")
 
 
 def test_bad_ticket_is_401(sim: SimHandle) -> None:
-    r = requests.get(f"{sim.url}/api2/json/nodes", cookies={"PVEAuthCookie": "PVE:root@pam:0::x"},
-                     verify=False, timeout=10)
+    r = insecure(
+        "GET", f"{sim.url}/api2/json/nodes", cookies={"PVEAuthCookie": "PVE:root@pam:0::x"}
+    )
     assert_error(r, 401, "permission denied - invalid PVE ticket")
 
 
@@ -58,8 +60,11 @@ def test_writes_with_a_ticket_need_the_csrf_token(api: Api) -> None:
     r = api.put("/nodes/pve1/qemu/100/config", description="x")
     assert_error(r, 401, "Permission denied - invalid csrf token")
     api.session.headers["CSRFPreventionToken"] = "0:forged"
-    assert_error(api.put("/nodes/pve1/qemu/100/config", description="x"), 401,
-                 "Permission denied - invalid csrf token")
+    assert_error(
+        api.put("/nodes/pve1/qemu/100/config", description="x"),
+        401,
+        "Permission denied - invalid csrf token",
+    )
     api.session.headers["CSRFPreventionToken"] = token
     assert api.put("/nodes/pve1/qemu/100/config", description="x").status_code == 200
 
@@ -71,12 +76,14 @@ def test_api_tokens_need_no_csrf_token(token_api: Api) -> None:
 
 def test_bad_api_tokens(sim: SimHandle) -> None:
     def call(header: str) -> requests.Response:
-        return requests.get(f"{sim.url}/api2/json/nodes", headers={"Authorization": header},
-                            verify=False, timeout=10)
+        return insecure("GET", f"{sim.url}/api2/json/nodes", headers={"Authorization": header})
 
     assert_error(call("PVEAPIToken=root@pam!mycopod=wrong"), 401, "invalid token value!")
-    assert_error(call("PVEAPIToken=root@pam!other=mycopod-token"), 401,
-                 "no such token 'other' for user 'root@pam'")
+    assert_error(
+        call("PVEAPIToken=root@pam!other=mycopod-token"),
+        401,
+        "no such token 'other' for user 'root@pam'",
+    )
     assert_error(call("PVEAPIToken=garbage"), 401, "invalid token value!")
     assert call("PVEAPIToken=root@pam!mycopod=mycopod-token").status_code == 200
 

@@ -16,8 +16,12 @@ def test_success_is_wrapped_in_data(api: Api) -> None:
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("application/json")
     assert r.json() == {
-        "data": {"version": "9.1.3", "release": "9.1", "repoid": "4d1c9f6e2a8b7c3d",
-                 "console": "xtermjs"}
+        "data": {
+            "version": "9.1.3",
+            "release": "9.1",
+            "repoid": "4d1c9f6e2a8b7c3d",
+            "console": "xtermjs",
+        }
     }
 
 
@@ -45,8 +49,11 @@ def test_missing_guest_is_a_500_naming_the_config_file(api: Api) -> None:
         ("DELETE", "/version", "Method 'DELETE /version' not implemented"),
         ("POST", "/cluster/resources", "Method 'POST /cluster/resources' not implemented"),
         # real PVE paths the simulator does not serve are 501 as well
-        ("GET", "/nodes/pve1/qemu/100/rrddata",
-         "Method 'GET /nodes/pve1/qemu/100/rrddata' not implemented"),
+        (
+            "GET",
+            "/nodes/pve1/qemu/100/rrddata",
+            "Method 'GET /nodes/pve1/qemu/100/rrddata' not implemented",
+        ),
     ],
 )
 def test_unknown_path_or_method_is_501(api: Api, method: str, path: str, expected: str) -> None:
@@ -59,53 +66,89 @@ def test_unknown_path_or_method_is_501(api: Api, method: str, path: str, expecte
         ({"cores": "two"}, {"cores": "type check ('integer') failed - got 'two'"}),
         ({"cores": "0"}, {"cores": "value must have a minimum value of 1"}),
         ({"onboot": "yes"}, {"onboot": "type check ('boolean') failed - got 'yes'"}),
-        ({"ostype": "beos"}, {"ostype": "value 'beos' does not have a value in the enumeration "
-                                        "'other, wxp, w2k, w2k3, w2k8, wvista, win7, win8, win10, "
-                                        "win11, l24, l26, solaris'"}),
-        ({"name": "not_a_dns_name"},
-         {"name": "invalid format - value does not look like a valid DNS name\n"}),
+        (
+            {"ostype": "beos"},
+            {
+                "ostype": "value 'beos' does not have a value in the enumeration "
+                "'other, wxp, w2k, w2k3, w2k8, wvista, win7, win8, win10, "
+                "win11, l24, l26, solaris'"
+            },
+        ),
+        (
+            {"name": "not_a_dns_name"},
+            {"name": "invalid format - value does not look like a valid DNS name\n"},
+        ),
         ({"description": "x" * 8193}, {"description": "value may only be 8192 characters long"}),
         ({"frobnicate": "1"}, {"frobnicate": NOT_DEFINED}),
         ({"scsi31": "local-lvm:1"}, {"scsi31": NOT_DEFINED}),
-        ({"net0": "virtio,bridge=vmbr0,colour=red"},
-         {"net0": "invalid format - invalid key in comma-separated list property: colour\n"}),
-        ({"net0": "virtio,tag=abc"},
-         {"net0": "invalid format - format error\nnet0.tag: type check ('integer') failed - "
-                  "got 'abc'\n"}),
-        ({"sshkeys": "ssh-ed25519 AAAA"},
-         {"sshkeys": "invalid format - invalid urlencoded string: ssh-ed25519 AAAA\n"}),
+        (
+            {"net0": "virtio,bridge=vmbr0,colour=red"},
+            {"net0": "invalid format - invalid key in comma-separated list property: colour\n"},
+        ),
+        (
+            {"net0": "virtio,tag=abc"},
+            {
+                "net0": "invalid format - format error\nnet0.tag: type check ('integer') failed - "
+                "got 'abc'\n"
+            },
+        ),
+        (
+            {"sshkeys": "ssh-ed25519 AAAA"},
+            {"sshkeys": "invalid format - invalid urlencoded string: ssh-ed25519 AAAA\n"},
+        ),
         ({"tags": "ok;not/ok"}, {"tags": "invalid format - invalid tag 'not/ok'\n"}),
     ],
 )
-def test_parameter_verification_failed(api: Api, params: dict[str, str],
-                                       errors: dict[str, str]) -> None:
+def test_parameter_verification_failed(
+    api: Api, params: dict[str, str], errors: dict[str, str]
+) -> None:
     r = api.put("/nodes/pve1/qemu/100/config", **params)
     assert_error(r, 400, "Parameter verification failed.", errors)
 
 
 def test_missing_required_parameter(api: Api) -> None:
     r = api.post("/nodes/pve1/qemu/100/clone")
-    assert_error(r, 400, "Parameter verification failed.",
-                 {"newid": "property is missing and it is not optional"})
+    assert_error(
+        r,
+        400,
+        "Parameter verification failed.",
+        {"newid": "property is missing and it is not optional"},
+    )
 
 
 def test_path_parameters_are_checked_too(api: Api) -> None:
     r = api.get("/nodes/pve1/qemu/99/config")
-    assert_error(r, 400, "Parameter verification failed.",
-                 {"vmid": "invalid format - value does not look like a valid VM ID\n"})
+    assert_error(
+        r,
+        400,
+        "Parameter verification failed.",
+        {"vmid": "invalid format - value does not look like a valid VM ID\n"},
+    )
     r = api.get("/nodes/pve1/qemu/abc/config")
-    assert_error(r, 400, "Parameter verification failed.",
-                 {"vmid": "type check ('integer') failed - got 'abc'"})
+    assert_error(
+        r,
+        400,
+        "Parameter verification failed.",
+        {"vmid": "type check ('integer') failed - got 'abc'"},
+    )
 
 
 def test_unknown_node(api: Api) -> None:
     r = api.get("/nodes/pve9/qemu")
-    assert_error(r, 500, "hostname lookup 'pve9' failed - failed to get address info for: "
-                         "pve9: Name or service not known")
+    assert_error(
+        r,
+        500,
+        "hostname lookup 'pve9' failed - failed to get address info for: "
+        "pve9: Name or service not known",
+    )
 
 
 def test_json_bodies_are_accepted(api: Api) -> None:
-    r = api.session.put(f"{api.sim.url}/api2/json/nodes/pve1/qemu/100/config",
-                        json={"onboot": False, "cores": 3}, timeout=10, verify=False)
+    r = api.session.put(
+        f"{api.sim.url}/api2/json/nodes/pve1/qemu/100/config",
+        json={"onboot": False, "cores": 3},
+        timeout=10,
+        verify=False,
+    )
     assert r.status_code == 200, r.text
     assert api.sim.cluster.config(100, current=False)["onboot"] == 0

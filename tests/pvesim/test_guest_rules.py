@@ -28,11 +28,18 @@ def test_a_running_task_locks_the_guest(api: Api, sim: SimHandle) -> None:
 
 def test_create_and_migrate_locks(api: Api, sim: SimHandle) -> None:
     sim.sim.tasks.task_seconds = 0.3
-    upid = api.data("POST", "/nodes/pve1/lxc", vmid=130, hostname="ct",
-                    ostemplate="local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz",
-                    rootfs="local-lvm:2")
+    upid = api.data(
+        "POST",
+        "/nodes/pve1/lxc",
+        vmid=130,
+        hostname="ct",
+        ostemplate="local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz",
+        rootfs="local-lvm:2",
+    )
     assert api.data("GET", "/nodes/pve1/lxc/130/config")["lock"] == "create"
-    assert_error(api.put("/nodes/pve1/lxc/130/config", memory=256), 500, "CT 130 is locked (create)")
+    assert_error(
+        api.put("/nodes/pve1/lxc/130/config", memory=256), 500, "CT 130 is locked (create)"
+    )
     api.wait(upid)
     upid = api.data("POST", "/nodes/pve1/lxc/130/migrate", target="pve2")
     assert_error(api.post("/nodes/pve1/lxc/130/status/start"), 500, "CT 130 is locked (migrate)")
@@ -139,25 +146,42 @@ def test_create_existing_vmid(api: Api) -> None:
 
 def test_names_must_be_dns_names(api: Api) -> None:
     r = api.post("/nodes/pve1/qemu", vmid=300, name="bad name")
-    assert_error(r, 400, "Parameter verification failed.",
-                 {"name": "invalid format - value does not look like a valid DNS name\n"})
-    r = api.post("/nodes/pve1/lxc", vmid=300, hostname="-bad",
-                 ostemplate="local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz")
-    assert_error(r, 400, "Parameter verification failed.",
-                 {"hostname": "invalid format - value does not look like a valid DNS name\n"})
+    assert_error(
+        r,
+        400,
+        "Parameter verification failed.",
+        {"name": "invalid format - value does not look like a valid DNS name\n"},
+    )
+    r = api.post(
+        "/nodes/pve1/lxc",
+        vmid=300,
+        hostname="-bad",
+        ostemplate="local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz",
+    )
+    assert_error(
+        r,
+        400,
+        "Parameter verification failed.",
+        {"hostname": "invalid format - value does not look like a valid DNS name\n"},
+    )
 
 
 def test_resize_only_grows(api: Api) -> None:
-    assert api.run("PUT", "/nodes/pve1/qemu/100/resize", disk="scsi0", size="+4G")[
-        "exitstatus"] == "OK"
-    assert api.run("PUT", "/nodes/pve1/qemu/100/resize", disk="scsi0", size="40G")[
-        "exitstatus"] == "OK"
+    assert (
+        api.run("PUT", "/nodes/pve1/qemu/100/resize", disk="scsi0", size="+4G")["exitstatus"]
+        == "OK"
+    )
+    assert (
+        api.run("PUT", "/nodes/pve1/qemu/100/resize", disk="scsi0", size="40G")["exitstatus"]
+        == "OK"
+    )
     assert api.data("GET", "/nodes/pve1/qemu/100/config")["scsi0"].endswith(",size=40G")
     st = api.run("PUT", "/nodes/pve1/qemu/100/resize", disk="scsi0", size="8G")
     assert st["exitstatus"] == "shrinking disks is not supported"
     r = api.put("/nodes/pve1/qemu/100/resize", disk="scsi0", size="-4G")
-    assert_error(r, 400, "Parameter verification failed.",
-                 {"size": "value does not match the regex pattern"})
+    assert_error(
+        r, 400, "Parameter verification failed.", {"size": "value does not match the regex pattern"}
+    )
 
 
 def test_storage_capacity_is_accounted(api: Api, sim: SimHandle) -> None:
@@ -196,10 +220,19 @@ def test_destroying_a_running_guest_fails(api: Api) -> None:
     assert_error(api.delete("/nodes/pve1/qemu/100"), 500, "VM 100 is running - destroy failed")
 
 
-def test_clone_from_template_copies_disks_to_target_storage_and_pool(api: Api,
-                                                                     sim: SimHandle) -> None:
-    st = api.run("POST", "/nodes/pve1/qemu/9001/clone", newid=400, name="from-tpl", full=1,
-                 target="pve3", storage="ceph-pool", pool="infra")
+def test_clone_from_template_copies_disks_to_target_storage_and_pool(
+    api: Api, sim: SimHandle
+) -> None:
+    st = api.run(
+        "POST",
+        "/nodes/pve1/qemu/9001/clone",
+        newid=400,
+        name="from-tpl",
+        full=1,
+        target="pve3",
+        storage="ceph-pool",
+        pool="infra",
+    )
     assert st["exitstatus"] == "OK"
     assert st["type"] == "qmclone" and st["id"] == "9001"
     conf = api.data("GET", "/nodes/pve3/qemu/400/config")
@@ -224,8 +257,9 @@ def test_migrate_rules(api: Api, sim: SimHandle) -> None:
     assert_error(r, 400, "Parameter verification failed.", {"target": "target is local node."})
     r = api.post("/nodes/pve1/qemu/100/migrate", target="pve2", online=1)
     assert_error(r, 500, "can't live migrate attached local disks without with-local-disks option")
-    st = api.run("POST", "/nodes/pve1/qemu/100/migrate", target="pve2", online=1,
-                 **{"with-local-disks": 1})
+    st = api.run(
+        "POST", "/nodes/pve1/qemu/100/migrate", target="pve2", online=1, **{"with-local-disks": 1}
+    )
     assert st["exitstatus"] == "OK"
     assert sim.cluster.node_of(100) == "pve2"
     assert sim.cluster.status(100) == "running"
@@ -248,11 +282,20 @@ def test_deleting_a_disk_keeps_it_as_unused(api: Api) -> None:
     assert "scsi1" not in conf and conf["unused0"] == "local-lvm:vm-100-disk-1"
     api.data("PUT", "/nodes/pve1/qemu/100/config", delete="unused0")
     assert api.data("GET", "/nodes/pve1/storage/local-lvm/content", vmid=100)[-1]["volid"] == (
-        "local-lvm:vm-100-disk-0")
+        "local-lvm:vm-100-disk-0"
+    )
 
 
 def test_container_storage_must_hold_containers(api: Api) -> None:
-    r = api.post("/nodes/pve1/lxc", vmid=500, hostname="ct",
-                 ostemplate="local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz")
-    assert_error(r, 400, "Parameter verification failed.",
-                 {"storage": "storage 'local' does not support container directories"})
+    r = api.post(
+        "/nodes/pve1/lxc",
+        vmid=500,
+        hostname="ct",
+        ostemplate="local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz",
+    )
+    assert_error(
+        r,
+        400,
+        "Parameter verification failed.",
+        {"storage": "storage 'local' does not support container directories"},
+    )

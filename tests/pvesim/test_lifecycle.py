@@ -20,8 +20,10 @@ def test_vm_life(sim: SimHandle, token: bool) -> None:
     vmid = int(px.cluster.nextid.get())
     assert vmid == 101
 
-    upid = px.nodes("pve1").qemu(9000).clone.post(
-        newid=vmid, name="web-1", full=1, storage="local-lvm", pool="infra"
+    upid = (
+        px.nodes("pve1")
+        .qemu(9000)
+        .clone.post(newid=vmid, name="web-1", full=1, storage="local-lvm", pool="infra")
     )
     assert wait_task(px, upid)["exitstatus"] == "OK"
     conf = px.nodes("pve1").qemu(vmid).config.get()
@@ -29,13 +31,17 @@ def test_vm_life(sim: SimHandle, token: bool) -> None:
     assert conf["scsi0"] == f"local-lvm:vm-{vmid}-disk-0,iothread=1,size=4G"
     assert "template" not in conf
 
-    upid = px.nodes("pve1").qemu(vmid).config.post(
-        cores=2,
-        memory=2048,
-        net0="virtio,bridge=vmbr0,tag=20,firewall=1",
-        tags="mycopod;Web",
-        ipconfig0="ip=dhcp",
-        digest=conf["digest"],
+    upid = (
+        px.nodes("pve1")
+        .qemu(vmid)
+        .config.post(
+            cores=2,
+            memory=2048,
+            net0="virtio,bridge=vmbr0,tag=20,firewall=1",
+            tags="mycopod;Web",
+            ipconfig0="ip=dhcp",
+            digest=conf["digest"],
+        )
     )
     assert wait_task(px, upid)["exitstatus"] == "OK"
     conf = px.nodes("pve1").qemu(vmid).config.get()

@@ -11,46 +11,50 @@ import pytest
 from mycopod.pvesim import api, schema
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "proxmox" / "pve-api-schema.json"
-ISSUE_SURFACE = [
-    ("/version", "GET"),
-    ("/access/ticket", "POST"),
-    ("/cluster/status", "GET"),
-    ("/cluster/resources", "GET"),
-    ("/cluster/nextid", "GET"),
-    ("/cluster/tasks", "GET"),
-    ("/pools", "GET"),
-    ("/pools", "POST"),
-    ("/pools", "PUT"),
-    ("/pools", "DELETE"),
-    ("/nodes", "GET"),
-    ("/nodes/{node}/status", "GET"),
-    ("/nodes/{node}/storage", "GET"),
-    ("/nodes/{node}/storage/{storage}/content", "GET"),
-    ("/nodes/{node}/network", "GET"),
-    ("/nodes/{node}/tasks", "GET"),
-    ("/nodes/{node}/tasks/{upid}/status", "GET"),
-    ("/nodes/{node}/tasks/{upid}/log", "GET"),
-] + [
-    (f"/nodes/{{node}}/{kind}{sub}", verb)
-    for kind in ("qemu", "lxc")
-    for sub, verb in (
-        ("", "GET"),
-        ("", "POST"),
-        ("/{vmid}", "DELETE"),
-        ("/{vmid}/config", "GET"),
-        ("/{vmid}/config", "PUT"),
-        ("/{vmid}/pending", "GET"),
-        ("/{vmid}/status/current", "GET"),
-        ("/{vmid}/status/start", "POST"),
-        ("/{vmid}/status/stop", "POST"),
-        ("/{vmid}/status/shutdown", "POST"),
-        ("/{vmid}/status/reboot", "POST"),
-        ("/{vmid}/clone", "POST"),
-        ("/{vmid}/resize", "PUT"),
-        ("/{vmid}/template", "POST"),
-        ("/{vmid}/migrate", "POST"),
-    )
-] + [("/nodes/{node}/qemu/{vmid}/config", "POST")]
+ISSUE_SURFACE = (
+    [
+        ("/version", "GET"),
+        ("/access/ticket", "POST"),
+        ("/cluster/status", "GET"),
+        ("/cluster/resources", "GET"),
+        ("/cluster/nextid", "GET"),
+        ("/cluster/tasks", "GET"),
+        ("/pools", "GET"),
+        ("/pools", "POST"),
+        ("/pools", "PUT"),
+        ("/pools", "DELETE"),
+        ("/nodes", "GET"),
+        ("/nodes/{node}/status", "GET"),
+        ("/nodes/{node}/storage", "GET"),
+        ("/nodes/{node}/storage/{storage}/content", "GET"),
+        ("/nodes/{node}/network", "GET"),
+        ("/nodes/{node}/tasks", "GET"),
+        ("/nodes/{node}/tasks/{upid}/status", "GET"),
+        ("/nodes/{node}/tasks/{upid}/log", "GET"),
+    ]
+    + [
+        (f"/nodes/{{node}}/{kind}{sub}", verb)
+        for kind in ("qemu", "lxc")
+        for sub, verb in (
+            ("", "GET"),
+            ("", "POST"),
+            ("/{vmid}", "DELETE"),
+            ("/{vmid}/config", "GET"),
+            ("/{vmid}/config", "PUT"),
+            ("/{vmid}/pending", "GET"),
+            ("/{vmid}/status/current", "GET"),
+            ("/{vmid}/status/start", "POST"),
+            ("/{vmid}/status/stop", "POST"),
+            ("/{vmid}/status/shutdown", "POST"),
+            ("/{vmid}/status/reboot", "POST"),
+            ("/{vmid}/clone", "POST"),
+            ("/{vmid}/resize", "PUT"),
+            ("/{vmid}/template", "POST"),
+            ("/{vmid}/migrate", "POST"),
+        )
+    ]
+    + [("/nodes/{node}/qemu/{vmid}/config", "POST")]
+)
 
 
 def test_every_served_route_and_method_is_in_the_schema() -> None:

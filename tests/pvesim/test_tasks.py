@@ -47,8 +47,12 @@ def test_unknown_upid_is_400_no_such_task(api: Api) -> None:
     upid = "UPID:pve1:00001234:00005678:6A000000:qmstart:100:root@pam:"
     assert_error(api.get(f"/nodes/pve1/tasks/{upid}/status"), 400, "no such task")
     assert_error(api.get(f"/nodes/pve1/tasks/{upid}/log"), 400, "no such task")
-    assert_error(api.get("/nodes/pve1/tasks/garbage/status"), 400,
-                 "Parameter verification failed.", {"upid": "unable to parse worker upid"})
+    assert_error(
+        api.get("/nodes/pve1/tasks/garbage/status"),
+        400,
+        "Parameter verification failed.",
+        {"upid": "unable to parse worker upid"},
+    )
 
 
 def test_task_listings(api: Api) -> None:

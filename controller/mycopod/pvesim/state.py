@@ -202,7 +202,9 @@ class Cluster:
         for vmid, name in ((9000, "ubuntu-24.04"), (9001, "debian-12")):
             disk = cl.add_volume("local-lvm", "pve1", vmid, 4 * GiB, base=True)
             ci = f"local-lvm:vm-{vmid}-cloudinit"
-            cl.volumes[("pve1", ci)] = Volume(ci, "local-lvm", "pve1", 4 * MiB, "images", vmid, "raw", now)
+            cl.volumes[("pve1", ci)] = Volume(
+                ci, "local-lvm", "pve1", 4 * MiB, "images", vmid, "raw", now
+            )
             cl.guests[vmid] = Guest(
                 vmid=vmid,
                 kind="qemu",
