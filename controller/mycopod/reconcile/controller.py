@@ -37,6 +37,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import structlog
 
 from mycopod import telemetry
@@ -51,6 +52,9 @@ log = structlog.get_logger(__name__)
 __all__ = ["Controller", "reload_changes"]
 
 AUTOMATIC = ["commit", "webhook", "drift"]
+#: database trouble a loop rides out (retrying) instead of dying
+DB_ERRORS: tuple[type[BaseException], ...] = (OSError, TimeoutError, asyncpg.PostgresError,
+                                              asyncpg.InterfaceError)
 
 #: an automatic Pending run of the cluster, to merge a new trigger into
 COALESCE = """
@@ -79,6 +83,10 @@ UPDATE reconciliation_runs SET status = $3, finished_at = NOW(), updated_at = NO
     error = COALESCE(error, $2)
 WHERE id = $1 AND status IN ('Planning', 'InProgress')
 RETURNING id"""
+#: give back a run claimed just as this process stopped leading
+UNCLAIM = """
+UPDATE reconciliation_runs SET status = 'Pending', started_at = NULL, updated_at = NOW()
+WHERE id = $1 AND status = 'Planning'"""
 RUN_STATUS = "SELECT status, error, trigger, requested_by, declaration_id, commit_sha, " \
              "dry_run FROM reconciliation_runs WHERE id = $1"
 
@@ -294,20 +302,35 @@ class Controller:
         from mycopod.store.runs import RunStore
 
         runs = RunStore(self.pool)
+        leading = False
         while not self.stopping:
             if not self.election.leader or self.engine is None:
+                leading = False
                 self.election.changed.clear()
                 await self._wait(self.election.changed, 1.0)
                 continue
-            if self._retry_at is not None and time.monotonic() >= self._retry_at:
-                await self._queue_retry()
-            run = await runs.claim_next_pending(self.cluster)
+            try:
+                if not leading:
+                    # Before claiming anything: what a dead leader left running is ours
+                    # to mark Interrupted (the lock guarantees it is not running anymore).
+                    await self._on_leadership()
+                    leading = True
+                if self._retry_at is not None and time.monotonic() >= self._retry_at:
+                    await self._queue_retry()
+                run = await runs.claim_next_pending(self.cluster)
+            except DB_ERRORS as exc:
+                log.warning("worker.database_error", error=f"{type(exc).__name__}: {exc}")
+                await self._wait(asyncio.Event(), 2.0)
+                continue
             if run is None:
                 delay = 1.0
                 if self._retry_at is not None:
                     delay = min(delay, self._retry_at - time.monotonic())
                 await self._wait(self.runtime.wake_reconcile, delay)
                 self.runtime.wake_reconcile.clear()
+                continue
+            if self.stopping or not self.election.leader:
+                await self.pool.execute(UNCLAIM, run.id)  # not ours to start any more
                 continue
             await self._apply(run)
 
@@ -354,7 +377,7 @@ class Controller:
         if row is None:
             return
         status = row["status"]
-        log.info("run.finished", status=status, seconds=round(seconds, 3))
+        log.debug("worker.run_done", status=status, seconds=round(seconds, 3))
         if status == "Succeeded":
             self.backoff.success()
             self._retry_at = None
@@ -456,15 +479,10 @@ class Controller:
     async def _poller(self) -> None:
         from mycopod.reconcile import wiring
 
-        was_leader = False
+        handled: str | None = None  # the last head compiled by this process
         while not self.stopping:
-            leader = self.election.leader
-            if leader and not was_leader:
-                await self._on_leadership()
-            was_leader = leader
             if self.source is None:
-                await self._wait(self.election.changed, 1.0)
-                self.election.changed.clear()
+                await self._wait(asyncio.Event(), 3600)
                 continue
             webhook = self.runtime.wake_fetch.is_set()
             self.runtime.wake_fetch.clear()
@@ -474,20 +492,34 @@ class Controller:
                 self.runtime.repo_last_fetch = datetime.now(UTC)
                 self.runtime.repo_error = None
                 telemetry.DECLARATIONS_INFO.info({"commit": head or ""})
-            except Exception as exc:
+            except Exception as exc:  # an unreachable remote: keep the last good head
                 self.runtime.repo_error = str(exc)
-                log.warning("repo.fetch_failed", error=str(exc))
                 head = None
-            if leader and head and not await self.pool.fetchval(RUN_FOR_COMMIT, self.cluster,
-                                                                head):
-                declaration_id = await wiring.compile_commit(self.settings, self.pool,
-                                                                  self.source, head)
-                await self.enqueue("webhook" if webhook else "commit", commit_sha=head,
-                                   declaration_id=declaration_id)
+            if (head and head != handled and self.election.leader
+                    and self.engine is not None):
+                try:
+                    if not await self.pool.fetchval(RUN_FOR_COMMIT, self.cluster, head):
+                        await self._compile_and_queue(head, webhook=webhook)
+                    handled = head
+                except DB_ERRORS as exc:
+                    log.warning("poller.database_error", error=f"{type(exc).__name__}: {exc}")
             poll = self.settings.declarations.poll_seconds
+            if self.source is not None and self.source.failures:
+                poll = max(poll, float(self.source.retry_delay()))
             if not self.election.leader:
                 poll = min(poll, self.election.check_seconds)
             await self._wait(self.runtime.wake_fetch, poll)
+
+    async def _compile_and_queue(self, head: str, *, webhook: bool) -> None:
+        from mycopod.reconcile import wiring
+
+        compiled = await wiring.compile_commit(self.settings, self.pool, self.source, head)
+        if not compiled.ok:
+            # Retrying cannot fix a declaration: wait for the next commit.
+            log.warning("declarations.compile_failed", commit=head, error=compiled.error)
+            return
+        await self.enqueue("webhook" if webhook else "commit", commit_sha=head,
+                           declaration_id=compiled.declaration_id)
 
     # -- drift checker -----------------------------------------------------------------------
 
@@ -495,7 +527,7 @@ class Controller:
         from mycopod.reconcile import wiring
 
         while not self.stopping:
-            if self.engine is not None:
+            if self.engine is not None and self._current_task is None:
                 try:
                     drift = await wiring.check_drift(self.engine, self.pool,
                                                      cluster=self.cluster,

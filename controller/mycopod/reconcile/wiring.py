@@ -7,6 +7,7 @@ controller reads as a loop of intents and each area keeps its own interface.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -122,13 +123,21 @@ async def fetch(source: Any) -> str | None:
     return str(head) if head else None
 
 
+@dataclass(frozen=True)
+class Compiled:
+    declaration_id: int | None
+    ok: bool
+    error: str | None = None
+
+
 async def compile_commit(settings: Settings, pool: asyncpg.Pool, source: Any,
-                         commit: str) -> int | None:
-    """Compile ``commit`` into a declaration row (errors recorded there); its id."""
+                         commit: str) -> Compiled:
+    """Compile ``commit`` into a declaration row (errors are recorded there too)."""
     from mycopod.declarations import pipeline
 
-    declaration = await pipeline.compile_commit(source, commit, pool=pool, settings=settings)
-    return getattr(declaration, "id", None)
+    row = await pipeline.compile_commit(source, commit, pool=pool, settings=settings)
+    error = row.compile_error.splitlines()[0] if row.compile_error else None
+    return Compiled(declaration_id=row.id, ok=row.compile_status == "ok", error=error)
 
 
 # -- API ---------------------------------------------------------------------------------

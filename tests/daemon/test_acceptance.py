@@ -1,0 +1,146 @@
+"""The issue's acceptance test: `mycopod run` against the simulator, a git repository and
+PostgreSQL, as separate processes, checked the way an owner would check them."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+from pathlib import Path
+
+import asyncpg
+import pytest
+import requests
+
+from mycopod.pvesim.testing import running_simulator
+from mycopod.store.users import UserStore
+
+from .harness import Api, Daemon, Repo, daemon_env, free_port, guests_named, wait_until
+
+pytestmark = pytest.mark.timeout(240)
+
+ADMIN_PASSWORD = "correct horse battery staple"
+
+
+async def _add_admin(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await UserStore(conn).add("admin", ADMIN_PASSWORD, "admin")  # type: ignore[arg-type]
+    finally:
+        await conn.close()
+
+
+async def _fetch(url: str, query: str, *args: object) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(url)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
+
+
+def _sim_config(sim, name: str) -> dict[str, str]:
+    """The guest's configuration with pending changes (what Proxmox's GET config shows)."""
+    for guest in list(sim.cluster.guests.values()):
+        if guest.name == name:
+            return {**guest.config, **guest.pending}
+    return {}
+
+
+def _put_config(sim, vmid: int, **params: str) -> None:
+    guest = sim.cluster.guests[vmid]
+    resp = requests.put(
+        f"{sim.url}/api2/json/nodes/{guest.node}/qemu/{vmid}/config", data=params,
+        headers={"Authorization": f"PVEAPIToken={sim.token_id}={sim.token_secret}"},
+        verify=False, timeout=10)  # noqa: S501 - the simulator's self-signed cert
+    assert resp.status_code == 200, resp.text
+
+
+def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> None:
+    asyncio.run(_add_admin(database_url))
+    repo = Repo(tmp_path)
+    notify = tmp_path / "notify.sock"
+    receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    receiver.bind(str(notify))
+    receiver.settimeout(30)
+    with running_simulator(task_seconds=0.2) as sim:
+        env = daemon_env(state_dir=tmp_path / "state", database_url=database_url, sim=sim,
+                         repo=repo, port=free_port(), notify_socket=str(notify))
+        daemon = Daemon("d1", env, tmp_path).start()
+        try:
+            # 1. It starts: migrations, first observe, READY=1.
+            message = ""
+            while "READY=1" not in message:
+                message = receiver.recv(4096).decode()
+            daemon.wait_healthy()
+            wait_until(lambda: daemon.role() == "leader", timeout=10, what="leadership")
+            api = Api(daemon.url, "admin", ADMIN_PASSWORD)
+
+            # 2. Push a declaration: the guest exists within 10 s; the run is in the API.
+            commit = repo.push({"app.md": "web-1 is a VM with 1 core and 1 GB of RAM.\n"})
+            wait_until(lambda: guests_named(sim, "web-1"), timeout=10,
+                       what="web-1 to exist in Proxmox")
+
+            def succeeded_run() -> dict | None:
+                runs = api.get("/logs", status="Succeeded")["items"]
+                return next((r for r in runs if r["commit_sha"] == commit), None)
+
+            run = wait_until(succeeded_run, timeout=20, what="the run to succeed")
+            assert run["trigger"] in ("commit", "webhook")
+            detail = api.get(f"/reconcile/{run['id']}")
+            kinds = [a["kind"] for a in detail["actions"]]
+            assert "create" in kinds and all(a["result"] == "Success"
+                                             for a in detail["actions"])
+            metrics = requests.get(f"{daemon.url}/metrics", timeout=5).text
+            counted = re.search(
+                r'mycopod_reconcile_runs_total\{status="Succeeded",trigger="(commit|webhook)"\}'
+                r" ([0-9.]+)", metrics)
+            assert counted and float(counted.group(2)) >= 1, metrics[:2000]
+
+            # 3. Push a change: it is applied.
+            repo.push({"app.md": "web-1 is a VM with 2 cores and 1 GB of RAM.\n"})
+            wait_until(lambda: _sim_config(sim, "web-1").get("cores") == "2", timeout=15,
+                       what="2 cores on web-1")
+
+            # 4. Change the guest out of band: it is corrected (a drift run).
+            vmid = guests_named(sim, "web-1")[0][0]
+            _put_config(sim, vmid, cores="6")
+            wait_until(lambda: _sim_config(sim, "web-1").get("cores") == "2", timeout=15,
+                       what="the drift on web-1 to be corrected")
+            drift_runs = asyncio.run(_fetch(
+                database_url, "SELECT status FROM reconciliation_runs WHERE trigger = 'drift'"))
+            assert any(r["status"] == "Succeeded" for r in drift_runs)
+
+            # 5. SIGKILL during a 20-guest apply, restart: converges, no duplicates.
+            big = repo.push({"fleet.md": "Create 20 servers named node-1 through node-20, "
+                             "each a VM with 1 core and 1 GB of RAM.\n"})
+            wait_until(lambda: len(guests_named(sim, "node-")) >= 3, timeout=20,
+                       what="the 20-guest apply to be under way", interval=0.02)
+            daemon.kill()
+            created_before = len(guests_named(sim, "node-"))
+            assert created_before < 20, "the apply finished before the kill; slow it down"
+            daemon = Daemon("d1-restarted", env, tmp_path).start()
+            daemon.wait_healthy()
+
+            def converged() -> bool:
+                found = guests_named(sim, "node-")
+                return len(found) >= 20 and all(status == "running" for *_, status in found)
+
+            wait_until(converged, timeout=60, what="the 20 guests to converge")
+            names = [name for _, name, _ in guests_named(sim, "node-")]
+            assert sorted(names) == sorted(f"node-{i}" for i in range(1, 21))  # no duplicates
+            killed = asyncio.run(_fetch(
+                database_url, "SELECT id, status FROM reconciliation_runs WHERE commit_sha = $1 "
+                "ORDER BY id", big))
+            assert killed[0]["status"] == "Interrupted", killed
+            creates = asyncio.run(_fetch(
+                database_url, "SELECT target, count(*) AS n FROM reconciliation_actions "
+                "WHERE kind IN ('create', 'clone') AND result = 'Success' GROUP BY target"))
+            assert all(r["n"] == 1 for r in creates), creates
+
+            # 6. SIGTERM: exit 0 within the grace period (5 s here).
+            seconds = daemon.terminate()
+            assert daemon.proc is not None and daemon.proc.returncode == 0, daemon.tail()
+            assert seconds < 5 + 5
+        finally:
+            daemon.stop()
+            receiver.close()
