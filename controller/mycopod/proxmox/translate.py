@@ -387,14 +387,18 @@ def config_changes(
         changes.append(Change("description", repr(observed.description),
                               repr(spec.description)))
     if vm and observed.ssh_keys != tuple(spec.ssh_keys):
+        # cloud-init settings reach a running VM only with its next start
         changes.append(Change("ssh_keys", f"{len(observed.ssh_keys)} key(s)",
-                              f"{len(spec.ssh_keys)} key(s)"))
+                              f"{len(spec.ssh_keys)} key(s)", needs_restart=True))
     have = {n.slot: n for n in observed.networks}
     want = {n.slot: n for n in spec.networks}
     for slot in sorted(set(have) | set(want), key=_slot_sort_key):
         old, new = have.get(slot), want.get(slot)
         if old is None or new is None or not _net_equal(old, new):
-            changes.append(Change(slot, _net_text(old), _net_text(new)))
+            ip_changed = (old.ip, old.gateway) != (new.ip, new.gateway) \
+                if old is not None and new is not None else False
+            changes.append(Change(slot, _net_text(old), _net_text(new), needs_restart=vm and (
+                ip_changed or "network" not in hotplug)))
     have_disks = {d.slot for d in observed.disks}
     for disk in spec.disks:
         if disk.slot not in have_disks:

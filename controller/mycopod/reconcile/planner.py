@@ -527,6 +527,8 @@ def _pending_fields(current: GuestConfig, pending: GuestConfig) -> list[str]:
         diffs.append(f"memory {current.memory_mib} MiB → {pending.memory_mib} MiB")
     if current.networks != pending.networks:
         diffs.append("network devices")
+    if current.ssh_keys != pending.ssh_keys:
+        diffs.append("ssh keys")
     if {d.slot for d in current.disks} != {d.slot for d in pending.disks}:
         diffs.append("disks")
     return diffs
