@@ -6,7 +6,7 @@ It starts, with every bit of state under ``.mycopod/demo/``:
 - the Proxmox VE simulator, 3 nodes, over TLS with a certificate made here and trusted
   by MycoPod through ``proxmox.ca_file`` (so the demo verifies TLS like production
   does), its cluster saved in ``pve-sim.json``;
-- a bare declarations repository ``declarations.git`` and a working clone
+- a bare declarations repository ``origin/declarations.git`` and a working clone
   ``declarations/`` seeded with the examples of ``config/examples/``;
 - an admin user whose random password is printed once, on the first run;
 - the controller with its API on ``127.0.0.1:8080``, through the same code path as
@@ -58,9 +58,11 @@ def make_repository(directory: Path) -> tuple[Path, Path]:
     if shutil.which("git") is None:
         raise MycoPodError("git is not installed; the demo keeps its declarations in git "
                            "(apt install git)")
-    bare = directory / "declarations.git"
+    # Not state_dir/declarations.git: that name is MycoPod's own clone (GitSource).
+    bare = directory / "origin" / "declarations.git"
     clone = directory / "declarations"
     if not bare.exists():
+        bare.parent.mkdir(parents=True, exist_ok=True)
         _git("init", "--quiet", "--bare", "--initial-branch=main", str(bare))
     if not clone.exists():
         _git("clone", "--quiet", str(bare), str(clone))

@@ -265,6 +265,12 @@ class Controller:
         self.engine = await wiring.engine_context(self.settings, self.pool,
                                                        runtime=self.runtime)
         self.source = await wiring.declarations_source(self.settings, self.pool)
+        from mycopod.store.runs import RunStore
+
+        last = await RunStore(self.pool).latest(self.cluster, status="Succeeded")
+        if last is not None and last.finished_at is not None:
+            self.runtime.last_successful_reconcile = last.finished_at
+            telemetry.LAST_SUCCESS.set(last.finished_at.timestamp())
 
     async def _close(self) -> None:
         from mycopod.reconcile import wiring
