@@ -7,11 +7,10 @@ the ``Sim`` and the checked request and return the ``data`` of the answer.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-from mycopod.pvesim import guests
+from mycopod.pvesim import guests, resources
 from mycopod.pvesim.auth import AuthError
 from mycopod.pvesim.core import Request, Sim
 from mycopod.pvesim.errors import ApiError, fail, param_error
@@ -19,10 +18,6 @@ from mycopod.pvesim.state import (
     NODE_CORES,
     NODE_MEMORY,
     GiB,
-    Guest,
-    boot_disk_size,
-    guest_cpus,
-    guest_memory,
 )
 from mycopod.pvesim.tasks import parse_upid
 
@@ -35,7 +30,7 @@ PVE_REPOID = "4d1c9f6e2a8b7c3d"
 class RawJson:
     """An answer already serialised (the cached ``/cluster/resources``)."""
 
-    def __init__(self, body: bytes) -> None:
+    def __init__(self, body: resources.Body) -> None:
         self.body = body
 
 
@@ -169,109 +164,12 @@ def nextid(sim: Sim, req: Request) -> Any:
     return str(sim.cluster.next_free_vmid())
 
 
-def _guest_resource(sim: Sim, g: Guest, now: float) -> dict[str, Any]:
-    running = g.status == "running"
-    maxmem = guest_memory(g)
-    res: dict[str, Any] = {
-        "id": f"{g.kind}/{g.vmid}",
-        "type": g.kind,
-        "vmid": g.vmid,
-        "node": g.node,
-        "status": g.status,
-        "name": g.name,
-        "maxcpu": guest_cpus(g),
-        "maxmem": maxmem,
-        "maxdisk": boot_disk_size(g),
-        "disk": 0,
-        "mem": int(maxmem * (0.2 + (g.vmid % 40) / 100)) if running else 0,
-        "cpu": round(0.003 + (g.vmid % 17) / 400, 4) if running else 0,
-        "uptime": int(now - g.started_at) if running and g.started_at else 0,
-        "netin": g.vmid * 1031 if running else 0,
-        "netout": g.vmid * 977 if running else 0,
-        "diskread": 0,
-        "diskwrite": 0,
-        "template": 1 if g.config.get("template") == "1" else 0,
-    }
-    if "tags" in g.config:
-        res["tags"] = g.config["tags"]
-    if g.pool:
-        res["pool"] = g.pool
-    if "lock" in g.config:
-        res["lock"] = g.config["lock"]
-    return res
-
-
-def _node_resource(sim: Sim, node: str, now: float) -> dict[str, Any]:
-    return {
-        "id": f"node/{node}",
-        "type": "node",
-        "node": node,
-        "status": "online",
-        "maxcpu": NODE_CORES,
-        "cpu": 0.04,
-        "maxmem": NODE_MEMORY,
-        "mem": sim.cluster.node_mem_used(node),
-        "maxdisk": 100 * GiB,
-        "disk": 12 * GiB,
-        "uptime": int(now - sim.cluster.node_boot[node]),
-        "level": "",
-        "cgroup-mode": 2,
-    }
-
-
-def _storage_resources(sim: Sim, node: str) -> list[dict[str, Any]]:
-    out = []
-    for s in sim.cluster.storages.values():
-        out.append(
-            {
-                "id": f"storage/{node}/{s.storage}",
-                "type": "storage",
-                "node": node,
-                "storage": s.storage,
-                "status": "available",
-                "plugintype": s.type,
-                "content": ",".join(s.content),
-                "shared": 1 if s.shared else 0,
-                "maxdisk": s.total,
-                "disk": sim.cluster.storage_used(s.storage, node),
-            }
-        )
-    return out
-
-
-def resources(sim: Sim, rtype: str | None) -> list[dict[str, Any]]:
-    cl = sim.cluster
-    now = cl.clock()
-    out: list[dict[str, Any]] = []
-    if rtype in (None, "vm"):
-        out.extend(_guest_resource(sim, g, now) for g in cl.guests.values())
-    if rtype in (None, "node"):
-        out.extend(_node_resource(sim, n, now) for n in cl.nodes)
-    if rtype in (None, "storage"):
-        for n in cl.nodes:
-            out.extend(_storage_resources(sim, n))
-    if rtype is None:
-        out.extend({"id": f"/pool/{p}", "type": "pool", "pool": p} for p in cl.pools)
-    return out
-
-
-_RES_CACHE: dict[int, dict[str | None, tuple[int, int, bytes]]] = {}
-
-
 @route("/cluster/resources", "GET")
 def cluster_resources(sim: Sim, req: Request) -> Any:
     rtype = req.params.get("type")
     if rtype == "sdn":
         return []
-    # uptime moves every second, everything else only when the cluster changes
-    key = (sim.cluster.version, int(sim.cluster.clock()))
-    cache = _RES_CACHE.setdefault(id(sim), {})
-    hit = cache.get(rtype)
-    if hit is not None and hit[:2] == key:
-        return RawJson(hit[2])
-    body = json.dumps({"data": resources(sim, rtype)}, separators=(",", ":")).encode()
-    cache[rtype] = (key[0], key[1], body)
-    return RawJson(body)
+    return RawJson(sim.resource_cache.body(sim.cluster, rtype))
 
 
 @route("/cluster/tasks", "GET")
@@ -287,14 +185,18 @@ def _pool_members(sim: Sim, poolid: str, mtype: str | None) -> list[dict[str, An
     members: list[dict[str, Any]] = []
     if mtype in (None, "qemu", "lxc"):
         members.extend(
-            _guest_resource(sim, g, now)
+            resources.guest_entry(g, now)
             for g in sim.cluster.guests.values()
             if g.pool == poolid and (mtype is None or g.kind == mtype)
         )
     if mtype in (None, "storage"):
         pool = sim.cluster.pools[poolid]
         for n in sim.cluster.nodes:
-            members.extend(r for r in _storage_resources(sim, n) if r["storage"] in pool.storages)
+            members.extend(
+                r
+                for r in resources.storage_entries(sim.cluster, n)
+                if r["storage"] in pool.storages
+            )
     return members
 
 

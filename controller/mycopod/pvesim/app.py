@@ -26,9 +26,12 @@ API_PREFIX = "/api2/json/"
 _JSON_HEADERS = {"Content-Type": "application/json;charset=UTF-8", "Cache-Control": "max-age=0"}
 
 
-def _answer(data: Any) -> web.Response:
+def _answer(data: Any, accept_encoding: str) -> web.Response:
     if isinstance(data, api.RawJson):
-        return web.Response(body=data.body, headers=_JSON_HEADERS)
+        if "gzip" in accept_encoding and len(data.body.raw) > 64 * 1024:
+            headers = {**_JSON_HEADERS, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+            return web.Response(body=data.body.gzipped(), headers=headers)
+        return web.Response(body=data.body.raw, headers=_JSON_HEADERS)
     body = json.dumps({"data": data}, separators=(",", ":")).encode()
     return web.Response(body=body, headers=_JSON_HEADERS)
 
@@ -149,7 +152,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
             sim.check_node(path_params["node"])
         with sim.cluster.lock:
             data = handler(sim, Request(user=user, params=checked, raw=params))
-        return _answer(data)
+        return _answer(data, request.headers.get("Accept-Encoding", ""))
     except ApiError as exc:
         return error_response(exc)
 

@@ -16,6 +16,7 @@ from mycopod.pvesim import schema
 from mycopod.pvesim.auth import Authenticator, Credentials
 from mycopod.pvesim.errors import ApiError
 from mycopod.pvesim.faults import Faults, FaultSettings
+from mycopod.pvesim.resources import ResourceCache
 from mycopod.pvesim.state import Cluster
 from mycopod.pvesim.tasks import TaskRunner
 
@@ -70,6 +71,7 @@ class Sim:
             Credentials(options.user, options.password, options.token_id, options.token_secret),
             clock=options.clock,
         )
+        self.resource_cache = ResourceCache()
         self.tasks = TaskRunner(self.cluster, self.faults, task_seconds=options.task_seconds)
 
     def check_node(self, node: str) -> None:

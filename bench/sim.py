@@ -1,0 +1,128 @@
+"""How fast the Proxmox VE simulator answers, so it is never the benchmarks' bottleneck.
+
+Runs the simulator in this process (its own thread and loop, TLS on, as tests use it)
+with 1,000 and then 5,000 guests, and drives it from a second process: an aiohttp
+client that keeps CONCURRENCY requests in flight for DURATION seconds, then one that
+sends requests one at a time (the latency a single client sees). Prints JSON:
+requests per second and median / p95 latency for ``GET /cluster/resources`` and
+``GET /nodes/{node}/qemu/{vmid}/config``, and whether the target (median under 50 ms
+for ``/cluster/resources`` over 5,000 guests) is met.
+
+    .venv/bin/python bench/sim.py [--duration 5] [--concurrency 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+TARGET_MEDIAN_MS = 50.0
+TOKEN_HEADER = "PVEAPIToken=root@pam!mycopod=mycopod-token"
+
+
+async def _load(url: str, paths: list[str], concurrency: int, duration: float) -> dict[str, Any]:
+    import aiohttp
+
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + duration
+    connector = aiohttp.TCPConnector(ssl=False, limit=concurrency)
+    headers = {"Authorization": TOKEN_HEADER}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def worker(offset: int) -> None:
+            nonlocal errors
+            i = offset
+            while time.perf_counter() < deadline:
+                path = paths[i % len(paths)]
+                i += concurrency
+                t0 = time.perf_counter()
+                async with session.get(url + path) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        errors += 1
+                latencies.append(time.perf_counter() - t0)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / elapsed, 1),
+        "median_ms": round(statistics.median(latencies) * 1000, 2),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 2),
+    }
+
+
+def loadgen_main(argv: list[str]) -> None:
+    url, concurrency, duration, *paths = argv
+    result = asyncio.run(_load(url, paths, int(concurrency), float(duration)))
+    print(json.dumps(result))
+
+
+def _drive(url: str, paths: list[str], concurrency: int, duration: float) -> dict[str, Any]:
+    """Run the load generator in a second process and return its figures."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--loadgen", url, str(concurrency), str(duration), *paths],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 60,
+    )
+    return dict(json.loads(out.stdout))
+
+
+def _measure(url: str, paths: list[str], *, concurrency: int, duration: float) -> dict[str, Any]:
+    loaded = _drive(url, paths, concurrency, duration)
+    single = _drive(url, paths, 1, duration / 2)
+    return {
+        f"concurrency_{concurrency}": loaded,
+        "sequential": single,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight")
+    args = parser.parse_args()
+
+    from mycopod.pvesim.testing import running_simulator
+
+    report: dict[str, Any] = {"cluster_resources": {}, "qemu_config": {}}
+    for guests in (1000, 5000):
+        with running_simulator(task_seconds=0.01) as sim:
+            ids = sim.cluster.add_guests(guests - 3, owned_tag="mycopod", running=True)
+            assert len(sim.cluster.guests) == guests
+            report["cluster_resources"][str(guests)] = _measure(
+                sim.url, ["/api2/json/cluster/resources"],
+                concurrency=args.concurrency, duration=args.duration,
+            )
+            config_paths = [
+                f"/api2/json/nodes/{sim.cluster.node_of(v)}/qemu/{v}/config" for v in ids[:500]
+            ]
+            report["qemu_config"][str(guests)] = _measure(
+                sim.url, config_paths, concurrency=args.concurrency, duration=args.duration
+            )
+    median_5000 = report["cluster_resources"]["5000"]["sequential"]["median_ms"]
+    report["target"] = {
+        "cluster_resources_5000_median_ms": median_5000,
+        "limit_ms": TARGET_MEDIAN_MS,
+        "met": median_5000 < TARGET_MEDIAN_MS,
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--loadgen":
+        loadgen_main(sys.argv[2:])
+    else:
+        main()
