@@ -12,6 +12,7 @@ never what anyone wants, and an empty database is cheap to make.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -34,16 +35,31 @@ class BackupError(MycoPodError):
     """pg_dump or pg_restore failed, or the target is not suitable."""
 
 
+def _major(program: str) -> int:
+    """The major version of a PostgreSQL client program (0 if it cannot tell)."""
+    try:
+        out = subprocess.run([program, "--version"], capture_output=True, text=True,
+                             timeout=10, check=False).stdout
+    except OSError:
+        return 0
+    match = re.search(r"(\d+)(?:\.\d+)?", out)
+    return int(match.group(1)) if match else 0
+
+
 def tool(name: str, *, prefer_bundled: bool) -> str:
-    """Path of ``pg_dump``/``pg_restore``: the bundled one or the one on $PATH."""
-    bundled = embedded.bin_dir() / name
+    """Path of ``pg_dump``/``pg_restore``: the newest of the bundled one and $PATH's.
+
+    pg_dump refuses a server newer than itself, and a newer one reads older servers
+    fine, so the newest wins; on a tie, the bundled one for the embedded database.
+    """
+    bundled = str(embedded.bin_dir() / name)
     on_path = shutil.which(name)
-    candidates = [str(bundled), on_path] if prefer_bundled else [on_path, str(bundled)]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    raise BackupError(f"{name} not found (install postgresql-client, or use the embedded "
-                      "database whose tools are bundled)")
+    order = [bundled, on_path] if prefer_bundled else [on_path, bundled]
+    found = [c for c in order if c and Path(c).is_file() and os.access(c, os.X_OK)]
+    if not found:
+        raise BackupError(f"{name} not found (install postgresql-client, or use the "
+                          "embedded database whose tools are bundled)")
+    return max(found, key=lambda c: (_major(c), -found.index(c)))
 
 
 def _split_password(url: str, password: str | None) -> tuple[str, dict[str, str]]:
