@@ -101,5 +101,5 @@ def test_fields_are_in_the_schema(
     for row in rows:
         extra = set(row) - allowed
         # config keys are indexed (scsi0 for scsi[n])
-        extra = {k for k in extra if not (k.rstrip("0123456789") + "[n]") in allowed}
+        extra = {k for k in extra if (k.rstrip("0123456789") + "[n]") not in allowed}
         assert not extra, (schema_path, extra)

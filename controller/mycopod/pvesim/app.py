@@ -20,6 +20,7 @@ from mycopod.pvesim import api, schema
 from mycopod.pvesim.auth import AuthError
 from mycopod.pvesim.core import Request, Sim
 from mycopod.pvesim.errors import ApiError
+from mycopod.pvesim.tasks import lock_path
 
 SIM_KEY = web.AppKey("pvesim", Sim)
 API_PREFIX = "/api2/json/"
@@ -110,9 +111,8 @@ async def _fault(sim: Sim, request: web.Request, kind: str, params: dict[str, st
     if kind == "timeout":
         vmid = params.get("vmid")
         if vmid and request.method != "GET":
-            raise ApiError(
-                500, f"can't lock file '/var/lock/qemu-server/lock-{vmid}.conf' - got timeout"
-            )
+            kind = "lxc" if "/lxc/" in request.raw_path else "qemu"
+            raise ApiError(500, f"can't lock file '{lock_path(kind, vmid)}' - got timeout")
         raise ApiError(500, "got timeout")
     if kind == "unavailable":
         raise ApiError(503, "Service Unavailable")

@@ -453,7 +453,7 @@ def update_config(sim: Sim, kind: str, req: Request, *, sync: bool) -> str | Non
         wtype="qmconfig" if kind == "qemu" else "vzconfig",
         wid=g.vmid,
         user=req.user,
-        job=Job(apply, vmid=g.vmid),
+        job=Job(apply, vmid=g.vmid, kind=kind),
     )
 
 
@@ -529,7 +529,11 @@ def create(sim: Sim, kind: str, req: Request) -> str:
 
     wtype = "qmcreate" if kind == "qemu" else "vzcreate"
     return sim.tasks.start(
-        node=node, wtype=wtype, wid=vmid, user=req.user, job=Job(apply, rollback, vmid=vmid)
+        node=node,
+        wtype=wtype,
+        wid=vmid,
+        user=req.user,
+        job=Job(apply, rollback, vmid=vmid, kind=kind),
     )
 
 
@@ -561,7 +565,7 @@ def destroy(sim: Sim, kind: str, req: Request) -> str:
 
     wtype = "qmdestroy" if kind == "qemu" else "vzdestroy"
     return sim.tasks.start(
-        node=g.node, wtype=wtype, wid=g.vmid, user=req.user, job=Job(apply, vmid=g.vmid)
+        node=g.node, wtype=wtype, wid=g.vmid, user=req.user, job=Job(apply, vmid=g.vmid, kind=kind)
     )
 
 
@@ -637,7 +641,7 @@ def clone(sim: Sim, kind: str, req: Request) -> str:
         wtype=wtype,
         wid=src.vmid,
         user=req.user,
-        job=Job(apply, rollback, vmid=newid),
+        job=Job(apply, rollback, vmid=newid, kind=kind),
     )
 
 
@@ -717,7 +721,11 @@ def template(sim: Sim, kind: str, req: Request) -> str | None:
         apply(None)
         return None
     return sim.tasks.start(
-        node=g.node, wtype="qmtemplate", wid=g.vmid, user=req.user, job=Job(apply, vmid=g.vmid)
+        node=g.node,
+        wtype="qmtemplate",
+        wid=g.vmid,
+        user=req.user,
+        job=Job(apply, vmid=g.vmid, kind=kind),
     )
 
 
@@ -775,7 +783,7 @@ def power(sim: Sim, kind: str, action: str, req: Request) -> str:
         wtype=f"{prefix}{action}",
         wid=g.vmid,
         user=req.user,
-        job=Job(apply, vmid=g.vmid),
+        job=Job(apply, vmid=g.vmid, kind=kind),
     )
 
 
@@ -830,7 +838,11 @@ def resize(sim: Sim, kind: str, req: Request) -> str:
         sim.cluster.touch(g)
 
     return sim.tasks.start(
-        node=g.node, wtype="resize", wid=g.vmid, user=req.user, job=Job(apply, vmid=g.vmid)
+        node=g.node,
+        wtype="resize",
+        wid=g.vmid,
+        user=req.user,
+        job=Job(apply, vmid=g.vmid, kind=kind),
     )
 
 
@@ -893,7 +905,11 @@ def migrate(sim: Sim, kind: str, req: Request) -> str:
 
     wtype = "qmigrate" if kind == "qemu" else "vzmigrate"
     return sim.tasks.start(
-        node=g.node, wtype=wtype, wid=g.vmid, user=req.user, job=Job(apply, rollback, vmid=g.vmid)
+        node=g.node,
+        wtype=wtype,
+        wid=g.vmid,
+        user=req.user,
+        job=Job(apply, rollback, vmid=g.vmid, kind=kind),
     )
 
 

@@ -93,6 +93,14 @@ class Job:
     rollback: Callable[[Task], None] | None = None
     #: the guest whose tasks must not overlap
     vmid: int | None = None
+    kind: str = "qemu"
+
+
+def lock_path(kind: str, vmid: object) -> str:
+    """The file PVE locks while changing a guest's config."""
+    if kind == "lxc":
+        return f"/run/lock/lxc/pve-config-{vmid}.lock"
+    return f"/var/lock/qemu-server/lock-{vmid}.conf"
 
 
 class TaskRunner:
@@ -145,9 +153,7 @@ class TaskRunner:
         try:
             if self.faults.task_fails():
                 vmid = job.vmid if job.vmid is not None else task.id
-                raise TaskError(
-                    f"can't lock file '/var/lock/qemu-server/lock-{vmid}.conf' - got timeout"
-                )
+                raise TaskError(f"can't lock file '{lock_path(job.kind, vmid)}' - got timeout")
             job.apply(task)
         except TaskError as exc:
             if job.rollback is not None:
