@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 from typing import Any
 
@@ -41,7 +42,7 @@ from mycopod.config import LlmSettings
 from mycopod.declarations import facts as factsmod
 from mycopod.errors import MycoPodError
 
-__all__ = ["PROMPT_VERSION", "LlmError", "build_messages", "compile_with_llm"]
+__all__ = ["PROMPT_VERSION", "LlmError", "build_messages", "compile_with_llm", "shutdown"]
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +50,8 @@ log = structlog.get_logger(__name__)
 PROMPT_VERSION = "llm-1"
 MAX_FEEDBACK = 2
 RETRY_ATTEMPTS = 4
+#: first backoff delay in seconds (doubles per retry, with jitter, up to 20 s)
+RETRY_INITIAL_WAIT = 0.5
 
 SYSTEM_PROMPT = """\
 You translate a Proxmox VE owner's declaration, written in English (Markdown), into a JSON
@@ -93,6 +96,17 @@ def _litellm() -> Any:
     litellm.success_callback = []
     litellm.failure_callback = []
     return litellm
+
+
+async def shutdown() -> None:
+    """Stop litellm's background logging task in this loop (daemon shutdown, tests)."""
+    if "litellm" not in sys.modules:
+        return
+    try:
+        from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER
+    except ImportError:  # pragma: no cover - an older litellm without the worker
+        return
+    await GLOBAL_LOGGING_WORKER.stop(discard_pending=True, timeout=5)
 
 
 def _facts_text(facts: factsmod.ClusterFacts | None) -> str:
@@ -189,7 +203,8 @@ async def _complete(settings: LlmSettings, messages: list[dict[str, str]]) -> An
     retrying = tenacity.AsyncRetrying(
         retry=tenacity.retry_if_exception(_is_transient),
         stop=tenacity.stop_after_attempt(RETRY_ATTEMPTS),
-        wait=tenacity.wait_exponential_jitter(initial=0.5, max=20),
+        wait=tenacity.wait_exponential_jitter(initial=RETRY_INITIAL_WAIT, max=20,
+                                              jitter=RETRY_INITIAL_WAIT),
         before_sleep=before_sleep, reraise=True)
     async for attempt in retrying:
         with attempt:
