@@ -1,25 +1,25 @@
-"""The LLM compiler, with litellm calling a local OpenAI-compatible server over HTTP."""
+"""The LLM compiler, with litellm calling a local OpenAI-compatible server over HTTP.
+
+litellm is imported by mycopod.declarations.llm with LITELLM_LOCAL_MODEL_COST_MAP=True,
+so nothing here reaches the internet.
+"""
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+import asyncpg
+import pytest
 
-from pathlib import Path  # noqa: E402
+from mycopod import telemetry
+from mycopod.config import LlmSettings
+from mycopod.declarations import compiler, pipeline
+from mycopod.declarations import llm as llmmod
+from mycopod.declarations.errors import CompileError
+from mycopod.declarations.facts import ClusterFacts, StorageFact
+from mycopod.declarations.llm import LlmError, compile_with_llm
 
-import asyncpg  # noqa: E402
-import pytest  # noqa: E402
-
-from mycopod import telemetry  # noqa: E402
-from mycopod.config import LlmSettings  # noqa: E402
-from mycopod.declarations import compiler, pipeline  # noqa: E402
-from mycopod.declarations.errors import CompileError  # noqa: E402
-from mycopod.declarations.facts import ClusterFacts, StorageFact  # noqa: E402
-from mycopod.declarations import llm as llmmod  # noqa: E402
-from mycopod.declarations.llm import LlmError, compile_with_llm  # noqa: E402
-
-from .llmserver import Answer, chat_server, spec_json  # noqa: E402
+from .llmserver import Answer, chat_server, spec_json
 
 TEXT = "web-1 should be a beefy machine with 4 cores, please and thank you.\n"
 FACTS = ClusterFacts(nodes=["pve1"], storages=[StorageFact(name="local-lvm",
