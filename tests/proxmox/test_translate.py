@@ -188,7 +188,7 @@ OBSERVED = {
 
 @pytest.mark.parametrize(("change", "reason", "params"), [
     ({"cores": 4}, "cores 2 → 4", {"cores": 4}),
-    ({"memory_mib": 8192}, "memory 4096 MiB → 8192 MiB", {"memory": 8192}),
+    ({"memory_mib": 8192}, "memory 4096 MiB → 8192 MiB", {"memory": "8192"}),
     ({"onboot": True}, "onboot false → true", {"onboot": 1}),
     ({"tags": ["web"]}, "tags mycopod → mycopod;web", {"tags": "mycopod;web"}),
     ({"description": "hi"}, "description None → 'hi'", {"description": "hi"}),

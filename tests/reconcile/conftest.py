@@ -33,10 +33,11 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def make_settings(sim: SimHandle, **policy: Any) -> Settings:
+def make_settings(sim: SimHandle, *, proxmox: dict[str, Any] | None = None,
+                  **policy: Any) -> Settings:
     return load_settings(environ={}, overrides={
         "proxmox": {"url": sim.url, "user": sim.user, "password": sim.password,
-                    "verify_tls": False, "timeout": 10},
+                    "verify_tls": False, "timeout": 10, **(proxmox or {})},
         "policy": policy,
         "apply": {"max_parallel": 8, "per_node_parallel": 4},
     })
@@ -47,8 +48,9 @@ async def make_ctx(sim: SimHandle, db: asyncpg.Pool) -> AsyncIterator[Any]:
     """``await make_ctx(**policy)`` → a fresh EngineContext (fresh observer cache)."""
     made: list[engine.EngineContext] = []
 
-    async def factory(**policy: Any) -> engine.EngineContext:
-        settings = make_settings(sim, **policy)
+    async def factory(*, proxmox: dict[str, Any] | None = None,
+                      **policy: Any) -> engine.EngineContext:
+        settings = make_settings(sim, proxmox=proxmox, **policy)
         client = ProxmoxClient.from_settings(settings.proxmox, request_hook=record,
                                              retry_initial=0.01, retry_max=0.1, retries=8,
                                              task_poll=0.01)

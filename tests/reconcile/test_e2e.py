@@ -226,7 +226,9 @@ async def test_proxmox_error_fails_the_run_with_its_message(make_ctx: Any,
 
 
 async def test_faults_converge_without_duplicates(make_ctx: Any, sim: SimHandle) -> None:
-    ctx = await make_ctx()
+    # a "slow" fault answers after the client gave up, though the call took effect
+    ctx = await make_ctx(proxmox={"timeout": 1.0})
+    sim.set_faults(slow_seconds=1.5)
     want = spec(*[{"name": f"g-{i:02d}", "memory_mib": 256,
                    "disks": [{"slot": "scsi0", "storage": "tank", "size_gib": 1}]}
                   for i in range(30)])

@@ -470,7 +470,8 @@ def create_params(
     params: dict[str, Any] = {
         "vmid": vmid,
         "cores": spec.cores,
-        "memory": spec.memory_mib,
+        # qemu's memory is a property string ("[current=]<integer>"), lxc's an integer
+        "memory": str(spec.memory_mib) if spec.kind == "vm" else spec.memory_mib,
         "onboot": 1 if spec.onboot else 0,
         "tags": format_tags(desired_tags(spec, ownership_tag)),
     }
@@ -524,7 +525,7 @@ def update_params(
     if "cores" in changes:
         params["cores"] = spec.cores
     if "memory" in changes:
-        params["memory"] = spec.memory_mib
+        params["memory"] = str(spec.memory_mib) if kind == "vm" else spec.memory_mib
     if "onboot" in changes:
         params["onboot"] = 1 if spec.onboot else 0
     if "tags" in changes:
