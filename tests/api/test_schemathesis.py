@@ -9,6 +9,7 @@ and bodies that match their documented schemas.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import threading
 from typing import Any
 
@@ -31,6 +32,7 @@ from mycopod.api.app import bound_port, create_app, start_api
 from mycopod.api.context import ApiContext
 from mycopod.api.state import STATE
 from mycopod.config import ApiSettings
+from mycopod.declarations.source import GitSource
 from mycopod.runtime import RuntimeStatus
 from mycopod.store import db as dbmod
 from mycopod.store.runs import RunStore
@@ -90,8 +92,9 @@ class ServerThread:
                 run = await runs.create(trigger=trigger, requested_by=admin.id)
             await runs.save_plan(run.id, {"actions": []}, summary={"guests": []})
             await runs.set_status(run.id, "AwaitingApproval")
+            source = GitSource(self.settings.declarations, state_dir=self.settings.state_dir)
             app = create_app(ApiContext(pool=pool, settings=self.settings,
-                                        runtime=RuntimeStatus()))
+                                        runtime=RuntimeStatus(), source=source))
             runner = await start_api(app, ApiSettings(host="127.0.0.1", port=0))
             issuer = app[STATE].issuer
             self.tokens = {"Admin": issuer.issue(admin), "User": issuer.issue(user)}
@@ -123,7 +126,7 @@ def _run_schemathesis(base: str, token: str) -> tuple[list[str], int]:
             for check in event.result.checks:
                 if check.value.name != "success":
                     problems.append(f"{event.verbose_name}: {check.name}: {check.message} "
-                                    f"(request {check.example.method} {check.example.path} "
+                                    f"(request {check.example.method} {check.example.url} "
                                     f"{check.example.body!r:.200})")
             for error in event.result.errors:
                 problems.append(f"{event.verbose_name}: error: {error.exception[:300]}")
@@ -143,7 +146,11 @@ def openapi_31() -> Any:
 
 @pytest.mark.timeout(240)
 def test_schemathesis_as_user_then_admin(database_url: str, tmp_path) -> None:
-    settings = make_settings(tmp_path)
+    bare = tmp_path / "remote" / "declarations.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True,
+                   capture_output=True)
+    settings = make_settings(tmp_path / "state")
+    settings.declarations.repo = str(bare)
     with ServerThread(database_url, settings) as server:
         base = f"http://127.0.0.1:{server.port}"
         report = {}

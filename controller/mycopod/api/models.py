@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mycopod.spec import ClusterSpec
 from mycopod.store.settings import KNOWN_KEYS
 
 #: largest id PostgreSQL's SERIAL holds; larger path ids are simply not found
@@ -224,7 +225,8 @@ class DeclarationCreate(Request):
     path: str = Field(min_length=1, max_length=255,
                       pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.md$",
                       description="file path in the declarations repository, ending in .md")
-    text: str = Field(min_length=1, max_length=MAX_DECLARATION_BYTES)
+    #: at most 256 KiB of UTF-8; checked by the handler so that a longer text is a 413
+    text: str = Field(min_length=1, json_schema_extra={"maxLength": MAX_DECLARATION_BYTES})
 
     @field_validator("path")
     @classmethod
@@ -232,6 +234,21 @@ class DeclarationCreate(Request):
         if any(part in ("", ".", "..") for part in value.split("/")):
             raise ValueError("use a relative path without '.', '..' or empty parts")
         return value
+
+
+class DeclarationsQuery(Request):
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+class DeclarationFile(Response):
+    path: str
+    sha256: str
+    compiler: str | None = None
+    model: str = ""
+    cached: bool = False
+    guests: list[str] = Field(default_factory=list)
+    error: str | None = None
 
 
 class DeclarationOut(Response):
@@ -246,19 +263,31 @@ class DeclarationOut(Response):
     commit_message: str | None = None
     committed_at: datetime | None = None
     created_at: datetime
+    files: list[DeclarationFile] = Field(default_factory=list)
+
+
+class DeclarationPage(Response):
+    items: list[DeclarationOut]
+    total: int
 
 
 class DeclarationSummary(Response):
     guest_count: int
     kinds: dict[str, int]
-    rendering: str | None
+    #: the spec rendered back as the plain English the grammar reads
+    rendering: str
 
 
 class DeclarationDetail(DeclarationOut):
     content: str
-    files: Any = None
-    spec: Any = None
+    spec: ClusterSpec | None = None
     summary: DeclarationSummary | None = None
+
+
+class CompileIssueOut(Response):
+    file: str
+    line: int
+    message: str
 
 
 class WebhookResult(Response):

@@ -24,6 +24,7 @@ from mycopod.api import auth
 from mycopod.api.errors import ApiError
 from mycopod.api.routing import Call, Endpoint
 from mycopod.api.state import CTX, STATE
+from mycopod.store.declarations import DeclarationStore
 from mycopod.store.refresh_tokens import RefreshTokenStore
 from mycopod.store.runs import Run, RunStore
 from mycopod.store.users import User
@@ -128,17 +129,16 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
     runs, _ = await RunStore(call.conn).list_runs(limit=RECENT_RUNS)
     latest, report = await _report(call, runs)
     plan = (latest.plan or {}) if latest else {}
-    compile_info = None
-    if latest is not None and latest.error and latest.status == "Failed":
-        compile_info = {"status": "error", "error": latest.error}
+    compile_info = await _compile_result(call)
     return {
         "user": user,
         "csrf": csrf_token(call.state.issuer.secret, user),
         "notice": notice,
         "cluster": rt.cluster,
         "role": "leader" if rt.leader else "standby",
-        "commit": rt.repo_head or (latest.commit_sha if latest else None),
-        "compile": compile_info or await _compile_result(call),
+        "commit": rt.repo_head or (compile_info or {}).get("commit") or (
+            latest.commit_sha if latest else None),
+        "compile": compile_info,
         "proxmox_ok": rt.proxmox_ok,
         "proxmox_ago": _ago(rt.proxmox_last_contact),
         "last_success": _fmt_time(rt.last_successful_reconcile),
@@ -161,19 +161,12 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
 
 
 async def _compile_result(call: Call) -> dict[str, Any] | None:
-    """The compile result of the newest declaration, if the declarations store exists."""
-    try:
-        from mycopod.store.declarations import DeclarationStore
-    except ImportError:
-        return None
-    latest = getattr(DeclarationStore(call.conn), "latest", None)
-    if latest is None:
-        return None
-    declaration = await latest()
+    """The compile result of the newest declaration (a failed commit shows its error)."""
+    declaration = await DeclarationStore(call.conn).latest()
     if declaration is None:
         return None
-    return {"status": getattr(declaration, "compile_status", "ok"),
-            "error": getattr(declaration, "compile_error", None)}
+    return {"status": declaration.compile_status, "error": declaration.compile_error,
+            "commit": declaration.github_commit_sha}
 
 
 def render_page(context: dict[str, Any]) -> str:
