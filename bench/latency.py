@@ -73,6 +73,8 @@ class Pve:
     def __init__(self, url: str) -> None:
         self.url = url
         self.session = requests.Session()
+        # Per request as well: REQUESTS_CA_BUNDLE in the environment beats session.verify.
+        self.session.trust_env = False
         self.session.verify = False
         self.session.headers["Authorization"] = f"PVEAPIToken={TOKEN_ID}={TOKEN_SECRET}"
 
