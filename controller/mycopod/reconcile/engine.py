@@ -193,6 +193,18 @@ async def cluster_report(ctx: EngineContext, spec: ClusterSpec | None = None) ->
     return summary
 
 
+async def _backfill_inventory(ctx: EngineContext, observed: ObservedCluster, *,
+                              run_id: int) -> None:
+    """Guests owned by tag but missing from the inventory (a crash between the create
+    call and its inventory row, or an older MycoPod) are recorded, so they stay ours
+    even if someone removes the tag."""
+    store = InventoryStore(ctx.pool)
+    for guest in observed.guests:
+        if guest.owned and not guest.in_inventory and not guest.template:
+            await store.record(ctx.cluster, vmid=guest.vmid, name=guest.name,
+                               kind=guest.kind, node=guest.node, run_id=run_id)
+
+
 # --- one run -----------------------------------------------------------------------------
 
 
@@ -250,6 +262,7 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
         previous = planner.Plan.from_json(run.plan or {})
         approved = previous.destructive_keys()
     observed, plan = await observe_and_plan(ctx, spec)
+    await _backfill_inventory(ctx, observed, run_id=run.id)
     summary = report(plan, observed)
     _gauges(summary)
     saved = await runs.save_plan(run.id, plan.to_json(), summary=summary,
