@@ -299,3 +299,31 @@ def test_container_storage_must_hold_containers(api: Api) -> None:
         "Parameter verification failed.",
         {"storage": "storage 'local' does not support container directories"},
     )
+
+
+def test_tasks_on_the_same_guest_run_in_order_and_fail_once_it_is_gone(api: Api) -> None:
+    api.run("POST", "/nodes/pve1/qemu", vmid=330, name="gone")
+    destroy = api.data("DELETE", "/nodes/pve1/qemu/330")
+    start = api.data("POST", "/nodes/pve1/qemu/330/status/start")
+    assert api.wait(destroy)["exitstatus"] == "OK"
+    assert api.wait(start)["exitstatus"] == (
+        "Configuration file 'nodes/pve1/qemu-server/330.conf' does not exist"
+    )
+
+
+def test_migrating_with_a_local_iso_keeps_the_iso_on_every_node(api: Api) -> None:
+    api.run(
+        "POST",
+        "/nodes/pve1/qemu",
+        vmid=340,
+        name="iso",
+        scsi0="local-lvm:1",
+        ide2="local:iso/Win11.iso,media=cdrom",
+    )
+    assert api.run("POST", "/nodes/pve1/qemu/340/migrate", target="pve3")["exitstatus"] == "OK"
+    for node in ("pve1", "pve3"):
+        isos = api.data("GET", f"/nodes/{node}/storage/local/content", content="iso")
+        assert "local:iso/Win11.iso" in [c["volid"] for c in isos]
+    assert api.data("GET", "/nodes/pve3/qemu/340/config")["ide2"].startswith(
+        "local:iso/Win11.iso,media=cdrom"
+    )

@@ -453,7 +453,7 @@ def update_config(sim: Sim, kind: str, req: Request, *, sync: bool) -> str | Non
         wtype="qmconfig" if kind == "qemu" else "vzconfig",
         wid=g.vmid,
         user=req.user,
-        job=Job(apply, vmid=g.vmid, kind=kind),
+        job=Job(apply, vmid=g.vmid, kind=kind, guest=g),
     )
 
 
@@ -533,7 +533,7 @@ def create(sim: Sim, kind: str, req: Request) -> str:
         wtype=wtype,
         wid=vmid,
         user=req.user,
-        job=Job(apply, rollback, vmid=vmid, kind=kind),
+        job=Job(apply, rollback, vmid=vmid, kind=kind, guest=g),
     )
 
 
@@ -565,7 +565,11 @@ def destroy(sim: Sim, kind: str, req: Request) -> str:
 
     wtype = "qmdestroy" if kind == "qemu" else "vzdestroy"
     return sim.tasks.start(
-        node=g.node, wtype=wtype, wid=g.vmid, user=req.user, job=Job(apply, vmid=g.vmid, kind=kind)
+        node=g.node,
+        wtype=wtype,
+        wid=g.vmid,
+        user=req.user,
+        job=Job(apply, vmid=g.vmid, kind=kind, guest=g),
     )
 
 
@@ -641,7 +645,7 @@ def clone(sim: Sim, kind: str, req: Request) -> str:
         wtype=wtype,
         wid=src.vmid,
         user=req.user,
-        job=Job(apply, rollback, vmid=newid, kind=kind),
+        job=Job(apply, rollback, vmid=newid, kind=kind, guest=new),
     )
 
 
@@ -725,7 +729,7 @@ def template(sim: Sim, kind: str, req: Request) -> str | None:
         wtype="qmtemplate",
         wid=g.vmid,
         user=req.user,
-        job=Job(apply, vmid=g.vmid, kind=kind),
+        job=Job(apply, vmid=g.vmid, kind=kind, guest=g),
     )
 
 
@@ -783,7 +787,7 @@ def power(sim: Sim, kind: str, action: str, req: Request) -> str:
         wtype=f"{prefix}{action}",
         wid=g.vmid,
         user=req.user,
-        job=Job(apply, vmid=g.vmid, kind=kind),
+        job=Job(apply, vmid=g.vmid, kind=kind, guest=g),
     )
 
 
@@ -842,7 +846,7 @@ def resize(sim: Sim, kind: str, req: Request) -> str:
         wtype="resize",
         wid=g.vmid,
         user=req.user,
-        job=Job(apply, vmid=g.vmid, kind=kind),
+        job=Job(apply, vmid=g.vmid, kind=kind, guest=g),
     )
 
 
@@ -871,8 +875,14 @@ def migrate(sim: Sim, kind: str, req: Request) -> str:
             for k, val in g.config.items()
             if is_disk_key(kind, k) or k.startswith("unused")
         )
-        if v is not None and v.node
+        if v is not None and v.node and v.vmid == g.vmid
     ]
+    for key, value in g.config.items():
+        if is_disk_key(kind, key) and "media=cdrom" in value:
+            file = propstr.parse(kind, key, value).get("file", "")
+            vol = cl.find_volume(file, g.node)
+            if vol and vol.content == "iso" and vol.node and not cl.find_volume(file, target):
+                raise fail(f"can't migrate local cdrom drive (referenced in '{key}')")
     if kind == "qemu" and g.status == "running" and local and not p.get("with-local-disks"):
         raise fail("can't live migrate attached local disks without with-local-disks option")
     g.config["lock"] = "migrate"
@@ -909,7 +919,7 @@ def migrate(sim: Sim, kind: str, req: Request) -> str:
         wtype=wtype,
         wid=g.vmid,
         user=req.user,
-        job=Job(apply, rollback, vmid=g.vmid, kind=kind),
+        job=Job(apply, rollback, vmid=g.vmid, kind=kind, guest=g),
     )
 
 

@@ -21,7 +21,7 @@ import structlog
 
 from mycopod.pvesim.errors import TaskError
 from mycopod.pvesim.faults import Faults
-from mycopod.pvesim.state import Cluster
+from mycopod.pvesim.state import Cluster, Guest
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +94,8 @@ class Job:
     #: the guest whose tasks must not overlap
     vmid: int | None = None
     kind: str = "qemu"
+    #: the guest the task works on; if it is gone by then, the task fails as PVE's would
+    guest: Guest | None = None
 
 
 def lock_path(kind: str, vmid: object) -> str:
@@ -154,6 +156,8 @@ class TaskRunner:
             if self.faults.task_fails():
                 vmid = job.vmid if job.vmid is not None else task.id
                 raise TaskError(f"can't lock file '{lock_path(job.kind, vmid)}' - got timeout")
+            if job.guest is not None and self.cluster.guests.get(job.guest.vmid) is not job.guest:
+                raise TaskError(f"Configuration file '{job.guest.conf_path}' does not exist")
             job.apply(task)
         except TaskError as exc:
             if job.rollback is not None:
