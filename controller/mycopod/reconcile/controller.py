@@ -541,10 +541,12 @@ class Controller:
                     self.runtime.proxmox_ok = True
                     self.runtime.proxmox_last_contact = datetime.now(UTC)
                     self.runtime.proxmox_error = None
-                    self._ready(self._status_line if self.notifier.ready_sent
-                                else "observed the cluster; running")
-                    if (drift and self.election.leader and self.settings.policy.self_heal
-                            and not self.backoff.failing
+                    self._ready("observed the cluster; running")
+                    policy = self.engine.policy or self.settings.policy
+                    if drift and self.election.leader and not policy.self_heal:
+                        log.info("drift.detected", guests=drift, self_heal=False,
+                                 note="reported only; a manual or commit run corrects it")
+                    elif (drift and self.election.leader and not self.backoff.failing
                             and not await self.pool.fetchval(BUSY, self.cluster)):
                         log.info("drift.found", guests=drift)
                         await self.enqueue("drift")

@@ -1,0 +1,53 @@
+"""SIGTERM in the middle of a run: the daemon waits the grace period, cuts the run (marked
+Interrupted), exits 0; the next start redoes the work."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from mycopod.pvesim.testing import running_simulator
+
+from .harness import Daemon, Repo, daemon_env, free_port, guests_named, wait_until
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def _statuses(url: str) -> list[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        return [r["status"] for r in await conn.fetch(
+            "SELECT status FROM reconciliation_runs ORDER BY id")]
+    finally:
+        await conn.close()
+
+
+def test_sigterm_cuts_a_long_run_after_the_grace_period(database_url: str,
+                                                         tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    with running_simulator(task_seconds=2.0) as sim:
+        env = daemon_env(state_dir=tmp_path / "state", database_url=database_url, sim=sim,
+                         repo=repo, port=free_port(), MYCOPOD_APPLY__GRACE_SECONDS="1")
+        daemon = Daemon("d", env, tmp_path).start()
+        try:
+            daemon.wait_healthy()
+            repo.push({"slow.md": "Create 4 servers named slow-1 through slow-4, each a VM "
+                       "with 1 core and 1 GB of RAM.\n"})
+            wait_until(lambda: "InProgress" in asyncio.run(_statuses(database_url)),
+                       timeout=20, what="the run to be applying")
+            seconds = daemon.terminate()
+            assert daemon.proc is not None and daemon.proc.returncode == 0, daemon.tail()
+            assert seconds < 1 + 3, seconds  # the grace period, then the cut
+            assert asyncio.run(_statuses(database_url)) == ["Interrupted"]
+
+            daemon = Daemon("d-again", env, tmp_path).start()
+            wait_until(lambda: len(guests_named(sim, "slow-")) == 4 and all(
+                s == "running" for *_, s in guests_named(sim, "slow-")), timeout=40,
+                what="the work to be redone after the restart")
+            assert sorted(n for _, n, _ in guests_named(sim, "slow-")) == [
+                f"slow-{i}" for i in range(1, 5)]
+        finally:
+            daemon.stop()
