@@ -113,6 +113,11 @@ def error(text: str) -> str:
      {"cores": 2, "memory_mib": 4096, "node": "pve1"}),
     ("web-1 has 2 cores. It is a VM.", {"cores": 2, "kind": "vm"}),
     ("Create a VM web-1 with 2 cores.", {"cores": 2}),
+    ("web-1 is a VM using the template debian-12.", {"source": {"clone": "debian-12"}}),
+    ("web-1 is a VM with two hundred fifty-six MB of RAM.", {"memory_mib": 256}),
+    ("web-1 is a VM with one thousand and twenty-four MB of RAM.", {"memory_mib": 1024}),
+    ("web-1 is a VM with twenty one cores.", {"cores": 21}),
+    ("**web-1** is a `VM` <!-- inline comment --> with 2 cores.", {"cores": 2}),
 ])
 def test_phrasings(text: str, expected: dict[str, Any]) -> None:
     got = guest(text)
@@ -190,7 +195,7 @@ def test_pronouns_do_not_cross_paragraphs() -> None:
     ("web-1 is a VM with PCI passthrough of the NIC.", "hardware passthrough cannot be"),
     ("web-1 is a VM with 2 sockets and 4 cores.", "CPU topology (sockets, NUMA"),
     ("web-1 is a VM with 4 cores if it is Tuesday.",
-     "could not understand \"if Tuesday\""),
+     "could not understand \"if it is Tuesday\""),
     ("web-1 is a VM. It should be running every night.",
      "could not understand \"every night\" in \"It should be running every night\"; "
      "schedules cannot be expressed"),
@@ -229,6 +234,26 @@ def test_pronouns_do_not_cross_paragraphs() -> None:
     ("web-1 is a VM with the description \"unterminated.", "a quotation mark is not closed"),
     ("web-1 is a VM with 2 cores (fast ones).", "could not understand \"( fast ones )\""),
     ("Is web-1 a VM?", "could not find which guest this is about"),
+    ("web-1 is a VM with two four cores.", "could not understand \"two\""),
+    ("web-1 is a VM with twelve hundred MB of RAM.",
+     "could not understand \"twelve hundred MB of RAM\""),
+    ("web-1 is a VM with 1,024 MB of RAM.", "could not understand \"1\""),
+    ("web-1 is a VM with 4 cores instead of 2.", "could not understand \"instead of 2\""),
+    ("web-1 is a VM with 2 cores, web-2 with 4 cores.", "could not understand \"web-2\""),
+    ("web-1 is not a VM.", "could not understand \"not\""),
+    ("web-1 is a VM that should never be running.", "could not understand \"never\""),
+    ("web-1 is a VM with at least 4 GB of RAM.", "could not understand \"at least\""),
+    ("web-1 is a VM with 4 GB of RAM and 2 GB of swap.",
+     "could not understand \"2 GB of swap\""),
+    ("web-1 and web-2 have 8 GB of RAM in total. They are VMs.",
+     "could not understand \"in total\""),
+    ("Keep web-1 stopped and web-2 running.", "could not understand \"web-2\""),
+    ("web-1 is a VM on node pve1 and node pve2.", "node is given twice with different values"),
+    ("web-1 and web-2 are a VM and a container.", "web-1 is said to be a VM (line 1) and a "
+     "container (line 1)"),
+    ("web-1 is a VM. Keep it stopped. Start it.",
+     "web-1: state is given twice with different values: \"stopped\" (line 1) and "
+     "\"running\" (line 1)"),
 ])
 def test_errors(text: str, message: str) -> None:
     assert message in error(text)

@@ -147,8 +147,7 @@ FILLERS = frozenset({
     "must", "be", "is", "are", "has", "have", "having", "will", "shall", "it", "they",
     "them", "keep", "leave", "make", "sure", "give", "set", "assign", "put", "place",
     "please", "then", "its", "their", "needs", "need", "to", "the", "a", "an", "always",
-    "kept", "left", "get", "gets", "uses", "use", "using", "want", "wants", "would", "like",
-    "ensure", "does", "do",
+    "kept", "left", "get", "gets", "uses", "use", "using", "ensure", "does", "do",
 })
 SUBJECT_VERBS = frozenset({
     "is", "are", "has", "have", "should", "must", "will", "runs", "run", "gets", "uses",
@@ -374,32 +373,51 @@ def _number(c: _Cur) -> tuple[Decimal, str | None] | None:
     if w in ("half",) and c.w(1) in ("a", "an"):
         c.i += 2
         return Decimal("0.5"), None
+    return _number_words(c)
+
+
+def _number_words(c: _Cur) -> tuple[Decimal, str | None] | None:
+    """English number words: ``sixteen``, ``thirty-two``, ``two hundred fifty-six``.
+
+    The structure is checked (a units word cannot follow another, ``hundred`` follows
+    1..9), so "two four" is not read as six: the second word is left unplaced.
+    """
     total = 0
     current = 0
-    seen = False
+    last = ""  # "", "unit", "teen", "tens", "hundred", "thousand"
     while True:
         w = c.w()
-        parts = w.split("-") if "-" in w else [w]
-        if len(parts) == 2 and parts[0] in _TENS and parts[1] in _SMALL and 0 < _SMALL[
-                parts[1]] < 10:
+        parts = w.split("-")
+        if len(parts) == 2 and parts[0] in _TENS and parts[1] in _SMALL and \
+                0 < _SMALL[parts[1]] < 10 and last in ("", "hundred", "thousand"):
             current += _TENS[parts[0]] + _SMALL[parts[1]]
-        elif w in _SMALL:
+            last = "unit"
+        elif w in _SMALL and _SMALL[w] < 10 and last in ("", "tens", "hundred", "thousand"):
+            if last == "" and w == "zero":
+                current = 0
             current += _SMALL[w]
-        elif w in _TENS:
+            last = "unit"
+        elif w in _SMALL and last in ("", "hundred", "thousand"):
+            current += _SMALL[w]
+            last = "teen"
+        elif w in _TENS and last in ("", "hundred", "thousand"):
             current += _TENS[w]
-        elif w == "hundred" and seen:
+            last = "tens"
+        elif w == "hundred" and last == "unit" and 0 < current % 100 < 10 and \
+                current < 10:
             current *= 100
-        elif w == "thousand" and seen:
-            total += current * 1000
+            last = "hundred"
+        elif w == "thousand" and last in ("unit", "teen", "tens", "hundred") and total == 0:
+            total = current * 1000
             current = 0
-        elif w == "and" and seen and (c.w(1) in _SMALL or c.w(1) in _TENS or (
-                "-" in c.w(1) and c.w(1).split("-")[0] in _TENS)):
+            last = "thousand"
+        elif w == "and" and last in ("hundred", "thousand") and (
+                c.w(1) in _SMALL or c.w(1) in _TENS or c.w(1).split("-")[0] in _TENS):
             pass
         else:
             break
-        seen = True
         c.i += 1
-    if not seen:
+    if not last:
         return None
     return Decimal(total + current), None
 
@@ -1409,21 +1427,16 @@ def _parse_attributes(c: _Cur, subject: _Subject) -> _Clause:
         line2 = subject.line
         effects.append(lambda d: d.set_kind(kind2, line2))
     while not c.done():
-        if c.w() in FILLERS:
-            if c.w() in (",", "and") and group == [] and _starts_clause(_Cur(c.toks, c.i + 1)):
-                c.i += 1
-                break
+        w = c.w()
+        if w in (",", "and") and _starts_clause(_Cur(c.toks, c.i + 1)):
             c.i += 1
-            continue
-        if _starts_clause(c) and c.i > 0 and c.toks[c.i - 1].low in (",", "and"):
             break
         matched = False
         if slot is not None:
             for net_phrase in NET_PHRASES:
                 eff = net_phrase(c)
                 if eff is not None:
-                    net_eff, net_slot = eff, slot
-                    effects.append(lambda d, e=net_eff, s=net_slot: e(d, s))  # type: ignore[misc]
+                    effects.append(functools.partial(_on_slot, eff, slot))
                     matched = True
                     break
         else:
@@ -1436,14 +1449,29 @@ def _parse_attributes(c: _Cur, subject: _Subject) -> _Clause:
                     break
         if matched:
             if group:
-                unplaced.append(group)
+                unplaced.append(_trim(group))
                 group = []
+            continue
+        if w in FILLERS and not group:
+            c.i += 1
             continue
         group.append(c.toks[c.i])
         c.i += 1
     if group:
-        unplaced.append(group)
+        unplaced.append(_trim(group))
     return _Clause(subject, effects, unplaced, subject.line, declares and not subject.pronoun)
+
+
+def _trim(group: list[Token]) -> list[Token]:
+    """An unplaced group without the filler words at its end."""
+    end = len(group)
+    while end > 1 and group[end - 1].low in FILLERS:
+        end -= 1
+    return group[:end]
+
+
+def _on_slot(effect: _NetEffect, slot: str, draft: _Draft) -> None:
+    effect(draft, slot)
 
 
 def _sentences(tokens: list[Token]) -> list[list[Token]]:
