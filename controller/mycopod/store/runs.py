@@ -240,3 +240,22 @@ class RunStore:
 
     async def latest(self, cluster: str, *, status: str | None = None) -> Run | None:
         return _run(await self.pool.fetchrow(LATEST, cluster, status))
+
+    # --- added by the API area (issue 6): GET /logs without a model per row ----------------
+    # The same query and cursor as list_runs, but the rows stay asyncpg Records: the API
+    # validates the whole page once against its response model, so validating each row
+    # into a Run first would only double the work on its busiest read.
+
+    async def list_rows(self, *, status: str | None = None, trigger: str | None = None,
+                        since: datetime | None = None, limit: int = 50,
+                        cursor: str | None = None) -> tuple[list[asyncpg.Record], str | None]:
+        """Like :meth:`list_runs`, returning records; raises InvalidCursor."""
+        after_at, after_id = decode_cursor(cursor) if cursor else (None, None)
+        limit = max(1, min(limit, 1000))
+        rows = await self.pool.fetch(LIST, status, trigger, since, after_at, after_id,
+                                     limit + 1)
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor(last["created_at"], last["id"])
+        return list(rows[:limit]), next_cursor
