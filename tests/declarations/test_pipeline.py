@@ -84,6 +84,13 @@ async def test_failed_compile_keeps_the_last_good_spec(db: asyncpg.Pool, remote:
     # the error itself is cached too: the same bad file is not compiled again
     again = await pipeline.compile_commit(source, bad, pool=db)
     assert again.files[0].cached and again.compile_error == bad_row.compile_error
+    # and the same content under another name reports that name
+    moved = remote.commit({"web.md": None, "lab/web.md": "web-1 is a VM with 2 GPUs.\n"})
+    source.fetch()
+    moved_row = await pipeline.compile_commit(source, moved, pool=db)
+    assert moved_row.files[0].cached
+    assert moved_row.compile_error is not None
+    assert moved_row.compile_error.startswith("lab/web.md:1: could not understand")
 
 
 async def test_duplicate_across_files_names_both(db: asyncpg.Pool, remote: Remote,

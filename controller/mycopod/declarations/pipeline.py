@@ -45,6 +45,9 @@ __all__ = ["CommitCompile", "compile_commit", "compile_files_cached", "grammar_v
 
 log = structlog.get_logger(__name__)
 
+#: stands for the file's path in cached error messages (the cache is keyed by content)
+FILE_MARK = "\u2063file\u2063"
+
 
 @cache
 def grammar_version() -> str:
@@ -98,14 +101,15 @@ async def compile_files_cached(
             if entry.spec is not None:
                 specs[path] = specmod.parse_spec(entry.spec)
                 continue
-            error = entry.error or "unknown error"
+            error = (entry.error or "unknown error").replace(FILE_MARK, path)
         else:
             result.compiled += 1
             try:
-                spec = grammar.compile_text(files[path], filename=path)
+                spec = grammar.compile_text(files[path], filename=FILE_MARK)
             except CompileError as exc:
-                error = str(exc)
-                await cache_store.put(gkey[path], spec=None, error=error)
+                # cached without the path: the same content may live under another name
+                await cache_store.put(gkey[path], spec=None, error=str(exc))
+                error = str(exc).replace(FILE_MARK, path)
             else:
                 specs[path] = spec
                 await cache_store.put(gkey[path], spec=specmod.spec_dict(spec), error=None)
