@@ -6,13 +6,17 @@ too, and they are listed here one by one so nothing else slips in unnoticed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from mycopod.pvesim import schema
+from mycopod.pvesim.testing import running_simulator
 
 from .helpers import Api
+
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
 UPID = "UPID"  # replaced by a real task's UPID
 
@@ -38,6 +42,25 @@ UNDOCUMENTED = {
     "/nodes/{node}/lxc": {"type"},
     "/nodes/{node}/lxc/{vmid}/status/current": {"type"},
 }
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[tuple[Api, str]]:
+    """One simulator for the whole module, with a running container (reads only)."""
+    with running_simulator(task_seconds=0.01) as sim:
+        api = Api(sim)
+        st = api.run(
+            "POST",
+            "/nodes/pve1/lxc",
+            vmid=200,
+            hostname="ct",
+            start=1,
+            tags="a",
+            ostemplate="local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz",
+            rootfs="local-lvm:2",
+            net0="name=eth0,bridge=vmbr0,ip=dhcp",
+        )
+        yield api, st["upid"]
 
 
 def _allowed(path: str) -> tuple[str, set[str]]:
@@ -80,20 +103,10 @@ def _allowed(path: str) -> tuple[str, set[str]]:
     ],
 )
 def test_fields_are_in_the_schema(
-    api: Api, schema_path: str, path: str, params: dict[str, Any]
+    shared: tuple[Api, str], schema_path: str, path: str, params: dict[str, Any]
 ) -> None:
-    st = api.run(
-        "POST",
-        "/nodes/pve1/lxc",
-        vmid=200,
-        hostname="ct",
-        start=1,
-        tags="a",
-        ostemplate="local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz",
-        rootfs="local-lvm:2",
-        net0="name=eth0,bridge=vmbr0,ip=dhcp",
-    )
-    data = api.data("GET", path.replace(UPID, st["upid"]), **params)
+    api, upid = shared
+    data = api.data("GET", path.replace(UPID, upid), **params)
     kind, allowed = _allowed(schema_path)
     allowed |= UNDOCUMENTED.get(schema_path, set())
     rows = data if kind == "array" else [data]

@@ -1,1 +1,16 @@
-"""MycoPod pvesim."""
+"""A Proxmox VE 9 API simulator: MycoPod's demo backend and the test double behind its
+end-to-end tests and benchmarks.
+
+It serves ``/api2/json`` as PVE does, for the paths, methods and parameters of the
+real schema (``data/pve-api-schema.json``): tickets and API tokens, the ``{"data": ...}``
+envelope with errors as reason phrases, parameter checks with PVE's messages, worker
+tasks with UPIDs, locks, digests, pending changes, storage accounting, and injected
+faults. Run it with ``mycopod sim``; in tests use
+``mycopod.pvesim.testing.running_simulator``.
+
+Modules: ``schema`` (the API description and parameter checks), ``state`` (the cluster
+model and its persistence), ``guests`` (guest operations and their rules), ``propstr``
+(property strings as PVE prints them), ``resources`` (the cached ``/cluster/resources``),
+``tasks``, ``auth``, ``faults``, ``api`` (the route table), ``app`` (the aiohttp
+dispatcher), ``server`` (TLS, site, state file), ``cli`` and ``testing``.
+"""

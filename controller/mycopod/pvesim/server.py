@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import functools
 import ipaddress
 import signal
 import ssl
@@ -27,8 +28,10 @@ log = structlog.get_logger(__name__)
 SAVE_INTERVAL = 0.5
 
 
+@functools.lru_cache(maxsize=8)
 def self_signed_context(host: str) -> ssl.SSLContext:
-    """A server TLS context with a fresh self-signed certificate for ``host``."""
+    """A server TLS context with a self-signed certificate for ``host``, made once per
+    process (tests start many simulators)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
