@@ -254,3 +254,55 @@ async def test_openapi_document(api: Api) -> None:
         assert path in doc["paths"], path
     login = doc["components"]["schemas"]["LoginRequest"]
     assert login["additionalProperties"] is False
+
+
+async def test_metrics_count_runs_awaiting_approval(api: Api) -> None:
+    store = RunStore(api.pool)
+    for _ in range(2):
+        run = await store.create(trigger="manual")
+        await store.set_status(run.id, "AwaitingApproval")
+    status, text = await api.call("GET", "/metrics")
+    assert status == 200
+    assert "mycopod_runs_awaiting_approval 2.0" in text
+
+
+async def test_start_api_serves_tls(db, tmp_path) -> None:
+    import datetime as dt
+    import ssl
+
+    import aiohttp
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from mycopod.api.app import bound_port, create_app, start_api
+    from mycopod.api.context import ApiContext
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(now - dt.timedelta(minutes=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "api.crt", tmp_path / "api.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    settings = make_settings(tmp_path, host="127.0.0.1", port=0, tls_cert=str(cert_path),
+                             tls_key=str(key_path))
+    runner = await start_api(create_app(ApiContext(pool=db, settings=settings)), settings.api)
+    try:
+        context = ssl.create_default_context(cafile=str(cert_path))
+        async with aiohttp.ClientSession() as session:
+            url = f"https://localhost:{bound_port(runner)}/health"
+            async with session.get(url, ssl=context) as resp:
+                assert resp.status == 200
+                assert (await resp.json())["data"]["database"] == "up"
+    finally:
+        await runner.cleanup()

@@ -16,6 +16,7 @@ import asyncio
 import hmac
 from datetime import UTC, datetime
 
+import asyncpg
 import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -27,6 +28,7 @@ from mycopod.api.models import Health, ProxmoxHealth, RepoHealth
 from mycopod.api.ratelimit import in_networks
 from mycopod.api.routing import Call, Endpoint, error_response, ok_response
 from mycopod.api.state import STATE
+from mycopod.store.runs import RunStore
 
 log = structlog.get_logger(__name__)
 
@@ -92,6 +94,12 @@ async def metrics(call: Call) -> web.Response:
                            headers={"WWW-Authenticate": "Bearer"})
         raise ApiError(403, "forbidden", "this address may not read /metrics")
     telemetry.LEADER.set(1 if call.ctx.runtime.leader else 0)
+    try:
+        async with asyncio.timeout(HEALTH_DB_TIMEOUT):
+            counts = await RunStore(call.ctx.pool).counts_by_status(call.ctx.runtime.cluster)
+        telemetry.RUNS_AWAITING_APPROVAL.set(counts.get("AwaitingApproval", 0))
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        log.warning("metrics.count_failed", error=type(exc).__name__)  # keep the last value
     if call.ctx.runtime.last_successful_reconcile is not None:
         telemetry.LAST_SUCCESS.set(call.ctx.runtime.last_successful_reconcile.timestamp())
     body = await asyncio.to_thread(generate_latest, telemetry.REGISTRY)
