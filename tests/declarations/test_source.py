@@ -197,3 +197,20 @@ def test_read_repository_for_the_cli(remote: Remote, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="is not a git repository"):
         read_repository(tmp_path / "nowhere", settings)
     assert subprocess.run(["git", "--version"], capture_output=True).returncode == 0
+
+
+def test_cli_compile_repo(remote: Remote, tmp_path: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    from mycopod import cli
+
+    first = remote.commit({"a.md": "alpha is a VM with 2 cores.\n", "README.md": "# Lab\n"})
+    remote.commit({"b.md": "bravo is a container.\n"})
+    assert cli.main(["compile", "--repo", str(remote.work), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"name": "alpha"' in out and '"name": "bravo"' in out
+    assert cli.main(["compile", "--repo", str(remote.work), "--commit", first]) == 0
+    assert capsys.readouterr().out == "alpha is a VM with 2 cores. It should be running.\n"
+    remote.commit({"c.md": "charlie is a VM with 2 widgets.\n"})
+    assert cli.main(["compile", "--repo", str(remote.work)]) == 1
+    assert capsys.readouterr().err.startswith("c.md:1: could not understand \"2 widgets\"")
+    assert cli.main(["compile", "--commit", first]) == 2
