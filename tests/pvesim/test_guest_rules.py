@@ -327,3 +327,32 @@ def test_migrating_with_a_local_iso_keeps_the_iso_on_every_node(api: Api) -> Non
     assert api.data("GET", "/nodes/pve3/qemu/340/config")["ide2"].startswith(
         "local:iso/Win11.iso,media=cdrom"
     )
+
+
+def test_running_container_takes_memory_at_once_and_the_rest_on_restart(api: Api) -> None:
+    api.run(
+        "POST",
+        "/nodes/pve1/lxc",
+        vmid=350,
+        hostname="ct",
+        start=1,
+        ostemplate="local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz",
+        rootfs="local-lvm:2",
+    )
+    api.data("PUT", "/nodes/pve1/lxc/350/config", memory=1024, features="nesting=1")
+    current = api.data("GET", "/nodes/pve1/lxc/350/config", current=1)
+    assert current["memory"] == 1024 and "features" not in current
+    pending = {r["key"]: r for r in api.data("GET", "/nodes/pve1/lxc/350/pending")}
+    assert pending["features"] == {"key": "features", "pending": "nesting=1"}
+    api.run("POST", "/nodes/pve1/lxc/350/status/reboot")
+    assert api.data("GET", "/nodes/pve1/lxc/350/config", current=1)["features"] == "nesting=1"
+
+
+def test_ipconfig_is_stored_as_given(api: Api) -> None:
+    api.data("PUT", "/nodes/pve1/qemu/100/config", ipconfig0="ip=10.0.0.5/24,gw=10.0.0.1")
+    assert api.data("GET", "/nodes/pve1/qemu/100/config")["ipconfig0"] == (
+        "ip=10.0.0.5/24,gw=10.0.0.1"
+    )
+    r = api.put("/nodes/pve1/qemu/100/config", ipconfig0="ip=10.0.0.5")
+    assert r.status_code == 400
+    assert r.json()["errors"]["ipconfig0"].startswith("invalid format - format error\n")

@@ -650,7 +650,7 @@ def _guest_routes(kind: str) -> None:
 
     def current(sim: Sim, req: Request) -> Any:
         g = guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
-        return guests.guest_status(sim, g)
+        return {**guests.guest_status(sim, g), "ha": {"managed": 0}}
 
     def power(action: str) -> Handler:
         return lambda sim, req: guests.power(sim, kind, action, req)

@@ -79,6 +79,10 @@ ALWAYS_HOT = frozenset(
         "template",
     }
 )
+#: what PVE changes in a running container at once (the rest waits for a restart)
+LXC_HOT = frozenset(
+    {"cores", "cpulimit", "cpuunits", "memory", "swap", "hostname", "nameserver", "searchdomain"}
+)
 _NEW_DISK = re.compile(r"^([a-z][a-z0-9\-_.]*[a-z0-9]):(\d+(?:\.\d+)?)$", re.I)
 _CLOUDINIT = re.compile(r"^([a-z][a-z0-9\-_.]*[a-z0-9]):cloudinit$", re.I)
 
@@ -234,7 +238,7 @@ def _normalize(sim: Sim, g: Guest, key: str, value: str) -> str:
             data.setdefault("hwaddr", sim.cluster.new_mac())
             data.setdefault("type", "veth")
         return propstr.render(g.kind, key, data)
-    if key.startswith("ipconfig") or is_disk_key(g.kind, key):
+    if is_disk_key(g.kind, key):
         return propstr.render(g.kind, key, propstr.parse(g.kind, key, value))
     return value
 
@@ -292,6 +296,8 @@ def _needs_alloc(g: Guest, key: str, value: str) -> bool:
 def _hotpluggable(g: Guest, key: str, value: str | None = None) -> bool:
     if key in ALWAYS_HOT:
         return True
+    if g.kind == "lxc":
+        return key in LXC_HOT or bool(re.match(r"^net\d+$", key))
     if key == "hotplug":  # PVE applies it at once unless memory hotplug is involved
         return "memory" not in g.config.get("hotplug", "") and "memory" not in (value or "")
     hot = g.config.get("hotplug", "network,disk,usb")
@@ -386,7 +392,7 @@ def _apply_update(
         g.pending.pop(key, None)
         if key in g.pending_delete:
             g.pending_delete.remove(key)
-    running_vm = g.kind == "qemu" and g.status == "running"
+    running_vm = g.status == "running"
     for key, value in changes.items():
         value = _normalize(sim, g, key, value)
         if _needs_alloc(g, key, value):
@@ -743,8 +749,7 @@ def _start_now(sim: Sim, g: Guest, task: Task) -> None:
         raise TaskError("you can't start a CT if it's a template")
     if g.status == "running":
         raise TaskError(f"{g.label} already running")
-    if g.kind == "qemu":
-        apply_pending(sim, g)
+    apply_pending(sim, g)
     need = guest_memory(g)
     if sim.cluster.node_mem_used(g.node) + need > NODE_MEMORY:
         if g.kind == "qemu":
@@ -776,8 +781,7 @@ def power(sim: Sim, kind: str, action: str, req: Request) -> str:
                 g.status = "stopped"
                 g.started_at = None
             else:
-                if g.kind == "qemu":
-                    apply_pending(sim, g)
+                apply_pending(sim, g)
                 g.started_at = sim.cluster.clock()
         sim.cluster.touch(g)
 
