@@ -1,9 +1,11 @@
 """The observer: what the cluster looks like now, as cheaply as possible.
 
 Each cycle makes one ``GET /cluster/resources``: every guest with its current node
-(guests migrate), status, lock and tags, and node and storage capacity. Full configs
-(``config?current=1`` plus ``pending``) of owned guests are read with bounded
-concurrency only when needed:
+(guests migrate), status, lock and tags, and node and storage capacity. Full configs of
+owned guests are read with bounded concurrency only when needed, with one ``GET
+pending`` per guest: its rows hold each key's current value (what ``config?current=1``
+returns) and its pending value, so one request gives both views. (The executor reads
+``config?current=1`` as well before a write, for the digest.) They are read:
 
 - on a full resync (every ``[apply] resync_seconds``, or when asked);
 - when a guest's summary changed since the last read (a different fingerprint);
@@ -63,20 +65,37 @@ def _api_kind(kind: Kind) -> str:
 
 
 async def read_guest(client: ProxmoxClient, kind: Kind, node: str, vmid: int) -> GuestRead:
-    """``config?current=1`` plus ``pending`` of one guest (two requests, in parallel)."""
+    """``config?current=1`` plus ``pending`` of one guest (two requests, in parallel):
+    what the executor reads before writing, since a write needs the config digest."""
     base = f"/nodes/{node}/{_api_kind(kind)}/{vmid}"
     raw, pending_items = await asyncio.gather(
         client.get(f"{base}/config", current=1), client.get(f"{base}/pending"))
     raw = dict(raw or {})
-    items = list(pending_items or [])
-    effective = translate.apply_pending(raw, items)
     digest = raw.get("digest")
+    return _from_pending(kind, node, vmid, raw, list(pending_items or []),
+                         str(digest) if digest is not None else None)
+
+
+async def observe_guest(client: ProxmoxClient, kind: Kind, node: str, vmid: int) -> GuestRead:
+    """One ``GET pending``: its rows carry every key's current value *and* its pending
+    value, which is all the planner compares, in one request instead of two (the digest
+    is not needed to plan: the executor re-reads before any write)."""
+    items = list(await client.get(f"/nodes/{node}/{_api_kind(kind)}/{vmid}/pending") or [])
+    raw = {str(i["key"]): i["value"] for i in items
+           if "key" in i and i.get("value") is not None}
+    digest = raw.pop("digest", None)
+    return _from_pending(kind, node, vmid, raw, items,
+                         str(digest) if digest is not None else None)
+
+
+def _from_pending(kind: Kind, node: str, vmid: int, raw: dict[str, Any],
+                  items: list[dict[str, Any]], digest: str | None) -> GuestRead:
+    effective = translate.apply_pending(raw, items)
     current = translate.config_to_guest(kind, raw)
     pending = translate.config_to_guest(kind, effective) if translate.has_pending(items) \
         else current
     return GuestRead(kind=kind, node=node, vmid=vmid, raw=raw, effective_raw=effective,
-                     current=current, pending=pending,
-                     digest=str(digest) if digest is not None else None)
+                     current=current, pending=pending, digest=digest)
 
 
 def _fingerprint(item: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -205,7 +224,8 @@ class Observer:
         async def one(guest: ObservedGuest) -> GuestRead | None:
             async with semaphore:
                 try:
-                    return await read_guest(self.client, guest.kind, guest.node, guest.vmid)
+                    return await observe_guest(self.client, guest.kind, guest.node,
+                                               guest.vmid)
                 except NotFoundError:
                     return None  # deleted or migrated between the two requests
                 except ProxmoxError as exc:

@@ -198,11 +198,9 @@ async def _backfill_inventory(ctx: EngineContext, observed: ObservedCluster, *,
     """Guests owned by tag but missing from the inventory (a crash between the create
     call and its inventory row, or an older MycoPod) are recorded, so they stay ours
     even if someone removes the tag."""
-    store = InventoryStore(ctx.pool)
-    for guest in observed.guests:
-        if guest.owned and not guest.in_inventory and not guest.template:
-            await store.record(ctx.cluster, vmid=guest.vmid, name=guest.name,
-                               kind=guest.kind, node=guest.node, run_id=run_id)
+    missing = [(g.vmid, g.name, g.kind, g.node) for g in observed.guests
+               if g.owned and not g.in_inventory and not g.template]
+    await InventoryStore(ctx.pool).record_many(ctx.cluster, missing, run_id=run_id)
 
 
 # --- one run -----------------------------------------------------------------------------

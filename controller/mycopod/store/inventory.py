@@ -7,6 +7,7 @@ next reconcile (with its name: a vmid freed and reused by someone else is not ou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -42,6 +43,14 @@ class InventoryStore:
     async def record(self, cluster: str, *, vmid: int, name: str, kind: str,
                      node: str | None, run_id: int | None = None) -> None:
         await self.pool.execute(UPSERT, cluster, vmid, name, kind, node, run_id)
+
+    async def record_many(self, cluster: str, rows: Sequence[tuple[int, str, str, str | None]], *,
+                          run_id: int | None = None) -> None:
+        """Record many (vmid, name, kind, node) at once (one round trip)."""
+        if rows:
+            await self.pool.executemany(
+                UPSERT, [(cluster, vmid, name, kind, node, run_id)
+                         for vmid, name, kind, node in rows])
 
     async def list(self, cluster: str) -> list[InventoryRow]:
         rows = await self.pool.fetch(LIST, cluster)
