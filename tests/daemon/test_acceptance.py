@@ -46,13 +46,21 @@ def _sim_config(sim, name: str) -> dict[str, str]:
     return {}
 
 
+def _call(sim, method: str, path: str, **params: str) -> None:
+    resp = requests.request(
+        method, f"{sim.url}/api2/json{path}", data=params,
+        headers={"Authorization": f"PVEAPIToken={sim.token_id}={sim.token_secret}"},
+        verify=False, timeout=10)  # the simulator's self-signed certificate
+    assert resp.status_code == 200, resp.text
+
+
 def _put_config(sim, vmid: int, **params: str) -> None:
     guest = sim.cluster.guests[vmid]
-    resp = requests.put(
-        f"{sim.url}/api2/json/nodes/{guest.node}/qemu/{vmid}/config", data=params,
-        headers={"Authorization": f"PVEAPIToken={sim.token_id}={sim.token_secret}"},
-        verify=False, timeout=10)  # noqa: S501 - the simulator's self-signed cert
-    assert resp.status_code == 200, resp.text
+    _call(sim, "PUT", f"/nodes/{guest.node}/qemu/{vmid}/config", **params)
+
+
+def _post(sim, path: str) -> None:
+    _call(sim, "POST", path)
 
 
 def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> None:
@@ -64,7 +72,8 @@ def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> N
     receiver.settimeout(30)
     with running_simulator(task_seconds=0.2) as sim:
         env = daemon_env(state_dir=tmp_path / "state", database_url=database_url, sim=sim,
-                         repo=repo, port=free_port(), notify_socket=str(notify))
+                         repo=repo, port=free_port(), notify_socket=str(notify),
+                         MYCOPOD_APPLY__RESYNC_SECONDS="3")
         daemon = Daemon("d1", env, tmp_path).start()
         try:
             # 1. It starts: migrations, first observe, READY=1.
@@ -101,10 +110,16 @@ def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> N
             wait_until(lambda: _sim_config(sim, "web-1").get("cores") == "2", timeout=15,
                        what="2 cores on web-1")
 
-            # 4. Change the guest out of band: it is corrected (a drift run).
+            # 4. Change the guest out of band: it is corrected (a drift run). A stopped
+            # guest shows in the cheap observe (/cluster/resources); a pending config
+            # change only in the full resync (resync_seconds, 3 s here).
             vmid = guests_named(sim, "web-1")[0][0]
             _put_config(sim, vmid, cores="6")
-            wait_until(lambda: _sim_config(sim, "web-1").get("cores") == "2", timeout=15,
+            _post(sim, f"/nodes/{sim.cluster.guests[vmid].node}/qemu/{vmid}/status/stop")
+            wait_until(lambda: guests_named(sim, "web-1")[0][2] == "stopped", timeout=10,
+                       what="web-1 to stop")
+            wait_until(lambda: _sim_config(sim, "web-1").get("cores") == "2"
+                       and guests_named(sim, "web-1")[0][2] == "running", timeout=20,
                        what="the drift on web-1 to be corrected")
             drift_runs = asyncio.run(_fetch(
                 database_url, "SELECT status FROM reconciliation_runs WHERE trigger = 'drift'"))

@@ -165,6 +165,7 @@ class Controller:
         self._reload = asyncio.Event()
         self._wake_drift = asyncio.Event()
         self._lost_leadership = asyncio.Event()
+        self._poll_now = False
         self._retry_at: float | None = None
         self._retry_of: int | None = None
         self._current_run: int | None = None
@@ -192,7 +193,11 @@ class Controller:
 
     def _leadership_changed(self, leader: bool) -> None:
         self.runtime.leader = leader
-        if not leader:
+        if leader:
+            # Look at the repository now rather than at the next poll (not a webhook).
+            self._poll_now = True
+            self.runtime.wake_fetch.set()
+        else:
             # Stop applying at once: a replica that lost its session lock may no longer
             # be the only one touching the cluster.
             self._lost_leadership.set()
@@ -490,7 +495,8 @@ class Controller:
             if self.source is None:
                 await self._wait(asyncio.Event(), 3600)
                 continue
-            webhook = self.runtime.wake_fetch.is_set()
+            webhook = self.runtime.wake_fetch.is_set() and not self._poll_now
+            self._poll_now = False
             self.runtime.wake_fetch.clear()
             try:
                 head = await wiring.fetch(self.source)
@@ -512,8 +518,6 @@ class Controller:
             poll = self.settings.declarations.poll_seconds
             if self.source is not None and self.source.failures:
                 poll = max(poll, float(self.source.retry_delay()))
-            if not self.election.leader:
-                poll = min(poll, self.election.check_seconds)
             await self._wait(self.runtime.wake_fetch, poll)
 
     async def _compile_and_queue(self, head: str, *, webhook: bool) -> None:
