@@ -113,6 +113,10 @@ def error(text: str) -> str:
      {"cores": 2, "memory_mib": 4096, "node": "pve1"}),
     ("web-1 has 2 cores. It is a VM.", {"cores": 2, "kind": "vm"}),
     ("Create a VM web-1 with 2 cores.", {"cores": 2}),
+    ("On node pve1, web-1 is a VM with 2 cores.", {"node": "pve1", "cores": 2}),
+    ("With 4 GB of RAM and 2 cores, web-1 is a VM.", {"memory_mib": 4096, "cores": 2}),
+    ("Make web-1 a VM with 2 cores.", {"kind": "vm", "cores": 2}),
+    ("web-1 \u2014 a VM with 2 cores.", {"kind": "vm", "cores": 2}),
     ("web-1 is a VM using the template debian-12.", {"source": {"clone": "debian-12"}}),
     ("web-1 is a VM with two hundred fifty-six MB of RAM.", {"memory_mib": 256}),
     ("web-1 is a VM with one thousand and twenty-four MB of RAM.", {"memory_mib": 1024}),
@@ -251,6 +255,8 @@ def test_pronouns_do_not_cross_paragraphs() -> None:
     ("web-1 is a VM on node pve1 and node pve2.", "node is given twice with different values"),
     ("web-1 and web-2 are a VM and a container.", "web-1 is said to be a VM (line 1) and a "
      "container (line 1)"),
+    ("With 2 cores, web-1 is a VM and web-2 is a VM.",
+     "attributes written before the first guest's name would apply to one guest only"),
     ("web-1 is a VM. Keep it stopped. Start it.",
      "web-1: state is given twice with different values: \"stopped\" (line 1) and "
      "\"running\" (line 1)"),

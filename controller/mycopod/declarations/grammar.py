@@ -148,6 +148,7 @@ FILLERS = frozenset({
     "them", "keep", "leave", "make", "sure", "give", "set", "assign", "put", "place",
     "please", "then", "its", "their", "needs", "need", "to", "the", "a", "an", "always",
     "kept", "left", "get", "gets", "uses", "use", "using", "ensure", "does", "do",
+    "\u2013", "\u2014",
 })
 SUBJECT_VERBS = frozenset({
     "is", "are", "has", "have", "should", "must", "will", "runs", "run", "gets", "uses",
@@ -1521,13 +1522,50 @@ def _apply(state: _FileState, clause: _Clause, sentence: int) -> None:
             effect(draft)
 
 
+def _leading_phrases(c: _Cur) -> list[Effect]:
+    """Attribute phrases before the subject, each followed by a comma or ``and``."""
+    effects: list[Effect] = []
+    while not c.done():
+        if c.w() in ("with", "and", ","):
+            c.i += 1
+            continue
+        save = c.i
+        for phrase in PHRASES:
+            if phrase is _p_kind:
+                continue
+            try:
+                found = phrase(c)
+            except _SentenceError:
+                c.i = save
+                return effects
+            if found is not None:
+                effects.extend(found)
+                break
+        else:
+            return effects
+        if c.w() not in (",", "and"):
+            c.i = save
+            effects = effects[: len(effects) - len(found)]
+            return effects
+    return effects
+
+
 def _compile_sentence(state: _FileState, tokens: list[Token], last: _Subject | None
                       ) -> _Subject | None:
     c = _Cur(list(tokens))
     clauses: list[_Clause] = []
+    had_leading = False
     while not c.done():
         before = c.i
+        leading: list[Effect] = []
         subject = _subject(c, last)
+        if subject is None and not clauses:
+            # free word order: attributes may come first ("On node pve1, web-1 is a VM")
+            c.i = before
+            leading = _leading_phrases(c)
+            subject = _subject(c, last) if leading else None
+            if subject is None:
+                c.i = before
         if subject is None:
             rest = c.toks[c.i:]
             if not rest:
@@ -1537,10 +1575,16 @@ def _compile_sentence(state: _FileState, tokens: list[Token], last: _Subject | N
                 f"\"{_sentence_text(tokens)}\"; start with the guest's name ('web-1 is a VM "
                 "...'), 'A VM named ...', or 'It ...'" + _unexpressible_hint(rest))
         clause = _parse_attributes(c, subject)
+        clause.effects[:0] = leading
+        had_leading = had_leading or bool(leading)
         clauses.append(clause)
         last = subject
         if c.i == before:  # pragma: no cover - defensive: no progress
             break
+    if had_leading and len(clauses) > 1:
+        raise _SentenceError(
+            tokens[0].line, "attributes written before the first guest's name would apply to "
+            f"one guest only in \"{_sentence_text(tokens)}\"; write them after each name")
     problems = [(cl, g) for cl in clauses for g in cl.unplaced]
     if problems:
         groups = [g for _, g in problems]
