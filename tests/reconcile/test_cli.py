@@ -1,0 +1,68 @@
+"""``mycopod plan`` and ``mycopod reconcile --once`` as an owner runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from mycopod.pvesim.testing import running_simulator
+
+from .test_crash import environment, make_repo
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mycopod.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_plan_and_reconcile_exit_codes(tmp_path: Path, database_url: str) -> None:
+    repo = make_repo(tmp_path / "declarations")
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps({"guests": [{"name": "solo", "cores": 2}]}))
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"guests": []}))
+    with running_simulator(task_seconds=0.02, seed=5) as sim:
+        env = environment(database_url, sim, tmp_path / "state", repo)
+
+        planned = run(env, "plan", "--spec", str(spec_file))
+        assert planned.returncode == 2, planned.stderr
+        assert "+ solo" in planned.stdout and "missing: create VM (2 cores" in planned.stdout
+        as_json = run(env, "plan", "--spec", str(spec_file), "--json")
+        assert as_json.returncode == 2
+        assert [a["kind"] for a in json.loads(as_json.stdout)["actions"]] == ["create", "start"]
+
+        applied = run(env, "reconcile", "--once", "--spec", str(spec_file))
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        assert "Succeeded" in applied.stdout
+        nothing = run(env, "plan", "--spec", str(spec_file))
+        assert nothing.returncode == 0 and "No changes" in nothing.stdout
+        assert "legacy-app" not in nothing.stdout  # unowned, undeclared: not ours to show
+
+        env["MYCOPOD_POLICY__PRUNE"] = "true"
+        waiting = run(env, "reconcile", "--once", "--spec", str(empty))
+        assert waiting.returncode == 3, waiting.stdout + waiting.stderr
+        assert "AwaitingApproval" in waiting.stdout and "[destructive" in waiting.stdout
+        assert "the spec is empty while MycoPod owns guests" in waiting.stdout
+        approved = run(env, "reconcile", "--once", "--approve", "--spec", str(empty))
+        assert approved.returncode == 0, approved.stdout + approved.stderr
+        with sim.cluster.lock:
+            assert "solo" not in {g.name for g in sim.cluster.guests.values()}
+
+        from_repo = run(env, "reconcile", "--once")  # the repository: 20 VMs
+        assert from_repo.returncode == 0, from_repo.stdout + from_repo.stderr
+        with sim.cluster.lock:
+            assert sum(g.name.startswith("w-") for g in sim.cluster.guests.values()) == 20
+
+
+def test_errors_are_one_line(tmp_path: Path, database_url: str) -> None:
+    repo = make_repo(tmp_path / "declarations")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"guests": [{"name": "Bad_Name"}]}')
+    with running_simulator(task_seconds=0.02) as sim:
+        env = environment(database_url, sim, tmp_path / "state", repo)
+        result = run(env, "plan", "--spec", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("mycopod:") and "Bad_Name" in result.stderr
+    assert "Traceback" not in result.stderr
