@@ -119,6 +119,10 @@ async def test_files_mapping_and_api_origin(db: asyncpg.Pool) -> None:
         {"name": "scratch"})])
     page, total = await DeclarationStore(db).page(limit=10)
     assert total == 1 and page[0].id == row.id and page[0].content == ""
+    git_row = await pipeline.compile_commit({"y.md": "A VM named other.\n"}, "b" * 40, pool=db)
+    store = DeclarationStore(db)
+    assert [r.id for r in (await store.page_visible(viewer_id=None))[0]] == [git_row.id, row.id]
+    assert [r.id for r in (await store.page_visible(viewer_id=999))[0]] == [git_row.id]
 
 
 async def test_cache_store_round_trip(db: asyncpg.Pool) -> None:

@@ -55,6 +55,13 @@ SELECT id, user_id, github_commit_sha, '' AS content, created_at, source, path, 
 FROM declarations WHERE ($3::int IS NULL OR user_id = $3)
 ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"""
 COUNT = "SELECT count(*) FROM declarations WHERE ($1::int IS NULL OR user_id = $1)"
+SELECT_PAGE_VISIBLE = """
+SELECT id, user_id, github_commit_sha, '' AS content, created_at, source, path, files,
+    spec, compile_status, compile_error, commit_author, commit_message, committed_at
+FROM declarations WHERE ($3::int IS NULL OR source = 'git' OR user_id = $3)
+ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"""
+COUNT_VISIBLE = """
+SELECT count(*) FROM declarations WHERE ($1::int IS NULL OR source = 'git' OR user_id = $1)"""
 
 
 class FileRecord(BaseModel):
@@ -139,6 +146,17 @@ class DeclarationStore:
         """Newest first, without ``content``; and the total count."""
         rows = await self.db.fetch(SELECT_PAGE, limit, offset, user_id)
         total = await self.db.fetchval(COUNT, user_id)
+        return [Declaration(**dict(r)) for r in rows], int(total)
+
+    async def page_visible(self, *, viewer_id: int | None, limit: int = 50,
+                           offset: int = 0) -> tuple[list[Declaration], int]:
+        """What a viewer may see, newest first, without ``content``; and the total.
+
+        ``viewer_id`` None (an Admin) sees everything; a User sees every declaration
+        that came from git and their own API submissions.
+        """
+        rows = await self.db.fetch(SELECT_PAGE_VISIBLE, limit, offset, viewer_id)
+        total = await self.db.fetchval(COUNT_VISIBLE, viewer_id)
         return [Declaration(**dict(r)) for r in rows], int(total)
 
     # --- added by the API area (issue 6): what GET /declarations may show a viewer --------
