@@ -158,22 +158,3 @@ class DeclarationStore:
         rows = await self.db.fetch(SELECT_PAGE_VISIBLE, limit, offset, viewer_id)
         total = await self.db.fetchval(COUNT_VISIBLE, viewer_id)
         return [Declaration(**dict(r)) for r in rows], int(total)
-
-    # --- added by the API area (issue 6): what GET /declarations may show a viewer --------
-    # A User sees their own declarations and every git-sourced one; an Admin
-    # (viewer_id None) sees all. Newest first, without ``content``; and the total count.
-
-    async def page_visible(self, *, viewer_id: int | None, limit: int = 50,
-                           offset: int = 0) -> tuple[list[Declaration], int]:
-        rows = await self.db.fetch(SELECT_VISIBLE_PAGE, limit, offset, viewer_id)
-        total = await self.db.fetchval(COUNT_VISIBLE, viewer_id)
-        return [Declaration(**dict(r)) for r in rows], int(total)
-
-
-SELECT_VISIBLE_PAGE = """
-SELECT id, user_id, github_commit_sha, '' AS content, created_at, source, path, files,
-    spec, compile_status, compile_error, commit_author, commit_message, committed_at
-FROM declarations WHERE ($3::int IS NULL OR user_id = $3 OR source = 'git')
-ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"""
-COUNT_VISIBLE = """
-SELECT count(*) FROM declarations WHERE ($1::int IS NULL OR user_id = $1 OR source = 'git')"""
