@@ -356,3 +356,12 @@ def test_ipconfig_is_stored_as_given(api: Api) -> None:
     r = api.put("/nodes/pve1/qemu/100/config", ipconfig0="ip=10.0.0.5")
     assert r.status_code == 400
     assert r.json()["errors"]["ipconfig0"].startswith("invalid format - format error\n")
+
+
+def test_cdrom_is_an_alias_for_ide2(api: Api) -> None:
+    api.run("POST", "/nodes/pve1/qemu", vmid=360, name="inst", cdrom="local:iso/debian-12.iso")
+    conf = api.data("GET", "/nodes/pve1/qemu/360/config")
+    assert conf["ide2"] == "local:iso/debian-12.iso,media=cdrom,size=658M"
+    assert "cdrom" not in conf
+    st = api.run("POST", "/nodes/pve1/qemu", vmid=361, name="x", cdrom="local:iso/nope.iso")
+    assert st["exitstatus"] == "volume 'local:iso/nope.iso' does not exist"

@@ -375,7 +375,15 @@ def apply_pending(sim: Sim, g: Guest) -> None:
 
 
 def _config_changes(req: Request, kind: str) -> dict[str, str]:
-    return {k: _text(req.raw[k]) for k in req.params if k not in CONTROL}
+    changes = {k: _text(req.raw[k]) for k in req.params if k not in CONTROL}
+    return _cdrom_alias(changes)
+
+
+def _cdrom_alias(changes: dict[str, str]) -> dict[str, str]:
+    """qemu's ``cdrom`` is an alias PVE turns into ``ide2: VOLUME,media=cdrom``."""
+    if "cdrom" in changes:
+        changes["ide2"] = changes.pop("cdrom").split(",")[0] + ",media=cdrom"
+    return changes
 
 
 def _apply_update(
@@ -488,7 +496,7 @@ def create(sim: Sim, kind: str, req: Request) -> str:
     _check_vmid_free(sim, kind, vmid)
     _check_pool(sim, p.get("pool"))
     skip = QEMU_CREATE_ONLY if kind == "qemu" else LXC_CREATE_ONLY
-    changes = {k: _text(req.raw[k]) for k in p if k not in CONTROL and k not in skip}
+    changes = _cdrom_alias({k: _text(req.raw[k]) for k in p if k not in CONTROL and k not in skip})
     if kind == "lxc":
         template = p["ostemplate"]
         if cl.find_volume(template, node) is None:
@@ -804,13 +812,6 @@ def resize(sim: Sim, kind: str, req: Request) -> str:
     check_digest(g, p)
     check_lock(g, p)
     disk, size_text = p["disk"], p["size"]
-    if kind == "lxc" and not is_disk_key("lxc", disk):
-        raise param_error(
-            {
-                "disk": f"value '{disk}' does not have a value in the enumeration "
-                "'rootfs, mp0, ...'"
-            }
-        )
 
     def apply(task: Task) -> None:
         value = g.config.get(disk)
