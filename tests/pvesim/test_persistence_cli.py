@@ -123,3 +123,22 @@ def test_cli_usage_errors() -> None:
     )
     assert r.returncode == 2 and "between 0 and 1" in r.stderr
     assert time.monotonic() - t0 < 30
+
+
+def test_stopping_mid_task_rolls_back_before_saving(tmp_path: Path) -> None:
+    state = tmp_path / "cluster.json"
+    with running_simulator(state_file=state, task_seconds=30) as sim:
+        api = Api(sim)
+        api.data("POST", "/nodes/pve1/qemu", vmid=150, name="half")
+        api.data(
+            "POST",
+            "/nodes/pve1/qemu/100/migrate",
+            target="pve2",
+            online=1,
+            **{"with-local-disks": 1},
+        )
+        assert sim.cluster.config(150)["lock"] == "create"
+    saved = json.loads(state.read_text())
+    guests = {g["vmid"]: g for g in saved["guests"]}
+    assert 150 not in guests
+    assert "lock" not in guests[100]["config"] and guests[100]["node"] == "pve1"

@@ -147,8 +147,14 @@ class TaskRunner:
                 if lock is not None:
                     lock.release()
         except asyncio.CancelledError:
+            # the simulator is stopping: undo what the request began, so a saved state
+            # never keeps a half-created guest or a stale lock
             with self.cluster.lock:
-                self._end(task, "interrupted by signal")
+                if task.status == "running":
+                    if job.rollback is not None:
+                        job.rollback(task)
+                    self._end(task, "interrupted by signal")
+                    self.cluster.touch()
             raise
 
     def _finish(self, task: Task, job: Job) -> None:
