@@ -19,7 +19,6 @@ import secrets
 import stat
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
@@ -77,10 +76,21 @@ def load_or_create_secret(settings: ApiSettings, *, state_dir: Path) -> str:
     return value
 
 
-@dataclass(frozen=True)
 class TokenIssuer:
-    secret: str
-    access_seconds: int
+    """Issues and verifies access tokens with one key.
+
+    A token that passed full verification is remembered (bounded) with its user id and
+    validity window, so the next request with the same token skips re-parsing and
+    re-checking the signature; its time window is still checked on every use, and the
+    user is still read from the database by the caller.
+    """
+
+    CACHE_SIZE = 4096
+
+    def __init__(self, secret: str, access_seconds: int) -> None:
+        self.secret = secret
+        self.access_seconds = access_seconds
+        self._verified: dict[str, tuple[int, float, float]] = {}
 
     def issue(self, user: User, *, now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())
@@ -98,6 +108,15 @@ class TokenIssuer:
 
     def verify(self, token: str) -> int:
         """The user id of a valid token; raises ApiError(401) for any defect."""
+        known = self._verified.get(token)
+        if known is not None:
+            user_id, not_before, expires = known
+            now = time.time()
+            if now > expires + LEEWAY_SECONDS:
+                del self._verified[token]
+                raise unauthorized("the access token has expired: POST /auth/refresh")
+            if now >= not_before - LEEWAY_SECONDS:
+                return user_id
         try:
             claims = jwt.decode(
                 token,
@@ -108,11 +127,16 @@ class TokenIssuer:
                 leeway=LEEWAY_SECONDS,
                 options={"require": REQUIRED_CLAIMS, "verify_signature": True},
             )
-            return int(claims["sub"])
+            user_id = int(claims["sub"])
+            not_before, expires = float(claims["nbf"]), float(claims["exp"])
         except jwt.ExpiredSignatureError:
             raise unauthorized("the access token has expired: POST /auth/refresh") from None
         except (jwt.InvalidTokenError, ValueError, TypeError):
             raise unauthorized("the access token is invalid: log in again") from None
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (user_id, not_before, expires)
+        return user_id
 
 
 def bearer_token(request: web.Request) -> str | None:

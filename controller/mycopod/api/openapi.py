@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
+from typing_extensions import is_typeddict  # noqa: UP035 - also knows typing_extensions.TypedDict
 
 from mycopod.api.models import MAX_ID, ErrorEnvelope
 from mycopod.api.routing import Endpoint
@@ -32,7 +33,7 @@ class _Schemas:
         schema = TypeAdapter(tp).json_schema(mode=mode, ref_template=REF)  # type: ignore[arg-type]
         for name, sub in schema.pop("$defs", {}).items():
             self.components.setdefault(name, sub)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if isinstance(tp, type) and (issubclass(tp, BaseModel) or is_typeddict(tp)):
             self.components.setdefault(tp.__name__, schema)
             return {"$ref": REF.format(model=tp.__name__)}
         return schema

@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from pydantic import TypeAdapter
 
 from mycopod.api.errors import ApiError, conflict, forbidden, not_found, unprocessable
 from mycopod.api.models import (
@@ -30,6 +31,7 @@ from mycopod.store.actions import ActionStore
 from mycopod.store.runs import InvalidCursor, Run, RunStore
 
 log = structlog.get_logger(__name__)
+PAGE: TypeAdapter[RunPage] = TypeAdapter(RunPage)
 
 
 def run_out(run: Run) -> dict[str, Any]:
@@ -114,11 +116,11 @@ async def list_logs(call: Call) -> RunPage:
     for row in rows:
         item = dict(row)
         started, finished = item["started_at"], item["finished_at"]
-        if started is not None and finished is not None:
-            item["duration_seconds"] = round((finished - started).total_seconds(), 3)
+        item["duration_seconds"] = (round((finished - started).total_seconds(), 3)
+                                    if started is not None and finished is not None else None)
         items.append(item)
-    # one validation of the whole page against the documented model
-    return RunPage.model_validate({"items": items, "next_cursor": cursor})
+    # one validation of the whole page against the documented type
+    return PAGE.validate_python({"items": items, "next_cursor": cursor})
 
 
 async def list_actions(call: Call) -> list[ActionOut]:
