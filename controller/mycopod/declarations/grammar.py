@@ -16,6 +16,28 @@ that quotes those words and says what was expected. Negations (``not``, ``no``,
 ``not`` can never be dropped. Requests the spec cannot express (passthrough, CPU
 topology, schedules, conditions, node operations) and vague amounts are explained.
 
+Phrases understood (any order, joined by commas, ``and``, ``with``):
+
+- kind: ``a VM``, ``virtual machine``, ``QEMU VM``, ``container``, ``LXC (container)``,
+  ``CT``; subjects: ``web-1``, ``web-1 and web-2``, ``web-1 through web-3``,
+  ``the VM old``, ``Create three web servers named web-1 to web-3``, ``A VM named x``;
+- sizes: ``2 cores``/``vCPUs``/``CPUs``, ``4 GB of RAM``/``memory`` (MB, GiB, G,
+  gigabytes, gigs, TB; numbers as digits, decimals or words), ``a 32 GB disk on
+  local-lvm [as scsi1]``, ``an 8 GB root disk``, ``a 2 TB data disk on tank``,
+  ``on storage ceph``, ``no disks``;
+- state: ``running``, ``started``, ``powered on``, ``stopped``, ``shut down``,
+  ``not running``, ``should not exist``, ``removed``, ``deleted``, ``Remove the VM x``;
+  boot: ``starts on boot``, ``start at boot``, ``autostart``, ``not on boot``;
+- placement: ``on node pve1``, ``with ID 120``, ``in pool infra``, ``tagged a and b``;
+- network (net0, or ``Its network net1 is ...``): ``on bridge vmbr1``, ``connected to
+  vmbr1``, ``on VLAN 30``, ``the static IP 10.0.0.5/24``, ``gateway 10.0.0.1``,
+  ``DHCP``, ``no IP address``, ``with the firewall enabled``, ``no firewall``,
+  ``no network``;
+- source: ``cloned from the template ubuntu-24.04``, ``booting from the ISO
+  local:iso/x.iso``, ``from the template local:vztmpl/x.tar.zst``;
+- text: ``described as "..."``, ``Authorize the SSH key "ssh-ed25519 AAAA... me@host"``
+  (quoted, with ``\"`` escapes).
+
 Context: ``it``/``they`` refer to the last subject of the same paragraph or list item.
 A guest is declared once per file (``web-1 is a VM``, ``a VM named web-1``); other
 sentences may add to it, and two different values for one field are an error naming
