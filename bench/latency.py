@@ -7,8 +7,9 @@ GitHub webhook (polling is set to 10 minutes, so only the webhook can trigger a 
 
 Latency of one push: from `git push` returning to the simulator reporting the new
 value of the changed guest (one guest's cores, compiled by the grammar), over 20
-pushes. Idle CPU: the daemon's CPU time over 10 s with nothing to do. RSS: the daemon's
-resident memory once 1,000 owned guests are converged and observed.
+pushes. Idle CPU: the daemon's CPU time over one drift interval (60 s) with nothing to
+do, with one guest and again with 1,000 owned guests. RSS: the daemon's resident memory
+once the 1,000 guests are converged and observed.
 
 Prints one JSON object. Usage: .venv/bin/python bench/latency.py [--guests 1000]
 """
