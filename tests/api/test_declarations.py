@@ -131,3 +131,24 @@ async def test_no_repository_is_503(db, tmp_path: Path) -> None:
             assert resp.status == 503
     finally:
         await client.close()
+
+
+async def test_injection_payloads_in_declaration_parameters_are_harmless(repo_api: Api) -> None:
+    from .test_security import INJECTIONS
+
+    alice = repo_api.users["alice"]
+    before = await repo_api.pool.fetchval("SELECT count(*) FROM declarations")
+    for payload in INJECTIONS:
+        status, _ = await repo_api.call("POST", "/declarations", alice,
+                                        json={"path": payload, "text": DB})
+        assert status == 422
+        status, _ = await repo_api.call("POST", "/declarations", alice,
+                                        json={"path": "ok.md", "text": payload})
+        assert status == 422
+        for param in ("limit", "offset"):
+            status, _ = await repo_api.call("GET", "/declarations", alice,
+                                            params={param: payload})
+            assert status == 422
+        status, _ = await repo_api.call("GET", f"/declarations/{payload}", alice)
+        assert status == 404
+    assert await repo_api.pool.fetchval("SELECT count(*) FROM declarations") == before

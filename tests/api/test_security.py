@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import logging
 
@@ -9,6 +11,7 @@ import pytest
 import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 
 from mycopod import telemetry
 from mycopod.api.app import create_app
@@ -197,7 +200,9 @@ async def test_configured_secrets_never_reach_logs_or_responses(db, tmp_path,
                                                                 log_stream) -> None:
     jwt_secret = "jwt-secret-value-that-is-long-enough-0123456789"
     metrics_token = "metrics-token-value-9876543210"
+    webhook_secret = "webhook-secret-value-55555"
     settings = make_settings(tmp_path, jwt_secret=jwt_secret, metrics_token=metrics_token)
+    settings.declarations.webhook_secret = SecretStr(webhook_secret)
     telemetry.configure_logging(level="debug", fmt="json", stream=log_stream,
                                 secrets=settings.secret_values())
     client, _ctx = await start_api(db, settings)
@@ -216,6 +221,13 @@ async def test_configured_secrets_never_reach_logs_or_responses(db, tmp_path,
             ("GET", "/openapi.json", {}),
             ("GET", "/logs", {"headers": {"Authorization": f"Bearer {jwt_secret}"}}),
             ("PUT", "/settings/prune", {"json": {"value": metrics_token}}),
+            ("POST", "/webhooks/github", {"data": b"{}", "headers": {
+                "X-GitHub-Event": "push", "X-Hub-Signature-256": "sha256=00"}}),
+            ("POST", "/webhooks/github", {"data": webhook_secret.encode(), "headers": {
+                "X-GitHub-Event": "push",
+                "X-Hub-Signature-256": "sha256=" + hmac.new(
+                    webhook_secret.encode(), webhook_secret.encode(),
+                    hashlib.sha256).hexdigest()}}),
         ]:
             async with client.request(method, path, **kwargs) as resp:
                 seen.append(await resp.text())
@@ -224,6 +236,6 @@ async def test_configured_secrets_never_reach_logs_or_responses(db, tmp_path,
         await client.close()
     output = log_stream.getvalue()
     assert "auth.login" in output  # the log was really written
-    for secret in (jwt_secret, metrics_token):
+    for secret in (jwt_secret, metrics_token, webhook_secret):
         assert secret not in output
         assert all(secret not in text for text in seen)
