@@ -1,7 +1,14 @@
 """An async facade over proxmoxer: bounded threads, classified errors, retries, task waits.
 
 proxmoxer is blocking, so every call runs in a thread pool of ``[proxmox] max_workers``
-threads (and as many pooled HTTPS connections). Every request is counted and timed in
+threads (and as many pooled HTTPS connections). Reads (``GET``) take a faster path by
+default: an aiohttp session on the event loop, authenticated with proxmoxer's own
+ticket or API token and verifying TLS the same way. A full resync reads one config per
+guest, and requests' per-call cost in threads (a few milliseconds under the GIL) made a
+1,000-guest resync take over 4 s where aiohttp takes under 1 s; writes, which are few,
+stay on proxmoxer. ``fast_reads=False`` sends everything through proxmoxer.
+
+Every request is counted and timed in
 ``mycopod_proxmox_requests_total`` / ``..._duration_seconds`` under its path *template*
 (``/nodes/{node}/qemu/{vmid}/config``), so the metric's cardinality stays bounded.
 
@@ -17,11 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import aiohttp
 import requests
 import structlog
 import tenacity
@@ -86,7 +95,7 @@ class ProxmoxClient:
     def __init__(self, settings: ProxmoxSettings, *, retries: int = 5,
                  retry_initial: float = 0.2, retry_max: float = 5.0,
                  task_poll: float = 0.05, task_timeout: float = 900.0,
-                 request_hook: RequestHook | None = None) -> None:
+                 request_hook: RequestHook | None = None, fast_reads: bool = True) -> None:
         if not settings.url:
             raise ConfigError("proxmox.url is not set; point it at https://HOST:8006")
         self.settings = settings
@@ -101,12 +110,18 @@ class ProxmoxClient:
                                             thread_name_prefix="proxmox")
         self._api: ProxmoxAPI | None = None
         self._login_lock = asyncio.Lock()
+        self.fast_reads = fast_reads
+        self._http: aiohttp.ClientSession | None = None
+        self._base_url = ""
 
     @classmethod
     def from_settings(cls, settings: ProxmoxSettings, **options: Any) -> ProxmoxClient:
         return cls(settings, **options)
 
     async def aclose(self) -> None:
+        http, self._http = self._http, None
+        if http is not None:
+            await http.close()
         api, self._api = self._api, None
         if api is not None:
             session = api._store.get("session")
@@ -159,6 +174,7 @@ class ProxmoxClient:
         # configured explicitly above, so read the proxies once, here, and stop there.
         session.proxies.update(requests.utils.get_environ_proxies(f"https://{host}"))
         session.trust_env = False
+        self._base_url = str(api._store["base_url"])
         return api
 
     async def _ensure(self) -> ProxmoxAPI:
@@ -202,6 +218,64 @@ class ProxmoxClient:
             telemetry.PROXMOX_LATENCY.labels(method, template).observe(
                 time.perf_counter() - started)
 
+    def _ssl_context(self) -> ssl.SSLContext | bool:
+        s = self.settings
+        if not s.verify_tls:
+            return False
+        context = ssl.create_default_context(
+            cafile=str(s.ca_file) if s.ca_file is not None else None)
+        return context
+
+    async def _auth_headers(self, api: ProxmoxAPI) -> dict[str, str]:
+        auth = api._store["session"].auth
+        token_value = getattr(auth, "token_value", None)
+        if token_value is not None:
+            return {"Authorization": f"PVEAPIToken={auth.username}!{auth.token_name}="
+                                     f"{token_value}"}
+        if time.monotonic() - auth.birth_time >= auth.renew_age:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, auth._get_new_tokens)
+        return {"Cookie": f"PVEAuthCookie={auth.pve_auth_ticket}"}
+
+    async def _fast_get(self, api: ProxmoxAPI, path: str, params: dict[str, Any]) -> Any:
+        if self._http is None:
+            connector = aiohttp.TCPConnector(limit=self.settings.max_workers * 2,
+                                             ssl=self._ssl_context())
+            self._http = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout))
+        template = path_template(path)
+        query = {k: (int(v) if isinstance(v, bool) else v) for k, v in params.items()}
+        started = time.perf_counter()
+        code = "error"
+        try:
+            headers = await self._auth_headers(api)
+            async with self._http.get(self._base_url + path, params=query,
+                                      headers=headers) as resp:
+                code = str(resp.status)
+                if resp.status >= 400:
+                    message = (resp.reason or "").strip() or f"HTTP {resp.status}"
+                    try:
+                        body = await resp.json(content_type=None)
+                    except ValueError:
+                        body = None
+                    if isinstance(body, dict) and isinstance(body.get("errors"), dict):
+                        details = "; ".join(f"{k}: {str(v).strip()}"
+                                            for k, v in body["errors"].items())
+                        message = f"{message} ({details})"
+                    cls = classify(resp.status, message)
+                    raise cls(message, status=resp.status, method="GET", path=path)
+                body = await resp.json(content_type=None)
+                return body.get("data") if isinstance(body, dict) else body
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TransientError(f"GET {path}: {type(exc).__name__}: {exc}", method="GET",
+                                 path=path) from None
+        finally:
+            self.request_count += 1
+            telemetry.PROXMOX_REQUESTS.labels("GET", template, code).inc()
+            telemetry.PROXMOX_LATENCY.labels("GET", template).observe(
+                time.perf_counter() - started)
+
     async def request(self, method: str, path: str, params: Mapping[str, Any] | None = None,
                       *, retry: bool = True) -> Any:
         """One API call; transient failures are retried with backoff and jitter."""
@@ -213,12 +287,16 @@ class ProxmoxClient:
             if self.request_hook is not None:
                 self.request_hook(method, path, dict(data))
             try:
+                if method == "GET" and self.fast_reads:
+                    return await self._fast_get(api, path, dict(data))
                 return await loop.run_in_executor(
                     self._executor, self._call, api, method, path, dict(data))
             except AuthError as exc:
                 if exc.status == 401 and self.settings.password is not None:
                     self._api = None  # ticket expired or revoked: log in again once
                     api = await self._ensure()
+                    if method == "GET" and self.fast_reads:
+                        return await self._fast_get(api, path, dict(data))
                     return await loop.run_in_executor(
                         self._executor, self._call, api, method, path, dict(data))
                 raise
