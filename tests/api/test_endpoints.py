@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from mycopod import telemetry
+from mycopod.store.actions import ActionStore
 from mycopod.store.runs import RunStore
 
 from .conftest import Api, make_settings, start_api
@@ -126,12 +127,11 @@ async def test_get_run_with_plan_actions_and_timing(api: Api) -> None:
     await store.save_plan(run.id, {"actions": [{"kind": "create", "target": "web",
                                                 "reason": "missing: create"}]})
     await store.set_status(run.id, "InProgress")
-    # direct insert: ActionStore.insert_pending currently fails on PostgreSQL's type
-    # deduction for its $11 (text vs varchar), which is the reconcile area's to fix
-    await api.pool.execute(
-        "INSERT INTO reconciliation_actions (run_id, seq, kind, target, vmid, node, params,"
-        " destructive, action_description, result, upid) VALUES ($1, 0, 'create', 'web', 101,"
-        " 'pve1', $2, false, 'create web', 'Success', 'UPID:pve1:1')", run.id, {"cores": 2})
+    actions = ActionStore(api.pool)
+    row = await actions.insert_pending(run.id, seq=0, kind="create", target="web", vmid=101,
+                                       node="pve1", params={"cores": 2}, destructive=False,
+                                       description="create web")
+    await actions.finish(row.id, result="Success", upid="UPID:pve1:1")
     await store.set_status(run.id, "Succeeded")
     _, body = await api.call("GET", f"/reconcile/{run.id}", alice, expect=200)
     data = body["data"]
