@@ -306,3 +306,12 @@ async def test_start_api_serves_tls(db, tmp_path) -> None:
                 assert (await resp.json())["data"]["database"] == "up"
     finally:
         await runner.cleanup()
+
+
+async def test_database_down_is_503_not_500(api: Api) -> None:
+    alice = api.users["alice"]
+    token = api.token(alice)
+    await api.pool.close()
+    status, body = await api.call("GET", "/logs", headers={"Authorization": f"Bearer {token}"})
+    assert status == 503, body
+    assert body["error"]["code"] == "database_unavailable"

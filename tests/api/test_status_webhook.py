@@ -172,3 +172,19 @@ async def test_webhook_without_secret_is_refused(api: Api) -> None:
                                   headers={"X-GitHub-Event": "ping",
                                            "X-Hub-Signature-256": _signed(b"{}")})
     assert status == 401
+
+
+async def test_cookies_are_secure_behind_a_trusted_tls_proxy(db, tmp_path) -> None:
+    from mycopod.store.users import UserStore
+
+    client, _ctx = await start_api(db, make_settings(tmp_path,
+                                                     trusted_proxies=["127.0.0.1", "::1"]))
+    try:
+        await UserStore(db).add("alice", PASSWORD, "user")
+        async with client.post("/ui/login", data={"username": "alice", "password": PASSWORD},
+                               headers={"X-Forwarded-Proto": "https"},
+                               allow_redirects=False) as resp:
+            assert resp.status == 303
+            assert all("Secure" in c for c in resp.headers.getall("Set-Cookie"))
+    finally:
+        await client.close()

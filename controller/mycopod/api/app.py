@@ -41,6 +41,12 @@ log = structlog.get_logger(__name__)
 
 #: largest request body; a declaration is at most 256 KiB of text, JSON-escaped
 CLIENT_MAX_SIZE = 640 * 1024
+#: failures that mean "the database cannot be reached", answered 503 rather than 500
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError, asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOGIN_FAILURES_PER_MINUTE = 5
 SWEEP_SECONDS = 3600.0
@@ -132,6 +138,11 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         response = error_response(exc)
     except web.HTTPException as exc:
         response = _http_error(exc)
+    except DATABASE_DOWN as exc:
+        log.warning("api.database_unavailable", route=route, error=type(exc).__name__)
+        response = error_response(ApiError(
+            503, "database_unavailable", "the database is unavailable; try again shortly",
+            headers={"Retry-After": "5"}))
     except (UnicodeError, asyncpg.DataError) as exc:
         # text PostgreSQL cannot store (lone surrogates, NUL) or a value out of its range
         log.info("api.unstorable_input", route=route, error=type(exc).__name__)

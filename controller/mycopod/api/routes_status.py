@@ -22,6 +22,7 @@ from aiohttp import web
 
 from mycopod.api import auth
 from mycopod.api.errors import ApiError
+from mycopod.api.ratelimit import in_networks
 from mycopod.api.routing import Call, Endpoint
 from mycopod.api.state import CTX, STATE
 from mycopod.store.declarations import DeclarationStore
@@ -77,9 +78,18 @@ def _duration(run: Run) -> str:
 def _set_cookies(response: web.StreamResponse, request: web.Request, access: str,
                  refresh: str, *, refresh_seconds: int) -> None:
     options: dict[str, Any] = {"httponly": True, "samesite": "Strict", "path": "/",
-                               "secure": request.secure}
+                               "secure": _is_https(request)}
     response.set_cookie(ACCESS_COOKIE, access, **options)
     response.set_cookie(REFRESH_COOKIE, refresh, max_age=refresh_seconds, **options)
+
+
+def _is_https(request: web.Request) -> bool:
+    """Served over TLS, directly or by a trusted proxy that says so."""
+    if request.secure:
+        return True
+    state = request.app[STATE]
+    return (request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+            and in_networks(request.remote, state.trusted_proxies))
 
 
 def _clear_cookies(response: web.StreamResponse) -> None:
