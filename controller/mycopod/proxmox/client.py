@@ -163,8 +163,14 @@ class ProxmoxClient:
         except requests.exceptions.RequestException as exc:
             raise TransientError(f"cannot reach Proxmox at {s.url}: {exc}") from None
         except Exception as exc:  # proxmoxer raises AuthenticationError for bad logins
+            code = re.search(r"code: (\d+)", str(exc))
+            status = int(code.group(1)) if code else None
+            # proxmoxer keeps only the status: a wrong password is 401, a 5xx is the
+            # server struggling (worth retrying)
+            if status is not None and status >= 500:
+                raise TransientError(f"Proxmox login: {exc}", status=status) from None
             raise AuthError(f"Proxmox login failed for {s.user or s.token_id}: "
-                            f"{exc}") from None
+                            f"{exc}", status=status) from None
         session = api._store["session"]
         adapter = requests.adapters.HTTPAdapter(pool_connections=4,
                                                 pool_maxsize=s.max_workers)
