@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileError
-from mycopod.declarations.grammar import compile_text
+from mycopod.declarations.grammar import VOCABULARY, compile_text
 
 
 def guest(text: str, name: str | None = None) -> dict[str, Any]:
@@ -275,3 +277,19 @@ def test_all_errors_of_a_file_are_reported() -> None:
 def test_empty_and_comment_only_files_give_an_empty_spec() -> None:
     assert compile_text("") == specmod.ClusterSpec()
     assert compile_text("# Only a heading\n<!-- and a comment -->\n") == specmod.ClusterSpec()
+
+
+_WORDS = [
+    *sorted(VOCABULARY), "web-1", "web-3", "pve1", "local-lvm", "2", "0.5", "GB", '"x"',
+    "10.0.0.5/24", "vmbr1", "net1", "scsi1", "local:iso/a.iso", "-3", "twenty-two", ".", ",",
+    "(", '"open']
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=14))
+def test_any_word_salad_compiles_or_gives_a_compile_error(words: list[str]) -> None:
+    """No input makes the compiler fail with anything but a CompileError."""
+    try:
+        compile_text(" ".join(words))
+    except CompileError as exc:
+        assert exc.issues and all(i.line >= 0 and i.message for i in exc.issues)
