@@ -230,3 +230,24 @@ def test_secret_is_generated_with_mode_0600(tmp_path) -> None:
     os.chmod(path, 0o644)
     with pytest.raises(Exception, match="chmod 600"):
         auth.load_or_create_secret(ApiSettings(), state_dir=tmp_path)
+
+
+def test_verified_token_cache_still_checks_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from mycopod.store.users import User
+
+    issuer = auth.TokenIssuer("k" * 40, access_seconds=60)
+    now = datetime.now(UTC)
+    token = issuer.issue(User(id=7, username="u", role="User", disabled=False,
+                              created_at=now, updated_at=now))
+    assert issuer.verify(token) == 7
+    assert issuer.verify(token) == 7  # from the cache
+    real = time.time
+    monkeypatch.setattr(auth.time, "time", lambda: real() + 3600)
+    with pytest.raises(auth.ApiError) as info:
+        issuer.verify(token)
+    assert info.value.status == 401 and "expired" in info.value.message
+    other = auth.TokenIssuer("z" * 40, access_seconds=60)
+    with pytest.raises(auth.ApiError):
+        other.verify(token)  # a cache never crosses keys
