@@ -57,14 +57,16 @@ def _spec_options(parser: argparse.ArgumentParser) -> None:
 def _plan(args: argparse.Namespace) -> int:
     import asyncio
 
-    from mycopod.reconcile import runner
+    from mycopod.reconcile.runner import plan_command
 
-    return asyncio.run(runner.plan_command(args))
+    code: int = asyncio.run(plan_command(args))
+    return code
 
 
 def _reconcile(args: argparse.Namespace) -> int:
     import asyncio
 
-    from mycopod.reconcile import runner
+    from mycopod.reconcile.runner import reconcile_command
 
-    return asyncio.run(runner.reconcile_command(args))
+    code: int = asyncio.run(reconcile_command(args))
+    return code
