@@ -9,8 +9,11 @@ faults. Run it with ``mycopod sim``; in tests use
 ``mycopod.pvesim.testing.running_simulator``.
 
 Modules: ``schema`` (the API description and parameter checks), ``state`` (the cluster
-model and its persistence), ``guests`` (guest operations and their rules), ``propstr``
+model and its persistence), ``guests`` (guest lookups, config view and updates),
+``lifecycle`` (create, clone, template, destroy), ``operations`` (power, resize,
+migrate), ``propstr``
 (property strings as PVE prints them), ``resources`` (the cached ``/cluster/resources``),
-``tasks``, ``auth``, ``faults``, ``api`` (the route table), ``app`` (the aiohttp
+``tasks``, ``auth``, ``faults``, ``routes``/``api``/``api_cluster``/``api_nodes``
+(the route table and its handlers), ``app`` (the aiohttp
 dispatcher), ``server`` (TLS, site, state file), ``cli`` and ``testing``.
 """

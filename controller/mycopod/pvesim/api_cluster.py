@@ -208,7 +208,7 @@ def _update_pool(sim: Sim, poolid: str, p: dict[str, Any]) -> None:
     remove = bool(p.get("delete"))
     if "comment" in p:
         pool.comment = p["comment"]
-    for vmid in (int(x) for x in guests._split(p.get("vms"))):
+    for vmid in (int(x) for x in guests.split_list(p.get("vms"))):
         g = cl.guests.get(vmid)
         if g is None:
             raise fail(f"no such VMID '{vmid}'")
@@ -220,7 +220,7 @@ def _update_pool(sim: Sim, poolid: str, p: dict[str, Any]) -> None:
         else:
             g.pool = poolid
         cl.touch(g)
-    for sid in guests._split(p.get("storage")):
+    for sid in guests.split_list(p.get("storage")):
         if sid not in cl.storages:
             raise fail(f"no such storage '{sid}'")
         if remove and sid in pool.storages:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mycopod.pvesim import guests
+from mycopod.pvesim import guests, lifecycle, operations
 from mycopod.pvesim.api_cluster import PVE_REPOID, PVE_VERSION
 from mycopod.pvesim.core import Request, Sim
 from mycopod.pvesim.errors import ApiError, fail, param_error
@@ -178,7 +178,7 @@ def node_storage(sim: Sim, req: Request) -> Any:
     if p.get("storage"):
         rows = [r for r in rows if r["storage"] == p["storage"]]
     if p.get("content"):
-        wanted = set(guests._split(p["content"]))
+        wanted = set(guests.split_list(p["content"]))
         rows = [r for r in rows if wanted & set(r["content"].split(","))]
     return rows
 
@@ -312,14 +312,14 @@ def _guest_routes(kind: str) -> None:
         ]
 
     def create(sim: Sim, req: Request) -> Any:
-        return guests.create(sim, kind, req)
+        return lifecycle.create(sim, kind, req)
 
     def index(sim: Sim, req: Request) -> Any:
         guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
         return subdirs("clone", "config", "migrate", "pending", "resize", "status", "template")
 
     def destroy(sim: Sim, req: Request) -> Any:
-        return guests.destroy(sim, kind, req)
+        return lifecycle.destroy(sim, kind, req)
 
     def get_config(sim: Sim, req: Request) -> Any:
         g = guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
@@ -347,19 +347,19 @@ def _guest_routes(kind: str) -> None:
         return {**guests.guest_status(sim, g), "ha": {"managed": 0}}
 
     def power(action: str) -> Handler:
-        return lambda sim, req: guests.power(sim, kind, action, req)
+        return lambda sim, req: operations.power(sim, kind, action, req)
 
     def clone(sim: Sim, req: Request) -> Any:
-        return guests.clone(sim, kind, req)
+        return lifecycle.clone(sim, kind, req)
 
     def resize(sim: Sim, req: Request) -> Any:
-        return guests.resize(sim, kind, req)
+        return operations.resize(sim, kind, req)
 
     def template(sim: Sim, req: Request) -> Any:
-        return guests.template(sim, kind, req)
+        return lifecycle.template(sim, kind, req)
 
     def migrate(sim: Sim, req: Request) -> Any:
-        return guests.migrate(sim, kind, req)
+        return operations.migrate(sim, kind, req)
 
     def migrate_check(sim: Sim, req: Request) -> Any:
         g = guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])

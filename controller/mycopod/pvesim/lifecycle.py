@@ -1,0 +1,298 @@
+"""Creating, cloning, converting and destroying guests, with PVE's checks and messages.
+
+Checks PVE makes before forking its worker fail the call; the rest (allocating disks,
+copying them) happens in the task and fails the task, after which what the request
+already did (the locked placeholder config) is rolled back.
+"""
+
+from __future__ import annotations
+
+from mycopod.pvesim import guests, operations, propstr, schema
+from mycopod.pvesim.core import Request, Sim
+from mycopod.pvesim.errors import TaskError, fail, param_error
+from mycopod.pvesim.schema import format_size
+from mycopod.pvesim.state import (
+    Guest,
+    StorageFull,
+    is_disk_key,
+)
+from mycopod.pvesim.tasks import Job, Task
+
+# -- create, clone, destroy ------------------------------------------------------------
+
+
+def _check_vmid_free(sim: Sim, kind: str, vmid: int) -> None:
+    other = sim.cluster.guests.get(vmid)
+    if other is not None:
+        what = guests.label(kind, vmid)
+        raise fail(
+            f"unable to create {what} - {guests.label(other.kind, vmid)} already exists on node "
+            f"'{other.node}'"
+        )
+
+
+def _check_pool(sim: Sim, pool: str | None) -> None:
+    if pool and pool not in sim.cluster.pools:
+        raise fail(f"pool '{pool}' does not exist")
+
+
+def create(sim: Sim, kind: str, req: Request) -> str:
+    p = req.params
+    node, vmid = p["node"], p["vmid"]
+    cl = sim.cluster
+    _check_vmid_free(sim, kind, vmid)
+    _check_pool(sim, p.get("pool"))
+    skip = guests.QEMU_CREATE_ONLY if kind == "qemu" else guests.LXC_CREATE_ONLY
+    changes = guests.cdrom_alias(
+        {k: guests.text(req.raw[k]) for k in p if k not in guests.CONTROL and k not in skip}
+    )
+    if kind == "lxc":
+        template = p["ostemplate"]
+        if cl.find_volume(template, node) is None:
+            raise fail(f"volume '{template}' does not exist")
+        storage = p.get("storage", "local")
+        changes.setdefault("rootfs", f"{storage}:4")
+        changes.setdefault("arch", "amd64")
+        base = template.rsplit("/", 1)[-1]
+        changes.setdefault(
+            "ostype",
+            base.split("-", 1)[0]
+            if base.split("-", 1)[0]
+            in ("debian", "ubuntu", "alpine", "centos", "fedora", "archlinux")
+            else "unmanaged",
+        )
+    for key, value in changes.items():
+        if is_disk_key(kind, key):
+            file = propstr.parse(kind, key, value).get(guests.volume_key(kind, key), "")
+            new = guests.NEW_DISK.match(file)
+            if new:
+                guests.check_storage(sim, kind, new.group(1), node)
+    g = Guest(vmid=vmid, kind=kind, node=node, config={"lock": "create"}, pool=p.get("pool"))
+    if kind == "qemu":
+        g.config["smbios1"] = f"uuid={cl.new_uuid()}"
+        g.config["vmgenid"] = cl.new_uuid()
+    cl.guests[vmid] = g
+    cl.touch(g)
+    start = bool(p.get("start"))
+
+    def apply(task: Task) -> None:
+        for key, value in changes.items():
+            value = guests.normalize(sim, g, key, value)
+            if guests.needs_alloc(g, key, value):
+                value = guests.allocate(sim, g, key, value)
+                task.log.append(f"  {key}: successfully created disk '{value.split(',')[0]}'")
+            g.config[key] = value
+        g.config.pop("lock", None)
+        cl.touch(g)
+        if start:
+            operations.start_now(sim, g, task)
+
+    def rollback(task: Task) -> None:
+        remove_guest(sim, g)
+
+    wtype = "qmcreate" if kind == "qemu" else "vzcreate"
+    return sim.tasks.start(
+        node=node,
+        wtype=wtype,
+        wid=vmid,
+        user=req.user,
+        job=Job(apply, rollback, vmid=vmid, kind=kind, guest=g),
+    )
+
+
+def remove_guest(sim: Sim, g: Guest) -> None:
+    cl = sim.cluster
+    for (scope, volid), vol in list(cl.volumes.items()):
+        if vol.vmid == g.vmid and (scope == "" or scope == g.node):
+            del cl.volumes[(scope, volid)]
+    if cl.guests.get(g.vmid) is g:
+        del cl.guests[g.vmid]
+    cl.touch(g)
+
+
+def destroy(sim: Sim, kind: str, req: Request) -> str:
+    p = req.params
+    g = guests.get_guest(sim, kind, p["node"], p["vmid"])
+    guests.check_lock(g, p)
+    if g.config.get("protection") == "1":
+        raise fail(f"can't remove {g.label} - protection mode enabled")
+    if g.status == "running":
+        if kind == "qemu":
+            raise fail(f"VM {g.vmid} is running - destroy failed")
+        if not p.get("force"):
+            raise fail(f"CT {g.vmid} is running - destroy failed")
+
+    def apply(task: Task) -> None:
+        task.log.append(f"destroying {g.label}")
+        remove_guest(sim, g)
+
+    wtype = "qmdestroy" if kind == "qemu" else "vzdestroy"
+    return sim.tasks.start(
+        node=g.node,
+        wtype=wtype,
+        wid=g.vmid,
+        user=req.user,
+        job=Job(apply, vmid=g.vmid, kind=kind, guest=g),
+    )
+
+
+def clone(sim: Sim, kind: str, req: Request) -> str:
+    p = req.params
+    cl = sim.cluster
+    src = guests.get_guest(sim, kind, p["node"], p["vmid"])
+    newid = p["newid"]
+    target = p.get("target", src.node)
+    if target not in cl.nodes:
+        raise fail(f"no such cluster node '{target}'")
+    guests.check_lock(src, {})
+    if src.status == "running" and src.config.get("template") != "1" and kind == "lxc":
+        raise fail(f"unable to clone running CT {src.vmid}")
+    _check_vmid_free(sim, kind, newid)
+    _check_pool(sim, p.get("pool"))
+    is_template = src.config.get("template") == "1"
+    full = bool(p.get("full", 0 if is_template else 1))
+    if not full and not is_template:
+        raise fail("Linked clone feature is not supported for this VM (not a template)")
+    storage = p.get("storage")
+    if storage:
+        if not full:
+            raise param_error({"storage": "parameter 'storage' not allowed for linked clones"})
+        guests.check_storage(sim, kind, storage, target)
+    disks = {k: v for k, v in src.config.items() if is_disk_key(kind, k)}
+    if target != src.node:
+        for key, value in disks.items():
+            file = propstr.parse(kind, key, value).get(guests.volume_key(kind, key), "")
+            sid = storage or file.split(":", 1)[0]
+            if "media=cdrom" in value or sid not in cl.storages:
+                continue
+            if not cl.storages[sid].shared:
+                raise fail(
+                    f"can't clone {src.label} to node '{target}' ({src.label} uses local storage)"
+                )
+    name_key = "name" if kind == "qemu" else "hostname"
+    new = Guest(vmid=newid, kind=kind, node=target, config={"lock": "clone"}, pool=p.get("pool"))
+    cl.guests[newid] = new
+    cl.touch(new)
+
+    def apply(task: Task) -> None:
+        conf: dict[str, str] = {}
+        for key, value in src.config.items():
+            if key in ("lock", "template", "smbios1", "vmgenid") or key.startswith("unused"):
+                continue
+            if key.startswith("net") and key[3:].isdigit():
+                data = propstr.parse(kind, key, value)
+                data["macaddr" if kind == "qemu" else "hwaddr"] = cl.new_mac()
+                value = propstr.render(kind, key, data)
+            elif is_disk_key(kind, key) and "media=cdrom" not in value:
+                value = _clone_disk(
+                    sim, src, new, key, value, full=full, storage=storage, task=task
+                )
+            elif is_disk_key(kind, key) and "cloudinit" in value:
+                value = guests.allocate(
+                    sim, new, key, value.split(",")[0].split(":")[0] + ":cloudinit"
+                )
+            conf[key] = value
+        if kind == "qemu":
+            conf["smbios1"] = f"uuid={cl.new_uuid()}"
+            conf["vmgenid"] = cl.new_uuid()
+        conf[name_key] = p.get(name_key) or p.get("name") or f"Copy-of-VM-{src.name}"
+        if "description" in p:
+            conf["description"] = p["description"]
+        new.config = conf
+        cl.touch(new)
+
+    def rollback(task: Task) -> None:
+        remove_guest(sim, new)
+
+    wtype = "qmclone" if kind == "qemu" else "vzclone"
+    return sim.tasks.start(
+        node=src.node,
+        wtype=wtype,
+        wid=src.vmid,
+        user=req.user,
+        job=Job(apply, rollback, vmid=newid, kind=kind, guest=new),
+    )
+
+
+def _clone_disk(
+    sim: Sim,
+    src: Guest,
+    new: Guest,
+    key: str,
+    value: str,
+    *,
+    full: bool,
+    storage: str | None,
+    task: Task,
+) -> str:
+    cl = sim.cluster
+    data = propstr.parse(src.kind, key, value)
+    vk = guests.volume_key(src.kind, key)
+    file = data.get(vk, "")
+    vol = cl.find_volume(file, src.node)
+    size = vol.size if vol else 0
+    if not size and "size" in data:
+        size = schema.parse_size(data["size"])
+    sid = storage or file.split(":", 1)[0]
+    if full:
+        try:
+            newvol = cl.add_volume(sid, new.node, new.vmid, size, kind=src.kind, check=True)
+        except StorageFull as exc:
+            raise TaskError(str(exc)) from None
+        task.log.append(f"create full clone of drive {key} ({file})")
+        data[vk] = newvol.volid
+    else:
+        base = file.split(":", 1)[1]
+        newvol = cl.add_volume(sid, new.node, new.vmid, size, kind=src.kind)
+        del cl.volumes[(newvol.node, newvol.volid)]
+        newvol.volid = f"{sid}:{base}/{newvol.volid.split(':', 1)[1]}"
+        cl.volumes[(newvol.node, newvol.volid)] = newvol
+        task.log.append(f"create linked clone of drive {key} ({file})")
+        data[vk] = newvol.volid
+    data["size"] = format_size(size)
+    return propstr.render(src.kind, key, data)
+
+
+def template(sim: Sim, kind: str, req: Request) -> str | None:
+    p = req.params
+    g = guests.get_guest(sim, kind, p["node"], p["vmid"])
+    guests.check_lock(g, p)
+    if g.config.get("template") == "1":
+        raise fail("you can't convert a template to a template")
+    if g.status == "running":
+        raise fail(
+            f"you can't convert a {'VM' if kind == 'qemu' else 'CT'} to template if "
+            f"{'VM' if kind == 'qemu' else 'CT'} is running"
+        )
+
+    def apply(task: Task | None) -> None:
+        cl = sim.cluster
+        for key, value in list(g.config.items()):
+            if not is_disk_key(kind, key) or "media=cdrom" in value:
+                continue
+            data = propstr.parse(kind, key, value)
+            vk = guests.volume_key(kind, key)
+            vol = cl.find_volume(data.get(vk, ""), g.node)
+            if (
+                vol is not None
+                and f"vm-{g.vmid}-" in vol.volid
+                and not cl.storages[vol.storage].path_style
+            ):
+                del cl.volumes[(vol.node, vol.volid)]
+                vol.volid = vol.volid.replace(f"vm-{g.vmid}-", f"base-{g.vmid}-")
+                cl.volumes[(vol.node, vol.volid)] = vol
+                data[vk] = vol.volid
+                g.config[key] = propstr.render(kind, key, data)
+        g.config["template"] = "1"
+        cl.touch(g)
+
+    if kind == "lxc":
+        apply(None)
+        return None
+    return sim.tasks.start(
+        node=g.node,
+        wtype="qmtemplate",
+        wid=g.vmid,
+        user=req.user,
+        job=Job(apply, vmid=g.vmid, kind=kind, guest=g),
+    )
