@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import math
+import os
 import shutil
 import signal
 import socket
@@ -44,6 +45,7 @@ from mycopod.store import embedded, migrate
 from mycopod.store.runs import RunStore
 
 REPO = Path(__file__).resolve().parents[1]
+TASK_POLL = float(os.environ.get("BENCH_TASK_POLL", "0.05"))
 
 
 class SimProcess:
@@ -131,7 +133,7 @@ async def noop(pool: Any, n: int, latency_ms: float, workdir: Path) -> dict[str,
     with SimProcess(state, latency_ms=latency_ms, seed=1) as sim:
         spec = bulk_spec(sim.load())
         settings = settings_for(sim)
-        client = ProxmoxClient.from_settings(settings.proxmox)
+        client = ProxmoxClient.from_settings(settings.proxmox, task_poll=TASK_POLL)
         ctx = engine.EngineContext.create(pool, settings, client=client)
         try:
             await client.get("/version")  # log in: the ticket is not part of a poll
@@ -161,7 +163,7 @@ async def converge(pool: Any, n: int, task_seconds: float, latency_ms: float,
     prepare_state(state, 0)
     with SimProcess(state, latency_ms=latency_ms, task_seconds=task_seconds, seed=2) as sim:
         settings = settings_for(sim, max_parallel=max_parallel, per_node_parallel=per_node)
-        client = ProxmoxClient.from_settings(settings.proxmox)
+        client = ProxmoxClient.from_settings(settings.proxmox, task_poll=TASK_POLL)
         ctx = engine.EngineContext.create(pool, settings, client=client)
         spec = ClusterSpec(guests=[GuestSpec.model_validate({
             "name": f"c-{i:03d}", "memory_mib": 512,

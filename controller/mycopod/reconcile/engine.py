@@ -236,6 +236,11 @@ async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None 
         telemetry.RECONCILE_DURATION.observe(seconds)
     if final.status == "Succeeded":
         telemetry.LAST_SUCCESS.set(time.time())
+    try:
+        counts = await runs.counts_by_status(ctx.cluster)
+        telemetry.RUNS_AWAITING_APPROVAL.set(counts["AwaitingApproval"])
+    except Exception:  # a gauge must never fail a run
+        log.warning("run.gauge_failed", run_id=run.id)
     log.info("run.finished", run_id=run.id, status=final.status, trigger=final.trigger,
              seconds=round(seconds, 3), error=final.error)
     return final
