@@ -166,3 +166,19 @@ async def test_pipeline_does_not_cache_a_timeout(db: asyncpg.Pool) -> None:
             "answer within 0.5 s")
         again = await pipeline.compile_commit({"w.md": TEXT}, "f" * 40, pool=db, llm=llm)
     assert again.compile_status == "ok"
+
+
+async def test_schema_capable_models_get_a_json_schema_response_format() -> None:
+    async with chat_server([Answer(spec_json())]) as server:
+        llm = LlmSettings(model="openai/gpt-4o-mini", api_base=server.url, api_key="sk-test")
+        await compile_with_llm(TEXT, filename="w.md", settings=llm)
+    response_format = server.requests[0]["response_format"]
+    assert response_format["type"] == "json_schema"
+    assert response_format["json_schema"]["schema"]["$defs"]["GuestSpec"]["required"] == [
+        "name"]
+
+
+async def test_json_mode_for_models_without_schema_support() -> None:
+    async with chat_server([Answer(spec_json())]) as server:
+        await compile_with_llm(TEXT, filename="w.md", settings=settings(server.url))
+    assert server.requests[0]["response_format"] == {"type": "json_object"}

@@ -1,0 +1,87 @@
+"""The spec contract: defaults, canonical form, validation messages naming guest and field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from mycopod import spec as specmod
+
+
+def guest(**fields: Any) -> dict[str, Any]:
+    return {"name": "web-1", **fields}
+
+
+def test_defaults_sorting_and_normalisation() -> None:
+    spec = specmod.parse_spec({"guests": [
+        guest(name="zeta", kind="ct", tags=["Web", "a", "web"]),
+        guest(name="alpha", disks=[{"slot": "scsi1", "size_gib": 5},
+                                   {"slot": "scsi0", "size_gib": 10}],
+              ssh_keys=["ssh-ed25519   AAAA  me@host", "ssh-ed25519 AAAA me@host"]),
+    ]})
+    alpha, zeta = spec.guests
+    assert (alpha.name, zeta.name) == ("alpha", "zeta")
+    assert [d.slot for d in alpha.disks] == ["scsi0", "scsi1"]
+    assert alpha.ssh_keys == ["ssh-ed25519 AAAA me@host"]
+    assert zeta.tags == ["a", "web"]
+    assert (zeta.memory_mib, zeta.disks[0].slot, zeta.disks[0].size_gib) == (512, "rootfs", 8)
+    assert (alpha.memory_mib, alpha.networks[0].ip) == (1024, "dhcp")
+    data = json.loads(specmod.canonical_json(spec))
+    assert list(data["guests"][0]) == [
+        "name", "kind", "state", "node", "vmid", "cores", "memory_mib", "disks", "networks",
+        "source", "onboot", "tags", "pool", "description", "ssh_keys"]
+    assert specmod.parse_spec(data) == spec
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (guest(name="Web_1"), "guest 'Web_1', field name: 'Web_1' is not a valid guest name"),
+    (guest(cores=0), "guest 'web-1', field cores: Input should be greater than or equal to 1"),
+    (guest(memory_mib=8), "guest 'web-1', field memory_mib: Input should be greater than or "
+                          "equal to 16"),
+    (guest(vmid=99), "guest 'web-1', field vmid: Input should be greater than or equal to 100"),
+    (guest(disks=[{"slot": "scsi0", "storage": "Bad Store", "size_gib": 1}]),
+     "guest 'web-1', field disks.0.storage: 'Bad Store' is not a valid Proxmox storage id"),
+    (guest(disks=[{"slot": "scsi0", "size_gib": 0}]),
+     "guest 'web-1', field disks.0.size_gib: Input should be greater than or equal to 1"),
+    (guest(disks=[{"slot": "rootfs", "size_gib": 1}]),
+     "guest 'web-1': disk slot 'rootfs' is not valid for a vm; use scsiN, virtioN, sataN or "
+     "ideN"),
+    (guest(kind="ct", disks=[{"slot": "mp0", "size_gib": 1}]),
+     "guest 'web-1': a container needs a rootfs disk"),
+    (guest(networks=[{"vlan": 4095}]),
+     "guest 'web-1', field networks.0.vlan: Input should be less than or equal to 4094"),
+    (guest(networks=[{"bridge": "0bad"}]),
+     "guest 'web-1', field networks.0.bridge: '0bad' is not a valid bridge name"),
+    (guest(networks=[{"ip": "10.0.0.300/24"}]),
+     "guest 'web-1', field networks.0.ip: '10.0.0.300/24' is not an address in CIDR form"),
+    (guest(networks=[{"ip": "dhcp", "gateway": "10.0.0.1"}]),
+     "guest 'web-1', field networks.0: a gateway needs a static IP address"),
+    (guest(source={"iso": "Win11.iso"}), "'Win11.iso' is not an ISO volume"),
+    (guest(source={"clone": "x", "iso": "local:iso/a.iso"}),
+     "a source is exactly one of clone, iso or ostemplate"),
+    (guest(tags=["bad tag"]), "guest 'web-1', field tags: 'bad tag' is not a valid tag"),
+    (guest(pool="in/fra"), "guest 'web-1', field pool: 'in/fra' is not a valid pool id"),
+    (guest(ssh_keys=["hello"]), "guest 'web-1', field ssh_keys: 'hello'... is not an OpenSSH"),
+    (guest(colour="red"), "guest 'web-1', field colour: Extra inputs are not permitted"),
+])
+def test_validation_messages_name_guest_and_field(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(specmod.SpecError) as info:
+        specmod.parse_spec({"guests": [data]})
+    assert message in str(info.value)
+
+
+def test_duplicates_in_one_spec() -> None:
+    with pytest.raises(specmod.SpecError, match="guest 'web-1' is declared twice"):
+        specmod.parse_spec({"guests": [guest(), guest()]})
+    with pytest.raises(specmod.SpecError, match="guests 'a' and 'b' both ask for ID 100"):
+        specmod.parse_spec({"guests": [guest(name="a", vmid=100), guest(name="b", vmid=100)]})
+
+
+def test_json_schema_for_the_llm() -> None:
+    schema = specmod.json_schema()
+    guest_schema = schema["$defs"]["GuestSpec"]
+    assert guest_schema["required"] == ["name"]
+    assert "default 1024 for a vm" in guest_schema["properties"]["memory_mib"]["description"]
+    assert guest_schema["additionalProperties"] is False
