@@ -11,9 +11,8 @@ faults. Run it with ``mycopod sim``; in tests use
 Modules: ``schema`` (the API description and parameter checks), ``state`` (the cluster
 model and its persistence), ``guests`` (guest lookups, config view and updates),
 ``lifecycle`` (create, clone, template, destroy), ``operations`` (power, resize,
-migrate), ``propstr``
-(property strings as PVE prints them), ``resources`` (the cached ``/cluster/resources``),
-``tasks``, ``auth``, ``faults``, ``routes``/``api``/``api_cluster``/``api_nodes``
-(the route table and its handlers), ``app`` (the aiohttp
-dispatcher), ``server`` (TLS, site, state file), ``cli`` and ``testing``.
+migrate), ``propstr`` (property strings as PVE prints them), ``resources`` (the cached
+``/cluster/resources``), ``tasks``, ``auth``, ``faults``, ``routes``, ``api``,
+``api_cluster`` and ``api_nodes`` (the route table and its handlers), ``app`` (the
+aiohttp dispatcher), ``server`` (TLS, site, state file), ``cli`` and ``testing``.
 """

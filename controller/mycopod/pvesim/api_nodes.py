@@ -293,7 +293,7 @@ def task_log(sim: Sim, req: Request) -> Any:
 
 @route("/nodes/{node}/tasks/{upid}", "DELETE")
 def task_stop(sim: Sim, req: Request) -> Any:
-    _task(sim, req)
+    sim.tasks.stop(_task(sim, req).upid)
     return None
 
 

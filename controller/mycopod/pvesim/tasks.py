@@ -114,6 +114,7 @@ class TaskRunner:
         self._pids = itertools.count(cluster.rng.randrange(100_000, 3_000_000))
         self._guest_locks: dict[int, asyncio.Lock] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._runners: dict[str, asyncio.Task[None]] = {}
 
     def start(self, *, node: str, wtype: str, wid: str | int, user: str, job: Job) -> str:
         now = int(self.cluster.clock())
@@ -130,7 +131,16 @@ class TaskRunner:
         )
         self._running.add(runner)
         runner.add_done_callback(self._running.discard)
+        runner.add_done_callback(lambda _: self._runners.pop(upid, None))
+        self._runners[upid] = runner
         return upid
+
+    def stop(self, upid: str) -> None:
+        """Stop a running task (``DELETE …/tasks/{upid}``); it ends "interrupted by signal"
+        and what its request began is rolled back."""
+        runner = self._runners.get(upid)
+        if runner is not None:
+            runner.cancel()
 
     async def _run(self, task: Task, job: Job) -> None:
         lock = None
