@@ -121,9 +121,9 @@ def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> N
             wait_until(lambda: _sim_config(sim, "web-1").get("cores") == "2"
                        and guests_named(sim, "web-1")[0][2] == "running", timeout=20,
                        what="the drift on web-1 to be corrected")
-            drift_runs = asyncio.run(_fetch(
-                database_url, "SELECT status FROM reconciliation_runs WHERE trigger = 'drift'"))
-            assert any(r["status"] == "Succeeded" for r in drift_runs)
+            wait_until(lambda: asyncio.run(_fetch(
+                database_url, "SELECT 1 FROM reconciliation_runs WHERE trigger = 'drift' "
+                "AND status = 'Succeeded'")), timeout=10, what="the drift run to succeed")
 
             # 5. SIGKILL during a 20-guest apply, restart: converges, no duplicates.
             big = repo.push({"fleet.md": "Create 20 servers named node-1 through node-20, "

@@ -49,5 +49,10 @@ def test_sigterm_cuts_a_long_run_after_the_grace_period(database_url: str,
                 what="the work to be redone after the restart")
             assert sorted(n for _, n, _ in guests_named(sim, "slow-")) == [
                 f"slow-{i}" for i in range(1, 5)]
+            # The cut run was queued again at the start, for the same commit.
+            statuses = wait_until(lambda: (s := asyncio.run(_statuses(database_url)))
+                                  and s[-1] == "Succeeded" and s, timeout=20,
+                                  what="the redone run to finish")
+            assert statuses[0] == "Interrupted" and statuses[1] == "Succeeded", statuses
         finally:
             daemon.stop()

@@ -268,7 +268,7 @@ class Controller:
         from mycopod.reconcile import wiring
 
         self.engine = await wiring.engine_context(self.settings, self.pool,
-                                                       runtime=self.runtime)
+                                                  runtime=self.runtime)
         self.source = await wiring.declarations_source(self.settings, self.pool)
         from mycopod.store.runs import RunStore
 
@@ -292,8 +292,7 @@ class Controller:
         from mycopod.reconcile import wiring
 
         self._api_runner = await wiring.start_api(self.settings, self.pool,
-                                                       runtime=self.runtime,
-                                                       source=self.source)
+                                                  runtime=self.runtime, source=self.source)
         await asyncio.Event().wait()  # serve until cancelled
 
     # -- run worker --------------------------------------------------------------------------
@@ -472,17 +471,19 @@ class Controller:
         return run.id
 
     async def _on_leadership(self) -> None:
-        """Just became leader: runs a dead leader left running are Interrupted, and redone."""
+        """Just became leader: runs a dead leader left running are Interrupted, and the
+        last run, if it was cut (by a crash or by a stop), is queued again."""
         from mycopod.store.runs import RunStore
 
-        cut = await RunStore(self.pool).mark_interrupted(self.cluster)
+        runs = RunStore(self.pool)
+        cut = await runs.mark_interrupted(self.cluster)
         if cut:
             log.warning("runs.interrupted_at_takeover", run_ids=cut)
-            row = await self.pool.fetchrow(RUN_STATUS, max(cut))
-            if row is not None and not row["dry_run"]:
-                await self.enqueue("drift" if row["trigger"] == "manual" else row["trigger"],
-                                   commit_sha=row["commit_sha"],
-                                   declaration_id=row["declaration_id"])
+        last = await runs.latest(self.cluster)
+        if last is not None and last.status == "Interrupted" and not last.dry_run:
+            await self.enqueue("drift" if last.trigger == "manual" else last.trigger,
+                               commit_sha=last.commit_sha,
+                               declaration_id=last.declaration_id)
         self._wake_drift.set()
 
     # -- repo poller -------------------------------------------------------------------------
