@@ -263,3 +263,17 @@ async def test_plan_reasons_are_readable(make_ctx: Any) -> None:
     assert report["managed"] == 1 and "cores 2 → 4" in report["guests"][0]["drift"]
     assert report["guests"][0]["declared"]["cores"] == 4
     assert report["guests"][0]["observed"]["cores"] == 2
+
+
+async def test_guest_that_lost_its_tag_is_still_ours(make_ctx: Any, sim: SimHandle) -> None:
+    ctx = await make_ctx()
+    want = spec(BASE)
+    assert (await reconcile(ctx, want)).status == "Succeeded"
+    vmid = sim.cluster.find_guest("web-1").vmid  # type: ignore[union-attr]
+    node = sim.cluster.node_of(vmid)
+    await asyncio.to_thread(api(sim).nodes(node).qemu(vmid).config.put, tags="web")
+    run = await reconcile(await make_ctx(), want)
+    assert run.status == "Succeeded", run.error
+    assert [a["kind"] for a in run.plan["actions"]] == ["tag_adopt"]  # type: ignore[index]
+    assert translate.parse_tags(sim.cluster.config("web-1")["tags"]) == ("mycopod", "web")
+    assert names(sim).count("web-1") == 1
