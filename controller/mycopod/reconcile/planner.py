@@ -415,7 +415,7 @@ class _Planner:
             builder.add("configure", vmid=vmid, node=node,
                         params={"fields": ["cores", "memory", "networks", "disks", "tags"]},
                         reason=f"apply declared settings to the clone ({guest.cores} "
-                        f"cores, {guest.memory_mib} MiB, "
+                        f"core{'s' if guest.cores != 1 else ''}, {guest.memory_mib} MiB, "
                         + ", ".join(f"{d.slot} {d.size_gib} GiB" for d in guest.disks) + ")")
         else:
             params: dict[str, Any] = {"vmid": vmid, "node": node}
