@@ -152,3 +152,15 @@ async def test_injection_payloads_in_declaration_parameters_are_harmless(repo_ap
         status, _ = await repo_api.call("GET", f"/declarations/{payload}", alice)
         assert status == 404
     assert await repo_api.pool.fetchval("SELECT count(*) FROM declarations") == before
+
+
+async def test_user_cannot_reconcile_another_users_declaration(repo_api: Api) -> None:
+    admin, alice, bob = (repo_api.users[n] for n in ("admin", "alice", "bob"))
+    _, body = await repo_api.call("POST", "/declarations", alice, expect=201,
+                                  json={"path": "db.md", "text": DB})
+    mine = body["data"]["id"]
+    await repo_api.call("PUT", "/settings/users_can_reconcile", admin, expect=200,
+                        json={"value": True})
+    await repo_api.call("POST", "/reconcile", bob, expect=404, json={"declaration_id": mine})
+    await repo_api.call("POST", "/reconcile", alice, expect=202, json={"declaration_id": mine})
+    await repo_api.call("POST", "/reconcile", admin, expect=202, json={"declaration_id": mine})

@@ -28,6 +28,7 @@ from mycopod.api.models import (
 )
 from mycopod.api.routing import Call, Endpoint
 from mycopod.store.actions import ActionStore
+from mycopod.store.declarations import DeclarationStore
 from mycopod.store.runs import InvalidCursor, Run, RunStore
 
 log = structlog.get_logger(__name__)
@@ -49,6 +50,11 @@ async def start_reconcile(call: Call) -> ReconcileAccepted:
         if not policy.users_can_reconcile:
             raise forbidden("only an Admin may start a reconcile "
                             "(an Admin can allow users with the setting users_can_reconcile)")
+        if body.declaration_id is not None:
+            declaration = await DeclarationStore(call.conn).get(body.declaration_id)
+            if declaration is None or not (declaration.source == "git"
+                                           or declaration.user_id == user.id):
+                raise not_found("declaration")
     try:
         run = await RunStore(call.conn).create(
             trigger="manual", cluster=call.ctx.settings.proxmox.cluster,
