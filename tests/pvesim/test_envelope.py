@@ -41,6 +41,11 @@ def test_missing_guest_is_a_500_naming_the_config_file(api: Api) -> None:
     assert_error(r, 500, "Configuration file 'nodes/pve1/lxc/100.conf' does not exist")
 
 
+def test_unknown_http_method_is_501(api: Api) -> None:
+    r = api.session.request("OPTIONS", f"{api.sim.url}/api2/json/version", verify=False, timeout=5)
+    assert r.status_code == 501 and r.reason == "method 'OPTIONS' not available"
+
+
 @pytest.mark.parametrize(
     ("method", "path", "expected"),
     [

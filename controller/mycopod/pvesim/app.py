@@ -24,6 +24,7 @@ from mycopod.pvesim.tasks import lock_path
 
 SIM_KEY = web.AppKey("pvesim", Sim)
 API_PREFIX = "/api2/json/"
+KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
 _JSON_HEADERS = {"Content-Type": "application/json;charset=UTF-8", "Cache-Control": "max-age=0"}
 
 
@@ -39,7 +40,9 @@ def _answer(data: Any, accept_encoding: str) -> web.Response:
 
 def error_response(exc: ApiError) -> web.Response:
     message = exc.message.rstrip("\n")
-    payload: dict[str, Any] = {"data": None, "message": message + "\n"}
+    # a handler's ``die`` text keeps its newline; the server's own answers have none
+    end = "\n" if exc.status in (400, 500) else ""
+    payload: dict[str, Any] = {"data": None, "message": message + end}
     if exc.errors:
         payload["errors"] = exc.errors
     reason = message.replace("\r", " ").replace("\n", " ")
@@ -125,6 +128,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     if latency > 0:
         await asyncio.sleep(latency / 1000)
     verb = request.method
+    if verb not in KNOWN_METHODS:
+        return error_response(ApiError(501, f"method '{verb}' not available"))
     raw_path = request.raw_path.split("?", 1)[0]
     rel = raw_path[len(API_PREFIX) :] if raw_path.startswith(API_PREFIX) else None
     try:
