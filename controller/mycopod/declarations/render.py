@@ -22,19 +22,6 @@ __all__ = ["render", "render_guest"]
 _KIND = {"vm": "VM", "ct": "container"}
 
 
-def _plain(value: str) -> bool:
-    """Would ``value`` come back from the tokenizer as exactly this one plain word?"""
-    try:
-        tokens = grammar.tokenize(value)
-    except Exception:  # pragma: no cover - a bad quote; quoting fixes it
-        return False
-    return (
-        len(tokens) == 1 and not tokens[0].quoted and tokens[0].text == value
-        and not grammar._is_vocab(tokens[0].low) and not grammar._GLUED_RE.match(tokens[0].low)
-        and tokens[0].low not in grammar.NODE_WORDS and not value.startswith(("-", "#"))
-    )
-
-
 def quote(value: str) -> str:
     """A double-quoted string the grammar's tokenizer reads back as ``value``."""
     text = json.dumps(value, ensure_ascii=False)
@@ -44,7 +31,7 @@ def quote(value: str) -> str:
 
 
 def _value(value: str) -> str:
-    return value if _plain(value) else quote(value)
+    return value if grammar.is_plain_word(value) else quote(value)
 
 
 def _mib(mib: int) -> str:
@@ -96,8 +83,7 @@ def _default_disks(guest: specmod.GuestSpec) -> bool:
 def render_guest(guest: specmod.GuestSpec) -> str:
     """One paragraph: the guest's declaration and, when needed, a few more sentences."""
     kind = _KIND[guest.kind]
-    name_token = grammar.Token(guest.name, guest.name.lower(), 1)
-    if grammar._nameish(name_token):
+    if grammar.is_subject_name(guest.name):
         head = f"{guest.name} is a {kind}"
     else:
         head = f"A {kind} named {guest.name}"

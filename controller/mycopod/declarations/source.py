@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import os
 import re
 import stat
@@ -36,6 +37,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from gitdb import IStream
 
 from mycopod.config import DeclarationsSettings
 from mycopod.errors import MycoPodError
@@ -374,8 +376,8 @@ class GitSource:
         try:
             if base:
                 repo.git.execute(["git", "read-tree", base], env=run_env)
-            blob = repo.git.execute(["git", "hash-object", "-w", "--stdin"], env=run_env,
-                                    istream=_Stdin(text.encode("utf-8")))
+            data = text.encode("utf-8")
+            blob = repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).hexsha.decode()
             repo.git.execute(["git", "update-index", "--add", "--cacheinfo",
                               f"100644,{blob},{path}"], env=run_env)
             tree = repo.git.execute(["git", "write-tree"], env=run_env)
@@ -401,23 +403,6 @@ class GitSource:
         return await asyncio.to_thread(self.commit_info, commit)
 
 
-class _Stdin:
-    """A file-like stdin for gitpython's ``istream`` (it wants ``.read``/``fileno``)."""
-
-    def __init__(self, data: bytes) -> None:
-        import tempfile
-
-        self._file = tempfile.TemporaryFile()
-        self._file.write(data)
-        self._file.seek(0)
-
-    def fileno(self) -> int:
-        return self._file.fileno()
-
-    def read(self, size: int = -1) -> bytes:
-        return self._file.read(size)
-
-
 def read_repository(path: Path, settings: DeclarationsSettings, *,
                     commit: str | None = None) -> dict[str, str]:
     """Declaration files of a local repository at ``commit`` (default: the branch head).
@@ -439,8 +424,6 @@ def read_repository(path: Path, settings: DeclarationsSettings, *,
                 continue
         else:
             raise SourceError(f"{path} has no commits on branch {settings.branch!r}")
-    source = GitSource.__new__(GitSource)
-    GitSource.__init__(source, settings.model_copy(update={"repo": str(path)}),
-                       state_dir=Path(path))
-    source._repo = repo
+    source = GitSource(settings.model_copy(update={"repo": str(path)}), state_dir=Path(path))
+    source._repo = repo  # read in place: no clone of a local repository is needed
     return source.files_at(str(commit))
