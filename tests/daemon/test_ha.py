@@ -85,3 +85,51 @@ def test_standby_takes_over_from_a_killed_leader(database_url: str, tmp_path: Pa
         finally:
             for daemon in daemons:
                 daemon.stop()
+
+
+def test_a_leader_that_loses_its_lock_session_stops_applying(database_url: str,
+                                                             tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    with running_simulator(task_seconds=0.3) as sim:
+        daemons = [Daemon(name, daemon_env(
+            state_dir=tmp_path / f"state-{name}", database_url=database_url, sim=sim,
+            repo=repo, port=free_port(), MYCOPOD_APPLY__DRIFT_SECONDS="30"), tmp_path)
+            for name in ("a", "b")]
+        a, b = daemons
+        try:
+            a.start()
+            a.wait_healthy()
+            wait_until(lambda: a.role() == "leader", timeout=10, what="a to lead")
+            b.start()
+            b.wait_healthy()
+            commit = repo.push({"fleet.md": "Create 12 servers named cut-1 through cut-12, "
+                                "each a VM with 1 core and 1 GB of RAM.\n"})
+            wait_until(lambda: len(guests_named(sim, "cut-")) >= 2, timeout=20,
+                       what="the leader to start applying", interval=0.02)
+            # The leader's lock session dies (a database failover, a network cut) while
+            # the process lives on.
+            asyncio.run(_fetch(database_url, "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                               "WHERE locktype = 'advisory' AND granted"))
+            runs = wait_until(lambda: (r := asyncio.run(_fetch(
+                database_url, "SELECT status, error FROM reconciliation_runs "
+                "WHERE commit_sha = $1 ORDER BY id", commit))) and r[0]["status"] != "InProgress"
+                and r, timeout=5, what="the old leader to stop applying")
+            assert runs[0]["status"] == "Interrupted"
+            assert "lost the leader lock" in runs[0]["error"]
+            wait_until(lambda: {a.role(), b.role()} == {"leader", "standby"}, timeout=15,
+                       what="a new leader")
+
+            def converged() -> bool:
+                found = guests_named(sim, "cut-")
+                return len(found) >= 12 and all(s == "running" for *_, s in found)
+
+            wait_until(converged, timeout=60, what="the work to be finished")
+            names = sorted(n for _, n, _ in guests_named(sim, "cut-"))
+            assert names == sorted(f"cut-{i}" for i in range(1, 13))
+            creates = asyncio.run(_fetch(
+                database_url, "SELECT target, count(*) AS n FROM reconciliation_actions "
+                "WHERE kind IN ('create', 'clone') AND result = 'Success' GROUP BY target"))
+            assert all(r["n"] == 1 for r in creates), creates
+        finally:
+            for daemon in daemons:
+                daemon.stop()
