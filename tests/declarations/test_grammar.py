@@ -167,6 +167,15 @@ def test_markdown_commentary_is_skipped_and_lines_are_tracked() -> None:
         "disk' (units: MB, GB, TB)")
 
 
+def test_it_after_a_sentence_about_several_guests_is_an_error() -> None:
+    message = error("web-1 is a VM and web-2 is a container. It should be stopped.")
+    assert message == ("t.md:1: 'It' could mean any of web-1, web-2 (the sentence before "
+                       "speaks of several); name the guest")
+    # one subject of several names is not ambiguous: "they" are all of them
+    spec = compile_text("web-1 and web-2 are VMs. They should be stopped.")
+    assert [g.state for g in spec.guests] == ["stopped", "stopped"]
+
+
 def test_pronouns_do_not_cross_paragraphs() -> None:
     message = error("web-1 is a VM.\n\nIt should be stopped.\n")
     assert message == ("t.md:3: 'It' does not refer to any guest in this paragraph; name the "

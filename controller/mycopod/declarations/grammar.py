@@ -1272,6 +1272,8 @@ class _Subject:
     count: int | None = None
     net_slot: str | None = None
     pronoun: bool = False
+    #: set when the previous sentence spoke of several guests: "it" would be a guess
+    ambiguous: bool = False
 
 
 def _starts_clause(c: _Cur) -> bool:
@@ -1286,6 +1288,17 @@ def _starts_clause(c: _Cur) -> bool:
     except _SentenceError:
         return False
     return probe.w() in SUBJECT_VERBS and probe.w() != ","
+
+
+def _refer(last: _Subject | None, word: Token, line: int) -> list[str]:
+    """The guests ``it``/``they``/``its`` stand for: the last subject, if there is one."""
+    if last is None:
+        raise _SentenceError(line, f"{word.text!r} does not refer to any guest in this "
+                                   "paragraph; name the guest")
+    if last.ambiguous:
+        raise _SentenceError(line, f"{word.text!r} could mean any of {', '.join(last.names)} "
+                                   "(the sentence before speaks of several); name the guest")
+    return list(last.names)
 
 
 def _subject(c: _Cur, last: _Subject | None) -> _Subject | None:
@@ -1308,18 +1321,12 @@ def _subject(c: _Cur, last: _Subject | None) -> _Subject | None:
             raise _SentenceError(line, f"{slot!r} is not a network slot (net0 .. net31)")
         if c.opt("of", "for"):
             names = _names(c, first_literal=False)
-        elif last is not None:
-            names = list(last.names)
         else:
-            raise _SentenceError(line, f"{c.toks[start].text!r} does not refer to any guest "
-                                       "in this paragraph")
+            names = _refer(last, c.toks[start], line)
         return _Subject(names, line, net_slot=slot)
     if w in PRONOUNS:
         c.i += 1
-        if last is None:
-            raise _SentenceError(line, f"{c.toks[start].text!r} does not refer to any guest "
-                                       "in this paragraph; name the guest")
-        return _Subject(list(last.names), line, pronoun=True)
+        return _Subject(_refer(last, c.toks[start], line), line, pronoun=True)
     # creation: "Create three web servers named web-1 through web-3", "A VM named scratch"
     verb = False
     for prefix in CREATE_PREFIXES:
@@ -1376,10 +1383,7 @@ def _subject(c: _Cur, last: _Subject | None) -> _Subject | None:
         if obj in NODE_WORDS:
             raise _SentenceError(line, UNEXPRESSIBLE["reboot"])
         if obj in PRONOUNS:
-            if last is None:
-                raise _SentenceError(line, f"{probe.toks[probe.i].text!r} does not refer to "
-                                           "any guest in this paragraph; name the guest")
-            subject = _Subject(list(last.names), line)
+            subject = _Subject(_refer(last, probe.toks[probe.i], line), line)
             del c.toks[verb_end]
             return subject
         if (obj == "the" and probe.w(1) in KIND_WORDS) or obj in KIND_WORDS:
@@ -1395,9 +1399,7 @@ def _subject(c: _Cur, last: _Subject | None) -> _Subject | None:
                 del c.toks[verb_end:probe.i]
                 return _Subject(names, line)
         if w in ("authorize", "authorise", "allow") and last is not None:
-            return _Subject(list(last.names), line)
-        if w in ("tag", "label") and last is not None:
-            return None
+            return _Subject(_refer(last, c.toks[c.i], line), line)
         raise _SentenceError(line, f"expected 'it', 'them' or a guest's name after "
                                    f"{c.toks[c.i].text!r}")
     # a reference with its kind: "The VM old-test ..."
@@ -1629,6 +1631,10 @@ def _compile_sentence(state: _FileState, tokens: list[Token], last: _Subject | N
     state.sentences += 1
     for clause in clauses:
         _apply(state, clause, state.sentences)
+    subjects = {tuple(cl.subject.names) for cl in clauses}
+    if len(subjects) > 1:
+        names = [n for cl in clauses for n in cl.subject.names]
+        return _Subject(list(dict.fromkeys(names)), tokens[0].line, ambiguous=True)
     return last
 
 
