@@ -123,6 +123,13 @@ def error(text: str) -> str:
     ("web-1 is a VM with two hundred fifty-six MB of RAM.", {"memory_mib": 256}),
     ("web-1 is a VM with one thousand and twenty-four MB of RAM.", {"memory_mib": 1024}),
     ("web-1 is a VM with twenty one cores.", {"cores": 21}),
+    ("web-1 is a 4-core VM.", {"cores": 4}),
+    ("web-1 is a VM with a 32 GB disk and another 100 GB disk on tank.",
+     {"disks": [{"slot": "scsi0", "storage": "local-lvm", "size_gib": 32},
+                {"slot": "scsi1", "storage": "tank", "size_gib": 100}]}),
+    ("web-1 is a VM with a first 20 GB disk and a second 30 GB disk.",
+     {"disks": [{"slot": "scsi0", "storage": "local-lvm", "size_gib": 20},
+                {"slot": "scsi1", "storage": "local-lvm", "size_gib": 30}]}),
     ("**web-1** is a `VM` <!-- inline comment --> with 2 cores.", {"cores": 2}),
 ])
 def test_phrasings(text: str, expected: dict[str, Any]) -> None:

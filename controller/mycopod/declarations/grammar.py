@@ -621,14 +621,23 @@ def _p_disk(c: _Cur) -> list[Effect] | None:
     line = c.line
     start = c.i
     role: str | None = None
+    if c.w() in ("another", *_ORDINALS) and c.w() != "first":
+        role = "data"  # "another 32 GB disk", "a second 100 GB disk"
+        c.i += 1
+    elif c.w() == "first":
+        role = "root"
+        c.i += 1
     size = _size(c)
+    if size is None and role is not None:
+        c.i = start
+        return None
     if size is not None:
         mib, _ = size
         w = c.w()
-        if w in _ROLE_ROOT:
+        if w in _ROLE_ROOT and role is None:
             role = "root"
             c.i += 1
-        elif w in _ROLE_DATA:
+        elif w in _ROLE_DATA and role is None:
             role = "data"
             c.i += 1
         if c.take("hard", "disk|drive") or c.take("root", "filesystem|fs") or c.opt(
@@ -701,9 +710,17 @@ def _p_memory(c: _Cur) -> list[Effect] | None:
 _CORE_NOUNS = ("cores", "core", "vcpus", "vcpu", "cpus", "cpu", "processors", "processor")
 
 
+_N_CORE_RE = re.compile(r"^(\d+)-(core|cpu|vcpu)$")
+
+
 def _p_cores(c: _Cur) -> list[Effect] | None:
     start = c.i
     line = c.line
+    hyphenated = _N_CORE_RE.match(c.w())
+    if hyphenated:  # "a 4-core VM"
+        c.i += 1
+        value = int(hyphenated.group(1))
+        return [lambda d: d.set("cores", value, line)]
     num = _number(c)
     if num is not None:
         if num[1] is not None:
@@ -1257,6 +1274,7 @@ VOCABULARY = frozenset({
     *CREATE_VERBS, *(w for prefix in CREATE_PREFIXES for w in prefix),
     "device", "card", "adapter", "when", "behind", "active",
     "disable", "enable", "authorize", "authorise", "trust", "accept", "member", "number",
+    "another",
 })
 
 
