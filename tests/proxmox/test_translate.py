@@ -301,6 +301,9 @@ def test_network_spec_equal_ignores_mac() -> None:
     (500, "unable to create VM 101 - VM 101 already exists on node 'pve1'", ConflictError),
     (500, "detected modified configuration - file changed by other user? Try again. "
      "(checksum mismatch)", ConflictError),
+    (500, "detected modified configuration - file changed by other user? Try again.",
+     ConflictError),
+    (500, "checksum missmatch (file change by other user?)", ConflictError),
     (400, "Parameter verification failed.", PermanentError),
     (500, "storage 'nope' does not support content-type 'images'", PermanentError),
     (401, "authentication failure", AuthError),

@@ -22,7 +22,11 @@ TRANSIENT_PATTERNS = (
     "try again",
 )
 NOT_FOUND_PATTERNS = ("does not exist", "no such", "not found")
-CONFLICT_PATTERNS = ("already exists", "checksum mismatch", "digest mismatch")
+#: a stale digest: the issue's wording, older qemu-server's typo, and PVE::Tools'
+#: assert_if_modified ("detected modified configuration - file changed by other user?")
+DIGEST_PATTERNS = ("checksum mismatch", "checksum missmatch", "digest mismatch",
+                   "detected modified configuration")
+CONFLICT_PATTERNS = ("already exists", *DIGEST_PATTERNS)
 TRANSIENT_STATUSES = frozenset({503, 595, 596, 597, 598, 599})
 
 
@@ -51,7 +55,8 @@ class ConflictError(ProxmoxError):
 
     @property
     def checksum_mismatch(self) -> bool:
-        return "checksum" in self.message.lower() or "digest" in self.message.lower()
+        text = self.message.lower()
+        return any(p in text for p in DIGEST_PATTERNS)
 
 
 class PermanentError(ProxmoxError):
