@@ -188,3 +188,24 @@ async def test_cookies_are_secure_behind_a_trusted_tls_proxy(db, tmp_path) -> No
             assert all("Secure" in c for c in resp.headers.getall("Set-Cookie"))
     finally:
         await client.close()
+
+
+async def test_webhook_takes_large_push_payloads(db, tmp_path) -> None:
+    settings = make_settings(tmp_path)
+    settings.declarations.webhook_secret = SecretStr(SECRET)
+    client, ctx = await start_api(db, settings)
+    body = json.dumps({"ref": "refs/heads/main", "after": "e" * 40,
+                       "commits": ["x" * 1000] * 800}).encode()  # ~800 KiB
+    try:
+        async with client.post("/webhooks/github", data=body, headers={
+                "Content-Type": "application/json", "X-GitHub-Event": "push",
+                "X-Hub-Signature-256": _signed(body)}) as resp:
+            assert resp.status == 200, await resp.text()
+        assert ctx.runtime.wake_fetch.is_set()
+        huge = b"{" + b" " * (1024 * 1024 + 10) + b"}"
+        async with client.post("/webhooks/github", data=huge, headers={
+                "Content-Type": "application/json", "X-GitHub-Event": "push",
+                "X-Hub-Signature-256": _signed(huge)}) as resp:
+            assert resp.status == 413
+    finally:
+        await client.close()

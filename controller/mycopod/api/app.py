@@ -33,14 +33,16 @@ from mycopod import telemetry
 from mycopod.api import auth, openapi, ratelimit
 from mycopod.api.context import ApiContext
 from mycopod.api.errors import ApiError
-from mycopod.api.routing import Endpoint, error_response, register
+from mycopod.api.routing import JSON_MAX_BODY, Endpoint, error_response, register
 from mycopod.api.state import CLIENT, CTX, STATE, USER_ID, ApiState
 from mycopod.config import ApiSettings
+from mycopod.declarations import webhook
 
 log = structlog.get_logger(__name__)
 
-#: largest request body; a declaration is at most 256 KiB of text, JSON-escaped
-CLIENT_MAX_SIZE = 640 * 1024
+#: largest request body aiohttp reads: GitHub's push payloads may reach the webhook's own
+#: limit; JSON endpoints stop at routing.JSON_MAX_BODY
+CLIENT_MAX_SIZE = webhook.MAX_BODY
 #: failures that mean "the database cannot be reached", answered 503 rather than 500
 DATABASE_DOWN: tuple[type[BaseException], ...] = (
     OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
@@ -104,7 +106,7 @@ def _http_error(exc: web.HTTPException) -> web.Response:
     status = exc.status
     code = _HTTP_CODES.get(status, "http_error")
     if status == 413:
-        message = f"the request body is too large (at most {CLIENT_MAX_SIZE // 1024} KiB)"
+        message = f"the request body is too large (at most {JSON_MAX_BODY // 1024} KiB)"
     elif status == 404:
         message = "no such endpoint (see /openapi.json)"
     elif status == 405:

@@ -30,6 +30,8 @@ log = structlog.get_logger(__name__)
 
 Auth = Literal["public", "user", "admin"]
 JSON_TYPES = ("application/json",)
+#: largest JSON body: a declaration is at most 256 KiB of text, which JSON may escape
+JSON_MAX_BODY = 640 * 1024
 
 
 @dataclass
@@ -115,7 +117,11 @@ async def read_json_body(request: web.Request, model: type[BaseModel]) -> Any:
     if request.content_type not in JSON_TYPES:
         raise ApiError(415, "unsupported_media_type",
                        "send the body as JSON with 'Content-Type: application/json'")
-    raw = await request.read()  # raises 413 past client_max_size
+    if request.content_length is not None and request.content_length > JSON_MAX_BODY:
+        raise _too_large()
+    raw = await request.read()  # raises 413 past the app's client_max_size
+    if len(raw) > JSON_MAX_BODY:
+        raise _too_large()
     if not raw.strip():
         raise bad_request("the request body is empty: send a JSON object", code="malformed_json")
     try:
@@ -126,6 +132,11 @@ async def read_json_body(request: web.Request, model: type[BaseModel]) -> Any:
             raise bad_request("the request body is not valid JSON",
                               code="malformed_json") from None
         raise from_validation(exc, where="body") from None
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "too_large",
+                    f"the request body is too large (at most {JSON_MAX_BODY // 1024} KiB)")
 
 
 def read_query(request: web.Request, model: type[BaseModel]) -> Any:
