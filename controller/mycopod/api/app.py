@@ -22,7 +22,6 @@ import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -258,4 +257,4 @@ def bound_port(runner: web.AppRunner) -> int:
     raise RuntimeError("the API is not listening")
 
 
-__all__ = ["ApiContext", "bound_port", "create_app", "start_api", "timedelta"]
+__all__ = ["ApiContext", "bound_port", "create_app", "ssl_context", "start_api"]
