@@ -320,6 +320,10 @@ Effect = Callable[[_Draft], None]
 # --- the cursor: one sentence's tokens --------------------------------------------------
 
 
+#: ``take`` patterns split once: "on|at" -> {"on", "at"}
+_ALTERNATIVES: dict[str, frozenset[str]] = {}
+
+
 class _Cur:
     __slots__ = ("i", "toks")
 
@@ -328,8 +332,10 @@ class _Cur:
         self.i = i
 
     def w(self, k: int = 0) -> str:
-        j = self.i + k
-        return self.toks[j].low if j < len(self.toks) else END
+        try:
+            return self.toks[self.i + k].low
+        except IndexError:
+            return END
 
     def tok(self, k: int = 0) -> Token | None:
         j = self.i + k
@@ -346,7 +352,10 @@ class _Cur:
     def take(self, *words: str) -> bool:
         """Consume the words in sequence if all match (``a|b`` alternatives allowed)."""
         for k, word in enumerate(words):
-            if self.w(k) not in word.split("|"):
+            alts = _ALTERNATIVES.get(word)
+            if alts is None:
+                alts = _ALTERNATIVES[word] = frozenset(word.split("|"))
+            if self.w(k) not in alts:
                 return False
         self.i += len(words)
         return True
