@@ -1161,12 +1161,8 @@ def _p_source(c: _Cur) -> list[Effect] | None:
         c.opt("iso")
         c.opt("image", "volume", "file")
         key = "iso"
-    elif c.take("from|using|based", "the|a") or c.opt("from", "using", "based"):
-        if c.toks[c.i - 1].low == "based" or (c.i >= 2 and c.toks[c.i - 2].low == "based"):
-            if not c.opt("on"):
-                c.i = start
-                return None
-            c.opt("the")
+    elif c.take("based", "on") or c.opt("from", "using"):
+        c.opt("the", "a")
         c.opt("lxc", "os", "vm", "qemu", "container")
         if not c.opt("template", "ostemplate"):
             c.i = start
