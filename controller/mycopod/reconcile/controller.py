@@ -596,8 +596,8 @@ class Controller:
                 self.reload(load_settings(self.config_path))
             except Exception as exc:
                 log.error("reload.failed", error=str(exc), note="the old settings stay")
-            self._ready("reloaded")
-            self.notifier.send(READY=1, STATUS=self._status_line)
+            if self.notifier.ready_sent:  # back from RELOADING=1 (never READY too early)
+                self.notifier.send(READY=1, STATUS=self._status_line)
 
     def reload(self, new: Settings) -> dict[str, tuple[Any, Any]]:
         """Apply the safe part of ``new``; return what changed."""
