@@ -46,6 +46,7 @@ both lines. A guest must say what it is (VM or container) unless it should not e
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import re
@@ -1454,6 +1455,22 @@ class _Clause:
 
 
 def _expected(tokens: list[Token], c: _Cur) -> str:
+    """What to say after quoting the unplaced words ``tokens``."""
+    hint = _expectation(tokens)
+    for t in tokens:
+        if t.quoted or t.low in VOCABULARY or len(t.low) < 4:
+            continue
+        close = difflib.get_close_matches(t.low, _SUGGESTIONS, n=1, cutoff=0.8)
+        if close:
+            return f"{hint} (did you mean {close[0]!r} instead of {t.text!r}?)"
+    return hint
+
+
+#: words worth suggesting for a typo
+_SUGGESTIONS = sorted(w for w in VOCABULARY if len(w) >= 3 and w.isalpha() and w not in FILLERS)
+
+
+def _expectation(tokens: list[Token]) -> str:
     first = tokens[0].low
     for t in tokens:
         if t.low in UNEXPRESSIBLE:
@@ -1550,7 +1567,15 @@ def count_sentences(text: str) -> int:
 
 
 def _sentence_text(tokens: list[Token]) -> str:
-    return " ".join(t.shown() for t in tokens)
+    """The tokens as the owner wrote them, near enough to find them in the file."""
+    out: list[str] = []
+    for t in tokens:
+        text = t.shown()
+        if out and not t.quoted and t.low in (",", ":", ")") or out and out[-1] == "(":
+            out[-1] += text
+        else:
+            out.append(text)
+    return " ".join(out)
 
 
 @dataclass
