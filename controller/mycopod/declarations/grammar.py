@@ -1571,7 +1571,7 @@ def _sentence_text(tokens: list[Token]) -> str:
     out: list[str] = []
     for t in tokens:
         text = t.shown()
-        if out and not t.quoted and t.low in (",", ":", ")") or out and out[-1] == "(":
+        if (out and not t.quoted and t.low in (",", ":", ")")) or (out and out[-1] == "("):
             out[-1] += text
         else:
             out.append(text)
