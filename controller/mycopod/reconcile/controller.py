@@ -42,6 +42,7 @@ import structlog
 
 from mycopod import telemetry
 from mycopod.config import Settings, load_settings
+from mycopod.reconcile import queue
 from mycopod.reconcile.supervision import Backoff, LeaderElection, TaskGroup
 from mycopod.runtime import RuntimeStatus
 from mycopod.sdnotify import Notifier
@@ -51,44 +52,9 @@ log = structlog.get_logger(__name__)
 
 __all__ = ["Controller", "reload_changes"]
 
-AUTOMATIC = ["commit", "webhook", "drift"]
 #: database trouble a loop rides out (retrying) instead of dying
 DB_ERRORS: tuple[type[BaseException], ...] = (OSError, TimeoutError, asyncpg.PostgresError,
                                               asyncpg.InterfaceError)
-
-#: an automatic Pending run of the cluster, to merge a new trigger into
-COALESCE = """
-UPDATE reconciliation_runs SET trigger = $2, commit_sha = COALESCE($3, commit_sha),
-    declaration_id = COALESCE($4, declaration_id), updated_at = NOW()
-WHERE id = (
-    SELECT id FROM reconciliation_runs
-    WHERE cluster = $1 AND status = 'Pending' AND requested_by IS NULL
-      AND trigger = ANY($5::text[])
-    ORDER BY created_at DESC, id DESC
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING id"""
-#: a run (any state) already exists for this commit: it was queued before
-RUN_FOR_COMMIT = """
-SELECT EXISTS (SELECT 1 FROM reconciliation_runs WHERE cluster = $1 AND commit_sha = $2)"""
-#: something is queued, running or waiting for approval: a drift check adds no run
-BUSY = """
-SELECT EXISTS (SELECT 1 FROM reconciliation_runs
-               WHERE cluster = $1
-                 AND status IN ('Pending', 'Planning', 'InProgress', 'AwaitingApproval'))"""
-#: a run this process was applying when it was cut
-CUT_RUN = """
-UPDATE reconciliation_runs SET status = $3, finished_at = NOW(), updated_at = NOW(),
-    error = COALESCE(error, $2)
-WHERE id = $1 AND status IN ('Planning', 'InProgress')
-RETURNING id"""
-#: give back a run claimed just as this process stopped leading
-UNCLAIM = """
-UPDATE reconciliation_runs SET status = 'Pending', started_at = NULL, updated_at = NOW()
-WHERE id = $1 AND status = 'Planning'"""
-RUN_STATUS = "SELECT status, error, trigger, requested_by, declaration_id, commit_sha, " \
-             "dry_run FROM reconciliation_runs WHERE id = $1"
 
 #: settings a SIGHUP may change (the rest needs a restart)
 RELOADABLE: dict[str, tuple[str, ...]] = {
@@ -340,7 +306,7 @@ class Controller:
                 self.runtime.wake_reconcile.clear()
                 continue
             if self.stopping or not self.election.leader:
-                await self.pool.execute(UNCLAIM, run.id)  # not ours to start any more
+                await queue.give_back(self.pool, run.id)  # not ours to start any more
                 continue
             await self._apply(run)
 
@@ -383,7 +349,7 @@ class Controller:
         self._set_status()
 
     async def _after_run(self, run_id: int, seconds: float) -> None:
-        row = await self.pool.fetchrow(RUN_STATUS, run_id)
+        row = await queue.status_of(self.pool, run_id)
         if row is None:
             return
         status = row["status"]
@@ -412,9 +378,9 @@ class Controller:
         """Queue the retry of the last failed run, unless something newer is queued."""
         self._retry_at = None
         run_id, self._retry_of = self._retry_of, None
-        if run_id is None or await self.pool.fetchval(BUSY, self.cluster):
+        if run_id is None or await queue.busy(self.pool, self.cluster):
             return
-        row = await self.pool.fetchrow(RUN_STATUS, run_id)
+        row = await queue.status_of(self.pool, run_id)
         if row is None:
             return
         await self.enqueue(row["trigger"], commit_sha=row["commit_sha"],
@@ -423,7 +389,7 @@ class Controller:
 
     async def _mark_cut(self, run_id: int, reason: str, *, status: str = "Interrupted") -> None:
         try:
-            cut = await asyncio.wait_for(self.pool.fetchval(CUT_RUN, run_id, reason, status), 5)
+            cut = await asyncio.wait_for(queue.cut(self.pool, run_id, reason, status=status), 5)
         except Exception as exc:  # the database may be what we lost; the next leader marks it
             log.warning("run.mark_interrupted_failed", run_id=run_id, error=str(exc))
             return
@@ -454,21 +420,13 @@ class Controller:
                       declaration_id: int | None = None,
                       requested_by: int | None = None) -> int:
         """Queue a run, merging it into a queued automatic run when possible."""
-        from mycopod.store.runs import RunStore
-
-        if trigger in AUTOMATIC and requested_by is None:
-            merged = await self.pool.fetchval(COALESCE, self.cluster, trigger, commit_sha,
-                                              declaration_id, AUTOMATIC)
-            if merged is not None:
-                log.info("run.coalesced", run_id=merged, trigger=trigger, commit=commit_sha)
-                self.runtime.wake_reconcile.set()
-                return int(merged)
-        run = await RunStore(self.pool).create(
-            trigger=trigger, cluster=self.cluster, declaration_id=declaration_id,  # type: ignore[arg-type]
-            requested_by=requested_by, commit_sha=commit_sha)
-        log.info("run.queued", run_id=run.id, trigger=trigger, commit=commit_sha)
+        run_id, merged = await queue.enqueue(
+            self.pool, self.cluster, trigger, commit_sha=commit_sha,
+            declaration_id=declaration_id, requested_by=requested_by)
+        log.info("run.coalesced" if merged else "run.queued", run_id=run_id, trigger=trigger,
+                 commit=commit_sha)
         self.runtime.wake_reconcile.set()
-        return run.id
+        return run_id
 
     async def _on_leadership(self) -> None:
         """Just became leader: runs a dead leader left running are Interrupted, and the
@@ -511,7 +469,7 @@ class Controller:
             if (head and head != handled and self.election.leader
                     and self.engine is not None):
                 try:
-                    if not await self.pool.fetchval(RUN_FOR_COMMIT, self.cluster, head):
+                    if not await queue.has_run_for_commit(self.pool, self.cluster, head):
                         await self._compile_and_queue(head, webhook=webhook)
                     handled = head
                 except DB_ERRORS as exc:
@@ -552,7 +510,7 @@ class Controller:
                         log.info("drift.detected", guests=drift, self_heal=False,
                                  note="reported only; a manual or commit run corrects it")
                     elif (drift and self.election.leader and not self.backoff.failing
-                            and not await self.pool.fetchval(BUSY, self.cluster)):
+                            and not await queue.busy(self.pool, self.cluster)):
                         log.info("drift.found", guests=drift)
                         await self.enqueue("drift")
                 except Exception as exc:
