@@ -311,3 +311,27 @@ def test_any_word_salad_compiles_or_gives_a_compile_error(words: list[str]) -> N
         compile_text(" ".join(words))
     except CompileError as exc:
         assert exc.issues and all(i.line >= 0 and i.message for i in exc.issues)
+
+
+def test_every_word_a_phrase_uses_is_in_the_vocabulary() -> None:
+    """VOCABULARY decides what may start a phrase and what the renderer quotes."""
+    import ast
+    import inspect
+
+    from mycopod.declarations import grammar
+
+    not_words = {"ide", "sata", "virtio", "source", "state", "teen", "tens", "unit"}
+    tree = ast.parse(inspect.getsource(grammar))
+    words: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name.startswith((
+                "_p_", "_number", "_kind_noun", "_disk_tail", "_size", "_subject", "_names",
+                "_storage_name", "_leading")):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and (
+                        " " not in sub.value):
+                    words.update(w for w in sub.value.split("|")
+                                 if w and w.replace("-", "").isalpha())
+    missing = {w for w in words - not_words
+               if w not in VOCABULARY and w not in grammar._SMALL and w not in grammar._TENS}
+    assert missing == set()

@@ -1255,6 +1255,9 @@ def _on_net0(effect: _NetEffect, draft: _Draft) -> None:
     effect(draft, "net0")
 
 
+#: the phrases that can start with a number
+_NUMBER_PHRASES = (_p_disk, _p_memory, _p_cores)
+
 PHRASES = (
     _p_description, _p_ssh, _p_none, _p_onboot, _p_state, _p_source, _p_disk, _p_memory,
     _p_cores, _p_node, _p_vmid, _p_tags, _p_net_inline, _p_pool, _p_storage, _p_kind,
@@ -1280,7 +1283,10 @@ VOCABULARY = frozenset({
     *CREATE_VERBS, *(w for prefix in CREATE_PREFIXES for w in prefix),
     "device", "card", "adapter", "when", "behind", "active",
     "disable", "enable", "authorize", "authorise", "trust", "accept", "member", "number",
-    "another",
+    "another", "any", "auto-start", "autoboot", "autostarts", "based", "booted", "bridged",
+    "config", "configuration", "destroyed", "down", "during", "file", "filesystem", "fs",
+    "hosted", "install", "installed", "installing", "linked", "located", "longer", "moved",
+    "networking", "pinned", "placed", "plugged", "present", "starting", "turned",
 })
 
 
@@ -1488,6 +1494,27 @@ def _expectation(tokens: list[Token]) -> str:
             "local-lvm', 'on node pve1', 'on VLAN 30', 'tagged web', 'running' or 'stopped'")
 
 
+#: filler words that also begin phrases ("with the description", "to node", "a clone of")
+_PHRASE_FILLERS = frozenset({"a", "an", "the", "to", "using", "with", "put", "be", "is",
+                             "are", "have", "it", "must", "and", ",", ":"})
+_PURE_FILLERS = FILLERS - _PHRASE_FILLERS
+
+
+def _is_numberish(w: str) -> bool:
+    """A number (digits, "4GB", "4-core", "-2", number words): only sizes and counts."""
+    return w[:1].isdigit() or w[:1] == "-" or w in _SMALL or w in _TENS or (
+        w.split("-", 1)[0] in _TENS)
+
+
+def _may_start_phrase(t: Token) -> bool:
+    """Cheap test before trying every phrase: only words of the grammar and numbers can."""
+    w = t.low
+    if t.quoted or w in _PURE_FILLERS:
+        return False
+    return (w in VOCABULARY or w[:1].isdigit() or w.startswith(("-", "vlan")) or w in _SMALL
+            or w in _TENS or w.split("-", 1)[0] in _TENS)
+
+
 def _parse_attributes(c: _Cur, subject: _Subject) -> _Clause:
     effects: list[Effect] = []
     unplaced: list[list[Token]] = []
@@ -1503,7 +1530,9 @@ def _parse_attributes(c: _Cur, subject: _Subject) -> _Clause:
             c.i += 1
             break
         matched = False
-        if slot is not None:
+        if not _may_start_phrase(c.toks[c.i]):
+            pass  # a name, an unknown word or a pure filler: no phrase starts here
+        elif slot is not None:
             for net_phrase in NET_PHRASES:
                 eff = net_phrase(c)
                 if eff is not None:
@@ -1511,7 +1540,7 @@ def _parse_attributes(c: _Cur, subject: _Subject) -> _Clause:
                     matched = True
                     break
         else:
-            for phrase in PHRASES:
+            for phrase in _NUMBER_PHRASES if _is_numberish(c.w()) else PHRASES:
                 found = phrase(c)
                 if found is not None:
                     effects.extend(found)
