@@ -183,6 +183,18 @@ def test_it_after_a_sentence_about_several_guests_is_an_error() -> None:
     assert [g.state for g in spec.guests] == ["stopped", "stopped"]
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("web-1 is a VM.\n\n<!-- draft\nweb-2 is a VM.\n",
+     "t.md:3: this HTML comment (<!--) is never closed with -->, so everything after it "
+     "would be ignored"),
+    ("web-1 is a VM.\n```\nweb-2 is a VM.\n",
+     "t.md:2: this code block (```) is never closed, so everything after it would be "
+     "ignored"),
+])
+def test_unclosed_comment_or_fence_is_an_error(text: str, message: str) -> None:
+    assert error(text) == message
+
+
 def test_pronouns_do_not_cross_paragraphs() -> None:
     message = error("web-1 is a VM.\n\nIt should be stopped.\n")
     assert message == ("t.md:3: 'It' does not refer to any guest in this paragraph; name the "

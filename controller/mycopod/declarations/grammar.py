@@ -1837,7 +1837,11 @@ def _pydantic_message(exc: ValidationError, name: str, lines: dict[str, int], de
 def compile_text(text: str, *, filename: str = "<text>") -> specmod.ClusterSpec:
     """Compile one declaration file's text; raise CompileError listing every problem."""
     state = _FileState(filename)
-    for block in markdown.blocks(text):
+    try:
+        found = markdown.blocks(text)
+    except markdown.MarkdownError as exc:
+        raise CompileError.single(filename, exc.line, exc.message) from None
+    for block in found:
         try:
             tokens = tokenize(block.text, first_line=block.line)
         except _SentenceError as exc:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Block", "blocks"]
+__all__ = ["Block", "MarkdownError", "blocks"]
 
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HEADING_RE = re.compile(r"^ {0,3}#{1,6}(\s|$)")
@@ -22,6 +22,15 @@ _SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)\s*$")
 _BREAK_RE = re.compile(r"^ {0,3}((\*\s*){3,}|(-\s*){3,}|(_\s*){3,})$")
 _ITEM_RE = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
 _QUOTE_RE = re.compile(r"^ {0,3}>\s?")
+
+
+class MarkdownError(ValueError):
+    """Text that would silently hide the rest of the file (an unclosed comment or fence)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +53,8 @@ def _strip_comments(lines: list[str]) -> list[str]:
     """Blank out HTML comments (possibly spanning lines), keeping the line count."""
     out: list[str] = []
     in_comment = False
-    for line in lines:
+    opened = 0
+    for number, line in enumerate(lines, start=1):
         kept: list[str] = []
         rest = line
         while rest:
@@ -63,12 +73,20 @@ def _strip_comments(lines: list[str]) -> list[str]:
                 kept.append(rest[:start])
                 rest = rest[start + 4 :]
                 in_comment = True
+                opened = number
         out.append("".join(kept))
+    if in_comment:
+        raise MarkdownError(opened, "this HTML comment (<!--) is never closed with -->, so "
+                                    "everything after it would be ignored")
     return out
 
 
 def blocks(text: str) -> list[Block]:
-    """The declaration blocks of a Markdown document, in order."""
+    """The declaration blocks of a Markdown document, in order.
+
+    Raises MarkdownError for an HTML comment or a code fence that is never closed: they
+    would hide every declaration after them.
+    """
     raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     was_comment = [("<!--" in line) or False for line in raw]
     lines = _strip_comments(raw)
@@ -76,6 +94,7 @@ def blocks(text: str) -> list[Block]:
     current: list[tuple[int, str]] = []
     kind = "paragraph"
     fence: str | None = None
+    fence_line = 0
 
     def close() -> None:
         nonlocal current
@@ -93,6 +112,7 @@ def blocks(text: str) -> list[Block]:
         if fence_match:
             close()
             fence = fence_match.group(1)[:3]
+            fence_line = number
             continue
         if not line.strip():
             # A line that held only a comment does not end a paragraph's text by itself,
@@ -124,4 +144,7 @@ def blocks(text: str) -> list[Block]:
             kind = "paragraph"
         current.append((number, line.strip()))
     close()
+    if fence is not None:
+        raise MarkdownError(fence_line, f"this code block ({fence}) is never closed, so "
+                                        "everything after it would be ignored")
     return [b for b in result if any(text.strip() for _, text in b.lines)]
