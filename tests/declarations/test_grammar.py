@@ -190,6 +190,9 @@ def test_it_after_a_sentence_about_several_guests_is_an_error() -> None:
     ("web-1 is a VM.\n```\nweb-2 is a VM.\n",
      "t.md:2: this code block (```) is never closed, so everything after it would be "
      "ignored"),
+    ("web-1 is a VM.\n---\n",
+     "t.md:1: this paragraph is underlined by line 2 (---...), which makes it a heading, not "
+     "a declaration; put a blank line before the underline if it is a declaration"),
 ])
 def test_unclosed_comment_or_fence_is_an_error(text: str, message: str) -> None:
     assert error(text) == message

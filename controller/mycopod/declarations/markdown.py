@@ -124,7 +124,15 @@ def blocks(text: str) -> list[Block]:
             close()
             continue
         if current and kind == "paragraph" and _SETEXT_RE.match(line):
-            current = []  # the paragraph was a setext heading
+            # The paragraph above is a setext heading. A heading is not a declaration, but
+            # one that reads like a sentence is more likely a declaration followed by a
+            # rule: dropping it silently would lose a guest, so that is an error.
+            if len(current) > 1 or current[-1][1].rstrip().endswith((".", "!", ";")):
+                raise MarkdownError(
+                    current[0][0], f"this paragraph is underlined by line {number} "
+                    f"({line.strip()[:3]}...), which makes it a heading, not a declaration; "
+                    "put a blank line before the underline if it is a declaration")
+            current = []
             continue
         if _BREAK_RE.match(line):
             close()
