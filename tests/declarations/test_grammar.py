@@ -190,12 +190,20 @@ def test_it_after_a_sentence_about_several_guests_is_an_error() -> None:
     ("web-1 is a VM.\n```\nweb-2 is a VM.\n",
      "t.md:2: this code block (```) is never closed, so everything after it would be "
      "ignored"),
+    ("web-1 is a VM.\n\n    web-2 is a VM.\n",
+     "t.md:3: this line is indented by 4 spaces, which makes it a code block, not a "
+     "declaration; remove the indentation if it is a declaration"),
     ("web-1 is a VM.\n---\n",
      "t.md:1: this paragraph is underlined by line 2 (---...), which makes it a heading, not "
      "a declaration; put a blank line before the underline if it is a declaration"),
 ])
 def test_unclosed_comment_or_fence_is_an_error(text: str, message: str) -> None:
     assert error(text) == message
+
+
+def test_indented_paragraph_after_a_list_item_is_read() -> None:
+    spec = compile_text("- web-1 is a VM.\n\n    web-2 is a VM.\n")
+    assert [g.name for g in spec.guests] == ["web-1", "web-2"]
 
 
 def test_pronouns_do_not_cross_paragraphs() -> None:

@@ -95,6 +95,7 @@ def blocks(text: str) -> list[Block]:
     kind = "paragraph"
     fence: str | None = None
     fence_line = 0
+    in_list = False
 
     def close() -> None:
         nonlocal current
@@ -141,10 +142,20 @@ def blocks(text: str) -> list[Block]:
         if item:
             close()
             kind = "item"
+            in_list = True
             current = [(number, line[item.end() :])]
             continue
-        if not current and (line.startswith("    ") or line.startswith("\t")):
-            continue  # an indented code block
+        indented = line.startswith(("    ", "\t"))
+        if not current and indented and not in_list:
+            # an indented code block; one that reads like a sentence is more likely a
+            # declaration indented by mistake, and ignoring it would lose a guest
+            if line.rstrip().endswith((".", "!", ";")):
+                raise MarkdownError(number, "this line is indented by 4 spaces, which makes it "
+                                            "a code block, not a declaration; remove the "
+                                            "indentation if it is a declaration")
+            continue
+        if not current and not indented:
+            in_list = False
         quote = _QUOTE_RE.match(line)
         if quote:
             line = line[quote.end() :]
