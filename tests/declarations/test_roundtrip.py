@@ -12,7 +12,7 @@ from mycopod.declarations import grammar
 from .strategies import cluster_specs
 
 #: MYCOPOD_ROUNDTRIP_EXAMPLES=5000 for the long run; the default keeps make test quick
-EXAMPLES = int(os.environ.get("MYCOPOD_ROUNDTRIP_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("MYCOPOD_ROUNDTRIP_EXAMPLES", "400"))
 
 
 @settings(max_examples=EXAMPLES, deadline=None,
