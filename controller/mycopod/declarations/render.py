@@ -62,15 +62,15 @@ def _net_phrases(net: specmod.NetworkSpec, *, inline: bool) -> list[str]:
     if net.vlan is not None:
         parts.append(f"on VLAN {net.vlan}")
     if net.ip is None:
-        parts.append("no IP address")
+        parts.append("with no IP address")
     elif net.ip != "dhcp":
-        parts.append(f"the static IP {net.ip}")
+        parts.append(f"with the static IP {net.ip}")
     elif not inline:
         parts.append("uses DHCP")
     if net.gateway is not None:
-        parts.append(f"gateway {net.gateway}")
+        parts.append(f"with gateway {net.gateway}")
     if net.firewall:
-        parts.append("the firewall enabled")
+        parts.append("with the firewall enabled")
     return parts
 
 
@@ -113,10 +113,11 @@ def render_guest(guest: specmod.GuestSpec) -> str:
             attrs.append(text)
     sentences: list[str] = []
     nets = guest.networks
+    net_parts: list[str] = []
     if not nets:
         attrs.append("no network")
     elif len(nets) == 1 and nets[0].slot == "net0":
-        attrs.extend(_net_phrases(nets[0], inline=True))
+        net_parts = _net_phrases(nets[0], inline=True)
     else:
         slots = [n.slot for n in nets]
         if "net0" not in slots:
@@ -126,6 +127,7 @@ def render_guest(guest: specmod.GuestSpec) -> str:
                              + _join(_net_phrases(net, inline=False)) + ".")
     if attrs:
         parts.append("with " + _join(attrs))
+    parts.extend(net_parts)
     if guest.source is not None:
         if guest.source.clone is not None:
             parts.append(f"cloned from the template {_value(guest.source.clone)}")
