@@ -115,7 +115,10 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
 
 
 def _free_port(preferred: int) -> int:
+    """``preferred`` unless another process listens on it (connections of our previous
+    run lingering in TIME_WAIT do not count: the server binds with SO_REUSEADDR too)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", preferred))
             return preferred
