@@ -115,6 +115,20 @@ def test_secret_file_without_read_permission(tmp_path: Path) -> None:
         load_settings(environ={"MYCOPOD_LLM__API_KEY_FILE": str(secret)})
 
 
+def test_secret_file_that_is_not_text(tmp_path: Path) -> None:
+    secret = tmp_path / "k"
+    secret.write_bytes(b"\xff\xfe\x00binary")
+    secret.chmod(0o600)
+    with pytest.raises(ConfigError) as err:
+        load_settings(environ={"MYCOPOD_LLM__API_KEY_FILE": str(secret)})
+    assert "llm.api_key_file" in str(err.value) and "cannot read secret file" in str(err.value)
+
+
+def test_secret_file_that_is_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="llm.api_key_file: secret file .* is not a regular"):
+        load_settings(environ={"MYCOPOD_LLM__API_KEY_FILE": str(tmp_path)})
+
+
 def test_secret_file_readable_by_others(tmp_path: Path) -> None:
     secret = write(tmp_path / "k", "value-value", mode=0o644)
     with pytest.raises(ConfigError) as err:
