@@ -1,0 +1,237 @@
+"""Phrases for a guest's resources: disks, memory, cores, storage, ``no disks``.
+
+Disks, memory and cores are the phrases that can start with a number (``2 cores``,
+``4 GB of RAM``, ``a 32 GB disk on local-lvm``); they are grouped with storage and
+``no disks`` because they share the size reading and the disk/storage words, and because
+a misread one resizes a real VM. Each phrase takes a cursor and returns effects on a
+draft, or None when it does not start there.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from mycopod import spec as specmod
+from mycopod.declarations.drafts import Effect, _Disk, _Draft
+from mycopod.declarations.lexicon import (
+    _CORE_NOUNS,
+    _DISK_NOUNS,
+    _ORDINALS,
+    _ROLE_DATA,
+    _ROLE_ROOT,
+    _UNITS,
+    NODE_WORDS,
+    _is_vocab,
+)
+from mycopod.declarations.quantities import _fmt_mib, _int, _number, _round, _size
+from mycopod.declarations.tokens import _Cur, _SentenceError
+
+
+def _storage_name(c: _Cur, *, forced: bool) -> str | None:
+    t = c.tok()
+    if t is None:
+        return None
+    if t.quoted or (forced and t.low not in (".", ",")) or (
+            not _is_vocab(t.low) and t.low not in NODE_WORDS and t.low not in (
+                ".", ",", ":", "(")):
+        c.i += 1
+        return t.text
+    return None
+
+
+def _disk_tail(c: _Cur) -> tuple[str | None, str | None]:
+    """``[on [the] [storage] X] [as SLOT]`` in either order."""
+    storage: str | None = None
+    slot: str | None = None
+    for _ in range(2):
+        save = c.i
+        if storage is None and c.opt("on", "in", "at"):
+            c.opt("the")
+            forced = c.opt("storage", "datastore", "pool") is not None
+            if forced and c.w() == "pool":
+                c.i += 1
+            storage = _storage_name(c, forced=forced)
+            if storage is None:
+                c.i = save
+        elif slot is None and c.w() in ("as", "in") and c.w(1) not in ("slot",) and (
+                c.tok(1) is not None and re.match(r"^(scsi|virtio|sata|ide|mp)\d+$|^rootfs$",
+                                                   c.w(1))):
+            slot = c.toks[c.i + 1].low
+            c.i += 2
+        elif slot is None and c.take("as", "slot") and c.tok() is not None:
+            slot = c.value("a disk slot").low
+    return storage, slot
+
+
+def _p_disk(c: _Cur) -> list[Effect] | None:
+    line = c.line
+    start = c.i
+    role: str | None = None
+    if c.w() in ("another", *_ORDINALS) and c.w() != "first":
+        role = "data"  # "another 32 GB disk", "a second 100 GB disk"
+        c.i += 1
+    elif c.w() == "first":
+        role = "root"
+        c.i += 1
+    size = _size(c)
+    if size is None and role is not None:
+        c.i = start
+        return None
+    if size is not None:
+        mib, _ = size
+        w = c.w()
+        if w in _ROLE_ROOT and role is None:
+            role = "root"
+            c.i += 1
+        elif w in _ROLE_DATA and role is None:
+            role = "data"
+            c.i += 1
+        if c.take("hard", "disk|drive") or c.take("root", "filesystem|fs") or c.opt(
+                *_DISK_NOUNS):
+            pass
+        elif c.take("of", "disk|storage", "space") or c.take("of", "disk|storage"):
+            pass
+        else:
+            c.i = start
+            return None
+    else:
+        w = c.w()
+        if w in _ROLE_ROOT and c.w(1) in _DISK_NOUNS:
+            role = "root"
+            c.i += 1
+        elif w in _ROLE_DATA and c.w(1) in _DISK_NOUNS:
+            role = "data"
+            c.i += 1
+        if not c.opt("disk", "drive", "rootfs"):
+            c.i = start
+            return None
+        c.opt("size", "of", ":")
+        size = _size(c)
+        if size is None:
+            c.i = start
+            return None
+        mib = size[0]
+    storage, slot = _disk_tail(c)
+    gib = _round(mib / 1024)
+    if gib < specmod.DISK_MIN_GIB:
+        raise _SentenceError(line, f"a disk must be at least {specmod.DISK_MIN_GIB} GB "
+                                   f"(got {_fmt_mib(mib)})")
+
+    def apply(d: _Draft) -> None:
+        if d.no_disks is not None:
+            raise _SentenceError(line, f"{d.name} is said to have no disks (line "
+                                       f"{d.no_disks}) and a disk (line {line})")
+        d.disks.append(_Disk(gib, storage, slot, role, line))
+
+    return [apply]
+
+
+def _p_memory(c: _Cur) -> list[Effect] | None:
+    start = c.i
+    line = c.line
+    size = _size(c)
+    if size is not None:
+        c.opt("of")
+        if not c.opt("ram", "memory", "mem"):
+            c.i = start
+            return None
+    else:
+        if not c.opt("ram", "memory", "mem"):
+            return None
+        c.opt("of", "size")
+        size = _size(c)
+        if size is None:
+            c.i = start
+            return None
+    mib = _round(size[0])
+    if mib < 1:
+        raise _SentenceError(line, "memory must be at least 16 MB")
+    return [lambda d: d.set("memory_mib", mib, line)]
+
+
+_N_CORE_RE = re.compile(r"^(\d+)-(core|cpu|vcpu)$")
+
+
+def _p_cores(c: _Cur) -> list[Effect] | None:
+    start = c.i
+    line = c.line
+    hyphenated = _N_CORE_RE.match(c.w())
+    if hyphenated:  # "a 4-core VM"
+        c.i += 1
+        value = int(hyphenated.group(1))
+        return [lambda d: d.set("cores", value, line)]
+    num = _number(c)
+    if num is not None:
+        if num[1] is not None:
+            c.i = start
+            return None
+        if c.take("cpu", "cores|core") or c.take("virtual", "cpus|cpu|cores|core|processors"):
+            pass
+        elif not c.opt(*_CORE_NOUNS):
+            c.i = start
+            return None
+    else:
+        if not (c.take("cpu", "cores") or c.opt("cores", "vcpus", "cpus", "cpu")):
+            return None
+        c.opt("of", ":")
+        num = _number(c)
+        if num is None or num[1] is not None or c.w() in _UNITS:
+            c.i = start
+            return None
+    cores = _int(num[0], line, "the number of cores")
+    return [lambda d: d.set("cores", cores, line)]
+
+
+def _p_storage(c: _Cur) -> list[Effect] | None:
+    line = c.line
+    start = c.i
+    if c.take("stored", "on|in") or c.take("on|in", "storage|datastore") or c.take(
+            "on|in", "the", "storage|datastore") or c.opt("storage"):
+        c.opt("the")
+        c.opt("storage", "datastore")
+        c.opt(":")
+        name = _storage_name(c, forced=True)
+        if name is not None:
+            value = name
+            return [functools.partial(_set_storage, value, line)]
+    c.i = start
+    return None
+
+
+def _set_storage(value: str, line: int, d: _Draft) -> None:
+    old = d.storage
+    if old is not None and old[0] != value:
+        raise _SentenceError(line, f"{d.name}: storage is given twice: {old[0]} (line {old[1]})"
+                                   f" and {value} (line {line})")
+    d.storage = (value, line)
+
+
+def _p_none(c: _Cur) -> list[Effect] | None:
+    line = c.line
+    if c.take("no", "disks|disk") or c.take("without", "disks|disk") or c.take(
+            "without", "a|any", "disk|disks") or c.opt("diskless"):
+        def nodisk(d: _Draft) -> None:
+            if d.disks:
+                raise _SentenceError(line, f"{d.name} is said to have a disk (line "
+                                           f"{d.disks[0].line}) and no disks (line {line})")
+            d.no_disks = line
+        return [nodisk]
+    if c.take("no", "network|networks|nic|nics") or c.take(
+            "without", "network|networks|networking") or c.take(
+            "without", "a|any", "network|networks"):
+        if re.match(r"^net\d+$", c.w()):
+            slot = c.toks[c.i].low
+            c.i += 1
+
+            def noslot(d: _Draft) -> None:
+                if slot in d.nets:
+                    raise _SentenceError(line, f"{d.name}: network {slot} is described and "
+                                               "said not to exist")
+                d.removed_nets.add(slot)
+            return [noslot]
+
+        def nonet(d: _Draft) -> None:
+            d.no_networks = line
+        return [nonet]
+    return None

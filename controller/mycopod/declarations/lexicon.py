@@ -1,0 +1,141 @@
+"""The grammar's words: fillers, verbs, kinds, units, number words, and VOCABULARY.
+
+Every word the grammar gives a meaning to is listed here, in one place, because the same
+lists decide three things: what may start a phrase, which names must be quoted (a guest
+named ``disk`` would be misread), and what the renderer quotes when it writes a spec back.
+Words only one phrase uses still join VOCABULARY here, so the set is complete without
+importing the phrase parsers.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+FILLERS = frozenset({
+    ",", ":", "and", "with", "which", "that", "each", "also", "both", "all", "should",
+    "must", "be", "is", "are", "has", "have", "having", "will", "shall", "it", "they",
+    "them", "keep", "leave", "make", "sure", "give", "set", "assign", "put", "place",
+    "please", "then", "its", "their", "needs", "need", "to", "the", "a", "an", "always",
+    "kept", "left", "get", "gets", "uses", "use", "using", "ensure", "does", "do",
+    "\u2013", "\u2014",
+})
+SUBJECT_VERBS = frozenset({
+    "is", "are", "has", "have", "should", "must", "will", "runs", "run", "gets", "uses",
+    "needs", "need", "does", "do", "shall", "can", "stays", "remains", "was", "were",
+    "lives", "boots", "starts", ",",
+})
+KIND_WORDS: dict[str, str] = {
+    "vm": "vm", "vms": "vm", "qemu": "vm", "kvm": "vm",
+    "container": "ct", "containers": "ct", "ct": "ct", "cts": "ct", "lxc": "ct",
+    "lxcs": "ct",
+}
+GENERIC_NOUNS = frozenset({"server", "servers", "machine", "machines", "guest", "guests",
+                           "instance", "instances"})
+#: descriptive words allowed before a generic noun ("three web servers"): they carry no
+#: meaning for the spec. Anything else ("GPU servers") is not understood.
+ROLE_WORDS = frozenset({
+    "web", "database", "db", "dns", "mail", "file", "build", "app", "application", "proxy",
+    "monitoring", "game", "media", "backup", "test", "dev", "development", "staging",
+    "production", "prod", "worker", "cache", "api", "frontend", "backend", "ci", "lab",
+    "home", "git", "log", "logging", "vpn", "k3s", "k8s", "kubernetes", "docker", "new",
+})
+CREATE_VERBS = ("create", "add", "deploy", "provision", "build", "declare", "define",
+                "run", "launch")
+CREATE_PREFIXES: tuple[tuple[str, ...], ...] = (
+    ("set", "up"), ("spin", "up"), ("i", "want"), ("we", "want"), ("i", "need"),
+    ("we", "need"), ("there", "should", "be"), ("there", "must", "be"), ("there", "is"),
+    ("there", "are"), ("we", "have"), ("i", "have"), *((v,) for v in CREATE_VERBS),
+)
+IMPERATIVE_VERBS = frozenset({
+    "start", "stop", "keep", "leave", "give", "put", "place", "tag", "connect", "attach",
+    "move", "remove", "delete", "destroy", "set", "make", "run", "assign", "pin", "enable",
+    "disable", "boot", "power", "shut", "turn", "authorize", "authorise", "allow", "label",
+})
+NODE_WORDS = frozenset({"node", "nodes", "host", "hosts", "cluster", "hypervisor"})
+PRONOUNS = frozenset({"it", "they", "them", "this", "these", "those"})
+
+_UNITS: dict[str, Decimal] = {}
+for _words, _mib in (
+    (("mb", "mib", "m", "meg", "megs", "megabyte", "megabytes", "mebibyte", "mebibytes"), 1),
+    (("gb", "gib", "g", "gig", "gigs", "gigabyte", "gigabytes", "gibibyte", "gibibytes"),
+     1024),
+    (("tb", "tib", "t", "terabyte", "terabytes", "tebibyte", "tebibytes"), 1024 * 1024),
+):
+    for _w in _words:
+        _UNITS[_w] = Decimal(_mib)
+_GLUED_RE = re.compile(r"^(\d+(?:\.\d+)?)(mb|mib|m|gb|gib|g|tb|tib|t)$")
+_NUMBER_RE = re.compile(r"^\d+(\.\d+)?$")
+
+_SMALL = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate(
+    "twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5,
+             "seventh": 6, "eighth": 7, "ninth": 8, "tenth": 9}
+
+#: words whose presence means the sentence asks for something a spec cannot hold
+UNEXPRESSIBLE: dict[str, str] = {}
+for _reason, _words2 in (
+    ("hardware passthrough cannot be expressed in a MycoPod spec",
+     "passthrough pass-through passthru pci pcie gpu gpus usb hostpci vgpu sr-iov"),
+    ("CPU topology (sockets, NUMA, threads, CPU type) cannot be expressed; give a number "
+     "of cores", "socket sockets numa thread threads topology hyperthreading smt"),
+    ("schedules cannot be expressed; a declaration says what should be true, not when",
+     "every daily nightly weekly hourly monthly schedule scheduled cron am pm weekdays "
+     "weekends tonight tomorrow midnight"),
+    ("conditions cannot be expressed; a declaration says what should be true, always",
+     "if unless until while whenever otherwise"),
+    ("operations on Proxmox nodes (and one-off actions) cannot be expressed; declare the "
+     "state a guest should be in, e.g. 'on node pve2' or 'stopped'",
+     "reboot restart upgrade update maintenance evacuate drain migrate snapshot backup "
+     "clone"),
+    ("vague amounts cannot be compiled; give an exact number with a unit",
+     "about around approximately roughly some few several lots plenty enough big small "
+     "large huge tiny more less fewer least most max maximum min minimum extra"),
+):
+    for _w in _words2.split():
+        UNEXPRESSIBLE[_w] = _reason
+
+
+# --- words of the phrases ----------------------------------------------------------------
+
+
+_ROLE_ROOT = ("root", "system", "boot", "os", "main", "primary")
+_ROLE_DATA = ("data", "extra", "additional", "secondary", "storage", *_ORDINALS)
+_DISK_NOUNS = ("disk", "disks", "drive", "drives", "volume", "rootfs", "hdd", "ssd")
+
+
+_CORE_NOUNS = ("cores", "core", "vcpus", "vcpu", "cpus", "cpu", "processors", "processor")
+
+
+#: every word the grammar gives a meaning to; a name equal to one must be quoted/"named"
+VOCABULARY = frozenset({
+    *FILLERS, *SUBJECT_VERBS, *KIND_WORDS, *GENERIC_NOUNS, *IMPERATIVE_VERBS, *NODE_WORDS,
+    *PRONOUNS, *_UNITS, *UNEXPRESSIBLE, *_ORDINALS, *_DISK_NOUNS, *_CORE_NOUNS, *_ROLE_ROOT,
+    *_ROLE_DATA, "named", "called", "through", "thru", "not", "no", "without", "never", "on",
+    "in", "at", "of", "from", "as", "via", "by", "over", "into", "ram", "memory", "mem",
+    "disk", "id", "vmid", "ctid", "pool", "resource", "tagged", "tags", "tag", "labels",
+    "label", "labelled", "labeled", "vlan", "bridge", "network", "networks", "interface",
+    "ip", "ipv4", "address", "static", "fixed", "dhcp", "gateway", "gw", "default",
+    "firewall", "firewalled", "enabled", "disabled", "described", "description", "ssh",
+    "key", "keys", "public", "cloned", "template", "ostemplate", "iso", "image", "boot",
+    "booting", "running", "stopped", "started", "absent", "removed", "deleted", "gone",
+    "exist", "exists", "autostart", "onboot", "virtual", "qemu", "kvm", "lxc", "linux",
+    "storage", "stored", "datastore", "single", "half", "hard", "space", "size", "up", "off",
+    "online", "halted", "powered", "shutdown", "automatically", "hundred", "thousand",
+    "minus", "each", "slot", "connected", "attached", "diskless", "nic", "nics", "create",
+    "there", "i", "we", "its", "their", "my", "our", "for", "or", "but", "(", ")",
+    *CREATE_VERBS, *(w for prefix in CREATE_PREFIXES for w in prefix),
+    "device", "card", "adapter", "when", "behind", "active",
+    "disable", "enable", "authorize", "authorise", "trust", "accept", "member", "number",
+    "another", "any", "auto-start", "autoboot", "autostarts", "based", "booted", "bridged",
+    "config", "configuration", "destroyed", "down", "during", "file", "filesystem", "fs",
+    "hosted", "install", "installed", "installing", "linked", "located", "longer", "moved",
+    "networking", "pinned", "placed", "plugged", "present", "starting", "turned",
+})
+
+
+def _is_vocab(low: str) -> bool:
+    return low in VOCABULARY or low in _SMALL or low in _TENS or bool(_NUMBER_RE.match(low))

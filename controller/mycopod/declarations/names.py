@@ -1,0 +1,123 @@
+"""Guest names: a name, a list (``a, b and c``), a range (``web-1 through web-3``).
+
+A name is any word the grammar gives no meaning to, so this module also answers the
+renderer's questions (:func:`is_plain_word`, :func:`is_subject_name`) and tells the
+attribute parser where a new clause with its own subject begins (``_starts_clause``):
+all three are the same test of "is this word a name?".
+"""
+
+from __future__ import annotations
+
+import re
+
+from mycopod import spec as specmod
+from mycopod.declarations.lexicon import _GLUED_RE, KIND_WORDS, NODE_WORDS, SUBJECT_VERBS, _is_vocab
+from mycopod.declarations.tokens import Token, _Cur, _SentenceError, tokenize
+
+_NAMEISH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_RANGE_RE = re.compile(r"^(.*?)(\d+)$")
+MAX_RANGE = 1000
+
+
+def _nameish(t: Token | None) -> bool:
+    return (t is not None and not t.quoted and not _is_vocab(t.low)
+            and bool(_NAMEISH_RE.match(t.text)) and not _GLUED_RE.match(t.low)
+            and not t.low.startswith("-"))
+
+
+def is_plain_word(value: str) -> bool:
+    """Does ``value`` read back unquoted as exactly itself, and as no word of the grammar?
+
+    The renderer quotes every value for which this is false.
+    """
+    try:
+        tokens = tokenize(value)
+    except _SentenceError:
+        return False
+    return (len(tokens) == 1 and not tokens[0].quoted and tokens[0].text == value
+            and not _is_vocab(tokens[0].low) and not _GLUED_RE.match(tokens[0].low)
+            and tokens[0].low not in NODE_WORDS and not value.startswith(("-", "#")))
+
+
+def is_subject_name(name: str) -> bool:
+    """Can ``name`` start a sentence as its subject (``name is a VM``)?"""
+    return _nameish(Token(name, name.lower(), 1))
+
+
+def _check_name(t: Token) -> str:
+    if not specmod.NAME_RE.match(t.text):
+        raise _SentenceError(
+            t.line, f"{t.text!r} is not a valid guest name: use lower-case letters, digits "
+            "and hyphens (1-63 characters, not starting or ending with a hyphen)")
+    return t.text
+
+
+def _range(first: Token, last: Token) -> list[str]:
+    a, b = _RANGE_RE.match(first.text), _RANGE_RE.match(last.text)
+    if a is None or b is None or a.group(1) != b.group(1):
+        raise _SentenceError(
+            first.line, f"{first.text} through {last.text} is not a range: both ends need "
+            "the same name with a number at the end (web-1 through web-3)")
+    lo, hi = int(a.group(2)), int(b.group(2))
+    width = len(a.group(2)) if a.group(2).startswith("0") else 0
+    if hi < lo:
+        raise _SentenceError(first.line, f"the range {first.text} through {last.text} runs "
+                                         "backwards")
+    if hi - lo >= MAX_RANGE:
+        raise _SentenceError(first.line, f"the range {first.text} through {last.text} has "
+                                         f"more than {MAX_RANGE} names")
+    names = [f"{a.group(1)}{n:0{width}d}" for n in range(lo, hi + 1)]
+    for name in names:
+        _check_name(Token(name, name, first.line))
+    return names
+
+
+def _names(c: _Cur, *, first_literal: bool) -> list[str]:
+    """A list of names: ``a``, ``a and b``, ``a, b and c``, ``web-1 through web-3``."""
+    names: list[str] = []
+    first = True
+    while True:
+        t = c.tok()
+        if t is None or t.low in (".", ","):
+            break
+        if not (first and first_literal) and not _nameish(t):
+            break
+        if first and first_literal and t.low in (".", ",", ":"):
+            break
+        c.i += 1
+        if c.w() in ("through", "thru", "to", "-", "..") and _nameish(c.tok(1)):
+            last = c.toks[c.i + 1]
+            if c.w() != "to" or _RANGE_RE.match(last.text):
+                c.i += 2
+                names.extend(_range(t, last))
+            else:
+                names.append(_check_name(t))
+        else:
+            names.append(_check_name(t))
+        first = False
+        save = c.i
+        if c.w() == "," and c.w(1) == "and":
+            c.i += 2
+        elif c.w() in (",", "and"):
+            c.i += 1
+        else:
+            break
+        if not _nameish(c.tok()):
+            c.i = save
+            break
+        # "a and b is ..." continues the list; "a, tagged b" does not.
+    return names
+
+
+def _starts_clause(c: _Cur) -> bool:
+    """Does a new clause with its own subject start here (``web-2 is a container``)?"""
+    probe = _Cur(c.toks, c.i)
+    if probe.w() == "the" and probe.w(1) in KIND_WORDS:
+        return True
+    if not _nameish(probe.tok()):
+        return False
+    try:
+        _names(probe, first_literal=False)
+    except _SentenceError:
+        return False
+    return probe.w() in SUBJECT_VERBS and probe.w() != ","

@@ -1,0 +1,116 @@
+"""Numbers and sizes: ``4``, ``0.5``, ``thirty-two``, ``4GB``, ``2 TB``.
+
+Reading numbers is shared by the size phrases (disks, memory), the counts (cores, VLAN,
+ID) and the subject parser (``three web servers``), so it sits below all of them. Number
+words are parsed with their structure checked, so "two four" is never read as six.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from mycopod.declarations.lexicon import _GLUED_RE, _NUMBER_RE, _SMALL, _TENS, _UNITS
+from mycopod.declarations.tokens import _Cur, _SentenceError
+
+
+def _number(c: _Cur) -> tuple[Decimal, str | None] | None:
+    """A number (digits, ``0.5``, words like ``thirty-two``), maybe with a glued unit."""
+    w = c.w()
+    if not w or c.tok() is None or c.toks[c.i].quoted:
+        return None
+    if w.startswith("-") and (w[1:2].isdigit()):
+        raise _SentenceError(c.line, f"{c.toks[c.i].text} is negative; sizes and counts "
+                                     "must be positive")
+    if w == "minus":
+        raise _SentenceError(c.line, "negative values are not allowed")
+    if _NUMBER_RE.match(w):
+        c.i += 1
+        return Decimal(w), None
+    glued = _GLUED_RE.match(w)
+    if glued:
+        c.i += 1
+        return Decimal(glued.group(1)), glued.group(2)
+    if w in ("single",) or (w == "a" and c.w(1) == "single"):
+        c.i += 2 if w == "a" else 1
+        return Decimal(1), None
+    if w in ("half",) and c.w(1) in ("a", "an"):
+        c.i += 2
+        return Decimal("0.5"), None
+    return _number_words(c)
+
+
+def _number_words(c: _Cur) -> tuple[Decimal, str | None] | None:
+    """English number words: ``sixteen``, ``thirty-two``, ``two hundred fifty-six``.
+
+    The structure is checked (a units word cannot follow another, ``hundred`` follows
+    1..9), so "two four" is not read as six: the second word is left unplaced.
+    """
+    total = 0
+    current = 0
+    last = ""  # "", "unit", "teen", "tens", "hundred", "thousand"
+    while True:
+        w = c.w()
+        parts = w.split("-")
+        if len(parts) == 2 and parts[0] in _TENS and parts[1] in _SMALL and \
+                0 < _SMALL[parts[1]] < 10 and last in ("", "hundred", "thousand"):
+            current += _TENS[parts[0]] + _SMALL[parts[1]]
+            last = "unit"
+        elif w in _SMALL and _SMALL[w] < 10 and last in ("", "tens", "hundred", "thousand"):
+            if last == "" and w == "zero":
+                current = 0
+            current += _SMALL[w]
+            last = "unit"
+        elif w in _SMALL and last in ("", "hundred", "thousand"):
+            current += _SMALL[w]
+            last = "teen"
+        elif w in _TENS and last in ("", "hundred", "thousand"):
+            current += _TENS[w]
+            last = "tens"
+        elif w == "hundred" and last == "unit" and 0 < current % 100 < 10 and \
+                current < 10:
+            current *= 100
+            last = "hundred"
+        elif w == "thousand" and last in ("unit", "teen", "tens", "hundred") and total == 0:
+            total = current * 1000
+            current = 0
+            last = "thousand"
+        elif w == "and" and last in ("hundred", "thousand") and (
+                c.w(1) in _SMALL or c.w(1) in _TENS or c.w(1).split("-")[0] in _TENS):
+            pass
+        else:
+            break
+        c.i += 1
+    if not last:
+        return None
+    return Decimal(total + current), None
+
+
+def _int(value: Decimal, line: int, what: str) -> int:
+    if value != value.to_integral_value():
+        raise _SentenceError(line, f"{what} must be a whole number, not {value}")
+    return int(value)
+
+
+def _round(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _size(c: _Cur) -> tuple[Decimal, int] | None:
+    """``NUM UNIT`` -> (MiB, line), or None (cursor unchanged)."""
+    start = c.i
+    line = c.line
+    num = _number(c)
+    if num is None:
+        return None
+    value, unit = num
+    if unit is None:
+        unit = c.w()
+        if unit not in _UNITS:
+            c.i = start
+            return None
+        c.i += 1
+    return value * _UNITS[unit], line
+
+
+def _fmt_mib(mib: Decimal) -> str:
+    return f"{mib.normalize():f} MB"

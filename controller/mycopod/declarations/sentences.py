@@ -1,0 +1,266 @@
+"""One sentence at a time: clauses, unplaced words, and the file's drafts.
+
+A sentence is split into clauses (a subject, then attribute phrases in any order, with
+only filler words between them); every word that no phrase takes is "unplaced" and makes
+the sentence an error that quotes it and says what was expected. This is where the
+grammar accounts for every word, so it is kept together with the error wording, and
+apart from the phrases themselves.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from dataclasses import dataclass, field
+
+from mycopod.declarations.drafts import Effect, _Draft
+from mycopod.declarations.errors import CompileIssue
+from mycopod.declarations.lexicon import (
+    _GLUED_RE,
+    _NUMBER_RE,
+    _SMALL,
+    _TENS,
+    FILLERS,
+    UNEXPRESSIBLE,
+    VOCABULARY,
+)
+from mycopod.declarations.names import _starts_clause
+from mycopod.declarations.networking import NET_PHRASES, _on_slot
+from mycopod.declarations.phrases import _NUMBER_PHRASES, PHRASES, _p_kind
+from mycopod.declarations.subjects import _Subject, _subject
+from mycopod.declarations.tokens import Token, _Cur, _sentence_text, _SentenceError
+
+
+@dataclass
+class _Clause:
+    subject: _Subject
+    effects: list[Effect]
+    unplaced: list[list[Token]]
+    line: int
+    #: the clause says what the guest is ("web-1 is a VM"): it declares the guest
+    declares: bool = False
+
+
+def _expected(tokens: list[Token], c: _Cur) -> str:
+    """What to say after quoting the unplaced words ``tokens``."""
+    hint = _expectation(tokens)
+    for t in tokens:
+        if t.quoted or t.low in VOCABULARY or len(t.low) < 4:
+            continue
+        close = difflib.get_close_matches(t.low, _SUGGESTIONS, n=1, cutoff=0.8)
+        if close:
+            return f"{hint} (did you mean {close[0]!r} instead of {t.text!r}?)"
+    return hint
+
+
+#: words worth suggesting for a typo
+_SUGGESTIONS = sorted(w for w in VOCABULARY if len(w) >= 3 and w.isalpha() and w not in FILLERS)
+
+
+def _expectation(tokens: list[Token]) -> str:
+    first = tokens[0].low
+    for t in tokens:
+        if t.low in UNEXPRESSIBLE:
+            return UNEXPRESSIBLE[t.low]
+    if first == "on" or first == "in":
+        return ("expected 'on node NAME', 'on storage NAME', 'on bridge NAME', 'on VLAN N' or "
+                "'in pool NAME'")
+    if _NUMBER_RE.match(first) or first in _SMALL or first in _TENS or _GLUED_RE.match(first):
+        return ("expected a number with what it measures, like '2 cores', '4 GB of RAM' or "
+                "'a 32 GB disk' (units: MB, GB, TB)")
+    if first == "not" or first == "no":
+        return ("a negation is only understood in 'should not exist', 'not running', "
+                "'no firewall', 'no disks', 'no network', 'not on boot'")
+    return ("expected an attribute such as '2 cores', '4 GB of RAM', 'a 32 GB disk on "
+            "local-lvm', 'on node pve1', 'on VLAN 30', 'tagged web', 'running' or 'stopped'")
+
+
+#: filler words that also begin phrases ("with the description", "to node", "a clone of")
+_PHRASE_FILLERS = frozenset({"a", "an", "the", "to", "using", "with", "put", "be", "is",
+                             "are", "have", "it", "must", "and", ",", ":"})
+_PURE_FILLERS = FILLERS - _PHRASE_FILLERS
+
+
+def _is_numberish(w: str) -> bool:
+    """A number (digits, "4GB", "4-core", "-2", number words): only sizes and counts."""
+    return w[:1].isdigit() or w[:1] == "-" or w in _SMALL or w in _TENS or (
+        w.split("-", 1)[0] in _TENS)
+
+
+def _may_start_phrase(t: Token) -> bool:
+    """Cheap test before trying every phrase: only words of the grammar and numbers can."""
+    w = t.low
+    if t.quoted or w in _PURE_FILLERS:
+        return False
+    return (w in VOCABULARY or w[:1].isdigit() or w.startswith(("-", "vlan")) or w in _SMALL
+            or w in _TENS or w.split("-", 1)[0] in _TENS)
+
+
+def _parse_attributes(c: _Cur, subject: _Subject) -> _Clause:
+    effects: list[Effect] = []
+    unplaced: list[list[Token]] = []
+    group: list[Token] = []
+    declares = False
+    slot = subject.net_slot
+    if subject.kind is not None:
+        effects.append(functools.partial(_Draft.set_kind, kind=subject.kind,
+                                         line=subject.line))
+    while not c.done():
+        w = c.w()
+        if w in (",", "and") and _starts_clause(_Cur(c.toks, c.i + 1)):
+            c.i += 1
+            break
+        matched = False
+        if not _may_start_phrase(c.toks[c.i]):
+            pass  # a name, an unknown word or a pure filler: no phrase starts here
+        elif slot is not None:
+            for net_phrase in NET_PHRASES:
+                eff = net_phrase(c)
+                if eff is not None:
+                    effects.append(functools.partial(_on_slot, eff, slot))
+                    matched = True
+                    break
+        else:
+            for phrase in _NUMBER_PHRASES if _is_numberish(c.w()) else PHRASES:
+                found = phrase(c)
+                if found is not None:
+                    effects.extend(found)
+                    matched = True
+                    declares = declares or phrase is _p_kind
+                    break
+        if matched:
+            if group:
+                unplaced.append(_trim(group))
+                group = []
+            continue
+        if w in FILLERS and not group:
+            c.i += 1
+            continue
+        group.append(c.toks[c.i])
+        c.i += 1
+    if group:
+        unplaced.append(_trim(group))
+    return _Clause(subject, effects, unplaced, subject.line, declares and not subject.pronoun)
+
+
+def _trim(group: list[Token]) -> list[Token]:
+    """An unplaced group without the filler words at its end."""
+    end = len(group)
+    while end > 1 and group[end - 1].low in FILLERS:
+        end -= 1
+    return group[:end]
+
+
+@dataclass
+class _FileState:
+    filename: str
+    drafts: dict[str, _Draft] = field(default_factory=dict)
+    issues: list[CompileIssue] = field(default_factory=list)
+    sentences: int = 0
+
+    def error(self, line: int, message: str) -> None:
+        self.issues.append(CompileIssue(self.filename, line, message))
+
+
+def _apply(state: _FileState, clause: _Clause, sentence: int) -> None:
+    subject = clause.subject
+    for name in subject.names:
+        draft = state.drafts.get(name)
+        if draft is None:
+            draft = state.drafts[name] = _Draft(name, subject.line)
+        if subject.introduced or clause.declares:
+            if draft.declared is not None and draft.declared_in != sentence:
+                raise _SentenceError(
+                    subject.line, f"{name} is declared twice: line {draft.declared} and "
+                                  f"line {subject.line}")
+            draft.declared = subject.line
+            draft.declared_in = sentence
+        for effect in clause.effects:
+            effect(draft)
+
+
+def _leading_phrases(c: _Cur) -> list[Effect]:
+    """Attribute phrases before the subject, each followed by a comma or ``and``."""
+    effects: list[Effect] = []
+    while not c.done():
+        if c.w() in ("with", "and", ","):
+            c.i += 1
+            continue
+        save = c.i
+        for phrase in PHRASES:
+            if phrase is _p_kind:
+                continue
+            try:
+                found = phrase(c)
+            except _SentenceError:
+                c.i = save
+                return effects
+            if found is not None:
+                effects.extend(found)
+                break
+        else:
+            return effects
+        if c.w() not in (",", "and"):
+            c.i = save
+            effects = effects[: len(effects) - len(found)]
+            return effects
+    return effects
+
+
+def _compile_sentence(state: _FileState, tokens: list[Token], last: _Subject | None
+                      ) -> _Subject | None:
+    c = _Cur(list(tokens))
+    clauses: list[_Clause] = []
+    had_leading = False
+    while not c.done():
+        before = c.i
+        leading: list[Effect] = []
+        subject = _subject(c, last)
+        if subject is None and not clauses:
+            # free word order: attributes may come first ("On node pve1, web-1 is a VM")
+            c.i = before
+            leading = _leading_phrases(c)
+            subject = _subject(c, last) if leading else None
+            if subject is None:
+                c.i = before
+        if subject is None:
+            rest = c.toks[c.i:]
+            if not rest:
+                break
+            raise _SentenceError(
+                c.line, f"could not find which guest this is about in "
+                f"\"{_sentence_text(tokens)}\"; start with the guest's name ('web-1 is a VM "
+                "...'), 'A VM named ...', or 'It ...'" + _unexpressible_hint(rest))
+        clause = _parse_attributes(c, subject)
+        clause.effects[:0] = leading
+        had_leading = had_leading or bool(leading)
+        clauses.append(clause)
+        last = subject
+        if c.i == before:  # pragma: no cover - defensive: no progress
+            break
+    if had_leading and len(clauses) > 1:
+        raise _SentenceError(
+            tokens[0].line, "attributes written before the first guest's name would apply to "
+            f"one guest only in \"{_sentence_text(tokens)}\"; write them after each name")
+    problems = [(cl, g) for cl in clauses for g in cl.unplaced]
+    if problems:
+        groups = [g for _, g in problems]
+        quoted = ", ".join(f"\"{_sentence_text(g)}\"" for g in groups)
+        raise _SentenceError(
+            groups[0][0].line, f"could not understand {quoted} in \"{_sentence_text(tokens)}\";"
+            f" {_expected(groups[0], c)}")
+    state.sentences += 1
+    for clause in clauses:
+        _apply(state, clause, state.sentences)
+    subjects = {tuple(cl.subject.names) for cl in clauses}
+    if len(subjects) > 1:
+        names = [n for cl in clauses for n in cl.subject.names]
+        return _Subject(list(dict.fromkeys(names)), tokens[0].line, ambiguous=True)
+    return last
+
+
+def _unexpressible_hint(tokens: list[Token]) -> str:
+    for t in tokens:
+        if t.low in UNEXPRESSIBLE:
+            return f" ({UNEXPRESSIBLE[t.low]})"
+    return ""

@@ -1,0 +1,174 @@
+"""Finding a clause's subject: which guests a sentence is about.
+
+``web-1``, ``web-1 and web-2``, ``web-1 through web-3``, ``it``/``they`` (the last
+subject of the paragraph), ``the VM old-test``, ``Create three web servers named ...``,
+``Remove the VM x``, ``Its network net1 ...``. Separate from the attribute phrases
+because the subject decides what the phrases apply to, and its mistakes (an ambiguous
+``it``, a count that does not match the names) have their own messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mycopod import spec as specmod
+from mycopod.declarations.lexicon import (
+    _UNITS,
+    CREATE_PREFIXES,
+    GENERIC_NOUNS,
+    IMPERATIVE_VERBS,
+    KIND_WORDS,
+    NODE_WORDS,
+    PRONOUNS,
+    ROLE_WORDS,
+    UNEXPRESSIBLE,
+    _is_vocab,
+)
+from mycopod.declarations.names import _NAMEISH_RE, _nameish, _names
+from mycopod.declarations.phrases import _kind_noun
+from mycopod.declarations.quantities import _int, _number
+from mycopod.declarations.tokens import Token, _Cur, _SentenceError
+
+
+@dataclass
+class _Subject:
+    names: list[str]
+    line: int
+    kind: str | None = None
+    introduced: bool = False
+    count: int | None = None
+    net_slot: str | None = None
+    pronoun: bool = False
+    #: set when the previous sentence spoke of several guests: "it" would be a guess
+    ambiguous: bool = False
+
+
+def _refer(last: _Subject | None, word: Token, line: int) -> list[str]:
+    """The guests ``it``/``they``/``its`` stand for: the last subject, if there is one."""
+    if last is None:
+        raise _SentenceError(line, f"{word.text!r} does not refer to any guest in this "
+                                   "paragraph; name the guest")
+    if last.ambiguous:
+        raise _SentenceError(line, f"{word.text!r} could mean any of {', '.join(last.names)} "
+                                   "(the sentence before speaks of several); name the guest")
+    return list(last.names)
+
+
+def _subject(c: _Cur, last: _Subject | None) -> _Subject | None:
+    """Parse the subject at the start of a clause; None when the clause has none."""
+    line = c.line
+    c.skip(frozenset({"please", "also", "then", "and", ","}))
+    if c.take("make", "sure") or c.opt("ensure"):
+        c.opt("that")
+    start = c.i
+    w = c.w()
+    # network sentence: "Its network net1 is on bridge vmbr1 ..."
+    if w in ("its", "their", "the") and c.w(1) in ("network", "nic"):
+        c.i += 2
+        c.opt("interface", "device", "card", "adapter")
+        slot = "net0"
+        if re.match(r"^net\d+$", c.w()):
+            slot = c.toks[c.i].low
+            c.i += 1
+        if not specmod.NET_SLOT_RE.match(slot):
+            raise _SentenceError(line, f"{slot!r} is not a network slot (net0 .. net31)")
+        if c.opt("of", "for"):
+            names = _names(c, first_literal=False)
+        else:
+            names = _refer(last, c.toks[start], line)
+        return _Subject(names, line, net_slot=slot)
+    if w in PRONOUNS:
+        c.i += 1
+        return _Subject(_refer(last, c.toks[start], line), line, pronoun=True)
+    # creation: "Create three web servers named web-1 through web-3", "A VM named scratch"
+    verb = False
+    for prefix in CREATE_PREFIXES:
+        if c.take(*prefix):
+            verb = True
+            break
+    count: int | None = None
+    article = c.opt("a", "an") is not None
+    num_start = c.i
+    if not article:
+        num = _number(c)
+        if num is not None:
+            if num[1] is not None or c.w() in _UNITS:
+                c.i = num_start
+            else:
+                count = _int(num[0], line, "the number of guests")
+    while c.w() in ROLE_WORDS and (c.w(1) in GENERIC_NOUNS or c.w(1) in ROLE_WORDS):
+        c.i += 1
+    kind = _kind_noun(c)
+    generic = False
+    if kind is None and c.opt(*GENERIC_NOUNS):
+        generic = True
+    if kind is not None or generic:
+        introduced = verb or article or count is not None
+        if c.opt("named", "called"):
+            names = _names(c, first_literal=True)
+        elif _nameish(c.tok()):
+            names = _names(c, first_literal=False)
+        else:
+            names = []
+        if not names:
+            if introduced or generic:
+                raise _SentenceError(
+                    line, "a guest needs a name: write it right after the kind, like 'a VM "
+                    "named web-1' or 'web-1 is a VM'")
+            c.i = start
+        else:
+            if count is not None and count != len(names):
+                raise _SentenceError(line, f"{count} guests are announced but {len(names)} "
+                                           f"named ({', '.join(names)})")
+            return _Subject(names, line, kind=kind, introduced=introduced, count=count)
+    c.i = start
+    if verb or article or count is not None:
+        raise _SentenceError(line, "expected the kind of guest and its name here, like "
+                                   "'a VM named web-1' or 'three containers named ct-1 "
+                                   "through ct-3'")
+    # imperative with an object: "Start it on boot", "Remove the VM old-test"
+    if w in IMPERATIVE_VERBS:
+        verb_end = c.i + 1
+        if w in ("shut", "power", "turn") and c.w(1) in ("down", "off", "on"):
+            verb_end += 1
+        probe = _Cur(c.toks, verb_end)
+        obj = probe.w()
+        if obj in NODE_WORDS:
+            raise _SentenceError(line, UNEXPRESSIBLE["reboot"])
+        if obj in PRONOUNS:
+            subject = _Subject(_refer(last, probe.toks[probe.i], line), line)
+            del c.toks[verb_end]
+            return subject
+        if (obj == "the" and probe.w(1) in KIND_WORDS) or obj in KIND_WORDS:
+            probe.opt("the")
+            kind = _kind_noun(probe)
+            names = _names(probe, first_literal=False)
+            if names:
+                del c.toks[verb_end:probe.i]
+                return _Subject(names, line, kind=kind)
+        if _nameish(probe.tok()) and w not in ("tag", "label"):
+            names = _names(probe, first_literal=False)
+            if names:
+                del c.toks[verb_end:probe.i]
+                return _Subject(names, line)
+        if w in ("authorize", "authorise", "allow") and last is not None:
+            return _Subject(_refer(last, c.toks[c.i], line), line)
+        raise _SentenceError(line, f"expected 'it', 'them' or a guest's name after "
+                                   f"{c.toks[c.i].text!r}")
+    # a reference with its kind: "The VM old-test ..."
+    if w == "the":
+        c.i += 1
+        kind = _kind_noun(c)
+        if kind is not None:
+            names = _names(c, first_literal=False)
+            if names:
+                return _Subject(names, line, kind=kind)
+        c.i = start
+        return None
+    # a name (list): "web-1 is ...", "k3s-1 and k3s-2 are ..."
+    t = c.tok()
+    if t is not None and not t.quoted and not _is_vocab(t.low) and _NAMEISH_RE.match(t.text):
+        names = _names(c, first_literal=True)
+        return _Subject(names, line)
+    return None

@@ -1,0 +1,206 @@
+"""Tokens of declaration text, the cursor every phrase reads them with, and sentences.
+
+The tokenizer turns a block of text into words, quoted strings and punctuation, keeping
+each token's line so an error can name it (``_sentences`` then cuts them at each ``.``,
+``_sentence_text`` shows them back as written); the cursor (``_Cur``) is how phrase and subject
+parsers look ahead, consume words and back out. ``_SentenceError`` lives here because it is
+the one error all of the grammar's parts raise: the compiler turns it into a
+``file:line: message`` issue. Kept apart from the vocabulary so that reading text and
+knowing words can change independently.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+_TOKEN_RE = re.compile(
+    r'"(?P<dq>(?:[^"\\]|\\.)*)"'
+    r"|\u201c(?P<sq>[^\u201d]*)\u201d"
+    r"|(?P<sep>[,;!?])"
+    r"|(?P<word>[^\s,;!?\"\u201c\u201d]+)"
+    r'|(?P<bad>["\u201c\u201d])',
+    re.DOTALL,
+)
+_CONTRACTIONS = {
+    "doesn't": ["does", "not"], "don't": ["do", "not"], "isn't": ["is", "not"],
+    "aren't": ["are", "not"], "shouldn't": ["should", "not"], "mustn't": ["must", "not"],
+    "won't": ["will", "not"], "can't": ["can", "not"], "it's": ["it", "is"],
+    "they're": ["they", "are"], "needn't": ["need", "not"], "wouldn't": ["would", "not"],
+}
+QUOTED = "\x00q"  # the lower-case form of every quoted token: it never matches a keyword
+END = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    low: str
+    line: int
+    quoted: bool = False
+
+    def shown(self) -> str:
+        return json.dumps(self.text) if self.quoted else self.text
+
+
+class _SentenceError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _unescape(raw: str, line: int) -> str:
+    if "\\" not in raw:
+        return raw
+    try:
+        value = json.loads(f'"{raw}"')
+    except json.JSONDecodeError:
+        raise _SentenceError(
+            line, f"bad escape in the quoted text \"{raw}\" (use \\\" for a quote, \\\\ for "
+            "a backslash)") from None
+    return str(value)
+
+
+def tokenize(text: str, *, first_line: int = 1) -> list[Token]:
+    """Tokens of a block of text; a ``.`` ending a word becomes its own token."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line_of(offset: int) -> int:
+        lo, hi = 0, len(starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return first_line + lo
+
+    tokens: list[Token] = []
+    for match in _TOKEN_RE.finditer(text):
+        line = line_of(match.start())
+        if match.group("bad") is not None:
+            raise _SentenceError(line, "a quotation mark is not closed")
+        if match.group("dq") is not None or match.group("sq") is not None:
+            raw = match.group("dq") if match.group("dq") is not None else match.group("sq")
+            tokens.append(Token(_unescape(raw, line), QUOTED, line, quoted=True))
+            continue
+        sep = match.group("sep")
+        if sep is not None:
+            tokens.append(Token(sep, "." if sep in ";!" else sep, line))
+            continue
+        word = match.group("word")
+        trail: list[str] = []
+        while len(word) > 1 and word[-1] in ".:)":
+            trail.insert(0, word[-1])
+            word = word[:-1]
+        if word in (".", ":", ")"):
+            trail.insert(0, word)
+            word = ""
+        word = word.strip("*`").replace("\u2019", "'")
+        if word.startswith("(") and len(word) > 1:
+            tokens.append(Token("(", "(", line))
+            word = word[1:]
+        if word:
+            low = word.lower()
+            parts = _CONTRACTIONS.get(low)
+            if parts:
+                tokens.extend(Token(p, p, line) for p in parts)
+            else:
+                tokens.append(Token(word, low, line))
+        tokens.extend(Token(t, t, line) for t in trail)
+    return tokens
+
+
+# --- the cursor: one sentence's tokens --------------------------------------------------
+
+
+#: ``take`` patterns split once: "on|at" -> {"on", "at"}
+_ALTERNATIVES: dict[str, frozenset[str]] = {}
+
+
+class _Cur:
+    __slots__ = ("i", "toks")
+
+    def __init__(self, toks: list[Token], i: int = 0) -> None:
+        self.toks = toks
+        self.i = i
+
+    def w(self, k: int = 0) -> str:
+        try:
+            return self.toks[self.i + k].low
+        except IndexError:
+            return END
+
+    def tok(self, k: int = 0) -> Token | None:
+        j = self.i + k
+        return self.toks[j] if j < len(self.toks) else None
+
+    @property
+    def line(self) -> int:
+        t = self.tok()
+        return t.line if t is not None else (self.toks[-1].line if self.toks else 0)
+
+    def done(self) -> bool:
+        return self.i >= len(self.toks)
+
+    def take(self, *words: str) -> bool:
+        """Consume the words in sequence if all match (``a|b`` alternatives allowed)."""
+        for k, word in enumerate(words):
+            alts = _ALTERNATIVES.get(word)
+            if alts is None:
+                alts = _ALTERNATIVES[word] = frozenset(word.split("|"))
+            if self.w(k) not in alts:
+                return False
+        self.i += len(words)
+        return True
+
+    def opt(self, *alts: str) -> str | None:
+        """Consume one token if it is one of ``alts``."""
+        if self.w() in alts:
+            self.i += 1
+            return self.toks[self.i - 1].low
+        return None
+
+    def skip(self, words: frozenset[str] | set[str]) -> None:
+        while self.w() in words and self.w() != END:
+            self.i += 1
+
+    def value(self, what: str) -> Token:
+        """The next token taken as a literal value (an identifier or a quoted string)."""
+        t = self.tok()
+        if t is None or t.low in (".", ",", ":", "(", ")"):
+            raise _SentenceError(self.line, f"expected {what} here")
+        self.i += 1
+        return t
+
+
+# --- sentences ---------------------------------------------------------------------------
+
+
+def _sentences(tokens: list[Token]) -> list[list[Token]]:
+    out: list[list[Token]] = []
+    current: list[Token] = []
+    for t in tokens:
+        if t.low == "." and not t.quoted:
+            if current:
+                out.append(current)
+            current = []
+        else:
+            current.append(t)
+    if current:
+        out.append(current)
+    return out
+
+
+def _sentence_text(tokens: list[Token]) -> str:
+    """The tokens as the owner wrote them, near enough to find them in the file."""
+    out: list[str] = []
+    for t in tokens:
+        text = t.shown()
+        if (out and not t.quoted and t.low in (",", ":", ")")) or (out and out[-1] == "("):
+            out[-1] += text
+        else:
+            out.append(text)
+    return " ".join(out)
