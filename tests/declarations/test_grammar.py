@@ -344,12 +344,17 @@ def test_every_word_a_phrase_uses_is_in_the_vocabulary() -> None:
     from mycopod.declarations import grammar
 
     not_words = {"ide", "sata", "virtio", "source", "state", "teen", "tens", "unit"}
-    tree = ast.parse(inspect.getsource(grammar))
+    import pathlib
+
+    # the grammar is split over the modules of its package: read them all
+    sources = sorted(pathlib.Path(inspect.getfile(grammar)).parent.glob("*.py"))
     words: set[str] = set()
-    for node in ast.walk(tree):
+    functions = 0
+    for node in (n for src in sources for n in ast.walk(ast.parse(src.read_text()))):
         if isinstance(node, ast.FunctionDef) and node.name.startswith((
                 "_p_", "_number", "_kind_noun", "_disk_tail", "_size", "_subject", "_names",
                 "_storage_name", "_leading")):
+            functions += 1
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and (
                         " " not in sub.value):
@@ -357,4 +362,5 @@ def test_every_word_a_phrase_uses_is_in_the_vocabulary() -> None:
                                  if w and w.replace("-", "").isalpha())
     missing = {w for w in words - not_words
                if w not in VOCABULARY and w not in grammar._SMALL and w not in grammar._TENS}
+    assert functions >= 30 and len(words) >= 200  # the scan found the phrase parsers
     assert missing == set()

@@ -51,12 +51,16 @@ FILE_MARK = "\u2063file\u2063"
 
 @cache
 def grammar_version() -> str:
-    """A hash of the grammar compiler's source: the cache key part for grammar results."""
-    digest = hashlib.sha256()
-    from mycopod.declarations import markdown
+    """A hash of the grammar compiler's source: the cache key part for grammar results.
 
-    for module in (grammar, markdown, specmod):
-        digest.update(Path(str(module.__file__)).read_bytes())
+    The grammar spans several modules of this package (tokens, lexicon, phrases, ...),
+    so every module of the package is hashed, with ``spec.py``: an edit anywhere in
+    them must not let an old cached result stand. Other edits cost one recompile."""
+    digest = hashlib.sha256()
+    package = Path(str(grammar.__file__)).parent
+    for path in [*sorted(package.glob("*.py")), Path(str(specmod.__file__))]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     return "g-" + digest.hexdigest()[:16]
 
 
