@@ -130,6 +130,9 @@ class Controller:
         self._stop = asyncio.Event()
         self._reload = asyncio.Event()
         self._wake_drift = asyncio.Event()
+        #: the next drift check only refreshes the report (set after a successful run,
+        #: so the status page shows the new state at once without queueing another run)
+        self._report_only = False
         self._lost_leadership = asyncio.Event()
         self._poll_now = False
         self._retry_at: float | None = None
@@ -359,6 +362,8 @@ class Controller:
             self._retry_at = None
             self.runtime.last_successful_reconcile = datetime.now(UTC)
             telemetry.LAST_SUCCESS.set(time.time())
+            self._report_only = True
+            self._wake_drift.set()
         elif status in ("Failed", "Interrupted") and not row["dry_run"]:
             from mycopod.reconcile import wiring
 
@@ -497,6 +502,7 @@ class Controller:
 
         while not self.stopping:
             if self.engine is not None and self._current_task is None:
+                report_only, self._report_only = self._report_only, False
                 try:
                     drift = await wiring.check_drift(self.engine, self.pool,
                                                      cluster=self.cluster,
@@ -506,7 +512,9 @@ class Controller:
                     self.runtime.proxmox_error = None
                     self._ready("observed the cluster; running")
                     policy = self.engine.policy or self.settings.policy
-                    if drift and self.election.leader and not policy.self_heal:
+                    if report_only:
+                        pass  # just after a successful run: refresh what /health and / show
+                    elif drift and self.election.leader and not policy.self_heal:
                         log.info("drift.detected", guests=drift, self_heal=False,
                                  note="reported only; a manual or commit run corrects it")
                     elif (drift and self.election.leader and not self.backoff.failing
