@@ -14,6 +14,8 @@ import hashlib
 import os
 import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -109,14 +111,26 @@ def load(directory: Path | None = None) -> list[Migration]:
     return migrations
 
 
-async def _locked(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+@asynccontextmanager
+async def _locked(conn: asyncpg.Connection) -> AsyncIterator[list[asyncpg.Record]]:
+    """Hold the migration lock; yield the applied migrations' rows."""
     await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
-    await conn.execute(CREATE_TABLE)
-    return list(await conn.fetch(SELECT_APPLIED))
+    try:
+        await conn.execute(CREATE_TABLE)
+        yield list(await conn.fetch(SELECT_APPLIED))
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
 
 
-async def _unlock(conn: asyncpg.Connection) -> None:
-    await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+async def _step(conn: asyncpg.Connection, sql: str, record: str, *args: object,
+                what: str) -> None:
+    """Run one migration part and its bookkeeping in one transaction."""
+    try:
+        async with conn.transaction():
+            await conn.execute(sql)
+            await conn.execute(record, *args)
+    except asyncpg.PostgresError as exc:
+        raise MigrationError(f"{what} failed and was rolled back: {exc}") from None
 
 
 def _check_unchanged(migrations: list[Migration], applied: list[asyncpg.Record]) -> None:
@@ -135,27 +149,16 @@ async def up(conn: asyncpg.Connection, *, directory: Path | None = None) -> list
     """Apply every pending migration; return those applied."""
     migrations = load(directory)
     applied_now: list[Migration] = []
-    applied = await _locked(conn)
-    try:
+    async with _locked(conn) as applied:
         _check_unchanged(migrations, applied)
         done = {row["version"] for row in applied}
         for migration in migrations:
             if migration.version in done:
                 continue
-            try:
-                async with conn.transaction():
-                    await conn.execute(migration.up)
-                    await conn.execute(
-                        INSERT_APPLIED, migration.version, migration.name, migration.checksum
-                    )
-            except asyncpg.PostgresError as exc:
-                raise MigrationError(
-                    f"migration {migration.path.name} failed and was rolled back: {exc}"
-                ) from None
+            await _step(conn, migration.up, INSERT_APPLIED, migration.version, migration.name,
+                        migration.checksum, what=f"migration {migration.path.name}")
             log.info("migration.applied", version=migration.version, name=migration.name)
             applied_now.append(migration)
-    finally:
-        await _unlock(conn)
     return applied_now
 
 
@@ -166,8 +169,7 @@ async def down(conn: asyncpg.Connection, steps: int, *,
         raise MigrationError("the number of migrations to revert must be 0 or more")
     migrations = {m.version: m for m in load(directory)}
     reverted: list[Migration] = []
-    applied = await _locked(conn)
-    try:
+    async with _locked(conn) as applied:
         _check_unchanged(list(migrations.values()), applied)
         for row in list(reversed(applied))[:steps]:
             migration = migrations.get(row["version"])
@@ -176,18 +178,10 @@ async def down(conn: asyncpg.Connection, steps: int, *,
                     f"migration {row['version']:04d}_{row['name']} is applied but its file is "
                     "missing, so it cannot be reverted"
                 )
-            try:
-                async with conn.transaction():
-                    await conn.execute(migration.down)
-                    await conn.execute(DELETE_APPLIED, migration.version)
-            except asyncpg.PostgresError as exc:
-                raise MigrationError(
-                    f"reverting {migration.path.name} failed and was rolled back: {exc}"
-                ) from None
+            await _step(conn, migration.down, DELETE_APPLIED, migration.version,
+                        what=f"reverting {migration.path.name}")
             log.info("migration.reverted", version=migration.version, name=migration.name)
             reverted.append(migration)
-    finally:
-        await _unlock(conn)
     return reverted
 
 
