@@ -446,10 +446,8 @@ def update_config(sim: Sim, kind: str, req: Request, *, sync: bool) -> str | Non
         return None
 
     def apply(task: Task) -> None:
-        cur = sim.cluster.guests.get(g.vmid)
-        if cur is None:
-            raise TaskError(f"Configuration file '{g.conf_path}' does not exist")
-        _apply_update(sim, cur, changes, deletes, reverts, check=True)
+        # the task runner fails the task first if the guest is gone (Job.guest)
+        _apply_update(sim, g, changes, deletes, reverts, check=True)
         task.log.append(f"update {g.label}: " + " ".join(f"-{k} {v}" for k, v in changes.items()))
 
     return sim.tasks.start(
