@@ -123,6 +123,16 @@ def check_storage(sim: Sim, kind: str, storage: str, node: str) -> None:
         raise fail(f"storage '{storage}' does not support vm images")
 
 
+def check_new_disks(sim: Sim, kind: str, changes: dict[str, str], node: str) -> None:
+    """Check the storage of every ``STORAGE:SIZE`` disk the changes ask to allocate."""
+    for key, value in changes.items():
+        if is_disk_key(kind, key):
+            file = propstr.parse(kind, key, value).get(volume_key(kind, key), "")
+            new = NEW_DISK.match(file)
+            if new:
+                check_storage(sim, kind, new.group(1), node)
+
+
 # -- the config as clients see it ------------------------------------------------------
 
 
@@ -432,12 +442,7 @@ def update_config(sim: Sim, kind: str, req: Request, *, sync: bool) -> str | Non
     if both:
         key = sorted(both)[0]
         raise param_error({"delete": f"you can't use '-{key}' and -delete {key}' at the same time"})
-    for key, value in changes.items():
-        if is_disk_key(kind, key):
-            file = propstr.parse(kind, key, value).get(volume_key(kind, key), "")
-            new = NEW_DISK.match(file)
-            if new:
-                check_storage(sim, kind, new.group(1), g.node)
+    check_new_disks(sim, kind, changes, g.node)
     if sync:
         try:
             _apply_update(sim, g, changes, deletes, reverts, check=True)

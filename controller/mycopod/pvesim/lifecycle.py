@@ -61,12 +61,7 @@ def create(sim: Sim, kind: str, req: Request) -> str:
             in ("debian", "ubuntu", "alpine", "centos", "fedora", "archlinux")
             else "unmanaged",
         )
-    for key, value in changes.items():
-        if is_disk_key(kind, key):
-            file = propstr.parse(kind, key, value).get(guests.volume_key(kind, key), "")
-            new = guests.NEW_DISK.match(file)
-            if new:
-                guests.check_storage(sim, kind, new.group(1), node)
+    guests.check_new_disks(sim, kind, changes, node)
     g = Guest(vmid=vmid, kind=kind, node=node, config={"lock": "create"}, pool=p.get("pool"))
     if kind == "qemu":
         g.config["smbios1"] = f"uuid={cl.new_uuid()}"
