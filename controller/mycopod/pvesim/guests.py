@@ -10,6 +10,7 @@ in ``lifecycle``; power, resize and migration in ``operations``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from mycopod.pvesim import propstr, schema
@@ -426,6 +427,25 @@ def _apply_update(
     sim.cluster.touch(g)
 
 
+def start_task(
+    sim: Sim,
+    req: Request,
+    g: Guest,
+    wtype: str,
+    apply: Callable[[Task], None],
+    rollback: Callable[[Task], None] | None = None,
+) -> str:
+    """Start a worker task on ``g``'s node that works on ``g``: it waits for the guest's
+    other tasks and fails if the guest is gone by then."""
+    return sim.tasks.start(
+        node=g.node,
+        wtype=wtype,
+        wid=g.vmid,
+        user=req.user,
+        job=Job(apply, rollback, vmid=g.vmid, kind=g.kind, guest=g),
+    )
+
+
 def split_list(value: Any) -> list[str]:
     return [x for x in re.split(r"[,;\s]+", str(value or "")) if x]
 
@@ -455,10 +475,4 @@ def update_config(sim: Sim, kind: str, req: Request, *, sync: bool) -> str | Non
         _apply_update(sim, g, changes, deletes, reverts, check=True)
         task.log.append(f"update {g.label}: " + " ".join(f"-{k} {v}" for k, v in changes.items()))
 
-    return sim.tasks.start(
-        node=g.node,
-        wtype="qmconfig" if kind == "qemu" else "vzconfig",
-        wid=g.vmid,
-        user=req.user,
-        job=Job(apply, vmid=g.vmid, kind=kind, guest=g),
-    )
+    return start_task(sim, req, g, "qmconfig" if kind == "qemu" else "vzconfig", apply)

@@ -86,13 +86,7 @@ def create(sim: Sim, kind: str, req: Request) -> str:
         remove_guest(sim, g)
 
     wtype = "qmcreate" if kind == "qemu" else "vzcreate"
-    return sim.tasks.start(
-        node=node,
-        wtype=wtype,
-        wid=vmid,
-        user=req.user,
-        job=Job(apply, rollback, vmid=vmid, kind=kind, guest=g),
-    )
+    return guests.start_task(sim, req, g, wtype, apply, rollback)
 
 
 def remove_guest(sim: Sim, g: Guest) -> None:
@@ -122,13 +116,7 @@ def destroy(sim: Sim, kind: str, req: Request) -> str:
         remove_guest(sim, g)
 
     wtype = "qmdestroy" if kind == "qemu" else "vzdestroy"
-    return sim.tasks.start(
-        node=g.node,
-        wtype=wtype,
-        wid=g.vmid,
-        user=req.user,
-        job=Job(apply, vmid=g.vmid, kind=kind, guest=g),
-    )
+    return guests.start_task(sim, req, g, wtype, apply)
 
 
 def clone(sim: Sim, kind: str, req: Request) -> str:
@@ -284,10 +272,4 @@ def template(sim: Sim, kind: str, req: Request) -> str | None:
     if kind == "lxc":
         apply(None)
         return None
-    return sim.tasks.start(
-        node=g.node,
-        wtype="qmtemplate",
-        wid=g.vmid,
-        user=req.user,
-        job=Job(apply, vmid=g.vmid, kind=kind, guest=g),
-    )
+    return guests.start_task(sim, req, g, "qmtemplate", apply)

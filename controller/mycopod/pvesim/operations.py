@@ -17,7 +17,7 @@ from mycopod.pvesim.state import (
     guest_memory,
     is_disk_key,
 )
-from mycopod.pvesim.tasks import Job, Task
+from mycopod.pvesim.tasks import Task
 
 # -- power --------------------------------------------------------------------------------
 
@@ -66,13 +66,7 @@ def power(sim: Sim, kind: str, action: str, req: Request) -> str:
         sim.cluster.touch(g)
 
     prefix = "qm" if kind == "qemu" else "vz"
-    return sim.tasks.start(
-        node=g.node,
-        wtype=f"{prefix}{action}",
-        wid=g.vmid,
-        user=req.user,
-        job=Job(apply, vmid=g.vmid, kind=kind, guest=g),
-    )
+    return guests.start_task(sim, req, g, f"{prefix}{action}", apply)
 
 
 # -- resize and migrate ----------------------------------------------------------------
@@ -118,13 +112,7 @@ def resize(sim: Sim, kind: str, req: Request) -> str:
         task.log.append(f"resize {disk} to {format_size(newsize)}")
         sim.cluster.touch(g)
 
-    return sim.tasks.start(
-        node=g.node,
-        wtype="resize",
-        wid=g.vmid,
-        user=req.user,
-        job=Job(apply, vmid=g.vmid, kind=kind, guest=g),
-    )
+    return guests.start_task(sim, req, g, "resize", apply)
 
 
 def migrate(sim: Sim, kind: str, req: Request) -> str:
@@ -191,10 +179,4 @@ def migrate(sim: Sim, kind: str, req: Request) -> str:
         cl.touch(g)
 
     wtype = "qmigrate" if kind == "qemu" else "vzmigrate"
-    return sim.tasks.start(
-        node=g.node,
-        wtype=wtype,
-        wid=g.vmid,
-        user=req.user,
-        job=Job(apply, rollback, vmid=g.vmid, kind=kind, guest=g),
-    )
+    return guests.start_task(sim, req, g, wtype, apply, rollback)
