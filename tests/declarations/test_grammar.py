@@ -341,7 +341,7 @@ def test_every_word_a_phrase_uses_is_in_the_vocabulary() -> None:
     import ast
     import inspect
 
-    from mycopod.declarations import grammar
+    from mycopod.declarations import grammar, lexicon
 
     not_words = {"ide", "sata", "virtio", "source", "state", "teen", "tens", "unit"}
     import pathlib
@@ -361,6 +361,6 @@ def test_every_word_a_phrase_uses_is_in_the_vocabulary() -> None:
                     words.update(w for w in sub.value.split("|")
                                  if w and w.replace("-", "").isalpha())
     missing = {w for w in words - not_words
-               if w not in VOCABULARY and w not in grammar._SMALL and w not in grammar._TENS}
+               if w not in VOCABULARY and w not in lexicon._SMALL and w not in lexicon._TENS}
     assert functions >= 30 and len(words) >= 200  # the scan found the phrase parsers
     assert missing == set()

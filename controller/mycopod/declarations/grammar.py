@@ -48,47 +48,22 @@ How the code is split (each module says why): :mod:`.tokens` (tokenizer, cursor)
 names), :mod:`.drafts` (what the sentences say about each guest), :mod:`.hardware`,
 :mod:`.networking` and :mod:`.phrases` (the attribute phrases), :mod:`.subjects` (whom a
 sentence is about), :mod:`.sentences` (clauses and unplaced words). This module keeps the
-public entry points, and re-exports the names other code imports from it.
+public entry points, and re-exports (``__all__``) the names other code imports from it.
 """
 
 from __future__ import annotations
 
-# ``import X as X`` marks a re-export: every public name this module had before the split,
-# and _SMALL/_TENS, which tests read, still import from here.
 from pydantic import ValidationError
 
 from mycopod import spec as specmod
 from mycopod.declarations import markdown
-from mycopod.declarations.drafts import Effect as Effect
-from mycopod.declarations.drafts import _guest_data
-from mycopod.declarations.drafts import assign_slots as assign_slots
+from mycopod.declarations.drafts import _guest_data, assign_slots
 from mycopod.declarations.errors import CompileError, CompileIssue
-from mycopod.declarations.lexicon import _SMALL as _SMALL
-from mycopod.declarations.lexicon import _TENS as _TENS
-from mycopod.declarations.lexicon import CREATE_PREFIXES as CREATE_PREFIXES
-from mycopod.declarations.lexicon import CREATE_VERBS as CREATE_VERBS
-from mycopod.declarations.lexicon import FILLERS as FILLERS
-from mycopod.declarations.lexicon import GENERIC_NOUNS as GENERIC_NOUNS
-from mycopod.declarations.lexicon import IMPERATIVE_VERBS as IMPERATIVE_VERBS
-from mycopod.declarations.lexicon import KIND_WORDS as KIND_WORDS
-from mycopod.declarations.lexicon import NODE_WORDS as NODE_WORDS
-from mycopod.declarations.lexicon import PRONOUNS as PRONOUNS
-from mycopod.declarations.lexicon import ROLE_WORDS as ROLE_WORDS
-from mycopod.declarations.lexicon import SUBJECT_VERBS as SUBJECT_VERBS
-from mycopod.declarations.lexicon import UNEXPRESSIBLE as UNEXPRESSIBLE
-from mycopod.declarations.lexicon import VOCABULARY as VOCABULARY
-from mycopod.declarations.names import MAX_RANGE as MAX_RANGE
-from mycopod.declarations.names import is_plain_word as is_plain_word
-from mycopod.declarations.names import is_subject_name as is_subject_name
-from mycopod.declarations.networking import NET_PHRASES as NET_PHRASES
-from mycopod.declarations.phrases import PHRASES as PHRASES
+from mycopod.declarations.lexicon import VOCABULARY
+from mycopod.declarations.names import is_plain_word, is_subject_name
 from mycopod.declarations.sentences import _compile_sentence, _FileState
 from mycopod.declarations.subjects import _Subject
-from mycopod.declarations.tokens import END as END
-from mycopod.declarations.tokens import QUOTED as QUOTED
-from mycopod.declarations.tokens import Token as Token
-from mycopod.declarations.tokens import _SentenceError, _sentences
-from mycopod.declarations.tokens import tokenize as tokenize
+from mycopod.declarations.tokens import _SentenceError, _sentences, tokenize
 
 __all__ = ["VOCABULARY", "CompileError", "CompileIssue", "assign_slots", "compile_text",
            "count_sentences", "is_plain_word", "is_subject_name", "tokenize"]
