@@ -222,15 +222,9 @@ class RunStore:
                         since: datetime | None = None, limit: int = 50,
                         cursor: str | None = None) -> tuple[list[Run], str | None]:
         """Newest first, without ``plan``/``summary``; returns (rows, next_cursor)."""
-        after_at, after_id = decode_cursor(cursor) if cursor else (None, None)
-        limit = max(1, min(limit, 1000))
-        rows = await self.pool.fetch(LIST, status, trigger, since, after_at, after_id,
-                                     limit + 1)
-        runs = [Run.model_validate(dict(r)) for r in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit and runs:
-            next_cursor = encode_cursor(runs[-1].created_at, runs[-1].id)
-        return runs, next_cursor
+        rows, next_cursor = await self.list_rows(status=status, trigger=trigger, since=since,
+                                                 limit=limit, cursor=cursor)
+        return [Run.model_validate(dict(r)) for r in rows], next_cursor
 
     async def counts_by_status(self, cluster: str | None = None) -> dict[str, int]:
         rows = await self.pool.fetch(COUNT_BY_STATUS, cluster)
@@ -241,10 +235,9 @@ class RunStore:
     async def latest(self, cluster: str, *, status: str | None = None) -> Run | None:
         return _run(await self.pool.fetchrow(LATEST, cluster, status))
 
-    # --- added by the API area (issue 6): GET /logs without a model per row ----------------
-    # The same query and cursor as list_runs, but the rows stay asyncpg Records: the API
-    # validates the whole page once against its response model, so validating each row
-    # into a Run first would only double the work on its busiest read.
+    # GET /logs takes the records as they are: the API validates the whole page once
+    # against its response model, so validating each row into a Run first would only
+    # double the work on its busiest read.
 
     async def list_rows(self, *, status: str | None = None, trigger: str | None = None,
                         since: datetime | None = None, limit: int = 50,
