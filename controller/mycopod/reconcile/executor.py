@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,63 +252,68 @@ class Executor:
         await self.inventory.record(self.cluster, vmid=guest.vmid, name=guest.name,
                                     kind=guest.kind, node=guest.node, run_id=self.run_id)
 
-    async def _do_create(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
-        spec = self._need_spec(guest)
-        planned = int(action.params.get("vmid") or action.vmid or 0)
+    async def _call_with_free_vmid(self, guest: _Guest, planned: int, verb: str,
+                                   call: Callable[[int], Awaitable[Any]]) -> tuple[Any, bool]:
+        """``call(vmid)`` with a free vmid, taking the next one after "already exists".
+
+        The guest goes into the inventory as soon as the call is accepted. Returns the
+        call's result and whether the guest was found to exist already (a retried call
+        that had in fact gone through)."""
         collided: set[int] = set()
         for _ in range(VMID_RETRIES):
             vmid = await self._free_vmid(planned, collided)
             guest.vmid = vmid
-            params = translate.create_params(spec, vmid=vmid, ownership_tag=self.tag,
-                                             ostemplate=action.params.get("ostemplate"))
             try:
-                result = await self.client.post(f"/nodes/{guest.node}/{_api(guest.kind)}",
-                                                **params)
+                result = await call(vmid)
             except ConflictError as exc:
                 if await self._is_ours(guest, vmid):
                     await self._accepted(guest)
-                    return f"created as {vmid} (found after a retried call)", None
-                log.info("create.vmid_taken", guest=guest.name, vmid=vmid, error=exc.message)
+                    return None, True
+                log.info(f"{verb}.vmid_taken", guest=guest.name, vmid=vmid, error=exc.message)
                 collided.add(vmid)
                 continue
             await self._accepted(guest)
-            upid = await self._wait(result)
-            status = await self._status(guest)
-            return f"created VMID {vmid} on {guest.node} ({status})", upid
+            return result, False
         raise ActionFailed(f"no free VMID after {VMID_RETRIES} collisions")
+
+    async def _do_create(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+        spec = self._need_spec(guest)
+        planned = int(action.params.get("vmid") or action.vmid or 0)
+
+        async def create(vmid: int) -> Any:
+            params = translate.create_params(spec, vmid=vmid, ownership_tag=self.tag,
+                                             ostemplate=action.params.get("ostemplate"))
+            return await self.client.post(f"/nodes/{guest.node}/{_api(guest.kind)}", **params)
+
+        result, found = await self._call_with_free_vmid(guest, planned, "create", create)
+        if found:
+            return f"created as {guest.vmid} (found after a retried call)", None
+        upid = await self._wait(result)
+        status = await self._status(guest)
+        return f"created VMID {guest.vmid} on {guest.node} ({status})", upid
 
     async def _do_clone(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
         p = action.params
         planned = int(p.get("newid") or action.vmid or 0)
-        collided: set[int] = set()
         template_node, template_vmid = str(p["template_node"]), int(p["template_vmid"])
-        for _ in range(VMID_RETRIES):
-            vmid = await self._free_vmid(planned, collided)
-            guest.vmid = vmid
-            params: dict[str, Any] = {"newid": vmid, "name": guest.name, "full": 1}
+
+        async def clone(vmid: int) -> Any:
+            params: dict[str, Any] = {"newid": vmid, "full": 1,
+                                      "hostname" if guest.kind == "ct" else "name": guest.name}
             if guest.node and guest.node != template_node:
                 params["target"] = guest.node
             if p.get("storage"):
                 params["storage"] = p["storage"]
             if p.get("pool"):
                 params["pool"] = p["pool"]
-            if guest.kind == "ct":
-                params["hostname"] = params.pop("name")
-            try:
-                result = await self.client.post(
-                    f"/nodes/{template_node}/{_api(guest.kind)}/{template_vmid}/clone",
-                    **params)
-            except ConflictError as exc:
-                if await self._is_ours(guest, vmid):
-                    await self._accepted(guest)
-                    return f"cloned as {vmid} (found after a retried call)", None
-                log.info("clone.vmid_taken", guest=guest.name, vmid=vmid, error=exc.message)
-                collided.add(vmid)
-                continue
-            await self._accepted(guest)
-            upid = await self._wait(result)
-            return f"cloned template {template_vmid} to VMID {vmid} on {guest.node}", upid
-        raise ActionFailed(f"no free VMID after {VMID_RETRIES} collisions")
+            return await self.client.post(
+                f"/nodes/{template_node}/{_api(guest.kind)}/{template_vmid}/clone", **params)
+
+        result, found = await self._call_with_free_vmid(guest, planned, "clone", clone)
+        if found:
+            return f"cloned as {guest.vmid} (found after a retried call)", None
+        upid = await self._wait(result)
+        return f"cloned template {template_vmid} to VMID {guest.vmid} on {guest.node}", upid
 
     async def _write_config(self, guest: _Guest, compute: Any) -> tuple[str, str | None]:
         """Re-read, compute params, write with the digest; on a mismatch, start over."""
