@@ -227,9 +227,7 @@ def _clone_disk(
     else:
         base = file.split(":", 1)[1]
         newvol = cl.add_volume(sid, new.node, new.vmid, size, kind=src.kind)
-        del cl.volumes[(newvol.node, newvol.volid)]
-        newvol.volid = f"{sid}:{base}/{newvol.volid.split(':', 1)[1]}"
-        cl.volumes[(newvol.node, newvol.volid)] = newvol
+        cl.move_volume(newvol, volid=f"{sid}:{base}/{newvol.volid.split(':', 1)[1]}")
         task.log.append(f"create linked clone of drive {key} ({file})")
         data[vk] = newvol.volid
     data["size"] = format_size(size)
@@ -261,9 +259,7 @@ def template(sim: Sim, kind: str, req: Request) -> str | None:
                 and f"vm-{g.vmid}-" in vol.volid
                 and not cl.storages[vol.storage].path_style
             ):
-                del cl.volumes[(vol.node, vol.volid)]
-                vol.volid = vol.volid.replace(f"vm-{g.vmid}-", f"base-{g.vmid}-")
-                cl.volumes[(vol.node, vol.volid)] = vol
+                cl.move_volume(vol, volid=vol.volid.replace(f"vm-{g.vmid}-", f"base-{g.vmid}-"))
                 data[vk] = vol.volid
                 g.config[key] = propstr.render(kind, key, data)
         g.config["template"] = "1"

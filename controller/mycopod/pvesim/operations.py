@@ -163,9 +163,7 @@ def migrate(sim: Sim, kind: str, req: Request) -> str:
                     f"has not enough free space"
                 )
         for vol in local:
-            del cl.volumes[(vol.node, vol.volid)]
-            vol.node = target
-            cl.volumes[(target, vol.volid)] = vol
+            cl.move_volume(vol, node=target)
         task.log.append(f"migration of {g.label} to node '{target}' finished successfully")
         g.node = target
         g.config.pop("lock", None)

@@ -333,6 +333,17 @@ class Cluster:
         self.volumes[(vol.node, volid)] = vol
         return vol
 
+    def move_volume(
+        self, vol: Volume, *, volid: str | None = None, node: str | None = None
+    ) -> None:
+        """Rename a volume or move it to another node, keeping ``volumes`` keyed by both."""
+        del self.volumes[(vol.node, vol.volid)]
+        if volid is not None:
+            vol.volid = volid
+        if node is not None:
+            vol.node = node
+        self.volumes[(vol.node, vol.volid)] = vol
+
     def remove_volume(self, volid: str, node: str) -> None:
         storage = volid.split(":", 1)[0]
         if storage in self.storages:
