@@ -35,7 +35,7 @@ import asyncio
 import signal
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import structlog
@@ -47,6 +47,11 @@ from mycopod.reconcile.supervision import Backoff, LeaderElection, TaskGroup
 from mycopod.runtime import RuntimeStatus
 from mycopod.sdnotify import Notifier
 from mycopod.store.db import Database
+
+if TYPE_CHECKING:
+    from mycopod.declarations.source import GitSource
+    from mycopod.reconcile.engine import EngineContext
+    from mycopod.store.runs import Run
 
 log = structlog.get_logger(__name__)
 
@@ -140,8 +145,8 @@ class Controller:
         self._current_run: int | None = None
         self._current_task: asyncio.Task[Any] | None = None
         self._status_line = "starting"
-        self.engine: Any = None  # mycopod.reconcile.engine.EngineContext, when Proxmox is set
-        self.source: Any = None  # mycopod.declarations.source.GitSource, when a repo is set
+        self.engine: EngineContext | None = None  # when Proxmox is set
+        self.source: GitSource | None = None  # when a repo is set
         self._api_runner: Any = None
 
     # -- flags (the only things signal handlers touch) --------------------------------------
@@ -236,9 +241,8 @@ class Controller:
     async def _open(self) -> None:
         from mycopod.reconcile import wiring
 
-        self.engine = await wiring.engine_context(self.settings, self.pool,
-                                                  runtime=self.runtime)
-        self.source = await wiring.declarations_source(self.settings, self.pool)
+        self.engine = await wiring.engine_context(self.settings, self.pool)
+        self.source = await wiring.declarations_source(self.settings)
         from mycopod.store.runs import RunStore
 
         last = await RunStore(self.pool).latest(self.cluster, status="Succeeded")
@@ -313,7 +317,7 @@ class Controller:
                 continue
             await self._apply(run)
 
-    async def _apply(self, run: Any) -> None:
+    async def _apply(self, run: Run) -> None:
         from mycopod.reconcile import wiring
 
         self._lost_leadership.clear()
@@ -322,6 +326,7 @@ class Controller:
         telemetry.bind(run_id=run.id)
         started = time.monotonic()
         log.info("run.started", trigger=run.trigger, commit=run.commit_sha)
+        assert self.engine is not None  # the worker claims runs only with an engine
         task = asyncio.create_task(wiring.execute_run(self.engine, run), name=f"run-{run.id}")
         self._current_task = task
         try:
@@ -487,6 +492,7 @@ class Controller:
     async def _compile_and_queue(self, head: str, *, webhook: bool) -> None:
         from mycopod.reconcile import wiring
 
+        assert self.source is not None  # the poller fetched ``head`` from it
         compiled = await wiring.compile_commit(self.settings, self.pool, self.source, head)
         if not compiled.ok:
             # Retrying cannot fix a declaration: wait for the next commit.
@@ -504,9 +510,7 @@ class Controller:
             if self.engine is not None and self._current_task is None:
                 report_only, self._report_only = self._report_only, False
                 try:
-                    drift = await wiring.check_drift(self.engine, self.pool,
-                                                     cluster=self.cluster,
-                                                     runtime=self.runtime)
+                    drift = await wiring.check_drift(self.engine, runtime=self.runtime)
                     self.runtime.proxmox_ok = True
                     self.runtime.proxmox_last_contact = datetime.now(UTC)
                     self.runtime.proxmox_error = None

@@ -8,7 +8,7 @@ controller reads as a loop of intents and each area keeps its own interface.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import structlog
@@ -17,20 +17,21 @@ from mycopod import telemetry
 from mycopod.config import Settings
 from mycopod.runtime import RuntimeStatus
 
+if TYPE_CHECKING:
+    from mycopod.declarations.source import GitSource
+    from mycopod.reconcile.engine import EngineContext
+    from mycopod.store.runs import Run
+
 log = structlog.get_logger(__name__)
 
 #: a run whose declaration did not compile: retrying cannot help, a new commit can
 DECLARATION_STATUS = "SELECT compile_status FROM declarations WHERE id = $1"
-LATEST_DECLARATION = """
-SELECT id, compile_status, compile_error FROM declarations
-WHERE github_commit_sha = $1"""
 
 
 # -- engine ------------------------------------------------------------------------------
 
 
-async def engine_context(settings: Settings, pool: asyncpg.Pool, *,
-                         runtime: RuntimeStatus) -> Any:
+async def engine_context(settings: Settings, pool: asyncpg.Pool) -> EngineContext | None:
     """The engine's context, or None when no Proxmox cluster is configured."""
     if not settings.proxmox.url:
         log.warning("controller.no_proxmox", note="set proxmox.url to reconcile a cluster")
@@ -40,12 +41,12 @@ async def engine_context(settings: Settings, pool: asyncpg.Pool, *,
     return EngineContext.create(pool, settings)
 
 
-async def close_engine_context(ctx: Any) -> None:
+async def close_engine_context(ctx: EngineContext | None) -> None:
     if ctx is not None:
         await ctx.client.aclose()
 
 
-def update_engine_settings(ctx: Any, settings: Settings) -> None:
+def update_engine_settings(ctx: EngineContext | None, settings: Settings) -> None:
     """After a SIGHUP: the engine reads policy and apply limits from its settings."""
     if ctx is None:
         return
@@ -55,20 +56,19 @@ def update_engine_settings(ctx: Any, settings: Settings) -> None:
         ctx.observer.resync_seconds = settings.apply.resync_seconds
 
 
-def request_engine_stop(ctx: Any) -> None:
-    """Ask a running reconcile to stop after its current actions, where supported."""
-    stop = getattr(ctx, "stop_requested", None)
-    if stop is not None and hasattr(stop, "set"):
-        stop.set()
+def request_engine_stop(ctx: EngineContext | None) -> None:
+    """Ask a running reconcile to stop after its current actions."""
+    if ctx is not None:
+        ctx.stop_requested.set()
 
 
-async def execute_run(ctx: Any, run: Any) -> Any:
+async def execute_run(ctx: EngineContext, run: Run) -> Any:
     from mycopod.reconcile import engine
 
     return await engine.execute_run(run, ctx=ctx)
 
 
-async def check_drift(ctx: Any, pool: asyncpg.Pool, *, cluster: str,
+async def check_drift(ctx: EngineContext, *,
                       runtime: RuntimeStatus | None = None) -> list[str]:
     """Observe and plan the latest good spec; the guests a run would change.
 
@@ -76,12 +76,11 @@ async def check_drift(ctx: Any, pool: asyncpg.Pool, *, cluster: str,
     (manual, or for a commit) proposes them.
     """
     from mycopod.reconcile import engine
-    from mycopod.store.runs import Run
 
     await ctx.refresh_policy()
-    probe: dict[str, Any] = {"declaration_id": None}
-    loaded = await ctx.load_spec(Run.model_construct(**probe))
+    loaded = await ctx.load_spec(None)  # the latest good declaration
     if loaded is None:
+        assert ctx.observer is not None
         observed = await ctx.observer.observe(full=None)
         ctx.last_observed = observed
         return []
@@ -107,7 +106,7 @@ async def compile_failed(pool: asyncpg.Pool, run: Any) -> bool:
 # -- declarations ------------------------------------------------------------------------
 
 
-async def declarations_source(settings: Settings, pool: asyncpg.Pool) -> Any:
+async def declarations_source(settings: Settings) -> GitSource | None:
     """The declarations repository source, or None when none is configured."""
     if not settings.declarations.repo:
         log.warning("controller.no_repo", note="set declarations.repo to follow a repository")
@@ -117,7 +116,7 @@ async def declarations_source(settings: Settings, pool: asyncpg.Pool) -> Any:
     return GitSource.from_settings(settings)
 
 
-async def fetch(source: Any) -> str | None:
+async def fetch(source: GitSource) -> str | None:
     """Fetch the repository; the head commit of the followed branch."""
     head = await source.fetch_async()
     return str(head) if head else None
@@ -130,7 +129,7 @@ class Compiled:
     error: str | None = None
 
 
-async def compile_commit(settings: Settings, pool: asyncpg.Pool, source: Any,
+async def compile_commit(settings: Settings, pool: asyncpg.Pool, source: GitSource,
                          commit: str) -> Compiled:
     """Compile ``commit`` into a declaration row (errors are recorded there too)."""
     from mycopod.declarations import pipeline
@@ -144,7 +143,7 @@ async def compile_commit(settings: Settings, pool: asyncpg.Pool, source: Any,
 
 
 async def start_api(settings: Settings, pool: asyncpg.Pool, *, runtime: RuntimeStatus,
-                    source: Any) -> Any:
+                    source: GitSource | None) -> Any:
     from mycopod.api.app import create_app, start_api
     from mycopod.api.context import ApiContext
 
