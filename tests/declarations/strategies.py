@@ -58,7 +58,7 @@ def networks(draw: st.DrawFn) -> list[dict[str, Any]]:
         nets.append({
             "slot": slot,
             "bridge": draw(st.one_of(st.just("vmbr0"), bridges)),
-            "vlan": draw(st.one_of(st.none(), st.integers(1, 4094))),
+            "vlan": draw(st.one_of(st.none(), st.integers(specmod.VLAN_MIN, specmod.VLAN_MAX))),
             "ip": ip,
             "gateway": gateway,
             "firewall": draw(st.booleans()),
@@ -75,16 +75,16 @@ def guests(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         data["node"] = draw(nodes)
     if draw(st.booleans()):
-        data["vmid"] = draw(st.integers(100, 999_999_999))
+        data["vmid"] = draw(st.integers(specmod.VMID_MIN, specmod.VMID_MAX))
     if draw(st.booleans()):
-        data["cores"] = draw(st.integers(1, 8192))
+        data["cores"] = draw(st.integers(specmod.CORES_MIN, specmod.CORES_MAX))
     if draw(st.booleans()):
         data["memory_mib"] = draw(st.one_of(
-            st.integers(16, 4 * 1024 * 1024),
+            st.integers(specmod.MEMORY_MIN_MIB, specmod.MEMORY_MAX_MIB),
             st.integers(1, 4096).map(lambda g: g * 1024)))
     if draw(st.booleans()):
-        sizes = st.one_of(st.integers(1, 1024 * 1024), st.integers(1, 1024).map(
-            lambda t: t * 1024))
+        sizes = st.one_of(st.integers(specmod.DISK_MIN_GIB, specmod.DISK_MAX_GIB),
+                          st.integers(1, 1024).map(lambda t: t * 1024))
         if kind == "vm":
             slots = draw(st.lists(st.sampled_from(VM_SLOTS), max_size=3, unique=True))
         else:
