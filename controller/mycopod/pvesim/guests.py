@@ -137,12 +137,16 @@ def check_new_disks(sim: Sim, kind: str, changes: dict[str, str], node: str) -> 
 # -- the config as clients see it ------------------------------------------------------
 
 
-def _typed(kind: str, key: str, value: str) -> Any:
+def _config_props(kind: str) -> dict[str, Any]:
+    """The properties ``GET …/config`` returns, as the schema types them."""
     path = (
         "/nodes/{node}/qemu/{vmid}/config" if kind == "qemu" else "/nodes/{node}/lxc/{vmid}/config"
     )
     method = schema.load().method(path, "GET")
-    props = (method.returns.get("properties") or {}) if method else {}
+    return (method.returns.get("properties") or {}) if method else {}
+
+
+def _typed(props: dict[str, Any], key: str, value: str) -> Any:
     prop = props.get(key)
     if prop is None:
         m = re.match(r"^([a-z]+)\d+$", key)
@@ -165,19 +169,21 @@ def config_view(g: Guest, *, current: bool = False) -> dict[str, Any]:
         conf.update(g.pending)
         for key in g.pending_delete:
             conf.pop(key, None)
-    out = {k: _typed(g.kind, k, v) for k, v in conf.items()}
+    props = _config_props(g.kind)
+    out = {k: _typed(props, k, v) for k, v in conf.items()}
     out["digest"] = g.digest()
     return out
 
 
 def pending_view(g: Guest) -> list[dict[str, Any]]:
+    props = _config_props(g.kind)
     rows = []
     for key in sorted(set(g.config) | set(g.pending) | set(g.pending_delete)):
         row: dict[str, Any] = {"key": key}
         if key in g.config:
-            row["value"] = _typed(g.kind, key, g.config[key])
+            row["value"] = _typed(props, key, g.config[key])
         if key in g.pending:
-            row["pending"] = _typed(g.kind, key, g.pending[key])
+            row["pending"] = _typed(props, key, g.pending[key])
         if key in g.pending_delete:
             row["delete"] = 1
         rows.append(row)
