@@ -34,13 +34,19 @@ def url_for(url: str, database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
-async def _build_template(admin_url: str) -> None:
-    conn = await asyncpg.connect(admin_url)
+async def _admin(url: str, *statements: str) -> None:
+    """Run maintenance statements (CREATE/DROP DATABASE) on ``url``, one connection."""
+    conn = await asyncpg.connect(url)
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')
-        await conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+        for statement in statements:
+            await conn.execute(statement)
     finally:
         await conn.close()
+
+
+async def _build_template(admin_url: str) -> None:
+    await _admin(admin_url, f'DROP DATABASE IF EXISTS "{TEMPLATE}"',
+                 f'CREATE DATABASE "{TEMPLATE}"')
     conn = await asyncpg.connect(url_for(admin_url, TEMPLATE))
     try:
         await migrate.up(conn, directory=REPO / "migrations")
@@ -70,50 +76,30 @@ def template_ready(pg_server_url: str) -> str:
     return pg_server_url
 
 
-async def _create_db(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
-    finally:
-        await conn.close()
-
-
-async def _drop_db(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+def _drop(name: str) -> str:
+    return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
 
 
 @pytest.fixture
 def database_url(template_ready: str) -> Iterator[str]:
     """A fresh, fully migrated database for this test only."""
     name = f"t_{uuid.uuid4().hex[:16]}"
-    asyncio.run(_create_db(template_ready, name))
+    asyncio.run(_admin(template_ready, f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"'))
     try:
         yield url_for(template_ready, name)
     finally:
-        asyncio.run(_drop_db(template_ready, name))
+        asyncio.run(_admin(template_ready, _drop(name)))
 
 
 @pytest.fixture
 def empty_database_url(pg_server_url: str) -> Iterator[str]:
     """A fresh database with no tables at all (for migration tests)."""
     name = f"e_{uuid.uuid4().hex[:16]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(pg_server_url)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
+    asyncio.run(_admin(pg_server_url, f'CREATE DATABASE "{name}"'))
     try:
         yield url_for(pg_server_url, name)
     finally:
-        asyncio.run(_drop_db(pg_server_url, name))
+        asyncio.run(_admin(pg_server_url, _drop(name)))
 
 
 @pytest.fixture
