@@ -381,12 +381,14 @@ def apply_pending(sim: Sim, g: Guest) -> None:
     g.pending_delete.clear()
 
 
-def _config_changes(req: Request, kind: str) -> dict[str, str]:
-    changes = {k: text(req.raw[k]) for k in req.params if k not in CONTROL}
-    return cdrom_alias(changes)
+def config_changes(req: Request, skip: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The config keys a request sets, as strings: all parameters but the control ones
+    (and ``skip``)."""
+    changes = {k: text(req.raw[k]) for k in req.params if k not in CONTROL and k not in skip}
+    return _cdrom_alias(changes)
 
 
-def cdrom_alias(changes: dict[str, str]) -> dict[str, str]:
+def _cdrom_alias(changes: dict[str, str]) -> dict[str, str]:
     """qemu's ``cdrom`` is an alias PVE turns into ``ide2: VOLUME,media=cdrom``."""
     if "cdrom" in changes:
         changes["ide2"] = changes.pop("cdrom").split(",")[0] + ",media=cdrom"
@@ -461,7 +463,7 @@ def update_config(sim: Sim, kind: str, req: Request, *, sync: bool) -> str | Non
     g = get_guest(sim, kind, p["node"], p["vmid"])
     check_digest(g, p)
     check_lock(g, p)
-    changes = _config_changes(req, kind)
+    changes = config_changes(req)
     deletes = split_list(p.get("delete"))
     reverts = split_list(p.get("revert"))
     both = set(changes) & set(deletes)

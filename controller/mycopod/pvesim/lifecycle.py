@@ -43,9 +43,7 @@ def create(sim: Sim, kind: str, req: Request) -> str:
     _check_vmid_free(sim, kind, vmid)
     _check_pool(sim, p.get("pool"))
     skip = guests.QEMU_CREATE_ONLY if kind == "qemu" else guests.LXC_CREATE_ONLY
-    changes = guests.cdrom_alias(
-        {k: guests.text(req.raw[k]) for k in p if k not in guests.CONTROL and k not in skip}
-    )
+    changes = guests.config_changes(req, skip)
     if kind == "lxc":
         template = p["ostemplate"]
         if cl.find_volume(template, node) is None:
