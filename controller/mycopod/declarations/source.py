@@ -1,7 +1,7 @@
 """The declarations repository: fetch the branch, read files at a commit, commit files.
 
-Interface (blocking gitpython calls; async callers use ``asyncio.to_thread`` or the
-``*_async`` helpers):
+Interface (blocking gitpython calls; async callers use ``asyncio.to_thread`` or
+``fetch_async``):
 
 - ``GitSource(settings: DeclarationsSettings, *, state_dir: Path)`` and
   ``GitSource.from_settings(settings: Settings)``;
@@ -395,12 +395,6 @@ class GitSource:
 
     async def fetch_async(self) -> str:
         return await asyncio.to_thread(self.fetch)
-
-    async def files_at_async(self, commit: str) -> dict[str, str]:
-        return await asyncio.to_thread(self.files_at, commit)
-
-    async def commit_info_async(self, commit: str) -> CommitInfo:
-        return await asyncio.to_thread(self.commit_info, commit)
 
 
 def read_repository(path: Path, settings: DeclarationsSettings, *,
