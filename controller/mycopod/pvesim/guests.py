@@ -128,7 +128,7 @@ def check_new_disks(sim: Sim, kind: str, changes: dict[str, str], node: str) -> 
     """Check the storage of every ``STORAGE:SIZE`` disk the changes ask to allocate."""
     for key, value in changes.items():
         if is_disk_key(kind, key):
-            file = propstr.parse(kind, key, value).get(volume_key(kind, key), "")
+            file = propstr.parse(kind, key, value).get(volume_key(kind), "")
             new = NEW_DISK.match(file)
             if new:
                 check_storage(sim, kind, new.group(1), node)
@@ -257,14 +257,14 @@ def normalize(sim: Sim, g: Guest, key: str, value: str) -> str:
     return value
 
 
-def volume_key(kind: str, key: str) -> str:
+def volume_key(kind: str) -> str:
     return "file" if kind == "qemu" else "volume"
 
 
 def allocate(sim: Sim, g: Guest, key: str, value: str, *, check: bool = True) -> str:
     """Allocate the volume a ``STORAGE:SIZE`` disk value asks for; return the new value."""
     data = propstr.parse(g.kind, key, value)
-    vk = volume_key(g.kind, key)
+    vk = volume_key(g.kind)
     file = data.get(vk, "")
     new = NEW_DISK.match(file)
     cl = sim.cluster
@@ -303,7 +303,7 @@ def allocate(sim: Sim, g: Guest, key: str, value: str, *, check: bool = True) ->
 def needs_alloc(g: Guest, key: str, value: str) -> bool:
     if not is_disk_key(g.kind, key):
         return False
-    file = propstr.parse(g.kind, key, value).get(volume_key(g.kind, key), "")
+    file = propstr.parse(g.kind, key, value).get(volume_key(g.kind), "")
     return bool(file and file != "none" and ":" in file)
 
 
@@ -344,7 +344,7 @@ def _set_key(sim: Sim, g: Guest, key: str, value: str) -> None:
     """Write one key now (not pending); a replaced disk becomes ``unusedN``."""
     old = g.config.get(key)
     if old is not None and is_disk_key(g.kind, key):
-        vk = volume_key(g.kind, key)
+        vk = volume_key(g.kind)
         old_file = propstr.parse(g.kind, key, old).get(vk)
         new_file = propstr.parse(g.kind, key, value).get(vk)
         if old_file != new_file and old_file and ":" in old_file and "cloudinit" not in old_file:
@@ -360,10 +360,10 @@ def _delete_key(sim: Sim, g: Guest, key: str) -> None:
         return
     if key.startswith("unused"):
         sim.cluster.remove_volume(
-            propstr.parse(g.kind, key, old).get(volume_key(g.kind, key), old), g.node
+            propstr.parse(g.kind, key, old).get(volume_key(g.kind), old), g.node
         )
     elif is_disk_key(g.kind, key):
-        file = propstr.parse(g.kind, key, old).get(volume_key(g.kind, key), "")
+        file = propstr.parse(g.kind, key, old).get(volume_key(g.kind), "")
         if "cloudinit" in file:
             sim.cluster.remove_volume(file, g.node)
         elif file and ":" in file:

@@ -142,7 +142,7 @@ def clone(sim: Sim, kind: str, req: Request) -> str:
     disks = {k: v for k, v in src.config.items() if is_disk_key(kind, k)}
     if target != src.node:
         for key, value in disks.items():
-            file = propstr.parse(kind, key, value).get(guests.volume_key(kind, key), "")
+            file = propstr.parse(kind, key, value).get(guests.volume_key(kind), "")
             sid = storage or file.split(":", 1)[0]
             if "media=cdrom" in value or sid not in cl.storages:
                 continue
@@ -208,7 +208,7 @@ def _clone_disk(
 ) -> str:
     cl = sim.cluster
     data = propstr.parse(src.kind, key, value)
-    vk = guests.volume_key(src.kind, key)
+    vk = guests.volume_key(src.kind)
     file = data.get(vk, "")
     vol = cl.find_volume(file, src.node)
     size = vol.size if vol else 0
@@ -250,7 +250,7 @@ def template(sim: Sim, kind: str, req: Request) -> str | None:
             if not is_disk_key(kind, key) or "media=cdrom" in value:
                 continue
             data = propstr.parse(kind, key, value)
-            vk = guests.volume_key(kind, key)
+            vk = guests.volume_key(kind)
             vol = cl.find_volume(data.get(vk, ""), g.node)
             if (
                 vol is not None

@@ -86,7 +86,7 @@ def resize(sim: Sim, kind: str, req: Request) -> str:
         if "media=cdrom" in value:
             raise TaskError(f"can't resize drive '{disk}' (cdrom)")
         data = propstr.parse(kind, disk, value)
-        vk = guests.volume_key(kind, disk)
+        vk = guests.volume_key(kind)
         vol = sim.cluster.find_volume(data.get(vk, ""), g.node)
         cur = vol.size if vol else schema.parse_size(data.get("size", "0"))
         delta = size_text.startswith("+")
@@ -136,7 +136,7 @@ def migrate(sim: Sim, kind: str, req: Request) -> str:
     local = [
         v
         for v in (
-            cl.find_volume(propstr.parse(kind, k, val).get(guests.volume_key(kind, k), ""), g.node)
+            cl.find_volume(propstr.parse(kind, k, val).get(guests.volume_key(kind), ""), g.node)
             for k, val in g.config.items()
             if is_disk_key(kind, k) or k.startswith("unused")
         )
