@@ -344,14 +344,15 @@ class Executor:
             guest, lambda read: translate.update_params(spec, read.effective_raw,
                                                         ownership_tag=self.tag))
         grown: list[str] = []
-        if action.params.get("resize", "disks" in action.params.get("fields", [])):
-            read = await self._read(guest)
+        read = await self._read(guest)
+        if "disks" in action.params.get("fields", []):
             for resize in translate.resize_params(spec, read.effective_raw):
                 result = await self.client.put(f"{self._base(guest)}/resize", **resize,
                                                digest=None)
                 await self._wait(result)
                 grown.append(f"{resize['disk']} to {resize['size']}")
-        read = await self._read(guest)
+            if grown:
+                read = await self._read(guest)
         left = translate.update_params(spec, read.effective_raw, ownership_tag=self.tag)
         if left:
             raise ActionFailed("Proxmox accepted the change but the config still differs: "
@@ -393,8 +394,7 @@ class Executor:
     async def _power(self, guest: _Guest, verb: str, want: str) -> tuple[str, str | None]:
         if await self._status(guest) == want:
             return f"already {want}", None
-        params: dict[str, Any] = {}
-        result = await self.client.post(f"{self._base(guest)}/status/{verb}", **params)
+        result = await self.client.post(f"{self._base(guest)}/status/{verb}")
         upid = await self._wait(result)
         status = await self._status(guest)
         if status != want:
