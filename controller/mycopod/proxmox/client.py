@@ -288,23 +288,22 @@ class ProxmoxClient:
         data = {k: v for k, v in (params or {}).items() if v is not None}
         loop = asyncio.get_running_loop()
 
+        async def send(api: ProxmoxAPI) -> Any:
+            if method == "GET" and self.fast_reads:
+                return await self._fast_get(api, path, dict(data))
+            return await loop.run_in_executor(
+                self._executor, self._call, api, method, path, dict(data))
+
         async def once() -> Any:
             api = await self._ensure()
             if self.request_hook is not None:
                 self.request_hook(method, path, dict(data))
             try:
-                if method == "GET" and self.fast_reads:
-                    return await self._fast_get(api, path, dict(data))
-                return await loop.run_in_executor(
-                    self._executor, self._call, api, method, path, dict(data))
+                return await send(api)
             except AuthError as exc:
                 if exc.status == 401 and self.settings.password is not None:
                     self._api = None  # ticket expired or revoked: log in again once
-                    api = await self._ensure()
-                    if method == "GET" and self.fast_reads:
-                        return await self._fast_get(api, path, dict(data))
-                    return await loop.run_in_executor(
-                        self._executor, self._call, api, method, path, dict(data))
+                    return await send(await self._ensure())
                 raise
 
         if not retry:
@@ -336,7 +335,7 @@ class ProxmoxClient:
 
     # -- tasks -------------------------------------------------------------------------
 
-    async def wait_task(self, upid: Any, *, max_seconds: float | None = None) -> str | None:
+    async def wait_task(self, upid: Any) -> str | None:
         """Wait for a task; return its exit status (None when there was no task).
 
         ``upid`` may be None or a non-UPID value: some endpoints (``POST config``,
@@ -348,8 +347,7 @@ class ProxmoxClient:
             return None
         node = upid_node(upid)
         task_type = upid.split(":")[5] if upid.count(":") >= 6 else ""
-        limit = max_seconds or TASK_TIMEOUTS.get(task_type, 0) or 0
-        limit = max(limit, 0) or self._default_task_timeout()
+        limit = TASK_TIMEOUTS.get(task_type) or self.task_timeout
         deadline = time.monotonic() + limit
         unknown_until = time.monotonic() + 5.0
         path = f"/nodes/{node}/tasks/{upid}/status"
@@ -377,9 +375,6 @@ class ProxmoxClient:
             elapsed = time.monotonic() - started
             await asyncio.sleep(self.task_poll if elapsed < 3 else min(1.0, elapsed / 10))
 
-    def _default_task_timeout(self) -> float:
-        return self.task_timeout
-
     async def _log_tail(self, node: str, upid: str, lines: int = 5) -> list[str]:
         try:
             entries = await self.get(f"/nodes/{node}/tasks/{upid}/log", start=0, limit=500)
@@ -387,11 +382,3 @@ class ProxmoxClient:
             return []
         texts = [str(e.get("t", "")) for e in entries if isinstance(e, dict)]
         return [t for t in texts if t.strip()][-lines:]
-
-    async def call_and_wait(self, method: str, path: str, params: Mapping[str, Any] | None
-                            = None, *, max_seconds: float | None = None,
-                            retry: bool = True) -> tuple[Any, str | None]:
-        """Make a call that may start a task; wait for it. Returns (result, exitstatus)."""
-        result = await self.request(method, path, params, retry=retry)
-        exitstatus = await self.wait_task(result, max_seconds=max_seconds)
-        return result, exitstatus
