@@ -130,7 +130,6 @@ class Observer:
         *,
         inventory: Mapping[int, str] | None = None,
         adopt_names: Iterable[str] = (),
-        need_ct_templates: bool = False,
         full: bool | None = None,
     ) -> ObservedCluster:
         """One observation. ``inventory`` maps vmid → name of the inventory rows;
@@ -202,15 +201,12 @@ class Observer:
         self.last_config_reads = len(to_read)
         if full:
             self._last_full = now
-        ct_templates: tuple[str, ...] = ()
-        if need_ct_templates:
-            ct_templates = await self._ct_templates(storages)
         reserved = frozenset(v for v in inventory if v not in seen_ids)
         self.last_observed_at = time.time()
         log.debug("observe.done", guests=len(guests), config_reads=len(to_read), full=full)
         return ObservedCluster(nodes=tuple(sorted(nodes, key=lambda n: n.name)),
                                storages=tuple(storages), guests=tuple(guests),
-                               ct_templates=ct_templates, reserved_vmids=reserved)
+                               reserved_vmids=reserved)
 
     @staticmethod
     def _with_read(guest: ObservedGuest, read: GuestRead) -> ObservedGuest:
@@ -236,13 +232,9 @@ class Observer:
 
     async def observe_ct_templates(self, observed: ObservedCluster) -> ObservedCluster:
         """``observed`` with the LXC template volumes of its storages filled in."""
-        templates = await self._ct_templates(list(observed.storages))
-        return replace(observed, ct_templates=templates)
-
-    async def _ct_templates(self, storages: list[StorageState]) -> tuple[str, ...]:
         volumes: set[str] = set()
         done_shared: set[str] = set()
-        for storage in storages:
+        for storage in observed.storages:
             if "vztmpl" not in storage.content or not storage.active:
                 continue
             if storage.shared and storage.storage in done_shared:
@@ -257,4 +249,4 @@ class Observer:
                             error=str(exc))
                 continue
             volumes.update(str(i["volid"]) for i in items or [] if i.get("volid"))
-        return tuple(sorted(volumes))
+        return replace(observed, ct_templates=tuple(sorted(volumes)))
