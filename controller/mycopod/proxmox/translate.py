@@ -464,7 +464,6 @@ def create_params(
     vmid: int,
     ownership_tag: str,
     ostemplate: str | None = None,
-    pool: str | None = None,
 ) -> dict[str, Any]:
     """Parameters of ``POST /nodes/{node}/qemu`` or ``/lxc`` for a new guest."""
     params: dict[str, Any] = {
@@ -477,8 +476,8 @@ def create_params(
     }
     if spec.description:
         params["description"] = spec.description
-    if pool or spec.pool:
-        params["pool"] = pool or spec.pool
+    if spec.pool:
+        params["pool"] = spec.pool
     for disk in spec.disks:
         params[disk.slot] = _disk_alloc(spec.kind, disk.slot, disk.storage, disk.size_gib)
     if spec.kind == "vm":
