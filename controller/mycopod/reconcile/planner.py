@@ -41,10 +41,6 @@ ActionKind = Literal[
     "create", "clone", "configure", "resize_disk", "start", "stop", "delete", "migrate",
     "tag_adopt",
 ]
-ACTION_KINDS: tuple[str, ...] = (
-    "create", "clone", "configure", "resize_disk", "start", "stop", "delete", "migrate",
-    "tag_adopt",
-)
 DESTRUCTIVE_KINDS = frozenset({"delete", "migrate"})
 
 
@@ -126,9 +122,6 @@ class Plan:
     def destructive_keys(self) -> set[tuple[str, str]]:
         return {(a.kind, a.target) for a in self.actions if a.destructive}
 
-    def for_guest(self, name: str) -> list[Action]:
-        return [a for a in self.actions if a.target == name]
-
     def to_json(self) -> dict[str, Any]:
         return {
             "actions": [a.to_json() for a in self.actions],
@@ -195,6 +188,9 @@ class _Planner:
         self.tag = policy.ownership_tag
         self.plan = Plan()
         self.used_ids = observed.used_vmids()
+        #: ids declared in the spec: never given to a guest that declares none
+        self.declared_ids = {g.vmid for g in spec.guests if g.vmid is not None}
+        self.templates = observed.templates()
         self.placed_mem: dict[str, int] = {}
         guests = [g for g in observed.guests if not g.template]
         self.owned: dict[str, list[ObservedGuest]] = {}
@@ -390,7 +386,7 @@ class _Planner:
         source = guest.source
         template: ObservedGuest | None = None
         if source is not None and source.clone is not None:
-            template = self.observed.templates().get(source.clone)
+            template = self.templates.get(source.clone)
             if template is None:
                 self._error(guest.name, f"template {source.clone!r} not found in the "
                             "cluster; create it or fix the name")
@@ -453,8 +449,7 @@ class _Planner:
                 return None
             self.used_ids.add(guest.vmid)
             return guest.vmid
-        declared = {g.vmid for g in self.spec.guests if g.vmid is not None}
-        taken = self.used_ids | declared
+        taken = self.used_ids | self.declared_ids
         low, high = self.policy.vmid_min, self.policy.vmid_max
         if low is not None or high is not None:
             start, stop = low or 100, high or 999_999_999
