@@ -44,9 +44,11 @@ from mycopod.proxmox.model import ObservedCluster
 from mycopod.proxmox.observer import Observer
 from mycopod.reconcile import planner
 from mycopod.reconcile.executor import Executor
-from mycopod.spec import ClusterSpec, parse_spec
+from mycopod.spec import ClusterSpec
+from mycopod.store.declarations import DeclarationStore
 from mycopod.store.inventory import InventoryStore
 from mycopod.store.runs import Run, RunStore
+from mycopod.store.settings import SettingsStore
 
 log = structlog.get_logger(__name__)
 
@@ -102,12 +104,7 @@ class EngineContext:
 
     async def refresh_policy(self) -> PolicySettings:
         """The config file's policy overridden by the ``settings`` table."""
-        try:
-            from mycopod.store.settings import SettingsStore
-        except ImportError:  # pragma: no cover - the store ships with the foundation
-            self.policy = self.settings.policy
-        else:
-            self.policy = await SettingsStore(self.pool).effective_policy(self.settings.policy)
+        self.policy = await SettingsStore(self.pool).effective_policy(self.settings.policy)
         assert self.observer is not None
         self.observer.ownership_tag = self.policy.ownership_tag
         return self.policy
@@ -121,17 +118,13 @@ class EngineContext:
 
 async def _declaration_spec(pool: asyncpg.Pool, run: Run | None) -> LoadedSpec | None:
     """The run's declaration, else the latest good one (the declarations store)."""
-    from mycopod.store import declarations as declstore
-
-    store = declstore.DeclarationStore(pool)
+    store = DeclarationStore(pool)
     row = await store.get(run.declaration_id) if run and run.declaration_id else None
-    if row is None or getattr(row, "compile_status", "ok") != "ok":
+    if row is None or not row.ok:
         row = await store.latest_good()
     if row is None or row.spec is None:
         return None
-    spec = row.spec if isinstance(row.spec, ClusterSpec) else parse_spec(row.spec)
-    return LoadedSpec(spec=spec, declaration_id=row.id,
-                      commit_sha=getattr(row, "github_commit_sha", None))
+    return LoadedSpec(spec=row.spec, declaration_id=row.id, commit_sha=row.github_commit_sha)
 
 
 # --- observe + plan ----------------------------------------------------------------------

@@ -23,7 +23,7 @@ from mycopod.config import Settings, load_settings
 from mycopod.errors import MycoPodError
 from mycopod.reconcile import engine, planner
 from mycopod.reconcile.cli import EXIT_AWAITING, EXIT_CHANGES
-from mycopod.spec import ClusterSpec, SpecError, parse_spec
+from mycopod.spec import SpecError, parse_spec
 from mycopod.store.actions import ActionStore
 from mycopod.store.runs import Run, RunStore
 
@@ -88,22 +88,17 @@ async def load_spec(args: argparse.Namespace, settings: Settings,
     if not settings.declarations.repo:
         raise MycoPodError("no declarations: set declarations.repo, or give declaration "
                            "FILEs or --spec SPEC.json")
-    try:
-        from mycopod.declarations import pipeline
-        from mycopod.declarations.source import GitSource
-    except ImportError as exc:  # pragma: no cover - depends on the declarations area
-        raise MycoPodError(f"the declarations pipeline is not available ({exc}); give "
-                           "declaration FILEs or --spec SPEC.json") from None
+    from mycopod.declarations import pipeline
+    from mycopod.declarations.source import GitSource
+
     source = GitSource.from_settings(settings)
     head = await asyncio.to_thread(source.fetch)
     declaration = await pipeline.compile_commit(source, head, pool=pool, settings=settings)
-    if getattr(declaration, "compile_status", "ok") != "ok" or declaration.spec is None:
+    if not declaration.ok or declaration.spec is None:
         raise MycoPodError(f"commit {head[:12]} does not compile: "
-                           f"{getattr(declaration, 'compile_error', 'unknown error')}")
-    spec = declaration.spec
-    if not isinstance(spec, ClusterSpec):
-        spec = parse_spec(spec)
-    return engine.LoadedSpec(spec=spec, declaration_id=declaration.id, commit_sha=head)
+                           f"{declaration.compile_error or 'unknown error'}")
+    return engine.LoadedSpec(spec=declaration.spec, declaration_id=declaration.id,
+                             commit_sha=head)
 
 
 # --- plan ---------------------------------------------------------------------------------
