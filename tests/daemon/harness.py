@@ -3,6 +3,7 @@ repository, the simulator over HTTPS, and the API over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -13,9 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import requests
 
 T = TypeVar("T")
+
+#: successful creates per guest: a guest created twice shows n = 2
+CREATES_PER_TARGET = (
+    "SELECT target, count(*) AS n FROM reconciliation_actions "
+    "WHERE kind IN ('create', 'clone') AND result = 'Success' GROUP BY target")
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "Test Owner", "GIT_AUTHOR_EMAIL": "owner@example.invalid",
            "GIT_COMMITTER_NAME": "Test Owner", "GIT_COMMITTER_EMAIL": "owner@example.invalid"}
@@ -204,8 +211,27 @@ def guests_named(sim: Any, prefix: str) -> list[tuple[int, str, str]]:
     return sorted(found, key=lambda g: g[1])
 
 
+def all_running(sim: Any, prefix: str, count: int) -> bool:
+    """At least ``count`` guests named ``prefix``..., all of them running."""
+    found = guests_named(sim, prefix)
+    return len(found) >= count and all(status == "running" for *_, status in found)
+
+
+def query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    """The rows of ``sql``, on a connection of its own (the daemons are other processes)."""
+    async def fetch() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(url)
+        try:
+            return list(await conn.fetch(sql, *args))
+        finally:
+            await conn.close()
+
+    return asyncio.run(fetch())
+
+
 def sigterm_exit_code(proc: subprocess.Popen[bytes]) -> int | None:
     return proc.returncode
 
 
-__all__ = ["Api", "Daemon", "Repo", "daemon_env", "free_port", "guests_named", "wait_until"]
+__all__ = ["CREATES_PER_TARGET", "Api", "Daemon", "Repo", "all_running", "daemon_env",
+           "free_port", "guests_named", "query", "wait_until"]

@@ -15,7 +15,18 @@ import requests
 from mycopod.pvesim.testing import running_simulator
 from mycopod.store.users import UserStore
 
-from .harness import Api, Daemon, Repo, daemon_env, free_port, guests_named, wait_until
+from .harness import (
+    CREATES_PER_TARGET,
+    Api,
+    Daemon,
+    Repo,
+    all_running,
+    daemon_env,
+    free_port,
+    guests_named,
+    query,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -26,14 +37,6 @@ async def _add_admin(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
         await UserStore(conn).add("admin", ADMIN_PASSWORD, "admin")  # type: ignore[arg-type]
-    finally:
-        await conn.close()
-
-
-async def _fetch(url: str, query: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(url)
-    try:
-        return list(await conn.fetch(query, *args))
     finally:
         await conn.close()
 
@@ -121,9 +124,9 @@ def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> N
             wait_until(lambda: _sim_config(sim, "web-1").get("cores") == "2"
                        and guests_named(sim, "web-1")[0][2] == "running", timeout=20,
                        what="the drift on web-1 to be corrected")
-            wait_until(lambda: asyncio.run(_fetch(
+            wait_until(lambda: query(
                 database_url, "SELECT 1 FROM reconciliation_runs WHERE trigger = 'drift' "
-                "AND status = 'Succeeded'")), timeout=10, what="the drift run to succeed")
+                "AND status = 'Succeeded'"), timeout=10, what="the drift run to succeed")
 
             # 5. SIGKILL during a 20-guest apply, restart: converges, no duplicates.
             big = repo.push({"fleet.md": "Create 20 servers named node-1 through node-20, "
@@ -136,20 +139,14 @@ def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> N
             daemon = Daemon("d1-restarted", env, tmp_path).start()
             daemon.wait_healthy()
 
-            def converged() -> bool:
-                found = guests_named(sim, "node-")
-                return len(found) >= 20 and all(status == "running" for *_, status in found)
-
-            wait_until(converged, timeout=60, what="the 20 guests to converge")
+            wait_until(lambda: all_running(sim, "node-", 20), timeout=60,
+                       what="the 20 guests to converge")
             names = [name for _, name, _ in guests_named(sim, "node-")]
             assert sorted(names) == sorted(f"node-{i}" for i in range(1, 21))  # no duplicates
-            killed = asyncio.run(_fetch(
-                database_url, "SELECT id, status FROM reconciliation_runs WHERE commit_sha = $1 "
-                "ORDER BY id", big))
+            killed = query(database_url, "SELECT id, status FROM reconciliation_runs "
+                           "WHERE commit_sha = $1 ORDER BY id", big)
             assert killed[0]["status"] == "Interrupted", killed
-            creates = asyncio.run(_fetch(
-                database_url, "SELECT target, count(*) AS n FROM reconciliation_actions "
-                "WHERE kind IN ('create', 'clone') AND result = 'Success' GROUP BY target"))
+            creates = query(database_url, CREATES_PER_TARGET)
             assert all(r["n"] == 1 for r in creates), creates
 
             # 6. SIGTERM: exit 0 within the grace period (5 s here).

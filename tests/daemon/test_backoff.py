@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 from pathlib import Path
@@ -12,28 +11,20 @@ import pytest
 
 from mycopod.pvesim.testing import running_simulator
 
-from .harness import Daemon, Repo, daemon_env, free_port, wait_until
+from .harness import Daemon, Repo, daemon_env, free_port, query, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
 
-async def _runs(url: str, commit: str) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(url)
-    try:
-        return list(await conn.fetch(
-            "SELECT id, status, trigger, created_at FROM reconciliation_runs "
-            "WHERE commit_sha = $1 ORDER BY id", commit))
-    finally:
-        await conn.close()
+def _runs(url: str, commit: str) -> list[asyncpg.Record]:
+    return query(url, "SELECT id, status, trigger, created_at FROM reconciliation_runs "
+                 "WHERE commit_sha = $1 ORDER BY id", commit)
 
 
-async def _declaration(url: str, commit: str) -> asyncpg.Record | None:
-    conn = await asyncpg.connect(url)
-    try:
-        return await conn.fetchrow("SELECT compile_status, compile_error FROM declarations "
-                                   "WHERE github_commit_sha = $1", commit)
-    finally:
-        await conn.close()
+def _declaration(url: str, commit: str) -> asyncpg.Record | None:
+    rows = query(url, "SELECT compile_status, compile_error FROM declarations "
+                 "WHERE github_commit_sha = $1", commit)
+    return rows[0] if rows else None
 
 
 def test_failed_runs_back_off_and_bad_compiles_wait_for_a_commit(database_url: str,
@@ -47,7 +38,7 @@ def test_failed_runs_back_off_and_bad_compiles_wait_for_a_commit(database_url: s
             daemon.wait_healthy()
             failing = repo.push({"bad.md": "web-1 is a VM cloned from the template "
                                  "no-such-template.\n"})
-            runs = wait_until(lambda: (r := asyncio.run(_runs(database_url, failing)))
+            runs = wait_until(lambda: (r := _runs(database_url, failing))
                               and len(r) >= 4 and r, timeout=30,
                               what="three retries of the failing run")
             assert all(r["status"] == "Failed" for r in runs[:3]), runs
@@ -58,10 +49,10 @@ def test_failed_runs_back_off_and_bad_compiles_wait_for_a_commit(database_url: s
             assert gaps[2] > gaps[0], gaps
 
             broken = repo.push({"bad.md": "web-1 is a VM with 2 flux capacitors.\n"})
-            row = wait_until(lambda: asyncio.run(_declaration(database_url, broken)),
+            row = wait_until(lambda: _declaration(database_url, broken),
                              timeout=15, what="the broken commit to be compiled")
             assert row["compile_status"] == "error"
             time.sleep(3)
-            assert asyncio.run(_runs(database_url, broken)) == []  # nothing to retry
+            assert _runs(database_url, broken) == []  # nothing to retry
         finally:
             daemon.stop()

@@ -3,27 +3,27 @@ other takes over within 15 s and finishes the work with no duplicate guest or ac
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
-import asyncpg
 import pytest
 import requests
 
 from mycopod.pvesim.testing import running_simulator
 
-from .harness import Daemon, Repo, daemon_env, free_port, guests_named, wait_until
+from .harness import (
+    CREATES_PER_TARGET,
+    Daemon,
+    Repo,
+    all_running,
+    daemon_env,
+    free_port,
+    guests_named,
+    query,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(180)
-
-
-async def _fetch(url: str, query: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(url)
-    try:
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()
 
 
 def test_standby_takes_over_from_a_killed_leader(database_url: str, tmp_path: Path) -> None:
@@ -59,24 +59,18 @@ def test_standby_takes_over_from_a_killed_leader(database_url: str, tmp_path: Pa
             wait_until(lambda: b.role() == "leader", timeout=15, what="b to take over")
             assert time.monotonic() - killed_at < 15
 
-            def converged() -> bool:
-                found = guests_named(sim, "ha-")
-                return len(found) >= 12 and all(s == "running" for *_, s in found)
-
-            wait_until(converged, timeout=60, what="b to finish the work")
+            wait_until(lambda: all_running(sim, "ha-", 12), timeout=60,
+                       what="b to finish the work")
             names = sorted(n for _, n, _ in guests_named(sim, "ha-"))
             assert names == sorted(f"ha-{i}" for i in range(1, 13))
 
-            runs = asyncio.run(_fetch(
-                database_url, "SELECT id, status FROM reconciliation_runs "
-                "WHERE commit_sha = $1 ORDER BY id", commit))
+            runs = query(database_url, "SELECT id, status FROM reconciliation_runs "
+                         "WHERE commit_sha = $1 ORDER BY id", commit)
             assert runs[0]["status"] == "Interrupted", runs
-            wait_until(lambda: asyncio.run(_fetch(
+            wait_until(lambda: query(
                 database_url, "SELECT 1 FROM reconciliation_runs WHERE status = 'Succeeded' "
-                "AND id > $1", runs[0]["id"])), timeout=20, what="a run to succeed after")
-            creates = asyncio.run(_fetch(
-                database_url, "SELECT target, count(*) AS n FROM reconciliation_actions "
-                "WHERE kind IN ('create', 'clone') AND result = 'Success' GROUP BY target"))
+                "AND id > $1", runs[0]["id"]), timeout=20, what="a run to succeed after")
+            creates = query(database_url, CREATES_PER_TARGET)
             # Never created twice; a create in flight at the kill stays Pending (the guest is
             # found afterwards through the inventory, not created again).
             assert all(r["n"] == 1 for r in creates), creates
@@ -108,27 +102,22 @@ def test_a_leader_that_loses_its_lock_session_stops_applying(database_url: str,
                        what="the leader to start applying", interval=0.02)
             # The leader's lock session dies (a database failover, a network cut) while
             # the process lives on.
-            asyncio.run(_fetch(database_url, "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                               "WHERE locktype = 'advisory' AND granted"))
-            runs = wait_until(lambda: (r := asyncio.run(_fetch(
+            query(database_url, "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                  "WHERE locktype = 'advisory' AND granted")
+            runs = wait_until(lambda: (r := query(
                 database_url, "SELECT status, error FROM reconciliation_runs "
-                "WHERE commit_sha = $1 ORDER BY id", commit))) and r[0]["status"] != "InProgress"
+                "WHERE commit_sha = $1 ORDER BY id", commit)) and r[0]["status"] != "InProgress"
                 and r, timeout=5, what="the old leader to stop applying")
             assert runs[0]["status"] == "Interrupted"
             assert "lost the leader lock" in runs[0]["error"]
             wait_until(lambda: {a.role(), b.role()} == {"leader", "standby"}, timeout=15,
                        what="a new leader")
 
-            def converged() -> bool:
-                found = guests_named(sim, "cut-")
-                return len(found) >= 12 and all(s == "running" for *_, s in found)
-
-            wait_until(converged, timeout=60, what="the work to be finished")
+            wait_until(lambda: all_running(sim, "cut-", 12), timeout=60,
+                       what="the work to be finished")
             names = sorted(n for _, n, _ in guests_named(sim, "cut-"))
             assert names == sorted(f"cut-{i}" for i in range(1, 13))
-            creates = asyncio.run(_fetch(
-                database_url, "SELECT target, count(*) AS n FROM reconciliation_actions "
-                "WHERE kind IN ('create', 'clone') AND result = 'Success' GROUP BY target"))
+            creates = query(database_url, CREATES_PER_TARGET)
             assert all(r["n"] == 1 for r in creates), creates
         finally:
             for daemon in daemons:
