@@ -128,7 +128,7 @@ def check_new_disks(sim: Sim, kind: str, changes: dict[str, str], node: str) -> 
     """Check the storage of every ``STORAGE:SIZE`` disk the changes ask to allocate."""
     for key, value in changes.items():
         if is_disk_key(kind, key):
-            file = propstr.parse(kind, key, value).get(volume_key(kind), "")
+            file = disk_file(kind, key, value)
             new = NEW_DISK.match(file)
             if new:
                 check_storage(sim, kind, new.group(1), node)
@@ -261,6 +261,11 @@ def volume_key(kind: str) -> str:
     return "file" if kind == "qemu" else "volume"
 
 
+def disk_file(kind: str, key: str, value: str) -> str:
+    """The volume (or ``STORAGE:SIZE``, ``none``, …) a disk config value refers to."""
+    return propstr.parse(kind, key, value).get(volume_key(kind), "")
+
+
 def allocate(sim: Sim, g: Guest, key: str, value: str, *, check: bool = True) -> str:
     """Allocate the volume a ``STORAGE:SIZE`` disk value asks for; return the new value."""
     data = propstr.parse(g.kind, key, value)
@@ -303,7 +308,7 @@ def allocate(sim: Sim, g: Guest, key: str, value: str, *, check: bool = True) ->
 def needs_alloc(g: Guest, key: str, value: str) -> bool:
     if not is_disk_key(g.kind, key):
         return False
-    file = propstr.parse(g.kind, key, value).get(volume_key(g.kind), "")
+    file = disk_file(g.kind, key, value)
     return bool(file and file != "none" and ":" in file)
 
 
@@ -363,7 +368,7 @@ def _delete_key(sim: Sim, g: Guest, key: str) -> None:
             propstr.parse(g.kind, key, old).get(volume_key(g.kind), old), g.node
         )
     elif is_disk_key(g.kind, key):
-        file = propstr.parse(g.kind, key, old).get(volume_key(g.kind), "")
+        file = disk_file(g.kind, key, old)
         if "cloudinit" in file:
             sim.cluster.remove_volume(file, g.node)
         elif file and ":" in file:

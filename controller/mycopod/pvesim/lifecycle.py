@@ -142,7 +142,7 @@ def clone(sim: Sim, kind: str, req: Request) -> str:
     disks = {k: v for k, v in src.config.items() if is_disk_key(kind, k)}
     if target != src.node:
         for key, value in disks.items():
-            file = propstr.parse(kind, key, value).get(guests.volume_key(kind), "")
+            file = guests.disk_file(kind, key, value)
             sid = storage or file.split(":", 1)[0]
             if "media=cdrom" in value or sid not in cl.storages:
                 continue

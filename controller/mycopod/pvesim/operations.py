@@ -136,7 +136,7 @@ def migrate(sim: Sim, kind: str, req: Request) -> str:
     local = [
         v
         for v in (
-            cl.find_volume(propstr.parse(kind, k, val).get(guests.volume_key(kind), ""), g.node)
+            cl.find_volume(guests.disk_file(kind, k, val), g.node)
             for k, val in g.config.items()
             if is_disk_key(kind, k) or k.startswith("unused")
         )
