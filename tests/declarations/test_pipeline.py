@@ -117,10 +117,10 @@ async def test_files_mapping_and_api_origin(db: asyncpg.Pool) -> None:
     assert (row.source, row.path, row.commit_author) == ("api", "x.md", "alice")
     assert row.spec == specmod.ClusterSpec(guests=[specmod.GuestSpec.model_validate(
         {"name": "scratch"})])
-    page, total = await DeclarationStore(db).page(limit=10)
+    store = DeclarationStore(db)
+    page, total = await store.page_visible(viewer_id=None, limit=10)
     assert total == 1 and page[0].id == row.id and page[0].content == ""
     git_row = await pipeline.compile_commit({"y.md": "A VM named other.\n"}, "b" * 40, pool=db)
-    store = DeclarationStore(db)
     assert [r.id for r in (await store.page_visible(viewer_id=None))[0]] == [git_row.id, row.id]
     assert [r.id for r in (await store.page_visible(viewer_id=999))[0]] == [git_row.id]
 

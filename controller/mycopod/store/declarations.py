@@ -49,12 +49,6 @@ SELECT_LATEST_GOOD = """
 SELECT id, user_id, github_commit_sha, content, created_at, source, path, files, spec,
     compile_status, compile_error, commit_author, commit_message, committed_at
 FROM declarations WHERE compile_status = 'ok' ORDER BY created_at DESC, id DESC LIMIT 1"""
-SELECT_PAGE = """
-SELECT id, user_id, github_commit_sha, '' AS content, created_at, source, path, files,
-    spec, compile_status, compile_error, commit_author, commit_message, committed_at
-FROM declarations WHERE ($3::int IS NULL OR user_id = $3)
-ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"""
-COUNT = "SELECT count(*) FROM declarations WHERE ($1::int IS NULL OR user_id = $1)"
 SELECT_PAGE_VISIBLE = """
 SELECT id, user_id, github_commit_sha, '' AS content, created_at, source, path, files,
     spec, compile_status, compile_error, commit_author, commit_message, committed_at
@@ -140,13 +134,6 @@ class DeclarationStore:
     async def latest_good(self) -> Declaration | None:
         """The newest declaration that compiled: the spec in force."""
         return _declaration(await self.db.fetchrow(SELECT_LATEST_GOOD))
-
-    async def page(self, *, limit: int = 50, offset: int = 0,
-                   user_id: int | None = None) -> tuple[list[Declaration], int]:
-        """Newest first, without ``content``; and the total count."""
-        rows = await self.db.fetch(SELECT_PAGE, limit, offset, user_id)
-        total = await self.db.fetchval(COUNT, user_id)
-        return [Declaration(**dict(r)) for r in rows], int(total)
 
     async def page_visible(self, *, viewer_id: int | None, limit: int = 50,
                            offset: int = 0) -> tuple[list[Declaration], int]:
