@@ -74,6 +74,9 @@ def test_values_agree_with_configs(api: Api) -> None:
     tpl = res["qemu/9000"]
     assert tpl["template"] == 1 and tpl["status"] == "stopped" and tpl["mem"] == 0
     assert tpl["name"] == "ubuntu-24.04"
+    current = api.data("GET", "/nodes/pve1/qemu/100/status/current")
+    for key in ("maxmem", "maxdisk", "mem", "cpu", "netin", "netout"):
+        assert current[key] == legacy[key], key
     api.run("POST", "/nodes/pve1/qemu/100/status/stop")
     res = {r["id"]: r for r in api.data("GET", "/cluster/resources", type="vm")}
     assert res["qemu/100"]["status"] == "stopped" and res["qemu/100"]["uptime"] == 0

@@ -16,6 +16,7 @@ from typing import Any
 from mycopod.pvesim import propstr, schema
 from mycopod.pvesim.core import Request, Sim
 from mycopod.pvesim.errors import TaskError, fail, param_error
+from mycopod.pvesim.resources import guest_usage
 from mycopod.pvesim.schema import format_size
 from mycopod.pvesim.state import (
     GiB,
@@ -23,9 +24,7 @@ from mycopod.pvesim.state import (
     MiB,
     StorageFull,
     Volume,
-    boot_disk_size,
     guest_cpus,
-    guest_memory,
     is_disk_key,
 )
 from mycopod.pvesim.tasks import Job, Task
@@ -192,22 +191,13 @@ def pending_view(g: Guest) -> list[dict[str, Any]]:
 
 def guest_status(sim: Sim, g: Guest) -> dict[str, Any]:
     running = g.status == "running"
-    maxmem = guest_memory(g)
     out: dict[str, Any] = {
         "vmid": g.vmid,
         "name": g.name,
         "status": g.status,
         "cpus": guest_cpus(g),
-        "maxmem": maxmem,
-        "mem": int(maxmem * (0.2 + (g.vmid % 40) / 100)) if running else 0,
-        "cpu": round(0.003 + (g.vmid % 17) / 400, 4) if running else 0,
-        "maxdisk": boot_disk_size(g),
-        "disk": 0,
+        **guest_usage(g),
         "uptime": int(sim.cluster.clock() - g.started_at) if running and g.started_at else 0,
-        "netin": g.vmid * 1031 if running else 0,
-        "netout": g.vmid * 977 if running else 0,
-        "diskread": 0,
-        "diskwrite": 0,
     }
     if g.config.get("template") == "1":
         out["template"] = 1

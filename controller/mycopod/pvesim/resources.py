@@ -43,17 +43,11 @@ class Body:
             return self._gz
 
 
-def guest_entry(g: Guest, now: float) -> dict[str, Any]:
+def guest_usage(g: Guest) -> dict[str, Any]:
+    """A guest's sizes and made-up usage figures, the same here and in ``status/current``."""
     running = g.status == "running"
     maxmem = guest_memory(g)
-    res: dict[str, Any] = {
-        "id": f"{g.kind}/{g.vmid}",
-        "type": g.kind,
-        "vmid": g.vmid,
-        "node": g.node,
-        "status": g.status,
-        "name": g.name,
-        "maxcpu": guest_cpus(g),
+    return {
         "maxmem": maxmem,
         "maxdisk": boot_disk_size(g),
         "disk": 0,
@@ -63,6 +57,20 @@ def guest_entry(g: Guest, now: float) -> dict[str, Any]:
         "netout": g.vmid * 977 if running else 0,
         "diskread": 0,
         "diskwrite": 0,
+    }
+
+
+def guest_entry(g: Guest, now: float) -> dict[str, Any]:
+    running = g.status == "running"
+    res: dict[str, Any] = {
+        "id": f"{g.kind}/{g.vmid}",
+        "type": g.kind,
+        "vmid": g.vmid,
+        "node": g.node,
+        "status": g.status,
+        "name": g.name,
+        "maxcpu": guest_cpus(g),
+        **guest_usage(g),
         "template": 1 if g.config.get("template") == "1" else 0,
     }
     if "tags" in g.config:
