@@ -136,6 +136,17 @@ async def test_cache_store_round_trip(db: asyncpg.Pool) -> None:
         await store.put(key, spec=None, error=None)
 
 
-def test_grammar_version_is_stable() -> None:
-    assert pipeline.grammar_version() == pipeline.grammar_version()
-    assert pipeline.grammar_version().startswith("g-")
+@pytest.mark.parametrize("module", ["lexicon.py", "phrases.py", "spec.py"])
+def test_grammar_version_is_stable_and_follows_every_grammar_module(
+        module: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    version = pipeline.grammar_version()
+    assert version.startswith("g-")
+    recompute = pipeline.grammar_version.__wrapped__  # bypass the cache
+    assert recompute() == version
+    read_bytes = Path.read_bytes
+
+    def edited(path: Path) -> bytes:
+        return read_bytes(path) + (b"\n# edited\n" if path.name == module else b"")
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    assert recompute() != version
