@@ -22,14 +22,16 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mycopod.pvesim.testing import SimHandle
 
 TARGET_MEDIAN_MS = 50.0
-TOKEN_HEADER = "PVEAPIToken=root@pam!mycopod=mycopod-token"
 
 
 async def _load(
-    url: str, paths: list[str], concurrency: int, duration: float, decompress: bool
+    url: str, auth: str, paths: list[str], concurrency: int, duration: float, decompress: bool
 ) -> dict[str, Any]:
     import aiohttp
 
@@ -37,7 +39,7 @@ async def _load(
     errors = 0
     deadline = time.perf_counter() + duration
     connector = aiohttp.TCPConnector(ssl=False, limit=concurrency)
-    headers = {"Authorization": TOKEN_HEADER}
+    headers = {"Authorization": auth}
     async with aiohttp.ClientSession(
         connector=connector, headers=headers, auto_decompress=decompress
     ) as session:
@@ -69,18 +71,22 @@ async def _load(
 
 
 def loadgen_main(argv: list[str]) -> None:
-    url, concurrency, duration, decompress, *paths = argv
-    result = asyncio.run(_load(url, paths, int(concurrency), float(duration), decompress == "1"))
+    url, auth, concurrency, duration, decompress, *paths = argv
+    result = asyncio.run(
+        _load(url, auth, paths, int(concurrency), float(duration), decompress == "1")
+    )
     print(json.dumps(result))
 
 
 def _drive(
-    url: str, paths: list[str], concurrency: int, duration: float, *, decompress: bool = True
+    sim: SimHandle, paths: list[str], concurrency: int, duration: float, *, decompress: bool = True
 ) -> dict[str, Any]:
     """Run the load generator in a second process and return its figures."""
+    auth = f"PVEAPIToken={sim.token_id}={sim.token_secret}"
     flag = "1" if decompress else "0"
+    args = [sim.url, auth, str(concurrency), str(duration), flag, *paths]
     out = subprocess.run(
-        [sys.executable, __file__, "--loadgen", url, str(concurrency), str(duration), flag, *paths],
+        [sys.executable, __file__, "--loadgen", *args],
         capture_output=True,
         text=True,
         check=True,
@@ -90,19 +96,19 @@ def _drive(
 
 
 def _measure(
-    url: str, paths: list[str], *, concurrency: int, duration: float, wire: bool = False
+    sim: SimHandle, paths: list[str], *, concurrency: int, duration: float, wire: bool = False
 ) -> dict[str, Any]:
     out = {
-        f"concurrency_{concurrency}": _drive(url, paths, concurrency, duration),
-        "sequential": _drive(url, paths, 1, duration / 2),
+        f"concurrency_{concurrency}": _drive(sim, paths, concurrency, duration),
+        "sequential": _drive(sim, paths, 1, duration / 2),
     }
     if wire:
         # the same without gunzipping and reading the JSON in the client: what the
         # simulator itself can serve (the decoding client is the bottleneck otherwise)
         out[f"wire_concurrency_{concurrency}"] = _drive(
-            url, paths, concurrency, duration / 2, decompress=False
+            sim, paths, concurrency, duration / 2, decompress=False
         )
-        out["wire_sequential"] = _drive(url, paths, 1, duration / 2, decompress=False)
+        out["wire_sequential"] = _drive(sim, paths, 1, duration / 2, decompress=False)
     return out
 
 
@@ -120,7 +126,7 @@ def main() -> None:
             ids = sim.cluster.add_guests(guests - 3, owned_tag="mycopod", running=True)
             assert len(sim.cluster.guests) == guests
             report["cluster_resources"][str(guests)] = _measure(
-                sim.url,
+                sim,
                 ["/api2/json/cluster/resources"],
                 concurrency=args.concurrency,
                 duration=args.duration,
@@ -130,7 +136,7 @@ def main() -> None:
                 f"/api2/json/nodes/{sim.cluster.node_of(v)}/qemu/{v}/config" for v in ids[:500]
             ]
             report["qemu_config"][str(guests)] = _measure(
-                sim.url, config_paths, concurrency=args.concurrency, duration=args.duration
+                sim, config_paths, concurrency=args.concurrency, duration=args.duration
             )
     median_5000 = report["cluster_resources"]["5000"]["sequential"]["median_ms"]
     report["target"] = {
