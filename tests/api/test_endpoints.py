@@ -133,9 +133,17 @@ async def test_get_run_with_plan_actions_and_timing(api: Api) -> None:
                                        description="create web")
     await actions.finish(row.id, result="Success", upid="UPID:pve1:1")
     await store.set_status(run.id, "Succeeded")
+    # started_at is set when the controller claims a run; here, 1.25 s before the end
+    await api.pool.execute("UPDATE reconciliation_runs SET started_at = finished_at - "
+                           "interval '1.25 seconds' WHERE id = $1", run.id)
+    duration = 1.25
     _, body = await api.call("GET", f"/reconcile/{run.id}", alice, expect=200)
     data = body["data"]
     assert data["status"] == "Succeeded" and data["commit_sha"] == "a" * 40
+    assert data["duration_seconds"] == duration
+    _, body = await api.call("GET", "/logs", alice, expect=200)
+    assert [r["duration_seconds"] for r in body["data"]["items"]
+            if r["id"] == run.id] == [duration]
     assert data["plan"]["actions"][0]["reason"] == "missing: create"
     assert data["actions"][0]["result"] == "Success"
     assert data["actions"][0]["upid"] == "UPID:pve1:1"

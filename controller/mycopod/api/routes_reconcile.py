@@ -10,6 +10,7 @@ approve a run they requested themselves.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -35,11 +36,15 @@ log = structlog.get_logger(__name__)
 PAGE: TypeAdapter[RunPage] = TypeAdapter(RunPage)
 
 
+def duration_seconds(started: datetime | None, finished: datetime | None) -> float | None:
+    if started is None or finished is None:
+        return None
+    return round((finished - started).total_seconds(), 3)
+
+
 def run_out(run: Run) -> dict[str, Any]:
-    data = dict(run.__dict__)
-    if run.started_at is not None and run.finished_at is not None:
-        data["duration_seconds"] = round((run.finished_at - run.started_at).total_seconds(), 3)
-    return data
+    return {**run.__dict__, "duration_seconds": duration_seconds(run.started_at,
+                                                                 run.finished_at)}
 
 
 async def start_reconcile(call: Call) -> ReconcileAccepted:
@@ -118,13 +123,9 @@ async def list_logs(call: Call) -> RunPage:
             cursor=query.cursor)
     except InvalidCursor as exc:
         raise unprocessable(str(exc), code="invalid_cursor") from None
-    items = []
-    for row in rows:
-        item = dict(row)
-        started, finished = item["started_at"], item["finished_at"]
-        item["duration_seconds"] = (round((finished - started).total_seconds(), 3)
-                                    if started is not None and finished is not None else None)
-        items.append(item)
+    items = [{**row, "duration_seconds": duration_seconds(row["started_at"],
+                                                          row["finished_at"])}
+             for row in rows]
     # one validation of the whole page against the documented type
     return PAGE.validate_python({"items": items, "next_cursor": cursor})
 
