@@ -28,10 +28,12 @@ class AuthError(Exception):
 
 @dataclass
 class Credentials:
-    user: str = "root@pam"
-    password: str = "mycopod"  # noqa: S105 - the documented demo default
-    token_id: str = "root@pam!mycopod"  # noqa: S105 - documented demo default
-    token_secret: str = "mycopod-token"  # noqa: S105 - the documented demo default
+    """The one user and API token the simulator knows (defaults: ``SimOptions``)."""
+
+    user: str
+    password: str
+    token_id: str
+    token_secret: str
 
 
 class Authenticator:
