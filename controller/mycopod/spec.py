@@ -301,9 +301,7 @@ class GuestSpec(_Model):
             if disk.slot in seen:
                 raise ValueError(f"disk slot {disk.slot} is given twice")
             seen.add(disk.slot)
-        if self.kind == "ct" and self.disks and "rootfs" not in seen:
-            raise ValueError("a container needs a rootfs disk")
-        if not self.disks and self.kind == "ct":
+        if self.kind == "ct" and "rootfs" not in seen:
             raise ValueError("a container needs a rootfs disk")
         nets: set[str] = set()
         for net in self.networks:
@@ -316,10 +314,8 @@ class GuestSpec(_Model):
                                  "(ostemplate)")
             if self.kind == "vm" and self.source.ostemplate is not None:
                 raise ValueError("an LXC template can only be used for a container")
-        if self.kind == "ct" and self.state != "absent" and self.source is None:
-            # Proxmox requires an ostemplate to create a container; the owner may leave it
-            # unsaid and the planner picks the cluster's default template.
-            pass
+        # A container without a source is fine: Proxmox needs an ostemplate to create one,
+        # but the owner may leave it unsaid and the planner picks the cluster's default.
         # Canonical order: frozen model, so rebuild the sorted lists in place.
         object.__setattr__(self, "disks", sorted(self.disks, key=lambda d: _slot_key(d.slot)))
         object.__setattr__(

@@ -50,6 +50,7 @@ def test_defaults_sorting_and_normalisation() -> None:
      "ideN"),
     (guest(kind="ct", disks=[{"slot": "mp0", "size_gib": 1}]),
      "guest 'web-1': a container needs a rootfs disk"),
+    (guest(kind="ct", disks=[]), "guest 'web-1': a container needs a rootfs disk"),
     (guest(networks=[{"vlan": 4095}]),
      "guest 'web-1', field networks.0.vlan: Input should be less than or equal to 4094"),
     (guest(networks=[{"bridge": "0bad"}]),
