@@ -22,6 +22,7 @@ ON CONFLICT (cluster, vmid) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.
 LIST = """
 SELECT cluster, vmid, name, kind, node, created_by_run, created_at FROM inventory
 WHERE cluster = $1 ORDER BY vmid"""
+NAMES = "SELECT vmid, name FROM inventory WHERE cluster = $1"
 SET_NODE = "UPDATE inventory SET node = $3 WHERE cluster = $1 AND vmid = $2"
 DELETE = "DELETE FROM inventory WHERE cluster = $1 AND vmid = $2"
 
@@ -57,8 +58,9 @@ class InventoryStore:
         return [InventoryRow.model_validate(dict(r)) for r in rows]
 
     async def names(self, cluster: str) -> dict[int, str]:
-        """vmid → name, what the observer needs for ownership."""
-        return {row.vmid: row.name for row in await self.list(cluster)}
+        """vmid → name, what the observer needs for ownership (every reconcile reads it,
+        so two columns and no model per row)."""
+        return {int(r["vmid"]): str(r["name"]) for r in await self.pool.fetch(NAMES, cluster)}
 
     async def set_node(self, cluster: str, *, vmid: int, node: str) -> None:
         await self.pool.execute(SET_NODE, cluster, vmid, node)
