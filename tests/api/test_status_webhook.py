@@ -137,31 +137,33 @@ def _signed(body: bytes, secret: str = SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def _push(body: bytes, secret: str | None = SECRET) -> dict[str, str]:
+    """The headers of a GitHub push delivery of ``body``, signed with ``secret`` (or not)."""
+    headers = {"Content-Type": "application/json", "X-GitHub-Event": "push"}
+    if secret is not None:
+        headers["X-Hub-Signature-256"] = _signed(body, secret)
+    return headers
+
+
 async def test_webhook_signature_and_wake(db, tmp_path) -> None:
     settings = make_settings(tmp_path)
     settings.declarations.webhook_secret = SecretStr(SECRET)
     client, ctx = await start_api(db, settings)
     body = json.dumps({"ref": "refs/heads/main", "after": "d" * 40}).encode()
     try:
-        async with client.post("/webhooks/github", data=body, headers={
-                "Content-Type": "application/json", "X-GitHub-Event": "push",
-                "X-Hub-Signature-256": _signed(body, "wrong-secret")}) as resp:
+        async with client.post("/webhooks/github", data=body,
+                               headers=_push(body, "wrong-secret")) as resp:
             assert resp.status == 401
             assert (await resp.json())["error"]["code"] == "unauthorized"
-        async with client.post("/webhooks/github", data=body, headers={
-                "Content-Type": "application/json", "X-GitHub-Event": "push"}) as resp:
+        async with client.post("/webhooks/github", data=body, headers=_push(body, None)) as resp:
             assert resp.status == 401
         assert not ctx.runtime.wake_fetch.is_set()
-        async with client.post("/webhooks/github", data=body, headers={
-                "Content-Type": "application/json", "X-GitHub-Event": "push",
-                "X-Hub-Signature-256": _signed(body)}) as resp:
+        async with client.post("/webhooks/github", data=body, headers=_push(body)) as resp:
             assert resp.status == 200, await resp.text()
             assert (await resp.json())["data"]["accepted"] is True
         assert ctx.runtime.wake_fetch.is_set()
         other = json.dumps({"ref": "refs/heads/feature"}).encode()
-        async with client.post("/webhooks/github", data=other, headers={
-                "Content-Type": "application/json", "X-GitHub-Event": "push",
-                "X-Hub-Signature-256": _signed(other)}) as resp:
+        async with client.post("/webhooks/github", data=other, headers=_push(other)) as resp:
             assert resp.status == 202
     finally:
         await client.close()
@@ -197,15 +199,11 @@ async def test_webhook_takes_large_push_payloads(db, tmp_path) -> None:
     body = json.dumps({"ref": "refs/heads/main", "after": "e" * 40,
                        "commits": ["x" * 1000] * 800}).encode()  # ~800 KiB
     try:
-        async with client.post("/webhooks/github", data=body, headers={
-                "Content-Type": "application/json", "X-GitHub-Event": "push",
-                "X-Hub-Signature-256": _signed(body)}) as resp:
+        async with client.post("/webhooks/github", data=body, headers=_push(body)) as resp:
             assert resp.status == 200, await resp.text()
         assert ctx.runtime.wake_fetch.is_set()
         huge = b"{" + b" " * (1024 * 1024 + 10) + b"}"
-        async with client.post("/webhooks/github", data=huge, headers={
-                "Content-Type": "application/json", "X-GitHub-Event": "push",
-                "X-Hub-Signature-256": _signed(huge)}) as resp:
+        async with client.post("/webhooks/github", data=huge, headers=_push(huge)) as resp:
             assert resp.status == 413
     finally:
         await client.close()
