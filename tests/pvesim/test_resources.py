@@ -106,6 +106,16 @@ def test_pools_crud(api: Api) -> None:
     assert [p["poolid"] for p in api.data("GET", "/pools")] == ["infra"]
 
 
+def test_pool_storage_members(api: Api) -> None:
+    assert api.run("POST", "/nodes/pve2/qemu", vmid=310, scsi0="tank:3")["exitstatus"] == "OK"
+    api.data("PUT", "/pools/infra", storage="tank")
+    members = api.data("GET", "/pools/infra")["members"]
+    tank = [m for m in members if m["type"] == "storage"]
+    assert {m["id"] for m in tank} == {f"storage/pve{i}/tank" for i in (1, 2, 3)}
+    # shared storage: every node shows the same use
+    assert [m["disk"] for m in tank] == [3 * GiB] * 3
+
+
 def test_inventory_endpoints(api: Api) -> None:
     nodes = api.data("GET", "/nodes")
     assert [n["node"] for n in nodes] == ["pve1", "pve2", "pve3"]

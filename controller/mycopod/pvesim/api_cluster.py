@@ -156,10 +156,11 @@ def _pool_members(sim: Sim, poolid: str, mtype: str | None) -> list[dict[str, An
         )
     if mtype in (None, "storage"):
         pool = sim.cluster.pools[poolid]
+        used = resources.storage_usage(sim.cluster)
         for n in sim.cluster.nodes:
             members.extend(
                 r
-                for r in resources.storage_entries(sim.cluster, n)
+                for r in resources.storage_entries(sim.cluster, n, used)
                 if r["storage"] in pool.storages
             )
     return members

@@ -110,9 +110,9 @@ def storage_usage(cl: Cluster) -> dict[tuple[str, str], int]:
 
 
 def storage_entries(
-    cl: Cluster, node: str, used: dict[tuple[str, str], int] | None = None
+    cl: Cluster, node: str, used: dict[tuple[str, str], int]
 ) -> list[dict[str, Any]]:
-    used = used if used is not None else storage_usage(cl)
+    """One node's storages; ``used`` is ``storage_usage(cl)``, made once for all nodes."""
     out = []
     for s in cl.storages.values():
         scope = "" if s.shared else node
