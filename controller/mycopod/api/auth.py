@@ -21,6 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
+import asyncpg
 import jwt
 import structlog
 from aiohttp import web
@@ -29,7 +30,7 @@ from mycopod.api.errors import ApiError, forbidden, unauthorized
 from mycopod.api.state import USER_ID
 from mycopod.config import ApiSettings
 from mycopod.errors import ConfigError
-from mycopod.store.users import SELECT_BY_ID, User
+from mycopod.store.users import User, UserStore
 
 log = structlog.get_logger(__name__)
 
@@ -147,14 +148,13 @@ def bearer_token(request: web.Request) -> str | None:
     return token.strip()
 
 
-async def load_user(conn: object, user_id: int) -> User | None:
-    if not 0 < user_id < 2**31:
+async def load_user(conn: asyncpg.Connection, user_id: int) -> User | None:
+    if not 0 < user_id < 2**31:  # no such SERIAL id (nor an int4 overflow in the query)
         return None
-    row = await conn.fetchrow(SELECT_BY_ID, user_id)  # type: ignore[attr-defined]
-    return User(**dict(row)) if row else None
+    return await UserStore(conn).get(user_id)
 
 
-async def current_user(request: web.Request, issuer: TokenIssuer, conn: object, *,
+async def current_user(request: web.Request, issuer: TokenIssuer, conn: asyncpg.Connection, *,
                        token: str | None = None) -> User:
     """The enabled user behind the request's bearer token, role fresh from the database."""
     token = token if token is not None else bearer_token(request)
