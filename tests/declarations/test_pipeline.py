@@ -134,6 +134,13 @@ async def test_cache_store_round_trip(db: asyncpg.Pool) -> None:
     assert entry is not None and (entry.spec, entry.hits) == ({"guests": []}, 1)
     with pytest.raises(ValueError, match="a cache entry needs a spec or an error"):
         await store.put(key, spec=None, error=None)
+    other = CacheKey(content_sha256="b" * 64, compiler="grammar", prompt_version="g-1")
+    await store.put_many([(key, None, "bad"), (other, {"guests": []}, None)])
+    found = await store.hit_many([key, other])
+    assert {k: (e.spec, e.error) for k, e in found.items()} == {
+        key: (None, "bad"), other: ({"guests": []}, None)}
+    with pytest.raises(ValueError, match="a cache entry needs a spec or an error"):
+        await store.put_many([(other, None, None)])
 
 
 @pytest.mark.parametrize("module", ["lexicon.py", "phrases.py", "spec.py"])

@@ -96,6 +96,7 @@ async def compile_files_cached(
     errors: list[str] = []
     need_llm: list[str] = []
     records: dict[str, FileRecord] = {}
+    new_entries: list[tuple[CacheKey, dict[str, Any] | None, str | None]] = []
     for path in paths:
         record = FileRecord(path=path, sha256=shas[path], compiler="grammar")
         records[path] = record
@@ -112,17 +113,18 @@ async def compile_files_cached(
                 spec = grammar.compile_text(files[path], filename=FILE_MARK)
             except CompileError as exc:
                 # cached without the path: the same content may live under another name
-                await cache_store.put(gkey[path], spec=None, error=str(exc))
+                new_entries.append((gkey[path], None, str(exc)))
                 error = str(exc).replace(FILE_MARK, path)
             else:
                 specs[path] = spec
-                await cache_store.put(gkey[path], spec=specmod.spec_dict(spec), error=None)
+                new_entries.append((gkey[path], specmod.spec_dict(spec), None))
                 continue
         record.error = error
         if model:
             need_llm.append(path)
         else:
             errors.append(error)
+    await cache_store.put_many(new_entries)
     if need_llm:
         assert llm is not None
         import mycopod.declarations.llm as llmmod

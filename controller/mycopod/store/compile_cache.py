@@ -4,7 +4,7 @@ A row is keyed by (sha256 of the file's content, compiler, model, prompt version
 unchanged file is never compiled twice, and a new grammar or prompt version (which is
 part of the key) never reuses a stale result. A row holds the spec as canonical data, or
 the error text when the file does not compile. Lookups for a whole commit are one query
-that also counts the hits.
+that also counts the hits, and its new results are stored in one round trip.
 """
 
 from __future__ import annotations
@@ -67,6 +67,12 @@ def _entry(row: asyncpg.Record) -> CacheEntry:
     return CacheEntry(**data)
 
 
+def _args(key: CacheKey, spec: dict[str, Any] | None, error: str | None) -> tuple[Any, ...]:
+    if spec is None and error is None:
+        raise ValueError("a cache entry needs a spec or an error")
+    return (key.content_sha256, key.compiler, key.model, key.prompt_version, spec, error)
+
+
 class CompileCacheStore:
     def __init__(self, db: asyncpg.Pool | asyncpg.Connection) -> None:
         self.db = db
@@ -86,12 +92,15 @@ class CompileCacheStore:
 
     async def put(self, key: CacheKey, *, spec: dict[str, Any] | None,
                   error: str | None) -> CacheEntry:
-        if spec is None and error is None:
-            raise ValueError("a cache entry needs a spec or an error")
-        row = await self.db.fetchrow(UPSERT, key.content_sha256, key.compiler, key.model,
-                                     key.prompt_version, spec, error)
+        row = await self.db.fetchrow(UPSERT, *_args(key, spec, error))
         assert row is not None
         return _entry(row)
+
+    async def put_many(self, entries: Sequence[tuple[CacheKey, dict[str, Any] | None,
+                                                     str | None]]) -> None:
+        """Store (key, spec, error) entries as :meth:`put` does, in one round trip."""
+        if entries:
+            await self.db.executemany(UPSERT, [_args(*entry) for entry in entries])
 
     async def count(self) -> int:
         return int(await self.db.fetchval(COUNT))
