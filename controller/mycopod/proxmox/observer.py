@@ -60,14 +60,15 @@ class GuestRead:
     digest: str | None
 
 
-def _api_kind(kind: Kind) -> str:
+def api_kind(kind: str) -> str:
+    """The API path segment of a guest kind: ``qemu`` for a VM, ``lxc`` for a container."""
     return "qemu" if kind == "vm" else "lxc"
 
 
 async def read_guest(client: ProxmoxClient, kind: Kind, node: str, vmid: int) -> GuestRead:
     """``config?current=1`` plus ``pending`` of one guest (two requests, in parallel):
     what the executor reads before writing, since a write needs the config digest."""
-    base = f"/nodes/{node}/{_api_kind(kind)}/{vmid}"
+    base = f"/nodes/{node}/{api_kind(kind)}/{vmid}"
     raw, pending_items = await asyncio.gather(
         client.get(f"{base}/config", current=1), client.get(f"{base}/pending"))
     raw = dict(raw or {})
@@ -80,7 +81,7 @@ async def observe_guest(client: ProxmoxClient, kind: Kind, node: str, vmid: int)
     """One ``GET pending``: its rows carry every key's current value *and* its pending
     value, which is all the planner compares, in one request instead of two (the digest
     is not needed to plan: the executor re-reads before any write)."""
-    items = list(await client.get(f"/nodes/{node}/{_api_kind(kind)}/{vmid}/pending") or [])
+    items = list(await client.get(f"/nodes/{node}/{api_kind(kind)}/{vmid}/pending") or [])
     raw = {str(i["key"]): i["value"] for i in items
            if "key" in i and i.get("value") is not None}
     digest = raw.pop("digest", None)

@@ -33,7 +33,7 @@ from mycopod.config import ApplySettings
 from mycopod.proxmox import translate
 from mycopod.proxmox.client import ProxmoxClient
 from mycopod.proxmox.errors import ConflictError, NotFoundError, PermanentError, ProxmoxError
-from mycopod.proxmox.observer import GuestRead, Observer, read_guest
+from mycopod.proxmox.observer import GuestRead, Observer, api_kind, read_guest
 from mycopod.reconcile.planner import Action, Plan
 from mycopod.spec import ClusterSpec, GuestSpec
 from mycopod.store.actions import ActionStore
@@ -77,10 +77,6 @@ class ExecutionResult:
     @property
     def ok(self) -> bool:
         return not self.failed
-
-
-def _api(kind: str) -> str:
-    return "qemu" if kind == "vm" else "lxc"
 
 
 class Executor:
@@ -195,7 +191,7 @@ class Executor:
         return result
 
     def _base(self, guest: _Guest) -> str:
-        return f"/nodes/{guest.node}/{_api(guest.kind)}/{guest.vmid}"
+        return f"/nodes/{guest.node}/{api_kind(guest.kind)}/{guest.vmid}"
 
     async def _read(self, guest: _Guest) -> GuestRead:
         assert guest.vmid is not None and guest.node is not None
@@ -283,7 +279,7 @@ class Executor:
         async def create(vmid: int) -> Any:
             params = translate.create_params(spec, vmid=vmid, ownership_tag=self.tag,
                                              ostemplate=action.params.get("ostemplate"))
-            return await self.client.post(f"/nodes/{guest.node}/{_api(guest.kind)}", **params)
+            return await self.client.post(f"/nodes/{guest.node}/{api_kind(guest.kind)}", **params)
 
         result, found = await self._call_with_free_vmid(guest, planned, "create", create)
         if found:
@@ -307,7 +303,7 @@ class Executor:
             if p.get("pool"):
                 params["pool"] = p["pool"]
             return await self.client.post(
-                f"/nodes/{template_node}/{_api(guest.kind)}/{template_vmid}/clone", **params)
+                f"/nodes/{template_node}/{api_kind(guest.kind)}/{template_vmid}/clone", **params)
 
         result, found = await self._call_with_free_vmid(guest, planned, "clone", clone)
         if found:
