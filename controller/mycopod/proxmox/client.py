@@ -78,14 +78,18 @@ def path_template(path: str) -> str:
     return path
 
 
+def _with_field_errors(text: str, errors: Any) -> str:
+    """Proxmox's reason phrase plus its per-parameter errors, when it sent them."""
+    if isinstance(errors, dict) and errors:
+        details = "; ".join(f"{k}: {str(v).strip()}" for k, v in errors.items())
+        return f"{text} ({details})" if text else details
+    return text
+
+
 def _message(exc: ResourceException) -> str:
     """Proxmox's own text: the reason phrase, plus field errors when it sent them."""
     text = str(exc.content or exc.status_message or "").strip()
-    errors = getattr(exc, "errors", None)
-    if isinstance(errors, dict) and errors:
-        details = "; ".join(f"{k}: {str(v).strip()}" for k, v in errors.items())
-        text = f"{text} ({details})" if text else details
-    return text or f"HTTP {exc.status_code}"
+    return _with_field_errors(text, getattr(exc, "errors", None)) or f"HTTP {exc.status_code}"
 
 
 class ProxmoxClient:
@@ -265,10 +269,8 @@ class ProxmoxClient:
                         body = await resp.json(content_type=None)
                     except ValueError:
                         body = None
-                    if isinstance(body, dict) and isinstance(body.get("errors"), dict):
-                        details = "; ".join(f"{k}: {str(v).strip()}"
-                                            for k, v in body["errors"].items())
-                        message = f"{message} ({details})"
+                    if isinstance(body, dict):
+                        message = _with_field_errors(message, body.get("errors"))
                     cls = classify(resp.status, message)
                     raise cls(message, status=resp.status, method="GET", path=path)
                 body = await resp.json(content_type=None)
