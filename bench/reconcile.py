@@ -35,13 +35,13 @@ from typing import Any
 
 import structlog
 
-from mycopod.config import load_settings
+from mycopod.config import DatabaseSettings, load_settings
 from mycopod.proxmox.client import ProxmoxClient
 from mycopod.pvesim.state import Cluster
 from mycopod.reconcile import engine
 from mycopod.spec import ClusterSpec, GuestSpec
 from mycopod.store import db as dbmod
-from mycopod.store import embedded, migrate
+from mycopod.store import migrate
 from mycopod.store.runs import RunStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -195,30 +195,24 @@ async def converge(pool: Any, n: int, task_seconds: float, latency_ms: float,
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    state = None
-    work = Path(tempfile.mkdtemp(prefix="mycopod-bench-work-"))
-    url = args.database_url
-    if url is None:
-        state = Path(tempfile.mkdtemp(prefix="mycopod-bench-"))
-        url = embedded.start(state)
+    work = Path(tempfile.mkdtemp(prefix="mycopod-bench-"))
     try:
-        pool = await dbmod.create_pool(url, min_size=2, max_size=10)
-        async with pool.acquire() as conn:
-            await migrate.up(conn, directory=REPO / "migrations")
-        results: dict[str, Any] = {"noop": [], "converge": None}
-        for n in [int(s) for s in args.sizes.split(",") if s]:
-            results["noop"].append(await noop(pool, n, args.latency_ms, work))
-        if args.converge:
-            results["converge"] = await converge(pool, args.converge, args.task_seconds,
-                                                 args.latency_ms, args.max_parallel,
-                                                 args.per_node, work)
-        await pool.close()
-        return results
+        # without --database-url: an embedded PostgreSQL under the work folder
+        async with dbmod.open_database(DatabaseSettings(url=args.database_url),
+                                       state_dir=work / "db", min_size=2) as database:
+            pool = database.pool
+            async with pool.acquire() as conn:
+                await migrate.up(conn, directory=REPO / "migrations")
+            results: dict[str, Any] = {"noop": [], "converge": None}
+            for n in [int(s) for s in args.sizes.split(",") if s]:
+                results["noop"].append(await noop(pool, n, args.latency_ms, work))
+            if args.converge:
+                results["converge"] = await converge(pool, args.converge, args.task_seconds,
+                                                     args.latency_ms, args.max_parallel,
+                                                     args.per_node, work)
+            return results
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        if state is not None:
-            embedded.stop(state)
-            shutil.rmtree(state, ignore_errors=True)
 
 
 if __name__ == "__main__":
