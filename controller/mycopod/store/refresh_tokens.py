@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -111,19 +113,11 @@ def _count(status: str) -> int:
         return 0
 
 
-class _connection:
+@asynccontextmanager
+async def _connection(db: asyncpg.Pool | asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
     """Acquire from a pool, or use the connection given."""
-
-    def __init__(self, db: asyncpg.Pool | asyncpg.Connection) -> None:
-        self._db = db
-        self._conn: asyncpg.Connection | None = None
-
-    async def __aenter__(self) -> asyncpg.Connection:
-        if isinstance(self._db, asyncpg.Pool):
-            self._conn = await self._db.acquire()
-            return self._conn
-        return self._db
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._conn is not None and isinstance(self._db, asyncpg.Pool):
-            await self._db.release(self._conn)
+    if isinstance(db, asyncpg.Pool):
+        async with db.acquire() as conn:
+            yield conn
+    else:
+        yield db
