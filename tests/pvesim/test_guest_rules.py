@@ -365,3 +365,13 @@ def test_cdrom_is_an_alias_for_ide2(api: Api) -> None:
     assert "cdrom" not in conf
     st = api.run("POST", "/nodes/pve1/qemu", vmid=361, name="x", cdrom="local:iso/nope.iso")
     assert st["exitstatus"] == "volume 'local:iso/nope.iso' does not exist"
+
+
+def test_delete_takes_config_keys_only(api: Api) -> None:
+    r = api.put("/nodes/pve1/qemu/100/config", delete="tags,1bad")
+    assert_error(
+        r,
+        400,
+        "Parameter verification failed.",
+        {"delete": "invalid format - invalid configuration ID '1bad'\n"},
+    )

@@ -208,7 +208,7 @@ def _split_list(text: str) -> list[str]:
 
 def _check_named_format(fmt: str, value: str, path: str) -> None:
     """PVE's registered format validators that matter here; unknown ones pass."""
-    if fmt.endswith("-list") and fmt not in ("pve-tag-list", "pve-configid-list"):
+    if fmt.endswith("-list") and fmt != "pve-tag-list":
         for item in _split_list(value):
             _check_named_format(fmt[: -len("-list")], item, path)
         return
@@ -233,9 +233,6 @@ def _check_named_format(fmt: str, value: str, path: str) -> None:
     elif fmt == "pve-configid":
         if not re.match(r"^[a-z][a-z0-9_-]+$", value, re.I):
             raise FormatError(f"invalid configuration ID '{value}'")
-    elif fmt == "pve-configid-list":
-        for item in _split_list(value):
-            _check_named_format("pve-configid", item, path)
     elif fmt == "pve-tag-list":
         for tag in _split_list(value):
             if not re.match(r"^[a-z0-9_][a-z0-9_\-+.]*$", tag, re.I):
