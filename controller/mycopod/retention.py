@@ -20,18 +20,19 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import structlog
 
+from mycopod.store.runs import TERMINAL
+
 log = structlog.get_logger(__name__)
 
 __all__ = ["RetentionResult", "archive_old_runs"]
 
-FINISHED = ["Succeeded", "Failed", "Cancelled", "Interrupted"]
+FINISHED = sorted(TERMINAL)
 
 SELECT_BATCH = """
 SELECT * FROM reconciliation_runs
@@ -54,11 +55,10 @@ class RetentionResult:
     files: list[Path] = field(default_factory=list)
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any) -> str:
+    """datetimes in ISO 8601; anything else JSON lacks (Decimal, UUID) as its str()."""
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
     return str(value)
 
 
