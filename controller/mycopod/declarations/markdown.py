@@ -88,7 +88,7 @@ def blocks(text: str) -> list[Block]:
     would hide every declaration after them.
     """
     raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    was_comment = [("<!--" in line) or False for line in raw]
+    was_comment = ["<!--" in line for line in raw]
     lines = _strip_comments(raw)
     result: list[Block] = []
     current: list[tuple[int, str]] = []
