@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mycopod.pvesim import guests, lifecycle, operations
@@ -311,15 +312,9 @@ def _guest_routes(kind: str) -> None:
             if g.node == node and g.kind == kind
         ]
 
-    def create(sim: Sim, req: Request) -> Any:
-        return lifecycle.create(sim, kind, req)
-
     def index(sim: Sim, req: Request) -> Any:
         guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
         return subdirs("clone", "config", "migrate", "pending", "resize", "status", "template")
-
-    def destroy(sim: Sim, req: Request) -> Any:
-        return lifecycle.destroy(sim, kind, req)
 
     def get_config(sim: Sim, req: Request) -> Any:
         g = guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
@@ -349,17 +344,8 @@ def _guest_routes(kind: str) -> None:
     def power(action: str) -> Handler:
         return lambda sim, req: operations.power(sim, kind, action, req)
 
-    def clone(sim: Sim, req: Request) -> Any:
-        return lifecycle.clone(sim, kind, req)
-
-    def resize(sim: Sim, req: Request) -> Any:
-        return operations.resize(sim, kind, req)
-
-    def template(sim: Sim, req: Request) -> Any:
-        return lifecycle.template(sim, kind, req)
-
-    def migrate(sim: Sim, req: Request) -> Any:
-        return operations.migrate(sim, kind, req)
+    def for_kind(fn: Callable[[Sim, str, Request], Any]) -> Handler:
+        return lambda sim, req: fn(sim, kind, req)
 
     def migrate_check(sim: Sim, req: Request) -> Any:
         g = guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
@@ -373,9 +359,9 @@ def _guest_routes(kind: str) -> None:
         }
 
     ROUTES[(base, "GET")] = listing
-    ROUTES[(base, "POST")] = create
+    ROUTES[(base, "POST")] = for_kind(lifecycle.create)
     ROUTES[(f"{base}/{{vmid}}", "GET")] = index
-    ROUTES[(f"{base}/{{vmid}}", "DELETE")] = destroy
+    ROUTES[(f"{base}/{{vmid}}", "DELETE")] = for_kind(lifecycle.destroy)
     ROUTES[(f"{base}/{{vmid}}/config", "GET")] = get_config
     if kind == "qemu":
         ROUTES[(f"{base}/{{vmid}}/config", "POST")] = post_config
@@ -385,10 +371,10 @@ def _guest_routes(kind: str) -> None:
     ROUTES[(f"{base}/{{vmid}}/status/current", "GET")] = current
     for action in ("start", "stop", "shutdown", "reboot"):
         ROUTES[(f"{base}/{{vmid}}/status/{action}", "POST")] = power(action)
-    ROUTES[(f"{base}/{{vmid}}/clone", "POST")] = clone
-    ROUTES[(f"{base}/{{vmid}}/resize", "PUT")] = resize
-    ROUTES[(f"{base}/{{vmid}}/template", "POST")] = template
-    ROUTES[(f"{base}/{{vmid}}/migrate", "POST")] = migrate
+    ROUTES[(f"{base}/{{vmid}}/clone", "POST")] = for_kind(lifecycle.clone)
+    ROUTES[(f"{base}/{{vmid}}/resize", "PUT")] = for_kind(operations.resize)
+    ROUTES[(f"{base}/{{vmid}}/template", "POST")] = for_kind(lifecycle.template)
+    ROUTES[(f"{base}/{{vmid}}/migrate", "POST")] = for_kind(operations.migrate)
     ROUTES[(f"{base}/{{vmid}}/migrate", "GET")] = migrate_check
 
 
