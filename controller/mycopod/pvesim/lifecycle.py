@@ -51,14 +51,9 @@ def create(sim: Sim, kind: str, req: Request) -> str:
         storage = p.get("storage", "local")
         changes.setdefault("rootfs", f"{storage}:4")
         changes.setdefault("arch", "amd64")
-        base = template.rsplit("/", 1)[-1]
-        changes.setdefault(
-            "ostype",
-            base.split("-", 1)[0]
-            if base.split("-", 1)[0]
-            in ("debian", "ubuntu", "alpine", "centos", "fedora", "archlinux")
-            else "unmanaged",
-        )
+        distro = template.rsplit("/", 1)[-1].split("-", 1)[0]
+        known = distro in ("debian", "ubuntu", "alpine", "centos", "fedora", "archlinux")
+        changes.setdefault("ostype", distro if known else "unmanaged")
     guests.check_new_disks(sim, kind, changes, node)
     g = Guest(vmid=vmid, kind=kind, node=node, config={"lock": "create"}, pool=p.get("pool"))
     if kind == "qemu":
@@ -239,10 +234,8 @@ def template(sim: Sim, kind: str, req: Request) -> str | None:
     if g.config.get("template") == "1":
         raise fail("you can't convert a template to a template")
     if g.status == "running":
-        raise fail(
-            f"you can't convert a {'VM' if kind == 'qemu' else 'CT'} to template if "
-            f"{'VM' if kind == 'qemu' else 'CT'} is running"
-        )
+        what = "VM" if kind == "qemu" else "CT"
+        raise fail(f"you can't convert a {what} to template if {what} is running")
 
     def apply(task: Task | None) -> None:
         cl = sim.cluster
