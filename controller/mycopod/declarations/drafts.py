@@ -143,8 +143,7 @@ def _guest_data(d: _Draft) -> tuple[dict[str, Any], dict[str, int]]:
         if kind == "ct" and "rootfs" not in slots:
             raise _SentenceError(d.disks[0].line, f"{d.name}: a container needs a root disk; "
                                                   "add e.g. 'an 8 GB root disk'")
-        first = "scsi0" if kind == "vm" else "rootfs"
-        if any(x.role == "data" for x in d.disks) and first not in slots and kind == "vm":
+        if kind == "vm" and "scsi0" not in slots and any(x.role == "data" for x in d.disks):
             raise _SentenceError(d.disks[0].line, f"{d.name}: a data disk is declared but no "
                                                   "system disk; add e.g. 'a 32 GB system disk'")
         data["disks"] = [
