@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
 from mycopod.spec import ClusterSpec
+from mycopod.store.declarations import FileRecord
 from mycopod.store.settings import KNOWN_KEYS
 
 #: largest id PostgreSQL's SERIAL holds; larger path ids are simply not found
@@ -265,14 +266,10 @@ class DeclarationsQuery(Request):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
-class DeclarationFile(Response):
-    path: str
-    sha256: str
-    compiler: str | None = None
-    model: str = ""
-    cached: bool = False
-    guests: list[str] = Field(default_factory=list)
-    error: str | None = None
+# The store's record of how one file was compiled, under the API's name and config (no
+# docstring: it would become a description in /openapi.json).
+class DeclarationFile(FileRecord, Response):
+    pass
 
 
 class DeclarationOut(Response):
