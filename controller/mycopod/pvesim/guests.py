@@ -84,10 +84,6 @@ NEW_DISK = re.compile(r"^([a-z][a-z0-9\-_.]*[a-z0-9]):(\d+(?:\.\d+)?)$", re.I)
 CLOUDINIT = re.compile(r"^([a-z][a-z0-9\-_.]*[a-z0-9]):cloudinit$", re.I)
 
 
-def label(kind: str, vmid: int) -> str:
-    return f"{'VM' if kind == 'qemu' else 'CT'} {vmid}"
-
-
 # -- lookups and checks ----------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from mycopod.pvesim.schema import format_size
 from mycopod.pvesim.state import (
     Guest,
     StorageFull,
+    guest_label,
     is_disk_key,
 )
 from mycopod.pvesim.tasks import Job, Task
@@ -24,9 +25,8 @@ from mycopod.pvesim.tasks import Job, Task
 def _check_vmid_free(sim: Sim, kind: str, vmid: int) -> None:
     other = sim.cluster.guests.get(vmid)
     if other is not None:
-        what = guests.label(kind, vmid)
         raise fail(
-            f"unable to create {what} - {guests.label(other.kind, vmid)} already exists on node "
+            f"unable to create {guest_label(kind, vmid)} - {other.label} already exists on node "
             f"'{other.node}'"
         )
 

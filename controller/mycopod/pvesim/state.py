@@ -79,6 +79,11 @@ class Volume:
     ctime: int
 
 
+def guest_label(kind: str, vmid: int) -> str:
+    """How PVE names a guest in messages: ``VM 101`` or ``CT 101``."""
+    return f"{'VM' if kind == 'qemu' else 'CT'} {vmid}"
+
+
 @dataclass
 class Guest:
     vmid: int
@@ -95,12 +100,11 @@ class Guest:
     @property
     def name(self) -> str:
         key = "name" if self.kind == "qemu" else "hostname"
-        return self.config.get(key, f"{'VM' if self.kind == 'qemu' else 'CT'} {self.vmid}")
+        return self.config.get(key, self.label)
 
     @property
     def label(self) -> str:
-        """How PVE names it in messages: ``VM 101`` or ``CT 101``."""
-        return f"{'VM' if self.kind == 'qemu' else 'CT'} {self.vmid}"
+        return guest_label(self.kind, self.vmid)
 
     @property
     def conf_path(self) -> str:
