@@ -30,10 +30,10 @@ def _number(c: _Cur) -> tuple[Decimal, str | None] | None:
     if glued:
         c.i += 1
         return Decimal(glued.group(1)), glued.group(2)
-    if w in ("single",) or (w == "a" and c.w(1) == "single"):
+    if w == "single" or (w == "a" and c.w(1) == "single"):
         c.i += 2 if w == "a" else 1
         return Decimal(1), None
-    if w in ("half",) and c.w(1) in ("a", "an"):
+    if w == "half" and c.w(1) in ("a", "an"):
         c.i += 2
         return Decimal("0.5"), None
     return _number_words(c)
@@ -56,8 +56,6 @@ def _number_words(c: _Cur) -> tuple[Decimal, str | None] | None:
             current += _TENS[parts[0]] + _SMALL[parts[1]]
             last = "unit"
         elif w in _SMALL and _SMALL[w] < 10 and last in ("", "tens", "hundred", "thousand"):
-            if last == "" and w == "zero":
-                current = 0
             current += _SMALL[w]
             last = "unit"
         elif w in _SMALL and last in ("", "hundred", "thousand"):
@@ -66,8 +64,7 @@ def _number_words(c: _Cur) -> tuple[Decimal, str | None] | None:
         elif w in _TENS and last in ("", "hundred", "thousand"):
             current += _TENS[w]
             last = "tens"
-        elif w == "hundred" and last == "unit" and 0 < current % 100 < 10 and \
-                current < 10:
+        elif w == "hundred" and last == "unit" and 0 < current < 10:
             current *= 100
             last = "hundred"
         elif w == "thousand" and last in ("unit", "teen", "tens", "hundred") and total == 0:
