@@ -24,6 +24,7 @@ from mycopod.pvesim.state import (
     MiB,
     StorageFull,
     Volume,
+    conf_path,
     guest_cpus,
     is_disk_key,
 )
@@ -90,8 +91,7 @@ CLOUDINIT = re.compile(r"^([a-z][a-z0-9\-_.]*[a-z0-9]):cloudinit$", re.I)
 def get_guest(sim: Sim, kind: str, node: str, vmid: int) -> Guest:
     g = sim.cluster.guests.get(vmid)
     if g is None or g.kind != kind or g.node != node:
-        sub = "qemu-server" if kind == "qemu" else "lxc"
-        raise fail(f"Configuration file 'nodes/{node}/{sub}/{vmid}.conf' does not exist")
+        raise fail(f"Configuration file '{conf_path(kind, node, vmid)}' does not exist")
     return g
 
 

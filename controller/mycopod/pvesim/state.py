@@ -84,6 +84,12 @@ def guest_label(kind: str, vmid: int) -> str:
     return f"{'VM' if kind == 'qemu' else 'CT'} {vmid}"
 
 
+def conf_path(kind: str, node: str, vmid: int) -> str:
+    """The guest's config file, relative to ``/etc/pve``."""
+    sub = "qemu-server" if kind == "qemu" else "lxc"
+    return f"nodes/{node}/{sub}/{vmid}.conf"
+
+
 @dataclass
 class Guest:
     vmid: int
@@ -108,8 +114,7 @@ class Guest:
 
     @property
     def conf_path(self) -> str:
-        sub = "qemu-server" if self.kind == "qemu" else "lxc"
-        return f"nodes/{self.node}/{sub}/{self.vmid}.conf"
+        return conf_path(self.kind, self.node, self.vmid)
 
     def file_text(self) -> str:
         lines: list[str] = []
