@@ -16,17 +16,13 @@ from typing_extensions import TypedDict
 
 from mycopod.spec import ClusterSpec
 from mycopod.store.declarations import FileRecord
+from mycopod.store.runs import RunStatus, Trigger
 from mycopod.store.settings import KNOWN_KEYS
 
 #: largest id PostgreSQL's SERIAL holds; larger path ids are simply not found
 MAX_ID = 2**31 - 1
 MAX_DECLARATION_BYTES = 256 * 1024
 ROLE_PATTERN = r"^([Aa][Dd][Mm][Ii][Nn]|[Uu][Ss][Ee][Rr])$"
-RUN_STATUSES = ("Pending", "Planning", "AwaitingApproval", "InProgress", "Succeeded",
-                "Failed", "Cancelled", "Interrupted")
-RunStatus = Literal["Pending", "Planning", "AwaitingApproval", "InProgress", "Succeeded",
-                    "Failed", "Cancelled", "Interrupted"]
-Trigger = Literal["commit", "webhook", "drift", "manual"]
 
 
 class Request(BaseModel):
