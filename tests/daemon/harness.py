@@ -229,9 +229,5 @@ def query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
     return asyncio.run(fetch())
 
 
-def sigterm_exit_code(proc: subprocess.Popen[bytes]) -> int | None:
-    return proc.returncode
-
-
 __all__ = ["CREATES_PER_TARGET", "Api", "Daemon", "Repo", "all_running", "daemon_env",
            "free_port", "guests_named", "query", "wait_until"]
