@@ -92,8 +92,7 @@ def _may_start_phrase(t: Token) -> bool:
     w = t.low
     if t.quoted or w in _PURE_FILLERS:
         return False
-    return (w in VOCABULARY or w[:1].isdigit() or w.startswith(("-", "vlan")) or w in _SMALL
-            or w in _TENS or w.split("-", 1)[0] in _TENS)
+    return w in VOCABULARY or w.startswith("vlan") or _is_numberish(w)
 
 
 def _parse_attributes(c: _Cur, subject: _Subject) -> _Clause:
