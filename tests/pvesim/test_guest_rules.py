@@ -190,8 +190,11 @@ def test_storage_capacity_is_accounted(api: Api, sim: SimHandle) -> None:
         return int(rows[0]["used"])
 
     before = used()
+    other_node = api.data("GET", "/nodes/pve2/storage/local-lvm/status")["used"]
     api.run("POST", "/nodes/pve1/qemu", vmid=310, name="big", scsi0="local-lvm:100")
     assert used() == before + 100 * GiB
+    assert api.data("GET", "/nodes/pve1/storage/local-lvm/status")["used"] == used()
+    assert api.data("GET", "/nodes/pve2/storage/local-lvm/status")["used"] == other_node
     st = api.run("POST", "/nodes/pve1/qemu", vmid=311, name="huge", scsi0="local-lvm:450")
     assert st["exitstatus"].startswith("lvcreate 'pve/vm-311-disk-0' error:")
     assert "insufficient free space" in st["exitstatus"]

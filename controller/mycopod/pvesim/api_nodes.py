@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mycopod.pvesim import guests, lifecycle, operations
+from mycopod.pvesim import guests, lifecycle, operations, resources
 from mycopod.pvesim.api_cluster import PVE_REPOID, PVE_VERSION
 from mycopod.pvesim.core import Request, Sim
 from mycopod.pvesim.errors import ApiError, fail, param_error
@@ -155,9 +155,12 @@ def node_iface(sim: Sim, req: Request) -> Any:
     raise fail("interface does not exist")
 
 
-def _storage_row(sim: Sim, node: str, sid: str) -> dict[str, Any]:
+def _storage_row(
+    sim: Sim, node: str, sid: str, usage: dict[tuple[str, str], int]
+) -> dict[str, Any]:
+    """``usage`` is ``resources.storage_usage``, made once for all rows of an answer."""
     s = sim.cluster.storages[sid]
-    used = sim.cluster.storage_used(sid, node)
+    used = usage.get((sim.cluster.storage_scope(sid, node), sid), 0)
     return {
         "storage": sid,
         "type": s.type,
@@ -175,7 +178,8 @@ def _storage_row(sim: Sim, node: str, sid: str) -> dict[str, Any]:
 @route("/nodes/{node}/storage", "GET")
 def node_storage(sim: Sim, req: Request) -> Any:
     p = req.params
-    rows = [_storage_row(sim, p["node"], sid) for sid in sim.cluster.storages]
+    usage = resources.storage_usage(sim.cluster)
+    rows = [_storage_row(sim, p["node"], sid, usage) for sid in sim.cluster.storages]
     if p.get("storage"):
         rows = [r for r in rows if r["storage"] == p["storage"]]
     if p.get("content"):
@@ -198,7 +202,8 @@ def storage_index(sim: Sim, req: Request) -> Any:
 @route("/nodes/{node}/storage/{storage}/status", "GET")
 def storage_status(sim: Sim, req: Request) -> Any:
     _storage_or_fail(sim, req.params["storage"])
-    return _storage_row(sim, req.params["node"], req.params["storage"])
+    usage = resources.storage_usage(sim.cluster)
+    return _storage_row(sim, req.params["node"], req.params["storage"], usage)
 
 
 def _content_row(v: Any) -> dict[str, Any]:
