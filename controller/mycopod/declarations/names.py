@@ -96,11 +96,7 @@ def _names(c: _Cur, *, first_literal: bool) -> list[str]:
             names.append(_check_name(t))
         first = False
         save = c.i
-        if c.w() == "," and c.w(1) == "and":
-            c.i += 2
-        elif c.w() in (",", "and"):
-            c.i += 1
-        else:
+        if not c.list_separator():
             break
         if not _nameish(c.tok()):
             c.i = save

@@ -208,11 +208,7 @@ def _p_tags(c: _Cur) -> list[Effect] | None:
         tags.append(t.text if t.quoted else t.low)
         c.i += 1
         save = c.i
-        if c.w() == "," and c.w(1) == "and":
-            c.i += 2
-        elif c.w() in (",", "and"):
-            c.i += 1
-        else:
+        if not c.list_separator():
             break
         nxt = c.tok()
         if nxt is None or (not nxt.quoted and (
@@ -266,10 +262,7 @@ def _p_ssh(c: _Cur) -> list[Effect] | None:
         keys.append(" ".join(t.text.split()))
         c.i += 1
         save = c.i
-        if c.w() == "," and c.w(1) == "and":
-            c.i += 2
-        elif c.w() in (",", "and"):
-            c.i += 1
+        c.list_separator()
         if c.tok() is None or not c.toks[c.i].quoted:
             c.i = save
             break

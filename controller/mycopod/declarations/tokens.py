@@ -167,6 +167,16 @@ class _Cur:
         while self.w() in words and self.w() != END:
             self.i += 1
 
+    def list_separator(self) -> bool:
+        """Consume ``, and``, ``,`` or ``and`` between the items of a list; was one there?"""
+        if self.w() == "," and self.w(1) == "and":
+            self.i += 2
+        elif self.w() in (",", "and"):
+            self.i += 1
+        else:
+            return False
+        return True
+
     def value(self, what: str) -> Token:
         """The next token taken as a literal value (an identifier or a quoted string)."""
         t = self.tok()
