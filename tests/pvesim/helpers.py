@@ -7,7 +7,6 @@ besides proxmoxer they use ``requests`` directly through ``Api``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -137,6 +136,3 @@ def wait_task(px: ProxmoxAPI, upid: str, timeout: float = 10) -> dict[str, Any]:
             return dict(st)
         time.sleep(0.005)
     raise AssertionError(f"task {upid} did not finish")
-
-
-WaitTask = Callable[[ProxmoxAPI, str], dict[str, Any]]
