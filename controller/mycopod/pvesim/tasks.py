@@ -113,7 +113,7 @@ class TaskRunner:
         self.tasks: OrderedDict[str, Task] = OrderedDict()
         self._pids = itertools.count(cluster.rng.randrange(100_000, 3_000_000))
         self._guest_locks: dict[int, asyncio.Lock] = {}
-        self._running: set[asyncio.Task[None]] = set()
+        #: the asyncio tasks of running tasks, by UPID (also keeps them referenced)
         self._runners: dict[str, asyncio.Task[None]] = {}
 
     def start(self, *, node: str, wtype: str, wid: str | int, user: str, job: Job) -> str:
@@ -129,8 +129,6 @@ class TaskRunner:
         runner = asyncio.get_running_loop().create_task(
             self._run(task, job), name=f"pvesim-task-{upid}"
         )
-        self._running.add(runner)
-        runner.add_done_callback(self._running.discard)
         runner.add_done_callback(lambda _: self._runners.pop(upid, None))
         self._runners[upid] = runner
         return upid
@@ -195,7 +193,8 @@ class TaskRunner:
         task.log.append("TASK OK" if exitstatus == "OK" else f"TASK ERROR: {exitstatus}")
 
     async def close(self) -> None:
-        for runner in list(self._running):
+        runners = list(self._runners.values())
+        for runner in runners:
             runner.cancel()
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+        if runners:
+            await asyncio.gather(*runners, return_exceptions=True)
