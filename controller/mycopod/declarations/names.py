@@ -82,7 +82,7 @@ def _names(c: _Cur, *, first_literal: bool) -> list[str]:
             break
         if not (first and first_literal) and not _nameish(t):
             break
-        if first and first_literal and t.low in (".", ",", ":"):
+        if first and first_literal and t.low == ":":  # "." and "," ended the list above
             break
         c.i += 1
         if c.w() in ("through", "thru", "to", "-", "..") and _nameish(c.tok(1)):
