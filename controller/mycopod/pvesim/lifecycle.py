@@ -121,11 +121,11 @@ def clone(sim: Sim, kind: str, req: Request) -> str:
     if target not in cl.nodes:
         raise fail(f"no such cluster node '{target}'")
     guests.check_lock(src, {})
-    if src.status == "running" and src.config.get("template") != "1" and kind == "lxc":
+    is_template = src.config.get("template") == "1"
+    if src.status == "running" and not is_template and kind == "lxc":
         raise fail(f"unable to clone running CT {src.vmid}")
     _check_vmid_free(sim, kind, newid)
     _check_pool(sim, p.get("pool"))
-    is_template = src.config.get("template") == "1"
     full = bool(p.get("full", 0 if is_template else 1))
     if not full and not is_template:
         raise fail("Linked clone feature is not supported for this VM (not a template)")
