@@ -42,16 +42,16 @@ import structlog
 
 from mycopod import telemetry
 from mycopod.config import Settings, load_settings
-from mycopod.reconcile import queue
+from mycopod.reconcile import queue, wiring
 from mycopod.reconcile.supervision import Backoff, LeaderElection, TaskGroup
 from mycopod.runtime import RuntimeStatus
 from mycopod.sdnotify import Notifier
 from mycopod.store.db import Database
+from mycopod.store.runs import Run, RunStore
 
 if TYPE_CHECKING:
     from mycopod.declarations.source import GitSource
     from mycopod.reconcile.engine import EngineContext
-    from mycopod.store.runs import Run
 
 log = structlog.get_logger(__name__)
 
@@ -239,20 +239,14 @@ class Controller:
     # -- resources ---------------------------------------------------------------------------
 
     async def _open(self) -> None:
-        from mycopod.reconcile import wiring
-
         self.engine = await wiring.engine_context(self.settings, self.pool)
         self.source = await wiring.declarations_source(self.settings)
-        from mycopod.store.runs import RunStore
-
         last = await RunStore(self.pool).latest(self.cluster, status="Succeeded")
         if last is not None and last.finished_at is not None:
             self.runtime.last_successful_reconcile = last.finished_at
             telemetry.LAST_SUCCESS.set(last.finished_at.timestamp())
 
     async def _close(self) -> None:
-        from mycopod.reconcile import wiring
-
         runner, self._api_runner = self._api_runner, None
         if runner is not None:
             await runner.cleanup()
@@ -262,8 +256,6 @@ class Controller:
     # -- API ---------------------------------------------------------------------------------
 
     async def _api_task(self) -> None:
-        from mycopod.reconcile import wiring
-
         self._api_runner = await wiring.start_api(self.settings, self.pool,
                                                   runtime=self.runtime, source=self.source)
         await asyncio.Event().wait()  # serve until cancelled
@@ -282,8 +274,6 @@ class Controller:
         return event.is_set()
 
     async def _worker(self) -> None:
-        from mycopod.store.runs import RunStore
-
         runs = RunStore(self.pool)
         leading = False
         while not self.stopping:
@@ -318,8 +308,6 @@ class Controller:
             await self._apply(run)
 
     async def _apply(self, run: Run) -> None:
-        from mycopod.reconcile import wiring
-
         self._lost_leadership.clear()
         self._current_run = run.id
         self._set_status()
@@ -370,8 +358,6 @@ class Controller:
             self._report_only = True
             self._wake_drift.set()
         elif status in ("Failed", "Interrupted") and not row["dry_run"]:
-            from mycopod.reconcile import wiring
-
             if await wiring.compile_failed(self.pool, row):
                 log.info("run.compile_failed", note="waiting for the next commit")
                 self._retry_at = None
@@ -414,8 +400,6 @@ class Controller:
             return
         grace = self.settings.apply.grace_seconds
         log.info("run.grace", run_id=run_id, seconds=grace)
-        from mycopod.reconcile import wiring
-
         wiring.request_engine_stop(self.engine)
         done, _ = await asyncio.wait([task], timeout=grace)
         if not done:
@@ -441,8 +425,6 @@ class Controller:
     async def _on_leadership(self) -> None:
         """Just became leader: runs a dead leader left running are Interrupted, and the
         last run, if it was cut (by a crash or by a stop), is queued again."""
-        from mycopod.store.runs import RunStore
-
         runs = RunStore(self.pool)
         cut = await runs.mark_interrupted(self.cluster)
         if cut:
@@ -457,8 +439,6 @@ class Controller:
     # -- repo poller -------------------------------------------------------------------------
 
     async def _poller(self) -> None:
-        from mycopod.reconcile import wiring
-
         handled: str | None = None  # the last head compiled by this process
         while not self.stopping:
             if self.source is None:
@@ -490,8 +470,6 @@ class Controller:
             await self._wait(self.runtime.wake_fetch, poll)
 
     async def _compile_and_queue(self, head: str, *, webhook: bool) -> None:
-        from mycopod.reconcile import wiring
-
         assert self.source is not None  # the poller fetched ``head`` from it
         compiled = await wiring.compile_commit(self.settings, self.pool, self.source, head)
         if not compiled.ok:
@@ -504,8 +482,6 @@ class Controller:
     # -- drift checker -----------------------------------------------------------------------
 
     async def _drift_checker(self) -> None:
-        from mycopod.reconcile import wiring
-
         while not self.stopping:
             if self.engine is not None and self._current_task is None:
                 report_only, self._report_only = self._report_only, False
@@ -571,8 +547,6 @@ class Controller:
 
     def reload(self, new: Settings) -> dict[str, tuple[Any, Any]]:
         """Apply the safe part of ``new``; return what changed."""
-        from mycopod.reconcile import wiring
-
         safe, unsafe = reload_changes(self.settings, new)
         update: dict[str, Any] = {"policy": new.policy}
         apply = self.settings.apply.model_copy(update={
