@@ -37,7 +37,6 @@ class _Subject:
     line: int
     kind: str | None = None
     introduced: bool = False
-    count: int | None = None
     net_slot: str | None = None
     pronoun: bool = False
     #: set when the previous sentence spoke of several guests: "it" would be a guess
@@ -121,7 +120,7 @@ def _subject(c: _Cur, last: _Subject | None) -> _Subject | None:
             if count is not None and count != len(names):
                 raise _SentenceError(line, f"{count} guests are announced but {len(names)} "
                                            f"named ({', '.join(names)})")
-            return _Subject(names, line, kind=kind, introduced=introduced, count=count)
+            return _Subject(names, line, kind=kind, introduced=introduced)
     c.i = start
     if verb or article or count is not None:
         raise _SentenceError(line, "expected the kind of guest and its name here, like "
