@@ -36,7 +36,6 @@ class _Clause:
     subject: _Subject
     effects: list[Effect]
     unplaced: list[list[Token]]
-    line: int
     #: the clause says what the guest is ("web-1 is a VM"): it declares the guest
     declares: bool = False
 
@@ -139,7 +138,7 @@ def _parse_attributes(c: _Cur, subject: _Subject) -> _Clause:
         c.i += 1
     if group:
         unplaced.append(_trim(group))
-    return _Clause(subject, effects, unplaced, subject.line, declares and not subject.pronoun)
+    return _Clause(subject, effects, unplaced, declares and not subject.pronoun)
 
 
 def _trim(group: list[Token]) -> list[Token]:
