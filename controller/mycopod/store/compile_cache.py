@@ -32,8 +32,6 @@ ON CONFLICT (content_sha256, compiler, model, prompt_version)
 DO UPDATE SET spec = EXCLUDED.spec, error = EXCLUDED.error, created_at = NOW()
 RETURNING content_sha256, compiler, model, prompt_version, spec, error, created_at, hits"""
 COUNT = "SELECT count(*) FROM compile_cache"
-PRUNE = "DELETE FROM compile_cache WHERE created_at < $1 AND hits = 0"
-
 
 class CacheKey(BaseModel):
     model_config = {"frozen": True}
@@ -104,8 +102,3 @@ class CompileCacheStore:
 
     async def count(self) -> int:
         return int(await self.db.fetchval(COUNT))
-
-    async def prune(self, older_than: datetime) -> int:
-        """Delete never-hit entries older than ``older_than``; how many went."""
-        status = await self.db.execute(PRUNE, older_than)
-        return int(status.split()[-1])
