@@ -120,12 +120,19 @@ async def test_tampered_role_claim_is_refused(api: Api) -> None:
 
 
 async def test_role_comes_from_the_database_not_the_token(api: Api) -> None:
+    alice = api.users["alice"]
+    # a validly signed token whose role claim says Admin: the database says User
+    token = api.token(alice.model_copy(update={"role": "Admin"}))
+    status, _ = await api.call("GET", "/users", headers={"Authorization": f"Bearer {token}"})
+    assert status == 403
     admin = await api.add_user("carol", "admin")
     token = api.token(admin)
     await api.call("GET", "/users", headers={"Authorization": f"Bearer {token}"}, expect=200)
     await UserStore(api.pool).update(admin.id, role="user")
-    status, _ = await api.call("GET", "/users", headers={"Authorization": f"Bearer {token}"})
-    assert status == 403
+    # a demotion ends the session: the old token is refused outright
+    status, body = await api.call("GET", "/users", headers={"Authorization": f"Bearer {token}"})
+    assert status == 401, body
+    assert "session was ended" in body["error"]["message"]
 
 
 async def test_disabled_user_token_is_refused(api: Api) -> None:
@@ -241,8 +248,8 @@ def test_verified_token_cache_still_checks_expiry(monkeypatch: pytest.MonkeyPatc
     now = datetime.now(UTC)
     token = issuer.issue(User(id=7, username="u", role="User", disabled=False,
                               created_at=now, updated_at=now))
-    assert issuer.verify(token) == 7
-    assert issuer.verify(token) == 7  # from the cache
+    assert issuer.verify(token).user_id == 7
+    assert issuer.verify(token).user_id == 7  # from the cache
     real = time.time
     monkeypatch.setattr(auth.time, "time", lambda: real() + 3600)
     with pytest.raises(auth.ApiError) as info:

@@ -57,7 +57,10 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # not "no-referrer": under it a browser sends "Origin: null" with the status page's own
+    # forms, which the /ui/ same-origin check must refuse; "same-origin" still sends
+    # nothing to other sites
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 #: the metric children per route and code: ``labels()`` takes a lock and builds a key on

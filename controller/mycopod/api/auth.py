@@ -5,7 +5,11 @@ algorithm is pinned (a token claiming ``none`` or RS256 is refused before its si
 is even looked at), and ``exp``, ``iat``, ``nbf``, ``iss``, ``aud`` and ``sub`` must all be
 present and valid. The token carries the role only as a hint for clients: the role and
 the ``disabled`` flag are read from the database on every request, so demoting or
-disabling a user takes effect at once, not when their token expires.
+disabling a user takes effect at once, not when their token expires. So is the user's
+``token_version``: a token carries the version it was issued under (claim ``ver``), and
+ending a user's sessions (a new password or role, disabling, "log out everywhere") raises
+the version, which refuses every token issued before at its next use. ``sid`` names the
+session (the refresh token family) the token belongs to.
 
 The signing key comes from ``[api] jwt_secret`` (or its file / systemd credential). When
 none is configured, one is generated on first start into ``state_dir/jwt_secret`` with
@@ -19,6 +23,7 @@ import secrets
 import stat
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -27,7 +32,7 @@ import structlog
 from aiohttp import web
 
 from mycopod.api.errors import ApiError, forbidden, unauthorized
-from mycopod.api.state import USER_ID
+from mycopod.api.state import SESSION_ID, USER_ID
 from mycopod.config import ApiSettings
 from mycopod.errors import ConfigError
 from mycopod.store.users import User, UserStore
@@ -41,6 +46,8 @@ REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub"]
 #: clock skew tolerated between replicas
 LEEWAY_SECONDS = 5
 SECRET_FILE = "jwt_secret"  # noqa: S105 - a file name, not a secret
+SESSION_ENDED = ("this session was ended (new password or role, or logged out everywhere): "
+                 "log in again")
 MIN_SECRET_BYTES = 32
 
 
@@ -77,13 +84,26 @@ def load_or_create_secret(settings: ApiSettings, *, state_dir: Path) -> str:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What a verified access token says about its bearer."""
+
+    user_id: int
+    #: the user's token version at issue (0 for tokens issued before versions existed)
+    version: int
+    #: the session (refresh token family, hex) the token was issued for, if any
+    session: str | None
+    not_before: float
+    expires: float
+
+
 class TokenIssuer:
     """Issues and verifies access tokens with one key.
 
-    A token that passed full verification is remembered (bounded) with its user id and
-    validity window, so the next request with the same token skips re-parsing and
-    re-checking the signature; its time window is still checked on every use, and the
-    user is still read from the database by the caller.
+    A token that passed full verification is remembered (bounded) with its claims, so the
+    next request with the same token skips re-parsing and re-checking the signature; its
+    time window is still checked on every use, and the user (with the role, the disabled
+    flag and the token version) is still read from the database by the caller.
     """
 
     CACHE_SIZE = 4096
@@ -91,13 +111,14 @@ class TokenIssuer:
     def __init__(self, secret: str, access_seconds: int) -> None:
         self.secret = secret
         self.access_seconds = access_seconds
-        self._verified: dict[str, tuple[int, float, float]] = {}
+        self._verified: dict[str, AccessClaims] = {}
 
-    def issue(self, user: User, *, now: float | None = None) -> str:
+    def issue(self, user: User, *, session: str | None = None, now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())
-        claims = {
+        claims: dict[str, object] = {
             "sub": str(user.id),
             "role": user.role,
+            "ver": user.token_version,
             "iss": ISSUER,
             "aud": AUDIENCE,
             "iat": issued,
@@ -105,19 +126,20 @@ class TokenIssuer:
             "exp": issued + self.access_seconds,
             "jti": uuid.uuid4().hex,
         }
+        if session is not None:
+            claims["sid"] = session
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
-    def verify(self, token: str) -> int:
-        """The user id of a valid token; raises ApiError(401) for any defect."""
+    def verify(self, token: str) -> AccessClaims:
+        """The claims of a valid token; raises ApiError(401) for any defect."""
         known = self._verified.get(token)
         if known is not None:
-            user_id, not_before, expires = known
             now = time.time()
-            if now > expires + LEEWAY_SECONDS:
+            if now > known.expires + LEEWAY_SECONDS:
                 del self._verified[token]
                 raise unauthorized("the access token has expired: POST /auth/refresh")
-            if now >= not_before - LEEWAY_SECONDS:
-                return user_id
+            if now >= known.not_before - LEEWAY_SECONDS:
+                return known
         try:
             claims = jwt.decode(
                 token,
@@ -128,16 +150,21 @@ class TokenIssuer:
                 leeway=LEEWAY_SECONDS,
                 options={"require": REQUIRED_CLAIMS, "verify_signature": True},
             )
-            user_id = int(claims["sub"])
-            not_before, expires = float(claims["nbf"]), float(claims["exp"])
+            version = claims.get("ver", 0)
+            session = claims.get("sid")
+            if type(version) is not int or not (session is None or isinstance(session, str)):
+                raise ValueError("malformed ver or sid claim")
+            verified = AccessClaims(user_id=int(claims["sub"]), version=version,
+                                    session=session, not_before=float(claims["nbf"]),
+                                    expires=float(claims["exp"]))
         except jwt.ExpiredSignatureError:
             raise unauthorized("the access token has expired: POST /auth/refresh") from None
         except (jwt.InvalidTokenError, ValueError, TypeError):
             raise unauthorized("the access token is invalid: log in again") from None
         if len(self._verified) >= self.CACHE_SIZE:
             self._verified.clear()
-        self._verified[token] = (user_id, not_before, expires)
-        return user_id
+        self._verified[token] = verified
+        return verified
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -160,11 +187,15 @@ async def current_user(request: web.Request, issuer: TokenIssuer, conn: asyncpg.
     token = token if token is not None else bearer_token(request)
     if token is None:
         raise unauthorized()
-    user_id = issuer.verify(token)
-    user = await load_user(conn, user_id)
+    claims = issuer.verify(token)
+    user = await load_user(conn, claims.user_id)
     if user is None or user.disabled:
         raise unauthorized("this account is disabled or no longer exists")
+    if claims.version != user.token_version:
+        raise unauthorized(SESSION_ENDED)
     request[USER_ID] = user.id
+    if claims.session is not None:
+        request[SESSION_ID] = claims.session
     return user
 
 

@@ -5,6 +5,13 @@ limits what it sees, which is enough to make password guessing slow (five failur
 minute per username *and* per client address) without a shared store. The general limit
 is a token bucket per client address, refilled continuously.
 
+A login attempt is counted *before* its password is checked: :class:`Attempt` reserves a
+slot in every window it belongs to, in one synchronous step (no ``await`` between the
+check and the reservation, so concurrent requests on the event loop cannot all pass the
+check first), and the slot counts as a failure until the check says otherwise. Two
+hundred simultaneous guesses therefore get at most ``limit`` password checks; the rest
+are refused without reaching the password at all.
+
 The client address is the TCP peer, unless that peer is one of ``trusted_proxies``: then
 the right-most address of ``X-Forwarded-For`` that is not itself a trusted proxy is the
 client. A header sent by anyone else is ignored, or a client could pick its own bucket.
@@ -17,6 +24,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from types import TracebackType
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -58,7 +66,11 @@ def client_address(peer: str | None, forwarded_for: str | None,
 
 
 class FailureWindow:
-    """At most ``limit`` failures per ``window`` seconds per key."""
+    """At most ``limit`` failures per ``window`` seconds per key.
+
+    Attempts still being checked (:meth:`hold`) count as failures until they are
+    released, so the limit bounds failures and checks in flight together.
+    """
 
     def __init__(self, limit: int = 5, window: float = 60.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -66,6 +78,7 @@ class FailureWindow:
         self.window = window
         self._clock = clock
         self._events: dict[str, deque[float]] = {}
+        self._held: dict[str, int] = {}
 
     def _trim(self, key: str, now: float) -> deque[float] | None:
         events = self._events.get(key)
@@ -82,8 +95,11 @@ class FailureWindow:
         """Seconds to wait before ``key`` may try again (0: it may try now)."""
         now = self._clock()
         events = self._trim(key, now)
-        if events is None or len(events) < self.limit:
+        settled = len(events) if events is not None else 0
+        if settled + self._held.get(key, 0) < self.limit:
             return 0
+        if events is None or settled < self.limit:
+            return 1  # full of attempts still being checked: one of them ends soon
         return max(1, math.ceil(events[0] + self.window - now))
 
     def record(self, key: str) -> None:
@@ -93,8 +109,62 @@ class FailureWindow:
                 self._trim(stale, now)
         self._events.setdefault(key, deque()).append(now)
 
+    def hold(self, key: str) -> None:
+        """Count an attempt whose outcome is not known yet (see :class:`Attempt`)."""
+        self._held[key] = self._held.get(key, 0) + 1
+
+    def release(self, key: str, *, failed: bool) -> None:
+        """End a :meth:`hold`: a failure stays counted for ``window`` seconds."""
+        held = self._held.get(key, 0) - 1
+        if held > 0:
+            self._held[key] = held
+        else:
+            self._held.pop(key, None)
+        if failed:
+            self.record(key)
+
     def clear(self, key: str) -> None:
+        """Forget the settled failures of ``key`` (attempts in flight still count)."""
         self._events.pop(key, None)
+
+
+class Attempt:
+    """One attempt counted in several windows at once, before its outcome is known.
+
+    :meth:`reserve` checks every window and, only if all have room, holds a slot in
+    each: synchronously, so it is atomic on the event loop. Use the attempt as a context
+    manager around the check; it is released as a failure unless :meth:`succeeded` was
+    called, so an exception or a cancellation never frees a slot for the next guess.
+    """
+
+    def __init__(self, slots: Iterable[tuple[FailureWindow, str]]) -> None:
+        self.slots = tuple(slots)
+        self._held = False
+        self._ok = False
+
+    def reserve(self) -> int:
+        """0 when a slot is held in every window; else the seconds to wait (nothing held)."""
+        wait = max((window.retry_after(key) for window, key in self.slots), default=0)
+        if wait:
+            return wait
+        for window, key in self.slots:
+            window.hold(key)
+        self._held = True
+        return 0
+
+    def succeeded(self) -> None:
+        self._ok = True
+
+    def __enter__(self) -> Attempt:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if not self._held:
+            return
+        self._held = False
+        for window, key in self.slots:
+            window.release(key, failed=not self._ok)
 
 
 class TokenBucket:

@@ -1,24 +1,33 @@
-"""``/auth``: log in, rotate refresh tokens, log out.
+"""``/auth``: log in, rotate refresh tokens, log out (here or everywhere).
 
-Failed logins are counted per username and per client address before the password is
-even checked, so a guesser is stopped at the sixth attempt without costing an argon2
-verification each time. The password check itself runs in a worker thread: argon2 is
+A login attempt is counted per username and per client address *before* the password is
+checked: :class:`~mycopod.api.ratelimit.Attempt` reserves a slot in both windows in one
+synchronous step, before any ``await``, and the slot counts as a failure unless the
+password turns out right. A guesser is stopped at the sixth attempt however many
+requests they send at once, and a refused attempt costs neither an argon2 verification
+nor a database connection. The password check itself runs in a worker thread: argon2 is
 deliberately slow and must not stall the event loop for every other request.
+
+"Log out everywhere" (``POST /auth/logout-all``, or an Admin's
+``POST /users/{userId}/logout-all``) raises the user's token version and revokes every
+refresh token family: access tokens already issued stop working at their next request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 
 import structlog
 
+from mycopod.api import ratelimit
 from mycopod.api.errors import ApiError, unauthorized
 from mycopod.api.models import LoginRequest, LogoutRequest, LogoutResult, RefreshRequest, TokenPair
 from mycopod.api.routing import Call, Endpoint
-from mycopod.api.state import CLIENT, USER_ID
+from mycopod.api.state import CLIENT, SESSION_ID, USER_ID
 from mycopod.store.refresh_tokens import RefreshTokenStore
-from mycopod.store.users import SELECT_BY_NAME, User, verify_password
+from mycopod.store.users import SELECT_BY_NAME, User, UserStore, verify_password
 
 log = structlog.get_logger(__name__)
 
@@ -30,44 +39,54 @@ def _too_many(wait: int) -> ApiError:
 
 
 async def _tokens(call: Call, user: User) -> TokenPair:
+    """A new session: a new refresh token family, and an access token naming it."""
     settings = call.ctx.settings.api
+    family = uuid.uuid4()
     refresh = await RefreshTokenStore(call.conn).issue(
-        user.id, lifetime=timedelta(seconds=settings.refresh_token_seconds))
-    return TokenPair(access_token=call.state.issuer.issue(user), refresh_token=refresh,
-                     expires_in=settings.access_token_seconds)
+        user.id, lifetime=timedelta(seconds=settings.refresh_token_seconds),
+        token_version=user.token_version, family_id=family)
+    return TokenPair(access_token=call.state.issuer.issue(user, session=family.hex),
+                     refresh_token=refresh, expires_in=settings.access_token_seconds)
 
 
-async def authenticate(call: Call, username: str, password: str) -> User:
-    """The user for these credentials, applying the failed-login limits (429/401)."""
+async def log_in(call: Call, username: str, password: str) -> tuple[User, TokenPair]:
+    """Check the credentials under the failed-login limits (429/401); a new session.
+
+    The attempt is reserved before anything is awaited; only then is a database
+    connection taken (``call.conn`` is set to it while the check runs).
+    """
     state = call.state
     client = call.request.get(CLIENT, "unknown")
     user_key = username.strip().lower()
-    wait = max(state.login_failures_by_user.retry_after(user_key),
-               state.login_failures_by_ip.retry_after(client))
+    attempt = ratelimit.Attempt(((state.login_failures_by_user, user_key),
+                                 (state.login_failures_by_ip, client)))
+    wait = attempt.reserve()
     if wait:
         log.warning("auth.login_throttled", username=username, client=client, retry_after=wait)
         raise _too_many(wait)
-    row = await call.conn.fetchrow(SELECT_BY_NAME, username)
-    stored = row["password_hash"] if row else None
-    good = await asyncio.to_thread(verify_password, stored, password)
-    if not good or row is None or row["disabled"]:
-        state.login_failures_by_user.record(user_key)
-        state.login_failures_by_ip.record(client)
-        log.warning("auth.login_failed", username=username, client=client)
-        raise unauthorized("wrong username or password, or the account is disabled")
-    state.login_failures_by_user.clear(user_key)
-    data = dict(row)
-    data.pop("password_hash")
-    user = User(**data)
-    call.request[USER_ID] = user.id
-    return user
+    with attempt:
+        async with call.ctx.pool.acquire() as conn:
+            call.conn = conn
+            row = await conn.fetchrow(SELECT_BY_NAME, username)
+            stored = row["password_hash"] if row else None
+            good = await asyncio.to_thread(verify_password, stored, password)
+            if not good or row is None or row["disabled"]:
+                log.warning("auth.login_failed", username=username, client=client)
+                raise unauthorized("wrong username or password, or the account is disabled")
+            attempt.succeeded()
+            state.login_failures_by_user.clear(user_key)
+            data = dict(row)
+            data.pop("password_hash")
+            user = User(**data)
+            call.request[USER_ID] = user.id
+            return user, await _tokens(call, user)
 
 
 async def login(call: Call) -> TokenPair:
     body: LoginRequest = call.body
-    user = await authenticate(call, body.username, body.password)
+    user, pair = await log_in(call, body.username, body.password)
     log.info("auth.login", user_id=user.id, client=call.request.get(CLIENT))
-    return await _tokens(call, user)
+    return pair
 
 
 async def refresh_tokens(call: Call, token: str) -> tuple[User, TokenPair]:
@@ -84,13 +103,18 @@ async def refresh_tokens(call: Call, token: str) -> tuple[User, TokenPair]:
     from mycopod.api.auth import load_user
 
     user = await load_user(call.conn, rotation.user_id)
+    assert rotation.family_id is not None
     if user is None or user.disabled:
-        assert rotation.family_id is not None
         await store.revoke_family(rotation.family_id)
         raise unauthorized("this account is disabled or no longer exists")
+    if user.token_version != rotation.token_version:
+        # the sessions were ended while this token was being rotated
+        await store.revoke_family(rotation.family_id)
+        raise unauthorized("the refresh token is revoked: log in again")
     call.request[USER_ID] = user.id
-    pair = TokenPair(access_token=call.state.issuer.issue(user), refresh_token=rotation.token,
-                     expires_in=settings.access_token_seconds)
+    call.request[SESSION_ID] = rotation.family_id.hex
+    pair = TokenPair(access_token=call.state.issuer.issue(user, session=rotation.family_id.hex),
+                     refresh_token=rotation.token, expires_in=settings.access_token_seconds)
     return user, pair
 
 
@@ -111,11 +135,21 @@ async def logout(call: Call) -> LogoutResult:
     return LogoutResult(revoked=revoked)
 
 
+async def logout_all(call: Call) -> LogoutResult:
+    revoked = await UserStore(call.conn).end_sessions(call.me.id)
+    log.info("auth.logout_all", user_id=call.me.id, target=call.me.id, revoked=revoked)
+    return LogoutResult(revoked=revoked or 0)
+
+
 ENDPOINTS = [
     Endpoint("POST", "/auth/login", "login", "Log in with a username and password", "auth",
              login, auth="public", body=LoginRequest, response=TokenPair, errors=(401, 429),
+             needs_conn=False,  # log_in takes a connection once the attempt is reserved
              description="Returns a short-lived access JWT and a rotating refresh token. "
-             "Five failed attempts a minute per username or per client address give 429."),
+             "Five failed attempts a minute per username or per client address give 429; "
+             "an attempt counts from the moment it arrives, so concurrent attempts beyond "
+             "five (checks in flight included) get 429 without their password being "
+             "checked."),
     Endpoint("POST", "/auth/refresh", "refresh", "Exchange a refresh token for new tokens",
              "auth", refresh, auth="public", body=RefreshRequest, response=TokenPair,
              errors=(401,),
@@ -124,5 +158,11 @@ ENDPOINTS = [
     Endpoint("POST", "/auth/logout", "logout", "Revoke refresh tokens", "auth", logout,
              body=LogoutRequest, response=LogoutResult, errors=(401,),
              description="With refresh_token: revoke its family. Without: revoke every "
-             "refresh token of the caller (log out everywhere)."),
+             "refresh token of the caller; access tokens already issued run out on their "
+             "own (POST /auth/logout-all ends them at once)."),
+    Endpoint("POST", "/auth/logout-all", "logoutEverywhere", "Log out everywhere", "auth",
+             logout_all, response=LogoutResult, errors=(401,),
+             description="Ends every session of the caller: every refresh token family is "
+             "revoked and every access token issued so far, this one included, stops "
+             "working at once. revoked: the number of refresh tokens revoked."),
 ]

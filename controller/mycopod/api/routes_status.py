@@ -3,9 +3,15 @@
 A browser cannot send a bearer header on navigation, so the page keeps the very same
 tokens in cookies: the access JWT and the rotating refresh token, both ``HttpOnly`` and
 ``SameSite=Strict``. The cookies are honoured only by ``/`` and the ``/ui/`` form
-endpoints, never by the JSON API, so the API stays free of cross-site request forgery;
-the forms also carry a per-user token derived from the signing key. The page has no
-script and no external asset: it reloads itself with a meta refresh.
+endpoints, never by the JSON API, so the API stays free of cross-site request forgery.
+
+The forms are guarded twice. Every ``/ui/`` POST whose ``Origin`` (or, without one,
+``Referer``) names another origin than this server is refused, the login form included:
+a cross-site page cannot sign a browser in to an account of its choosing (login CSRF).
+And the forms of a signed-in page carry a token derived from the signing key and the
+session (the refresh token family), so it changes with every sign-in and dies with the
+session. The page has no script and no external asset: it reloads itself with a meta
+refresh.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ from typing import Any
 import jinja2
 import structlog
 from aiohttp import web
+from yarl import URL
 
 from mycopod.api import auth
 from mycopod.api.errors import ApiError
 from mycopod.api.ratelimit import in_networks
 from mycopod.api.routing import Call, Endpoint
-from mycopod.api.state import CTX, STATE
+from mycopod.api.state import CTX, SESSION_ID, STATE
 from mycopod.store.declarations import DeclarationStore
 from mycopod.store.refresh_tokens import RefreshTokenStore
 from mycopod.store.runs import Run, RunStore
@@ -47,6 +54,8 @@ NOTICES = {
     "csrf": "The form expired; try again.",
     "signed_out": "Signed out.",
 }
+CROSS_ORIGIN = ("This form was not sent from MycoPod's own page: open the status page and "
+                "sign in there.")
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -54,8 +63,38 @@ _env = jinja2.Environment(
 )
 
 
-def csrf_token(secret: str, user: User) -> str:
-    return hmac.new(secret.encode(), f"csrf:{user.id}".encode(), hashlib.sha256).hexdigest()[:32]
+def csrf_token(secret: str, user: User, session: str) -> str:
+    """The form token of ``user``'s ``session``: a new one with every sign-in."""
+    message = f"csrf:{user.id}:{session}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parsed = URL(url)
+    except (ValueError, TypeError):
+        return None
+    if not parsed.is_absolute() or parsed.scheme not in ("http", "https"):
+        return None  # "null", an opaque or a malformed origin
+    return parsed.scheme, (parsed.host or "").lower(), parsed.port
+
+
+def same_origin(request: web.Request) -> bool:
+    """False when the request says it comes from a page of another origin.
+
+    Browsers send ``Origin`` with every form POST (``null`` from an opaque or a
+    no-referrer context, which is refused too); ``Referer`` is the fallback. A request
+    with neither (not a browser) is allowed: it carries no one else's cookies.
+    """
+    if "Origin" in request.headers:
+        claimed = request.headers["Origin"]
+    elif "Referer" in request.headers:
+        claimed = request.headers["Referer"]
+    else:
+        return True
+    scheme = "https" if _is_https(request) else "http"
+    here = _origin(f"{scheme}://{request.host}")
+    return here is not None and _origin(claimed) == here
 
 
 def _fmt_time(value: datetime | None) -> str | None:
@@ -142,7 +181,7 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
     compile_info = await _compile_result(call)
     return {
         "user": user,
-        "csrf": csrf_token(call.state.issuer.secret, user),
+        "csrf": csrf_token(call.state.issuer.secret, user, call.request.get(SESSION_ID, "")),
         "notice": notice,
         "cluster": rt.cluster,
         "role": "leader" if rt.leader else "standby",
@@ -229,21 +268,23 @@ def _ui_call(request: web.Request, conn: Any) -> Call:
 
 
 async def ui_login(request: web.Request) -> web.Response:
-    from mycopod.api.routes_auth import _tokens, authenticate
+    from mycopod.api.routes_auth import log_in
 
+    if not same_origin(request):
+        log.warning("auth.login_cross_origin", origin=request.headers.get("Origin"),
+                    referer=request.headers.get("Referer"))
+        return _login_page(CROSS_ORIGIN, 403)
     form = await _form(request)
     username, password = form.get("username", ""), form.get("password", "")
     if not username or not password or len(username) > 100 or len(password) > 1024:
         return _login_page("Enter a username and a password.", 400)
-    async with request.app[CTX].pool.acquire() as conn:
-        call = _ui_call(request, conn)
-        try:
-            user = await authenticate(call, username, password)
-        except ApiError as exc:
-            response = _login_page(exc.message, exc.status)
-            response.headers.update(exc.headers)
-            return response
-        pair = await _tokens(call, user)
+    call = _ui_call(request, None)
+    try:
+        user, pair = await log_in(call, username, password)
+    except ApiError as exc:
+        response = _login_page(exc.message, exc.status)
+        response.headers.update(exc.headers)
+        return response
     log.info("auth.login", user_id=user.id, via="status page")
     response = _redirect()
     _set_cookies(response, request, pair.access_token, pair.refresh_token,
@@ -252,10 +293,15 @@ async def ui_login(request: web.Request) -> web.Response:
 
 
 async def _ui_user(call: Call, form: dict[str, str]) -> User | None:
+    if not same_origin(call.request):
+        raise ApiError(403, "csrf", "cross-origin form")
     user, _fresh = await cookie_user(call)
     if user is None:
         return None
-    expected = csrf_token(call.state.issuer.secret, user)
+    session = call.request.get(SESSION_ID)
+    if session is None:
+        raise ApiError(403, "csrf", "no session behind this form")
+    expected = csrf_token(call.state.issuer.secret, user, session)
     if not hmac.compare_digest(form.get("csrf", ""), expected):
         raise ApiError(403, "csrf", "bad form token")
     return user

@@ -1,9 +1,14 @@
-"""``/users`` (Admin): list, create, change role or disable.
+"""``/users`` (Admin): list, create, change role or disable, log out everywhere.
 
 The last enabled Admin cannot be demoted or disabled: that would lock everybody out of
-user management with no way back through the API. Disabling a user also revokes their
-refresh tokens; their access token already stops working because the role and the
-disabled flag are read on every request.
+user management with no way back through the API. The check and the change run in one
+transaction that first locks every enabled Admin row
+(:meth:`~mycopod.store.users.UserStore.lock_active_admins`), so two Admins demoting each
+other at the same moment are serialised: the second sees one Admin left and gets 409.
+
+Changing a role or disabling a user ends all of their sessions (refresh token families
+revoked, access tokens refused from their next request), and so does
+``POST /users/{userId}/logout-all``.
 """
 
 from __future__ import annotations
@@ -11,9 +16,8 @@ from __future__ import annotations
 import structlog
 
 from mycopod.api.errors import conflict, not_found, unprocessable
-from mycopod.api.models import UserCreate, UserOut, UserPatch
+from mycopod.api.models import LogoutResult, UserCreate, UserOut, UserPatch
 from mycopod.api.routing import Call, Endpoint
-from mycopod.store.refresh_tokens import RefreshTokenStore
 from mycopod.store.users import UserError, UserStore, normalise_role
 
 log = structlog.get_logger(__name__)
@@ -39,23 +43,34 @@ async def update_user(call: Call) -> UserOut:
     body: UserPatch = call.body
     user_id = call.params["userId"]
     store = UserStore(call.conn)
+    role = normalise_role(body.role) if body.role is not None else None
     async with call.conn.transaction():
+        # lock first, then read: a concurrent demotion either committed before (and is
+        # counted here) or waits until this transaction ends
+        admins = await store.lock_active_admins()
         current = await store.get(user_id)
         if current is None:
             raise not_found("user")
-        role = normalise_role(body.role) if body.role is not None else None
-        loses_admin = current.is_admin and not current.disabled and (
+        loses_admin = current.id in admins and (
             (role is not None and role != "Admin") or body.disabled is True)
-        if loses_admin and await store.count_active_admins() <= 1:
+        if loses_admin and len(admins) <= 1:
             raise conflict("this is the last enabled Admin: make another user Admin first")
         updated = await store.update(user_id, role=role, disabled=body.disabled)
         if updated is None:
             raise not_found("user")
-        if body.disabled:
-            await RefreshTokenStore(call.conn).revoke_user(user_id)
     log.info("users.updated", user_id=call.me.id, target=user_id, role=updated.role,
-             disabled=updated.disabled)
+             disabled=updated.disabled, sessions_ended=updated.token_version
+             != current.token_version)
     return UserOut.model_validate(updated)
+
+
+async def logout_user(call: Call) -> LogoutResult:
+    user_id = call.params["userId"]
+    revoked = await UserStore(call.conn).end_sessions(user_id)
+    if revoked is None:
+        raise not_found("user")
+    log.info("auth.logout_all", user_id=call.me.id, target=user_id, revoked=revoked)
+    return LogoutResult(revoked=revoked)
 
 
 ENDPOINTS = [
@@ -66,5 +81,12 @@ ENDPOINTS = [
              errors=(401, 403, 409, 422)),
     Endpoint("PATCH", "/users/{userId}", "updateUser", "Change a user's role or disable them",
              "users", update_user, auth="admin", body=UserPatch, path_params={"userId": "id"},
-             response=UserOut, errors=(401, 403, 404, 409, 422)),
+             response=UserOut, errors=(401, 403, 404, 409, 422),
+             description="409 for the last enabled Admin. A new role or disabling ends "
+             "every session of the user (as POST /users/{userId}/logout-all does)."),
+    Endpoint("POST", "/users/{userId}/logout-all", "logoutUserEverywhere",
+             "Log a user out everywhere", "users", logout_user, auth="admin",
+             path_params={"userId": "id"}, response=LogoutResult, errors=(401, 403, 404),
+             description="Revokes every refresh token family of the user; their access "
+             "tokens stop working at once. revoked: the number of refresh tokens revoked."),
 ]

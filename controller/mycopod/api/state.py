@@ -31,6 +31,8 @@ class ApiState:
 CTX = web.AppKey("mycopod_ctx", ApiContext)
 STATE = web.AppKey("mycopod_state", ApiState)
 
-#: per-request storage: the client address (after trusted-proxy resolution), the user id
+#: per-request storage: the client address (after trusted-proxy resolution), the user id,
+#: the session (refresh token family) of the access token
 CLIENT = web.RequestKey("mycopod_client", str)
 USER_ID = web.RequestKey("mycopod_user_id", int)
+SESSION_ID = web.RequestKey("mycopod_session_id", str)

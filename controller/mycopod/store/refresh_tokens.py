@@ -5,6 +5,11 @@ so a leaked database does not leak usable tokens. Each use rotates it: the prese
 token is marked ``rotated_at`` and a new one of the same *family* is issued. A token
 presented again after rotation means two parties hold it (one of them a thief), so the
 whole family is revoked and both must log in again (OAuth 2.0 Security BCP, 4.14.2).
+
+Each row also carries the user's ``token_version`` at issue; a rotation inherits it. A
+token whose version is no longer the user's is refused as revoked, so ending a user's
+sessions (:meth:`mycopod.store.users.UserStore.end_sessions`) also catches a token that
+was being rotated at that very moment and escaped the revoking UPDATE.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from datetime import datetime, timedelta
 import asyncpg
 
 INSERT = """
-INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
-VALUES ($1, $2, $3, NOW() + $4::interval)
+INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, token_version)
+VALUES ($1, $2, $3, NOW() + $4::interval, $5)
 RETURNING id"""
 SELECT_FOR_UPDATE = """
-SELECT id, user_id, family_id, expires_at, rotated_at, revoked_at, expires_at < NOW() AS expired
-FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE"""
+SELECT t.id, t.user_id, t.family_id, t.expires_at, t.rotated_at, t.revoked_at,
+       t.expires_at < NOW() AS expired, t.token_version,
+       t.token_version = u.token_version AS current_version
+FROM refresh_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = $1 FOR UPDATE OF t"""
 MARK_ROTATED = "UPDATE refresh_tokens SET rotated_at = NOW() WHERE id = $1"
 REVOKE_FAMILY = """
 UPDATE refresh_tokens SET revoked_at = NOW() WHERE family_id = $1 AND revoked_at IS NULL"""
@@ -48,18 +56,21 @@ class Rotation:
     user_id: int | None = None
     token: str | None = None
     family_id: uuid.UUID | None = None
+    #: the user's token version the family was issued under
+    token_version: int | None = None
 
 
 class RefreshTokenStore:
     def __init__(self, db: asyncpg.Pool | asyncpg.Connection) -> None:
         self._db = db
 
-    async def issue(self, user_id: int, *, lifetime: timedelta,
+    async def issue(self, user_id: int, *, lifetime: timedelta, token_version: int,
                     family_id: uuid.UUID | None = None) -> str:
-        """A new token (a new family unless ``family_id`` is given)."""
+        """A new token (a new family unless ``family_id`` is given), valid while the
+        user's token version is ``token_version``."""
         token = secrets.token_urlsafe(32)
         await self._db.execute(INSERT, user_id, family_id or uuid.uuid4(), token_hash(token),
-                               lifetime)
+                               lifetime, token_version)
         return token
 
     async def rotate(self, token: str, *, lifetime: timedelta) -> Rotation:
@@ -70,7 +81,7 @@ class RefreshTokenStore:
                 return Rotation("unknown")
             family = row["family_id"]
             user_id = row["user_id"]
-            if row["revoked_at"] is not None:
+            if row["revoked_at"] is not None or not row["current_version"]:
                 return Rotation("revoked", user_id=user_id, family_id=family)
             if row["rotated_at"] is not None:
                 await conn.execute(REVOKE_FAMILY, family)
@@ -79,8 +90,10 @@ class RefreshTokenStore:
                 return Rotation("expired", user_id=user_id, family_id=family)
             await conn.execute(MARK_ROTATED, row["id"])
             new = secrets.token_urlsafe(32)
-            await conn.execute(INSERT, user_id, family, token_hash(new), lifetime)
-            return Rotation("ok", user_id=user_id, token=new, family_id=family)
+            version = row["token_version"]
+            await conn.execute(INSERT, user_id, family, token_hash(new), lifetime, version)
+            return Rotation("ok", user_id=user_id, token=new, family_id=family,
+                            token_version=version)
 
     async def revoke_family_of(self, token: str, *, user_id: int | None = None) -> int:
         """Revoke the family ``token`` belongs to (only if it is ``user_id``'s when given)."""
