@@ -3,14 +3,20 @@
 Handlers raise :class:`ApiError`; the middleware turns it into
 ``{"status": "error", "error": {"code", "message", "details"}}`` with the right status.
 Codes are short snake_case words a client can branch on; messages are one sentence a
-person can act on. Nothing here ever carries a traceback or a library's message.
+person can act on. Nothing here ever carries a traceback or a library's message: when a
+dependency fails (:func:`unavailable`), its own words — a git command line, its stderr, a
+path — go to the log under an error id, and the response carries only that id.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import structlog
 from pydantic import ValidationError
+
+log = structlog.get_logger(__name__)
 
 
 class ApiError(Exception):
@@ -47,6 +53,17 @@ def conflict(message: str, *, details: Any = None) -> ApiError:
 
 def unprocessable(message: str, *, details: Any = None, code: str = "invalid") -> ApiError:
     return ApiError(422, code, message, details=details)
+
+
+def unavailable(code: str, message: str, *, cause: BaseException,
+                retry_after: int = 30) -> ApiError:
+    """503 with ``message`` and an error id; ``cause`` is logged under that id only."""
+    error_id = uuid.uuid4().hex[:16]
+    log.warning("api.unavailable", error_id=error_id, code=code,
+                error_type=type(cause).__name__, error=str(cause))
+    return ApiError(503, code,
+                    f"{message} (error id {error_id}: the server log has the details)",
+                    details={"error_id": error_id}, headers={"Retry-After": str(retry_after)})
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from collections import Counter
 
 import structlog
 
-from mycopod.api.errors import ApiError, not_found, unprocessable
+from mycopod.api.errors import ApiError, not_found, unavailable, unprocessable
 from mycopod.api.models import (
     MAX_DECLARATION_BYTES,
     CompileIssueOut,
@@ -103,8 +103,8 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
         files = await asyncio.to_thread(source.files_at, head)
     except SourceError as exc:
         if "is empty" not in str(exc):
-            raise ApiError(503, "repository_unavailable",
-                           f"the declarations repository is unavailable: {exc}") from None
+            raise unavailable("repository_unavailable", "the declarations repository is "
+                              "unavailable; try again later", cause=exc) from None
         files = {}
     files[body.path] = body.text
     together = await pipeline.compile_files_cached(files, pool=call.ctx.pool, llm=llm)
@@ -119,8 +119,9 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
             author_email=f"{user.username}@users.mycopod.invalid",
             message=f"Declare {body.path} (submitted by {user.username} through the API)")
     except SourceError as exc:
-        raise ApiError(503, "repository_unavailable",
-                       f"the commit could not be pushed: {exc}") from None
+        raise unavailable("repository_unavailable", "the declaration could not be "
+                          "committed to the declarations repository; try again later",
+                          cause=exc) from None
     row = await pipeline.compile_commit(source, sha, pool=call.ctx.pool, settings=settings,
                                         origin="api", user_id=user.id, path=body.path)
     call.ctx.runtime.wake_fetch.set()
