@@ -6,6 +6,11 @@ standby replica the leader picks it up from the database. Approval follows the r
 lifecycle of :mod:`mycopod.store.runs`: approving sets the run back to Pending with
 ``approved_by``, rejecting cancels it. With the setting ``four_eyes`` an Admin cannot
 approve a run they requested themselves.
+
+A run shows the spec it planned against (its plan, summary and actions), so it follows
+the visibility of its declaration (``/declarations/{id}``): a User sees runs of
+git-sourced declarations, of their own submissions, and runs with no declaration; any
+other run answers 404, exactly as if it did not exist.
 """
 
 from __future__ import annotations
@@ -72,10 +77,21 @@ async def start_reconcile(call: Call) -> ReconcileAccepted:
     return ReconcileAccepted(run_id=run.id, status=run.status)
 
 
-async def get_run(call: Call) -> RunDetail:
+async def _visible_run(call: Call) -> Run:
+    """The run of the path, if the caller may see it; else 404."""
     run = await RunStore(call.conn).get(call.params["runId"])
     if run is None:
         raise not_found("run")
+    if call.me.is_admin or run.declaration_id is None:
+        return run
+    if not await DeclarationStore(call.conn).is_visible(run.declaration_id,
+                                                        viewer_id=call.me.id):
+        raise not_found("run")
+    return run
+
+
+async def get_run(call: Call) -> RunDetail:
+    run = await _visible_run(call)
     actions = await ActionStore(call.conn).list_for_run(run.id)
     return RunDetail.model_validate(
         {**run_out(run), "actions": [a.__dict__ for a in actions]})
@@ -131,10 +147,8 @@ async def list_logs(call: Call) -> RunPage:
 
 
 async def list_actions(call: Call) -> list[ActionOut]:
-    run_id = call.params["runId"]
-    actions = await ActionStore(call.conn).list_for_run(run_id)
-    if not actions and await RunStore(call.conn).get(run_id) is None:
-        raise not_found("run")
+    run = await _visible_run(call)
+    actions = await ActionStore(call.conn).list_for_run(run.id)
     return [ActionOut.model_validate(a.__dict__) for a in actions]
 
 
@@ -146,7 +160,9 @@ ENDPOINTS = [
              description="Admin, or a User when the setting users_can_reconcile is true. "
              "Answers 202 with the id of the Pending run; the controller picks it up."),
     Endpoint("GET", "/reconcile/{runId}", "getRun", "A run: status, plan, actions, timings",
-             "reconcile", get_run, path_params=RUN, response=RunDetail, errors=(404,)),
+             "reconcile", get_run, path_params=RUN, response=RunDetail, errors=(404,),
+             description="A User sees runs of git-sourced declarations and of their own "
+             "submissions (as GET /declarations/{declarationId}); other runs answer 404."),
     Endpoint("POST", "/reconcile/{runId}/approve", "approveRun", "Approve a waiting run",
              "reconcile", approve, auth="admin", path_params=RUN, response=RunOut,
              errors=(404, 409)),
@@ -157,5 +173,6 @@ ENDPOINTS = [
              list_logs, query=LogsQuery, response=RunPage,
              description="Pass next_cursor back as cursor for the next page."),
     Endpoint("GET", "/logs/{runId}/actions", "listRunActions", "The actions of a run", "logs",
-             list_actions, path_params=RUN, response=list[ActionOut], errors=(404,)),
+             list_actions, path_params=RUN, response=list[ActionOut], errors=(404,),
+             description="Visible as GET /reconcile/{runId} is."),
 ]

@@ -56,6 +56,9 @@ FROM declarations WHERE ($3::int IS NULL OR source = 'git' OR user_id = $3)
 ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"""
 COUNT_VISIBLE = """
 SELECT count(*) FROM declarations WHERE ($1::int IS NULL OR source = 'git' OR user_id = $1)"""
+IS_VISIBLE = """
+SELECT EXISTS (SELECT 1 FROM declarations
+               WHERE id = $1 AND ($2::int IS NULL OR source = 'git' OR user_id = $2))"""
 
 
 class FileRecord(BaseModel):
@@ -145,3 +148,8 @@ class DeclarationStore:
         rows = await self.db.fetch(SELECT_PAGE_VISIBLE, limit, offset, viewer_id)
         total = await self.db.fetchval(COUNT_VISIBLE, viewer_id)
         return [Declaration(**dict(r)) for r in rows], int(total)
+
+    async def is_visible(self, declaration_id: int, *, viewer_id: int | None) -> bool:
+        """Whether the declaration exists and the viewer may see it (as in
+        :meth:`page_visible`): without loading its content or spec."""
+        return bool(await self.db.fetchval(IS_VISIBLE, declaration_id, viewer_id))
