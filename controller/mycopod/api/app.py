@@ -32,7 +32,7 @@ from mycopod import telemetry
 from mycopod.api import auth, openapi, ratelimit
 from mycopod.api.context import ApiContext
 from mycopod.api.errors import ApiError
-from mycopod.api.routing import JSON_MAX_BODY, Endpoint, error_response, register
+from mycopod.api.routing import Endpoint, error_response, register, size_text
 from mycopod.api.state import CLIENT, CTX, STATE, USER_ID, ApiState
 from mycopod.config import ApiSettings
 from mycopod.declarations import webhook
@@ -108,7 +108,8 @@ def _http_error(exc: web.HTTPException) -> web.Response:
     status = exc.status
     code = _HTTP_CODES.get(status, "http_error")
     if status == 413:
-        message = f"the request body is too large (at most {JSON_MAX_BODY // 1024} KiB)"
+        # a body read outside read_body (the /ui/ forms) stops at the app's limit
+        message = f"the request body is too large (at most {size_text(CLIENT_MAX_SIZE)})"
     elif status == 404:
         message = "no such endpoint (see /openapi.json)"
     elif status == 405:

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from mycopod.api.errors import ApiError
 from mycopod.api.models import WebhookResult
-from mycopod.api.routing import Call, Endpoint, ok_response
+from mycopod.api.routing import Call, Endpoint, ok_response, read_body
 from mycopod.declarations import webhook
 
 log = structlog.get_logger(__name__)
@@ -22,7 +22,7 @@ _CODES = {400: "bad_request", 401: "unauthorized", 413: "too_large"}
 
 async def github(call: Call) -> web.Response:
     settings = call.ctx.settings.declarations
-    body = await call.request.read()
+    body = await read_body(call.request, webhook.MAX_BODY)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     try:
         event = webhook.verify_github(call.request.headers, body, secret=secret,

@@ -113,15 +113,42 @@ def parse_id(raw: str, what: str) -> int:
     return value
 
 
+def size_text(limit: int) -> str:
+    """A byte count as people write it: ``1 MiB``, ``640 KiB``, ``1000 bytes``."""
+    for unit, size in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if limit >= size and limit % size == 0:
+            return f"{limit // size} {unit}"
+    return f"{limit} bytes"
+
+
+def too_large(limit: int) -> ApiError:
+    return ApiError(413, "too_large",
+                    f"the request body is too large (at most {size_text(limit)})")
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The raw body, or a 413 that states ``limit``: the limit of the endpoint reading it.
+
+    aiohttp stops any body at the application's ``client_max_size`` with its own 413;
+    that one is turned into this endpoint's message too, so the message always names
+    the limit the caller ran into.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large(limit)
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise too_large(limit) from None
+    if len(raw) > limit:
+        raise too_large(limit)
+    return raw
+
+
 async def read_json_body(request: web.Request, model: type[BaseModel]) -> Any:
     if request.content_type not in JSON_TYPES:
         raise ApiError(415, "unsupported_media_type",
                        "send the body as JSON with 'Content-Type: application/json'")
-    if request.content_length is not None and request.content_length > JSON_MAX_BODY:
-        raise _too_large()
-    raw = await request.read()  # raises 413 past the app's client_max_size
-    if len(raw) > JSON_MAX_BODY:
-        raise _too_large()
+    raw = await read_body(request, JSON_MAX_BODY)
     if not raw.strip():
         raise bad_request("the request body is empty: send a JSON object", code="malformed_json")
     try:
@@ -132,11 +159,6 @@ async def read_json_body(request: web.Request, model: type[BaseModel]) -> Any:
             raise bad_request("the request body is not valid JSON",
                               code="malformed_json") from None
         raise from_validation(exc, where="body") from None
-
-
-def _too_large() -> ApiError:
-    return ApiError(413, "too_large",
-                    f"the request body is too large (at most {JSON_MAX_BODY // 1024} KiB)")
 
 
 def read_query(request: web.Request, model: type[BaseModel]) -> Any:
