@@ -106,8 +106,14 @@ class ServerThread:
             await pool.close()
 
 
+#: operations that end the caller's own sessions: run in the middle, they would turn every
+#: later request of the run into a 401 (test_auth_hardening.py covers them)
+ENDS_OWN_SESSIONS = ["logoutEverywhere", "logoutUserEverywhere"]
+
+
 def _run_schemathesis(base: str, token: str) -> tuple[list[str], int]:
-    schema = schemathesis.from_uri(f"{base}/openapi.json", base_url=base)
+    schema = schemathesis.from_uri(f"{base}/openapi.json", base_url=base).exclude(
+        operation_id=ENDS_OWN_SESSIONS)
     runner = schemathesis.runner.from_schema(
         schema,
         checks=CHECKS,
