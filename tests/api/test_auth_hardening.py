@@ -198,6 +198,8 @@ async def test_patch_that_changes_nothing_keeps_sessions(api: Api) -> None:
 async def test_logout_everywhere_for_oneself(api: Api) -> None:
     phone, laptop = await session(api, "alice"), await session(api, "alice")
     other = await session(api, "bob")
+    await api.call("POST", "/auth/logout-all", expect=401)  # whose sessions? nobody's
+    await api.call("POST", f"/users/{api.users['alice'].id}/logout-all", expect=401)
     status, body = await api.call("POST", "/auth/logout-all", headers=bearer(phone))
     assert status == 200, body
     assert body["data"]["revoked"] == 2
