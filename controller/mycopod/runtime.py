@@ -4,6 +4,8 @@ The controller's tasks write it (leadership, the last Proxmox contact, the repos
 head, the last good reconcile); the API reads it for ``/health`` and the status page and
 sets its events to wake the controller (a manual reconcile, a webhook push). It is plain
 in-process state: other replicas learn about requests through the database instead.
+
+The database's state is asked afresh (``database``), never remembered here.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mycopod.store.db import ConnectivityCheck
 
 
 @dataclass
@@ -32,3 +37,6 @@ class RuntimeStatus:
     wake_reconcile: asyncio.Event = field(default_factory=asyncio.Event)
     #: set to fetch the declarations repository at once (a webhook push)
     wake_fetch: asyncio.Event = field(default_factory=asyncio.Event)
+    #: whether the database takes new connections, asked by /health (None: the API
+    #: runs without the daemon's supervisor, and asks its pool only)
+    database: ConnectivityCheck | None = None
