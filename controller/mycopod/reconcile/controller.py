@@ -260,7 +260,8 @@ class Controller:
     # -- resources ---------------------------------------------------------------------------
 
     async def _open(self) -> None:
-        self.engine = await wiring.engine_context(self.settings, self.pool)
+        self.engine = await wiring.engine_context(self.settings, self.pool,
+                                                  runtime=self.runtime)
         self.source = await wiring.declarations_source(self.settings)
         last = await RunStore(self.pool).latest(self.cluster, status="Succeeded")
         if last is not None and last.finished_at is not None:
@@ -515,10 +516,8 @@ class Controller:
             if self.engine is not None and self._current_task is None:
                 report_only, self._report_only = self._report_only, False
                 try:
+                    # (Proxmox reachability is recorded by the client, call by call.)
                     drift = await wiring.check_drift(self.engine, runtime=self.runtime)
-                    self.runtime.proxmox_ok = True
-                    self.runtime.proxmox_last_contact = datetime.now(UTC)
-                    self.runtime.proxmox_error = None
                     self._ready("observed the cluster; running")
                     policy = self.engine.policy or self.settings.policy
                     if report_only:
@@ -530,9 +529,7 @@ class Controller:
                             and not await queue.busy(self.pool, self.cluster)):
                         log.info("drift.found", guests=drift)
                         await self.enqueue("drift")
-                except Exception as exc:
-                    self.runtime.proxmox_ok = False
-                    self.runtime.proxmox_error = str(exc)
+                except Exception as exc:  # Proxmox or the database: both are retried
                     log.warning("drift.check_failed", error=f"{type(exc).__name__}: {exc}")
             self._wake_drift.clear()
             await self._wait(self._wake_drift, self.settings.apply.drift_seconds)
