@@ -43,7 +43,8 @@ def _ago(when: datetime | None, now: datetime) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return round((now - when).total_seconds(), 3)
+    # (a Proxmox call may answer while /health is being built: never a negative age)
+    return round(max(0.0, (now - when).total_seconds()), 3)
 
 
 async def database_up(call: Call) -> bool:
