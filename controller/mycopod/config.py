@@ -106,6 +106,14 @@ class DatabaseSettings(_Group):
     password_file: Path | None = None
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
+    #: seconds between the daemon's checks that the database takes new connections
+    #: (a down embedded server is then restarted)
+    check_seconds: float = Field(2.0, gt=0)
+    #: seconds a check (connect and SELECT 1) may take before the database counts as down
+    check_timeout: float = Field(2.0, gt=0)
+    #: the embedded server is restarted at once, then with exponential backoff up to
+    #: this many seconds between attempts
+    restart_max_seconds: float = Field(60.0, ge=1)
 
 
 class ProxmoxSettings(_Group):

@@ -4,14 +4,21 @@ The controller's tasks write it (leadership, the last Proxmox contact, the repos
 head, the last good reconcile); the API reads it for ``/health`` and the status page and
 sets its events to wake the controller (a manual reconcile, a webhook push). It is plain
 in-process state: other replicas learn about requests through the database instead.
+
+Proxmox reachability is the outcome of the latest Proxmox call, whoever made it (a run,
+the drift checker, the API): :meth:`RuntimeStatus.proxmox_outcome` is the Proxmox
+client's listener. The database's is asked afresh (``database``), never remembered here.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mycopod.store.db import ConnectivityCheck
 
 
 @dataclass
@@ -32,3 +39,16 @@ class RuntimeStatus:
     wake_reconcile: asyncio.Event = field(default_factory=asyncio.Event)
     #: set to fetch the declarations repository at once (a webhook push)
     wake_fetch: asyncio.Event = field(default_factory=asyncio.Event)
+    #: whether the database takes new connections, asked by /health (None: the API
+    #: runs without the daemon's supervisor, and asks its pool only)
+    database: ConnectivityCheck | None = None
+
+    def proxmox_outcome(self, reached: bool, error: str | None) -> None:
+        """One Proxmox call's outcome: it answered (whatever it said), or it could not
+        be reached (refused, reset, timed out, TLS failed) with ``error``."""
+        self.proxmox_ok = reached
+        if reached:
+            self.proxmox_last_contact = datetime.now(UTC)
+            self.proxmox_error = None
+        else:
+            self.proxmox_error = error

@@ -5,10 +5,18 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 
 from mycopod.config import load_settings
+from mycopod.reconcile import supervision
 from mycopod.reconcile.controller import reload_changes
-from mycopod.reconcile.supervision import Backoff, LeaderElection, TaskGroup, lock_key
+from mycopod.reconcile.supervision import (
+    Backoff,
+    DatabaseSupervisor,
+    LeaderElection,
+    TaskGroup,
+    lock_key,
+)
 
 
 def test_backoff_doubles_with_jitter_from_1s_to_10min_and_resets() -> None:
@@ -110,3 +118,58 @@ def test_sighup_reload_separates_safe_from_restart_settings() -> None:
     assert unsafe == ["api.port"]
 
 
+
+
+class FakeCheck:
+    """A database that is down until ``restarts_needed`` restarts have been made."""
+
+    def __init__(self, restarts_needed: int) -> None:
+        self.restarts_needed = restarts_needed
+        self.error: str | None = None
+
+    async def check(self, *, max_age: float | None = None) -> bool:
+        up = self.restarts_needed <= 0
+        self.error = None if up else "ConnectionRefusedError"
+        return up
+
+
+async def test_database_supervisor_restarts_at_once_then_with_backoff(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(supervision.time, "monotonic", lambda: clock[0])
+    check = FakeCheck(restarts_needed=3)
+    attempts: list[float] = []
+    expired: list[bool] = []
+
+    async def restart() -> None:
+        attempts.append(clock[0])
+        check.restarts_needed -= 1
+        if check.restarts_needed > 0:
+            raise RuntimeError("not yet")
+
+    async def after() -> None:
+        expired.append(True)
+
+    sup = DatabaseSupervisor(check, restart=restart, after_restart=after,  # type: ignore[arg-type]
+                             restart_max_seconds=60, stable_seconds=30, rng=lambda: 1.0)
+    for _ in range(40):  # 20 s of checks every 0.5 s
+        await sup.step()
+        clock[0] += 0.5
+    # at once, then 1 s, then 2 s later (doubling), and no attempt once it is up
+    assert [t - 1000.0 for t in attempts] == [0.0, 1.0, 3.0]
+    assert sup.up is True and expired == [True]
+    assert sup.backoff.failing  # reset only once it has stayed up a while
+    for _ in range(70):
+        await sup.step()
+        clock[0] += 0.5
+    assert not sup.backoff.failing
+
+
+async def test_database_supervisor_without_restart_only_reports() -> None:
+    check = FakeCheck(restarts_needed=1)
+    sup = DatabaseSupervisor(check)  # type: ignore[arg-type]
+    await sup.step()
+    assert sup.up is False and sup.restart_attempts == 0
+    check.restarts_needed = 0
+    await sup.step()
+    assert sup.up is True

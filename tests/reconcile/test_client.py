@@ -9,8 +9,14 @@ import pytest
 from mycopod import telemetry
 from mycopod.config import load_settings
 from mycopod.proxmox.client import ProxmoxClient, path_template
-from mycopod.proxmox.errors import AuthError, NotFoundError, TaskFailed, TransientError
-from mycopod.pvesim.testing import SimHandle
+from mycopod.proxmox.errors import (
+    AuthError,
+    NotFoundError,
+    TaskFailed,
+    TransientError,
+    UnreachableError,
+)
+from mycopod.pvesim.testing import SimHandle, running_simulator
 
 
 def client_for(sim: SimHandle, *, token: bool = False, password: str | None = None,
@@ -115,3 +121,29 @@ async def test_metrics_use_path_templates(sim: SimHandle) -> None:
 ])
 def test_path_template(path: str, template: str) -> None:
     assert path_template(path) == template
+
+
+@pytest.mark.parametrize("fast", [True, False])
+async def test_every_call_reports_whether_proxmox_answered(fast: bool) -> None:
+    """What /health shows as ``proxmox.reachable``: an answer, even a refusal, is
+    reached; a refused connection is not, at once, not at the next drift check."""
+    outcomes: list[tuple[bool, str | None]] = []
+    with running_simulator(task_seconds=0.02) as sim:
+        client = client_for(sim, fast_reads=fast, retries=2,
+                            on_outcome=lambda reached, error: outcomes.append((reached, error)))
+        await client.get("/version")
+        with pytest.raises(NotFoundError):
+            await client.get("/nodes/pve1/qemu/4242/config")
+        upid = await client.post("/nodes/pve1/qemu", vmid=4300, name="reach", memory=512)
+        assert outcomes == [(True, None)] * 3
+    # The simulator is gone: every call, the task wait and writes too, is refused.
+    try:
+        with pytest.raises(UnreachableError):
+            await client.wait_task(upid)
+        with pytest.raises(UnreachableError):
+            await client.post("/nodes/pve1/qemu/4300/status/start")
+    finally:
+        await client.aclose()
+    failed = outcomes[3:]
+    assert failed and all(not reached for reached, _ in failed)
+    assert all(error and ("Connect" in error or "refused" in error) for _, error in failed)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mycopod.proxmox.model import ObservedGuest
 from mycopod.reconcile import planner
 from mycopod.spec import ClusterSpec, GuestSpec
 
@@ -364,3 +365,53 @@ def test_property_unique_vmids(scenario: tuple[ClusterSpec, Any, Any]) -> None:
     after = apply(plan, desired, observed)
     vmids = [g.vmid for g in after.guests]
     assert len(vmids) == len(set(vmids))
+
+
+def half_created(vmid: int, *, recorded: str | None, lock: str = "create",
+                 name: str | None = None) -> ObservedGuest:
+    """What Proxmox shows of a create killed mid-task: locked, no name, no tag."""
+    return ObservedGuest(vmid=vmid, kind="vm", name=name or f"VM {vmid}", node="pve2",
+                         status="stopped", lock=lock, recorded_name=recorded)
+
+
+@pytest.mark.parametrize("policy_fields", [{}, {"prune": True, "auto_approve_destructive": True,
+                                                "max_deletions_per_run": 10}])
+@pytest.mark.parametrize("lock", ["create", "clone"])
+def test_half_created_guest_of_a_declared_name_is_a_conflict_not_a_second_create(
+        policy_fields: dict, lock: str) -> None:
+    observed = cluster(half_created(105, recorded="web-1", lock=lock),
+                       observed_guest(g("db-1"), 101))
+    plan = planner.plan(spec(g("web-1"), g("db-1", state="stopped")), observed,
+                        policy(**policy_fields))
+    assert plan.actions == []  # not created again, not deleted
+    assert [(c["name"], c["vmid"]) for c in plan.conflicts] == [("web-1", 105)]
+    assert f"lock={lock}, no name" in plan.conflicts[0]["message"]
+    assert "qm destroy 105" in plan.conflicts[0]["message"]
+    assert plan.orphans == []
+    report = next(r for r in plan.guests if r.name == "web-1")
+    assert (report.status, report.vmid) == ("conflict", 105)
+
+
+@pytest.mark.parametrize("recorded", [None, "gone-1"])
+def test_half_created_guest_nobody_declares_is_an_orphan_never_deleted(
+        recorded: str | None) -> None:
+    observed = cluster(half_created(107, recorded=recorded))
+    plan = planner.plan(spec(g("web-1")), observed,
+                        policy(prune=True, auto_approve_destructive=True,
+                               max_deletions_per_run=10))
+    assert all(a.vmid != 107 for a in plan.actions)
+    assert [a.kind for a in plan.actions] == ["create", "start"]
+    assert plan.actions[0].vmid != 107  # its id is taken
+    assert [(o["name"], o["vmid"]) for o in plan.orphans] == [("VM 107", 107)]
+    message = plan.orphans[0]["message"]
+    assert "half-created (lock=create, no name)" in message and "never deletes" in message
+    if recorded:
+        assert f"create of {recorded!r} never finished" in message
+    assert next(r for r in plan.guests if r.vmid == 107).status == "orphan"
+
+
+def test_a_finished_create_is_ours_again() -> None:
+    done = observed_guest(g("web-1"), 105, running=True)
+    done = done.__class__(**{**done.__dict__, "recorded_name": "web-1", "in_inventory": True})
+    plan = planner.plan(spec(g("web-1")), cluster(done), policy())
+    assert plan.actions == [] and plan.conflicts == [] and plan.orphans == []

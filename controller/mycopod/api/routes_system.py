@@ -4,6 +4,9 @@
 is 200 when this process can reach the database (the one thing without which it can do
 nothing) and 503 otherwise; Proxmox, the repository and the last good reconcile are
 reported with how long ago they were seen, for a person or an alert rule to judge.
+"Can reach the database" is asked now: a new connection (shared by the requests of the
+same second, see ``ConnectivityCheck``), since a pooled one can still answer while the
+server refuses new ones, and a query on the pool, both within a short timeout.
 
 ``/metrics`` is Prometheus text. It can be restricted to a bearer token and/or a list of
 client networks (the TCP peer, never a forwarded header); with both configured either
@@ -40,12 +43,17 @@ def _ago(when: datetime | None, now: datetime) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return round((now - when).total_seconds(), 3)
+    # (a Proxmox call may answer while /health is being built: never a negative age)
+    return round(max(0.0, (now - when).total_seconds()), 3)
 
 
 async def database_up(call: Call) -> bool:
+    check = call.ctx.runtime.database
     try:
         async with asyncio.timeout(HEALTH_DB_TIMEOUT):
+            if check is not None and not await check.check():
+                log.warning("health.database_down", error=check.error)
+                return False
             return bool(await call.ctx.pool.fetchval("SELECT 1") == 1)
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise

@@ -17,7 +17,11 @@ ones are retried with exponential backoff and jitter (tenacity). Tickets (passwo
 auth) are renewed by proxmoxer before they expire, and once more on a 401.
 
 ``request_hook`` (a callable ``(method, path, params)``) sees every request before it is
-sent; the schema-conformance test records through it.
+sent; the schema-conformance test records through it. ``on_outcome`` (a callable
+``(reached, error)``) hears how every call ended: Proxmox answered (whatever it said),
+or it could not be reached (refused, reset, timed out, TLS failed). The daemon's
+``/health`` reports Proxmox reachability from it, so a run failing with ECONNREFUSED
+shows at once, not at the next drift check.
 """
 
 from __future__ import annotations
@@ -47,7 +51,9 @@ from mycopod.proxmox.errors import (
     ProxmoxError,
     TaskFailed,
     TaskTimeout,
+    TlsError,
     TransientError,
+    UnreachableError,
     classify,
     upid_node,
 )
@@ -55,6 +61,7 @@ from mycopod.proxmox.errors import (
 log = structlog.get_logger(__name__)
 
 RequestHook = Callable[[str, str, dict[str, Any]], None]
+OutcomeListener = Callable[[bool, str | None], None]
 
 _TEMPLATE_RULES = (
     (re.compile(r"^/nodes/[^/]+"), "/nodes/{node}"),
@@ -99,7 +106,8 @@ class ProxmoxClient:
     def __init__(self, settings: ProxmoxSettings, *, retries: int = 5,
                  retry_initial: float = 0.2, retry_max: float = 5.0,
                  task_poll: float = 0.05, task_timeout: float = 900.0,
-                 request_hook: RequestHook | None = None, fast_reads: bool = True) -> None:
+                 request_hook: RequestHook | None = None, fast_reads: bool = True,
+                 on_outcome: OutcomeListener | None = None) -> None:
         if not settings.url:
             raise ConfigError("proxmox.url is not set; point it at https://HOST:8006")
         self.settings = settings
@@ -109,6 +117,7 @@ class ProxmoxClient:
         self.task_poll = task_poll
         self.task_timeout = task_timeout
         self.request_hook = request_hook
+        self.on_outcome = on_outcome
         self.request_count = 0
         self._executor = ThreadPoolExecutor(settings.max_workers,
                                             thread_name_prefix="proxmox")
@@ -161,11 +170,11 @@ class ProxmoxClient:
                                 f"{_message(exc)}", status=exc.status_code) from None
             raise cls(_message(exc), status=exc.status_code) from None
         except requests.exceptions.SSLError as exc:
-            raise PermanentError(f"TLS verification of {s.url} failed: {exc}; set "
-                                 "proxmox.ca_file, or verify_tls = false for a test "
-                                 "cluster") from None
+            raise TlsError(f"TLS verification of {s.url} failed: {exc}; set "
+                           "proxmox.ca_file, or verify_tls = false for a test "
+                           "cluster") from None
         except requests.exceptions.RequestException as exc:
-            raise TransientError(f"cannot reach Proxmox at {s.url}: {exc}") from None
+            raise UnreachableError(f"cannot reach Proxmox at {s.url}: {exc}") from None
         except Exception as exc:  # proxmoxer raises AuthenticationError for bad logins
             code = re.search(r"code: (\d+)", str(exc))
             status = int(code.group(1)) if code else None
@@ -220,8 +229,8 @@ class ProxmoxClient:
             cls = classify(exc.status_code, message)
             raise cls(message, status=exc.status_code, method=method, path=path) from None
         except requests.exceptions.RequestException as exc:
-            raise TransientError(f"{method} {path}: {type(exc).__name__}: {exc}",
-                                 method=method, path=path) from None
+            raise UnreachableError(f"{method} {path}: {type(exc).__name__}: {exc}",
+                                   method=method, path=path) from None
         finally:
             self.request_count += 1
             telemetry.PROXMOX_REQUESTS.labels(method, template, code).inc()
@@ -275,7 +284,10 @@ class ProxmoxClient:
                     raise cls(message, status=resp.status, method="GET", path=path)
                 body = await resp.json(content_type=None)
                 return body.get("data") if isinstance(body, dict) else body
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            raise UnreachableError(f"GET {path}: {type(exc).__name__}: {exc}", method="GET",
+                                   path=path) from None
+        except aiohttp.ClientError as exc:  # an answer that broke off or did not parse
             raise TransientError(f"GET {path}: {type(exc).__name__}: {exc}", method="GET",
                                  path=path) from None
         finally:
@@ -296,7 +308,7 @@ class ProxmoxClient:
             return await loop.run_in_executor(
                 self._executor, self._call, api, method, path, dict(data))
 
-        async def once() -> Any:
+        async def attempt() -> Any:
             api = await self._ensure()
             if self.request_hook is not None:
                 self.request_hook(method, path, dict(data))
@@ -307,6 +319,15 @@ class ProxmoxClient:
                     self._api = None  # ticket expired or revoked: log in again once
                     return await send(await self._ensure())
                 raise
+
+        async def once() -> Any:
+            try:
+                result = await attempt()
+            except ProxmoxError as exc:
+                self._outcome(exc.reached, None if exc.reached else exc.message)
+                raise
+            self._outcome(True, None)
+            return result
 
         if not retry:
             return await once()
@@ -322,6 +343,13 @@ class ProxmoxClient:
                 error=str(state.outcome.exception()) if state.outcome else None),
         )
         return await retrying(once)
+
+    def _outcome(self, reached: bool, error: str | None) -> None:
+        if self.on_outcome is not None:
+            try:
+                self.on_outcome(reached, error)
+            except Exception:  # a listener must never fail a call
+                log.exception("proxmox.outcome_listener_failed")
 
     async def get(self, path: str, **params: Any) -> Any:
         return await self.request("GET", path, params)

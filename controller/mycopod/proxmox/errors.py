@@ -33,6 +33,9 @@ TRANSIENT_STATUSES = frozenset({503, 595, 596, 597, 598, 599})
 class ProxmoxError(MycoPodError):
     """A Proxmox API call failed; ``str()`` is Proxmox's own message."""
 
+    #: Proxmox answered (an HTTP status, whatever it said): what "reachable" means
+    reached = True
+
     def __init__(self, message: str, *, status: int | None = None,
                  method: str = "", path: str = "") -> None:
         super().__init__(message)
@@ -44,6 +47,12 @@ class ProxmoxError(MycoPodError):
 
 class TransientError(ProxmoxError):
     """Connection errors, 503, 595-599, timeouts, locks: retried with backoff."""
+
+
+class UnreachableError(TransientError):
+    """No answer from Proxmox: connection refused or reset, timeout, name not found."""
+
+    reached = False
 
 
 class NotFoundError(ProxmoxError):
@@ -61,6 +70,12 @@ class ConflictError(ProxmoxError):
 
 class PermanentError(ProxmoxError):
     """Anything else: the call is wrong or refused; retrying will not help."""
+
+
+class TlsError(PermanentError):
+    """The TLS handshake failed (a certificate not trusted): no answer, not retried."""
+
+    reached = False
 
 
 class AuthError(PermanentError):

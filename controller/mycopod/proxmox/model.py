@@ -60,6 +60,9 @@ class ObservedGuest:
     #: MycoPod's: the ownership tag, or a row in the inventory (vmid and name)
     owned: bool = False
     in_inventory: bool = False
+    #: the name the inventory records for this vmid, whatever the guest is called now
+    #: (None: not in the inventory); names a create that Proxmox never finished
+    recorded_name: str | None = None
     #: full configs, read for owned guests only
     current: GuestConfig | None = None
     pending: GuestConfig | None = None

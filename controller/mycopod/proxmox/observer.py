@@ -179,7 +179,7 @@ class Observer:
                 lock=item.get("lock") or None, tags=tags, template=template,
                 pool=item.get("pool") or None, maxmem=int(item.get("maxmem") or 0),
                 maxcpu=float(item.get("maxcpu") or 0), maxdisk=int(item.get("maxdisk") or 0),
-                owned=owned, in_inventory=in_inventory)
+                owned=owned, in_inventory=in_inventory, recorded_name=inventory.get(vmid))
             wanted = owned or (not template and name in adopt)
             if wanted:
                 fingerprint = _fingerprint(item)

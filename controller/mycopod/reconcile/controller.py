@@ -4,6 +4,11 @@ One asyncio loop runs a handful of named, guarded tasks (see
 :class:`~mycopod.reconcile.supervision.TaskGroup`); a task that dies unexpectedly stops
 the daemon with a failure, and systemd restarts it:
 
+- ``database-supervisor``: checks every ``database.check_seconds`` that the database
+  takes new connections (what ``/health`` reports) and restarts the embedded one, with
+  backoff, when its postmaster died or was told to stop. The pool reconnects and the
+  election takes the lock again by themselves; the run the outage cut is marked
+  Interrupted by the next leader and queued again.
 - ``leader-election``: holds this cluster's PostgreSQL advisory lock, or tries to get it
   every few seconds. Only the leader reconciles; every replica serves the API.
 - ``repo-poller``: fetches the declarations repository every ``poll_seconds`` and at
@@ -43,9 +48,15 @@ import structlog
 from mycopod import telemetry
 from mycopod.config import Settings, load_settings
 from mycopod.reconcile import queue, wiring
-from mycopod.reconcile.supervision import Backoff, LeaderElection, TaskGroup
+from mycopod.reconcile.supervision import (
+    Backoff,
+    DatabaseSupervisor,
+    LeaderElection,
+    TaskGroup,
+)
 from mycopod.runtime import RuntimeStatus
 from mycopod.sdnotify import Notifier
+from mycopod.store import db
 from mycopod.store.db import Database
 from mycopod.store.runs import Run, RunStore
 
@@ -130,6 +141,15 @@ class Controller:
             database.url, cluster=self.cluster,
             password=password.get_secret_value() if password else None,
             check_seconds=leader_check_seconds, on_change=self._leadership_changed)
+        checks = settings.database
+        self.runtime.database = db.ConnectivityCheck(
+            database.url, password=password.get_secret_value() if password else None,
+            timeout=checks.check_timeout, max_age=min(1.0, checks.check_seconds))
+        self.database_supervisor = DatabaseSupervisor(
+            self.runtime.database, check_seconds=checks.check_seconds,
+            restart=(lambda: db.restart_embedded(database)) if database.embedded else None,
+            after_restart=self.pool.expire_connections,
+            restart_max_seconds=checks.restart_max_seconds)
         self.backoff = Backoff()
         self.exit_code = 0
         self._stop = asyncio.Event()
@@ -205,6 +225,7 @@ class Controller:
             loop.add_signal_handler(signal.SIGHUP, self.request_reload)
         try:
             await self._open()
+            self.tasks.spawn("database-supervisor", self.database_supervisor.run())
             self.tasks.spawn("leader-election", self.election.run())
             self.tasks.spawn("api", self._api_task())
             self.tasks.spawn("run-worker", self._worker())
@@ -239,7 +260,8 @@ class Controller:
     # -- resources ---------------------------------------------------------------------------
 
     async def _open(self) -> None:
-        self.engine = await wiring.engine_context(self.settings, self.pool)
+        self.engine = await wiring.engine_context(self.settings, self.pool,
+                                                  runtime=self.runtime)
         self.source = await wiring.declarations_source(self.settings)
         last = await RunStore(self.pool).latest(self.cluster, status="Succeeded")
         if last is not None and last.finished_at is not None:
@@ -302,10 +324,16 @@ class Controller:
                 await self._wait(self.runtime.wake_reconcile, delay)
                 self.runtime.wake_reconcile.clear()
                 continue
-            if self.stopping or not self.election.leader:
-                await queue.give_back(self.pool, run.id)  # not ours to start any more
-                continue
-            await self._apply(run)
+            try:
+                if self.stopping or not self.election.leader:
+                    await queue.give_back(self.pool, run.id)  # not ours to start any more
+                    continue
+                await self._apply(run)
+            except DB_ERRORS as exc:
+                # The database went away around the run: its outcome is recorded by
+                # whoever leads once it is back (the run is marked Interrupted then).
+                log.warning("worker.database_error", error=f"{type(exc).__name__}: {exc}")
+                await self._wait(asyncio.Event(), 2.0)
 
     async def _apply(self, run: Run) -> None:
         self._lost_leadership.clear()
@@ -328,21 +356,23 @@ class Controller:
         finally:
             self._current_task = None
             self._current_run = None
-        if task.cancelled():
-            reason = ("interrupted: this replica lost the leader lock"
-                      if self._lost_leadership.is_set() else
-                      "interrupted: the controller was stopped")
-            await self._mark_cut(run.id, reason)
-        elif task.exception() is not None:
-            exc = task.exception()
-            log.error("run.crashed", error=f"{type(exc).__name__}: {exc}", exc_info=exc)
-            await self._mark_cut(run.id, f"failed: internal error {type(exc).__name__}: {exc}",
-                                 status="Failed")
-            await self._after_run(run.id, time.monotonic() - started)
-        else:
-            await self._after_run(run.id, time.monotonic() - started)
-        telemetry.unbind("run_id")
-        self._set_status()
+        try:
+            if task.cancelled():
+                reason = ("interrupted: this replica lost the leader lock"
+                          if self._lost_leadership.is_set() else
+                          "interrupted: the controller was stopped")
+                await self._mark_cut(run.id, reason)
+            elif task.exception() is not None:
+                exc = task.exception()
+                log.error("run.crashed", error=f"{type(exc).__name__}: {exc}", exc_info=exc)
+                await self._mark_cut(run.id, "failed: internal error "
+                                     f"{type(exc).__name__}: {exc}", status="Failed")
+                await self._after_run(run.id, time.monotonic() - started)
+            else:
+                await self._after_run(run.id, time.monotonic() - started)
+        finally:
+            telemetry.unbind("run_id")
+            self._set_status()
 
     async def _after_run(self, run_id: int, seconds: float) -> None:
         row = await queue.status_of(self.pool, run_id)
@@ -486,10 +516,8 @@ class Controller:
             if self.engine is not None and self._current_task is None:
                 report_only, self._report_only = self._report_only, False
                 try:
+                    # (Proxmox reachability is recorded by the client, call by call.)
                     drift = await wiring.check_drift(self.engine, runtime=self.runtime)
-                    self.runtime.proxmox_ok = True
-                    self.runtime.proxmox_last_contact = datetime.now(UTC)
-                    self.runtime.proxmox_error = None
                     self._ready("observed the cluster; running")
                     policy = self.engine.policy or self.settings.policy
                     if report_only:
@@ -501,9 +529,7 @@ class Controller:
                             and not await queue.busy(self.pool, self.cluster)):
                         log.info("drift.found", guests=drift)
                         await self.enqueue("drift")
-                except Exception as exc:
-                    self.runtime.proxmox_ok = False
-                    self.runtime.proxmox_error = str(exc)
+                except Exception as exc:  # Proxmox or the database: both are retried
                     log.warning("drift.check_failed", error=f"{type(exc).__name__}: {exc}")
             self._wake_drift.clear()
             await self._wait(self._wake_drift, self.settings.apply.drift_seconds)

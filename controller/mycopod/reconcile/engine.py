@@ -38,7 +38,7 @@ import structlog
 from mycopod import telemetry
 from mycopod.config import PolicySettings, Settings
 from mycopod.errors import MycoPodError
-from mycopod.proxmox.client import ProxmoxClient
+from mycopod.proxmox.client import OutcomeListener, ProxmoxClient
 from mycopod.proxmox.errors import ProxmoxError
 from mycopod.proxmox.model import ObservedCluster
 from mycopod.proxmox.observer import Observer
@@ -97,9 +97,12 @@ class EngineContext:
 
     @classmethod
     def create(cls, pool: asyncpg.Pool, settings: Settings, *,
-               client: ProxmoxClient | None = None, **options: Any) -> EngineContext:
+               client: ProxmoxClient | None = None,
+               on_outcome: OutcomeListener | None = None, **options: Any) -> EngineContext:
+        """``on_outcome`` hears how every Proxmox call ended (see ProxmoxClient)."""
         client = client or ProxmoxClient.from_settings(
-            settings.proxmox, task_timeout=settings.apply.task_timeout_seconds)
+            settings.proxmox, task_timeout=settings.apply.task_timeout_seconds,
+            on_outcome=on_outcome)
         return cls(pool=pool, client=client, settings=settings, **options)
 
     async def refresh_policy(self) -> PolicySettings:

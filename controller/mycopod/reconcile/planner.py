@@ -12,6 +12,12 @@ Rules, in the order the code applies them:
   conflict, reported and untouched unless ``adopt_existing``.
 - ``state = absent`` deletes an owned guest; an owned guest missing from the spec is an
   orphan, deleted only with ``prune``.
+- A guest locked by a create or clone that is not MycoPod's by tag or inventory (no
+  name yet, or not the recorded one) is half-created: a create cut short (Proxmox
+  killed mid-task) or one in progress. It cannot be identified, so it is reported and
+  never touched. If the inventory records its vmid for a declared name, that name is a
+  conflict and is not created again (no duplicate when the create does finish); else
+  the guest is an orphan.
 - Managed fields are compared in canonical form against the config with pending changes
   applied. Disks only grow: a shrink or a storage change is a plan error. A change a
   running VM only takes after a restart is reported as pending unless
@@ -42,6 +48,8 @@ ActionKind = Literal[
     "tag_adopt",
 ]
 DESTRUCTIVE_KINDS = frozenset({"delete", "migrate"})
+#: Proxmox's locks while a guest is being made: its config is not complete yet
+UNFINISHED_LOCKS = frozenset({"create", "clone"})
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,16 @@ class _Planner:
         for guest in sorted(guests, key=lambda g: g.vmid):
             bucket = self.owned if guest.owned else self.unowned
             bucket.setdefault(guest.name, []).append(guest)
+        #: half-created guests (see the module doc), and those of them whose vmid the
+        #: inventory records for a name: that name's create, never finished
+        self.unfinished = [g for g in sorted(guests, key=lambda g: g.vmid)
+                           if not g.owned and g.lock in UNFINISHED_LOCKS]
+        self.unfinished_for: dict[str, ObservedGuest] = {}
+        for guest in reversed(self.unfinished):  # the lowest vmid wins a shared name
+            if guest.recorded_name:
+                self.unfinished_for[guest.recorded_name] = guest
+        #: vmids already reported as a conflict
+        self.reported: set[int] = set()
 
     # -- entry ---------------------------------------------------------------------------
 
@@ -209,6 +227,9 @@ class _Planner:
             extras = self.owned[name] if name not in declared else self.owned[name][1:]
             for extra in extras:
                 self._orphan(extra, duplicate=name in declared)
+        for half in self.unfinished:
+            if half.vmid not in self.reported:
+                self._unfinished_orphan(half)
         self._approval()
         return self.plan
 
@@ -247,9 +268,18 @@ class _Planner:
                 self._conflict(guest, other, "a guest with this name exists and is not "
                                "MycoPod's; set adopt_existing to take it over")
             return
+        held = self.unfinished_for.get(guest.name)
+        if held is not None:
+            self._conflict(guest, held, f"VMID {held.vmid} was being created for it and "
+                           f"is still half-made ({_unfinished(held)}); MycoPod neither "
+                           "creates it again nor deletes that guest: once Proxmox "
+                           "finishes it, it is used, else remove it by hand "
+                           f"(qm unlock {held.vmid}; qm destroy {held.vmid})")
+            return
         self._create(guest)
 
     def _conflict(self, guest: GuestSpec, other: ObservedGuest, message: str) -> None:
+        self.reported.add(other.vmid)
         self.plan.conflicts.append({
             "name": guest.name, "vmid": other.vmid, "node": other.node, "message": message,
         })
@@ -271,6 +301,22 @@ class _Planner:
         ))
         if self.policy.prune:
             self._delete(guest, reason=f"orphan ({why}), prune is on", report=False)
+
+    def _unfinished_orphan(self, guest: ObservedGuest) -> None:
+        """A half-created guest no declared name waits for: reported, never deleted
+        (whatever ``prune`` says: nothing shows it is MycoPod's)."""
+        whose = (f"MycoPod's create of {guest.recorded_name!r} never finished"
+                 if guest.recorded_name else
+                 "a create cut short (MycoPod's, if its record was lost) or in progress")
+        why = (f"half-created ({_unfinished(guest)}): {whose}; it cannot be identified, "
+               "so MycoPod never deletes it: inspect it and remove it by hand")
+        label = guest.name or f"VMID {guest.vmid}"
+        self.plan.orphans.append({"name": label, "vmid": guest.vmid, "node": guest.node,
+                                  "message": why})
+        self.plan.guests.append(GuestReport(
+            name=label, status="orphan", kind=guest.kind, vmid=guest.vmid,
+            node=guest.node, observed=_observed(guest), drift=[why],
+        ))
 
     def _delete(self, guest: ObservedGuest, *, reason: str, report: bool = True) -> None:
         if guest.lock is not None:
@@ -527,6 +573,12 @@ def _pending_fields(current: GuestConfig, pending: GuestConfig) -> list[str]:
     if {d.slot for d in current.disks} != {d.slot for d in pending.disks}:
         diffs.append("disks")
     return diffs
+
+
+def _unfinished(guest: ObservedGuest) -> str:
+    """``lock=create, no name`` (Proxmox shows a nameless guest as "VM 101")."""
+    placeholder = guest.name in ("", f"VM {guest.vmid}", f"CT {guest.vmid}")
+    return f"lock={guest.lock}" + (", no name" if placeholder else f", named {guest.name!r}")
 
 
 def _default_ct_template(templates: Iterable[str]) -> str | None:

@@ -31,14 +31,17 @@ DECLARATION_STATUS = "SELECT compile_status FROM declarations WHERE id = $1"
 # -- engine ------------------------------------------------------------------------------
 
 
-async def engine_context(settings: Settings, pool: asyncpg.Pool) -> EngineContext | None:
-    """The engine's context, or None when no Proxmox cluster is configured."""
+async def engine_context(settings: Settings, pool: asyncpg.Pool, *,
+                         runtime: RuntimeStatus | None = None) -> EngineContext | None:
+    """The engine's context, or None when no Proxmox cluster is configured. Every
+    Proxmox call's outcome goes to ``runtime`` (what /health reports)."""
     if not settings.proxmox.url:
         log.warning("controller.no_proxmox", note="set proxmox.url to reconcile a cluster")
         return None
     from mycopod.reconcile.engine import EngineContext
 
-    return EngineContext.create(pool, settings)
+    return EngineContext.create(
+        pool, settings, on_outcome=runtime.proxmox_outcome if runtime is not None else None)
 
 
 async def close_engine_context(ctx: EngineContext | None) -> None:

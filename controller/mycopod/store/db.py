@@ -4,6 +4,12 @@
 embedded server when no URL is configured, waits with exponential backoff for a server
 that is not up yet (a database restarting at boot is normal, not fatal), and installs
 a JSON codec so ``jsonb`` columns take and return plain Python values.
+
+:class:`ConnectivityCheck` answers "can a client connect and query now?" with a new
+connection, not a pooled one: a pooled session can keep answering while the server
+refuses every new connection (a smart shutdown waits for the sessions to end). The
+daemon's database supervisor asks it every ``database.check_seconds``; ``/health`` asks
+it too, and one attempt serves every caller of the same moment.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ class Database:
     url: str
     pool: asyncpg.Pool
     embedded: bool
+    #: the state folder of the embedded server (None for a configured one)
+    state_dir: Path | None = None
 
     @property
     def display_url(self) -> str:
@@ -136,9 +144,68 @@ async def open_database(
             url, connect_timeout=settings.connect_timeout, password=password, **options
         )
         try:
-            yield Database(url=url, pool=pool, embedded=is_embedded)
+            yield Database(url=url, pool=pool, embedded=is_embedded,
+                           state_dir=state_dir if is_embedded else None)
         finally:
             await pool.close()
     finally:
         if is_embedded:
             await asyncio.to_thread(embedded.stop, state_dir)
+
+
+async def restart_embedded(database: Database) -> None:
+    """Start the embedded server again if its postmaster is gone or shutting down (a
+    live one is left alone); raises :class:`DatabaseError` when it cannot be now."""
+    if database.state_dir is None:
+        raise DatabaseError("only the embedded PostgreSQL can be restarted by MycoPod")
+    await asyncio.to_thread(embedded.restart, database.state_dir)
+
+
+class ConnectivityCheck:
+    """Whether a new client can connect to the database and run ``SELECT 1`` now.
+
+    ``check(max_age=...)`` reuses a result younger than ``max_age`` seconds, else opens
+    a connection (at most ``timeout`` seconds for all of it) and closes it. Callers of
+    the same moment wait for one attempt rather than each opening a connection, so a
+    flood of ``/health`` requests cannot open connections in bulk.
+    """
+
+    def __init__(self, url: str, *, password: str | None = None, timeout: float = 2.0,
+                 max_age: float = 1.0) -> None:
+        self.url = url
+        self.password = password
+        self.timeout = timeout
+        self.max_age = max_age
+        #: the last answer (None: not asked yet), why it was no, and when (monotonic)
+        self.ok: bool | None = None
+        self.error: str | None = None
+        self.checked_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def check(self, *, max_age: float | None = None) -> bool:
+        limit = self.max_age if max_age is None else max_age
+        async with self._lock:
+            if (self.checked_at is not None
+                    and time.monotonic() - self.checked_at <= limit):
+                return bool(self.ok)
+            self.ok, self.error = await self._attempt()
+            self.checked_at = time.monotonic()
+            return self.ok
+
+    async def _attempt(self) -> tuple[bool, str | None]:
+        conn: asyncpg.Connection | None = None
+        try:
+            async with asyncio.timeout(self.timeout):
+                conn = await asyncpg.connect(
+                    self.url, password=self.password, timeout=self.timeout,
+                    server_settings={"application_name": "mycopod-check"})
+                value = await conn.fetchval("SELECT 1")
+                await conn.close()
+            return value == 1, None
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # every failure to answer is "no", with its reason
+            return False, (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        finally:
+            if conn is not None and not conn.is_closed():
+                conn.terminate()
