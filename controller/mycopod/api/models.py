@@ -134,6 +134,8 @@ class RepoHealth(Response):
     last_fetch: datetime | None
     seconds_since_fetch: float | None
     error: str | None
+    #: the newest commit does not compile (the last good spec stays in force)
+    compile_error: str | None = None
 
 
 class Health(Response):
