@@ -20,7 +20,7 @@ from mycopod.declarations import pipeline
 from mycopod.declarations.source import GitSource
 from mycopod.store.declarations import DeclarationStore
 
-from .conftest import Api
+from .conftest import PASSWORD, Api
 
 WEB = "Create 2 servers named web-1 through web-2, each a VM with 1 core and 1 GB of RAM.\n"
 STOPPED = ("Create 2 servers named web-1 through web-2, each a VM with 1 core and 1 GB of "
@@ -197,6 +197,12 @@ async def test_a_nul_byte_in_the_branch_is_reported_and_blocks_no_submission(
     _, health = await api.call("GET", "/health", expect=200)
     assert health["data"]["repo"]["compile_error"].startswith(
         f"commit {data['github_commit_sha'][:12]}: evil.md:1: contains a NUL character")
+    async with api.client.post("/ui/login", data={"username": "alice", "password": PASSWORD},
+                               allow_redirects=False) as resp:
+        assert resp.status == 303
+    async with api.client.get("/") as resp:
+        page = await resp.text()
+    assert "compile error" in page and "evil.md:1: contains a NUL character" in page
 
     fixed = repo.push({"evil.md": "db-9 is a VM.\n"})
     await post(api, "admin", "admin.md", "a-1 is a VM.\n", 201)

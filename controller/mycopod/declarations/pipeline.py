@@ -15,6 +15,10 @@ stored, so an unchanged file is never compiled twice and a commit that changes o
 of fifty compiles one. The grammar's "prompt version" is a hash of the grammar's own
 source, so a new grammar never reuses an old result. LLM failures that may be transient
 (timeouts, connection errors) are not cached.
+
+A file whose text PostgreSQL cannot hold (a NUL character, a lone surrogate: see
+:mod:`mycopod.store.pgtext`) is that file's compile error, with its line, before any of
+it is compiled or cached; the commit is recorded like any other that fails to compile.
 """
 
 from __future__ import annotations

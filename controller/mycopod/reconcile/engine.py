@@ -4,7 +4,7 @@ The daemon's worker claims a run (:meth:`RunStore.claim_next_pending`, which mak
 ``Planning``) and calls :func:`execute_run`. That function:
 
 1. loads the spec: the one passed in (the CLI compiled it), else the run's declaration,
-   else the latest good declaration;
+   else the one in force (the latest good declaration with no unapproved User change);
 2. observes the cluster (one ``/cluster/resources`` plus config reads as needed) and
    plans (:func:`mycopod.reconcile.planner.plan`);
 3. stores the plan JSON in ``reconciliation_runs.plan`` (actions with kind, target,
@@ -15,7 +15,12 @@ The daemon's worker claims a run (:meth:`RunStore.claim_next_pending`, which mak
    and return. After ``POST /reconcile/{id}/approve`` (``RunStore.approve``: approved_by
    set, status back to Pending) the worker claims the run again; the engine re-observes
    and re-plans and goes ahead only if every destructive action is covered by the
-   approved plan (same kind and target), else it waits for approval again;
+   approved plan (same kind and target), else it waits for approval again.
+   A declaration that carries a User's change no Admin approved (see
+   :mod:`mycopod.store.declarations` for the rule) waits the same way, unless the policy
+   ``users_can_reconcile`` is on; the plan lists those changes (``user_changes``), and
+   approving covers exactly the ones it listed. Once a run goes ahead they are marked
+   approved (by the approving Admin, or by nobody when the policy let them through);
 6. else ``InProgress``, apply (:class:`mycopod.reconcile.executor.Executor`), then
    ``Succeeded`` or ``Failed`` (``error`` = the first Proxmox message, or the first plan
    error such as a disk shrink).
