@@ -8,6 +8,7 @@ answers 403 naming the file, and nothing is committed.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from pathlib import Path
@@ -112,6 +113,25 @@ async def test_a_user_may_change_only_the_files_they_created(api: Api, repo: Rep
     # a file an Admin created through the API is not a User's either
     await post(api, "admin", "admin.md", "dns-1 is a container.\n", 201)
     await post(api, "alice", "admin.md", "dns-1 is a VM.\n", 403)
+
+
+async def test_concurrent_submissions_of_users_all_land(api: Api, repo: Repo) -> None:
+    """Each goes on top of the other under the submission lock, ownership checked again
+    on the commit it lands on: no 409 between Users writing their own files."""
+    bob_first = (await post(api, "bob", "b0.md", "b-0 is a VM.\n", 201))["data"]
+    results = await asyncio.gather(*(
+        api.call("POST", "/declarations", api.users[user], json={"path": path, "text": text})
+        for user, path, text in [("alice", "a1.md", "a-1 is a VM.\n"),
+                                 ("bob", "b1.md", "b-1 is a VM.\n"),
+                                 ("alice", "a2.md", "a-2 is a VM.\n"),
+                                 ("bob", "b0.md", "b-0 is a VM with 2 cores.\n"),
+                                 ("alice", "b0.md", "b-0 is a container.\n")]))
+    assert [status for status, _ in results] == [201, 201, 201, 201, 403]
+    assert len({body["data"]["github_commit_sha"] for _, body in results[:4]}) == 4
+    for path in ("a1.md", "b1.md", "a2.md"):
+        assert repo.show(path)
+    assert repo.show("b0.md") == "b-0 is a VM with 2 cores."
+    assert (bob_first["needs_approval"], bob_first["approved_at"]) == (True, None)
 
 
 async def test_a_users_change_is_recorded_as_waiting_and_is_not_in_force(

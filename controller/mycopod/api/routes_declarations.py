@@ -40,6 +40,7 @@ from mycopod.declarations import compiler, pipeline, render
 from mycopod.declarations.errors import CompileError
 from mycopod.declarations.source import (
     BranchMovedError,
+    GitSource,
     SourceError,
     SourceFilesError,
     glob_regex,
@@ -97,7 +98,9 @@ async def _check_owner(call: Call, *, path: str, head: str) -> None:
     """
     assert call.ctx.source is not None
     created = await asyncio.to_thread(call.ctx.source.created_in, path, head)
-    row = await DeclarationStore(call.conn).get_by_commit(created) if created else None
+    if created is None:
+        return  # a new file
+    row = await DeclarationStore(call.conn).get_by_commit(created)
     if row is not None and row.source == "api" and row.user_id == call.me.id and (
             row.path == path):
         return
@@ -106,6 +109,16 @@ async def _check_owner(call: Call, *, path: str, head: str) -> None:
     raise ApiError(403, "forbidden", f"{path} already exists and {origin}: a User may only "
                    "change declaration files they created. Submit yours under a new path, or "
                    f"ask an Admin to change {path}.", details={"path": path})
+
+
+async def _fetch_head(source: GitSource) -> str | None:
+    """The branch head, fetched; None while the repository is empty."""
+    try:
+        return await asyncio.to_thread(source.fetch)
+    except SourceError as exc:
+        if "is empty" in str(exc):
+            return None
+        raise
 
 
 async def submit_declaration(call: Call) -> DeclarationDetail:
@@ -136,20 +149,17 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
                   for i in exc.issues]
         raise _compile_failed(issues, f"the declaration does not compile: {exc.issues[0]}"
                               if exc.issues else "the declaration does not compile") from None
-    head: str | None = None
-    unreadable: set[str] = set()
+    files: dict[str, str] = {}
     try:
-        head = await asyncio.to_thread(source.fetch)
-        files = await asyncio.to_thread(source.files_at, head)
+        head = await _fetch_head(source)
+        if head is not None:
+            files = await asyncio.to_thread(source.files_at, head)
     except SourceFilesError as exc:  # the branch's problem, not this submission's
-        files, unreadable = dict(exc.files), {path for path, _ in exc.problems}
+        files = dict(exc.files)
     except SourceError as exc:
-        if "is empty" not in str(exc):
-            raise ApiError(503, "repository_unavailable",
-                           f"the declarations repository is unavailable: {exc}") from None
-        files = {}
-    if not user.is_admin and head is not None and (body.path in files
-                                                   or body.path in unreadable):
+        raise ApiError(503, "repository_unavailable",
+                       f"the declarations repository is unavailable: {exc}") from None
+    if not user.is_admin and head is not None:
         await _check_owner(call, path=body.path, head=head)
     files[body.path] = body.text
     together = await pipeline.compile_files_cached(files, pool=call.ctx.pool, llm=llm)
@@ -170,6 +180,14 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
         # Pushed and recorded under the submission lock, so the poller (on any replica)
         # finds this commit already recorded as this user's submission.
         async with declarations_store.submission_lock(call.conn):
+            if not user.is_admin:
+                # Other submissions may have moved the branch while this one waited for
+                # the lock: who owns the file is decided on the commit it goes on top of
+                # (and a push from elsewhere meanwhile makes commit_declaration refuse).
+                current = await _fetch_head(source)
+                if current is not None and current != head:
+                    await _check_owner(call, path=body.path, head=current)
+                head = current
             # A User's change waits for an Admin unless it leaves the file as in force.
             in_force = await DeclarationStore(call.conn).latest_good()
             needs_approval = not user.is_admin and (

@@ -324,11 +324,16 @@ class GitSource:
 
     def created_in(self, path: str, commit: str) -> str | None:
         """The commit that created ``path`` as it exists at ``commit``: the last one
-        that added it (a rename counts as adding the new name); None if there is none."""
+        that added it (a rename counts as adding the new name); None when ``commit``
+        has no such file."""
+        normal = self._check_path(path)
         with self._lock:
-            self._commit(commit)
+            try:
+                _ = self._commit(commit).tree / normal
+            except KeyError:
+                return None
             out = self._run("log", "-1", "--no-renames", "--diff-filter=A", "--format=%H",
-                            commit, "--", self._check_path(path)).strip()
+                            commit, "--", normal).strip()
             return out or None
 
     def commit_info(self, commit: str) -> CommitInfo:
