@@ -98,3 +98,22 @@ async def test_lone_surrogates_and_unstorable_metadata_are_recorded(db: asyncpg.
     assert (row.commit_author, row.commit_message) == ("Eve \ufffd <eve@lab>", "hi\ufffd")
     assert [f.path for f in row.files] == ["odd.md", "ok.md"]
     assert next(f for f in row.files if f.path == "ok.md").guests == ["web-1"]
+
+
+async def test_a_file_name_that_is_not_utf8_is_a_compile_error(
+        db: asyncpg.Pool, remote: Remote, source: GitSource) -> None:
+    good = remote.commit({"web.md": "web-1 is a VM.\n"})
+    source.fetch()
+    good_row = await pipeline.compile_commit(source, good, pool=db)
+    (remote.work / "web.md").unlink()
+    with open(bytes(remote.work) + b"/caf\xe9.md", "wb") as handle:  # a Latin-1 file name
+        handle.write(b"web-1 is a VM.\n")
+    bad = remote.commit({})
+    source.fetch()
+    assert "caf\udce9.md" in source.files_at(bad)  # how git's bytes reach Python
+    bad_row = await pipeline.compile_commit(source, bad, pool=db)
+    assert bad_row.compile_error == (
+        "caf\ufffd.md: the file name is not valid UTF-8 text; rename the file (the "
+        "character shown as \ufffd)")
+    assert [f.path for f in bad_row.files] == ["caf\ufffd.md"]
+    assert await DeclarationStore(db).latest_good() == good_row

@@ -104,15 +104,21 @@ async def compile_files_cached(
     records: dict[str, FileRecord] = {}
     new_entries: list[tuple[CacheKey, dict[str, Any] | None, str | None]] = []
     shas = {p: content_sha256(files[p]) for p in files}
-    # A file the database cannot hold (a NUL character, a lone surrogate) is this file's
-    # compile error, found before anything of it is compiled, cached or stored: the
-    # commit is then recorded as failing, naming the file, like any other bad file.
+    # A file the database cannot hold (a NUL character, a lone surrogate, in its text or
+    # in its name: git hands a name that is not UTF-8 over with surrogates) is this
+    # file's compile error, found before anything of it is compiled, cached or stored:
+    # the commit is then recorded as failing, naming the file, like any other bad file.
     for path in sorted(files):
-        problem = pgtext.problem(files[path])
-        if problem is not None:
+        shown = pgtext.scrub(path)
+        if pgtext.problem(path) is not None:
+            error = (f"{shown}: the file name is not valid UTF-8 text; rename the file "
+                     "(the character shown as \ufffd)")
+        elif (problem := pgtext.problem(files[path])) is not None:
             error = f"{path}:{problem.line}: {problem.message()}"
-            records[path] = FileRecord(path=path, sha256=shas[path], error=error)
-            errors.append(error)
+        else:
+            continue
+        records[path] = FileRecord(path=shown, sha256=shas[path], error=error)
+        errors.append(error)
     paths = sorted(p for p in files if p not in records)
     gkey = {p: CacheKey(content_sha256=shas[p], compiler="grammar",
                         prompt_version=grammar_version()) for p in paths}
