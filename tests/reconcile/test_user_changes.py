@@ -11,11 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import pytest
 
 from mycopod.declarations import pipeline
 from mycopod.pvesim.testing import SimHandle
 from mycopod.reconcile import engine
-from mycopod.store.declarations import Declaration, DeclarationStore
+from mycopod.store.declarations import (
+    SUBMISSION_LOCK_KEY,
+    Declaration,
+    DeclarationStore,
+    submission_lock,
+)
 from mycopod.store.runs import Run, RunStore
 
 WEB = ("Create 2 servers named web-1 through web-2, each a VM with 1 core and 1 GB of "
@@ -151,3 +157,23 @@ async def test_users_can_reconcile_lets_a_users_own_change_apply(
     # approved by the policy: no Admin, and it stays applied if the policy changes
     assert row is not None and row.approved_at is not None and row.approved_by is None
     assert await DeclarationStore(db).latest_good() == row
+
+
+async def test_the_submission_lock_keeps_the_poller_out_while_the_api_records(
+        db: asyncpg.Pool) -> None:
+    """POST /declarations pushes and records under the lock; the poller records a new head
+    under it too, so it cannot record a User's commit as a plain git one first."""
+    async with db.acquire() as api_conn, db.acquire() as poller_conn:
+        async with submission_lock(api_conn):
+            with pytest.raises(TimeoutError):
+                async with submission_lock(poller_conn, wait=0.3):
+                    pass
+        async with submission_lock(poller_conn, wait=0.3):
+            pass
+    # a connection given back to the pool drops the lock even if it was never released
+    async with db.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", SUBMISSION_LOCK_KEY)
+    async with db.acquire() as first, db.acquire() as second:
+        for conn in (first, second):
+            async with submission_lock(conn, wait=0.3):
+                pass
