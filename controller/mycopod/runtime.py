@@ -32,6 +32,9 @@ class RuntimeStatus:
     repo_head: str | None = None
     repo_last_fetch: datetime | None = None
     repo_error: str | None = None
+    #: the newest commit's compile error (the last good spec stays in force); None when
+    #: it compiled
+    compile_error: str | None = None
     last_successful_reconcile: datetime | None = None
     #: the latest observed-vs-declared report, for the status page (set by the controller)
     report: Any = None

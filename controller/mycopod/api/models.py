@@ -134,6 +134,8 @@ class RepoHealth(Response):
     last_fetch: datetime | None
     seconds_since_fetch: float | None
     error: str | None
+    #: the newest commit does not compile (the last good spec stays in force)
+    compile_error: str | None = None
 
 
 class Health(Response):
@@ -281,6 +283,10 @@ class DeclarationOut(Response):
     committed_at: datetime | None = None
     created_at: datetime
     files: list[DeclarationFile] = Field(default_factory=list)
+    #: a User's change: it applies only once an Admin approves its run (approved_at)
+    needs_approval: bool = False
+    approved_by: int | None = None
+    approved_at: datetime | None = None
 
 
 class DeclarationPage(Response):

@@ -9,6 +9,13 @@ is woken to fetch the new head.
 
 Visibility: a User sees their own submissions and every declaration that came from git;
 an Admin sees all. Anything else answers 404, exactly as if it did not exist.
+
+A User may write only files they created (403 naming the file otherwise), and what a
+User changes does not apply until an Admin approves it, unless the policy
+``users_can_reconcile`` lets Users reconcile (the rule is in
+:mod:`mycopod.store.declarations`; the run of the commit, trigger ``api`` with the
+submitter as ``requested_by``, waits in AwaitingApproval). Text the database cannot
+store (a NUL character, a lone surrogate) is refused before anything is committed.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from collections import Counter
 
 import structlog
 
-from mycopod.api.errors import ApiError, not_found, unavailable, unprocessable
+from mycopod.api.errors import ApiError, conflict, not_found, unavailable, unprocessable
 from mycopod.api.models import (
     MAX_DECLARATION_BYTES,
     CompileIssueOut,
@@ -31,7 +38,15 @@ from mycopod.api.models import (
 from mycopod.api.routing import Call, Endpoint
 from mycopod.declarations import compiler, pipeline, render
 from mycopod.declarations.errors import CompileError
-from mycopod.declarations.source import SourceError, glob_regex
+from mycopod.declarations.source import (
+    BranchMovedError,
+    GitSource,
+    SourceError,
+    SourceFilesError,
+    glob_regex,
+)
+from mycopod.store import declarations as declarations_store
+from mycopod.store import pgtext
 from mycopod.store.declarations import Declaration, DeclarationStore
 from mycopod.store.users import User
 
@@ -75,9 +90,45 @@ def _compile_failed(issues: list[CompileIssueOut], summary: str) -> ApiError:
                          details=[i.model_dump() for i in issues])
 
 
+async def _check_owner(call: Call, *, path: str, head: str) -> None:
+    """A User may change only a file they created: 403 naming the file otherwise.
+
+    Who created ``path`` is read from git (the commit that last added it) and from the
+    declarations store (was that commit this User's API submission of this path?).
+    """
+    assert call.ctx.source is not None
+    created = await asyncio.to_thread(call.ctx.source.created_in, path, head)
+    if created is None:
+        return  # a new file
+    row = await DeclarationStore(call.conn).get_by_commit(created)
+    if row is not None and row.source == "api" and row.user_id == call.me.id and (
+            row.path == path):
+        return
+    origin = ("was created by another user" if row is not None and row.source == "api"
+              else "came from the git repository, not from you")
+    raise ApiError(403, "forbidden", f"{path} already exists and {origin}: a User may only "
+                   "change declaration files they created. Submit yours under a new path, or "
+                   f"ask an Admin to change {path}.", details={"path": path})
+
+
+async def _fetch_head(source: GitSource) -> str | None:
+    """The branch head, fetched; None while the repository is empty."""
+    try:
+        return await asyncio.to_thread(source.fetch)
+    except SourceError as exc:
+        if "is empty" in str(exc):
+            return None
+        raise
+
+
 async def submit_declaration(call: Call) -> DeclarationDetail:
     body: DeclarationCreate = call.body
     user = call.me
+    problem = pgtext.problem(body.text)
+    if problem is not None:
+        issue = CompileIssueOut(file=body.path, line=problem.line, message=problem.message())
+        raise _compile_failed([issue], f"the declaration cannot be stored: {body.path}:"
+                              f"{problem.line}: {problem.message()}")
     if len(body.text.encode("utf-8")) > MAX_DECLARATION_BYTES:
         raise ApiError(413, "too_large",
                        f"the declaration is larger than {MAX_DECLARATION_BYTES // 1024} KiB")
@@ -98,35 +149,73 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
                   for i in exc.issues]
         raise _compile_failed(issues, f"the declaration does not compile: {exc.issues[0]}"
                               if exc.issues else "the declaration does not compile") from None
+    files: dict[str, str] = {}
     try:
-        head = await asyncio.to_thread(source.fetch)
-        files = await asyncio.to_thread(source.files_at, head)
+        head = await _fetch_head(source)
+        if head is not None:
+            files = await asyncio.to_thread(source.files_at, head)
+    except SourceFilesError as exc:  # the branch's problem, not this submission's
+        files = dict(exc.files)
     except SourceError as exc:
-        if "is empty" not in str(exc):
-            raise unavailable("repository_unavailable", "the declarations repository is "
-                              "unavailable; try again later", cause=exc) from None
-        files = {}
+        raise unavailable("repository_unavailable", "the declarations repository is "
+                          "unavailable; try again later", cause=exc) from None
+    if not user.is_admin and head is not None:
+        await _check_owner(call, path=body.path, head=head)
     files[body.path] = body.text
     together = await pipeline.compile_files_cached(files, pool=call.ctx.pool, llm=llm)
+    broken = {r.path for r in together.files if r.error and r.path != body.path}
+    if together.error and broken:
+        # Other files that fail on their own (a bad push, a NUL byte) would fail any
+        # commit: they must not refuse this one. It is checked against the rest; the
+        # commit is then recorded with their error until they are fixed.
+        together = await pipeline.compile_files_cached(
+            {p: t for p, t in files.items() if p not in broken}, pool=call.ctx.pool, llm=llm)
     if together.error:
         issues = [CompileIssueOut(file=body.path, line=0, message=line)
                   for line in together.error.splitlines() if line.strip()]
         raise _compile_failed(issues, "the declaration conflicts with the other files of "
                               f"the branch: {issues[0].message if issues else together.error}")
+    written = pipeline.content_sha256(body.text)
     try:
-        sha = await asyncio.to_thread(
-            source.commit_declaration, body.path, body.text, author_name=user.username,
-            author_email=f"{user.username}@users.mycopod.invalid",
-            message=f"Declare {body.path} (submitted by {user.username} through the API)")
+        # Pushed and recorded under the submission lock, so the poller (on any replica)
+        # finds this commit already recorded as this user's submission.
+        async with declarations_store.submission_lock(call.conn):
+            if not user.is_admin:
+                # Other submissions may have moved the branch while this one waited for
+                # the lock: who owns the file is decided on the commit it goes on top of
+                # (and a push from elsewhere meanwhile makes commit_declaration refuse).
+                current = await _fetch_head(source)
+                if current is not None and current != head:
+                    await _check_owner(call, path=body.path, head=current)
+                head = current
+            # A User's change waits for an Admin unless it leaves the file as in force.
+            in_force = await DeclarationStore(call.conn).latest_good()
+            needs_approval = not user.is_admin and (
+                in_force is None or in_force.file_sha256(body.path) != written)
+            sha = await asyncio.to_thread(
+                source.commit_declaration, body.path, body.text, author_name=user.username,
+                author_email=f"{user.username}@users.mycopod.invalid",
+                message=f"Declare {body.path} (submitted by {user.username} through the API)",
+                parent=None if user.is_admin else head)
+            row = await pipeline.compile_commit(
+                source, sha, pool=call.conn, settings=settings, origin="api",
+                user_id=user.id, path=body.path, path_sha256=written,
+                needs_approval=needs_approval)
+    except BranchMovedError as exc:
+        raise conflict(str(exc)) from None
     except SourceError as exc:
         raise unavailable("repository_unavailable", "the declaration could not be "
                           "committed to the declarations repository; try again later",
                           cause=exc) from None
-    row = await pipeline.compile_commit(source, sha, pool=call.ctx.pool, settings=settings,
-                                        origin="api", user_id=user.id, path=body.path)
+    except TimeoutError:
+        raise ApiError(503, "busy", "the declarations repository is busy recording "
+                       "another change; submit again in a minute") from None
+    first_error = next(iter((row.compile_error or "").splitlines()), "")
+    call.ctx.runtime.compile_error = None if row.ok else f"commit {sha[:12]}: {first_error}"
     call.ctx.runtime.wake_fetch.set()
     log.info("declarations.submitted", user_id=user.id, path=body.path, commit=sha,
-             declaration_id=row.id, compile_status=row.compile_status)
+             declaration_id=row.id, compile_status=row.compile_status,
+             needs_approval=row.needs_approval)
     return detail(row)
 
 
@@ -143,8 +232,11 @@ ENDPOINTS = [
     Endpoint("POST", "/declarations", "submitDeclaration",
              "Compile a declaration and commit it to the declarations repository",
              "declarations", submit_declaration, body=DeclarationCreate,
-             response=DeclarationDetail, status=201, errors=(413, 422, 503),
+             response=DeclarationDetail, status=201, errors=(403, 409, 413, 422, 503),
              description="Compiled first: 422 with the compiler's messages (details: file, "
              "line, message) when it does not compile. Then committed as the calling user "
-             "and recorded; the controller is woken to fetch it."),
+             "and recorded; the controller is woken to fetch it. A User may change only "
+             "files they created (403), and their change applies only after an Admin "
+             "approves its run, unless users_can_reconcile is on. 409: the branch moved "
+             "meanwhile; submit again."),
 ]

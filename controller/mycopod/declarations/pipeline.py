@@ -15,6 +15,10 @@ stored, so an unchanged file is never compiled twice and a commit that changes o
 of fifty compiles one. The grammar's "prompt version" is a hash of the grammar's own
 source, so a new grammar never reuses an old result. LLM failures that may be transient
 (timeouts, connection errors) are not cached.
+
+A file whose text PostgreSQL cannot hold (a NUL character, a lone surrogate: see
+:mod:`mycopod.store.pgtext`) is that file's compile error, with its line, before any of
+it is compiled or cached; the commit is recorded like any other that fails to compile.
 """
 
 from __future__ import annotations
@@ -38,10 +42,12 @@ from mycopod.declarations import grammar, merge
 from mycopod.declarations.errors import CompileError
 from mycopod.declarations.facts import ClusterFacts
 from mycopod.declarations.source import GitSource, SourceError, SourceFilesError
+from mycopod.store import pgtext
 from mycopod.store.compile_cache import CacheKey, CompileCacheStore
 from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
 
-__all__ = ["CommitCompile", "compile_commit", "compile_files_cached", "grammar_version"]
+__all__ = ["CommitCompile", "compile_commit", "compile_files_cached", "content_sha256",
+           "grammar_version"]
 
 log = structlog.get_logger(__name__)
 
@@ -75,6 +81,11 @@ class CommitCompile:
     compiled: int = 0
 
 
+def content_sha256(text: str) -> str:
+    """The hash a file is cached and recorded under (``FileRecord.sha256``)."""
+    return hashlib.sha256(pgtext.sha256_bytes(text)).hexdigest()
+
+
 def _content(files: Mapping[str, str]) -> str:
     return "\n".join(f"<!-- file: {path} -->\n{files[path]}" for path in sorted(files))
 
@@ -86,17 +97,32 @@ async def compile_files_cached(
     """Compile every file through the cache, then merge; never raises CompileError."""
     cache_store = CompileCacheStore(pool)
     model = llm.model if llm is not None and llm.model else ""
-    paths = sorted(files)
-    shas = {p: hashlib.sha256(files[p].encode("utf-8")).hexdigest() for p in paths}
-    gkey = {p: CacheKey(content_sha256=shas[p], compiler="grammar",
-                        prompt_version=grammar_version()) for p in paths}
-    found = await cache_store.hit_many(list(set(gkey.values())))
     result = CommitCompile()
     specs: dict[str, specmod.ClusterSpec] = {}
     errors: list[str] = []
     need_llm: list[str] = []
     records: dict[str, FileRecord] = {}
     new_entries: list[tuple[CacheKey, dict[str, Any] | None, str | None]] = []
+    shas = {p: content_sha256(files[p]) for p in files}
+    # A file the database cannot hold (a NUL character, a lone surrogate, in its text or
+    # in its name: git hands a name that is not UTF-8 over with surrogates) is this
+    # file's compile error, found before anything of it is compiled, cached or stored:
+    # the commit is then recorded as failing, naming the file, like any other bad file.
+    for path in sorted(files):
+        shown = pgtext.scrub(path)
+        if pgtext.problem(path) is not None:
+            error = (f"{shown}: the file name is not valid UTF-8 text; rename the file "
+                     "(the character shown as \ufffd)")
+        elif (problem := pgtext.problem(files[path])) is not None:
+            error = f"{path}:{problem.line}: {problem.message()}"
+        else:
+            continue
+        records[path] = FileRecord(path=shown, sha256=shas[path], error=error)
+        errors.append(error)
+    paths = sorted(p for p in files if p not in records)
+    gkey = {p: CacheKey(content_sha256=shas[p], compiler="grammar",
+                        prompt_version=grammar_version()) for p in paths}
+    found = await cache_store.hit_many(list(set(gkey.values())))
     for path in paths:
         record = FileRecord(path=path, sha256=shas[path], compiler="grammar")
         records[path] = record
@@ -163,7 +189,7 @@ async def compile_files_cached(
             await cache_store.put(lkey[path], spec=specmod.spec_dict(spec), error=None)
     for path, spec in specs.items():
         records[path].guests = [g.name for g in spec.guests]
-    result.files = [records[p] for p in paths]
+    result.files = [records[p] for p in sorted(records)]
     result.hits = sum(1 for r in result.files if r.cached)
     telemetry.COMPILE_CACHE_HITS.inc(result.hits)
     telemetry.COMPILE_CACHE_MISSES.inc(result.compiled)
@@ -179,16 +205,20 @@ async def compile_files_cached(
 
 async def compile_commit(
     source: GitSource | Mapping[str, str], commit: str, *,
-    pool: asyncpg.Pool, settings: Settings | None = None, llm: LlmSettings | None = None,
-    facts: ClusterFacts | None = None, origin: str = "git", user_id: int | None = None,
-    path: str | None = None, author: str | None = None, message: str | None = None,
-    committed_at: datetime | None = None,
+    pool: asyncpg.Pool | asyncpg.Connection, settings: Settings | None = None,
+    llm: LlmSettings | None = None, facts: ClusterFacts | None = None, origin: str = "git",
+    user_id: int | None = None, path: str | None = None, author: str | None = None,
+    message: str | None = None, committed_at: datetime | None = None,
+    path_sha256: str | None = None, needs_approval: bool = False,
 ) -> Declaration:
     """Compile ``commit`` and store it as a declaration row (the spec or the error).
 
     ``llm`` defaults to ``settings.llm``; with no model configured the LLM is off.
     ``origin`` is the row's ``source`` (``git``, or ``api`` for a declaration submitted
-    through POST /declarations and committed by MycoPod).
+    through POST /declarations and committed by MycoPod). An API submission records the
+    file it wrote (``path``, and ``path_sha256`` = :func:`content_sha256` of its text)
+    and ``needs_approval`` when it is a User's change that must wait for an Admin (see
+    :mod:`mycopod.store.declarations`).
     """
     if llm is None and settings is not None and settings.llm.model:
         llm = settings.llm
@@ -216,7 +246,8 @@ async def compile_commit(
         commit_sha=commit, content=_content(files), files=result.files,
         spec=None if error else (result.spec or specmod.ClusterSpec()),
         error=error, source=origin, user_id=user_id, path=path, author=author,
-        message=message, committed_at=committed_at)
+        message=message, committed_at=committed_at, path_sha256=path_sha256,
+        needs_approval=needs_approval)
     log_fields: dict[str, Any] = {"commit": commit, "files": len(files), "hits": result.hits,
                                   "compiled": result.compiled}
     if error:

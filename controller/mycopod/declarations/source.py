@@ -59,11 +59,18 @@ class SourceError(MycoPodError):
 
 
 class SourceFilesError(SourceError):
-    """Some declaration files of a commit cannot be used; ``problems`` is (path, message)."""
+    """Some declaration files of a commit cannot be used; ``problems`` is (path, message),
+    ``files`` the ones that could be read."""
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
+    def __init__(self, problems: list[tuple[str, str]],
+                 files: dict[str, str] | None = None) -> None:
         self.problems = problems
+        self.files = files or {}
         super().__init__("\n".join(f"{path}: {message}" for path, message in problems))
+
+
+class BranchMovedError(SourceError):
+    """The branch moved past the commit a change was checked against."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,8 +319,22 @@ class GitSource:
                     problems.append((item.path, f"is not UTF-8 text (byte {exc.start}); save "
                                                 "it as UTF-8"))
             if problems:
-                raise SourceFilesError(problems)
+                raise SourceFilesError(problems, files)
             return files
+
+    def created_in(self, path: str, commit: str) -> str | None:
+        """The commit that created ``path`` as it exists at ``commit``: the last one
+        that added it (a rename counts as adding the new name); None when ``commit``
+        has no such file."""
+        normal = self._check_path(path)
+        with self._lock:
+            try:
+                _ = self._commit(commit).tree / normal
+            except KeyError:
+                return None
+            out = self._run("log", "-1", "--no-renames", "--diff-filter=A", "--format=%H",
+                            commit, "--", normal).strip()
+            return out or None
 
     def commit_info(self, commit: str) -> CommitInfo:
         with self._lock:
@@ -336,8 +357,13 @@ class GitSource:
         return normal
 
     def commit_declaration(self, path: str, text: str, *, author_name: str,
-                           author_email: str, message: str | None = None) -> str:
-        """Commit ``text`` as ``path`` on the branch and push it; the new commit's sha."""
+                           author_email: str, message: str | None = None,
+                           parent: str | None = None) -> str:
+        """Commit ``text`` as ``path`` on the branch and push it; the new commit's sha.
+
+        With ``parent``, the commit goes right on top of that commit (the one the caller
+        checked the change against) or not at all: BranchMovedError if the branch moved.
+        """
         normal = self._check_path(path)
         if len(text.encode("utf-8")) > MAX_FILE_BYTES:
             raise SourceError(f"the declaration is larger than {MAX_FILE_BYTES // 1024} KiB")
@@ -349,6 +375,9 @@ class GitSource:
                     if "is empty" not in str(exc):
                         raise
                     head = None
+                if parent is not None and head != parent:
+                    raise BranchMovedError(f"branch {self.branch!r} moved while {normal} was "
+                                           "being checked; submit it again")
                 sha = self._write_commit(normal, text, base=head, author_name=author_name,
                                          author_email=author_email, message=message)
                 try:

@@ -13,7 +13,8 @@ the daemon with a failure, and systemd restarts it:
   every few seconds. Only the leader reconciles; every replica serves the API.
 - ``repo-poller``: fetches the declarations repository every ``poll_seconds`` and at
   once on a webhook; a new head is compiled and queued as a run (``commit`` or
-  ``webhook``).
+  ``webhook``; ``api``, requested by its submitter, for a commit POST /declarations
+  made).
 - ``drift-checker``: a cheap observe every ``drift_seconds`` (one
   ``/cluster/resources``), a full one every ``resync_seconds``; drift on owned guests
   queues a ``drift`` run when ``self_heal`` is on, and is only reported otherwise.
@@ -442,10 +443,11 @@ class Controller:
 
     async def enqueue(self, trigger: str, *, commit_sha: str | None = None,
                       declaration_id: int | None = None,
-                      requested_by: int | None = None) -> int:
+                      requested_by: int | None = None,
+                      db: asyncpg.Connection | None = None) -> int:
         """Queue a run, merging it into a queued automatic run when possible."""
         run_id, merged = await queue.enqueue(
-            self.pool, self.cluster, trigger, commit_sha=commit_sha,
+            db or self.pool, self.cluster, trigger, commit_sha=commit_sha,
             declaration_id=declaration_id, requested_by=requested_by)
         log.info("run.coalesced" if merged else "run.queued", run_id=run_id, trigger=trigger,
                  commit=commit_sha)
@@ -463,7 +465,9 @@ class Controller:
         if last is not None and last.status == "Interrupted" and not last.dry_run:
             await self.enqueue("drift" if last.trigger == "manual" else last.trigger,
                                commit_sha=last.commit_sha,
-                               declaration_id=last.declaration_id)
+                               declaration_id=last.declaration_id,
+                               requested_by=last.requested_by if last.trigger == "api"
+                               else None)
         self._wake_drift.set()
 
     # -- repo poller -------------------------------------------------------------------------
@@ -489,8 +493,11 @@ class Controller:
             if (head and head != handled and self.election.leader
                     and self.engine is not None):
                 try:
-                    if not await queue.has_run_for_commit(self.pool, self.cluster, head):
-                        await self._compile_and_queue(head, webhook=webhook)
+                    # Under the submission lock: a commit POST /declarations pushed is
+                    # recorded as its submitter's before the poller can look at it.
+                    async with wiring.submission_lock(self.pool) as conn:
+                        if not await queue.has_run_for_commit(conn, self.cluster, head):
+                            await self._compile_and_queue(conn, head, webhook=webhook)
                     handled = head
                 except DB_ERRORS as exc:
                     log.warning("poller.database_error", error=f"{type(exc).__name__}: {exc}")
@@ -499,15 +506,24 @@ class Controller:
                 poll = max(poll, float(self.source.retry_delay()))
             await self._wait(self.runtime.wake_fetch, poll)
 
-    async def _compile_and_queue(self, head: str, *, webhook: bool) -> None:
+    async def _compile_and_queue(self, conn: asyncpg.Connection, head: str, *,
+                                 webhook: bool) -> None:
         assert self.source is not None  # the poller fetched ``head`` from it
-        compiled = await wiring.compile_commit(self.settings, self.pool, self.source, head)
+        compiled = await wiring.compile_commit(self.settings, conn, self.source, head)
+        self.runtime.compile_error = (None if compiled.ok else
+                                      f"commit {head[:12]}: {compiled.error}")
         if not compiled.ok:
             # Retrying cannot fix a declaration: wait for the next commit.
             log.warning("declarations.compile_failed", commit=head, error=compiled.error)
             return
+        if compiled.from_api:
+            # A commit made by POST /declarations: the run is its submitter's (whether it
+            # may apply without an Admin is the engine's decision, on the declaration).
+            await self.enqueue("api", commit_sha=head, declaration_id=compiled.declaration_id,
+                               requested_by=compiled.submitted_by, db=conn)
+            return
         await self.enqueue("webhook" if webhook else "commit", commit_sha=head,
-                           declaration_id=compiled.declaration_id)
+                           declaration_id=compiled.declaration_id, db=conn)
 
     # -- drift checker -----------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ The daemon's worker claims a run (:meth:`RunStore.claim_next_pending`, which mak
 ``Planning``) and calls :func:`execute_run`. That function:
 
 1. loads the spec: the one passed in (the CLI compiled it), else the run's declaration,
-   else the latest good declaration;
+   else the one in force (the latest good declaration with no unapproved User change);
 2. observes the cluster (one ``/cluster/resources`` plus config reads as needed) and
    plans (:func:`mycopod.reconcile.planner.plan`);
 3. stores the plan JSON in ``reconciliation_runs.plan`` (actions with kind, target,
@@ -15,7 +15,12 @@ The daemon's worker claims a run (:meth:`RunStore.claim_next_pending`, which mak
    and return. After ``POST /reconcile/{id}/approve`` (``RunStore.approve``: approved_by
    set, status back to Pending) the worker claims the run again; the engine re-observes
    and re-plans and goes ahead only if every destructive action is covered by the
-   approved plan (same kind and target), else it waits for approval again;
+   approved plan (same kind and target), else it waits for approval again.
+   A declaration that carries a User's change no Admin approved (see
+   :mod:`mycopod.store.declarations` for the rule) waits the same way, unless the policy
+   ``users_can_reconcile`` is on; the plan lists those changes (``user_changes``), and
+   approving covers exactly the ones it listed. Once a run goes ahead they are marked
+   approved (by the approving Admin, or by nobody when the policy let them through);
 6. else ``InProgress``, apply (:class:`mycopod.reconcile.executor.Executor`), then
    ``Succeeded`` or ``Failed`` (``error`` = the first Proxmox message, or the first plan
    error such as a disk shrink).
@@ -45,7 +50,7 @@ from mycopod.proxmox.observer import Observer
 from mycopod.reconcile import planner
 from mycopod.reconcile.executor import Executor
 from mycopod.spec import ClusterSpec
-from mycopod.store.declarations import DeclarationStore
+from mycopod.store.declarations import DeclarationStore, UserChange
 from mycopod.store.inventory import InventoryStore
 from mycopod.store.runs import Run, RunStore
 from mycopod.store.settings import SettingsStore
@@ -202,6 +207,11 @@ async def _backfill_inventory(ctx: EngineContext, observed: ObservedCluster, *,
 # --- one run -----------------------------------------------------------------------------
 
 
+def _user_changes_reason(changes: list[UserChange]) -> str:
+    return ("changes submitted by a User need an Admin's approval (users_can_reconcile is "
+            "off): " + "; ".join(c.describe() for c in changes))
+
+
 async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None = None,
                       declaration_id: int | None = None,
                       commit_sha: str | None = None) -> Run:
@@ -264,21 +274,40 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
     await _backfill_inventory(ctx, observed, run_id=run.id)
     summary = report(plan, observed)
     _gauges(summary)
-    saved = await runs.save_plan(run.id, plan.to_json(), summary=summary,
+    declarations = DeclarationStore(ctx.pool)
+    changes = (await declarations.unapproved_changes(declaration_id)
+               if declaration_id is not None else [])
+    changes_wait = bool(changes) and not policy.users_can_reconcile
+    if changes_wait:
+        plan.approval_reasons.append(_user_changes_reason(changes))
+    plan_json = plan.to_json()
+    plan_json["user_changes"] = [c.model_dump(mode="json") for c in changes]
+    saved = await runs.save_plan(run.id, plan_json, summary=summary,
                                  declaration_id=declaration_id, commit_sha=commit_sha)
     assert saved is not None
     log.info("run.planned", run_id=run.id, actions=len(plan.actions),
-             destructive=len(plan.destructive), errors=len(plan.errors))
+             destructive=len(plan.destructive), errors=len(plan.errors),
+             user_changes=len(changes))
     if run.dry_run:
         done = await runs.set_status(run.id, "Succeeded")
         assert done is not None
         return done
-    if planner.approval_needed(plan, approved):
+    # A User's change goes ahead only when the approved plan showed it (an Admin saw
+    # exactly these submissions), or when the policy lets Users reconcile.
+    changes_approved = approved is not None and {c.declaration_id for c in changes} <= {
+        int(c["declaration_id"]) for c in (run.plan or {}).get("user_changes", [])}
+    if planner.approval_needed(plan, approved) or (changes_wait and not changes_approved):
         if approved is not None:
             await runs.clear_approval(run.id)
         waiting = await runs.set_status(run.id, "AwaitingApproval")
         assert waiting is not None
         return waiting
+    if changes:
+        # From now on the declaration is in force (DeclarationStore.latest_good).
+        by = run.approved_by if changes_wait else None
+        await declarations.approve_changes([c.declaration_id for c in changes], by)
+        log.info("declarations.user_changes_approved", run_id=run.id, approved_by=by,
+                 by_policy=not changes_wait, declarations=[c.declaration_id for c in changes])
     plan_error = (f"{plan.errors[0]['guest']}: {plan.errors[0]['message']}"
                   if plan.errors else None)
     if not plan.actions:

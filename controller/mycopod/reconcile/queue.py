@@ -6,7 +6,8 @@ together so the controller reads as intents:
 
 - :func:`enqueue` merges an automatic trigger (commit, webhook, drift) into an automatic
   run still Pending, so a burst of pushes gives one run for the newest commit; a manual
-  run is never merged and keeps its requester;
+  run, or the ``api`` run of a commit submitted through the API, is never merged and
+  keeps its requester;
 - :func:`cut` marks a run this process was applying Interrupted (or Failed);
 - :func:`give_back` returns a run claimed just as this process stopped leading.
 """
@@ -59,7 +60,7 @@ RUN_STATUS = "SELECT status, error, trigger, requested_by, declaration_id, commi
              "dry_run FROM reconciliation_runs WHERE id = $1"
 
 
-async def enqueue(pool: asyncpg.Pool, cluster: str, trigger: str, *,
+async def enqueue(pool: asyncpg.Pool | asyncpg.Connection, cluster: str, trigger: str, *,
                   commit_sha: str | None = None, declaration_id: int | None = None,
                   requested_by: int | None = None) -> tuple[int, bool]:
     """Queue a run; (its id, whether it was merged into an already queued one)."""
@@ -74,7 +75,8 @@ async def enqueue(pool: asyncpg.Pool, cluster: str, trigger: str, *,
     return run.id, False
 
 
-async def has_run_for_commit(pool: asyncpg.Pool, cluster: str, commit_sha: str) -> bool:
+async def has_run_for_commit(pool: asyncpg.Pool | asyncpg.Connection, cluster: str,
+                             commit_sha: str) -> bool:
     return bool(await pool.fetchval(RUN_FOR_COMMIT, cluster, commit_sha))
 
 

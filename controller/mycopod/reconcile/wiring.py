@@ -7,6 +7,8 @@ controller reads as a loop of intents and each area keeps its own interface.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -130,16 +132,31 @@ class Compiled:
     declaration_id: int | None
     ok: bool
     error: str | None = None
+    #: the commit was made by POST /declarations, submitted by this user
+    submitted_by: int | None = None
+    from_api: bool = False
 
 
-async def compile_commit(settings: Settings, pool: asyncpg.Pool, source: GitSource,
-                         commit: str) -> Compiled:
+async def compile_commit(settings: Settings, pool: asyncpg.Pool | asyncpg.Connection,
+                         source: GitSource, commit: str) -> Compiled:
     """Compile ``commit`` into a declaration row (errors are recorded there too)."""
     from mycopod.declarations import pipeline
 
     row = await pipeline.compile_commit(source, commit, pool=pool, settings=settings)
     error = row.compile_error.splitlines()[0] if row.compile_error else None
-    return Compiled(declaration_id=row.id, ok=row.compile_status == "ok", error=error)
+    return Compiled(declaration_id=row.id, ok=row.compile_status == "ok", error=error,
+                    submitted_by=row.user_id, from_api=row.source == "api")
+
+
+@asynccontextmanager
+async def submission_lock(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection holding the declarations submission lock (see
+    :func:`mycopod.store.declarations.submission_lock`): recording a new head and
+    queueing its run happen under it, on that connection."""
+    from mycopod.store.declarations import submission_lock
+
+    async with pool.acquire() as conn, submission_lock(conn):
+        yield conn
 
 
 # -- API ---------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ Lifecycle (DESIGN.md, "Run lifecycle")::
     + Interrupted for a run found unfinished at start-up
 
 - A run is created ``Pending``: by the API (trigger ``manual``, ``requested_by``), the
-  poller (``commit`` / ``webhook``) or the drift checker (``drift``).
+  poller (``commit`` / ``webhook``, or ``api`` with ``requested_by`` = the submitter for
+  a commit made by ``POST /declarations``) or the drift checker (``drift``).
 - The leader's worker claims the oldest Pending run of its cluster with
   ``FOR UPDATE SKIP LOCKED`` (:meth:`RunStore.claim_next_pending`), which sets it
   ``Planning``; :func:`mycopod.reconcile.engine.execute_run` takes it from there.
@@ -35,7 +36,8 @@ from mycopod.errors import MycoPodError
 
 RunStatus = Literal["Pending", "Planning", "AwaitingApproval", "InProgress", "Succeeded",
                     "Failed", "Cancelled", "Interrupted"]
-Trigger = Literal["commit", "webhook", "drift", "manual"]
+#: ``api``: the run of a commit made by POST /declarations (``requested_by`` = its submitter)
+Trigger = Literal["commit", "webhook", "drift", "manual", "api"]
 TERMINAL = frozenset({"Succeeded", "Failed", "Cancelled", "Interrupted"})
 STATUSES: tuple[str, ...] = ("Pending", "Planning", "AwaitingApproval", "InProgress",
                              "Succeeded", "Failed", "Cancelled", "Interrupted")
