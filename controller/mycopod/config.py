@@ -42,6 +42,8 @@ __all__ = [
 ENV_PREFIX = "MYCOPOD_"
 #: environment variables with our prefix that are not settings
 NON_SETTING_ENV = {"MYCOPOD_CONFIG", "MYCOPOD_TEST_DATABASE_URL", "MYCOPOD_MIGRATIONS_DIR"}
+#: default of ``declarations.max_guests``, also used where no settings are at hand
+DEFAULT_MAX_GUESTS = 2000
 
 
 class _Group(BaseModel):
@@ -168,6 +170,8 @@ class DeclarationsSettings(_Group):
     #: token for https remotes (sent as the password of basic auth)
     token: SecretStr | None = None
     token_file: Path | None = None
+    #: most guests the declarations of one commit may hold; more is a compile error
+    max_guests: int = Field(DEFAULT_MAX_GUESTS, ge=1)
 
 
 class LlmSettings(_Group):

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mycopod import spec as specmod
-from mycopod.declarations.errors import CompileError
+from mycopod.declarations.errors import CompileError, GuestLimitError
 from mycopod.declarations.grammar import VOCABULARY, compile_text
 
 
@@ -313,6 +313,39 @@ def test_all_errors_of_a_file_are_reported() -> None:
         compile_text("web-1 is a VM with 2 widgets.\n\nweb-2 is a VM with 3 gadgets.\n",
                      filename="lab.md")
     assert [(i.file, i.line) for i in info.value.issues] == [("lab.md", 1), ("lab.md", 3)]
+
+
+# --- limits (issue 18: one User declared 100,000 guests with range sentences) -------------
+
+
+def test_a_range_of_more_than_100_guests_is_refused_quoting_its_words() -> None:
+    message = error("Create 1000 servers named g01-1 through g01-1000, each with 1 core.")
+    assert '"g01-1 through g01-1000" names 1000 guests' in message
+    assert "at most 100" in message and "g01-1 through g01-100" in message
+    assert '"g-001 to g-101" names 101 guests' in error("g-001 to g-101 are VMs.")
+    assert len(compile_text("g-001 to g-100 are VMs.").guests) == 100
+
+
+def test_a_sentence_naming_more_than_100_guests_is_refused() -> None:
+    ranges = "a-1 through a-60 and b-1 through b-60 are VMs."
+    assert "are more than 100 guests" in error(ranges)
+    names = ", ".join(f"n{i}" for i in range(101)) + " are VMs."
+    assert "are more than 100 guests" in error(names)
+
+
+def test_a_file_over_max_guests_stops_at_the_limit() -> None:
+    """100 lines of 100 guests each: reading stops once the limit is passed, and the
+    error names the setting."""
+    lines = [f"Create 100 VMs named g{i:02d}-1 through g{i:02d}-100.\n" for i in range(100)]
+    text = "".join(lines)
+    with pytest.raises(GuestLimitError) as info:
+        compile_text(text, filename="t.md", max_guests=2000)
+    [issue] = info.value.issues
+    assert issue.line == 21  # the sentence that passed 2000 guests: nothing after it is read
+    assert "at least 2100 guests declared" in issue.message
+    assert "declarations.max_guests allows (2000)" in issue.message
+    assert len(compile_text(text, filename="t.md", max_guests=None).guests) == 10_000
+    assert len(compile_text("".join(lines[:20]), max_guests=2000).guests) == 2000
 
 
 def test_empty_and_comment_only_files_give_an_empty_spec() -> None:

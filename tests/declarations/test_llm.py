@@ -12,10 +12,10 @@ import asyncpg
 import pytest
 
 from mycopod import telemetry
-from mycopod.config import LlmSettings
+from mycopod.config import LlmSettings, load_settings
 from mycopod.declarations import compiler, pipeline
 from mycopod.declarations import llm as llmmod
-from mycopod.declarations.errors import CompileError
+from mycopod.declarations.errors import CompileError, GuestLimitError
 from mycopod.declarations.facts import ClusterFacts, StorageFact
 from mycopod.declarations.llm import LlmError, compile_with_llm
 
@@ -131,6 +131,24 @@ async def test_llm_only_sees_what_the_grammar_rejects() -> None:
     assert (grammar_ok.compiler, llm_ok.compiler, llm_ok.model) == (
         "grammar", "llm", "openai/test-model")
     assert len(server.requests) == 1
+
+
+async def test_too_many_guests_is_not_sent_to_the_llm(db: asyncpg.Pool) -> None:
+    """The grammar understood the file, it declares too much: asking the LLM would only
+    give it a second chance to declare it."""
+    text = "".join(f"Create 100 VMs named g{i}-1 through g{i}-100.\n" for i in range(3))
+    async with chat_server([Answer(spec_json(cores=4))] * 3) as server:
+        with pytest.raises(GuestLimitError, match="declarations.max_guests"):
+            await compiler.compile_file("w.md", text, llm=settings(server.url), max_guests=250)
+        small = load_settings(environ={}, overrides={"declarations": {"max_guests": 250}})
+        row = await pipeline.compile_commit({"w.md": text}, "a" * 40, pool=db,
+                                            llm=settings(server.url), settings=small)
+        assert row.compile_status == "error"
+        assert (row.compile_error or "").startswith("w.md:3: at least 300 guests declared")
+        row = await pipeline.compile_commit({"w.md": text}, "b" * 40, pool=db,
+                                            llm=settings(server.url))
+        assert row.compile_status == "ok"  # the default limit (2000) lets 300 through
+    assert server.requests == []
 
 
 async def test_when_both_fail_both_reasons_are_given() -> None:

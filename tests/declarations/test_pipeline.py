@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from mycopod import spec as specmod
-from mycopod.config import DeclarationsSettings
+from mycopod.config import DeclarationsSettings, load_settings
 from mycopod.declarations import pipeline
 from mycopod.declarations.source import GitSource
 from mycopod.store.compile_cache import CacheKey, CompileCacheStore
@@ -100,6 +100,31 @@ async def test_duplicate_across_files_names_both(db: asyncpg.Pool, remote: Remot
     row = await pipeline.compile_commit(source, sha, pool=db)
     assert row.compile_status == "error"
     assert row.compile_error == "b/c.md: web-1 is declared twice: in a.md and in b/c.md"
+
+
+async def test_more_guests_than_max_guests_is_a_compile_error_naming_count_and_setting(
+        db: asyncpg.Pool, remote: Remote, source: GitSource, tmp_path: Path) -> None:
+    """Two files within the limit each, over it together; the verdict follows the setting
+    (it is not cached with the file's content)."""
+    files = {f"{part}.md": "".join(f"Create 50 VMs named {part}{i}-1 through {part}{i}-50.\n"
+                                   for i in range(3)) for part in ("a", "b")}
+    sha = remote.commit(files)  # type: ignore[arg-type]
+    source.fetch()
+    tiny = load_settings(environ={}, overrides={"declarations": {"max_guests": 100}})
+    row = await pipeline.compile_commit(source, sha, pool=db, settings=tiny)
+    assert row.compile_status == "error" and row.compile_error is not None
+    assert row.compile_error.startswith("a.md:3: at least 150 guests declared, more than "
+                                        "the setting declarations.max_guests allows (100)")
+    assert "b.md:3: at least 150 guests declared" in row.compile_error
+    small = load_settings(environ={}, overrides={"declarations": {"max_guests": 250}})
+    row = await pipeline.compile_commit(source, sha, pool=db, settings=small)
+    assert row.compile_status == "error" and row.spec is None
+    assert row.compile_error == (
+        "a.md: 300 guests declared, more than the setting declarations.max_guests allows "
+        "(250); declare fewer guests, or have an Admin raise declarations.max_guests "
+        "(150 of them in this file)")
+    row = await pipeline.compile_commit(source, sha, pool=db)  # the default: 2000
+    assert row.compile_status == "ok" and row.spec is not None and len(row.spec.guests) == 300
 
 
 async def test_unreadable_files_are_a_compile_error(db: asyncpg.Pool, remote: Remote,

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     import mycopod.declarations.compiler as compiler
     import mycopod.declarations.errors as errors
     from mycopod import spec as specmod
+    from mycopod.config import DEFAULT_MAX_GUESTS
     from mycopod.errors import UsageError
 
     if bool(args.files) == bool(args.repo):
@@ -49,11 +50,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--commit needs --repo")
     files: dict[str, str] = {}
     llm = None
+    max_guests = DEFAULT_MAX_GUESTS
     if args.llm or args.repo:
         from mycopod.config import load_settings
 
         settings = load_settings(args.config)
         llm = settings.llm if args.llm else None
+        max_guests = settings.declarations.max_guests
         if args.llm and not settings.llm.model:
             raise UsageError("--llm needs [llm] model in the configuration")
     if args.repo:
@@ -74,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{name}: cannot read: {exc}", file=sys.stderr)
                 return 1
     try:
-        result = compiler.compile_files_sync(files, llm=llm)
+        result = compiler.compile_files_sync(files, llm=llm, max_guests=max_guests)
     except errors.CompileError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mycopod import spec as specmod
-from mycopod.config import LlmSettings
+from mycopod.config import DEFAULT_MAX_GUESTS, LlmSettings
 from mycopod.declarations import grammar, merge
-from mycopod.declarations.errors import CompileError, CompileIssue
+from mycopod.declarations.errors import CompileError, CompileIssue, GuestLimitError
 from mycopod.declarations.facts import ClusterFacts
 
 __all__ = ["FileResult", "compile_file", "compile_files", "compile_files_sync"]
@@ -33,10 +33,18 @@ class FileResult:
 
 
 async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
-                       facts: ClusterFacts | None = None) -> FileResult:
-    """Compile one file; raise CompileError (the grammar's, or the LLM's last reason)."""
+                       facts: ClusterFacts | None = None,
+                       max_guests: int | None = DEFAULT_MAX_GUESTS) -> FileResult:
+    """Compile one file; raise CompileError (the grammar's, or the LLM's last reason).
+
+    A file declaring more than ``max_guests`` guests is refused (GuestLimitError) without
+    asking the LLM: it was understood, it is too much.
+    """
     try:
-        return FileResult(grammar.compile_text(text, filename=path), "grammar")
+        return FileResult(grammar.compile_text(text, filename=path, max_guests=max_guests),
+                          "grammar")
+    except GuestLimitError:
+        raise
     except CompileError as grammar_error:
         if llm is None or not llm.model:
             raise
@@ -55,20 +63,23 @@ async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
 
 
 async def compile_files(files: Mapping[str, str], *, llm: LlmSettings | None = None,
-                        facts: ClusterFacts | None = None) -> specmod.ClusterSpec:
+                        facts: ClusterFacts | None = None,
+                        max_guests: int | None = DEFAULT_MAX_GUESTS) -> specmod.ClusterSpec:
     """Compile and merge many files; every file's problems are reported together."""
     specs: dict[str, specmod.ClusterSpec] = {}
     issues: list[CompileIssue] = []
     for path in sorted(files):
         try:
-            specs[path] = (await compile_file(path, files[path], llm=llm, facts=facts)).spec
+            specs[path] = (await compile_file(path, files[path], llm=llm, facts=facts,
+                                              max_guests=max_guests)).spec
         except CompileError as exc:
             issues.extend(exc.issues)
     if issues:
         raise CompileError(issues)
-    return merge.merge(specs)
+    return merge.merge(specs, max_guests=max_guests)
 
 
 def compile_files_sync(files: Mapping[str, str], *, llm: LlmSettings | None = None,
-                       facts: ClusterFacts | None = None) -> specmod.ClusterSpec:
-    return asyncio.run(compile_files(files, llm=llm, facts=facts))
+                       facts: ClusterFacts | None = None,
+                       max_guests: int | None = DEFAULT_MAX_GUESTS) -> specmod.ClusterSpec:
+    return asyncio.run(compile_files(files, llm=llm, facts=facts, max_guests=max_guests))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mycopod.errors import MycoPodError
 
-__all__ = ["CompileError", "CompileIssue"]
+__all__ = ["CompileError", "CompileIssue", "GuestLimitError"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +38,19 @@ class CompileError(MycoPodError):
     @classmethod
     def single(cls, file: str, line: int, message: str) -> CompileError:
         return cls([CompileIssue(file, line, message)])
+
+
+class GuestLimitError(CompileError):
+    """More guests than the setting ``declarations.max_guests`` allows.
+
+    The text is understood; it declares too much. The verdict depends on a setting, not
+    on the text alone, so it is never cached as the file's result, and an LLM is not
+    asked to try again.
+    """
+
+
+def guest_limit_message(count: int, limit: int, *, partial: bool = False) -> str:
+    """The one wording of the guest limit; ``partial``: counting stopped at ``count``."""
+    held = f"at least {count}" if partial else str(count)
+    return (f"{held} guests declared, more than the setting declarations.max_guests allows "
+            f"({limit}); declare fewer guests, or have an Admin raise declarations.max_guests")

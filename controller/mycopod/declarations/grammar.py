@@ -1,7 +1,10 @@
 """The grammar compiler: controlled English in, a validated ClusterSpec out. Pure, offline.
 
-Interface: :func:`compile_text` ``(text, *, filename) -> ClusterSpec``, raising
-:class:`~mycopod.declarations.errors.CompileError` whose ``issues`` name ``file:line``.
+Interface: :func:`compile_text` ``(text, *, filename, max_guests=None) -> ClusterSpec``,
+raising :class:`~mycopod.declarations.errors.CompileError` whose ``issues`` name
+``file:line`` (:class:`~mycopod.declarations.errors.GuestLimitError` when the file
+declares more than ``max_guests`` guests: reading stops there, so a file of range
+sentences never builds more than about ``max_guests`` guests).
 
 Why it is built this way: a misread sentence becomes a deleted or resized VM, so the
 compiler must account for every word. A sentence is tokenised (quoted strings, numbers
@@ -58,7 +61,12 @@ from pydantic import ValidationError
 from mycopod import spec as specmod
 from mycopod.declarations import markdown
 from mycopod.declarations.drafts import _guest_data, assign_slots
-from mycopod.declarations.errors import CompileError, CompileIssue
+from mycopod.declarations.errors import (
+    CompileError,
+    CompileIssue,
+    GuestLimitError,
+    guest_limit_message,
+)
 from mycopod.declarations.lexicon import VOCABULARY
 from mycopod.declarations.names import is_plain_word, is_subject_name
 from mycopod.declarations.sentences import _compile_sentence, _FileState
@@ -88,8 +96,12 @@ def _pydantic_message(exc: ValidationError, name: str, lines: dict[str, int], de
     return out
 
 
-def compile_text(text: str, *, filename: str = "<text>") -> specmod.ClusterSpec:
-    """Compile one declaration file's text; raise CompileError listing every problem."""
+def compile_text(text: str, *, filename: str = "<text>",
+                 max_guests: int | None = None) -> specmod.ClusterSpec:
+    """Compile one declaration file's text; raise CompileError listing every problem.
+
+    ``max_guests``: stop with GuestLimitError as soon as the file names more guests.
+    """
     state = _FileState(filename)
     try:
         found = markdown.blocks(text)
@@ -107,6 +119,9 @@ def compile_text(text: str, *, filename: str = "<text>") -> specmod.ClusterSpec:
                 last = _compile_sentence(state, sentence, last)
             except _SentenceError as exc:
                 state.error(exc.line, exc.message)
+            if max_guests is not None and len(state.drafts) > max_guests:
+                raise GuestLimitError.single(filename, sentence[0].line, guest_limit_message(
+                    len(state.drafts), max_guests, partial=True) + " (reading stopped here)")
     guests: list[specmod.GuestSpec] = []
     for draft in state.drafts.values():
         try:

@@ -16,7 +16,11 @@ from mycopod.declarations.tokens import Token, _Cur, _SentenceError, tokenize
 
 _NAMEISH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _RANGE_RE = re.compile(r"^(.*?)(\d+)$")
-MAX_RANGE = 1000
+#: most guests one sentence may name, in a range or a list. A range expands a few words
+#: into many guests, so it is where one line could declare thousands; a sentence that
+#: wants more is refused with the words quoted (the whole commit is limited separately,
+#: by the setting declarations.max_guests).
+MAX_NAMES = 100
 
 
 def _nameish(t: Token | None) -> bool:
@@ -52,7 +56,7 @@ def _check_name(t: Token) -> str:
     return t.text
 
 
-def _range(first: Token, last: Token) -> list[str]:
+def _range(first: Token, last: Token, joiner: str = "through") -> list[str]:
     a, b = _RANGE_RE.match(first.text), _RANGE_RE.match(last.text)
     if a is None or b is None or a.group(1) != b.group(1):
         raise _SentenceError(
@@ -63,9 +67,11 @@ def _range(first: Token, last: Token) -> list[str]:
     if hi < lo:
         raise _SentenceError(first.line, f"the range {first.text} through {last.text} runs "
                                          "backwards")
-    if hi - lo >= MAX_RANGE:
-        raise _SentenceError(first.line, f"the range {first.text} through {last.text} has "
-                                         f"more than {MAX_RANGE} names")
+    if hi - lo >= MAX_NAMES:
+        raise _SentenceError(
+            first.line, f"\"{first.text} {joiner} {last.text}\" names {hi - lo + 1} guests; "
+            f"one sentence may name at most {MAX_NAMES}: split the range over several "
+            f"sentences ({first.text} through {a.group(1)}{lo + MAX_NAMES - 1:0{width}d}, ...)")
     names = [f"{a.group(1)}{n:0{width}d}" for n in range(lo, hi + 1)]
     for name in names:
         _check_name(Token(name, name, first.line))
@@ -88,12 +94,18 @@ def _names(c: _Cur, *, first_literal: bool) -> list[str]:
         if c.w() in ("through", "thru", "to", "-", "..") and _nameish(c.tok(1)):
             last = c.toks[c.i + 1]
             if c.w() != "to" or _RANGE_RE.match(last.text):
+                joiner = c.toks[c.i].text
                 c.i += 2
-                names.extend(_range(t, last))
+                names.extend(_range(t, last, joiner))
             else:
                 names.append(_check_name(t))
         else:
             names.append(_check_name(t))
+        if len(names) > MAX_NAMES:
+            raise _SentenceError(
+                t.line, f"the names \"{names[0]} ... {names[-1]}\" are more than {MAX_NAMES} "
+                f"guests; one sentence may name at most {MAX_NAMES}: split them over several "
+                "sentences")
         first = False
         save = c.i
         if not c.list_separator():

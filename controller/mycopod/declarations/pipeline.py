@@ -14,7 +14,9 @@ and an LLM is configured, the LLM's. Only misses are compiled, and their results
 stored, so an unchanged file is never compiled twice and a commit that changes one file
 of fifty compiles one. The grammar's "prompt version" is a hash of the grammar's own
 source, so a new grammar never reuses an old result. LLM failures that may be transient
-(timeouts, connection errors) are not cached.
+(timeouts, connection errors) are not cached, and neither is a refusal for holding more
+guests than ``declarations.max_guests``: that verdict depends on the setting, not on the
+content, and the LLM is not asked to retry it.
 
 A file whose text PostgreSQL cannot hold (a NUL character, a lone surrogate: see
 :mod:`mycopod.store.pgtext`) is that file's compile error, with its line, before any of
@@ -37,9 +39,9 @@ import structlog
 
 from mycopod import spec as specmod
 from mycopod import telemetry
-from mycopod.config import LlmSettings, Settings
+from mycopod.config import DEFAULT_MAX_GUESTS, LlmSettings, Settings
 from mycopod.declarations import grammar, merge
-from mycopod.declarations.errors import CompileError
+from mycopod.declarations.errors import CompileError, GuestLimitError
 from mycopod.declarations.facts import ClusterFacts
 from mycopod.declarations.source import GitSource, SourceError, SourceFilesError
 from mycopod.store import pgtext
@@ -93,8 +95,12 @@ def _content(files: Mapping[str, str]) -> str:
 async def compile_files_cached(
     files: Mapping[str, str], *, pool: asyncpg.Pool | asyncpg.Connection,
     llm: LlmSettings | None = None, facts: ClusterFacts | None = None,
+    max_guests: int | None = DEFAULT_MAX_GUESTS,
 ) -> CommitCompile:
-    """Compile every file through the cache, then merge; never raises CompileError."""
+    """Compile every file through the cache, then merge; never raises CompileError.
+
+    More than ``max_guests`` guests, in one file or in all, is a compile error.
+    """
     cache_store = CompileCacheStore(pool)
     model = llm.model if llm is not None and llm.model else ""
     result = CommitCompile()
@@ -136,7 +142,12 @@ async def compile_files_cached(
         else:
             result.compiled += 1
             try:
-                spec = grammar.compile_text(files[path], filename=FILE_MARK)
+                spec = grammar.compile_text(files[path], filename=FILE_MARK,
+                                            max_guests=max_guests)
+            except GuestLimitError as exc:
+                record.error = str(exc).replace(FILE_MARK, path)
+                errors.append(record.error)
+                continue
             except CompileError as exc:
                 # cached without the path: the same content may live under another name
                 new_entries.append((gkey[path], None, str(exc)))
@@ -197,7 +208,7 @@ async def compile_files_cached(
         result.error = "\n".join(errors)
         return result
     try:
-        result.spec = merge.merge(specs)
+        result.spec = merge.merge(specs, max_guests=max_guests)
     except CompileError as exc:
         result.error = str(exc)
     return result
@@ -240,7 +251,10 @@ async def compile_commit(
         files = dict(source)
     result = CommitCompile()
     if read_error is None:
-        result = await compile_files_cached(files, pool=pool, llm=llm, facts=facts)
+        max_guests = (settings.declarations.max_guests if settings is not None
+                      else DEFAULT_MAX_GUESTS)
+        result = await compile_files_cached(files, pool=pool, llm=llm, facts=facts,
+                                            max_guests=max_guests)
     error = read_error or result.error
     row = await store.record(
         commit_sha=commit, content=_content(files), files=result.files,
