@@ -218,6 +218,14 @@ class PolicySettings(_Group):
     adopt_existing: bool = False
     auto_approve_destructive: bool = False
     max_deletions_per_run: int = Field(1, ge=0)
+    #: more guests created in one run than this wait for approval, auto-approve or not
+    max_creates_per_run: int = Field(50, ge=0)
+    #: deletions executed within budget_window_seconds, this run's included, beyond which
+    #: a run waits for approval whatever auto_approve_destructive says
+    max_deletions_per_window: int = Field(1, ge=0)
+    #: the same budget for guests created
+    max_creates_per_window: int = Field(200, ge=0)
+    budget_window_seconds: int = Field(3600, ge=1, le=366 * 24 * 3600)
     restart_on_change: bool = False
     self_heal: bool = True
     users_can_reconcile: bool = False

@@ -228,7 +228,9 @@ def test_absent_deletes_owned_only() -> None:
     ({}, 1, True),
     ({"auto_approve_destructive": True}, 1, False),
     ({"auto_approve_destructive": True}, 2, True),   # over max_deletions_per_run
-    ({"auto_approve_destructive": True, "max_deletions_per_run": 5}, 2, False),
+    ({"auto_approve_destructive": True, "max_deletions_per_run": 5}, 2, True),  # window: 1
+    ({"auto_approve_destructive": True, "max_deletions_per_run": 5,
+      "max_deletions_per_window": 5}, 2, False),
 ])
 def test_approval_rules(policy_fields: dict, deletions: int, needs: bool) -> None:
     guests = [observed_guest(g(f"old-{i}"), 101 + i) for i in range(deletions)]
@@ -239,6 +241,51 @@ def test_approval_rules(policy_fields: dict, deletions: int, needs: bool) -> Non
     assert bool(plan.approval_reasons) is needs
     assert planner.approval_needed(plan, None) is needs
     assert not planner.approval_needed(plan, plan.destructive_keys())
+
+
+@pytest.mark.parametrize(("recent", "limit", "needs"), [
+    (0, 1, False),   # the first deletion of the window goes ahead with auto-approve
+    (1, 1, True),    # a second one within the window waits, whatever auto-approve says
+    (1, 2, False),
+    (5, 0, True),
+])
+def test_deletion_window_budget(recent: int, limit: int, needs: bool) -> None:
+    observed = cluster(observed_guest(g("old"), 101), observed_guest(g("keep"), 102))
+    plan = planner.plan(spec(g("old", state="absent"), g("keep", state="stopped")), observed,
+                        policy(auto_approve_destructive=True, max_deletions_per_window=limit),
+                        recent=planner.Recent(deletions=recent))
+    assert planner.approval_needed(plan, None) is needs
+    if needs:
+        assert any("max_deletions_per_window" in r and f"after {recent} executed" in r
+                   for r in plan.approval_reasons), plan.approval_reasons
+        assert not planner.approval_needed(plan, plan.approval_keys())
+
+
+def test_creates_over_the_run_limit_need_approval_and_it_covers_them() -> None:
+    want = [g(f"n-{i}") for i in range(4)]
+    plan = planner.plan(spec(*want), cluster(),
+                        policy(auto_approve_destructive=True, max_creates_per_run=3))
+    assert plan.creates_need_approval
+    assert plan.approval_reasons == ["4 guests to create exceed max_creates_per_run (3)"]
+    approved = planner.Plan.from_json(plan.to_json()).approval_keys()
+    assert {("create", f"n-{i}") for i in range(4)} <= approved
+    assert not planner.approval_needed(plan, approved)
+    # a re-plan after the approval that creates a guest the approved plan did not hold
+    more = planner.plan(spec(*want, g("n-4")), cluster(), policy(max_creates_per_run=3))
+    assert planner.approval_needed(more, approved)
+    # within the limit, creates need no one
+    few = planner.plan(spec(*want[:3]), cluster(), policy(max_creates_per_run=3))
+    assert few.approval_reasons == [] and not few.creates_need_approval
+
+
+def test_creates_window_budget_counts_recent_creates() -> None:
+    want = [g(f"n-{i}") for i in range(3)]
+    pol = policy(max_creates_per_window=10)
+    assert not planner.plan(spec(*want), cluster(), pol,
+                            recent=planner.Recent(creates=7)).approval_reasons
+    plan = planner.plan(spec(*want), cluster(), pol, recent=planner.Recent(creates=8))
+    assert any("max_creates_per_window (10)" in r for r in plan.approval_reasons)
+    assert planner.approval_needed(plan, None) and plan.creates_need_approval
 
 
 def test_empty_spec_always_needs_approval() -> None:
@@ -349,7 +396,7 @@ def test_property_no_delete_without_policy_or_approval(
         assert action.target in absent or pol.prune
     if deletes:
         auto_ok = (pol.auto_approve_destructive and len(deletes) <= pol.max_deletions_per_run
-                   and desired.guests)
+                   and len(deletes) <= pol.max_deletions_per_window and desired.guests)
         assert bool(plan.approval_reasons) or auto_ok
         assert planner.approval_needed(plan, None) is bool(plan.approval_reasons)
 

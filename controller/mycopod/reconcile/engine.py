@@ -5,17 +5,19 @@ The daemon's worker claims a run (:meth:`RunStore.claim_next_pending`, which mak
 
 1. loads the spec: the one passed in (the CLI compiled it), else the run's declaration,
    else the one in force (the latest good declaration with no unapproved User change);
-2. observes the cluster (one ``/cluster/resources`` plus config reads as needed) and
-   plans (:func:`mycopod.reconcile.planner.plan`);
+2. observes the cluster (one ``/cluster/resources`` plus config reads as needed),
+   counts the guests deleted and created within the policy's budget window (the
+   database's action rows), and plans (:func:`mycopod.reconcile.planner.plan`);
 3. stores the plan JSON in ``reconciliation_runs.plan`` (actions with kind, target,
    params, reason, destructive, depends_on; plus orphans, conflicts, pending restarts,
    plan errors) and a status report in ``summary``;
 4. ``dry_run`` → ``Succeeded`` with the plan, nothing applied;
-5. destructive steps the policy does not allow and nobody approved → ``AwaitingApproval``
-   and return. After ``POST /reconcile/{id}/approve`` (``RunStore.approve``: approved_by
-   set, status back to Pending) the worker claims the run again; the engine re-observes
-   and re-plans and goes ahead only if every destructive action is covered by the
-   approved plan (same kind and target), else it waits for approval again.
+5. destructive steps the policy does not allow, or creates and deletions over a budget,
+   that nobody approved → ``AwaitingApproval`` and return. After ``POST
+   /reconcile/{id}/approve`` (``RunStore.approve``: approved_by set, status back to
+   Pending) the worker claims the run again; the engine re-observes and re-plans and goes
+   ahead only if every gated action is covered by the approved plan (same kind and
+   target), else it waits for approval again.
    A declaration that carries a User's change no Admin approved (see
    :mod:`mycopod.store.declarations` for the rule) waits the same way, unless the policy
    ``users_can_reconcile`` is on; the plan lists those changes (``user_changes``), and
@@ -50,6 +52,7 @@ from mycopod.proxmox.observer import Observer
 from mycopod.reconcile import planner
 from mycopod.reconcile.executor import Executor
 from mycopod.spec import ClusterSpec
+from mycopod.store.actions import ActionStore
 from mycopod.store.declarations import DeclarationStore, UserChange
 from mycopod.store.inventory import InventoryStore
 from mycopod.store.runs import Run, RunStore
@@ -152,7 +155,10 @@ async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
            for g in spec.guests):
         observed = await observer.observe_ct_templates(observed)
     ctx.last_observed = observed
-    return observed, planner.plan(spec, observed, policy)
+    deletions, creates = await ActionStore(ctx.pool).executed_within(
+        ctx.cluster, policy.budget_window_seconds)
+    recent = planner.Recent(deletions=deletions, creates=creates)
+    return observed, planner.plan(spec, observed, policy, recent=recent)
 
 
 def report(plan: planner.Plan, observed: ObservedCluster) -> dict[str, Any]:
@@ -269,7 +275,7 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
     approved: set[tuple[str, str]] | None = None
     if run.approved_by is not None or run.approved_at is not None:
         previous = planner.Plan.from_json(run.plan or {})
-        approved = previous.destructive_keys()
+        approved = previous.approval_keys()
     observed, plan = await observe_and_plan(ctx, spec)
     await _backfill_inventory(ctx, observed, run_id=run.id)
     summary = report(plan, observed)

@@ -30,6 +30,12 @@ Rules, in the order the code applies them:
 - Delete and migrate are destructive: they need approval unless
   ``auto_approve_destructive``. More than ``max_deletions_per_run`` deletions, or an
   empty spec while owned guests exist, always need approval.
+- Budgets: more than ``max_creates_per_run`` guests to create always needs approval, and
+  so does going over ``max_deletions_per_window`` / ``max_creates_per_window`` counted
+  with what was executed in the last ``budget_window_seconds`` (``recent``: the engine
+  reads it from the database), so a limit cannot be dodged by splitting a change over
+  several commits. An approval then covers the creates too: a re-plan with a create the
+  approved plan did not hold waits again.
 """
 
 from __future__ import annotations
@@ -50,6 +56,17 @@ ActionKind = Literal[
 DESTRUCTIVE_KINDS = frozenset({"delete", "migrate"})
 #: Proxmox's locks while a guest is being made: its config is not complete yet
 UNFINISHED_LOCKS = frozenset({"create", "clone"})
+#: the actions that make a new guest (one per guest)
+CREATE_KINDS = frozenset({"create", "clone"})
+
+
+@dataclass(frozen=True)
+class Recent:
+    """Guests deleted and created in the cluster within the policy's budget window, as
+    the database recorded them (the window budgets count these with the plan's own)."""
+
+    deletions: int = 0
+    creates: int = 0
 
 
 @dataclass(frozen=True)
@@ -118,6 +135,8 @@ class Plan:
     notes: list[dict[str, str]] = field(default_factory=list)
     #: why this plan needs a person's approval; empty when it does not
     approval_reasons: list[str] = field(default_factory=list)
+    #: the creates are over a budget: an approval must cover each of them
+    creates_need_approval: bool = False
 
     @property
     def has_changes(self) -> bool:
@@ -130,6 +149,14 @@ class Plan:
     def destructive_keys(self) -> set[tuple[str, str]]:
         return {(a.kind, a.target) for a in self.actions if a.destructive}
 
+    def approval_keys(self) -> set[tuple[str, str]]:
+        """The steps an approval of this plan vouches for (kind, target): the destructive
+        ones, and the creates when they are over a budget."""
+        keys = self.destructive_keys()
+        if self.creates_need_approval:
+            keys |= {(a.kind, a.target) for a in self.actions if a.kind in CREATE_KINDS}
+        return keys
+
     def to_json(self) -> dict[str, Any]:
         return {
             "actions": [a.to_json() for a in self.actions],
@@ -140,6 +167,7 @@ class Plan:
             "errors": self.errors,
             "notes": self.notes,
             "approval_reasons": self.approval_reasons,
+            "creates_need_approval": self.creates_need_approval,
         }
 
     @classmethod
@@ -154,17 +182,18 @@ class Plan:
             errors=list(data.get("errors", [])),
             notes=list(data.get("notes", [])),
             approval_reasons=list(data.get("approval_reasons", [])),
+            creates_need_approval=bool(data.get("creates_need_approval", False)),
         )
 
 
 def approval_needed(plan: Plan, approved: set[tuple[str, str]] | None) -> bool:
-    """True when the plan needs approval and ``approved`` (the destructive kind+target
-    pairs of an approved plan) does not cover every destructive action."""
+    """True when the plan needs approval and ``approved`` (the approval keys of an
+    approved plan, :meth:`Plan.approval_keys`) does not cover every step it gates."""
     if not plan.approval_reasons:
         return False
     if approved is None:
         return True
-    return not plan.destructive_keys() <= approved
+    return not plan.approval_keys() <= approved
 
 
 # --- the planner -------------------------------------------------------------------------
@@ -189,10 +218,11 @@ class _Builder:
 
 class _Planner:
     def __init__(self, spec: ClusterSpec, observed: ObservedCluster,
-                 policy: PolicySettings) -> None:
+                 policy: PolicySettings, recent: Recent) -> None:
         self.spec = spec
         self.observed = observed
         self.policy = policy
+        self.recent = recent
         self.tag = policy.ownership_tag
         self.plan = Plan()
         self.used_ids = observed.used_vmids()
@@ -543,17 +573,30 @@ class _Planner:
     # -- approval ------------------------------------------------------------------------
 
     def _approval(self) -> None:
-        destructive = self.plan.destructive
-        if not destructive:
-            return
+        policy, recent = self.policy, self.recent
+        window = f"the last {policy.budget_window_seconds} s (budget_window_seconds)"
         reasons: list[str] = []
-        deletions = [a for a in self.plan.actions if a.kind == "delete"]
-        if len(deletions) > self.policy.max_deletions_per_run:
-            reasons.append(f"{len(deletions)} deletions exceed max_deletions_per_run "
-                           f"({self.policy.max_deletions_per_run})")
-        if not self.spec.guests and any(self.owned.values()):
+        creates = sum(1 for a in self.plan.actions if a.kind in CREATE_KINDS)
+        if creates > policy.max_creates_per_run:
+            reasons.append(f"{creates} guests to create exceed max_creates_per_run "
+                           f"({policy.max_creates_per_run})")
+        if creates and recent.creates + creates > policy.max_creates_per_window:
+            reasons.append(f"{creates} guests to create, after {recent.creates} created in "
+                           f"{window}, exceed max_creates_per_window "
+                           f"({policy.max_creates_per_window})")
+        self.plan.creates_need_approval = bool(reasons)
+        destructive = self.plan.destructive
+        deletions = sum(1 for a in destructive if a.kind == "delete")
+        if deletions > policy.max_deletions_per_run:
+            reasons.append(f"{deletions} deletions exceed max_deletions_per_run "
+                           f"({policy.max_deletions_per_run})")
+        if deletions and recent.deletions + deletions > policy.max_deletions_per_window:
+            reasons.append(f"{deletions} deletion(s), after {recent.deletions} executed in "
+                           f"{window}, exceed max_deletions_per_window "
+                           f"({policy.max_deletions_per_window})")
+        if destructive and not self.spec.guests and any(self.owned.values()):
             reasons.append("the spec is empty while MycoPod owns guests")
-        if not self.policy.auto_approve_destructive:
+        if destructive and not policy.auto_approve_destructive:
             kinds = sorted({a.kind for a in destructive})
             reasons.append(f"destructive steps ({', '.join(kinds)}) need approval "
                            "(auto_approve_destructive is off)")
@@ -603,6 +646,10 @@ def _observed(guest: ObservedGuest) -> dict[str, Any]:
     }
 
 
-def plan(spec: ClusterSpec, observed: ObservedCluster, policy: PolicySettings) -> Plan:
-    """The ordered actions that take ``observed`` to ``spec`` under ``policy`` (pure)."""
-    return _Planner(spec, observed, policy).run()
+def plan(spec: ClusterSpec, observed: ObservedCluster, policy: PolicySettings, *,
+         recent: Recent | None = None) -> Plan:
+    """The ordered actions that take ``observed`` to ``spec`` under ``policy`` (pure).
+
+    ``recent``: what was deleted and created within the budget window (none if omitted).
+    """
+    return _Planner(spec, observed, policy, recent or Recent()).run()

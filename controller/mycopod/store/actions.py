@@ -31,6 +31,17 @@ WHERE id = $1
 RETURNING *"""
 LIST_FOR_RUN = """
 SELECT * FROM reconciliation_actions WHERE run_id = $1 ORDER BY seq, id"""
+#: guests deleted and created in the cluster since a moment: the window budgets. An
+#: attempt still Pending counts (a crash may have cut it after Proxmox acted); one that
+#: failed or was skipped does not.
+EXECUTED_SINCE = """
+SELECT count(*) FILTER (WHERE a.kind = 'delete') AS deletions,
+       count(*) FILTER (WHERE a.kind IN ('create', 'clone')) AS creates
+FROM reconciliation_actions a JOIN reconciliation_runs r ON r.id = a.run_id
+WHERE r.cluster = $1
+  AND a.kind IN ('delete', 'create', 'clone')
+  AND a.result IN ('Success', 'Pending')
+  AND COALESCE(a.finished_at, a.started_at) >= NOW() - make_interval(secs => $2)"""
 COUNT_PENDING = """
 SELECT count(*) FROM reconciliation_actions WHERE run_id = $1 AND result = 'Pending'"""
 
@@ -88,6 +99,12 @@ class ActionStore:
     async def list_for_run(self, run_id: int) -> list[ActionRow]:
         rows = await self.pool.fetch(LIST_FOR_RUN, run_id)
         return [ActionRow.model_validate(dict(r)) for r in rows]
+
+    async def executed_within(self, cluster: str, seconds: float) -> tuple[int, int]:
+        """(deletions, creates) executed in ``cluster`` during the last ``seconds``."""
+        row = await self.pool.fetchrow(EXECUTED_SINCE, cluster, float(seconds))
+        assert row is not None
+        return int(row["deletions"]), int(row["creates"])
 
     async def count_pending(self, run_id: int) -> int:
         return int(await self.pool.fetchval(COUNT_PENDING, run_id))
