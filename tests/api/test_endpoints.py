@@ -14,8 +14,9 @@ from .conftest import Api, make_settings, start_api
 async def test_users_admin_crud(api: Api) -> None:
     admin = api.users["admin"]
     _, body = await api.call("GET", "/users", admin, expect=200)
-    assert [u["username"] for u in body["data"]] == ["admin", "alice", "bob"]
-    assert all("password" not in str(u) for u in body["data"])
+    assert [u["username"] for u in body["data"]["items"]] == ["admin", "alice", "bob"]
+    assert body["data"]["total"] == 3
+    assert all("password" not in str(u) for u in body["data"]["items"])
     _, body = await api.call("POST", "/users", admin, expect=201,
                              json={"username": "dave", "password": "long enough pw",
                                    "role": "ADMIN"})
@@ -148,7 +149,8 @@ async def test_get_run_with_plan_actions_and_timing(api: Api) -> None:
     assert data["actions"][0]["result"] == "Success"
     assert data["actions"][0]["upid"] == "UPID:pve1:1"
     _, body = await api.call("GET", f"/logs/{run.id}/actions", alice, expect=200)
-    assert [a["kind"] for a in body["data"]] == ["create"]
+    assert [a["kind"] for a in body["data"]["items"]] == ["create"]
+    assert body["data"]["total"] == 1
     await api.call("GET", "/reconcile/424242", alice, expect=404)
     await api.call("GET", "/logs/424242/actions", alice, expect=404)
     await api.call("GET", "/reconcile/abc", alice, expect=404)

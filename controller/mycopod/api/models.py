@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
+from mycopod.api.paging import DEFAULT_WINDOW, MAX_PAGE, MAX_WINDOW
 from mycopod.spec import ClusterSpec
 from mycopod.store.declarations import FileRecord
 from mycopod.store.runs import RunStatus, Trigger
@@ -33,6 +34,20 @@ class Request(BaseModel):
 
 class Response(BaseModel):
     model_config = ConfigDict(extra="ignore", from_attributes=True)
+
+
+class PageQuery(Request):
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+class WindowQuery(Request):
+    """Which part of the lists a detail embeds: entries offset .. offset+limit-1 of each."""
+
+    limit: int = Field(DEFAULT_WINDOW, ge=1, le=MAX_WINDOW,
+                       description="entries shown of each embedded list")
+    offset: int = Field(0, ge=0, le=1_000_000,
+                        description="the first entry shown of each embedded list")
 
 
 # --- envelope -------------------------------------------------------------------------
@@ -87,6 +102,11 @@ class UserOut(Response):
     disabled: bool
     created_at: datetime
     updated_at: datetime
+
+
+class UserPage(Response):
+    items: list[UserOut]
+    total: int
 
 
 class UserCreate(Request):
@@ -164,7 +184,7 @@ class LogsQuery(Request):
     status: RunStatus | None = None
     trigger: Trigger | None = None
     since: datetime | None = None
-    limit: int = Field(50, ge=1, le=200)
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
     cursor: str | None = Field(None, max_length=200)
 
 
@@ -207,10 +227,22 @@ class RunOut(Response):
     duration_seconds: float | None = None
 
 
+class ActionPage(Response):
+    items: list[ActionOut]
+    total: int
+
+
 class RunDetail(RunOut):
+    #: every list in it shows the window of the query's offset and limit
     plan: Any = None
+    #: every list in it shows the window of the query's offset and limit
     summary: Any = None
+    #: the window of the run's actions (GET /logs/{runId}/actions pages them too)
     actions: list[ActionOut] = Field(default_factory=list)
+    #: the full length of every embedded list: "actions", "plan.actions", "summary.guests" ...
+    totals: dict[str, int] = Field(default_factory=dict)
+    #: some embedded list holds more than is shown: ask again with a larger offset
+    truncated: bool = False
 
 
 class RunRow(TypedDict):
@@ -259,15 +291,15 @@ class DeclarationCreate(Request):
         return value
 
 
-class DeclarationsQuery(Request):
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=1_000_000)
+class DeclarationsQuery(PageQuery):
+    pass
 
 
 # The store's record of how one file was compiled, under the API's name and config (no
-# docstring: it would become a description in /openapi.json).
+# docstring: it would become a description in /openapi.json). In a page, ``guests`` is
+# cut to its first entries; ``guest_count`` is the file's number of guests.
 class DeclarationFile(FileRecord, Response):
-    pass
+    guest_count: int = 0
 
 
 class DeclarationOut(Response):
@@ -282,11 +314,13 @@ class DeclarationOut(Response):
     commit_message: str | None = None
     committed_at: datetime | None = None
     created_at: datetime
+    #: in a page, the first files only; files_total counts them all
     files: list[DeclarationFile] = Field(default_factory=list)
     #: a User's change: it applies only once an Admin approves its run (approved_at)
     needs_approval: bool = False
     approved_by: int | None = None
     approved_at: datetime | None = None
+    files_total: int = 0
 
 
 class DeclarationPage(Response):
@@ -297,14 +331,20 @@ class DeclarationPage(Response):
 class DeclarationSummary(Response):
     guest_count: int
     kinds: dict[str, int]
-    #: the spec rendered back as the plain English the grammar reads
+    #: the guests of the window rendered back as the plain English the grammar reads
     rendering: str
 
 
 class DeclarationDetail(DeclarationOut):
+    #: the files' text; clipped past 256 KiB (the files are in the repository)
     content: str
+    #: the window of the spec's guests (offset, limit); summary.guest_count counts them all
     spec: ClusterSpec | None = None
     summary: DeclarationSummary | None = None
+    #: the full length of every embedded list: "spec.guests", "files"
+    totals: dict[str, int] = Field(default_factory=dict)
+    #: some embedded list holds more than is shown: ask again with a larger offset
+    truncated: bool = False
 
 
 class CompileIssueOut(Response):

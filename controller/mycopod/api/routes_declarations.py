@@ -16,6 +16,12 @@ User changes does not apply until an Admin approves it, unless the policy
 :mod:`mycopod.store.declarations`; the run of the commit, trigger ``api`` with the
 submitter as ``requested_by``, waits in AwaitingApproval). Text the database cannot
 store (a NUL character, a lone surrogate) is refused before anything is committed.
+
+Bounds (:mod:`mycopod.api.paging`): a declaration's detail shows a window of its spec's
+guests and of its files (``offset``, ``limit``, full lengths in ``totals``), a page of
+declarations cuts each item's files and guest names to their first entries, long texts
+are clipped, and a 422 lists at most the first :data:`~mycopod.api.paging.MAX_ISSUES`
+compile problems. A declaration holds at most ``declarations.max_guests`` guests.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from collections import Counter
 
 import structlog
 
+from mycopod.api import paging
 from mycopod.api.errors import ApiError, conflict, not_found, unavailable, unprocessable
 from mycopod.api.models import (
     MAX_DECLARATION_BYTES,
@@ -34,6 +41,7 @@ from mycopod.api.models import (
     DeclarationPage,
     DeclarationsQuery,
     DeclarationSummary,
+    WindowQuery,
 )
 from mycopod.api.routing import Call, Endpoint
 from mycopod.declarations import compiler, pipeline, render
@@ -47,7 +55,7 @@ from mycopod.declarations.source import (
 )
 from mycopod.store import declarations as declarations_store
 from mycopod.store import pgtext
-from mycopod.store.declarations import Declaration, DeclarationStore
+from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
 from mycopod.store.users import User
 
 log = structlog.get_logger(__name__)
@@ -57,16 +65,42 @@ def _visible(declaration: Declaration, user: User) -> bool:
     return user.is_admin or declaration.source == "git" or declaration.user_id == user.id
 
 
-def detail(declaration: Declaration) -> DeclarationDetail:
-    summary = None
+def _file(record: FileRecord, *, offset: int, limit: int, text: int) -> dict[str, object]:
+    return record.__dict__ | {"guests": paging.window(record.guests, offset, limit),
+                              "guest_count": len(record.guests),
+                              "error": paging.clip(record.error, text)}
+
+
+def detail(declaration: Declaration, window: WindowQuery | None = None) -> DeclarationDetail:
+    """The declaration with a window (default: the first entries) of its embedded lists."""
+    offset, limit = (window.offset, window.limit) if window else (0, paging.DEFAULT_WINDOW)
+    totals = {"files": len(declaration.files)}
+    spec = summary = None
     if declaration.spec is not None:
-        kinds = Counter(g.kind for g in declaration.spec.guests)
-        summary = DeclarationSummary(guest_count=len(declaration.spec.guests),
-                                     kinds=dict(sorted(kinds.items())),
-                                     rendering=render.render(declaration.spec))
-    data = declaration.__dict__ | {"files": [f.__dict__ for f in declaration.files],
-                                   "summary": summary}
+        guests = declaration.spec.guests
+        totals["spec.guests"] = len(guests)
+        spec = declaration.spec.model_copy(update={"guests": paging.window(guests, offset,
+                                                                           limit)})
+        kinds = Counter(g.kind for g in guests)
+        summary = DeclarationSummary(guest_count=len(guests), kinds=dict(sorted(kinds.items())),
+                                     rendering=render.render(spec))
+    files = [_file(f, offset=offset, limit=limit, text=paging.MAX_TEXT)
+             for f in paging.window(declaration.files, offset, limit)]
+    data = declaration.__dict__ | {
+        "content": paging.clip(declaration.content, paging.MAX_TEXT),
+        "compile_error": paging.clip(declaration.compile_error, paging.MAX_TEXT),
+        "spec": spec, "summary": summary, "files": files, "files_total": len(declaration.files),
+        "totals": totals, "truncated": paging.truncated(totals, offset, limit)}
     return DeclarationDetail.model_validate(data)
+
+
+def _item(declaration: Declaration) -> dict[str, object]:
+    """A declaration in a page: the first files and guest names, a clipped error."""
+    files = [_file(f, offset=0, limit=paging.ITEM_WINDOW, text=paging.ITEM_TEXT)
+             for f in declaration.files[:paging.ITEM_WINDOW]]
+    return declaration.__dict__ | {
+        "files": files, "files_total": len(declaration.files),
+        "compile_error": paging.clip(declaration.compile_error, paging.ITEM_TEXT)}
 
 
 async def list_declarations(call: Call) -> DeclarationPage:
@@ -74,20 +108,25 @@ async def list_declarations(call: Call) -> DeclarationPage:
     viewer = None if call.me.is_admin else call.me.id
     rows, total = await DeclarationStore(call.conn).page_visible(
         viewer_id=viewer, limit=query.limit, offset=query.offset)
-    items = [r.__dict__ | {"files": [f.__dict__ for f in r.files]} for r in rows]
-    return DeclarationPage.model_validate({"items": items, "total": total})
+    return DeclarationPage.model_validate({"items": [_item(r) for r in rows], "total": total})
 
 
 async def get_declaration(call: Call) -> DeclarationDetail:
     declaration = await DeclarationStore(call.conn).get(call.params["declarationId"])
     if declaration is None or not _visible(declaration, call.me):
         raise not_found("declaration")
-    return detail(declaration)
+    return detail(declaration, call.query)
 
 
 def _compile_failed(issues: list[CompileIssueOut], summary: str) -> ApiError:
-    return unprocessable(summary, code="compile_error",
-                         details=[i.model_dump() for i in issues])
+    """A 422 listing the first MAX_ISSUES problems; the message says how many there were."""
+    if len(issues) > paging.MAX_ISSUES:
+        summary += (f" ({len(issues)} problems in all; the first {paging.MAX_ISSUES} are "
+                    "listed)")
+    shown = [i.model_copy(update={"message": paging.clip(i.message, paging.ITEM_TEXT)})
+             for i in issues[:paging.MAX_ISSUES]]
+    return unprocessable(paging.clip(summary, paging.ITEM_TEXT), code="compile_error",
+                         details=[i.model_dump() for i in shown])
 
 
 async def _check_owner(call: Call, *, path: str, head: str) -> None:
@@ -142,8 +181,9 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
         raise unprocessable(f"path {body.path!r} is not a declaration file: it must match "
                             f"{settings.declarations.glob!r} and not be README.md")
     llm = settings.llm if settings.llm.model else None
+    max_guests = settings.declarations.max_guests
     try:
-        await compiler.compile_file(body.path, body.text, llm=llm)
+        await compiler.compile_file(body.path, body.text, llm=llm, max_guests=max_guests)
     except CompileError as exc:
         issues = [CompileIssueOut(file=i.file, line=i.line, message=i.message)
                   for i in exc.issues]
@@ -162,14 +202,16 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
     if not user.is_admin and head is not None:
         await _check_owner(call, path=body.path, head=head)
     files[body.path] = body.text
-    together = await pipeline.compile_files_cached(files, pool=call.ctx.pool, llm=llm)
+    together = await pipeline.compile_files_cached(files, pool=call.ctx.pool, llm=llm,
+                                                   max_guests=max_guests)
     broken = {r.path for r in together.files if r.error and r.path != body.path}
     if together.error and broken:
         # Other files that fail on their own (a bad push, a NUL byte) would fail any
         # commit: they must not refuse this one. It is checked against the rest; the
         # commit is then recorded with their error until they are fixed.
         together = await pipeline.compile_files_cached(
-            {p: t for p, t in files.items() if p not in broken}, pool=call.ctx.pool, llm=llm)
+            {p: t for p, t in files.items() if p not in broken}, pool=call.ctx.pool, llm=llm,
+            max_guests=max_guests)
     if together.error:
         issues = [CompileIssueOut(file=body.path, line=0, message=line)
                   for line in together.error.splitlines() if line.strip()]
@@ -228,15 +270,19 @@ ENDPOINTS = [
     Endpoint("GET", "/declarations/{declarationId}", "getDeclaration",
              "A declaration: text, files, compiled spec or compile error, summary",
              "declarations", get_declaration, path_params={"declarationId": "id"},
-             response=DeclarationDetail, errors=(404,)),
+             query=WindowQuery, response=DeclarationDetail, errors=(404,),
+             description="The spec's guests and the files show entries offset .. "
+             "offset+limit-1; totals gives their full lengths."),
     Endpoint("POST", "/declarations", "submitDeclaration",
              "Compile a declaration and commit it to the declarations repository",
              "declarations", submit_declaration, body=DeclarationCreate,
              response=DeclarationDetail, status=201, errors=(403, 409, 413, 422, 503),
              description="Compiled first: 422 with the compiler's messages (details: file, "
-             "line, message) when it does not compile. Then committed as the calling user "
-             "and recorded; the controller is woken to fetch it. A User may change only "
-             "files they created (403), and their change applies only after an Admin "
-             "approves its run, unless users_can_reconcile is on. 409: the branch moved "
-             "meanwhile; submit again."),
+             "line, message; at most 100) when it does not compile, or when the "
+             "declarations would hold more guests than the setting declarations.max_guests. "
+             "Then committed as the calling user and recorded; the controller is woken to "
+             "fetch it. A User may change only files they created (403), and their change "
+             "applies only after an Admin approves its run, unless users_can_reconcile is "
+             "on. 409: the branch moved meanwhile; submit again. The answer shows the first "
+             "guests and files, like GET /declarations/{id}."),
 ]

@@ -11,6 +11,10 @@ A run shows the spec it planned against (its plan, summary and actions), so it f
 the visibility of its declaration (``/declarations/{id}``): a User sees runs of
 git-sourced declarations, of their own submissions, and runs with no declaration; any
 other run answers 404, exactly as if it did not exist.
+
+A run's plan may hold thousands of actions: ``GET /reconcile/{id}`` shows a window of
+every list in it (``offset``, ``limit``) with each list's full length in ``totals``, and
+``GET /logs/{id}/actions`` pages the action rows (:mod:`mycopod.api.paging`).
 """
 
 from __future__ import annotations
@@ -22,15 +26,19 @@ import asyncpg
 import structlog
 from pydantic import TypeAdapter
 
+from mycopod.api import paging
 from mycopod.api.errors import ApiError, conflict, forbidden, not_found, unprocessable
 from mycopod.api.models import (
     ActionOut,
+    ActionPage,
     LogsQuery,
+    PageQuery,
     ReconcileAccepted,
     ReconcileRequest,
     RunDetail,
     RunOut,
     RunPage,
+    WindowQuery,
 )
 from mycopod.api.routing import Call, Endpoint
 from mycopod.store.actions import ActionStore
@@ -91,10 +99,20 @@ async def _visible_run(call: Call) -> Run:
 
 
 async def get_run(call: Call) -> RunDetail:
+    query: WindowQuery = call.query
     run = await _visible_run(call)
-    actions = await ActionStore(call.conn).list_for_run(run.id)
+    offset, limit = query.offset, query.limit
+    actions, total = await ActionStore(call.conn).page_for_run(run.id, limit=limit,
+                                                                offset=offset)
+    totals = {"actions": total}
+    plan = paging.window_lists(run.plan, name="plan", offset=offset, limit=limit,
+                               totals=totals)
+    summary = paging.window_lists(run.summary, name="summary", offset=offset, limit=limit,
+                                  totals=totals)
     return RunDetail.model_validate(
-        {**run_out(run), "actions": [a.__dict__ for a in actions]})
+        {**run_out(run), "plan": plan, "summary": summary,
+         "actions": [a.__dict__ for a in actions], "totals": totals,
+         "truncated": paging.truncated(totals, offset, limit)})
 
 
 async def _decide(call: Call, *, approve: bool) -> RunOut:
@@ -146,10 +164,13 @@ async def list_logs(call: Call) -> RunPage:
     return PAGE.validate_python({"items": items, "next_cursor": cursor})
 
 
-async def list_actions(call: Call) -> list[ActionOut]:
+async def list_actions(call: Call) -> ActionPage:
+    query: PageQuery = call.query
     run = await _visible_run(call)
-    actions = await ActionStore(call.conn).list_for_run(run.id)
-    return [ActionOut.model_validate(a.__dict__) for a in actions]
+    actions, total = await ActionStore(call.conn).page_for_run(run.id, limit=query.limit,
+                                                                offset=query.offset)
+    return ActionPage(items=[ActionOut.model_validate(a.__dict__) for a in actions],
+                      total=total)
 
 
 RUN = {"runId": "id"}
@@ -160,9 +181,12 @@ ENDPOINTS = [
              description="Admin, or a User when the setting users_can_reconcile is true. "
              "Answers 202 with the id of the Pending run; the controller picks it up."),
     Endpoint("GET", "/reconcile/{runId}", "getRun", "A run: status, plan, actions, timings",
-             "reconcile", get_run, path_params=RUN, response=RunDetail, errors=(404,),
+             "reconcile", get_run, path_params=RUN, query=WindowQuery, response=RunDetail,
+             errors=(404,),
              description="A User sees runs of git-sourced declarations and of their own "
-             "submissions (as GET /declarations/{declarationId}); other runs answer 404."),
+             "submissions (as GET /declarations/{declarationId}); other runs answer 404. "
+             "Every list embedded in plan, summary and actions shows entries "
+             "offset .. offset+limit-1; totals gives each list's full length."),
     Endpoint("POST", "/reconcile/{runId}/approve", "approveRun", "Approve a waiting run",
              "reconcile", approve, auth="admin", path_params=RUN, response=RunOut,
              errors=(404, 409)),
@@ -172,7 +196,8 @@ ENDPOINTS = [
     Endpoint("GET", "/logs", "listRuns", "Runs, newest first (keyset pagination)", "logs",
              list_logs, query=LogsQuery, response=RunPage,
              description="Pass next_cursor back as cursor for the next page."),
-    Endpoint("GET", "/logs/{runId}/actions", "listRunActions", "The actions of a run", "logs",
-             list_actions, path_params=RUN, response=list[ActionOut], errors=(404,),
+    Endpoint("GET", "/logs/{runId}/actions", "listRunActions",
+             "The actions of a run, in order (paged)", "logs", list_actions, path_params=RUN,
+             query=PageQuery, response=ActionPage, errors=(404,),
              description="Visible as GET /reconcile/{runId} is."),
 ]

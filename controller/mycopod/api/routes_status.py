@@ -27,7 +27,7 @@ import structlog
 from aiohttp import web
 from yarl import URL
 
-from mycopod.api import auth
+from mycopod.api import auth, paging
 from mycopod.api.errors import ApiError
 from mycopod.api.ratelimit import in_networks
 from mycopod.api.routing import Call, Endpoint
@@ -43,6 +43,9 @@ ACCESS_COOKIE = "mycopod_access"
 REFRESH_COOKIE = "mycopod_refresh"
 REFRESH_SECONDS = 10
 RECENT_RUNS = 15
+#: rows of each table on the page (the plan's actions, guests, orphans, conflicts): the
+#: page of a cluster with thousands of guests stays small; the API pages the rest
+PAGE_ROWS = paging.DEFAULT_WINDOW
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 NOTICES = {
     "approved": "Run approved: the controller picks it up now.",
@@ -179,6 +182,13 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
     latest, report = await _report(call, runs)
     plan = (latest.plan or {}) if latest else {}
     compile_info = await _compile_result(call)
+    more: dict[str, int] = {}
+
+    def rows(name: str, items: list[Any]) -> list[Any]:
+        if len(items) > PAGE_ROWS:
+            more[name] = len(items) - PAGE_ROWS
+        return items[:PAGE_ROWS]
+
     return {
         "user": user,
         "csrf": csrf_token(call.state.issuer.secret, user, call.request.get(SESSION_ID, "")),
@@ -195,12 +205,15 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
                    "orphaned": report.get("orphaned", 0)},
         "latest": None if latest is None else {
             "id": latest.id, "status": latest.status,
-            "actions": plan.get("actions", []), "errors": plan.get("errors", []),
+            "actions": rows("actions", plan.get("actions", [])),
+            "errors": rows("errors", plan.get("errors", [])),
             "approval_reasons": plan.get("approval_reasons", []),
         },
-        "guests": [g for g in report.get("guests", []) if g.get("status") != "orphan"],
-        "orphans": report.get("orphans", []),
-        "conflicts": report.get("conflicts", []),
+        "guests": rows("guests", [g for g in report.get("guests", [])
+                                  if g.get("status") != "orphan"]),
+        "orphans": rows("orphans", report.get("orphans", [])),
+        "conflicts": rows("conflicts", report.get("conflicts", [])),
+        "more": more,
         "runs": [{"id": r.id, "status": r.status, "trigger": r.trigger,
                   "commit_sha": r.commit_sha, "created": _fmt_time(r.created_at),
                   "duration": _duration(r)} for r in runs],
@@ -214,7 +227,8 @@ async def _compile_result(call: Call) -> dict[str, Any] | None:
     declaration = await DeclarationStore(call.conn).latest()
     if declaration is None:
         return None
-    return {"status": declaration.compile_status, "error": declaration.compile_error,
+    return {"status": declaration.compile_status,
+            "error": paging.clip(declaration.compile_error, paging.ITEM_TEXT),
             "commit": declaration.github_commit_sha}
 
 

@@ -16,15 +16,17 @@ from __future__ import annotations
 import structlog
 
 from mycopod.api.errors import conflict, not_found, unprocessable
-from mycopod.api.models import LogoutResult, UserCreate, UserOut, UserPatch
+from mycopod.api.models import LogoutResult, PageQuery, UserCreate, UserOut, UserPage, UserPatch
 from mycopod.api.routing import Call, Endpoint
 from mycopod.store.users import UserError, UserStore, normalise_role
 
 log = structlog.get_logger(__name__)
 
 
-async def list_users(call: Call) -> list[UserOut]:
-    return [UserOut.model_validate(u) for u in await UserStore(call.conn).list()]
+async def list_users(call: Call) -> UserPage:
+    query: PageQuery = call.query
+    users, total = await UserStore(call.conn).page(limit=query.limit, offset=query.offset)
+    return UserPage(items=[UserOut.model_validate(u) for u in users], total=total)
 
 
 async def create_user(call: Call) -> UserOut:
@@ -74,8 +76,8 @@ async def logout_user(call: Call) -> LogoutResult:
 
 
 ENDPOINTS = [
-    Endpoint("GET", "/users", "listUsers", "List users", "users", list_users, auth="admin",
-             response=list[UserOut], errors=(401, 403)),
+    Endpoint("GET", "/users", "listUsers", "List users (paged, by id)", "users", list_users,
+             auth="admin", query=PageQuery, response=UserPage, errors=(401, 403)),
     Endpoint("POST", "/users", "createUser", "Create a user", "users", create_user,
              auth="admin", body=UserCreate, response=UserOut, status=201,
              errors=(401, 403, 409, 422)),

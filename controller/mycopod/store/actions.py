@@ -31,6 +31,9 @@ WHERE id = $1
 RETURNING *"""
 LIST_FOR_RUN = """
 SELECT * FROM reconciliation_actions WHERE run_id = $1 ORDER BY seq, id"""
+PAGE_FOR_RUN = """
+SELECT * FROM reconciliation_actions WHERE run_id = $1 ORDER BY seq, id LIMIT $2 OFFSET $3"""
+COUNT_FOR_RUN = "SELECT count(*) FROM reconciliation_actions WHERE run_id = $1"
 #: guests deleted and created in the cluster since a moment: the window budgets. An
 #: attempt still Pending counts (a crash may have cut it after Proxmox acted); one that
 #: failed or was skipped does not.
@@ -99,6 +102,13 @@ class ActionStore:
     async def list_for_run(self, run_id: int) -> list[ActionRow]:
         rows = await self.pool.fetch(LIST_FOR_RUN, run_id)
         return [ActionRow.model_validate(dict(r)) for r in rows]
+
+    async def page_for_run(self, run_id: int, *, limit: int,
+                           offset: int = 0) -> tuple[list[ActionRow], int]:
+        """The run's actions in order, ``limit`` from ``offset``; and how many in all."""
+        rows = await self.pool.fetch(PAGE_FOR_RUN, run_id, limit, offset)
+        total = await self.pool.fetchval(COUNT_FOR_RUN, run_id)
+        return [ActionRow.model_validate(dict(r)) for r in rows], int(total)
 
     async def executed_within(self, cluster: str, seconds: float) -> tuple[int, int]:
         """(deletions, creates) executed in ``cluster`` during the last ``seconds``."""

@@ -41,6 +41,10 @@ SELECT_ALL = """
 SELECT u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at,
        u.token_version
 FROM users u JOIN roles r ON r.id = u.role_id ORDER BY u.id"""
+SELECT_PAGE = """
+SELECT u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at
+FROM users u JOIN roles r ON r.id = u.role_id ORDER BY u.id LIMIT $1 OFFSET $2"""
+COUNT_ALL = "SELECT count(*) FROM users"
 SELECT_BY_ID = """
 SELECT u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at,
        u.token_version
@@ -162,6 +166,12 @@ class UserStore:
             raise UserError(f"a user named {username!r} already exists") from None
         assert row is not None
         return User(**dict(row))
+
+    async def page(self, *, limit: int, offset: int = 0) -> tuple[list[User], int]:
+        """Users by id, ``limit`` from ``offset``; and how many there are in all."""
+        rows = await self._db.fetch(SELECT_PAGE, limit, offset)
+        total = await self._db.fetchval(COUNT_ALL)
+        return [User(**dict(r)) for r in rows], int(total)
 
     async def list(self) -> list[User]:
         return [User(**dict(r)) for r in await self._db.fetch(SELECT_ALL)]
