@@ -76,6 +76,21 @@ async def test_an_approval_covers_the_creates_it_saw(make_ctx: Any, sim: SimHand
     assert {"a", "b", "c", "d"} <= set(names(sim))
 
 
+async def test_a_spec_over_max_guests_is_never_planned(make_ctx: Any, sim: SimHandle) -> None:
+    """A spec given whole (``mycopod reconcile --spec``), or stored before the limit, or
+    under a lowered limit: the run fails naming the limit, and nothing is planned."""
+    ctx = await make_ctx(auto_approve_destructive=True)
+    declarations = ctx.settings.declarations.model_copy(update={"max_guests": 3})
+    ctx.settings = ctx.settings.model_copy(update={"declarations": declarations})
+    before = names(sim)
+    run = await reconcile(ctx, small("a", "b", "c", "d"))
+    assert run.status == "Failed" and run.plan is None
+    assert run.error == ("4 guests declared, more than the setting declarations.max_guests "
+                         "allows (3); declare fewer guests, or have an Admin raise "
+                         "declarations.max_guests")
+    assert names(sim) == before
+
+
 # --- deletions over a window (item 4) -------------------------------------------------------
 
 

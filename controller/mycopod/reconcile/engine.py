@@ -44,6 +44,7 @@ import structlog
 
 from mycopod import telemetry
 from mycopod.config import PolicySettings, Settings
+from mycopod.declarations.errors import guest_limit_message
 from mycopod.errors import MycoPodError
 from mycopod.proxmox.client import OutcomeListener, ProxmoxClient
 from mycopod.proxmox.errors import ProxmoxError
@@ -272,6 +273,14 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
             return done
         spec, declaration_id, commit_sha = loaded.spec, loaded.declaration_id, \
             loaded.commit_sha
+    limit = ctx.settings.declarations.max_guests
+    if len(spec.guests) > limit:
+        # compiles refuse this already; a spec given whole (--spec) or stored before the
+        # limit existed, or a lowered limit, must not be planned either
+        done = await runs.set_status(run.id, "Failed", error=guest_limit_message(
+            len(spec.guests), limit))
+        assert done is not None
+        return done
     approved: set[tuple[str, str]] | None = None
     if run.approved_by is not None or run.approved_at is not None:
         previous = planner.Plan.from_json(run.plan or {})

@@ -84,7 +84,8 @@ async def load_spec(args: argparse.Namespace, settings: Settings,
                 files[name] = Path(name).read_text(encoding="utf-8")
             except OSError as exc:
                 raise MycoPodError(f"cannot read {name}: {exc.strerror}") from None
-        return engine.LoadedSpec(spec=await compile_files(files, llm=settings.llm))
+        return engine.LoadedSpec(spec=await compile_files(
+            files, llm=settings.llm, max_guests=settings.declarations.max_guests))
     if not settings.declarations.repo:
         raise MycoPodError("no declarations: set declarations.repo, or give declaration "
                            "FILEs or --spec SPEC.json")
