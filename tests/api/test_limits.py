@@ -196,13 +196,22 @@ async def test_a_page_of_declarations_clips_each_item(api: Api) -> None:
     from mycopod.store.declarations import DeclarationStore
 
     admin = api.users["admin"]
+    error = "big.md:1: " + "could not understand it; " * 20_000  # 500 KB
     record = FileRecord(path="big.md", sha256="0" * 64, compiler="grammar",
-                        guests=[f"g-{i}" for i in range(2000)])
-    await DeclarationStore(api.pool).record(
-        commit_sha="e" * 40, content="x", files=[record], spec=None,
-        error="big.md:1: " + "could not understand it; " * 10_000)
+                        guests=[f"g-{i}" for i in range(2000)], error=error)
+    row = await DeclarationStore(api.pool).record(
+        commit_sha="e" * 40, content="x", files=[record], spec=None, error=error)
     _, body = await api.call("GET", "/declarations", admin, expect=200)
     assert size(body) < 16 * 1024
     [item] = body["data"]["items"]
     assert item["files"][0]["guest_count"] == 2000 and len(item["files"][0]["guests"]) == 20
     assert item["compile_error"].endswith("more characters not shown)")
+    _, body = await api.call("GET", f"/declarations/{row.id}", admin, expect=200)
+    assert size(body) < 300 * 1024
+    assert body["data"]["compile_error"].startswith(error[:1000])
+    assert len(body["data"]["files"][0]["error"]) < 5000
+    # a run's error in a page of /logs is clipped too
+    run = await RunStore(api.pool).create(trigger="manual")
+    await RunStore(api.pool).set_status(run.id, "Failed", error=error)
+    _, body = await api.call("GET", "/logs", admin, expect=200)
+    assert size(body) < 16 * 1024

@@ -84,7 +84,8 @@ def detail(declaration: Declaration, window: WindowQuery | None = None) -> Decla
         kinds = Counter(g.kind for g in guests)
         summary = DeclarationSummary(guest_count=len(guests), kinds=dict(sorted(kinds.items())),
                                      rendering=render.render(spec))
-    files = [_file(f, offset=offset, limit=limit, text=paging.MAX_TEXT)
+    # each file's error is clipped like a page item's: compile_error has them all
+    files = [_file(f, offset=offset, limit=limit, text=paging.ITEM_TEXT)
              for f in paging.window(declaration.files, offset, limit)]
     data = declaration.__dict__ | {
         "content": paging.clip(declaration.content, paging.MAX_TEXT),

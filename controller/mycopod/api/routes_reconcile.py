@@ -157,8 +157,8 @@ async def list_logs(call: Call) -> RunPage:
             cursor=query.cursor)
     except InvalidCursor as exc:
         raise unprocessable(str(exc), code="invalid_cursor") from None
-    items = [{**row, "duration_seconds": duration_seconds(row["started_at"],
-                                                          row["finished_at"])}
+    items = [{**row, "error": paging.clip(row["error"], paging.ITEM_TEXT),
+              "duration_seconds": duration_seconds(row["started_at"], row["finished_at"])}
              for row in rows]
     # one validation of the whole page against the documented type
     return PAGE.validate_python({"items": items, "next_cursor": cursor})
