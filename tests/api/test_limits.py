@@ -215,3 +215,22 @@ async def test_a_page_of_declarations_clips_each_item(api: Api) -> None:
     await RunStore(api.pool).set_status(run.id, "Failed", error=error)
     _, body = await api.call("GET", "/logs", admin, expect=200)
     assert size(body) < 16 * 1024
+
+
+async def test_budget_settings_are_policy_an_admin_can_change(api: Api) -> None:
+    admin, alice = api.users["admin"], api.users["alice"]
+    _, body = await api.call("GET", "/settings", alice, expect=200)
+    values = {s["key"]: s["value"] for s in body["data"]}
+    assert (values["max_creates_per_run"], values["max_deletions_per_window"],
+            values["max_creates_per_window"], values["budget_window_seconds"]) == (
+        50, 1, 200, 3600)
+    await api.call("PUT", "/settings/max_deletions_per_window", alice, expect=403,
+                   json={"value": 5})
+    await api.call("PUT", "/settings/max_deletions_per_window", admin, expect=200,
+                   json={"value": 5})
+    await api.call("PUT", "/settings/budget_window_seconds", admin, expect=422,
+                   json={"value": 0})
+    await api.call("PUT", "/settings/max_creates_per_run", admin, expect=422,
+                   json={"value": -1})
+    policy = await api.ctx.effective_policy()
+    assert policy.max_deletions_per_window == 5 and policy.budget_window_seconds == 3600

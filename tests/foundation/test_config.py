@@ -30,6 +30,9 @@ def test_defaults_without_any_source() -> None:
     assert s.apply.resync_seconds == 600 and s.apply.drift_seconds == 60
     assert s.policy.ownership_tag == "mycopod" and s.policy.max_deletions_per_run == 1
     assert s.policy.prune is False and s.policy.self_heal is True
+    assert (s.policy.max_creates_per_run, s.policy.max_deletions_per_window,
+            s.policy.max_creates_per_window, s.policy.budget_window_seconds) == (50, 1, 200, 3600)
+    assert s.declarations.max_guests == 2000
     assert s.llm.model is None and s.llm.timeout == 60
 
 
