@@ -77,8 +77,9 @@ async def check_drift(ctx: EngineContext, *,
                       runtime: RuntimeStatus | None = None) -> list[str]:
     """Observe and plan the latest good spec; the guests a run would change.
 
-    Destructive steps are left out: they follow the approval rules, so only a run
-    (manual, or for a commit) proposes them.
+    Steps an approval must cover (destructive ones, creates over a budget) are left
+    out: they follow the approval rules, so only a run (manual, or for a commit)
+    proposes them, and a rejected one is not proposed again at every check.
     """
     from mycopod.reconcile import engine
 
@@ -96,7 +97,8 @@ async def check_drift(ctx: EngineContext, *,
     telemetry.ORPHANED_GUESTS.set(summary["orphaned"])
     if runtime is not None:
         runtime.report = summary
-    return sorted({a.target for a in plan.actions if not a.destructive})
+    gated = {target for _kind, target in plan.approval_keys()}
+    return sorted({a.target for a in plan.actions if a.target not in gated})
 
 
 async def compile_failed(pool: asyncpg.Pool, run: Any) -> bool:
