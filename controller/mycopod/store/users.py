@@ -42,7 +42,8 @@ SELECT u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at,
        u.token_version
 FROM users u JOIN roles r ON r.id = u.role_id ORDER BY u.id"""
 SELECT_PAGE = """
-SELECT u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at
+SELECT u.id, u.username, r.name AS role, u.disabled, u.created_at, u.updated_at,
+       u.token_version
 FROM users u JOIN roles r ON r.id = u.role_id ORDER BY u.id LIMIT $1 OFFSET $2"""
 COUNT_ALL = "SELECT count(*) FROM users"
 SELECT_BY_ID = """
