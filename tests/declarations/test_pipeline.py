@@ -145,6 +145,7 @@ async def test_files_mapping_and_api_origin(db: asyncpg.Pool) -> None:
     store = DeclarationStore(db)
     page, total = await store.page_visible(viewer_id=None, limit=10)
     assert total == 1 and page[0].id == row.id and page[0].content == ""
+    assert page[0].spec is None  # a page shows no spec: it is not even parsed
     git_row = await pipeline.compile_commit({"y.md": "A VM named other.\n"}, "b" * 40, pool=db)
     assert [r.id for r in (await store.page_visible(viewer_id=None))[0]] == [git_row.id, row.id]
     assert [r.id for r in (await store.page_visible(viewer_id=999))[0]] == [git_row.id]
