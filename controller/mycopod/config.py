@@ -14,15 +14,26 @@ surprise a reconciler must not have.
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import re
 import stat
 import tomllib
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from mycopod.errors import ConfigError
 
@@ -261,8 +272,14 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Earlier sources win: the environment overrides the TOML file (passed as init).
-        return (env_settings, init_settings)
+        # Earlier sources win: the environment, then what is passed in (``overrides``),
+        # then the TOML file, then systemd credentials. Outside load_settings: the
+        # process environment and the arguments only.
+        loading = _LOADING.get()
+        if loading is None:
+            return (env_settings, init_settings)
+        files = (loading.toml,) if loading.toml is not None else ()
+        return (loading.environment, init_settings, *files, loading.credentials)
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log redactor."""
@@ -324,18 +341,70 @@ def _check_env(environ: dict[str, str]) -> None:
             )
 
 
-def _credentials(environ: dict[str, str]) -> dict[str, dict[str, str]]:
-    """Secret files from systemd's $CREDENTIALS_DIRECTORY, named <group>_<key>."""
+def _credentials(environ: Mapping[str, str], configured: Mapping[str, Any]) -> dict[str, Any]:
+    """Secret files from systemd's $CREDENTIALS_DIRECTORY, named <group>_<key>, as
+    ``<key>_file`` for every secret the TOML file and the overrides leave unset."""
     directory = environ.get("CREDENTIALS_DIRECTORY")
     if not directory:
         return {}
     found: dict[str, dict[str, str]] = {}
     for group, model in GROUPS.items():
+        section = configured.get(group)
+        section = section if isinstance(section, Mapping) else {}
         for key in model._secrets:
             path = Path(directory) / f"{group}_{key}"
-            if path.exists():
+            if path.exists() and not section.get(key) and not section.get(f"{key}_file"):
                 found.setdefault(group, {})[f"{key}_file"] = str(path)
     return found
+
+
+class _EnvironSource(EnvSettingsSource):
+    """``MYCOPOD_*`` variables read from a given mapping rather than ``os.environ``, so a
+    caller (a test, a reload) can load settings for an environment that is not the
+    process's own without changing it."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        if self.case_sensitive:
+            return dict(self._environ)
+        return {name.lower(): value for name, value in self._environ.items()}
+
+
+@dataclass(frozen=True)
+class _Loading:
+    """The sources of one ``load_settings`` call (see ``Settings.settings_customise_sources``)."""
+
+    environment: PydanticBaseSettingsSource
+    toml: TomlConfigSettingsSource | None
+    credentials: PydanticBaseSettingsSource
+
+
+#: set while ``load_settings`` builds a Settings: pydantic-settings asks the class, not
+#: the call, for its sources, and this is how the call's file and environment get there
+_LOADING: ContextVar[_Loading | None] = ContextVar("mycopod_settings_loading", default=None)
+
+
+def _toml_source(path: str | os.PathLike[str]) -> TomlConfigSettingsSource:
+    """The TOML file as a settings source; ConfigError if it cannot be read or parsed."""
+    origin = str(path)
+    file = Path(path)
+    if not file.exists():
+        raise ConfigError(f"config: file {origin} does not exist")
+    if file.is_dir():
+        raise ConfigError(f"config: cannot read {origin}: {os.strerror(errno.EISDIR)}")
+    if not file.is_file():  # a pipe or a device: the source would skip it silently
+        raise ConfigError(f"config: cannot read {origin}: not a regular file")
+    try:
+        return TomlConfigSettingsSource(Settings, toml_file=file)
+    except FileNotFoundError:
+        raise ConfigError(f"config: file {origin} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"config: cannot read {origin}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config: {origin} is not valid TOML: {exc}") from None
 
 
 def _format_validation(exc: ValidationError) -> str:
@@ -368,40 +437,27 @@ def load_settings(
     """
     env = dict(os.environ if environ is None else environ)
     config_path = path if path is not None else env.get("MYCOPOD_CONFIG")
-    data: dict[str, Any] = {}
+    toml: TomlConfigSettingsSource | None = None
+    configured: dict[str, Any] = {}
     if config_path:
-        origin = str(config_path)
-        try:
-            with open(config_path, "rb") as handle:
-                data = tomllib.load(handle)
-        except FileNotFoundError:
-            raise ConfigError(f"config: file {origin} does not exist") from None
-        except OSError as exc:
-            raise ConfigError(f"config: cannot read {origin}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config: {origin} is not valid TOML: {exc}") from None
-        _check_keys(data, origin=origin)
+        toml = _toml_source(config_path)
+        _check_keys(toml.toml_data, origin=str(config_path))
+        configured = {k: dict(v) if isinstance(v, dict) else v for k, v in toml.toml_data.items()}
     for group, values in (overrides or {}).items():
-        if isinstance(values, dict):
-            data.setdefault(group, {}).update(values)
+        if isinstance(values, dict) and isinstance(configured.get(group), dict):
+            configured[group].update(values)
         else:
-            data[group] = values
-    for group, files in _credentials(env).items():
-        section = data.setdefault(group, {})
-        for key, file in files.items():
-            secret = key.removesuffix("_file")
-            if not section.get(secret) and not section.get(key):
-                section[key] = file
+            configured[group] = values
     _check_env(env)
-    saved = os.environ.copy()
+    loading = _Loading(
+        environment=_EnvironSource(Settings, env),
+        toml=toml,
+        credentials=InitSettingsSource(Settings, init_kwargs=_credentials(env, configured)),
+    )
+    token = _LOADING.set(loading)
     try:
-        if environ is not None:
-            os.environ.clear()
-            os.environ.update(env)
-        return Settings(**data)
+        return Settings(**(overrides or {}))
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc)) from None
     finally:
-        if environ is not None:
-            os.environ.clear()
-            os.environ.update(saved)
+        _LOADING.reset(token)
