@@ -14,27 +14,16 @@ surprise a reconciler must not have.
 from __future__ import annotations
 
 import difflib
-import errno
 import os
 import re
 import stat
-import tomllib
-from collections.abc import Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    InitSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from mycopod import config_sources
 from mycopod.errors import ConfigError
 
 __all__ = [
@@ -272,14 +261,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Earlier sources win: the environment, then what is passed in (``overrides``),
-        # then the TOML file, then systemd credentials. Outside load_settings: the
-        # process environment and the arguments only.
-        loading = _LOADING.get()
-        if loading is None:
-            return (env_settings, init_settings)
-        files = (loading.toml,) if loading.toml is not None else ()
-        return (loading.environment, init_settings, *files, loading.credentials)
+        # Earlier sources win. In load_settings: the environment, the overrides (passed as
+        # init), the TOML file, systemd credentials; otherwise the process environment
+        # and the arguments.
+        loading = config_sources.LOADING.get()
+        return (env_settings, init_settings) if loading is None else loading.ordered(init_settings)
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log redactor."""
@@ -341,72 +327,6 @@ def _check_env(environ: dict[str, str]) -> None:
             )
 
 
-def _credentials(environ: Mapping[str, str], configured: Mapping[str, Any]) -> dict[str, Any]:
-    """Secret files from systemd's $CREDENTIALS_DIRECTORY, named <group>_<key>, as
-    ``<key>_file`` for every secret the TOML file and the overrides leave unset."""
-    directory = environ.get("CREDENTIALS_DIRECTORY")
-    if not directory:
-        return {}
-    found: dict[str, dict[str, str]] = {}
-    for group, model in GROUPS.items():
-        section = configured.get(group)
-        section = section if isinstance(section, Mapping) else {}
-        for key in model._secrets:
-            path = Path(directory) / f"{group}_{key}"
-            if path.exists() and not section.get(key) and not section.get(f"{key}_file"):
-                found.setdefault(group, {})[f"{key}_file"] = str(path)
-    return found
-
-
-class _EnvironSource(EnvSettingsSource):
-    """``MYCOPOD_*`` variables read from a given mapping rather than ``os.environ``, so a
-    caller (a test, a reload) can load settings for an environment that is not the
-    process's own without changing it."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        self._environ = environ
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        if self.case_sensitive:
-            return dict(self._environ)
-        return {name.lower(): value for name, value in self._environ.items()}
-
-
-@dataclass(frozen=True)
-class _Loading:
-    """The sources of one ``load_settings`` call (see ``Settings.settings_customise_sources``)."""
-
-    environment: PydanticBaseSettingsSource
-    toml: TomlConfigSettingsSource | None
-    credentials: PydanticBaseSettingsSource
-
-
-#: set while ``load_settings`` builds a Settings: pydantic-settings asks the class, not
-#: the call, for its sources, and this is how the call's file and environment get there
-_LOADING: ContextVar[_Loading | None] = ContextVar("mycopod_settings_loading", default=None)
-
-
-def _toml_source(path: str | os.PathLike[str]) -> TomlConfigSettingsSource:
-    """The TOML file as a settings source; ConfigError if it cannot be read or parsed."""
-    origin = str(path)
-    file = Path(path)
-    if not file.exists():
-        raise ConfigError(f"config: file {origin} does not exist")
-    if file.is_dir():
-        raise ConfigError(f"config: cannot read {origin}: {os.strerror(errno.EISDIR)}")
-    if not file.is_file():  # a pipe or a device: the source would skip it silently
-        raise ConfigError(f"config: cannot read {origin}: not a regular file")
-    try:
-        return TomlConfigSettingsSource(Settings, toml_file=file)
-    except FileNotFoundError:
-        raise ConfigError(f"config: file {origin} does not exist") from None
-    except OSError as exc:
-        raise ConfigError(f"config: cannot read {origin}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config: {origin} is not valid TOML: {exc}") from None
-
-
 def _format_validation(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"] if p != "__root__")
@@ -433,14 +353,16 @@ def load_settings(
     """Load settings from ``path`` (or ``$MYCOPOD_CONFIG``), the environment and secrets.
 
     ``overrides`` (tests, ``make demo``) are applied on top of the TOML file, below the
-    environment. Raises ConfigError naming the key on any problem.
+    environment; ``environ`` replaces the process environment for this call (which is
+    left as it is). The sources are pydantic-settings' own (:mod:`.config_sources`).
+    Raises ConfigError naming the key on any problem.
     """
     env = dict(os.environ if environ is None else environ)
     config_path = path if path is not None else env.get("MYCOPOD_CONFIG")
-    toml: TomlConfigSettingsSource | None = None
-    configured: dict[str, Any] = {}
+    toml = None
+    configured: dict[str, Any] = {}  # the file and the overrides, for the credentials
     if config_path:
-        toml = _toml_source(config_path)
+        toml = config_sources.toml_file(Settings, config_path)
         _check_keys(toml.toml_data, origin=str(config_path))
         configured = {k: dict(v) if isinstance(v, dict) else v for k, v in toml.toml_data.items()}
     for group, values in (overrides or {}).items():
@@ -449,15 +371,16 @@ def load_settings(
         else:
             configured[group] = values
     _check_env(env)
-    loading = _Loading(
-        environment=_EnvironSource(Settings, env),
+    secrets = {group: model._secrets for group, model in GROUPS.items()}
+    token = config_sources.LOADING.set(config_sources.Sources(
+        environment=config_sources.EnvironSource(Settings, env),
         toml=toml,
-        credentials=InitSettingsSource(Settings, init_kwargs=_credentials(env, configured)),
-    )
-    token = _LOADING.set(loading)
+        credentials=config_sources.credentials(Settings, env, secrets=secrets,
+                                               configured=configured),
+    ))
     try:
         return Settings(**(overrides or {}))
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc)) from None
     finally:
-        _LOADING.reset(token)
+        config_sources.LOADING.reset(token)
