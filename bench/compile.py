@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "controller"))
 
 from mycopod import spec as specmod  # noqa: E402
-from mycopod.declarations import grammar  # noqa: E402
+from mycopod.declarations import grammar, render  # noqa: E402
 
 TEMPLATES = [
     "{n} is a VM with {c} cores, {m} GB of RAM and a {d} GB disk on local-lvm, tagged web.",
@@ -93,7 +93,7 @@ def bench_roundtrip(count: int = 300) -> dict[str, Any]:
     started = time.perf_counter()
     failures = 0
     for spec in specs:
-        if grammar.compile_text(specmod.render(spec)) != spec:
+        if grammar.compile_text(render.render(spec)) != spec:
             failures += 1
     elapsed = time.perf_counter() - started
     return {"specs": len(specs), "failures": failures,

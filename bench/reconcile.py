@@ -37,6 +37,7 @@ import structlog
 
 from mycopod.config import DatabaseSettings, load_settings
 from mycopod.proxmox.client import ProxmoxClient
+from mycopod.pvesim import direct, persistence
 from mycopod.pvesim.state import Cluster
 from mycopod.reconcile import engine
 from mycopod.spec import ClusterSpec, GuestSpec
@@ -85,14 +86,14 @@ class SimProcess:
                 self.proc.kill()
 
     def load(self) -> Cluster:
-        return Cluster.load_or_create(self.state, node_count=3)
+        return persistence.load_or_create(self.state, node_count=3)
 
 
 def prepare_state(path: Path, bulk: int) -> None:
     cluster = Cluster.initial(node_count=3, seed=1)
     if bulk:
-        cluster.add_guests(bulk, owned_tag="mycopod", storage="tank", disk_gib=8)
-    cluster.save(path)
+        direct.add_guests(cluster, bulk, owned_tag="mycopod", storage="tank", disk_gib=8)
+    persistence.save(cluster, path)
 
 
 def settings_for(sim: Any, **apply: Any) -> Any:

@@ -118,12 +118,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight")
     args = parser.parse_args()
 
+    from mycopod.pvesim import direct
     from mycopod.pvesim.testing import running_simulator
 
     report: dict[str, Any] = {"cluster_resources": {}, "qemu_config": {}}
     for guests in (1000, 5000):
         with running_simulator(task_seconds=0.01) as sim:
-            ids = sim.cluster.add_guests(guests - 3, owned_tag="mycopod", running=True)
+            ids = direct.add_guests(sim.cluster, guests - 3, owned_tag="mycopod", running=True)
             assert len(sim.cluster.guests) == guests
             report["cluster_resources"][str(guests)] = _measure(
                 sim,
@@ -133,7 +134,8 @@ def main() -> None:
                 wire=True,
             )
             config_paths = [
-                f"/api2/json/nodes/{sim.cluster.node_of(v)}/qemu/{v}/config" for v in ids[:500]
+                f"/api2/json/nodes/{direct.node_of(sim.cluster, v)}/qemu/{v}/config"
+                for v in ids[:500]
             ]
             report["qemu_config"][str(guests)] = _measure(
                 sim, config_paths, concurrency=args.concurrency, duration=args.duration

@@ -17,13 +17,13 @@ import difflib
 import os
 import re
 import stat
-import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from mycopod import config_sources
 from mycopod.errors import ConfigError
 
 __all__ = [
@@ -281,8 +281,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Earlier sources win: the environment overrides the TOML file (passed as init).
-        return (env_settings, init_settings)
+        # Earlier sources win. In load_settings: the environment, the overrides (passed as
+        # init), the TOML file, systemd credentials; otherwise the process environment
+        # and the arguments.
+        loading = config_sources.LOADING.get()
+        return (env_settings, init_settings) if loading is None else loading.ordered(init_settings)
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log redactor."""
@@ -344,20 +347,6 @@ def _check_env(environ: dict[str, str]) -> None:
             )
 
 
-def _credentials(environ: dict[str, str]) -> dict[str, dict[str, str]]:
-    """Secret files from systemd's $CREDENTIALS_DIRECTORY, named <group>_<key>."""
-    directory = environ.get("CREDENTIALS_DIRECTORY")
-    if not directory:
-        return {}
-    found: dict[str, dict[str, str]] = {}
-    for group, model in GROUPS.items():
-        for key in model._secrets:
-            path = Path(directory) / f"{group}_{key}"
-            if path.exists():
-                found.setdefault(group, {})[f"{key}_file"] = str(path)
-    return found
-
-
 def _format_validation(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"] if p != "__root__")
@@ -384,44 +373,34 @@ def load_settings(
     """Load settings from ``path`` (or ``$MYCOPOD_CONFIG``), the environment and secrets.
 
     ``overrides`` (tests, ``make demo``) are applied on top of the TOML file, below the
-    environment. Raises ConfigError naming the key on any problem.
+    environment; ``environ`` replaces the process environment for this call (which is
+    left as it is). The sources are pydantic-settings' own (:mod:`.config_sources`).
+    Raises ConfigError naming the key on any problem.
     """
     env = dict(os.environ if environ is None else environ)
     config_path = path if path is not None else env.get("MYCOPOD_CONFIG")
-    data: dict[str, Any] = {}
+    toml = None
+    configured: dict[str, Any] = {}  # the file and the overrides, for the credentials
     if config_path:
-        origin = str(config_path)
-        try:
-            with open(config_path, "rb") as handle:
-                data = tomllib.load(handle)
-        except FileNotFoundError:
-            raise ConfigError(f"config: file {origin} does not exist") from None
-        except OSError as exc:
-            raise ConfigError(f"config: cannot read {origin}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config: {origin} is not valid TOML: {exc}") from None
-        _check_keys(data, origin=origin)
+        toml = config_sources.toml_file(Settings, config_path)
+        _check_keys(toml.toml_data, origin=str(config_path))
+        configured = {k: dict(v) if isinstance(v, dict) else v for k, v in toml.toml_data.items()}
     for group, values in (overrides or {}).items():
-        if isinstance(values, dict):
-            data.setdefault(group, {}).update(values)
+        if isinstance(values, dict) and isinstance(configured.get(group), dict):
+            configured[group].update(values)
         else:
-            data[group] = values
-    for group, files in _credentials(env).items():
-        section = data.setdefault(group, {})
-        for key, file in files.items():
-            secret = key.removesuffix("_file")
-            if not section.get(secret) and not section.get(key):
-                section[key] = file
+            configured[group] = values
     _check_env(env)
-    saved = os.environ.copy()
+    secrets = {group: model._secrets for group, model in GROUPS.items()}
+    token = config_sources.LOADING.set(config_sources.Sources(
+        environment=config_sources.EnvironSource(Settings, env),
+        toml=toml,
+        credentials=config_sources.credentials(Settings, env, secrets=secrets,
+                                               configured=configured),
+    ))
     try:
-        if environ is not None:
-            os.environ.clear()
-            os.environ.update(env)
-        return Settings(**data)
+        return Settings(**(overrides or {}))
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc)) from None
     finally:
-        if environ is not None:
-            os.environ.clear()
-            os.environ.update(saved)
+        config_sources.LOADING.reset(token)

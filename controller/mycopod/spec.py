@@ -36,7 +36,6 @@ __all__ = [
     "canonical_json",
     "json_schema",
     "parse_spec",
-    "render",
 ]
 
 # --- limits taken from the Proxmox VE schema -------------------------------------------
@@ -424,13 +423,3 @@ def json_schema() -> dict[str, Any]:
         guest["properties"][name]["description"] = note
     return schema
 
-
-def render(spec: ClusterSpec) -> str:
-    """The spec as declaration English (one paragraph per guest) that compiles back to it.
-
-    The phrasing lives with the grammar (``mycopod.declarations.render``), which is
-    imported here lazily so this module stays free of the compilers.
-    """
-    from mycopod.declarations import render as _render
-
-    return _render.render(spec)

@@ -7,7 +7,7 @@ import os
 from hypothesis import HealthCheck, given, settings
 
 from mycopod import spec as specmod
-from mycopod.declarations import grammar
+from mycopod.declarations import grammar, render
 
 from .strategies import cluster_specs
 
@@ -19,5 +19,5 @@ EXAMPLES = int(os.environ.get("MYCOPOD_ROUNDTRIP_EXAMPLES", "400"))
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(cluster_specs())
 def test_compile_of_render_is_identity(spec: specmod.ClusterSpec) -> None:
-    text = specmod.render(spec)
+    text = render.render(spec)
     assert grammar.compile_text(text, filename="rendered.md") == spec, text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 
@@ -45,6 +46,35 @@ def test_env_overrides_toml(tmp_path: Path) -> None:
     assert s.proxmox.timeout == 5  # the file's other keys stay
     assert s.api.port == 9000
     assert s.state_dir == Path("/tmp/x")
+
+
+def test_sources_in_order_env_overrides_file_credentials(tmp_path: Path) -> None:
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    write(creds / "api_jwt_secret", "from-credentials")
+    write(creds / "api_metrics_token", "credentials-token")
+    cfg = write(tmp_path / "c.toml", '[api]\nport = 1001\nhost = "file"\n'
+                'metrics_token = "file-token"\nrate_limit_per_minute = 7\n')
+    s = load_settings(cfg, environ={"MYCOPOD_API__PORT": "1003",
+                                    "CREDENTIALS_DIRECTORY": str(creds)},
+                      overrides={"api": {"port": 1002, "host": "override"}})
+    assert s.api.port == 1003  # the environment over everything
+    assert s.api.host == "override"  # overrides over the file
+    assert s.api.rate_limit_per_minute == 7  # the file's other keys stay
+    assert s.api.metrics_token is not None and s.api.jwt_secret is not None
+    assert s.api.metrics_token.get_secret_value() == "file-token"  # a credential never wins
+    assert s.api.jwt_secret.get_secret_value() == "from-credentials"  # it fills what is unset
+
+
+def test_given_environment_replaces_the_process_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MYCOPOD_CONFIG", raising=False)
+    monkeypatch.setenv("MYCOPOD_API__PORT", "9999")
+    s = load_settings(environ={"MYCOPOD_APPLY__MAX_PARALLEL": "3"})
+    assert s.api.port == 8080 and s.apply.max_parallel == 3
+    # and the process environment is left as it was
+    assert os.environ["MYCOPOD_API__PORT"] == "9999"
+    assert "MYCOPOD_APPLY__MAX_PARALLEL" not in os.environ
+    assert load_settings().api.port == 9999
 
 
 def test_config_path_from_environment(tmp_path: Path) -> None:
@@ -159,17 +189,41 @@ def test_missing_config_file() -> None:
         load_settings("/nonexistent/mycopod.toml", environ={})
 
 
+def documented_keys(text: str) -> dict[str, set[str]]:
+    """The keys an example file shows, set (``key = ``) or commented out (``# key = ``),
+    per table; ``""`` is the top level, before the first table."""
+    keys: dict[str, set[str]] = {"": set()}
+    table = ""
+    for line in text.splitlines():
+        header = re.match(r"^\[([a-z_]+)\]\s*$", line)
+        if header:
+            table = header.group(1)
+            keys.setdefault(table, set())
+            continue
+        key = re.match(r"^(?:# )?([a-z_]+) = ", line)
+        if key:
+            keys[table].add(key.group(1))
+    return keys
+
+
 def test_example_config_documents_every_key() -> None:
     path = REPO / "config" / "mycopod.example.toml"
     text = path.read_text()
-    data = tomllib.loads(text)
-    for key in Settings.model_fields:
-        if key in GROUPS:
-            assert f"[{key}]" in text, f"[{key}] is not documented"
-            for sub in GROUPS[key].model_fields:
-                assert f"{sub} =" in text or f"# {sub} =" in text, f"{key}.{sub} undocumented"
+    shown = documented_keys(text)
+    top = {k for k in Settings.model_fields if k not in GROUPS}
+    assert shown[""] == top, "top-level keys shown differ from the settings"
+    for group, model in GROUPS.items():
+        assert group in shown, f"[{group}] is not documented"
+        assert shown[group] == set(model.model_fields), (
+            f"[{group}]: undocumented {sorted(set(model.model_fields) - shown[group])}, "
+            f"not settings {sorted(shown[group] - set(model.model_fields))}")
+    assert set(shown) == {"", *GROUPS}, "a table in the example is not a settings group"
+    # the file as shipped is a valid configuration, shows every value as its default (as
+    # its first line says), and is read: each key it sets counts as set
+    settings = load_settings(path, environ={})
+    assert settings == load_settings(environ={})
+    for key, value in tomllib.loads(text).items():
+        if isinstance(value, dict):
+            assert set(value) <= getattr(settings, key).model_fields_set, key
         else:
-            assert f"{key} =" in text, f"{key} is not documented"
-    # and the file as shipped is a valid configuration
-    load_settings(path, environ={})
-    assert isinstance(data, dict)
+            assert key in settings.model_fields_set, key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mycopod.proxmox import translate
+from mycopod.proxmox import payloads, translate
 from mycopod.proxmox.errors import (
     AuthError,
     ConflictError,
@@ -139,7 +139,7 @@ def test_create_then_read_back_is_in_sync() -> None:
                networks=[{"bridge": "vmbr1", "vlan": 30, "ip": "10.0.0.5/24",
                           "gateway": "10.0.0.1", "firewall": True}],
                ssh_keys=["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk1 admin@laptop"])
-    params = translate.create_params(spec, vmid=101, ownership_tag="mycopod")
+    params = payloads.create_params(spec, vmid=101, ownership_tag="mycopod")
     assert params["scsi0"] == "local-lvm:32"
     assert params["net0"] == "virtio,bridge=vmbr1,tag=30,firewall=1"
     assert params["ipconfig0"] == "ip=10.0.0.5/24,gw=10.0.0.1"
@@ -151,7 +151,7 @@ def test_create_then_read_back_is_in_sync() -> None:
     observed = translate.config_to_guest("vm", config)
     assert translate.config_changes(spec, observed, ownership_tag="mycopod") == []
     assert translate.disk_changes(spec, observed) == []
-    assert translate.update_params(spec, config, ownership_tag="mycopod") == {}
+    assert payloads.update_params(spec, config, ownership_tag="mycopod") == {}
 
 
 def test_container_create_params() -> None:
@@ -162,7 +162,7 @@ def test_container_create_params() -> None:
                                                    "size_gib": 100}],
         "networks": [{"ip": "192.168.1.53/24", "gateway": "192.168.1.1"}],
         "source": {"ostemplate": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"}})
-    params = translate.create_params(spec, vmid=102, ownership_tag="mycopod")
+    params = payloads.create_params(spec, vmid=102, ownership_tag="mycopod")
     assert params["hostname"] == "pihole"
     assert params["rootfs"] == "local-zfs:8"
     assert params["mp0"] == "tank:100,mp=/mnt/mp0"
@@ -174,7 +174,7 @@ def test_container_create_params() -> None:
 def test_container_needs_template() -> None:
     spec = GuestSpec.model_validate({"name": "c", "kind": "ct"})
     with pytest.raises(translate.TranslateError, match="LXC template"):
-        translate.create_params(spec, vmid=102, ownership_tag="mycopod")
+        payloads.create_params(spec, vmid=102, ownership_tag="mycopod")
 
 
 OBSERVED = {
@@ -210,7 +210,7 @@ def test_update_changes_only_managed_keys(change: dict, reason: str, params: dic
     observed = translate.config_to_guest("vm", OBSERVED)
     changes = translate.config_changes(spec, observed, ownership_tag="mycopod")
     assert [c.reason for c in changes] == [reason]
-    got = translate.update_params(spec, OBSERVED, ownership_tag="mycopod")
+    got = payloads.update_params(spec, OBSERVED, ownership_tag="mycopod")
     assert got.keys() == params.keys()
     for key, value in params.items():
         assert translate.parse_props(str(got[key])) == translate.parse_props(str(value))
@@ -220,7 +220,7 @@ def test_unmanaged_fields_and_defaults_are_no_diff() -> None:
     spec = _vm()
     config = {**OBSERVED, "agent": "1", "cpu": "host", "balloon": "0", "smbios1": "uuid=1",
               "ide2": "local-lvm:cloudinit,media=cdrom", "unused0": "local-lvm:vm-101-disk-9"}
-    assert translate.update_params(spec, config, ownership_tag="mycopod") == {}
+    assert payloads.update_params(spec, config, ownership_tag="mycopod") == {}
 
 
 def test_memory_and_cores_need_restart_unless_hotplug() -> None:
@@ -258,7 +258,7 @@ def test_storage_change_is_an_error() -> None:
 
 def test_resize_params_absolute() -> None:
     spec = _vm(disks=[{"slot": "scsi0", "size_gib": 40}])
-    assert translate.resize_params(spec, OBSERVED) == [{"disk": "scsi0", "size": "40G"}]
+    assert payloads.resize_params(spec, OBSERVED) == [{"disk": "scsi0", "size": "40G"}]
 
 
 def test_apply_pending() -> None:
@@ -278,7 +278,7 @@ def test_net_slot_removed_and_ct_net_kept_mac() -> None:
            "rootfs": "local-lvm:vm-1-disk-0,size=8G",
            "net0": "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:02,ip=dhcp,type=veth",
            "net1": "name=eth1,bridge=vmbr0,ip=dhcp"}
-    params = translate.update_params(spec, raw, ownership_tag="mycopod")
+    params = payloads.update_params(spec, raw, ownership_tag="mycopod")
     assert params["net0"] == ("name=eth0,bridge=vmbr1,hwaddr=BC:24:11:00:00:02,ip=dhcp,"
                               "type=veth,firewall=0")
     assert params["delete"] == "net1"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mycopod.pvesim import direct
+
 from .helpers import Api, assert_error
 
 NOT_DEFINED = (
@@ -156,4 +158,4 @@ def test_json_bodies_are_accepted(api: Api) -> None:
         verify=False,
     )
     assert r.status_code == 200, r.text
-    assert api.sim.cluster.config(100, current=False)["onboot"] == 0
+    assert direct.config(api.sim.cluster, 100, current=False)["onboot"] == 0

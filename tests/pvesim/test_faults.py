@@ -6,6 +6,7 @@ import time
 
 import requests
 
+from mycopod.pvesim import direct
 from mycopod.pvesim.testing import SimHandle, running_simulator
 
 from .helpers import Api, insecure
@@ -70,7 +71,7 @@ def test_task_fail_rate(sim: SimHandle, api: Api) -> None:
     sim.set_faults(task_fail_rate=1.0)
     st = api.run("POST", "/nodes/pve1/qemu", vmid=150, name="x")
     assert st["exitstatus"] == "can't lock file '/var/lock/qemu-server/lock-150.conf' - got timeout"
-    assert sim.cluster.guest(150) is None
+    assert direct.guest(sim.cluster, 150) is None
     sim.set_faults(task_fail_rate=0)
     assert api.run("POST", "/nodes/pve1/qemu", vmid=150, name="x")["exitstatus"] == "OK"
 

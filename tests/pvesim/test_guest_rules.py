@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from mycopod.pvesim import direct
 from mycopod.pvesim.state import GiB
 from mycopod.pvesim.testing import SimHandle
 
@@ -44,7 +45,7 @@ def test_create_and_migrate_locks(api: Api, sim: SimHandle) -> None:
     upid = api.data("POST", "/nodes/pve1/lxc/130/migrate", target="pve2")
     assert_error(api.post("/nodes/pve1/lxc/130/status/start"), 500, "CT 130 is locked (migrate)")
     api.wait(upid)
-    assert sim.cluster.node_of(130) == "pve2"
+    assert direct.node_of(sim.cluster, 130) == "pve2"
 
 
 def test_lock_timeouts_under_faults(api: Api, sim: SimHandle) -> None:
@@ -63,7 +64,7 @@ def test_lock_timeouts_under_faults(api: Api, sim: SimHandle) -> None:
     sim.set_faults(fault_rate=0)
     assert "can't lock file '/var/lock/qemu-server/lock-100.conf' - got timeout" in seen
     # only the writes that were answered 200 took effect, the faulted ones not at all
-    assert sim.cluster.config(100).get("description") == landed
+    assert direct.config(sim.cluster, 100).get("description") == landed
 
 
 # -- digest ---------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def test_storage_capacity_is_accounted(api: Api, sim: SimHandle) -> None:
     st = api.run("POST", "/nodes/pve1/qemu", vmid=311, name="huge", scsi0="local-lvm:450")
     assert st["exitstatus"].startswith("lvcreate 'pve/vm-311-disk-0' error:")
     assert "insufficient free space" in st["exitstatus"]
-    assert sim.cluster.guest(311) is None  # the failed create leaves nothing behind
+    assert direct.guest(sim.cluster, 311) is None  # the failed create leaves nothing behind
     assert used() == before + 100 * GiB
     st = api.run("PUT", "/nodes/pve1/qemu/310/resize", disk="scsi0", size="+400G")
     assert "not enough free space" in st["exitstatus"]
@@ -243,7 +244,7 @@ def test_clone_from_template_copies_disks_to_target_storage_and_pool(
     assert conf["name"] == "from-tpl"
     template = api.data("GET", "/nodes/pve1/qemu/9001/config")
     assert conf["net0"] != template["net0"]  # a fresh MAC
-    assert sim.cluster.guest(400).pool == "infra"  # type: ignore[union-attr]
+    assert direct.guest(sim.cluster, 400).pool == "infra"  # type: ignore[union-attr]
     content = api.data("GET", "/nodes/pve3/storage/ceph-pool/content", vmid=400)
     assert [c["volid"] for c in content] == ["ceph-pool:vm-400-disk-0"]
 
@@ -264,8 +265,8 @@ def test_migrate_rules(api: Api, sim: SimHandle) -> None:
         "POST", "/nodes/pve1/qemu/100/migrate", target="pve2", online=1, **{"with-local-disks": 1}
     )
     assert st["exitstatus"] == "OK"
-    assert sim.cluster.node_of(100) == "pve2"
-    assert sim.cluster.status(100) == "running"
+    assert direct.node_of(sim.cluster, 100) == "pve2"
+    assert direct.status(sim.cluster, 100) == "running"
     pve2 = api.data("GET", "/nodes/pve2/storage/local-lvm/content", vmid=100)
     assert [c["volid"] for c in pve2] == ["local-lvm:vm-100-disk-0"]
     assert api.data("GET", "/nodes/pve1/storage/local-lvm/content", vmid=100) == []

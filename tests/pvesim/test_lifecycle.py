@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from proxmoxer import ResourceException
 
+from mycopod.pvesim import direct
 from mycopod.pvesim.testing import SimHandle
 
 from .helpers import proxmox, wait_task
@@ -63,7 +64,7 @@ def test_vm_life(sim: SimHandle, token: bool) -> None:
 
     upid = px.nodes("pve1").qemu(vmid).migrate.post(target="pve2")
     assert wait_task(px, upid)["exitstatus"] == "OK"
-    assert sim.cluster.node_of(vmid) == "pve2"
+    assert direct.node_of(sim.cluster, vmid) == "pve2"
     with pytest.raises(ResourceException) as err:
         px.nodes("pve1").qemu(vmid).config.get()
     assert err.value.status_code == 500
@@ -71,7 +72,7 @@ def test_vm_life(sim: SimHandle, token: bool) -> None:
 
     upid = px.nodes("pve2").qemu(vmid).delete()
     assert wait_task(px, upid)["exitstatus"] == "OK"
-    assert sim.cluster.guest(vmid) is None
+    assert direct.guest(sim.cluster, vmid) is None
     assert int(px.cluster.nextid.get()) == vmid
 
 
@@ -94,13 +95,13 @@ def test_vm_created_from_scratch_and_started_in_place(sim: SimHandle, token: boo
     status = wait_task(px, upid)
     assert status["exitstatus"] == "OK"
     assert status["type"] == "qmcreate"
-    conf = sim.cluster.config("db-1")
+    conf = direct.config(sim.cluster, "db-1")
     assert conf["scsi0"] == "local-lvm:vm-150-disk-0,size=32G"
     assert conf["ide2"] == "local:iso/debian-12.iso,media=cdrom,size=658M"
     assert conf["onboot"] == 1
     assert conf["description"] == "the database"
     assert conf["sshkeys"] == "ssh-ed25519%20AAAAC3Nza%20me%40host"
-    assert sim.cluster.status(150) == "running"
+    assert direct.status(sim.cluster, 150) == "running"
 
 
 @pytest.mark.parametrize("token", [False, True], ids=["password", "token"])
@@ -140,11 +141,11 @@ def test_container_life(sim: SimHandle, token: bool) -> None:
     assert wait_task(px, upid)["exitstatus"] == "OK"
     upid = px.nodes("pve1").lxc(200).status.shutdown.post()
     assert wait_task(px, upid)["exitstatus"] == "OK"
-    assert sim.cluster.status(200) == "stopped"
+    assert direct.status(sim.cluster, 200) == "stopped"
 
     upid = px.nodes("pve1").lxc(200).migrate.post(target="pve3")
     assert wait_task(px, upid)["exitstatus"] == "OK"
-    assert sim.cluster.node_of("cache-1") == "pve3"
+    assert direct.node_of(sim.cluster, "cache-1") == "pve3"
 
     px.nodes("pve3").lxc(200).template.post()
     upid = px.nodes("pve3").lxc(200).clone.post(newid=201, hostname="cache-2")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import requests
 
+from mycopod.pvesim import direct
 from mycopod.pvesim.testing import running_simulator
 
 from .helpers import Api, insecure
@@ -31,9 +32,9 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         api.data("POST", "/pools", poolid="kept")
     assert json.loads(state.read_text())["format"] == 1
     with running_simulator(state_file=str(state), task_seconds=0.01) as sim:
-        conf = sim.cluster.config("keeper")
+        conf = direct.config(sim.cluster, "keeper")
         assert conf["scsi0"] == "tank:140/vm-140-disk-0.qcow2,size=10G"
-        assert sim.cluster.node_of(140) == "pve2"
+        assert direct.node_of(sim.cluster, 140) == "pve2"
         assert "kept" in sim.cluster.pools
         assert Api(sim).data("GET", "/cluster/nextid") == "101"
 
@@ -137,7 +138,7 @@ def test_stopping_mid_task_rolls_back_before_saving(tmp_path: Path) -> None:
             online=1,
             **{"with-local-disks": 1},
         )
-        assert sim.cluster.config(150)["lock"] == "create"
+        assert direct.config(sim.cluster, 150)["lock"] == "create"
     saved = json.loads(state.read_text())
     guests = {g["vmid"]: g for g in saved["guests"]}
     assert 150 not in guests

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mycopod.pvesim import schema
+from mycopod.pvesim import direct, schema
 from mycopod.pvesim.state import GiB, MiB
 from mycopod.pvesim.testing import SimHandle
 
@@ -83,13 +83,13 @@ def test_values_agree_with_configs(api: Api) -> None:
 
 
 def test_many_guests(sim: SimHandle, api: Api) -> None:
-    ids = sim.cluster.add_guests(300, owned_tag="mycopod")
+    ids = direct.add_guests(sim.cluster, 300, owned_tag="mycopod")
     rows = api.data("GET", "/cluster/resources", type="vm")
     assert len(rows) == 303
     assert {r["node"] for r in rows if r["vmid"] in ids} == {"pve1", "pve2", "pve3"}
-    some = sim.cluster.config(ids[-1])
+    some = direct.config(sim.cluster, ids[-1])
     assert some["tags"] == "mycopod"
-    assert sim.cluster.find_guest(some["name"]) is not None
+    assert direct.find_guest(sim.cluster, some["name"]) is not None
 
 
 def test_pools_crud(api: Api) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+from mycopod.pvesim import direct
 from mycopod.pvesim.testing import SimHandle
 
 from .helpers import Api, assert_error
@@ -82,8 +83,8 @@ def test_config_post_is_a_task_and_put_is_synchronous(api: Api) -> None:
 def test_stopping_a_task_interrupts_it_and_rolls_back(api: Api, sim: SimHandle) -> None:
     sim.sim.tasks.task_seconds = 30
     upid = api.data("POST", "/nodes/pve1/qemu", vmid=170, name="stopped-early")
-    assert sim.cluster.guest(170) is not None
+    assert direct.guest(sim.cluster, 170) is not None
     assert api.data("DELETE", f"/nodes/pve1/tasks/{upid}") is None
     st = api.wait(upid)
     assert st["exitstatus"] == "interrupted by signal"
-    assert sim.cluster.guest(170) is None
+    assert direct.guest(sim.cluster, 170) is None

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from mycopod.config import PolicySettings
-from mycopod.proxmox import translate
+from mycopod.proxmox import payloads, translate
 from mycopod.proxmox.model import NodeState, ObservedCluster, ObservedGuest, StorageState
 from mycopod.reconcile.planner import Plan
 from mycopod.spec import ClusterSpec, GuestSpec
@@ -19,8 +19,8 @@ CT_TEMPLATE = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
 
 def materialize(spec: GuestSpec, vmid: int) -> dict[str, Any]:
     """The config Proxmox would store for ``spec`` (volumes allocated, MACs set)."""
-    params = translate.create_params(spec, vmid=vmid, ownership_tag="mycopod",
-                                     ostemplate=CT_TEMPLATE)
+    params = payloads.create_params(spec, vmid=vmid, ownership_tag="mycopod",
+                                    ostemplate=CT_TEMPLATE)
     config: dict[str, Any] = {}
     for key, value in params.items():
         if key in ("vmid", "ostemplate", "unprivileged", "ssh-public-keys", "pool"):

@@ -10,6 +10,7 @@ import pytest
 from proxmoxer import ProxmoxAPI
 
 from mycopod.proxmox import translate
+from mycopod.pvesim import direct
 from mycopod.pvesim.testing import SimHandle
 from mycopod.reconcile import engine, planner
 from mycopod.spec import ClusterSpec, GuestSpec
@@ -47,9 +48,9 @@ async def test_example_converges_and_second_run_plans_nothing(name: str, make_ct
         if guest.state == "absent":
             assert guest.name not in names(sim)
             continue
-        config = sim.cluster.config(guest.name)
+        config = direct.config(sim.cluster, guest.name)
         assert "mycopod" in translate.parse_tags(config.get("tags"))
-        assert sim.cluster.status(guest.name) == guest.state
+        assert direct.status(sim.cluster, guest.name) == guest.state
         assert int(config["cores"]) == guest.cores
     fresh = await make_ctx()  # a new process: no cache, full reads
     second = await reconcile(fresh, want)
@@ -83,7 +84,7 @@ async def test_changes_converge(change: dict, check: Any, make_ctx: Any,
     changed = await reconcile(ctx, spec({**BASE, **change}))
     assert changed.status == "Succeeded", changed.error
     assert changed.plan is not None and changed.plan["actions"]
-    assert check(sim.cluster.config("web-1"), sim.cluster.status("web-1"))
+    assert check(direct.config(sim.cluster, "web-1"), direct.status(sim.cluster, "web-1"))
     again = await reconcile(await make_ctx(restart_on_change=True), spec({**BASE, **change}))
     assert again.plan is not None and again.plan["actions"] == []
 
@@ -98,8 +99,8 @@ async def test_change_needing_restart_is_reported_pending(make_ctx: Any,
     assert again.plan is not None and again.plan["actions"] == []
     # the simulator keeps a change a running VM cannot hotplug pending, like PVE
     assert [p["name"] for p in again.plan["pending_restart"]] == ["web-1"]
-    assert int(sim.cluster.config("web-1", current=True)["cores"]) == 2
-    assert int(sim.cluster.config("web-1")["cores"]) == 6
+    assert int(direct.config(sim.cluster, "web-1", current=True)["cores"]) == 2
+    assert int(direct.config(sim.cluster, "web-1")["cores"]) == 6
 
 
 async def test_out_of_band_drift_is_corrected(make_ctx: Any, sim: SimHandle) -> None:
@@ -107,8 +108,8 @@ async def test_out_of_band_drift_is_corrected(make_ctx: Any, sim: SimHandle) -> 
     want = spec(BASE)
     assert (await reconcile(ctx, want)).status == "Succeeded"
     prox = api(sim)
-    vmid = sim.cluster.find_guest("web-1").vmid  # type: ignore[union-attr]
-    node = sim.cluster.node_of(vmid)
+    vmid = direct.find_guest(sim.cluster, "web-1").vmid  # type: ignore[union-attr]
+    node = direct.node_of(sim.cluster, vmid)
     await asyncio.to_thread(prox.nodes(node).qemu(vmid).status.stop.post)
     await asyncio.sleep(0.2)
     await asyncio.to_thread(prox.nodes(node).qemu(vmid).config.put, cores=7, tags="mycopod;web")
@@ -116,8 +117,8 @@ async def test_out_of_band_drift_is_corrected(make_ctx: Any, sim: SimHandle) -> 
     assert run.status == "Succeeded", run.error
     kinds = [a["kind"] for a in run.plan["actions"]]  # type: ignore[index]
     assert kinds == ["configure", "start"]
-    assert int(sim.cluster.config("web-1")["cores"]) == 2
-    assert sim.cluster.status("web-1") == "running"
+    assert int(direct.config(sim.cluster, "web-1")["cores"]) == 2
+    assert direct.status(sim.cluster, "web-1") == "running"
 
 
 async def test_unowned_guests_are_reported_and_untouched(make_ctx: Any,
@@ -127,16 +128,16 @@ async def test_unowned_guests_are_reported_and_untouched(make_ctx: Any,
                                    cores=1, memory=512)
     assert upid
     await asyncio.sleep(0.3)
-    before_legacy = sim.cluster.config("legacy-app")
-    before_dup = sim.cluster.config("dup")
+    before_legacy = direct.config(sim.cluster, "legacy-app")
+    before_dup = direct.config(sim.cluster, "dup")
     ctx = await make_ctx()
     run = await reconcile(ctx, spec({"name": "legacy-app", "cores": 8},
                                     {"name": "dup", "cores": 4}))
     assert run.status == "Succeeded"
     assert run.plan is not None and run.plan["actions"] == []
     assert sorted(c["name"] for c in run.plan["conflicts"]) == ["dup", "legacy-app"]
-    assert sim.cluster.config("legacy-app") == before_legacy
-    assert sim.cluster.config("dup") == before_dup
+    assert direct.config(sim.cluster, "legacy-app") == before_legacy
+    assert direct.config(sim.cluster, "dup") == before_dup
     assert names(sim).count("dup") == 1
     report = await engine.cluster_report(ctx, spec({"name": "legacy-app"}))
     assert [c["name"] for c in report["conflicts"]] == ["legacy-app"]
@@ -268,11 +269,11 @@ async def test_guest_that_lost_its_tag_is_still_ours(make_ctx: Any, sim: SimHand
     ctx = await make_ctx()
     want = spec(BASE)
     assert (await reconcile(ctx, want)).status == "Succeeded"
-    vmid = sim.cluster.find_guest("web-1").vmid  # type: ignore[union-attr]
-    node = sim.cluster.node_of(vmid)
+    vmid = direct.find_guest(sim.cluster, "web-1").vmid  # type: ignore[union-attr]
+    node = direct.node_of(sim.cluster, vmid)
     await asyncio.to_thread(api(sim).nodes(node).qemu(vmid).config.put, tags="web")
     run = await reconcile(await make_ctx(), want)
     assert run.status == "Succeeded", run.error
     assert [a["kind"] for a in run.plan["actions"]] == ["tag_adopt"]  # type: ignore[index]
-    assert translate.parse_tags(sim.cluster.config("web-1")["tags"]) == ("mycopod", "web")
+    assert translate.parse_tags(direct.config(sim.cluster, "web-1")["tags"]) == ("mycopod", "web")
     assert names(sim).count("web-1") == 1

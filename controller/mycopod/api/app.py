@@ -242,11 +242,10 @@ def ssl_context(settings: ApiSettings) -> ssl.SSLContext | None:
 
 async def start_api(app: web.Application, settings: ApiSettings) -> web.AppRunner:
     """Serve ``app`` on the running loop; ``await runner.cleanup()`` stops it."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
     await runner.setup()
     context = ssl_context(settings)
-    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=context,
-                       shutdown_timeout=5.0)
+    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=context)
     await site.start()
     log.info("api.listening", host=settings.host, port=bound_port(runner),
              tls=context is not None)

@@ -7,7 +7,7 @@
   :mod:`.subjects` and :mod:`.sentences`, collecting into :mod:`.drafts`;
 - :mod:`.llm` compiles what the grammar rejects, when an LLM is configured;
 - :mod:`.compiler` chains the two for one file; :mod:`.merge` joins a commit's files;
-- :mod:`.render` writes a spec back as declaration English (``mycopod.spec.render``);
+- :mod:`.render` writes a spec back as declaration English;
 - :mod:`.source` follows the git repository; :mod:`.webhook` verifies GitHub pushes;
 - :mod:`.pipeline` compiles a commit through the compile cache and records it
   (``compile_commit``; the spec in force is ``DeclarationStore.latest_good()``);

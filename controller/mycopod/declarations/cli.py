@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     import mycopod.declarations.compiler as compiler
     import mycopod.declarations.errors as errors
+    import mycopod.declarations.render as render
     from mycopod import spec as specmod
     from mycopod.config import DEFAULT_MAX_GUESTS
     from mycopod.errors import UsageError
@@ -84,5 +85,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(specmod.canonical_json(result))
     else:
-        sys.stdout.write(specmod.render(result))
+        sys.stdout.write(render.render(result))
     return 0

@@ -203,7 +203,7 @@ async def _complete(settings: LlmSettings, messages: list[dict[str, str]]) -> An
     retrying = tenacity.AsyncRetrying(
         retry=tenacity.retry_if_exception(_is_transient),
         stop=tenacity.stop_after_attempt(RETRY_ATTEMPTS),
-        wait=tenacity.wait_exponential_jitter(initial=RETRY_INITIAL_WAIT, max=20,
+        wait=tenacity.wait_exponential_jitter(multiplier=RETRY_INITIAL_WAIT, max=20,
                                               jitter=RETRY_INITIAL_WAIT),
         before_sleep=before_sleep, reraise=True)
     async for attempt in retrying:

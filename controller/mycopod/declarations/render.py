@@ -1,6 +1,7 @@
 """Write a spec back as declaration English, in the grammar's own phrasing.
 
-Interface: :func:`render` ``(spec) -> str`` (also reachable as ``mycopod.spec.render``).
+Interface: :func:`render` ``(spec) -> str``. It lives here, with the grammar whose
+phrasing it writes, so that :mod:`mycopod.spec` stays free of the compilers.
 
 One paragraph per guest. Only what differs from the defaults is written, so a rendered
 file reads like one an owner would write; everything else is exact, so that

@@ -333,7 +333,7 @@ class ProxmoxClient:
             return await once()
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(TransientError),
-            wait=tenacity.wait_exponential_jitter(initial=self.retry_initial,
+            wait=tenacity.wait_exponential_jitter(multiplier=self.retry_initial,
                                                   max=self.retry_max),
             stop=tenacity.stop_after_attempt(self.retries),
             reraise=True,

@@ -1,14 +1,14 @@
-"""Between Proxmox config strings and spec fields, in both directions. Pure.
+"""Between Proxmox config strings and spec fields: reading configs, finding differences. Pure.
 
 Proxmox describes a guest with flat key/value pairs whose values are property strings
 (``scsi0: local-lvm:vm-101-disk-0,size=32G``, ``net0: virtio=BC:24:11:..,bridge=vmbr0``).
-This module parses them into the canonical values of :mod:`mycopod.proxmox.model` and
-renders spec fields back into parameters for create and update calls.
+This module parses them into the canonical values of :mod:`mycopod.proxmox.model`,
+formats single values back (sizes, tags, SSH keys, property strings), and compares an
+observed guest with its spec. The parameters of create, config and resize calls are
+built from these in :mod:`mycopod.proxmox.payloads`.
 
 Only the fields MycoPod manages are compared, in canonical form, so an unmanaged field,
-a MAC address or a Proxmox default never shows up as a diff. Updates start from the
-observed property string and change only the managed keys, so a NIC keeps its MAC and
-model and a disk keeps its cache options.
+a MAC address or a Proxmox default never shows up as a diff.
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)\s*$", re.IGNORECASE)
 VM_DISK_RE = re.compile(r"^(scsi|virtio|sata|ide)\d+$")
 CT_DISK_RE = re.compile(r"^(rootfs|mp\d+)$")
 NET_RE = re.compile(r"^net\d+$")
-#: where a container mount point other than rootfs is mounted (the spec has no path)
-CT_MOUNT_ROOT = "/mnt"
 #: qemu defaults when a key is absent from the config
 QEMU_DEFAULT_MEMORY = 512
 QEMU_DEFAULT_HOTPLUG = ("disk", "network", "usb")
@@ -211,47 +209,6 @@ def parse_net(kind: Kind, slot: str, value: str, ipconfig: str | None = None) ->
     )
 
 
-def _vm_net_value(net: NetworkSpec, observed: str | None) -> str:
-    props = parse_props(observed, "model") if observed else {"model": "virtio"}
-    if "model" not in props:
-        # the model is written as its own key with the MAC as value (virtio=BC:24:..)
-        for key in list(props):
-            if key in _QEMU_MODELS:
-                break
-        else:
-            props = {"model": "virtio", **props}
-    props["bridge"] = net.bridge
-    _set_or_drop(props, "tag", str(net.vlan) if net.vlan is not None else None)
-    props["firewall"] = "1" if net.firewall else "0"
-    return format_props(props, "model")
-
-
-_QEMU_MODELS = frozenset({
-    "e1000", "e1000-82540em", "e1000-82544gc", "e1000-82545em", "e1000e", "i82551",
-    "i82557b", "i82559er", "ne2k_isa", "ne2k_pci", "pcnet", "rtl8139", "virtio", "vmxnet3",
-})
-
-
-def _ct_net_value(net: NetworkSpec, observed: str | None) -> str:
-    props = parse_props(observed, "name") if observed else {}
-    props.setdefault("name", "eth" + net.slot.removeprefix("net"))
-    props["bridge"] = net.bridge
-    _set_or_drop(props, "tag", str(net.vlan) if net.vlan is not None else None)
-    _set_or_drop(props, "ip", net.ip)
-    _set_or_drop(props, "gw", net.gateway)
-    props["firewall"] = "1" if net.firewall else "0"
-    props.setdefault("type", "veth")
-    name = props.pop("name")
-    return format_props({"name": name, **props}, None)
-
-
-def _set_or_drop(props: dict[str, str], key: str, value: str | None) -> None:
-    if value is None:
-        props.pop(key, None)
-    else:
-        props[key] = value
-
-
 def _net_equal(a: NetworkSpec, b: NetworkSpec) -> bool:
     return (a.slot, a.bridge, a.vlan, a.ip, a.gateway, a.firewall) == (
         b.slot, b.bridge, b.vlan, b.ip, b.gateway, b.firewall
@@ -266,7 +223,7 @@ def config_to_guest(kind: Kind, config: Mapping[str, Any]) -> GuestConfig:
     raw = {k: str(v) for k, v in config.items() if v is not None}
     disks = []
     networks = []
-    for key in sorted(raw, key=_slot_sort_key):
+    for key in sorted(raw, key=slot_sort_key):
         if is_disk_key(kind, key):
             disk = parse_disk(kind, key, raw[key])
             if disk is not None:
@@ -320,7 +277,8 @@ def has_pending(pending: Iterable[Mapping[str, Any]]) -> bool:
     return any(item.get("delete") or "pending" in item for item in pending)
 
 
-def _slot_sort_key(key: str) -> tuple[str, int]:
+def slot_sort_key(key: str) -> tuple[str, int]:
+    """Slots in Proxmox's order: rootfs first, then by bus and number (scsi2 before scsi10)."""
     match = re.match(r"^([a-z]+)(\d*)$", key)
     if match is None:
         return (key, 0)
@@ -392,7 +350,7 @@ def config_changes(
                               f"{len(spec.ssh_keys)} key(s)", needs_restart=True))
     have = {n.slot: n for n in observed.networks}
     want = {n.slot: n for n in spec.networks}
-    for slot in sorted(set(have) | set(want), key=_slot_sort_key):
+    for slot in sorted(set(have) | set(want), key=slot_sort_key):
         old, new = have.get(slot), want.get(slot)
         if old is None or new is None or not _net_equal(old, new):
             ip_changed = (old.ip, old.gateway) != (new.ip, new.gateway) \
@@ -447,132 +405,3 @@ def disk_changes(spec: GuestSpec, observed: GuestConfig) -> list[DiskChange]:
         elif seen.size_bytes < want:
             result.append(DiskChange(disk.slot, seen.size_bytes, want))
     return result
-
-
-# --- parameters for Proxmox calls ------------------------------------------------------
-
-
-def _disk_alloc(kind: Kind, slot: str, storage: str, size_gib: int) -> str:
-    if kind == "ct" and slot != "rootfs":
-        return f"{storage}:{size_gib},mp={CT_MOUNT_ROOT}/{slot}"
-    return f"{storage}:{size_gib}"
-
-
-def create_params(
-    spec: GuestSpec,
-    *,
-    vmid: int,
-    ownership_tag: str,
-    ostemplate: str | None = None,
-) -> dict[str, Any]:
-    """Parameters of ``POST /nodes/{node}/qemu`` or ``/lxc`` for a new guest."""
-    params: dict[str, Any] = {
-        "vmid": vmid,
-        "cores": spec.cores,
-        # qemu's memory is a property string ("[current=]<integer>"), lxc's an integer
-        "memory": str(spec.memory_mib) if spec.kind == "vm" else spec.memory_mib,
-        "onboot": 1 if spec.onboot else 0,
-        "tags": format_tags(desired_tags(spec, ownership_tag)),
-    }
-    if spec.description:
-        params["description"] = spec.description
-    if spec.pool:
-        params["pool"] = spec.pool
-    for disk in spec.disks:
-        params[disk.slot] = _disk_alloc(spec.kind, disk.slot, disk.storage, disk.size_gib)
-    if spec.kind == "vm":
-        params["name"] = spec.name
-        params["scsihw"] = "virtio-scsi-single"
-        for net in spec.networks:
-            params[net.slot] = _vm_net_value(net, None)
-            if net.ip is not None:
-                params["ipconfig" + net.slot.removeprefix("net")] = format_ipconfig(
-                    net.ip, net.gateway
-                )
-        if spec.ssh_keys:
-            params["sshkeys"] = encode_sshkeys(spec.ssh_keys)
-        if spec.source is not None and spec.source.iso is not None:
-            params["ide2"] = f"{spec.source.iso},media=cdrom"
-    else:
-        params["hostname"] = spec.name
-        template = ostemplate or (spec.source.ostemplate if spec.source else None)
-        if template is None:
-            raise TranslateError(
-                f"{spec.name}: a container needs an LXC template; declare one "
-                "(from the template local:vztmpl/...) or upload one to a storage"
-            )
-        params["ostemplate"] = template
-        params["unprivileged"] = 1
-        for net in spec.networks:
-            params[net.slot] = _ct_net_value(net, None)
-        if spec.ssh_keys:
-            params["ssh-public-keys"] = "\n".join(spec.ssh_keys)
-    return params
-
-
-def update_params(
-    spec: GuestSpec, raw: Mapping[str, Any], *, ownership_tag: str
-) -> dict[str, Any]:
-    """Parameters of ``POST/PUT config`` that bring ``raw`` (the pending-applied config)
-    to the spec's managed fields; ``{}`` when nothing differs. Disk growth is not here
-    (it is ``resize``); a new disk is allocated with ``storage:size``."""
-    kind: Kind = spec.kind
-    observed = config_to_guest(kind, raw)
-    changes = {c.field for c in config_changes(spec, observed, ownership_tag=ownership_tag)}
-    params: dict[str, Any] = {}
-    delete: list[str] = []
-    if "cores" in changes:
-        params["cores"] = spec.cores
-    if "memory" in changes:
-        params["memory"] = str(spec.memory_mib) if kind == "vm" else spec.memory_mib
-    if "onboot" in changes:
-        params["onboot"] = 1 if spec.onboot else 0
-    if "tags" in changes:
-        params["tags"] = format_tags(desired_tags(spec, ownership_tag))
-    if "description" in changes:
-        if spec.description:
-            params["description"] = spec.description
-        else:
-            delete.append("description")
-    if "ssh_keys" in changes:
-        if spec.ssh_keys:
-            params["sshkeys"] = encode_sshkeys(spec.ssh_keys)
-        else:
-            delete.append("sshkeys")
-    want = {n.slot: n for n in spec.networks}
-    for slot in sorted({c for c in changes if NET_RE.match(c)}, key=_slot_sort_key):
-        net = want.get(slot)
-        index = slot.removeprefix("net")
-        if net is None:
-            delete.append(slot)
-            if kind == "vm" and f"ipconfig{index}" in raw:
-                delete.append(f"ipconfig{index}")
-            continue
-        observed_value = raw.get(slot)
-        if kind == "vm":
-            params[slot] = _vm_net_value(net, str(observed_value) if observed_value else None)
-            ip_key = f"ipconfig{index}"
-            have_ip = parse_ipconfig(str(raw[ip_key]) if raw.get(ip_key) else None)
-            if net.ip is not None:
-                if have_ip != (net.ip, net.gateway):
-                    params[ip_key] = format_ipconfig(net.ip, net.gateway)
-            elif ip_key in raw:
-                delete.append(ip_key)
-        else:
-            params[slot] = _ct_net_value(net, str(observed_value) if observed_value else None)
-    for disk in spec.disks:
-        if disk.slot in changes:
-            params[disk.slot] = _disk_alloc(kind, disk.slot, disk.storage, disk.size_gib)
-    if delete:
-        params["delete"] = ",".join(delete)
-    return params
-
-
-def resize_params(spec: GuestSpec, raw: Mapping[str, Any]) -> list[dict[str, str]]:
-    """``PUT resize`` parameters (absolute sizes) for every disk that must grow."""
-    observed = config_to_guest(spec.kind, raw)
-    return [
-        {"disk": change.slot, "size": format_size(change.new_bytes)}
-        for change in disk_changes(spec, observed)
-        if change.error is None
-    ]

@@ -9,10 +9,12 @@ faults. Run it with ``mycopod sim``; in tests use
 ``mycopod.pvesim.testing.running_simulator``.
 
 Modules: ``schema`` (the API description and parameter checks), ``state`` (the cluster
-model and its persistence), ``guests`` (guest lookups, config view and updates),
-``lifecycle`` (create, clone, template, destroy), ``operations`` (power, resize,
-migrate), ``propstr`` (property strings as PVE prints them), ``resources`` (the cached
-``/cluster/resources``), ``tasks``, ``auth``, ``faults``, ``routes``, ``api``,
-``api_cluster`` and ``api_nodes`` (the route table and its handlers), ``app`` (the
-aiohttp dispatcher), ``server`` (TLS, site, state file), ``cli`` and ``testing``.
+model, in memory), ``persistence`` (the state file), ``guests`` (guest lookups, checks and
+config updates), ``views`` (configs and status as clients read them), ``lifecycle``
+(create, clone, template, destroy), ``operations`` (power, resize, migrate), ``propstr``
+(property strings as PVE prints them), ``resources`` (the cached ``/cluster/resources``),
+``tasks``, ``auth``, ``faults``, ``routes``, ``api``, ``api_cluster`` and ``api_nodes``
+(the route table and its handlers), ``app`` (the aiohttp dispatcher), ``server`` (TLS,
+site, state file), ``cli``; for tests and benchmarks, ``testing`` (a simulator in a
+thread) and ``direct`` (read and fill the cluster past the API).
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mycopod.pvesim import guests, lifecycle, operations, resources
+from mycopod.pvesim import guests, lifecycle, operations, resources, views
 from mycopod.pvesim.api_cluster import PVE_REPOID, PVE_VERSION
 from mycopod.pvesim.core import Request, Sim
 from mycopod.pvesim.errors import ApiError, fail, param_error
@@ -312,7 +312,7 @@ def _guest_routes(kind: str) -> None:
     def listing(sim: Sim, req: Request) -> Any:
         node = req.params["node"]
         return [
-            guests.guest_status(sim, g)
+            views.guest_status(sim, g)
             for g in sim.cluster.guests.values()
             if g.node == node and g.kind == kind
         ]
@@ -325,7 +325,7 @@ def _guest_routes(kind: str) -> None:
         g = guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
         if req.params.get("snapshot"):
             raise fail(f"snapshot '{req.params['snapshot']}' does not exist")
-        return guests.config_view(g, current=bool(req.params.get("current")))
+        return views.config_view(g, current=bool(req.params.get("current")))
 
     def post_config(sim: Sim, req: Request) -> Any:
         return guests.update_config(sim, kind, req, sync=False)
@@ -334,7 +334,7 @@ def _guest_routes(kind: str) -> None:
         return guests.update_config(sim, kind, req, sync=True)
 
     def pending(sim: Sim, req: Request) -> Any:
-        return guests.pending_view(
+        return views.pending_view(
             guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
         )
 
@@ -344,7 +344,7 @@ def _guest_routes(kind: str) -> None:
 
     def current(sim: Sim, req: Request) -> Any:
         g = guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
-        return {**guests.guest_status(sim, g), "ha": {"managed": 0}}
+        return {**views.guest_status(sim, g), "ha": {"managed": 0}}
 
     def power(action: str) -> Handler:
         return lambda sim, req: operations.power(sim, kind, action, req)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mycopod.pvesim import schema
+from mycopod.pvesim import persistence, schema
 from mycopod.pvesim.auth import Authenticator, Credentials
 from mycopod.pvesim.errors import ApiError
 from mycopod.pvesim.faults import Faults, FaultSettings
@@ -56,7 +56,7 @@ class Sim:
     def __init__(self, options: SimOptions, cluster: Cluster | None = None) -> None:
         self.options = options
         self.schema = schema.load()
-        self.cluster = cluster or Cluster.load_or_create(
+        self.cluster = cluster or persistence.load_or_create(
             options.state_file, node_count=options.nodes, clock=options.clock, seed=options.seed
         )
         self.faults = Faults(

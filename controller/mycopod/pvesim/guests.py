@@ -1,10 +1,11 @@
-"""Guests as PVE sees them: lookups and checks, the config view, and config updates.
+"""Guests as PVE sees them: lookups and checks, and config updates.
 
 What PVE checks before forking a worker fails the HTTP call here (mostly 500 with PVE's
 ``die`` text). Config values are normalised as PVE writes them (see ``propstr``) so what
 a client reads back is what a real cluster would show; changes that a running guest
 cannot take at once are parked as pending. Creating, cloning and destroying guests are
-in ``lifecycle``; power, resize and migration in ``operations``.
+in ``lifecycle``; power, resize and migration in ``operations``; what clients read back
+(config, pending, status) in ``views``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from mycopod.pvesim import propstr, schema
+from mycopod.pvesim import propstr
 from mycopod.pvesim.core import Request, Sim
 from mycopod.pvesim.errors import TaskError, fail, param_error
-from mycopod.pvesim.resources import guest_usage
 from mycopod.pvesim.schema import format_size
 from mycopod.pvesim.state import (
     GiB,
@@ -25,7 +25,6 @@ from mycopod.pvesim.state import (
     StorageFull,
     Volume,
     conf_path,
-    guest_cpus,
     is_disk_key,
 )
 from mycopod.pvesim.tasks import Job, Task
@@ -127,90 +126,6 @@ def check_new_disks(sim: Sim, kind: str, changes: dict[str, str], node: str) -> 
             new = NEW_DISK.match(file)
             if new:
                 check_storage(sim, kind, new.group(1), node)
-
-
-# -- the config as clients see it ------------------------------------------------------
-
-
-def _config_props(kind: str) -> dict[str, Any]:
-    """The properties ``GET …/config`` returns, as the schema types them."""
-    path = (
-        "/nodes/{node}/qemu/{vmid}/config" if kind == "qemu" else "/nodes/{node}/lxc/{vmid}/config"
-    )
-    method = schema.load().method(path, "GET")
-    return (method.returns.get("properties") or {}) if method else {}
-
-
-def _typed(props: dict[str, Any], key: str, value: str) -> Any:
-    prop = props.get(key)
-    if prop is None:
-        m = re.match(r"^([a-z]+)\d+$", key)
-        prop = props.get(f"{m.group(1)}[n]") if m else None
-    ptype = (prop or {}).get("type")
-    try:
-        if ptype in ("integer", "boolean"):
-            return int(value)
-        if ptype == "number":
-            num = float(value)
-            return int(num) if num.is_integer() else num
-    except ValueError:
-        return value
-    return value
-
-
-def config_view(g: Guest, *, current: bool = False) -> dict[str, Any]:
-    conf = dict(g.config)
-    if not current:
-        conf.update(g.pending)
-        for key in g.pending_delete:
-            conf.pop(key, None)
-    props = _config_props(g.kind)
-    out = {k: _typed(props, k, v) for k, v in conf.items()}
-    out["digest"] = g.digest()
-    return out
-
-
-def pending_view(g: Guest) -> list[dict[str, Any]]:
-    props = _config_props(g.kind)
-    rows = []
-    for key in sorted(set(g.config) | set(g.pending) | set(g.pending_delete)):
-        row: dict[str, Any] = {"key": key}
-        if key in g.config:
-            row["value"] = _typed(props, key, g.config[key])
-        if key in g.pending:
-            row["pending"] = _typed(props, key, g.pending[key])
-        if key in g.pending_delete:
-            row["delete"] = 1
-        rows.append(row)
-    return rows
-
-
-def guest_status(sim: Sim, g: Guest) -> dict[str, Any]:
-    running = g.status == "running"
-    out: dict[str, Any] = {
-        "vmid": g.vmid,
-        "name": g.name,
-        "status": g.status,
-        "cpus": guest_cpus(g),
-        **guest_usage(g),
-        "uptime": int(sim.cluster.clock() - g.started_at) if running and g.started_at else 0,
-    }
-    if g.config.get("template") == "1":
-        out["template"] = 1
-    if "tags" in g.config:
-        out["tags"] = g.config["tags"]
-    if "lock" in g.config:
-        out["lock"] = g.config["lock"]
-    if g.kind == "qemu":
-        out["qmpstatus"] = g.status
-        if running:
-            out["pid"] = 10_000 + g.vmid
-            out["running-machine"] = "pc-i440fx-9.2+pve1"
-            out["running-qemu"] = "9.2.0"
-    else:
-        out["type"] = "lxc"
-        out["maxswap"] = int(g.config.get("swap", "512")) * MiB
-    return out
 
 
 # -- turning request parameters into config values -------------------------------------

@@ -20,6 +20,7 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
+from mycopod.pvesim import persistence
 from mycopod.pvesim.app import make_app
 from mycopod.pvesim.core import Sim, SimOptions
 
@@ -118,7 +119,7 @@ class SimServer:
 
     def _save(self) -> None:
         if self.sim is not None and self.options.state_file is not None:
-            self.sim.cluster.save(self.options.state_file)
+            persistence.save(self.sim.cluster, self.options.state_file)
 
     async def _save_loop(self) -> None:
         while True:

@@ -6,23 +6,20 @@ take in ``/etc/pve/nodes/NODE/qemu-server/VMID.conf`` (booleans ``0``/``1``, siz
 The digest is the sha1 of that file text, as in PVE, so any change changes it.
 
 One ``threading.RLock`` guards the whole model: the simulator's event loop takes it
-around each request and each task step, and test code calling the helpers below from
-another thread takes it too. ``version`` grows on every change so the expensive
-``/cluster/resources`` answer can be cached while nothing changed.
+around each request and each task step, and test code reading the model from another
+thread (``direct``) takes it too. ``version`` grows on every change so the expensive
+``/cluster/resources`` answer can be cached while nothing changed. The model lives in
+memory only; ``persistence`` saves it to the state file and loads it back.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from mycopod.pvesim.schema import format_size, parse_size
 
@@ -358,96 +355,6 @@ class Cluster:
         if storage in self.storages:
             self.volumes.pop((self.storage_scope(storage, node), volid), None)
 
-    # -- guests: helpers for tests and benchmarks ----------------------------------------
-
-    def guest(self, vmid: int) -> Guest | None:
-        with self.lock:
-            return self.guests.get(int(vmid))
-
-    def find_guest(self, name: str) -> Guest | None:
-        with self.lock:
-            for g in self.guests.values():
-                if g.name == name:
-                    return g
-        return None
-
-    def _resolve(self, key: int | str) -> Guest:
-        g = self.guest(key) if isinstance(key, int) else self.find_guest(key)
-        if g is None:
-            raise KeyError(key)
-        return g
-
-    def config(self, key: int | str, *, current: bool = False) -> dict[str, Any]:
-        """The guest's config as ``GET …/config`` answers it (by vmid or name)."""
-        from mycopod.pvesim import guests as guest_ops  # local: guests imports state
-
-        with self.lock:
-            return guest_ops.config_view(self._resolve(key), current=current)
-
-    def status(self, key: int | str) -> str:
-        with self.lock:
-            return self._resolve(key).status
-
-    def node_of(self, key: int | str) -> str:
-        with self.lock:
-            return self._resolve(key).node
-
-    def add_guests(
-        self,
-        n: int,
-        *,
-        owned_tag: str | None = "mycopod",
-        kind: str = "qemu",
-        running: bool = False,
-        name_prefix: str = "bulk",
-        storage: str = "tank",
-        disk_gib: int = 8,
-    ) -> list[int]:
-        """Add ``n`` guests at once, spread over the nodes (benchmarks). Capacity is not
-        checked: storages and node memory may end up overcommitted."""
-        ids: list[int] = []
-        with self.lock:
-            vmid = 100
-            now = self.clock()
-            for i in range(n):
-                while vmid in self.guests:
-                    vmid += 1
-                node = self.nodes[i % len(self.nodes)]
-                vol = self.add_volume(storage, node, vmid, disk_gib * GiB, kind=kind)
-                conf: dict[str, str] = {"cores": "1", "memory": "1024" if kind == "qemu" else "512"}
-                if owned_tag:
-                    conf["tags"] = owned_tag
-                name = f"{name_prefix}-{vmid}"
-                if kind == "qemu":
-                    conf.update(
-                        name=name,
-                        scsi0=f"{vol.volid},size={disk_gib}G",
-                        net0=f"virtio={self.new_mac()},bridge=vmbr0",
-                        ostype="l26",
-                    )
-                else:
-                    conf.update(
-                        hostname=name,
-                        rootfs=f"{vol.volid},size={disk_gib}G",
-                        net0=f"name=eth0,bridge=vmbr0,hwaddr={self.new_mac()},ip=dhcp,type=veth",
-                        ostype="debian",
-                        arch="amd64",
-                    )
-                self.guests[vmid] = Guest(
-                    vmid=vmid,
-                    kind=kind,
-                    node=node,
-                    config=conf,
-                    status="running" if running else "stopped",
-                    started_at=now if running else None,
-                )
-                ids.append(vmid)
-            self.touch()
-        return ids
-
-    def iter_guests(self) -> Iterator[Guest]:
-        return iter(list(self.guests.values()))
-
     # -- node accounting ---------------------------------------------------------------
 
     def node_mem_used(self, node: str) -> int:
@@ -456,60 +363,6 @@ class Cluster:
             for g in self.guests.values()
             if g.node == node and g.status == "running"
         )
-
-    # -- persistence -------------------------------------------------------------------
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format": 1,
-            "nodes": self.nodes,
-            "volumes": [asdict(v) for v in self.volumes.values()],
-            "guests": [asdict(g) for g in self.guests.values()],
-            "pools": [asdict(p) for p in self.pools.values()],
-        }
-
-    @classmethod
-    def from_json(
-        cls,
-        data: dict[str, Any],
-        *,
-        clock: Callable[[], float] = time.time,
-        seed: int | None = None,
-    ) -> Cluster:
-        cl = cls(node_count=len(data["nodes"]), clock=clock, seed=seed)
-        cl.nodes = list(data["nodes"])
-        cl.node_boot = {n: clock() - 86400 * 3 for n in cl.nodes}
-        for v in data["volumes"]:
-            vol = Volume(**v)
-            cl.volumes[(vol.node, vol.volid)] = vol
-        for g in data["guests"]:
-            guest = Guest(**g)
-            cl.guests[guest.vmid] = guest
-        for p in data["pools"]:
-            cl.pools[p["poolid"]] = Pool(**p)
-        return cl
-
-    def save(self, path: Path) -> None:
-        with self.lock:
-            text = json.dumps(self.to_json(), indent=1, sort_keys=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-
-    @classmethod
-    def load_or_create(
-        cls,
-        path: Path | None,
-        *,
-        node_count: int,
-        clock: Callable[[], float] = time.time,
-        seed: int | None = None,
-    ) -> Cluster:
-        if path is not None and path.exists():
-            return cls.from_json(
-                json.loads(path.read_text(encoding="utf-8")), clock=clock, seed=seed
-            )
-        return cls.initial(node_count=node_count, clock=clock, seed=seed)
 
 
 class StorageFull(Exception):

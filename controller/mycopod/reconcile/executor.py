@@ -30,7 +30,7 @@ import structlog
 
 from mycopod import telemetry
 from mycopod.config import ApplySettings
-from mycopod.proxmox import translate
+from mycopod.proxmox import payloads, translate
 from mycopod.proxmox.client import ProxmoxClient
 from mycopod.proxmox.errors import ConflictError, NotFoundError, PermanentError, ProxmoxError
 from mycopod.proxmox.observer import GuestRead, Observer, api_kind, read_guest
@@ -277,8 +277,8 @@ class Executor:
         planned = int(action.params.get("vmid") or action.vmid or 0)
 
         async def create(vmid: int) -> Any:
-            params = translate.create_params(spec, vmid=vmid, ownership_tag=self.tag,
-                                             ostemplate=action.params.get("ostemplate"))
+            params = payloads.create_params(spec, vmid=vmid, ownership_tag=self.tag,
+                                            ostemplate=action.params.get("ostemplate"))
             return await self.client.post(f"/nodes/{guest.node}/{api_kind(guest.kind)}", **params)
 
         result, found = await self._call_with_free_vmid(guest, planned, "create", create)
@@ -337,19 +337,19 @@ class Executor:
     async def _do_configure(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
         spec = self._need_spec(guest)
         message, upid = await self._write_config(
-            guest, lambda read: translate.update_params(spec, read.effective_raw,
-                                                        ownership_tag=self.tag))
+            guest, lambda read: payloads.update_params(spec, read.effective_raw,
+                                                       ownership_tag=self.tag))
         grown: list[str] = []
         read = await self._read(guest)
         if "disks" in action.params.get("fields", []):
-            for resize in translate.resize_params(spec, read.effective_raw):
+            for resize in payloads.resize_params(spec, read.effective_raw):
                 result = await self.client.put(f"{self._base(guest)}/resize", **resize,
                                                digest=None)
                 await self._wait(result)
                 grown.append(f"{resize['disk']} to {resize['size']}")
             if grown:
                 read = await self._read(guest)
-        left = translate.update_params(spec, read.effective_raw, ownership_tag=self.tag)
+        left = payloads.update_params(spec, read.effective_raw, ownership_tag=self.tag)
         if left:
             raise ActionFailed("Proxmox accepted the change but the config still differs: "
                                + ", ".join(sorted(left)), upid=upid)
