@@ -61,7 +61,7 @@ from mycopod.declarations.drafts import _guest_data, assign_slots
 from mycopod.declarations.errors import CompileError, CompileIssue
 from mycopod.declarations.lexicon import VOCABULARY
 from mycopod.declarations.names import is_plain_word, is_subject_name
-from mycopod.declarations.sentences import _compile_sentence, _FileState
+from mycopod.declarations.sentences import MAX_ISSUES, _compile_sentence, _FileState
 from mycopod.declarations.subjects import _Subject
 from mycopod.declarations.tokens import _SentenceError, _sentences, tokenize
 
@@ -96,6 +96,8 @@ def compile_text(text: str, *, filename: str = "<text>") -> specmod.ClusterSpec:
     except markdown.MarkdownError as exc:
         raise CompileError.single(filename, exc.line, exc.message) from None
     for block in found:
+        if state.full:
+            break
         try:
             tokens = tokenize(block.text, first_line=block.line)
         except _SentenceError as exc:
@@ -103,10 +105,16 @@ def compile_text(text: str, *, filename: str = "<text>") -> specmod.ClusterSpec:
             continue
         last: _Subject | None = None
         for sentence in _sentences(tokens):
+            if state.full:
+                break
             try:
                 last = _compile_sentence(state, sentence, last)
             except _SentenceError as exc:
                 state.error(exc.line, exc.message)
+    if state.full:  # the drafts are incomplete: checking them would report false problems
+        state.error(state.issues[-1].line, f"stopped after {MAX_ISSUES} problems; fix "
+                                           "these and compile again")
+        raise CompileError(state.issues)
     guests: list[specmod.GuestSpec] = []
     for draft in state.drafts.values():
         try:

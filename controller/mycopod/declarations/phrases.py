@@ -172,11 +172,20 @@ def _p_pool(c: _Cur) -> list[Effect] | None:
 
 
 def _is_phrase_start(c: _Cur) -> bool:
+    """Does a phrase start here (one that raises does: it is a phrase, badly written)?
+
+    The tag phrase is only asked whether its first tag is there, which is all that
+    decides it: reading its whole list would ask this question again at every tag of
+    the list, once per tag, each time to the end of the list.
+    """
     probe = _Cur(c.toks, c.i)
     for phrase in PHRASES:
         probe.i = c.i
         try:
-            if phrase(probe) is not None:
+            if phrase is _p_tags:
+                if _p_tags_head(probe):
+                    return True
+            elif phrase(probe) is not None:
                 return True
         except _SentenceError:
             return True
@@ -188,16 +197,24 @@ _STRUCTURAL = frozenset({".", ",", ":", "(", ")", "and", "with", "as", "the", "a
                          "no", "without", "on", "in", "of", "from"})
 
 
-def _p_tags(c: _Cur) -> list[Effect] | None:
-    line = c.line
-    start = c.i
+def _p_tags_head(c: _Cur) -> bool:
+    """Read the words that open a tag list (``tagged``, ``with the tags:``); is a tag next?"""
     if not (c.opt("tagged", "labelled", "labeled") or c.take("with", "tags|tag|labels|label")
             or c.opt("tags", "tag", "labels", "label")):
-        return None
+        return False
     c.opt("with", "as", ":")
     c.opt("the")
     c.opt("tags", "tag")
     if c.w() == "vlan":
+        return False
+    t = c.tok()
+    return t is not None and t.low not in _STRUCTURAL
+
+
+def _p_tags(c: _Cur) -> list[Effect] | None:
+    line = c.line
+    start = c.i
+    if not _p_tags_head(c):
         c.i = start
         return None
     tags: list[str] = []
