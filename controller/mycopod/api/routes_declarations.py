@@ -32,6 +32,7 @@ from mycopod.api.routing import Call, Endpoint
 from mycopod.declarations import compiler, pipeline, render
 from mycopod.declarations.errors import CompileError
 from mycopod.declarations.source import SourceError, glob_regex
+from mycopod.declarations.workers import Budget
 from mycopod.store.declarations import Declaration, DeclarationStore
 from mycopod.store.users import User
 
@@ -75,7 +76,25 @@ def _compile_failed(issues: list[CompileIssueOut], summary: str) -> ApiError:
                          details=[i.model_dump() for i in issues])
 
 
+#: seconds a client is asked to wait when its user already has a declaration compiling
+RETRY_COMPILE_SECONDS = 2
+
+
 async def submit_declaration(call: Call) -> DeclarationDetail:
+    """One user's compiles are limited (``[compile] per_user``): more answer 429."""
+    user = call.me
+    if not call.state.compiles.enter(user.id):
+        raise ApiError(429, "too_many_compiles",
+                       f"you already have {call.state.compiles.limit} declaration(s) "
+                       "compiling; wait for the answer, then submit the next one",
+                       headers={"Retry-After": str(RETRY_COMPILE_SECONDS)})
+    try:
+        return await _submit(call)
+    finally:
+        call.state.compiles.leave(user.id)
+
+
+async def _submit(call: Call) -> DeclarationDetail:
     body: DeclarationCreate = call.body
     user = call.me
     if len(body.text.encode("utf-8")) > MAX_DECLARATION_BYTES:
@@ -91,8 +110,11 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
         raise unprocessable(f"path {body.path!r} is not a declaration file: it must match "
                             f"{settings.declarations.glob!r} and not be README.md")
     llm = settings.llm if settings.llm.model else None
+    workers = call.ctx.compilers
+    budget = Budget.start(settings.compile)  # one budget for every compile of the request
     try:
-        await compiler.compile_file(body.path, body.text, llm=llm)
+        await compiler.compile_file(body.path, body.text, llm=llm, workers=workers,
+                                    budget=budget)
     except CompileError as exc:
         issues = [CompileIssueOut(file=i.file, line=i.line, message=i.message)
                   for i in exc.issues]
@@ -107,7 +129,8 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
                            f"the declarations repository is unavailable: {exc}") from None
         files = {}
     files[body.path] = body.text
-    together = await pipeline.compile_files_cached(files, pool=call.ctx.pool, llm=llm)
+    together = await pipeline.compile_files_cached(files, pool=call.ctx.pool, llm=llm,
+                                                   workers=workers, budget=budget)
     if together.error:
         issues = [CompileIssueOut(file=body.path, line=0, message=line)
                   for line in together.error.splitlines() if line.strip()]
@@ -122,7 +145,8 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
         raise ApiError(503, "repository_unavailable",
                        f"the commit could not be pushed: {exc}") from None
     row = await pipeline.compile_commit(source, sha, pool=call.ctx.pool, settings=settings,
-                                        origin="api", user_id=user.id, path=body.path)
+                                        origin="api", user_id=user.id, path=body.path,
+                                        workers=workers)
     call.ctx.runtime.wake_fetch.set()
     log.info("declarations.submitted", user_id=user.id, path=body.path, commit=sha,
              declaration_id=row.id, compile_status=row.compile_status)
@@ -142,8 +166,10 @@ ENDPOINTS = [
     Endpoint("POST", "/declarations", "submitDeclaration",
              "Compile a declaration and commit it to the declarations repository",
              "declarations", submit_declaration, body=DeclarationCreate,
-             response=DeclarationDetail, status=201, errors=(413, 422, 503),
+             response=DeclarationDetail, status=201, errors=(413, 422, 429, 503),
              description="Compiled first: 422 with the compiler's messages (details: file, "
              "line, message) when it does not compile. Then committed as the calling user "
-             "and recorded; the controller is woken to fetch it."),
+             "and recorded; the controller is woken to fetch it. A user may have "
+             "[compile] per_user declarations compiling at once; more answer 429 with "
+             "Retry-After."),
 ]

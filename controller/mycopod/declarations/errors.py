@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mycopod.errors import MycoPodError
 
-__all__ = ["CompileError", "CompileIssue"]
+__all__ = ["CompileError", "CompileInterrupted", "CompileIssue"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +38,10 @@ class CompileError(MycoPodError):
     @classmethod
     def single(cls, file: str, line: int, message: str) -> CompileError:
         return cls([CompileIssue(file, line, message)])
+
+
+class CompileInterrupted(CompileError):
+    """A compile that did not finish: its time budget ran out, or its worker died.
+
+    It says nothing about the text, so it is never cached: another try may finish.
+    """

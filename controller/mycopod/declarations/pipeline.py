@@ -35,9 +35,10 @@ from mycopod import spec as specmod
 from mycopod import telemetry
 from mycopod.config import LlmSettings, Settings
 from mycopod.declarations import grammar, merge
-from mycopod.declarations.errors import CompileError
+from mycopod.declarations.errors import CompileError, CompileInterrupted
 from mycopod.declarations.facts import ClusterFacts
 from mycopod.declarations.source import GitSource, SourceError, SourceFilesError
+from mycopod.declarations.workers import Budget, CompileWorkers, compile_in_process
 from mycopod.store.compile_cache import CacheKey, CompileCacheStore
 from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
 
@@ -82,8 +83,13 @@ def _content(files: Mapping[str, str]) -> str:
 async def compile_files_cached(
     files: Mapping[str, str], *, pool: asyncpg.Pool | asyncpg.Connection,
     llm: LlmSettings | None = None, facts: ClusterFacts | None = None,
+    workers: CompileWorkers | None = None, budget: Budget | None = None,
 ) -> CommitCompile:
-    """Compile every file through the cache, then merge; never raises CompileError."""
+    """Compile every file through the cache, then merge; never raises CompileError.
+
+    The grammar runs in ``workers`` (off the event loop, within ``budget``: a new one
+    when None), or on the calling thread without a budget when there are none (CLI).
+    """
     cache_store = CompileCacheStore(pool)
     model = llm.model if llm is not None and llm.model else ""
     paths = sorted(files)
@@ -97,6 +103,11 @@ async def compile_files_cached(
     need_llm: list[str] = []
     records: dict[str, FileRecord] = {}
     new_entries: list[tuple[CacheKey, dict[str, Any] | None, str | None]] = []
+    misses = {p: files[p] for p in paths if gkey[p] not in found}
+    if workers is not None:
+        outcomes = await workers.compile(misses, budget=budget, mark=FILE_MARK)
+    else:
+        outcomes = compile_in_process(misses, mark=FILE_MARK)
     for path in paths:
         record = FileRecord(path=path, sha256=shas[path], compiler="grammar")
         records[path] = record
@@ -109,15 +120,18 @@ async def compile_files_cached(
             error = (entry.error or "unknown error").replace(FILE_MARK, path)
         else:
             result.compiled += 1
-            try:
-                spec = grammar.compile_text(files[path], filename=FILE_MARK)
-            except CompileError as exc:
+            outcome = outcomes[path]
+            if not isinstance(outcome, CompileError):
+                specs[path] = outcome
+                new_entries.append((gkey[path], specmod.spec_dict(outcome), None))
+                continue
+            if not isinstance(outcome, CompileInterrupted):  # another try may finish
                 # cached without the path: the same content may live under another name
-                new_entries.append((gkey[path], None, str(exc)))
-                error = str(exc).replace(FILE_MARK, path)
-            else:
-                specs[path] = spec
-                new_entries.append((gkey[path], specmod.spec_dict(spec), None))
+                new_entries.append((gkey[path], None, str(outcome)))
+            error = str(outcome).replace(FILE_MARK, path)
+            if isinstance(outcome, CompileInterrupted):
+                record.error = error
+                errors.append(error)  # stopped, not rejected: nothing for the LLM to fix
                 continue
         record.error = error
         if model:
@@ -182,11 +196,12 @@ async def compile_commit(
     pool: asyncpg.Pool, settings: Settings | None = None, llm: LlmSettings | None = None,
     facts: ClusterFacts | None = None, origin: str = "git", user_id: int | None = None,
     path: str | None = None, author: str | None = None, message: str | None = None,
-    committed_at: datetime | None = None,
+    committed_at: datetime | None = None, workers: CompileWorkers | None = None,
 ) -> Declaration:
     """Compile ``commit`` and store it as a declaration row (the spec or the error).
 
     ``llm`` defaults to ``settings.llm``; with no model configured the LLM is off.
+    ``workers`` compile off the event loop, within one budget for the whole commit.
     ``origin`` is the row's ``source`` (``git``, or ``api`` for a declaration submitted
     through POST /declarations and committed by MycoPod).
     """
@@ -210,7 +225,8 @@ async def compile_commit(
         files = dict(source)
     result = CommitCompile()
     if read_error is None:
-        result = await compile_files_cached(files, pool=pool, llm=llm, facts=facts)
+        result = await compile_files_cached(files, pool=pool, llm=llm, facts=facts,
+                                            workers=workers)
     error = read_error or result.error
     row = await store.record(
         commit_sha=commit, content=_content(files), files=result.files,

@@ -19,6 +19,7 @@ from mycopod.runtime import RuntimeStatus
 
 if TYPE_CHECKING:
     from mycopod.declarations.source import GitSource
+    from mycopod.declarations.workers import CompileWorkers
     from mycopod.reconcile.engine import EngineContext
     from mycopod.store.runs import Run
 
@@ -116,6 +117,13 @@ async def declarations_source(settings: Settings) -> GitSource | None:
     return GitSource.from_settings(settings)
 
 
+def compile_workers(settings: Settings) -> CompileWorkers:
+    """The processes that compile declarations, shared by the poller and the API."""
+    from mycopod.declarations.workers import CompileWorkers
+
+    return CompileWorkers(settings.compile)
+
+
 async def fetch(source: GitSource) -> str | None:
     """Fetch the repository; the head commit of the followed branch."""
     head = await source.fetch_async()
@@ -130,11 +138,12 @@ class Compiled:
 
 
 async def compile_commit(settings: Settings, pool: asyncpg.Pool, source: GitSource,
-                         commit: str) -> Compiled:
+                         commit: str, *, workers: CompileWorkers | None = None) -> Compiled:
     """Compile ``commit`` into a declaration row (errors are recorded there too)."""
     from mycopod.declarations import pipeline
 
-    row = await pipeline.compile_commit(source, commit, pool=pool, settings=settings)
+    row = await pipeline.compile_commit(source, commit, pool=pool, settings=settings,
+                                        workers=workers)
     error = row.compile_error.splitlines()[0] if row.compile_error else None
     return Compiled(declaration_id=row.id, ok=row.compile_status == "ok", error=error)
 
@@ -143,9 +152,10 @@ async def compile_commit(settings: Settings, pool: asyncpg.Pool, source: GitSour
 
 
 async def start_api(settings: Settings, pool: asyncpg.Pool, *, runtime: RuntimeStatus,
-                    source: GitSource | None) -> Any:
+                    source: GitSource | None, compilers: CompileWorkers | None = None) -> Any:
     from mycopod.api.app import create_app, start_api
     from mycopod.api.context import ApiContext
 
-    app = create_app(ApiContext(pool=pool, settings=settings, runtime=runtime, source=source))
+    app = create_app(ApiContext(pool=pool, settings=settings, runtime=runtime, source=source,
+                                compilers=compilers))
     return await start_api(app, settings.api)
