@@ -14,9 +14,13 @@ import time
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from mycopod.declarations import grammar
+from mycopod.declarations import grammar, sentences
 from mycopod.declarations.errors import CompileError
+from mycopod.declarations.lexicon import VOCABULARY
+from mycopod.declarations.phrases import PHRASES
 from mycopod.declarations.sentences import MAX_ISSUES
 
 WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
@@ -114,3 +118,40 @@ def test_a_range_reports_its_first_bad_name_as_before() -> None:
     assert f"'{prefix}100' is not a valid guest name" in str(info.value)
     spec = grammar.compile_text("web-1 is a VM, db-01 through db-12 are containers.")
     assert [g.name for g in spec.guests] == [*(f"db-{n:02d}" for n in range(1, 13)), "web-1"]
+
+
+_WORDS = [
+    *sorted(VOCABULARY), "web-1", "web-3", "pve1", "local-lvm", "2", "0.5", "GB", '"x"',
+    "10.0.0.5/24", "vmbr1", "net1", "scsi1", "local:iso/a.iso", "-3", "twenty-two", ".", ",",
+    "(", "#120", "vlan30", "With", "TAGGED", "On", "Not", "ubuntu-24.04",
+    # pieces of phrases, so that salads often hold whole ones
+    "with tags", "with the tags", "tagged", "starts on boot", "start at boot", "on node",
+    "in pool", "with ID", "cloned from the template", "booting from the ISO", "the static IP",
+    "gateway", "no firewall", "with the firewall enabled", "on VLAN", "on bridge",
+    "with the description", '"a text"', "should not exist", "not running", "no disks",
+    "no network", "a 32 GB disk on", "4 GB of RAM", "2 cores", "authorize the SSH key",
+    '"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB me@host"', "on storage", "as scsi1"]
+
+
+def _outcome(text: str) -> str:
+    try:
+        return repr(grammar.compile_text(text, filename="salad.md"))
+    except CompileError as exc:
+        return str(exc)
+
+
+_SUBJECTS = ["web-1 is a VM", "A container named ct-1", "The VM old", "db-1 and db-2 are VMs",
+             ""]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.sampled_from(_SUBJECTS), st.lists(st.sampled_from(_WORDS), min_size=1, max_size=12))
+def test_skipping_the_phrases_that_cannot_start_at_a_word_changes_nothing(
+        subject: str, words: list[str]) -> None:
+    """The parser tries only the phrases that do not reject the word at once; trying all
+    of them must give the same spec, or the same messages, for any word salad."""
+    text = f"{subject} {' '.join(words)}."
+    fast = _outcome(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sentences, "phrases_at", lambda _word: PHRASES)
+        assert _outcome(text) == fast

@@ -26,7 +26,7 @@ from mycopod.declarations.lexicon import (
 )
 from mycopod.declarations.names import _starts_clause
 from mycopod.declarations.networking import NET_PHRASES, _on_slot
-from mycopod.declarations.phrases import _NUMBER_PHRASES, PHRASES, _p_kind
+from mycopod.declarations.phrases import _NUMBER_PHRASES, PHRASES, _p_kind, phrases_at
 from mycopod.declarations.subjects import _Subject, _subject
 from mycopod.declarations.tokens import (
     SHOWN_CHARS,
@@ -148,7 +148,8 @@ def _parse_attributes(c: _Cur, subject: _Subject) -> _Clause:
                     matched = True
                     break
         else:
-            for phrase in _NUMBER_PHRASES if _is_numberish(c.w()) else PHRASES:
+            for phrase in (_NUMBER_PHRASES if _is_numberish(w) else
+                           phrases_at(w) if w in VOCABULARY else PHRASES):
                 found = phrase(c)
                 if found is not None:
                     effects.extend(found)
