@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -129,3 +130,46 @@ async def test_the_pipeline_records_a_stopped_compile_and_never_caches_it(
                                         "0.1 s allowed for one file")
     # web.md compiled and is cached; slow.md is not: another try may finish
     assert await CompileCacheStore(db).count() == 1
+
+
+def worker_processes(workers: CompileWorkers) -> list[Any]:
+    pool = workers._pool
+    assert pool is not None
+    return list(pool._processes.values())  # type: ignore[attr-defined]
+
+
+async def test_a_worker_killed_mid_compile_is_an_error_and_the_pool_is_replaced(
+        workers: CompileWorkers) -> None:
+    await workers.compile({"warm.md": GOOD})
+    running = asyncio.ensure_future(workers.compile({"big.md": slow_text(20_000)}))
+    await asyncio.sleep(0.5)
+    for process in worker_processes(workers):
+        process.kill()  # as the kernel's OOM killer would
+    error = (await running)["big.md"]
+    assert isinstance(error, CompileInterrupted)
+    assert str(error) == ("big.md: the compile worker stopped before it finished (killed, or "
+                          "out of memory); try again")
+    again = await workers.compile({"good.md": GOOD})
+    assert not isinstance(again["good.md"], CompileError)
+
+
+async def test_a_pool_whose_workers_died_while_idle_is_replaced(
+        workers: CompileWorkers) -> None:
+    await workers.compile({"warm.md": GOOD})
+    for process in worker_processes(workers):
+        process.kill()
+        process.join()
+    await asyncio.sleep(0.5)  # the executor notices and breaks
+    results = await workers.compile({"good.md": GOOD, "bad.md": BAD})
+    assert not isinstance(results["good.md"], CompileError)
+    assert isinstance(results["bad.md"], CompileError)
+
+
+async def test_after_close_compiles_are_refused_not_started() -> None:
+    workers = CompileWorkers(CompileSettings(workers=1))
+    await workers.compile({"warm.md": GOOD})
+    await workers.close()
+    error = (await workers.compile({"late.md": GOOD}))["late.md"]
+    assert isinstance(error, CompileInterrupted)
+    assert "shutting down" in str(error)
+    assert workers._pool is None

@@ -159,6 +159,7 @@ class CompileWorkers:
     def __init__(self, settings: CompileSettings) -> None:
         self.settings = settings
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._closed = False
 
     def budget(self) -> Budget:
         """A new budget, for a request or a commit that starts now."""
@@ -172,6 +173,18 @@ class CompileWorkers:
                 mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
+    def _submit(self, files: Mapping[str, str], budget: Budget, mark: str | None
+                ) -> tuple[concurrent.futures.ProcessPoolExecutor,
+                           dict[str, asyncio.Future[tuple[str, Any]]]]:
+        """Queue every file; a pool found broken (a worker died since) is replaced once."""
+        pool = self._executor()
+        try:
+            return pool, _queue(pool, files, budget, mark)
+        except BrokenProcessPool:
+            self._forget(pool)
+        pool = self._executor()
+        return pool, _queue(pool, files, budget, mark)
+
     async def compile(self, files: Mapping[str, str], *, budget: Budget | None = None,
                       mark: str | None = None) -> GrammarResults:
         """Compile ``files`` (path -> text) with the grammar, in the workers, in parallel.
@@ -182,15 +195,12 @@ class CompileWorkers:
         budget = budget or self.budget()
         if not files:
             return {}
-        loop = asyncio.get_running_loop()
-        pool = self._executor()
-        futures: dict[str, asyncio.Future[tuple[str, Any]]] = {}
+        if self._closed:
+            return {path: _stopped(path, "compiling has stopped: MycoPod is shutting down")
+                    for path in files}
+        pool, futures = self._submit(files, budget, mark)
         results: GrammarResults = {}
         try:
-            for path in sorted(files):
-                futures[path] = loop.run_in_executor(
-                    pool, _compile, files[path], mark or path, budget.file_seconds,
-                    budget.deadline)
             _, late = await asyncio.wait(futures.values(),
                                          timeout=max(0.0, budget.remaining()) + GRACE_SECONDS)
             if late:
@@ -206,9 +216,14 @@ class CompileWorkers:
                     results[path] = _decode(path, future.result(), budget)
                 except BrokenProcessPool:
                     self._forget(pool)
-                    results[path] = CompileInterrupted([CompileIssue(
-                        path, 0, "the compile worker stopped before it finished (killed, "
-                        "or out of memory); try again")])
+                    results[path] = _stopped(path, "the compile worker stopped before it "
+                                                   "finished (killed, or out of memory); "
+                                                   "try again")
+                except Exception as exc:  # a bug in the compiler must not stop the daemon
+                    log.error("compile.crashed", path=path, error=f"{type(exc).__name__}: {exc}")
+                    results[path] = _stopped(path, f"the compiler failed on this file "
+                                                   f"({type(exc).__name__}); this is a bug in "
+                                                   "MycoPod, please report it with the file")
         finally:
             for future in futures.values():
                 future.cancel()  # files still queued when the request goes away
@@ -221,7 +236,7 @@ class CompileWorkers:
         """A broken pool is replaced on the next compile."""
         if self._pool is pool:
             self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def _kill(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
         # The executor has no public way to stop a running call: its processes (a private
@@ -234,6 +249,26 @@ class CompileWorkers:
     async def close(self) -> None:
         """Stop the workers: queued compiles are cancelled, a running one is waited for
         (its budget keeps that short) on a thread, so the loop goes on meanwhile."""
+        self._closed = True
         pool, self._pool = self._pool, None
         if pool is not None:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+
+def _queue(pool: concurrent.futures.ProcessPoolExecutor, files: Mapping[str, str],
+           budget: Budget, mark: str | None) -> dict[str, asyncio.Future[tuple[str, Any]]]:
+    loop = asyncio.get_running_loop()
+    futures: dict[str, asyncio.Future[tuple[str, Any]]] = {}
+    try:
+        for path in sorted(files):
+            futures[path] = loop.run_in_executor(pool, _compile, files[path], mark or path,
+                                                 budget.file_seconds, budget.deadline)
+    except BaseException:
+        for future in futures.values():
+            future.cancel()
+        raise
+    return futures
+
+
+def _stopped(path: str, message: str) -> CompileInterrupted:
+    return CompileInterrupted([CompileIssue(path, 0, message)])
