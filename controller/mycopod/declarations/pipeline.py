@@ -125,14 +125,15 @@ async def compile_files_cached(
                 specs[path] = outcome
                 new_entries.append((gkey[path], specmod.spec_dict(outcome), None))
                 continue
-            if not isinstance(outcome, CompileInterrupted):  # another try may finish
-                # cached without the path: the same content may live under another name
-                new_entries.append((gkey[path], None, str(outcome)))
-            error = str(outcome).replace(FILE_MARK, path)
             if isinstance(outcome, CompileInterrupted):
-                record.error = error
-                errors.append(error)  # stopped, not rejected: nothing for the LLM to fix
+                # stopped, not rejected: never cached (another try may finish), and
+                # nothing for the LLM to fix
+                record.error = str(outcome)
+                errors.append(record.error)
                 continue
+            # cached without the path: the same content may live under another name
+            new_entries.append((gkey[path], None, str(outcome)))
+            error = str(outcome).replace(FILE_MARK, path)
         record.error = error
         if model:
             need_llm.append(path)
