@@ -4,6 +4,9 @@ request, through the pipeline and its cache (real PostgreSQL, real git)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,6 +24,7 @@ from mycopod.store.compile_cache import CompileCacheStore
 
 from .gitrepo import Remote
 
+CONTROLLER = Path(__file__).resolve().parents[2] / "controller"
 GOOD = "web-1 is a VM with 2 cores and 4 GB of RAM, tagged web.\n\ndns is a container.\n"
 BAD = "web-1 is a VM with purple unicorns.\n"
 
@@ -173,3 +177,42 @@ async def test_after_close_compiles_are_refused_not_started() -> None:
     assert isinstance(error, CompileInterrupted)
     assert "shutting down" in str(error)
     assert workers._pool is None
+
+
+OWNER = """
+import asyncio, sys
+from mycopod.config import CompileSettings
+from mycopod.declarations.workers import CompileWorkers
+
+async def main():
+    workers = CompileWorkers(CompileSettings(workers=2))
+    await workers.compile({"a.md": "web-1 is a VM.", "b.md": "web-2 is a VM."})
+    print(" ".join(str(p) for p in workers._pool._processes), flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")  # a zombie has exited; its new parent may not reap it
+
+
+def test_workers_leave_with_a_daemon_killed_by_sigkill() -> None:
+    owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE,
+                             text=True, env={**os.environ, "PYTHONPATH": str(CONTROLLER)})
+    try:
+        assert owner.stdout is not None
+        pids = [int(p) for p in owner.stdout.readline().split()]
+        assert len(pids) == 2 and not any(gone(p) for p in pids)
+    finally:
+        owner.kill()  # SIGKILL: the daemon closes nothing
+        owner.wait()
+    deadline = time.monotonic() + 10
+    while not all(gone(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(gone(p) for p in pids), pids

@@ -25,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
@@ -46,6 +48,8 @@ log = structlog.get_logger(__name__)
 
 #: how long after its budget a worker may stay silent before its pool is killed
 GRACE_SECONDS = 5.0
+#: how often a worker checks that the daemon that started it is still there
+PARENT_CHECK_SECONDS = 1.0
 
 GrammarResults = dict[str, specmod.ClusterSpec | CompileError]
 
@@ -82,11 +86,20 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
     raise _OutOfTime
 
 
-def _worker_start() -> None:
-    """Each worker: the daemon decides when workers stop (closing the pool), so the
-    signals a terminal or systemd sends the whole process group are not for them."""
+def _worker_start(parent: int) -> None:
+    """Each worker: Ctrl-C in a terminal is for the daemon, which closes the pool; and a
+    worker leaves with its daemon, however the daemon ended."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), name="compile-worker.parent",
+                     daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """Exit once ``parent`` is gone (kill -9, the OOM killer): a worker waits for work on a
+    queue it holds open itself, so it would otherwise wait forever."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _compile(text: str, filename: str, file_seconds: float, deadline: float
@@ -170,7 +183,7 @@ class CompileWorkers:
             # spawn, not fork: the daemon has threads (asyncpg, to_thread) a fork would copy
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=self.settings.workers, initializer=_worker_start,
-                mp_context=multiprocessing.get_context("spawn"))
+                initargs=(os.getpid(),), mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
     def _submit(self, files: Mapping[str, str], budget: Budget, mark: str | None
