@@ -77,8 +77,10 @@ async def test_the_event_loop_stays_free_while_a_file_compiles(
     done.set()
     await tick
     assert all(not isinstance(r, CompileError) for r in results.values())
-    assert seconds > 0.3 and len(lags) > 10  # it took a while, and the loop ticked meanwhile
-    assert max(lags) < 0.5, max(lags)  # on the loop it stalled for the whole compile
+    # it took a while, and the loop ticked meanwhile; compiled on the loop, one stall
+    # would have lasted the whole compile (a busy machine may still delay a tick a bit)
+    assert seconds > 0.3 and len(lags) > 10, (seconds, len(lags))
+    assert max(lags) < max(0.5, seconds / 3), (max(lags), seconds)
 
 
 async def test_a_file_over_its_budget_is_stopped_with_an_error_naming_it() -> None:
