@@ -1,6 +1,7 @@
 """Benchmark of the HTTP API: GET /logs (10,000 runs) and GET /health, against a baseline.
 
     python bench/api.py [--duration 8] [--concurrency 32] [--runs 10000]
+                        [--figure all|throughput|junk] [--junk-rounds 5]
 
 Starts an embedded PostgreSQL with a migrated database holding ``--runs`` runs, then,
 one at a time, two servers in their own processes:
@@ -21,6 +22,12 @@ slice). It reports requests per second and latency percentiles; the orchestrator
 each server's own CPU time per request, read from /proc, a figure that holds up even
 when other processes compete for the cores. Prints one JSON document with both
 servers' figures and mycopod's share of the baseline's throughput (target: >= 0.70).
+
+The ``junk`` figure replays the attack on compiling (issue 18): four Users at once POST
+a 256 KiB sentence of unknown words to /declarations, ``--junk-rounds`` times, while
+/health is asked every 10 ms on its own connection. Each POST must be refused (422) and
+/health must stay fast: its p99 while the POSTs are in flight is the figure (target:
+under 100 ms; before the fix /health blocked for 45 s and then answered 503).
 """
 
 from __future__ import annotations
@@ -44,6 +51,9 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "controller"))
 
 PASSWORD = "bench-password-123"
+#: the ordinary accounts that send the junk declarations
+JUNK_USERS = 4
+JUNK_BYTES = 256 * 1024
 
 
 def free_port() -> int:
@@ -90,6 +100,8 @@ async def prepare(server_url: str, runs: int) -> str:
     try:
         await migrate.up(conn, directory=REPO / "migrations")
         await UserStore(conn).add("bench-admin", PASSWORD, "admin")
+        for n in range(1, JUNK_USERS + 1):
+            await UserStore(conn).add(f"bench-user-{n}", PASSWORD, "user")
         await conn.execute(SEED, runs)
         await conn.execute("ANALYZE")
     finally:
@@ -100,12 +112,13 @@ async def prepare(server_url: str, runs: int) -> str:
 # --- the two servers ------------------------------------------------------------------
 
 
-async def serve_mycopod(url: str, port: int, state_dir: str) -> None:
+async def serve_mycopod(url: str, port: int, state_dir: str, repo: str | None = None) -> None:
     from mycopod import telemetry
     from mycopod.api.app import create_app, start_api
     from mycopod.api.context import ApiContext
     from mycopod.api.state import STATE
-    from mycopod.config import load_settings
+    from mycopod.config import DeclarationsSettings, load_settings
+    from mycopod.declarations.source import GitSource
     from mycopod.runtime import RuntimeStatus
     from mycopod.store import db
     from mycopod.store.users import UserStore
@@ -116,11 +129,21 @@ async def serve_mycopod(url: str, port: int, state_dir: str) -> None:
         "api": {"host": "127.0.0.1", "port": port, "rate_limit_per_minute": 10_000_000}})
     pool = await db.create_pool(url, min_size=10, max_size=10)
     runtime = RuntimeStatus(leader=True)
-    app = create_app(ApiContext(pool=pool, settings=settings, runtime=runtime))
+    source = (GitSource(DeclarationsSettings(repo=repo), state_dir=Path(state_dir) / "repo")
+              if repo else None)
+    app = create_app(ApiContext(pool=pool, settings=settings, runtime=runtime, source=source))
     runner = await start_api(app, settings.api)
-    user = await UserStore(pool).get_by_name("bench-admin")
+    users = UserStore(pool)
+    user = await users.get_by_name("bench-admin")
     assert user is not None
-    print(json.dumps({"ready": True, "token": app[STATE].issuer.issue(user)}), flush=True)
+    issuer = app[STATE].issuer
+    user_tokens = []
+    for n in range(1, JUNK_USERS + 1):
+        found = await users.get_by_name(f"bench-user-{n}")
+        assert found is not None
+        user_tokens.append(issuer.issue(found))
+    print(json.dumps({"ready": True, "token": issuer.issue(user), "user_tokens": user_tokens}),
+          flush=True)
     await asyncio.Event().wait()
     await runner.cleanup()
 
@@ -231,21 +254,139 @@ async def load(targets: list[tuple[str, str, str]], *, duration: float, concurre
     return report
 
 
+# --- the junk figure: /health while junk declarations are refused -----------------------
+
+
+WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
+         "incididunt ut labore et dolore magna aliqua").split()
+
+
+def junk(size: int, seed: int) -> str:
+    """A ``size``-byte sentence of unknown words, none repeated (nothing to cache)."""
+    words: list[str] = []
+    total = 0
+    while True:
+        word = f"{WORDS[(len(words) + seed) % len(WORDS)]}{seed}x{len(words)}"
+        if total + len(word) + 1 > size:
+            break
+        words.append(word)
+        total += len(word) + 1
+    return " ".join(words)
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2)
+
+
+async def junk_load(base: str, tokens: list[str], *, rounds: int) -> dict[str, Any]:
+    """``rounds`` times, every token POSTs a junk declaration at once; /health meanwhile."""
+    import aiohttp
+
+    health: list[tuple[float, float, int]] = []  # (started, seconds, status)
+    posts: list[tuple[float, float, int, str]] = []  # (started, seconds, status, code)
+    stop = asyncio.Event()
+
+    async def poll_health(session: aiohttp.ClientSession) -> None:
+        while not stop.is_set():
+            began = time.perf_counter()
+            async with session.get(f"{base}/health") as resp:
+                await resp.read()
+                health.append((began, time.perf_counter() - began, resp.status))
+            await asyncio.sleep(0.01)
+
+    async def post(session: aiohttp.ClientSession, token: str, text: str, path: str) -> None:
+        began = time.perf_counter()
+        async with session.post(f"{base}/declarations", json={"path": path, "text": text},
+                                headers={"Authorization": f"Bearer {token}"}) as resp:
+            body = await resp.json()
+            code = body["error"]["code"] if resp.status >= 400 else ""
+            posts.append((began, time.perf_counter() - began, resp.status, code))
+
+    texts = [[junk(JUNK_BYTES, seed=r * len(tokens) + n) for n in range(len(tokens))]
+             for r in range(rounds)]
+    async with aiohttp.ClientSession() as health_session, \
+            aiohttp.ClientSession() as post_session:
+        poller = asyncio.create_task(poll_health(health_session), name="bench.health")
+        await asyncio.sleep(1.0)  # /health when idle, for comparison
+        busy_from = time.perf_counter()
+        for r in range(rounds):
+            await asyncio.gather(*(post(post_session, token, texts[r][n], f"junk-{n}.md")
+                                   for n, token in enumerate(tokens)))
+        busy_until = time.perf_counter()
+        stop.set()
+        await poller
+    idle = [s for began, s, _ in health if began < busy_from]
+    during = [(s, status) for began, s, status in health if busy_from <= began < busy_until]
+    seconds = [s for s, _ in during]
+    statuses: dict[str, int] = {}
+    for _, status in during:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    post_statuses: dict[str, int] = {}
+    for _, _, status, code in posts:
+        key = f"{status} {code}".strip()
+        post_statuses[key] = post_statuses.get(key, 0) + 1
+    return {
+        "rounds": rounds, "concurrent_posts": len(tokens), "declaration_bytes": JUNK_BYTES,
+        "posts": len(posts), "post_statuses": post_statuses,
+        "post_p50_ms": _pct([p[1] for p in posts], 0.50),
+        "post_max_ms": _pct([p[1] for p in posts], 1.0),
+        "busy_seconds": round(busy_until - busy_from, 2),
+        "health_idle_p99_ms": _pct(idle, 0.99),
+        "health_requests": len(during), "health_statuses": statuses,
+        "health_p50_ms": _pct(seconds, 0.50), "health_p99_ms": _pct(seconds, 0.99),
+        "health_max_ms": _pct(seconds, 1.0),
+        "target_health_p99_ms": 100,
+    }
+
+
+def make_repo(workdir: Path) -> Path:
+    """A declarations repository with one file, for POST /declarations to commit to."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b",
+           "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}
+    bare, work = workdir / "remote.git", workdir / "work"
+    for args, cwd in ((["init", "-q", "--bare", "-b", "main", str(bare)], workdir),
+                      (["init", "-q", "-b", "main", str(work)], workdir)):
+        subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+    (work / "web.md").write_text("web-1 is a VM with 2 cores.\n")
+    for args in (["add", "-A"], ["commit", "-q", "-m", "web"],
+                 ["push", "-q", str(bare), "HEAD:main"]):
+        subprocess.run(["git", *args], cwd=work, env=env, check=True, capture_output=True)
+    return bare
+
+
+def run_junk(server: tuple[subprocess.Popen[str], int, str, list[str]],
+             args: argparse.Namespace) -> dict[str, Any]:
+    proc, port, _token, user_tokens = server
+    before = cpu_seconds(proc.pid)
+    out = subprocess.run(
+        [sys.executable, str(HERE), "--junk-load", f"http://127.0.0.1:{port}",
+         "--junk-rounds", str(args.junk_rounds), "--tokens", *user_tokens],
+        check=True, capture_output=True, text=True)
+    result = dict(json.loads(out.stdout))
+    result["server_loop_cpu_seconds"] = round(cpu_seconds(proc.pid) - before, 2)
+    return result
+
+
 # --- orchestration --------------------------------------------------------------------
 
 
-def start_server(kind: str, url: str, state_dir: str) -> tuple[subprocess.Popen[str], int, str]:
+def start_server(kind: str, url: str, state_dir: str, repo: Path | None = None
+                 ) -> tuple[subprocess.Popen[str], int, str, list[str]]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, str(HERE), "--serve", kind, "--db", url, "--port", str(port),
-         "--state-dir", state_dir],
+         "--state-dir", state_dir, *(["--repo", str(repo)] if repo else [])],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line:
         proc.kill()
         raise RuntimeError(f"the {kind} server did not start")
-    return proc, port, json.loads(line)["token"]
+    ready = json.loads(line)
+    return proc, port, ready["token"], ready.get("user_tokens", [])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -254,17 +395,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_load(path: str, servers: dict[str, tuple[subprocess.Popen[str], int, str]],
+def run_load(path: str, servers: dict[str, tuple[subprocess.Popen[str], int, str, list[str]]],
              args: argparse.Namespace) -> dict[str, Any]:
     targets = [f"{name}={token}@http://127.0.0.1:{port}{path}"
-               for name, (_proc, port, token) in servers.items()]
-    before = {name: cpu_seconds(proc.pid) for name, (proc, _p, _t) in servers.items()}
+               for name, (_proc, port, token, _users) in servers.items()]
+    before = {name: cpu_seconds(proc.pid) for name, (proc, _p, _t, _u) in servers.items()}
     out = subprocess.run(
         [sys.executable, str(HERE), "--duration", str(args.duration),
          "--concurrency", str(args.concurrency), "--load", *targets],
         check=True, capture_output=True, text=True)
     result = dict(json.loads(out.stdout))
-    for name, (proc, _port, _token) in servers.items():
+    for name, (proc, _port, _token, _users) in servers.items():
         used = cpu_seconds(proc.pid) - before[name]
         # all of the server's CPU (warm-up included) over the requests it answered in the
         # measured slices, scaled for the warm-up slice: robust to a busy machine
@@ -283,10 +424,19 @@ def main() -> int:
     parser.add_argument("--port", type=int)
     parser.add_argument("--state-dir")
     parser.add_argument("--load", nargs="+", metavar="NAME=TOKEN@URL")
+    parser.add_argument("--figure", choices=["all", "throughput", "junk"], default="all")
+    parser.add_argument("--junk-rounds", type=int, default=5)
+    parser.add_argument("--repo")
+    parser.add_argument("--junk-load", metavar="URL")
+    parser.add_argument("--tokens", nargs="+")
     args = parser.parse_args()
 
     if args.serve == "mycopod":
-        asyncio.run(serve_mycopod(args.db, args.port, args.state_dir))
+        asyncio.run(serve_mycopod(args.db, args.port, args.state_dir, args.repo))
+        return 0
+    if args.junk_load:
+        print(json.dumps(asyncio.run(junk_load(args.junk_load, args.tokens,
+                                               rounds=args.junk_rounds))))
         return 0
     if args.serve == "baseline":
         asyncio.run(serve_baseline(args.db, args.port))
@@ -309,24 +459,34 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="mycopod-bench-api-"))
     server_url = embedded.start(workdir)
     results: dict[str, Any] = {"mycopod": {}, "baseline": {}}
-    servers: dict[str, tuple[subprocess.Popen[str], int, str]] = {}
+    servers: dict[str, tuple[subprocess.Popen[str], int, str, list[str]]] = {}
+    junk_figure: dict[str, Any] | None = None
     try:
         url = asyncio.run(prepare(server_url, args.runs))
-        for kind in ("mycopod", "baseline"):
-            servers[kind] = start_server(kind, url, str(workdir / "state"))
-        for path in ("/logs", "/health"):
-            measured = run_load(path, servers, args)
-            for kind in servers:
-                results[kind][path.strip("/")] = measured[kind]
+        repo = make_repo(workdir)
+        servers["mycopod"] = start_server("mycopod", url, str(workdir / "state"), repo)
+        if args.figure in ("all", "throughput"):
+            servers["baseline"] = start_server("baseline", url, str(workdir / "state"))
+            for path in ("/logs", "/health"):
+                measured = run_load(path, servers, args)
+                for kind in servers:
+                    results[kind][path.strip("/")] = measured[kind]
+        if args.figure in ("all", "junk"):
+            junk_figure = run_junk(servers["mycopod"], args)
     finally:
-        for proc, _port, _token in servers.values():
+        for proc, _port, _token, _users in servers.values():
             proc.terminate()
             proc.wait(10)
         embedded.stop(workdir)
         shutil.rmtree(workdir, ignore_errors=True)
 
+    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    if args.figure == "junk":
+        print(json.dumps({"machine": machine, "health_during_junk_posts": junk_figure},
+                         indent=2))
+        return 0
     report = {
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "machine": machine,
         "setup": {"runs_in_db": args.runs, "page_size": 50, "duration_s": args.duration,
                   "concurrency": args.concurrency,
                   "load_generator": "separate process, aiohttp client, keep-alive, "
@@ -345,6 +505,8 @@ def main() -> int:
         },
         "target_ratio": 0.70,
     }
+    if junk_figure is not None:
+        report["health_during_junk_posts"] = junk_figure
     print(json.dumps(report, indent=2))
     return 0
 

@@ -29,6 +29,7 @@ from mycopod.errors import ConfigError
 __all__ = [
     "ApiSettings",
     "ApplySettings",
+    "CompileSettings",
     "DatabaseSettings",
     "DeclarationsSettings",
     "LlmSettings",
@@ -245,6 +246,17 @@ class ApplySettings(_Group):
     grace_seconds: float = Field(30.0, ge=0)
 
 
+class CompileSettings(_Group):
+    #: worker processes that compile declarations, off the event loop
+    workers: int = Field(2, ge=1, le=64)
+    #: seconds one file may take to compile; then it is stopped (a compile error)
+    file_seconds: float = Field(10.0, gt=0)
+    #: seconds the files of one request or one commit may take to compile together
+    request_seconds: float = Field(30.0, gt=0)
+    #: POST /declarations one user may have compiling at once; more answer 429
+    per_user: int = Field(1, ge=1, le=64)
+
+
 class LoggingSettings(_Group):
     level: Literal["debug", "info", "warning", "error"] = "info"
     #: auto: JSON lines when stdout is not a terminal, readable console output when it is
@@ -270,6 +282,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     apply: ApplySettings = Field(default_factory=ApplySettings)
+    compile: CompileSettings = Field(default_factory=CompileSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @classmethod

@@ -197,6 +197,22 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
+async def _compile_workers(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: compile workers for an app that runs without the daemon's."""
+    from mycopod.declarations.workers import CompileWorkers
+
+    ctx = app[CTX]
+    if ctx.compilers is not None:  # the daemon's: it closes them
+        yield
+        return
+    ctx.compilers = CompileWorkers(ctx.settings.compile)
+    try:
+        yield
+    finally:
+        workers, ctx.compilers = ctx.compilers, None
+        await workers.close()
+
+
 def build_state(ctx: ApiContext, endpoints: list[Endpoint]) -> ApiState:
     api = ctx.settings.api
     secret = auth.load_or_create_secret(api, state_dir=ctx.settings.state_dir)
@@ -205,6 +221,7 @@ def build_state(ctx: ApiContext, endpoints: list[Endpoint]) -> ApiState:
         login_failures_by_user=ratelimit.FailureWindow(LOGIN_FAILURES_PER_MINUTE, 60.0),
         login_failures_by_ip=ratelimit.FailureWindow(LOGIN_FAILURES_PER_MINUTE, 60.0),
         general=ratelimit.TokenBucket(api.rate_limit_per_minute),
+        compiles=ratelimit.InFlight(ctx.settings.compile.per_user),
         trusted_proxies=ratelimit.parse_networks(api.trusted_proxies),
         metrics_allow=ratelimit.parse_networks(api.metrics_allow),
         metrics_token=(api.metrics_token.get_secret_value()
@@ -228,6 +245,7 @@ def create_app(ctx: ApiContext) -> web.Application:
 
     routes_status.register_ui(app)
     app.cleanup_ctx.append(_sweeper)
+    app.cleanup_ctx.append(_compile_workers)
     return app
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
 from mycopod.config import PolicySettings, Settings
 from mycopod.runtime import RuntimeStatus
+
+if TYPE_CHECKING:
+    from mycopod.declarations.workers import CompileWorkers
 
 PolicyGetter = Callable[[], Awaitable[PolicySettings]]
 
@@ -30,6 +33,8 @@ class ApiContext:
     source: Any = None
     #: the effective policy (config + settings table); None: read it from the database
     policy: PolicyGetter | None = None
+    #: the daemon's compile workers (shared with its poller); None: the app opens its own
+    compilers: CompileWorkers | None = None
 
     async def effective_policy(self) -> PolicySettings:
         if self.policy is not None:

@@ -194,3 +194,33 @@ class TokenBucket:
         for key, (_tokens, stamp) in list(self._buckets.items()):
             if now - stamp >= full_after:
                 del self._buckets[key]
+
+
+class InFlight:
+    """At most ``limit`` requests at once per key (a user's compiles, say).
+
+    Not a rate: a request holds its place while it runs and gives it back when it ends,
+    however it ends. Keys with nothing in flight are not kept.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._count: dict[object, int] = {}
+
+    def enter(self, key: object) -> bool:
+        """Take a place for ``key``; False (nothing taken) when all are in use."""
+        count = self._count.get(key, 0)
+        if count >= self.limit:
+            return False
+        self._count[key] = count + 1
+        return True
+
+    def leave(self, key: object) -> None:
+        count = self._count.get(key, 0) - 1
+        if count > 0:
+            self._count[key] = count
+        else:
+            self._count.pop(key, None)
+
+    def count(self, key: object) -> int:
+        return self._count.get(key, 0)

@@ -53,6 +53,7 @@ from mycopod.declarations.source import (
     SourceFilesError,
     glob_regex,
 )
+from mycopod.declarations.workers import Budget
 from mycopod.store import declarations as declarations_store
 from mycopod.store import pgtext
 from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
@@ -161,7 +162,25 @@ async def _fetch_head(source: GitSource) -> str | None:
         raise
 
 
+#: seconds a client is asked to wait when its user already has a declaration compiling
+RETRY_COMPILE_SECONDS = 2
+
+
 async def submit_declaration(call: Call) -> DeclarationDetail:
+    """One user's compiles are limited (``[compile] per_user``): more answer 429."""
+    user = call.me
+    if not call.state.compiles.enter(user.id):
+        raise ApiError(429, "too_many_compiles",
+                       f"you already have {call.state.compiles.limit} declaration(s) "
+                       "compiling; wait for the answer, then submit the next one",
+                       headers={"Retry-After": str(RETRY_COMPILE_SECONDS)})
+    try:
+        return await _submit(call)
+    finally:
+        call.state.compiles.leave(user.id)
+
+
+async def _submit(call: Call) -> DeclarationDetail:
     body: DeclarationCreate = call.body
     user = call.me
     problem = pgtext.problem(body.text)
@@ -183,8 +202,11 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
                             f"{settings.declarations.glob!r} and not be README.md")
     llm = settings.llm if settings.llm.model else None
     max_guests = settings.declarations.max_guests
+    workers = call.ctx.compilers
+    budget = Budget.start(settings.compile)  # one budget for every compile of the request
     try:
-        await compiler.compile_file(body.path, body.text, llm=llm, max_guests=max_guests)
+        await compiler.compile_file(body.path, body.text, llm=llm, max_guests=max_guests,
+                                    workers=workers, budget=budget)
     except CompileError as exc:
         issues = [CompileIssueOut(file=i.file, line=i.line, message=i.message)
                   for i in exc.issues]
@@ -204,7 +226,8 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
         await _check_owner(call, path=body.path, head=head)
     files[body.path] = body.text
     together = await pipeline.compile_files_cached(files, pool=call.ctx.pool, llm=llm,
-                                                   max_guests=max_guests)
+                                                   max_guests=max_guests, workers=workers,
+                                                   budget=budget)
     broken = {r.path for r in together.files if r.error and r.path != body.path}
     if together.error and broken:
         # Other files that fail on their own (a bad push, a NUL byte) would fail any
@@ -212,7 +235,7 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
         # commit is then recorded with their error until they are fixed.
         together = await pipeline.compile_files_cached(
             {p: t for p, t in files.items() if p not in broken}, pool=call.ctx.pool, llm=llm,
-            max_guests=max_guests)
+            max_guests=max_guests, workers=workers, budget=budget)
     if together.error:
         issues = [CompileIssueOut(file=body.path, line=0, message=line)
                   for line in together.error.splitlines() if line.strip()]
@@ -243,7 +266,7 @@ async def submit_declaration(call: Call) -> DeclarationDetail:
             row = await pipeline.compile_commit(
                 source, sha, pool=call.conn, settings=settings, origin="api",
                 user_id=user.id, path=body.path, path_sha256=written,
-                needs_approval=needs_approval)
+                needs_approval=needs_approval, workers=workers)
     except BranchMovedError as exc:
         raise conflict(str(exc)) from None
     except SourceError as exc:
@@ -277,13 +300,15 @@ ENDPOINTS = [
     Endpoint("POST", "/declarations", "submitDeclaration",
              "Compile a declaration and commit it to the declarations repository",
              "declarations", submit_declaration, body=DeclarationCreate,
-             response=DeclarationDetail, status=201, errors=(403, 409, 413, 422, 503),
+             response=DeclarationDetail, status=201, errors=(403, 409, 413, 422, 429, 503),
              description="Compiled first: 422 with the compiler's messages (details: file, "
              "line, message; at most 100) when it does not compile, or when the "
              "declarations would hold more guests than the setting declarations.max_guests. "
              "Then committed as the calling user and recorded; the controller is woken to "
              "fetch it. A User may change only files they created (403), and their change "
              "applies only after an Admin approves its run, unless users_can_reconcile is "
-             "on. 409: the branch moved meanwhile; submit again. The answer shows the first "
-             "guests and files, like GET /declarations/{id}."),
+             "on. 409: the branch moved meanwhile; submit again. A user may have "
+             "[compile] per_user declarations compiling at once; more answer 429 with "
+             "Retry-After. The answer shows the first guests and files, like "
+             "GET /declarations/{id}."),
 ]

@@ -36,6 +36,9 @@ from mycopod.store.runs import RunStore
 log = structlog.get_logger(__name__)
 
 HEALTH_DB_TIMEOUT = 2.0
+#: a check whose timeout fired this much later than asked was held up by a busy event
+#: loop, not by the database: it is asked again once before it counts
+HEALTH_LOOP_LAG = 0.5
 
 
 def _ago(when: datetime | None, now: datetime) -> float | None:
@@ -47,25 +50,55 @@ def _ago(when: datetime | None, now: datetime) -> float | None:
     return round(max(0.0, (now - when).total_seconds()), 3)
 
 
-async def database_up(call: Call) -> bool:
-    check = call.ctx.runtime.database
+async def _ask_database(pool: asyncpg.Pool) -> tuple[str | None, float]:
+    """One ``SELECT 1``: (what went wrong or None, how late its timeout fired)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    connected = False
     try:
-        async with asyncio.timeout(HEALTH_DB_TIMEOUT):
-            if check is not None and not await check.check():
-                log.warning("health.database_down", error=check.error)
-                return False
-            return bool(await call.ctx.pool.fetchval("SELECT 1") == 1)
+        async with asyncio.timeout(HEALTH_DB_TIMEOUT), pool.acquire() as conn:
+            connected = True
+            answer = await conn.fetchval("SELECT 1")
+        return (None if answer == 1 else "the database gave a wrong answer to SELECT 1"), 0.0
+    except TimeoutError:
+        late = loop.time() - started - HEALTH_DB_TIMEOUT
+        if not connected and pool.get_size() >= pool.get_max_size():
+            return (f"all {pool.get_max_size()} database connections stayed busy for "
+                    f"{HEALTH_DB_TIMEOUT:g} s (database.pool_max_size)"), late
+        return f"the database did not answer within {HEALTH_DB_TIMEOUT:g} s", late
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise
-    except Exception as exc:  # any failure to answer is "down": report, never raise
-        log.warning("health.database_down", error=type(exc).__name__)
-        return False
+    except Exception as exc:  # any failure to connect or answer: report, never raise
+        log.warning("health.database_error", error=type(exc).__name__)
+        return "the database is unreachable", 0.0
+
+
+async def database_problem(call: Call) -> str | None:
+    """Why the database cannot be used now; None when it answered ``SELECT 1``.
+
+    A failure to connect (unreachable), no free connection in the pool and no answer in
+    time are told apart, so that none is reported as another. A timeout that fired much
+    later than asked means the event loop was busy, not that the database was slow: the
+    check is then asked again, on a loop now free, before anything is reported.
+    """
+    check = call.ctx.runtime.database  # the daemon's check on a new connection
+    if check is not None and not await check.check():
+        log.warning("health.database_down", error=check.error)
+        return "the database is unreachable"
+    problem, late = await _ask_database(call.ctx.pool)
+    if problem is not None and late > HEALTH_LOOP_LAG:
+        log.warning("health.loop_was_busy", late_seconds=round(late, 3))
+        problem, _ = await _ask_database(call.ctx.pool)
+    if problem is not None:
+        log.warning("health.database_down", problem=problem)
+    return problem
 
 
 async def health(call: Call) -> web.Response:
     rt = call.ctx.runtime
     now = datetime.now(UTC)
-    up = await database_up(call)
+    problem = await database_problem(call)
+    up = problem is None
     report = Health(
         database="up" if up else "down",
         proxmox=ProxmoxHealth(reachable=rt.proxmox_ok, last_contact=rt.proxmox_last_contact,
@@ -80,7 +113,7 @@ async def health(call: Call) -> web.Response:
     )
     if up:
         return ok_response(HEALTH.adapter, report)
-    return error_response(ApiError(503, "unhealthy", "the database is unreachable",
+    return error_response(ApiError(503, "unhealthy", problem or "the database is unreachable",
                                    details=report.model_dump(mode="json")))
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from mycopod.api.context import ApiContext
-from mycopod.api.ratelimit import FailureWindow, IPNetwork, TokenBucket
+from mycopod.api.ratelimit import FailureWindow, InFlight, IPNetwork, TokenBucket
 
 if TYPE_CHECKING:
     from mycopod.api.auth import TokenIssuer
@@ -23,6 +23,8 @@ class ApiState:
     trusted_proxies: list[IPNetwork]
     metrics_allow: list[IPNetwork]
     metrics_token: str | None
+    #: POST /declarations compiling now, per user
+    compiles: InFlight
     #: the OpenAPI document, built once
     openapi: dict[str, Any] = field(default_factory=dict)
     openapi_bytes: bytes = b""

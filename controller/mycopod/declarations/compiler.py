@@ -1,6 +1,7 @@
 """Compiling declaration files: the grammar first, the LLM for what the grammar rejects.
 
-Interface: :func:`compile_file` (async; one file's text -> ClusterSpec or CompileError),
+Interface: :func:`compile_file` (async; one file's text -> ClusterSpec or CompileError;
+the grammar runs in :mod:`~mycopod.declarations.workers` when they are given),
 :func:`compile_files` (async; many files, merged with the cross-file checks) and
 :func:`compile_files_sync` for the CLI. The LLM is used only when it is configured
 (``[llm] model``) and only for a file the grammar rejects; its answer goes through the
@@ -16,9 +17,15 @@ from dataclasses import dataclass
 
 from mycopod import spec as specmod
 from mycopod.config import DEFAULT_MAX_GUESTS, LlmSettings
-from mycopod.declarations import grammar, merge
-from mycopod.declarations.errors import CompileError, CompileIssue, GuestLimitError
+from mycopod.declarations import merge
+from mycopod.declarations.errors import (
+    CompileError,
+    CompileInterrupted,
+    CompileIssue,
+    GuestLimitError,
+)
 from mycopod.declarations.facts import ClusterFacts
+from mycopod.declarations.workers import Budget, CompileWorkers, compile_in_process
 
 __all__ = ["FileResult", "compile_file", "compile_files", "compile_files_sync"]
 
@@ -34,32 +41,40 @@ class FileResult:
 
 async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
                        facts: ClusterFacts | None = None,
-                       max_guests: int | None = DEFAULT_MAX_GUESTS) -> FileResult:
+                       max_guests: int | None = DEFAULT_MAX_GUESTS,
+                       workers: CompileWorkers | None = None,
+                       budget: Budget | None = None) -> FileResult:
     """Compile one file; raise CompileError (the grammar's, or the LLM's last reason).
 
     A file declaring more than ``max_guests`` guests is refused (GuestLimitError) without
     asking the LLM: it was understood, it is too much.
-    """
-    try:
-        return FileResult(grammar.compile_text(text, filename=path, max_guests=max_guests),
-                          "grammar")
-    except GuestLimitError:
-        raise
-    except CompileError as grammar_error:
-        if llm is None or not llm.model:
-            raise
-        import mycopod.declarations.llm as llmmod
 
-        try:
-            spec = await llmmod.compile_with_llm(text, filename=path, settings=llm,
-                                                 facts=facts)
-        except llmmod.LlmError as exc:
-            raise CompileError([
-                *grammar_error.issues,
-                CompileIssue(path, 0, f"the LLM ({llm.model}) could not compile it either: "
-                             f"{exc}"),
-            ]) from None
-        return FileResult(spec, "llm", llm.model)
+    The grammar runs in ``workers`` within ``budget`` when given (the daemon and the
+    API), else on the calling thread (the CLI). A compile stopped by its budget is not
+    handed to the LLM: the grammar did not reject the text, it ran out of time.
+    """
+    if workers is not None:
+        outcome = (await workers.compile({path: text}, budget=budget,
+                                         max_guests=max_guests))[path]
+    else:
+        outcome = compile_in_process({path: text}, max_guests=max_guests)[path]
+    if not isinstance(outcome, CompileError):
+        return FileResult(outcome, "grammar")
+    grammar_error = outcome
+    if (llm is None or not llm.model
+            or isinstance(grammar_error, (CompileInterrupted, GuestLimitError))):
+        raise grammar_error
+    import mycopod.declarations.llm as llmmod
+
+    try:
+        spec = await llmmod.compile_with_llm(text, filename=path, settings=llm, facts=facts)
+    except llmmod.LlmError as exc:
+        raise CompileError([
+            *grammar_error.issues,
+            CompileIssue(path, 0, f"the LLM ({llm.model}) could not compile it either: "
+                         f"{exc}"),
+        ]) from None
+    return FileResult(spec, "llm", llm.model)
 
 
 async def compile_files(files: Mapping[str, str], *, llm: LlmSettings | None = None,

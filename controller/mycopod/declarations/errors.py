@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mycopod.errors import MycoPodError
 
-__all__ = ["CompileError", "CompileIssue", "GuestLimitError"]
+__all__ = ["CompileError", "CompileInterrupted", "CompileIssue", "GuestLimitError"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +54,10 @@ def guest_limit_message(count: int, limit: int, *, partial: bool = False) -> str
     held = f"at least {count}" if partial else str(count)
     return (f"{held} guests declared, more than the setting declarations.max_guests allows "
             f"({limit}); declare fewer guests, or have an Admin raise declarations.max_guests")
+
+
+class CompileInterrupted(CompileError):
+    """A compile that did not finish: its time budget ran out, or its worker died.
+
+    It says nothing about the text, so it is never cached: another try may finish.
+    """

@@ -69,7 +69,7 @@ from mycopod.declarations.errors import (
 )
 from mycopod.declarations.lexicon import VOCABULARY
 from mycopod.declarations.names import is_plain_word, is_subject_name
-from mycopod.declarations.sentences import _compile_sentence, _FileState
+from mycopod.declarations.sentences import MAX_ISSUES, _compile_sentence, _FileState
 from mycopod.declarations.subjects import _Subject
 from mycopod.declarations.tokens import _SentenceError, _sentences, tokenize
 
@@ -108,6 +108,8 @@ def compile_text(text: str, *, filename: str = "<text>",
     except markdown.MarkdownError as exc:
         raise CompileError.single(filename, exc.line, exc.message) from None
     for block in found:
+        if state.full:
+            break
         try:
             tokens = tokenize(block.text, first_line=block.line)
         except _SentenceError as exc:
@@ -115,6 +117,8 @@ def compile_text(text: str, *, filename: str = "<text>",
             continue
         last: _Subject | None = None
         for sentence in _sentences(tokens):
+            if state.full:
+                break
             try:
                 last = _compile_sentence(state, sentence, last)
             except _SentenceError as exc:
@@ -122,6 +126,10 @@ def compile_text(text: str, *, filename: str = "<text>",
             if max_guests is not None and len(state.drafts) > max_guests:
                 raise GuestLimitError.single(filename, sentence[0].line, guest_limit_message(
                     len(state.drafts), max_guests, partial=True) + " (reading stopped here)")
+    if state.full:  # the drafts are incomplete: checking them would report false problems
+        state.error(state.issues[-1].line, f"stopped after {MAX_ISSUES} problems; fix "
+                                           "these and compile again")
+        raise CompileError(state.issues)
     guests: list[specmod.GuestSpec] = []
     for draft in state.drafts.values():
         try:

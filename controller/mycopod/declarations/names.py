@@ -12,7 +12,7 @@ import re
 
 from mycopod import spec as specmod
 from mycopod.declarations.lexicon import _GLUED_RE, KIND_WORDS, NODE_WORDS, SUBJECT_VERBS, _is_vocab
-from mycopod.declarations.tokens import Token, _Cur, _SentenceError, tokenize
+from mycopod.declarations.tokens import Token, _Cur, _SentenceError, memo_of, tokenize
 
 _NAMEISH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _RANGE_RE = re.compile(r"^(.*?)(\d+)$")
@@ -56,7 +56,15 @@ def _check_name(t: Token) -> str:
     return t.text
 
 
-def _range(first: Token, last: Token, joiner: str = "through") -> list[str]:
+def _range_bounds(first: Token, last: Token, joiner: str = "through") -> tuple[str, int, int, int]:
+    """A range's shared prefix, first and last number and zero-padded width, checked.
+
+    Every name of the range is checked without writing them all out: the names share
+    their prefix and end in digits, so they differ only in length, which grows with the
+    number's digits. The first name of each digit count (the first number, then 10, 100,
+    ... inside the range) stands for all names of its length; checking those in order
+    finds the same first bad name as checking every name would.
+    """
     a, b = _RANGE_RE.match(first.text), _RANGE_RE.match(last.text)
     if a is None or b is None or a.group(1) != b.group(1):
         raise _SentenceError(
@@ -72,17 +80,29 @@ def _range(first: Token, last: Token, joiner: str = "through") -> list[str]:
             first.line, f"\"{first.text} {joiner} {last.text}\" names {hi - lo + 1} guests; "
             f"one sentence may name at most {MAX_NAMES}: split the range over several "
             f"sentences ({first.text} through {a.group(1)}{lo + MAX_NAMES - 1:0{width}d}, ...)")
-    names = [f"{a.group(1)}{n:0{width}d}" for n in range(lo, hi + 1)]
-    for name in names:
+    prefix = a.group(1)
+    for n in (lo, *(10**k for k in range(len(str(lo)), len(str(hi))))):
+        name = f"{prefix}{n:0{width}d}"
         _check_name(Token(name, name, first.line))
-    return names
+    return prefix, lo, hi, width
 
 
-def _names(c: _Cur, *, first_literal: bool) -> list[str]:
-    """A list of names: ``a``, ``a and b``, ``a, b and c``, ``web-1 through web-3``."""
+def _range(first: Token, last: Token, joiner: str = "through") -> list[str]:
+    prefix, lo, hi, width = _range_bounds(first, last, joiner)
+    return [f"{prefix}{n:0{width}d}" for n in range(lo, hi + 1)]
+
+
+def _names(c: _Cur, *, first_literal: bool, walked: list[int] | None = None) -> list[str]:
+    """A list of names: ``a``, ``a and b``, ``a, b and c``, ``web-1 through web-3``.
+
+    With ``walked`` (a probe that only wants to know where the list ends), the position
+    of each item is appended to it and ranges are checked but not written out.
+    """
     names: list[str] = []
     first = True
     while True:
+        if walked is not None:
+            walked.append(c.i)
         t = c.tok()
         if t is None or t.low in (".", ","):
             break
@@ -96,7 +116,10 @@ def _names(c: _Cur, *, first_literal: bool) -> list[str]:
             if c.w() != "to" or _RANGE_RE.match(last.text):
                 joiner = c.toks[c.i].text
                 c.i += 2
-                names.extend(_range(t, last, joiner))
+                if walked is None:
+                    names.extend(_range(t, last, joiner))
+                else:
+                    _range_bounds(t, last, joiner)
             else:
                 names.append(_check_name(t))
         else:
@@ -117,6 +140,31 @@ def _names(c: _Cur, *, first_literal: bool) -> list[str]:
     return names
 
 
+def _list_end(c: _Cur) -> int | None:
+    """Where the list of names at the cursor ends; None when it is not a valid list.
+
+    Walking a list remembers nothing but its position (``first_literal`` is off), so the
+    walk from any item ends where the walk from the first one does: every item passed
+    is remembered with that answer, and probing each item of a long list costs one walk
+    in all, not one per item.
+    """
+    memo = memo_of(c.toks)
+    known = memo.get(("names", c.i), -1)
+    if known != -1:
+        return known
+    probe = _Cur(c.toks, c.i)
+    walked: list[int] = []
+    end: int | None
+    try:
+        _names(probe, first_literal=False, walked=walked)
+        end = probe.i
+    except _SentenceError:
+        end = None
+    for position in walked:
+        memo[("names", position)] = end
+    return end
+
+
 def _starts_clause(c: _Cur) -> bool:
     """Does a new clause with its own subject start here (``web-2 is a container``)?"""
     probe = _Cur(c.toks, c.i)
@@ -124,8 +172,8 @@ def _starts_clause(c: _Cur) -> bool:
         return True
     if not _nameish(probe.tok()):
         return False
-    try:
-        _names(probe, first_literal=False)
-    except _SentenceError:
+    end = _list_end(probe)
+    if end is None:
         return False
+    probe.i = end
     return probe.w() in SUBJECT_VERBS and probe.w() != ","

@@ -9,8 +9,9 @@ first. The tag phrase lives with the table because it must stop where any other 
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from mycopod import spec as specmod
@@ -172,11 +173,20 @@ def _p_pool(c: _Cur) -> list[Effect] | None:
 
 
 def _is_phrase_start(c: _Cur) -> bool:
+    """Does a phrase start here (one that raises does: it is a phrase, badly written)?
+
+    The tag phrase is only asked whether its first tag is there, which is all that
+    decides it: reading its whole list would ask this question again at every tag of
+    the list, once per tag, each time to the end of the list.
+    """
     probe = _Cur(c.toks, c.i)
     for phrase in PHRASES:
         probe.i = c.i
         try:
-            if phrase(probe) is not None:
+            if phrase is _p_tags:
+                if _p_tags_head(probe):
+                    return True
+            elif phrase(probe) is not None:
                 return True
         except _SentenceError:
             return True
@@ -188,16 +198,24 @@ _STRUCTURAL = frozenset({".", ",", ":", "(", ")", "and", "with", "as", "the", "a
                          "no", "without", "on", "in", "of", "from"})
 
 
-def _p_tags(c: _Cur) -> list[Effect] | None:
-    line = c.line
-    start = c.i
+def _p_tags_head(c: _Cur) -> bool:
+    """Read the words that open a tag list (``tagged``, ``with the tags:``); is a tag next?"""
     if not (c.opt("tagged", "labelled", "labeled") or c.take("with", "tags|tag|labels|label")
             or c.opt("tags", "tag", "labels", "label")):
-        return None
+        return False
     c.opt("with", "as", ":")
     c.opt("the")
     c.opt("tags", "tag")
     if c.w() == "vlan":
+        return False
+    t = c.tok()
+    return t is not None and t.low not in _STRUCTURAL
+
+
+def _p_tags(c: _Cur) -> list[Effect] | None:
+    line = c.line
+    start = c.i
+    if not _p_tags_head(c):
         c.i = start
         return None
     tags: list[str] = []
@@ -327,3 +345,63 @@ PHRASES: tuple[Callable[[_Cur], Any], ...] = (
     _p_description, _p_ssh, _p_none, _p_onboot, _p_state, _p_source, _p_disk, _p_memory,
     _p_cores, _p_node, _p_vmid, _p_tags, _p_net_inline, _p_pool, _p_storage, _p_kind,
 )
+
+
+class _Watched(list[Token]):
+    """Tokens that remember whether a phrase looked past the first (see phrases_at)."""
+
+    looked_beyond = False
+
+    def __getitem__(self, index: Any) -> Any:
+        if not isinstance(index, int) or index != 0:
+            self.looked_beyond = True
+        return super().__getitem__(index)
+
+    def __iter__(self) -> Iterator[Token]:
+        self.looked_beyond = True
+        return super().__iter__()
+
+
+class _WatchedToken(Token):
+    """A first token that remembers whether its written form was read (not only ``low``)."""
+
+    __slots__ = ("text_read",)
+
+    def __init__(self, word: str) -> None:
+        super().__init__(word, word, 1)
+        object.__setattr__(self, "text_read", False)
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "text":
+            object.__setattr__(self, "text_read", True)
+        return super().__getattribute__(name)
+
+
+def _rejects_on_first_word(phrase: Callable[[_Cur], Any], word: str) -> bool:
+    """Does ``phrase`` say no at ``word`` whatever follows, from ``word`` alone?
+
+    It is run on ``word`` followed by tokens it cannot know. When it answers None,
+    raises nothing, reads no token but the first and reads only the first token's
+    lower-case form, nothing after the first token can change that answer (a phrase
+    depends on nothing but the tokens it reads; line numbers only place its messages).
+    """
+    first = _WatchedToken(word)
+    toks = _Watched([first, *(Token(f"\x00{k}", f"\x00{k}", 1) for k in range(8))])
+    try:
+        found = phrase(_Cur(toks))
+    except Exception:  # a phrase that raises here is kept: skip only what is certain
+        return False
+    return found is None and not toks.looked_beyond and not first.text_read
+
+
+@functools.cache
+def phrases_at(word: str) -> tuple[Callable[[_Cur], Any], ...]:
+    """PHRASES, in order, without those that reject ``word`` (a word of the vocabulary).
+
+    Trying all sixteen phrases at every word of a sentence made a comma cost as much as a
+    phrase; most phrases know from the first word alone that they do not start there.
+    Which ones is found by running them (:func:`_rejects_on_first_word`) once per word,
+    not written by hand, so the list cannot drift from what the phrases do: leaving out
+    a phrase that would have answered None anyway changes nothing the parser does.
+    """
+    return tuple(p for p in PHRASES if not _rejects_on_first_word(p, word))

@@ -41,9 +41,10 @@ from mycopod import spec as specmod
 from mycopod import telemetry
 from mycopod.config import DEFAULT_MAX_GUESTS, LlmSettings, Settings
 from mycopod.declarations import grammar, merge
-from mycopod.declarations.errors import CompileError, GuestLimitError
+from mycopod.declarations.errors import CompileError, CompileInterrupted, GuestLimitError
 from mycopod.declarations.facts import ClusterFacts
 from mycopod.declarations.source import GitSource, SourceError, SourceFilesError
+from mycopod.declarations.workers import Budget, CompileWorkers, compile_in_process
 from mycopod.store import pgtext
 from mycopod.store.compile_cache import CacheKey, CompileCacheStore
 from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
@@ -96,10 +97,13 @@ async def compile_files_cached(
     files: Mapping[str, str], *, pool: asyncpg.Pool | asyncpg.Connection,
     llm: LlmSettings | None = None, facts: ClusterFacts | None = None,
     max_guests: int | None = DEFAULT_MAX_GUESTS,
+    workers: CompileWorkers | None = None, budget: Budget | None = None,
 ) -> CommitCompile:
     """Compile every file through the cache, then merge; never raises CompileError.
 
     More than ``max_guests`` guests, in one file or in all, is a compile error.
+    The grammar runs in ``workers`` (off the event loop, within ``budget``: a new one
+    when None), or on the calling thread without a budget when there are none (CLI).
     """
     cache_store = CompileCacheStore(pool)
     model = llm.model if llm is not None and llm.model else ""
@@ -129,6 +133,12 @@ async def compile_files_cached(
     gkey = {p: CacheKey(content_sha256=shas[p], compiler="grammar",
                         prompt_version=grammar_version()) for p in paths}
     found = await cache_store.hit_many(list(set(gkey.values())))
+    misses = {p: files[p] for p in paths if gkey[p] not in found}
+    if workers is not None:
+        outcomes = await workers.compile(misses, budget=budget, mark=FILE_MARK,
+                                         max_guests=max_guests)
+    else:
+        outcomes = compile_in_process(misses, mark=FILE_MARK, max_guests=max_guests)
     for path in paths:
         record = FileRecord(path=path, sha256=shas[path], compiler="grammar")
         records[path] = record
@@ -141,21 +151,25 @@ async def compile_files_cached(
             error = (entry.error or "unknown error").replace(FILE_MARK, path)
         else:
             result.compiled += 1
-            try:
-                spec = grammar.compile_text(files[path], filename=FILE_MARK,
-                                            max_guests=max_guests)
-            except GuestLimitError as exc:
-                record.error = str(exc).replace(FILE_MARK, path)
+            outcome = outcomes[path]
+            if isinstance(outcome, GuestLimitError):
+                # depends on a setting, not on the text alone: never cached
+                record.error = str(outcome).replace(FILE_MARK, path)
                 errors.append(record.error)
                 continue
-            except CompileError as exc:
-                # cached without the path: the same content may live under another name
-                new_entries.append((gkey[path], None, str(exc)))
-                error = str(exc).replace(FILE_MARK, path)
-            else:
-                specs[path] = spec
-                new_entries.append((gkey[path], specmod.spec_dict(spec), None))
+            if not isinstance(outcome, CompileError):
+                specs[path] = outcome
+                new_entries.append((gkey[path], specmod.spec_dict(outcome), None))
                 continue
+            if isinstance(outcome, CompileInterrupted):
+                # stopped, not rejected: never cached (another try may finish), and
+                # nothing for the LLM to fix
+                record.error = str(outcome)
+                errors.append(record.error)
+                continue
+            # cached without the path: the same content may live under another name
+            new_entries.append((gkey[path], None, str(outcome)))
+            error = str(outcome).replace(FILE_MARK, path)
         record.error = error
         if model:
             need_llm.append(path)
@@ -221,10 +235,12 @@ async def compile_commit(
     user_id: int | None = None, path: str | None = None, author: str | None = None,
     message: str | None = None, committed_at: datetime | None = None,
     path_sha256: str | None = None, needs_approval: bool = False,
+    workers: CompileWorkers | None = None,
 ) -> Declaration:
     """Compile ``commit`` and store it as a declaration row (the spec or the error).
 
     ``llm`` defaults to ``settings.llm``; with no model configured the LLM is off.
+    ``workers`` compile off the event loop, within one budget for the whole commit.
     ``origin`` is the row's ``source`` (``git``, or ``api`` for a declaration submitted
     through POST /declarations and committed by MycoPod). An API submission records the
     file it wrote (``path``, and ``path_sha256`` = :func:`content_sha256` of its text)
@@ -254,7 +270,7 @@ async def compile_commit(
         max_guests = (settings.declarations.max_guests if settings is not None
                       else DEFAULT_MAX_GUESTS)
         result = await compile_files_cached(files, pool=pool, llm=llm, facts=facts,
-                                            max_guests=max_guests)
+                                            max_guests=max_guests, workers=workers)
     error = read_error or result.error
     row = await store.record(
         commit_sha=commit, content=_content(files), files=result.files,

@@ -26,9 +26,16 @@ from mycopod.declarations.lexicon import (
 )
 from mycopod.declarations.names import _starts_clause
 from mycopod.declarations.networking import NET_PHRASES, _on_slot
-from mycopod.declarations.phrases import _NUMBER_PHRASES, PHRASES, _p_kind
+from mycopod.declarations.phrases import _NUMBER_PHRASES, PHRASES, _p_kind, phrases_at
 from mycopod.declarations.subjects import _Subject, _subject
-from mycopod.declarations.tokens import Token, _Cur, _sentence_text, _SentenceError
+from mycopod.declarations.tokens import (
+    SHOWN_CHARS,
+    Token,
+    _Cur,
+    _sentence_text,
+    _SentenceError,
+    _Tokens,
+)
 
 
 @dataclass
@@ -41,19 +48,41 @@ class _Clause:
 
 
 def _expected(tokens: list[Token], c: _Cur) -> str:
-    """What to say after quoting the unplaced words ``tokens``."""
+    """What to say after quoting the unplaced words ``tokens``.
+
+    A typo is looked for in the first few unknown words only: each look costs about a
+    millisecond, and a sentence of 40,000 unknown words must be refused in milliseconds.
+    """
     hint = _expectation(tokens)
+    looked = 0
     for t in tokens:
         if t.quoted or t.low in VOCABULARY or len(t.low) < 4:
             continue
-        close = difflib.get_close_matches(t.low, _SUGGESTIONS, n=1, cutoff=0.8)
-        if close:
-            return f"{hint} (did you mean {close[0]!r} instead of {t.text!r}?)"
+        if looked == _TYPO_WORDS:
+            break
+        looked += 1
+        close = _close_word(t.low)
+        if close is not None:
+            return f"{hint} (did you mean {close!r} instead of {_clip(t.text)!r}?)"
     return hint
 
 
 #: words worth suggesting for a typo
 _SUGGESTIONS = sorted(w for w in VOCABULARY if len(w) >= 3 and w.isalpha() and w not in FILLERS)
+#: how many unknown words of an unplaced group are checked for a typo
+_TYPO_WORDS = 3
+
+
+@functools.lru_cache(maxsize=1024)
+def _close_word(word: str) -> str | None:
+    """The vocabulary word ``word`` is most likely a typo of, if any."""
+    close = difflib.get_close_matches(word, _SUGGESTIONS, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _clip(text: str) -> str:
+    """A value quoted in a message, cut short if it is long."""
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
 
 
 def _expectation(tokens: list[Token]) -> str:
@@ -119,7 +148,8 @@ def _parse_attributes(c: _Cur, subject: _Subject) -> _Clause:
                     matched = True
                     break
         else:
-            for phrase in _NUMBER_PHRASES if _is_numberish(c.w()) else PHRASES:
+            for phrase in (_NUMBER_PHRASES if _is_numberish(w) else
+                           phrases_at(w) if w in VOCABULARY else PHRASES):
                 found = phrase(c)
                 if found is not None:
                     effects.extend(found)
@@ -149,6 +179,13 @@ def _trim(group: list[Token]) -> list[Token]:
     return group[:end]
 
 
+#: a file stops compiling after this many problems (a compiler that lists 40,000 errors
+#: for a file of junk spends seconds on a message nobody reads)
+MAX_ISSUES = 50
+#: longest message kept whole; longer ones keep their start and their end
+MAX_MESSAGE = 2000
+
+
 @dataclass
 class _FileState:
     filename: str
@@ -157,7 +194,14 @@ class _FileState:
     sentences: int = 0
 
     def error(self, line: int, message: str) -> None:
+        if len(message) > MAX_MESSAGE:
+            message = f"{message[:MAX_MESSAGE // 2]} … {message[-MAX_MESSAGE // 4:]}"
         self.issues.append(CompileIssue(self.filename, line, message))
+
+    @property
+    def full(self) -> bool:
+        """Enough problems are reported: compiling more of the file is wasted."""
+        return len(self.issues) >= MAX_ISSUES
 
 
 def _apply(state: _FileState, clause: _Clause, sentence: int) -> None:
@@ -207,7 +251,7 @@ def _leading_phrases(c: _Cur) -> list[Effect]:
 
 def _compile_sentence(state: _FileState, tokens: list[Token], last: _Subject | None
                       ) -> _Subject | None:
-    c = _Cur(list(tokens))
+    c = _Cur(_Tokens(tokens))
     clauses: list[_Clause] = []
     had_leading = False
     while not c.done():
@@ -243,7 +287,9 @@ def _compile_sentence(state: _FileState, tokens: list[Token], last: _Subject | N
     problems = [(cl, g) for cl in clauses for g in cl.unplaced]
     if problems:
         groups = [g for _, g in problems]
-        quoted = ", ".join(f"\"{_sentence_text(g)}\"" for g in groups)
+        quoted = ", ".join(f"\"{_sentence_text(g)}\"" for g in groups[:_SHOWN_GROUPS])
+        if len(groups) > _SHOWN_GROUPS:
+            quoted += f" and {len(groups) - _SHOWN_GROUPS} more"
         raise _SentenceError(
             groups[0][0].line, f"could not understand {quoted} in \"{_sentence_text(tokens)}\";"
             f" {_expected(groups[0], c)}")
@@ -255,6 +301,10 @@ def _compile_sentence(state: _FileState, tokens: list[Token], last: _Subject | N
         names = [n for cl in clauses for n in cl.subject.names]
         return _Subject(list(dict.fromkeys(names)), tokens[0].line, ambiguous=True)
     return last
+
+
+#: unplaced groups quoted in one message
+_SHOWN_GROUPS = 10
 
 
 def _unexpressible_hint(tokens: list[Token]) -> str:

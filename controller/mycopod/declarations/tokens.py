@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 _TOKEN_RE = re.compile(
     r'"(?P<dq>(?:[^"\\]|\\.)*)"'
@@ -116,6 +117,38 @@ def tokenize(text: str, *, first_line: int = 1) -> list[Token]:
 # --- the cursor: one sentence's tokens --------------------------------------------------
 
 
+class _Tokens(list[Token]):
+    """One sentence's tokens, with a memo of what probes found at their positions.
+
+    Parsers look ahead from many positions of the same sentence ("does a new clause start
+    here?"); a look-ahead that reads a list to its end, repeated at every item of that
+    list, would make a sentence of n words cost n². The memo lets a walk over a list
+    answer for every item it passed. The parsers change a sentence's tokens only by
+    assigning or deleting items (a subject parser removes the words it read; ``#120``
+    becomes ``120``), and both forget the memo, so a remembered answer never outlives the
+    tokens it was found in.
+    """
+
+    __slots__ = ("memo",)
+
+    def __init__(self, tokens: list[Token] | tuple[Token, ...] = ()) -> None:
+        super().__init__(tokens)
+        self.memo: dict[tuple[str, int], int | None] = {}
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self.memo.clear()
+        super().__setitem__(index, value)
+
+    def __delitem__(self, index: Any) -> None:
+        self.memo.clear()
+        super().__delitem__(index)
+
+
+def memo_of(toks: list[Token]) -> dict[tuple[str, int], int | None]:
+    """The memo of a sentence's tokens (a throw-away one for a plain list)."""
+    return toks.memo if isinstance(toks, _Tokens) else {}
+
+
 #: ``take`` patterns split once: "on|at" -> {"on", "at"}
 _ALTERNATIVES: dict[str, frozenset[str]] = {}
 
@@ -147,13 +180,14 @@ class _Cur:
 
     def take(self, *words: str) -> bool:
         """Consume the words in sequence if all match (``a|b`` alternatives allowed)."""
-        for k, word in enumerate(words):
+        toks, i = self.toks, self.i
+        for j, word in enumerate(words, start=i):
             alts = _ALTERNATIVES.get(word)
             if alts is None:
                 alts = _ALTERNATIVES[word] = frozenset(word.split("|"))
-            if self.w(k) not in alts:
+            if (toks[j].low if j < len(toks) else END) not in alts:
                 return False
-        self.i += len(words)
+        self.i = i + len(words)
         return True
 
     def opt(self, *alts: str) -> str | None:
@@ -204,13 +238,27 @@ def _sentences(tokens: list[Token]) -> list[list[Token]]:
     return out
 
 
+#: characters of a sentence (or a value) an error message quotes; the line finds the rest
+SHOWN_CHARS = 300
+
+
 def _sentence_text(tokens: list[Token]) -> str:
-    """The tokens as the owner wrote them, near enough to find them in the file."""
+    """The tokens as the owner wrote them, near enough to find them in the file.
+
+    Cut after ``SHOWN_CHARS`` characters: an error that quoted a whole 256 KiB sentence
+    (twice) would be larger than the sentence, and its line number finds it anyway.
+    """
     out: list[str] = []
-    for t in tokens:
+    size = 0
+    for k, t in enumerate(tokens):
         text = t.shown()
         if (out and not t.quoted and t.low in (",", ":", ")")) or (out and out[-1] == "("):
             out[-1] += text
         else:
             out.append(text)
+        size += len(text) + 1
+        if size > SHOWN_CHARS:
+            rest = len(tokens) - k - 1
+            more = f" ({rest} more words)" if rest else ""
+            return " ".join(out)[:SHOWN_CHARS] + f" …{more}"
     return " ".join(out)

@@ -63,6 +63,7 @@ from mycopod.store.runs import Run, RunStore
 
 if TYPE_CHECKING:
     from mycopod.declarations.source import GitSource
+    from mycopod.declarations.workers import CompileWorkers
     from mycopod.reconcile.engine import EngineContext
 
 log = structlog.get_logger(__name__)
@@ -168,6 +169,8 @@ class Controller:
         self._status_line = "starting"
         self.engine: EngineContext | None = None  # when Proxmox is set
         self.source: GitSource | None = None  # when a repo is set
+        #: compile processes (opened in _open), shared by the poller and the API
+        self.compilers: CompileWorkers | None = None
         self._api_runner: Any = None
 
     # -- flags (the only things signal handlers touch) --------------------------------------
@@ -264,6 +267,7 @@ class Controller:
         self.engine = await wiring.engine_context(self.settings, self.pool,
                                                   runtime=self.runtime)
         self.source = await wiring.declarations_source(self.settings)
+        self.compilers = wiring.compile_workers(self.settings)
         last = await RunStore(self.pool).latest(self.cluster, status="Succeeded")
         if last is not None and last.finished_at is not None:
             self.runtime.last_successful_reconcile = last.finished_at
@@ -275,12 +279,16 @@ class Controller:
             await runner.cleanup()
         await self.election.release()
         await wiring.close_engine_context(self.engine)
+        compilers, self.compilers = self.compilers, None
+        if compilers is not None:
+            await compilers.close()
 
     # -- API ---------------------------------------------------------------------------------
 
     async def _api_task(self) -> None:
         self._api_runner = await wiring.start_api(self.settings, self.pool,
-                                                  runtime=self.runtime, source=self.source)
+                                                  runtime=self.runtime, source=self.source,
+                                                  compilers=self.compilers)
         await asyncio.Event().wait()  # serve until cancelled
 
     # -- run worker --------------------------------------------------------------------------
@@ -509,7 +517,8 @@ class Controller:
     async def _compile_and_queue(self, conn: asyncpg.Connection, head: str, *,
                                  webhook: bool) -> None:
         assert self.source is not None  # the poller fetched ``head`` from it
-        compiled = await wiring.compile_commit(self.settings, conn, self.source, head)
+        compiled = await wiring.compile_commit(self.settings, conn, self.source, head,
+                                               workers=self.compilers)
         self.runtime.compile_error = (None if compiled.ok else
                                       f"commit {head[:12]}: {compiled.error}")
         if not compiled.ok:

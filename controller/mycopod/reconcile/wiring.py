@@ -21,6 +21,7 @@ from mycopod.runtime import RuntimeStatus
 
 if TYPE_CHECKING:
     from mycopod.declarations.source import GitSource
+    from mycopod.declarations.workers import CompileWorkers
     from mycopod.reconcile.engine import EngineContext
     from mycopod.store.runs import Run
 
@@ -123,6 +124,13 @@ async def declarations_source(settings: Settings) -> GitSource | None:
     return GitSource.from_settings(settings)
 
 
+def compile_workers(settings: Settings) -> CompileWorkers:
+    """The processes that compile declarations, shared by the poller and the API."""
+    from mycopod.declarations.workers import CompileWorkers
+
+    return CompileWorkers(settings.compile)
+
+
 async def fetch(source: GitSource) -> str | None:
     """Fetch the repository; the head commit of the followed branch."""
     head = await source.fetch_async()
@@ -140,11 +148,13 @@ class Compiled:
 
 
 async def compile_commit(settings: Settings, pool: asyncpg.Pool | asyncpg.Connection,
-                         source: GitSource, commit: str) -> Compiled:
+                         source: GitSource, commit: str, *,
+                         workers: CompileWorkers | None = None) -> Compiled:
     """Compile ``commit`` into a declaration row (errors are recorded there too)."""
     from mycopod.declarations import pipeline
 
-    row = await pipeline.compile_commit(source, commit, pool=pool, settings=settings)
+    row = await pipeline.compile_commit(source, commit, pool=pool, settings=settings,
+                                        workers=workers)
     error = row.compile_error.splitlines()[0] if row.compile_error else None
     return Compiled(declaration_id=row.id, ok=row.compile_status == "ok", error=error,
                     submitted_by=row.user_id, from_api=row.source == "api")
@@ -165,9 +175,10 @@ async def submission_lock(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connectio
 
 
 async def start_api(settings: Settings, pool: asyncpg.Pool, *, runtime: RuntimeStatus,
-                    source: GitSource | None) -> Any:
+                    source: GitSource | None, compilers: CompileWorkers | None = None) -> Any:
     from mycopod.api.app import create_app, start_api
     from mycopod.api.context import ApiContext
 
-    app = create_app(ApiContext(pool=pool, settings=settings, runtime=runtime, source=source))
+    app = create_app(ApiContext(pool=pool, settings=settings, runtime=runtime, source=source,
+                                compilers=compilers))
     return await start_api(app, settings.api)
