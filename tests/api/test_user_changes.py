@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from mycopod.api import ratelimit
+from mycopod.api.state import STATE
 from mycopod.config import DeclarationsSettings
 from mycopod.declarations import pipeline
 from mycopod.declarations.source import GitSource
@@ -119,6 +121,8 @@ async def test_concurrent_submissions_of_users_all_land(api: Api, repo: Repo) ->
     """Each goes on top of the other under the submission lock, ownership checked again
     on the commit it lands on: no 409 between Users writing their own files."""
     bob_first = (await post(api, "bob", "b0.md", "b-0 is a VM.\n", 201))["data"]
+    # [compile] per_user is 1 by default: let each user compile several at once here
+    api.client.server.app[STATE].compiles = ratelimit.InFlight(5)
     results = await asyncio.gather(*(
         api.call("POST", "/declarations", api.users[user], json={"path": path, "text": text})
         for user, path, text in [("alice", "a1.md", "a-1 is a VM.\n"),
