@@ -36,9 +36,9 @@ async def _page(api: Api) -> str:
         return text
 
 
-async def _awaiting_run(api: Api) -> int:
+async def _awaiting_run(api: Api, requested_by: int | None = None) -> int:
     store = RunStore(api.pool)
-    run = await store.create(trigger="commit", commit_sha="c" * 40)
+    run = await store.create(trigger="commit", commit_sha="c" * 40, requested_by=requested_by)
     plan = Plan(actions=[
         make_action("create", id="web-1#1:create", target="web-1", guest_kind="vm",
                     vmid=101, node="pve1", reason="missing: create from template",
@@ -94,6 +94,25 @@ async def test_admin_sees_plan_and_approves(api: Api) -> None:
     run = await RunStore(api.pool).get(run_id)
     assert run is not None and run.status == "Pending"
     assert run.approved_by == api.users["admin"].id
+
+
+async def test_the_page_follows_the_four_eyes_rule_of_the_api(api: Api) -> None:
+    admin = api.users["admin"]
+    run_id = await _awaiting_run(api, requested_by=admin.id)
+    await api.call("PUT", "/settings/four_eyes", admin, expect=200, json={"value": True})
+    await _page_login(api, "admin")
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', await _page(api))
+    assert csrf
+    async with api.client.post(f"/ui/runs/{run_id}/approve", data={"csrf": csrf.group(1)},
+                               allow_redirects=False) as resp:
+        assert resp.headers["Location"] == "/?n=four_eyes"
+    run = await RunStore(api.pool).get(run_id)
+    assert run is not None and run.status == "AwaitingApproval"
+    async with api.client.post(f"/ui/runs/{run_id}/reject", data={"csrf": csrf.group(1)},
+                               allow_redirects=False) as resp:
+        assert resp.headers["Location"] == "/?n=rejected"
+    run = await RunStore(api.pool).get(run_id)
+    assert run is not None and run.status == "Cancelled" and run.rejected_by == admin.id
 
 
 async def test_user_sees_no_buttons_and_cannot_approve(api: Api) -> None:
