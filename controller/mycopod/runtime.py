@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mycopod.reconcile.plan import ClusterReport
     from mycopod.store.db import ConnectivityCheck
 
 
@@ -37,7 +38,7 @@ class RuntimeStatus:
     compile_error: str | None = None
     last_successful_reconcile: datetime | None = None
     #: the latest observed-vs-declared report, for the status page (set by the controller)
-    report: Any = None
+    report: ClusterReport | None = None
     #: set to wake the run worker (a run was queued)
     wake_reconcile: asyncio.Event = field(default_factory=asyncio.Event)
     #: set to fetch the declarations repository at once (a webhook push)

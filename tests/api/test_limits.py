@@ -106,7 +106,7 @@ def _big_run_plan(count: int) -> tuple[dict[str, Any], dict[str, Any]]:
     spec = ClusterSpec(guests=[GuestSpec.model_validate({"name": f"g-{i:04d}"})
                                for i in range(count)])
     plan = planner.plan(spec, observed, PolicySettings())
-    return plan.to_json(), engine.report(plan, observed)
+    return plan.to_json(), engine.report(plan, observed).to_json()
 
 
 async def test_a_run_of_2000_guests_is_shown_in_windows(api: Api) -> None:
@@ -130,7 +130,8 @@ async def test_a_run_of_2000_guests_is_shown_in_windows(api: Api) -> None:
     assert data["totals"] == {"actions": 250, "plan.actions": 4000, "plan.guests": 2000,
                               "plan.orphans": 0, "plan.conflicts": 0,
                               "plan.pending_restart": 0, "plan.errors": 0, "plan.notes": 0,
-                              "plan.approval_reasons": 2, "summary.conflicts": 0,
+                              "plan.approval_reasons": 2, "plan.user_changes": 0,
+                              "summary.conflicts": 0,
                               "summary.orphans": 0, "summary.pending_restart": 0,
                               "summary.errors": 0, "summary.guests": 2000}
     assert len(data["plan"]["actions"]) == 100 and len(data["summary"]["guests"]) == 100

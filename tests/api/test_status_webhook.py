@@ -9,6 +9,7 @@ import re
 
 from pydantic import SecretStr
 
+from mycopod.reconcile.plan import CreateParams, Plan, make_action
 from mycopod.store.runs import RunStore
 
 from .conftest import PASSWORD, Api, make_settings, start_api
@@ -35,15 +36,16 @@ async def _page(api: Api) -> str:
         return text
 
 
-async def _awaiting_run(api: Api) -> int:
+async def _awaiting_run(api: Api, requested_by: int | None = None) -> int:
     store = RunStore(api.pool)
-    run = await store.create(trigger="commit", commit_sha="c" * 40)
-    plan = {"actions": [
-        {"kind": "create", "target": "web-1", "reason": "missing: create from template",
-         "destructive": False},
-        {"kind": "delete", "target": "old-db", "reason": "orphan, prune is on",
-         "destructive": True}],
-        "approval_reasons": ["delete needs approval"], "errors": []}
+    run = await store.create(trigger="commit", commit_sha="c" * 40, requested_by=requested_by)
+    plan = Plan(actions=[
+        make_action("create", id="web-1#1:create", target="web-1", guest_kind="vm",
+                    vmid=101, node="pve1", reason="missing: create from template",
+                    params=CreateParams(vmid=101, node="pve1")),
+        make_action("delete", id="old-db#1:delete", target="old-db", guest_kind="vm",
+                    vmid=105, node="pve2", reason="orphan, prune is on")],
+        approval_reasons=["delete needs approval"]).to_json()
     summary = {"managed": 2, "drifted": 1, "orphaned": 1,
                "guests": [{"name": "web-1", "status": "drifted", "kind": "vm", "vmid": 101,
                            "node": "pve1",
@@ -94,6 +96,25 @@ async def test_admin_sees_plan_and_approves(api: Api) -> None:
     assert run.approved_by == api.users["admin"].id
 
 
+async def test_the_page_follows_the_four_eyes_rule_of_the_api(api: Api) -> None:
+    admin = api.users["admin"]
+    run_id = await _awaiting_run(api, requested_by=admin.id)
+    await api.call("PUT", "/settings/four_eyes", admin, expect=200, json={"value": True})
+    await _page_login(api, "admin")
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', await _page(api))
+    assert csrf
+    async with api.client.post(f"/ui/runs/{run_id}/approve", data={"csrf": csrf.group(1)},
+                               allow_redirects=False) as resp:
+        assert resp.headers["Location"] == "/?n=four_eyes"
+    run = await RunStore(api.pool).get(run_id)
+    assert run is not None and run.status == "AwaitingApproval"
+    async with api.client.post(f"/ui/runs/{run_id}/reject", data={"csrf": csrf.group(1)},
+                               allow_redirects=False) as resp:
+        assert resp.headers["Location"] == "/?n=rejected"
+    run = await RunStore(api.pool).get(run_id)
+    assert run is not None and run.status == "Cancelled" and run.rejected_by == admin.id
+
+
 async def test_user_sees_no_buttons_and_cannot_approve(api: Api) -> None:
     run_id = await _awaiting_run(api)
     await _page_login(api, "alice")
@@ -111,11 +132,23 @@ async def test_user_sees_no_buttons_and_cannot_approve(api: Api) -> None:
 async def test_page_escapes_what_it_shows(api: Api) -> None:
     store = RunStore(api.pool)
     run = await store.create(trigger="manual")
-    await store.save_plan(run.id, {"actions": [{"kind": "create", "target": "<script>x",
-                                                "reason": "<img src=x onerror=alert(1)>"}]})
+    await store.save_plan(run.id, Plan(actions=[make_action(
+        "create", id="x#1:create", target="<script>x", guest_kind="vm", vmid=101, node="pve1",
+        reason="<img src=x onerror=alert(1)>", params=CreateParams(vmid=101, node="pve1"),
+    )]).to_json())
     await _page_login(api, "alice")
     text = await _page(api)
     assert "<img src=x" not in text and "&lt;img src=x" in text
+
+
+async def test_page_says_why_it_cannot_show_a_newer_plan(api: Api) -> None:
+    store = RunStore(api.pool)
+    run = await store.create(trigger="manual")
+    await store.save_plan(run.id, {"version": 99, "actions": [{"kind": "warp"}]})
+    await _page_login(api, "alice")
+    text = await _page(api)
+    assert f"run #{run.id}" in text
+    assert "version 99, written by a newer MycoPod" in text
 
 
 async def test_page_cookie_is_not_api_auth(api: Api) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from mycopod.config import PolicySettings
 from mycopod.proxmox import payloads, translate
 from mycopod.proxmox.model import NodeState, ObservedCluster, ObservedGuest, StorageState
-from mycopod.reconcile.planner import Plan
+from mycopod.reconcile.plan import MigrateAction, Plan
 from mycopod.spec import ClusterSpec, GuestSpec
 
 GIB = 1024**3
@@ -115,7 +115,7 @@ def apply(plan: Plan, spec: ClusterSpec, observed: ObservedCluster) -> ObservedC
         elif action.kind == "delete":
             assert guest is not None
             del guests[vmid]
-        elif action.kind == "migrate":
+        elif isinstance(action, MigrateAction):
             assert guest is not None
-            guests[vmid] = replace(guest, node=str(action.params["target"]))
+            guests[vmid] = replace(guest, node=action.params.target)
     return replace(observed, guests=tuple(guests.values()))

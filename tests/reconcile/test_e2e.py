@@ -140,7 +140,7 @@ async def test_unowned_guests_are_reported_and_untouched(make_ctx: Any,
     assert direct.config(sim.cluster, "dup") == before_dup
     assert names(sim).count("dup") == 1
     report = await engine.cluster_report(ctx, spec({"name": "legacy-app"}))
-    assert [c["name"] for c in report["conflicts"]] == ["legacy-app"]
+    assert [c.name for c in report.conflicts] == ["legacy-app"]
 
 
 async def test_prune_waits_for_approval_then_deletes(make_ctx: Any, sim: SimHandle) -> None:

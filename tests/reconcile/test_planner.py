@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from mycopod.proxmox.model import ObservedGuest
 from mycopod.reconcile import planner
+from mycopod.reconcile.plan import TagAdoptParams
 from mycopod.spec import ClusterSpec, GuestSpec
 
 from .helpers import CT_TEMPLATE, apply, cluster, observed_guest, policy
@@ -73,13 +74,13 @@ def test_vmid_range() -> None:
     assert sorted(a.vmid for a in plan.actions if a.kind == "create") == [500, 501]
     full = planner.plan(spec(g("a"), g("b"), g("c")), cluster(),
                         policy(vmid_min=500, vmid_max=501))
-    assert any("no free ID" in e["message"] for e in full.errors)
+    assert any("no free ID" in e.message for e in full.errors)
 
 
 def test_declared_vmid_taken_is_error() -> None:
     other = observed_guest(g("other"), 120, owned=False)
     plan = planner.plan(spec(g(vmid=120)), cluster(other), policy())
-    assert plan.actions == [] and "already taken by 'other'" in plan.errors[0]["message"]
+    assert plan.actions == [] and "already taken by 'other'" in plan.errors[0].message
 
 
 @pytest.mark.parametrize(("free", "declared", "expected"), [
@@ -104,12 +105,12 @@ def test_placement_needs_storage() -> None:
     plan = planner.plan(spec(g(disks=[{"slot": "scsi0", "storage": "nowhere",
                                        "size_gib": 8}])), cluster(), policy())
     assert plan.actions == [] and "no online node has storage nowhere" in \
-        plan.errors[0]["message"]
+        plan.errors[0].message
 
 
 def test_unknown_template_is_error() -> None:
     plan = planner.plan(spec(g(source={"clone": "nope"})), cluster(), policy())
-    assert "template 'nope' not found" in plan.errors[0]["message"]
+    assert "template 'nope' not found" in plan.errors[0].message
 
 
 def test_clone_lands_on_template_node() -> None:
@@ -152,7 +153,7 @@ def test_shrink_is_error_not_action() -> None:
     plan = planner.plan(spec(after), cluster(observed_guest(before, 101, running=True)),
                         policy())
     assert plan.actions == []
-    assert "disks only grow" in plan.errors[0]["message"]
+    assert "disks only grow" in plan.errors[0].message
 
 
 def test_restart_needed_is_reported_unless_restart_on_change() -> None:
@@ -160,7 +161,7 @@ def test_restart_needed_is_reported_unless_restart_on_change() -> None:
     observed = cluster(observed_guest(before, 101, running=True))
     plan = planner.plan(spec(after), observed, policy())
     assert kinds(plan) == [("configure", "web-1")]
-    assert plan.pending_restart[0]["changes"] == ["cores 2 → 4"]
+    assert plan.pending_restart[0].changes == ("cores 2 → 4",)
     plan = planner.plan(spec(after), observed, policy(restart_on_change=True))
     assert kinds(plan) == [("configure", "web-1"), ("stop", "web-1"), ("start", "web-1")]
     # once written, the change sits in pending: reported, nothing more to do
@@ -176,14 +177,14 @@ def test_lost_tag_but_in_inventory_gets_tag_back() -> None:
     seen = seen.__class__(**{**seen.__dict__, "owned": True, "in_inventory": True})
     plan = planner.plan(spec(want), cluster(seen), policy())
     assert kinds(plan) == [("tag_adopt", "web-1")]
-    assert plan.actions[0].params == {"tags": "mycopod"}
+    assert plan.actions[0].params == TagAdoptParams(tags="mycopod")
 
 
 def test_conflict_with_unowned_is_reported_only() -> None:
     other = observed_guest(g("legacy-app"), 100, running=True, owned=False)
     plan = planner.plan(spec(g("legacy-app", cores=8)), cluster(other), policy())
     assert plan.actions == []
-    assert plan.conflicts[0]["name"] == "legacy-app"
+    assert plan.conflicts[0].name == "legacy-app"
     assert plan.guests[0].status == "conflict"
 
 
@@ -210,7 +211,7 @@ def test_orphans(prune: bool, expected: list) -> None:
                        observed_guest(g("keep"), 102))
     plan = planner.plan(spec(g("keep", state="stopped")), observed, policy(prune=prune))
     assert kinds(plan) == expected
-    assert [o["name"] for o in plan.orphans] == ["old"]
+    assert [o.name for o in plan.orphans] == ["old"]
     if prune:
         assert plan.actions[-1].destructive and plan.approval_reasons
 
@@ -221,7 +222,7 @@ def test_absent_deletes_owned_only() -> None:
     plan = planner.plan(spec(g("old-test", state="absent"),
                              g("legacy-dns", kind="ct", state="absent")), observed, policy())
     assert kinds(plan) == [("delete", "old-test")]
-    assert plan.conflicts[0]["name"] == "legacy-dns"
+    assert plan.conflicts[0].name == "legacy-dns"
 
 
 @pytest.mark.parametrize(("policy_fields", "deletions", "needs"), [
@@ -431,9 +432,9 @@ def test_half_created_guest_of_a_declared_name_is_a_conflict_not_a_second_create
     plan = planner.plan(spec(g("web-1"), g("db-1", state="stopped")), observed,
                         policy(**policy_fields))
     assert plan.actions == []  # not created again, not deleted
-    assert [(c["name"], c["vmid"]) for c in plan.conflicts] == [("web-1", 105)]
-    assert f"lock={lock}, no name" in plan.conflicts[0]["message"]
-    assert "qm destroy 105" in plan.conflicts[0]["message"]
+    assert [(c.name, c.vmid) for c in plan.conflicts] == [("web-1", 105)]
+    assert f"lock={lock}, no name" in plan.conflicts[0].message
+    assert "qm destroy 105" in plan.conflicts[0].message
     assert plan.orphans == []
     report = next(r for r in plan.guests if r.name == "web-1")
     assert (report.status, report.vmid) == ("conflict", 105)
@@ -449,8 +450,8 @@ def test_half_created_guest_nobody_declares_is_an_orphan_never_deleted(
     assert all(a.vmid != 107 for a in plan.actions)
     assert [a.kind for a in plan.actions] == ["create", "start"]
     assert plan.actions[0].vmid != 107  # its id is taken
-    assert [(o["name"], o["vmid"]) for o in plan.orphans] == [("VM 107", 107)]
-    message = plan.orphans[0]["message"]
+    assert [(o.name, o.vmid) for o in plan.orphans] == [("VM 107", 107)]
+    message = plan.orphans[0].message
     assert "half-created (lock=create, no name)" in message and "never deletes" in message
     if recorded:
         assert f"create of {recorded!r} never finished" in message

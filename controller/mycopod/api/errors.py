@@ -11,10 +11,13 @@ path — go to the log under an error id, and the response carries only that id.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from mycopod.reconcile.approvals import ApprovalError
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +56,17 @@ def conflict(message: str, *, details: Any = None) -> ApiError:
 
 def unprocessable(message: str, *, details: Any = None, code: str = "invalid") -> ApiError:
     return ApiError(422, code, message, details=details)
+
+
+#: the HTTP status of each approval rule's refusal (:mod:`mycopod.reconcile.approvals`)
+APPROVAL_STATUS = {"forbidden": 403, "four_eyes": 403, "not_found": 404, "conflict": 409}
+
+
+def from_approval(exc: ApprovalError) -> ApiError:
+    """An approval rule's refusal as the API's answer (403, 404 or 409)."""
+    status = getattr(exc, "status", None)
+    return ApiError(APPROVAL_STATUS.get(exc.code, 403), exc.code, str(exc),
+                    details={"status": status} if status else None)
 
 
 def unavailable(code: str, message: str, *, cause: BaseException,

@@ -27,7 +27,7 @@ from mycopod.api.models import LoginRequest, LogoutRequest, LogoutResult, Refres
 from mycopod.api.routing import Call, Endpoint
 from mycopod.api.state import CLIENT, SESSION_ID, USER_ID
 from mycopod.store.refresh_tokens import RefreshTokenStore
-from mycopod.store.users import SELECT_BY_NAME, User, UserStore, verify_password
+from mycopod.store.users import User, UserStore, verify_password
 
 log = structlog.get_logger(__name__)
 
@@ -67,17 +67,13 @@ async def log_in(call: Call, username: str, password: str) -> tuple[User, TokenP
     with attempt:
         async with call.ctx.pool.acquire() as conn:
             call.conn = conn
-            row = await conn.fetchrow(SELECT_BY_NAME, username)
-            stored = row["password_hash"] if row else None
+            user, stored = await UserStore(conn).credentials(username)
             good = await asyncio.to_thread(verify_password, stored, password)
-            if not good or row is None or row["disabled"]:
+            if not good or user is None or user.disabled:
                 log.warning("auth.login_failed", username=username, client=client)
                 raise unauthorized("wrong username or password, or the account is disabled")
             attempt.succeeded()
             state.login_failures_by_user.clear(user_key)
-            data = dict(row)
-            data.pop("password_hash")
-            user = User(**data)
             call.request[USER_ID] = user.id
             return user, await _tokens(call, user)
 

@@ -4,8 +4,8 @@ The API never reconciles by itself: ``POST /reconcile`` writes a Pending run (wi
 requester, so the audit trail lands in the run row) and wakes the controller; on a
 standby replica the leader picks it up from the database. Approval follows the run
 lifecycle of :mod:`mycopod.store.runs`: approving sets the run back to Pending with
-``approved_by``, rejecting cancels it. With the setting ``four_eyes`` an Admin cannot
-approve a run they requested themselves.
+``approved_by``, rejecting cancels it; who may start, approve and reject is
+:mod:`mycopod.reconcile.approvals` (the status page's forms follow the same rules).
 
 A run shows the spec it planned against (its plan, summary and actions), so it follows
 the visibility of its declaration (``/declarations/{id}``): a User sees runs of
@@ -27,7 +27,7 @@ import structlog
 from pydantic import TypeAdapter
 
 from mycopod.api import paging
-from mycopod.api.errors import ApiError, conflict, forbidden, not_found, unprocessable
+from mycopod.api.errors import from_approval, not_found, unprocessable
 from mycopod.api.models import (
     ActionOut,
     ActionPage,
@@ -41,6 +41,7 @@ from mycopod.api.models import (
     WindowQuery,
 )
 from mycopod.api.routing import Call, Endpoint
+from mycopod.reconcile import approvals
 from mycopod.store.actions import ActionStore
 from mycopod.store.declarations import DeclarationStore
 from mycopod.store.runs import InvalidCursor, Run, RunStore
@@ -63,11 +64,11 @@ def run_out(run: Run) -> dict[str, Any]:
 async def start_reconcile(call: Call) -> ReconcileAccepted:
     body: ReconcileRequest = call.body
     user = call.me
+    try:
+        await approvals.check_may_reconcile(user, call.ctx.effective_policy)
+    except approvals.ApprovalError as exc:
+        raise from_approval(exc) from None
     if not user.is_admin:
-        policy = await call.ctx.effective_policy()
-        if not policy.users_can_reconcile:
-            raise forbidden("only an Admin may start a reconcile "
-                            "(an Admin can allow users with the setting users_can_reconcile)")
         if body.declaration_id is not None:
             declaration = await DeclarationStore(call.conn).get(body.declaration_id)
             if declaration is None or not (declaration.source == "git"
@@ -115,38 +116,22 @@ async def get_run(call: Call) -> RunDetail:
          "truncated": paging.truncated(totals, offset, limit)})
 
 
-async def _decide(call: Call, *, approve: bool) -> RunOut:
-    run_id = call.params["runId"]
-    store = RunStore(call.conn)
-    run = await store.get(run_id)
-    if run is None:
-        raise not_found("run")
-    if run.status != "AwaitingApproval":
-        raise conflict(f"run {run_id} is {run.status}, not AwaitingApproval",
-                       details={"status": run.status})
-    if approve:
-        policy = await call.ctx.effective_policy()
-        if policy.four_eyes and run.requested_by == call.me.id:
-            raise ApiError(403, "four_eyes",
-                           "four-eyes rule: another Admin must approve a run you requested")
-        decided = await store.approve(run_id, call.me.id)
-    else:
-        decided = await store.reject(run_id, call.me.id)
-    if decided is None:
-        raise conflict(f"run {run_id} changed state meanwhile; reload it")
-    if approve:
-        call.ctx.runtime.wake_reconcile.set()
-    log.info("reconcile.approved" if approve else "reconcile.rejected", user_id=call.me.id,
-             run_id=run_id)
-    return RunOut.model_validate(run_out(decided))
-
-
 async def approve(call: Call) -> RunOut:
-    return await _decide(call, approve=True)
+    try:
+        run = await approvals.approve(call.conn, call.params["runId"], user=call.me,
+                                      policy=call.ctx.effective_policy,
+                                      wake=call.ctx.runtime.wake_reconcile)
+    except approvals.ApprovalError as exc:
+        raise from_approval(exc) from None
+    return RunOut.model_validate(run_out(run))
 
 
 async def reject(call: Call) -> RunOut:
-    return await _decide(call, approve=False)
+    try:
+        run = await approvals.reject(call.conn, call.params["runId"], user=call.me)
+    except approvals.ApprovalError as exc:
+        raise from_approval(exc) from None
+    return RunOut.model_validate(run_out(run))
 
 
 async def list_logs(call: Call) -> RunPage:

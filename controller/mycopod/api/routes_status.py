@@ -25,13 +25,16 @@ from typing import Any
 import jinja2
 import structlog
 from aiohttp import web
+from pydantic import ValidationError
 from yarl import URL
 
 from mycopod.api import auth, paging
 from mycopod.api.errors import ApiError
 from mycopod.api.ratelimit import in_networks
-from mycopod.api.routing import Call, Endpoint
+from mycopod.api.routing import Call, Endpoint, parse_id
 from mycopod.api.state import CTX, SESSION_ID, STATE
+from mycopod.reconcile import approvals
+from mycopod.reconcile.plan import ClusterReport, Plan, PlanIssue, PlanVersionError
 from mycopod.store.declarations import DeclarationStore
 from mycopod.store.refresh_tokens import RefreshTokenStore
 from mycopod.store.runs import Run, RunStore
@@ -161,26 +164,37 @@ async def cookie_user(call: Call) -> tuple[User | None, tuple[str, str] | None]:
     return None, None
 
 
-async def _report(call: Call, runs: list[Run]) -> tuple[Run | None, dict[str, Any]]:
+async def _report(call: Call, runs: list[Run]) -> tuple[Run | None, ClusterReport]:
     """The latest run in full, and the freshest guest report there is."""
     store = RunStore(call.conn)
     latest = await store.get(runs[0].id) if runs else None
-    report = call.ctx.runtime.report if isinstance(call.ctx.runtime.report, dict) else None
+    report = call.ctx.runtime.report
     if report is None:
         for run in runs[:5]:
             full = latest if latest is not None and run.id == latest.id else await store.get(
                 run.id)
             if full is not None and full.summary and "guests" in full.summary:
-                report = full.summary
+                try:
+                    report = ClusterReport.model_validate(full.summary)
+                except ValidationError:  # not a report this MycoPod can read: an older one
+                    continue
                 break
-    return latest, report or {}
+    return latest, report or ClusterReport()
+
+
+def _latest_plan(run: Run) -> Plan:
+    """The run's plan; one this MycoPod cannot read shows why as its only error."""
+    try:
+        return Plan.from_json(run.plan)
+    except PlanVersionError as exc:
+        return Plan(errors=[PlanIssue(guest=f"run {run.id}", message=str(exc))])
 
 
 async def page_context(call: Call, user: User, notice: str | None) -> dict[str, Any]:
     rt = call.ctx.runtime
     runs, _ = await RunStore(call.conn).list_runs(limit=RECENT_RUNS)
     latest, report = await _report(call, runs)
-    plan = (latest.plan or {}) if latest else {}
+    plan = _latest_plan(latest) if latest else Plan()
     compile_info = await _compile_result(call)
     more: dict[str, int] = {}
 
@@ -201,18 +215,17 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
         "proxmox_ok": rt.proxmox_ok,
         "proxmox_ago": _ago(rt.proxmox_last_contact),
         "last_success": _fmt_time(rt.last_successful_reconcile),
-        "counts": {"managed": report.get("managed", 0), "drifted": report.get("drifted", 0),
-                   "orphaned": report.get("orphaned", 0)},
+        "counts": {"managed": report.managed, "drifted": report.drifted,
+                   "orphaned": report.orphaned},
         "latest": None if latest is None else {
             "id": latest.id, "status": latest.status,
-            "actions": rows("actions", plan.get("actions", [])),
-            "errors": rows("errors", plan.get("errors", [])),
-            "approval_reasons": plan.get("approval_reasons", []),
+            "actions": rows("actions", plan.actions),
+            "errors": rows("errors", plan.errors),
+            "approval_reasons": plan.approval_reasons,
         },
-        "guests": rows("guests", [g for g in report.get("guests", [])
-                                  if g.get("status") != "orphan"]),
-        "orphans": rows("orphans", report.get("orphans", [])),
-        "conflicts": rows("conflicts", report.get("conflicts", [])),
+        "guests": rows("guests", [g for g in report.guests if g.status != "orphan"]),
+        "orphans": rows("orphans", report.orphans),
+        "conflicts": rows("conflicts", report.conflicts),
         "more": more,
         "runs": [{"id": r.id, "status": r.status, "trigger": r.trigger,
                   "commit_sha": r.commit_sha, "created": _fmt_time(r.created_at),
@@ -338,21 +351,21 @@ async def ui_logout(request: web.Request) -> web.Response:
 
 
 async def _ui_decide(request: web.Request, *, approve: bool) -> web.Response:
-    from mycopod.api.routes_reconcile import _decide
-    from mycopod.api.routing import parse_id
-
     form = await _form(request)
-    async with request.app[CTX].pool.acquire() as conn:
+    ctx = request.app[CTX]
+    async with ctx.pool.acquire() as conn:
         call = _ui_call(request, conn)
         try:
             user = await _ui_user(call, form)
             if user is None:
                 return _redirect()
-            auth.require_admin(user)
-            call.user = user
-            call.params["runId"] = parse_id(request.match_info["runId"], "run")
-            await _decide(call, approve=approve)
-        except ApiError as exc:
+            run_id = parse_id(request.match_info["runId"], "run")
+            if approve:
+                await approvals.approve(conn, run_id, user=user, policy=ctx.effective_policy,
+                                        wake=ctx.runtime.wake_reconcile)
+            else:
+                await approvals.reject(conn, run_id, user=user)
+        except (ApiError, approvals.ApprovalError) as exc:
             return _redirect(exc.code if exc.code in NOTICES else "conflict")
     return _redirect("approved" if approve else "rejected")
 

@@ -8,9 +8,9 @@ The daemon's worker claims a run (:meth:`RunStore.claim_next_pending`, which mak
 2. observes the cluster (one ``/cluster/resources`` plus config reads as needed),
    counts the guests deleted and created within the policy's budget window (the
    database's action rows), and plans (:func:`mycopod.reconcile.planner.plan`);
-3. stores the plan JSON in ``reconciliation_runs.plan`` (actions with kind, target,
-   params, reason, destructive, depends_on; plus orphans, conflicts, pending restarts,
-   plan errors) and a status report in ``summary``;
+3. stores the plan (:class:`mycopod.reconcile.plan.Plan`, versioned JSON) in
+   ``reconciliation_runs.plan`` and its status report
+   (:class:`mycopod.reconcile.plan.ClusterReport`) in ``summary``;
 4. ``dry_run`` → ``Succeeded`` with the plan, nothing applied;
 5. destructive steps the policy does not allow, or creates and deletions over a budget,
    that nobody approved → ``AwaitingApproval`` and return. After ``POST
@@ -50,8 +50,9 @@ from mycopod.proxmox.client import OutcomeListener, ProxmoxClient
 from mycopod.proxmox.errors import ProxmoxError
 from mycopod.proxmox.model import ObservedCluster
 from mycopod.proxmox.observer import Observer
-from mycopod.reconcile import planner
+from mycopod.reconcile import approval_rules, planner
 from mycopod.reconcile.executor import Executor
+from mycopod.reconcile.plan import AppliedSummary, ClusterReport, Plan, PlannedUserChange
 from mycopod.spec import ClusterSpec
 from mycopod.store.actions import ActionStore
 from mycopod.store.declarations import DeclarationStore, UserChange
@@ -143,7 +144,7 @@ async def _declaration_spec(pool: asyncpg.Pool, run: Run | None) -> LoadedSpec |
 
 
 async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
-                           full: bool | None = None) -> tuple[ObservedCluster, planner.Plan]:
+                           full: bool | None = None) -> tuple[ObservedCluster, Plan]:
     """Observe the cluster and plan ``spec`` against it under the effective policy."""
     policy = ctx.policy or ctx.settings.policy
     observer = ctx.observer
@@ -158,37 +159,31 @@ async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
     ctx.last_observed = observed
     deletions, creates = await ActionStore(ctx.pool).executed_within(
         ctx.cluster, policy.budget_window_seconds)
-    recent = planner.Recent(deletions=deletions, creates=creates)
+    recent = approval_rules.Recent(deletions=deletions, creates=creates)
     return observed, planner.plan(spec, observed, policy, recent=recent)
 
 
-def report(plan: planner.Plan, observed: ObservedCluster) -> dict[str, Any]:
+def report(plan: Plan, observed: ObservedCluster) -> ClusterReport:
     """The status-page view of a plan: guests (declared vs observed, drift), orphans,
     conflicts, pending restarts and plan errors, with counts."""
     managed = sum(1 for g in observed.guests if g.owned and not g.template)
     drifted = sum(1 for g in plan.guests
                   if g.status in ("drifted", "missing", "pending-restart"))
-    return {
-        "managed": managed,
-        "drifted": drifted,
-        "orphaned": len(plan.orphans),
-        "conflicts": plan.conflicts,
-        "orphans": plan.orphans,
-        "pending_restart": plan.pending_restart,
-        "errors": plan.errors,
-        "guests": [g.to_json() for g in plan.guests],
-        "actions": len(plan.actions),
-        "observed_at": time.time(),
-    }
+    return ClusterReport(
+        managed=managed, drifted=drifted, orphaned=len(plan.orphans),
+        conflicts=list(plan.conflicts), orphans=list(plan.orphans),
+        pending_restart=list(plan.pending_restart), errors=list(plan.errors),
+        guests=list(plan.guests), actions=len(plan.actions),
+        observed_at=time.time())
 
 
-def _gauges(summary: dict[str, Any]) -> None:
-    telemetry.MANAGED_GUESTS.set(summary["managed"])
-    telemetry.DRIFTED_GUESTS.set(summary["drifted"])
-    telemetry.ORPHANED_GUESTS.set(summary["orphaned"])
+def _gauges(summary: ClusterReport) -> None:
+    telemetry.MANAGED_GUESTS.set(summary.managed)
+    telemetry.DRIFTED_GUESTS.set(summary.drifted)
+    telemetry.ORPHANED_GUESTS.set(summary.orphaned)
 
 
-async def cluster_report(ctx: EngineContext, spec: ClusterSpec | None = None) -> dict[str, Any]:
+async def cluster_report(ctx: EngineContext, spec: ClusterSpec | None = None) -> ClusterReport:
     """Managed guests with observed vs declared cores/memory/state, drift marked; orphans
     and conflicts. Uses ``spec``, else the latest good declaration. Applies nothing."""
     await ctx.refresh_policy()
@@ -281,10 +276,10 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
             len(spec.guests), limit))
         assert done is not None
         return done
-    approved: set[tuple[str, str]] | None = None
-    if run.approved_by is not None or run.approved_at is not None:
-        previous = planner.Plan.from_json(run.plan or {})
-        approved = previous.approval_keys()
+    # the plan a person approved (refused with a clear error if a newer MycoPod wrote it)
+    previous = (Plan.from_json(run.plan)
+                if run.approved_by is not None or run.approved_at is not None else None)
+    approved = previous.approval_keys() if previous is not None else None
     observed, plan = await observe_and_plan(ctx, spec)
     await _backfill_inventory(ctx, observed, run_id=run.id)
     summary = report(plan, observed)
@@ -295,9 +290,8 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
     changes_wait = bool(changes) and not policy.users_can_reconcile
     if changes_wait:
         plan.approval_reasons.append(_user_changes_reason(changes))
-    plan_json = plan.to_json()
-    plan_json["user_changes"] = [c.model_dump(mode="json") for c in changes]
-    saved = await runs.save_plan(run.id, plan_json, summary=summary,
+    plan.user_changes = [PlannedUserChange.model_validate(c.model_dump()) for c in changes]
+    saved = await runs.save_plan(run.id, plan.to_json(), summary=summary.to_json(),
                                  declaration_id=declaration_id, commit_sha=commit_sha)
     assert saved is not None
     log.info("run.planned", run_id=run.id, actions=len(plan.actions),
@@ -309,9 +303,10 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
         return done
     # A User's change goes ahead only when the approved plan showed it (an Admin saw
     # exactly these submissions), or when the policy lets Users reconcile.
-    changes_approved = approved is not None and {c.declaration_id for c in changes} <= {
-        int(c["declaration_id"]) for c in (run.plan or {}).get("user_changes", [])}
-    if planner.approval_needed(plan, approved) or (changes_wait and not changes_approved):
+    changes_approved = previous is not None and {c.declaration_id for c in changes} <= {
+        c.declaration_id for c in previous.user_changes}
+    if approval_rules.approval_needed(plan, approved) or (changes_wait
+                                                           and not changes_approved):
         if approved is not None:
             await runs.clear_approval(run.id)
         waiting = await runs.set_status(run.id, "AwaitingApproval")
@@ -323,7 +318,7 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
         await declarations.approve_changes([c.declaration_id for c in changes], by)
         log.info("declarations.user_changes_approved", run_id=run.id, approved_by=by,
                  by_policy=not changes_wait, declarations=[c.declaration_id for c in changes])
-    plan_error = (f"{plan.errors[0]['guest']}: {plan.errors[0]['message']}"
+    plan_error = (f"{plan.errors[0].guest}: {plan.errors[0].message}"
                   if plan.errors else None)
     if not plan.actions:
         done = await runs.set_status(run.id, "Failed" if plan_error else "Succeeded",
@@ -337,17 +332,18 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
         requested_by=run.requested_by, observer=ctx.observer,
         used_vmids=observed.used_vmids(), stop=ctx.stop_requested)
     result = await executor.execute(plan, spec)
-    summary["applied"] = {"actions": result.actions, "succeeded": result.succeeded,
-                          "failed": result.failed}
+    summary.applied = AppliedSummary(actions=result.actions, succeeded=result.succeeded,
+                                     failed=result.failed)
+    stored = summary.to_json()
     if result.stopped:
-        done = await runs.set_status(run.id, "Interrupted", summary=summary, error=(
+        done = await runs.set_status(run.id, "Interrupted", summary=stored, error=(
             "interrupted: the controller stopped before the run finished"))
     elif result.failed:
         done = await runs.set_status(run.id, "Failed", error=result.first_error,
-                                     summary=summary)
+                                     summary=stored)
     elif plan_error:
-        done = await runs.set_status(run.id, "Failed", error=plan_error, summary=summary)
+        done = await runs.set_status(run.id, "Failed", error=plan_error, summary=stored)
     else:
-        done = await runs.set_status(run.id, "Succeeded", summary=summary)
+        done = await runs.set_status(run.id, "Succeeded", summary=stored)
     assert done is not None
     return done

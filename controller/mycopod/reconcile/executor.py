@@ -32,9 +32,22 @@ from mycopod import telemetry
 from mycopod.config import ApplySettings
 from mycopod.proxmox import payloads, translate
 from mycopod.proxmox.client import ProxmoxClient
-from mycopod.proxmox.errors import ConflictError, NotFoundError, PermanentError, ProxmoxError
+from mycopod.proxmox.errors import ConflictError, NotFoundError, ProxmoxError
 from mycopod.proxmox.observer import GuestRead, Observer, api_kind, read_guest
-from mycopod.reconcile.planner import Action, Plan
+from mycopod.reconcile import vmids
+from mycopod.reconcile.plan import (
+    Action,
+    CloneAction,
+    ConfigureAction,
+    CreateAction,
+    DeleteAction,
+    MigrateAction,
+    Plan,
+    ResizeDiskAction,
+    StartAction,
+    StopAction,
+    TagAdoptAction,
+)
 from mycopod.spec import ClusterSpec, GuestSpec
 from mycopod.store.actions import ActionStore
 from mycopod.store.inventory import InventoryStore
@@ -143,16 +156,18 @@ class Executor:
             if failed is not None:
                 await self.actions.insert_skipped(
                     self.run_id, seq=seq, kind=action.kind, target=name, vmid=guest.vmid,
-                    node=guest.node, params=action.params, destructive=action.destructive,
-                    description=action.reason, requested_by=self.requested_by,
+                    node=guest.node, params=action.params.model_dump(mode="json"),
+                    destructive=action.destructive, description=action.reason,
+                    requested_by=self.requested_by,
                     message=failed if failed.startswith("not started") else
                     f"skipped: an earlier action on {name} failed")
                 telemetry.ACTIONS.labels(action.kind, "Skipped").inc()
                 continue
             row = await self.actions.insert_pending(
                 self.run_id, seq=seq, kind=action.kind, target=name, vmid=guest.vmid,
-                node=guest.node, params=action.params, destructive=action.destructive,
-                description=action.reason, requested_by=self.requested_by)
+                node=guest.node, params=action.params.model_dump(mode="json"),
+                destructive=action.destructive, description=action.reason,
+                requested_by=self.requested_by)
             self.result.actions += 1
             started = time.monotonic()
             try:
@@ -186,9 +201,25 @@ class Executor:
     # -- one action ----------------------------------------------------------------------
 
     async def _apply(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
-        handler = getattr(self, f"_do_{action.kind}")
-        result: tuple[str, str | None] = await handler(action, guest)
-        return result
+        match action:
+            case CreateAction():
+                return await self._do_create(action, guest)
+            case CloneAction():
+                return await self._do_clone(action, guest)
+            case ConfigureAction():
+                return await self._do_configure(action, guest)
+            case ResizeDiskAction():
+                return await self._do_resize_disk(action, guest)
+            case TagAdoptAction():
+                return await self._do_tag_adopt(action, guest)
+            case StartAction():
+                return await self._power(guest, "start", "running")
+            case StopAction():
+                return await self._power(guest, "stop", "stopped")
+            case DeleteAction():
+                return await self._do_delete(guest)
+            case MigrateAction():
+                return await self._do_migrate(action, guest)
 
     def _base(self, guest: _Guest) -> str:
         return f"/nodes/{guest.node}/{api_kind(guest.kind)}/{guest.vmid}"
@@ -214,35 +245,6 @@ class Executor:
             raise ActionFailed(f"{guest.name} is not in the spec; cannot compute its config")
         return guest.spec
 
-    async def _free_vmid(self, planned: int, collided: set[int]) -> int:
-        """``planned`` if Proxmox says it is free (``nextid?vmid=N``), else the next id
-        that is neither planned for another guest nor known to be taken."""
-        async with self._vmid_lock:
-            candidate = planned
-            for _ in range(VMID_RETRIES * 10):
-                if candidate not in collided and (
-                        candidate == planned or candidate not in self.used_vmids):
-                    try:
-                        await self.client.get("/cluster/nextid", vmid=candidate)
-                        self.used_vmids.add(candidate)
-                        return candidate
-                    except (ConflictError, PermanentError, NotFoundError):
-                        collided.add(candidate)
-                candidate += 1
-            raise ActionFailed(f"no free VMID found from {planned} to {candidate}")
-
-    async def _is_ours(self, guest: _Guest, vmid: int) -> bool:
-        """After "already exists": is that guest the one we created a moment ago?"""
-        try:
-            resources = await self.client.get("/cluster/resources", type="vm")
-        except ProxmoxError:
-            return False
-        for item in resources or []:
-            if int(item.get("vmid", -1)) == vmid:
-                tags = translate.parse_tags(item.get("tags"))
-                return str(item.get("name")) == guest.name and self.tag in tags
-        return False
-
     async def _accepted(self, guest: _Guest) -> None:
         assert guest.vmid is not None
         await self.inventory.record(self.cluster, vmid=guest.vmid, name=guest.name,
@@ -257,12 +259,17 @@ class Executor:
         that had in fact gone through)."""
         collided: set[int] = set()
         for _ in range(VMID_RETRIES):
-            vmid = await self._free_vmid(planned, collided)
+            vmid = await vmids.free_vmid(self.client, planned, collided=collided,
+                                         used=self.used_vmids, lock=self._vmid_lock)
+            if vmid is None:
+                raise ActionFailed(f"no free VMID found from {planned} to "
+                                   f"{planned + vmids.PROBES}")
             guest.vmid = vmid
             try:
                 result = await call(vmid)
             except ConflictError as exc:
-                if await self._is_ours(guest, vmid):
+                if await vmids.is_ours(self.client, vmid, name=guest.name,
+                                       ownership_tag=self.tag):
                     await self._accepted(guest)
                     return None, True
                 log.info(f"{verb}.vmid_taken", guest=guest.name, vmid=vmid, error=exc.message)
@@ -272,13 +279,14 @@ class Executor:
             return result, False
         raise ActionFailed(f"no free VMID after {VMID_RETRIES} collisions")
 
-    async def _do_create(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+    async def _do_create(self, action: CreateAction,
+                         guest: _Guest) -> tuple[str, str | None]:
         spec = self._need_spec(guest)
-        planned = int(action.params.get("vmid") or action.vmid or 0)
+        planned = action.params.vmid
 
         async def create(vmid: int) -> Any:
             params = payloads.create_params(spec, vmid=vmid, ownership_tag=self.tag,
-                                            ostemplate=action.params.get("ostemplate"))
+                                            ostemplate=action.params.ostemplate)
             return await self.client.post(f"/nodes/{guest.node}/{api_kind(guest.kind)}", **params)
 
         result, found = await self._call_with_free_vmid(guest, planned, "create", create)
@@ -288,20 +296,20 @@ class Executor:
         status = await self._status(guest)
         return f"created VMID {guest.vmid} on {guest.node} ({status})", upid
 
-    async def _do_clone(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+    async def _do_clone(self, action: CloneAction, guest: _Guest) -> tuple[str, str | None]:
         p = action.params
-        planned = int(p.get("newid") or action.vmid or 0)
-        template_node, template_vmid = str(p["template_node"]), int(p["template_vmid"])
+        planned = p.newid
+        template_node, template_vmid = p.template_node, p.template_vmid
 
         async def clone(vmid: int) -> Any:
             params: dict[str, Any] = {"newid": vmid, "full": 1,
                                       "hostname" if guest.kind == "ct" else "name": guest.name}
             if guest.node and guest.node != template_node:
                 params["target"] = guest.node
-            if p.get("storage"):
-                params["storage"] = p["storage"]
-            if p.get("pool"):
-                params["pool"] = p["pool"]
+            if p.storage:
+                params["storage"] = p.storage
+            if p.pool:
+                params["pool"] = p.pool
             return await self.client.post(
                 f"/nodes/{template_node}/{api_kind(guest.kind)}/{template_vmid}/clone", **params)
 
@@ -334,14 +342,15 @@ class Executor:
             return f"set {changed}", upid
         raise ActionFailed("the config kept changing under us (digest mismatch)")
 
-    async def _do_configure(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+    async def _do_configure(self, action: ConfigureAction,
+                            guest: _Guest) -> tuple[str, str | None]:
         spec = self._need_spec(guest)
         message, upid = await self._write_config(
             guest, lambda read: payloads.update_params(spec, read.effective_raw,
                                                        ownership_tag=self.tag))
         grown: list[str] = []
         read = await self._read(guest)
-        if "disks" in action.params.get("fields", []):
+        if "disks" in action.params.fields:
             for resize in payloads.resize_params(spec, read.effective_raw):
                 result = await self.client.put(f"{self._base(guest)}/resize", **resize,
                                                digest=None)
@@ -357,8 +366,9 @@ class Executor:
             message += "; grew " + ", ".join(grown)
         return message, upid
 
-    async def _do_tag_adopt(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
-        tags = str(action.params.get("tags") or self.tag)
+    async def _do_tag_adopt(self, action: TagAdoptAction,
+                            guest: _Guest) -> tuple[str, str | None]:
+        tags = action.params.tags or self.tag
 
         def compute(read: GuestRead) -> dict[str, Any]:
             have = translate.parse_tags(read.effective_raw.get("tags"))
@@ -368,8 +378,9 @@ class Executor:
         await self._accepted(guest)
         return message, upid
 
-    async def _do_resize_disk(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
-        disk, size = str(action.params["disk"]), str(action.params["size"])
+    async def _do_resize_disk(self, action: ResizeDiskAction,
+                              guest: _Guest) -> tuple[str, str | None]:
+        disk, size = action.params.disk, action.params.size
         read = await self._read(guest)
         current = next((d for d in read.pending.disks if d.slot == disk), None)
         if current is None:
@@ -397,13 +408,7 @@ class Executor:
             raise ActionFailed(f"{verb} finished but the guest is {status}", upid=upid)
         return f"{want}", upid
 
-    async def _do_start(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
-        return await self._power(guest, "start", "running")
-
-    async def _do_stop(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
-        return await self._power(guest, "stop", "stopped")
-
-    async def _do_delete(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+    async def _do_delete(self, guest: _Guest) -> tuple[str, str | None]:
         assert guest.vmid is not None
         params: dict[str, Any] = {"purge": 1, "destroy-unreferenced-disks": 1}
         try:
@@ -419,9 +424,10 @@ class Executor:
             return f"deleted VMID {guest.vmid}", upid
         raise ActionFailed(f"VMID {guest.vmid} still exists after the delete", upid=upid)
 
-    async def _do_migrate(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+    async def _do_migrate(self, action: MigrateAction,
+                          guest: _Guest) -> tuple[str, str | None]:
         assert guest.vmid is not None
-        target = str(action.params["target"])
+        target = action.params.target
         running = await self._status(guest) == "running"
         params: dict[str, Any] = {"target": target}
         if guest.kind == "vm":

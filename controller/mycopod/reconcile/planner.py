@@ -22,178 +22,53 @@ Rules, in the order the code applies them:
   applied. Disks only grow: a shrink or a storage change is a plan error. A change a
   running VM only takes after a restart is reported as pending unless
   ``restart_on_change`` (then stop and start are planned).
-- A declared node change is a migration. Placement of a new guest: the online node with
-  the most free memory (minus what this plan already placed there) that has every
-  declared storage; ties go to the lower node name.
-- vmid: the declared one, else the lowest free id above the highest in use (or in
-  ``[policy] vmid_min..vmid_max``).
-- Delete and migrate are destructive: they need approval unless
-  ``auto_approve_destructive``. More than ``max_deletions_per_run`` deletions, or an
-  empty spec while owned guests exist, always need approval.
-- Budgets: more than ``max_creates_per_run`` guests to create always needs approval, and
-  so does going over ``max_deletions_per_window`` / ``max_creates_per_window`` counted
-  with what was executed in the last ``budget_window_seconds`` (``recent``: the engine
-  reads it from the database), so a limit cannot be dodged by splitting a change over
-  several commits. An approval then covers the creates too: a re-plan with a create the
-  approved plan did not hold waits again.
+- A declared node change is a migration. A new guest's node and vmid come from
+  :mod:`mycopod.reconcile.placement`.
+- Delete and migrate are destructive. Whether the plan needs a person's approval
+  (destructive steps, budgets on creates and deletions, an empty spec) is decided by
+  :mod:`mycopod.reconcile.approval_rules` once every guest is planned.
+
+The plan itself is the typed contract of :mod:`mycopod.reconcile.plan`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from mycopod.config import PolicySettings
 from mycopod.proxmox import translate
 from mycopod.proxmox.model import GuestConfig, ObservedCluster, ObservedGuest
+from mycopod.reconcile import approval_rules
+from mycopod.reconcile.approval_rules import Recent, approval_needed
+from mycopod.reconcile.placement import Placement, Unplaceable
+from mycopod.reconcile.plan import (
+    CREATE_KINDS,
+    DESTRUCTIVE_KINDS,
+    Action,
+    ActionKind,
+    CloneParams,
+    ConfigureParams,
+    CreateParams,
+    GuestFacts,
+    GuestIssue,
+    GuestReport,
+    MigrateParams,
+    Params,
+    PendingRestart,
+    Plan,
+    PlanIssue,
+    ResizeDiskParams,
+    TagAdoptParams,
+    make_action,
+)
 from mycopod.spec import ClusterSpec, GuestSpec
 
-ActionKind = Literal[
-    "create", "clone", "configure", "resize_disk", "start", "stop", "delete", "migrate",
-    "tag_adopt",
-]
-DESTRUCTIVE_KINDS = frozenset({"delete", "migrate"})
+__all__ = ["CREATE_KINDS", "DESTRUCTIVE_KINDS", "UNFINISHED_LOCKS", "Action", "GuestReport",
+           "Plan", "Recent", "approval_needed", "plan"]
+
 #: Proxmox's locks while a guest is being made: its config is not complete yet
 UNFINISHED_LOCKS = frozenset({"create", "clone"})
-#: the actions that make a new guest (one per guest)
-CREATE_KINDS = frozenset({"create", "clone"})
-
-
-@dataclass(frozen=True)
-class Recent:
-    """Guests deleted and created in the cluster within the policy's budget window, as
-    the database recorded them (the window budgets count these with the plan's own)."""
-
-    deletions: int = 0
-    creates: int = 0
-
-
-@dataclass(frozen=True)
-class Action:
-    """One step on one guest. ``target`` is the guest's name."""
-
-    id: str
-    kind: ActionKind
-    target: str
-    guest_kind: Literal["vm", "ct"]
-    vmid: int | None
-    node: str | None
-    params: dict[str, Any]
-    reason: str
-    destructive: bool = False
-    depends_on: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "kind": self.kind, "target": self.target,
-            "guest_kind": self.guest_kind, "vmid": self.vmid, "node": self.node,
-            "params": self.params, "reason": self.reason, "destructive": self.destructive,
-            "depends_on": list(self.depends_on),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Action:
-        return cls(
-            id=str(data["id"]), kind=data["kind"], target=str(data["target"]),
-            guest_kind=data.get("guest_kind", "vm"), vmid=data.get("vmid"),
-            node=data.get("node"), params=dict(data.get("params") or {}),
-            reason=str(data.get("reason", "")), destructive=bool(data.get("destructive")),
-            depends_on=tuple(data.get("depends_on") or ()),
-        )
-
-
-@dataclass
-class GuestReport:
-    """One guest as the status page shows it: declared vs observed, drift marked."""
-
-    name: str
-    status: str  # in-sync, drifted, missing, pending-restart, locked, orphan, conflict
-    kind: str
-    vmid: int | None = None
-    node: str | None = None
-    declared: dict[str, Any] | None = None
-    observed: dict[str, Any] | None = None
-    drift: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name, "status": self.status, "kind": self.kind, "vmid": self.vmid,
-            "node": self.node, "declared": self.declared, "observed": self.observed,
-            "drift": self.drift,
-        }
-
-
-@dataclass
-class Plan:
-    actions: list[Action] = field(default_factory=list)
-    guests: list[GuestReport] = field(default_factory=list)
-    orphans: list[dict[str, Any]] = field(default_factory=list)
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
-    pending_restart: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
-    notes: list[dict[str, str]] = field(default_factory=list)
-    #: why this plan needs a person's approval; empty when it does not
-    approval_reasons: list[str] = field(default_factory=list)
-    #: the creates are over a budget: an approval must cover each of them
-    creates_need_approval: bool = False
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.actions)
-
-    @property
-    def destructive(self) -> list[Action]:
-        return [a for a in self.actions if a.destructive]
-
-    def destructive_keys(self) -> set[tuple[str, str]]:
-        return {(a.kind, a.target) for a in self.actions if a.destructive}
-
-    def approval_keys(self) -> set[tuple[str, str]]:
-        """The steps an approval of this plan vouches for (kind, target): the destructive
-        ones, and the creates when they are over a budget."""
-        keys = self.destructive_keys()
-        if self.creates_need_approval:
-            keys |= {(a.kind, a.target) for a in self.actions if a.kind in CREATE_KINDS}
-        return keys
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "actions": [a.to_json() for a in self.actions],
-            "guests": [g.to_json() for g in self.guests],
-            "orphans": self.orphans,
-            "conflicts": self.conflicts,
-            "pending_restart": self.pending_restart,
-            "errors": self.errors,
-            "notes": self.notes,
-            "approval_reasons": self.approval_reasons,
-            "creates_need_approval": self.creates_need_approval,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Plan:
-        guests = [GuestReport(**g) for g in data.get("guests", [])]
-        return cls(
-            actions=[Action.from_json(a) for a in data.get("actions", [])],
-            guests=guests,
-            orphans=list(data.get("orphans", [])),
-            conflicts=list(data.get("conflicts", [])),
-            pending_restart=list(data.get("pending_restart", [])),
-            errors=list(data.get("errors", [])),
-            notes=list(data.get("notes", [])),
-            approval_reasons=list(data.get("approval_reasons", [])),
-            creates_need_approval=bool(data.get("creates_need_approval", False)),
-        )
-
-
-def approval_needed(plan: Plan, approved: set[tuple[str, str]] | None) -> bool:
-    """True when the plan needs approval and ``approved`` (the approval keys of an
-    approved plan, :meth:`Plan.approval_keys`) does not cover every step it gates."""
-    if not plan.approval_reasons:
-        return False
-    if approved is None:
-        return True
-    return not plan.approval_keys() <= approved
 
 
 # --- the planner -------------------------------------------------------------------------
@@ -206,14 +81,12 @@ class _Builder:
         self.actions: list[Action] = []
 
     def add(self, kind: ActionKind, *, vmid: int | None, node: str | None, reason: str,
-            params: dict[str, Any] | None = None) -> None:
-        action_id = f"{self.name}#{len(self.actions) + 1}:{kind}"
+            params: Params | None = None) -> None:
         depends = (self.actions[-1].id,) if self.actions else ()
-        self.actions.append(Action(
-            id=action_id, kind=kind, target=self.name, guest_kind=self.kind, vmid=vmid,
-            node=node, params=params or {}, reason=reason,
-            destructive=kind in DESTRUCTIVE_KINDS, depends_on=depends,
-        ))
+        self.actions.append(make_action(
+            kind, id=f"{self.name}#{len(self.actions) + 1}:{kind}", target=self.name,
+            guest_kind=self.kind, vmid=vmid, node=node, params=params, reason=reason,
+            depends_on=depends))
 
 
 class _Planner:
@@ -225,11 +98,8 @@ class _Planner:
         self.recent = recent
         self.tag = policy.ownership_tag
         self.plan = Plan()
-        self.used_ids = observed.used_vmids()
-        #: ids declared in the spec: never given to a guest that declares none
-        self.declared_ids = {g.vmid for g in spec.guests if g.vmid is not None}
+        self.placement = Placement(spec, observed, policy)
         self.templates = observed.templates()
-        self.placed_mem: dict[str, int] = {}
         guests = [g for g in observed.guests if not g.template]
         self.owned: dict[str, list[ObservedGuest]] = {}
         self.unowned: dict[str, list[ObservedGuest]] = {}
@@ -260,7 +130,9 @@ class _Planner:
         for half in self.unfinished:
             if half.vmid not in self.reported:
                 self._unfinished_orphan(half)
-        self._approval()
+        approval_rules.gate(self.plan, self.policy, self.recent,
+                            spec_empty=not self.spec.guests,
+                            owns_guests=any(self.owned.values()))
         return self.plan
 
     # -- one declared guest --------------------------------------------------------------
@@ -310,9 +182,8 @@ class _Planner:
 
     def _conflict(self, guest: GuestSpec, other: ObservedGuest, message: str) -> None:
         self.reported.add(other.vmid)
-        self.plan.conflicts.append({
-            "name": guest.name, "vmid": other.vmid, "node": other.node, "message": message,
-        })
+        self.plan.conflicts.append(GuestIssue(name=guest.name, vmid=other.vmid,
+                                              node=other.node, message=message))
         self.plan.guests.append(GuestReport(
             name=guest.name, status="conflict", kind=guest.kind, vmid=other.vmid,
             node=other.node, declared=_declared(guest), observed=_observed(other),
@@ -321,10 +192,10 @@ class _Planner:
 
     def _orphan(self, guest: ObservedGuest, *, duplicate: bool) -> None:
         why = "a second guest with a declared name" if duplicate else "not in the spec"
-        entry = {"name": guest.name, "vmid": guest.vmid, "node": guest.node,
-                 "message": why + ("; deleting (prune)" if self.policy.prune else
-                                   "; kept (prune is off)")}
-        self.plan.orphans.append(entry)
+        self.plan.orphans.append(GuestIssue(
+            name=guest.name, vmid=guest.vmid, node=guest.node,
+            message=why + ("; deleting (prune)" if self.policy.prune else
+                           "; kept (prune is off)")))
         self.plan.guests.append(GuestReport(
             name=guest.name, status="orphan", kind=guest.kind, vmid=guest.vmid,
             node=guest.node, observed=_observed(guest), drift=[why],
@@ -341,8 +212,8 @@ class _Planner:
         why = (f"half-created ({_unfinished(guest)}): {whose}; it cannot be identified, "
                "so MycoPod never deletes it: inspect it and remove it by hand")
         label = guest.name or f"VMID {guest.vmid}"
-        self.plan.orphans.append({"name": label, "vmid": guest.vmid, "node": guest.node,
-                                  "message": why})
+        self.plan.orphans.append(GuestIssue(name=label, vmid=guest.vmid, node=guest.node,
+                                            message=why))
         self.plan.guests.append(GuestReport(
             name=label, status="orphan", kind=guest.kind, vmid=guest.vmid,
             node=guest.node, observed=_observed(guest), drift=[why],
@@ -350,8 +221,7 @@ class _Planner:
 
     def _delete(self, guest: ObservedGuest, *, reason: str, report: bool = True) -> None:
         if guest.lock is not None:
-            self.plan.notes.append({"guest": guest.name,
-                                    "message": f"locked ({guest.lock}); delete skipped"})
+            self._note(guest.name, f"locked ({guest.lock}); delete skipped")
             return
         builder = _Builder(guest, guest.kind)
         if guest.running:
@@ -382,20 +252,18 @@ class _Planner:
         if seen.lock is not None:
             report.status = "locked"
             report.drift.append(f"locked ({seen.lock}); skipped this run")
-            self.plan.notes.append({"guest": guest.name,
-                                    "message": f"locked ({seen.lock}); skipped this run"})
+            self._note(guest.name, f"locked ({seen.lock}); skipped this run")
             return
         config = seen.effective
         builder = _Builder(guest, guest.kind)
         vmid, node = seen.vmid, seen.node
         if guest.vmid is not None and guest.vmid != seen.vmid:
-            self.plan.notes.append({"guest": guest.name, "message":
-                                    f"declared ID {guest.vmid} but it exists as "
-                                    f"{seen.vmid}; IDs are kept once assigned"})
+            self._note(guest.name, f"declared ID {guest.vmid} but it exists as {seen.vmid}; "
+                       "IDs are kept once assigned")
         if adopt or self.tag not in seen.tags:
             want = translate.desired_tags(guest, self.tag)
             builder.add("tag_adopt", vmid=vmid, node=node,
-                        params={"tags": translate.format_tags(want)},
+                        params=TagAdoptParams(tags=translate.format_tags(want)),
                         reason="adopt existing guest (adopt_existing)" if adopt else
                         f"ownership tag {self.tag} missing: restore it")
         if config is None:
@@ -405,7 +273,7 @@ class _Planner:
             return
         if guest.node is not None and guest.node != seen.node:
             builder.add("migrate", vmid=vmid, node=node,
-                        params={"target": guest.node, "online": seen.running},
+                        params=MigrateParams(target=guest.node, online=seen.running),
                         reason=f"node {seen.node} → {guest.node}")
             node = guest.node
         if guest.state == "stopped" and seen.running:
@@ -415,7 +283,7 @@ class _Planner:
             changes = [c for c in changes if c.field != "tags"]
         if changes:
             builder.add("configure", vmid=vmid, node=node,
-                        params={"fields": [c.field for c in changes]},
+                        params=ConfigureParams(fields=tuple(c.field for c in changes)),
                         reason=", ".join(c.reason for c in changes))
         for disk in translate.disk_changes(guest, config):
             if disk.error is not None:
@@ -423,8 +291,8 @@ class _Planner:
                 report.drift.append(disk.error)
             else:
                 builder.add("resize_disk", vmid=vmid, node=node,
-                            params={"disk": disk.slot,
-                                    "size": translate.format_size(disk.new_bytes)},
+                            params=ResizeDiskParams(
+                                disk=disk.slot, size=translate.format_size(disk.new_bytes)),
                             reason=disk.reason)
         will_run = seen.running and guest.state == "running"
         restart_fields = [c.reason for c in changes if c.needs_restart]
@@ -437,8 +305,8 @@ class _Planner:
                 builder.add("start", vmid=vmid, node=node,
                             reason="restart to apply " + ", ".join(restart_fields))
             else:
-                self.plan.pending_restart.append({"name": guest.name, "vmid": vmid,
-                                                  "changes": restart_fields})
+                self.plan.pending_restart.append(PendingRestart(
+                    name=guest.name, vmid=vmid, changes=tuple(restart_fields)))
                 report.drift.append("pending restart: " + ", ".join(restart_fields))
                 if report.status == "in-sync":
                     report.status = "pending-restart"
@@ -456,8 +324,10 @@ class _Planner:
         report = GuestReport(name=guest.name, status="missing", kind=guest.kind,
                              declared=_declared(guest))
         self.plan.guests.append(report)
-        vmid = self._allocate(guest)
-        if vmid is None:
+        try:
+            vmid = self.placement.allocate(guest)
+        except Unplaceable as exc:
+            self._error(guest.name, str(exc))
             return
         source = guest.source
         template: ObservedGuest | None = None
@@ -473,24 +343,26 @@ class _Planner:
                 return
         # a clone lands on its template's node unless a node is declared: the template's
         # disks are there, and may not be on shared storage
-        node = self._place(guest, near=template.node if template is not None else None)
-        if node is None:
+        try:
+            node = self.placement.place(guest, near=template.node if template else None)
+        except Unplaceable as exc:
+            self._error(guest.name, str(exc))
             return
         report.vmid, report.node = vmid, node
         builder = _Builder(guest, guest.kind)
         if source is not None and template is not None:
-            builder.add("clone", vmid=vmid, node=node, params={
-                "template_vmid": template.vmid, "template_node": template.node,
-                "newid": vmid, "target": node, "storage": guest.disks[0].storage
-                if guest.disks else None, "pool": guest.pool,
-            }, reason=f"missing: create from template {source.clone}")
-            builder.add("configure", vmid=vmid, node=node,
-                        params={"fields": ["cores", "memory", "networks", "disks", "tags"]},
+            builder.add("clone", vmid=vmid, node=node, params=CloneParams(
+                template_vmid=template.vmid, template_node=template.node, newid=vmid,
+                target=node, storage=guest.disks[0].storage if guest.disks else None,
+                pool=guest.pool,
+            ), reason=f"missing: create from template {source.clone}")
+            builder.add("configure", vmid=vmid, node=node, params=ConfigureParams(
+                fields=("cores", "memory", "networks", "disks", "tags")),
                         reason=f"apply declared settings to the clone ({guest.cores} "
                         f"core{'s' if guest.cores != 1 else ''}, {guest.memory_mib} MiB, "
                         + ", ".join(f"{d.slot} {d.size_gib} GiB" for d in guest.disks) + ")")
         else:
-            params: dict[str, Any] = {"vmid": vmid, "node": node}
+            ostemplate: str | None = None
             cores = f"{guest.cores} core" + ("s" if guest.cores != 1 else "")
             what = f"{cores}, {guest.memory_mib} MiB, " + ", ".join(
                 f"{d.slot} {d.size_gib} GiB on {d.storage}" for d in guest.disks)
@@ -503,104 +375,24 @@ class _Planner:
                                     "on any storage; declare one (from the template "
                                     "local:vztmpl/...)")
                         return
-                params["ostemplate"] = template_volume
+                ostemplate = template_volume
                 reason = f"missing: create container from LXC template {template_volume} ({what})"
             elif source is not None and source.iso is not None:
                 reason = f"missing: create VM booting ISO {source.iso} ({what})"
             else:
                 reason = f"missing: create VM ({what})"
-            builder.add("create", vmid=vmid, node=node, params=params, reason=reason)
+            builder.add("create", vmid=vmid, node=node, reason=reason,
+                        params=CreateParams(vmid=vmid, node=node, ostemplate=ostemplate))
         if guest.state == "running":
             builder.add("start", vmid=vmid, node=node, reason="state none → running")
         report.drift.extend(a.reason for a in builder.actions)
         self.plan.actions.extend(builder.actions)
 
-    def _allocate(self, guest: GuestSpec) -> int | None:
-        if guest.vmid is not None:
-            if guest.vmid in self.used_ids:
-                holder = self.observed.guest_by_vmid(guest.vmid)
-                held = f" by {holder.name!r}" if holder is not None else ""
-                self._error(guest.name, f"declared ID {guest.vmid} is already taken{held}; "
-                            "choose another or leave the ID out")
-                return None
-            self.used_ids.add(guest.vmid)
-            return guest.vmid
-        taken = self.used_ids | self.declared_ids
-        low, high = self.policy.vmid_min, self.policy.vmid_max
-        if low is not None or high is not None:
-            start, stop = low or 100, high or 999_999_999
-            candidate = start
-            while candidate in taken and candidate <= stop:
-                candidate += 1
-            if candidate > stop:
-                self._error(guest.name, f"no free ID left in vmid_min..vmid_max "
-                            f"({start}..{stop}); widen the range")
-                return None
-        else:
-            candidate = max(taken | {99}) + 1
-        self.used_ids.add(candidate)
-        return candidate
-
-    def _place(self, guest: GuestSpec, *, near: str | None = None) -> str | None:
-        online = [n for n in self.observed.nodes if n.online]
-        needed = {d.storage for d in guest.disks}
-        wanted = guest.node or near
-        if wanted is not None:
-            names = {n.name for n in online}
-            if wanted not in names:
-                self._error(guest.name, f"node {wanted!r} is not an online node of the "
-                            f"cluster (online: {', '.join(sorted(names)) or 'none'})")
-                return None
-            chosen = wanted
-        else:
-            candidates = [n for n in online
-                          if needed <= self._storages_on(n.name)]
-            if not candidates:
-                self._error(guest.name, "no online node has storage "
-                            f"{', '.join(sorted(needed))}; declare a storage that exists")
-                return None
-            chosen = min(candidates, key=lambda n: (
-                -(n.free_mem - self.placed_mem.get(n.name, 0)), n.name)).name
-        self.placed_mem[chosen] = self.placed_mem.get(chosen, 0) + guest.memory_mib * 1024**2
-        return chosen
-
-    def _storages_on(self, node: str) -> set[str]:
-        return {s.storage for s in self.observed.storages if s.node == node and s.active}
-
     def _error(self, name: str, message: str) -> None:
-        self.plan.errors.append({"guest": name, "message": message})
+        self.plan.errors.append(PlanIssue(guest=name, message=message))
 
-    # -- approval ------------------------------------------------------------------------
-
-    def _approval(self) -> None:
-        policy, recent = self.policy, self.recent
-        window = f"the last {policy.budget_window_seconds} s (budget_window_seconds)"
-        reasons: list[str] = []
-        creates = sum(1 for a in self.plan.actions if a.kind in CREATE_KINDS)
-        if creates > policy.max_creates_per_run:
-            reasons.append(f"{creates} guests to create exceed max_creates_per_run "
-                           f"({policy.max_creates_per_run})")
-        if creates and recent.creates + creates > policy.max_creates_per_window:
-            reasons.append(f"{creates} guests to create, after {recent.creates} created in "
-                           f"{window}, exceed max_creates_per_window "
-                           f"({policy.max_creates_per_window})")
-        self.plan.creates_need_approval = bool(reasons)
-        destructive = self.plan.destructive
-        deletions = sum(1 for a in destructive if a.kind == "delete")
-        if deletions > policy.max_deletions_per_run:
-            reasons.append(f"{deletions} deletions exceed max_deletions_per_run "
-                           f"({policy.max_deletions_per_run})")
-        if deletions and recent.deletions + deletions > policy.max_deletions_per_window:
-            reasons.append(f"{deletions} deletion(s), after {recent.deletions} executed in "
-                           f"{window}, exceed max_deletions_per_window "
-                           f"({policy.max_deletions_per_window})")
-        if destructive and not self.spec.guests and any(self.owned.values()):
-            reasons.append("the spec is empty while MycoPod owns guests")
-        if destructive and not policy.auto_approve_destructive:
-            kinds = sorted({a.kind for a in destructive})
-            reasons.append(f"destructive steps ({', '.join(kinds)}) need approval "
-                           "(auto_approve_destructive is off)")
-        self.plan.approval_reasons = reasons
+    def _note(self, name: str, message: str) -> None:
+        self.plan.notes.append(PlanIssue(guest=name, message=message))
 
 
 def _pending_fields(current: GuestConfig, pending: GuestConfig) -> list[str]:
@@ -632,18 +424,17 @@ def _default_ct_template(templates: Iterable[str]) -> str | None:
     return ordered[0] if ordered else None
 
 
-def _declared(guest: GuestSpec) -> dict[str, Any]:
-    return {"cores": guest.cores, "memory_mib": guest.memory_mib, "state": guest.state,
-            "node": guest.node, "vmid": guest.vmid}
+def _declared(guest: GuestSpec) -> GuestFacts:
+    return GuestFacts(cores=guest.cores, memory_mib=guest.memory_mib, state=guest.state,
+                      node=guest.node, vmid=guest.vmid)
 
 
-def _observed(guest: ObservedGuest) -> dict[str, Any]:
+def _observed(guest: ObservedGuest) -> GuestFacts:
     config = guest.effective
-    return {
-        "cores": config.cores if config is not None else int(guest.maxcpu),
-        "memory_mib": config.memory_mib if config is not None else guest.maxmem // 1024**2,
-        "state": guest.status, "node": guest.node, "vmid": guest.vmid,
-    }
+    return GuestFacts(
+        cores=config.cores if config is not None else int(guest.maxcpu),
+        memory_mib=config.memory_mib if config is not None else guest.maxmem // 1024**2,
+        state=guest.status, node=guest.node, vmid=guest.vmid)
 
 
 def plan(spec: ClusterSpec, observed: ObservedCluster, policy: PolicySettings, *,

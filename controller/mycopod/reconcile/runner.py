@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,8 +21,9 @@ import asyncpg
 
 from mycopod.config import Settings, load_settings
 from mycopod.errors import MycoPodError
-from mycopod.reconcile import engine, planner
+from mycopod.reconcile import engine
 from mycopod.reconcile.cli import EXIT_AWAITING, EXIT_CHANGES
+from mycopod.reconcile.plan import Action, GuestIssue, PendingRestart, Plan, PlanIssue
 from mycopod.spec import SpecError, parse_spec
 from mycopod.store.actions import ActionStore
 from mycopod.store.runs import Run, RunStore
@@ -125,9 +126,9 @@ async def plan_command(args: argparse.Namespace) -> int:
     return EXIT_CHANGES if plan.has_changes else 0
 
 
-def render_plan(plan: planner.Plan, out: TextIO) -> None:
+def render_plan(plan: Plan, out: TextIO) -> None:
     """The plan as a person reads it: grouped per guest, destructive steps marked."""
-    guests: dict[str, list[planner.Action]] = {}
+    guests: dict[str, list[Action]] = {}
     for action in plan.actions:
         guests.setdefault(action.target, []).append(action)
     destructive = len(plan.destructive)
@@ -145,15 +146,21 @@ def render_plan(plan: planner.Plan, out: TextIO) -> None:
             mark = "!" if action.destructive else " "
             tail = "   [destructive: needs approval]" if action.destructive else ""
             out.write(f"    {mark} {action.kind:<12} {action.reason}{tail}\n")
-    sections: list[tuple[str, list[Any], Callable[[Any], str]]] = [
-        ("Orphans (owned, not declared)", plan.orphans,
-         lambda o: f"{o['name']} (VMID {o['vmid']} on {o['node']}): {o['message']}"),
-        ("Conflicts (not MycoPod's, not touched)", plan.conflicts,
-         lambda c: f"{c['name']} (VMID {c['vmid']} on {c['node']}): {c['message']}"),
-        ("Pending restart (restart_on_change is off)", plan.pending_restart,
-         lambda p: f"{p['name']}: {', '.join(p['changes'])}"),
-        ("Errors", plan.errors, lambda e: f"{e['guest']}: {e['message']}"),
-        ("Notes", plan.notes, lambda n: f"{n['guest']}: {n['message']}"),
+    def on_guest(item: GuestIssue) -> str:
+        return f"{item.name} (VMID {item.vmid} on {item.node}): {item.message}"
+
+    def restart(item: PendingRestart) -> str:
+        return f"{item.name}: {', '.join(item.changes)}"
+
+    def issue(item: PlanIssue) -> str:
+        return f"{item.guest}: {item.message}"
+
+    sections: list[tuple[str, Sequence[Any], Callable[[Any], str]]] = [
+        ("Orphans (owned, not declared)", plan.orphans, on_guest),
+        ("Conflicts (not MycoPod's, not touched)", plan.conflicts, on_guest),
+        ("Pending restart (restart_on_change is off)", plan.pending_restart, restart),
+        ("Errors", plan.errors, issue),
+        ("Notes", plan.notes, issue),
     ]
     for title, items, fmt in sections:
         if items:
@@ -220,7 +227,7 @@ def _print_run(run: Run, actions: list[Any], *, as_json: bool) -> None:
         json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return
-    plan = planner.Plan.from_json(run.plan or {})
+    plan = Plan.from_json(run.plan)
     out = sys.stdout
     out.write(f"Run {run.id}: {run.status}" + (f" — {run.error}" if run.error else "") + "\n")
     if run.status == "AwaitingApproval":
@@ -241,8 +248,8 @@ def _print_run(run: Run, actions: list[Any], *, as_json: bool) -> None:
     if not plan.actions:
         out.write("Nothing to do: the cluster matches the declarations.\n")
     for item in plan.orphans:
-        out.write(f"  orphan   {item['name']} (VMID {item['vmid']}): {item['message']}\n")
+        out.write(f"  orphan   {item.name} (VMID {item.vmid}): {item.message}\n")
     for item in plan.conflicts:
-        out.write(f"  conflict {item['name']} (VMID {item['vmid']}): {item['message']}\n")
-    for item in plan.errors:
-        out.write(f"  error    {item['guest']}: {item['message']}\n")
+        out.write(f"  conflict {item.name} (VMID {item.vmid}): {item.message}\n")
+    for error in plan.errors:
+        out.write(f"  error    {error.guest}: {error.message}\n")

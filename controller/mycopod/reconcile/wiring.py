@@ -93,9 +93,9 @@ async def check_drift(ctx: EngineContext, *,
         return []
     observed, plan = await engine.observe_and_plan(ctx, loaded.spec)
     summary = engine.report(plan, observed)
-    telemetry.MANAGED_GUESTS.set(summary["managed"])
-    telemetry.DRIFTED_GUESTS.set(summary["drifted"])
-    telemetry.ORPHANED_GUESTS.set(summary["orphaned"])
+    telemetry.MANAGED_GUESTS.set(summary.managed)
+    telemetry.DRIFTED_GUESTS.set(summary.drifted)
+    telemetry.ORPHANED_GUESTS.set(summary.orphaned)
     if runtime is not None:
         runtime.report = summary
     gated = {target for _kind, target in plan.approval_keys()}

@@ -189,6 +189,17 @@ class UserStore:
         data.pop("password_hash")
         return User(**data)
 
+    async def credentials(self, username: str) -> tuple[User | None, str | None]:
+        """The user named ``username`` (disabled or not) and its password hash; (None,
+        None) when there is none. The caller verifies the password, off the event loop
+        if it must (argon2 is slow on purpose)."""
+        row = await self._db.fetchrow(SELECT_BY_NAME, username)
+        if row is None:
+            return None, None
+        data = dict(row)
+        stored = data.pop("password_hash")
+        return User(**data), stored
+
     async def authenticate(self, username: str, password: str) -> User | None:
         """The user if the password matches and the account is enabled, else None."""
         row = await self._db.fetchrow(SELECT_BY_NAME, username)

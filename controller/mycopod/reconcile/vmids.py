@@ -1,0 +1,52 @@
+"""Finding a free vmid at apply time, and recognising our own guest after a collision.
+
+The planner picks a vmid from what it observed, but another client (a person in the
+Proxmox UI, another tool) may take it before the create call. So the executor asks
+Proxmox (``/cluster/nextid?vmid=N`` answers 400 for a taken id) and, on "already
+exists", checks whether the guest holding the id is the one it has just created (a call
+that went through although its answer was lost) before moving on to the next id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from mycopod.proxmox import translate
+from mycopod.proxmox.client import ProxmoxClient
+from mycopod.proxmox.errors import ConflictError, NotFoundError, PermanentError, ProxmoxError
+
+#: how many ids above the planned one are probed before giving up
+PROBES = 100
+
+
+async def free_vmid(client: ProxmoxClient, planned: int, *, collided: set[int],
+                    used: set[int], lock: asyncio.Lock) -> int | None:
+    """``planned`` if Proxmox says it is free, else the next id that is neither
+    ``used`` (planned for another guest, or taken) nor known to have ``collided``; the
+    id returned is added to ``used``. None when none was found within :data:`PROBES`."""
+    async with lock:
+        candidate = planned
+        for _ in range(PROBES):
+            if candidate not in collided and (candidate == planned or candidate not in used):
+                try:
+                    await client.get("/cluster/nextid", vmid=candidate)
+                    used.add(candidate)
+                    return candidate
+                except (ConflictError, PermanentError, NotFoundError):
+                    collided.add(candidate)
+            candidate += 1
+        return None
+
+
+async def is_ours(client: ProxmoxClient, vmid: int, *, name: str, ownership_tag: str) -> bool:
+    """After "already exists": is the guest ``vmid`` the one named ``name`` we created a
+    moment ago (that name, and our ownership tag)?"""
+    try:
+        resources = await client.get("/cluster/resources", type="vm")
+    except ProxmoxError:
+        return False
+    for item in resources or []:
+        if int(item.get("vmid", -1)) == vmid:
+            tags = translate.parse_tags(item.get("tags"))
+            return str(item.get("name")) == name and ownership_tag in tags
+    return False
