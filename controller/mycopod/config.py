@@ -36,7 +36,7 @@ __all__ = [
     "PolicySettings",
     "ProxmoxSettings",
     "Settings",
-    "load_settings",
+    "load_settings", "reload_changes", "reloaded",
 ]
 
 ENV_PREFIX = "MYCOPOD_"
@@ -47,10 +47,13 @@ DEFAULT_MAX_GUESTS = 2000
 
 
 class _Group(BaseModel):
-    """A settings group. Subclasses list their secret fields in ``_secrets``."""
+    """A settings group. Subclasses list their secret fields in ``_secrets`` and the
+    fields a SIGHUP may change in ``_reloadable`` ("all": the whole group); any other
+    change needs a restart."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
     _secrets: ClassVar[tuple[str, ...]] = ()
+    _reloadable: ClassVar[tuple[str, ...] | Literal["all"]] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -160,6 +163,7 @@ class ProxmoxSettings(_Group):
 
 class DeclarationsSettings(_Group):
     _secrets = ("webhook_secret", "token")
+    _reloadable = ("poll_seconds",)
     #: local path or URL (file://, https://, ssh) of the declarations repository
     repo: str | None = None
     branch: str = Field("main", min_length=1)
@@ -213,6 +217,7 @@ class ApiSettings(_Group):
 
 
 class PolicySettings(_Group):
+    _reloadable = "all"
     ownership_tag: str = Field("mycopod", pattern=r"^[a-z0-9_][a-z0-9_\-+.]*$")
     prune: bool = False
     adopt_existing: bool = False
@@ -236,6 +241,8 @@ class PolicySettings(_Group):
 
 
 class ApplySettings(_Group):
+    _reloadable = ("drift_seconds", "resync_seconds", "grace_seconds", "max_parallel",
+                   "per_node_parallel", "task_timeout_seconds")
     max_parallel: int = Field(4, ge=1, le=256)
     per_node_parallel: int = Field(2, ge=1, le=256)
     resync_seconds: float = Field(600.0, gt=0)
@@ -246,6 +253,7 @@ class ApplySettings(_Group):
 
 
 class LoggingSettings(_Group):
+    _reloadable = ("level",)
     level: Literal["debug", "info", "warning", "error"] = "info"
     #: auto: JSON lines when stdout is not a terminal, readable console output when it is
     format: Literal["auto", "json", "console"] = "auto"
@@ -259,6 +267,8 @@ class Settings(BaseSettings):
         case_sensitive=False,
         validate_default=True,
     )
+    #: top-level settings a SIGHUP may change (the groups declare their own)
+    _reloadable: ClassVar[tuple[str, ...]] = ("retention_days",)
 
     state_dir: Path = Path("./.mycopod")
     #: runs and actions older than this are archived to state_dir/archive and deleted
@@ -306,6 +316,40 @@ GROUPS: dict[str, type[_Group]] = {
     for name, field in Settings.model_fields.items()
     if isinstance(field.annotation, type) and issubclass(field.annotation, _Group)
 }
+
+
+def _reloadable(group: str, key: str) -> bool:
+    allowed = GROUPS[group]._reloadable
+    return allowed == "all" or key in allowed
+
+
+def reload_changes(old: Settings, new: Settings) -> tuple[dict[str, tuple[Any, Any]], list[str]]:
+    """(safe changes ``{"group.key": (old, new)}``, keys that changed but need a restart)."""
+    safe: dict[str, tuple[Any, Any]] = {}
+    unsafe: list[str] = []
+    old_data, new_data = old.model_dump(), new.model_dump()
+    for name, value in new_data.items():
+        changed = ([(f"{name}.{k}", k, old_data[name].get(k), v) for k, v in value.items()]
+                   if name in GROUPS else [(name, None, old_data[name], value)])
+        for shown, key, old_value, new_value in changed:
+            if old_value == new_value:
+                continue
+            if _reloadable(name, key) if key is not None else name in Settings._reloadable:
+                safe[shown] = (old_value, new_value)
+            else:
+                unsafe.append(shown)
+    return safe, unsafe
+
+
+def reloaded(old: Settings, new: Settings) -> Settings:
+    """``old`` with the reloadable settings of ``new`` (what a SIGHUP applies)."""
+    update: dict[str, Any] = {k: getattr(new, k) for k in Settings._reloadable}
+    for name, group in GROUPS.items():
+        fields = [k for k in group.model_fields if _reloadable(name, k)]
+        if fields:
+            update[name] = getattr(old, name).model_copy(
+                update={k: getattr(getattr(new, name), k) for k in fields})
+    return old.model_copy(update=update)
 
 
 def _suggest(key: str, choices: list[str]) -> str:
