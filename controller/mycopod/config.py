@@ -36,7 +36,7 @@ __all__ = [
     "PolicySettings",
     "ProxmoxSettings",
     "Settings",
-    "load_settings", "reload_changes", "reloaded",
+    "load_settings",
 ]
 
 ENV_PREFIX = "MYCOPOD_"
@@ -49,7 +49,7 @@ DEFAULT_MAX_GUESTS = 2000
 class _Group(BaseModel):
     """A settings group. Subclasses list their secret fields in ``_secrets`` and the
     fields a SIGHUP may change in ``_reloadable`` ("all": the whole group); any other
-    change needs a restart."""
+    change needs a restart (:mod:`.config_reload` applies them)."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
     _secrets: ClassVar[tuple[str, ...]] = ()
@@ -316,40 +316,6 @@ GROUPS: dict[str, type[_Group]] = {
     for name, field in Settings.model_fields.items()
     if isinstance(field.annotation, type) and issubclass(field.annotation, _Group)
 }
-
-
-def _reloadable(group: str, key: str) -> bool:
-    allowed = GROUPS[group]._reloadable
-    return allowed == "all" or key in allowed
-
-
-def reload_changes(old: Settings, new: Settings) -> tuple[dict[str, tuple[Any, Any]], list[str]]:
-    """(safe changes ``{"group.key": (old, new)}``, keys that changed but need a restart)."""
-    safe: dict[str, tuple[Any, Any]] = {}
-    unsafe: list[str] = []
-    old_data, new_data = old.model_dump(), new.model_dump()
-    for name, value in new_data.items():
-        changed = ([(f"{name}.{k}", k, old_data[name].get(k), v) for k, v in value.items()]
-                   if name in GROUPS else [(name, None, old_data[name], value)])
-        for shown, key, old_value, new_value in changed:
-            if old_value == new_value:
-                continue
-            if _reloadable(name, key) if key is not None else name in Settings._reloadable:
-                safe[shown] = (old_value, new_value)
-            else:
-                unsafe.append(shown)
-    return safe, unsafe
-
-
-def reloaded(old: Settings, new: Settings) -> Settings:
-    """``old`` with the reloadable settings of ``new`` (what a SIGHUP applies)."""
-    update: dict[str, Any] = {k: getattr(new, k) for k in Settings._reloadable}
-    for name, group in GROUPS.items():
-        fields = [k for k in group.model_fields if _reloadable(name, k)]
-        if fields:
-            update[name] = getattr(old, name).model_copy(
-                update={k: getattr(getattr(new, name), k) for k in fields})
-    return old.model_copy(update=update)
 
 
 def _suggest(key: str, choices: list[str]) -> str:

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from mycopod import config, telemetry
+from mycopod import config, config_reload, telemetry
 from mycopod.config import Settings
 from mycopod.reconcile.controller import Controller
 from mycopod.reconcile.leader import LeaderElection
@@ -342,8 +342,8 @@ class Daemon:
 
     def reload(self, new: Settings) -> dict[str, tuple[Any, Any]]:
         """Apply the safe part of ``new``; return what changed."""
-        safe, unsafe = config.reload_changes(self.settings, new)
-        self.settings = config.reloaded(self.settings, new)
+        safe, unsafe = config_reload.reload_changes(self.settings, new)
+        self.settings = config_reload.reloaded(self.settings, new)
         if "logging.level" in safe:
             telemetry.configure_logging(level=new.logging.level,
                                         fmt=self.settings.logging.format,

@@ -8,7 +8,8 @@ import asyncpg
 import pytest
 
 from mycopod.backoff import Backoff
-from mycopod.config import load_settings, reload_changes
+from mycopod.config import load_settings
+from mycopod.config_reload import reload_changes
 from mycopod.reconcile import supervision
 from mycopod.reconcile.leader import LeaderElection, lock_key
 from mycopod.reconcile.supervision import DatabaseSupervisor, TaskGroup
