@@ -48,10 +48,13 @@ DEFAULT_MAX_GUESTS = 2000
 
 
 class _Group(BaseModel):
-    """A settings group. Subclasses list their secret fields in ``_secrets``."""
+    """A settings group. Subclasses list their secret fields in ``_secrets`` and the
+    fields a SIGHUP may change in ``_reloadable`` ("all": the whole group); any other
+    change needs a restart (:mod:`.config_reload` applies them)."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
     _secrets: ClassVar[tuple[str, ...]] = ()
+    _reloadable: ClassVar[tuple[str, ...] | Literal["all"]] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -161,6 +164,7 @@ class ProxmoxSettings(_Group):
 
 class DeclarationsSettings(_Group):
     _secrets = ("webhook_secret", "token")
+    _reloadable = ("poll_seconds",)
     #: local path or URL (file://, https://, ssh) of the declarations repository
     repo: str | None = None
     branch: str = Field("main", min_length=1)
@@ -214,6 +218,7 @@ class ApiSettings(_Group):
 
 
 class PolicySettings(_Group):
+    _reloadable = "all"
     ownership_tag: str = Field("mycopod", pattern=r"^[a-z0-9_][a-z0-9_\-+.]*$")
     prune: bool = False
     adopt_existing: bool = False
@@ -237,6 +242,8 @@ class PolicySettings(_Group):
 
 
 class ApplySettings(_Group):
+    _reloadable = ("drift_seconds", "resync_seconds", "grace_seconds", "max_parallel",
+                   "per_node_parallel", "task_timeout_seconds")
     max_parallel: int = Field(4, ge=1, le=256)
     per_node_parallel: int = Field(2, ge=1, le=256)
     resync_seconds: float = Field(600.0, gt=0)
@@ -258,6 +265,7 @@ class CompileSettings(_Group):
 
 
 class LoggingSettings(_Group):
+    _reloadable = ("level",)
     level: Literal["debug", "info", "warning", "error"] = "info"
     #: auto: JSON lines when stdout is not a terminal, readable console output when it is
     format: Literal["auto", "json", "console"] = "auto"
@@ -271,6 +279,8 @@ class Settings(BaseSettings):
         case_sensitive=False,
         validate_default=True,
     )
+    #: top-level settings a SIGHUP may change (the groups declare their own)
+    _reloadable: ClassVar[tuple[str, ...]] = ("retention_days",)
 
     state_dir: Path = Path("./.mycopod")
     #: runs and actions older than this are archived to state_dir/archive and deleted

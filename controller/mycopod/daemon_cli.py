@@ -67,27 +67,10 @@ def _setup(args: argparse.Namespace, *, stream: Any = None, level: str | None = 
 def _run(args: argparse.Namespace) -> int:
     import asyncio
 
+    from mycopod import daemon
+
     settings = _setup(args)
-    return asyncio.run(serve(settings, config_path=args.config))
-
-
-async def serve(settings: Any, *, config_path: str | None = None,
-                runtime: Any = None, install_signals: bool = True) -> int:
-    """Migrations, then the controller until it stops; the exit code."""
-    from mycopod.reconcile.controller import Controller
-    from mycopod.sdnotify import Notifier
-    from mycopod.store import db, migrate
-
-    notifier = Notifier()
-    notifier.status("starting: opening the database")
-    async with db.open_database(settings.database, state_dir=settings.state_dir) as database:
-        notifier.status("starting: applying migrations")
-        async with database.pool.acquire() as conn:
-            await migrate.up(conn)
-        controller = Controller(settings, database, config_path=config_path,
-                                notifier=notifier, runtime=runtime,
-                                install_signals=install_signals)
-        return await controller.run()
+    return asyncio.run(daemon.serve(settings, config_path=args.config))
 
 
 def _demo(args: argparse.Namespace) -> int:

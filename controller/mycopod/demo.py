@@ -9,9 +9,10 @@ It starts, with every bit of state under ``.mycopod/demo/``:
 - a bare declarations repository ``origin/declarations.git`` and a working clone
   ``declarations/`` seeded with the examples of ``config/examples/``;
 - an admin user whose random password is printed once, on the first run;
-- the controller with its API on ``127.0.0.1:8080``, through the same code path as
-  ``mycopod run`` (the settings are written to ``mycopod.toml``, so every other command
-  works on the demo with ``--config .mycopod/demo/mycopod.toml``).
+- the controller with its API on ``127.0.0.1:8080``, composed by the same root as
+  ``mycopod run`` (:func:`mycopod.daemon.serve`; the settings are written to
+  ``mycopod.toml``, so every other command works on the demo with
+  ``--config .mycopod/demo/mycopod.toml``).
 
 Ctrl-C stops everything cleanly; running it again resumes with the same state.
 """
@@ -213,14 +214,14 @@ Ctrl-C stops everything; 'make demo' again resumes.
 
 
 async def _serve(settings: Any, *, config: Path, sim_options: Any, banner: str) -> int:
-    from mycopod.daemon_cli import serve
+    from mycopod import daemon
     from mycopod.pvesim.server import SimServer
 
     sim = SimServer(sim_options)
     await sim.start()
     try:
         print(banner, flush=True)
-        return await serve(settings, config_path=str(config))
+        return await daemon.serve(settings, config_path=str(config))
     finally:
         await sim.stop()
 

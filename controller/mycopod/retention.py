@@ -10,6 +10,11 @@ never deleted without a durable copy.
 
 Only finished runs are archived: a Pending, running or AwaitingApproval run is live
 state, however old.
+
+:func:`run_nightly` is the daemon's ``retention`` task: it archives once a night at
+03:17 local time. Only the leader runs it (the composition root starts it on taking the
+leader lock and cancels it on losing it), so replicas never archive the same runs twice.
+The queries are :mod:`mycopod.store.runs`' and :mod:`mycopod.store.actions`'.
 """
 
 from __future__ import annotations
@@ -18,34 +23,27 @@ import asyncio
 import gzip
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import structlog
 
-from mycopod.store.runs import TERMINAL
+from mycopod.store.actions import ActionStore
+from mycopod.store.runs import RunStore
+
+if TYPE_CHECKING:
+    from mycopod.config import Settings
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["RetentionResult", "archive_old_runs"]
+__all__ = ["RetentionResult", "archive_old_runs", "next_nightly", "run_nightly"]
 
-FINISHED = sorted(TERMINAL)
-
-SELECT_BATCH = """
-SELECT * FROM reconciliation_runs
-WHERE created_at < $1 AND status = ANY($2::text[])
-ORDER BY id
-LIMIT $3
-"""
-SELECT_ACTIONS = """
-SELECT * FROM reconciliation_actions WHERE run_id = ANY($1::int[]) ORDER BY run_id, seq, id
-"""
-DELETE_RUNS = """
-DELETE FROM reconciliation_runs WHERE id = ANY($1::int[]) AND status = ANY($2::text[])
-"""
+#: local time of the nightly pass (a quiet hour, off the full hour other jobs favour)
+NIGHTLY_AT = (3, 17)
 
 
 @dataclass
@@ -92,20 +90,20 @@ async def archive_old_runs(
     """Archive and delete finished runs older than ``retention_days``, batch by batch."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
     result = RetentionResult()
+    run_store, action_store = RunStore(pool), ActionStore(pool)
     while True:
-        runs = await pool.fetch(SELECT_BATCH, cutoff, FINISHED, batch_size)
+        runs = await run_store.finished_before(cutoff, limit=batch_size)
         if not runs:
             break
         ids = [r["id"] for r in runs]
-        actions = await pool.fetch(SELECT_ACTIONS, ids)
+        actions = await action_store.records_for_runs(ids)
         by_run: dict[int, list[dict[str, Any]]] = {}
         for action in actions:
             by_run.setdefault(action["run_id"], []).append(dict(action))
         lines = [{"run": dict(r), "actions": by_run.get(r["id"], [])} for r in runs]
         path = archive_dir / f"runs-{ids[0]:010d}-{ids[-1]:010d}.jsonl.gz"
         await asyncio.to_thread(_write_durably, path, lines)
-        deleted = await pool.execute(DELETE_RUNS, ids, FINISHED)
-        count = int(deleted.split()[-1])
+        count = await run_store.delete_finished(ids)
         result.runs += count
         result.actions += len(actions)
         result.files.append(path)
@@ -114,3 +112,25 @@ async def archive_old_runs(
             break
     return result
 
+
+
+def next_nightly(now: datetime) -> datetime:
+    """The next nightly pass after ``now`` (an aware local time)."""
+    hour, minute = NIGHTLY_AT
+    nightly = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return nightly if nightly > now else nightly + timedelta(days=1)
+
+
+async def run_nightly(pool: asyncpg.Pool, *, settings: Callable[[], Settings]) -> None:
+    """The ``retention`` task: archive every night until cancelled. ``settings`` gives
+    the current settings (``retention_days`` reloads on SIGHUP)."""
+    while True:
+        now = datetime.now().astimezone()
+        await asyncio.sleep((next_nightly(now) - now).total_seconds())
+        current = settings()
+        try:
+            result = await archive_old_runs(pool, archive_dir=current.state_dir / "archive",
+                                            retention_days=current.retention_days)
+            log.info("retention.done", runs=result.runs, actions=result.actions)
+        except Exception as exc:  # a full disk must not stop reconciling; try tomorrow
+            log.error("retention.failed", error=f"{type(exc).__name__}: {exc}")

@@ -7,16 +7,12 @@ import asyncio
 import asyncpg
 import pytest
 
+from mycopod.backoff import Backoff
 from mycopod.config import load_settings
+from mycopod.config_reload import reload_changes
 from mycopod.reconcile import supervision
-from mycopod.reconcile.controller import reload_changes
-from mycopod.reconcile.supervision import (
-    Backoff,
-    DatabaseSupervisor,
-    LeaderElection,
-    TaskGroup,
-    lock_key,
-)
+from mycopod.reconcile.leader import LeaderElection, lock_key
+from mycopod.reconcile.supervision import DatabaseSupervisor, TaskGroup
 
 
 def test_backoff_doubles_with_jitter_from_1s_to_10min_and_resets() -> None:

@@ -94,12 +94,12 @@ async def test_a_spec_over_max_guests_is_never_planned(make_ctx: Any, sim: SimHa
 async def test_the_drift_check_does_not_propose_creates_over_the_budget(
         make_ctx: Any, sim: SimHandle) -> None:
     """Otherwise a rejected run of too many creates would come back at every check."""
-    from mycopod.reconcile import wiring
+    from mycopod.reconcile import triggers
 
     text = "Create 3 VMs named d-1 through d-3 with 256 MB of RAM.\n"
     await pipeline.compile_commit({"d.md": text}, "f" * 40, pool=(await make_ctx()).pool)
-    assert await wiring.check_drift(await make_ctx(max_creates_per_run=2)) == []
-    assert await wiring.check_drift(await make_ctx()) == ["d-1", "d-2", "d-3"]
+    assert await triggers.check_drift(await make_ctx(max_creates_per_run=2)) == []
+    assert await triggers.check_drift(await make_ctx()) == ["d-1", "d-2", "d-3"]
 
 
 # --- deletions over a window (item 4) -------------------------------------------------------

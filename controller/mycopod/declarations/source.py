@@ -39,7 +39,9 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from gitdb import IStream
 
+from mycopod.backoff import Backoff
 from mycopod.config import DeclarationsSettings
+from mycopod.declarations.paths import glob_regex, is_declaration
 from mycopod.errors import MycoPodError
 
 if TYPE_CHECKING:
@@ -82,34 +84,6 @@ class CommitInfo:
     time: datetime
 
 
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A regex for a path glob: ``**/`` is any number of folders, ``*`` stays in one."""
-    out = ["^"]
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:[^/]+/)*")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    out.append("$")
-    return re.compile("".join(out))
-
-
-def _is_declaration(path: str, pattern: re.Pattern[str]) -> bool:
-    return bool(pattern.match(path)) and PurePosixPath(path).name.lower() != "readme.md"
-
-
 class GitSource:
     """A local clone that follows one branch of the declarations repository."""
 
@@ -123,7 +97,9 @@ class GitSource:
         self.pattern = glob_regex(settings.glob)
         self.last_good: str | None = None
         self.last_error: str | None = None
-        self.failures = 0
+        #: failed fetches in a row, and how long the poller waits after them
+        poll = settings.poll_seconds
+        self.backoff = Backoff(poll, min(max(poll, 600.0), poll * 1024), jitter=False)
         #: (old head, new head) of every history rewrite seen
         self.rewrites: list[tuple[str, str]] = []
         self._lock = threading.RLock()
@@ -209,7 +185,7 @@ class GitSource:
             try:
                 head = self._fetch()
             except SourceError as exc:
-                self.failures += 1
+                self.backoff.failure()
                 self.last_error = str(exc)
                 log.warning("repo.fetch_failed", repo=self._scrub(self.url), error=str(exc),
                             failures=self.failures, last_good=self.last_good,
@@ -221,7 +197,7 @@ class GitSource:
                 log.warning("repo.history_rewritten", branch=self.branch, old=self.last_good,
                             new=head)
             self.last_good = head
-            self.failures = 0
+            self.backoff.success()
             self.last_error = None
             return head
 
@@ -250,12 +226,14 @@ class GitSource:
             return False
         return True
 
+    @property
+    def failures(self) -> int:
+        return self.backoff.failures
+
     def retry_delay(self) -> float:
-        """Seconds to wait before the next fetch: the poll interval, doubled per failure."""
-        base = self.settings.poll_seconds
-        if not self.failures:
-            return float(base)
-        return float(min(base * 2 ** min(self.failures - 1, 10), max(base, 600.0)))
+        """Seconds to wait before the next fetch: the poll interval, doubled per failure
+        (up to 10 minutes, or 1024 poll intervals when that is shorter)."""
+        return self.backoff.delay() or float(self.settings.poll_seconds)
 
     def _commit(self, commit: str) -> Any:
         import git
@@ -278,7 +256,7 @@ class GitSource:
             files: dict[str, str] = {}
             problems: list[tuple[str, str]] = []
             for item in tree.traverse():
-                if item.type != "blob" or not _is_declaration(item.path, self.pattern):
+                if item.type != "blob" or not is_declaration(item.path, self.pattern):
                     continue
                 mode = item.mode
                 blob = item
@@ -351,7 +329,7 @@ class GitSource:
         if clean.is_absolute() or ".." in clean.parts or not path or "\\" in path:
             raise SourceError(f"{path!r} is not a relative path inside the repository")
         normal = str(clean)
-        if not _is_declaration(normal, self.pattern):
+        if not is_declaration(normal, self.pattern):
             raise SourceError(f"{normal!r} is not a declaration file (it must match "
                               f"{self.settings.glob!r} and not be README.md)")
         return normal

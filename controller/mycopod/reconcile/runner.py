@@ -51,7 +51,7 @@ async def _database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 
 @asynccontextmanager
 async def _leader_lock(pool: asyncpg.Pool, cluster: str) -> AsyncIterator[None]:
-    from mycopod.reconcile.supervision import lock_key
+    from mycopod.reconcile.leader import lock_key
 
     key = lock_key(cluster)
     async with pool.acquire() as conn:

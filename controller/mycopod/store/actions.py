@@ -45,6 +45,9 @@ WHERE r.cluster = $1
   AND a.kind IN ('delete', 'create', 'clone')
   AND a.result IN ('Success', 'Pending')
   AND COALESCE(a.finished_at, a.started_at) >= NOW() - make_interval(secs => $2)"""
+#: retention: the actions of a batch of runs, to archive with them
+LIST_FOR_RUNS = """
+SELECT * FROM reconciliation_actions WHERE run_id = ANY($1::int[]) ORDER BY run_id, seq, id"""
 COUNT_PENDING = """
 SELECT count(*) FROM reconciliation_actions WHERE run_id = $1 AND result = 'Pending'"""
 
@@ -115,6 +118,10 @@ class ActionStore:
         row = await self.pool.fetchrow(EXECUTED_SINCE, cluster, float(seconds))
         assert row is not None
         return int(row["deletions"]), int(row["creates"])
+
+    async def records_for_runs(self, run_ids: list[int]) -> list[asyncpg.Record]:
+        """Every action of these runs, as records (archived as they are)."""
+        return list(await self.pool.fetch(LIST_FOR_RUNS, run_ids))
 
     async def count_pending(self, run_id: int) -> int:
         return int(await self.pool.fetchval(COUNT_PENDING, run_id))

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import structlog
 
+from mycopod.backoff import Backoff
 from mycopod.config import DatabaseSettings
 from mycopod.errors import DatabaseError
 from mycopod.store import embedded
@@ -89,10 +90,9 @@ async def create_pool(
 ) -> asyncpg.Pool:
     """A pool on ``url``, retrying with backoff until ``connect_timeout`` seconds passed."""
     deadline = time.monotonic() + connect_timeout
-    delay = 0.2
-    attempt = 0
+    backoff = Backoff(base=0.2, cap=5.0, jitter=False)
     while True:
-        attempt += 1
+        attempt = backoff.failures + 1
         try:
             return await asyncpg.create_pool(
                 url,
@@ -119,12 +119,12 @@ async def create_pool(
                     f"(gave up after {connect_timeout:g}s and {attempt} attempts; "
                     "check that the server runs and database.url is right)"
                 ) from None
+            delay = backoff.failure()
             log.warning(
                 "database.unreachable", url=redact_url(url), error=reason,
                 attempt=attempt, retry_in=round(min(delay, remaining), 2),
             )
             await asyncio.sleep(min(delay, remaining))
-            delay = min(delay * 2, 5.0)
 
 
 @asynccontextmanager

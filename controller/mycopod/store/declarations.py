@@ -115,6 +115,8 @@ SELECT EXISTS (SELECT 1 FROM declarations
 #: held while a commit is pushed and recorded by the API, and while the poller records and
 #: queues a new head, so the poller never sees a User's commit before it is known as one
 #: ("myco" "subm" in ASCII; the migration lock is "myco" "migr")
+#: a run whose declaration did not compile: retrying cannot help, a new commit can
+COMPILE_STATUS = "SELECT compile_status FROM declarations WHERE id = $1"
 SUBMISSION_LOCK_KEY = 0x6D79636F_7375626D - (1 << 63)
 #: how long a submission or the poller waits for the other one
 SUBMISSION_LOCK_SECONDS = 60.0
@@ -225,6 +227,11 @@ class DeclarationStore:
 
     async def get(self, declaration_id: int) -> Declaration | None:
         return _declaration(await self.db.fetchrow(SELECT_BY_ID, declaration_id))
+
+    async def compile_status(self, declaration_id: int) -> str | None:
+        """``ok`` or ``error`` (None: no such declaration), without loading the spec."""
+        status = await self.db.fetchval(COMPILE_STATUS, declaration_id)
+        return str(status) if status is not None else None
 
     async def get_by_commit(self, commit_sha: str) -> Declaration | None:
         return _declaration(await self.db.fetchrow(SELECT_BY_COMMIT, commit_sha))

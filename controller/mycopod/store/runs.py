@@ -17,6 +17,14 @@ Lifecycle (DESIGN.md, "Run lifecycle")::
   :meth:`RunStore.reject` makes it ``Cancelled`` with ``rejected_by``.
 - :meth:`RunStore.mark_interrupted` (at start-up) turns Planning/InProgress runs of a
   cluster into ``Interrupted``.
+- The run queue's own queries (:class:`mycopod.reconcile.queue.RunQueue`):
+  :meth:`RunStore.coalesce` merges an automatic trigger into an automatic Pending run,
+  :meth:`RunStore.cut` marks a run this process was applying, :meth:`RunStore.give_back`
+  returns a run claimed just as this process stopped leading, :meth:`RunStore.busy` and
+  :meth:`RunStore.has_run_for_commit` answer the triggers.
+- Retention (:mod:`mycopod.retention`) reads old finished runs a batch at a time
+  (:meth:`RunStore.finished_before`) and deletes them once archived
+  (:meth:`RunStore.delete_finished`).
 
 ``list_runs`` pages with a keyset on ``(created_at DESC, id DESC)``; the cursor is an
 opaque string.
@@ -116,6 +124,47 @@ LATEST = """
 SELECT * FROM reconciliation_runs
 WHERE cluster = $1 AND ($2::text IS NULL OR status = $2)
 ORDER BY created_at DESC, id DESC LIMIT 1"""
+#: an automatic Pending run of the cluster, to merge a new trigger into
+COALESCE = """
+UPDATE reconciliation_runs SET trigger = $2, commit_sha = COALESCE($3, commit_sha),
+    declaration_id = COALESCE($4, declaration_id), updated_at = NOW()
+WHERE id = (
+    SELECT id FROM reconciliation_runs
+    WHERE cluster = $1 AND status = 'Pending' AND requested_by IS NULL
+      AND trigger = ANY($5::text[])
+    ORDER BY created_at DESC, id DESC
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id"""
+#: a run (any state) already exists for this commit: it was queued before
+RUN_FOR_COMMIT = """
+SELECT EXISTS (SELECT 1 FROM reconciliation_runs WHERE cluster = $1 AND commit_sha = $2)"""
+#: something is queued, running or waiting for approval: a drift check adds no run
+BUSY = """
+SELECT EXISTS (SELECT 1 FROM reconciliation_runs
+               WHERE cluster = $1
+                 AND status IN ('Pending', 'Planning', 'InProgress', 'AwaitingApproval'))"""
+#: a run this process was applying when it was cut
+CUT_RUN = """
+UPDATE reconciliation_runs SET status = $3, finished_at = NOW(), updated_at = NOW(),
+    error = COALESCE(error, $2)
+WHERE id = $1 AND status IN ('Planning', 'InProgress')
+RETURNING id"""
+#: give back a run claimed just as this process stopped leading
+UNCLAIM = """
+UPDATE reconciliation_runs SET status = 'Pending', started_at = NULL, updated_at = NOW()
+WHERE id = $1 AND status = 'Planning'"""
+#: retention: finished runs created before a moment, oldest first, a batch at a time
+SELECT_FINISHED_BEFORE = """
+SELECT * FROM reconciliation_runs
+WHERE created_at < $1 AND status = ANY($2::text[])
+ORDER BY id
+LIMIT $3
+"""
+DELETE_FINISHED = """
+DELETE FROM reconciliation_runs WHERE id = ANY($1::int[]) AND status = ANY($2::text[])
+"""
 
 
 class Run(BaseModel):
@@ -254,3 +303,40 @@ class RunStore:
             last = rows[limit - 1]
             next_cursor = encode_cursor(last["created_at"], last["id"])
         return list(rows[:limit]), next_cursor
+
+    # -- the run queue's queries (mycopod.reconcile.queue) ---------------------------------
+
+    async def coalesce(self, cluster: str, trigger: str, *, commit_sha: str | None,
+                       declaration_id: int | None, automatic: list[str]) -> int | None:
+        """Merge into the newest automatic Pending run; its id, or None if there is none."""
+        merged = await self.pool.fetchval(COALESCE, cluster, trigger, commit_sha,
+                                          declaration_id, automatic)
+        return int(merged) if merged is not None else None
+
+    async def has_run_for_commit(self, cluster: str, commit_sha: str) -> bool:
+        return bool(await self.pool.fetchval(RUN_FOR_COMMIT, cluster, commit_sha))
+
+    async def busy(self, cluster: str) -> bool:
+        """A run is queued, running or waiting for approval."""
+        return bool(await self.pool.fetchval(BUSY, cluster))
+
+    async def cut(self, run_id: int, reason: str, *, status: str = "Interrupted") -> bool:
+        """Mark a run that was being applied; False if it had already finished."""
+        return await self.pool.fetchval(CUT_RUN, run_id, reason, status) is not None
+
+    async def give_back(self, run_id: int) -> None:
+        """Planning → Pending: a run claimed that this process may not start any more."""
+        await self.pool.execute(UNCLAIM, run_id)
+
+    # -- retention (mycopod.retention) -----------------------------------------------------
+
+    async def finished_before(self, cutoff: datetime, *, limit: int) -> list[asyncpg.Record]:
+        """Finished runs created before ``cutoff``, oldest first, as records (every column
+        is archived as it is)."""
+        return list(await self.pool.fetch(SELECT_FINISHED_BEFORE, cutoff, sorted(TERMINAL),
+                                          limit))
+
+    async def delete_finished(self, run_ids: list[int]) -> int:
+        """Delete these runs if they are finished (their actions go with them); how many."""
+        deleted = await self.pool.execute(DELETE_FINISHED, run_ids, sorted(TERMINAL))
+        return int(deleted.split()[-1])
