@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable
 
 from mycopod import spec as specmod
-from mycopod.declarations.drafts import Effect, _Draft, _NetEffect
-from mycopod.declarations.quantities import _int, _number
-from mycopod.declarations.tokens import _Cur, _SentenceError
+from mycopod.declarations.grammar.drafts import Effect, _Draft, _NetEffect
+from mycopod.declarations.grammar.quantities import _int, _number
+from mycopod.declarations.grammar.tokens import _Cur, _SentenceError
 
 
 def _p_vlan(c: _Cur) -> _NetEffect | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mycopod import spec as specmod
-from mycopod.declarations.tokens import _SentenceError
+from mycopod.declarations.grammar.tokens import _SentenceError
 
 
 @dataclass

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from mycopod.declarations.lexicon import _GLUED_RE, _NUMBER_RE, _SMALL, _TENS, _UNITS
-from mycopod.declarations.tokens import _Cur, _SentenceError
+from mycopod.declarations.grammar.lexicon import _GLUED_RE, _NUMBER_RE, _SMALL, _TENS, _UNITS
+from mycopod.declarations.grammar.tokens import _Cur, _SentenceError
 
 
 def _number(c: _Cur) -> tuple[Decimal, str | None] | None:

@@ -59,19 +59,19 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from mycopod import spec as specmod
-from mycopod.declarations import markdown
-from mycopod.declarations.drafts import _guest_data, assign_slots
 from mycopod.declarations.errors import (
     CompileError,
     CompileIssue,
     GuestLimitError,
     guest_limit_message,
 )
-from mycopod.declarations.lexicon import VOCABULARY
-from mycopod.declarations.names import is_plain_word, is_subject_name
-from mycopod.declarations.sentences import MAX_ISSUES, _compile_sentence, _FileState
-from mycopod.declarations.subjects import _Subject
-from mycopod.declarations.tokens import _SentenceError, _sentences, tokenize
+from mycopod.declarations.grammar import markdown
+from mycopod.declarations.grammar.drafts import _guest_data, assign_slots
+from mycopod.declarations.grammar.lexicon import VOCABULARY
+from mycopod.declarations.grammar.names import is_plain_word, is_subject_name
+from mycopod.declarations.grammar.sentences import MAX_ISSUES, _compile_sentence, _FileState
+from mycopod.declarations.grammar.subjects import _Subject
+from mycopod.declarations.grammar.tokens import _SentenceError, _sentences, tokenize
 
 __all__ = ["VOCABULARY", "CompileError", "CompileIssue", "assign_slots", "compile_text",
            "count_sentences", "is_plain_word", "is_subject_name", "tokenize"]

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from mycopod import spec as specmod
-from mycopod.declarations.drafts import Effect
-from mycopod.declarations.hardware import _p_cores, _p_disk, _p_memory, _p_none, _p_storage
-from mycopod.declarations.lexicon import FILLERS, KIND_WORDS
-from mycopod.declarations.names import _starts_clause
-from mycopod.declarations.networking import _p_net_inline
-from mycopod.declarations.quantities import _int, _number
-from mycopod.declarations.tokens import Token, _Cur, _SentenceError
+from mycopod.declarations.grammar.drafts import Effect
+from mycopod.declarations.grammar.hardware import _p_cores, _p_disk, _p_memory, _p_none, _p_storage
+from mycopod.declarations.grammar.lexicon import FILLERS, KIND_WORDS
+from mycopod.declarations.grammar.names import _starts_clause
+from mycopod.declarations.grammar.networking import _p_net_inline
+from mycopod.declarations.grammar.quantities import _int, _number
+from mycopod.declarations.grammar.tokens import Token, _Cur, _SentenceError
 
 
 def _p_kind(c: _Cur) -> list[Effect] | None:

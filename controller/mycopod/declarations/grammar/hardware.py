@@ -13,8 +13,8 @@ import functools
 import re
 
 from mycopod import spec as specmod
-from mycopod.declarations.drafts import Effect, _Disk, _Draft
-from mycopod.declarations.lexicon import (
+from mycopod.declarations.grammar.drafts import Effect, _Disk, _Draft
+from mycopod.declarations.grammar.lexicon import (
     _CORE_NOUNS,
     _DISK_NOUNS,
     _ORDINALS,
@@ -24,8 +24,8 @@ from mycopod.declarations.lexicon import (
     NODE_WORDS,
     _is_vocab,
 )
-from mycopod.declarations.quantities import _fmt_mib, _int, _number, _round, _size
-from mycopod.declarations.tokens import _Cur, _SentenceError
+from mycopod.declarations.grammar.quantities import _fmt_mib, _int, _number, _round, _size
+from mycopod.declarations.grammar.tokens import _Cur, _SentenceError
 
 
 def _storage_name(c: _Cur, *, forced: bool) -> str | None:

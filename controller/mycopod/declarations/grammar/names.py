@@ -11,8 +11,14 @@ from __future__ import annotations
 import re
 
 from mycopod import spec as specmod
-from mycopod.declarations.lexicon import _GLUED_RE, KIND_WORDS, NODE_WORDS, SUBJECT_VERBS, _is_vocab
-from mycopod.declarations.tokens import Token, _Cur, _SentenceError, memo_of, tokenize
+from mycopod.declarations.grammar.lexicon import (
+    _GLUED_RE,
+    KIND_WORDS,
+    NODE_WORDS,
+    SUBJECT_VERBS,
+    _is_vocab,
+)
+from mycopod.declarations.grammar.tokens import Token, _Cur, _SentenceError, memo_of, tokenize
 
 _NAMEISH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _RANGE_RE = re.compile(r"^(.*?)(\d+)$")

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from mycopod import spec as specmod
-from mycopod.declarations.lexicon import (
+from mycopod.declarations.grammar.lexicon import (
     _UNITS,
     CREATE_PREFIXES,
     GENERIC_NOUNS,
@@ -25,10 +25,10 @@ from mycopod.declarations.lexicon import (
     UNEXPRESSIBLE,
     _is_vocab,
 )
-from mycopod.declarations.names import _NAMEISH_RE, _nameish, _names
-from mycopod.declarations.phrases import _kind_noun
-from mycopod.declarations.quantities import _int, _number
-from mycopod.declarations.tokens import Token, _Cur, _SentenceError
+from mycopod.declarations.grammar.names import _NAMEISH_RE, _nameish, _names
+from mycopod.declarations.grammar.phrases import _kind_noun
+from mycopod.declarations.grammar.quantities import _int, _number
+from mycopod.declarations.grammar.tokens import Token, _Cur, _SentenceError
 
 
 @dataclass

@@ -13,9 +13,9 @@ import difflib
 import functools
 from dataclasses import dataclass, field
 
-from mycopod.declarations.drafts import Effect, _Draft
 from mycopod.declarations.errors import CompileIssue
-from mycopod.declarations.lexicon import (
+from mycopod.declarations.grammar.drafts import Effect, _Draft
+from mycopod.declarations.grammar.lexicon import (
     _GLUED_RE,
     _NUMBER_RE,
     _SMALL,
@@ -24,11 +24,11 @@ from mycopod.declarations.lexicon import (
     UNEXPRESSIBLE,
     VOCABULARY,
 )
-from mycopod.declarations.names import _starts_clause
-from mycopod.declarations.networking import NET_PHRASES, _on_slot
-from mycopod.declarations.phrases import _NUMBER_PHRASES, PHRASES, _p_kind, phrases_at
-from mycopod.declarations.subjects import _Subject, _subject
-from mycopod.declarations.tokens import (
+from mycopod.declarations.grammar.names import _starts_clause
+from mycopod.declarations.grammar.networking import NET_PHRASES, _on_slot
+from mycopod.declarations.grammar.phrases import _NUMBER_PHRASES, PHRASES, _p_kind, phrases_at
+from mycopod.declarations.grammar.subjects import _Subject, _subject
+from mycopod.declarations.grammar.tokens import (
     SHOWN_CHARS,
     Token,
     _Cur,
