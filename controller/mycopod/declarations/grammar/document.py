@@ -14,17 +14,17 @@ from pydantic import ValidationError
 from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileError, GuestLimitError, guest_limit_message
 from mycopod.declarations.grammar import markdown
-from mycopod.declarations.grammar.drafts import _guest_data
-from mycopod.declarations.grammar.sentences import MAX_ISSUES, _compile_sentence, _FileState
-from mycopod.declarations.grammar.subjects import _Subject
-from mycopod.declarations.grammar.tokens import _SentenceError, _sentences, tokenize
+from mycopod.declarations.grammar.drafts import guest_data
+from mycopod.declarations.grammar.sentences import MAX_ISSUES, FileState, compile_sentence
+from mycopod.declarations.grammar.subjects import Subject
+from mycopod.declarations.grammar.tokens import SentenceError, split_sentences, tokenize
 
 __all__ = ["compile_text", "count_sentences"]
 
 
 def count_sentences(text: str) -> int:
     """How many declaration sentences ``text`` holds (for benchmarks and reports)."""
-    return sum(len(_sentences(tokenize(b.text, first_line=b.line)))
+    return sum(len(split_sentences(tokenize(b.text, first_line=b.line)))
                for b in markdown.blocks(text))
 
 
@@ -47,7 +47,7 @@ def compile_text(text: str, *, filename: str = "<text>",
 
     ``max_guests``: stop with GuestLimitError as soon as the file names more guests.
     """
-    state = _FileState(filename)
+    state = FileState(filename)
     try:
         found = markdown.blocks(text)
     except markdown.MarkdownError as exc:
@@ -57,16 +57,16 @@ def compile_text(text: str, *, filename: str = "<text>",
             break
         try:
             tokens = tokenize(block.text, first_line=block.line)
-        except _SentenceError as exc:
+        except SentenceError as exc:
             state.error(exc.line, exc.message)
             continue
-        last: _Subject | None = None
-        for sentence in _sentences(tokens):
+        last: Subject | None = None
+        for sentence in split_sentences(tokens):
             if state.full:
                 break
             try:
-                last = _compile_sentence(state, sentence, last)
-            except _SentenceError as exc:
+                last = compile_sentence(state, sentence, last)
+            except SentenceError as exc:
                 state.error(exc.line, exc.message)
             if max_guests is not None and len(state.drafts) > max_guests:
                 raise GuestLimitError.single(filename, sentence[0].line, guest_limit_message(
@@ -78,8 +78,8 @@ def compile_text(text: str, *, filename: str = "<text>",
     guests: list[specmod.GuestSpec] = []
     for draft in state.drafts.values():
         try:
-            data, lines = _guest_data(draft)
-        except _SentenceError as exc:
+            data, lines = guest_data(draft)
+        except SentenceError as exc:
             state.error(exc.line, exc.message)
             continue
         try:
