@@ -48,12 +48,28 @@ def test_spec_imports_nothing_of_the_project_but_errors() -> None:
     assert project_imports(PACKAGE / "spec.py") <= {"mycopod", "mycopod.errors"}
 
 
+#: the grammar compiler: every module of the sub-package
+GRAMMAR = sorted(str(p.relative_to(PACKAGE))
+                 for p in (PACKAGE / "declarations" / "grammar").glob("*.py"))
+
+
 @pytest.mark.parametrize("module", ["spec.py", "proxmox/translate.py", "proxmox/payloads.py",
                                     "reconcile/planner.py", "reconcile/plan.py",
-                                    "reconcile/approval_rules.py", "reconcile/placement.py"])
+                                    "reconcile/approval_rules.py", "reconcile/placement.py",
+                                    *GRAMMAR])
 def test_pure_modules_import_no_io_library(module: str) -> None:
     top = {name.split(".")[0] for name in imports(PACKAGE / module)}
     assert not top & IO_LIBRARIES
+
+
+@pytest.mark.parametrize("module", GRAMMAR)
+def test_the_grammar_imports_of_the_project_only_what_its_version_hashes(module: str) -> None:
+    """grammar_version() hashes the sub-package, spec.py and declarations/errors.py: a
+    grammar module that used any other module could change results under the same version."""
+    outside = {n for n in project_imports(PACKAGE / module)
+               if not n.startswith("mycopod.declarations.grammar")}
+    assert outside <= {"mycopod", "mycopod.spec", "mycopod.declarations.errors",
+                       "mycopod.errors"}, module
 
 
 def test_the_simulator_has_no_import_cycle() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mycopod.config import PolicySettings
-from mycopod.declarations.sentences import MAX_ISSUES
+from mycopod.declarations.grammar import MAX_ISSUES
 from mycopod.proxmox.model import NodeState, ObservedCluster, StorageState
 from mycopod.reconcile import engine, planner
 from mycopod.spec import ClusterSpec, GuestSpec

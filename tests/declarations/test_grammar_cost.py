@@ -17,11 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mycopod.declarations import grammar, sentences
+from mycopod.declarations import grammar
 from mycopod.declarations.errors import CompileError
-from mycopod.declarations.lexicon import VOCABULARY
-from mycopod.declarations.phrases import PHRASES
-from mycopod.declarations.sentences import MAX_ISSUES
+from mycopod.declarations.grammar import MAX_ISSUES, VOCABULARY, sentences
+from mycopod.declarations.grammar.phrases import PHRASES
 
 WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
          "incididunt ut labore et dolore magna aliqua").split()

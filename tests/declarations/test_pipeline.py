@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import asyncpg
@@ -169,17 +170,49 @@ async def test_cache_store_round_trip(db: asyncpg.Pool) -> None:
         await store.put_many([(other, None, None)])
 
 
-@pytest.mark.parametrize("module", ["lexicon.py", "phrases.py", "spec.py"])
-def test_grammar_version_is_stable_and_follows_every_grammar_module(
-        module: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_grammar_version_is_stable() -> None:
     version = pipeline.grammar_version()
     assert version.startswith("g-")
-    recompute = pipeline.grammar_version.__wrapped__  # bypass the cache
-    assert recompute() == version
-    read_bytes = Path.read_bytes
+    assert pipeline.grammar_version.__wrapped__() == version  # recomputed, bypassing the cache
 
-    def edited(path: Path) -> bytes:
-        return read_bytes(path) + (b"\n# edited\n" if path.name == module else b"")
 
-    monkeypatch.setattr(Path, "read_bytes", edited)
-    assert recompute() != version
+@pytest.fixture
+def package_copy(tmp_path: Path) -> Path:
+    """A copy of the ``mycopod`` sources whose files a test may edit."""
+    package = Path(str(specmod.__file__)).parent
+    copy = tmp_path / "mycopod"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert pipeline.source_version(copy) == pipeline.grammar_version()
+    return copy
+
+
+@pytest.mark.parametrize("module", [
+    "declarations/grammar/__init__.py", "declarations/grammar/lexicon.py",
+    "declarations/grammar/phrases.py", "declarations/errors.py", "spec.py"])
+def test_an_edit_to_the_grammar_changes_the_version(module: str, package_copy: Path) -> None:
+    version = pipeline.source_version(package_copy)
+    with (package_copy / module).open("a") as file:
+        file.write("\n# edited\n")
+    assert pipeline.source_version(package_copy) != version
+
+
+@pytest.mark.parametrize("module", [
+    "declarations/webhook.py", "declarations/pipeline.py", "declarations/render.py",
+    "declarations/llm.py", "declarations/__init__.py", "config.py"])
+def test_an_edit_outside_the_grammar_keeps_the_version(module: str, package_copy: Path) -> None:
+    version = pipeline.source_version(package_copy)
+    with (package_copy / module).open("a") as file:
+        file.write("\n# edited\n")
+    assert pipeline.source_version(package_copy) == version
+
+
+def test_a_new_grammar_module_changes_the_version(package_copy: Path) -> None:
+    version = pipeline.source_version(package_copy)
+    (package_copy / "declarations" / "grammar" / "extra.py").write_text("X = 1\n")
+    assert pipeline.source_version(package_copy) != version
+
+
+def test_grammar_version_refuses_a_missing_source(package_copy: Path) -> None:
+    (package_copy / "declarations" / "errors.py").unlink()
+    with pytest.raises(FileNotFoundError, match="declarations/errors.py"):
+        pipeline.source_version(package_copy)

@@ -1,10 +1,12 @@
 """Declarations: from the owner's Markdown in git to a validated ``ClusterSpec``.
 
-- :mod:`.markdown` finds the declaration text (paragraphs, list items) in a file;
-- :mod:`.grammar` compiles it, deterministically and offline (``compile_text``), from
-  :mod:`.tokens` and :mod:`.lexicon` (words), :mod:`.quantities` and :mod:`.names`,
-  the phrase parsers (:mod:`.hardware`, :mod:`.networking`, :mod:`.phrases`),
-  :mod:`.subjects` and :mod:`.sentences`, collecting into :mod:`.drafts`;
+- :mod:`.grammar` (a sub-package) compiles a file's text, deterministically and offline
+  (``grammar.compile_text``): :mod:`.grammar.markdown` finds the declaration text
+  (paragraphs, list items), :mod:`.grammar.tokens` and :mod:`.grammar.lexicon` (words),
+  :mod:`.grammar.quantities` and :mod:`.grammar.names`, the phrase parsers
+  (:mod:`.grammar.hardware`, :mod:`.grammar.networking`, :mod:`.grammar.phrases`),
+  :mod:`.grammar.subjects` and :mod:`.grammar.sentences` read it, collecting into
+  :mod:`.grammar.drafts`; :mod:`.grammar.document` is the entry point;
 - :mod:`.llm` compiles what the grammar rejects, when an LLM is configured;
 - :mod:`.compiler` chains the two for one file; :mod:`.merge` joins a commit's files;
 - :mod:`.render` writes a spec back as declaration English;

@@ -13,10 +13,12 @@ prompt version): first the grammar's entry, then, when the grammar rejected the 
 and an LLM is configured, the LLM's. Only misses are compiled, and their results
 stored, so an unchanged file is never compiled twice and a commit that changes one file
 of fifty compiles one. The grammar's "prompt version" is a hash of the grammar's own
-source, so a new grammar never reuses an old result. LLM failures that may be transient
-(timeouts, connection errors) are not cached, and neither is a refusal for holding more
-guests than ``declarations.max_guests``: that verdict depends on the setting, not on the
-content, and the LLM is not asked to retry it.
+source (:func:`grammar_version`: the grammar sub-package, ``spec.py`` and the error
+text, nothing else), so a new grammar never reuses an old result, and an edit elsewhere
+does not throw the cache away. LLM failures that may be transient (timeouts, connection
+errors) are not cached, and neither is a refusal for holding more guests than
+``declarations.max_guests``: that verdict depends on the setting, not on the content,
+and the LLM is not asked to retry it.
 
 A file whose text PostgreSQL cannot hold (a NUL character, a lone surrogate: see
 :mod:`mycopod.store.pgtext`) is that file's compile error, with its line, before any of
@@ -40,7 +42,7 @@ import structlog
 from mycopod import spec as specmod
 from mycopod import telemetry
 from mycopod.config import DEFAULT_MAX_GUESTS, LlmSettings, Settings
-from mycopod.declarations import grammar, merge
+from mycopod.declarations import merge
 from mycopod.declarations.errors import CompileError, CompileInterrupted, GuestLimitError
 from mycopod.declarations.facts import ClusterFacts
 from mycopod.declarations.source import GitSource, SourceError, SourceFilesError
@@ -49,8 +51,8 @@ from mycopod.store import pgtext
 from mycopod.store.compile_cache import CacheKey, CompileCacheStore
 from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
 
-__all__ = ["CommitCompile", "compile_commit", "compile_files_cached", "content_sha256",
-           "grammar_version"]
+__all__ = ["GRAMMAR_SOURCES", "CommitCompile", "compile_commit", "compile_files_cached",
+           "content_sha256", "grammar_version", "source_version"]
 
 log = structlog.get_logger(__name__)
 
@@ -58,19 +60,37 @@ log = structlog.get_logger(__name__)
 FILE_MARK = "\u2063file\u2063"
 
 
+#: what decides a grammar result, relative to the ``mycopod`` package: the grammar
+#: sub-package, the model it validates into and the error text the cache stores
+GRAMMAR_SOURCES = ("declarations/grammar/*.py", "declarations/errors.py", "spec.py")
+
+
+def source_version(root: Path) -> str:
+    """A hash of the :data:`GRAMMAR_SOURCES` under ``root`` (a ``mycopod`` directory).
+
+    Paths are hashed with the content, so moving a module changes the version too. A
+    pattern that matches nothing is an error, not a hash that quietly covers less."""
+    digest = hashlib.sha256()
+    paths: list[Path] = []
+    for pattern in GRAMMAR_SOURCES:
+        found = sorted(root.glob(pattern))
+        if not found:
+            raise FileNotFoundError(f"grammar_version: nothing matches {pattern} under {root}")
+        paths.extend(found)
+    for path in paths:
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return "g-" + digest.hexdigest()[:16]
+
+
 @cache
 def grammar_version() -> str:
     """A hash of the grammar compiler's source: the cache key part for grammar results.
 
-    The grammar spans several modules of this package (tokens, lexicon, phrases, ...),
-    so every module of the package is hashed, with ``spec.py``: an edit anywhere in
-    them must not let an old cached result stand. Other edits cost one recompile."""
-    digest = hashlib.sha256()
-    package = Path(str(grammar.__file__)).parent
-    for path in [*sorted(package.glob("*.py")), Path(str(specmod.__file__))]:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return "g-" + digest.hexdigest()[:16]
+    An edit to the grammar sub-package, ``spec.py`` or ``declarations/errors.py`` must
+    not let an old cached result stand, so they are hashed; an edit anywhere else (this
+    module, the webhook, the LLM compiler) keeps every cached compile."""
+    return source_version(Path(str(specmod.__file__)).parent)
 
 
 @dataclass

@@ -13,12 +13,12 @@ import re
 from collections.abc import Callable
 
 from mycopod import spec as specmod
-from mycopod.declarations.drafts import Effect, _Draft, _NetEffect
-from mycopod.declarations.quantities import _int, _number
-from mycopod.declarations.tokens import _Cur, _SentenceError
+from mycopod.declarations.grammar.drafts import Draft, Effect, NetEffect
+from mycopod.declarations.grammar.quantities import read_number, to_int
+from mycopod.declarations.grammar.tokens import Cursor, SentenceError
 
 
-def _p_vlan(c: _Cur) -> _NetEffect | None:
+def _p_vlan(c: Cursor) -> NetEffect | None:
     line = c.line
     start = c.i
     c.opt("on", "in")
@@ -31,21 +31,21 @@ def _p_vlan(c: _Cur) -> _NetEffect | None:
         vlan = int(w[4:])
     elif c.opt("vlan"):
         c.opt("tag", "id", "number", ":")
-        num = _number(c)
+        num = read_number(c)
         if num is None or num[1] is not None:
             c.i = start
             return None
-        vlan = _int(num[0], line, "a VLAN tag")
+        vlan = to_int(num[0], line, "a VLAN tag")
     else:
         c.i = start
         return None
     if not specmod.VLAN_MIN <= vlan <= specmod.VLAN_MAX:
-        raise _SentenceError(line, f"VLAN {vlan} is out of range "
-                                   f"({specmod.VLAN_MIN}..{specmod.VLAN_MAX})")
+        raise SentenceError(line, f"VLAN {vlan} is out of range "
+                                  f"({specmod.VLAN_MIN}..{specmod.VLAN_MAX})")
     return lambda d, slot: d.set_net(slot, "vlan", vlan, line)
 
 
-def _p_bridge(c: _Cur) -> _NetEffect | None:
+def _p_bridge(c: Cursor) -> NetEffect | None:
     line = c.line
     start = c.i
     name: str | None = None
@@ -78,7 +78,7 @@ def _p_bridge(c: _Cur) -> _NetEffect | None:
     return lambda d, slot: d.set_net(slot, "bridge", bridge, line)
 
 
-def _p_ip(c: _Cur) -> _NetEffect | None:
+def _p_ip(c: Cursor) -> NetEffect | None:
     line = c.line
     start = c.i
     value: str | None
@@ -100,13 +100,13 @@ def _p_ip(c: _Cur) -> _NetEffect | None:
             t = c.value("an IP address like 192.168.1.10/24")
             value = t.low if t.low == "dhcp" else t.text
             if not t.quoted and not re.match(r"^[0-9a-fA-F.:/]+$", t.text) and t.low != "dhcp":
-                raise _SentenceError(line, f"{t.text!r} is not an IP address like "
-                                           "192.168.1.10/24")
+                raise SentenceError(line, f"{t.text!r} is not an IP address like "
+                                          "192.168.1.10/24")
     ip = value
     return lambda d, slot: d.set_net(slot, "ip", ip, line)
 
 
-def _p_gateway(c: _Cur) -> _NetEffect | None:
+def _p_gateway(c: Cursor) -> NetEffect | None:
     line = c.line
     if not (c.take("default", "gateway") or c.opt("gateway", "gw")):
         return None
@@ -115,7 +115,7 @@ def _p_gateway(c: _Cur) -> _NetEffect | None:
     return lambda d, slot: d.set_net(slot, "gateway", gateway, line)
 
 
-def _p_firewall(c: _Cur) -> _NetEffect | None:
+def _p_firewall(c: Cursor) -> NetEffect | None:
     line = c.line
     start = c.i
     value: bool | None = None
@@ -139,11 +139,11 @@ def _p_firewall(c: _Cur) -> _NetEffect | None:
     return lambda d, slot: d.set_net(slot, "firewall", enabled, line)
 
 
-NET_PHRASES: tuple[Callable[[_Cur], _NetEffect | None], ...] = (
+NET_PHRASES: tuple[Callable[[Cursor], NetEffect | None], ...] = (
     _p_firewall, _p_vlan, _p_bridge, _p_gateway, _p_ip)
 
 
-def _p_net_inline(c: _Cur) -> list[Effect] | None:
+def p_net_inline(c: Cursor) -> list[Effect] | None:
     for phrase in NET_PHRASES:
         eff = phrase(c)
         if eff is not None:
@@ -151,9 +151,9 @@ def _p_net_inline(c: _Cur) -> list[Effect] | None:
     return None
 
 
-def _on_net0(effect: _NetEffect, draft: _Draft) -> None:
+def _on_net0(effect: NetEffect, draft: Draft) -> None:
     effect(draft, "net0")
 
 
-def _on_slot(effect: _NetEffect, slot: str, draft: _Draft) -> None:
+def on_slot(effect: NetEffect, slot: str, draft: Draft) -> None:
     effect(draft, slot)

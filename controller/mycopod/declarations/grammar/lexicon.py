@@ -55,7 +55,7 @@ IMPERATIVE_VERBS = frozenset({
 NODE_WORDS = frozenset({"node", "nodes", "host", "hosts", "cluster", "hypervisor"})
 PRONOUNS = frozenset({"it", "they", "them", "this", "these", "those"})
 
-_UNITS: dict[str, Decimal] = {}
+UNITS: dict[str, Decimal] = {}
 for _words, _mib in (
     (("mb", "mib", "m", "meg", "megs", "megabyte", "megabytes", "mebibyte", "mebibytes"), 1),
     (("gb", "gib", "g", "gig", "gigs", "gigabyte", "gigabytes", "gibibyte", "gibibytes"),
@@ -63,17 +63,17 @@ for _words, _mib in (
     (("tb", "tib", "t", "terabyte", "terabytes", "tebibyte", "tebibytes"), 1024 * 1024),
 ):
     for _w in _words:
-        _UNITS[_w] = Decimal(_mib)
-_GLUED_RE = re.compile(r"^(\d+(?:\.\d+)?)(mb|mib|m|gb|gib|g|tb|tib|t)$")
-_NUMBER_RE = re.compile(r"^\d+(\.\d+)?$")
+        UNITS[_w] = Decimal(_mib)
+GLUED_RE = re.compile(r"^(\d+(?:\.\d+)?)(mb|mib|m|gb|gib|g|tb|tib|t)$")
+NUMBER_RE = re.compile(r"^\d+(\.\d+)?$")
 
-_SMALL = {w: i for i, w in enumerate(
+SMALL_NUMBERS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen".split())}
-_TENS = {w: 10 * (i + 2) for i, w in enumerate(
+TENS = {w: 10 * (i + 2) for i, w in enumerate(
     "twenty thirty forty fifty sixty seventy eighty ninety".split())}
-_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5,
-             "seventh": 6, "eighth": 7, "ninth": 8, "tenth": 9}
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5,
+            "seventh": 6, "eighth": 7, "ninth": 8, "tenth": 9}
 
 #: words whose presence means the sentence asks for something a spec cannot hold
 UNEXPRESSIBLE: dict[str, str] = {}
@@ -102,19 +102,19 @@ for _reason, _words2 in (
 # --- words of the phrases ----------------------------------------------------------------
 
 
-_ROLE_ROOT = ("root", "system", "boot", "os", "main", "primary")
-_ROLE_DATA = ("data", "extra", "additional", "secondary", "storage", *_ORDINALS)
-_DISK_NOUNS = ("disk", "disks", "drive", "drives", "volume", "rootfs", "hdd", "ssd")
+ROLE_ROOT = ("root", "system", "boot", "os", "main", "primary")
+ROLE_DATA = ("data", "extra", "additional", "secondary", "storage", *ORDINALS)
+DISK_NOUNS = ("disk", "disks", "drive", "drives", "volume", "rootfs", "hdd", "ssd")
 
 
-_CORE_NOUNS = ("cores", "core", "vcpus", "vcpu", "cpus", "cpu", "processors", "processor")
+CORE_NOUNS = ("cores", "core", "vcpus", "vcpu", "cpus", "cpu", "processors", "processor")
 
 
 #: every word the grammar gives a meaning to; a name equal to one must be quoted/"named"
 VOCABULARY = frozenset({
     *FILLERS, *SUBJECT_VERBS, *KIND_WORDS, *GENERIC_NOUNS, *IMPERATIVE_VERBS, *NODE_WORDS,
-    *PRONOUNS, *_UNITS, *UNEXPRESSIBLE, *_ORDINALS, *_DISK_NOUNS, *_CORE_NOUNS, *_ROLE_ROOT,
-    *_ROLE_DATA, "named", "called", "through", "thru", "not", "no", "without", "never", "on",
+    *PRONOUNS, *UNITS, *UNEXPRESSIBLE, *ORDINALS, *DISK_NOUNS, *CORE_NOUNS, *ROLE_ROOT,
+    *ROLE_DATA, "named", "called", "through", "thru", "not", "no", "without", "never", "on",
     "in", "at", "of", "from", "as", "via", "by", "over", "into", "ram", "memory", "mem",
     "disk", "id", "vmid", "ctid", "pool", "resource", "tagged", "tags", "tag", "labels",
     "label", "labelled", "labeled", "vlan", "bridge", "network", "networks", "interface",
@@ -137,5 +137,5 @@ VOCABULARY = frozenset({
 })
 
 
-def _is_vocab(low: str) -> bool:
-    return low in VOCABULARY or low in _SMALL or low in _TENS or bool(_NUMBER_RE.match(low))
+def is_vocab(low: str) -> bool:
+    return low in VOCABULARY or low in SMALL_NUMBERS or low in TENS or bool(NUMBER_RE.match(low))

@@ -13,41 +13,41 @@ import difflib
 import functools
 from dataclasses import dataclass, field
 
-from mycopod.declarations.drafts import Effect, _Draft
 from mycopod.declarations.errors import CompileIssue
-from mycopod.declarations.lexicon import (
-    _GLUED_RE,
-    _NUMBER_RE,
-    _SMALL,
-    _TENS,
+from mycopod.declarations.grammar.drafts import Draft, Effect
+from mycopod.declarations.grammar.lexicon import (
     FILLERS,
+    GLUED_RE,
+    NUMBER_RE,
+    SMALL_NUMBERS,
+    TENS,
     UNEXPRESSIBLE,
     VOCABULARY,
 )
-from mycopod.declarations.names import _starts_clause
-from mycopod.declarations.networking import NET_PHRASES, _on_slot
-from mycopod.declarations.phrases import _NUMBER_PHRASES, PHRASES, _p_kind, phrases_at
-from mycopod.declarations.subjects import _Subject, _subject
-from mycopod.declarations.tokens import (
+from mycopod.declarations.grammar.names import starts_clause
+from mycopod.declarations.grammar.networking import NET_PHRASES, on_slot
+from mycopod.declarations.grammar.phrases import NUMBER_PHRASES, PHRASES, p_kind, phrases_at
+from mycopod.declarations.grammar.subjects import Subject, read_subject
+from mycopod.declarations.grammar.tokens import (
     SHOWN_CHARS,
+    Cursor,
+    SentenceError,
+    SentenceTokens,
     Token,
-    _Cur,
-    _sentence_text,
-    _SentenceError,
-    _Tokens,
+    sentence_text,
 )
 
 
 @dataclass
 class _Clause:
-    subject: _Subject
+    subject: Subject
     effects: list[Effect]
     unplaced: list[list[Token]]
     #: the clause says what the guest is ("web-1 is a VM"): it declares the guest
     declares: bool = False
 
 
-def _expected(tokens: list[Token], c: _Cur) -> str:
+def _expected(tokens: list[Token], c: Cursor) -> str:
     """What to say after quoting the unplaced words ``tokens``.
 
     A typo is looked for in the first few unknown words only: each look costs about a
@@ -93,7 +93,7 @@ def _expectation(tokens: list[Token]) -> str:
     if first == "on" or first == "in":
         return ("expected 'on node NAME', 'on storage NAME', 'on bridge NAME', 'on VLAN N' or "
                 "'in pool NAME'")
-    if _NUMBER_RE.match(first) or first in _SMALL or first in _TENS or _GLUED_RE.match(first):
+    if NUMBER_RE.match(first) or first in SMALL_NUMBERS or first in TENS or GLUED_RE.match(first):
         return ("expected a number with what it measures, like '2 cores', '4 GB of RAM' or "
                 "'a 32 GB disk' (units: MB, GB, TB)")
     if first == "not" or first == "no":
@@ -111,8 +111,8 @@ _PURE_FILLERS = FILLERS - _PHRASE_FILLERS
 
 def _is_numberish(w: str) -> bool:
     """A number (digits, "4GB", "4-core", "-2", number words): only sizes and counts."""
-    return w[:1].isdigit() or w[:1] == "-" or w in _SMALL or w in _TENS or (
-        w.split("-", 1)[0] in _TENS)
+    return w[:1].isdigit() or w[:1] == "-" or w in SMALL_NUMBERS or w in TENS or (
+        w.split("-", 1)[0] in TENS)
 
 
 def _may_start_phrase(t: Token) -> bool:
@@ -123,18 +123,18 @@ def _may_start_phrase(t: Token) -> bool:
     return w in VOCABULARY or w.startswith("vlan") or _is_numberish(w)
 
 
-def _parse_attributes(c: _Cur, subject: _Subject) -> _Clause:
+def _parse_attributes(c: Cursor, subject: Subject) -> _Clause:
     effects: list[Effect] = []
     unplaced: list[list[Token]] = []
     group: list[Token] = []
     declares = False
     slot = subject.net_slot
     if subject.kind is not None:
-        effects.append(functools.partial(_Draft.set_kind, kind=subject.kind,
+        effects.append(functools.partial(Draft.set_kind, kind=subject.kind,
                                          line=subject.line))
     while not c.done():
         w = c.w()
-        if w in (",", "and") and _starts_clause(_Cur(c.toks, c.i + 1)):
+        if w in (",", "and") and starts_clause(Cursor(c.toks, c.i + 1)):
             c.i += 1
             break
         matched = False
@@ -144,17 +144,17 @@ def _parse_attributes(c: _Cur, subject: _Subject) -> _Clause:
             for net_phrase in NET_PHRASES:
                 eff = net_phrase(c)
                 if eff is not None:
-                    effects.append(functools.partial(_on_slot, eff, slot))
+                    effects.append(functools.partial(on_slot, eff, slot))
                     matched = True
                     break
         else:
-            for phrase in (_NUMBER_PHRASES if _is_numberish(w) else
+            for phrase in (NUMBER_PHRASES if _is_numberish(w) else
                            phrases_at(w) if w in VOCABULARY else PHRASES):
                 found = phrase(c)
                 if found is not None:
                     effects.extend(found)
                     matched = True
-                    declares = declares or phrase is _p_kind
+                    declares = declares or phrase is p_kind
                     break
         if matched:
             if group:
@@ -187,9 +187,9 @@ MAX_MESSAGE = 2000
 
 
 @dataclass
-class _FileState:
+class FileState:
     filename: str
-    drafts: dict[str, _Draft] = field(default_factory=dict)
+    drafts: dict[str, Draft] = field(default_factory=dict)
     issues: list[CompileIssue] = field(default_factory=list)
     sentences: int = 0
 
@@ -204,15 +204,15 @@ class _FileState:
         return len(self.issues) >= MAX_ISSUES
 
 
-def _apply(state: _FileState, clause: _Clause, sentence: int) -> None:
+def _apply(state: FileState, clause: _Clause, sentence: int) -> None:
     subject = clause.subject
     for name in subject.names:
         draft = state.drafts.get(name)
         if draft is None:
-            draft = state.drafts[name] = _Draft(name, subject.line)
+            draft = state.drafts[name] = Draft(name, subject.line)
         if subject.introduced or clause.declares:
             if draft.declared is not None and draft.declared_in != sentence:
-                raise _SentenceError(
+                raise SentenceError(
                     subject.line, f"{name} is declared twice: line {draft.declared} and "
                                   f"line {subject.line}")
             draft.declared = subject.line
@@ -221,7 +221,7 @@ def _apply(state: _FileState, clause: _Clause, sentence: int) -> None:
             effect(draft)
 
 
-def _leading_phrases(c: _Cur) -> list[Effect]:
+def _leading_phrases(c: Cursor) -> list[Effect]:
     """Attribute phrases before the subject, each followed by a comma or ``and``."""
     effects: list[Effect] = []
     while not c.done():
@@ -230,11 +230,11 @@ def _leading_phrases(c: _Cur) -> list[Effect]:
             continue
         save = c.i
         for phrase in PHRASES:
-            if phrase is _p_kind:
+            if phrase is p_kind:
                 continue
             try:
                 found = phrase(c)
-            except _SentenceError:
+            except SentenceError:
                 c.i = save
                 return effects
             if found is not None:
@@ -249,29 +249,29 @@ def _leading_phrases(c: _Cur) -> list[Effect]:
     return effects
 
 
-def _compile_sentence(state: _FileState, tokens: list[Token], last: _Subject | None
-                      ) -> _Subject | None:
-    c = _Cur(_Tokens(tokens))
+def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
+                     ) -> Subject | None:
+    c = Cursor(SentenceTokens(tokens))
     clauses: list[_Clause] = []
     had_leading = False
     while not c.done():
         before = c.i
         leading: list[Effect] = []
-        subject = _subject(c, last)
+        subject = read_subject(c, last)
         if subject is None and not clauses:
             # free word order: attributes may come first ("On node pve1, web-1 is a VM")
             c.i = before
             leading = _leading_phrases(c)
-            subject = _subject(c, last) if leading else None
+            subject = read_subject(c, last) if leading else None
             if subject is None:
                 c.i = before
         if subject is None:
             rest = c.toks[c.i:]
             if not rest:
                 break
-            raise _SentenceError(
+            raise SentenceError(
                 c.line, f"could not find which guest this is about in "
-                f"\"{_sentence_text(tokens)}\"; start with the guest's name ('web-1 is a VM "
+                f"\"{sentence_text(tokens)}\"; start with the guest's name ('web-1 is a VM "
                 "...'), 'A VM named ...', or 'It ...'" + _unexpressible_hint(rest))
         clause = _parse_attributes(c, subject)
         clause.effects[:0] = leading
@@ -281,17 +281,17 @@ def _compile_sentence(state: _FileState, tokens: list[Token], last: _Subject | N
         if c.i == before:  # pragma: no cover - defensive: no progress
             break
     if had_leading and len(clauses) > 1:
-        raise _SentenceError(
+        raise SentenceError(
             tokens[0].line, "attributes written before the first guest's name would apply to "
-            f"one guest only in \"{_sentence_text(tokens)}\"; write them after each name")
+            f"one guest only in \"{sentence_text(tokens)}\"; write them after each name")
     problems = [(cl, g) for cl in clauses for g in cl.unplaced]
     if problems:
         groups = [g for _, g in problems]
-        quoted = ", ".join(f"\"{_sentence_text(g)}\"" for g in groups[:_SHOWN_GROUPS])
+        quoted = ", ".join(f"\"{sentence_text(g)}\"" for g in groups[:_SHOWN_GROUPS])
         if len(groups) > _SHOWN_GROUPS:
             quoted += f" and {len(groups) - _SHOWN_GROUPS} more"
-        raise _SentenceError(
-            groups[0][0].line, f"could not understand {quoted} in \"{_sentence_text(tokens)}\";"
+        raise SentenceError(
+            groups[0][0].line, f"could not understand {quoted} in \"{sentence_text(tokens)}\";"
             f" {_expected(groups[0], c)}")
     state.sentences += 1
     for clause in clauses:
@@ -299,7 +299,7 @@ def _compile_sentence(state: _FileState, tokens: list[Token], last: _Subject | N
     subjects = {tuple(cl.subject.names) for cl in clauses}
     if len(subjects) > 1:
         names = [n for cl in clauses for n in cl.subject.names]
-        return _Subject(list(dict.fromkeys(names)), tokens[0].line, ambiguous=True)
+        return Subject(list(dict.fromkeys(names)), tokens[0].line, ambiguous=True)
     return last
 
 

@@ -1,10 +1,10 @@
 """Tokens of declaration text, the cursor every phrase reads them with, and sentences.
 
 The tokenizer turns a block of text into words, quoted strings and punctuation, keeping
-each token's line so an error can name it (``_sentences`` then cuts them at each ``.``,
-``_sentence_text`` shows them back as written); the cursor (``_Cur``) is how phrase and subject
-parsers look ahead, consume words and back out. ``_SentenceError`` lives here because it is
-the one error all of the grammar's parts raise: the compiler turns it into a
+each token's line so an error can name it (``split_sentences`` then cuts them at each
+``.``, ``sentence_text`` shows them back as written); the cursor (``Cursor``) is how phrase
+and subject parsers look ahead, consume words and back out. ``SentenceError`` lives here
+because it is the one error all of the grammar's parts raise: the compiler turns it into a
 ``file:line: message`` issue. Kept apart from the vocabulary so that reading text and
 knowing words can change independently.
 """
@@ -45,7 +45,7 @@ class Token:
         return json.dumps(self.text) if self.quoted else self.text
 
 
-class _SentenceError(Exception):
+class SentenceError(Exception):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
         self.line = line
@@ -58,7 +58,7 @@ def _unescape(raw: str, line: int) -> str:
     try:
         value = json.loads(f'"{raw}"')
     except json.JSONDecodeError:
-        raise _SentenceError(
+        raise SentenceError(
             line, f"bad escape in the quoted text \"{raw}\" (use \\\" for a quote, \\\\ for "
             "a backslash)") from None
     return str(value)
@@ -82,7 +82,7 @@ def tokenize(text: str, *, first_line: int = 1) -> list[Token]:
     for match in _TOKEN_RE.finditer(text):
         line = line_of(match.start())
         if match.group("bad") is not None:
-            raise _SentenceError(line, "a quotation mark is not closed")
+            raise SentenceError(line, "a quotation mark is not closed")
         if match.group("dq") is not None or match.group("sq") is not None:
             raw = match.group("dq") if match.group("dq") is not None else match.group("sq")
             tokens.append(Token(_unescape(raw, line), QUOTED, line, quoted=True))
@@ -117,7 +117,7 @@ def tokenize(text: str, *, first_line: int = 1) -> list[Token]:
 # --- the cursor: one sentence's tokens --------------------------------------------------
 
 
-class _Tokens(list[Token]):
+class SentenceTokens(list[Token]):
     """One sentence's tokens, with a memo of what probes found at their positions.
 
     Parsers look ahead from many positions of the same sentence ("does a new clause start
@@ -146,14 +146,14 @@ class _Tokens(list[Token]):
 
 def memo_of(toks: list[Token]) -> dict[tuple[str, int], int | None]:
     """The memo of a sentence's tokens (a throw-away one for a plain list)."""
-    return toks.memo if isinstance(toks, _Tokens) else {}
+    return toks.memo if isinstance(toks, SentenceTokens) else {}
 
 
 #: ``take`` patterns split once: "on|at" -> {"on", "at"}
 _ALTERNATIVES: dict[str, frozenset[str]] = {}
 
 
-class _Cur:
+class Cursor:
     __slots__ = ("i", "toks")
 
     def __init__(self, toks: list[Token], i: int = 0) -> None:
@@ -215,7 +215,7 @@ class _Cur:
         """The next token taken as a literal value (an identifier or a quoted string)."""
         t = self.tok()
         if t is None or t.low in (".", ",", ":", "(", ")"):
-            raise _SentenceError(self.line, f"expected {what} here")
+            raise SentenceError(self.line, f"expected {what} here")
         self.i += 1
         return t
 
@@ -223,7 +223,7 @@ class _Cur:
 # --- sentences ---------------------------------------------------------------------------
 
 
-def _sentences(tokens: list[Token]) -> list[list[Token]]:
+def split_sentences(tokens: list[Token]) -> list[list[Token]]:
     out: list[list[Token]] = []
     current: list[Token] = []
     for t in tokens:
@@ -242,7 +242,7 @@ def _sentences(tokens: list[Token]) -> list[list[Token]]:
 SHOWN_CHARS = 300
 
 
-def _sentence_text(tokens: list[Token]) -> str:
+def sentence_text(tokens: list[Token]) -> str:
     """The tokens as the owner wrote them, near enough to find them in the file.
 
     Cut after ``SHOWN_CHARS`` characters: an error that quoted a whole 256 KiB sentence

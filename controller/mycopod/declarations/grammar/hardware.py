@@ -13,34 +13,40 @@ import functools
 import re
 
 from mycopod import spec as specmod
-from mycopod.declarations.drafts import Effect, _Disk, _Draft
-from mycopod.declarations.lexicon import (
-    _CORE_NOUNS,
-    _DISK_NOUNS,
-    _ORDINALS,
-    _ROLE_DATA,
-    _ROLE_ROOT,
-    _UNITS,
+from mycopod.declarations.grammar.drafts import Disk, Draft, Effect
+from mycopod.declarations.grammar.lexicon import (
+    CORE_NOUNS,
+    DISK_NOUNS,
     NODE_WORDS,
-    _is_vocab,
+    ORDINALS,
+    ROLE_DATA,
+    ROLE_ROOT,
+    UNITS,
+    is_vocab,
 )
-from mycopod.declarations.quantities import _fmt_mib, _int, _number, _round, _size
-from mycopod.declarations.tokens import _Cur, _SentenceError
+from mycopod.declarations.grammar.quantities import (
+    format_mib,
+    read_number,
+    read_size,
+    round_half_up,
+    to_int,
+)
+from mycopod.declarations.grammar.tokens import Cursor, SentenceError
 
 
-def _storage_name(c: _Cur, *, forced: bool) -> str | None:
+def _storage_name(c: Cursor, *, forced: bool) -> str | None:
     t = c.tok()
     if t is None:
         return None
     if t.quoted or (forced and t.low not in (".", ",")) or (
-            not _is_vocab(t.low) and t.low not in NODE_WORDS and t.low not in (
+            not is_vocab(t.low) and t.low not in NODE_WORDS and t.low not in (
                 ".", ",", ":", "(")):
         c.i += 1
         return t.text
     return None
 
 
-def _disk_tail(c: _Cur) -> tuple[str | None, str | None]:
+def _disk_tail(c: Cursor) -> tuple[str | None, str | None]:
     """``[on [the] [storage] X] [as SLOT]`` in either order."""
     storage: str | None = None
     slot: str | None = None
@@ -64,31 +70,31 @@ def _disk_tail(c: _Cur) -> tuple[str | None, str | None]:
     return storage, slot
 
 
-def _p_disk(c: _Cur) -> list[Effect] | None:
+def p_disk(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     role: str | None = None
-    if c.w() in ("another", *_ORDINALS) and c.w() != "first":
+    if c.w() in ("another", *ORDINALS) and c.w() != "first":
         role = "data"  # "another 32 GB disk", "a second 100 GB disk"
         c.i += 1
     elif c.w() == "first":
         role = "root"
         c.i += 1
-    size = _size(c)
+    size = read_size(c)
     if size is None and role is not None:
         c.i = start
         return None
     if size is not None:
         mib, _ = size
         w = c.w()
-        if w in _ROLE_ROOT and role is None:
+        if w in ROLE_ROOT and role is None:
             role = "root"
             c.i += 1
-        elif w in _ROLE_DATA and role is None:
+        elif w in ROLE_DATA and role is None:
             role = "data"
             c.i += 1
         if c.take("hard", "disk|drive") or c.take("root", "filesystem|fs") or c.opt(
-                *_DISK_NOUNS):
+                *DISK_NOUNS):
             pass
         elif c.take("of", "disk|storage", "space") or c.take("of", "disk|storage"):
             pass
@@ -97,40 +103,40 @@ def _p_disk(c: _Cur) -> list[Effect] | None:
             return None
     else:
         w = c.w()
-        if w in _ROLE_ROOT and c.w(1) in _DISK_NOUNS:
+        if w in ROLE_ROOT and c.w(1) in DISK_NOUNS:
             role = "root"
             c.i += 1
-        elif w in _ROLE_DATA and c.w(1) in _DISK_NOUNS:
+        elif w in ROLE_DATA and c.w(1) in DISK_NOUNS:
             role = "data"
             c.i += 1
         if not c.opt("disk", "drive", "rootfs"):
             c.i = start
             return None
         c.opt("size", "of", ":")
-        size = _size(c)
+        size = read_size(c)
         if size is None:
             c.i = start
             return None
         mib = size[0]
     storage, slot = _disk_tail(c)
-    gib = _round(mib / 1024)
+    gib = round_half_up(mib / 1024)
     if gib < specmod.DISK_MIN_GIB:
-        raise _SentenceError(line, f"a disk must be at least {specmod.DISK_MIN_GIB} GB "
-                                   f"(got {_fmt_mib(mib)})")
+        raise SentenceError(line, f"a disk must be at least {specmod.DISK_MIN_GIB} GB "
+                                  f"(got {format_mib(mib)})")
 
-    def apply(d: _Draft) -> None:
+    def apply(d: Draft) -> None:
         if d.no_disks is not None:
-            raise _SentenceError(line, f"{d.name} is said to have no disks (line "
-                                       f"{d.no_disks}) and a disk (line {line})")
-        d.disks.append(_Disk(gib, storage, slot, role, line))
+            raise SentenceError(line, f"{d.name} is said to have no disks (line "
+                                      f"{d.no_disks}) and a disk (line {line})")
+        d.disks.append(Disk(gib, storage, slot, role, line))
 
     return [apply]
 
 
-def _p_memory(c: _Cur) -> list[Effect] | None:
+def p_memory(c: Cursor) -> list[Effect] | None:
     start = c.i
     line = c.line
-    size = _size(c)
+    size = read_size(c)
     if size is not None:
         c.opt("of")
         if not c.opt("ram", "memory", "mem"):
@@ -140,20 +146,20 @@ def _p_memory(c: _Cur) -> list[Effect] | None:
         if not c.opt("ram", "memory", "mem"):
             return None
         c.opt("of", "size")
-        size = _size(c)
+        size = read_size(c)
         if size is None:
             c.i = start
             return None
-    mib = _round(size[0])
+    mib = round_half_up(size[0])
     if mib < 1:
-        raise _SentenceError(line, "memory must be at least 16 MB")
+        raise SentenceError(line, "memory must be at least 16 MB")
     return [lambda d: d.set("memory_mib", mib, line)]
 
 
 _N_CORE_RE = re.compile(r"^(\d+)-(core|cpu|vcpu)$")
 
 
-def _p_cores(c: _Cur) -> list[Effect] | None:
+def p_cores(c: Cursor) -> list[Effect] | None:
     start = c.i
     line = c.line
     hyphenated = _N_CORE_RE.match(c.w())
@@ -161,29 +167,29 @@ def _p_cores(c: _Cur) -> list[Effect] | None:
         c.i += 1
         value = int(hyphenated.group(1))
         return [lambda d: d.set("cores", value, line)]
-    num = _number(c)
+    num = read_number(c)
     if num is not None:
         if num[1] is not None:
             c.i = start
             return None
         if c.take("cpu", "cores|core") or c.take("virtual", "cpus|cpu|cores|core|processors"):
             pass
-        elif not c.opt(*_CORE_NOUNS):
+        elif not c.opt(*CORE_NOUNS):
             c.i = start
             return None
     else:
         if not (c.take("cpu", "cores") or c.opt("cores", "vcpus", "cpus", "cpu")):
             return None
         c.opt("of", ":")
-        num = _number(c)
-        if num is None or num[1] is not None or c.w() in _UNITS:
+        num = read_number(c)
+        if num is None or num[1] is not None or c.w() in UNITS:
             c.i = start
             return None
-    cores = _int(num[0], line, "the number of cores")
+    cores = to_int(num[0], line, "the number of cores")
     return [lambda d: d.set("cores", cores, line)]
 
 
-def _p_storage(c: _Cur) -> list[Effect] | None:
+def p_storage(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     if c.take("stored", "on|in") or c.take("on|in", "storage|datastore") or c.take(
@@ -199,22 +205,22 @@ def _p_storage(c: _Cur) -> list[Effect] | None:
     return None
 
 
-def _set_storage(value: str, line: int, d: _Draft) -> None:
+def _set_storage(value: str, line: int, d: Draft) -> None:
     old = d.storage
     if old is not None and old[0] != value:
-        raise _SentenceError(line, f"{d.name}: storage is given twice: {old[0]} (line {old[1]})"
-                                   f" and {value} (line {line})")
+        raise SentenceError(line, f"{d.name}: storage is given twice: {old[0]} (line {old[1]})"
+                                  f" and {value} (line {line})")
     d.storage = (value, line)
 
 
-def _p_none(c: _Cur) -> list[Effect] | None:
+def p_none(c: Cursor) -> list[Effect] | None:
     line = c.line
     if c.take("no", "disks|disk") or c.take("without", "disks|disk") or c.take(
             "without", "a|any", "disk|disks") or c.opt("diskless"):
-        def nodisk(d: _Draft) -> None:
+        def nodisk(d: Draft) -> None:
             if d.disks:
-                raise _SentenceError(line, f"{d.name} is said to have a disk (line "
-                                           f"{d.disks[0].line}) and no disks (line {line})")
+                raise SentenceError(line, f"{d.name} is said to have a disk (line "
+                                          f"{d.disks[0].line}) and no disks (line {line})")
             d.no_disks = line
         return [nodisk]
     if c.take("no", "network|networks|nic|nics") or c.take(
@@ -224,14 +230,14 @@ def _p_none(c: _Cur) -> list[Effect] | None:
             slot = c.toks[c.i].low
             c.i += 1
 
-            def noslot(d: _Draft) -> None:
+            def noslot(d: Draft) -> None:
                 if slot in d.nets:
-                    raise _SentenceError(line, f"{d.name}: network {slot} is described and "
-                                               "said not to exist")
+                    raise SentenceError(line, f"{d.name}: network {slot} is described and "
+                                              "said not to exist")
                 d.removed_nets.add(slot)
             return [noslot]
 
-        def nonet(d: _Draft) -> None:
+        def nonet(d: Draft) -> None:
             d.no_networks = line
         return [nonet]
     return None

@@ -2,7 +2,7 @@
 
 A name is any word the grammar gives no meaning to, so this module also answers the
 renderer's questions (:func:`is_plain_word`, :func:`is_subject_name`) and tells the
-attribute parser where a new clause with its own subject begins (``_starts_clause``):
+attribute parser where a new clause with its own subject begins (``starts_clause``):
 all three are the same test of "is this word a name?".
 """
 
@@ -11,10 +11,16 @@ from __future__ import annotations
 import re
 
 from mycopod import spec as specmod
-from mycopod.declarations.lexicon import _GLUED_RE, KIND_WORDS, NODE_WORDS, SUBJECT_VERBS, _is_vocab
-from mycopod.declarations.tokens import Token, _Cur, _SentenceError, memo_of, tokenize
+from mycopod.declarations.grammar.lexicon import (
+    GLUED_RE,
+    KIND_WORDS,
+    NODE_WORDS,
+    SUBJECT_VERBS,
+    is_vocab,
+)
+from mycopod.declarations.grammar.tokens import Cursor, SentenceError, Token, memo_of, tokenize
 
-_NAMEISH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+NAMEISH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _RANGE_RE = re.compile(r"^(.*?)(\d+)$")
 #: most guests one sentence may name, in a range or a list. A range expands a few words
 #: into many guests, so it is where one line could declare thousands; a sentence that
@@ -23,9 +29,9 @@ _RANGE_RE = re.compile(r"^(.*?)(\d+)$")
 MAX_NAMES = 100
 
 
-def _nameish(t: Token | None) -> bool:
-    return (t is not None and not t.quoted and not _is_vocab(t.low)
-            and bool(_NAMEISH_RE.match(t.text)) and not _GLUED_RE.match(t.low)
+def is_nameish(t: Token | None) -> bool:
+    return (t is not None and not t.quoted and not is_vocab(t.low)
+            and bool(NAMEISH_RE.match(t.text)) and not GLUED_RE.match(t.low)
             and not t.low.startswith("-"))
 
 
@@ -36,21 +42,21 @@ def is_plain_word(value: str) -> bool:
     """
     try:
         tokens = tokenize(value)
-    except _SentenceError:
+    except SentenceError:
         return False
     return (len(tokens) == 1 and not tokens[0].quoted and tokens[0].text == value
-            and not _is_vocab(tokens[0].low) and not _GLUED_RE.match(tokens[0].low)
+            and not is_vocab(tokens[0].low) and not GLUED_RE.match(tokens[0].low)
             and tokens[0].low not in NODE_WORDS and not value.startswith(("-", "#")))
 
 
 def is_subject_name(name: str) -> bool:
     """Can ``name`` start a sentence as its subject (``name is a VM``)?"""
-    return _nameish(Token(name, name.lower(), 1))
+    return is_nameish(Token(name, name.lower(), 1))
 
 
 def _check_name(t: Token) -> str:
     if not specmod.NAME_RE.match(t.text):
-        raise _SentenceError(
+        raise SentenceError(
             t.line, f"{t.text!r} is not a valid guest name: use lower-case letters, digits "
             "and hyphens (1-63 characters, not starting or ending with a hyphen)")
     return t.text
@@ -67,16 +73,16 @@ def _range_bounds(first: Token, last: Token, joiner: str = "through") -> tuple[s
     """
     a, b = _RANGE_RE.match(first.text), _RANGE_RE.match(last.text)
     if a is None or b is None or a.group(1) != b.group(1):
-        raise _SentenceError(
+        raise SentenceError(
             first.line, f"{first.text} through {last.text} is not a range: both ends need "
             "the same name with a number at the end (web-1 through web-3)")
     lo, hi = int(a.group(2)), int(b.group(2))
     width = len(a.group(2)) if a.group(2).startswith("0") else 0
     if hi < lo:
-        raise _SentenceError(first.line, f"the range {first.text} through {last.text} runs "
-                                         "backwards")
+        raise SentenceError(first.line, f"the range {first.text} through {last.text} runs "
+                                        "backwards")
     if hi - lo >= MAX_NAMES:
-        raise _SentenceError(
+        raise SentenceError(
             first.line, f"\"{first.text} {joiner} {last.text}\" names {hi - lo + 1} guests; "
             f"one sentence may name at most {MAX_NAMES}: split the range over several "
             f"sentences ({first.text} through {a.group(1)}{lo + MAX_NAMES - 1:0{width}d}, ...)")
@@ -92,7 +98,7 @@ def _range(first: Token, last: Token, joiner: str = "through") -> list[str]:
     return [f"{prefix}{n:0{width}d}" for n in range(lo, hi + 1)]
 
 
-def _names(c: _Cur, *, first_literal: bool, walked: list[int] | None = None) -> list[str]:
+def read_names(c: Cursor, *, first_literal: bool, walked: list[int] | None = None) -> list[str]:
     """A list of names: ``a``, ``a and b``, ``a, b and c``, ``web-1 through web-3``.
 
     With ``walked`` (a probe that only wants to know where the list ends), the position
@@ -106,12 +112,12 @@ def _names(c: _Cur, *, first_literal: bool, walked: list[int] | None = None) -> 
         t = c.tok()
         if t is None or t.low in (".", ","):
             break
-        if not (first and first_literal) and not _nameish(t):
+        if not (first and first_literal) and not is_nameish(t):
             break
         if first and first_literal and t.low == ":":  # "." and "," ended the list above
             break
         c.i += 1
-        if c.w() in ("through", "thru", "to", "-", "..") and _nameish(c.tok(1)):
+        if c.w() in ("through", "thru", "to", "-", "..") and is_nameish(c.tok(1)):
             last = c.toks[c.i + 1]
             if c.w() != "to" or _RANGE_RE.match(last.text):
                 joiner = c.toks[c.i].text
@@ -125,7 +131,7 @@ def _names(c: _Cur, *, first_literal: bool, walked: list[int] | None = None) -> 
         else:
             names.append(_check_name(t))
         if len(names) > MAX_NAMES:
-            raise _SentenceError(
+            raise SentenceError(
                 t.line, f"the names \"{names[0]} ... {names[-1]}\" are more than {MAX_NAMES} "
                 f"guests; one sentence may name at most {MAX_NAMES}: split them over several "
                 "sentences")
@@ -133,14 +139,14 @@ def _names(c: _Cur, *, first_literal: bool, walked: list[int] | None = None) -> 
         save = c.i
         if not c.list_separator():
             break
-        if not _nameish(c.tok()):
+        if not is_nameish(c.tok()):
             c.i = save
             break
         # "a and b is ..." continues the list; "a, tagged b" does not.
     return names
 
 
-def _list_end(c: _Cur) -> int | None:
+def _list_end(c: Cursor) -> int | None:
     """Where the list of names at the cursor ends; None when it is not a valid list.
 
     Walking a list remembers nothing but its position (``first_literal`` is off), so the
@@ -152,25 +158,25 @@ def _list_end(c: _Cur) -> int | None:
     known = memo.get(("names", c.i), -1)
     if known != -1:
         return known
-    probe = _Cur(c.toks, c.i)
+    probe = Cursor(c.toks, c.i)
     walked: list[int] = []
     end: int | None
     try:
-        _names(probe, first_literal=False, walked=walked)
+        read_names(probe, first_literal=False, walked=walked)
         end = probe.i
-    except _SentenceError:
+    except SentenceError:
         end = None
     for position in walked:
         memo[("names", position)] = end
     return end
 
 
-def _starts_clause(c: _Cur) -> bool:
+def starts_clause(c: Cursor) -> bool:
     """Does a new clause with its own subject start here (``web-2 is a container``)?"""
-    probe = _Cur(c.toks, c.i)
+    probe = Cursor(c.toks, c.i)
     if probe.w() == "the" and probe.w(1) in KIND_WORDS:
         return True
-    if not _nameish(probe.tok()):
+    if not is_nameish(probe.tok()):
         return False
     end = _list_end(probe)
     if end is None:

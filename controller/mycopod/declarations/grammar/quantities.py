@@ -9,24 +9,24 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from mycopod.declarations.lexicon import _GLUED_RE, _NUMBER_RE, _SMALL, _TENS, _UNITS
-from mycopod.declarations.tokens import _Cur, _SentenceError
+from mycopod.declarations.grammar.lexicon import GLUED_RE, NUMBER_RE, SMALL_NUMBERS, TENS, UNITS
+from mycopod.declarations.grammar.tokens import Cursor, SentenceError
 
 
-def _number(c: _Cur) -> tuple[Decimal, str | None] | None:
+def read_number(c: Cursor) -> tuple[Decimal, str | None] | None:
     """A number (digits, ``0.5``, words like ``thirty-two``), maybe with a glued unit."""
     w = c.w()
     if not w or c.tok() is None or c.toks[c.i].quoted:
         return None
     if w.startswith("-") and (w[1:2].isdigit()):
-        raise _SentenceError(c.line, f"{c.toks[c.i].text} is negative; sizes and counts "
-                                     "must be positive")
+        raise SentenceError(c.line, f"{c.toks[c.i].text} is negative; sizes and counts "
+                                    "must be positive")
     if w == "minus":
-        raise _SentenceError(c.line, "negative values are not allowed")
-    if _NUMBER_RE.match(w):
+        raise SentenceError(c.line, "negative values are not allowed")
+    if NUMBER_RE.match(w):
         c.i += 1
         return Decimal(w), None
-    glued = _GLUED_RE.match(w)
+    glued = GLUED_RE.match(w)
     if glued:
         c.i += 1
         return Decimal(glued.group(1)), glued.group(2)
@@ -39,7 +39,7 @@ def _number(c: _Cur) -> tuple[Decimal, str | None] | None:
     return _number_words(c)
 
 
-def _number_words(c: _Cur) -> tuple[Decimal, str | None] | None:
+def _number_words(c: Cursor) -> tuple[Decimal, str | None] | None:
     """English number words: ``sixteen``, ``thirty-two``, ``two hundred fifty-six``.
 
     The structure is checked (a units word cannot follow another, ``hundred`` follows
@@ -51,18 +51,19 @@ def _number_words(c: _Cur) -> tuple[Decimal, str | None] | None:
     while True:
         w = c.w()
         parts = w.split("-")
-        if len(parts) == 2 and parts[0] in _TENS and parts[1] in _SMALL and \
-                0 < _SMALL[parts[1]] < 10 and last in ("", "hundred", "thousand"):
-            current += _TENS[parts[0]] + _SMALL[parts[1]]
+        if len(parts) == 2 and parts[0] in TENS and parts[1] in SMALL_NUMBERS and \
+                0 < SMALL_NUMBERS[parts[1]] < 10 and last in ("", "hundred", "thousand"):
+            current += TENS[parts[0]] + SMALL_NUMBERS[parts[1]]
             last = "unit"
-        elif w in _SMALL and _SMALL[w] < 10 and last in ("", "tens", "hundred", "thousand"):
-            current += _SMALL[w]
+        elif w in SMALL_NUMBERS and SMALL_NUMBERS[w] < 10 and last in (
+                "", "tens", "hundred", "thousand"):
+            current += SMALL_NUMBERS[w]
             last = "unit"
-        elif w in _SMALL and last in ("", "hundred", "thousand"):
-            current += _SMALL[w]
+        elif w in SMALL_NUMBERS and last in ("", "hundred", "thousand"):
+            current += SMALL_NUMBERS[w]
             last = "teen"
-        elif w in _TENS and last in ("", "hundred", "thousand"):
-            current += _TENS[w]
+        elif w in TENS and last in ("", "hundred", "thousand"):
+            current += TENS[w]
             last = "tens"
         elif w == "hundred" and last == "unit" and 0 < current < 10:
             current *= 100
@@ -72,7 +73,7 @@ def _number_words(c: _Cur) -> tuple[Decimal, str | None] | None:
             current = 0
             last = "thousand"
         elif w == "and" and last in ("hundred", "thousand") and (
-                c.w(1) in _SMALL or c.w(1) in _TENS or c.w(1).split("-")[0] in _TENS):
+                c.w(1) in SMALL_NUMBERS or c.w(1) in TENS or c.w(1).split("-")[0] in TENS):
             pass
         else:
             break
@@ -82,32 +83,32 @@ def _number_words(c: _Cur) -> tuple[Decimal, str | None] | None:
     return Decimal(total + current), None
 
 
-def _int(value: Decimal, line: int, what: str) -> int:
+def to_int(value: Decimal, line: int, what: str) -> int:
     if value != value.to_integral_value():
-        raise _SentenceError(line, f"{what} must be a whole number, not {value}")
+        raise SentenceError(line, f"{what} must be a whole number, not {value}")
     return int(value)
 
 
-def _round(value: Decimal) -> int:
+def round_half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _size(c: _Cur) -> tuple[Decimal, int] | None:
+def read_size(c: Cursor) -> tuple[Decimal, int] | None:
     """``NUM UNIT`` -> (MiB, line), or None (cursor unchanged)."""
     start = c.i
     line = c.line
-    num = _number(c)
+    num = read_number(c)
     if num is None:
         return None
     value, unit = num
     if unit is None:
         unit = c.w()
-        if unit not in _UNITS:
+        if unit not in UNITS:
             c.i = start
             return None
         c.i += 1
-    return value * _UNITS[unit], line
+    return value * UNITS[unit], line
 
 
-def _fmt_mib(mib: Decimal) -> str:
+def format_mib(mib: Decimal) -> str:
     return f"{mib.normalize():f} MB"

@@ -15,25 +15,25 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from mycopod import spec as specmod
-from mycopod.declarations.drafts import Effect
-from mycopod.declarations.hardware import _p_cores, _p_disk, _p_memory, _p_none, _p_storage
-from mycopod.declarations.lexicon import FILLERS, KIND_WORDS
-from mycopod.declarations.names import _starts_clause
-from mycopod.declarations.networking import _p_net_inline
-from mycopod.declarations.quantities import _int, _number
-from mycopod.declarations.tokens import Token, _Cur, _SentenceError
+from mycopod.declarations.grammar.drafts import Effect
+from mycopod.declarations.grammar.hardware import p_cores, p_disk, p_memory, p_none, p_storage
+from mycopod.declarations.grammar.lexicon import FILLERS, KIND_WORDS
+from mycopod.declarations.grammar.names import starts_clause
+from mycopod.declarations.grammar.networking import p_net_inline
+from mycopod.declarations.grammar.quantities import read_number, to_int
+from mycopod.declarations.grammar.tokens import Cursor, SentenceError, Token
 
 
-def _p_kind(c: _Cur) -> list[Effect] | None:
+def p_kind(c: Cursor) -> list[Effect] | None:
     line = c.line
-    kind = _kind_noun(c)
+    kind = kind_noun(c)
     if kind is None:
         return None
 
     return [lambda d: d.set_kind(kind, line)]
 
 
-def _kind_noun(c: _Cur) -> str | None:
+def kind_noun(c: Cursor) -> str | None:
     """VM, virtual machine(s), QEMU VM, container, LXC container, LXC, CT ..."""
     start = c.i
     if c.take("virtual", "machine|machines"):
@@ -52,7 +52,7 @@ def _kind_noun(c: _Cur) -> str | None:
     return None
 
 
-def _p_state(c: _Cur) -> list[Effect] | None:
+def _p_state(c: Cursor) -> list[Effect] | None:
     line = c.line
     state: str | None = None
     if c.take("not", "exist|exists") or c.take("no", "longer", "exist|exists") or c.take(
@@ -78,7 +78,7 @@ def _p_state(c: _Cur) -> list[Effect] | None:
 _BOOT_NOUNS = "boot|boots|startup|start-up|bootup"
 
 
-def _p_onboot(c: _Cur) -> list[Effect] | None:
+def _p_onboot(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     value: bool | None = None
@@ -111,7 +111,7 @@ def _p_onboot(c: _Cur) -> list[Effect] | None:
     return [lambda d: d.set("onboot", onboot, line)]
 
 
-def _p_node(c: _Cur) -> list[Effect] | None:
+def _p_node(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     c.opt("running", "runs", "run", "lives", "placed", "located", "hosted", "pinned", "put",
@@ -126,11 +126,11 @@ def _p_node(c: _Cur) -> list[Effect] | None:
         return None
     name = c.value("a node name").text
     if not specmod.NODE_RE.match(name):
-        raise _SentenceError(line, f"{name!r} is not a valid node name")
+        raise SentenceError(line, f"{name!r} is not a valid node name")
     return [lambda d: d.set("node", name, line)]
 
 
-def _p_vmid(c: _Cur) -> list[Effect] | None:
+def _p_vmid(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     if not (c.take("vm|ct|container", "id") or c.opt("id", "vmid", "ctid")):
@@ -139,15 +139,15 @@ def _p_vmid(c: _Cur) -> list[Effect] | None:
     w = c.w()
     if w.startswith("#"):
         c.toks[c.i] = Token(w[1:], w[1:], line)
-    num = _number(c)
+    num = read_number(c)
     if num is None or num[1] is not None:
         c.i = start
         return None
-    vmid = _int(num[0], line, "the ID")
+    vmid = to_int(num[0], line, "the ID")
     return [lambda d: d.set("vmid", vmid, line)]
 
 
-def _p_pool(c: _Cur) -> list[Effect] | None:
+def _p_pool(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     name: str | None = None
@@ -172,14 +172,14 @@ def _p_pool(c: _Cur) -> list[Effect] | None:
     return [lambda d: d.set("pool", value, line)]
 
 
-def _is_phrase_start(c: _Cur) -> bool:
+def _is_phrase_start(c: Cursor) -> bool:
     """Does a phrase start here (one that raises does: it is a phrase, badly written)?
 
     The tag phrase is only asked whether its first tag is there, which is all that
     decides it: reading its whole list would ask this question again at every tag of
     the list, once per tag, each time to the end of the list.
     """
-    probe = _Cur(c.toks, c.i)
+    probe = Cursor(c.toks, c.i)
     for phrase in PHRASES:
         probe.i = c.i
         try:
@@ -188,7 +188,7 @@ def _is_phrase_start(c: _Cur) -> bool:
                     return True
             elif phrase(probe) is not None:
                 return True
-        except _SentenceError:
+        except SentenceError:
             return True
     return False
 
@@ -198,7 +198,7 @@ _STRUCTURAL = frozenset({".", ",", ":", "(", ")", "and", "with", "as", "the", "a
                          "no", "without", "on", "in", "of", "from"})
 
 
-def _p_tags_head(c: _Cur) -> bool:
+def _p_tags_head(c: Cursor) -> bool:
     """Read the words that open a tag list (``tagged``, ``with the tags:``); is a tag next?"""
     if not (c.opt("tagged", "labelled", "labeled") or c.take("with", "tags|tag|labels|label")
             or c.opt("tags", "tag", "labels", "label")):
@@ -212,7 +212,7 @@ def _p_tags_head(c: _Cur) -> bool:
     return t is not None and t.low not in _STRUCTURAL
 
 
-def _p_tags(c: _Cur) -> list[Effect] | None:
+def _p_tags(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     if not _p_tags_head(c):
@@ -231,7 +231,7 @@ def _p_tags(c: _Cur) -> list[Effect] | None:
         nxt = c.tok()
         if nxt is None or (not nxt.quoted and (
                 nxt.low in _STRUCTURAL or nxt.low in FILLERS or _is_phrase_start(c)
-                or _starts_clause(c))):
+                or starts_clause(c))):
             c.i = save
             break
     if not tags:
@@ -239,13 +239,13 @@ def _p_tags(c: _Cur) -> list[Effect] | None:
         return None
     for tag in tags:
         if not specmod.TAG_RE.match(tag.strip().lower()):
-            raise _SentenceError(line, f"{tag!r} is not a valid tag (lower-case letters, "
-                                       "digits, - _ + .)")
+            raise SentenceError(line, f"{tag!r} is not a valid tag (lower-case letters, "
+                                      "digits, - _ + .)")
     values = list(tags)
     return [lambda d: d.tags.extend(values)]
 
 
-def _p_description(c: _Cur) -> list[Effect] | None:
+def _p_description(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     if not (c.take("described", "as") or c.take("with", "the", "description") or c.take(
@@ -255,14 +255,14 @@ def _p_description(c: _Cur) -> list[Effect] | None:
     t = c.tok()
     if t is None or not t.quoted:
         c.i = start
-        raise _SentenceError(line, "put the description in double quotes, like: described "
-                                   "as \"Prometheus and Grafana\"")
+        raise SentenceError(line, "put the description in double quotes, like: described "
+                                  "as \"Prometheus and Grafana\"")
     c.i += 1
     text = t.text
     return [lambda d: d.set("description", text, line)]
 
 
-def _p_ssh(c: _Cur) -> list[Effect] | None:
+def _p_ssh(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     c.opt("authorize", "authorise", "allow", "add", "with", "accept", "trust")
@@ -285,19 +285,19 @@ def _p_ssh(c: _Cur) -> list[Effect] | None:
             c.i = save
             break
     if not keys:
-        raise _SentenceError(line, "put the SSH key in double quotes, like: authorize the SSH "
-                                   "key \"ssh-ed25519 AAAA... me@laptop\"")
+        raise SentenceError(line, "put the SSH key in double quotes, like: authorize the SSH "
+                                  "key \"ssh-ed25519 AAAA... me@laptop\"")
     for key in keys:
         if not specmod.SSH_KEY_RE.match(key):
-            raise _SentenceError(line, f"{key[:40]!r} is not an OpenSSH public key (like "
-                                       "\"ssh-ed25519 AAAA... me@laptop\")")
+            raise SentenceError(line, f"{key[:40]!r} is not an OpenSSH public key (like "
+                                      "\"ssh-ed25519 AAAA... me@laptop\")")
     return [lambda d: d.ssh_keys.extend(keys)]
 
 
 _VOLUME_RE = re.compile(r"^[a-z][a-z0-9\-_.]*[a-z0-9]:(iso|vztmpl)/")
 
 
-def _p_source(c: _Cur) -> list[Effect] | None:
+def _p_source(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     key: str | None = None
@@ -330,20 +330,20 @@ def _p_source(c: _Cur) -> list[Effect] | None:
     if key == "template":
         key = "ostemplate" if ":vztmpl/" in value else "clone"
     if key == "iso" and ":" not in value:
-        raise _SentenceError(line, f"{value!r} is not an ISO volume; write it as "
-                                   "storage:iso/file.iso, like local:iso/debian-12.iso")
+        raise SentenceError(line, f"{value!r} is not an ISO volume; write it as "
+                                  "storage:iso/file.iso, like local:iso/debian-12.iso")
     if key == "clone" and _VOLUME_RE.match(value):
-        raise _SentenceError(line, f"{value!r} is a storage volume, not a VM template name")
+        raise SentenceError(line, f"{value!r} is a storage volume, not a VM template name")
     source = {key: value}
     return [lambda d: d.set("source", source, line)]
 
 
 #: the phrases that can start with a number
-_NUMBER_PHRASES = (_p_disk, _p_memory, _p_cores)
+NUMBER_PHRASES = (p_disk, p_memory, p_cores)
 
-PHRASES: tuple[Callable[[_Cur], Any], ...] = (
-    _p_description, _p_ssh, _p_none, _p_onboot, _p_state, _p_source, _p_disk, _p_memory,
-    _p_cores, _p_node, _p_vmid, _p_tags, _p_net_inline, _p_pool, _p_storage, _p_kind,
+PHRASES: tuple[Callable[[Cursor], Any], ...] = (
+    _p_description, _p_ssh, p_none, _p_onboot, _p_state, _p_source, p_disk, p_memory,
+    p_cores, _p_node, _p_vmid, _p_tags, p_net_inline, _p_pool, p_storage, p_kind,
 )
 
 
@@ -377,7 +377,7 @@ class _WatchedToken(Token):
         return super().__getattribute__(name)
 
 
-def _rejects_on_first_word(phrase: Callable[[_Cur], Any], word: str) -> bool:
+def _rejects_on_first_word(phrase: Callable[[Cursor], Any], word: str) -> bool:
     """Does ``phrase`` say no at ``word`` whatever follows, from ``word`` alone?
 
     It is run on ``word`` followed by tokens it cannot know. When it answers None,
@@ -388,14 +388,14 @@ def _rejects_on_first_word(phrase: Callable[[_Cur], Any], word: str) -> bool:
     first = _WatchedToken(word)
     toks = _Watched([first, *(Token(f"\x00{k}", f"\x00{k}", 1) for k in range(8))])
     try:
-        found = phrase(_Cur(toks))
+        found = phrase(Cursor(toks))
     except Exception:  # a phrase that raises here is kept: skip only what is certain
         return False
     return found is None and not toks.looked_beyond and not first.text_read
 
 
 @functools.cache
-def phrases_at(word: str) -> tuple[Callable[[_Cur], Any], ...]:
+def phrases_at(word: str) -> tuple[Callable[[Cursor], Any], ...]:
     """PHRASES, in order, without those that reject ``word`` (a word of the vocabulary).
 
     Trying all sixteen phrases at every word of a sentence made a comma cost as much as a

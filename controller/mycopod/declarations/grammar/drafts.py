@@ -1,8 +1,8 @@
 """Drafts: what the sentences of one file say about each guest, and their GuestSpec input.
 
-Phrases do not build specs directly: each returns effects that write into a ``_Draft``,
+Phrases do not build specs directly: each returns effects that write into a ``Draft``,
 which records the line of every value so that two sentences giving different values is
-an error naming both lines. Once the file is read, ``_guest_data`` turns a draft into
+an error naming both lines. Once the file is read, ``guest_data`` turns a draft into
 the input ``GuestSpec`` validates (disk slots, default storage, net0), and
 :func:`assign_slots` is shared with the renderer so both place disks the same way.
 """
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mycopod import spec as specmod
-from mycopod.declarations.tokens import _SentenceError
+from mycopod.declarations.grammar.tokens import SentenceError
 
 
 @dataclass
-class _Disk:
+class Disk:
     size_gib: int
     storage: str | None
     slot: str | None
@@ -28,14 +28,14 @@ class _Disk:
 
 
 @dataclass
-class _Draft:
+class Draft:
     name: str
     line: int
     declared: int | None = None
     declared_in: int = -1
     kind: tuple[str, int] | None = None
     fields: dict[str, tuple[Any, int]] = field(default_factory=dict)
-    disks: list[_Disk] = field(default_factory=list)
+    disks: list[Disk] = field(default_factory=list)
     no_disks: int | None = None
     storage: tuple[str, int] | None = None
     nets: dict[str, dict[str, tuple[Any, int]]] = field(default_factory=dict)
@@ -47,14 +47,14 @@ class _Draft:
     def set(self, key: str, value: Any, line: int) -> None:
         old = self.fields.get(key)
         if old is not None and old[0] != value:
-            raise _SentenceError(
+            raise SentenceError(
                 line, f"{self.name}: {key} is given twice with different values: "
                 f"{_show(old[0])} (line {old[1]}) and {_show(value)} (line {line})")
         self.fields[key] = (value, line)
 
     def set_kind(self, kind: str, line: int) -> None:
         if self.kind is not None and self.kind[0] != kind:
-            raise _SentenceError(
+            raise SentenceError(
                 line, f"{self.name} is said to be a {_KIND_NAME[self.kind[0]]} "
                 f"(line {self.kind[1]}) and a {_KIND_NAME[kind]} (line {line})")
         self.kind = (kind, line)
@@ -63,7 +63,7 @@ class _Draft:
         net = self.nets.setdefault(slot, {})
         old = net.get(key)
         if old is not None and old[0] != value:
-            raise _SentenceError(
+            raise SentenceError(
                 line, f"{self.name}: {key} of {slot} is given twice with different values: "
                 f"{_show(old[0])} (line {old[1]}) and {_show(value)} (line {line})")
         net[key] = (value, line)
@@ -77,11 +77,11 @@ def _show(value: Any) -> str:
 
 
 #: an effect of a phrase, applied to every guest of the clause's subject
-Effect = Callable[[_Draft], None]
+Effect = Callable[[Draft], None]
 
 
 # network phrases carry an optional slot: None means "the guest's first network" (net0)
-_NetEffect = Callable[[_Draft, str], None]
+NetEffect = Callable[[Draft, str], None]
 
 
 # --- from drafts to guests ---------------------------------------------------------------
@@ -118,7 +118,7 @@ def assign_slots(kind: str, disks: list[tuple[str | None, str | None]]) -> list[
     return result
 
 
-def _guest_data(d: _Draft) -> tuple[dict[str, Any], dict[str, int]]:
+def guest_data(d: Draft) -> tuple[dict[str, Any], dict[str, int]]:
     """The draft as GuestSpec input, and the line where each field was set."""
     lines: dict[str, int] = {"name": d.line}
     data: dict[str, Any] = {"name": d.name}
@@ -127,7 +127,7 @@ def _guest_data(d: _Draft) -> tuple[dict[str, Any], dict[str, int]]:
         data["kind"] = d.kind[0]
         lines["kind"] = d.kind[1]
     elif state != "absent":
-        raise _SentenceError(
+        raise SentenceError(
             d.line, f"{d.name}: say whether it is a VM or a container (like '{d.name} is a "
             "VM')")
     kind = data.get("kind", "vm")
@@ -141,11 +141,11 @@ def _guest_data(d: _Draft) -> tuple[dict[str, Any], dict[str, int]]:
         slots = assign_slots(kind, [(x.slot, x.role) for x in d.disks])
         default = d.storage[0] if d.storage else specmod.DEFAULT_STORAGE
         if kind == "ct" and "rootfs" not in slots:
-            raise _SentenceError(d.disks[0].line, f"{d.name}: a container needs a root disk; "
-                                                  "add e.g. 'an 8 GB root disk'")
+            raise SentenceError(d.disks[0].line, f"{d.name}: a container needs a root disk; "
+                                                 "add e.g. 'an 8 GB root disk'")
         if kind == "vm" and "scsi0" not in slots and any(x.role == "data" for x in d.disks):
-            raise _SentenceError(d.disks[0].line, f"{d.name}: a data disk is declared but no "
-                                                  "system disk; add e.g. 'a 32 GB system disk'")
+            raise SentenceError(d.disks[0].line, f"{d.name}: a data disk is declared but no "
+                                                 "system disk; add e.g. 'a 32 GB system disk'")
         data["disks"] = [
             {"slot": slot, "storage": x.storage or default, "size_gib": x.size_gib}
             for slot, x in zip(slots, d.disks, strict=True)
@@ -158,15 +158,15 @@ def _guest_data(d: _Draft) -> tuple[dict[str, Any], dict[str, int]]:
         lines["disks"] = d.storage[1]
     if d.no_networks is not None:
         if d.nets:
-            raise _SentenceError(d.no_networks, f"{d.name} is said to have no network and "
-                                                "network settings")
+            raise SentenceError(d.no_networks, f"{d.name} is said to have no network and "
+                                               "network settings")
         data["networks"] = []
         lines["networks"] = d.no_networks
     elif d.nets:
         for slot in d.removed_nets:
             if slot in d.nets:
-                raise _SentenceError(d.line, f"{d.name}: network {slot} is described and "
-                                             "said not to exist")
+                raise SentenceError(d.line, f"{d.name}: network {slot} is described and "
+                                            "said not to exist")
         if "net0" not in d.nets and "net0" not in d.removed_nets:
             d.nets["net0"] = {}
         nets = []

@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass
 
 from mycopod import spec as specmod
-from mycopod.declarations.lexicon import (
-    _UNITS,
+from mycopod.declarations.grammar.lexicon import (
     CREATE_PREFIXES,
     GENERIC_NOUNS,
     IMPERATIVE_VERBS,
@@ -23,16 +22,17 @@ from mycopod.declarations.lexicon import (
     PRONOUNS,
     ROLE_WORDS,
     UNEXPRESSIBLE,
-    _is_vocab,
+    UNITS,
+    is_vocab,
 )
-from mycopod.declarations.names import _NAMEISH_RE, _nameish, _names
-from mycopod.declarations.phrases import _kind_noun
-from mycopod.declarations.quantities import _int, _number
-from mycopod.declarations.tokens import Token, _Cur, _SentenceError
+from mycopod.declarations.grammar.names import NAMEISH_RE, is_nameish, read_names
+from mycopod.declarations.grammar.phrases import kind_noun
+from mycopod.declarations.grammar.quantities import read_number, to_int
+from mycopod.declarations.grammar.tokens import Cursor, SentenceError, Token
 
 
 @dataclass
-class _Subject:
+class Subject:
     names: list[str]
     line: int
     kind: str | None = None
@@ -43,18 +43,18 @@ class _Subject:
     ambiguous: bool = False
 
 
-def _refer(last: _Subject | None, word: Token, line: int) -> list[str]:
+def _refer(last: Subject | None, word: Token, line: int) -> list[str]:
     """The guests ``it``/``they``/``its`` stand for: the last subject, if there is one."""
     if last is None:
-        raise _SentenceError(line, f"{word.text!r} does not refer to any guest in this "
-                                   "paragraph; name the guest")
+        raise SentenceError(line, f"{word.text!r} does not refer to any guest in this "
+                                  "paragraph; name the guest")
     if last.ambiguous:
-        raise _SentenceError(line, f"{word.text!r} could mean any of {', '.join(last.names)} "
-                                   "(the sentence before speaks of several); name the guest")
+        raise SentenceError(line, f"{word.text!r} could mean any of {', '.join(last.names)} "
+                                  "(the sentence before speaks of several); name the guest")
     return list(last.names)
 
 
-def _subject(c: _Cur, last: _Subject | None) -> _Subject | None:
+def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
     """Parse the subject at the start of a clause; None when the clause has none."""
     line = c.line
     c.skip(frozenset({"please", "also", "then", "and", ","}))
@@ -71,15 +71,15 @@ def _subject(c: _Cur, last: _Subject | None) -> _Subject | None:
             slot = c.toks[c.i].low
             c.i += 1
         if not specmod.NET_SLOT_RE.match(slot):
-            raise _SentenceError(line, f"{slot!r} is not a network slot (net0 .. net31)")
+            raise SentenceError(line, f"{slot!r} is not a network slot (net0 .. net31)")
         if c.opt("of", "for"):
-            names = _names(c, first_literal=False)
+            names = read_names(c, first_literal=False)
         else:
             names = _refer(last, c.toks[start], line)
-        return _Subject(names, line, net_slot=slot)
+        return Subject(names, line, net_slot=slot)
     if w in PRONOUNS:
         c.i += 1
-        return _Subject(_refer(last, c.toks[start], line), line, pronoun=True)
+        return Subject(_refer(last, c.toks[start], line), line, pronoun=True)
     # creation: "Create three web servers named web-1 through web-3", "A VM named scratch"
     verb = False
     for prefix in CREATE_PREFIXES:
@@ -90,84 +90,84 @@ def _subject(c: _Cur, last: _Subject | None) -> _Subject | None:
     article = c.opt("a", "an") is not None
     num_start = c.i
     if not article:
-        num = _number(c)
+        num = read_number(c)
         if num is not None:
-            if num[1] is not None or c.w() in _UNITS:
+            if num[1] is not None or c.w() in UNITS:
                 c.i = num_start
             else:
-                count = _int(num[0], line, "the number of guests")
+                count = to_int(num[0], line, "the number of guests")
     while c.w() in ROLE_WORDS and (c.w(1) in GENERIC_NOUNS or c.w(1) in ROLE_WORDS):
         c.i += 1
-    kind = _kind_noun(c)
+    kind = kind_noun(c)
     generic = False
     if kind is None and c.opt(*GENERIC_NOUNS):
         generic = True
     if kind is not None or generic:
         introduced = verb or article or count is not None
         if c.opt("named", "called"):
-            names = _names(c, first_literal=True)
-        elif _nameish(c.tok()):
-            names = _names(c, first_literal=False)
+            names = read_names(c, first_literal=True)
+        elif is_nameish(c.tok()):
+            names = read_names(c, first_literal=False)
         else:
             names = []
         if not names:
             if introduced or generic:
-                raise _SentenceError(
+                raise SentenceError(
                     line, "a guest needs a name: write it right after the kind, like 'a VM "
                     "named web-1' or 'web-1 is a VM'")
             c.i = start
         else:
             if count is not None and count != len(names):
-                raise _SentenceError(line, f"{count} guests are announced but {len(names)} "
-                                           f"named ({', '.join(names)})")
-            return _Subject(names, line, kind=kind, introduced=introduced)
+                raise SentenceError(line, f"{count} guests are announced but {len(names)} "
+                                          f"named ({', '.join(names)})")
+            return Subject(names, line, kind=kind, introduced=introduced)
     c.i = start
     if verb or article or count is not None:
-        raise _SentenceError(line, "expected the kind of guest and its name here, like "
-                                   "'a VM named web-1' or 'three containers named ct-1 "
-                                   "through ct-3'")
+        raise SentenceError(line, "expected the kind of guest and its name here, like "
+                                  "'a VM named web-1' or 'three containers named ct-1 "
+                                  "through ct-3'")
     # imperative with an object: "Start it on boot", "Remove the VM old-test"
     if w in IMPERATIVE_VERBS:
         verb_end = c.i + 1
         if w in ("shut", "power", "turn") and c.w(1) in ("down", "off", "on"):
             verb_end += 1
-        probe = _Cur(c.toks, verb_end)
+        probe = Cursor(c.toks, verb_end)
         obj = probe.w()
         if obj in NODE_WORDS:
-            raise _SentenceError(line, UNEXPRESSIBLE["reboot"])
+            raise SentenceError(line, UNEXPRESSIBLE["reboot"])
         if obj in PRONOUNS:
-            subject = _Subject(_refer(last, probe.toks[probe.i], line), line)
+            subject = Subject(_refer(last, probe.toks[probe.i], line), line)
             del c.toks[verb_end]
             return subject
         if (obj == "the" and probe.w(1) in KIND_WORDS) or obj in KIND_WORDS:
             probe.opt("the")
-            kind = _kind_noun(probe)
-            names = _names(probe, first_literal=False)
+            kind = kind_noun(probe)
+            names = read_names(probe, first_literal=False)
             if names:
                 del c.toks[verb_end:probe.i]
-                return _Subject(names, line, kind=kind)
-        if _nameish(probe.tok()) and w not in ("tag", "label"):
-            names = _names(probe, first_literal=False)
+                return Subject(names, line, kind=kind)
+        if is_nameish(probe.tok()) and w not in ("tag", "label"):
+            names = read_names(probe, first_literal=False)
             if names:
                 del c.toks[verb_end:probe.i]
-                return _Subject(names, line)
+                return Subject(names, line)
         if w in ("authorize", "authorise", "allow") and last is not None:
-            return _Subject(_refer(last, c.toks[c.i], line), line)
-        raise _SentenceError(line, f"expected 'it', 'them' or a guest's name after "
-                                   f"{c.toks[c.i].text!r}")
+            return Subject(_refer(last, c.toks[c.i], line), line)
+        raise SentenceError(line, f"expected 'it', 'them' or a guest's name after "
+                                  f"{c.toks[c.i].text!r}")
     # a reference with its kind: "The VM old-test ..."
     if w == "the":
         c.i += 1
-        kind = _kind_noun(c)
+        kind = kind_noun(c)
         if kind is not None:
-            names = _names(c, first_literal=False)
+            names = read_names(c, first_literal=False)
             if names:
-                return _Subject(names, line, kind=kind)
+                return Subject(names, line, kind=kind)
         c.i = start
         return None
     # a name (list): "web-1 is ...", "k3s-1 and k3s-2 are ..."
     t = c.tok()
-    if t is not None and not t.quoted and not _is_vocab(t.low) and _NAMEISH_RE.match(t.text):
-        names = _names(c, first_literal=True)
-        return _Subject(names, line)
+    if t is not None and not t.quoted and not is_vocab(t.low) and NAMEISH_RE.match(t.text):
+        names = read_names(c, first_literal=True)
+        return Subject(names, line)
     return None

@@ -1,0 +1,96 @@
+"""One declaration file's text to a ClusterSpec: the grammar's entry points.
+
+:func:`compile_text` finds the declaration blocks (:mod:`.markdown`), reads them sentence
+by sentence (:mod:`.sentences`), collecting every problem with its line, then validates
+each guest's draft as a :class:`~mycopod.spec.GuestSpec` and the whole as a
+:class:`~mycopod.spec.ClusterSpec`. :func:`count_sentences` counts what it would read.
+The package docstring (:mod:`mycopod.declarations.grammar`) describes the grammar.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from mycopod import spec as specmod
+from mycopod.declarations.errors import CompileError, GuestLimitError, guest_limit_message
+from mycopod.declarations.grammar import markdown
+from mycopod.declarations.grammar.drafts import guest_data
+from mycopod.declarations.grammar.sentences import MAX_ISSUES, FileState, compile_sentence
+from mycopod.declarations.grammar.subjects import Subject
+from mycopod.declarations.grammar.tokens import SentenceError, split_sentences, tokenize
+
+__all__ = ["compile_text", "count_sentences"]
+
+
+def count_sentences(text: str) -> int:
+    """How many declaration sentences ``text`` holds (for benchmarks and reports)."""
+    return sum(len(split_sentences(tokenize(b.text, first_line=b.line)))
+               for b in markdown.blocks(text))
+
+
+def _pydantic_message(exc: ValidationError, name: str, lines: dict[str, int], default: int
+                      ) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        field_name = loc[0] if loc else ""
+        msg = err["msg"].removeprefix("Value error, ")
+        where = ".".join(loc)
+        text = f"guest {name!r}, field {where}: {msg}" if where else f"guest {name!r}: {msg}"
+        out.append((lines.get(field_name, default), text))
+    return out
+
+
+def compile_text(text: str, *, filename: str = "<text>",
+                 max_guests: int | None = None) -> specmod.ClusterSpec:
+    """Compile one declaration file's text; raise CompileError listing every problem.
+
+    ``max_guests``: stop with GuestLimitError as soon as the file names more guests.
+    """
+    state = FileState(filename)
+    try:
+        found = markdown.blocks(text)
+    except markdown.MarkdownError as exc:
+        raise CompileError.single(filename, exc.line, exc.message) from None
+    for block in found:
+        if state.full:
+            break
+        try:
+            tokens = tokenize(block.text, first_line=block.line)
+        except SentenceError as exc:
+            state.error(exc.line, exc.message)
+            continue
+        last: Subject | None = None
+        for sentence in split_sentences(tokens):
+            if state.full:
+                break
+            try:
+                last = compile_sentence(state, sentence, last)
+            except SentenceError as exc:
+                state.error(exc.line, exc.message)
+            if max_guests is not None and len(state.drafts) > max_guests:
+                raise GuestLimitError.single(filename, sentence[0].line, guest_limit_message(
+                    len(state.drafts), max_guests, partial=True) + " (reading stopped here)")
+    if state.full:  # the drafts are incomplete: checking them would report false problems
+        state.error(state.issues[-1].line, f"stopped after {MAX_ISSUES} problems; fix "
+                                           "these and compile again")
+        raise CompileError(state.issues)
+    guests: list[specmod.GuestSpec] = []
+    for draft in state.drafts.values():
+        try:
+            data, lines = guest_data(draft)
+        except SentenceError as exc:
+            state.error(exc.line, exc.message)
+            continue
+        try:
+            guests.append(specmod.GuestSpec.model_validate(data))
+        except ValidationError as exc:
+            for line, message in _pydantic_message(exc, draft.name, lines, draft.line):
+                state.error(line, message)
+    if state.issues:
+        raise CompileError(state.issues)
+    try:
+        return specmod.ClusterSpec(guests=guests)
+    except ValidationError as exc:
+        message = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise CompileError.single(filename, 0, message) from None
