@@ -39,7 +39,7 @@ from mycopod.config import DatabaseSettings, load_settings
 from mycopod.proxmox.client import ProxmoxClient
 from mycopod.pvesim import direct, persistence
 from mycopod.pvesim.state import Cluster
-from mycopod.reconcile import engine
+from mycopod.reconcile import reconciler
 from mycopod.spec import ClusterSpec, GuestSpec
 from mycopod.store import db as dbmod
 from mycopod.store import migrate
@@ -104,14 +104,14 @@ def settings_for(sim: Any, **apply: Any) -> Any:
     })
 
 
-async def one_run(ctx: engine.EngineContext, spec: ClusterSpec) -> tuple[Any, float, int]:
+async def one_run(ctx: reconciler.EngineContext, spec: ClusterSpec) -> tuple[Any, float, int]:
     runs = RunStore(ctx.pool)
     await runs.create(trigger="drift", cluster=ctx.cluster)
     run = await runs.claim_next_pending(ctx.cluster)
     assert run is not None
     before = ctx.client.request_count
     started = time.perf_counter()
-    final = await engine.execute_run(run, ctx=ctx, spec=spec)
+    final = await reconciler.execute_run(run, ctx=ctx, spec=spec)
     return final, time.perf_counter() - started, ctx.client.request_count - before
 
 
@@ -135,7 +135,7 @@ async def noop(pool: Any, n: int, latency_ms: float, workdir: Path) -> dict[str,
         spec = bulk_spec(sim.load())
         settings = settings_for(sim)
         client = ProxmoxClient.from_settings(settings.proxmox, task_poll=TASK_POLL)
-        ctx = engine.EngineContext.create(pool, settings, client=client)
+        ctx = reconciler.EngineContext.create(pool, settings, client=client)
         try:
             await client.get("/version")  # log in: the ticket is not part of a poll
             cold, cold_s, cold_req = await one_run(ctx, spec)
@@ -165,7 +165,7 @@ async def converge(pool: Any, n: int, task_seconds: float, latency_ms: float,
     with SimProcess(state, latency_ms=latency_ms, task_seconds=task_seconds, seed=2) as sim:
         settings = settings_for(sim, max_parallel=max_parallel, per_node_parallel=per_node)
         client = ProxmoxClient.from_settings(settings.proxmox, task_poll=TASK_POLL)
-        ctx = engine.EngineContext.create(pool, settings, client=client)
+        ctx = reconciler.EngineContext.create(pool, settings, client=client)
         spec = ClusterSpec(guests=[GuestSpec.model_validate({
             "name": f"c-{i:03d}", "memory_mib": 512,
             "disks": [{"slot": "scsi0", "storage": "tank", "size_gib": 2}]})

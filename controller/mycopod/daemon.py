@@ -58,7 +58,7 @@ from mycopod.store.runs import RunStore
 
 if TYPE_CHECKING:
     from mycopod.declarations.source import GitSource
-    from mycopod.reconcile.engine import EngineContext
+    from mycopod.reconcile.reconciler import EngineContext
 
 log = structlog.get_logger(__name__)
 
@@ -250,7 +250,7 @@ class Daemon:
         if not self.settings.proxmox.url:
             log.warning("controller.no_proxmox", note="set proxmox.url to reconcile a cluster")
             return None
-        from mycopod.reconcile.engine import EngineContext
+        from mycopod.reconcile.reconciler import EngineContext
 
         return EngineContext.create(self.pool, self.settings,
                                     on_outcome=self.runtime.proxmox_outcome)

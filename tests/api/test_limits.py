@@ -12,7 +12,7 @@ from typing import Any
 from mycopod.config import PolicySettings
 from mycopod.declarations.grammar import MAX_ISSUES
 from mycopod.proxmox.model import NodeState, ObservedCluster, StorageState
-from mycopod.reconcile import engine, planner
+from mycopod.reconcile import planner, reconciler
 from mycopod.spec import ClusterSpec, GuestSpec
 from mycopod.store.actions import ActionStore
 from mycopod.store.declarations import FileRecord
@@ -106,7 +106,7 @@ def _big_run_plan(count: int) -> tuple[dict[str, Any], dict[str, Any]]:
     spec = ClusterSpec(guests=[GuestSpec.model_validate({"name": f"g-{i:04d}"})
                                for i in range(count)])
     plan = planner.plan(spec, observed, PolicySettings())
-    return plan.to_json(), engine.report(plan, observed).to_json()
+    return plan.to_json(), reconciler.report(plan, observed).to_json()
 
 
 async def test_a_run_of_2000_guests_is_shown_in_windows(api: Api) -> None:

@@ -13,7 +13,7 @@ import pytest
 from mycopod.config import Settings, load_settings
 from mycopod.proxmox.client import ProxmoxClient
 from mycopod.pvesim.testing import SimHandle, running_simulator
-from mycopod.reconcile import engine
+from mycopod.reconcile import reconciler
 from mycopod.spec import ClusterSpec, parse_spec
 from mycopod.store.runs import Run, RunStore
 
@@ -46,15 +46,15 @@ def make_settings(sim: SimHandle, *, proxmox: dict[str, Any] | None = None,
 @pytest.fixture
 async def make_ctx(sim: SimHandle, db: asyncpg.Pool) -> AsyncIterator[Any]:
     """``await make_ctx(**policy)`` → a fresh EngineContext (fresh observer cache)."""
-    made: list[engine.EngineContext] = []
+    made: list[reconciler.EngineContext] = []
 
     async def factory(*, proxmox: dict[str, Any] | None = None,
-                      **policy: Any) -> engine.EngineContext:
+                      **policy: Any) -> reconciler.EngineContext:
         settings = make_settings(sim, proxmox=proxmox, **policy)
         client = ProxmoxClient.from_settings(settings.proxmox, request_hook=record,
                                              retry_initial=0.01, retry_max=0.1, retries=8,
                                              task_poll=0.01)
-        ctx = engine.EngineContext.create(db, settings, client=client)
+        ctx = reconciler.EngineContext.create(db, settings, client=client)
         made.append(ctx)
         return ctx
 
@@ -63,14 +63,14 @@ async def make_ctx(sim: SimHandle, db: asyncpg.Pool) -> AsyncIterator[Any]:
         await ctx.client.aclose()
 
 
-async def reconcile(ctx: engine.EngineContext, spec: ClusterSpec, *,
+async def reconcile(ctx: reconciler.EngineContext, spec: ClusterSpec, *,
                     trigger: str = "manual", dry_run: bool = False) -> Run:
     runs = RunStore(ctx.pool)
     created = await runs.create(trigger=trigger, cluster=ctx.cluster,  # type: ignore[arg-type]
                                 dry_run=dry_run)
     claimed = await runs.claim_next_pending(ctx.cluster)
     assert claimed is not None and claimed.id == created.id
-    return await engine.execute_run(claimed, ctx=ctx, spec=spec)
+    return await reconciler.execute_run(claimed, ctx=ctx, spec=spec)
 
 
 def example(name: str) -> ClusterSpec:

@@ -15,7 +15,7 @@ from mycopod.config import DeclarationsSettings
 from mycopod.declarations import pipeline
 from mycopod.declarations.source import GitSource
 from mycopod.pvesim.testing import SimHandle
-from mycopod.reconcile import engine
+from mycopod.reconcile import reconciler
 from mycopod.spec import ClusterSpec, GuestSpec
 from mycopod.store.actions import ActionStore
 from mycopod.store.runs import Run, RunStore
@@ -35,13 +35,13 @@ def small(*guest_names: str) -> ClusterSpec:
         for n in guest_names])
 
 
-async def approve_and_run(ctx: engine.EngineContext, run: Run, spec: ClusterSpec | None = None
+async def approve_and_run(ctx: reconciler.EngineContext, run: Run, spec: ClusterSpec | None = None
                           ) -> Run:
     runs = RunStore(ctx.pool)
     assert await runs.approve(run.id, None) is not None
     claimed = await runs.claim_next_pending(ctx.cluster)
     assert claimed is not None and claimed.id == run.id
-    return await engine.execute_run(claimed, ctx=ctx, spec=spec)
+    return await reconciler.execute_run(claimed, ctx=ctx, spec=spec)
 
 
 # --- creates per run (item 1) ---------------------------------------------------------------
@@ -133,7 +133,7 @@ def remote(tmp_path: Path) -> Remote:
     return Remote(tmp_path)
 
 
-async def push_and_run(ctx: engine.EngineContext, remote: Remote, source: GitSource,
+async def push_and_run(ctx: reconciler.EngineContext, remote: Remote, source: GitSource,
                        files: dict[str, str]) -> Run:
     """What the controller does for a new commit: compile it, queue a run, run it."""
     sha = remote.commit(files)
@@ -146,7 +146,7 @@ async def push_and_run(ctx: engine.EngineContext, remote: Remote, source: GitSou
                       declaration_id=declaration.id)
     claimed = await runs.claim_next_pending(ctx.cluster)
     assert claimed is not None
-    return await engine.execute_run(claimed, ctx=ctx)
+    return await reconciler.execute_run(claimed, ctx=ctx)
 
 
 VM = "{} is a VM with 256 MB of RAM and a 1 GB disk on tank. It should be stopped.\n"

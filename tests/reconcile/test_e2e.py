@@ -12,7 +12,7 @@ from proxmoxer import ProxmoxAPI
 from mycopod.proxmox import translate
 from mycopod.pvesim import direct
 from mycopod.pvesim.testing import SimHandle
-from mycopod.reconcile import engine, planner
+from mycopod.reconcile import planner, reconciler
 from mycopod.spec import ClusterSpec, GuestSpec
 from mycopod.store.actions import ActionStore
 from mycopod.store.inventory import InventoryStore
@@ -139,7 +139,7 @@ async def test_unowned_guests_are_reported_and_untouched(make_ctx: Any,
     assert direct.config(sim.cluster, "legacy-app") == before_legacy
     assert direct.config(sim.cluster, "dup") == before_dup
     assert names(sim).count("dup") == 1
-    report = await engine.cluster_report(ctx, spec({"name": "legacy-app"}))
+    report = await reconciler.cluster_report(ctx, spec({"name": "legacy-app"}))
     assert [c.name for c in report.conflicts] == ["legacy-app"]
 
 
@@ -163,7 +163,7 @@ async def test_prune_waits_for_approval_then_deletes(make_ctx: Any, sim: SimHand
     assert approved is not None and approved.status == "Pending"
     claimed = await runs.claim_next_pending(ctx.cluster)
     assert claimed is not None and claimed.id == waiting.id
-    done = await engine.execute_run(claimed, ctx=ctx, spec=only_a)
+    done = await reconciler.execute_run(claimed, ctx=ctx, spec=only_a)
     assert done.status == "Succeeded", done.error
     assert "b" not in names(sim)
     assert set((await InventoryStore(ctx.pool).names(ctx.cluster)).values()) == {"a"}
@@ -181,7 +181,7 @@ async def test_approval_does_not_cover_new_destructive_steps(make_ctx: Any,
     claimed = await runs.claim_next_pending(ctx.cluster)
     assert claimed is not None
     # meanwhile the spec lost c as well: deleting c was never approved
-    again = await engine.execute_run(claimed, ctx=ctx, spec=spec({"name": "a"}))
+    again = await reconciler.execute_run(claimed, ctx=ctx, spec=spec({"name": "a"}))
     assert again.status == "AwaitingApproval"
     assert again.approved_by is None and again.approved_at is None
     assert {"b", "c"} <= set(names(sim))

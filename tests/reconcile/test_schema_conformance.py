@@ -201,9 +201,9 @@ async def test_every_request_matches_the_schema(make_ctx: Any, sim: SimHandle) -
 
             await RunStore(ctx.pool).approve(run.id, None)
             claimed = await RunStore(ctx.pool).claim_next_pending(ctx.cluster)
-            from mycopod.reconcile import engine
+            from mycopod.reconcile import reconciler
 
-            run = await engine.execute_run(claimed, ctx=ctx, spec=step)  # type: ignore[arg-type]
+            run = await reconciler.execute_run(claimed, ctx=ctx, spec=step)  # type: ignore[arg-type]
         assert run.status == "Succeeded", run.error
     # task failures make the client read the task log too
     sim.set_faults(task_fail_rate=1.0)

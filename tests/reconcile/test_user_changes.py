@@ -15,7 +15,7 @@ import pytest
 
 from mycopod.declarations import pipeline
 from mycopod.pvesim.testing import SimHandle
-from mycopod.reconcile import engine
+from mycopod.reconcile import reconciler
 from mycopod.store.declarations import (
     SUBMISSION_LOCK_KEY,
     Declaration,
@@ -54,7 +54,7 @@ async def declare(pool: asyncpg.Pool, files: dict[str, str], commit: str, *,
         path_sha256=pipeline.content_sha256(files[path]), needs_approval=True)
 
 
-async def run(ctx: engine.EngineContext, trigger: str, declaration: Declaration | None = None,
+async def run(ctx: reconciler.EngineContext, trigger: str, declaration: Declaration | None = None,
               requested_by: int | None = None) -> Run:
     """Queue a run and carry it out as the daemon's worker does (the spec is loaded by
     the engine: the run's declaration, or the one in force)."""
@@ -65,15 +65,15 @@ async def run(ctx: engine.EngineContext, trigger: str, declaration: Declaration 
                       requested_by=requested_by)
     claimed = await runs.claim_next_pending(ctx.cluster)
     assert claimed is not None
-    return await engine.execute_run(claimed, ctx=ctx)
+    return await reconciler.execute_run(claimed, ctx=ctx)
 
 
-async def approve(ctx: engine.EngineContext, waiting: Run, admin: int) -> Run:
+async def approve(ctx: reconciler.EngineContext, waiting: Run, admin: int) -> Run:
     runs = RunStore(ctx.pool)
     assert await runs.approve(waiting.id, admin) is not None
     claimed = await runs.claim_next_pending(ctx.cluster)
     assert claimed is not None and claimed.id == waiting.id
-    return await engine.execute_run(claimed, ctx=ctx)
+    return await reconciler.execute_run(claimed, ctx=ctx)
 
 
 async def test_a_users_change_waits_for_an_admin_whoever_commits_next(

@@ -57,7 +57,7 @@ def _spec_options(parser: argparse.ArgumentParser) -> None:
 def _plan(args: argparse.Namespace) -> int:
     import asyncio
 
-    from mycopod.reconcile.runner import plan_command
+    from mycopod.reconcile.commands import plan_command
 
     code: int = asyncio.run(plan_command(args))
     return code
@@ -66,7 +66,7 @@ def _plan(args: argparse.Namespace) -> int:
 def _reconcile(args: argparse.Namespace) -> int:
     import asyncio
 
-    from mycopod.reconcile.runner import reconcile_command
+    from mycopod.reconcile.commands import reconcile_command
 
     code: int = asyncio.run(reconcile_command(args))
     return code

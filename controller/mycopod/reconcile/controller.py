@@ -33,8 +33,8 @@ from mycopod.store.declarations import DeclarationStore
 
 if TYPE_CHECKING:
     from mycopod.config import Settings
-    from mycopod.reconcile.engine import EngineContext
     from mycopod.reconcile.queue import RunQueue
+    from mycopod.reconcile.reconciler import EngineContext
     from mycopod.runtime import RuntimeStatus
     from mycopod.store.runs import Run
 
@@ -141,9 +141,9 @@ class Controller:
 
     async def _execute(self, run: Run) -> asyncio.Task[Any]:
         """The engine's pass over ``run``, in a task of its own; the finished task."""
-        from mycopod.reconcile import engine
+        from mycopod.reconcile import reconciler
 
-        task = asyncio.create_task(engine.execute_run(run, ctx=self.engine),
+        task = asyncio.create_task(reconciler.execute_run(run, ctx=self.engine),
                                    name=f"run-{run.id}")
         self.current_run, self._current_task = run.id, task
         self.on_change()

@@ -11,7 +11,7 @@ every reader interprets on its own:
 - orphans and conflicts are :class:`GuestIssue`, plan errors and notes
   :class:`PlanIssue`, pending restarts :class:`PendingRestart`, a User's unapproved
   change :class:`PlannedUserChange`;
-- :class:`ClusterReport` is the status-page view of a plan (``engine.report``), stored
+- :class:`ClusterReport` is the status-page view of a plan (``reconciler.report``), stored
   as the run's ``summary``.
 
 The stored JSON keeps the shape it always had (``{"actions": [{"id", "kind", "target",

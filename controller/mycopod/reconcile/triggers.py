@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from mycopod.config import Settings
     from mycopod.declarations.source import GitSource
     from mycopod.declarations.workers import CompileWorkers
-    from mycopod.reconcile.engine import EngineContext
     from mycopod.reconcile.queue import RunQueue
+    from mycopod.reconcile.reconciler import EngineContext
 
 log = structlog.get_logger(__name__)
 
@@ -177,7 +177,7 @@ async def check_drift(ctx: EngineContext, *,
     out: they follow the approval rules, so only a run (manual, or for a commit)
     proposes them, and a rejected one is not proposed again at every check.
     """
-    from mycopod.reconcile import engine
+    from mycopod.reconcile import reconciler
 
     await ctx.refresh_policy()
     loaded = await ctx.load_spec(None)  # the latest good declaration
@@ -186,8 +186,8 @@ async def check_drift(ctx: EngineContext, *,
         observed = await ctx.observer.observe(full=None)
         ctx.last_observed = observed
         return []
-    observed, plan = await engine.observe_and_plan(ctx, loaded.spec)
-    summary = engine.report(plan, observed)
+    observed, plan = await reconciler.observe_and_plan(ctx, loaded.spec)
+    summary = reconciler.report(plan, observed)
     telemetry.MANAGED_GUESTS.set(summary.managed)
     telemetry.DRIFTED_GUESTS.set(summary.drifted)
     telemetry.ORPHANED_GUESTS.set(summary.orphaned)

@@ -15,7 +15,7 @@ exactly what the User wrote and no Admin approved it.* So a later commit by anyo
 carries it and needs the approval too; only approving it, or a new content of that file,
 ends it. Such a declaration is never the spec in force (:meth:`latest_good` passes over
 it, so drift runs keep the last approved state), and a run asked to apply it waits for
-an Admin (see :mod:`mycopod.reconcile.engine`); approving that run marks the changes it
+an Admin (see :mod:`mycopod.reconcile.reconciler`); approving that run marks the changes it
 showed approved (``approved_by``/``approved_at``), and the declaration is then in force.
 """
 

@@ -10,7 +10,7 @@ Lifecycle (DESIGN.md, "Run lifecycle")::
   a commit made by ``POST /declarations``) or the drift checker (``drift``).
 - The leader's worker claims the oldest Pending run of its cluster with
   ``FOR UPDATE SKIP LOCKED`` (:meth:`RunStore.claim_next_pending`), which sets it
-  ``Planning``; :func:`mycopod.reconcile.engine.execute_run` takes it from there.
+  ``Planning``; :func:`mycopod.reconcile.reconciler.execute_run` takes it from there.
 - :meth:`RunStore.approve` turns an ``AwaitingApproval`` run back into ``Pending`` with
   ``approved_by``/``approved_at`` set, so the worker claims it again; the engine re-plans
   and applies destructive actions only if the approved plan covers them.

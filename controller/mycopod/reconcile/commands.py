@@ -21,7 +21,7 @@ import asyncpg
 
 from mycopod.config import Settings, load_settings
 from mycopod.errors import MycoPodError
-from mycopod.reconcile import engine
+from mycopod.reconcile import reconciler
 from mycopod.reconcile.cli import EXIT_AWAITING, EXIT_CHANGES
 from mycopod.reconcile.plan import Action, GuestIssue, PendingRestart, Plan, PlanIssue
 from mycopod.spec import SpecError, parse_spec
@@ -66,12 +66,12 @@ async def _leader_lock(pool: asyncpg.Pool, cluster: str) -> AsyncIterator[None]:
 
 
 async def load_spec(args: argparse.Namespace, settings: Settings,
-                    pool: asyncpg.Pool) -> engine.LoadedSpec:
+                    pool: asyncpg.Pool) -> reconciler.LoadedSpec:
     """The spec from ``--spec``, from FILEs, or from the repository's head commit."""
     if args.spec:
         try:
             data = json.loads(Path(args.spec).read_text(encoding="utf-8"))
-            return engine.LoadedSpec(spec=parse_spec(data))
+            return reconciler.LoadedSpec(spec=parse_spec(data))
         except OSError as exc:
             raise MycoPodError(f"cannot read {args.spec}: {exc.strerror}") from None
         except (json.JSONDecodeError, SpecError) as exc:
@@ -85,7 +85,7 @@ async def load_spec(args: argparse.Namespace, settings: Settings,
                 files[name] = Path(name).read_text(encoding="utf-8")
             except OSError as exc:
                 raise MycoPodError(f"cannot read {name}: {exc.strerror}") from None
-        return engine.LoadedSpec(spec=await compile_files(
+        return reconciler.LoadedSpec(spec=await compile_files(
             files, llm=settings.llm, max_guests=settings.declarations.max_guests))
     if not settings.declarations.repo:
         raise MycoPodError("no declarations: set declarations.repo, or give declaration "
@@ -99,7 +99,7 @@ async def load_spec(args: argparse.Namespace, settings: Settings,
     if not declaration.ok or declaration.spec is None:
         raise MycoPodError(f"commit {head[:12]} does not compile: "
                            f"{declaration.compile_error or 'unknown error'}")
-    return engine.LoadedSpec(spec=declaration.spec, declaration_id=declaration.id,
+    return reconciler.LoadedSpec(spec=declaration.spec, declaration_id=declaration.id,
                              commit_sha=head)
 
 
@@ -110,10 +110,10 @@ async def plan_command(args: argparse.Namespace) -> int:
     settings = _settings(args)
     async with _database(settings) as pool:
         loaded = await load_spec(args, settings, pool)
-        ctx = engine.EngineContext.create(pool, settings)
+        ctx = reconciler.EngineContext.create(pool, settings)
         try:
             await ctx.refresh_policy()
-            _, plan = await engine.observe_and_plan(ctx, loaded.spec)
+            _, plan = await reconciler.observe_and_plan(ctx, loaded.spec)
         finally:
             await ctx.client.aclose()
     if args.json:
@@ -187,19 +187,19 @@ async def reconcile_command(args: argparse.Namespace) -> int:
                 print(f"marked interrupted: run(s) {', '.join(map(str, interrupted))}",
                       file=sys.stderr)
             loaded = await load_spec(args, settings, pool)
-            ctx = engine.EngineContext.create(pool, settings)
+            ctx = reconciler.EngineContext.create(pool, settings)
             try:
                 run = await runs.create(trigger="manual", cluster=cluster,
                                         declaration_id=loaded.declaration_id,
                                         commit_sha=loaded.commit_sha, dry_run=args.dry_run)
                 run = await _claim(runs, run.id)
-                final = await engine.execute_run(run, ctx=ctx, spec=loaded.spec,
+                final = await reconciler.execute_run(run, ctx=ctx, spec=loaded.spec,
                                                  declaration_id=loaded.declaration_id,
                                                  commit_sha=loaded.commit_sha)
                 if final.status == "AwaitingApproval" and args.approve:
                     approved = await runs.approve(final.id, None)
                     assert approved is not None
-                    final = await engine.execute_run(
+                    final = await reconciler.execute_run(
                         await _claim(runs, final.id), ctx=ctx, spec=loaded.spec,
                         declaration_id=loaded.declaration_id, commit_sha=loaded.commit_sha)
             finally:

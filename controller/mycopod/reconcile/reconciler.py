@@ -15,7 +15,7 @@ The daemon's worker claims a run (:meth:`RunStore.claim_next_pending`, which mak
 5. destructive steps the policy does not allow, or creates and deletions over a budget,
    that nobody approved → ``AwaitingApproval`` and return. After ``POST
    /reconcile/{id}/approve`` (``RunStore.approve``: approved_by set, status back to
-   Pending) the worker claims the run again; the engine re-observes and re-plans and goes
+   Pending) the worker claims the run again; the reconciler re-observes and re-plans and goes
    ahead only if every gated action is covered by the approved plan (same kind and
    target), else it waits for approval again.
    A declaration that carries a User's change no Admin approved (see
