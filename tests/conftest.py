@@ -5,13 +5,14 @@ The server is the embedded one (pgserver) in a temporary folder, or the server n
 every test that asks for ``database_url`` or ``db`` gets its own database cloned from that
 template (``CREATE DATABASE ... TEMPLATE``, a file copy): tests are independent and fast.
 
-Every async test also runs under ``no_leaked_tasks``: a task still running on the test's
+Every async test is also checked for leaked tasks: a task still running on the test's
 event loop once the test and its fixtures are done fails the test, naming the task.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import tempfile
@@ -23,7 +24,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from pytest_asyncio.plugin import PytestAsyncioFunction
 
 from mycopod.store import db as dbmod
 from mycopod.store import embedded, migrate
@@ -149,22 +149,8 @@ async def _cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
     await asyncio.wait(tasks, timeout=5)
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_tasks(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail an async test that leaves a task running on its event loop.
-
-    Autouse, so it is set up before and torn down after the test's other fixtures: a task
-    that a fixture's own teardown stops in time is not a leak. The test's loop is the
-    function-scoped ``event_loop`` of pytest-asyncio (no test here asks for another scope).
-    The leaked tasks are cancelled after the failure, so they do not spill into the next
-    test.
-    """
-    if not isinstance(request.node, PytestAsyncioFunction):
-        yield
-        return
-    loop: asyncio.AbstractEventLoop = request.getfixturevalue("event_loop")
-    before = frozenset(asyncio.all_tasks(loop))
-    yield
+def _fail_on_leaked_tasks(loop: asyncio.AbstractEventLoop,
+                          before: Set[asyncio.Task[Any]]) -> None:
     if loop.is_closed():
         return
     leaked = loop.run_until_complete(_leftover_tasks(before))
@@ -173,3 +159,24 @@ def no_leaked_tasks(request: pytest.FixtureRequest) -> Iterator[None]:
         loop.run_until_complete(_cancel_all(leaked))
         pytest.fail(f"{len(leaked)} asyncio task(s) left running by this test:\n  {names}",
                     pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any],
+                         request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves a task running on its event loop.
+
+    Hooked to pytest-asyncio's function-scoped ``event_loop`` (the loop of every async
+    test and fixture here: none asks for another scope), whose teardown comes after that
+    of every fixture using the loop and before the loop is closed, so a task that a
+    fixture's own teardown stops in time is not a leak. (An autouse fixture asking for
+    ``event_loop`` would set the loop up before the sync fixtures that call
+    ``asyncio.run``, which clears the current loop the test then needs.) The leaked tasks
+    are cancelled after the failure, so they do not spill into the next test.
+    """
+    outcome = yield
+    if fixturedef.argname != "event_loop" or outcome.excinfo is not None:
+        return
+    loop = outcome.get_result()
+    before = frozenset(asyncio.all_tasks(loop))
+    fixturedef.addfinalizer(functools.partial(_fail_on_leaked_tasks, loop, before))
