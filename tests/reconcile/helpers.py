@@ -153,11 +153,14 @@ class StoredGuest:
     pending: dict[str, str] = field(default_factory=dict)
     pending_delete: set[str] = field(default_factory=set)
 
-    def applies_now(self, key: str) -> bool:
+    def applies_now(self, key: str, value: str = "") -> bool:
         if self.status != "running" or key in ALWAYS_HOT:
             return True
         if self.kind == "ct":
-            return key in LXC_HOT or bool(translate.NET_RE.match(key))
+            # a new mount point volume is hot-plugged (pve-container's
+            # vmconfig_hotplug_pending: create_disks, then mountpoint_hotplug)
+            new_mount = key.startswith("mp") and _is_new_disk("ct", key, value)
+            return key in LXC_HOT or bool(translate.NET_RE.match(key)) or new_mount
         hotplug = self.config.get("hotplug", "network,disk,usb")
         if translate.NET_RE.match(key):
             return "network" in hotplug
@@ -184,7 +187,7 @@ class StoredGuest:
                 continue
             stored = _stored_value(self.kind, self.vmid, key, value,
                                    {**self.config, **self.pending})
-            if self.applies_now(key):
+            if self.applies_now(key, str(value)):
                 self.config[key] = stored
                 self.pending.pop(key, None)
             elif self.config.get(key) == stored:
