@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mycopod.config import PolicySettings
-from mycopod.proxmox import payloads, translate
-from mycopod.proxmox.model import Kind, NodeState, ObservedCluster, ObservedGuest, StorageState
+from mycopod.proxmox import model, payloads, translate
+from mycopod.proxmox.model import NodeState, ObservedCluster, ObservedGuest, StorageState
 from mycopod.reconcile.planner import Plan
 from mycopod.spec import ClusterSpec, GuestSpec
 
@@ -95,7 +95,7 @@ def _mac(vmid: int, slot: str) -> str:
     return f"BC:24:11:{vmid // 256 % 256:02X}:{vmid % 256:02X}:{index:02X}"
 
 
-def _allocate(kind: Kind, vmid: int, key: str, value: str, number: int) -> str:
+def _allocate(vmid: int, value: str, number: int) -> str:
     """``storage:SIZE[,opts]`` → the allocated volume, as PVE writes it back."""
     head, _, opts = value.partition(",")
     storage, _, size = head.partition(":")
@@ -105,12 +105,12 @@ def _allocate(kind: Kind, vmid: int, key: str, value: str, number: int) -> str:
     return translate.format_props(props, "volume")
 
 
-def _is_new_disk(kind: Kind, key: str, value: str) -> bool:
+def _is_new_disk(kind: model.Kind, key: str, value: str) -> bool:
     head = value.partition(",")[0]
     return translate.is_disk_key(kind, key) and bool(re.fullmatch(r"[\w.-]+:\d+", head))
 
 
-def _stored_value(kind: Kind, vmid: int, key: str, value: Any, config: dict[str, str]) -> str:
+def _stored_value(kind: model.Kind, vmid: int, key: str, value: Any, config: dict[str, str]) -> str:
     """One parameter of a create or config call as PVE stores it."""
     text = str(value)
     if _is_new_disk(kind, key, text):
@@ -119,21 +119,21 @@ def _stored_value(kind: Kind, vmid: int, key: str, value: Any, config: dict[str,
         number = 0
         while any(u.endswith(f"vm-{vmid}-disk-{number}") for u in used):
             number += 1
-        return _allocate(kind, vmid, key, text, number)
+        return _allocate(vmid, text, number)
     if translate.NET_RE.match(key):
         props = translate.parse_props(text, "model" if kind == "vm" else "name")
         if kind == "vm":
             if "model" not in props:  # model=MAC already
                 return text
-            model = props.pop("model")
+            nic = props.pop("model")
             return translate.format_props(
-                {"model": f"{model}={_mac(vmid, key)}", **props}, "model")
+                {"model": f"{nic}={_mac(vmid, key)}", **props}, "model")
         props.setdefault("hwaddr", _mac(vmid, key))
         return translate.format_props(props, "name")
     return text
 
 
-def _stored_create(kind: Kind, vmid: int, params: dict[str, Any]) -> dict[str, str]:
+def _stored_create(kind: model.Kind, vmid: int, params: dict[str, Any]) -> dict[str, str]:
     config: dict[str, str] = {}
     for key, value in params.items():
         if key not in CREATE_ONLY:
@@ -141,12 +141,18 @@ def _stored_create(kind: Kind, vmid: int, params: dict[str, Any]) -> dict[str, s
     return config
 
 
+def _param(action: Any, name: str) -> Any:
+    """One parameter of a planned action, the plan's parameters being a dict or typed."""
+    params = action.params
+    return params.get(name) if isinstance(params, dict) else getattr(params, name, None)
+
+
 @dataclass
 class StoredGuest:
     """One guest as Proxmox keeps it: its config keys and its ``[PENDING]`` section."""
 
     vmid: int
-    kind: Kind
+    kind: model.Kind
     node: str
     config: dict[str, str]
     status: str = "stopped"
@@ -289,30 +295,30 @@ class StoredCluster:
                 assert want is not None and guest is None
                 params = payloads.create_params(
                     want, vmid=vmid, ownership_tag=self.ownership_tag,
-                    ostemplate=action.params.get("ostemplate"))
+                    ostemplate=_param(action, "ostemplate"))
                 self.guests[vmid] = StoredGuest(vmid, want.kind, action.node or "pve1",
                                                 _stored_create(want.kind, vmid, params))
             elif action.kind == "clone":
                 assert want is not None and guest is None
                 self.guests[vmid] = self._clone(
-                    self.guests[int(action.params["template_vmid"])], vmid, name=want.name,
-                    node=action.node or "pve1", storage=action.params.get("storage"))
+                    self.guests[int(_param(action, "template_vmid"))], vmid, name=want.name,
+                    node=action.node or "pve1", storage=_param(action, "storage"))
             elif action.kind == "configure":
                 assert guest is not None and want is not None
                 effective = translate.apply_pending(guest.config, guest.pending_rows())
                 guest.write(payloads.update_params(want, effective,
                                                    ownership_tag=self.ownership_tag))
-                if "disks" in action.params.get("fields", []):
+                if "disks" in (_param(action, "fields") or ()):
                     effective = translate.apply_pending(guest.config, guest.pending_rows())
                     for resize in payloads.resize_params(want, effective):
                         guest.resize(resize["disk"], resize["size"])
             elif action.kind == "resize_disk":
                 assert guest is not None
-                guest.resize(str(action.params["disk"]), str(action.params["size"]))
+                guest.resize(str(_param(action, "disk")), str(_param(action, "size")))
             elif action.kind == "tag_adopt":
                 assert guest is not None
                 if self.ownership_tag not in translate.parse_tags(guest.config.get("tags")):
-                    guest.write({"tags": action.params.get("tags") or self.ownership_tag})
+                    guest.write({"tags": _param(action, "tags") or self.ownership_tag})
             elif action.kind == "start":
                 assert guest is not None
                 guest.start()
@@ -324,7 +330,7 @@ class StoredCluster:
                 del self.guests[vmid]
             elif action.kind == "migrate":
                 assert guest is not None
-                guest.node = str(action.params["target"])
+                guest.node = str(_param(action, "target"))
             else:  # pragma: no cover - a new action kind needs its calls here
                 raise AssertionError(f"no calls known for action {action.kind}")
 
@@ -338,8 +344,8 @@ class StoredCluster:
                 continue
             if translate.NET_RE.match(key):
                 first, _, rest = value.partition(",")
-                model = first.partition("=")[0]
-                value = f"{model}={_mac(vmid, key)}" + (f",{rest}" if rest else "")
+                nic = first.partition("=")[0]
+                value = f"{nic}={_mac(vmid, key)}" + (f",{rest}" if rest else "")
             elif translate.is_disk_key(source.kind, key) and "cloudinit" in value:
                 store = value.partition(":")[0]
                 value = f"{store}:vm-{vmid}-cloudinit,media=cdrom"
