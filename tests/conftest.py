@@ -4,17 +4,22 @@ The server is the embedded one (pgserver) in a temporary folder, or the server n
 ``MYCOPOD_TEST_DATABASE_URL``. Migrations are applied once to a template database, and
 every test that asks for ``database_url`` or ``db`` gets its own database cloned from that
 template (``CREATE DATABASE ... TEMPLATE``, a file copy): tests are independent and fast.
+
+Every async test is also checked for leaked tasks: a task still running on the test's
+event loop once the test and its fixtures are done fails the test, naming the task.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Set
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -110,3 +115,68 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Pool]:
         yield pool
     finally:
         await pool.close()
+
+
+#: event-loop iterations a task that is being cancelled gets to finish before it counts
+LEAK_GRACE_ITERATIONS = 20
+
+
+def _describe(task: asyncio.Task[Any]) -> str:
+    coro = task.get_coro()
+    where = getattr(coro, "__qualname__", repr(coro))
+    frame = getattr(coro, "cr_frame", None)
+    if frame is not None:
+        where += f" at {frame.f_code.co_filename}:{frame.f_lineno}"
+    return f"{task.get_name()!r} running {where}"
+
+
+async def _leftover_tasks(before: Set[asyncio.Task[Any]]) -> list[asyncio.Task[Any]]:
+    """Tasks on this loop that the test started and that are still not done."""
+    leftover: list[asyncio.Task[Any]] = []
+    for _ in range(LEAK_GRACE_ITERATIONS):
+        await asyncio.sleep(0)
+        current = asyncio.current_task()
+        leftover = [t for t in asyncio.all_tasks()
+                    if t is not current and t not in before and not t.done()]
+        if not leftover:
+            break
+    return leftover
+
+
+async def _cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.wait(tasks, timeout=5)
+
+
+def _fail_on_leaked_tasks(loop: asyncio.AbstractEventLoop,
+                          before: Set[asyncio.Task[Any]]) -> None:
+    if loop.is_closed():
+        return
+    leaked = loop.run_until_complete(_leftover_tasks(before))
+    if leaked:
+        names = "\n  ".join(sorted(_describe(t) for t in leaked))
+        loop.run_until_complete(_cancel_all(leaked))
+        pytest.fail(f"{len(leaked)} asyncio task(s) left running by this test:\n  {names}",
+                    pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any],
+                         request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves a task running on its event loop.
+
+    Hooked to pytest-asyncio's function-scoped ``event_loop`` (the loop of every async
+    test and fixture here: none asks for another scope), whose teardown comes after that
+    of every fixture using the loop and before the loop is closed, so a task that a
+    fixture's own teardown stops in time is not a leak. (An autouse fixture asking for
+    ``event_loop`` would set the loop up before the sync fixtures that call
+    ``asyncio.run``, which clears the current loop the test then needs.) The leaked tasks
+    are cancelled after the failure, so they do not spill into the next test.
+    """
+    outcome = yield
+    if fixturedef.argname != "event_loop" or outcome.excinfo is not None:
+        return
+    loop = outcome.get_result()
+    before = frozenset(asyncio.all_tasks(loop))
+    fixturedef.addfinalizer(functools.partial(_fail_on_leaked_tasks, loop, before))

@@ -51,7 +51,9 @@ async def chat_server(answers: list[Answer]) -> AsyncIterator[ChatServer]:
     server = ChatServer(list(answers))
     app = web.Application()
     app.router.add_post("/v1/chat/completions", server.handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    # a handler still sleeping on a delayed answer when the client gave up (a timeout
+    # test) is cancelled, not left running past the test
+    runner = web.AppRunner(app, shutdown_timeout=0.1, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
