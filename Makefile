@@ -6,11 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean help
+.PHONY: demo test lint typecheck test-unit test-integration test-acceptance test-all bench clean help
 
 help:
 	@echo "make demo   run MycoPod on embedded defaults (PostgreSQL, Proxmox simulator, local repo)"
-	@echo "make test   ruff, mypy and every test"
+	@echo "make test   ruff, mypy and every test (what CI runs)"
+	@echo "make test-unit         the pure tests alone, in seconds (no database, no network)"
+	@echo "make test-integration  real PostgreSQL, git, HTTP and the simulator"
+	@echo "make test-acceptance   mycopod run as a user runs it, in subprocesses"
 	@echo "make bench  run the benchmarks (JSON figures)"
 
 $(STAMP): pyproject.toml
@@ -28,10 +31,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+test-unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+test-integration: $(STAMP)
+	$(BIN)/pytest -q tests/integration
+
+test-acceptance: $(STAMP)
+	$(BIN)/pytest -q tests/acceptance
+
+# every test in one pytest run (one embedded PostgreSQL for all of them)
+test-all: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+test: lint typecheck test-all
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
