@@ -7,6 +7,8 @@ issuer, and only the login tests go through ``POST /auth/login``.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,9 @@ from argon2 import PasswordHasher
 from mycopod.api.app import create_app
 from mycopod.api.context import ApiContext
 from mycopod.api.state import STATE
-from mycopod.config import Settings, load_settings
+from mycopod.config import DeclarationsSettings, Settings, load_settings
+from mycopod.declarations import pipeline
+from mycopod.declarations.source import GitSource
 from mycopod.runtime import RuntimeStatus
 from mycopod.store import users as users_module
 from mycopod.store.users import User, UserStore
@@ -98,3 +102,28 @@ async def api(db: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[Api]:
         yield harness
     finally:
         await client.close()
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git as the repository's owner; its output."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Owner", "GIT_AUTHOR_EMAIL": "owner@lab",
+           "GIT_COMMITTER_NAME": "Owner", "GIT_COMMITTER_EMAIL": "owner@lab"}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+async def with_repository(api: Api, tmp_path: Path, web: str) -> Path:
+    """Give ``api`` a declarations repository whose owner pushed ``web`` as web.md, and
+    record that commit as the poller would; the bare repository (``tmp_path/work`` is
+    the owner's working copy)."""
+    bare, work = tmp_path / "remote.git", tmp_path / "work"
+    git("init", "-q", "--bare", "-b", "main", str(bare), cwd=tmp_path)
+    git("init", "-q", "-b", "main", str(work), cwd=tmp_path)
+    (work / "web.md").write_text(web)
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "-m", "web", cwd=work)
+    git("push", "-q", str(bare), "HEAD:main", cwd=work)
+    source = GitSource(DeclarationsSettings(repo=str(bare)), state_dir=tmp_path / "state")
+    api.ctx.source = source
+    await pipeline.compile_commit(source, source.fetch(), pool=api.pool)
+    return bare

@@ -10,9 +10,7 @@ another user's spec through a run, and the webhook's 413 message (item 10).
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,9 +23,6 @@ from argon2 import PasswordHasher
 from pydantic import SecretStr
 
 from mycopod.api import ratelimit
-from mycopod.config import DeclarationsSettings
-from mycopod.declarations import pipeline
-from mycopod.declarations.source import GitSource
 from mycopod.store import db as dbmod
 from mycopod.store import users as users_module
 from mycopod.store.declarations import DeclarationStore
@@ -35,7 +30,7 @@ from mycopod.store.refresh_tokens import RefreshTokenStore
 from mycopod.store.runs import RunStore
 from mycopod.store.users import User, UserStore
 
-from .conftest import PASSWORD, Api, make_settings, start_api
+from .conftest import PASSWORD, Api, make_settings, start_api, with_repository
 
 NEW_PASSWORD = "a brand new passphrase"
 DB_TEXT = ("db-1 is a VM with 4 cores, 8 GB of RAM and a 64 GB disk on local-lvm. "
@@ -345,26 +340,11 @@ async def test_form_token_changes_with_every_session(api: Api) -> None:
 # --- item 10: a 503 shows no internals ---------------------------------------------------
 
 
-def git(*args: str, cwd: Path) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Owner", "GIT_AUTHOR_EMAIL": "owner@lab",
-           "GIT_COMMITTER_NAME": "Owner", "GIT_COMMITTER_EMAIL": "owner@lab"}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
-                          text=True).stdout.strip()
-
 
 @pytest.fixture
 async def repo_api(api: Api, tmp_path: Path) -> tuple[Api, Path]:
-    bare, work = tmp_path / "remote.git", tmp_path / "work"
-    git("init", "-q", "--bare", "-b", "main", str(bare), cwd=tmp_path)
-    git("init", "-q", "-b", "main", str(work), cwd=tmp_path)
-    (work / "web.md").write_text("web-1 is a VM with 2 cores. It should be running.\n")
-    git("add", "-A", cwd=work)
-    git("commit", "-q", "-m", "web", cwd=work)
-    git("push", "-q", str(bare), "HEAD:main", cwd=work)
-    source = GitSource(DeclarationsSettings(repo=str(bare)), state_dir=tmp_path / "state")
-    api.ctx.source = source
-    await pipeline.compile_commit(source, source.fetch(), pool=api.pool)
-    return api, bare
+    return api, await with_repository(
+        api, tmp_path, "web-1 is a VM with 2 cores. It should be running.\n")
 
 
 def _assert_clean_503(status: int, body: Any, logs: list[dict[str, Any]],

@@ -16,12 +16,8 @@ from typing import Any
 import pytest
 
 from mycopod.api.state import STATE
-from mycopod.config import DeclarationsSettings
-from mycopod.declarations import pipeline
-from mycopod.declarations.source import GitSource
 
-from .conftest import Api
-from .test_declarations import git
+from .conftest import Api, with_repository
 
 WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
          "incididunt ut labore et dolore magna aliqua").split()
@@ -50,16 +46,7 @@ def slow(sentences: int = 1500) -> str:
 @pytest.fixture
 async def compile_api(api: Api, tmp_path: Path) -> Api:
     """The API with a declarations repository and four ordinary users."""
-    bare, work = tmp_path / "remote.git", tmp_path / "work"
-    git("init", "-q", "--bare", "-b", "main", str(bare), cwd=tmp_path)
-    git("init", "-q", "-b", "main", str(work), cwd=tmp_path)
-    (work / "web.md").write_text("web-1 is a VM.\n")
-    git("add", "-A", cwd=work)
-    git("commit", "-q", "-m", "web", cwd=work)
-    git("push", "-q", str(bare), "HEAD:main", cwd=work)
-    source = GitSource(DeclarationsSettings(repo=str(bare)), state_dir=tmp_path / "state")
-    api.ctx.source = source
-    await pipeline.compile_commit(source, source.fetch(), pool=api.pool)
+    await with_repository(api, tmp_path, "web-1 is a VM.\n")
     for name in ("carol", "dave"):
         await api.add_user(name)
     return api

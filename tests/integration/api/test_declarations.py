@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from mycopod.api.state import STATE
-from mycopod.config import DeclarationsSettings
-from mycopod.declarations import pipeline
-from mycopod.declarations.source import GitSource
 
-from .conftest import Api, make_settings, start_api
+from .conftest import Api, git, make_settings, start_api, with_repository
 
 WEB = "web-1 is a VM with 2 cores, 4 GB of RAM and a 32 GB disk on local-lvm. " \
       "It should be running.\n"
@@ -21,28 +16,11 @@ DB = "db-1 is a VM with 4 cores, 8 GB of RAM and a 64 GB disk on local-lvm. " \
      "It should be running.\n"
 
 
-def git(*args: str, cwd: Path) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Owner", "GIT_AUTHOR_EMAIL": "owner@lab",
-           "GIT_COMMITTER_NAME": "Owner", "GIT_COMMITTER_EMAIL": "owner@lab"}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
-                          text=True).stdout.strip()
-
 
 @pytest.fixture
 async def repo_api(api: Api, tmp_path: Path) -> Api:
     """The API with a declarations repository holding web.md (pushed by the owner)."""
-    bare, work = tmp_path / "remote.git", tmp_path / "work"
-    git("init", "-q", "--bare", "-b", "main", str(bare), cwd=tmp_path)
-    git("init", "-q", "-b", "main", str(work), cwd=tmp_path)
-    (work / "web.md").write_text(WEB)
-    git("add", "-A", cwd=work)
-    git("commit", "-q", "-m", "web", cwd=work)
-    git("push", "-q", str(bare), "HEAD:main", cwd=work)
-    source = GitSource(DeclarationsSettings(repo=str(bare)), state_dir=tmp_path / "state")
-    api.ctx.source = source
-    head = source.fetch()
-    await pipeline.compile_commit(source, head, pool=api.pool)
-    api.bare = bare  # type: ignore[attr-defined]
+    api.bare = await with_repository(api, tmp_path, WEB)  # type: ignore[attr-defined]
     return api
 
 

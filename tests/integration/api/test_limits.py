@@ -19,8 +19,7 @@ from mycopod.store.declarations import FileRecord
 from mycopod.store.runs import RunStore
 
 from . import test_declarations
-from .conftest import Api
-from .test_declarations import git
+from .conftest import Api, git
 
 #: the API with a declarations repository holding web.md (a fixture)
 repo_api = test_declarations.repo_api
