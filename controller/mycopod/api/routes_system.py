@@ -31,6 +31,7 @@ from mycopod.api.models import Health, ProxmoxHealth, RepoHealth
 from mycopod.api.ratelimit import in_networks
 from mycopod.api.routing import Call, Endpoint, error_response, ok_response
 from mycopod.api.state import STATE
+from mycopod.store import locks
 from mycopod.store.runs import RunStore
 
 log = structlog.get_logger(__name__)
@@ -58,8 +59,8 @@ async def _ask_database(pool: asyncpg.Pool) -> tuple[str | None, float]:
     try:
         async with asyncio.timeout(HEALTH_DB_TIMEOUT), pool.acquire() as conn:
             connected = True
-            answer = await conn.fetchval("SELECT 1")
-        return (None if answer == 1 else "the database gave a wrong answer to SELECT 1"), 0.0
+            answered = await locks.ping(conn)
+        return (None if answered else "the database gave a wrong answer to SELECT 1"), 0.0
     except TimeoutError:
         late = loop.time() - started - HEALTH_DB_TIMEOUT
         if not connected and pool.get_size() >= pool.get_max_size():

@@ -25,6 +25,7 @@ from mycopod.reconcile import reconciler
 from mycopod.reconcile.cli import EXIT_AWAITING, EXIT_CHANGES
 from mycopod.reconcile.plan import Action, GuestIssue, PendingRestart, Plan, PlanIssue
 from mycopod.spec import SpecError, parse_spec
+from mycopod.store import locks
 from mycopod.store.actions import ActionStore
 from mycopod.store.runs import Run, RunStore
 
@@ -55,14 +56,14 @@ async def _leader_lock(pool: asyncpg.Pool, cluster: str) -> AsyncIterator[None]:
 
     key = lock_key(cluster)
     async with pool.acquire() as conn:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+        if not await locks.try_lock(conn, key):
             raise MycoPodError(f"another MycoPod process is reconciling cluster {cluster!r} "
                                "(the daemon holds the leader lock); ask it with "
                                "POST /reconcile instead")
         try:
             yield
         finally:
-            await conn.fetchval("SELECT pg_advisory_unlock($1)", key)
+            await locks.unlock(conn, key)
 
 
 async def load_spec(args: argparse.Namespace, settings: Settings,

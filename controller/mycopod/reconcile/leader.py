@@ -25,6 +25,7 @@ import asyncpg
 import structlog
 
 from mycopod import telemetry
+from mycopod.store import locks
 
 log = structlog.get_logger(__name__)
 
@@ -97,10 +98,9 @@ class LeaderElection:
             if self._conn is None or self._conn.is_closed():
                 self._conn = await self._connect()
             if self.leader:
-                await asyncio.wait_for(self._conn.fetchval("SELECT 1"), timeout)
+                await asyncio.wait_for(locks.ping(self._conn), timeout)
             else:
-                got = await asyncio.wait_for(
-                    self._conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key), timeout)
+                got = await asyncio.wait_for(locks.try_lock(self._conn, self.key), timeout)
                 if got:
                     self._set(True, "lock acquired")
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
@@ -128,8 +128,7 @@ class LeaderElection:
         conn.remove_termination_listener(self._terminated)
         try:
             if self.leader and not conn.is_closed():
-                await asyncio.wait_for(
-                    conn.fetchval("SELECT pg_advisory_unlock($1)", self.key), 2)
+                await asyncio.wait_for(locks.unlock(conn, self.key), 2)
             await asyncio.wait_for(conn.close(), 2)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
             conn.terminate()
