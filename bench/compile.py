@@ -79,7 +79,7 @@ def bench_grammar(count: int = 1000, repeat: int = 5) -> dict[str, Any]:
 def bench_roundtrip(count: int = 300) -> dict[str, Any]:
     sys.path.insert(0, str(REPO))
     from hypothesis import HealthCheck, given, settings
-    from tests.declarations.strategies import cluster_specs
+    from tests.support.strategies import cluster_specs
 
     specs: list[specmod.ClusterSpec] = []
 

@@ -158,6 +158,10 @@ def main() -> int:
             "MYCOPOD_API__PORT": str(api_port),
             "MYCOPOD_APPLY__MAX_PARALLEL": "32",
             "MYCOPOD_APPLY__PER_NODE_PARALLEL": "12",
+            # it measures applying 1,000 creates: the create budgets, which would ask a
+            # person to approve them, are raised out of the way
+            "MYCOPOD_POLICY__MAX_CREATES_PER_RUN": "100000",
+            "MYCOPOD_POLICY__MAX_CREATES_PER_WINDOW": "100000",
             "MYCOPOD_LOGGING__LEVEL": "warning",
             "MYCOPOD_LOGGING__FORMAT": "json",
         }
