@@ -49,6 +49,9 @@ from urllib.parse import urlsplit, urlunsplit
 HERE = Path(__file__).resolve()
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "controller"))
+sys.path.insert(0, str(REPO))  # tests.support.junk: the same attack text the tests post
+
+from tests.support.junk import junk  # noqa: E402 (after the path it needs)
 
 PASSWORD = "bench-password-123"
 #: the ordinary accounts that send the junk declarations
@@ -257,21 +260,6 @@ async def load(targets: list[tuple[str, str, str]], *, duration: float, concurre
 # --- the junk figure: /health while junk declarations are refused -----------------------
 
 
-WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
-         "incididunt ut labore et dolore magna aliqua").split()
-
-
-def junk(size: int, seed: int) -> str:
-    """A ``size``-byte sentence of unknown words, none repeated (nothing to cache)."""
-    words: list[str] = []
-    total = 0
-    while True:
-        word = f"{WORDS[(len(words) + seed) % len(WORDS)]}{seed}x{len(words)}"
-        if total + len(word) + 1 > size:
-            break
-        words.append(word)
-        total += len(word) + 1
-    return " ".join(words)
 
 
 def _pct(values: list[float], p: float) -> float:

@@ -177,7 +177,8 @@ def report(plan: Plan, observed: ObservedCluster) -> ClusterReport:
         observed_at=time.time())
 
 
-def _gauges(summary: ClusterReport) -> None:
+def set_gauges(summary: ClusterReport) -> None:
+    """The managed/drifted/orphaned gauges from a report (runs and drift checks)."""
     telemetry.MANAGED_GUESTS.set(summary.managed)
     telemetry.DRIFTED_GUESTS.set(summary.drifted)
     telemetry.ORPHANED_GUESTS.set(summary.orphaned)
@@ -192,7 +193,7 @@ async def cluster_report(ctx: EngineContext, spec: ClusterSpec | None = None) ->
         spec = loaded.spec if loaded is not None else ClusterSpec()
     observed, plan = await observe_and_plan(ctx, spec)
     summary = report(plan, observed)
-    _gauges(summary)
+    set_gauges(summary)
     return summary
 
 
@@ -283,7 +284,7 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
     observed, plan = await observe_and_plan(ctx, spec)
     await _backfill_inventory(ctx, observed, run_id=run.id)
     summary = report(plan, observed)
-    _gauges(summary)
+    set_gauges(summary)
     declarations = DeclarationStore(ctx.pool)
     changes = (await declarations.unapproved_changes(declaration_id)
                if declaration_id is not None else [])

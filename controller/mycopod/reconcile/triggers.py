@@ -188,9 +188,7 @@ async def check_drift(ctx: EngineContext, *,
         return []
     observed, plan = await reconciler.observe_and_plan(ctx, loaded.spec)
     summary = reconciler.report(plan, observed)
-    telemetry.MANAGED_GUESTS.set(summary.managed)
-    telemetry.DRIFTED_GUESTS.set(summary.drifted)
-    telemetry.ORPHANED_GUESTS.set(summary.orphaned)
+    reconciler.set_gauges(summary)
     if runtime is not None:
         runtime.report = summary
     gated = {target for _kind, target in plan.approval_keys()}

@@ -16,25 +16,11 @@ from typing import Any
 import pytest
 
 from mycopod.api.state import STATE
+from tests.support.junk import junk
 
 from .conftest import Api, with_repository
 
-WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
-         "incididunt ut labore et dolore magna aliqua").split()
 SMALL = "db-1 is a VM with 4 cores.\n"
-
-
-def junk(size: int = 256 * 1024) -> str:
-    """A sentence of unknown words, ``size`` bytes: the largest declaration accepted."""
-    words: list[str] = []
-    total = 0
-    while True:
-        word = f"{WORDS[len(words) % len(WORDS)]}{len(words)}"
-        if total + len(word) + 1 > size:
-            break
-        words.append(word)
-        total += len(word) + 1
-    return " ".join(words) + "\n"
 
 
 def slow(sentences: int = 1500) -> str:
@@ -74,7 +60,7 @@ async def health_while(api: Api, work: asyncio.Future[Any]) -> list[tuple[int, f
 async def test_four_junk_declarations_are_refused_while_health_answers(
         compile_api: Api) -> None:
     api = compile_api
-    text = junk()
+    text = junk() + "\n"
     assert len(text.encode()) <= 256 * 1024
     users = [api.users[n] for n in ("alice", "bob", "carol", "dave")]
     posts = asyncio.gather(*(
@@ -91,7 +77,7 @@ async def test_four_junk_declarations_are_refused_while_health_answers(
         assert body["error"]["code"] == "compile_error"
         message = body["error"]["message"]
         assert message.startswith("the declaration does not compile: ")
-        assert 'could not understand "ipsum1 dolor2 sit3' in message
+        assert 'could not understand "ipsum0x1 dolor0x2 sit0x3' in message
         assert len(message) < 4096  # the 256 KiB sentence is quoted, not copied
 
 
