@@ -29,10 +29,28 @@ def test_defaults_sorting_and_normalisation() -> None:
     assert (zeta.memory_mib, zeta.disks[0].slot, zeta.disks[0].size_gib) == (512, "rootfs", 8)
     assert (alpha.memory_mib, alpha.networks[0].ip) == (1024, "dhcp")
     data = json.loads(specmod.canonical_json(spec))
-    assert list(data["guests"][0]) == [
+    keys = list(data["guests"][0])
+    # the contract of DESIGN.md first, in its order; the whole-guest settings after it,
+    # null or [] because the text did not state them
+    assert keys[:15] == [
         "name", "kind", "state", "node", "vmid", "cores", "memory_mib", "disks", "networks",
         "source", "onboot", "tags", "pool", "description", "ssh_keys"]
+    assert all(data["guests"][0][k] in (None, []) for k in keys[15:])
     assert specmod.parse_spec(data) == spec
+
+
+def test_only_what_is_stated_is_managed_and_stored() -> None:
+    spec = specmod.parse_spec({"guests": [guest(cores=2, sockets=2, balloon_mib=None,
+                                                cdroms=[], networks=[{"bridge": "vmbr1"}])]})
+    web = spec.guests[0]
+    assert specmod.stated(web) == {"name", "cores", "sockets", "networks"}
+    assert specmod.stated(web.networks[0]) == {"slot", "bridge"}
+    stored = specmod.spec_dict(spec)
+    assert stored == {"guests": [{"name": "web-1", "kind": "vm", "cores": 2, "sockets": 2,
+                                  "networks": [{"slot": "net0", "bridge": "vmbr1"}]}]}
+    again = specmod.parse_spec(stored).guests[0]
+    assert again == web
+    assert specmod.stated(again) == specmod.stated(web) | {"kind"}
 
 
 @pytest.mark.parametrize(("data", "message"), [

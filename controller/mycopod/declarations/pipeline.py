@@ -62,7 +62,7 @@ FILE_MARK = "\u2063file\u2063"
 
 #: what decides a grammar result, relative to the ``mycopod`` package: the grammar
 #: sub-package, the model it validates into and the error text the cache stores
-GRAMMAR_SOURCES = ("declarations/grammar/*.py", "declarations/errors.py", "spec.py")
+GRAMMAR_SOURCES = ("declarations/grammar/*.py", "declarations/errors.py", "spec/*.py")
 
 
 def source_version(root: Path) -> str:
@@ -90,7 +90,7 @@ def grammar_version() -> str:
     An edit to the grammar sub-package, ``spec.py`` or ``declarations/errors.py`` must
     not let an old cached result stand, so they are hashed; an edit anywhere else (this
     module, the webhook, the LLM compiler) keeps every cached compile."""
-    return source_version(Path(str(specmod.__file__)).parent)
+    return source_version(Path(str(specmod.__file__)).parent.parent)
 
 
 @dataclass
