@@ -11,7 +11,7 @@ import re
 
 from mycopod.pvesim import capacity, guests, operations, propstr, schema
 from mycopod.pvesim.core import Request, Sim
-from mycopod.pvesim.errors import TaskError, fail, param_error
+from mycopod.pvesim.errors import TaskError, fail
 from mycopod.pvesim.schema import format_size
 from mycopod.pvesim.state import (
     DISK_KEYS,
@@ -178,8 +178,6 @@ def _check_clone_target(
     whatever ``storage`` says) and pve-container API2/LXC.pm clone_vm (rootfs and mount
     point volumes, where ``storage`` replaces the source storage)."""
     cl = sim.cluster
-    if storage and not cl.storages[storage].shared:
-        raise fail(f"can't clone to non-shared storage '{storage}'")
     shared = True
     for key, value in src.config.items():
         if not is_disk_key(src.kind, key):
@@ -216,9 +214,11 @@ def clone(sim: Sim, kind: str, req: Request) -> str:
         raise fail("Linked clone feature is not supported for this VM (not a template)")
     storage = p.get("storage")
     if storage:
-        if not full:
-            raise param_error({"storage": "parameter 'storage' not allowed for linked clones"})
         guests.check_storage(sim, kind, storage, target)
+        if target != src.node and not cl.storages[storage].shared:
+            raise fail(f"can't clone to non-shared storage '{storage}'")
+        if not full:  # qemu-server and pve-container clone_vm: a die, so a 500
+            raise fail("parameter 'storage' not allowed for linked clones")
     if target != src.node:
         _check_clone_target(sim, src, target, storage)
     name_key = "name" if kind == "qemu" else "hostname"

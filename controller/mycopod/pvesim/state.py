@@ -321,8 +321,11 @@ class Cluster:
         while True:
             name = f"{prefix}-{vmid}-disk-{n}"
             volid = f"{storage}:{vmid}/{name}.{fmt}" if sdef.path_style else f"{storage}:{name}"
-            base = f"{storage}:base-{vmid}-disk-{n}"
-            if volid not in used and base not in used:
+            # pve-storage Plugin.pm find_free_diskname: a name is taken in any format
+            taken = {f"{storage}:base-{vmid}-disk-{n}"} | {
+                f"{storage}:{vmid}/{name}.{ext}" for ext in ("raw", "qcow2", "vmdk")
+            }
+            if volid not in used and not taken & used:
                 return volid
             n += 1
 
