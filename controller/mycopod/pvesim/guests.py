@@ -3,9 +3,9 @@
 What PVE checks before forking a worker fails the HTTP call here (mostly 500 with PVE's
 ``die`` text). Config values are normalised as PVE writes them (see ``propstr``) so what
 a client reads back is what a real cluster would show; changes that a running guest
-cannot take at once are parked as pending. Creating, cloning and destroying guests are
-in ``lifecycle``; power, resize and migration in ``operations``; what clients read back
-(config, pending, status) in ``views``.
+cannot take at once (``hotplug`` decides) are parked as pending. Creating, cloning and
+destroying guests are in ``lifecycle``; power, resize and migration in ``operations``;
+what clients read back (config, pending, status) in ``views``.
 """
 
 from __future__ import annotations
