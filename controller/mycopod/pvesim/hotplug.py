@@ -24,6 +24,7 @@ class HotplugProblem(Exception):
 
 
 # qemu-server PVE/QemuServer.pm $fast_plug_option, plus every $confdesc_cloudinit key
+# (ipconfigN too: see _fast_plug)
 QEMU_FAST_PLUG = frozenset(
     {
         "description",
@@ -67,6 +68,7 @@ _DISK_COLD = ("aio", "discard", "iothread", "queues", "product", "cache", "ssd",
 # qemu-server QemuServer.pm vmconfig_update_net: options that need the NIC re-plugged
 _NET_REPLUG = ("model", "macaddr", "queues", "mtu")
 _NET = re.compile(r"^net\d+$")
+_IPCONFIG = re.compile(r"^ipconfig\d+$")
 _USB = re.compile(r"^usb\d+$")
 
 
@@ -158,6 +160,10 @@ def _memory(conf: dict[str, str]) -> bool:
     return "memory" in hotplug_features(conf) and conf.get("numa") == "1"
 
 
+def _fast_plug(key: str) -> bool:
+    return key in QEMU_FAST_PLUG or bool(_IPCONFIG.match(key))
+
+
 def live_set(g: Guest, key: str, new: str) -> bool:
     """Whether setting ``key`` to ``new`` on the running guest ``g`` applies now."""
     if g.kind == "lxc":
@@ -165,7 +171,7 @@ def live_set(g: Guest, key: str, new: str) -> bool:
     conf = g.config
     feats = hotplug_features(conf)
     # qemu-server PVE/QemuServer.pm vmconfig_hotplug_pending, add/change loop
-    if key in QEMU_FAST_PLUG or key in ("cpuunits", "cpulimit"):
+    if _fast_plug(key) or key in ("cpuunits", "cpulimit"):
         return True
     if key == "hotplug":
         return not any(f in v for v in (new, conf.get("hotplug", "")) for f in ("memory", "cpu"))
@@ -201,7 +207,7 @@ def live_delete(g: Guest, key: str) -> bool:
         )
     feats = hotplug_features(conf)
     # qemu-server PVE/QemuServer.pm vmconfig_hotplug_pending, pending-delete loop
-    if key in QEMU_FAST_PLUG or key in ("cpuunits", "cpulimit"):
+    if _fast_plug(key) or key in ("cpuunits", "cpulimit"):
         return True
     if key == "hotplug":
         return not re.search(r"cpu|memory", conf.get("hotplug", ""))
