@@ -213,6 +213,8 @@ def _apply_update(
             g.pending_delete.remove(key)
     running = g.status == "running"
     problems: dict[str, str] = {}
+    if g.kind == "qemu":
+        changes, deletes = _follow_boot_order(g, changes, deletes)
     for key in deletes:
         # qemu-server update_vm_api: unused disks are freed at once, running or not
         if running and not key.startswith("unused") and not hotplug.live_delete(g, key):
@@ -243,6 +245,28 @@ def _apply_update(
     sim.cluster.touch(g)
     if problems:
         raise param_error(problems)
+
+
+def _follow_boot_order(
+    g: Guest, changes: dict[str, str], deletes: list[str]
+) -> tuple[dict[str, str], list[str]]:
+    """qemu-server API2/Qemu.pm update_vm_api: a deleted device leaves the boot order, a
+    new CD-ROM drive joins it (a change to ``boot`` like any other, so pending on a
+    running VM)."""
+    found = re.search(r"(?:^|,)order=([^,]*)", g.config.get("boot", ""))
+    order = [d for d in re.split(r"[;\s]+", found.group(1)) if d] if found else []
+    if not order or "boot" in changes or "boot" in deletes:
+        return changes, deletes
+    new = [d for d in order if d not in deletes]
+    for key, value in changes.items():
+        media = propstr.parse("qemu", key, value).get("media") if is_disk_key("qemu", key) else None
+        if media == "cdrom" and key not in new:
+            new.append(key)
+    if new == order:
+        return changes, deletes
+    if not new:  # print_bootorder gives "", which PVE cannot read back: no boot key
+        return changes, [*deletes, "boot"]
+    return {**changes, "boot": f"order={';'.join(new)}"}, deletes
 
 
 def _check_lxc_update(g: Guest, changes: dict[str, str], deletes: list[str]) -> None:

@@ -173,3 +173,14 @@ def test_a_container_with_every_key(api: Api) -> None:
     r = api.post("/nodes/pve1/lxc", vmid=721, hostname="x", features="nesting=maybe",
                  ostemplate="local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst")
     assert r.status_code == 400 and "features" in r.json()["errors"]
+
+
+def test_the_boot_order_follows_devices(api: Api) -> None:
+    # qemu-server update_vm_api: deleted devices leave it, new CD-ROM drives join it
+    api.run("POST", "/nodes/pve3/qemu", vmid=730, scsi0="local-lvm:1", net0="virtio,bridge=vmbr0")
+    path = "/nodes/pve3/qemu/730/config"
+    assert api.data("GET", path)["boot"] == "order=scsi0;net0"
+    api.data("PUT", path, ide2="local:iso/debian-12.iso,media=cdrom", scsi1="local-lvm:1")
+    assert api.data("GET", path)["boot"] == "order=scsi0;net0;ide2"
+    api.data("PUT", path, delete="net0")
+    assert api.data("GET", path)["boot"] == "order=scsi0;ide2"
