@@ -11,8 +11,10 @@ faults. Run it with ``mycopod sim``; in tests use
 Modules: ``schema`` (the API description and parameter checks), ``state`` (the cluster
 model, in memory), ``persistence`` (the state file), ``guests`` (guest lookups, checks and
 config updates), ``views`` (configs and status as clients read them), ``lifecycle``
-(create, clone, template, destroy), ``operations`` (power, resize, migrate), ``propstr``
-(property strings as PVE prints them), ``resources`` (the cached ``/cluster/resources``),
+(create, clone, template, destroy), ``operations`` (power, resize, migrate), ``hotplug``
+(what a running guest takes at once), ``disks`` (allocating ``STORAGE:SIZE`` disks),
+``capacity`` (thin and thick provisioning), ``propstr`` (property strings as PVE prints
+them), ``resources`` (the cached ``/cluster/resources``),
 ``tasks``, ``auth``, ``faults``, ``routes``, ``api``, ``api_cluster`` and ``api_nodes``
 (the route table and its handlers), ``app`` (the aiohttp dispatcher), ``server`` (TLS,
 site, state file), ``cli``; for tests and benchmarks, ``testing`` (a simulator in a

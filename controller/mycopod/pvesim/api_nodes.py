@@ -216,7 +216,7 @@ def _content_row(v: Any) -> dict[str, Any]:
     }
     if v.vmid is not None:
         row["vmid"] = v.vmid
-        row["used"] = v.size
+        row["used"] = v.used
     return row
 
 
@@ -239,7 +239,7 @@ def volume_info(sim: Sim, req: Request) -> Any:
     v = sim.cluster.find_volume(volid, p["node"])
     if v is None:
         raise fail(f"volume '{volid}' does not exist")
-    return {"path": f"/dev/sim/{volid}", "size": v.size, "used": v.size, "format": v.format}
+    return {"path": f"/dev/sim/{volid}", "size": v.size, "used": v.used, "format": v.format}
 
 
 # -- tasks -----------------------------------------------------------------------------

@@ -3,9 +3,9 @@
 What PVE checks before forking a worker fails the HTTP call here (mostly 500 with PVE's
 ``die`` text). Config values are normalised as PVE writes them (see ``propstr``) so what
 a client reads back is what a real cluster would show; changes that a running guest
-cannot take at once are parked as pending. Creating, cloning and destroying guests are
-in ``lifecycle``; power, resize and migration in ``operations``; what clients read back
-(config, pending, status) in ``views``.
+cannot take at once (``hotplug`` decides) are parked as pending. Creating, cloning and
+destroying guests are in ``lifecycle``; power, resize and migration in ``operations``;
+what clients read back (config, pending, status) in ``views``.
 """
 
 from __future__ import annotations
@@ -14,20 +14,18 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from mycopod.pvesim import propstr
+from mycopod.pvesim import disks, hotplug, propstr
 from mycopod.pvesim.core import Request, Sim
-from mycopod.pvesim.errors import TaskError, fail, param_error
-from mycopod.pvesim.schema import format_size
+from mycopod.pvesim.disks import NEW_DISK, disk_file, needs_alloc, volume_key
+from mycopod.pvesim.errors import ApiError, TaskError, fail, param_error
 from mycopod.pvesim.state import (
-    GiB,
     Guest,
-    MiB,
-    StorageFull,
-    Volume,
     conf_path,
     is_disk_key,
 )
 from mycopod.pvesim.tasks import Job, Task
+
+__all__ = ["disk_file", "needs_alloc", "volume_key"]  # re-exported for lifecycle, operations
 
 QEMU_CREATE_ONLY = frozenset(
     {
@@ -62,26 +60,6 @@ LXC_CREATE_ONLY = frozenset(
 CONTROL = frozenset(
     {"node", "vmid", "digest", "delete", "revert", "skiplock", "force", "background_delay"}
 )
-#: keys PVE applies to a running VM at once whatever ``hotplug`` says
-ALWAYS_HOT = frozenset(
-    {
-        "name",
-        "description",
-        "tags",
-        "onboot",
-        "protection",
-        "startup",
-        "lock",
-        "hookscript",
-        "template",
-    }
-)
-#: what PVE changes in a running container at once (the rest waits for a restart)
-LXC_HOT = frozenset(
-    {"cores", "cpulimit", "cpuunits", "memory", "swap", "hostname", "nameserver", "searchdomain"}
-)
-NEW_DISK = re.compile(r"^([a-z][a-z0-9\-_.]*[a-z0-9]):(\d+(?:\.\d+)?)$", re.I)
-CLOUDINIT = re.compile(r"^([a-z][a-z0-9\-_.]*[a-z0-9]):cloudinit$", re.I)
 
 
 # -- lookups and checks ----------------------------------------------------------------
@@ -141,10 +119,8 @@ def normalize(sim: Sim, g: Guest, key: str, value: str) -> str:
     """One config value as PVE stores it, with disks still unallocated."""
     if key == "tags":
         return propstr.normalize_tags(value)
-    if key == "sshkeys":
-        return propstr.normalize_sshkeys(value)
-    if g.kind == "qemu" and key == "memory":
-        return propstr.parse("qemu", key, value).get("current", value)
+    if g.kind == "qemu" and key == "cipassword":
+        return propstr.hash_password(value, g.config.get("ostype"), sim.cluster.rng)
     if key.startswith("net") and key[3:].isdigit():
         data = propstr.parse(g.kind, key, value)
         if g.kind == "qemu":
@@ -158,85 +134,8 @@ def normalize(sim: Sim, g: Guest, key: str, value: str) -> str:
     return value
 
 
-def volume_key(kind: str) -> str:
-    return "file" if kind == "qemu" else "volume"
-
-
-def disk_file(kind: str, key: str, value: str) -> str:
-    """The volume (or ``STORAGE:SIZE``, ``none``, …) a disk config value refers to."""
-    return propstr.parse(kind, key, value).get(volume_key(kind), "")
-
-
-def allocate(sim: Sim, g: Guest, key: str, value: str, *, check: bool = True) -> str:
-    """Allocate the volume a ``STORAGE:SIZE`` disk value asks for; return the new value."""
-    data = propstr.parse(g.kind, key, value)
-    vk = volume_key(g.kind)
-    file = data.get(vk, "")
-    new = NEW_DISK.match(file)
-    cl = sim.cluster
-    if new:
-        storage, size_gib = new.group(1), float(new.group(2))
-        check_storage(sim, g.kind, storage, g.node)
-        try:
-            vol = cl.add_volume(
-                storage, g.node, g.vmid, int(size_gib * GiB), kind=g.kind, check=check
-            )
-        except StorageFull as exc:
-            raise TaskError(str(exc)) from None
-        data[vk] = vol.volid
-        data["size"] = format_size(vol.size)
-        return propstr.render(g.kind, key, data)
-    ci = CLOUDINIT.match(file)
-    if ci and g.kind == "qemu":
-        storage = ci.group(1)
-        volid = f"{storage}:vm-{g.vmid}-cloudinit"
-        scope = cl.storage_scope(storage, g.node) if storage in cl.storages else g.node
-        cl.volumes[(scope, volid)] = Volume(
-            volid, storage, scope, 4 * MiB, "images", g.vmid, "raw", int(cl.clock())
-        )
-        data[vk] = volid
-        data["media"] = "cdrom"
-        return propstr.render(g.kind, key, data)
-    if file and file != "none" and ":" in file:
-        found = cl.find_volume(file, g.node)
-        if found is None:
-            raise TaskError(f"volume '{file}' does not exist")
-        data.setdefault("size", format_size(found.size))
-        return propstr.render(g.kind, key, data)
-    return value
-
-
-def needs_alloc(g: Guest, key: str, value: str) -> bool:
-    if not is_disk_key(g.kind, key):
-        return False
-    file = disk_file(g.kind, key, value)
-    return bool(file and file != "none" and ":" in file)
-
-
-def _hotpluggable(g: Guest, key: str, value: str | None = None) -> bool:
-    if key in ALWAYS_HOT:
-        return True
-    if g.kind == "lxc":
-        return key in LXC_HOT or bool(re.match(r"^net\d+$", key))
-    if key == "hotplug":  # PVE applies it at once unless memory hotplug is involved
-        return "memory" not in g.config.get("hotplug", "") and "memory" not in (value or "")
-    hot = g.config.get("hotplug", "network,disk,usb")
-    feats = (
-        set(hot.split(","))
-        if hot not in ("1", "0")
-        else ({"network", "disk", "usb"} if hot == "1" else set())
-    )
-    if re.match(r"^net\d+$", key):
-        return "network" in feats
-    if is_disk_key("qemu", key) or key.startswith("unused"):
-        return "disk" in feats
-    if re.match(r"^usb\d+$", key):
-        return "usb" in feats
-    if key in ("cores", "vcpus", "sockets"):
-        return "cpu" in feats
-    if key in ("memory", "balloon"):
-        return "memory" in feats
-    return False
+def allocate(sim: Sim, g: Guest, key: str, value: str) -> str:
+    return disks.allocate(sim.cluster, g, key, value)
 
 
 def _next_unused(g: Guest) -> str:
@@ -302,43 +201,88 @@ def _cdrom_alias(changes: dict[str, str]) -> dict[str, str]:
 
 
 def _apply_update(
-    sim: Sim,
-    g: Guest,
-    changes: dict[str, str],
-    deletes: list[str],
-    reverts: list[str],
-    *,
-    check: bool,
+    sim: Sim, g: Guest, changes: dict[str, str], deletes: list[str], reverts: list[str]
 ) -> None:
-    """Apply a config update now: allocate disks, set or park in pending, delete."""
+    """Apply a config update now: allocate disks, then set or delete each key at once, or
+    park it in pending where the running guest cannot take it (``hotplug``). Hot-plug
+    problems leave the change pending and fail the update with a per-key error, as
+    qemu-server's update_vm_api does (raise_param_exc after vmconfig_hotplug_pending)."""
     for key in reverts:
         g.pending.pop(key, None)
         if key in g.pending_delete:
             g.pending_delete.remove(key)
-    running_vm = g.status == "running"
+    running = g.status == "running"
+    problems: dict[str, str] = {}
+    if g.kind == "qemu":
+        changes, deletes = _follow_boot_order(g, changes, deletes)
+    for key in deletes:
+        # qemu-server update_vm_api: unused disks are freed at once, running or not
+        if running and not key.startswith("unused") and not hotplug.live_delete(g, key):
+            if key in g.config and key not in g.pending_delete:
+                g.pending_delete.append(key)
+        else:
+            _delete_key(sim, g, key)
+        g.pending.pop(key, None)
     for key, value in changes.items():
         value = normalize(sim, g, key, value)
         if needs_alloc(g, key, value):
-            value = allocate(sim, g, key, value, check=check)
-        if running_vm and not _hotpluggable(g, key, value):
-            if g.config.get(key) == value:
-                g.pending.pop(key, None)
-            else:
-                g.pending[key] = value
-            if key in g.pending_delete:
-                g.pending_delete.remove(key)
-        else:
+            value = allocate(sim, g, key, value)
+        try:
+            live = not running or hotplug.live_set(g, key, value)
+        except hotplug.HotplugProblem as exc:
+            live = False
+            label = "hotplug problem - " if g.kind == "qemu" else f"unable to hotplug {key}: "
+            problems[key] = f"{label}{exc}"
+        if key in g.pending_delete:
+            g.pending_delete.remove(key)
+        if live:
             _set_key(sim, g, key, value)
             g.pending.pop(key, None)
-    for key in deletes:
-        if running_vm and not _hotpluggable(g, key):
-            if key in g.config and key not in g.pending_delete:
-                g.pending_delete.append(key)
+        elif g.config.get(key) == value:
             g.pending.pop(key, None)
         else:
-            _delete_key(sim, g, key)
-            g.pending.pop(key, None)
+            g.pending[key] = value
     sim.cluster.touch(g)
+    if problems:
+        raise param_error(problems)
+
+
+def _follow_boot_order(
+    g: Guest, changes: dict[str, str], deletes: list[str]
+) -> tuple[dict[str, str], list[str]]:
+    """qemu-server API2/Qemu.pm update_vm_api: a deleted device leaves the boot order, a
+    new CD-ROM drive joins it (a change to ``boot`` like any other, so pending on a
+    running VM)."""
+    found = re.search(r"(?:^|,)order=([^,]*)", g.config.get("boot", ""))
+    order = [d for d in re.split(r"[;\s]+", found.group(1)) if d] if found else []
+    if not order or "boot" in changes or "boot" in deletes:
+        return changes, deletes
+    new = [d for d in order if d not in deletes]
+    for key, value in changes.items():
+        media = propstr.parse("qemu", key, value).get("media") if is_disk_key("qemu", key) else None
+        if media == "cdrom" and key not in new:
+            new.append(key)
+    if new == order:
+        return changes, deletes
+    if not new:  # print_bootorder gives "", which PVE cannot read back: no boot key
+        return changes, [*deletes, "boot"]
+    return {**changes, "boot": f"order={';'.join(new)}"}, deletes
+
+
+def _check_lxc_update(g: Guest, changes: dict[str, str], deletes: list[str]) -> None:
+    # pve-container src/PVE/LXC/Config.pm update_pct_config
+    for key in deletes:
+        if key in ("memory", "rootfs", "ostype"):
+            raise fail(f"unable to delete required option '{key}'")
+        if key == "unprivileged":
+            raise fail(f"unable to delete read-only option: '{key}'")
+        if re.match(r"^(unused|mp)\d+$", key) and g.config.get("protection") == "1":
+            raise fail(f"can't remove CT {g.vmid} drive '{key}' - protection mode enabled")
+    for key in sorted(changes):
+        if (key == "rootfs" or re.match(r"^mp\d+$", key)) and g.config.get("protection") == "1":
+            raise fail(f"can't update CT {g.vmid} drive '{key}' - protection mode enabled")
+        if key == "unprivileged":
+            raise fail(f"unable to modify read-only option: '{key}'")
 
 
 def start_task(
@@ -377,16 +321,22 @@ def update_config(sim: Sim, kind: str, req: Request, *, sync: bool) -> str | Non
         key = sorted(both)[0]
         raise param_error({"delete": f"you can't use '-{key}' and -delete {key}' at the same time"})
     check_new_disks(sim, kind, changes, g.node)
+    if kind == "lxc":
+        _check_lxc_update(g, changes, deletes)
     if sync:
         try:
-            _apply_update(sim, g, changes, deletes, reverts, check=True)
+            _apply_update(sim, g, changes, deletes, reverts)
         except TaskError as exc:
             raise fail(str(exc)) from None
         return None
 
     def apply(task: Task) -> None:
         # the task runner fails the task first if the guest is gone (Job.guest)
-        _apply_update(sim, g, changes, deletes, reverts, check=True)
+        try:
+            _apply_update(sim, g, changes, deletes, reverts)
+        except ApiError as exc:
+            task.log.extend(f"{k}: {v}" for k, v in (exc.errors or {}).items())
+            raise TaskError(exc.message) from None
         task.log.append(f"update {g.label}: " + " ".join(f"-{k} {v}" for k, v in changes.items()))
 
     return start_task(sim, req, g, "qmconfig" if kind == "qemu" else "vzconfig", apply)

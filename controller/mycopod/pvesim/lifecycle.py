@@ -7,17 +7,29 @@ already did (the locked placeholder config) is rolled back.
 
 from __future__ import annotations
 
-from mycopod.pvesim import guests, operations, propstr, schema
+import re
+
+from mycopod.pvesim import capacity, guests, operations, propstr, schema
 from mycopod.pvesim.core import Request, Sim
-from mycopod.pvesim.errors import TaskError, fail, param_error
+from mycopod.pvesim.errors import TaskError, fail
 from mycopod.pvesim.schema import format_size
 from mycopod.pvesim.state import (
+    DISK_KEYS,
     Guest,
-    StorageFull,
     guest_label,
     is_disk_key,
 )
 from mycopod.pvesim.tasks import Job, Task
+
+#: what ``kvm -version`` reports; the same QEMU ``views`` shows as ``running-qemu``
+QEMU_VERSION = "9.2.0"
+#: qemu-server PVE/QemuServer/Drive.pm valid_drive_names_for_boot: the order PVE looks
+#: for the first disk and the first CD-ROM
+_BOOT_DRIVES = tuple(
+    k for prefix in ("ide", "scsi", "virtio", "sata") for k in DISK_KEYS if re.fullmatch(
+        prefix + r"\d+", k
+    )
+)
 
 # -- create, clone, destroy ------------------------------------------------------------
 
@@ -64,12 +76,19 @@ def create(sim: Sim, kind: str, req: Request) -> str:
     start = bool(p.get("start"))
 
     def apply(task: Task) -> None:
+        if kind == "qemu":
+            # qemu-server API2/Qemu.pm create_vm: MetaInfo.pm new_meta_info_string
+            g.config["meta"] = f"creation-qemu={QEMU_VERSION},ctime={int(cl.clock())}"
         for key, value in changes.items():
             value = guests.normalize(sim, g, key, value)
             if guests.needs_alloc(g, key, value):
                 value = guests.allocate(sim, g, key, value)
-                task.log.append(f"  {key}: successfully created disk '{value.split(',')[0]}'")
+                task.log.append(f"{key}: successfully created disk '{value}'")
             g.config[key] = value
+        if kind == "qemu" and not g.config.get("boot"):
+            boot = default_boot_order(g.config)
+            if boot:
+                g.config["boot"] = boot
         g.config.pop("lock", None)
         cl.touch(g)
         if start:
@@ -80,6 +99,23 @@ def create(sim: Sim, kind: str, req: Request) -> str:
 
     wtype = "qmcreate" if kind == "qemu" else "vzcreate"
     return guests.start_task(sim, req, g, wtype, apply, rollback)
+
+
+def default_boot_order(conf: dict[str, str]) -> str:
+    """qemu-server QemuServer.pm get_default_bootdevices + print_bootorder: the first disk,
+    the first CD-ROM, the first NIC (empty when there is none, which PVE cannot read back
+    as a value, so the key is left out)."""
+    devs = []
+    for cdrom in (False, True):
+        first = next(
+            (k for k in _BOOT_DRIVES if k in conf and ("media=cdrom" in conf[k]) == cdrom), None
+        )
+        if first:
+            devs.append(first)
+    nic = next((f"net{i}" for i in range(32) if conf.get(f"net{i}")), None)
+    if nic:
+        devs.append(nic)
+    return f"order={';'.join(devs)}" if devs else ""
 
 
 def remove_guest(sim: Sim, g: Guest) -> None:
@@ -105,11 +141,58 @@ def destroy(sim: Sim, kind: str, req: Request) -> str:
             raise fail(f"CT {g.vmid} is running - destroy failed")
 
     def apply(task: Task) -> None:
+        base = _base_in_use(sim, g)
+        if base and kind == "qemu":
+            # qemu-server QemuServer.pm destroy_vm (sic: "cloned")
+            raise TaskError(f"base volume '{base}' is still in use by linked cloned")
+        if base:
+            # pve-storage Storage.pm vdisk_free, via pve-container destroy_lxc_container
+            volname = base.split(":", 1)[1]
+            raise TaskError(f"base volume '{volname}' is still in use by linked clones")
         task.log.append(f"destroying {g.label}")
         remove_guest(sim, g)
 
     wtype = "qmdestroy" if kind == "qemu" else "vzdestroy"
     return guests.start_task(sim, req, g, wtype, apply)
+
+
+def _base_in_use(sim: Sim, g: Guest) -> str | None:
+    """A template's base volume some linked clone still sits on (pve-storage
+    Storage.pm volume_is_base_and_used: a clone's volid is ``STORE:BASE/CLONE``)."""
+    if g.config.get("template") != "1":
+        return None
+    for key, value in g.config.items():
+        if not (is_disk_key(g.kind, key) or key.startswith("unused")) or "media=cdrom" in value:
+            continue
+        file = guests.disk_file(g.kind, key, value) if is_disk_key(g.kind, key) else value
+        if file and any(volid.startswith(f"{file}/") for _, volid in sim.cluster.volumes):
+            return file
+    return None
+
+
+def _check_clone_target(
+    sim: Sim, src: Guest, target: str, storage: str | None
+) -> None:
+    """Whether ``src`` may be cloned to another node: qemu-server API2/Qemu.pm clone_vm
+    ($check_storage_access_clone: every volume, CD-ROMs and the cloud-init drive too,
+    whatever ``storage`` says) and pve-container API2/LXC.pm clone_vm (rootfs and mount
+    point volumes, where ``storage`` replaces the source storage)."""
+    cl = sim.cluster
+    shared = True
+    for key, value in src.config.items():
+        if not is_disk_key(src.kind, key):
+            continue
+        file = guests.disk_file(src.kind, key, value)
+        if not file or file in ("none", "cdrom") or ":" not in file:
+            continue  # no medium, a physical drive, a bind mount
+        sid = file.split(":", 1)[0]
+        if src.kind == "lxc" and storage:
+            sid = storage
+        if sid in cl.storages and not cl.storages[sid].shared:
+            shared = False
+    if not shared:
+        what = "VM" if src.kind == "qemu" else "CT"
+        raise fail(f"can't clone {what} to node '{target}' ({what} uses local storage)")
 
 
 def clone(sim: Sim, kind: str, req: Request) -> str:
@@ -131,20 +214,13 @@ def clone(sim: Sim, kind: str, req: Request) -> str:
         raise fail("Linked clone feature is not supported for this VM (not a template)")
     storage = p.get("storage")
     if storage:
-        if not full:
-            raise param_error({"storage": "parameter 'storage' not allowed for linked clones"})
         guests.check_storage(sim, kind, storage, target)
-    disks = {k: v for k, v in src.config.items() if is_disk_key(kind, k)}
+        if target != src.node and not cl.storages[storage].shared:
+            raise fail(f"can't clone to non-shared storage '{storage}'")
+        if not full:  # qemu-server and pve-container clone_vm: a die, so a 500
+            raise fail("parameter 'storage' not allowed for linked clones")
     if target != src.node:
-        for key, value in disks.items():
-            file = guests.disk_file(kind, key, value)
-            sid = storage or file.split(":", 1)[0]
-            if "media=cdrom" in value or sid not in cl.storages:
-                continue
-            if not cl.storages[sid].shared:
-                raise fail(
-                    f"can't clone {src.label} to node '{target}' ({src.label} uses local storage)"
-                )
+        _check_clone_target(sim, src, target, storage)
     name_key = "name" if kind == "qemu" else "hostname"
     new = Guest(vmid=newid, kind=kind, node=target, config={"lock": "clone"}, pool=p.get("pool"))
     cl.guests[newid] = new
@@ -160,8 +236,10 @@ def clone(sim: Sim, kind: str, req: Request) -> str:
                 data["macaddr" if kind == "qemu" else "hwaddr"] = cl.new_mac()
                 value = propstr.render(kind, key, data)
             elif is_disk_key(kind, key) and "media=cdrom" not in value:
+                # qemu-server API2/Qemu.pm clone_vm: TPM state is always copied in full
                 value = _clone_disk(
-                    sim, src, new, key, value, full=full, storage=storage, task=task
+                    sim, src, new, key, value, full=full or key == "tpmstate0",
+                    storage=storage, fmt_hint=p.get("format"), task=task,
                 )
             elif is_disk_key(kind, key) and "cloudinit" in value:
                 value = guests.allocate(
@@ -199,6 +277,7 @@ def _clone_disk(
     *,
     full: bool,
     storage: str | None,
+    fmt_hint: str | None,
     task: Task,
 ) -> str:
     cl = sim.cluster
@@ -211,9 +290,18 @@ def _clone_disk(
         size = schema.parse_size(data["size"])
     sid = storage or file.split(":", 1)[0]
     if full:
+        # qemu-server QemuServer.pm clone_disk/resolve_dst_disk_format: the source's format
+        # (or ``format``) where the target storage holds it; copying writes what the
+        # source had written
+        fmt = fmt_hint or (vol.format if vol else None)
+        if src.kind == "lxc" or fmt not in ("raw", "qcow2", "vmdk"):
+            fmt = None  # containers: raw on file storages (pve-container LXC.pm alloc_disk)
         try:
-            newvol = cl.add_volume(sid, new.node, new.vmid, size, kind=src.kind, check=True)
-        except StorageFull as exc:
+            newvol = capacity.allocate(
+                cl, sid, new.node, new.vmid, size, kind=src.kind, fmt=fmt,
+                used=vol.used if vol else 0,
+            )
+        except capacity.StorageFull as exc:
             raise TaskError(str(exc)) from None
         task.log.append(f"create full clone of drive {key} ({file})")
         data[vk] = newvol.volid

@@ -1,20 +1,23 @@
 """Power (start, stop, shutdown, reboot), disk resize and migration of guests.
 
-Starting applies pending changes and needs free memory on the node; resize only grows
-and needs free space; migration moves the guest's own local volumes with it.
+Starting applies pending changes (PVE never refuses a start for lack of host memory: the
+kernel overcommits, and it is QEMU or the OOM killer that fails later); resize only grows
+and only thick LVM can run out of extents; migration moves the guest's own local volumes
+with it and refuses a local CD-ROM image.
 """
 
 from __future__ import annotations
 
-from mycopod.pvesim import guests, propstr, schema
+import re
+
+from mycopod.pvesim import capacity, guests, propstr, schema
 from mycopod.pvesim.core import Request, Sim
 from mycopod.pvesim.errors import TaskError, fail, param_error
 from mycopod.pvesim.schema import format_size
 from mycopod.pvesim.state import (
-    NODE_MEMORY,
-    GiB,
     Guest,
-    guest_memory,
+    KiB,
+    Volume,
     is_disk_key,
 )
 from mycopod.pvesim.tasks import Task
@@ -30,13 +33,6 @@ def start_now(sim: Sim, g: Guest, task: Task) -> None:
     if g.status == "running":
         raise TaskError(f"{g.label} already running")
     guests.apply_pending(sim, g)
-    need = guest_memory(g)
-    if sim.cluster.node_mem_used(g.node) + need > NODE_MEMORY:
-        if g.kind == "qemu":
-            task.log.append("kvm: cannot set up guest memory 'pc.ram': Cannot allocate memory")
-            raise TaskError("start failed: QEMU exited with code 1")
-        task.log.append("lxc-start: cannot allocate memory")
-        raise TaskError(f"startup for container '{g.vmid}' failed")
     g.status = "running"
     g.started_at = sim.cluster.clock()
     sim.cluster.touch(g)
@@ -100,12 +96,9 @@ def resize(sim: Sim, kind: str, req: Request) -> str:
             )
         if vol is not None and newsize > cur:
             sdef = sim.cluster.storages[vol.storage]
-            free = sdef.total - sim.cluster.storage_used(vol.storage, g.node)
-            if newsize - cur > free:
-                raise TaskError(
-                    f"{vol.storage}: unable to resize volume '{vol.volid}' - "
-                    f"not enough free space ({free // GiB}G available)"
-                )
+            if sdef.thick:
+                _check_extend(sim, vol, newsize)
+                vol.used = newsize
             vol.size = newsize
         data["size"] = format_size(newsize)
         g.config[disk] = propstr.render(kind, disk, data)
@@ -113,6 +106,40 @@ def resize(sim: Sim, kind: str, req: Request) -> str:
         sim.cluster.touch(g)
 
     return guests.start_task(sim, req, g, "resize", apply)
+
+
+def _check_extend(sim: Sim, vol: Volume, newsize: int) -> None:
+    """Thin volumes grow without a check; thick LVM must find the extents (pve-storage
+    LVMPlugin.pm volume_resize: ``lvextend`` under run_command's errmsg)."""
+    if newsize - vol.size <= capacity.free_bytes(sim.cluster, vol.storage, vol.node or ""):
+        return
+    if sim.cluster.storages[vol.storage].type != "lvm":
+        raise TaskError(
+            f"zfs error: cannot set property for 'rpool/data/{vol.volid.split(':', 1)[1]}': "
+            "size is greater than available space"
+        )
+    path = f"/dev/pve-thick/{vol.volid.split(':', 1)[1]}"
+    raise TaskError(
+        f"error resizing volume '{path}': command '/sbin/lvextend -L {newsize // KiB}k {path}' "
+        "failed: exit code 5"
+    )
+
+
+def _local_cdrom_images(sim: Sim, g: Guest) -> list[str]:
+    """The VM's CD-ROM images on local storage (ISOs; the cloud-init drive is regenerated
+    on the target and does not count)."""
+    found = []
+    for key, value in g.config.items():
+        if not is_disk_key("qemu", key):
+            continue
+        data = propstr.parse("qemu", key, value)
+        file = data.get("file", "")
+        if data.get("media") != "cdrom" or file in ("", "none", "cdrom") or ":" not in file:
+            continue
+        sdef = sim.cluster.storages.get(file.split(":", 1)[0])
+        if sdef is not None and not sdef.shared and not re.search(r"vm-\d+-cloudinit", file):
+            found.append(file)
+    return sorted(found)
 
 
 def migrate(sim: Sim, kind: str, req: Request) -> str:
@@ -142,22 +169,26 @@ def migrate(sim: Sim, kind: str, req: Request) -> str:
         )
         if v is not None and v.node and v.vmid == g.vmid
     ]
-    for key, value in g.config.items():
-        if is_disk_key(kind, key) and "media=cdrom" in value:
-            file = propstr.parse(kind, key, value).get("file", "")
-            vol = cl.find_volume(file, g.node)
-            if vol and vol.content == "iso" and vol.node and not cl.find_volume(file, target):
-                raise fail(f"can't migrate local cdrom drive (referenced in '{key}')")
     if kind == "qemu" and g.status == "running" and local and not p.get("with-local-disks"):
         raise fail("can't live migrate attached local disks without with-local-disks option")
     g.config["lock"] = "migrate"
     cl.touch(g)
 
     def apply(task: Task) -> None:
+        isos = _local_cdrom_images(sim, g) if kind == "qemu" else []
+        if isos:
+            # qemu-server QemuMigrate.pm scan_local_volumes ("local cdrom image", then
+            # "can't migrate VM - check log"); pve-guest-common AbstractMigrate.pm migrate
+            # turns the phase 1 error into "migration aborted"
+            task.log.extend(
+                f"WARN: can't migrate local disk '{iso}': local cdrom image" for iso in isos
+            )
+            task.log.append("ERROR: migration aborted (duration 00:00:00): "
+                            "can't migrate VM - check log")
+            raise TaskError("migration aborted")
         for vol in local:
             sdef = cl.storages[vol.storage]
-            free = sdef.total - cl.storage_used(vol.storage, target)
-            if vol.size > free:
+            if sdef.thick and vol.size > capacity.free_bytes(cl, vol.storage, target):
                 raise TaskError(
                     f"migration aborted: storage '{vol.storage}' on node '{target}' "
                     f"has not enough free space"

@@ -43,7 +43,7 @@ def from_json(
     cl.nodes = list(data["nodes"])
     cl.node_boot = {n: clock() - 86400 * 3 for n in cl.nodes}
     for v in data["volumes"]:
-        vol = Volume(**v)
+        vol = Volume(**{"used": v["size"], **v})  # files from before ``used``: all written
         cl.volumes[(vol.node, vol.volid)] = vol
     for g in data["guests"]:
         guest = Guest(**g)

@@ -8,10 +8,11 @@ read back must see exactly this form, so the simulator normalises the same way.
 
 from __future__ import annotations
 
+import hashlib
+import random
 import re
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, unquote
 
 from mycopod.pvesim import schema
 
@@ -75,6 +76,20 @@ def normalize_tags(value: str) -> str:
     return ";".join(sorted({t.lower() for t in _TAG_SPLIT.split(value) if t}))
 
 
-def normalize_sshkeys(value: str) -> str:
-    """PVE stores the keys URL-encoded (RFC 3986 unreserved characters left as they are)."""
-    return quote(unquote(value), safe="")
+_CRYPT64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_HASHED = re.compile(r"^\$(?:[156]|2[ay])(\$.+){2}")
+
+
+def hash_password(value: str, ostype: str | None, rng: random.Random) -> str:
+    """``cipassword`` as qemu-server stores it (API2/Qemu.pm update_vm_api): hashed with
+    PVE::Tools::encrypt_pw (``$5$`` SHA-256 crypt, 8-character salt) unless already a
+    crypt hash or the guest runs Windows (cloudbase-init wants it in clear). The digest is
+    a stand-in of the right shape, not a real SHA-crypt: nobody logs in to a simulated VM.
+    """
+    if _HASHED.match(value) or re.match(r"^(win\d+|w2k\d*|wxp|wvista)$", ostype or ""):
+        return value
+    salt = "".join(rng.choice(_CRYPT64) for _ in range(8))
+    digest = hashlib.sha256(f"{salt}{value}".encode()).digest()
+    num = int.from_bytes(digest, "big")
+    body = "".join(_CRYPT64[(num >> (6 * i)) & 63] for i in range(43))
+    return f"$5${salt}${body}"

@@ -102,10 +102,11 @@ def node_entry(cl: Cluster, node: str, now: float) -> dict[str, Any]:
 
 
 def storage_usage(cl: Cluster) -> dict[tuple[str, str], int]:
-    """Used bytes per (scope, storage) in one pass over the volumes."""
+    """Allocated bytes per (scope, storage) in one pass over the volumes (``capacity``:
+    thin volumes count what was written, not their size)."""
     used: dict[tuple[str, str], int] = defaultdict(int)
     for vol in cl.volumes.values():
-        used[(vol.node, vol.storage)] += vol.size
+        used[(vol.node, vol.storage)] += vol.used
     return used
 
 

@@ -56,11 +56,18 @@ class StorageDef:
     content: list[str]
     shared: bool
     total: int
+    #: zfspool only: ``sparse 1`` in storage.cfg (thin zvols, no refreservation)
+    sparse: bool = False
 
     @property
     def path_style(self) -> bool:
         """dir/nfs storages keep images as files under ``VMID/``."""
         return self.type in ("dir", "nfs")
+
+    @property
+    def thick(self) -> bool:
+        """Whether a new volume takes its full size at once (see ``capacity``)."""
+        return self.type == "lvm" or (self.type == "zfspool" and not self.sparse)
 
 
 @dataclass
@@ -74,6 +81,9 @@ class Volume:
     vmid: int | None
     format: str
     ctime: int
+    #: bytes the volume takes on its storage: its size on thick storage, what was written
+    #: (copied, seeded) on thin storage; see ``capacity``
+    used: int = 0
 
 
 def guest_label(kind: str, vmid: int) -> str:
@@ -144,7 +154,12 @@ def default_storages() -> dict[str, StorageDef]:
         for s in (
             StorageDef("local", "dir", ["iso", "vztmpl", "backup"], False, 100 * GiB),
             StorageDef("local-lvm", "lvmthin", ["images", "rootdir"], False, 500 * GiB),
-            StorageDef("local-zfs", "zfspool", ["images", "rootdir"], False, 500 * GiB),
+            StorageDef(
+                "local-zfs", "zfspool", ["images", "rootdir"], False, 500 * GiB, sparse=True
+            ),
+            # thick LVM (a volume group, no thin pool): the one default storage that refuses a
+            # disk once its extents run out
+            StorageDef("lvm-thick", "lvm", ["images", "rootdir"], False, 200 * GiB),
             StorageDef("ceph-pool", "rbd", ["images", "rootdir"], True, 2 * TiB),
             StorageDef("tank", "nfs", ["images", "rootdir"], True, 8 * TiB),
         )
@@ -202,14 +217,16 @@ class Cluster:
             for volid, content, size in _LOCAL_FILES:
                 fmt = "iso" if content == "iso" else volid.rsplit(".", 1)[-1]
                 cl.volumes[(node, volid)] = Volume(
-                    volid, "local", node, size, content, None, fmt, now
+                    volid, "local", node, size, content, None, fmt, now, used=size
                 )
         cl.pools["infra"] = Pool("infra", "Infrastructure")
         for vmid, name in ((9000, "ubuntu-24.04"), (9001, "debian-12")):
+            # a cloud image written to the thin pool: ~1.5 GiB of the 4 GiB
             disk = cl.add_volume("local-lvm", "pve1", vmid, 4 * GiB, base=True)
+            disk.used = 1536 * MiB
             ci = f"local-lvm:vm-{vmid}-cloudinit"
             cl.volumes[("pve1", ci)] = Volume(
-                ci, "local-lvm", "pve1", 4 * MiB, "images", vmid, "raw", now
+                ci, "local-lvm", "pve1", 4 * MiB, "images", vmid, "raw", now, used=4 * MiB
             )
             cl.guests[vmid] = Guest(
                 vmid=vmid,
@@ -233,6 +250,7 @@ class Cluster:
                 },
             )
         disk = cl.add_volume("local-lvm", "pve1", 100, 32 * GiB)
+        disk.used = 9 * GiB  # a day of running has written to it
         cl.guests[100] = Guest(
             vmid=100,
             kind="qemu",
@@ -279,7 +297,7 @@ class Cluster:
     def storage_used(self, storage: str, node: str) -> int:
         scope = self.storage_scope(storage, node)
         return sum(
-            v.size for (n, _), v in self.volumes.items() if n == scope and v.storage == storage
+            v.used for (n, _), v in self.volumes.items() if n == scope and v.storage == storage
         )
 
     def volumes_on(self, storage: str, node: str) -> list[Volume]:
@@ -292,7 +310,9 @@ class Cluster:
             return None
         return self.volumes.get((self.storage_scope(storage, node), volid))
 
-    def new_volname(self, storage: str, node: str, vmid: int, *, kind: str = "qemu") -> str:
+    def new_volname(
+        self, storage: str, node: str, vmid: int, *, kind: str = "qemu", fmt: str = "qcow2"
+    ) -> str:
         sdef = self.storages[storage]
         prefix = "subvol" if kind == "lxc" and sdef.type == "zfspool" else "vm"
         scope = self.storage_scope(storage, node)
@@ -300,9 +320,12 @@ class Cluster:
         n = 0
         while True:
             name = f"{prefix}-{vmid}-disk-{n}"
-            volid = f"{storage}:{vmid}/{name}.qcow2" if sdef.path_style else f"{storage}:{name}"
-            base = f"{storage}:base-{vmid}-disk-{n}"
-            if volid not in used and base not in used:
+            volid = f"{storage}:{vmid}/{name}.{fmt}" if sdef.path_style else f"{storage}:{name}"
+            # pve-storage Plugin.pm find_free_diskname: a name is taken in any format
+            taken = {f"{storage}:base-{vmid}-disk-{n}"} | {
+                f"{storage}:{vmid}/{name}.{ext}" for ext in ("raw", "qcow2", "vmdk")
+            }
+            if volid not in used and not taken & used:
                 return volid
             n += 1
 
@@ -315,15 +338,16 @@ class Cluster:
         *,
         kind: str = "qemu",
         base: bool = False,
-        check: bool = False,
+        fmt: str | None = None,
     ) -> Volume:
-        """Allocate a new disk volume; with ``check``, fail as PVE does when it is full."""
+        """Add a new disk volume, unchecked (``capacity.allocate`` checks the space first).
+
+        ``fmt`` is the image format on dir/nfs storage: qemu's default is qcow2, a
+        container's raw (pve-container LXC.pm alloc_disk); block storages hold raw only.
+        """
         sdef = self.storages[storage]
-        if check:
-            free = sdef.total - self.storage_used(storage, node)
-            if size > free:
-                raise StorageFull(out_of_space_message(sdef, vmid, size, free))
-        volid = self.new_volname(storage, node, vmid, kind=kind)
+        file_fmt = fmt or ("raw" if kind == "lxc" else "qcow2")
+        volid = self.new_volname(storage, node, vmid, kind=kind, fmt=file_fmt)
         if base:
             volid = volid.replace(f"vm-{vmid}-", f"base-{vmid}-")
         vol = Volume(
@@ -333,8 +357,9 @@ class Cluster:
             size=size,
             content="rootdir" if kind == "lxc" else "images",
             vmid=vmid,
-            format="qcow2" if sdef.path_style else ("subvol" if "subvol-" in volid else "raw"),
+            format=file_fmt if sdef.path_style else ("subvol" if "subvol-" in volid else "raw"),
             ctime=int(self.clock()),
+            used=size if sdef.thick else 0,
         )
         self.volumes[(vol.node, volid)] = vol
         return vol
@@ -363,30 +388,6 @@ class Cluster:
             for g in self.guests.values()
             if g.node == node and g.status == "running"
         )
-
-
-class StorageFull(Exception):
-    """A disk did not fit; the message is what PVE's storage plugin prints."""
-
-
-def out_of_space_message(sdef: StorageDef, vmid: int, size: int, free: int) -> str:
-    kib = size // KiB
-    if sdef.type == "lvmthin":
-        return (
-            f"lvcreate 'pve/vm-{vmid}-disk-0' error:   Volume group \"pve\" has insufficient "
-            f"free space ({free // (4 * MiB)} extents): {size // (4 * MiB)} required."
-        )
-    if sdef.type == "zfspool":
-        return f"zfs error: cannot create 'rpool/data/vm-{vmid}-disk-0': out of space"
-    if sdef.type == "rbd":
-        return (
-            f"rbd create 'vm-{vmid}-disk-0' error: rbd: create error: (28) No space left on device"
-        )
-    return (
-        f"unable to create image: qemu-img: /mnt/pve/{sdef.storage}/images/{vmid}/"
-        f"vm-{vmid}-disk-0.qcow2: Could not resize file: No space left on device "
-        f"(requested {kib} KiB)"
-    )
 
 
 def guest_memory(g: Guest) -> int:
@@ -432,7 +433,6 @@ __all__ = [
     "MiB",
     "Pool",
     "StorageDef",
-    "StorageFull",
     "Volume",
     "format_size",
 ]

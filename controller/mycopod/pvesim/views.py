@@ -55,6 +55,8 @@ def config_view(g: Guest, *, current: bool = False) -> dict[str, Any]:
             conf.pop(key, None)
     props = _config_props(g.kind)
     out = {k: _typed(props, k, v) for k, v in conf.items()}
+    if out.get("cipassword"):  # qemu-server API2/Qemu.pm vm_config: never shown
+        out["cipassword"] = "**********"
     out["digest"] = g.digest()
     return out
 
@@ -70,6 +72,11 @@ def pending_view(g: Guest) -> list[dict[str, Any]]:
             row["pending"] = _typed(props, key, g.pending[key])
         if key in g.pending_delete:
             row["delete"] = 1
+        if key == "cipassword":  # qemu-server API2/Qemu.pm vm_pending masks both
+            if "value" in row:
+                row["value"] = "**********"
+            if "pending" in row:
+                row["pending"] = "********** "
         rows.append(row)
     return rows
 

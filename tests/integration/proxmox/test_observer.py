@@ -262,8 +262,8 @@ async def test_nodes_and_storages(client: ProxmoxClient, requests: Requests) -> 
     # legacy-app (4 GiB) runs on pve1
     assert by_node["pve1"].free_mem < by_node["pve2"].free_mem
     storages = {(s.node, s.storage): s for s in observed.storages}
-    assert {s for _, s in storages} == {"local", "local-lvm", "local-zfs", "ceph-pool",
-                                         "tank"}
+    assert {s for _, s in storages} == {"local", "local-lvm", "local-zfs", "lvm-thick",
+                                         "ceph-pool", "tank"}
     for node in ("pve1", "pve2", "pve3"):
         tank, lvm = storages[(node, "tank")], storages[(node, "local-lvm")]
         assert tank.shared and not lvm.shared

@@ -40,7 +40,7 @@ def test_every_type_is_listed(api: Api, sim: SimHandle) -> None:
     assert {r["id"] for r in rows if r["type"] == "node"} == {"node/pve1", "node/pve2", "node/pve3"}
     assert {"id": "/pool/infra", "type": "pool", "pool": "infra"} in rows
     storages = {r["id"] for r in rows if r["type"] == "storage"}
-    assert "storage/pve2/ceph-pool" in storages and len(storages) == 15
+    assert "storage/pve2/ceph-pool" in storages and len(storages) == 18
 
 
 def test_fields_are_the_schema_ones(api: Api) -> None:
@@ -108,11 +108,18 @@ def test_pools_crud(api: Api) -> None:
 def test_pool_storage_members(api: Api) -> None:
     assert api.run("POST", "/nodes/pve2/qemu", vmid=310, scsi0="tank:3")["exitstatus"] == "OK"
     api.data("PUT", "/pools/infra", storage="tank")
-    members = api.data("GET", "/pools/infra")["members"]
-    tank = [m for m in members if m["type"] == "storage"]
-    assert {m["id"] for m in tank} == {f"storage/pve{i}/tank" for i in (1, 2, 3)}
+
+    def tank_use() -> list[int]:
+        members = api.data("GET", "/pools/infra")["members"]
+        tank = [m for m in members if m["type"] == "storage"]
+        assert {m["id"] for m in tank} == {f"storage/pve{i}/tank" for i in (1, 2, 3)}
+        return [m["disk"] for m in tank]
+
+    assert tank_use() == [0] * 3  # a new sparse image holds nothing yet
+    # a full clone copies what the template's disk holds (1.5 GiB of its 4 GiB);
     # shared storage: every node shows the same use
-    assert [m["disk"] for m in tank] == [3 * GiB] * 3
+    api.run("POST", "/nodes/pve1/qemu/9001/clone", newid=311, full=1, storage="tank")
+    assert tank_use() == [1536 * 1024**2] * 3
 
 
 def test_inventory_endpoints(api: Api) -> None:
