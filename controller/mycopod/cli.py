@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "mycopod.declarations.cli",
     "mycopod.reconcile.cli",
     "mycopod.store.cli",
+    "mycopod.doctor.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]

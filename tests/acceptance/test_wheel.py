@@ -87,3 +87,25 @@ def test_migrate_up_on_embedded_postgresql_from_anywhere(installed: wheelmod.Whe
     lines = status.stdout.strip().splitlines()
     assert lines and all(" applied " in f"{line} " for line in lines), status.stdout
     assert (state / "pgdata" / "PG_VERSION").exists()
+
+
+def test_doctor_passes_against_the_simulator(installed: wheelmod.WheelVenv, tmp_path: Path,
+                                             database_url: str) -> None:
+    from mycopod.pvesim.testing import running_simulator
+    from tests.support.doctor import remote_with, write_config
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with running_simulator(nodes=2) as sim:
+        remote = remote_with(tmp_path)
+        config = write_config(tmp_path, sim=sim, repo=str(remote.bare),
+                              database_url=database_url)
+        result = installed.run("doctor", "--config", str(config), cwd=elsewhere)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "0 failed" in result.stdout
+        as_json = installed.run("doctor", "--json", "--config", str(config), cwd=elsewhere)
+    import json
+
+    data = json.loads(as_json.stdout)
+    assert data["ok"] is True
+    assert {c["check"] for c in data["checks"]} >= {"proxmox.privileges", "references"}
