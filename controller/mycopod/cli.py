@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "mycopod.reconcile.cli",
     "mycopod.store.cli",
     "mycopod.doctor.cli",
+    "mycopod.init_cmd.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]
