@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck test-unit test-integration test-acceptance test-all bench clean help
+.PHONY: demo test lint typecheck test-unit test-integration test-acceptance test-all bench clean help promtool
 
 help:
 	@echo "make demo   run MycoPod on embedded defaults (PostgreSQL, Proxmox simulator, local repo)"
@@ -45,6 +45,11 @@ test-all: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck test-all
+
+# config/prometheus/alerts.yml (also run by make test, in tests/integration/test_monitoring.py)
+promtool:
+	promtool check rules config/prometheus/alerts.yml
+	cd config/prometheus && promtool test rules alerts_test.yml
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

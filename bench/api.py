@@ -101,7 +101,7 @@ async def prepare(server_url: str, runs: int) -> str:
     url = url_for(server_url, "mycopod_bench")
     conn = await asyncpg.connect(url)
     try:
-        await migrate.up(conn, directory=REPO / "migrations")
+        await migrate.up(conn)
         await UserStore(conn).add("bench-admin", PASSWORD, "admin")
         for n in range(1, JUNK_USERS + 1):
             await UserStore(conn).add(f"bench-user-{n}", PASSWORD, "user")

@@ -123,7 +123,7 @@ async def bench_cache(workdir: Path, url: str) -> dict[str, Any]:
     parts = urlsplit(url)
     db_url = urlunsplit(parts._replace(path=f"/{name}"))
     conn = await asyncpg.connect(db_url)
-    await migrate.up(conn, directory=REPO / "migrations")
+    await migrate.up(conn)
     await conn.close()
     pool = await dbmod.create_pool(db_url, connect_timeout=10, min_size=1, max_size=4)
     try:

@@ -206,7 +206,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                                        state_dir=work / "db", min_size=2) as database:
             pool = database.pool
             async with pool.acquire() as conn:
-                await migrate.up(conn, directory=REPO / "migrations")
+                await migrate.up(conn)
             results: dict[str, Any] = {"noop": [], "converge": None}
             for n in [int(s) for s in args.sizes.split(",") if s]:
                 results["noop"].append(await noop(pool, n, args.latency_ms, work))

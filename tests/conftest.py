@@ -54,7 +54,7 @@ async def _build_template(admin_url: str) -> None:
                  f'CREATE DATABASE "{TEMPLATE}"')
     conn = await asyncpg.connect(url_for(admin_url, TEMPLATE))
     try:
-        await migrate.up(conn, directory=REPO / "migrations")
+        await migrate.up(conn)
     finally:
         await conn.close()
 

@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "mycopod.declarations.cli",
     "mycopod.reconcile.cli",
     "mycopod.store.cli",
+    "mycopod.doctor.cli",
+    "mycopod.init_cmd.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]

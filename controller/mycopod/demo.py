@@ -28,6 +28,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ from mycopod.errors import MycoPodError
 log = structlog.get_logger(__name__)
 
 SIM_PORT = 8006
-SEEDS = Path(__file__).resolve().parents[2] / "config" / "examples"
+#: the example declarations packaged with MycoPod (also ``config/examples`` in the checkout)
+SEEDS = resources.files("mycopod") / "data" / "examples"
 FALLBACK_SEED = ("web.md", "web-1 is a VM with 2 cores and 2 GB of RAM, cloned from the "
                  "template ubuntu-24.04, tagged web.\n")
 GIT_ENV = {"GIT_AUTHOR_NAME": "MycoPod demo", "GIT_AUTHOR_EMAIL": "demo@mycopod.invalid",
@@ -68,10 +70,11 @@ def make_repository(directory: Path) -> tuple[Path, Path]:
     if not clone.exists():
         _git("clone", "--quiet", str(bare), str(clone))
         _git("checkout", "--quiet", "-B", "main", cwd=clone)
-        seeds = sorted(SEEDS.glob("*.md")) if SEEDS.is_dir() else []
+        seeds = sorted((s for s in SEEDS.iterdir() if s.name.endswith(".md")),
+                       key=lambda s: s.name) if SEEDS.is_dir() else []
         if seeds:
             for seed in seeds:
-                shutil.copy(seed, clone / seed.name)
+                (clone / seed.name).write_bytes(seed.read_bytes())
         else:
             (clone / FALLBACK_SEED[0]).write_text(FALLBACK_SEED[1])
         _git("add", "--all", cwd=clone)

@@ -92,7 +92,7 @@ def test_user_management_end_to_end(database_url: str) -> None:
 def test_migrate_status_lists_every_migration_applied(database_url: str) -> None:
     result = mycopod("migrate", "status", env={"MYCOPOD_DATABASE__URL": database_url})
     assert result.returncode == 0, result.stderr
-    files = sorted(p.stem for p in (REPO / "migrations").glob("[0-9]*.sql"))
+    files = sorted(p.stem for p in (REPO / "controller/mycopod/migrations").glob("[0-9]*.sql"))
     lines = result.stdout.strip().splitlines()
     assert len(lines) == len(files)
     for name, line in zip(files, lines, strict=True):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -64,7 +63,7 @@ CROSS_ORIGIN = ("This form was not sent from MycoPod's own page: open the status
                 "sign in there.")
 
 _env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    loader=jinja2.PackageLoader("mycopod.api", "templates"),  # importlib.resources
     autoescape=jinja2.select_autoescape(["html"]),
 )
 

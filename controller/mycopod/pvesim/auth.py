@@ -15,7 +15,7 @@ import hmac
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TICKET_LIFETIME = 7200
 #: how far in the future a ticket's time may be (clock skew between nodes)
@@ -28,12 +28,14 @@ class AuthError(Exception):
 
 @dataclass
 class Credentials:
-    """The one user and API token the simulator knows (defaults: ``SimOptions``)."""
+    """The user and API tokens the simulator knows (defaults: ``SimOptions``)."""
 
     user: str
     password: str
     token_id: str
     token_secret: str
+    #: further API tokens, id -> secret (their privileges: ``acl.role_of``)
+    more_tokens: dict[str, str] = field(default_factory=dict)
 
 
 class Authenticator:
@@ -104,8 +106,9 @@ class Authenticator:
         if not sep or "!" not in tokenid:
             raise AuthError("invalid token value!")
         user, _, name = tokenid.partition("!")
-        if tokenid != self.creds.token_id:
+        known = {self.creds.token_id: self.creds.token_secret, **self.creds.more_tokens}
+        if tokenid not in known:
             raise AuthError(f"no such token '{name}' for user '{user}'")
-        if not hmac.compare_digest(secret.encode(), self.creds.token_secret.encode()):
+        if not hmac.compare_digest(secret.encode(), known[tokenid].encode()):
             raise AuthError("invalid token value!")
         return tokenid

@@ -39,6 +39,9 @@ class SimOptions:
     password: str = "mycopod"  # noqa: S105 - documented demo default
     token_id: str = "root@pam!mycopod"  # noqa: S105 - documented demo default
     token_secret: str = "mycopod-token"  # noqa: S105 - documented demo default
+    #: a second API token with only the PVEAuditor role on / (see ``acl``)
+    audit_token_id: str = "mycopod@pve!audit"  # noqa: S105 - documented demo default
+    audit_token_secret: str = "mycopod-audit"  # noqa: S105 - documented demo default
     clock: Callable[[], float] = field(default=time.time)
 
 
@@ -68,7 +71,8 @@ class Sim:
             seed=options.seed,
         )
         self.auth = Authenticator(
-            Credentials(options.user, options.password, options.token_id, options.token_secret),
+            Credentials(options.user, options.password, options.token_id, options.token_secret,
+                        more_tokens={options.audit_token_id: options.audit_token_secret}),
             clock=options.clock,
         )
         self.resource_cache = ResourceCache()

@@ -18,11 +18,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 SCHEMA_ENV = "MYCOPOD_PVE_SCHEMA"
-PACKAGED_SCHEMA = Path(__file__).parent / "data" / "pve-api-schema.json"
+#: the copy packaged with the simulator (``importlib.resources``, so a wheel carries it)
+PACKAGED_SCHEMA = resources.files("mycopod.pvesim") / "data" / "pve-api-schema.json"
 
 #: highest index of ``key[n]`` parameters whose description does not say it
 _DEFAULT_INDEX_MAX = {
@@ -52,7 +55,7 @@ class FormatError(Exception):
     """A value does not fit its schema; ``str(exc)`` is PVE's text for it."""
 
 
-def schema_file() -> Path:
+def schema_file() -> Traversable:
     env = os.environ.get(SCHEMA_ENV)
     return Path(env) if env else PACKAGED_SCHEMA
 
@@ -159,13 +162,14 @@ class Schema:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str) -> Schema:
-    with open(path, encoding="utf-8") as fh:
+def _load(override: str) -> Schema:
+    file = Path(override) if override else PACKAGED_SCHEMA
+    with file.open(encoding="utf-8") as fh:
         return Schema(json.load(fh))
 
 
 def load() -> Schema:
-    return _load(str(schema_file()))
+    return _load(os.environ.get(SCHEMA_ENV, ""))
 
 
 # -- checking values -------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Numbered plain-SQL migrations, each with an up and a down part.
 
-A migration is ``migrations/NNNN_name.sql``; the text after ``-- migrate:up`` is
+A migration is ``NNNN_name.sql`` in the package's ``migrations`` folder (read with
+:mod:`importlib.resources`, so an installed wheel carries them; ``$MYCOPOD_MIGRATIONS_DIR``
+overrides the folder); the text after ``-- migrate:up`` is
 applied, the text after ``-- migrate:down`` reverts it. Each runs in its own
 transaction and is recorded in ``schema_migrations`` with the sha256 of its file, so a
 migration edited after it was applied is refused instead of silently diverging. All of
@@ -13,11 +15,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import asyncpg
@@ -51,7 +54,7 @@ DELETE_APPLIED = "DELETE FROM schema_migrations WHERE version = $1"
 class Migration:
     version: int
     name: str
-    path: Path
+    path: Traversable
     up: str
     down: str
     checksum: str
@@ -65,24 +68,22 @@ class MigrationStatus:
     state: str  # "applied", "pending", "changed" (file differs) or "missing" (file gone)
 
 
-def default_dir() -> Path:
+def default_dir() -> Traversable:
+    """``$MYCOPOD_MIGRATIONS_DIR``, else the migrations packaged with :mod:`mycopod`."""
     env = os.environ.get("MYCOPOD_MIGRATIONS_DIR")
     if env:
         return Path(env)
-    source_tree = Path(__file__).resolve().parents[3] / "migrations"
-    if source_tree.is_dir():
-        return source_tree
-    return Path(sys.prefix) / "share" / "mycopod" / "migrations"
+    return resources.files("mycopod") / "migrations"
 
 
-def load(directory: Path | None = None) -> list[Migration]:
+def load(directory: Traversable | None = None) -> list[Migration]:
     directory = directory or default_dir()
     if not directory.is_dir():
         raise MigrationError(
             f"migrations folder {directory} does not exist (set MYCOPOD_MIGRATIONS_DIR)"
         )
     migrations: list[Migration] = []
-    for path in sorted(directory.iterdir()):
+    for path in sorted(directory.iterdir(), key=lambda p: p.name):
         match = FILE_RE.match(path.name)
         if match is None:
             continue
@@ -145,7 +146,7 @@ def _check_unchanged(migrations: list[Migration], applied: list[asyncpg.Record])
             )
 
 
-async def up(conn: asyncpg.Connection, *, directory: Path | None = None) -> list[Migration]:
+async def up(conn: asyncpg.Connection, *, directory: Traversable | None = None) -> list[Migration]:
     """Apply every pending migration; return those applied."""
     migrations = load(directory)
     applied_now: list[Migration] = []
@@ -163,7 +164,7 @@ async def up(conn: asyncpg.Connection, *, directory: Path | None = None) -> list
 
 
 async def down(conn: asyncpg.Connection, steps: int, *,
-               directory: Path | None = None) -> list[Migration]:
+               directory: Traversable | None = None) -> list[Migration]:
     """Revert the last ``steps`` applied migrations, newest first."""
     if steps < 0:
         raise MigrationError("the number of migrations to revert must be 0 or more")
@@ -186,7 +187,7 @@ async def down(conn: asyncpg.Connection, steps: int, *,
 
 
 async def status(conn: asyncpg.Connection, *,
-                 directory: Path | None = None) -> list[MigrationStatus]:
+                 directory: Traversable | None = None) -> list[MigrationStatus]:
     migrations = load(directory)
     await conn.execute(CREATE_TABLE)
     applied = {row["version"]: row for row in await conn.fetch(SELECT_APPLIED)}

@@ -25,7 +25,7 @@ from mycopod.errors import MigrationError
 from mycopod.store import migrate
 
 REPO = Path(__file__).resolve().parents[3]
-MIGRATIONS = REPO / "migrations"
+MIGRATIONS = REPO / "controller" / "mycopod" / "migrations"
 SNAPSHOT = Path(__file__).with_name("schema_snapshot.json")
 UPDATE_SNAPSHOT = "MYCOPOD_UPDATE_SCHEMA_SNAPSHOT"
 REGENERATE = (f"{UPDATE_SNAPSHOT}=1 .venv/bin/pytest "
