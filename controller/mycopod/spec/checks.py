@@ -7,7 +7,7 @@ setting and says what would be valid.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mycopod.spec import limits as L
 
@@ -121,7 +121,6 @@ def _check_cpu_memory(guest: GuestSpec) -> None:
 
 def _sort(guest: GuestSpec) -> None:
     """Canonical order: frozen model, so the sorted lists are set in place."""
-    by_slot = {"disks": guest.disks, "networks": guest.networks, "cdroms": guest.cdroms,
-               "pci_devices": guest.pci_devices, "usb_devices": guest.usb_devices}
-    for name, items in by_slot.items():
+    for name in ("disks", "networks", "cdroms", "pci_devices", "usb_devices"):
+        items: list[Any] = getattr(guest, name)
         object.__setattr__(guest, name, sorted(items, key=lambda d: L.slot_key(d.slot)))
