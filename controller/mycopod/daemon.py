@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,9 @@ log = structlog.get_logger(__name__)
 __all__ = ["Daemon", "serve"]
 
 Runnable = Callable[[], Coroutine[Any, Any, None]]
+#: the longest one step of the way out may take at shutdown (the compile workers, the
+#: database pool, the embedded PostgreSQL) before it is cut short
+STOP_STEP_SECONDS = 10.0
 #: the triggers: they stop first at shutdown, so no new work is queued during the grace
 TRIGGERS = ["repo-poller", "drift-checker"]
 
@@ -92,7 +96,12 @@ async def serve(settings: Settings, *, config_path: str | None = None,
                             compilers=compilers)
             return await daemon.run()
         finally:
-            await compilers.close()
+            # Every step of the way out is bounded (a timeout, then a kill with a
+            # warning): SIGTERM must end the process well inside TimeoutStopSec.
+            started = time.monotonic()
+            await compilers.close(seconds=STOP_STEP_SECONDS)
+            log.info("shutdown.step", step="compile workers",
+                     seconds=round(time.monotonic() - started, 3))
 
 
 class Daemon:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import threading
@@ -271,13 +272,29 @@ class CompileWorkers:
             process.kill()
         self._forget(pool)
 
-    async def close(self) -> None:
-        """Stop the workers: queued compiles are cancelled, a running one is waited for
-        (its budget keeps that short) on a thread, so the loop goes on meanwhile."""
+    async def close(self, *, seconds: float = 10.0) -> None:
+        """Stop the workers: queued compiles are cancelled, a running one gets
+        ``seconds`` to finish (its budget keeps that short), then its process is
+        killed with a warning. Never blocks the loop, and never leaves a thread waiting
+        on the pool (a thread still waiting would hold the process at exit)."""
         self._closed = True
         pool, self._pool = self._pool, None
-        if pool is not None:
-            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+        if pool is None:
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + seconds
+        while (alive := [p.sentinel for p in processes if p.is_alive()]) and (
+                left := deadline - time.monotonic()) > 0:
+            # a thread that returns within ``left`` seconds whatever the workers do
+            await asyncio.to_thread(multiprocessing.connection.wait, alive, left)
+        alive = [p.pid for p in processes if p.is_alive()]
+        if alive:
+            log.warning("compile.workers_close_timeout", seconds=seconds, pids=alive,
+                        note="the compile processes did not stop in time; killed")
+            for process in processes:
+                if process.is_alive():
+                    process.kill()
 
 
 def _queue(pool: concurrent.futures.ProcessPoolExecutor, files: Mapping[str, str],

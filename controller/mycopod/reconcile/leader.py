@@ -7,6 +7,11 @@ checked every few seconds; if it breaks, leadership is dropped at once (the serv
 releases the lock when the session ends, so another replica can take it) and
 :attr:`LeaderElection.changed` is set.
 
+An asyncpg connection runs one operation at a time; a second one started meanwhile
+fails with "another operation is in progress". The checks (the election's task) and the
+release at shutdown (the daemon's close) come from different tasks, so every use of the
+connection, connecting and dropping it included, holds :attr:`LeaderElection._busy`.
+
 This module only says who leads. What needs leadership is decided in one place, the
 composition root (:mod:`mycopod.daemon`), which starts the leader-only tasks when the
 lock is taken and cancels them when it is lost (controller-runtime's
@@ -53,6 +58,8 @@ class LeaderElection:
         self.changed = asyncio.Event()
         self._on_change = on_change
         self._conn: asyncpg.Connection | None = None
+        #: held by whatever uses ``_conn`` (see the module docstring)
+        self._busy = asyncio.Lock()
 
     def _set(self, leader: bool, reason: str) -> None:
         if leader == self.leader:
@@ -93,6 +100,10 @@ class LeaderElection:
 
     async def step(self) -> None:
         """One check: connect if needed, then try the lock (standby) or ping (leader)."""
+        async with self._busy:
+            await self._check()
+
+    async def _check(self) -> None:
         timeout = max(self.check_seconds, 2.0)
         try:
             if self._conn is None or self._conn.is_closed():
@@ -121,7 +132,14 @@ class LeaderElection:
             conn.terminate()
 
     async def release(self) -> None:
-        """Give the lock back (at shutdown) so a standby takes over without waiting."""
+        """Give the lock back (at shutdown) so a standby takes over without waiting.
+
+        A check under way is waited for (its own timeouts bound it), so the two never
+        share the connection."""
+        async with self._busy:
+            await self._release()
+
+    async def _release(self) -> None:
         conn, self._conn = self._conn, None
         if conn is None:
             return

@@ -147,10 +147,33 @@ async def open_database(
             yield Database(url=url, pool=pool, embedded=is_embedded,
                            state_dir=state_dir if is_embedded else None)
         finally:
-            await pool.close()
+            started = time.monotonic()
+            await close_pool(pool, seconds=CLOSE_SECONDS)
+            log.debug("shutdown.step", step="database pool",
+                      seconds=round(time.monotonic() - started, 3))
     finally:
         if is_embedded:
-            await asyncio.to_thread(embedded.stop, state_dir)
+            started = time.monotonic()
+            await embedded.stop_within(state_dir, seconds=CLOSE_SECONDS)
+            log.debug("shutdown.step", step="embedded PostgreSQL",
+                      seconds=round(time.monotonic() - started, 3))
+
+
+#: how long each step of closing the database may take at shutdown (well inside
+#: systemd's TimeoutStopSec), before it is cut short with a warning
+CLOSE_SECONDS = 10.0
+
+
+async def close_pool(pool: asyncpg.Pool, *, seconds: float) -> None:
+    """Close the pool gracefully (every connection released, then closed), or, if that
+    takes over ``seconds`` (a connection still borrowed, a server that does not
+    answer), terminate its connections."""
+    try:
+        await asyncio.wait_for(pool.close(), seconds)
+    except TimeoutError:
+        log.warning("database.pool_close_timeout", seconds=seconds,
+                    note="connections still busy; terminated")
+        pool.terminate()
 
 
 async def restart_embedded(database: Database) -> None:

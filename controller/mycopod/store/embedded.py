@@ -27,6 +27,7 @@ Two things pgserver does not do are done here:
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import fcntl
@@ -332,6 +333,45 @@ def stop(state_dir: Path) -> None:
     except Exception as exc:  # a server that died on its own: nothing left to stop
         log.warning("embedded.stop_failed", pgdata=str(pgdata),
                     error=f"{type(exc).__name__}: {exc}")
+
+
+async def stop_within(state_dir: Path, *, seconds: float) -> None:
+    """:func:`stop`, bounded: after ``seconds`` an immediate shutdown (SIGQUIT;
+    PostgreSQL recovers at its next start) with a warning, so a stop never holds the
+    daemon's exit.
+
+    pgserver's stop is ``pg_ctl -w stop``, which waits up to a minute for the
+    postmaster. It runs on a daemon thread of its own: a thread of the loop's default
+    executor still waiting would hold the process at exit (``asyncio.run`` joins them).
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def finished() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    def run() -> None:
+        try:
+            stop(state_dir)
+        finally:
+            loop.call_soon_threadsafe(finished)
+
+    threading.Thread(target=run, name="embedded-stop", daemon=True).start()
+    try:
+        await asyncio.wait_for(asyncio.shield(done), seconds)
+        return
+    except TimeoutError:
+        pass
+    current = state(state_dir)
+    log.warning("embedded.stop_timeout", pgdata=str(pgdata_dir(state_dir)), seconds=seconds,
+                pid=current.pid, status=current.status,
+                note="immediate shutdown (SIGQUIT); PostgreSQL recovers at its next start")
+    if current.alive and current.pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(current.pid, signal.SIGQUIT)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(done), 5.0)
 
 
 def _stop_all() -> None:

@@ -6,6 +6,7 @@ import asyncio
 
 import asyncpg
 import pytest
+import structlog
 
 from mycopod.backoff import Backoff
 from mycopod.config import load_settings
@@ -102,6 +103,28 @@ async def test_one_leader_per_cluster_and_takeover_when_the_session_dies(
     assert a.leader
     for election in (a, other):
         await election.release()
+
+
+async def test_checks_and_the_release_at_the_same_time_take_turns_on_the_connection(
+    database_url: str,
+) -> None:
+    # The election's task checks while the daemon's close releases: an asyncpg connection
+    # runs one operation at a time, so overlapping uses must wait for each other rather
+    # than fail ("another operation is in progress") and drop the lock by accident.
+    changes: list[bool] = []
+    a = LeaderElection(database_url, cluster="c3", check_seconds=0.2, on_change=changes.append)
+    await a.step()
+    assert a.leader
+    with structlog.testing.capture_logs() as logs:
+        await asyncio.gather(*(a.step() for _ in range(5)), a.release())
+    assert [e for e in logs if e["event"] == "leader.check_failed"] == []
+    assert [(e["event"], e["reason"]) for e in logs if e["event"].startswith("leader.")] == [
+        ("leader.lost", "released at shutdown")]
+    assert changes == [True, False]
+    b = LeaderElection(database_url, cluster="c3", check_seconds=0.2)
+    await b.step()  # the lock was given back: a standby takes it at its first check
+    assert b.leader
+    await b.release()
 
 
 def test_sighup_reload_separates_safe_from_restart_settings() -> None:
