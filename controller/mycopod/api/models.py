@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
 from mycopod.api.paging import DEFAULT_WINDOW, MAX_PAGE, MAX_WINDOW
+from mycopod.reconcile.plan import ClusterReport, Plan
 from mycopod.spec import ClusterSpec
 from mycopod.store.declarations import FileRecord
 from mycopod.store.runs import RunStatus, Trigger
@@ -233,10 +234,15 @@ class ActionPage(Response):
 
 
 class RunDetail(RunOut):
+    """A run with its plan and report as stored (keys a stored plan lacks stay absent).
+
+    A stored plan this MycoPod cannot read as a :class:`Plan` (of a newer version) is
+    shown as the plain object it is."""
+
     #: every list in it shows the window of the query's offset and limit
-    plan: Any = None
+    plan: Plan | dict[str, Any] | None = None
     #: every list in it shows the window of the query's offset and limit
-    summary: Any = None
+    summary: ClusterReport | dict[str, Any] | None = None
     #: the window of the run's actions (GET /logs/{runId}/actions pages them too)
     actions: list[ActionOut] = Field(default_factory=list)
     #: the full length of every embedded list: "actions", "plan.actions", "summary.guests" ...

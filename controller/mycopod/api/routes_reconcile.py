@@ -167,6 +167,7 @@ ENDPOINTS = [
              "Answers 202 with the id of the Pending run; the controller picks it up."),
     Endpoint("GET", "/reconcile/{runId}", "getRun", "A run: status, plan, actions, timings",
              "reconcile", get_run, path_params=RUN, query=WindowQuery, response=RunDetail,
+             exclude_unset=True,
              errors=(404,),
              description="A User sees runs of git-sourced declarations and of their own "
              "submissions (as GET /declarations/{declarationId}); other runs answer 404. "

@@ -83,6 +83,8 @@ class Endpoint:
     description: str = ""
     #: whether the handler needs a database connection held for the whole call
     needs_conn: bool = True
+    #: write only the keys the handler's data had (typed stored JSON, shown as stored)
+    exclude_unset: bool = False
 
     def __post_init__(self) -> None:
         self.adapter: TypeAdapter[Any] | None = (
@@ -91,8 +93,10 @@ class Endpoint:
 
 
 def ok_response(adapter: TypeAdapter[Any] | None, data: Any, *, status: int = 200,
-                headers: dict[str, str] | None = None) -> web.Response:
-    payload = adapter.dump_json(data) if adapter is not None else json.dumps(data).encode()
+                headers: dict[str, str] | None = None,
+                exclude_unset: bool = False) -> web.Response:
+    payload = (adapter.dump_json(data, exclude_unset=exclude_unset) if adapter is not None
+               else json.dumps(data).encode())
     return web.Response(body=b'{"status":"ok","data":' + payload + b"}", status=status,
                         content_type="application/json", headers=headers)
 
@@ -210,7 +214,8 @@ async def _run(endpoint: Endpoint, request: web.Request, ctx: ApiContext, state:
     result = await endpoint.handler(call)
     if isinstance(result, web.StreamResponse):
         return result
-    return ok_response(endpoint.adapter, result, status=endpoint.status)
+    return ok_response(endpoint.adapter, result, status=endpoint.status,
+                       exclude_unset=endpoint.exclude_unset)
 
 
 def register(app: web.Application, endpoints: list[Endpoint]) -> None:

@@ -325,3 +325,27 @@ async def test_database_down_is_503_not_500(api: Api) -> None:
     status, body = await api.call("GET", "/logs", headers={"Authorization": f"Bearer {token}"})
     assert status == 503, body
     assert body["error"]["code"] == "database_unavailable"
+
+
+async def test_run_detail_shows_the_typed_plan_and_report_exactly_as_stored(api: Api) -> None:
+    """GET /reconcile/{id} documents plan and summary as the typed Plan and ClusterReport,
+    and answers them as stored: no key added, none dropped."""
+    from mycopod.reconcile.plan import ClusterReport
+    from mycopod.reconcile.planner import plan as make_plan
+    from mycopod.spec import parse_spec
+    from tests.support.plans import cluster, policy
+
+    spec = parse_spec({"guests": [{"name": "web", "cores": 2}, {"name": "db", "kind": "ct"}]})
+    plan = make_plan(spec, cluster(), policy())
+    stored_plan = plan.to_json()
+    stored_summary = ClusterReport(guests=plan.guests, actions=len(plan.actions)).to_json()
+    store = RunStore(api.pool)
+    run = await store.create(trigger="manual")
+    await store.save_plan(run.id, stored_plan, summary=stored_summary)
+    _, body = await api.call("GET", f"/reconcile/{run.id}", api.users["alice"], expect=200)
+    assert body["data"]["plan"] == stored_plan
+    assert body["data"]["summary"] == stored_summary
+    _, doc = await api.call("GET", "/openapi.json", expect=200)
+    detail = doc["components"]["schemas"]["RunDetail"]["properties"]
+    assert {"$ref": "#/components/schemas/Plan"} in detail["plan"]["anyOf"]
+    assert {"$ref": "#/components/schemas/ClusterReport"} in detail["summary"]["anyOf"]
