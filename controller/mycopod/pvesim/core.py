@@ -33,6 +33,13 @@ class SimOptions:
     fault_rate: float = 0.0
     task_fail_rate: float = 0.0
     task_seconds: float = 0.2
+    #: how long a second operation waits for a guest's config lock (PVE: 10 s)
+    lock_timeout: float = 10.0
+    #: how often pvestatd refreshes a guest's name, status and usage in
+    #: ``/cluster/resources`` (PVE: about 10 s; 0: at once)
+    stats_interval: float = 10.0
+    #: how long the HA manager takes to act on a request (``hastart``, ``hastop``, ...)
+    ha_seconds: float = 2.0
     seed: int | None = None
     state_file: Path | None = None
     user: str = "root@pam"
@@ -50,6 +57,8 @@ class Request:
     params: dict[str, Any]
     #: the same parameters as sent (strings, or JSON scalars), for storing in configs
     raw: dict[str, Any]
+    #: made by the HA manager itself (PVE's rpcenv type 'ha'): not handed back to it
+    via_ha: bool = False
 
 
 class Sim:
@@ -71,8 +80,16 @@ class Sim:
             Credentials(options.user, options.password, options.token_id, options.token_secret),
             clock=options.clock,
         )
-        self.resource_cache = ResourceCache()
-        self.tasks = TaskRunner(self.cluster, self.faults, task_seconds=options.task_seconds)
+        self.resource_cache = ResourceCache(options.stats_interval)
+        # pvestatd has long been running: the guests there are have their stats
+        with self.cluster.lock:
+            self.resource_cache.stats_round(self.cluster)
+        self.tasks = TaskRunner(
+            self.cluster,
+            self.faults,
+            task_seconds=options.task_seconds,
+            lock_timeout=options.lock_timeout,
+        )
 
     def check_node(self, node: str) -> None:
         if node not in self.cluster.nodes:

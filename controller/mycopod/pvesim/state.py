@@ -178,6 +178,8 @@ class Cluster:
         self.volumes: dict[tuple[str, str], Volume] = {}  # (node or "", volid) -> volume
         self.guests: dict[int, Guest] = {}
         self.pools: dict[str, Pool] = {}
+        #: HA resources by service id (``vm:100``): their options as strings
+        self.ha: dict[str, dict[str, str]] = {}
         self.version = 0
         self.listeners: list[Callable[[], None]] = []
 
