@@ -371,7 +371,8 @@ def test_cdrom_is_an_alias_for_ide2(api: Api) -> None:
     assert conf["ide2"] == "local:iso/debian-12.iso,media=cdrom,size=658M"
     assert "cdrom" not in conf
     st = api.run("POST", "/nodes/pve1/qemu", vmid=361, name="x", cdrom="local:iso/nope.iso")
-    assert st["exitstatus"] == "unable to create VM 361 - volume 'local:iso/nope.iso' does not exist"
+    missing = "volume 'local:iso/nope.iso' does not exist"
+    assert st["exitstatus"] == f"unable to create VM 361 - {missing}"
 
 
 def test_delete_takes_config_keys_only(api: Api) -> None:

@@ -50,7 +50,8 @@ def test_unknown_upid_is_400_no_such_task(api: Api) -> None:
     no_such = {"upid": "no such task"}
     r = api.get(f"/nodes/pve1/tasks/{upid}/status")
     assert_error(r, 400, "Parameter verification failed.", no_such)
-    assert_error(api.delete(f"/nodes/pve1/tasks/{upid}"), 400, "Parameter verification failed.", no_such)
+    r = api.delete(f"/nodes/pve1/tasks/{upid}")
+    assert_error(r, 400, "Parameter verification failed.", no_such)
     assert api.data("GET", f"/nodes/pve1/tasks/{upid}/log") == [
         {"n": 1, "t": "unable to open file - No such file or directory"}
     ]
