@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mycopod.pvesim import persistence, schema
+from mycopod.pvesim import persistence, resources, schema
 from mycopod.pvesim.auth import Authenticator, Credentials
 from mycopod.pvesim.errors import ApiError
 from mycopod.pvesim.faults import Faults, FaultSettings
@@ -83,7 +83,7 @@ class Sim:
         self.resource_cache = ResourceCache(options.stats_interval)
         # pvestatd has long been running: the guests there are have their stats
         with self.cluster.lock:
-            self.resource_cache.stats_round(self.cluster)
+            resources.stats_round(self.cluster)
         self.tasks = TaskRunner(
             self.cluster,
             self.faults,

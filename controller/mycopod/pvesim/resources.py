@@ -168,46 +168,35 @@ class ResourceCache:
 
     def __init__(self, stats_interval: float = 0.0) -> None:
         self.stats_interval = stats_interval
-        #: vmid -> (guest object id, sample, started_at) of the last stats round
-        self.samples: dict[int, tuple[int, dict[str, Any], float | None]] = {}
-        self.round = 0
         #: vmid -> (guest object id, rev, round, JSON before the uptime value, started_at)
         self._fragments: dict[int, tuple[int, int, int, str, float | None]] = {}
         self._bodies: dict[str | None, tuple[int, int, int, Body]] = {}
 
-    def stats_round(self, cl: Cluster) -> None:
-        """Sample every guest now (call with the cluster lock held)."""
-        self.samples = {
-            g.vmid: (id(g), sample(g), g.started_at if g.status == "running" else None)
-            for g in cl.guests.values()
-        }
-        self.round += 1
-
-    def sample_of(self, g: Guest) -> tuple[dict[str, Any] | None, float | None]:
+    def sample_of(self, cl: Cluster, g: Guest) -> tuple[dict[str, Any] | None, float | None]:
         if self.stats_interval <= 0:
             return sample(g), g.started_at
-        hit = self.samples.get(g.vmid)
+        hit = cl.rrd.get(g.vmid)
         if hit is None or hit[0] != id(g):
             return None, None
         return hit[1], hit[2]
 
     def entry(self, cl: Cluster, g: Guest, now: float) -> dict[str, Any]:
-        sampled, started = self.sample_of(g)
+        sampled, started = self.sample_of(cl, g)
         return guest_entry(g, now, sampled, started, hastate=hastate(cl, g))
 
     def _guest_json(self, cl: Cluster, g: Guest, now: float) -> str:
         hit = self._fragments.get(g.vmid)
-        if hit is None or hit[:3] != (id(g), g.rev, self.round):
-            sampled, started = self.sample_of(g)
+        if hit is None or hit[:3] != (id(g), g.rev, cl.rrd_round):
+            sampled, started = self.sample_of(cl, g)
             entry = guest_entry(g, 0, sampled, started, hastate=hastate(cl, g))
             if "uptime" in entry:
                 del entry["uptime"]
                 text = json.dumps(entry, separators=(",", ":"))[:-1] + ',"uptime":'
                 running = sampled is not None and sampled["status"] == "running"
-                hit = (id(g), g.rev, self.round, text, started if running else None)
+                hit = (id(g), g.rev, cl.rrd_round, text, started if running else None)
             else:
                 text = json.dumps(entry, separators=(",", ":"))
-                hit = (id(g), g.rev, self.round, text, None)
+                hit = (id(g), g.rev, cl.rrd_round, text, None)
             self._fragments[g.vmid] = hit
         text, started = hit[3], hit[4]
         if not text.endswith(':'):
@@ -215,7 +204,7 @@ class ResourceCache:
         return f"{text}{int(now - started) if started else 0}}}"
 
     def body(self, cl: Cluster, rtype: str | None) -> Body:
-        key = (cl.version, int(cl.clock()), self.round)
+        key = (cl.version, int(cl.clock()), cl.rrd_round)
         hit = self._bodies.get(rtype)
         if hit is not None and hit[:3] == key:
             return hit[3]
@@ -238,6 +227,16 @@ class ResourceCache:
         body = Body(('{"data":[' + ",".join(parts) + "]}").encode())
         self._bodies[rtype] = (key[0], key[1], key[2], body)
         return body
+
+
+def stats_round(cl: Cluster, guests: list[Guest] | None = None) -> None:
+    """pvestatd's round: sample every guest (or just ``guests``) now. Call with the
+    cluster lock held."""
+    for g in cl.guests.values() if guests is None else guests:
+        cl.rrd[g.vmid] = (id(g), sample(g), g.started_at if g.status == "running" else None)
+    if guests is None:
+        cl.rrd = {v: s for v, s in cl.rrd.items() if v in cl.guests}
+    cl.rrd_round += 1
 
 
 def hastate(cl: Cluster, g: Guest) -> str | None:

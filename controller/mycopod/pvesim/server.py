@@ -20,7 +20,7 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from mycopod.pvesim import persistence
+from mycopod.pvesim import persistence, resources
 from mycopod.pvesim.app import make_app
 from mycopod.pvesim.core import Sim, SimOptions
 
@@ -142,7 +142,7 @@ class SimServer:
         while True:
             await asyncio.sleep(interval)
             with self.sim.cluster.lock:
-                self.sim.resource_cache.stats_round(self.sim.cluster)
+                resources.stats_round(self.sim.cluster)
 
     async def stop(self) -> None:
         if self._stats is not None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mycopod.pvesim import resources
 from mycopod.pvesim.core import Sim, SimOptions
 from mycopod.pvesim.server import SimServer
 from mycopod.pvesim.state import Cluster
@@ -70,7 +71,7 @@ class SimHandle:
     def stats_round(self) -> None:
         """Run pvestatd's stats round now (``/cluster/resources`` catches up)."""
         with self.cluster.lock:
-            self.sim.resource_cache.stats_round(self.cluster)
+            resources.stats_round(self.cluster)
             self.cluster.touch()
 
     def post_faults(self, **changes: float) -> dict[str, Any]:
