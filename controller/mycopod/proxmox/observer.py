@@ -162,6 +162,7 @@ class Observer:
                     maxdisk=int(item.get("maxdisk") or 0), disk=int(item.get("disk") or 0)))
             elif kind in ("qemu", "lxc"):
                 summaries.append(item)
+        prefetched = await self._fill_lagging(summaries)
         guests: list[ObservedGuest] = []
         to_read: list[tuple[ObservedGuest, tuple[Any, ...]]] = []
         seen_ids: set[int] = set()
@@ -184,7 +185,11 @@ class Observer:
             if wanted:
                 fingerprint = _fingerprint(item)
                 cached = self._cache.get(vmid)
-                if not full and cached is not None and cached[0] == fingerprint:
+                early = prefetched.get(vmid)
+                if early is not None:
+                    self._cache[vmid] = (fingerprint, early)
+                    guest = self._with_read(guest, early)
+                elif not full and cached is not None and cached[0] == fingerprint:
                     guest = self._with_read(guest, cached[1])
                 else:
                     to_read.append((guest, fingerprint))
@@ -208,6 +213,46 @@ class Observer:
         return ObservedCluster(nodes=tuple(sorted(nodes, key=lambda n: n.name)),
                                storages=tuple(storages), guests=tuple(guests),
                                reserved_vmids=reserved)
+
+    async def _fill_lagging(self, summaries: list[dict[str, Any]]) -> dict[int, GuestRead]:
+        """Fill in the name, status and template flag of guests pvestatd has not sampled
+        yet, from their config and ``status/current``; return the configs read.
+
+        ``/cluster/resources`` takes those values from the stats pvestatd gathers about
+        every 10 s: until then a new guest has no name and status ``unknown``
+        (pve-manager PVE/API2Tools.pm extract_vm_stats). Taken as it is, such a guest
+        matches no declared name, so its create would be planned again, and it would
+        look like a nameless orphan. Only new guests lag this way, so this costs two
+        requests per guest created in the last seconds."""
+        lagging = [item for item in summaries
+                   if not item.get("name") or item.get("status") in (None, "unknown")]
+        if not lagging:
+            return {}
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def one(item: dict[str, Any]) -> tuple[int, GuestRead | None]:
+            vmid = int(item["vmid"])
+            kind: Kind = "vm" if item.get("type") == "qemu" else "ct"
+            node = str(item.get("node"))
+            async with semaphore:
+                try:
+                    read, status = await asyncio.gather(
+                        observe_guest(self.client, kind, node, vmid),
+                        self.client.get(f"/nodes/{node}/{api_kind(kind)}/{vmid}/status/current"))
+                except ProxmoxError as exc:  # gone since, or its node is down: left as is
+                    log.debug("observe.lagging_unread", vmid=vmid, error=str(exc))
+                    return vmid, None
+            name = read.raw.get("name" if kind == "vm" else "hostname")
+            if not item.get("name") and name:
+                item["name"] = str(name)
+            if item.get("status") in (None, "unknown") and (status or {}).get("status"):
+                item["status"] = str(status["status"])
+            if "template" not in item:
+                item["template"] = 1 if read.raw.get("template") in (1, "1", True) else 0
+            return vmid, read
+
+        done = await asyncio.gather(*(one(item) for item in lagging))
+        return {vmid: read for vmid, read in done if read is not None}
 
     @staticmethod
     def _with_read(guest: ObservedGuest, read: GuestRead) -> ObservedGuest:

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from mycopod.pvesim import acl, api_cluster, api_nodes
+from mycopod.pvesim import acl, api_cluster, api_ha, api_nodes
 from mycopod.pvesim.routes import ROUTES, Handler, RawJson
 
-__all__ = ["ROUTES", "Handler", "RawJson", "acl", "api_cluster", "api_nodes"]
+__all__ = ["ROUTES", "Handler", "RawJson", "acl", "api_cluster", "api_ha", "api_nodes"]

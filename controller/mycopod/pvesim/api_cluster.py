@@ -150,7 +150,7 @@ def _pool_members(sim: Sim, poolid: str, mtype: str | None) -> list[dict[str, An
     members: list[dict[str, Any]] = []
     if mtype in (None, "qemu", "lxc"):
         members.extend(
-            resources.guest_entry(g, now)
+            sim.resource_cache.entry(sim.cluster, g, now)
             for g in sim.cluster.guests.values()
             if g.pool == poolid and (mtype is None or g.kind == mtype)
         )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mycopod.pvesim import guests, lifecycle, operations, resources, views
+from mycopod.pvesim import guests, ha, lifecycle, operations, resources, views
 from mycopod.pvesim.api_cluster import PVE_REPOID, PVE_VERSION
 from mycopod.pvesim.core import Request, Sim
-from mycopod.pvesim.errors import ApiError, fail, param_error
+from mycopod.pvesim.errors import fail, param_error
 from mycopod.pvesim.routes import ROUTES, Handler, route, subdirs
 from mycopod.pvesim.state import (
     NODE_CORES,
@@ -268,19 +268,21 @@ def node_tasks(sim: Sim, req: Request) -> Any:
 
 
 def _task(sim: Sim, req: Request) -> Any:
+    # pve-manager PVE/API2/Tasks.pm read_task_status / stop_task: both are
+    # raise_param_exc, so a 400 with an ``errors`` object
     upid = req.params["upid"]
     if parse_upid(upid) is None:
         raise param_error({"upid": "unable to parse worker upid"})
     task = sim.tasks.tasks.get(upid)
     if task is None or task.node != req.params["node"]:
-        raise ApiError(400, "no such task")
+        raise param_error({"upid": "no such task"})
     return task
 
 
 @route("/nodes/{node}/tasks/{upid}", "GET")
 def task_index(sim: Sim, req: Request) -> Any:
-    _task(sim, req)
-    return subdirs("log", "status")
+    # pve-manager PVE/API2/Tasks.pm upid_index: an index, no check at all
+    return [{"name": "log"}, {"name": "status"}]
 
 
 @route("/nodes/{node}/tasks/{upid}/status", "GET")
@@ -290,7 +292,13 @@ def task_status(sim: Sim, req: Request) -> Any:
 
 @route("/nodes/{node}/tasks/{upid}/log", "GET")
 def task_log(sim: Sim, req: Request) -> Any:
-    task = _task(sim, req)
+    # pve-manager PVE/API2/Tasks.pm read_task_log: an unknown task's log is PVE::Tools
+    # dump_logfile's one line about the missing file
+    if parse_upid(req.params["upid"]) is None:
+        raise param_error({"upid": "unable to parse worker upid"})
+    task = sim.tasks.tasks.get(req.params["upid"])
+    if task is None or task.node != req.params["node"]:
+        return [{"n": 1, "t": "unable to open file - No such file or directory"}]
     start = req.params.get("start", 0)
     limit = req.params.get("limit", 50)
     lines = task.log[start : start + limit]
@@ -344,7 +352,7 @@ def _guest_routes(kind: str) -> None:
 
     def current(sim: Sim, req: Request) -> Any:
         g = guests.get_guest(sim, kind, req.params["node"], req.params["vmid"])
-        return {**views.guest_status(sim, g), "ha": {"managed": 0}}
+        return {**views.guest_status(sim, g), "ha": ha.status(sim.cluster, g)}
 
     def power(action: str) -> Handler:
         return lambda sim, req: operations.power(sim, kind, action, req)

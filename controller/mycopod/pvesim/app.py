@@ -19,12 +19,15 @@ from aiohttp import web
 from mycopod.pvesim import api, schema
 from mycopod.pvesim.auth import AuthError
 from mycopod.pvesim.core import Request, Sim
-from mycopod.pvesim.errors import ApiError
+from mycopod.pvesim.errors import ApiError, TaskError
 from mycopod.pvesim.tasks import lock_path
 
 SIM_KEY = web.AppKey("pvesim", Sim)
 API_PREFIX = "/api2/json/"
 KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
+_SYNC_CONFIG_WRITES = frozenset(
+    {("/nodes/{node}/qemu/{vmid}/config", "PUT"), ("/nodes/{node}/lxc/{vmid}/config", "PUT")}
+)
 _JSON_HEADERS = {"Content-Type": "application/json;charset=UTF-8", "Cache-Control": "max-age=0"}
 
 
@@ -155,8 +158,22 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
             raise ApiError(400, "Parameter verification failed.", exc.errors) from None
         if "node" in path_params:
             sim.check_node(path_params["node"])
-        with sim.cluster.lock:
-            data = handler(sim, Request(user=user, params=checked, raw=params))
+        flock = None
+        if (path, verb) in _SYNC_CONFIG_WRITES:
+            # the synchronous config update takes the guest's config lock in the
+            # request itself (qemu-server update_vm_api, pve-container update_vm:
+            # lock_config), so it waits for a running task on the guest, 10 s at most
+            kind = "qemu" if "/qemu/" in path else "lxc"
+            try:
+                flock = await sim.tasks.acquire_config_lock(kind, int(path_params["vmid"]))
+            except TaskError as exc:
+                raise ApiError(500, str(exc)) from None
+        try:
+            with sim.cluster.lock:
+                data = handler(sim, Request(user=user, params=checked, raw=params))
+        finally:
+            if flock is not None:
+                flock.release()
         return _answer(data, request.headers.get("Accept-Encoding", ""))
     except ApiError as exc:
         return error_response(exc)

@@ -37,6 +37,25 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="share of tasks that end with an error (0..1)",
     )
     p.add_argument("--task-seconds", type=float, default=0.2, help="how long each task runs")
+    p.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=10.0,
+        help="how long an operation waits for a guest's config lock (default: %(default)s s)",
+    )
+    p.add_argument(
+        "--stats-interval",
+        type=float,
+        default=10.0,
+        help="how often guest names, status and usage refresh in /cluster/resources, "
+        "as pvestatd does (default: %(default)s s; 0: at once)",
+    )
+    p.add_argument(
+        "--ha-seconds",
+        type=float,
+        default=2.0,
+        help="how long the HA manager takes to act on a request (default: %(default)s s)",
+    )
     p.add_argument("--seed", type=int, help="seed for a repeatable fault sequence")
     p.add_argument(
         "--state",
@@ -82,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
         fault_rate=args.fault_rate,
         task_fail_rate=args.task_fail_rate,
         task_seconds=args.task_seconds,
+        lock_timeout=args.lock_timeout,
+        stats_interval=args.stats_interval,
+        ha_seconds=args.ha_seconds,
         seed=args.seed,
         state_file=args.state_file,
         user=args.user,

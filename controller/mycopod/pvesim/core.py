@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mycopod.pvesim import persistence, schema
+from mycopod.pvesim import persistence, resources, schema
 from mycopod.pvesim.auth import Authenticator, Credentials
 from mycopod.pvesim.errors import ApiError
 from mycopod.pvesim.faults import Faults, FaultSettings
@@ -33,6 +33,13 @@ class SimOptions:
     fault_rate: float = 0.0
     task_fail_rate: float = 0.0
     task_seconds: float = 0.2
+    #: how long a second operation waits for a guest's config lock (PVE: 10 s)
+    lock_timeout: float = 10.0
+    #: how often pvestatd refreshes a guest's name, status and usage in
+    #: ``/cluster/resources`` (PVE: about 10 s; 0: at once)
+    stats_interval: float = 10.0
+    #: how long the HA manager takes to act on a request (``hastart``, ``hastop``, ...)
+    ha_seconds: float = 2.0
     seed: int | None = None
     state_file: Path | None = None
     user: str = "root@pam"
@@ -53,6 +60,8 @@ class Request:
     params: dict[str, Any]
     #: the same parameters as sent (strings, or JSON scalars), for storing in configs
     raw: dict[str, Any]
+    #: made by the HA manager itself (PVE's rpcenv type 'ha'): not handed back to it
+    via_ha: bool = False
 
 
 class Sim:
@@ -75,8 +84,16 @@ class Sim:
                         more_tokens={options.audit_token_id: options.audit_token_secret}),
             clock=options.clock,
         )
-        self.resource_cache = ResourceCache()
-        self.tasks = TaskRunner(self.cluster, self.faults, task_seconds=options.task_seconds)
+        self.resource_cache = ResourceCache(options.stats_interval)
+        # pvestatd has long been running: the guests there are have their stats
+        with self.cluster.lock:
+            resources.stats_round(self.cluster)
+        self.tasks = TaskRunner(
+            self.cluster,
+            self.faults,
+            task_seconds=options.task_seconds,
+            lock_timeout=options.lock_timeout,
+        )
 
     def check_node(self, node: str) -> None:
         if node not in self.cluster.nodes:

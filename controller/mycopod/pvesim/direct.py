@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mycopod.pvesim import views
+from mycopod.pvesim import resources, views
 from mycopod.pvesim.state import Cluster, GiB, Guest
 
 __all__ = ["add_guests", "config", "find_guest", "guest", "node_of", "status"]
@@ -71,9 +71,13 @@ def add_guests(
     name_prefix: str = "bulk",
     storage: str = "tank",
     disk_gib: int = 8,
+    sampled: bool = True,
 ) -> list[int]:
     """Add ``n`` guests at once, spread over the nodes (benchmarks). Capacity is not
-    checked: storages and node memory may end up overcommitted."""
+    checked: storages and node memory may end up overcommitted. With ``sampled``, they
+    are guests pvestatd has already seen (``/cluster/resources`` shows their name and
+    status at once), as in a cluster that has been running; without, they lag until the
+    simulator's next stats round, as new guests do."""
     ids: list[int] = []
     with cluster.lock:
         vmid = 100
@@ -111,5 +115,7 @@ def add_guests(
                 started_at=now if running else None,
             )
             ids.append(vmid)
+        if sampled:
+            resources.stats_round(cluster, [cluster.guests[v] for v in ids])
         cluster.touch()
     return ids

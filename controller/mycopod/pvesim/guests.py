@@ -72,16 +72,44 @@ def get_guest(sim: Sim, kind: str, node: str, vmid: int) -> Guest:
     return g
 
 
-def check_lock(g: Guest, params: dict[str, Any]) -> None:
+def lock_error(g: Guest, params: dict[str, Any]) -> str | None:
+    """What PVE says of a guest whose config holds a ``lock`` (pve-guest-common
+    PVE/AbstractConfig.pm check_lock: the guest type only, no vmid), or None."""
     lock = g.config.get("lock")
     if lock and not params.get("skiplock"):
-        raise fail(f"{g.label} is locked ({lock})")
+        return f"{'VM' if g.kind == 'qemu' else 'CT'} is locked ({lock})"
+    return None
+
+
+def check_lock(g: Guest, params: dict[str, Any]) -> None:
+    """``check_lock`` before the worker forks: the call fails (500)."""
+    message = lock_error(g, params)
+    if message:
+        raise fail(message)
+
+
+def task_check_lock(g: Guest, params: dict[str, Any]) -> None:
+    """``check_lock`` inside the worker, under the config lock: the task fails."""
+    message = lock_error(g, params)
+    if message:
+        raise TaskError(message)
+
+
+def digest_error(g: Guest, params: dict[str, Any]) -> str | None:
+    digest = params.get("digest")
+    if not digest or digest == g.digest():
+        return None
+    if g.kind == "lxc":
+        # pve-container uses pve-common PVE/Tools.pm assert_if_modified
+        return "detected modified configuration - file changed by other user? Try again."
+    # qemu-server PVE/API2/Qemu.pm (update_vm_api, resize_vm) dies with its own text
+    return "checksum mismatch (file change by other user?)"
 
 
 def check_digest(g: Guest, params: dict[str, Any]) -> None:
-    digest = params.get("digest")
-    if digest and digest != g.digest():
-        raise fail("checksum mismatch (file change by other user?)")
+    message = digest_error(g, params)
+    if message:
+        raise fail(message)
 
 
 def check_storage(sim: Sim, kind: str, storage: str, node: str) -> None:
@@ -93,7 +121,8 @@ def check_storage(sim: Sim, kind: str, storage: str, node: str) -> None:
             {"storage": f"storage '{storage}' does not support container directories"}
         )
     if kind == "qemu" and "images" not in sdef.content:
-        raise fail(f"storage '{storage}' does not support vm images")
+        # qemu-server PVE/API2/Qemu.pm $check_storage_access: raise_param_exc (400)
+        raise param_error({"storage": f"storage '{storage}' does not support vm images"})
 
 
 def check_new_disks(sim: Sim, kind: str, changes: dict[str, str], node: str) -> None:
@@ -135,6 +164,12 @@ def normalize(sim: Sim, g: Guest, key: str, value: str) -> str:
 
 
 def allocate(sim: Sim, g: Guest, key: str, value: str) -> str:
+    new = NEW_DISK.match(disk_file(g.kind, key, value))
+    if new:
+        try:
+            check_storage(sim, g.kind, new.group(1), g.node)
+        except ApiError as exc:  # in a worker, the check's text ends the task
+            raise TaskError(next(iter((exc.errors or {}).values()), exc.message)) from None
     return disks.allocate(sim.cluster, g, key, value)
 
 
@@ -311,8 +346,13 @@ def split_list(value: Any) -> list[str]:
 def update_config(sim: Sim, kind: str, req: Request, *, sync: bool) -> str | None:
     p = req.params
     g = get_guest(sim, kind, p["node"], p["vmid"])
-    check_digest(g, p)
-    check_lock(g, p)
+    if kind == "lxc":
+        # pve-container PVE/API2/LXC/Config.pm update_vm: check_lock, then the digest
+        check_lock(g, p)
+        check_digest(g, p)
+    else:
+        check_digest(g, p)
+        check_lock(g, p)
     changes = config_changes(req)
     deletes = split_list(p.get("delete"))
     reverts = split_list(p.get("revert"))

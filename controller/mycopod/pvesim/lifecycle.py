@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from mycopod.pvesim import capacity, guests, operations, propstr, schema
+from mycopod.pvesim import capacity, guests, ha, operations, propstr, schema
 from mycopod.pvesim.core import Request, Sim
-from mycopod.pvesim.errors import TaskError, fail
+from mycopod.pvesim.errors import ApiError, TaskError, fail
 from mycopod.pvesim.schema import format_size
 from mycopod.pvesim.state import (
     DISK_KEYS,
@@ -44,8 +44,9 @@ def _check_vmid_free(sim: Sim, kind: str, vmid: int) -> None:
 
 
 def _check_pool(sim: Sim, pool: str | None) -> None:
+    # pve-access-control PVE/RPCEnvironment.pm check_pool_exist: raise_perm_exc (403)
     if pool and pool not in sim.cluster.pools:
-        raise fail(f"pool '{pool}' does not exist")
+        raise ApiError(403, f"Permission check failed (pool '{pool}' does not exist)")
 
 
 def create(sim: Sim, kind: str, req: Request) -> str:
@@ -76,15 +77,22 @@ def create(sim: Sim, kind: str, req: Request) -> str:
     start = bool(p.get("start"))
 
     def apply(task: Task) -> None:
-        if kind == "qemu":
-            # qemu-server API2/Qemu.pm create_vm: MetaInfo.pm new_meta_info_string
-            g.config["meta"] = f"creation-qemu={QEMU_VERSION},ctime={int(cl.clock())}"
-        for key, value in changes.items():
-            value = guests.normalize(sim, g, key, value)
-            if guests.needs_alloc(g, key, value):
-                value = guests.allocate(sim, g, key, value)
-                task.log.append(f"{key}: successfully created disk '{value}'")
-            g.config[key] = value
+        try:
+            if kind == "qemu":
+                # qemu-server API2/Qemu.pm create_vm: MetaInfo.pm new_meta_info_string
+                g.config["meta"] = f"creation-qemu={QEMU_VERSION},ctime={int(cl.clock())}"
+            for key, value in changes.items():
+                value = guests.normalize(sim, g, key, value)
+                if guests.needs_alloc(g, key, value):
+                    value = guests.allocate(sim, g, key, value)
+                    task.log.append(
+                        f"  {key}: successfully created disk '{value.split(',')[0]}'"
+                    )
+                g.config[key] = value
+        except TaskError as exc:
+            # qemu-server PVE/API2/Qemu.pm create_vm, pve-container PVE/API2/LXC.pm
+            # create_vm: die "$emsg $err" with $emsg "unable to create VM N -"
+            raise TaskError(f"unable to create {g.label} - {exc}") from None
         if kind == "qemu" and not g.config.get("boot"):
             boot = default_boot_order(g.config)
             if boot:
@@ -131,16 +139,33 @@ def remove_guest(sim: Sim, g: Guest) -> None:
 def destroy(sim: Sim, kind: str, req: Request) -> str:
     p = req.params
     g = guests.get_guest(sim, kind, p["node"], p["vmid"])
-    guests.check_lock(g, p)
-    if g.config.get("protection") == "1":
-        raise fail(f"can't remove {g.label} - protection mode enabled")
-    if g.status == "running":
-        if kind == "qemu":
-            raise fail(f"VM {g.vmid} is running - destroy failed")
-        if not p.get("force"):
-            raise fail(f"CT {g.vmid} is running - destroy failed")
+
+    def early_checks() -> None:
+        # qemu-server PVE/API2/Qemu.pm destroy_vm / pve-container PVE/API2/LXC.pm
+        # destroy_vm $early_checks: before the fork and again in the worker
+        if g.config.get("protection") == "1":
+            raise fail(f"can't remove {g.label} - protection mode enabled")
+        if kind == "lxc":
+            guests.check_lock(g, {})
+        if ha.is_managed(sim.cluster, g) and not p.get("purge"):
+            raise fail(
+                f"unable to remove {g.label} - used in HA resources and purge parameter not set."
+            )
+        if g.status == "running":
+            if kind == "qemu":
+                raise fail(f"VM {g.vmid} is running - destroy failed")
+            if not p.get("force"):
+                raise fail(f"unable to destroy CT {g.vmid} - container is running")
+
+    early_checks()
 
     def apply(task: Task) -> None:
+        try:
+            early_checks()
+        except ApiError as exc:
+            raise TaskError(exc.message) from None
+        # qemu-server PVE/QemuServer.pm destroy_vm: check_lock in the worker
+        guests.task_check_lock(g, p)
         base = _base_in_use(sim, g)
         if base and kind == "qemu":
             # qemu-server QemuServer.pm destroy_vm (sic: "cloned")
@@ -150,6 +175,8 @@ def destroy(sim: Sim, kind: str, req: Request) -> str:
             volname = base.split(":", 1)[1]
             raise TaskError(f"base volume '{volname}' is still in use by linked clones")
         task.log.append(f"destroying {g.label}")
+        if p.get("purge"):
+            sim.cluster.ha.pop(ha.sid_of(g), None)
         remove_guest(sim, g)
 
     wtype = "qmdestroy" if kind == "qemu" else "vzdestroy"
@@ -205,11 +232,12 @@ def clone(sim: Sim, kind: str, req: Request) -> str:
         raise fail(f"no such cluster node '{target}'")
     guests.check_lock(src, {})
     is_template = src.config.get("template") == "1"
-    if src.status == "running" and not is_template and kind == "lxc":
-        raise fail(f"unable to clone running CT {src.vmid}")
-    _check_vmid_free(sim, kind, newid)
     _check_pool(sim, p.get("pool"))
+    _check_vmid_free(sim, kind, newid)
     full = bool(p.get("full", 0 if is_template else 1))
+    if src.status == "running" and full and kind == "lxc":
+        # pve-container PVE/API2/LXC.pm clone_vm
+        raise fail("Full clone of a running container is only possible from a snapshot")
     if not full and not is_template:
         raise fail("Linked clone feature is not supported for this VM (not a template)")
     storage = p.get("storage")
@@ -222,9 +250,22 @@ def clone(sim: Sim, kind: str, req: Request) -> str:
     if target != src.node:
         _check_clone_target(sim, src, target, storage)
     name_key = "name" if kind == "qemu" else "hostname"
-    new = Guest(vmid=newid, kind=kind, node=target, config={"lock": "clone"}, pool=p.get("pool"))
+    placeholder = "clone" if kind == "qemu" else "create"
+    new = Guest(
+        vmid=newid, kind=kind, node=target, config={"lock": placeholder}, pool=p.get("pool")
+    )
     cl.guests[newid] = new
+    if kind == "lxc":
+        # pve-container PVE/API2/LXC.pm clone_vm: set_lock($vmid, 'disk') on the source,
+        # removed only when the worker ends, whatever its outcome
+        src.config["lock"] = "disk"
+        cl.touch(src)
     cl.touch(new)
+
+    def unlock_source() -> None:
+        if kind == "lxc" and src.config.get("lock") == "disk":
+            del src.config["lock"]
+            cl.touch(src)
 
     def apply(task: Task) -> None:
         conf: dict[str, str] = {}
@@ -236,11 +277,15 @@ def clone(sim: Sim, kind: str, req: Request) -> str:
                 data["macaddr" if kind == "qemu" else "hwaddr"] = cl.new_mac()
                 value = propstr.render(kind, key, data)
             elif is_disk_key(kind, key) and "media=cdrom" not in value:
-                # qemu-server API2/Qemu.pm clone_vm: TPM state is always copied in full
-                value = _clone_disk(
-                    sim, src, new, key, value, full=full or key == "tpmstate0",
-                    storage=storage, fmt_hint=p.get("format"), task=task,
-                )
+                try:
+                    # qemu-server API2/Qemu.pm clone_vm: TPM state is always copied in full
+                    value = _clone_disk(
+                        sim, src, new, key, value, full=full or key == "tpmstate0",
+                        storage=storage, fmt_hint=p.get("format"), task=task,
+                    )
+                except TaskError as exc:
+                    # qemu-server / pve-container clone_vm: die "clone failed: $err"
+                    raise TaskError(f"clone failed: {exc}") from None
             elif is_disk_key(kind, key) and "cloudinit" in value:
                 value = guests.allocate(
                     sim, new, key, value.split(",")[0].split(":")[0] + ":cloudinit"
@@ -253,9 +298,11 @@ def clone(sim: Sim, kind: str, req: Request) -> str:
         if "description" in p:
             conf["description"] = p["description"]
         new.config = conf
+        unlock_source()
         cl.touch(new)
 
     def rollback(task: Task) -> None:
+        unlock_source()
         remove_guest(sim, new)
 
     wtype = "qmclone" if kind == "qemu" else "vzclone"

@@ -9,10 +9,13 @@ with it and refuses a local CD-ROM image.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from mycopod.pvesim import capacity, guests, propstr, schema
+import structlog
+
+from mycopod.pvesim import capacity, guests, ha, propstr, schema
 from mycopod.pvesim.core import Request, Sim
-from mycopod.pvesim.errors import TaskError, fail, param_error
+from mycopod.pvesim.errors import ApiError, TaskError, fail, param_error
 from mycopod.pvesim.schema import format_size
 from mycopod.pvesim.state import (
     Guest,
@@ -22,14 +25,21 @@ from mycopod.pvesim.state import (
 )
 from mycopod.pvesim.tasks import Task
 
+log = structlog.get_logger(__name__)
+
 # -- power --------------------------------------------------------------------------------
 
 
-def start_now(sim: Sim, g: Guest, task: Task) -> None:
+def start_now(sim: Sim, g: Guest, task: Task, *, params: dict[str, Any] | None = None) -> None:
+    """Start ``g`` in a worker. With ``params`` (the request's), its lock is checked
+    first, after the template check (qemu-server PVE/QemuServer.pm vm_start,
+    pve-container PVE/API2/LXC/Status.pm vm_start)."""
     if g.config.get("template") == "1":
         if g.kind == "qemu":
             raise TaskError("you can't start a vm if it's a template")
         raise TaskError("you can't start a CT if it's a template")
+    if params is not None and not (g.kind == "lxc" and g.config.get("lock") == "mounted"):
+        guests.task_check_lock(g, params)
     if g.status == "running":
         raise TaskError(f"{g.label} already running")
     guests.apply_pending(sim, g)
@@ -41,27 +51,78 @@ def start_now(sim: Sim, g: Guest, task: Task) -> None:
 def power(sim: Sim, kind: str, action: str, req: Request) -> str:
     p = req.params
     g = guests.get_guest(sim, kind, p["node"], p["vmid"])
-    if action != "stop" or not p.get("skiplock"):
-        guests.check_lock(g, p)
+    running = g.status == "running"
+    if kind == "lxc":
+        # pve-container PVE/API2/LXC/Status.pm: checked before the worker forks
+        if action == "start" and running:
+            raise fail(f"CT {g.vmid} already running")
+        if action in ("stop", "shutdown") and not running:
+            raise fail(f"CT {g.vmid} not running")
+        if action == "reboot" and not running:
+            raise fail(f"VM {g.vmid} not running")  # sic: pve-container's vm_reboot
+    elif action == "reboot" and not running:
+        raise fail(f"VM {g.vmid} not running")  # qemu-server PVE/API2/Qemu.pm vm_reboot
+    if action in ("start", "stop", "shutdown") and not req.via_ha and ha.is_managed(sim.cluster, g):
+        # qemu-server vm_start/vm_stop/vm_shutdown, pve-container vm_start/vm_stop/
+        # vm_shutdown: an HA-managed guest is only asked of the HA manager
+        return ha.request(
+            sim, req, g, "started" if action == "start" else "stopped", crm=ha_crm
+        )
+    return power_task(sim, req, g, action)
+
+
+def ha_crm(sim: Sim, sid: str, target: str | None) -> None:
+    """What the HA manager's CRM and LRM do about one service once their round comes:
+    bring the guest to the requested state, or migrate it (as root@pam workers)."""
+    cl = sim.cluster
+    conf = cl.ha.get(sid)
+    g = cl.guests.get(int(sid.split(":", 1)[1]))
+    if conf is None or g is None or ha.sid_of(g) != sid:
+        return
+    params: dict[str, Any] = {"node": g.node, "vmid": g.vmid}
+    req = Request(user=ha.HA_USER, params=params, raw={}, via_ha=True)
+    try:
+        if target and target != g.node:
+            params["target"] = target
+            if g.kind == "qemu":
+                params.update({"online": int(g.status == "running"), "with-local-disks": 1})
+            else:
+                params["restart"] = int(g.status == "running")
+            migrate(sim, g.kind, req)
+        elif conf.get("state", "started") == "started" and g.status != "running":
+            power_task(sim, req, g, "start")
+        elif conf.get("state") == "stopped" and g.status == "running":
+            power_task(sim, req, g, "stop")
+    except ApiError as exc:  # the CRM logs it and tries again on a later round
+        log.warning("pvesim.ha.failed", sid=sid, error=exc.message)
+
+
+def power_task(sim: Sim, req: Request, g: Guest, action: str) -> str:
+    """The ``qm``/``vz`` power worker; its lock and state checks run in the worker,
+    under the config lock, as in PVE."""
+    p = req.params
 
     def apply(task: Task) -> None:
         if action == "start":
-            start_now(sim, g, task)
-        elif action == "stop":
+            start_now(sim, g, task, params=p)
+        elif action in ("stop", "shutdown"):
+            # qemu-server PVE/QemuServer.pm _do_vm_stop: a stopped VM is done at once,
+            # before its lock is checked
+            if g.status != "running":
+                return
+            if not (g.kind == "lxc" and g.config.get("lock") == "mounted"):
+                guests.task_check_lock(g, p if action == "stop" else {})
             g.status = "stopped"
             g.started_at = None
-        elif action in ("shutdown", "reboot"):
+        elif action == "reboot":
             if g.status != "running":
-                raise TaskError(f"{g.label} not running")
-            if action == "shutdown":
-                g.status = "stopped"
-                g.started_at = None
-            else:
-                guests.apply_pending(sim, g)
-                g.started_at = sim.cluster.clock()
+                return  # qemu-server vm_reboot: only reboot if still running
+            guests.task_check_lock(g, {})
+            guests.apply_pending(sim, g)
+            g.started_at = sim.cluster.clock()
         sim.cluster.touch(g)
 
-    prefix = "qm" if kind == "qemu" else "vz"
+    prefix = "qm" if g.kind == "qemu" else "vz"
     return guests.start_task(sim, req, g, f"{prefix}{action}", apply)
 
 
@@ -71,16 +132,25 @@ def power(sim: Sim, kind: str, action: str, req: Request) -> str:
 def resize(sim: Sim, kind: str, req: Request) -> str:
     p = req.params
     g = guests.get_guest(sim, kind, p["node"], p["vmid"])
-    guests.check_digest(g, p)
-    guests.check_lock(g, p)
     disk, size_text = p["disk"], p["size"]
+    if kind == "lxc":
+        # pve-container PVE/API2/LXC.pm resize_vm: $load_and_check runs before the fork
+        # too (check_lock, then assert_if_modified)
+        guests.check_lock(g, p)
+        guests.check_digest(g, p)
 
     def apply(task: Task) -> None:
+        # qemu-server PVE/API2/Qemu.pm resize_vm: $updatefn runs in the worker under
+        # lock_config: digest, check_lock, then the disk
+        message = guests.digest_error(g, p)
+        if message:
+            raise TaskError(message)
+        guests.task_check_lock(g, p)
         value = g.config.get(disk)
         if value is None:
             raise TaskError(f"disk '{disk}' does not exist")
         if "media=cdrom" in value:
-            raise TaskError(f"can't resize drive '{disk}' (cdrom)")
+            raise TaskError("you can't resize a cdrom")
         data = propstr.parse(kind, disk, value)
         vk = guests.volume_key(kind)
         vol = sim.cluster.find_volume(data.get(vk, ""), g.node)
@@ -171,6 +241,9 @@ def migrate(sim: Sim, kind: str, req: Request) -> str:
     ]
     if kind == "qemu" and g.status == "running" and local and not p.get("with-local-disks"):
         raise fail("can't live migrate attached local disks without with-local-disks option")
+    if not req.via_ha and ha.is_managed(cl, g):
+        # qemu-server PVE/API2/Qemu.pm migrate_vm (pve-container migrate_vm): hamigrate
+        return ha.request(sim, req, g, "", crm=ha_crm, target=target)
     g.config["lock"] = "migrate"
     cl.touch(g)
 

@@ -30,6 +30,7 @@ def to_json(cluster: Cluster) -> dict[str, Any]:
         "volumes": [asdict(v) for v in cluster.volumes.values()],
         "guests": [asdict(g) for g in cluster.guests.values()],
         "pools": [asdict(p) for p in cluster.pools.values()],
+        "ha": cluster.ha,
     }
 
 
@@ -50,6 +51,7 @@ def from_json(
         cl.guests[guest.vmid] = guest
     for p in data["pools"]:
         cl.pools[p["poolid"]] = Pool(**p)
+    cl.ha = {str(k): dict(v) for k, v in data.get("ha", {}).items()}
     return cl
 
 

@@ -60,26 +60,51 @@ def guest_usage(g: Guest) -> dict[str, Any]:
     }
 
 
-def guest_entry(g: Guest, now: float) -> dict[str, Any]:
-    running = g.status == "running"
-    res: dict[str, Any] = {
-        "id": f"{g.kind}/{g.vmid}",
-        "type": g.kind,
-        "vmid": g.vmid,
-        "node": g.node,
+def sample(g: Guest) -> dict[str, Any]:
+    """What pvestatd samples of a guest into the rrd, the only source of these values in
+    ``/cluster/resources`` (pve-manager PVE/API2Tools.pm extract_vm_stats)."""
+    return {
         "status": g.status,
         "name": g.name,
         "maxcpu": guest_cpus(g),
         **guest_usage(g),
         "template": 1 if g.config.get("template") == "1" else 0,
     }
+
+
+def guest_entry(
+    g: Guest,
+    now: float,
+    sampled: dict[str, Any] | None,
+    started_at: float | None,
+    *,
+    hastate: str | None = None,
+) -> dict[str, Any]:
+    """One guest's row. ``sampled`` is the last stats round's ``sample(g)``, None if
+    pvestatd has not seen the guest yet: then the row has no name, no figures and status
+    ``unknown`` (pve-manager PVE/API2Tools.pm extract_vm_stats without rrd data); the
+    node, lock, tags, pool and HA state are always current (vmlist, config, user.cfg)."""
+    res: dict[str, Any] = {
+        "id": f"{g.kind}/{g.vmid}",
+        "type": g.kind,
+        "vmid": g.vmid,
+        "node": g.node,
+    }
+    if sampled is None:
+        res["status"] = "unknown"
+    else:
+        res.update(sampled)
     if "tags" in g.config:
         res["tags"] = g.config["tags"]
     if g.pool:
         res["pool"] = g.pool
     if "lock" in g.config:
         res["lock"] = g.config["lock"]
-    res["uptime"] = int(now - g.started_at) if running and g.started_at else 0
+    if hastate is not None:
+        res["hastate"] = hastate
+    if sampled is not None:
+        running = sampled["status"] == "running"
+        res["uptime"] = int(now - started_at) if running and started_at else 0
     return res
 
 
@@ -135,32 +160,59 @@ def storage_entries(
 
 
 class ResourceCache:
-    def __init__(self) -> None:
-        #: vmid -> (guest object id, rev, JSON up to the uptime value, started_at)
-        self._fragments: dict[int, tuple[int, int, str, float | None]] = {}
-        self._bodies: dict[str | None, tuple[int, int, Body]] = {}
+    """The ``/cluster/resources`` answer, and pvestatd's stats rounds behind it.
 
-    def _guest_json(self, g: Guest, now: float) -> str:
+    With a ``stats_interval``, guests' sampled values (``sample``) change only at each
+    ``stats_round`` (the server runs one every ``stats_interval`` seconds, as pvestatd
+    does about every 10 s); with 0 they are read live.
+    """
+
+    def __init__(self, stats_interval: float = 0.0) -> None:
+        self.stats_interval = stats_interval
+        #: vmid -> (guest object id, rev, round, JSON before the uptime value, started_at)
+        self._fragments: dict[int, tuple[int, int, int, str, float | None]] = {}
+        self._bodies: dict[str | None, tuple[int, int, int, Body]] = {}
+
+    def sample_of(self, cl: Cluster, g: Guest) -> tuple[dict[str, Any] | None, float | None]:
+        if self.stats_interval <= 0:
+            return sample(g), g.started_at
+        hit = cl.rrd.get(g.vmid)
+        if hit is None or hit[0] != id(g):
+            return None, None
+        return hit[1], hit[2]
+
+    def entry(self, cl: Cluster, g: Guest, now: float) -> dict[str, Any]:
+        sampled, started = self.sample_of(cl, g)
+        return guest_entry(g, now, sampled, started, hastate=hastate(cl, g))
+
+    def _guest_json(self, cl: Cluster, g: Guest, now: float) -> str:
         hit = self._fragments.get(g.vmid)
-        if hit is None or hit[0] != id(g) or hit[1] != g.rev:
-            entry = guest_entry(g, 0)
-            del entry["uptime"]
-            text = json.dumps(entry, separators=(",", ":"))
-            started = g.started_at if g.status == "running" else None
-            hit = (id(g), g.rev, text[:-1] + ',"uptime":', started)
+        if hit is None or hit[:3] != (id(g), g.rev, cl.rrd_round):
+            sampled, started = self.sample_of(cl, g)
+            entry = guest_entry(g, 0, sampled, started, hastate=hastate(cl, g))
+            if "uptime" in entry:
+                del entry["uptime"]
+                text = json.dumps(entry, separators=(",", ":"))[:-1] + ',"uptime":'
+                running = sampled is not None and sampled["status"] == "running"
+                hit = (id(g), g.rev, cl.rrd_round, text, started if running else None)
+            else:
+                text = json.dumps(entry, separators=(",", ":"))
+                hit = (id(g), g.rev, cl.rrd_round, text, None)
             self._fragments[g.vmid] = hit
-        started = hit[3]
-        return f"{hit[2]}{int(now - started) if started else 0}}}"
+        text, started = hit[3], hit[4]
+        if not text.endswith(':'):
+            return text
+        return f"{text}{int(now - started) if started else 0}}}"
 
     def body(self, cl: Cluster, rtype: str | None) -> Body:
-        key = (cl.version, int(cl.clock()))
+        key = (cl.version, int(cl.clock()), cl.rrd_round)
         hit = self._bodies.get(rtype)
-        if hit is not None and hit[:2] == key:
-            return hit[2]
+        if hit is not None and hit[:3] == key:
+            return hit[3]
         now = cl.clock()
         parts: list[str] = []
         if rtype in (None, "vm"):
-            parts.extend(self._guest_json(g, now) for g in cl.guests.values())
+            parts.extend(self._guest_json(cl, g, now) for g in cl.guests.values())
             if len(self._fragments) > 2 * len(cl.guests) + 100:
                 self._fragments = {v: f for v, f in self._fragments.items() if v in cl.guests}
         extra: list[dict[str, Any]] = []
@@ -174,5 +226,21 @@ class ResourceCache:
             extra.extend({"id": f"/pool/{p}", "type": "pool", "pool": p} for p in cl.pools)
         parts.extend(json.dumps(e, separators=(",", ":")) for e in extra)
         body = Body(('{"data":[' + ",".join(parts) + "]}").encode())
-        self._bodies[rtype] = (key[0], key[1], body)
+        self._bodies[rtype] = (key[0], key[1], key[2], body)
         return body
+
+
+def stats_round(cl: Cluster, guests: list[Guest] | None = None) -> None:
+    """pvestatd's round: sample every guest (or just ``guests``) now. Call with the
+    cluster lock held."""
+    for g in cl.guests.values() if guests is None else guests:
+        cl.rrd[g.vmid] = (id(g), sample(g), g.started_at if g.status == "running" else None)
+    if guests is None:
+        cl.rrd = {v: s for v, s in cl.rrd.items() if v in cl.guests}
+    cl.rrd_round += 1
+
+
+def hastate(cl: Cluster, g: Guest) -> str | None:
+    """The guest's HA state (pve-manager PVE/API2/Cluster.pm resources: ``hastate``)."""
+    conf = cl.ha.get(f"{'vm' if g.kind == 'qemu' else 'ct'}:{g.vmid}")
+    return None if conf is None else conf.get("state", "started")

@@ -20,7 +20,7 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from mycopod.pvesim import persistence
+from mycopod.pvesim import persistence, resources
 from mycopod.pvesim.app import make_app
 from mycopod.pvesim.core import Sim, SimOptions
 
@@ -82,6 +82,7 @@ class SimServer:
         self.port = self.options.port
         self._runner: web.AppRunner | None = None
         self._saver: asyncio.Task[None] | None = None
+        self._stats: asyncio.Task[None] | None = None
         self._dirty = asyncio.Event()
 
     @property
@@ -108,6 +109,10 @@ class SimServer:
         addrs = self._runner.addresses
         if addrs:
             self.port = int(addrs[0][1])
+        if opts.stats_interval > 0:
+            self._stats = asyncio.get_running_loop().create_task(
+                self._stats_loop(opts.stats_interval), name="pvesim-pvestatd"
+            )
         if opts.state_file is not None:
             loop = asyncio.get_running_loop()
             self.sim.cluster.listeners.append(lambda: self._mark_dirty(loop))
@@ -131,7 +136,20 @@ class SimServer:
             except OSError as exc:
                 log.error("pvesim.save_failed", path=str(self.options.state_file), error=str(exc))
 
+    async def _stats_loop(self, interval: float) -> None:
+        """pvestatd: a stats round every ``interval`` seconds."""
+        assert self.sim is not None
+        while True:
+            await asyncio.sleep(interval)
+            with self.sim.cluster.lock:
+                resources.stats_round(self.sim.cluster)
+
     async def stop(self) -> None:
+        if self._stats is not None:
+            self._stats.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._stats
+            self._stats = None
         if self._saver is not None:
             self._saver.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from mycopod.pvesim.schema import format_size, parse_size
 
@@ -193,6 +194,12 @@ class Cluster:
         self.volumes: dict[tuple[str, str], Volume] = {}  # (node or "", volid) -> volume
         self.guests: dict[int, Guest] = {}
         self.pools: dict[str, Pool] = {}
+        #: HA resources by service id (``vm:100``): their options as strings
+        self.ha: dict[str, dict[str, str]] = {}
+        #: pvestatd's last sample of each guest (PVE's rrd data): vmid -> (guest object
+        #: id, sampled values, started_at); see ``resources.stats_round``
+        self.rrd: dict[int, tuple[int, dict[str, Any], float | None]] = {}
+        self.rrd_round = 0
         self.version = 0
         self.listeners: list[Callable[[], None]] = []
 

@@ -5,7 +5,8 @@ worker; clients poll ``tasks/{upid}/status`` until it says ``stopped`` and read
 ``exitstatus``. Here a task is an asyncio task that waits ``task_seconds`` and then
 applies its effect to the cluster in one step under the cluster lock, so a task either
 takes effect fully or, on error, is rolled back. Tasks on the same guest run one after
-the other, like PVE's per-guest config lock.
+the other, like PVE's per-guest config lock (an ``flock``): a task that cannot get it
+within ``lock_timeout`` (PVE: 10 s) fails "can't lock file '…' - got timeout".
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ class Task:
             "user": self.user,
             "status": self.status,
         }
+        # pve-manager PVE/API2/Tasks.pm $convert_token_task: a token's task shows the
+        # user and the token name apart (the UPID keeps USER!TOKEN)
+        if "!" in self.user:
+            out["user"], out["tokenid"] = self.user.split("!", 1)
         if self.status == "stopped":
             out["exitstatus"] = self.exitstatus
         return out
@@ -106,10 +111,13 @@ def lock_path(kind: str, vmid: object) -> str:
 
 
 class TaskRunner:
-    def __init__(self, cluster: Cluster, faults: Faults, *, task_seconds: float) -> None:
+    def __init__(
+        self, cluster: Cluster, faults: Faults, *, task_seconds: float, lock_timeout: float = 10.0
+    ) -> None:
         self.cluster = cluster
         self.faults = faults
         self.task_seconds = task_seconds
+        self.lock_timeout = lock_timeout
         self.tasks: OrderedDict[str, Task] = OrderedDict()
         self._pids = itertools.count(cluster.rng.randrange(100_000, 3_000_000))
         self._guest_locks: dict[int, asyncio.Lock] = {}
@@ -140,13 +148,49 @@ class TaskRunner:
         if runner is not None:
             runner.cancel()
 
+    def config_lock(self, vmid: int) -> asyncio.Lock:
+        """The guest's config lock (PVE's ``flock`` on ``lock_path``)."""
+        return self._guest_locks.setdefault(vmid, asyncio.Lock())
+
+    async def acquire_config_lock(self, kind: str, vmid: int) -> asyncio.Lock:
+        """Wait for the guest's config lock at most ``lock_timeout`` seconds, then fail
+        as PVE does (pve-common PVE/Tools.pm lock_file_full, via pve-guest-common
+        PVE/AbstractConfig.pm lock_config: a 10 s timeout)."""
+        lock = self.config_lock(vmid)
+        try:
+            async with asyncio.timeout(self.lock_timeout):
+                await lock.acquire()
+        except TimeoutError:
+            raise TaskError(f"can't lock file '{lock_path(kind, vmid)}' - got timeout") from None
+        return lock
+
+    def later(self, delay: float, name: str, fn: Callable[[], None]) -> None:
+        """Run ``fn`` under the cluster lock after ``delay`` seconds (what a daemon such
+        as the HA manager does later); cancelled when the simulator stops."""
+
+        async def run() -> None:
+            await asyncio.sleep(delay)
+            with self.cluster.lock:
+                fn()
+
+        runner = asyncio.get_running_loop().create_task(run(), name=f"pvesim-{name}")
+        key = f"later:{id(runner)}"
+        runner.add_done_callback(lambda _: self._runners.pop(key, None))
+        self._runners[key] = runner
+
     async def _run(self, task: Task, job: Job) -> None:
         lock = None
-        if job.vmid is not None:
-            lock = self._guest_locks.setdefault(job.vmid, asyncio.Lock())
         try:
-            if lock is not None:
-                await lock.acquire()
+            if job.vmid is not None:
+                try:
+                    lock = await self.acquire_config_lock(job.kind, job.vmid)
+                except TaskError as exc:
+                    with self.cluster.lock:
+                        if job.rollback is not None:
+                            job.rollback(task)
+                        self._end(task, str(exc))
+                        self.cluster.touch()
+                    return
             try:
                 await asyncio.sleep(self.task_seconds)
                 with self.cluster.lock:

@@ -3,8 +3,9 @@
 ``running_simulator(**options)`` starts a simulator in its own thread and event loop on
 127.0.0.1 and yields a ``SimHandle``; blocking clients such as proxmoxer can call it
 from the test's thread. Options are the CLI flags' names (``nodes``, ``tls``,
-``latency_ms``, ``fault_rate``, ``task_fail_rate``, ``task_seconds``, ``seed``,
-``state_file``, ``user``, ``password``, ``token_id``, ``token_secret``, ``clock``).
+``latency_ms``, ``fault_rate``, ``task_fail_rate``, ``task_seconds``, ``lock_timeout``,
+``stats_interval``, ``ha_seconds``, ``seed``, ``state_file``, ``user``, ``password``,
+``token_id``, ``token_secret``, ``clock``).
 For tests that run their own loop, ``SimServer`` (re-exported here) has async
 ``start``/``stop``.
 """
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mycopod.pvesim import resources
 from mycopod.pvesim.core import Sim, SimOptions
 from mycopod.pvesim.server import SimServer
 from mycopod.pvesim.state import Cluster
@@ -65,6 +67,12 @@ class SimHandle:
         }
         settings = self.sim.faults.update(**changes)
         return dict(vars(settings))
+
+    def stats_round(self) -> None:
+        """Run pvestatd's stats round now (``/cluster/resources`` catches up)."""
+        with self.cluster.lock:
+            resources.stats_round(self.cluster)
+            self.cluster.touch()
 
     def post_faults(self, **changes: float) -> dict[str, Any]:
         """The same through ``POST /_sim/faults`` over HTTP (what a non-Python test uses)."""

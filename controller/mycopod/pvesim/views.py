@@ -78,6 +78,9 @@ def pending_view(g: Guest) -> list[dict[str, Any]]:
             if "pending" in row:
                 row["pending"] = "********** "
         rows.append(row)
+    # pve-guest-common PVE/GuestHelpers.pm config_with_pending_array lists every key of
+    # the loaded config, and load_config adds the file's ``digest`` to it
+    rows.append({"key": "digest", "value": g.digest()})
     return rows
 
 

@@ -34,7 +34,7 @@ from mycopod.proxmox import payloads, translate
 from mycopod.proxmox.client import ProxmoxClient
 from mycopod.proxmox.errors import ConflictError, NotFoundError, ProxmoxError
 from mycopod.proxmox.observer import GuestRead, Observer, api_kind, read_guest
-from mycopod.reconcile import vmids
+from mycopod.reconcile import ha_wait, vmids
 from mycopod.reconcile.plan import (
     Action,
     CloneAction,
@@ -404,6 +404,9 @@ class Executor:
         result = await self.client.post(f"{self._base(guest)}/status/{verb}")
         upid = await self._wait(result)
         status = await self._status(guest)
+        if status != want and ha_wait.is_ha_task(upid):  # the HA manager acts later
+            if (status := await ha_wait.settle(lambda: self._status(guest), want)) != want:
+                return f"{verb} requested from the HA manager (still {status})", upid
         if status != want:
             raise ActionFailed(f"{verb} finished but the guest is {status}", upid=upid)
         return f"{want}", upid
@@ -438,6 +441,8 @@ class Executor:
             params["restart"] = 1
         result = await self.client.post(f"{self._base(guest)}/migrate", **params)
         upid = await self._wait(result)
+        if not await ha_wait.arrived(self.client, upid, guest.vmid, target):
+            return f"migration to {target} requested from the HA manager", upid
         source = guest.node
         guest.node = target
         await self.inventory.set_node(self.cluster, vmid=guest.vmid, node=target)

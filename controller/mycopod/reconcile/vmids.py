@@ -48,5 +48,17 @@ async def is_ours(client: ProxmoxClient, vmid: int, *, name: str, ownership_tag:
     for item in resources or []:
         if int(item.get("vmid", -1)) == vmid:
             tags = translate.parse_tags(item.get("tags"))
-            return str(item.get("name")) == name and ownership_tag in tags
+            seen = item.get("name")
+            if not seen:
+                # not sampled by pvestatd yet (a guest of the last seconds has no name in
+                # /cluster/resources): its config tells
+                kind = "qemu" if item.get("type") == "qemu" else "lxc"
+                try:
+                    config = await client.get(
+                        f"/nodes/{item.get('node')}/{kind}/{vmid}/config")
+                except ProxmoxError:
+                    return False
+                seen = (config or {}).get("name" if kind == "qemu" else "hostname")
+                tags = translate.parse_tags((config or {}).get("tags"))
+            return str(seen) == name and ownership_tag in tags
     return False

@@ -142,6 +142,7 @@ async def test_a_changed_summary_rereads_that_guest_only(
     await observer.observe()
     changed = owned[0]
     await set_config(client, sim, changed, cores=4)  # shows in the summary (maxcpu)
+    sim.stats_round()  # once pvestatd has sampled it (about 10 s in PVE)
     requests.clear()
     seen = by_vmid(await observer.observe())
     assert requests.config_reads() == [pending_path(sim, changed)]
@@ -170,6 +171,7 @@ async def test_pending_changes_of_a_running_vm(
         f"/nodes/{direct.node_of(sim.cluster, vmid)}/qemu/{vmid}/status/start")
     await client.wait_task(result)
     await set_config(client, sim, vmid, cores=3)  # cpu is not hot-pluggable by default
+    sim.stats_round()  # /cluster/resources says "running" once pvestatd has seen it
     guest = by_vmid(await Observer(client, ownership_tag=TAG).observe())[vmid]
     assert guest.running
     assert guest.current is not None and guest.current.cores == 1
@@ -305,3 +307,18 @@ async def test_a_guest_deleted_between_the_two_requests_is_kept_without_config(
     seen = by_vmid(await Observer(client, ownership_tag=TAG).observe())
     assert seen[vmid].owned and seen[vmid].current is None
     assert seen[owned[1]].current is not None
+
+
+async def test_a_guest_pvestatd_has_not_seen_is_named_from_its_config(
+        sim: SimHandle, client: ProxmoxClient) -> None:
+    # /cluster/resources shows a new guest without name and with status "unknown" until
+    # pvestatd's next round (pve-manager PVE/API2Tools.pm extract_vm_stats)
+    result = await client.post("/nodes/pve2/qemu", vmid=170, name="fresh", tags=TAG)
+    await client.wait_task(result)
+    rows = await client.get("/cluster/resources", type="vm")
+    assert next(r for r in rows if r["vmid"] == 170)["status"] == "unknown"
+    seen = by_vmid(await Observer(client, ownership_tag=TAG).observe(inventory={171: "x"}))
+    guest = seen[170]
+    assert (guest.name, guest.status, guest.owned, guest.template) == (
+        "fresh", "stopped", True, False)
+    assert guest.current is not None and guest.current.name == "fresh"

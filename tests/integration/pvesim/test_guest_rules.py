@@ -11,21 +11,24 @@ from tests.support.pvesim import Api, assert_error
 # -- locks --------------------------------------------------------------------------------
 
 
-def test_a_running_task_locks_the_guest(api: Api, sim: SimHandle) -> None:
+def test_a_running_task_holds_the_config_lock(api: Api, sim: SimHandle) -> None:
+    # PVE takes the guest's config lock (an flock, 10 s timeout) in the worker and in a
+    # synchronous config update: a second operation waits, then fails "got timeout"
+    # (this test used to expect an at-once 500 "VM 120 is locked (clone)")
     sim.sim.tasks.task_seconds = 0.3
+    sim.sim.tasks.lock_timeout = 0.05
+    timeout = "can't lock file '/var/lock/qemu-server/lock-120.conf' - got timeout"
     upid = api.data("POST", "/nodes/pve1/qemu/9000/clone", newid=120, name="c", full=1)
     assert api.data("GET", "/nodes/pve1/qemu/120/config")["lock"] == "clone"
     res = {r["id"]: r for r in api.data("GET", "/cluster/resources", type="vm")}
     assert res["qemu/120"]["lock"] == "clone"
-    r = api.put("/nodes/pve1/qemu/120/config", cores=2)
-    assert_error(r, 500, "VM 120 is locked (clone)")
-    assert_error(api.post("/nodes/pve1/qemu/120/status/start"), 500, "VM 120 is locked (clone)")
-    assert_error(api.delete("/nodes/pve1/qemu/120"), 500, "VM 120 is locked (clone)")
+    assert_error(api.put("/nodes/pve1/qemu/120/config", cores=2), 500, timeout)
+    assert api.run("POST", "/nodes/pve1/qemu/120/status/start")["exitstatus"] == timeout
     assert api.wait(upid)["exitstatus"] == "OK"
     assert "lock" not in api.data("GET", "/nodes/pve1/qemu/120/config")
 
 
-def test_create_and_migrate_locks(api: Api, sim: SimHandle) -> None:
+def test_a_config_update_waits_for_the_lock(api: Api, sim: SimHandle) -> None:
     sim.sim.tasks.task_seconds = 0.3
     upid = api.data(
         "POST",
@@ -36,12 +39,13 @@ def test_create_and_migrate_locks(api: Api, sim: SimHandle) -> None:
         rootfs="local-lvm:2",
     )
     assert api.data("GET", "/nodes/pve1/lxc/130/config")["lock"] == "create"
-    assert_error(
-        api.put("/nodes/pve1/lxc/130/config", memory=256), 500, "CT 130 is locked (create)"
-    )
-    api.wait(upid)
+    # waits for the create's config lock (10 s at most), then finds the lock gone
+    assert api.data("PUT", "/nodes/pve1/lxc/130/config", memory=256) is None
+    assert api.wait(upid)["exitstatus"] == "OK"
+    assert direct.config(sim.cluster, 130)["memory"] == 256
     upid = api.data("POST", "/nodes/pve1/lxc/130/migrate", target="pve2")
-    assert_error(api.post("/nodes/pve1/lxc/130/status/start"), 500, "CT 130 is locked (migrate)")
+    r = api.put("/nodes/pve1/lxc/130/config", memory=512)
+    assert_error(r, 500, "Configuration file 'nodes/pve1/lxc/130.conf' does not exist")
     api.wait(upid)
     assert direct.node_of(sim.cluster, 130) == "pve2"
 
@@ -342,7 +346,8 @@ def test_cdrom_is_an_alias_for_ide2(api: Api) -> None:
     assert conf["ide2"] == "local:iso/debian-12.iso,media=cdrom,size=658M"
     assert "cdrom" not in conf
     st = api.run("POST", "/nodes/pve1/qemu", vmid=361, name="x", cdrom="local:iso/nope.iso")
-    assert st["exitstatus"] == "volume 'local:iso/nope.iso' does not exist"
+    missing = "volume 'local:iso/nope.iso' does not exist"
+    assert st["exitstatus"] == f"unable to create VM 361 - {missing}"
 
 
 def test_delete_takes_config_keys_only(api: Api) -> None:

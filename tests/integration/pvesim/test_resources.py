@@ -59,7 +59,7 @@ def test_type_filter(api: Api) -> None:
     assert {r["type"] for r in api.data("GET", "/cluster/resources", type="storage")} == {"storage"}
 
 
-def test_values_agree_with_configs(api: Api) -> None:
+def test_values_agree_with_configs(api: Api, sim: SimHandle) -> None:
     api.data("PUT", "/nodes/pve1/qemu/100/config", tags="mycopod;web")
     api.data("PUT", "/pools", poolid="infra", vms="100")
     res = {r["id"]: r for r in api.data("GET", "/cluster/resources", type="vm")}
@@ -77,6 +77,10 @@ def test_values_agree_with_configs(api: Api) -> None:
     for key in ("maxmem", "maxdisk", "mem", "cpu", "netin", "netout"):
         assert current[key] == legacy[key], key
     api.run("POST", "/nodes/pve1/qemu/100/status/stop")
+    # the status comes from pvestatd's stats, so it changes at its next round
+    res = {r["id"]: r for r in api.data("GET", "/cluster/resources", type="vm")}
+    assert res["qemu/100"]["status"] == "running"
+    sim.stats_round()
     res = {r["id"]: r for r in api.data("GET", "/cluster/resources", type="vm")}
     assert res["qemu/100"]["status"] == "stopped" and res["qemu/100"]["uptime"] == 0
 

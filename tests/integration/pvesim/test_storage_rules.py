@@ -48,7 +48,8 @@ def test_thick_lvm_takes_the_whole_size_and_refuses_what_does_not_fit(api: Api) 
     assert (row["disk"], row["maxdisk"]) == (150 * GiB, 200 * GiB)
     st = api.run("POST", "/nodes/pve1/qemu", vmid=611, scsi0="lvm-thick:60")
     assert st["exitstatus"] == (
-        "lvcreate 'pve-thick/vm-611-disk-0' error:   Volume group \"pve-thick\" has "
+        "unable to create VM 611 - lvcreate 'pve-thick/vm-611-disk-0' error:   "
+        "Volume group \"pve-thick\" has "
         "insufficient free space (12800 extents): 15360 required."
     )
     st = api.run("PUT", "/nodes/pve1/qemu/610/resize", disk="scsi0", size="+60G")
@@ -67,7 +68,9 @@ def test_non_sparse_zfs_reserves_the_size(api: Api, sim: SimHandle) -> None:
     )
     assert _used(api, "pve3", "local-zfs") == 300 * GiB
     st = api.run("POST", "/nodes/pve3/qemu", vmid=621, scsi0="local-zfs:300")
-    assert st["exitstatus"] == "zfs error: cannot create 'rpool/data/vm-621-disk-0': out of space"
+    assert st["exitstatus"] == (
+        "unable to create VM 621 - zfs error: cannot create 'rpool/data/vm-621-disk-0': "
+        "out of space")
     assert direct.guest(sim.cluster, 621) is None
 
 

@@ -44,9 +44,17 @@ def test_failed_task_carries_the_error_text(api: Api) -> None:
 
 
 def test_unknown_upid_is_400_no_such_task(api: Api) -> None:
+    # pve-manager PVE/API2/Tasks.pm: raise_param_exc, so an ``errors`` object (this test
+    # used to expect a bare 400 "no such task", and the same for the log)
     upid = "UPID:pve1:00001234:00005678:6A000000:qmstart:100:root@pam:"
-    assert_error(api.get(f"/nodes/pve1/tasks/{upid}/status"), 400, "no such task")
-    assert_error(api.get(f"/nodes/pve1/tasks/{upid}/log"), 400, "no such task")
+    no_such = {"upid": "no such task"}
+    r = api.get(f"/nodes/pve1/tasks/{upid}/status")
+    assert_error(r, 400, "Parameter verification failed.", no_such)
+    r = api.delete(f"/nodes/pve1/tasks/{upid}")
+    assert_error(r, 400, "Parameter verification failed.", no_such)
+    assert api.data("GET", f"/nodes/pve1/tasks/{upid}/log") == [
+        {"n": 1, "t": "unable to open file - No such file or directory"}
+    ]
     assert_error(
         api.get("/nodes/pve1/tasks/garbage/status"),
         400,
