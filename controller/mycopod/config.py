@@ -267,10 +267,8 @@ class CompileSettings(_Group):
 
 
 class CredentialsSettings(_Group):
-    """Where the daemon reads the secrets a declaration names (a cloud-init password is
-    declared as the *name* of a credential, never its value): the file ``<dir>/<name>``,
-    mode 0600 like every secret file. Unset ``dir``: systemd's ``$CREDENTIALS_DIRECTORY``
-    (``LoadCredential=ops-password:/etc/mycopod/ops-password``)."""
+    """Secrets a declaration names (a cloud-init password is the *name* of a credential):
+    the file ``<dir>/<name>``, mode 0600; unset ``dir``: ``$CREDENTIALS_DIRECTORY``."""
 
     _reloadable = "all"
     dir: Path | None = None
@@ -280,11 +278,9 @@ class CredentialsSettings(_Group):
         env = os.environ if environ is None else environ
         base = self.dir or (Path(env["CREDENTIALS_DIRECTORY"])
                             if env.get("CREDENTIALS_DIRECTORY") else None)
-        if base is None:
-            raise ValueError(f"credential {name!r}: no credentials directory; set "
-                             "[credentials] dir or run under systemd with LoadCredential=")
-        if "/" in name or name in (".", ".."):
-            raise ValueError(f"credential {name!r} is not a plain file name")
+        if base is None or "/" in name or name in (".", ".."):
+            raise ValueError(f"credential {name!r}: no credentials directory or not a file "
+                             "name; set [credentials] dir or systemd's LoadCredential=")
         return _read_secret_file(base / name)
 
 

@@ -107,9 +107,13 @@ IPCONFIG_OPTIONS: tuple[Option, ...] = (
 )
 CT_NIC_OPTIONS: tuple[Option, ...] = (
     ("name", "name", _t(None), _str),
+    ("bridge", "bridge", _t(None), _str),
     ("mac", "hwaddr", lambda v: v.upper() if v else None, _str),
-    *VM_NIC_OPTIONS[:5],
+    ("vlan", "tag", lambda v: int(v) if v else None, _str),
     *IPCONFIG_OPTIONS,
+    ("firewall", "firewall", _b(False), bit),
+    ("mtu", "mtu", lambda v: int(v) if v else None, _str),
+    ("rate", "rate", _n, _num),
 )
 
 
@@ -137,7 +141,7 @@ def _apply(props: dict[str, str], model: BaseModel, options: tuple[Option, ...],
         if not every and name not in given:
             continue
         want = getattr(model, name)
-        if norm(props.get(prop)) == want:
+        if not every and norm(props.get(prop)) == want:
             continue
         value = text(want) if want is not None else None
         if value is None:
@@ -295,8 +299,6 @@ def _networks(guest: GuestSpec, raw: Mapping[str, Any], out: DeviceChanges, *,
             if "mac" in given and net.mac:
                 props["macaddr"] = net.mac
             _apply(props, net, VM_NIC_OPTIONS, every=every)
-            if every and props.get("firewall") == "0":
-                props.pop("firewall")
             if props != before:
                 out.values[net.slot] = vm_net_text(props)
             ipkey = "ipconfig" + net.slot.removeprefix("net")
@@ -311,9 +313,8 @@ def _networks(guest: GuestSpec, raw: Mapping[str, Any], out: DeviceChanges, *,
                 "name": "eth" + net.slot.removeprefix("net")}
             _apply(props, net, CT_NIC_OPTIONS, every=every)
             if every:
+                props.setdefault("name", "eth" + net.slot.removeprefix("net"))
                 props.setdefault("type", "veth")
-                if props.get("firewall") == "0":
-                    props.pop("firewall")
             if props != before:
                 head = {"name": props.pop("name")} if "name" in props else {}
                 out.values[net.slot] = format_props({**head, **props})

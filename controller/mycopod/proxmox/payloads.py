@@ -83,7 +83,7 @@ def create_params(
         "tags": translate.format_tags(_want_tags(spec, (), ownership_tag)),
     }
     for key, value in keys.desired_scalars(spec, {}, secret, create=True).items():
-        if value is not None:
+        if value is not None and key not in params:
             params[key] = value
     if spec.pool:
         params["pool"] = spec.pool

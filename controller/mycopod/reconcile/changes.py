@@ -191,9 +191,17 @@ class Change:
         return f"{self.key} {_show(self.key, self.old)} → {_show(self.key, self.new)}"
 
 
+_MIB_KEYS = frozenset({"memory", "balloon", "swap"})
+_BOOL_KEYS = frozenset({"onboot", "protection", "numa", "ciupgrade", "unprivileged"})
+
+
 def _show(key: str, value: str | None) -> str:
+    if key in _BOOL_KEYS:
+        return "true" if flag(value) else "false"
     if value is None:
         return "none"
+    if key in _MIB_KEYS:
+        return parse_props(value, "current").get("current", value) + " MiB"
     if key == "cipassword":
         return REDACTED
     if key == "sshkeys":

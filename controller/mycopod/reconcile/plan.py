@@ -111,6 +111,15 @@ class ConfigureParams(Params):
     #: a fresh clone: every stated setting, disks grown too
     fresh: bool = False
 
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("keys") is None:  # stored as before version 2 when not used
+            data.pop("keys", None)
+        if not data.get("fresh"):
+            data.pop("fresh", None)
+        return data
+
 
 class RemoveDeviceParams(Params):
     #: the device keys to remove (``scsi1``, ``net1``, ``mp0``, ...)
@@ -268,6 +277,13 @@ class GuestReport(BaseModel):
     #: config keys MycoPod never manages (raw ``args``, ``lxc.*`` lines, the hookscript,
     #: device nodes): kept as they are
     left_alone: list[str] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not data.get("left_alone"):
+            data.pop("left_alone", None)
+        return data
 
 
 class GuestIssue(_Value):
