@@ -59,19 +59,24 @@ def plan_settings(guest: GuestSpec, seen: ObservedGuest, config: GuestConfig,
         found.changes = [c for c in found.changes if c.key != "tags"]
     for error in found.errors:
         report.drift.append(error)
-    safe = found.of("live", "restart", "cloudinit")
+    lossy = found.of("destructive")
+    gone_nets = {c.key.removeprefix("net") for c in lossy if c.new is None
+                 and c.key.startswith("net")}
+    # a removed NIC's ipconfigN goes with it, in the same (approved) step
+    with_nic = [c for c in found.changes if c.new is None and c.key.startswith("ipconfig")
+                and c.key.removeprefix("ipconfig") in gone_nets]
+    safe = [c for c in found.of("live", "restart", "cloudinit") if c not in with_nic]
     if safe:
         builder.add("configure", vmid=vmid, node=node, reason=_reasons(safe),
                     params=ConfigureParams(fields=tuple(c.key for c in safe),
                                            keys=tuple(c.key for c in safe)))
-    lossy = found.of("destructive")
     replaced = [c for c in lossy if c.new is not None]
     if replaced:
         builder.add("configure", vmid=vmid, node=node, destructive=True,
                     reason="destructive: " + _reasons(replaced),
                     params=ConfigureParams(fields=tuple(c.key for c in replaced),
                                            keys=tuple(c.key for c in replaced)))
-    removed = [c for c in lossy if c.new is None]
+    removed = [c for c in lossy if c.new is None] + with_nic
     if removed:
         builder.add("remove_device", vmid=vmid, node=node,
                     reason="remove " + ", ".join(f"{c.key} ({c.old})" for c in removed),
