@@ -17,6 +17,7 @@ import difflib
 import os
 import re
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -30,6 +31,7 @@ __all__ = [
     "ApiSettings",
     "ApplySettings",
     "CompileSettings",
+    "CredentialsSettings",
     "DatabaseSettings",
     "DeclarationsSettings",
     "LlmSettings",
@@ -264,6 +266,24 @@ class CompileSettings(_Group):
     per_user: int = Field(1, ge=1, le=64)
 
 
+class CredentialsSettings(_Group):
+    """Secrets a declaration names (a cloud-init password is the *name* of a credential):
+    the file ``<dir>/<name>``, mode 0600; unset ``dir``: ``$CREDENTIALS_DIRECTORY``."""
+
+    _reloadable = "all"
+    dir: Path | None = None
+
+    def read(self, name: str, *, environ: Mapping[str, str] | None = None) -> str:
+        """The value of credential ``name``; a ValueError says where it was looked for."""
+        env = os.environ if environ is None else environ
+        base = self.dir or (Path(env["CREDENTIALS_DIRECTORY"])
+                            if env.get("CREDENTIALS_DIRECTORY") else None)
+        if base is None or "/" in name or name in (".", ".."):
+            raise ValueError(f"credential {name!r}: no credentials directory or not a file "
+                             "name; set [credentials] dir or systemd's LoadCredential=")
+        return _read_secret_file(base / name)
+
+
 class LoggingSettings(_Group):
     _reloadable = ("level",)
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -294,6 +314,7 @@ class Settings(BaseSettings):
     apply: ApplySettings = Field(default_factory=ApplySettings)
     compile: CompileSettings = Field(default_factory=CompileSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    credentials: CredentialsSettings = Field(default_factory=CredentialsSettings)
 
     @classmethod
     def settings_customise_sources(

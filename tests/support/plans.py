@@ -158,6 +158,7 @@ class StoredGuest:
     status: str = "stopped"
     pending: dict[str, str] = field(default_factory=dict)
     pending_delete: set[str] = field(default_factory=set)
+    pool: str | None = None
 
     def applies_now(self, key: str, value: str = "") -> bool:
         if self.status != "running" or key in ALWAYS_HOT:
@@ -268,7 +269,7 @@ class StoredCluster:
             guest = ObservedGuest(
                 vmid=stored.vmid, kind=stored.kind, node=stored.node, status=stored.status,
                 name=config.get("name" if stored.kind == "vm" else "hostname", ""),
-                tags=tags, template=template, owned=owned,
+                tags=tags, template=template, owned=owned, pool=stored.pool,
                 maxmem=translate.parse_memory(config.get("memory"), stored.kind) * 1024**2,
                 maxcpu=float(config.get("cores") or 1))
             if owned:
@@ -297,7 +298,8 @@ class StoredCluster:
                     want, vmid=vmid, ownership_tag=self.ownership_tag,
                     ostemplate=_param(action, "ostemplate"))
                 self.guests[vmid] = StoredGuest(vmid, want.kind, action.node or "pve1",
-                                                _stored_create(want.kind, vmid, params))
+                                                _stored_create(want.kind, vmid, params),
+                                                pool=want.pool)
             elif action.kind == "clone":
                 assert want is not None and guest is None
                 self.guests[vmid] = self._clone(
@@ -306,9 +308,10 @@ class StoredCluster:
             elif action.kind == "configure":
                 assert guest is not None and want is not None
                 effective = translate.apply_pending(guest.config, guest.pending_rows())
-                guest.write(payloads.update_params(want, effective,
+                only = _param(action, "keys")
+                guest.write(payloads.update_params(want, effective, only=only,
                                                    ownership_tag=self.ownership_tag))
-                if "disks" in (_param(action, "fields") or ()):
+                if _param(action, "fresh"):
                     effective = translate.apply_pending(guest.config, guest.pending_rows())
                     for resize in payloads.resize_params(want, effective):
                         guest.resize(resize["disk"], resize["size"])
@@ -331,6 +334,12 @@ class StoredCluster:
             elif action.kind == "migrate":
                 assert guest is not None
                 guest.node = str(_param(action, "target"))
+            elif action.kind == "remove_device":
+                assert guest is not None
+                guest.write({"delete": ",".join(_param(action, "keys"))})
+            elif action.kind == "set_pool":
+                assert guest is not None
+                guest.pool = str(_param(action, "pool"))
             else:  # pragma: no cover - a new action kind needs its calls here
                 raise AssertionError(f"no calls known for action {action.kind}")
 

@@ -8,8 +8,9 @@ Proxmox's property strings and never sees fields MycoPod does not manage. Pure: 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from mycopod.spec import NetworkSpec
 
@@ -40,6 +41,9 @@ class GuestConfig:
     ssh_keys: tuple[str, ...]
     #: qemu ``hotplug`` (what changes apply to a running VM without a reboot)
     hotplug: tuple[str, ...] = ("disk", "network", "usb")
+    #: the whole config as Proxmox gave it (values as text): what the settings table
+    #: (:mod:`mycopod.proxmox.keys`, :mod:`mycopod.proxmox.devices`) compares
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=True)
 
 
 @dataclass(frozen=True)

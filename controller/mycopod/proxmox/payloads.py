@@ -1,32 +1,66 @@
 """What MycoPod sends to Proxmox: the parameters of create, config and resize calls. Pure.
 
-Built from a guest's spec, and for updates from the observed config too, through
-:mod:`mycopod.proxmox.translate` (which reads configs and finds the differences): an
-update sets only the managed keys that differ and starts from the observed property
-string, so a NIC keeps its MAC and model and a disk keeps its cache options. Disk growth
-is a separate ``resize`` call with an absolute size; a new disk is allocated with
-``storage:size``.
+Built from the settings tables (:mod:`mycopod.proxmox.keys` for scalar settings,
+:mod:`mycopod.proxmox.devices` for devices by slot):
+
+- a create writes every stated setting, and the creation default
+  (:data:`mycopod.spec.CREATION_DEFAULTS`) of what a new guest needs and the text left
+  out;
+- an update (:func:`differences`, :func:`update_params`) sets only the *stated* settings
+  that differ, starting from the observed property string, so a NIC keeps its MAC when
+  none is pinned and a disk keeps its cache options; an unstated setting is never
+  touched. The ownership tag is always managed.
+
+Disk growth is a separate ``resize`` call with an absolute size. The cloud-init
+password is the name of a credential: ``secret`` turns it into the value when the
+executor builds the call; without it (plans, reasons) a placeholder stands in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from mycopod.proxmox import translate
-from mycopod.proxmox.model import Kind
-from mycopod.spec import GuestSpec, NetworkSpec
+from mycopod.proxmox import devices, keys, translate
+from mycopod.proxmox.devices import Resize
+from mycopod.spec import CREATION_DEFAULTS, CT_MOUNT_ROOT, GuestSpec, stated
 
-__all__ = ["CT_MOUNT_ROOT", "create_params", "resize_params", "update_params"]
+__all__ = ["CT_MOUNT_ROOT", "Differences", "create_params", "differences", "resize_params",
+           "update_params"]
 
-#: where a container mount point other than rootfs is mounted (the spec has no path)
-CT_MOUNT_ROOT = "/mnt"
+Secret = Callable[[str], str]
 
 
-def _disk_alloc(kind: Kind, slot: str, storage: str, size_gib: int) -> str:
-    if kind == "ct" and slot != "rootfs":
-        return f"{storage}:{size_gib},mp={CT_MOUNT_ROOT}/{slot}"
-    return f"{storage}:{size_gib}"
+@dataclass
+class Differences:
+    """The stated settings of one guest that differ from its config."""
+
+    #: config key → new value (``None``: remove the key)
+    values: dict[str, str | None] = field(default_factory=dict)
+    #: disks to grow
+    resizes: list[Resize] = field(default_factory=list)
+    #: what MycoPod will not do (shrink a disk, move one): plan errors
+    errors: list[str] = field(default_factory=list)
+
+
+def _want_tags(spec: GuestSpec, have: Iterable[str], ownership_tag: str) -> tuple[str, ...]:
+    """The ownership tag is always managed; the others only when the text states tags."""
+    base = spec.tags if "tags" in stated(spec) else have
+    return tuple(sorted({*base, ownership_tag}))
+
+
+def differences(spec: GuestSpec, raw: Mapping[str, Any], *, ownership_tag: str,
+                secret: Secret | None = None) -> Differences:
+    """Every stated setting of ``spec`` that ``raw`` (a config) does not have yet."""
+    values: dict[str, str | None] = dict(keys.desired_scalars(spec, raw, secret))
+    have = translate.parse_tags(raw.get("tags"))
+    want = _want_tags(spec, have, ownership_tag)
+    if have != want:
+        values["tags"] = translate.format_tags(want)
+    found = devices.desired(spec, raw)
+    values.update(found.values)
+    return Differences(values=values, resizes=found.resizes, errors=found.errors)
 
 
 def create_params(
@@ -35,35 +69,31 @@ def create_params(
     vmid: int,
     ownership_tag: str,
     ostemplate: str | None = None,
+    secret: Secret | None = None,
 ) -> dict[str, Any]:
     """Parameters of ``POST /nodes/{node}/qemu`` or ``/lxc`` for a new guest."""
+    vm = spec.kind == "vm"
+    defaults = CREATION_DEFAULTS[spec.kind]
     params: dict[str, Any] = {
         "vmid": vmid,
         "cores": spec.cores,
         # qemu's memory is a property string ("[current=]<integer>"), lxc's an integer
-        "memory": str(spec.memory_mib) if spec.kind == "vm" else spec.memory_mib,
+        "memory": str(spec.memory_mib) if vm else spec.memory_mib,
         "onboot": 1 if spec.onboot else 0,
-        "tags": translate.format_tags(translate.desired_tags(spec, ownership_tag)),
+        "tags": translate.format_tags(_want_tags(spec, (), ownership_tag)),
     }
-    if spec.description:
-        params["description"] = spec.description
+    for key, value in keys.desired_scalars(spec, {}, secret, create=True).items():
+        if value is not None and key not in params:
+            params[key] = value
     if spec.pool:
         params["pool"] = spec.pool
-    for disk in spec.disks:
-        params[disk.slot] = _disk_alloc(spec.kind, disk.slot, disk.storage, disk.size_gib)
-    if spec.kind == "vm":
+    for key, value in devices.desired(spec, {}, create=True).values.items():
+        if value is not None:
+            params[key] = value
+    if vm:
         params["name"] = spec.name
-        params["scsihw"] = "virtio-scsi-single"
-        for net in spec.networks:
-            params[net.slot] = _vm_net_value(net, None)
-            if net.ip is not None:
-                params["ipconfig" + net.slot.removeprefix("net")] = translate.format_ipconfig(
-                    net.ip, net.gateway
-                )
-        if spec.ssh_keys:
-            params["sshkeys"] = translate.encode_sshkeys(spec.ssh_keys)
-        if spec.source is not None and spec.source.iso is not None:
-            params["ide2"] = f"{spec.source.iso},media=cdrom"
+        params.setdefault("scsihw", defaults["scsihw"])
+        params.setdefault("ostype", defaults["ostype"])
     else:
         params["hostname"] = spec.name
         template = ostemplate or (spec.source.ostemplate if spec.source else None)
@@ -73,69 +103,33 @@ def create_params(
                 "(from the template local:vztmpl/...) or upload one to a storage"
             )
         params["ostemplate"] = template
-        params["unprivileged"] = 1
-        for net in spec.networks:
-            params[net.slot] = _ct_net_value(net, None)
+        params.setdefault("unprivileged", 1 if defaults["unprivileged"] else 0)
+        params.setdefault("swap", defaults["swap_mib"])
         if spec.ssh_keys:
             params["ssh-public-keys"] = "\n".join(spec.ssh_keys)
     return params
 
 
 def update_params(
-    spec: GuestSpec, raw: Mapping[str, Any], *, ownership_tag: str
+    spec: GuestSpec, raw: Mapping[str, Any], *, ownership_tag: str,
+    only: Iterable[str] | None = None, secret: Secret | None = None,
 ) -> dict[str, Any]:
     """Parameters of ``POST/PUT config`` that bring ``raw`` (the pending-applied config)
-    to the spec's managed fields; ``{}`` when nothing differs. Disk growth is not here
-    (it is ``resize``); a new disk is allocated with ``storage:size``."""
-    kind: Kind = spec.kind
-    observed = translate.config_to_guest(kind, raw)
-    diff = translate.config_changes(spec, observed, ownership_tag=ownership_tag)
-    changes = {c.field for c in diff}
+    to the spec's stated settings; ``{}`` when nothing differs. ``only``: restrict to
+    these config keys (what the planned action covers). Disk growth is not here (it is
+    ``resize``); a new disk is allocated with ``storage:size``."""
+    found = differences(spec, raw, ownership_tag=ownership_tag, secret=secret)
+    allowed = set(only) if only is not None else None
     params: dict[str, Any] = {}
     delete: list[str] = []
-    if "cores" in changes:
-        params["cores"] = spec.cores
-    if "memory" in changes:
-        params["memory"] = str(spec.memory_mib) if kind == "vm" else spec.memory_mib
-    if "onboot" in changes:
-        params["onboot"] = 1 if spec.onboot else 0
-    if "tags" in changes:
-        params["tags"] = translate.format_tags(translate.desired_tags(spec, ownership_tag))
-    if "description" in changes:
-        if spec.description:
-            params["description"] = spec.description
-        else:
-            delete.append("description")
-    if "ssh_keys" in changes:
-        if spec.ssh_keys:
-            params["sshkeys"] = translate.encode_sshkeys(spec.ssh_keys)
-        else:
-            delete.append("sshkeys")
-    want = {n.slot: n for n in spec.networks}
-    net_slots = {c for c in changes if translate.NET_RE.match(c)}
-    for slot in sorted(net_slots, key=translate.slot_sort_key):
-        net = want.get(slot)
-        index = slot.removeprefix("net")
-        if net is None:
-            delete.append(slot)
-            if kind == "vm" and f"ipconfig{index}" in raw:
-                delete.append(f"ipconfig{index}")
+    for key in sorted(found.values, key=translate.slot_sort_key):
+        if allowed is not None and key not in allowed:
             continue
-        observed_value = raw.get(slot)
-        if kind == "vm":
-            params[slot] = _vm_net_value(net, str(observed_value) if observed_value else None)
-            ip_key = f"ipconfig{index}"
-            have_ip = translate.parse_ipconfig(str(raw[ip_key]) if raw.get(ip_key) else None)
-            if net.ip is not None:
-                if have_ip != (net.ip, net.gateway):
-                    params[ip_key] = translate.format_ipconfig(net.ip, net.gateway)
-            elif ip_key in raw:
-                delete.append(ip_key)
+        value = found.values[key]
+        if value is None:
+            delete.append(key)
         else:
-            params[slot] = _ct_net_value(net, str(observed_value) if observed_value else None)
-    for disk in spec.disks:
-        if disk.slot in changes:
-            params[disk.slot] = _disk_alloc(kind, disk.slot, disk.storage, disk.size_gib)
+            params[key] = value
     if delete:
         params["delete"] = ",".join(delete)
     return params
@@ -143,53 +137,8 @@ def update_params(
 
 def resize_params(spec: GuestSpec, raw: Mapping[str, Any]) -> list[dict[str, str]]:
     """``PUT resize`` parameters (absolute sizes) for every disk that must grow."""
-    observed = translate.config_to_guest(spec.kind, raw)
-    return [
-        {"disk": change.slot, "size": translate.format_size(change.new_bytes)}
-        for change in translate.disk_changes(spec, observed)
-        if change.error is None
-    ]
-
-
-# --- network devices ----------------------------------------------------------------------
-
-
-def _vm_net_value(net: NetworkSpec, observed: str | None) -> str:
-    props = translate.parse_props(observed, "model") if observed else {"model": "virtio"}
-    if "model" not in props:
-        # the model is written as its own key with the MAC as value (virtio=BC:24:..)
-        for key in list(props):
-            if key in _QEMU_MODELS:
-                break
-        else:
-            props = {"model": "virtio", **props}
-    props["bridge"] = net.bridge
-    _set_or_drop(props, "tag", str(net.vlan) if net.vlan is not None else None)
-    props["firewall"] = "1" if net.firewall else "0"
-    return translate.format_props(props, "model")
-
-
-_QEMU_MODELS = frozenset({
-    "e1000", "e1000-82540em", "e1000-82544gc", "e1000-82545em", "e1000e", "i82551",
-    "i82557b", "i82559er", "ne2k_isa", "ne2k_pci", "pcnet", "rtl8139", "virtio", "vmxnet3",
-})
-
-
-def _ct_net_value(net: NetworkSpec, observed: str | None) -> str:
-    props = translate.parse_props(observed, "name") if observed else {}
-    props.setdefault("name", "eth" + net.slot.removeprefix("net"))
-    props["bridge"] = net.bridge
-    _set_or_drop(props, "tag", str(net.vlan) if net.vlan is not None else None)
-    _set_or_drop(props, "ip", net.ip)
-    _set_or_drop(props, "gw", net.gateway)
-    props["firewall"] = "1" if net.firewall else "0"
-    props.setdefault("type", "veth")
-    name = props.pop("name")
-    return translate.format_props({"name": name, **props}, None)
-
-
-def _set_or_drop(props: dict[str, str], key: str, value: str | None) -> None:
-    if value is None:
-        props.pop(key, None)
-    else:
-        props[key] = value
+    if "disks" not in stated(spec):
+        return []
+    found = devices.desired(spec, raw)
+    return [{"disk": r.slot, "size": translate.format_size(r.new_bytes)}
+            for r in found.resizes]

@@ -7,8 +7,9 @@ formats single values back (sizes, tags, SSH keys, property strings), and compar
 observed guest with its spec. The parameters of create, config and resize calls are
 built from these in :mod:`mycopod.proxmox.payloads`.
 
-Only the fields MycoPod manages are compared, in canonical form, so an unmanaged field,
-a MAC address or a Proxmox default never shows up as a diff.
+The whole config is kept too (``GuestConfig.raw``): the settings tables compare the
+stated settings against it, so an unstated setting, a MAC address or a Proxmox default
+never shows up as a diff.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
+from mycopod.proxmox import keys
 from mycopod.proxmox.model import DiskState, GuestConfig, Kind
 from mycopod.spec import GuestSpec, NetworkSpec
 
@@ -72,33 +73,8 @@ def gib_text(size_bytes: int) -> str:
 # --- property strings ---------------------------------------------------------------------
 
 
-def parse_props(text: str, default_key: str | None = None) -> dict[str, str]:
-    """``local-lvm:vm-1-disk-0,size=32G`` → ``{"file": "local-lvm:...", "size": "32G"}``.
-
-    A part without ``=`` is the value of ``default_key`` (only the first such part).
-    """
-    props: dict[str, str] = {}
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "=" in part:
-            key, _, value = part.partition("=")
-            props[key.strip()] = value.strip()
-        elif default_key is not None and default_key not in props:
-            props[default_key] = part
-        else:
-            props[part] = ""
-    return props
-
-
-def format_props(props: Mapping[str, str], default_key: str | None = None) -> str:
-    """The inverse of :func:`parse_props`; the default key's value comes first, bare."""
-    parts: list[str] = []
-    if default_key is not None and default_key in props:
-        parts.append(props[default_key])
-    parts.extend(f"{k}={v}" for k, v in props.items() if k != default_key)
-    return ",".join(parts)
+parse_props = keys.parse_props
+format_props = keys.format_props
 
 
 def _flag(value: str | None) -> bool:
@@ -127,10 +103,8 @@ def decode_sshkeys(text: str | None) -> tuple[str, ...]:
     return tuple(" ".join(line.split()) for line in lines if line.strip())
 
 
-def encode_sshkeys(keys: Iterable[str]) -> str:
-    """Keys joined by newlines and URL-encoded the way Proxmox's format ``urlencoded``
-    accepts (``[-%a-zA-Z0-9_.!~*'()]``, like JavaScript's encodeURIComponent)."""
-    return quote("\n".join(keys), safe="!~*'()")
+def encode_sshkeys(ssh_keys: Iterable[str]) -> str:
+    return keys.encode_sshkeys(list(ssh_keys))
 
 
 def parse_ipconfig(text: str | None) -> tuple[str | None, str | None]:
@@ -244,6 +218,7 @@ def config_to_guest(kind: Kind, config: Mapping[str, Any]) -> GuestConfig:
         description=(raw.get("description") or "").strip() or None,
         ssh_keys=decode_sshkeys(raw.get("sshkeys")) if kind == "vm" else (),
         hotplug=_parse_hotplug(hotplug) if kind == "vm" else (),
+        raw=raw,
     )
 
 
@@ -291,117 +266,6 @@ def desired_tags(spec: GuestSpec, ownership_tag: str) -> tuple[str, ...]:
 
 
 # --- differences ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    """One managed field that differs, with a human reason like ``cores 2 → 4``."""
-
-    field: str
-    old: str
-    new: str
-    #: a running qemu guest only picks it up after a restart
-    needs_restart: bool = False
-
-    @property
-    def reason(self) -> str:
-        return f"{self.field} {self.old} → {self.new}"
-
-
-def _net_text(net: NetworkSpec | None) -> str:
-    if net is None:
-        return "none"
-    parts = [f"bridge={net.bridge}"]
-    if net.vlan is not None:
-        parts.append(f"vlan={net.vlan}")
-    if net.ip is not None:
-        parts.append(f"ip={net.ip}")
-    if net.gateway is not None:
-        parts.append(f"gw={net.gateway}")
-    if net.firewall:
-        parts.append("firewall")
-    return ",".join(parts)
-
-
-def config_changes(
-    spec: GuestSpec, observed: GuestConfig, *, ownership_tag: str
-) -> list[Change]:
-    """The configure changes (disk growth and shrink excluded: see :func:`disk_changes`)."""
-    changes: list[Change] = []
-    vm = spec.kind == "vm"
-    hotplug = set(observed.hotplug)
-    if observed.cores != spec.cores:
-        changes.append(Change("cores", str(observed.cores), str(spec.cores),
-                              needs_restart=vm and "cpu" not in hotplug))
-    if observed.memory_mib != spec.memory_mib:
-        changes.append(Change("memory", f"{observed.memory_mib} MiB", f"{spec.memory_mib} MiB",
-                              needs_restart=vm and "memory" not in hotplug))
-    if observed.onboot != spec.onboot:
-        changes.append(Change("onboot", str(observed.onboot).lower(), str(spec.onboot).lower()))
-    want_tags = desired_tags(spec, ownership_tag)
-    if observed.tags != want_tags:
-        changes.append(Change("tags", ";".join(observed.tags) or "none", ";".join(want_tags)))
-    if (observed.description or None) != (spec.description or None):
-        changes.append(Change("description", repr(observed.description),
-                              repr(spec.description)))
-    if vm and observed.ssh_keys != tuple(spec.ssh_keys):
-        # cloud-init settings reach a running VM only with its next start
-        changes.append(Change("ssh_keys", f"{len(observed.ssh_keys)} key(s)",
-                              f"{len(spec.ssh_keys)} key(s)", needs_restart=True))
-    have = {n.slot: n for n in observed.networks}
-    want = {n.slot: n for n in spec.networks}
-    for slot in sorted(set(have) | set(want), key=slot_sort_key):
-        old, new = have.get(slot), want.get(slot)
-        if old is None or new is None or not _net_equal(old, new):
-            ip_changed = (old.ip, old.gateway) != (new.ip, new.gateway) \
-                if old is not None and new is not None else False
-            changes.append(Change(slot, _net_text(old), _net_text(new), needs_restart=vm and (
-                ip_changed or "network" not in hotplug)))
-    have_disks = {d.slot for d in observed.disks}
-    for disk in spec.disks:
-        if disk.slot not in have_disks:
-            changes.append(Change(disk.slot, "none",
-                                  f"{disk.size_gib} GiB on {disk.storage}",
-                                  needs_restart=vm and "disk" not in hotplug))
-    return changes
-
-
-@dataclass(frozen=True)
-class DiskChange:
-    slot: str
-    old_bytes: int
-    new_bytes: int
-    #: growing is an action; anything else is a plan error
-    error: str | None = None
-
-    @property
-    def reason(self) -> str:
-        return f"{self.slot} {gib_text(self.old_bytes)} → {gib_text(self.new_bytes)}"
-
-
-def disk_changes(spec: GuestSpec, observed: GuestConfig) -> list[DiskChange]:
-    """Disks to grow, and disks that would shrink or move (errors, never actions)."""
-    have = {d.slot: d for d in observed.disks}
-    result: list[DiskChange] = []
-    for disk in spec.disks:
-        seen = have.get(disk.slot)
-        if seen is None:
-            continue
-        want = disk.size_gib * GIB
-        if seen.storage != disk.storage:
-            result.append(DiskChange(
-                disk.slot, seen.size_bytes, want,
-                error=f"disk {disk.slot} is on storage {seen.storage}, declared "
-                f"{disk.storage}; MycoPod does not move disks (move it in Proxmox or "
-                f"declare {seen.storage})",
-            ))
-        elif seen.size_bytes > want:
-            result.append(DiskChange(
-                disk.slot, seen.size_bytes, want,
-                error=f"disk {disk.slot} is {gib_text(seen.size_bytes)}, declared "
-                f"{disk.size_gib} GiB; disks only grow (declare at least "
-                f"{-(-seen.size_bytes // GIB)} GiB)",
-            ))
-        elif seen.size_bytes < want:
-            result.append(DiskChange(disk.slot, seen.size_bytes, want))
-    return result
+# What differs, setting by setting, is :func:`mycopod.proxmox.payloads.differences` (from
+# the tables of :mod:`mycopod.proxmox.keys` and :mod:`mycopod.proxmox.devices`); how each
+# difference reaches a running guest is :mod:`mycopod.reconcile.changes`.

@@ -30,11 +30,12 @@ import structlog
 
 from mycopod import telemetry
 from mycopod.config import ApplySettings
-from mycopod.proxmox import payloads, translate
+from mycopod.proxmox import payloads
 from mycopod.proxmox.client import ProxmoxClient
 from mycopod.proxmox.errors import ConflictError, NotFoundError, ProxmoxError
-from mycopod.proxmox.observer import GuestRead, Observer, api_kind, read_guest
+from mycopod.proxmox.observer import Observer, api_kind
 from mycopod.reconcile import ha_wait, vmids
+from mycopod.reconcile.config_steps import ActionFailed, ConfigSteps, _Guest
 from mycopod.reconcile.plan import (
     Action,
     CloneAction,
@@ -43,7 +44,9 @@ from mycopod.reconcile.plan import (
     DeleteAction,
     MigrateAction,
     Plan,
+    RemoveDeviceAction,
     ResizeDiskAction,
+    SetPoolAction,
     StartAction,
     StopAction,
     TagAdoptAction,
@@ -54,26 +57,8 @@ from mycopod.store.inventory import InventoryStore
 
 log = structlog.get_logger(__name__)
 
-#: how often a digest conflict is re-read and retried before giving up
-DIGEST_RETRIES = 3
 #: how many next ids are tried after a vmid collision
 VMID_RETRIES = 10
-
-
-class ActionFailed(Exception):
-    def __init__(self, message: str, *, upid: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.upid = upid
-
-
-@dataclass
-class _Guest:
-    name: str
-    kind: str
-    vmid: int | None
-    node: str | None
-    spec: GuestSpec | None
 
 
 @dataclass
@@ -92,15 +77,17 @@ class ExecutionResult:
         return not self.failed
 
 
-class Executor:
+class Executor(ConfigSteps):
     """Applies one plan for one run. Create one per run."""
 
     def __init__(self, *, client: ProxmoxClient, pool: asyncpg.Pool, cluster: str,
                  run_id: int, ownership_tag: str, apply: ApplySettings,
                  requested_by: int | None = None, observer: Observer | None = None,
                  used_vmids: set[int] | None = None,
-                 stop: asyncio.Event | None = None) -> None:
+                 stop: asyncio.Event | None = None,
+                 credentials: Callable[[str], str] | None = None) -> None:
         self.client = client
+        self.credentials = credentials
         self.stop = stop
         self.actions = ActionStore(pool)
         self.inventory = InventoryStore(pool)
@@ -212,6 +199,10 @@ class Executor:
                 return await self._do_resize_disk(action, guest)
             case TagAdoptAction():
                 return await self._do_tag_adopt(action, guest)
+            case RemoveDeviceAction():
+                return await self._do_remove_device(action, guest)
+            case SetPoolAction():
+                return await self._do_set_pool(action, guest)
             case StartAction():
                 return await self._power(guest, "start", "running")
             case StopAction():
@@ -220,35 +211,6 @@ class Executor:
                 return await self._do_delete(guest)
             case MigrateAction():
                 return await self._do_migrate(action, guest)
-
-    def _base(self, guest: _Guest) -> str:
-        return f"/nodes/{guest.node}/{api_kind(guest.kind)}/{guest.vmid}"
-
-    async def _read(self, guest: _Guest) -> GuestRead:
-        assert guest.vmid is not None and guest.node is not None
-        return await read_guest(self.client, guest.kind, guest.node, guest.vmid)  # type: ignore[arg-type]
-
-    async def _status(self, guest: _Guest) -> str:
-        status = await self.client.get(f"{self._base(guest)}/status/current")
-        return str((status or {}).get("status", "unknown"))
-
-    async def _wait(self, result: Any) -> str | None:
-        upid = result if isinstance(result, str) and result.startswith("UPID:") else None
-        try:
-            await self.client.wait_task(result)
-        except ProxmoxError as exc:
-            raise ActionFailed(exc.message, upid=upid) from None
-        return upid
-
-    def _need_spec(self, guest: _Guest) -> GuestSpec:
-        if guest.spec is None:
-            raise ActionFailed(f"{guest.name} is not in the spec; cannot compute its config")
-        return guest.spec
-
-    async def _accepted(self, guest: _Guest) -> None:
-        assert guest.vmid is not None
-        await self.inventory.record(self.cluster, vmid=guest.vmid, name=guest.name,
-                                    kind=guest.kind, node=guest.node, run_id=self.run_id)
 
     async def _call_with_free_vmid(self, guest: _Guest, planned: int, verb: str,
                                    call: Callable[[int], Awaitable[Any]]) -> tuple[Any, bool]:
@@ -318,85 +280,6 @@ class Executor:
             return f"cloned as {guest.vmid} (found after a retried call)", None
         upid = await self._wait(result)
         return f"cloned template {template_vmid} to VMID {guest.vmid} on {guest.node}", upid
-
-    async def _write_config(self, guest: _Guest, compute: Any) -> tuple[str, str | None]:
-        """Re-read, compute params, write with the digest; on a mismatch, start over."""
-        upid: str | None = None
-        for attempt in range(DIGEST_RETRIES + 1):
-            read = await self._read(guest)
-            params: dict[str, Any] = compute(read)
-            if not params:
-                return "nothing to change", None
-            params["digest"] = read.digest
-            method = "POST" if guest.kind == "vm" else "PUT"
-            try:
-                result = await self.client.request(method, f"{self._base(guest)}/config",
-                                                   params)
-            except ConflictError as exc:
-                if exc.checksum_mismatch and attempt < DIGEST_RETRIES:
-                    log.info("configure.digest_changed", guest=guest.name, vmid=guest.vmid)
-                    continue
-                raise
-            upid = await self._wait(result)
-            changed = ", ".join(sorted(k for k in params if k != "digest"))
-            return f"set {changed}", upid
-        raise ActionFailed("the config kept changing under us (digest mismatch)")
-
-    async def _do_configure(self, action: ConfigureAction,
-                            guest: _Guest) -> tuple[str, str | None]:
-        spec = self._need_spec(guest)
-        message, upid = await self._write_config(
-            guest, lambda read: payloads.update_params(spec, read.effective_raw,
-                                                       ownership_tag=self.tag))
-        grown: list[str] = []
-        read = await self._read(guest)
-        if "disks" in action.params.fields:
-            for resize in payloads.resize_params(spec, read.effective_raw):
-                result = await self.client.put(f"{self._base(guest)}/resize", **resize,
-                                               digest=None)
-                await self._wait(result)
-                grown.append(f"{resize['disk']} to {resize['size']}")
-            if grown:
-                read = await self._read(guest)
-        left = payloads.update_params(spec, read.effective_raw, ownership_tag=self.tag)
-        if left:
-            raise ActionFailed("Proxmox accepted the change but the config still differs: "
-                               + ", ".join(sorted(left)), upid=upid)
-        if grown:
-            message += "; grew " + ", ".join(grown)
-        return message, upid
-
-    async def _do_tag_adopt(self, action: TagAdoptAction,
-                            guest: _Guest) -> tuple[str, str | None]:
-        tags = action.params.tags or self.tag
-
-        def compute(read: GuestRead) -> dict[str, Any]:
-            have = translate.parse_tags(read.effective_raw.get("tags"))
-            return {} if self.tag in have else {"tags": tags}
-
-        message, upid = await self._write_config(guest, compute)
-        await self._accepted(guest)
-        return message, upid
-
-    async def _do_resize_disk(self, action: ResizeDiskAction,
-                              guest: _Guest) -> tuple[str, str | None]:
-        disk, size = action.params.disk, action.params.size
-        read = await self._read(guest)
-        current = next((d for d in read.pending.disks if d.slot == disk), None)
-        if current is None:
-            raise ActionFailed(f"disk {disk} does not exist any more")
-        want = translate.parse_size(size)
-        if current.size_bytes >= want:
-            return f"{disk} already {translate.format_size(current.size_bytes)}", None
-        result = await self.client.put(f"{self._base(guest)}/resize", disk=disk, size=size,
-                                       digest=read.digest)
-        upid = await self._wait(result)
-        read = await self._read(guest)
-        after = next((d for d in read.pending.disks if d.slot == disk), None)
-        if after is None or after.size_bytes < want:
-            raise ActionFailed(f"{disk} is still smaller than {size} after the resize",
-                               upid=upid)
-        return f"{disk} grown to {size}", upid
 
     async def _power(self, guest: _Guest, verb: str, want: str) -> tuple[str, str | None]:
         if await self._status(guest) == want:

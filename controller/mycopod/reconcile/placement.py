@@ -63,7 +63,7 @@ class Placement:
     def place(self, guest: GuestSpec, *, near: str | None = None) -> str:
         """The node of a new guest; ``near``: the template's node, for a clone."""
         online = [n for n in self.observed.nodes if n.online]
-        needed = {d.storage for d in guest.disks}
+        needed = {d.storage for d in guest.disks if d.storage is not None}
         wanted = guest.node or near
         if wanted is not None:
             names = {n.name for n in online}

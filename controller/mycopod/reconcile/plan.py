@@ -5,7 +5,7 @@ approval covers the steps of the stored plan), printed by the CLI and shown by t
 and the status page. So it is one set of pydantic models rather than dictionaries that
 every reader interprets on its own:
 
-- an action is one of nine models, discriminated by ``kind``; each carries the typed
+- an action is one of eleven models, discriminated by ``kind``; each carries the typed
   parameters of its kind (:class:`CreateParams`, :class:`CloneParams`, ...), which is
   what the executor reads;
 - orphans and conflicts are :class:`GuestIssue`, plan errors and notes
@@ -43,16 +43,18 @@ from pydantic import (
 from mycopod.errors import MycoPodError
 
 #: the version of the stored JSON this code writes, and the newest it reads
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 
 ActionKind = Literal[
     "create", "clone", "configure", "resize_disk", "start", "stop", "delete", "migrate",
-    "tag_adopt",
+    "tag_adopt", "remove_device", "set_pool",
 ]
 GuestKind = Literal["vm", "ct"]
 GuestStatus = Literal["in-sync", "drifted", "missing", "pending-restart", "locked", "orphan",
                       "conflict"]
-DESTRUCTIVE_KINDS = frozenset({"delete", "migrate"})
+#: always destructive; a ``configure`` is when it replaces an EFI/TPM state volume or
+#: changes the firmware (:mod:`mycopod.reconcile.changes`)
+DESTRUCTIVE_KINDS = frozenset({"delete", "migrate", "remove_device"})
 #: the actions that make a new guest (one per guest)
 CREATE_KINDS = frozenset({"create", "clone"})
 
@@ -104,6 +106,31 @@ class CloneParams(Params):
 class ConfigureParams(Params):
     #: the managed fields that differ (for a fresh clone: every declared one)
     fields: tuple[str, ...] = ()
+    #: the Proxmox config keys this step writes (the executor writes no other);
+    #: None (plans before version 2): every non-destructive difference
+    keys: tuple[str, ...] | None = None
+    #: a fresh clone: every stated setting, disks grown too
+    fresh: bool = False
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("keys") is None:  # stored as before version 2 when not used
+            data.pop("keys", None)
+        if not data.get("fresh"):
+            data.pop("fresh", None)
+        return data
+
+
+class RemoveDeviceParams(Params):
+    #: the device keys to remove (``scsi1``, ``net1``, ``mp0``, ...)
+    keys: tuple[str, ...]
+
+
+class SetPoolParams(Params):
+    pool: str
+    #: the pool the guest is in now (None: none)
+    old: str | None = None
 
 
 class ResizeDiskParams(Params):
@@ -186,28 +213,41 @@ class TagAdoptAction(_Step):
     params: TagAdoptParams
 
 
+class RemoveDeviceAction(_Step):
+    kind: Literal["remove_device"] = "remove_device"
+    params: RemoveDeviceParams
+
+
+class SetPoolAction(_Step):
+    kind: Literal["set_pool"] = "set_pool"
+    params: SetPoolParams
+
+
 Action = Annotated[
     CreateAction | CloneAction | ConfigureAction | ResizeDiskAction | StartAction
-    | StopAction | DeleteAction | MigrateAction | TagAdoptAction,
+    | StopAction | DeleteAction | MigrateAction | TagAdoptAction | RemoveDeviceAction
+    | SetPoolAction,
     Field(discriminator="kind"),
 ]
 _ACTION_TYPES: dict[str, type[_Step]] = {
     cls.model_fields["kind"].default: cls
     for cls in (CreateAction, CloneAction, ConfigureAction, ResizeDiskAction, StartAction,
-                StopAction, DeleteAction, MigrateAction, TagAdoptAction)
+                StopAction, DeleteAction, MigrateAction, TagAdoptAction, RemoveDeviceAction,
+                SetPoolAction)
 }
 
 
 def make_action(kind: ActionKind, *, id: str, target: str, guest_kind: GuestKind,
                 vmid: int | None, node: str | None, reason: str,
                 params: Params | None = None,
-                depends_on: tuple[str, ...] = ()) -> Action:
+                depends_on: tuple[str, ...] = (), destructive: bool = False) -> Action:
     """The action of ``kind``; ``params`` must be that kind's (checked: a
-    :class:`CreateParams` given to a ``start`` is a ValidationError)."""
+    :class:`CreateParams` given to a ``start`` is a ValidationError). ``destructive``
+    marks a step of a usually safe kind (a configure that replaces a state volume)."""
     return cast("Action", _ACTION_TYPES[kind].model_validate({
         "id": id, "kind": kind, "target": target, "guest_kind": guest_kind, "vmid": vmid,
         "node": node, "params": params if params is not None else {}, "reason": reason,
-        "destructive": kind in DESTRUCTIVE_KINDS, "depends_on": depends_on,
+        "destructive": destructive or kind in DESTRUCTIVE_KINDS, "depends_on": depends_on,
     }))
 
 
@@ -246,6 +286,10 @@ class GuestReport:
     declared: GuestFacts | None = None
     observed: GuestFacts | None = None
     drift: list[str] = field(default_factory=list)
+    #: config keys MycoPod never manages (raw ``args``, ``lxc.*`` lines, the hookscript,
+    #: device nodes): kept as they are; stored only when there are any
+    left_alone: Annotated[list[str], Field(exclude_if=lambda v: not v)] = field(
+        default_factory=list)
 
 
 class GuestIssue(_Value):
@@ -342,7 +386,8 @@ class Plan(BaseModel):
                 f"the stored plan is of version {version}, written by a newer MycoPod; "
                 f"this one reads plans up to version {PLAN_VERSION}: upgrade MycoPod, or "
                 "reconcile again to make a new plan")
-        # version 0 (stored before plans carried a version) has version 1's shape
+        # version 0 (stored before plans carried a version) has version 1's shape, and
+        # version 1's is version 2's minus the new kinds and optional fields
         try:
             return cls.model_validate({**data, "version": PLAN_VERSION})
         except ValidationError as exc:

@@ -18,10 +18,14 @@ Rules, in the order the code applies them:
   never touched. If the inventory records its vmid for a declared name, that name is a
   conflict and is not created again (no duplicate when the create does finish); else
   the guest is an orphan.
-- Managed fields are compared in canonical form against the config with pending changes
-  applied. Disks only grow: a shrink or a storage change is a plan error. A change a
-  running VM only takes after a restart is reported as pending unless
-  ``restart_on_change`` (then stop and start are planned).
+- Only the settings a declaration states are managed: they are compared against the
+  config with pending changes applied, and each difference is classified by
+  :mod:`mycopod.reconcile.changes` (live, pending until a restart, cloud-init, destructive,
+  heavy) and planned by :mod:`mycopod.reconcile.steps`. Disks only grow: a shrink or a
+  storage change is a plan error. A change a running guest only takes after a restart
+  is reported as pending unless ``restart_on_change`` (then stop and start are planned).
+  Destructive changes (a declared disk or NIC removed, a new EFI/TPM state volume, a
+  firmware change) need approval like deletions.
 - A declared node change is a migration. A new guest's node and vmid come from
   :mod:`mycopod.reconcile.placement`.
 - Delete and migrate are destructive. Whether the plan needs a person's approval
@@ -34,19 +38,17 @@ The plan itself is the typed contract of :mod:`mycopod.reconcile.plan`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
 
 from mycopod.config import PolicySettings
 from mycopod.proxmox import translate
-from mycopod.proxmox.model import GuestConfig, ObservedCluster, ObservedGuest
-from mycopod.reconcile import approval_rules
+from mycopod.proxmox.model import ObservedCluster, ObservedGuest
+from mycopod.reconcile import approval_rules, steps
 from mycopod.reconcile.approval_rules import Recent, approval_needed
 from mycopod.reconcile.placement import Placement, Unplaceable
 from mycopod.reconcile.plan import (
     CREATE_KINDS,
     DESTRUCTIVE_KINDS,
     Action,
-    ActionKind,
     CloneParams,
     ConfigureParams,
     CreateParams,
@@ -54,15 +56,12 @@ from mycopod.reconcile.plan import (
     GuestIssue,
     GuestReport,
     MigrateParams,
-    Params,
     PendingRestart,
     Plan,
     PlanIssue,
-    ResizeDiskParams,
     TagAdoptParams,
-    make_action,
 )
-from mycopod.spec import ClusterSpec, GuestSpec
+from mycopod.spec import ClusterSpec, GuestSpec, stated
 
 __all__ = ["CREATE_KINDS", "DESTRUCTIVE_KINDS", "UNFINISHED_LOCKS", "Action", "GuestReport",
            "Plan", "Recent", "approval_needed", "plan"]
@@ -72,21 +71,6 @@ UNFINISHED_LOCKS = frozenset({"create", "clone"})
 
 
 # --- the planner -------------------------------------------------------------------------
-
-
-class _Builder:
-    def __init__(self, guest: GuestSpec | ObservedGuest, kind: Literal["vm", "ct"]) -> None:
-        self.name = guest.name
-        self.kind = kind
-        self.actions: list[Action] = []
-
-    def add(self, kind: ActionKind, *, vmid: int | None, node: str | None, reason: str,
-            params: Params | None = None) -> None:
-        depends = (self.actions[-1].id,) if self.actions else ()
-        self.actions.append(make_action(
-            kind, id=f"{self.name}#{len(self.actions) + 1}:{kind}", target=self.name,
-            guest_kind=self.kind, vmid=vmid, node=node, params=params, reason=reason,
-            depends_on=depends))
 
 
 class _Planner:
@@ -223,7 +207,7 @@ class _Planner:
         if guest.lock is not None:
             self._note(guest.name, f"locked ({guest.lock}); delete skipped")
             return
-        builder = _Builder(guest, guest.kind)
+        builder = steps.Builder(guest, guest.kind)
         if guest.running:
             builder.add("stop", vmid=guest.vmid, node=guest.node,
                         reason=f"stop before delete ({reason})")
@@ -255,7 +239,7 @@ class _Planner:
             self._note(guest.name, f"locked ({seen.lock}); skipped this run")
             return
         config = seen.effective
-        builder = _Builder(guest, guest.kind)
+        builder = steps.Builder(guest, guest.kind)
         vmid, node = seen.vmid, seen.node
         if guest.vmid is not None and guest.vmid != seen.vmid:
             self._note(guest.name, f"declared ID {guest.vmid} but it exists as {seen.vmid}; "
@@ -278,26 +262,12 @@ class _Planner:
             node = guest.node
         if guest.state == "stopped" and seen.running:
             builder.add("stop", vmid=vmid, node=node, reason="state running → stopped")
-        changes = translate.config_changes(guest, config, ownership_tag=self.tag)
-        if builder.actions and builder.actions[0].kind == "tag_adopt":
-            changes = [c for c in changes if c.field != "tags"]
-        if changes:
-            builder.add("configure", vmid=vmid, node=node,
-                        params=ConfigureParams(fields=tuple(c.field for c in changes)),
-                        reason=", ".join(c.reason for c in changes))
-        for disk in translate.disk_changes(guest, config):
-            if disk.error is not None:
-                self._error(guest.name, disk.error)
-                report.drift.append(disk.error)
-            else:
-                builder.add("resize_disk", vmid=vmid, node=node,
-                            params=ResizeDiskParams(
-                                disk=disk.slot, size=translate.format_size(disk.new_bytes)),
-                            reason=disk.reason)
+        settings = steps.plan_settings(guest, seen, config, builder, report, node=node,
+                                       ownership_tag=self.tag)
+        for error in settings.errors:
+            self._error(guest.name, error)
+        restart_fields = settings.restart
         will_run = seen.running and guest.state == "running"
-        restart_fields = [c.reason for c in changes if c.needs_restart]
-        if seen.current is not None and seen.pending is not None:
-            restart_fields += _pending_fields(seen.current, seen.pending)
         if will_run and restart_fields:
             if self.policy.restart_on_change:
                 builder.add("stop", vmid=vmid, node=node,
@@ -349,7 +319,7 @@ class _Planner:
             self._error(guest.name, str(exc))
             return
         report.vmid, report.node = vmid, node
-        builder = _Builder(guest, guest.kind)
+        builder = steps.Builder(guest, guest.kind)
         if source is not None and template is not None:
             builder.add("clone", vmid=vmid, node=node, params=CloneParams(
                 template_vmid=template.vmid, template_node=template.node, newid=vmid,
@@ -357,7 +327,9 @@ class _Planner:
                 pool=guest.pool,
             ), reason=f"missing: create from template {source.clone}")
             builder.add("configure", vmid=vmid, node=node, params=ConfigureParams(
-                fields=("cores", "memory", "networks", "disks", "tags")),
+                fields=tuple(sorted(stated(guest) - {"name", "kind", "state", "node",
+                                                     "vmid", "source", "pool"})),
+                fresh=True),
                         reason=f"apply declared settings to the clone ({guest.cores} "
                         f"core{'s' if guest.cores != 1 else ''}, {guest.memory_mib} MiB, "
                         + ", ".join(f"{d.slot} {d.size_gib} GiB" for d in guest.disks) + ")")
@@ -393,21 +365,6 @@ class _Planner:
 
     def _note(self, name: str, message: str) -> None:
         self.plan.notes.append(PlanIssue(guest=name, message=message))
-
-
-def _pending_fields(current: GuestConfig, pending: GuestConfig) -> list[str]:
-    diffs = []
-    if current.cores != pending.cores:
-        diffs.append(f"cores {current.cores} → {pending.cores}")
-    if current.memory_mib != pending.memory_mib:
-        diffs.append(f"memory {current.memory_mib} MiB → {pending.memory_mib} MiB")
-    if current.networks != pending.networks:
-        diffs.append("network devices")
-    if current.ssh_keys != pending.ssh_keys:
-        diffs.append("ssh keys")
-    if {d.slot for d in current.disks} != {d.slot for d in pending.disks}:
-        diffs.append("disks")
-    return diffs
 
 
 def _unfinished(guest: ObservedGuest) -> str:

@@ -331,7 +331,8 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
         client=ctx.client, pool=ctx.pool, cluster=ctx.cluster, run_id=run.id,
         ownership_tag=policy.ownership_tag, apply=ctx.settings.apply,
         requested_by=run.requested_by, observer=ctx.observer,
-        used_vmids=observed.used_vmids(), stop=ctx.stop_requested)
+        used_vmids=observed.used_vmids(), stop=ctx.stop_requested,
+        credentials=ctx.settings.credentials.read)
     result = await executor.execute(plan, spec)
     summary.applied = AppliedSummary(actions=result.actions, succeeded=result.succeeded,
                                      failed=result.failed)

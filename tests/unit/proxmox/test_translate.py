@@ -149,9 +149,8 @@ def test_create_then_read_back_is_in_sync() -> None:
     config = {**params, "scsi0": "local-lvm:vm-101-disk-0,size=32G",
               "net0": "virtio=BC:24:11:00:00:01,bridge=vmbr1,firewall=1,tag=30",
               "digest": "abc", "smbios1": "uuid=x", "ostype": "l26"}
-    observed = translate.config_to_guest("vm", config)
-    assert translate.config_changes(spec, observed, ownership_tag="mycopod") == []
-    assert translate.disk_changes(spec, observed) == []
+    found = payloads.differences(spec, config, ownership_tag="mycopod")
+    assert found.values == {} and found.resizes == [] and found.errors == []
     assert payloads.update_params(spec, config, ownership_tag="mycopod") == {}
 
 
@@ -187,30 +186,27 @@ OBSERVED = {
 }
 
 
-@pytest.mark.parametrize(("change", "reason", "params"), [
-    ({"cores": 4}, "cores 2 → 4", {"cores": 4}),
-    ({"memory_mib": 8192}, "memory 4096 MiB → 8192 MiB", {"memory": "8192"}),
-    ({"onboot": True}, "onboot false → true", {"onboot": 1}),
-    ({"tags": ["web"]}, "tags mycopod → mycopod;web", {"tags": "mycopod;web"}),
-    ({"description": "hi"}, "description None → 'hi'", {"description": "hi"}),
+@pytest.mark.parametrize(("change", "params"), [
+    ({"cores": 4}, {"cores": "4"}),
+    ({"memory_mib": 8192}, {"memory": "8192"}),
+    ({"onboot": True}, {"onboot": "1"}),
+    ({"tags": ["web"]}, {"tags": "mycopod;web"}),
+    ({"description": "hi"}, {"description": "hi"}),
     ({"networks": [{"bridge": "vmbr1"}]},
-     "net0 bridge=vmbr0,ip=dhcp → bridge=vmbr1,ip=dhcp",
      {"net0": "virtio=BC:24:11:00:00:01,bridge=vmbr1,firewall=0"}),
-    ({"networks": [{"vlan": 30}]}, "net0 bridge=vmbr0,ip=dhcp → bridge=vmbr0,vlan=30,ip=dhcp",
+    ({"networks": [{"vlan": 30}]},
      {"net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0,tag=30,firewall=0"}),
+    # only the stated IP: the NIC itself (bridge, firewall unstated) is left as it is
     ({"networks": [{"ip": "10.0.0.5/24", "gateway": "10.0.0.1"}]},
-     "net0 bridge=vmbr0,ip=dhcp → bridge=vmbr0,ip=10.0.0.5/24,gw=10.0.0.1",
-     {"net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=0",
-      "ipconfig0": "ip=10.0.0.5/24,gw=10.0.0.1"}),
+     {"ipconfig0": "ip=10.0.0.5/24,gw=10.0.0.1"}),
     ({"disks": [{"slot": "scsi0", "size_gib": 32}, {"slot": "scsi1", "storage": "tank",
                                                     "size_gib": 100}]},
-     "scsi1 none → 100 GiB on tank", {"scsi1": "tank:100"}),
+     {"scsi1": "tank:100"}),
 ])
-def test_update_changes_only_managed_keys(change: dict, reason: str, params: dict) -> None:
+def test_update_changes_only_managed_keys(change: dict, params: dict) -> None:
     spec = _vm(networks=[{}], **change) if "networks" not in change else _vm(**change)
-    observed = translate.config_to_guest("vm", OBSERVED)
-    changes = translate.config_changes(spec, observed, ownership_tag="mycopod")
-    assert [c.reason for c in changes] == [reason]
+    found = payloads.differences(spec, OBSERVED, ownership_tag="mycopod")
+    assert found.values.keys() == params.keys()
     got = payloads.update_params(spec, OBSERVED, ownership_tag="mycopod")
     assert got.keys() == params.keys()
     for key, value in params.items():
@@ -224,37 +220,27 @@ def test_unmanaged_fields_and_defaults_are_no_diff() -> None:
     assert payloads.update_params(spec, config, ownership_tag="mycopod") == {}
 
 
-def test_memory_and_cores_need_restart_unless_hotplug() -> None:
-    spec = _vm(cores=4, memory_mib=8192)
-    changes = translate.config_changes(spec, translate.config_to_guest("vm", OBSERVED),
-                                       ownership_tag="mycopod")
-    assert [(c.field, c.needs_restart) for c in changes] == [("cores", True), ("memory", True)]
-    hot = translate.config_to_guest("vm", {**OBSERVED, "hotplug": "cpu,memory,disk,network"})
-    assert [(c.field, c.needs_restart) for c in
-            translate.config_changes(spec, hot, ownership_tag="mycopod")] == [
-        ("cores", False), ("memory", False)]
-
-
 @pytest.mark.parametrize(("size", "want", "error"), [
     (32, 64, None), (64, 32, "disks only grow"), (32, 32, "none"),
 ])
 def test_disk_changes(size: int, want: int, error: str | None) -> None:
     spec = _vm(disks=[{"slot": "scsi0", "size_gib": want}])
-    observed = translate.config_to_guest(
-        "vm", {**OBSERVED, "scsi0": f"local-lvm:vm-101-disk-0,size={size}G"})
-    changes = translate.disk_changes(spec, observed)
+    found = payloads.differences(
+        spec, {**OBSERVED, "scsi0": f"local-lvm:vm-101-disk-0,size={size}G"},
+        ownership_tag="mycopod")
     if error == "none":
-        assert changes == []
+        assert found.resizes == [] and found.errors == []
     elif error is None:
-        assert [c.reason for c in changes] == ["scsi0 32 GiB → 64 GiB"]
+        assert [(r.slot, r.old_bytes, r.new_bytes) for r in found.resizes] == [
+            ("scsi0", 32 * GIB, 64 * GIB)]
     else:
-        assert changes[0].error is not None and error in changes[0].error
+        assert found.errors and error in found.errors[0] and found.resizes == []
 
 
 def test_storage_change_is_an_error() -> None:
     spec = _vm(disks=[{"slot": "scsi0", "storage": "tank", "size_gib": 32}])
-    changes = translate.disk_changes(spec, translate.config_to_guest("vm", OBSERVED))
-    assert changes[0].error and "does not move disks" in changes[0].error
+    found = payloads.differences(spec, OBSERVED, ownership_tag="mycopod")
+    assert found.errors and "does not move disks" in found.errors[0]
 
 
 def test_resize_params_absolute() -> None:
@@ -280,8 +266,8 @@ def test_net_slot_removed_and_ct_net_kept_mac() -> None:
            "net0": "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:02,ip=dhcp,type=veth",
            "net1": "name=eth1,bridge=vmbr0,ip=dhcp"}
     params = payloads.update_params(spec, raw, ownership_tag="mycopod")
-    assert params["net0"] == ("name=eth0,bridge=vmbr1,hwaddr=BC:24:11:00:00:02,ip=dhcp,"
-                              "type=veth,firewall=0")
+    # firewall is not stated: not written
+    assert params["net0"] == "name=eth0,bridge=vmbr1,hwaddr=BC:24:11:00:00:02,ip=dhcp,type=veth"
     assert params["delete"] == "net1"
 
 
