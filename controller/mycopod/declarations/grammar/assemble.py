@@ -36,21 +36,21 @@ def whole_guest_data(d: Draft, data: dict[str, Any], lines: dict[str, int]) -> N
     for group, devices in d.devices.items():
         taken = {v["slot"] for v, _ in devices if v.get("slot")} | disk_slots
         out = []
-        for values, line in devices:
-            values = dict(values)
-            if not values.get("slot"):
+        for given, line in devices:
+            device = dict(given)
+            if not device.get("slot"):
                 free = [s for s in _FREE_SLOTS[group] if s not in taken]
                 if not free:
                     raise SentenceError(line, f"{d.name}: no free slot is left for this "
                                               "device; give its slot")
-                values["slot"] = free[0]
+                device["slot"] = free[0]
                 taken.add(free[0])
-            out.append(values)
+            out.append(device)
             lines.setdefault(group, line)
         data[group] = out
     if "boot" in d.fields:
-        value, line = d.fields["boot"]
-        data["boot"] = [_boot_slot(d, data, item, line) for item in value]
+        items, at = d.fields["boot"]
+        data["boot"] = [_boot_slot(d, data, item, at) for item in items]
 
 
 def _boot_slot(d: Draft, data: dict[str, Any], item: str, line: int) -> str:

@@ -193,8 +193,9 @@ def guest_data(d: Draft) -> tuple[dict[str, Any], dict[str, int]]:
             raise SentenceError(d.disks[0].line, f"{d.name}: a data disk is declared but no "
                                                  "system disk; add e.g. 'a 32 GB system disk'")
         data["disks"] = [
-            {"slot": slot, "storage": None if x.size_gib is None else x.storage or default,
-             "size_gib": x.size_gib, **x.opts}
+            {"slot": slot, "size_gib": x.size_gib, **x.opts}
+            | ({"storage": x.storage or default} if x.size_gib is not None and
+               (x.storage or default) else {})
             for slot, x in zip(slots, d.disks, strict=True)
         ]
         lines["disks"] = d.disks[0].line

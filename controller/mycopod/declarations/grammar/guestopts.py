@@ -74,7 +74,7 @@ def p_dns(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     dns = c.opt("dns") is not None
-    if c.opt("server", "servers", "nameserver", "nameservers") or (
+    if (dns and c.opt("server", "servers", "nameserver", "nameservers")) or (
             not dns and c.opt("nameserver", "nameservers")):
         c.opt(":", "is", "are")
         servers: list[str] = []

@@ -129,7 +129,8 @@ GUEST_WORDS = frozenset("""
     included backed replicated replication read-only readonly ro read-write writable
     bind-mount bind-mounts bind-mounted bind host directory model mac hardware hwaddr mtu
     rate queues queue multiqueue link disconnected ipv6 dhcpv6 slaac cards interfaces
-    adapters devices pre-enrolled enrolled keys""".split())
+    adapters devices pre-enrolled enrolled keys after against auto autoconfiguration cloning
+    configured mbps mb/s per target vars none efidisk efitype name path""".split())
 #: words that may start a phrase but stay valid guest names (``dns is a container``)
 PHRASE_ONLY_WORDS = frozenset({"dns"})
 
@@ -138,7 +139,8 @@ PHRASE_ONLY_WORDS = frozenset({"dns"})
 VOCABULARY = frozenset({
     *FILLERS, *SUBJECT_VERBS, *KIND_WORDS, *GENERIC_NOUNS, *IMPERATIVE_VERBS, *NODE_WORDS,
     *PRONOUNS, *UNITS, *UNEXPRESSIBLE, *ORDINALS, *DISK_NOUNS, *CORE_NOUNS, *ROLE_ROOT,
-    *ROLE_DATA, *GUEST_WORDS, "named", "called", "through", "thru", "not", "no", "without", "never", "on",
+    *ROLE_DATA, *GUEST_WORDS, "named", "called", "through", "thru", "not", "no", "without",
+    "never", "on",
     "in", "at", "of", "from", "as", "via", "by", "over", "into", "ram", "memory", "mem",
     "disk", "id", "vmid", "ctid", "pool", "resource", "tagged", "tags", "tag", "labels",
     "label", "labelled", "labeled", "vlan", "bridge", "network", "networks", "interface",

@@ -16,17 +16,16 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from mycopod.spec import limits as L
 from mycopod.declarations.grammar.drafts import Effect
 from mycopod.declarations.grammar.hardware import _storage_name
 from mycopod.declarations.grammar.quantities import read_number, read_size, round_half_up
 from mycopod.declarations.grammar.toggles import (
     read_int,
     switch,
-    take_any,
     value_text,
 )
 from mycopod.declarations.grammar.tokens import Cursor, SentenceError
+from mycopod.spec import limits as L
 
 
 def _set(key: str, value: Any, line: int) -> list[Effect]:
@@ -215,7 +214,7 @@ def p_ostype(c: Cursor) -> list[Effect] | None:
         c.opt("server")
         version = c.w()
         if version not in _WINDOWS:
-            raise SentenceError(line, f"Windows {c.tok().text if c.tok() else ''} is not a "
+            raise SentenceError(line, f"Windows {version} is not a "
                                       "version Proxmox knows; write e.g. 'Windows 11' or "
                                       "'OS type win10'")
         c.i += 1
@@ -236,9 +235,9 @@ def p_firmware(c: Cursor) -> list[Effect] | None:
         effects = _set("bios", "ovmf", line)
         save = c.i
         if c.opt("without", "no") and (c.opt("an", "a") or True) and c.take("efi", "disk"):
-            return effects + [lambda d: d.without_part("efidisk", line)]
+            return [*effects, lambda d: d.without_part("efidisk", line)]
         c.i = save
-        return effects + [lambda d: d.set_part("efidisk", None, None, line)]
+        return [*effects, lambda d: d.set_part("efidisk", None, None, line)]
     if c.opt("seabios") or c.take("legacy", "bios"):
         c.opt("firmware")
         return _set("bios", "seabios", line)

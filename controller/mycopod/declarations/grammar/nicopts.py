@@ -142,8 +142,12 @@ def _p_ip6(c: Cursor) -> NetEffect | None:
 def _p_present(c: Cursor) -> NetEffect | None:
     """``Its network net1 is present``: the card, with nothing else stated."""
     if c.opt("present", "configured"):
-        return lambda d, slot: d.nets.setdefault(slot, {}) and None
+        return _touch_slot
     return None
+
+
+def _touch_slot(draft: Draft, slot: str) -> None:
+    draft.nets.setdefault(slot, {})
 
 
 NET_PHRASES: tuple[Callable[[Cursor], NetEffect | None], ...] = (

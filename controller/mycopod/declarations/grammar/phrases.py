@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from mycopod import spec as specmod
+from mycopod.declarations.grammar import devices, guestopts, machine
+from mycopod.declarations.grammar.diskopts import p_bind_mount
 from mycopod.declarations.grammar.drafts import Effect
 from mycopod.declarations.grammar.hardware import p_cores, p_disk, p_memory, p_none, p_storage
 from mycopod.declarations.grammar.lexicon import FILLERS, KIND_WORDS
 from mycopod.declarations.grammar.names import starts_clause
-from mycopod.declarations.grammar import devices, guestopts, machine
-from mycopod.declarations.grammar.diskopts import p_bind_mount
 from mycopod.declarations.grammar.nicopts import p_net_inline, p_nic_list
 from mycopod.declarations.grammar.quantities import read_number, to_int
 from mycopod.declarations.grammar.tokens import Cursor, SentenceError, Token

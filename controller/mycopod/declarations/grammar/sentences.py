@@ -17,9 +17,9 @@ from mycopod.declarations.errors import CompileIssue
 from mycopod.declarations.grammar.drafts import Draft, Effect
 from mycopod.declarations.grammar.lexicon import (
     FILLERS,
-    PHRASE_ONLY_WORDS,
     GLUED_RE,
     NUMBER_RE,
+    PHRASE_ONLY_WORDS,
     SMALL_NUMBERS,
     TENS,
     UNEXPRESSIBLE,

@@ -54,9 +54,9 @@ def read_int(c: Cursor, what: str) -> int | None:
     """A whole number, or None (cursor unchanged) when no plain number is here."""
     start = c.i
     num = read_number(c)
-    if num is None or num[1] is not None:
+    if num is None or num[1] is not None or num[0] != num[0].to_integral_value():
         c.i = start
-        return None
+        return None  # a fraction is left for the phrase it belongs to ("1.5 GB")
     return to_int(num[0], c.line, what)
 
 
