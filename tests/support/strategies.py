@@ -34,7 +34,7 @@ CT_SLOTS = [f"mp{n}" for n in range(256)]
 
 
 @st.composite
-def networks(draw: st.DrawFn) -> list[dict[str, Any]]:
+def networks(draw: st.DrawFn, kind: str = "vm") -> list[dict[str, Any]]:
     if draw(st.integers(0, 9)) == 0:
         return []
     if draw(st.booleans()):
@@ -62,8 +62,57 @@ def networks(draw: st.DrawFn) -> list[dict[str, Any]]:
             "ip": ip,
             "gateway": gateway,
             "firewall": draw(st.booleans()),
+            **draw(nic_options(kind)),
         })
+        # stated-ness is part of the spec: leave some contract keys out (unstated)
+        for key in ("bridge", "ip", "firewall"):
+            if draw(st.booleans()) and not (key == "ip" and (gateway or ip is None)):
+                del nets[-1][key]
     return nets
+
+
+def _maybe(draw: st.DrawFn, strategy: st.SearchStrategy[Any]) -> Any:
+    return draw(strategy) if draw(st.integers(0, 3)) == 0 else None
+
+
+@st.composite
+def nic_options(draw: st.DrawFn, kind: str) -> dict[str, Any]:
+    """The newer NIC options, each stated or not, valid for ``kind``."""
+    opts: dict[str, Any] = {
+        "mac": _maybe(draw, st.from_regex(r"\A[0-9A-F][02468ACE](:[0-9A-F]{2}){5}\Z")),
+        "mtu": _maybe(draw, st.integers(specmod.limits.MTU_MIN, specmod.limits.MTU_MAX)),
+        "rate": _maybe(draw, st.integers(1, 100_000).map(lambda r: r / 4)),
+    }
+    ip6 = _maybe(draw, st.sampled_from(["dhcp", "auto", "2001:db8::5/64"]))
+    opts["ip6"] = ip6
+    if ip6 == "2001:db8::5/64" and draw(st.booleans()):
+        opts["gateway6"] = "2001:db8::1"
+    if kind == "vm":
+        opts["model"] = _maybe(draw, st.sampled_from(specmod.limits.NIC_MODELS))
+        opts["queues"] = _maybe(draw, st.integers(specmod.limits.QUEUES_MIN,
+                                                  specmod.limits.QUEUES_MAX))
+        opts["link_down"] = _maybe(draw, st.booleans())
+    else:
+        opts["name"] = _maybe(draw, st.sampled_from(["eth0", "eth1", "lan"]))
+    return {k: v for k, v in opts.items() if v is not None}
+
+
+@st.composite
+def disk_options(draw: st.DrawFn, kind: str, slot: str) -> dict[str, Any]:
+    opts: dict[str, Any] = {"backup": _maybe(draw, st.booleans()),
+                            "ro": _maybe(draw, st.booleans())}
+    if kind == "vm":
+        opts.update(
+            discard=_maybe(draw, st.booleans()), ssd=_maybe(draw, st.booleans()),
+            cache=_maybe(draw, st.sampled_from(
+                ["none", "writethrough", "writeback", "directsync", "unsafe"])),
+            aio=_maybe(draw, st.sampled_from(["native", "threads", "io_uring"])),
+            replicate=_maybe(draw, st.booleans()))
+        if slot.startswith(("scsi", "virtio")):
+            opts["iothread"] = _maybe(draw, st.booleans())
+    else:
+        opts["replicate"] = _maybe(draw, st.booleans())
+    return {k: v for k, v in opts.items() if v is not None}
 
 
 @st.composite
@@ -90,10 +139,22 @@ def guests(draw: st.DrawFn) -> dict[str, Any]:
         else:
             slots = ["rootfs", *draw(st.lists(st.sampled_from(CT_SLOTS), max_size=2,
                                               unique=True))]
-        data["disks"] = [
-            {"slot": s, "storage": draw(storages), "size_gib": draw(sizes)} for s in slots]
+        data["disks"] = []
+        for s in slots:
+            disk: dict[str, Any] = {"slot": s, "size_gib": draw(sizes),
+                                    **draw(disk_options(kind, s))}
+            if draw(st.integers(0, 3)):
+                disk["storage"] = draw(storages)
+            if kind == "ct" and s != "rootfs":
+                disk["path"] = f"/mnt/data-{s}"
+                if draw(st.integers(0, 3)) == 0:
+                    del disk["size_gib"]
+                    disk.pop("storage", None)
+                    disk.pop("replicate", None)
+                    disk["host_path"] = draw(st.sampled_from(["/srv/media", "/tank/x y"]))
+            data["disks"].append(disk)
     if draw(st.booleans()):
-        data["networks"] = draw(networks())
+        data["networks"] = draw(networks(kind))
     if draw(st.booleans()):
         if kind == "ct":
             data["source"] = {"ostemplate": draw(ostemplates)}
@@ -111,7 +172,112 @@ def guests(draw: st.DrawFn) -> dict[str, Any]:
         data["description"] = draw(descriptions)
     if draw(st.booleans()):
         data["ssh_keys"] = draw(st.lists(ssh_keys, max_size=2))
+    if draw(st.booleans()):
+        data.update(draw(vm_settings(data) if kind == "vm" else ct_settings()))
+    if draw(st.booleans()):
+        data.update(draw(common_settings()))
     return data
+
+
+@st.composite
+def common_settings(draw: st.DrawFn) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "cpuunits": _maybe(draw, st.integers(specmod.limits.CPUUNITS_MIN, 262_144)),
+        "nameservers": _maybe(draw, st.lists(st.sampled_from(
+            ["1.1.1.1", "9.9.9.9", "2606:4700::1111"]), min_size=1, max_size=2, unique=True)),
+        "searchdomain": _maybe(draw, st.sampled_from(["example.com", "a.example b.example"])),
+        "protection": _maybe(draw, st.booleans()),
+        "ostype": None,
+    }
+    if draw(st.booleans()):
+        data["startup"] = {k: draw(st.integers(0, 1000)) for k in
+                           draw(st.lists(st.sampled_from(["order", "up", "down"]), min_size=1,
+                                         unique=True))}
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@st.composite
+def vm_settings(draw: st.DrawFn, guest: dict[str, Any]) -> dict[str, Any]:
+    """VM settings, valid together and with the guest drawn so far."""
+    cores = guest.get("cores", 1)
+    sockets = _maybe(draw, st.integers(1, 4))
+    memory = guest.get("memory_mib", 1024)
+    data: dict[str, Any] = {
+        "sockets": sockets,
+        "vcpus": _maybe(draw, st.integers(1, min(cores * (sockets or 1), 64))),
+        "cpu_type": _maybe(draw, st.sampled_from(["host", "x86-64-v2-AES", "kvm64"])),
+        "cpu_flags": _maybe(draw, st.lists(st.from_regex(r"\A[+-][a-z][a-z0-9_]{0,8}\Z"),
+                                           min_size=1, max_size=3)),
+        "numa": _maybe(draw, st.booleans()),
+        "balloon_mib": _maybe(draw, st.sampled_from([0, memory, max(16, memory // 2)])),
+        "machine": _maybe(draw, st.sampled_from(["q35", "pc", "pc-q35-9.0"])),
+        "ostype": _maybe(draw, st.sampled_from(specmod.limits.VM_OSTYPES)),
+        "scsihw": _maybe(draw, st.sampled_from(specmod.limits.SCSI_CONTROLLERS)),
+        "ci_user": _maybe(draw, st.sampled_from(["ops", "root", "ip"])),
+        "ci_password": _maybe(draw, st.sampled_from(["ops-password", "ci.pw"])),
+        "ci_upgrade": _maybe(draw, st.booleans()),
+        "ci_type": _maybe(draw, st.sampled_from(["nocloud", "configdrive2", "opennebula"])),
+        "agent": _maybe(draw, st.booleans()),
+        "serial_console": _maybe(draw, st.booleans()),
+        "vga": _maybe(draw, st.sampled_from(specmod.limits.VGA_TYPES)),
+        "hotplug": _maybe(draw, st.lists(st.sampled_from(specmod.limits.HOTPLUG_FEATURES),
+                                         unique=True, max_size=3)),
+        "tablet": _maybe(draw, st.booleans()),
+    }
+    if data["agent"] is not False:
+        data["agent_fstrim"] = _maybe(draw, st.booleans())
+    bios = _maybe(draw, st.sampled_from(["seabios", "ovmf"]))
+    data["bios"] = bios
+    if bios == "ovmf" and draw(st.booleans()):
+        efi: dict[str, Any] = {}
+        if draw(st.booleans()):
+            efi["storage"] = draw(storages)
+        if draw(st.booleans()):
+            efi["efitype"] = draw(st.sampled_from(["2m", "4m"]))
+        if draw(st.booleans()):
+            efi["pre_enrolled_keys"] = draw(st.booleans())
+        data["efidisk"] = efi
+    if draw(st.integers(0, 3)) == 0:
+        tpm: dict[str, Any] = {}
+        if draw(st.booleans()):
+            tpm["storage"] = draw(storages)
+        if draw(st.booleans()):
+            tpm["version"] = draw(st.sampled_from(["v1.2", "v2.0"]))
+        data["tpm"] = tpm
+    disk_slots = {d["slot"] for d in guest.get("disks", [])}
+    free = [s for s in ("ide2", "ide3", "sata5") if s not in disk_slots]
+    data["cdroms"] = [{"slot": s, "iso": draw(st.one_of(st.none(), isos))}
+                      for s in draw(st.lists(st.sampled_from(free), max_size=2, unique=True))]
+    pcie_ok = data["machine"] is None or "q35" in data["machine"]
+    data["pci_devices"] = [
+        {"slot": s, "mapping": draw(st.sampled_from(["gpu0", "nic-a"])),
+         **({"pcie": draw(st.booleans())} if pcie_ok and draw(st.booleans()) else {})}
+        for s in draw(st.lists(st.sampled_from(["hostpci0", "hostpci3"]), max_size=2,
+                               unique=True))]
+    data["usb_devices"] = [{"slot": s, "mapping": "dongle"} for s in draw(
+        st.lists(st.sampled_from(["usb0", "usb2"]), max_size=1, unique=True))]
+    if draw(st.integers(0, 3)) == 0:
+        nets = guest.get("networks")
+        known = ([d["slot"] for d in guest.get("disks", [])] if "disks" in guest else ["scsi0"])
+        known += [c["slot"] for c in data["cdroms"]]
+        known += [n["slot"] for n in nets] if nets is not None else ["net0"]
+        data["boot"] = draw(st.lists(st.sampled_from(known), unique=True)) if known else []
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@st.composite
+def ct_settings(draw: st.DrawFn) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "unprivileged": _maybe(draw, st.booleans()),
+        "cpulimit": _maybe(draw, st.integers(0, 64).map(lambda n: n / 4)),
+        "swap_mib": _maybe(draw, st.sampled_from([0, 512, 2048, 100])),
+        "timezone": _maybe(draw, st.sampled_from(["host", "Europe/Berlin", "UTC"])),
+        "ostype": _maybe(draw, st.sampled_from(specmod.limits.CT_OSTYPES)),
+        "features": _maybe(draw, st.lists(st.sampled_from(
+            ["nesting", "keyctl", "fuse", "mknod", "mount=nfs;cifs", "mount=nfs"]),
+            min_size=1, max_size=3, unique_by=lambda f: f.split("=")[0])),
+    }
+    return {k: v for k, v in data.items() if v is not None}
 
 
 @st.composite

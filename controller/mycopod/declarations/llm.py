@@ -47,7 +47,7 @@ __all__ = ["PROMPT_VERSION", "LlmError", "build_messages", "compile_with_llm", "
 log = structlog.get_logger(__name__)
 
 #: part of the compile cache key: change it whenever the prompt or its handling changes
-PROMPT_VERSION = "llm-1"
+PROMPT_VERSION = "llm-2"
 MAX_FEEDBACK = 2
 RETRY_ATTEMPTS = 4
 #: first backoff delay in seconds (doubles per retry, with jitter, up to 20 s)
@@ -60,12 +60,31 @@ document that matches the JSON Schema below exactly. The declaration says which 
 
 Rules:
 - Answer with one JSON object {{"guests": [...]}} and nothing else.
-- Include every guest the text declares, with exactly the values it states. Do not
+- Include every guest the text declares, with exactly the settings it states. Do not
   invent guests, values, storages, bridges, nodes or templates.
-- Fields the text does not mention keep their defaults (leave them out).
+- Only what the text states is managed: leave out (or null) every field the text does not
+  mention, even where you know Proxmox's default. "web-1 is a VM" is
+  {{"name": "web-1", "kind": "vm"}} and nothing more; "a 32 GB disk" is
+  {{"slot": "scsi0", "size_gib": 32}} without a storage unless the text names one.
 - Memory is in MiB and disk sizes in GiB, binary units: 4 GB of RAM is 4096, a 1 TB disk
-  is 1024.
+  is 1024; "ballooning down to 8 GB" is balloon_mib 8192, "without ballooning" is 0.
 - "should not exist", "remove", "delete" mean state "absent".
+- Examples of settings: "2 sockets of 4 cores of type host" is sockets 2, cores 4,
+  cpu_type "host"; "the aes CPU flag" is cpu_flags ["+aes"]; "a Windows 11 VM with UEFI
+  and a TPM" is ostype "win11", bios "ovmf", efidisk {{}}, tpm {{}}; "the ISO
+  debian-12.iso as a CD-ROM" is cdroms [{{"slot": "ide2", "iso": "local:iso/debian-12.iso"}}];
+  "a second 500 GB disk on tank with discard and SSD emulation" is {{"slot": "scsi1",
+  "storage": "tank", "size_gib": 500, "discard": true, "ssd": true}}; "enable the QEMU
+  guest agent" is agent true; "protect it from deletion" is protection true; "start it on
+  boot with startup order 2" is onboot true, startup {{"order": 2}}; "an unprivileged
+  container with nesting and a 200 GB mount point on tank at /data" is kind "ct",
+  unprivileged true, features ["nesting"], a disk {{"slot": "mp0", "storage": "tank",
+  "size_gib": 200, "path": "/data"}} (and the rootfs disk).
+- Passwords never appear in a spec: ci_password is the NAME of a credential the daemon
+  reads ("its cloud-init password is the credential ops-password" gives
+  "ops-password"). If the text writes a password itself, answer with an error saying to
+  store it as a credential and name the credential instead.
+- Passthrough is only by resource mapping name (pci_devices / usb_devices).
 - If the text asks for something the schema cannot express, or is ambiguous, answer
   {{"error": "<one sentence saying what cannot be expressed>"}} instead of guessing.
 

@@ -208,7 +208,8 @@ def test_cli_compile_repo(remote: Remote, tmp_path: Path,
     out = capsys.readouterr().out
     assert '"name": "alpha"' in out and '"name": "bravo"' in out
     assert cli.main(["compile", "--repo", str(remote.work), "--commit", first]) == 0
-    assert capsys.readouterr().out == "alpha is a VM with 2 cores. It should be running.\n"
+    # only what the text states is written back (the state is not stated)
+    assert capsys.readouterr().out == "alpha is a VM with 2 cores.\n"
     remote.commit({"c.md": "charlie is a VM with 2 widgets.\n"})
     assert cli.main(["compile", "--repo", str(remote.work)]) == 1
     assert capsys.readouterr().err.startswith("c.md:1: could not understand \"2 widgets\"")

@@ -52,7 +52,9 @@ def test_cli_json_prints_the_canonical_spec(capsys: pytest.CaptureFixture[str]) 
 def test_cli_renders_several_files(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["compile", str(EXAMPLES[0]), str(EXAMPLES[4])]) == 0
     out = capsys.readouterr().out
-    assert "web-1 is a VM with 2 cores and 4 GB of RAM." in out
+    # only what the text states is written back: example 01 states its disk and state
+    assert ("web-1 is a VM with 2 cores, 4 GB of RAM and a 32 GB disk on local-lvm. It "
+            "should be running.") in out
     assert "build-runner is a VM with 8 cores and 8 GB of RAM. It should be stopped." in out
 
 

@@ -1,4 +1,5 @@
-"""The round-trip property: compile(render(spec)) == spec for any valid spec."""
+"""The round-trip property: compile(render(spec)) == spec for any valid spec, with the
+same settings stated (what the text states is what MycoPod manages)."""
 
 from __future__ import annotations
 
@@ -19,4 +20,6 @@ EXAMPLES = int(os.environ.get("MYCOPOD_ROUNDTRIP_EXAMPLES", "400"))
 @given(cluster_specs())
 def test_compile_of_render_is_identity(spec: specmod.ClusterSpec) -> None:
     text = render.render(spec)
-    assert grammar.compile_text(text, filename="rendered.md") == spec, text
+    back = grammar.compile_text(text, filename="rendered.md")
+    assert back == spec, text
+    assert specmod.spec_dict(back) == specmod.spec_dict(spec), text

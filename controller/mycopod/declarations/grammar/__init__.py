@@ -16,8 +16,8 @@ phrases only a closed list of words that carry no meaning (``and``, ``with``, ``
 ``be``, articles ...) may appear. Any other word is "unplaced": the sentence is an error
 that quotes those words and says what was expected. Negations (``not``, ``no``,
 ``without``) exist only inside phrases that give them a meaning, never as filler, so a
-``not`` can never be dropped. Requests the spec cannot express (passthrough, CPU
-topology, schedules, conditions, node operations) and vague amounts are explained.
+``not`` can never be dropped. Requests the spec cannot express (raw passthrough, CPU
+threads, schedules, conditions, node operations) and vague amounts are explained.
 
 Phrases understood (any order, joined by commas, ``and``, ``with``):
 
@@ -40,6 +40,15 @@ Phrases understood (any order, joined by commas, ``and``, ``with``):
   local:iso/x.iso``, ``from the template local:vztmpl/x.tar.zst``;
 - text: ``described as "..."``, ``Authorize the SSH key "ssh-ed25519 AAAA... me@host"``
   (quoted, with ``\"`` escapes).
+- the whole guest (docs/declarations.md lists every form): ``2 sockets of 4 cores of type
+  host``, ``the aes CPU flag``, ``NUMA``, ``ballooning down to 8 GB``, ``a Windows 11 VM
+  with UEFI and a TPM``, ``the q35 machine``, disk options (``with discard and SSD
+  emulation``, ``excluded from backups``), ``attach the ISO debian-12.iso as a CD-ROM``,
+  ``boot from scsi0, then the network``, ``PCI passthrough of the mapping gpu0``, NIC
+  options (``model e1000``, ``MTU 9000``, ``IPv6 via SLAAC``), ``two network cards: ...``,
+  cloud-init and DNS, ``enable the QEMU guest agent``, ``protect it from deletion``,
+  ``startup order 2``, containers (``unprivileged``, ``nesting``, mount points, bind
+  mounts, ``time zone``). Each phrase states exactly what it names, nothing more.
 
 Context: ``it``/``they`` refer to the last subject of the same paragraph or list item.
 A guest is declared once per file (``web-1 is a VM``, ``a VM named web-1``); other
@@ -48,10 +57,12 @@ both lines. A guest must say what it is (VM or container) unless it should not e
 
 How the code is split (each module says why): :mod:`.markdown` (the declaration text in a
 file), :mod:`.tokens` (tokenizer, cursor), :mod:`.lexicon` (the words), :mod:`.quantities`
-(numbers, sizes), :mod:`.names` (guest names), :mod:`.drafts` (what the sentences say about
-each guest), :mod:`.hardware`, :mod:`.networking` and :mod:`.phrases` (the attribute
-phrases), :mod:`.subjects` (whom a sentence is about), :mod:`.sentences` (clauses and
-unplaced words), :mod:`.document` (a file's text, block by block, to a ClusterSpec).
+(numbers, sizes), :mod:`.names` (guest names), :mod:`.drafts` and :mod:`.assemble` (what
+the sentences say about each guest), :mod:`.hardware`, :mod:`.diskopts`, :mod:`.networking`,
+:mod:`.nicopts`, :mod:`.machine`, :mod:`.devices`, :mod:`.guestopts` (with the readers of
+:mod:`.toggles`) and :mod:`.phrases` (the attribute phrases), :mod:`.subjects` (whom a
+sentence is about), :mod:`.sentences` (clauses and unplaced words), :mod:`.document` (a
+file's text, block by block, to a ClusterSpec).
 
 Why a sub-package: the modules share their helpers (the cursor, the sentence error, the
 number readers ...), and those shared names are public here; a leading underscore means

@@ -15,16 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mycopod import spec as specmod
+from mycopod.declarations.grammar.assemble import whole_guest_data
 from mycopod.declarations.grammar.tokens import SentenceError
 
 
 @dataclass
 class Disk:
-    size_gib: int
+    size_gib: int | None  # None: a container's bind mount
     storage: str | None
     slot: str | None
     role: str | None  # "root", "data" or None
     line: int
+    #: the options the text states (discard, ssd, path, host_path ...), by spec key
+    opts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -43,6 +46,14 @@ class Draft:
     removed_nets: set[str] = field(default_factory=set)
     tags: list[str] = field(default_factory=list)
     ssh_keys: list[str] = field(default_factory=list)
+    #: sub-objects stated key by key (efidisk, tpm, startup): part -> key -> (value, line)
+    parts: dict[str, dict[str, tuple[Any, int]]] = field(default_factory=dict)
+    #: parts the text says the guest has not ("UEFI without an EFI disk"): part -> line
+    no_parts: dict[str, int] = field(default_factory=dict)
+    #: devices in order of mention (cdroms, pci_devices, usb_devices): (fields, line)
+    devices: dict[str, list[tuple[dict[str, Any], int]]] = field(default_factory=dict)
+    #: lists that grow sentence by sentence (cpu_flags, features, nameservers)
+    lists: dict[str, list[str]] = field(default_factory=dict)
 
     def set(self, key: str, value: Any, line: int) -> None:
         old = self.fields.get(key)
@@ -68,7 +79,37 @@ class Draft:
                 f"{_show(old[0])} (line {old[1]}) and {_show(value)} (line {line})")
         net[key] = (value, line)
 
+    def set_part(self, part: str, key: str | None, value: Any, line: int) -> None:
+        """Say the guest has ``part`` (efidisk, tpm, startup), with ``key`` if given."""
+        if part in self.no_parts:
+            raise SentenceError(line, f"{self.name}: {_PART_NAME.get(part, part)} is said to "
+                                      f"be absent (line {self.no_parts[part]}) and present "
+                                      f"(line {line})")
+        values = self.parts.setdefault(part, {})
+        if key is None:
+            return
+        old = values.get(key)
+        if old is not None and old[0] != value:
+            raise SentenceError(
+                line, f"{self.name}: {key} of the {_PART_NAME.get(part, part)} is given twice "
+                f"with different values: {_show(old[0])} (line {old[1]}) and {_show(value)} "
+                f"(line {line})")
+        values[key] = (value, line)
 
+    def without_part(self, part: str, line: int) -> None:
+        if part in self.parts:
+            raise SentenceError(line, f"{self.name}: {_PART_NAME.get(part, part)} is said to "
+                                      f"be present and absent (line {line})")
+        self.no_parts[part] = line
+
+    def add_device(self, group: str, values: dict[str, Any], line: int) -> None:
+        self.devices.setdefault(group, []).append((values, line))
+
+    def extend(self, key: str, values: list[str]) -> None:
+        self.lists.setdefault(key, []).extend(values)
+
+
+_PART_NAME = {"efidisk": "EFI disk", "tpm": "TPM", "startup": "start-up order"}
 _KIND_NAME = {"vm": "VM", "ct": "container"}
 
 
@@ -139,15 +180,22 @@ def guest_data(d: Draft) -> tuple[dict[str, Any], dict[str, int]]:
         lines["disks"] = d.no_disks
     elif d.disks:
         slots = assign_slots(kind, [(x.slot, x.role) for x in d.disks])
-        default = d.storage[0] if d.storage else specmod.DEFAULT_STORAGE
+        # only a storage the text names is stated; the model's default fills the rest
+        default = d.storage[0] if d.storage else None
         if kind == "ct" and "rootfs" not in slots:
-            raise SentenceError(d.disks[0].line, f"{d.name}: a container needs a root disk; "
-                                                 "add e.g. 'an 8 GB root disk'")
+            # the model needs a rootfs in a stated disk list: a container that states only
+            # its mount points gets the default root disk (docs/declarations.md says so)
+            root = specmod.DEFAULTS["ct"]
+            d.disks.insert(0, Disk(int(root["disk_gib"]), None, "rootfs", "root",
+                                   d.disks[0].line))
+            slots.insert(0, "rootfs")
         if kind == "vm" and "scsi0" not in slots and any(x.role == "data" for x in d.disks):
             raise SentenceError(d.disks[0].line, f"{d.name}: a data disk is declared but no "
                                                  "system disk; add e.g. 'a 32 GB system disk'")
         data["disks"] = [
-            {"slot": slot, "storage": x.storage or default, "size_gib": x.size_gib}
+            {"slot": slot, "size_gib": x.size_gib, **x.opts}
+            | ({"storage": x.storage or default} if x.size_gib is not None and
+               (x.storage or default) else {})
             for slot, x in zip(slots, d.disks, strict=True)
         ]
         lines["disks"] = d.disks[0].line
@@ -177,7 +225,14 @@ def guest_data(d: Draft) -> tuple[dict[str, Any], dict[str, int]]:
                                              default=d.line))
         data["networks"] = nets
     if d.tags:
+        if "tags" in d.fields:
+            raise SentenceError(d.fields["tags"][1], f"{d.name} is said to have no tags and "
+                                                     "tags")
         data["tags"] = d.tags
     if d.ssh_keys:
+        if "ssh_keys" in d.fields:
+            raise SentenceError(d.fields["ssh_keys"][1], f"{d.name} is said to have no SSH "
+                                                         "keys and SSH keys")
         data["ssh_keys"] = d.ssh_keys
+    whole_guest_data(d, data, lines)
     return data, lines

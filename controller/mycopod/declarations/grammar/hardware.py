@@ -13,6 +13,7 @@ import functools
 import re
 
 from mycopod import spec as specmod
+from mycopod.declarations.grammar.diskopts import read_options, read_path
 from mycopod.declarations.grammar.drafts import Disk, Draft, Effect
 from mycopod.declarations.grammar.lexicon import (
     CORE_NOUNS,
@@ -46,13 +47,16 @@ def _storage_name(c: Cursor, *, forced: bool) -> str | None:
     return None
 
 
-def _disk_tail(c: Cursor) -> tuple[str | None, str | None]:
-    """``[on [the] [storage] X] [as SLOT]`` in either order."""
+def _disk_tail(c: Cursor) -> tuple[str | None, str | None, str | None]:
+    """``[on [the] [storage] X] [as SLOT] [at /path]`` in any order."""
     storage: str | None = None
     slot: str | None = None
-    for _ in range(2):
+    path: str | None = None
+    for _ in range(3):
         save = c.i
-        if storage is None and c.opt("on", "in", "at"):
+        if path is None and (found := read_path(c)) is not None:
+            path = found
+        elif storage is None and c.opt("on", "in", "at"):
             c.opt("the")
             forced = c.opt("storage", "datastore", "pool") is not None
             if forced and c.w() == "pool":
@@ -67,7 +71,7 @@ def _disk_tail(c: Cursor) -> tuple[str | None, str | None]:
             c.i += 2
         elif slot is None and c.take("as", "slot") and c.tok() is not None:
             slot = c.value("a disk slot").low
-    return storage, slot
+    return storage, slot, path
 
 
 def p_disk(c: Cursor) -> list[Effect] | None:
@@ -93,7 +97,9 @@ def p_disk(c: Cursor) -> list[Effect] | None:
         elif w in ROLE_DATA and role is None:
             role = "data"
             c.i += 1
-        if c.take("hard", "disk|drive") or c.take("root", "filesystem|fs") or c.opt(
+        if c.take("mount", "point") or c.opt("mountpoint"):
+            role = role or "data"
+        elif c.take("hard", "disk|drive") or c.take("root", "filesystem|fs") or c.opt(
                 *DISK_NOUNS):
             pass
         elif c.take("of", "disk|storage", "space") or c.take("of", "disk|storage"):
@@ -118,7 +124,10 @@ def p_disk(c: Cursor) -> list[Effect] | None:
             c.i = start
             return None
         mib = size[0]
-    storage, slot = _disk_tail(c)
+    storage, slot, path = _disk_tail(c)
+    opts = read_options(c)
+    if path is not None:
+        opts["path"] = path
     gib = round_half_up(mib / 1024)
     if gib < specmod.DISK_MIN_GIB:
         raise SentenceError(line, f"a disk must be at least {specmod.DISK_MIN_GIB} GB "
@@ -128,7 +137,7 @@ def p_disk(c: Cursor) -> list[Effect] | None:
         if d.no_disks is not None:
             raise SentenceError(line, f"{d.name} is said to have no disks (line "
                                       f"{d.no_disks}) and a disk (line {line})")
-        d.disks.append(Disk(gib, storage, slot, role, line))
+        d.disks.append(Disk(gib, storage, slot, role, line, opts))
 
     return [apply]
 

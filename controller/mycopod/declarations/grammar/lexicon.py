@@ -51,6 +51,7 @@ IMPERATIVE_VERBS = frozenset({
     "start", "stop", "keep", "leave", "give", "put", "place", "tag", "connect", "attach",
     "move", "remove", "delete", "destroy", "set", "make", "run", "assign", "pin", "enable",
     "disable", "boot", "power", "shut", "turn", "authorize", "authorise", "allow", "label",
+    "protect", "insert", "bind-mount",
 })
 NODE_WORDS = frozenset({"node", "nodes", "host", "hosts", "cluster", "hypervisor"})
 PRONOUNS = frozenset({"it", "they", "them", "this", "these", "those"})
@@ -78,10 +79,11 @@ ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth
 #: words whose presence means the sentence asks for something a spec cannot hold
 UNEXPRESSIBLE: dict[str, str] = {}
 for _reason, _words2 in (
-    ("hardware passthrough cannot be expressed in a MycoPod spec",
-     "passthrough pass-through passthru pci pcie gpu gpus usb hostpci vgpu sr-iov"),
-    ("CPU topology (sockets, NUMA, threads, CPU type) cannot be expressed; give a number "
-     "of cores", "socket sockets numa thread threads topology hyperthreading smt"),
+    ("hardware passthrough is declared through a cluster resource mapping only, like 'PCI "
+     "passthrough of the mapping gpu0' or 'USB passthrough of the mapping dongle'",
+     "passthru gpu gpus hostpci vgpu sr-iov"),
+    ("CPU threads cannot be expressed; give sockets and cores, like '2 sockets of 4 cores'",
+     "thread threads topology hyperthreading smt"),
     ("schedules cannot be expressed; a declaration says what should be true, not when",
      "every daily nightly weekly hourly monthly schedule scheduled cron am pm weekdays "
      "weekends tonight tomorrow midnight"),
@@ -110,11 +112,35 @@ DISK_NOUNS = ("disk", "disks", "drive", "drives", "volume", "rootfs", "hdd", "ss
 CORE_NOUNS = ("cores", "core", "vcpus", "vcpu", "cpus", "cpu", "processors", "processor")
 
 
+#: words of the whole-guest phrases (CPU, firmware, devices, cloud-init, containers ...)
+GUEST_WORDS = frozenset("""
+    sockets socket type flag flags numa active hot-plugged plugged limit cpulimit weight
+    units cpuunits ballooning balloon swap windows os ostype guest uefi ovmf seabios legacy
+    bios firmware efi tpm version v2.0 v1.2 q35 i440fx chipset machine scsi controller
+    scsihw display vga graphics serial console port tablet pointer hot-plug hotplug
+    hotplugging hot-plugging cd-rom cdrom cd dvd optical empty insert mount mounts
+    mounting mounted point mountpoint pci pcie usb passthrough pass-through mapping mapped
+    plain conventional order cloud-init cloudinit user username login password credential
+    secret upgrade upgrades upgrading package format citype server servers nameserver
+    nameservers search domain domains searchdomain agent fstrim trim protect protected
+    protection deletion removal startup start-up delay timeout unprivileged privileged
+    features feature nesting keyctl fuse mknod force_rw_sys types timezone time zone
+    iothread io-thread io discard emulation cache caching mode aio async excluded exempt
+    included backed replicated replication read-only readonly ro read-write writable
+    bind-mount bind-mounts bind-mounted bind host directory model mac hardware hwaddr mtu
+    rate queues queue multiqueue link disconnected ipv6 dhcpv6 slaac cards interfaces
+    adapters devices pre-enrolled enrolled keys after against auto autoconfiguration cloning
+    configured mbps mb/s per target vars none efidisk efitype name path""".split())
+#: words that may start a phrase but stay valid guest names (``dns is a container``)
+PHRASE_ONLY_WORDS = frozenset({"dns"})
+
+
 #: every word the grammar gives a meaning to; a name equal to one must be quoted/"named"
 VOCABULARY = frozenset({
     *FILLERS, *SUBJECT_VERBS, *KIND_WORDS, *GENERIC_NOUNS, *IMPERATIVE_VERBS, *NODE_WORDS,
     *PRONOUNS, *UNITS, *UNEXPRESSIBLE, *ORDINALS, *DISK_NOUNS, *CORE_NOUNS, *ROLE_ROOT,
-    *ROLE_DATA, "named", "called", "through", "thru", "not", "no", "without", "never", "on",
+    *ROLE_DATA, *GUEST_WORDS, "named", "called", "through", "thru", "not", "no", "without",
+    "never", "on",
     "in", "at", "of", "from", "as", "via", "by", "over", "into", "ram", "memory", "mem",
     "disk", "id", "vmid", "ctid", "pool", "resource", "tagged", "tags", "tag", "labels",
     "label", "labelled", "labeled", "vlan", "bridge", "network", "networks", "interface",

@@ -174,7 +174,7 @@ def _list_end(c: Cursor) -> int | None:
 def starts_clause(c: Cursor) -> bool:
     """Does a new clause with its own subject start here (``web-2 is a container``)?"""
     probe = Cursor(c.toks, c.i)
-    if probe.w() == "the" and probe.w(1) in KIND_WORDS:
+    if probe.w() == "the" and probe.w(1) in KIND_WORDS and probe.w(2) not in ("guest", "agent"):
         return True
     if not is_nameish(probe.tok()):
         return False

@@ -15,11 +15,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from mycopod import spec as specmod
+from mycopod.declarations.grammar import devices, guestopts, machine
+from mycopod.declarations.grammar.diskopts import p_bind_mount
 from mycopod.declarations.grammar.drafts import Effect
 from mycopod.declarations.grammar.hardware import p_cores, p_disk, p_memory, p_none, p_storage
 from mycopod.declarations.grammar.lexicon import FILLERS, KIND_WORDS
 from mycopod.declarations.grammar.names import starts_clause
-from mycopod.declarations.grammar.networking import p_net_inline
+from mycopod.declarations.grammar.nicopts import p_net_inline, p_nic_list
 from mycopod.declarations.grammar.quantities import read_number, to_int
 from mycopod.declarations.grammar.tokens import Cursor, SentenceError, Token
 
@@ -339,10 +341,12 @@ def _p_source(c: Cursor) -> list[Effect] | None:
 
 
 #: the phrases that can start with a number
-NUMBER_PHRASES = (p_disk, p_memory, p_cores)
+NUMBER_PHRASES = (*machine.NUMBER_PHRASES, p_nic_list, p_disk, p_memory, p_cores,
+                  p_net_inline)
 
 PHRASES: tuple[Callable[[Cursor], Any], ...] = (
-    _p_description, _p_ssh, p_none, _p_onboot, _p_state, _p_source, p_disk, p_memory,
+    _p_description, _p_ssh, *guestopts.PHRASES, *devices.PHRASES, *machine.PHRASES,
+    p_bind_mount, p_nic_list, p_none, _p_onboot, _p_state, _p_source, p_disk, p_memory,
     p_cores, _p_node, _p_vmid, _p_tags, p_net_inline, _p_pool, p_storage, p_kind,
 )
 

@@ -19,13 +19,15 @@ from mycopod.declarations.grammar.lexicon import (
     FILLERS,
     GLUED_RE,
     NUMBER_RE,
+    PHRASE_ONLY_WORDS,
     SMALL_NUMBERS,
     TENS,
     UNEXPRESSIBLE,
     VOCABULARY,
 )
 from mycopod.declarations.grammar.names import starts_clause
-from mycopod.declarations.grammar.networking import NET_PHRASES, on_slot
+from mycopod.declarations.grammar.networking import on_slot
+from mycopod.declarations.grammar.nicopts import NET_PHRASES
 from mycopod.declarations.grammar.phrases import NUMBER_PHRASES, PHRASES, p_kind, phrases_at
 from mycopod.declarations.grammar.subjects import Subject, read_subject
 from mycopod.declarations.grammar.tokens import (
@@ -120,7 +122,8 @@ def _may_start_phrase(t: Token) -> bool:
     w = t.low
     if t.quoted or w in _PURE_FILLERS:
         return False
-    return w in VOCABULARY or w.startswith("vlan") or _is_numberish(w)
+    return (w in VOCABULARY or w.startswith("vlan") or _is_numberish(w)
+            or w in PHRASE_ONLY_WORDS)
 
 
 def _parse_attributes(c: Cursor, subject: Subject) -> _Clause:

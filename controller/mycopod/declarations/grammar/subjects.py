@@ -77,7 +77,7 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
         else:
             names = _refer(last, c.toks[start], line)
         return Subject(names, line, net_slot=slot)
-    if w in PRONOUNS:
+    if w in PRONOUNS or (w in ("its", "their") and last is not None):
         c.i += 1
         return Subject(_refer(last, c.toks[start], line), line, pronoun=True)
     # creation: "Create three web servers named web-1 through web-3", "A VM named scratch"
@@ -151,7 +151,8 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
             if names:
                 del c.toks[verb_end:probe.i]
                 return Subject(names, line)
-        if w in ("authorize", "authorise", "allow") and last is not None:
+        if w in ("authorize", "authorise", "allow", "enable", "disable", "attach", "insert",
+                 "bind-mount", "protect") and last is not None:
             return Subject(_refer(last, c.toks[c.i], line), line)
         raise SentenceError(line, f"expected 'it', 'them' or a guest's name after "
                                   f"{c.toks[c.i].text!r}")
