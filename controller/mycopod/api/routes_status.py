@@ -10,8 +10,8 @@ The forms are guarded twice. Every ``/ui/`` POST whose ``Origin`` (or, without o
 a cross-site page cannot sign a browser in to an account of its choosing (login CSRF).
 And the forms of a signed-in page carry a token derived from the signing key and the
 session (the refresh token family), so it changes with every sign-in and dies with the
-session. The page has no script and no external asset: it reloads itself with a meta
-refresh.
+session. The page reloads itself with a meta refresh; its layout, stylesheet and clock script
+are the web UI's (:mod:`mycopod.api.ui`), and it works without script.
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import jinja2
 import structlog
 from aiohttp import web
 from pydantic import ValidationError
@@ -62,12 +60,6 @@ NOTICES = {
 }
 CROSS_ORIGIN = ("This form was not sent from MycoPod's own page: open the status page and "
                 "sign in there.")
-
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
-)
-
 
 def csrf_token(secret: str, user: User, session: str) -> str:
     """The form token of ``user``'s ``session``: a new one with every sign-in."""
@@ -214,7 +206,7 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
         "compile": compile_info,
         "proxmox_ok": rt.proxmox_ok,
         "proxmox_ago": _ago(rt.proxmox_last_contact),
-        "last_success": _fmt_time(rt.last_successful_reconcile),
+        "last_success_at": rt.last_successful_reconcile,
         "counts": {"managed": report.managed, "drifted": report.drifted,
                    "orphaned": report.orphaned},
         "latest": None if latest is None else {
@@ -228,10 +220,9 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
         "conflicts": rows("conflicts", report.conflicts),
         "more": more,
         "runs": [{"id": r.id, "status": r.status, "trigger": r.trigger,
-                  "commit_sha": r.commit_sha, "created": _fmt_time(r.created_at),
+                  "commit_sha": r.commit_sha, "created_at": r.created_at,
                   "duration": _duration(r)} for r in runs],
         "refresh_seconds": REFRESH_SECONDS,
-        "generated": _fmt_time(datetime.now(UTC)),
     }
 
 
@@ -246,15 +237,15 @@ async def _compile_result(call: Call) -> dict[str, Any] | None:
 
 
 def render_page(context: dict[str, Any]) -> str:
-    return _env.get_template("status.html").render(**context)
+    from mycopod.api.ui import core
+
+    return core.render("status.html", context)
 
 
 def _html(text: str, status: int = 200) -> web.Response:
-    response = web.Response(text=text, status=status, content_type="text/html")
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'")
-    return response
+    from mycopod.api.ui import core
+
+    return core.html(text, status)
 
 
 def _login_page(notice: str | None = None, status: int = 200) -> web.Response:
@@ -269,7 +260,10 @@ async def status_page(call: Call) -> web.Response:
         if call.request.cookies.get(ACCESS_COOKIE) or call.request.cookies.get(REFRESH_COOKIE):
             _clear_cookies(response)
         return response
-    response = _html(render_page(await page_context(call, user, notice)))
+    from mycopod.api.ui import core
+
+    context = await page_context(call, user, notice)
+    response = _html(render_page({**core.layout(call, user, "overview"), **context}))
     if fresh is not None:
         _set_cookies(response, call.request, *fresh,
                      refresh_seconds=call.ctx.settings.api.refresh_token_seconds)
