@@ -23,7 +23,6 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from pydantic import ValidationError
 from yarl import URL
 
 from mycopod.api import auth, paging
@@ -32,7 +31,7 @@ from mycopod.api.ratelimit import in_networks
 from mycopod.api.routing import Call, Endpoint, parse_id
 from mycopod.api.state import CTX, SESSION_ID, STATE
 from mycopod.reconcile import approvals
-from mycopod.reconcile.plan import ClusterReport, Plan, PlanIssue, PlanVersionError
+from mycopod.reconcile.plan import Plan, PlanIssue, PlanVersionError
 from mycopod.store.declarations import DeclarationStore
 from mycopod.store.refresh_tokens import RefreshTokenStore
 from mycopod.store.runs import Run, RunStore
@@ -156,24 +155,6 @@ async def cookie_user(call: Call) -> tuple[User | None, tuple[str, str] | None]:
     return None, None
 
 
-async def _report(call: Call, runs: list[Run]) -> tuple[Run | None, ClusterReport]:
-    """The latest run in full, and the freshest guest report there is."""
-    store = RunStore(call.conn)
-    latest = await store.get(runs[0].id) if runs else None
-    report = call.ctx.runtime.report
-    if report is None:
-        for run in runs[:5]:
-            full = latest if latest is not None and run.id == latest.id else await store.get(
-                run.id)
-            if full is not None and full.summary and "guests" in full.summary:
-                try:
-                    report = ClusterReport.model_validate(full.summary)
-                except ValidationError:  # not a report this MycoPod can read: an older one
-                    continue
-                break
-    return latest, report or ClusterReport()
-
-
 def _latest_plan(run: Run) -> Plan:
     """The run's plan; one this MycoPod cannot read shows why as its only error."""
     try:
@@ -185,7 +166,10 @@ def _latest_plan(run: Run) -> Plan:
 async def page_context(call: Call, user: User, notice: str | None) -> dict[str, Any]:
     rt = call.ctx.runtime
     runs, _ = await RunStore(call.conn).list_runs(limit=RECENT_RUNS)
-    latest, report = await _report(call, runs)
+    from mycopod.api.ui import data
+
+    latest = await RunStore(call.conn).get(runs[0].id) if runs else None
+    report, _run_id = await data.report(call)  # cached while the report is the same
     plan = _latest_plan(latest) if latest else Plan()
     compile_info = await _compile_result(call)
     more: dict[str, int] = {}
@@ -228,7 +212,7 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
 
 async def _compile_result(call: Call) -> dict[str, Any] | None:
     """The compile result of the newest declaration (a failed commit shows its error)."""
-    declaration = await DeclarationStore(call.conn).latest()
+    declaration = await DeclarationStore(call.conn).latest_without_spec()
     if declaration is None:
         return None
     return {"status": declaration.compile_status,

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from mycopod.api import routes_status as status
+from pydantic import ValidationError
+
 from mycopod.api.routing import Call
 from mycopod.reconcile.plan import ClusterReport, Plan, PlanIssue, PlanVersionError
 from mycopod.store.declarations import Declaration, DeclarationStore
@@ -27,11 +29,28 @@ ERROR_LINE = re.compile(r"^(?P<path>[^\n:]+):(?P<line>\d+)(?::\d+)?: (?P<message
 IGNORED_LINE = re.compile(r"^\s*(#|<!--|```)")
 
 
-async def report(call: Call) -> tuple[ClusterReport, Run | None]:
-    """The freshest guest report and the latest run (in full)."""
-    runs, _ = await RunStore(call.conn).list_runs(limit=5)
-    latest, found = await status._report(call, runs)
-    return found, latest
+#: the last guest report read, by (run id, updated_at): parsing a report of 1,000 guests
+#: costs tens of milliseconds, and every guest page reads the same one
+_CACHE: dict[tuple[int, datetime], ClusterReport] = {}
+
+
+async def report(call: Call) -> tuple[ClusterReport, int | None]:
+    """The freshest guest report, and the run it comes from (None: the controller's)."""
+    if call.ctx.runtime.report is not None:
+        return call.ctx.runtime.report, None
+    store = RunStore(call.conn)
+    version = await store.latest_report_version()
+    if version is None:
+        return ClusterReport(), None
+    cached = _CACHE.get(version)
+    if cached is None:
+        try:
+            cached = ClusterReport.model_validate(await store.summary(version[0]) or {})
+        except ValidationError:  # a report of an older MycoPod
+            cached = ClusterReport()
+        _CACHE.clear()
+        _CACHE[version] = cached
+    return cached, version[0]
 
 
 def plan_of(run: Run) -> Plan:
@@ -45,7 +64,8 @@ def plan_of(run: Run) -> Plan:
 
 
 async def declaration_in_force(call: Call) -> Declaration | None:
-    return await DeclarationStore(call.conn).latest_good()
+    """The spec in force, without its spec (read the guests needed by name)."""
+    return await DeclarationStore(call.conn).latest_good_without_spec()
 
 
 @dataclass
@@ -99,20 +119,40 @@ def paragraphs(text: str) -> list[Paragraph]:
     return found
 
 
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z0-9]")
+RANGE = re.compile(r"(?<![\w-])([A-Za-z][\w.-]*?)(\d+) (?:through|to) \1(\d+)")
+
+
+class _Index:
+    """The names and ranges ("web-1 through web-5") a paragraph holds, read once."""
+
+    def __init__(self, text: str) -> None:
+        self.names = set(NAME.findall(text))
+        self.ranges = [(m.group(1), int(m.group(2)), int(m.group(3)))
+                       for m in RANGE.finditer(text)]
+
+    def mentions(self, name: str) -> bool:
+        if name in self.names:
+            return True
+        stem = re.match(r"^(.*?)(\d+)$", name)
+        if not stem:
+            return False
+        prefix, number = stem.group(1), int(stem.group(2))
+        return any(p == prefix and a <= number <= b for p, a, b in self.ranges)
+
+
 def _mentions(paragraph: str, name: str) -> bool:
-    if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", paragraph):
-        return True
-    stem = re.match(r"^(.*?)(\d+)$", name)
-    return bool(stem and re.search(
-        rf"(?<![\w-]){re.escape(stem.group(1))}\d+ (through|to) ", paragraph))
+    """Does the paragraph name ``name``, itself or inside a range?"""
+    return _Index(paragraph).mentions(name)
 
 
 def annotate(text: str, guests: list[str], error: str | None) -> list[Paragraph]:
     """Each paragraph with the guests it declares and the compile errors at its lines."""
     found = paragraphs(text)
+    indexes = [_Index(p.text) for p in found]
     for name in guests:
-        for p in found:
-            if _mentions(p.text, name):
+        for p, index in zip(found, indexes, strict=True):
+            if index.mentions(name):
                 p.guests.append(name)
                 break
     for line in (error or "").splitlines():

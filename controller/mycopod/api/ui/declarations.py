@@ -20,6 +20,9 @@ from mycopod.store.runs import RunStore
 from mycopod.store.users import User
 
 PAGE = 30
+#: guests of one paragraph rendered back into English (a range may name 100): the others
+#: are listed by name, each linking to its guest page
+RENDERED = 5
 
 
 def _viewer(user: User) -> int | None:
@@ -28,11 +31,11 @@ def _viewer(user: User) -> int | None:
 
 async def _current(call: Call, user: User) -> Declaration | None:
     store = DeclarationStore(call.conn)
-    latest = await store.latest()
+    latest = await store.latest_without_spec()
     if latest is not None and await store.is_visible(latest.id, viewer_id=_viewer(user)):
         return latest
     page, _ = await store.page_visible(viewer_id=_viewer(user), limit=1)
-    return await store.get(page[0].id) if page else None
+    return await store.get_without_spec(page[0].id) if page else None
 
 
 @core.page("declarations")
@@ -51,7 +54,7 @@ async def _visible(call: Call, user: User, declaration_id: int) -> Declaration:
     store = DeclarationStore(call.conn)
     if not await store.is_visible(declaration_id, viewer_id=_viewer(user)):
         raise not_found("declaration")
-    declaration = await store.get(declaration_id)
+    declaration = await store.get_without_spec(declaration_id)
     if declaration is None:
         raise not_found("declaration")
     return declaration
@@ -67,13 +70,20 @@ async def file_page(call: Call, user: User) -> core.PageResult:
     if record is None:
         raise not_found("file")
     text = data.file_texts(declaration).get(path, "")
-    guests = {g.name: g for g in declaration.spec.guests} if declaration.spec else {}
+    found = data.annotate(text, record.guests, record.error or (
+        declaration.compile_error if len(declaration.files) == 1 else None))
+    guests: dict[str, Any] = {}
+    if declaration.compile_status == "ok":
+        wanted = [n for p in found for n in p.guests[:RENDERED]]
+        spec = await DeclarationStore(call.conn).spec_guests(declaration.id, wanted)
+        guests = {g.name: g for g in spec.guests}
     paragraphs: list[dict[str, Any]] = []
-    for p in data.annotate(text, record.guests, record.error or (
-            declaration.compile_error if len(declaration.files) == 1 else None)):
+    for p in found:
+        shown = list(p.guests)
         paragraphs.append({"line": p.line, "text": p.text, "errors": p.errors,
                            "understood": [{"name": n, "text": render.render_guest(guests[n])}
-                                          for n in p.guests if n in guests]})
+                                          for n in shown[:RENDERED] if n in guests],
+                           "more": shown[RENDERED:]})
     placed = {e for p in paragraphs for e in p["errors"]}
     return "ui/file.html", {"declaration": declaration, "record": record,
                             "paragraphs": paragraphs, "unplaced": placed == set()

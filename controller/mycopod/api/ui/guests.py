@@ -17,6 +17,7 @@ from mycopod.api.routing import Call
 from mycopod.api.ui import core, data
 from mycopod.spec.base import stated
 from mycopod.store.actions import ActionStore
+from mycopod.store.declarations import DeclarationStore
 from mycopod.store.users import User
 
 PAGE = 100
@@ -41,7 +42,7 @@ def _rows(report: Any) -> list[dict[str, Any]]:
 
 @core.page("guests")
 async def guests_page(call: Call, user: User) -> core.PageResult:
-    report, _run = await data.report(call)
+    report, _run_id = await data.report(call)
     q = call.request.query
     search = q.get("q", "").strip()[:100]
     status = q.get("status") if q.get("status") in STATUSES else None
@@ -108,7 +109,7 @@ def compare(declared: Any, report_guest: Any) -> tuple[list[dict[str, Any]], lis
 @core.page("guests")
 async def guest_page(call: Call, user: User) -> core.PageResult:
     name = call.request.match_info["name"][:200]
-    report, run = await data.report(call)
+    report, run_id = await data.report(call)
     entry = next((g for g in report.guests if g.name == name), None)
     issue = next((i for i in report.conflicts if i.name == name), None)
     issue_kind = "conflict"
@@ -117,8 +118,9 @@ async def guest_page(call: Call, user: User) -> core.PageResult:
         issue_kind = "orphan"
     declaration = await data.declaration_in_force(call)
     declared = None
-    if declaration is not None and declaration.spec is not None:
-        declared = next((g for g in declaration.spec.guests if g.name == name), None)
+    if declaration is not None:
+        spec = await DeclarationStore(call.conn).spec_guests(declaration.id, [name])
+        declared = spec.guests[0] if spec.guests else None
     if entry is None and issue is None and declared is None:
         raise not_found("guest")
     rows, unmanaged = compare(declared, entry)
@@ -129,7 +131,7 @@ async def guest_page(call: Call, user: User) -> core.PageResult:
         "declared": declared, "rows": rows,
         "unmanaged": unmanaged, "restart": restart, "history": history,
         "where": data.where_declared(declaration, name), "declaration": declaration,
-        "report_run": run,
+        "report_run": run_id,
     }
 
 

@@ -88,10 +88,9 @@ async def run_page(call: Call, user: User) -> core.PageResult:
     actions, total = await ActionStore(call.conn).page_for_run(run.id, limit=WINDOW,
                                                                 offset=offset)
     declarations = DeclarationStore(call.conn)
-    declaration = (await declarations.get(run.declaration_id) if run.declaration_id
-                   else await declarations.get_by_commit(run.commit_sha)
-                   if run.commit_sha else None)
-    understood = _understood(declaration, plan)
+    declaration = (await declarations.get_without_spec(run.declaration_id)
+                   if run.declaration_id else None)
+    understood = await _understood(declarations, declaration)
     return "ui/run.html", {
         "run": run, "plan": plan, "rows": plan_rows(plan, offset=offset),
         "plan_total": len(plan.actions), "actions": actions, "actions_total": total,
@@ -105,23 +104,22 @@ def _int(raw: str | None, default: int) -> int:
     return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 9 else default
 
 
-def _understood(declaration: Any, plan: Plan) -> list[dict[str, Any]]:
+async def _understood(store: DeclarationStore, declaration: Any) -> list[dict[str, Any]]:
     """The LLM-compiled paragraphs of the run's declaration and how each was understood."""
-    if declaration is None or declaration.spec is None:
+    if declaration is None or declaration.compile_status != "ok":
         return []
-    llm = [f for f in declaration.files if f.compiler == "llm"]
+    llm = [f for f in declaration.files if f.compiler == "llm"][:20]
     if not llm:
         return []
-    guests = {g.name: g for g in declaration.spec.guests}
     texts = data.file_texts(declaration)
-    out: list[dict[str, Any]] = []
-    for record in llm[:20]:
-        for p in data.annotate(texts.get(record.path, ""), record.guests, record.error):
-            out.append({"path": record.path, "line": p.line, "text": p.text,
-                        "model": record.model,
-                        "understood": [render.render_guest(guests[n]) for n in p.guests
-                                       if n in guests]})
-    return out
+    found = [(record, p) for record in llm
+             for p in data.annotate(texts.get(record.path, ""), record.guests, record.error)]
+    wanted = [n for _record, p in found for n in p.guests[:5]]
+    guests = {g.name: g for g in (await store.spec_guests(declaration.id, wanted)).guests}
+    return [{"path": record.path, "line": p.line, "text": p.text, "model": record.model,
+             "understood": [render.render_guest(guests[n]) for n in p.guests[:5]
+                            if n in guests]}
+            for record, p in found]
 
 
 @core.page("approvals")
