@@ -1,6 +1,5 @@
-"""Screenshots of every page for docs/ui/: ``pytest tests/browser/screenshots.py
---screenshots`` (not part of ``make test``; the file name keeps pytest from collecting
-it otherwise)."""
+"""Screenshots of every page for docs/ui/: ``pytest tests/browser/screenshots.py``
+(named so that ``make test`` does not collect it)."""
 
 from __future__ import annotations
 
