@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck test-unit test-integration test-acceptance test-all bench clean help promtool
+.PHONY: demo test lint typecheck test-unit test-integration test-browser test-acceptance test-all bench clean help promtool
 
 help:
 	@echo "make demo   run MycoPod on embedded defaults (PostgreSQL, Proxmox simulator, local repo)"
@@ -36,6 +36,10 @@ test-unit: $(STAMP)
 
 test-integration: $(STAMP)
 	$(BIN)/pytest -q tests/integration
+
+# Playwright driving Debian's chromium (apt-get install chromium; nothing is downloaded)
+test-browser: $(STAMP)
+	$(BIN)/pytest -q tests/browser
 
 test-acceptance: $(STAMP)
 	$(BIN)/pytest -q tests/acceptance

@@ -244,6 +244,9 @@ def create_app(ctx: ApiContext) -> web.Application:
     from mycopod.api import routes_status
 
     routes_status.register_ui(app)
+    from mycopod.api import ui
+
+    ui.register(app)
     app.cleanup_ctx.append(_sweeper)
     app.cleanup_ctx.append(_compile_workers)
     return app

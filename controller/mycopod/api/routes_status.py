@@ -10,8 +10,8 @@ The forms are guarded twice. Every ``/ui/`` POST whose ``Origin`` (or, without o
 a cross-site page cannot sign a browser in to an account of its choosing (login CSRF).
 And the forms of a signed-in page carry a token derived from the signing key and the
 session (the refresh token family), so it changes with every sign-in and dies with the
-session. The page has no script and no external asset: it reloads itself with a meta
-refresh.
+session. The page reloads itself with a meta refresh; its layout, stylesheet and clock script
+are the web UI's (:mod:`mycopod.api.ui`), and it works without script.
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ import hmac
 from datetime import UTC, datetime
 from typing import Any
 
-import jinja2
 import structlog
 from aiohttp import web
-from pydantic import ValidationError
 from yarl import URL
 
 from mycopod.api import auth, paging
@@ -33,7 +31,7 @@ from mycopod.api.ratelimit import in_networks
 from mycopod.api.routing import Call, Endpoint, parse_id
 from mycopod.api.state import CTX, SESSION_ID, STATE
 from mycopod.reconcile import approvals
-from mycopod.reconcile.plan import ClusterReport, Plan, PlanIssue, PlanVersionError
+from mycopod.reconcile.plan import Plan, PlanIssue, PlanVersionError
 from mycopod.store.declarations import DeclarationStore
 from mycopod.store.refresh_tokens import RefreshTokenStore
 from mycopod.store.runs import Run, RunStore
@@ -61,12 +59,6 @@ NOTICES = {
 }
 CROSS_ORIGIN = ("This form was not sent from MycoPod's own page: open the status page and "
                 "sign in there.")
-
-_env = jinja2.Environment(
-    loader=jinja2.PackageLoader("mycopod.api", "templates"),  # importlib.resources
-    autoescape=jinja2.select_autoescape(["html"]),
-)
-
 
 def csrf_token(secret: str, user: User, session: str) -> str:
     """The form token of ``user``'s ``session``: a new one with every sign-in."""
@@ -163,24 +155,6 @@ async def cookie_user(call: Call) -> tuple[User | None, tuple[str, str] | None]:
     return None, None
 
 
-async def _report(call: Call, runs: list[Run]) -> tuple[Run | None, ClusterReport]:
-    """The latest run in full, and the freshest guest report there is."""
-    store = RunStore(call.conn)
-    latest = await store.get(runs[0].id) if runs else None
-    report = call.ctx.runtime.report
-    if report is None:
-        for run in runs[:5]:
-            full = latest if latest is not None and run.id == latest.id else await store.get(
-                run.id)
-            if full is not None and full.summary and "guests" in full.summary:
-                try:
-                    report = ClusterReport.model_validate(full.summary)
-                except ValidationError:  # not a report this MycoPod can read: an older one
-                    continue
-                break
-    return latest, report or ClusterReport()
-
-
 def _latest_plan(run: Run) -> Plan:
     """The run's plan; one this MycoPod cannot read shows why as its only error."""
     try:
@@ -192,7 +166,10 @@ def _latest_plan(run: Run) -> Plan:
 async def page_context(call: Call, user: User, notice: str | None) -> dict[str, Any]:
     rt = call.ctx.runtime
     runs, _ = await RunStore(call.conn).list_runs(limit=RECENT_RUNS)
-    latest, report = await _report(call, runs)
+    from mycopod.api.ui import data
+
+    latest = await RunStore(call.conn).get(runs[0].id) if runs else None
+    report, _run_id = await data.report(call)  # cached while the report is the same
     plan = _latest_plan(latest) if latest else Plan()
     compile_info = await _compile_result(call)
     more: dict[str, int] = {}
@@ -213,7 +190,7 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
         "compile": compile_info,
         "proxmox_ok": rt.proxmox_ok,
         "proxmox_ago": _ago(rt.proxmox_last_contact),
-        "last_success": _fmt_time(rt.last_successful_reconcile),
+        "last_success_at": rt.last_successful_reconcile,
         "counts": {"managed": report.managed, "drifted": report.drifted,
                    "orphaned": report.orphaned},
         "latest": None if latest is None else {
@@ -227,16 +204,15 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
         "conflicts": rows("conflicts", report.conflicts),
         "more": more,
         "runs": [{"id": r.id, "status": r.status, "trigger": r.trigger,
-                  "commit_sha": r.commit_sha, "created": _fmt_time(r.created_at),
+                  "commit_sha": r.commit_sha, "created_at": r.created_at,
                   "duration": _duration(r)} for r in runs],
         "refresh_seconds": REFRESH_SECONDS,
-        "generated": _fmt_time(datetime.now(UTC)),
     }
 
 
 async def _compile_result(call: Call) -> dict[str, Any] | None:
     """The compile result of the newest declaration (a failed commit shows its error)."""
-    declaration = await DeclarationStore(call.conn).latest()
+    declaration = await DeclarationStore(call.conn).latest_without_spec()
     if declaration is None:
         return None
     return {"status": declaration.compile_status,
@@ -245,15 +221,15 @@ async def _compile_result(call: Call) -> dict[str, Any] | None:
 
 
 def render_page(context: dict[str, Any]) -> str:
-    return _env.get_template("status.html").render(**context)
+    from mycopod.api.ui import core
+
+    return core.render("status.html", context)
 
 
 def _html(text: str, status: int = 200) -> web.Response:
-    response = web.Response(text=text, status=status, content_type="text/html")
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'")
-    return response
+    from mycopod.api.ui import core
+
+    return core.html(text, status)
 
 
 def _login_page(notice: str | None = None, status: int = 200) -> web.Response:
@@ -268,7 +244,10 @@ async def status_page(call: Call) -> web.Response:
         if call.request.cookies.get(ACCESS_COOKIE) or call.request.cookies.get(REFRESH_COOKIE):
             _clear_cookies(response)
         return response
-    response = _html(render_page(await page_context(call, user, notice)))
+    from mycopod.api.ui import core
+
+    context = await page_context(call, user, notice)
+    response = _html(render_page({**core.layout(call, user, "overview"), **context}))
     if fresh is not None:
         _set_cookies(response, call.request, *fresh,
                      refresh_seconds=call.ctx.settings.api.refresh_token_seconds)

@@ -48,6 +48,11 @@ WHERE r.cluster = $1
 #: retention: the actions of a batch of runs, to archive with them
 LIST_FOR_RUNS = """
 SELECT * FROM reconciliation_actions WHERE run_id = ANY($1::int[]) ORDER BY run_id, seq, id"""
+#: a guest's latest attempts, with their run's status (the UI's guest page)
+RECENT_FOR_TARGET = """
+SELECT a.*, r.status AS run_status, r.commit_sha FROM reconciliation_actions a
+JOIN reconciliation_runs r ON r.id = a.run_id
+WHERE a.target = $1 ORDER BY a.id DESC LIMIT $2"""
 COUNT_PENDING = """
 SELECT count(*) FROM reconciliation_actions WHERE run_id = $1 AND result = 'Pending'"""
 
@@ -122,6 +127,11 @@ class ActionStore:
     async def records_for_runs(self, run_ids: list[int]) -> list[asyncpg.Record]:
         """Every action of these runs, as records (archived as they are)."""
         return list(await self.pool.fetch(LIST_FOR_RUNS, run_ids))
+
+    async def recent_for_target(self, target: str, *, limit: int) -> list[asyncpg.Record]:
+        """The guest's latest ``limit`` attempts, newest first, with run_status and
+        commit_sha of their run."""
+        return list(await self.pool.fetch(RECENT_FOR_TARGET, target, limit))
 
     async def count_pending(self, run_id: int) -> int:
         return int(await self.pool.fetchval(COUNT_PENDING, run_id))

@@ -117,6 +117,15 @@ SELECT EXISTS (SELECT 1 FROM declarations
 #: ("myco" "subm" in ASCII; the migration lock is "myco" "migr")
 #: a run whose declaration did not compile: retrying cannot help, a new commit can
 COMPILE_STATUS = "SELECT compile_status FROM declarations WHERE id = $1"
+#: the same rows without the compiled spec (the web UI's pages: parsing a spec of 2,000
+#: guests costs far more than the page), and a few of the spec's guests by name
+_WITHOUT_SPEC = ("path, files, spec,", "path, files, NULL::jsonb AS spec,")
+SELECT_BY_ID_NO_SPEC = SELECT_BY_ID.replace(*_WITHOUT_SPEC)
+SELECT_LATEST_NO_SPEC = SELECT_LATEST.replace(*_WITHOUT_SPEC)
+SELECT_LATEST_GOOD_NO_SPEC = SELECT_LATEST_GOOD.replace(*_WITHOUT_SPEC)
+SELECT_SPEC_GUESTS = """
+SELECT g FROM declarations d, jsonb_array_elements(d.spec -> 'guests') AS g
+WHERE d.id = $1 AND g ->> 'name' = ANY($2::text[])"""
 SUBMISSION_LOCK_KEY = 0x6D79636F_7375626D - (1 << 63)
 #: how long a submission or the poller waits for the other one
 SUBMISSION_LOCK_SECONDS = 60.0
@@ -243,6 +252,21 @@ class DeclarationStore:
         """The spec in force: the newest declaration that compiled and carries no User
         change waiting for an Admin's approval (see :meth:`unapproved_changes`)."""
         return _declaration(await self.db.fetchrow(SELECT_LATEST_GOOD))
+
+    async def get_without_spec(self, declaration_id: int) -> Declaration | None:
+        """The row with ``spec`` None (read :meth:`spec_guests` for the guests needed)."""
+        return _declaration(await self.db.fetchrow(SELECT_BY_ID_NO_SPEC, declaration_id))
+
+    async def latest_without_spec(self) -> Declaration | None:
+        return _declaration(await self.db.fetchrow(SELECT_LATEST_NO_SPEC))
+
+    async def latest_good_without_spec(self) -> Declaration | None:
+        return _declaration(await self.db.fetchrow(SELECT_LATEST_GOOD_NO_SPEC))
+
+    async def spec_guests(self, declaration_id: int, names: list[str]) -> ClusterSpec:
+        """The guests of the declaration's spec named in ``names`` (those that exist)."""
+        rows = await self.db.fetch(SELECT_SPEC_GUESTS, declaration_id, names)
+        return parse_spec({"guests": [r["g"] for r in rows]})
 
     async def unapproved_changes(self, declaration_id: int) -> list[UserChange]:
         """The User changes declaration ``declaration_id`` carries that no Admin approved.

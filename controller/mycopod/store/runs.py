@@ -124,6 +124,17 @@ LATEST = """
 SELECT * FROM reconciliation_runs
 WHERE cluster = $1 AND ($2::text IS NULL OR status = $2)
 ORDER BY created_at DESC, id DESC LIMIT 1"""
+#: the runs of some commits, newest first (the UI's commit history)
+FOR_COMMITS = """
+SELECT id, status, trigger, commit_sha, created_at FROM reconciliation_runs
+WHERE commit_sha = ANY($1::text[])
+ORDER BY created_at DESC, id DESC LIMIT $2"""
+#: the newest run holding a guest report: its id and version, then (when not cached) the
+#: report itself
+LATEST_REPORT = """
+SELECT id, updated_at FROM reconciliation_runs WHERE summary ? 'guests'
+ORDER BY created_at DESC, id DESC LIMIT 1"""
+SUMMARY = "SELECT summary FROM reconciliation_runs WHERE id = $1"
 #: an automatic Pending run of the cluster, to merge a new trigger into
 COALESCE = """
 UPDATE reconciliation_runs SET trigger = $2, commit_sha = COALESCE($3, commit_sha),
@@ -285,6 +296,20 @@ class RunStore:
 
     async def latest(self, cluster: str, *, status: str | None = None) -> Run | None:
         return _run(await self.pool.fetchrow(LATEST, cluster, status))
+
+    async def for_commits(self, shas: list[str], *, limit: int = 500) -> list[asyncpg.Record]:
+        """Runs of these commits (id, status, trigger, commit_sha, created_at), newest
+        first, at most ``limit``."""
+        return list(await self.pool.fetch(FOR_COMMITS, shas, limit))
+
+    async def latest_report_version(self) -> tuple[int, datetime] | None:
+        """(id, updated_at) of the newest run whose summary holds a guest report."""
+        row = await self.pool.fetchrow(LATEST_REPORT)
+        return (int(row["id"]), row["updated_at"]) if row is not None else None
+
+    async def summary(self, run_id: int) -> dict[str, Any] | None:
+        value = await self.pool.fetchval(SUMMARY, run_id)
+        return dict(value) if isinstance(value, dict) else None
 
     # GET /logs takes the records as they are: the API validates the whole page once
     # against its response model, so validating each row into a Run first would only
