@@ -104,3 +104,20 @@ def test_json_schema_for_the_llm() -> None:
     assert guest_schema["required"] == ["name"]
     assert "default 1024 for a vm" in guest_schema["properties"]["memory_mib"]["description"]
     assert guest_schema["additionalProperties"] is False
+
+
+def test_a_volume_without_a_stated_size_gets_the_default_size_unstated() -> None:
+    spec = specmod.parse_spec({"guests": [
+        guest(disks=[{"slot": "scsi0", "storage": "ceph"}]),
+        guest(name="box", kind="ct", disks=[
+            {"slot": "rootfs"}, {"slot": "mp0", "storage": "tank", "size_gib": 200,
+                                 "path": "/data"}]),
+    ]})
+    box, web = spec.guests
+    assert (web.disks[0].size_gib, specmod.stated(web.disks[0])) == (32, {"slot", "storage"})
+    assert (box.disks[0].size_gib, specmod.stated(box.disks[0])) == (8, {"slot"})
+    assert specmod.spec_dict(specmod.parse_spec(specmod.spec_dict(spec))) == \
+        specmod.spec_dict(spec)
+    with pytest.raises(specmod.SpecError, match="mp0: a mount point needs a size"):
+        specmod.parse_spec({"guests": [guest(kind="ct", disks=[
+            {"slot": "rootfs", "size_gib": 8}, {"slot": "mp0", "path": "/data"}])]})

@@ -30,6 +30,13 @@ _KIND = {"vm": "VM", "ct": "container"}
 _DISK_ROLE = {True: "data", False: None}
 
 
+def _implied_root(guest: specmod.GuestSpec, disk: specmod.DiskSpec) -> bool:
+    """A container's rootfs that states nothing but its slot, beside mount points: the
+    grammar adds it itself when the text names only mount points."""
+    return (guest.kind == "ct" and disk.slot == "rootfs" and len(guest.disks) > 1
+            and specmod.stated(disk) <= {"slot", "storage"})
+
+
 def render_guest(guest: specmod.GuestSpec) -> str:
     """One paragraph: the guest's declaration and, when needed, a few more sentences.
 
@@ -53,16 +60,23 @@ def render_guest(guest: specmod.GuestSpec) -> str:
         attrs.append(f"{guest.cores} cores")
     if "memory_mib" in stated:
         attrs.append(f"{_mib(guest.memory_mib)} of RAM")
-    if "disks" in stated:
+    disks = [d for d in guest.disks if not _implied_root(guest, d)]
+    if len(disks) < len(guest.disks) and "storage" in specmod.stated(guest.disks[0]):
+        parts.append(f"on storage {_value(guest.disks[0].storage or '')}")
+    if "disks" in stated and len(disks) == 1 and specmod.stated(disks[0]) == {
+            "slot", "storage"} and disks[0].slot == specmod.DEFAULTS[guest.kind]["disk_slot"]:
+        # only the storage is stated ("web-1 is a VM on storage ceph")
+        parts.append(f"on storage {_value(disks[0].storage or '')}")
+    elif "disks" in stated:
         if not guest.disks:
             attrs.append("no disks")
         else:
             roles: list[tuple[str | None, str | None]] = [
-                (None, _DISK_ROLE[d.bind]) for d in guest.disks]
+                (None, _DISK_ROLE[d.bind]) for d in disks]
             auto = grammar.assign_slots(guest.kind, roles)
             # slots are written when the grammar's own placement would differ anywhere
-            explicit = auto != [d.slot for d in guest.disks]
-            for disk in guest.disks:
+            explicit = auto != [d.slot for d in disks]
+            for disk in disks:
                 attrs.append(RS.disk_phrase(disk, disk.slot if explicit else None))
     sentences: list[str] = []
     nets = guest.networks

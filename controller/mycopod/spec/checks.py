@@ -24,6 +24,7 @@ def check_guest(guest: GuestSpec) -> None:
         other = "VM" if not vm else "container"
         raise ValueError(f"{', '.join(wrong)}: only for a {other}, and "
                          f"{guest.name} is a {'VM' if vm else 'container'}")
+    _fill_sizes(guest)
     _check_disks(guest)
     _check_devices(guest)
     _check_cpu_memory(guest)
@@ -43,6 +44,21 @@ def check_guest(guest: GuestSpec) -> None:
             and "q35" not in guest.machine:
         raise ValueError("PCI Express passthrough needs the q35 machine type")
     _sort(guest)
+
+
+def _fill_sizes(guest: GuestSpec) -> None:
+    """A volume without a stated size takes the kind's default size, left unstated, so it
+    is created at that size and its size is never compared afterwards. A container mount
+    point is the exception: it has no default size."""
+    from mycopod.spec.guest import KIND_DEFAULTS
+
+    for disk in guest.disks:
+        if disk.bind or disk.size_gib is not None:
+            continue
+        if guest.kind == "ct" and disk.slot != "rootfs":
+            raise ValueError(f"{disk.slot}: a mount point needs a size (like 200 GB), or a "
+                             "host directory to bind-mount")
+        object.__setattr__(disk, "size_gib", int(KIND_DEFAULTS[guest.kind]["disk_gib"]))
 
 
 def _check_disks(guest: GuestSpec) -> None:

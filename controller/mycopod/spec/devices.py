@@ -30,7 +30,9 @@ class DiskSpec(SpecModel):
     """A VM disk (scsiN, virtioN, sataN, ideN) or a container volume (rootfs, mpN).
 
     A container mount point is a volume (``storage`` and ``size_gib``) mounted at
-    ``path``, or a bind mount of ``host_path`` (no storage, no size).
+    ``path``, or a bind mount of ``host_path`` (no storage, no size). A volume's size may
+    be left unsaid ("its disk on ceph-pool"): the guest fills in the default size without
+    stating it.
     """
 
     slot: str
@@ -67,8 +69,8 @@ class DiskSpec(SpecModel):
             object.__setattr__(self, "storage", None)
             if self.size_gib is not None:
                 raise ValueError(f"{self.slot}: a bind mount of {self.host_path} has no size")
-        elif self.size_gib is None:
-            raise ValueError(f"{self.slot}: a disk needs a size (like 32 GB)")
+        # a volume whose size the text leaves out gets the kind's default size from the
+        # guest (spec/checks.py fill_sizes), unstated: created at that size, never compared
         return self
 
     @property

@@ -185,24 +185,24 @@ def guest_data(d: Draft) -> tuple[dict[str, Any], dict[str, int]]:
         if kind == "ct" and "rootfs" not in slots:
             # the model needs a rootfs in a stated disk list: a container that states only
             # its mount points gets the default root disk (docs/declarations.md says so)
-            root = specmod.DEFAULTS["ct"]
-            d.disks.insert(0, Disk(int(root["disk_gib"]), None, "rootfs", "root",
-                                   d.disks[0].line))
+            # (its size unstated: created at the default, never compared)
+            d.disks.insert(0, Disk(None, None, "rootfs", "root", d.disks[0].line))
             slots.insert(0, "rootfs")
         if kind == "vm" and "scsi0" not in slots and any(x.role == "data" for x in d.disks):
             raise SentenceError(d.disks[0].line, f"{d.name}: a data disk is declared but no "
                                                  "system disk; add e.g. 'a 32 GB system disk'")
         data["disks"] = [
             {"slot": slot, "size_gib": x.size_gib, **x.opts}
-            | ({"storage": x.storage or default} if x.size_gib is not None and
+            | ({"storage": x.storage or default} if (x.size_gib is not None or
+                                                     x.slot == "rootfs") and
                (x.storage or default) else {})
             for slot, x in zip(slots, d.disks, strict=True)
         ]
         lines["disks"] = d.disks[0].line
     elif d.storage is not None:
         default_disk = specmod.DEFAULTS[kind]
-        data["disks"] = [{"slot": default_disk["disk_slot"], "storage": d.storage[0],
-                          "size_gib": default_disk["disk_gib"]}]
+        # the storage is stated, the size is not (the model fills the default in)
+        data["disks"] = [{"slot": default_disk["disk_slot"], "storage": d.storage[0]}]
         lines["disks"] = d.storage[1]
     if d.no_networks is not None:
         if d.nets:

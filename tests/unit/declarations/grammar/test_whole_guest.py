@@ -99,8 +99,9 @@ def error(text: str) -> str:
     ("web-1 is a VM with no tags and no SSH keys.", {"tags": [], "ssh_keys": []}),
     ("media is an unprivileged container with nesting, 512 MB of swap and a 200 GB mount "
      "point on tank at /data.",
+     # the root disk is implied, its size not stated (so a rootfs grown by hand is fine)
      {"unprivileged": True, "features": ["nesting"], "swap_mib": 512,
-      "disks": [{"slot": "rootfs", "size_gib": 8},
+      "disks": [{"slot": "rootfs"},
                 {"slot": "mp0", "storage": "tank", "size_gib": 200, "path": "/data"}]}),
     ("media is a container with an 8 GB root disk. Bind-mount /srv/media at /media "
      "read-only.",
