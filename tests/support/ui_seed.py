@@ -5,6 +5,7 @@ and a run waiting for approval to delete a guest."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -132,7 +133,7 @@ def _report(guests: int) -> ClusterReport:
     for i in range(1, guests + 1):
         declared = GuestFacts(cores=2, memory_mib=2048, state="running", node="pve1",
                               vmid=100 + i)
-        observed = declared.model_copy(update={"cores": 1} if i == 2 else {})
+        observed = dataclasses.replace(declared, **({"cores": 1} if i == 2 else {}))
         status = "drifted" if i == 2 else "in-sync"
         rows.append(GuestReport(name=f"web-{i}", status=status, kind="vm", vmid=100 + i,
                                 node="pve1", declared=declared, observed=observed,

@@ -10,6 +10,7 @@ actions with their runs.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from mycopod.api.errors import not_found
@@ -90,8 +91,9 @@ def compare(declared: Any, report_guest: Any) -> tuple[list[dict[str, Any]], lis
         keys = [k for k in type(declared).model_fields if k in said and k != "name"]
         unmanaged = [k for k in type(declared).model_fields if k not in said]
     elif facts_declared is not None:
-        keys = list(type(facts_declared).model_fields)
-    fact_keys = set(type(observed).model_fields) if observed is not None else set()
+        keys = [f.name for f in dataclasses.fields(facts_declared)]
+    fact_keys = ({f.name for f in dataclasses.fields(observed)} if observed is not None
+                 else set())
     for key in keys + [k for k in sorted(fact_keys) if k not in keys]:
         want = getattr(declared, key, None) if declared is not None else getattr(
             facts_declared, key, None)
