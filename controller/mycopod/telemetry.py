@@ -97,6 +97,18 @@ LAST_SUCCESS = Gauge(
 DECLARATIONS_INFO = Info(
     "mycopod_declarations", "The declarations commit in force", registry=REGISTRY
 )
+DECLARATION_COMPILES = Counter(
+    "mycopod_declaration_compiles_total",
+    "Commits and submitted declarations compiled, by result (ok or error)", ["result"],
+    registry=REGISTRY,
+)
+for _result in ("ok", "error"):  # both series exist from the start, at 0
+    DECLARATION_COMPILES.labels(result=_result)
+REPO_LAST_FETCH = Gauge(
+    "mycopod_repo_last_fetch_timestamp_seconds",
+    "Unix time of the last successful fetch of the declarations repository",
+    registry=REGISTRY,
+)
 LEADER = Gauge(
     "mycopod_leader", "1 when this process holds the reconcile lock, else 0", registry=REGISTRY
 )

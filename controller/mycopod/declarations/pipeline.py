@@ -300,6 +300,7 @@ async def compile_commit(
         needs_approval=needs_approval)
     log_fields: dict[str, Any] = {"commit": commit, "files": len(files), "hits": result.hits,
                                   "compiled": result.compiled}
+    telemetry.DECLARATION_COMPILES.labels(result="error" if error else "ok").inc()
     if error:
         log.warning("declarations.compile_failed", error=error.splitlines()[0], **log_fields)
     else:

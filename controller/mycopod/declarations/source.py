@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from gitdb import IStream
 
+from mycopod import telemetry
 from mycopod.backoff import Backoff
 from mycopod.config import DeclarationsSettings
 from mycopod.declarations.paths import glob_regex, is_declaration
@@ -198,6 +199,7 @@ class GitSource:
                             new=head)
             self.last_good = head
             self.backoff.success()
+            telemetry.REPO_LAST_FETCH.set_to_current_time()
             self.last_error = None
             return head
 
