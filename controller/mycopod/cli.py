@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "mycopod.store.cli",
     "mycopod.doctor.cli",
     "mycopod.init_cmd.cli",
+    "mycopod.brownfield.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]

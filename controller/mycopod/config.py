@@ -224,12 +224,12 @@ class PolicySettings(_Group):
     ownership_tag: str = Field("mycopod", pattern=r"^[a-z0-9_][a-z0-9_\-+.]*$")
     prune: bool = False
     adopt_existing: bool = False
+    adopt_needs_approval: bool = True
     auto_approve_destructive: bool = False
     max_deletions_per_run: int = Field(1, ge=0)
     #: more guests created in one run than this wait for approval, auto-approve or not
     max_creates_per_run: int = Field(50, ge=0)
-    #: deletions executed within budget_window_seconds, this run's included, beyond which
-    #: a run waits for approval whatever auto_approve_destructive says
+    #: deletions within budget_window_seconds (this run's too) beyond which a run waits
     max_deletions_per_window: int = Field(1, ge=0)
     #: the same budget for guests created
     max_creates_per_window: int = Field(200, ge=0)

@@ -59,6 +59,7 @@ GRAMMAR = sorted(str(p.relative_to(PACKAGE))
 
 
 @pytest.mark.parametrize("module", [*SPEC, "proxmox/translate.py", "proxmox/payloads.py",
+                                    "proxmox/describe.py",
                                     "reconcile/planner.py", "reconcile/plan.py",
                                     "reconcile/approval_rules.py", "reconcile/placement.py",
                                     *GRAMMAR])

@@ -115,6 +115,9 @@ def render_guest(guest: specmod.GuestSpec) -> str:
         first += (" " if parts[0].startswith("with ") else ", ") + ", ".join(parts)
     first += "."
     tail: list[str] = []
+    if "adopt" in stated:
+        tail.append("It already exists; manage it from now on." if guest.adopt else
+                    "It is not adopted.")
     if "state" in stated:
         tail.append({"running": "It should be running.", "stopped": "It should be stopped.",
                      "absent": "It should not exist."}[guest.state])

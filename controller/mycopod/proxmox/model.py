@@ -115,6 +115,9 @@ class ObservedCluster:
     ct_templates: tuple[str, ...] = ()
     #: vmids recorded in the inventory whose guest is not (yet) visible
     reserved_vmids: frozenset[int] = field(default_factory=frozenset)
+    #: the name the inventory records for each reserved vmid (a managed guest that is
+    #: gone: rebuilt with the same vmid from its declaration)
+    reserved_names: Mapping[int, str] = field(default_factory=dict)
 
     def guest_by_vmid(self, vmid: int) -> ObservedGuest | None:
         for guest in self.guests:

@@ -212,7 +212,8 @@ class Observer:
         log.debug("observe.done", guests=len(guests), config_reads=len(to_read), full=full)
         return ObservedCluster(nodes=tuple(sorted(nodes, key=lambda n: n.name)),
                                storages=tuple(storages), guests=tuple(guests),
-                               reserved_vmids=reserved)
+                               reserved_vmids=reserved,
+                               reserved_names={v: inventory[v] for v in reserved})
 
     async def _fill_lagging(self, summaries: list[dict[str, Any]]) -> dict[int, GuestRead]:
         """Fill in the name, status and template flag of guests pvestatd has not sampled

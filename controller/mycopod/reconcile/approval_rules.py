@@ -12,6 +12,7 @@ DESIGN.md's rules, in the order the reasons are listed:
   same way.
 - An empty spec while MycoPod owns guests, with anything destructive planned.
 - Destructive steps (delete, migrate) unless ``auto_approve_destructive``.
+- Adopting an existing guest, unless ``adopt_needs_approval`` is off.
 
 Who may approve, and what approving does, is :mod:`mycopod.reconcile.approvals`.
 """
@@ -50,6 +51,12 @@ def gate(plan: Plan, policy: PolicySettings, recent: Recent, *, spec_empty: bool
                        f"{window}, exceed max_creates_per_window "
                        f"({policy.max_creates_per_window})")
     plan.creates_need_approval = bool(reasons)
+    adopted = sorted(a.target for a in plan.actions if a.kind == "adopt")
+    if adopted and policy.adopt_needs_approval:
+        plan.adoptions_need_approval = True
+        reasons.append(f"adopting existing guests ({', '.join(adopted[:10])}"
+                       f"{', ...' if len(adopted) > 10 else ''}) needs an admin's approval "
+                       "(adopt_needs_approval)")
     destructive = plan.destructive
     deletions = sum(1 for a in destructive if a.kind == "delete")
     if deletions > policy.max_deletions_per_run:

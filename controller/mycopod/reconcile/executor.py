@@ -35,9 +35,11 @@ from mycopod.proxmox.client import ProxmoxClient
 from mycopod.proxmox.errors import ConflictError, NotFoundError, ProxmoxError
 from mycopod.proxmox.observer import Observer, api_kind
 from mycopod.reconcile import ha_wait, vmids
-from mycopod.reconcile.config_steps import ActionFailed, ConfigSteps, _Guest
+from mycopod.reconcile.config_steps import ActionFailed, _Guest
+from mycopod.reconcile.guard import Guard, IdentityConflict
 from mycopod.reconcile.plan import (
     Action,
+    AdoptAction,
     CloneAction,
     ConfigureAction,
     CreateAction,
@@ -52,7 +54,7 @@ from mycopod.reconcile.plan import (
     TagAdoptAction,
 )
 from mycopod.spec import ClusterSpec, GuestSpec
-from mycopod.store.actions import ActionStore
+from mycopod.store.actions import ActionResult, ActionStore
 from mycopod.store.inventory import InventoryStore
 
 log = structlog.get_logger(__name__)
@@ -77,7 +79,7 @@ class ExecutionResult:
         return not self.failed
 
 
-class Executor(ConfigSteps):
+class Executor(Guard):
     """Applies one plan for one run. Create one per run."""
 
     def __init__(self, *, client: ProxmoxClient, pool: asyncpg.Pool, cluster: str,
@@ -162,9 +164,11 @@ class Executor(ConfigSteps):
             except (ProxmoxError, ActionFailed) as exc:
                 failed = exc.message
                 upid = getattr(exc, "upid", None)
-                await self.actions.finish(row.id, result="Error", message=failed, upid=upid,
+                outcome: ActionResult = ("Conflict" if isinstance(exc, IdentityConflict)
+                                         else "Error")
+                await self.actions.finish(row.id, result=outcome, message=failed, upid=upid,
                                           vmid=guest.vmid, node=guest.node)
-                telemetry.ACTIONS.labels(action.kind, "Error").inc()
+                telemetry.ACTIONS.labels(action.kind, outcome).inc()
                 log.warning("action.failed", run_id=self.run_id, guest=name,
                             kind=action.kind, vmid=guest.vmid, error=failed)
                 self.result.failed[name] = failed
@@ -188,7 +192,10 @@ class Executor(ConfigSteps):
     # -- one action ----------------------------------------------------------------------
 
     async def _apply(self, action: Action, guest: _Guest) -> tuple[str, str | None]:
+        await self._guard(action, guest)
         match action:
+            case AdoptAction():
+                return await self._do_adopt(action, guest)
             case CreateAction():
                 return await self._do_create(action, guest)
             case CloneAction():
@@ -255,6 +262,7 @@ class Executor(ConfigSteps):
         if found:
             return f"created as {guest.vmid} (found after a retried call)", None
         upid = await self._wait(result)
+        await self._record_identity(guest)
         status = await self._status(guest)
         return f"created VMID {guest.vmid} on {guest.node} ({status})", upid
 
@@ -279,6 +287,7 @@ class Executor(ConfigSteps):
         if found:
             return f"cloned as {guest.vmid} (found after a retried call)", None
         upid = await self._wait(result)
+        await self._record_identity(guest)
         return f"cloned template {template_vmid} to VMID {guest.vmid} on {guest.node}", upid
 
     async def _power(self, guest: _Guest, verb: str, want: str) -> tuple[str, str | None]:

@@ -38,7 +38,9 @@ class Placement:
     def allocate(self, guest: GuestSpec) -> int:
         """The vmid of a new guest, now taken."""
         if guest.vmid is not None:
-            if guest.vmid in self.used_ids:
+            # a managed guest that is gone keeps its vmid (rebuilt from its declaration)
+            rebuilt = self.observed.reserved_names.get(guest.vmid) == guest.name
+            if guest.vmid in self.used_ids and not rebuilt:
                 holder = self.observed.guest_by_vmid(guest.vmid)
                 held = f" by {holder.name!r}" if holder is not None else ""
                 raise Unplaceable(f"declared ID {guest.vmid} is already taken{held}; "

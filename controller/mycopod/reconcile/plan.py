@@ -43,11 +43,11 @@ from pydantic import (
 from mycopod.errors import MycoPodError
 
 #: the version of the stored JSON this code writes, and the newest it reads
-PLAN_VERSION = 2
+PLAN_VERSION = 3
 
 ActionKind = Literal[
     "create", "clone", "configure", "resize_disk", "start", "stop", "delete", "migrate",
-    "tag_adopt", "remove_device", "set_pool",
+    "tag_adopt", "remove_device", "set_pool", "adopt",
 ]
 GuestKind = Literal["vm", "ct"]
 GuestStatus = Literal["in-sync", "drifted", "missing", "pending-restart", "locked", "orphan",
@@ -150,6 +150,12 @@ class TagAdoptParams(Params):
     tags: str
 
 
+class AdoptParams(TagAdoptParams):
+    #: the guest's tags plus the ownership tag; and the config keys (or node, state) the
+    #: declaration would change once the guest is MycoPod's (shown, not done by adopt)
+    would_change: tuple[str, ...] = ()
+
+
 # --- actions ----------------------------------------------------------------------------
 
 
@@ -213,6 +219,11 @@ class TagAdoptAction(_Step):
     params: TagAdoptParams
 
 
+class AdoptAction(_Step):
+    kind: Literal["adopt"] = "adopt"
+    params: AdoptParams
+
+
 class RemoveDeviceAction(_Step):
     kind: Literal["remove_device"] = "remove_device"
     params: RemoveDeviceParams
@@ -226,14 +237,14 @@ class SetPoolAction(_Step):
 Action = Annotated[
     CreateAction | CloneAction | ConfigureAction | ResizeDiskAction | StartAction
     | StopAction | DeleteAction | MigrateAction | TagAdoptAction | RemoveDeviceAction
-    | SetPoolAction,
+    | SetPoolAction | AdoptAction,
     Field(discriminator="kind"),
 ]
 _ACTION_TYPES: dict[str, type[_Step]] = {
     cls.model_fields["kind"].default: cls
     for cls in (CreateAction, CloneAction, ConfigureAction, ResizeDiskAction, StartAction,
                 StopAction, DeleteAction, MigrateAction, TagAdoptAction, RemoveDeviceAction,
-                SetPoolAction)
+                SetPoolAction, AdoptAction)
 }
 
 
@@ -342,6 +353,8 @@ class Plan(BaseModel):
     approval_reasons: list[str] = Field(default_factory=list)
     #: the creates are over a budget: an approval must cover each of them
     creates_need_approval: bool = False
+    #: adoptions wait for an admin (adopt_needs_approval); stored only when true
+    adoptions_need_approval: bool = Field(False, exclude_if=lambda v: not v)
     #: Users' changes waiting for an Admin (the engine fills it in, not the planner)
     user_changes: list[PlannedUserChange] = Field(default_factory=list)
 
@@ -362,6 +375,8 @@ class Plan(BaseModel):
         keys = self.destructive_keys()
         if self.creates_need_approval:
             keys |= {(a.kind, a.target) for a in self.actions if a.kind in CREATE_KINDS}
+        if self.adoptions_need_approval:
+            keys |= {(a.kind, a.target) for a in self.actions if a.kind == "adopt"}
         return keys
 
     def to_json(self) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from mycopod.reconcile.plan import (
     CREATE_KINDS,
     DESTRUCTIVE_KINDS,
     Action,
+    AdoptParams,
     CloneParams,
     ConfigureParams,
     CreateParams,
@@ -148,11 +149,12 @@ class _Planner:
             return
         if unowned:
             other = unowned[0]
-            if self.policy.adopt_existing and other.lock is None:
-                self._converge(guest, other, adopt=True)
+            if (guest.adopt or self.policy.adopt_existing) and other.lock is None:
+                self._adopt(guest, other)
             else:
                 self._conflict(guest, other, "a guest with this name exists and is not "
-                               "MycoPod's; set adopt_existing to take it over")
+                               "MycoPod's; declare that it already exists (or set "
+                               "adopt_existing) to adopt it")
             return
         held = self.unfinished_for.get(guest.name)
         if held is not None:
@@ -162,7 +164,29 @@ class _Planner:
                            "finishes it, it is used, else remove it by hand "
                            f"(qm unlock {held.vmid}; qm destroy {held.vmid})")
             return
-        self._create(guest)
+        if guest.adopt and self.observed.reserved_names.get(guest.vmid or -1) != guest.name:
+            self._error(guest.name, "declared as already existing, but no such guest was "
+                        "found; remove 'already exists' to create it")
+            return
+        self._create(guest)  # a guest adopted before and gone since is rebuilt
+
+    def _adopt(self, guest: GuestSpec, seen: ObservedGuest) -> None:
+        """One ``adopt`` action: the ownership tag and the inventory row, nothing else;
+        what the declaration would change afterwards is shown (report and params)."""
+        change = steps.would_change(guest, seen, ownership_tag=self.tag)
+        why = "declared as already existing" if guest.adopt else "adopt_existing"
+        drift = [f"adopt ({why}): add the ownership tag and record it"]
+        drift.append("after adoption the declaration changes: " + ", ".join(change)
+                     if change else "after adoption the declaration changes nothing")
+        self.plan.guests.append(GuestReport(
+            name=guest.name, status="drifted", kind=guest.kind, vmid=seen.vmid,
+            node=seen.node, declared=_declared(guest), observed=_observed(seen),
+            drift=drift))
+        builder = steps.Builder(guest, guest.kind)
+        tags = translate.format_tags({*seen.tags, self.tag})
+        builder.add("adopt", vmid=seen.vmid, node=seen.node, reason=drift[0],
+                    params=AdoptParams(tags=tags, would_change=change))
+        self.plan.actions.extend(builder.actions)
 
     def _conflict(self, guest: GuestSpec, other: ObservedGuest, message: str) -> None:
         self.reported.add(other.vmid)

@@ -150,7 +150,7 @@ async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
     observer = ctx.observer
     assert observer is not None
     inventory = await InventoryStore(ctx.pool).names(ctx.cluster)
-    adopt = [g.name for g in spec.guests] if policy.adopt_existing else []
+    adopt = [g.name for g in spec.guests if g.adopt or policy.adopt_existing]
     observed = await observer.observe(inventory=inventory, adopt_names=adopt, full=full)
     names = {g.name for g in observed.guests if not g.template}
     if any(g.kind == "ct" and g.source is None and g.state != "absent" and g.name not in names

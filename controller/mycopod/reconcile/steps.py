@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from mycopod.proxmox import keys, translate
+from mycopod.proxmox import keys, payloads, translate
 from mycopod.proxmox.model import GuestConfig, ObservedGuest
 from mycopod.reconcile import changes
 from mycopod.reconcile.plan import (
@@ -25,7 +25,7 @@ from mycopod.reconcile.plan import (
     SetPoolParams,
     make_action,
 )
-from mycopod.spec import GuestSpec
+from mycopod.spec import GuestSpec, stated
 
 
 class Builder:
@@ -107,3 +107,26 @@ class Settings:
 
 def _reasons(found: list[changes.Change]) -> str:
     return ", ".join(c.reason for c in found)
+
+
+def would_change(guest: GuestSpec, seen: ObservedGuest, *, ownership_tag: str) -> tuple[str, ...]:
+    """What reconciling would change on an existing guest once it is adopted: the config
+    keys of its stated settings that differ (the ownership tag aside), disks to grow, a
+    pool, node or state. Empty for a declaration ``mycopod import`` wrote."""
+    config = seen.effective
+    if config is None:
+        return ("(config not read)",)
+    found = payloads.differences(guest, config.raw, ownership_tag=ownership_tag)
+    have = set(translate.parse_tags(config.raw.get("tags"))) - {ownership_tag}
+    out = {k for k in found.values if k != "tags"}
+    if "tags" in stated(guest) and set(guest.tags) != have:
+        out.add("tags")
+    out |= {f"{r.slot} size" for r in found.resizes}
+    out |= {f"error: {e}" for e in found.errors}
+    if "pool" in stated(guest) and guest.pool != seen.pool:
+        out.add("pool")
+    if guest.node is not None and guest.node != seen.node:
+        out.add("node")
+    if (guest.state == "running") != seen.running:
+        out.add("state")
+    return tuple(sorted(out, key=translate.slot_sort_key))

@@ -107,6 +107,9 @@ class GuestSpec(SpecModel):
     unprivileged: bool | None = None
     features: list[str] = Field(default_factory=list)
     timezone: str | None = None
+    # --- brownfield
+    #: the guest exists already and is to be managed from now on (adopted, never created)
+    adopt: bool | None = None
 
     @model_validator(mode="before")
     @classmethod

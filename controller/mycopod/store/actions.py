@@ -14,7 +14,7 @@ from typing import Any, Literal
 import asyncpg
 from pydantic import BaseModel
 
-ActionResult = Literal["Pending", "Success", "Error", "Skipped"]
+ActionResult = Literal["Pending", "Success", "Error", "Skipped", "Conflict"]
 
 
 INSERT = """

@@ -14,6 +14,8 @@ from typing import Literal
 import asyncpg
 from pydantic import BaseModel
 
+from mycopod.proxmox.identity import Identity
+
 UPSERT = """
 INSERT INTO inventory (cluster, vmid, name, kind, node, created_by_run)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -25,6 +27,16 @@ WHERE cluster = $1 ORDER BY vmid"""
 NAMES = "SELECT vmid, name FROM inventory WHERE cluster = $1"
 SET_NODE = "UPDATE inventory SET node = $3 WHERE cluster = $1 AND vmid = $2"
 DELETE = "DELETE FROM inventory WHERE cluster = $1 AND vmid = $2"
+SET_IDENTITY = """
+INSERT INTO inventory (cluster, vmid, name, kind, node, created_by_run, smbios_uuid, vmgenid,
+                       ctime, rootfs)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (cluster, vmid) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,
+    node = EXCLUDED.node, smbios_uuid = EXCLUDED.smbios_uuid, vmgenid = EXCLUDED.vmgenid,
+    ctime = EXCLUDED.ctime, rootfs = EXCLUDED.rootfs"""
+GET_IDENTITY = """
+SELECT name, smbios_uuid, vmgenid, ctime, rootfs FROM inventory
+WHERE cluster = $1 AND vmid = $2"""
 
 
 class InventoryRow(BaseModel):
@@ -61,6 +73,21 @@ class InventoryStore:
         """vmid → name, what the observer needs for ownership (every reconcile reads it,
         so two columns and no model per row)."""
         return {int(r["vmid"]): str(r["name"]) for r in await self.pool.fetch(NAMES, cluster)}
+
+    async def record_identity(self, cluster: str, *, vmid: int, kind: str, node: str | None,
+                              identity: Identity, run_id: int | None = None) -> None:
+        """Record (or refresh) a managed guest with its identity (adoption, after a
+        create, when a row has none yet)."""
+        await self.pool.execute(SET_IDENTITY, cluster, vmid, identity.name, kind, node,
+                                run_id, identity.smbios_uuid, identity.vmgenid,
+                                identity.ctime, identity.rootfs)
+
+    async def identity(self, cluster: str, *, vmid: int) -> Identity | None:
+        row = await self.pool.fetchrow(GET_IDENTITY, cluster, vmid)
+        if row is None:
+            return None
+        return Identity(name=row["name"], smbios_uuid=row["smbios_uuid"],
+                        vmgenid=row["vmgenid"], ctime=row["ctime"], rootfs=row["rootfs"])
 
     async def set_node(self, cluster: str, *, vmid: int, node: str) -> None:
         await self.pool.execute(SET_NODE, cluster, vmid, node)

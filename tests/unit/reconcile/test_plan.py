@@ -89,9 +89,9 @@ def test_a_plan_stored_without_a_version_loads_typed() -> None:
 
 
 def test_a_plan_of_a_newer_version_is_refused_with_a_clear_message() -> None:
-    with pytest.raises(PlanVersionError, match=r"version 3, written by a newer MycoPod; "
-                       r"this one reads plans up to version 2: upgrade MycoPod"):
-        Plan.from_json({**STORED_V0, "version": 3})
+    with pytest.raises(PlanVersionError, match=r"version 4, written by a newer MycoPod; "
+                       r"this one reads plans up to version 3: upgrade MycoPod"):
+        Plan.from_json({**STORED_V0, "version": 4})
 
 
 def test_a_version_1_plan_still_loads() -> None:

@@ -195,7 +195,27 @@ def test_adopt_existing() -> None:
     other = other.__class__(**{**other.__dict__, "current": observed_guest(base, 100).current})
     plan = planner.plan(spec(g("legacy-app", cores=4)), cluster(other),
                         policy(adopt_existing=True))
-    assert kinds(plan) == [("tag_adopt", "legacy-app"), ("configure", "legacy-app")]
+    # one adopt action (tag + inventory), nothing else; what would change is shown
+    assert kinds(plan) == [("adopt", "legacy-app")]
+    assert "cores" in plan.actions[0].params.would_change  # type: ignore[union-attr]
+    assert plan.adoptions_need_approval and plan.approval_reasons
+
+
+def test_declared_adoption_needs_approval_unless_the_policy_says_not() -> None:
+    base = g("legacy-app")
+    other = observed_guest(base, 100, running=True, owned=False)
+    other = other.__class__(**{**other.__dict__, "current": observed_guest(base, 100).current})
+    want = g("legacy-app", adopt=True)
+    plan = planner.plan(spec(want), cluster(other), policy())
+    assert kinds(plan) == [("adopt", "legacy-app")]
+    assert plan.approval_keys() == {("adopt", "legacy-app")}
+    free = planner.plan(spec(want), cluster(other), policy(adopt_needs_approval=False))
+    assert kinds(free) == [("adopt", "legacy-app")] and not free.approval_reasons
+
+
+def test_declared_adoption_of_a_guest_that_never_existed_is_an_error() -> None:
+    plan = planner.plan(spec(g("ghost", adopt=True, vmid=150)), cluster(), policy())
+    assert plan.actions == [] and "already existing" in plan.errors[0].message
 
 
 def test_templates_are_never_managed() -> None:

@@ -51,7 +51,7 @@ IMPERATIVE_VERBS = frozenset({
     "start", "stop", "keep", "leave", "give", "put", "place", "tag", "connect", "attach",
     "move", "remove", "delete", "destroy", "set", "make", "run", "assign", "pin", "enable",
     "disable", "boot", "power", "shut", "turn", "authorize", "authorise", "allow", "label",
-    "protect", "insert", "bind-mount",
+    "protect", "insert", "bind-mount", "manage", "adopt",
 })
 NODE_WORDS = frozenset({"node", "nodes", "host", "hosts", "cluster", "hypervisor"})
 PRONOUNS = frozenset({"it", "they", "them", "this", "these", "those"})
@@ -130,7 +130,8 @@ GUEST_WORDS = frozenset("""
     bind-mount bind-mounts bind-mounted bind host directory model mac hardware hwaddr mtu
     rate queues queue multiqueue link disconnected ipv6 dhcpv6 slaac cards interfaces
     adapters devices pre-enrolled enrolled keys after against auto autoconfiguration cloning
-    configured mbps mb/s per target vars none efidisk efitype name path""".split())
+    configured mbps mb/s per target vars none efidisk efitype name path already exists
+    exist adopt adopted manage managed now""".split())
 #: words that may start a phrase but stay valid guest names (``dns is a container``)
 PHRASE_ONLY_WORDS = frozenset({"dns"})
 

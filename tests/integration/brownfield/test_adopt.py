@@ -1,0 +1,126 @@
+"""Import → adopt → nothing to change → destroyed out of band → rebuilt, and the identity
+guard: the engine against the simulator with the real database."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from mycopod.proxmox import payloads
+from mycopod.pvesim import direct
+from mycopod.pvesim.testing import SimHandle
+from mycopod.reconcile import reconciler
+from mycopod.spec import ClusterSpec
+from mycopod.store.actions import ActionStore
+from mycopod.store.runs import RunStore
+from tests.integration.brownfield.test_import import run_import
+from tests.integration.reconcile.conftest import reconcile
+from tests.support import brownfield
+from tests.support.pvesim import proxmox, wait_task
+
+#: keys a rebuilt guest has anew anyway (or that name its volumes)
+FRESH = {"vmgenid", "smbios1", "meta", "digest"}
+
+
+def strip(config: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in config.items():
+        if key in FRESH or key == "tags":
+            continue
+        text = str(value)
+        if ":" in text.split(",")[0] and "size=" in text:  # a volume: its name is new
+            storage = text.split(":", 1)[0]
+            text = ",".join([storage] + text.split(",")[1:])
+        out[key] = text
+    return out
+
+
+async def approve(ctx: reconciler.EngineContext, run_id: int, want: ClusterSpec) -> Any:
+    runs = RunStore(ctx.pool)
+    assert await runs.approve(run_id, None) is not None
+    claimed = await runs.claim_next_pending(ctx.cluster)
+    assert claimed is not None
+    return await reconciler.execute_run(claimed, ctx=ctx, spec=want)
+
+
+async def test_import_adopt_rebuild(make_ctx: Any, sim: SimHandle, tmp_path: Path) -> None:
+    await asyncio.to_thread(brownfield.build, sim)
+    want = await asyncio.to_thread(run_import, sim, tmp_path / "decl")
+    names = [g.name for g in want.guests]
+    before = {n: direct.config(sim.cluster, n, current=True) for n in names}
+    ctx = await make_ctx()
+    waiting = await reconcile(ctx, want)
+    assert waiting.status == "AwaitingApproval"  # adopt_needs_approval
+    plan = waiting.plan or {}
+    assert {a["kind"] for a in plan["actions"]} == {"adopt"}
+    assert all(a["params"].get("would_change", []) == [] for a in plan["actions"]), plan
+    done = await approve(ctx, waiting.id, want)
+    assert done.status == "Succeeded", done.error
+    for name in names:  # only the tags changed
+        after = direct.config(sim.cluster, name, current=True)
+        assert strip(after) == strip(before[name]), name
+        assert "mycopod" in after["tags"]
+    again = await reconcile(ctx, want)
+    assert again.status == "Succeeded" and (again.plan or {})["actions"] == []
+
+    # destroyed out of band: rebuilt from the declarations, same vmid, MACs, settings
+    px = proxmox(sim)
+    for name in ("db-big", "files"):
+        guest = direct.find_guest(sim.cluster, name)
+        assert guest is not None
+        node = direct.node_of(sim.cluster, name)
+        api = px.nodes(node).qemu if guest.kind == "qemu" else px.nodes(node).lxc
+        one = api(guest.vmid)
+        if direct.status(sim.cluster, name) == "running":
+            await asyncio.to_thread(wait_task, px, one.status.stop.post())
+        await asyncio.to_thread(wait_task, px, one.delete())
+    rebuilt = await reconcile(await make_ctx(), want)
+    assert rebuilt.status == "Succeeded", rebuilt.error
+    for name in ("db-big", "files"):
+        after = direct.config(sim.cluster, name, current=True)
+        # every key the guest had comes back with its value (volume names aside); a
+        # create also writes a few creation defaults of unstated options (firewall=0,
+        # ipconfig0=ip=dhcp): not yet key for key, see the report of issue 12
+        theirs = strip(before[name])
+        mine = strip(after)
+        for key, value in theirs.items():
+            if key.startswith("net"):
+                assert mine[key].split(",")[0] == value.split(",")[0], (name, key)
+            else:  # the same properties, in any order
+                assert set(mine.get(key, "").split(",")) == set(value.split(",")), (
+                    name, key, mine.get(key), value)
+        spec = want.guest(name)
+        assert spec is not None
+        found = payloads.differences(spec, after, ownership_tag="mycopod")
+        assert not found.values and not found.resizes, (name, found)
+    assert direct.find_guest(sim.cluster, "db-big").vmid == 103  # type: ignore[union-attr]
+    assert direct.find_guest(sim.cluster, "files").vmid == 201  # type: ignore[union-attr]
+
+
+async def test_recycled_vmid_is_a_conflict_never_a_delete(make_ctx: Any, sim: SimHandle) -> None:
+    """A managed guest destroyed and its vmid reused by another guest between plan and
+    apply: the stop/delete is refused (Conflict) and the new guest survives."""
+    from mycopod.spec import parse_spec
+
+    ctx = await make_ctx(prune=True, auto_approve_destructive=True, max_deletions_per_run=5,
+                         max_deletions_per_window=5)
+    want = parse_spec({"guests": [{"name": "old", "vmid": 150, "state": "stopped"}]})
+    assert (await reconcile(ctx, want)).status == "Succeeded"
+    planned = await reconcile(ctx, ClusterSpec(), dry_run=True)
+    assert [a["kind"] for a in (planned.plan or {})["actions"]] == ["delete"]
+    px = proxmox(sim)
+    await asyncio.to_thread(lambda: wait_task(px, px.nodes(direct.node_of(sim.cluster, 150))
+                                              .qemu(150).delete()))
+    await asyncio.to_thread(lambda: wait_task(px, px.nodes("pve1").qemu.post(
+        vmid=150, name="old", memory=512)))
+    from mycopod.reconcile.executor import Executor
+    from mycopod.reconcile.plan import Plan
+
+    executor = Executor(client=ctx.client, pool=ctx.pool, cluster=ctx.cluster,
+                        run_id=planned.id, ownership_tag="mycopod", apply=ctx.settings.apply)
+    result = await executor.execute(Plan.from_json(planned.plan), ClusterSpec())
+    assert not result.ok
+    assert direct.guest(sim.cluster, 150) is not None  # never destroyed
+    rows = await ActionStore(ctx.pool).list_for_run(planned.id)
+    assert [r.result for r in rows] == ["Conflict"]
