@@ -68,12 +68,25 @@ class DiskSpec(SpecModel):
             if self.size_gib is not None:
                 raise ValueError(f"{self.slot}: a bind mount of {self.host_path} has no size")
         elif self.size_gib is None:
-            raise ValueError(f"{self.slot}: a disk needs a size (like 32 GB)")
+            # "its disk on ceph-pool": the size is not stated; a new disk gets the creation
+            # default, and an existing disk's size stays the owner's (never compared)
+            object.__setattr__(self, "size_gib", default_disk_gib(self.slot))
         return self
 
     @property
     def bind(self) -> bool:
         return self.host_path is not None
+
+
+def default_disk_gib(slot: str) -> int:
+    """The creation size of a disk whose size the text does not state."""
+    return CT_DEFAULT_DISK_GIB if slot == "rootfs" or slot.startswith("mp") else \
+        VM_DEFAULT_DISK_GIB
+
+
+#: creation sizes of a disk stated without a size (docs/declarations.md, spec/defaults.py)
+VM_DEFAULT_DISK_GIB = 32
+CT_DEFAULT_DISK_GIB = 8
 
 
 class CdromSpec(SpecModel):
