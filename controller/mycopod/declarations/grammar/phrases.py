@@ -19,7 +19,7 @@ from mycopod.declarations.grammar import devices, guestopts, machine
 from mycopod.declarations.grammar.diskopts import p_bind_mount
 from mycopod.declarations.grammar.drafts import Effect
 from mycopod.declarations.grammar.hardware import p_cores, p_disk, p_memory, p_none, p_storage
-from mycopod.declarations.grammar.lexicon import FILLERS, KIND_WORDS
+from mycopod.declarations.grammar.lexicon import FILLERS, KIND_WORDS, ROLE_WORDS
 from mycopod.declarations.grammar.names import is_nameish, starts_clause
 from mycopod.declarations.grammar.nicopts import p_net_inline, p_nic_list
 from mycopod.declarations.grammar.quantities import read_number, to_int
@@ -33,6 +33,20 @@ def p_kind(c: Cursor) -> list[Effect] | None:
         return None
 
     return [lambda d: d.set_kind(kind, line)]
+
+
+def _p_generic(c: Cursor) -> list[Effect] | None:
+    """``web-7 is a guest`` / ``a server``: a guest of a kind not said (a VM, not stated)."""
+    start = c.i
+    while c.w() in ROLE_WORDS and (c.w(1) in ROLE_WORDS or c.w(1) in _GENERIC):
+        c.i += 1  # "a web server", "a database server": words listed as carrying no meaning
+    if c.opt(*_GENERIC) is None:
+        c.i = start
+        return None
+    return []
+
+
+_GENERIC = ("guest", "server", "machine", "instance")
 
 
 def kind_noun(c: Cursor) -> str | None:
@@ -371,7 +385,7 @@ NUMBER_PHRASES = (*machine.NUMBER_PHRASES, p_nic_list, p_disk, p_memory, p_cores
 PHRASES: tuple[Callable[[Cursor], Any], ...] = (
     _p_description, _p_ssh, *guestopts.PHRASES, *devices.PHRASES, *machine.PHRASES,
     p_bind_mount, p_nic_list, p_none, _p_onboot, _p_state, _p_source, p_disk, p_memory,
-    p_cores, _p_node, _p_vmid, _p_tags, p_net_inline, _p_pool, p_storage, p_kind,
+    p_cores, _p_node, _p_vmid, _p_tags, p_net_inline, _p_pool, p_storage, p_kind, _p_generic,
 )
 
 

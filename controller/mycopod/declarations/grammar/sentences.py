@@ -24,6 +24,7 @@ from mycopod.declarations.grammar.lexicon import (
     MULTIPLIERS,
     NUMBER_RE,
     PHRASE_ONLY_WORDS,
+    ROLE_WORDS,
     SMALL_NUMBERS,
     TENS,
     UNEXPRESSIBLE,
@@ -128,7 +129,7 @@ def _may_start_phrase(t: Token) -> bool:
     if t.quoted or w in _PURE_FILLERS:
         return False
     return (w in VOCABULARY or w.startswith("vlan") or _is_numberish(w)
-            or w in PHRASE_ONLY_WORDS)
+            or w in PHRASE_ONLY_WORDS or w in ROLE_WORDS)
 
 
 def _parse_attributes(c: Cursor, subject: Subject) -> _Clause:

@@ -208,3 +208,26 @@ def test_words_that_are_names_keep_their_meaning_elsewhere() -> None:
 ])
 def test_what_is_still_refused(text: str) -> None:
     error(text)
+
+
+@pytest.mark.parametrize("text", [
+    "web-7 is a guest with 2 cores.",
+    "web-7 is a web server with 2 cores.",
+    "A guest named web-7 with 2 cores.",
+])
+def test_a_guest_of_no_said_kind(text: str) -> None:
+    assert stated(text) == {"web-7": {"name": "web-7", "cores": 2}}
+
+
+@pytest.mark.parametrize("text", [
+    "web-7 has 2 cores.",
+    "web-1 is a VM with its disk on ceph-pool.",
+    "web-1 is a container on storage tank.",
+])
+def test_render_writes_back_only_what_was_stated(text: str) -> None:
+    from mycopod.declarations import render
+
+    spec = compile_text(text, filename="t.md")
+    again = compile_text(render.render(spec), filename="r.md")
+    assert [g.model_dump(exclude_unset=True) for g in again.guests] == [
+        g.model_dump(exclude_unset=True) for g in spec.guests]
