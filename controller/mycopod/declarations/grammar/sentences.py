@@ -280,15 +280,29 @@ def _leading_phrases(c: Cursor) -> list[Effect]:
     return effects
 
 
-def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
-                     ) -> Subject | None:
+def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None, *,
+                     topic: Subject | None = None) -> Subject | None:
+    """Compile one sentence into the file's drafts; return the subject ``it`` refers to.
+
+    ``topic``: the guest a heading above names; a sentence without a subject of its own
+    (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it.
+    """
     c = Cursor(SentenceTokens(tokens))
     clauses: list[_Clause] = []
     had_leading = False
     while not c.done():
         before = c.i
         leading: list[Effect] = []
-        subject = read_subject(c, last)
+        try:
+            subject = read_subject(c, last)
+        except SentenceError:
+            if topic is None or clauses:
+                raise
+            c.i = before
+            subject = None
+        if subject is None and topic is not None and not clauses and _about_topic(c):
+            c.i = before
+            subject = Subject(list(topic.names), c.line)
         if subject is None and not clauses:
             # free word order: attributes may come first ("On node pve1, web-1 is a VM")
             c.i = before
@@ -332,6 +346,13 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
         names = [n for cl in clauses for n in cl.subject.names]
         return Subject(list(dict.fromkeys(names)), tokens[0].line, ambiguous=True)
     return last
+
+
+def _about_topic(c: Cursor) -> bool:
+    """Does the sentence at ``c`` start with an attribute (so it speaks of the topic)?"""
+    probe = Cursor(c.toks, c.i)
+    probe.skip(FILLERS)
+    return not probe.done() and _may_start_phrase(probe.toks[probe.i])
 
 
 #: unplaced groups quoted in one message

@@ -231,3 +231,45 @@ def test_render_writes_back_only_what_was_stated(text: str) -> None:
     again = compile_text(render.render(spec), filename="r.md")
     assert [g.model_dump(exclude_unset=True) for g in again.guests] == [
         g.model_dump(exclude_unset=True) for g in spec.guests]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Please get rid of these:\n\n- old-1\n- old-2\n",
+     {"old-1": {"state": "absent"}, "old-2": {"state": "absent"}}),
+    ("The following VMs should be stopped:\n- web-1\n- web-2\n",
+     {"web-1": {"state": "stopped", "kind": "vm"}, "web-2": {"state": "stopped", "kind": "vm"}}),
+    ("We need these containers:\n- redis-a with 1 core\n- redis-b with 2 cores and 1 GB of "
+     "RAM\n", {"redis-a": {"kind": "ct", "cores": 1},
+               "redis-b": {"kind": "ct", "cores": 2, "memory_mib": 1024}}),
+    ("We need the following:\n- db-1, a VM with 2 cores\n- db-2, a container with 1 core\n",
+     {"db-1": {"kind": "vm", "cores": 2}, "db-2": {"kind": "ct", "cores": 1}}),
+    ("These must not exist any more:\n1. old-a\n2. old-b. It is a container.\n",
+     {"old-a": {"state": "absent"}, "old-b": {"state": "absent", "kind": "ct"}}),
+])
+def test_lists_under_a_lead_in(text: str, expected: dict[str, Any]) -> None:
+    check(text, expected)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("Get rid of these:\n\nweb-1 is a VM.\n", "announces a list of guests, but no list"),
+    ("Get rid of these:\n\n- the old one\n", "should start with a guest's name"),
+])
+def test_a_lead_in_without_its_list_is_refused(text: str, message: str) -> None:
+    assert message in error(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("## db-1\n\nA VM with 4 cores and 8 GB of RAM. It runs on node pve1.\n",
+     {"db-1": {"kind": "vm", "cores": 4, "memory_mib": 8192, "node": "pve1"}}),
+    ("### cache\nA container with 1 GB of RAM.\n\nStart it on boot.\n",
+     {"cache": {"kind": "ct", "memory_mib": 1024, "onboot": True}}),
+    ("## Databases\n\ndb-1 is a VM with 4 cores.\n", {"db-1": {"kind": "vm", "cores": 4}}),
+    ("## web-1\n\nHas 2 cores.\n\n## web-2\n\nA container.\n",
+     {"web-1": {"cores": 2}, "web-2": {"kind": "ct"}}),
+])
+def test_prose_under_a_heading_that_names_a_guest(text: str, expected: dict[str, Any]) -> None:
+    check(text, expected)
+
+
+def test_a_heading_that_is_not_a_guest_name_is_no_topic() -> None:
+    assert "does not refer to any guest" in error("## Notes\n\nIt has 4 cores.\n")
