@@ -43,7 +43,8 @@ def render_guest(guest: specmod.GuestSpec) -> str:
     Only stated settings are written (:func:`mycopod.spec.stated`), so the text read
     back manages exactly what this guest's spec manages."""
     stated = specmod.stated(guest)
-    kind = _KIND[guest.kind]
+    # a kind never stated is written as "guest" (read back: a VM, not stated)
+    kind = _KIND[guest.kind] if "kind" in stated else "guest"
     if grammar.is_subject_name(guest.name):
         head = f"{guest.name} is a {kind}"
     else:

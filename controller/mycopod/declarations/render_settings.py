@@ -74,9 +74,12 @@ def disk_phrase(disk: specmod.DiskSpec, slot: str | None) -> str:
     if disk.host_path is not None:
         text = f"a bind mount of {raw(disk.host_path)} at {raw(disk.path or '/')} as {disk.slot}"
     else:
-        size = gib(disk.size_gib or 0)
-        article = "an" if size.startswith(("8", "11 ", "18 ")) else "a"
-        text = f"{article} {size} disk"
+        if "size_gib" in s:
+            size = gib(disk.size_gib or 0)
+            article = "an" if size.startswith(("8", "11 ", "18 ")) else "a"
+            text = f"{article} {size} disk"
+        else:  # the size is the creation default, not stated: "a disk on ceph"
+            text = "a disk"
         if "storage" in s and disk.storage is not None:
             text += f" on {value(disk.storage)}"
         if slot is not None:

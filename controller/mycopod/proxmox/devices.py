@@ -220,7 +220,7 @@ def _disks(guest: GuestSpec, raw: Mapping[str, Any], out: DeviceChanges, *,
                     f"disk {disk.slot} is on storage {seen_storage}, declared {disk.storage}; "
                     f"MycoPod does not move disks yet (move it in Proxmox or declare "
                     f"{seen_storage})")
-            elif disk.size_gib is not None and size:
+            elif disk.size_gib is not None and size and "size_gib" in stated(disk):
                 want = disk.size_gib * GIB
                 if size > want:
                     out.errors.append(

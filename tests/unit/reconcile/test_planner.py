@@ -146,6 +146,28 @@ def test_stopped_guest_is_started() -> None:
     assert plan.actions[0].reason == "state stopped → running"
 
 
+@pytest.mark.parametrize("declared", [g(cores=2), g(kind="vm", cores=2)])
+def test_a_guest_of_the_other_kind_is_never_replaced(declared: GuestSpec) -> None:
+    """Issue 13: "web-7 has 2 cores" (the kind never said) is a VM by the contract's
+    default; an existing container of that name is reported, never deleted or recreated."""
+    existing = observed_guest(g(kind="ct", cores=2), 101, running=True)
+    plan = planner.plan(spec(declared), cluster(existing), policy())
+    assert plan.actions == []
+    assert "declared a vm but VMID 101 is a ct" in plan.errors[0].message
+    assert plan.guests[0].drift == ["kind differs"]
+
+
+def test_an_unstated_disk_size_is_never_compared() -> None:
+    """"its disk on local-lvm": the size is the creation default, not stated: a bigger
+    disk is the owner's (no shrink error, no resize)."""
+    before = g(disks=[{"slot": "scsi0", "size_gib": 64}])
+    after = g(disks=[{"slot": "scsi0", "storage": "local-lvm"}])
+    assert "size_gib" not in after.disks[0].model_fields_set
+    plan = planner.plan(spec(after), cluster(observed_guest(before, 101, running=True)),
+                        policy())
+    assert plan.actions == [] and plan.errors == []
+
+
 def test_shrink_is_error_not_action() -> None:
     before = g(disks=[{"slot": "scsi0", "size_gib": 64}])
     after = g(disks=[{"slot": "scsi0", "size_gib": 32}])

@@ -50,7 +50,8 @@ Phrases understood (any order, joined by commas, ``and``, ``with``):
   ``startup order 2``, containers (``unprivileged``, ``nesting``, mount points, bind
   mounts, ``time zone``). Each phrase states exactly what it names, nothing more.
 
-Context: ``it``/``they`` refer to the last subject of the same paragraph or list item.
+Context: ``it``/``they`` refer to the last subject of the same paragraph or list item,
+or to the guest a heading above names (``## db-1`` / ``A VM with 4 cores.``).
 A guest is declared once per file (``web-1 is a VM``, ``a VM named web-1``); other
 sentences may add to it, and two different values for one field are an error naming
 both lines. A guest must say what it is (VM or container) unless it should not exist.
@@ -61,7 +62,8 @@ file), :mod:`.tokens` (tokenizer, cursor), :mod:`.lexicon` (the words), :mod:`.q
 the sentences say about each guest), :mod:`.hardware`, :mod:`.diskopts`, :mod:`.networking`,
 :mod:`.nicopts`, :mod:`.machine`, :mod:`.devices`, :mod:`.guestopts` (with the readers of
 :mod:`.toggles`) and :mod:`.phrases` (the attribute phrases), :mod:`.subjects` (whom a
-sentence is about), :mod:`.sentences` (clauses and unplaced words), :mod:`.document` (a
+sentence is about), :mod:`.sentences` (clauses and unplaced words), :mod:`.leadins` (a list under
+``Get rid of these:``, prose under a heading that names a guest), :mod:`.document` (a
 file's text, block by block, to a ClusterSpec).
 
 Why a sub-package: the modules share their helpers (the cursor, the sentence error, the

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileError, GuestLimitError, guest_limit_message
-from mycopod.declarations.grammar import markdown
+from mycopod.declarations.grammar import leadins, markdown
 from mycopod.declarations.grammar.drafts import guest_data
 from mycopod.declarations.grammar.sentences import MAX_ISSUES, FileState, compile_sentence
 from mycopod.declarations.grammar.subjects import Subject
@@ -41,6 +41,13 @@ def _pydantic_message(exc: ValidationError, name: str, lines: dict[str, int], de
     return out
 
 
+def _unfilled(state: FileState, lead: leadins.LeadIn | None) -> None:
+    """A lead-in whose list never came is an error (its guests would be lost)."""
+    if lead is not None and not lead.used:
+        state.error(lead.line, f"\"{lead.text}:\" announces a list of guests, but no list "
+                               "follows; put the guests' names in a Markdown list under it")
+
+
 def compile_text(text: str, *, filename: str = "<text>",
                  max_guests: int | None = None) -> specmod.ClusterSpec:
     """Compile one declaration file's text; raise CompileError listing every problem.
@@ -49,28 +56,48 @@ def compile_text(text: str, *, filename: str = "<text>",
     """
     state = FileState(filename)
     try:
-        found = markdown.blocks(text)
+        found = markdown.blocks(text, headings=True)
     except markdown.MarkdownError as exc:
         raise CompileError.single(filename, exc.line, exc.message) from None
+    topic: Subject | None = None  # the guest a heading names, for the prose under it
+    lead: leadins.LeadIn | None = None  # "Please get rid of these:", for the list below it
     for block in found:
         if state.full:
             break
+        if block.kind == "heading":
+            _unfilled(state, lead)
+            lead = None
+            names = leadins.heading_names(block.text, block.line)
+            topic = Subject(names, block.line) if names else None
+            continue
+        if block.kind != "item":
+            _unfilled(state, lead)
+            lead = None
         try:
             tokens = tokenize(block.text, first_line=block.line)
         except SentenceError as exc:
             state.error(exc.line, exc.message)
             continue
-        last: Subject | None = None
-        for sentence in split_sentences(tokens):
+        last: Subject | None = topic
+        sentences = split_sentences(tokens)
+        for k, sentence in enumerate(sentences):
             if state.full:
                 break
             try:
-                last = compile_sentence(state, sentence, last)
+                if lead is not None and block.kind == "item" and k == 0:
+                    lead.used = True
+                    sentence = leadins.fill(lead, sentence)
+                elif k == len(sentences) - 1 and block.kind != "item" and (
+                        found_lead := leadins.lead_in(sentence)) is not None:
+                    lead = found_lead
+                    continue
+                last = compile_sentence(state, sentence, last, topic=topic)
             except SentenceError as exc:
                 state.error(exc.line, exc.message)
             if max_guests is not None and len(state.drafts) > max_guests:
                 raise GuestLimitError.single(filename, sentence[0].line, guest_limit_message(
                     len(state.drafts), max_guests, partial=True) + " (reading stopped here)")
+    _unfilled(state, lead)
     if state.full:  # the drafts are incomplete: checking them would report false problems
         state.error(state.issues[-1].line, f"stopped after {MAX_ISSUES} problems; fix "
                                            "these and compile again")

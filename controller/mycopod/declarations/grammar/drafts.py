@@ -21,7 +21,7 @@ from mycopod.declarations.grammar.tokens import SentenceError
 
 @dataclass
 class Disk:
-    size_gib: int | None  # None: a container's bind mount
+    size_gib: int | None  # None: not stated (a bind mount has none; a disk gets the default)
     storage: str | None
     slot: str | None
     role: str | None  # "root", "data" or None
@@ -163,14 +163,11 @@ def guest_data(d: Draft) -> tuple[dict[str, Any], dict[str, int]]:
     """The draft as GuestSpec input, and the line where each field was set."""
     lines: dict[str, int] = {"name": d.line}
     data: dict[str, Any] = {"name": d.name}
-    state = d.fields.get("state", ("running", d.line))[0]
     if d.kind is not None:
         data["kind"] = d.kind[0]
         lines["kind"] = d.kind[1]
-    elif state != "absent":
-        raise SentenceError(
-            d.line, f"{d.name}: say whether it is a VM or a container (like '{d.name} is a "
-            "VM')")
+    # a kind never said is the contract's default (a VM), not stated: the planner reports
+    # an existing guest of the other kind as a conflict, never replaces it
     kind = data.get("kind", "vm")
     for key, (value, line) in d.fields.items():
         data[key] = value
@@ -193,15 +190,14 @@ def guest_data(d: Draft) -> tuple[dict[str, Any], dict[str, int]]:
                                                  "system disk; add e.g. 'a 32 GB system disk'")
         data["disks"] = [
             {"slot": slot, "size_gib": x.size_gib, **x.opts}
-            | ({"storage": x.storage or default} if (x.size_gib is not None or
-                                                     x.slot == "rootfs") and
+            | ({"storage": x.storage or default} if "host_path" not in x.opts and
                (x.storage or default) else {})
             for slot, x in zip(slots, d.disks, strict=True)
         ]
         lines["disks"] = d.disks[0].line
     elif d.storage is not None:
         default_disk = specmod.DEFAULTS[kind]
-        # the storage is stated, the size is not (the model fills the default in)
+        # "on storage ceph" states the storage of the default disk, not its size
         data["disks"] = [{"slot": default_disk["disk_slot"], "storage": d.storage[0]}]
         lines["disks"] = d.storage[1]
     if d.no_networks is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from decimal import Decimal
 
 from mycopod import spec as specmod
 from mycopod.declarations.grammar.diskopts import read_options, read_path
@@ -31,6 +32,7 @@ from mycopod.declarations.grammar.quantities import (
     read_size,
     round_half_up,
     to_int,
+    word_number,
 )
 from mycopod.declarations.grammar.tokens import Cursor, SentenceError
 
@@ -85,6 +87,7 @@ def p_disk(c: Cursor) -> list[Effect] | None:
         role = "root"
         c.i += 1
     size = read_size(c)
+    mib: Decimal | None
     if size is None and role is not None:
         c.i = start
         return None
@@ -118,18 +121,23 @@ def p_disk(c: Cursor) -> list[Effect] | None:
         if not c.opt("disk", "drive", "rootfs"):
             c.i = start
             return None
+        after_noun = c.i
         c.opt("size", "of", ":")
         size = read_size(c)
         if size is None:
-            c.i = start
-            return None
-        mib = size[0]
+            # "its disk on ceph-pool", "a disk as scsi1": the size is not stated (the
+            # model gives a new disk its creation default); "a disk" needs no more
+            c.i = after_noun
+            if c.w() not in _UNSIZED_NEXT:
+                c.i = start
+                return None
+        mib = size[0] if size is not None else None
     storage, slot, path = _disk_tail(c)
     opts = read_options(c)
     if path is not None:
         opts["path"] = path
-    gib = round_half_up(mib / 1024)
-    if gib < specmod.DISK_MIN_GIB:
+    gib = round_half_up(mib / 1024) if mib is not None else None
+    if mib is not None and gib is not None and gib < specmod.DISK_MIN_GIB:
         raise SentenceError(line, f"a disk must be at least {specmod.DISK_MIN_GIB} GB "
                                   f"(got {format_mib(mib)})")
 
@@ -140,6 +148,11 @@ def p_disk(c: Cursor) -> list[Effect] | None:
         d.disks.append(Disk(gib, storage, slot, role, line, opts))
 
     return [apply]
+
+
+#: what may follow a disk written without a size ("its disk on tank", "a disk.")
+_UNSIZED_NEXT = frozenset({"on", "as", "in", "at", "with", ",", "and", ".", "", "(",
+                           "excluded", "included", "not", "replicated", "read-only"})
 
 
 def p_memory(c: Cursor) -> list[Effect] | None:
@@ -165,16 +178,17 @@ def p_memory(c: Cursor) -> list[Effect] | None:
     return [lambda d: d.set("memory_mib", mib, line)]
 
 
-_N_CORE_RE = re.compile(r"^(\d+)-(core|cpu|vcpu)$")
-
-
 def p_cores(c: Cursor) -> list[Effect] | None:
     start = c.i
     line = c.line
-    hyphenated = _N_CORE_RE.match(c.w())
-    if hyphenated:  # "a 4-core VM"
+    head, _, noun = c.w().rpartition("-")
+    if head and noun in ("core", "cpu", "vcpu", "cores"):
+        # "a 4-core VM", "a quad-core VM", "a dual-core container", "an eight-core VM"
+        number = word_number(head)
+        if number is None:
+            return None
         c.i += 1
-        value = int(hyphenated.group(1))
+        value = to_int(number, line, "the number of cores")
         return [lambda d: d.set("cores", value, line)]
     num = read_number(c)
     if num is not None:

@@ -42,17 +42,35 @@ ROLE_WORDS = frozenset({
 })
 CREATE_VERBS = ("create", "add", "deploy", "provision", "build", "declare", "define",
                 "run", "launch")
+_WANTS = (("want",), ("need",), ("have",), ("would", "like"))
 CREATE_PREFIXES: tuple[tuple[str, ...], ...] = (
-    ("set", "up"), ("spin", "up"), ("i", "want"), ("we", "want"), ("i", "need"),
-    ("we", "need"), ("there", "should", "be"), ("there", "must", "be"), ("there", "is"),
-    ("there", "are"), ("we", "have"), ("i", "have"), *((v,) for v in CREATE_VERBS),
+    ("set", "up"), ("spin", "up"),
+    # "we need", "we also need", "I would like", "we'll also need" (longest first)
+    *((who, also, *want) for who in ("i", "we") for also in ("also", "still", "now")
+      for want in _WANTS),
+    *((who, "will", "also", "need") for who in ("i", "we")),
+    *((who, "will", "need") for who in ("i", "we")), *((who, "would", "also", "like")
+                                                       for who in ("i", "we")),
+    *((who, *want) for who in ("i", "we") for want in _WANTS),
+    ("there", "should", "also", "be"), ("there", "should", "be"), ("there", "must", "be"),
+    ("there", "is", "also"), ("there", "are", "also"), ("there", "is"), ("there", "are"),
+    *((v,) for v in CREATE_VERBS),
 )
 IMPERATIVE_VERBS = frozenset({
     "start", "stop", "keep", "leave", "give", "put", "place", "tag", "connect", "attach",
     "move", "remove", "delete", "destroy", "set", "make", "run", "assign", "pin", "enable",
     "disable", "boot", "power", "shut", "turn", "authorize", "authorise", "allow", "label",
-    "protect", "insert", "bind-mount", "manage", "adopt",
+    "protect", "insert", "bind-mount", "manage", "adopt", "describe", "decommission",
+    "retire", "switch",
 })
+#: multiplier words of CPU compounds ("quad-core", "dual-core")
+MULTIPLIERS = {"single": 1, "dual": 2, "twin": 2, "triple": 3, "quad": 4, "hexa": 6,
+               "hex": 6, "octa": 8, "octo": 8}
+#: ordinary English words that are also common guest names (``backup is a VM``): read as a
+#: name where a name is expected (a subject followed by its verb, after ``the VM``, the
+#: object of a verb), with their meaning kept everywhere else (``excluded from backups``)
+NAME_WORDS = frozenset({"backup", "cache", "proxy", "monitor", "dns", "git", "media",
+                        "files", "vault", "mail"})
 NODE_WORDS = frozenset({"node", "nodes", "host", "hosts", "cluster", "hypervisor"})
 PRONOUNS = frozenset({"it", "they", "them", "this", "these", "those"})
 
@@ -161,6 +179,9 @@ VOCABULARY = frozenset({
     "config", "configuration", "destroyed", "down", "during", "file", "filesystem", "fs",
     "hosted", "install", "installed", "installing", "linked", "located", "longer", "moved",
     "networking", "pinned", "placed", "plugged", "present", "starting", "turned",
+    *MULTIPLIERS, "rid", "decommissioned", "retired", "needed", "required", "anymore",
+    "more", "switched", "clones", "following", "describe", "would", "like", "still",
+    "now", "copied", "used", "wanted",
 })
 
 

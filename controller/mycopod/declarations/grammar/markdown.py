@@ -81,8 +81,11 @@ def _strip_comments(lines: list[str]) -> list[str]:
     return out
 
 
-def blocks(text: str) -> list[Block]:
+def blocks(text: str, *, headings: bool = False) -> list[Block]:
     """The declaration blocks of a Markdown document, in order.
+
+    With ``headings``, each ATX heading is a block too (kind ``heading``, its text without
+    the ``#`` marks): a heading that names a guest is the topic of the prose under it.
 
     Raises MarkdownError for an HTML comment or a code fence that is never closed: they
     would hide every declaration after them.
@@ -123,6 +126,9 @@ def blocks(text: str) -> list[Block]:
             continue
         if _HEADING_RE.match(line):
             close()
+            if headings:
+                result.append(Block("heading", ((number, line.strip().strip("#").strip()),)))
+            in_list = False
             continue
         if current and kind == "paragraph" and _SETEXT_RE.match(line):
             # The paragraph above is a setext heading. A heading is not a declaration, but

@@ -14,6 +14,7 @@ from mycopod import spec as specmod
 from mycopod.declarations.grammar.lexicon import (
     GLUED_RE,
     KIND_WORDS,
+    NAME_WORDS,
     NODE_WORDS,
     SUBJECT_VERBS,
     is_vocab,
@@ -30,7 +31,7 @@ MAX_NAMES = 100
 
 
 def is_nameish(t: Token | None) -> bool:
-    return (t is not None and not t.quoted and not is_vocab(t.low)
+    return (t is not None and not t.quoted and (not is_vocab(t.low) or t.low in NAME_WORDS)
             and bool(NAMEISH_RE.match(t.text)) and not GLUED_RE.match(t.low)
             and not t.low.startswith("-"))
 
@@ -146,7 +147,7 @@ def read_names(c: Cursor, *, first_literal: bool, walked: list[int] | None = Non
     return names
 
 
-def _list_end(c: Cursor) -> int | None:
+def list_end(c: Cursor) -> int | None:
     """Where the list of names at the cursor ends; None when it is not a valid list.
 
     Walking a list remembers nothing but its position (``first_literal`` is off), so the
@@ -178,7 +179,7 @@ def starts_clause(c: Cursor) -> bool:
         return True
     if not is_nameish(probe.tok()):
         return False
-    end = _list_end(probe)
+    end = list_end(probe)
     if end is None:
         return False
     probe.i = end

@@ -49,7 +49,7 @@ def _p_bridge(c: Cursor) -> NetEffect | None:
     line = c.line
     start = c.i
     name: str | None = None
-    if c.opt("connected", "attached", "bridged", "plugged", "linked"):
+    if c.opt("connected", "attached", "bridged", "plugged", "linked", "connect"):
         if not c.opt("to", "on", "into"):
             c.i = start
             return None

@@ -19,8 +19,8 @@ from mycopod.declarations.grammar import adoption, devices, guestopts, machine
 from mycopod.declarations.grammar.diskopts import p_bind_mount
 from mycopod.declarations.grammar.drafts import Effect
 from mycopod.declarations.grammar.hardware import p_cores, p_disk, p_memory, p_none, p_storage
-from mycopod.declarations.grammar.lexicon import FILLERS, KIND_WORDS
-from mycopod.declarations.grammar.names import starts_clause
+from mycopod.declarations.grammar.lexicon import FILLERS, KIND_WORDS, ROLE_WORDS
+from mycopod.declarations.grammar.names import is_nameish, starts_clause
 from mycopod.declarations.grammar.nicopts import p_net_inline, p_nic_list
 from mycopod.declarations.grammar.quantities import read_number, to_int
 from mycopod.declarations.grammar.tokens import Cursor, SentenceError, Token
@@ -33,6 +33,20 @@ def p_kind(c: Cursor) -> list[Effect] | None:
         return None
 
     return [lambda d: d.set_kind(kind, line)]
+
+
+def _p_generic(c: Cursor) -> list[Effect] | None:
+    """``web-7 is a guest`` / ``a server``: a guest of a kind not said (a VM, not stated)."""
+    start = c.i
+    while c.w() in ROLE_WORDS and (c.w(1) in ROLE_WORDS or c.w(1) in _GENERIC):
+        c.i += 1  # "a web server", "a database server": words listed as carrying no meaning
+    if c.opt(*_GENERIC) is None:
+        c.i = start
+        return None
+    return []
+
+
+_GENERIC = ("guest", "server", "machine", "instance")
 
 
 def kind_noun(c: Cursor) -> str | None:
@@ -60,16 +74,24 @@ def _p_state(c: Cursor) -> list[Effect] | None:
     if c.take("not", "exist|exists") or c.take("no", "longer", "exist|exists") or c.take(
             "not", "be", "present") or c.take("not", "be", "there"):
         state = "absent"
+        # "must not exist any more", "not exist anymore", "not exist any longer"
+        _ = c.take("any", "more|longer") or c.opt("anymore")
+    elif c.take("no", "longer", "needed|required|used|wanted") or c.take(
+            "not", "needed|required|wanted", "any", "more|longer") or c.take(
+            "not", "needed|required|wanted", "anymore") or c.take("get", "rid", "of") or \
+            c.take("rid", "of"):  # "get" alone is a filler word, dropped before "rid"
+        state = "absent"
     elif c.opt("absent", "removed", "deleted", "destroyed", "gone", "remove", "delete",
-               "destroy"):
+               "destroy", "decommissioned", "decommission", "retired", "retire"):
         state = "absent"
     elif c.take("not", "be", "running|started") or c.take("not", "running|started"):
         state = "stopped"
-    elif c.take("shut", "down|off") or c.take("powered|power|turned|turn", "off") or c.opt(
-            "stopped", "stop", "shutdown", "halted", "off"):
+    elif c.take("shut", "down|off") or c.take(
+            "powered|power|turned|turn|switched|switch", "off") or c.take(
+            "powered|power", "down") or c.opt("stopped", "stop", "shutdown", "halted", "off"):
         state = "stopped"
-    elif c.take("powered|power|turned|turn", "on") or c.take("up", "and", "running") or \
-            c.opt("running", "started", "start", "up", "online"):
+    elif c.take("powered|power|turned|turn|switched|switch", "on") or c.take(
+            "up", "and", "running") or c.opt("running", "started", "start", "up", "online"):
         state = "running"
     if state is None:
         return None
@@ -116,11 +138,16 @@ def _p_onboot(c: Cursor) -> list[Effect] | None:
 def _p_node(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
-    c.opt("running", "runs", "run", "lives", "placed", "located", "hosted", "pinned", "put",
-          "moved")
+    verb = c.opt("running", "runs", "run", "lives", "placed", "located", "hosted", "pinned",
+                 "put", "moved")
+    runs = verb in _RUN_VERBS or (verb is None and start > 0 and
+                                  c.toks[start - 1].low in _RUN_VERBS)
     if c.opt("on", "to"):
-        c.opt("the")
-        if not c.opt("node", "host"):
+        the = c.opt("the")
+        # "running on pve3", "lives on pve2": what a guest runs on is a node
+        bare = runs and the is None and is_nameish(c.tok()) and not re.match(
+            r"^vmbr\d+$", c.w())
+        if not c.opt("node", "host") and not bare:
             c.i = start
             return None
     elif not c.opt("node"):
@@ -130,6 +157,11 @@ def _p_node(c: Cursor) -> list[Effect] | None:
     if not specmod.NODE_RE.match(name):
         raise SentenceError(line, f"{name!r} is not a valid node name")
     return [lambda d: d.set("node", name, line)]
+
+
+#: verbs after which a bare ``on NAME`` names the node ("running on pve3")
+_RUN_VERBS = frozenset({"running", "runs", "run", "lives", "hosted", "located", "placed",
+                        "pinned", "sits"})
 
 
 def _p_vmid(c: Cursor) -> list[Effect] | None:
@@ -250,8 +282,8 @@ def _p_tags(c: Cursor) -> list[Effect] | None:
 def _p_description(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
-    if not (c.take("described", "as") or c.take("with", "the", "description") or c.take(
-            "with", "description") or c.opt("description")):
+    if not (c.take("described|describe", "as") or c.take("with", "the", "description") or
+            c.take("with", "description") or c.opt("description")):
         return None
     c.opt(":", "of", "is")
     t = c.tok()
@@ -286,6 +318,8 @@ def _p_ssh(c: Cursor) -> list[Effect] | None:
         if c.tok() is None or not c.toks[c.i].quoted:
             c.i = save
             break
+    if keys:  # "authorise the SSH key "..." on it"
+        _ = c.take("on|for|to", "it|them|both")
     if not keys:
         raise SentenceError(line, "put the SSH key in double quotes, like: authorize the SSH "
                                   "key \"ssh-ed25519 AAAA... me@laptop\"")
@@ -303,8 +337,8 @@ def _p_source(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     key: str | None = None
-    if c.take("cloned", "from") or c.take("clone", "of") or c.take("a", "clone", "of") or \
-            c.take("cloned", "off"):
+    if c.take("cloned|copied", "from") or c.take("clone|clones", "of") or c.take(
+            "a", "clone", "of") or c.take("cloned", "off", "of") or c.take("cloned", "off"):
         c.opt("the")
         c.opt("vm", "qemu")
         c.opt("template")
@@ -316,6 +350,10 @@ def _p_source(c: Cursor) -> list[Effect] | None:
         c.opt("iso")
         c.opt("image", "volume", "file")
         key = "iso"
+    elif c.w() in ("from", "using") and c.tok(1) is not None and not c.toks[c.i + 1].quoted \
+            and _VOLUME_RE.match(c.w(1)):
+        c.i += 1  # "from local:vztmpl/debian-12.tar.zst": the volume says what it is
+        key = "iso" if ":iso/" in c.w() else "template"
     elif c.take("based", "on") or c.opt("from", "using"):
         c.opt("the", "a")
         c.opt("lxc", "os", "vm", "qemu", "container")
@@ -348,7 +386,7 @@ PHRASES: tuple[Callable[[Cursor], Any], ...] = (
     _p_description, _p_ssh, *adoption.PHRASES, *guestopts.PHRASES, *devices.PHRASES,
     *machine.PHRASES,
     p_bind_mount, p_nic_list, p_none, _p_onboot, _p_state, _p_source, p_disk, p_memory,
-    p_cores, _p_node, _p_vmid, _p_tags, p_net_inline, _p_pool, p_storage, p_kind,
+    p_cores, _p_node, _p_vmid, _p_tags, p_net_inline, _p_pool, p_storage, p_kind, _p_generic,
 )
 
 

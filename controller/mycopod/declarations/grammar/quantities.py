@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from mycopod.declarations.grammar.lexicon import GLUED_RE, NUMBER_RE, SMALL_NUMBERS, TENS, UNITS
+from mycopod.declarations.grammar.lexicon import (
+    GLUED_RE,
+    MULTIPLIERS,
+    NUMBER_RE,
+    SMALL_NUMBERS,
+    TENS,
+    UNITS,
+)
 from mycopod.declarations.grammar.tokens import Cursor, SentenceError
 
 
@@ -30,6 +37,10 @@ def read_number(c: Cursor) -> tuple[Decimal, str | None] | None:
     if glued:
         c.i += 1
         return Decimal(glued.group(1)), glued.group(2)
+    head, _, unit = w.rpartition("-")
+    if head and unit in UNITS and (value := word_number(head)) is not None:
+        c.i += 1  # "a two-terabyte disk", "a 500-gigabyte disk", "an eight-gig disk"
+        return value, unit
     if w == "single" or (w == "a" and c.w(1) == "single"):
         c.i += 2 if w == "a" else 1
         return Decimal(1), None
@@ -37,6 +48,22 @@ def read_number(c: Cursor) -> tuple[Decimal, str | None] | None:
         c.i += 2
         return Decimal("0.5"), None
     return _number_words(c)
+
+
+def word_number(word: str) -> Decimal | None:
+    """One word as a number: ``4``, ``1.5``, ``two``, ``sixteen``, ``thirty-two``, ``quad``."""
+    if NUMBER_RE.match(word):
+        return Decimal(word)
+    if word in SMALL_NUMBERS:
+        return Decimal(SMALL_NUMBERS[word])
+    if word in MULTIPLIERS:
+        return Decimal(MULTIPLIERS[word])
+    if word in TENS:
+        return Decimal(TENS[word])
+    tens, _, unit = word.partition("-")
+    if tens in TENS and unit in SMALL_NUMBERS and 0 < SMALL_NUMBERS[unit] < 10:
+        return Decimal(TENS[tens] + SMALL_NUMBERS[unit])
+    return None
 
 
 def _number_words(c: Cursor) -> tuple[Decimal, str | None] | None:

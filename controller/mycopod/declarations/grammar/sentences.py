@@ -11,21 +11,26 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from dataclasses import dataclass, field
 
+from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileIssue
 from mycopod.declarations.grammar.drafts import Draft, Effect
 from mycopod.declarations.grammar.lexicon import (
+    CREATE_VERBS,
     FILLERS,
     GLUED_RE,
+    MULTIPLIERS,
     NUMBER_RE,
     PHRASE_ONLY_WORDS,
+    ROLE_WORDS,
     SMALL_NUMBERS,
     TENS,
     UNEXPRESSIBLE,
     VOCABULARY,
 )
-from mycopod.declarations.grammar.names import starts_clause
+from mycopod.declarations.grammar.names import is_nameish, starts_clause
 from mycopod.declarations.grammar.networking import on_slot
 from mycopod.declarations.grammar.nicopts import NET_PHRASES
 from mycopod.declarations.grammar.phrases import NUMBER_PHRASES, PHRASES, p_kind, phrases_at
@@ -113,8 +118,9 @@ _PURE_FILLERS = FILLERS - _PHRASE_FILLERS
 
 def _is_numberish(w: str) -> bool:
     """A number (digits, "4GB", "4-core", "-2", number words): only sizes and counts."""
+    head = w.split("-", 1)[0]
     return w[:1].isdigit() or w[:1] == "-" or w in SMALL_NUMBERS or w in TENS or (
-        w.split("-", 1)[0] in TENS)
+        head in TENS) or (head != w and (head in SMALL_NUMBERS or head in MULTIPLIERS))
 
 
 def _may_start_phrase(t: Token) -> bool:
@@ -123,7 +129,7 @@ def _may_start_phrase(t: Token) -> bool:
     if t.quoted or w in _PURE_FILLERS:
         return False
     return (w in VOCABULARY or w.startswith("vlan") or _is_numberish(w)
-            or w in PHRASE_ONLY_WORDS)
+            or w in PHRASE_ONLY_WORDS or w in ROLE_WORDS)
 
 
 def _parse_attributes(c: Cursor, subject: Subject) -> _Clause:
@@ -224,14 +230,36 @@ def _apply(state: FileState, clause: _Clause, sentence: int) -> None:
             effect(draft)
 
 
+#: words that open a subject right after a fronted phrase ("On pve2 we need ...")
+_SUBJECT_OPENERS = frozenset({"we", "i", "there", "please", *CREATE_VERBS})
+
+
+def _fronted_node(c: Cursor) -> list[Effect] | None:
+    """``On pve2 we need ...``: a bare ``on NAME`` before the subject places the guest."""
+    t = c.tok(1)
+    if c.w() != "on" or not is_nameish(t) or t is None or re.match(r"^vmbr\d+$", t.low) or (
+            c.w(2) not in _SUBJECT_OPENERS and c.w(2) != ","):
+        return None
+    c.i += 2
+    node, line = t.text, t.line
+    if not specmod.NODE_RE.match(node):
+        raise SentenceError(line, f"{node!r} is not a valid node name")
+    return [functools.partial(Draft.set, key="node", value=node, line=line)]
+
+
 def _leading_phrases(c: Cursor) -> list[Effect]:
-    """Attribute phrases before the subject, each followed by a comma or ``and``."""
+    """Attribute phrases before the subject, each followed by a comma, ``and`` or the
+    words that open a subject (``On node pve2 we need a container called dns-1``)."""
     effects: list[Effect] = []
     while not c.done():
         if c.w() in ("with", "and", ","):
             c.i += 1
             continue
         save = c.i
+        fronted = _fronted_node(c)
+        if fronted is not None:
+            effects.extend(fronted)
+            continue
         for phrase in PHRASES:
             if phrase is p_kind:
                 continue
@@ -245,22 +273,36 @@ def _leading_phrases(c: Cursor) -> list[Effect]:
                 break
         else:
             return effects
-        if c.w() not in (",", "and"):
+        if c.w() not in (",", "and") and c.w() not in _SUBJECT_OPENERS:
             c.i = save
             effects = effects[: len(effects) - len(found)]
             return effects
     return effects
 
 
-def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
-                     ) -> Subject | None:
+def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None, *,
+                     topic: Subject | None = None) -> Subject | None:
+    """Compile one sentence into the file's drafts; return the subject ``it`` refers to.
+
+    ``topic``: the guest a heading above names; a sentence without a subject of its own
+    (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it.
+    """
     c = Cursor(SentenceTokens(tokens))
     clauses: list[_Clause] = []
     had_leading = False
     while not c.done():
         before = c.i
         leading: list[Effect] = []
-        subject = read_subject(c, last)
+        try:
+            subject = read_subject(c, last)
+        except SentenceError:
+            if topic is None or clauses:
+                raise
+            c.i = before
+            subject = None
+        if subject is None and topic is not None and not clauses and _about_topic(c):
+            c.i = before
+            subject = Subject(list(topic.names), c.line)
         if subject is None and not clauses:
             # free word order: attributes may come first ("On node pve1, web-1 is a VM")
             c.i = before
@@ -304,6 +346,13 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
         names = [n for cl in clauses for n in cl.subject.names]
         return Subject(list(dict.fromkeys(names)), tokens[0].line, ambiguous=True)
     return last
+
+
+def _about_topic(c: Cursor) -> bool:
+    """Does the sentence at ``c`` start with an attribute (so it speaks of the topic)?"""
+    probe = Cursor(c.toks, c.i)
+    probe.skip(FILLERS)
+    return not probe.done() and _may_start_phrase(probe.toks[probe.i])
 
 
 #: unplaced groups quoted in one message

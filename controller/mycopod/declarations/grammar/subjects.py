@@ -18,14 +18,16 @@ from mycopod.declarations.grammar.lexicon import (
     GENERIC_NOUNS,
     IMPERATIVE_VERBS,
     KIND_WORDS,
+    NAME_WORDS,
     NODE_WORDS,
     PRONOUNS,
     ROLE_WORDS,
+    SUBJECT_VERBS,
     UNEXPRESSIBLE,
     UNITS,
     is_vocab,
 )
-from mycopod.declarations.grammar.names import NAMEISH_RE, is_nameish, read_names
+from mycopod.declarations.grammar.names import NAMEISH_RE, is_nameish, list_end, read_names
 from mycopod.declarations.grammar.phrases import kind_noun
 from mycopod.declarations.grammar.quantities import read_number, to_int
 from mycopod.declarations.grammar.tokens import Cursor, SentenceError, Token
@@ -86,6 +88,12 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
         if c.take(*prefix):
             verb = True
             break
+    if verb and is_nameish(c.tok()) and c.w(1) not in ("server", "servers", "guest", "guests"):
+        # "We need db-1, a VM with ...", "I want web-1 to be a VM"
+        names = read_names(c, first_literal=False)
+        if names:
+            c.opt(",", ":", "\u2014", "\u2013")
+            return Subject(names, line)
     count: int | None = None
     article = c.opt("a", "an") is not None
     num_start = c.i
@@ -108,6 +116,12 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
             names = read_names(c, first_literal=True)
         elif is_nameish(c.tok()):
             names = read_names(c, first_literal=False)
+        elif c.w() in _APPOSITION and is_nameish(c.tok(1)):
+            # "two VMs, ansible-1 and ansible-2, each with", "a database server: db-1, a VM"
+            opened = c.w()
+            c.i += 1
+            names = read_names(c, first_literal=False)
+            c.opt(_CLOSING.get(opened, ","), ",", "\u2014", "\u2013")
         else:
             names = []
         if not names:
@@ -127,10 +141,12 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
                                   "'a VM named web-1' or 'three containers named ct-1 "
                                   "through ct-3'")
     # imperative with an object: "Start it on boot", "Remove the VM old-test"
-    if w in IMPERATIVE_VERBS:
+    if w in IMPERATIVE_VERBS or (w == "get" and c.w(1) == "rid" and c.w(2) == "of"):
         verb_end = c.i + 1
-        if w in ("shut", "power", "turn") and c.w(1) in ("down", "off", "on"):
+        if w in ("shut", "power", "turn", "switch") and c.w(1) in ("down", "off", "on"):
             verb_end += 1
+        elif w == "get":
+            verb_end += 2
         probe = Cursor(c.toks, verb_end)
         obj = probe.w()
         if obj in NODE_WORDS:
@@ -152,7 +168,7 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
                 del c.toks[verb_end:probe.i]
                 return Subject(names, line)
         if w in ("authorize", "authorise", "allow", "enable", "disable", "attach", "insert",
-                 "bind-mount", "protect") and last is not None:
+                 "bind-mount", "protect", "connect") and last is not None:
             return Subject(_refer(last, c.toks[c.i], line), line)
         raise SentenceError(line, f"expected 'it', 'them' or a guest's name after "
                                   f"{c.toks[c.i].text!r}")
@@ -171,4 +187,14 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
     if t is not None and not t.quoted and not is_vocab(t.low) and NAMEISH_RE.match(t.text):
         names = read_names(c, first_literal=True)
         return Subject(names, line)
+    if t is not None and t.low in NAME_WORDS:
+        # a name that is also a word ("backup is a VM"): only when its verb follows
+        end = list_end(c)
+        if end is not None and c.w(end - c.i) in SUBJECT_VERBS and c.w(end - c.i) != ",":
+            return Subject(read_names(c, first_literal=True), line)
     return None
+
+
+#: what may stand between "two VMs" and the names it announces, and what closes it
+_APPOSITION = frozenset({",", ":", "\u2014", "\u2013", "("})
+_CLOSING = {"(": ")", "\u2014": "\u2014", "\u2013": "\u2013"}

@@ -29,6 +29,8 @@ _CONTRACTIONS = {
     "aren't": ["are", "not"], "shouldn't": ["should", "not"], "mustn't": ["must", "not"],
     "won't": ["will", "not"], "can't": ["can", "not"], "it's": ["it", "is"],
     "they're": ["they", "are"], "needn't": ["need", "not"], "wouldn't": ["would", "not"],
+    "we'll": ["we", "will"], "i'll": ["i", "will"], "we'd": ["we", "would"],
+    "i'd": ["i", "would"],
 }
 QUOTED = "\x00q"  # the lower-case form of every quoted token: it never matches a keyword
 END = ""

@@ -1,0 +1,95 @@
+"""Text that borrows its subject: a list under a lead-in, prose under a heading.
+
+People write ``Please get rid of these:`` and then a list of names, or a heading that
+names a guest and prose under it (``## db-1`` / ``A VM with 4 cores.``). Neither is a
+sentence the clause parser can read alone, so this module rewrites them into the
+sentences they mean, keeping every token (and its line) the owner wrote: the lead-in's
+placeholder (``these``, ``the following VMs``) is replaced by each item's names, and the
+rest of the item follows after a comma. Nothing is dropped: an item that does not start
+with a guest's name is an error naming the lead-in. Pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mycopod.declarations.grammar.lexicon import GENERIC_NOUNS, KIND_WORDS, ROLE_WORDS
+from mycopod.declarations.grammar.names import is_nameish, read_names
+from mycopod.declarations.grammar.tokens import (
+    Cursor,
+    SentenceError,
+    Token,
+    sentence_text,
+    tokenize,
+)
+
+__all__ = ["LeadIn", "fill", "heading_names", "lead_in"]
+
+#: words that stand for the list that follows
+_PLACEHOLDERS = frozenset({"these", "those", "following"})
+
+
+@dataclass
+class LeadIn:
+    """A sentence ending in ``:`` that announces a list: its tokens around the placeholder."""
+
+    before: list[Token]
+    kind: list[Token]
+    after: list[Token]
+    line: int
+    #: a list item was read under it
+    used: bool = False
+
+    @property
+    def text(self) -> str:
+        return sentence_text([*self.before, Token("these", "these", self.line), *self.after])
+
+
+def lead_in(sentence: list[Token]) -> LeadIn | None:
+    """The lead-in ``sentence`` is (``Get rid of these:``), or None when it is not one."""
+    if len(sentence) < 2 or sentence[-1].low != ":" or sentence[-1].quoted:
+        return None
+    body = sentence[:-1]
+    for k, t in enumerate(body):
+        if t.quoted or t.low not in _PLACEHOLDERS:
+            continue
+        start = k - 1 if t.low == "following" and k > 0 and body[k - 1].low == "the" else k
+        end = k + 1
+        while end < len(body) and (body[end].low in ROLE_WORDS and end + 1 < len(body)
+                                   and (body[end + 1].low in KIND_WORDS or
+                                        body[end + 1].low in GENERIC_NOUNS)):
+            end += 1
+        kind: list[Token] = []
+        if end < len(body) and body[end].low in KIND_WORDS:
+            kind = [body[end]]
+            end += 1
+        elif end < len(body) and body[end].low in GENERIC_NOUNS:
+            end += 1  # "the following servers": no kind said
+        the = [body[start]] if body[start].low == "the" and kind else []
+        return LeadIn(body[:start] + the, kind, body[end:], sentence[0].line)
+    return None
+
+
+def fill(lead: LeadIn, item: list[Token]) -> list[Token]:
+    """One list item under ``lead`` as the sentence it means."""
+    c = Cursor(item)
+    names_at = c.i
+    if not is_nameish(c.tok()) or not read_names(c, first_literal=False):
+        line = item[0].line if item else lead.line
+        raise SentenceError(line, f"this list item should start with a guest's name: the "
+                                  f"line above (\"{lead.text}:\") announces a list of guests")
+    names = item[names_at:c.i]
+    rest = item[c.i:]
+    comma = [Token(",", ",", rest[0].line)] if rest and rest[0].low not in (",", ":") else []
+    return [*lead.before, *lead.kind, *names, *lead.after, *comma, *rest]
+
+
+def heading_names(text: str, line: int) -> list[str] | None:
+    """The guests a heading names (``## db-1``, ``### web-1 and web-2``), else None."""
+    try:
+        tokens = tokenize(text, first_line=line)
+        c = Cursor(tokens)
+        names = read_names(c, first_literal=False) if is_nameish(c.tok()) else []
+    except SentenceError:
+        return None
+    return names if names and c.done() else None
