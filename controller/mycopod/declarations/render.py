@@ -45,8 +45,14 @@ def render_guest(guest: specmod.GuestSpec) -> str:
     stated = specmod.stated(guest)
     # a kind never stated is written as "guest" (read back: a VM, not stated)
     kind = _KIND[guest.kind] if "kind" in stated else "guest"
+    in_head: frozenset[str] = frozenset()
     if grammar.is_subject_name(guest.name):
         head = f"{guest.name} is a {kind}"
+        if guest.unprivileged is not None:
+            # "media is an unprivileged container"
+            head = f"{guest.name} is " + ("an unprivileged " if guest.unprivileged
+                                          else "a privileged ") + kind
+            in_head = frozenset({"unprivileged"})
     else:
         head = f"A {kind} named {guest.name}"
     parts: list[str] = []
@@ -130,7 +136,7 @@ def render_guest(guest: specmod.GuestSpec) -> str:
         tail.append(f"Authorize the SSH {noun} {keys}.")
     elif "ssh_keys" in stated:
         tail.append("It has no SSH keys.")
-    tail.extend(RS.setting_sentences(guest))
+    tail.extend(RS.setting_sentences(guest, in_head=in_head))
     return " ".join([first, *sentences, *tail])
 
 

@@ -103,7 +103,9 @@ def disk_phrase(disk: specmod.DiskSpec, slot: str | None) -> str:
         opts.append(_onoff(disk.replicate, "replicated", "not replicated"))
     if disk.ro is not None:
         opts.append(_onoff(disk.ro, "read-only", "read-write"))
-    return " ".join([text, *opts])
+    with_ = [o.removeprefix("with ") for o in opts if o.startswith("with ")]
+    rest = [o for o in opts if not o.startswith("with ")]
+    return " ".join([text, *([f"with {join(with_)}"] if with_ else []), *rest])
 
 
 def net_phrases(net: specmod.NetworkSpec, *, inline: bool) -> list[str]:
@@ -232,7 +234,7 @@ def _devices(g: specmod.GuestSpec) -> list[str]:
     return out
 
 
-def _guest_other(g: specmod.GuestSpec) -> list[str]:
+def _guest_other(g: specmod.GuestSpec, *, in_head: bool = False) -> list[str]:
     out: list[str] = []
     if g.ci_user is not None:
         out.append(f"cloud-init user {raw(g.ci_user)}")
@@ -260,7 +262,7 @@ def _guest_other(g: specmod.GuestSpec) -> list[str]:
             out.append(f"shutdown delay {st.down} seconds")
     if g.protection is not None:
         out.append(_onoff(g.protection, "protection from deletion", "no protection"))
-    if g.unprivileged is not None:
+    if g.unprivileged is not None and not in_head:
         out.append(_onoff(g.unprivileged, "unprivileged", "privileged"))
     if g.timezone is not None:
         out.append(f"time zone {raw(g.timezone)}")
@@ -290,8 +292,11 @@ def _list_sentences(g: specmod.GuestSpec) -> list[str]:
     return out
 
 
-def setting_sentences(g: specmod.GuestSpec) -> list[str]:
-    """Sentences for every stated whole-guest setting of ``g`` (none when none is)."""
-    phrases = [*_cpu_memory(g), *_firmware(g), *_console(g), *_devices(g), *_guest_other(g)]
+def setting_sentences(g: specmod.GuestSpec, *, in_head: frozenset[str] = frozenset()
+                      ) -> list[str]:
+    """Sentences for every stated whole-guest setting of ``g`` (none when none is), but
+    those ``in_head`` (already said in the guest's first words, like "unprivileged")."""
+    phrases = [*_cpu_memory(g), *_firmware(g), *_console(g), *_devices(g),
+               *_guest_other(g, in_head="unprivileged" in in_head)]
     out = [f"It has {join(phrases)}."] if phrases else []
     return out + _list_sentences(g)
