@@ -82,16 +82,25 @@ async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
 
 async def compile_files(files: Mapping[str, str], *, llm: LlmSettings | None = None,
                         facts: ClusterFacts | None = None,
-                        max_guests: int | None = DEFAULT_MAX_GUESTS) -> specmod.ClusterSpec:
-    """Compile and merge many files; every file's problems are reported together."""
+                        max_guests: int | None = DEFAULT_MAX_GUESTS,
+                        explained: list[str] | None = None) -> specmod.ClusterSpec:
+    """Compile and merge many files; every file's problems are reported together.
+
+    ``explained`` collects "understood as" lines for every LLM-compiled paragraph."""
     specs: dict[str, specmod.ClusterSpec] = {}
     issues: list[CompileIssue] = []
     for path in sorted(files):
         try:
-            specs[path] = (await compile_file(path, files[path], llm=llm, facts=facts,
-                                              max_guests=max_guests)).spec
+            done = await compile_file(path, files[path], llm=llm, facts=facts,
+                                      max_guests=max_guests)
         except CompileError as exc:
             issues.extend(exc.issues)
+            continue
+        specs[path] = done.spec
+        for para in done.paragraphs:
+            if explained is not None and para.compiler == "llm":
+                explained.append(f"{path}:{para.first}: understood by {para.by} as: "
+                                 + " ".join(para.understood_as.split()))
     if issues:
         raise CompileError(issues)
     return merge.merge(specs, max_guests=max_guests)
@@ -99,5 +108,7 @@ async def compile_files(files: Mapping[str, str], *, llm: LlmSettings | None = N
 
 def compile_files_sync(files: Mapping[str, str], *, llm: LlmSettings | None = None,
                        facts: ClusterFacts | None = None,
-                       max_guests: int | None = DEFAULT_MAX_GUESTS) -> specmod.ClusterSpec:
-    return asyncio.run(compile_files(files, llm=llm, facts=facts, max_guests=max_guests))
+                       max_guests: int | None = DEFAULT_MAX_GUESTS,
+                       explained: list[str] | None = None) -> specmod.ClusterSpec:
+    return asyncio.run(compile_files(files, llm=llm, facts=facts, max_guests=max_guests,
+                                     explained=explained))

@@ -125,3 +125,12 @@ async def test_prompt_injection_cannot_act_beyond_the_paragraph(paragraph: str,
     assert {g.name: (g.cores, g.state) for g in done.spec.guests} == {
         "web-1": (2, "running"), "db-1": (2, "running")}
     assert done.llm_guests == {}
+
+
+async def test_compile_explains_what_the_llm_understood() -> None:
+    explained: list[str] = []
+    async with chat_server([Answer(spec_json(name="web-2", cores=4))]) as server:
+        await compiler.compile_files({"w.md": FILE}, llm=settings(server.url),
+                                     explained=explained)
+    assert explained == ["w.md:5: understood by openai/test-model as: web-2 is a VM with "
+                         "4 cores."]
