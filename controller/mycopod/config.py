@@ -114,8 +114,7 @@ class DatabaseSettings(_Group):
     password_file: Path | None = None
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
-    #: seconds between the daemon's checks that the database takes new connections
-    #: (a down embedded server is then restarted)
+    #: seconds between checks that the database takes connections (else restart embedded)
     check_seconds: float = Field(2.0, gt=0)
     #: seconds a check (connect and SELECT 1) may take before the database counts as down
     check_timeout: float = Field(2.0, gt=0)
@@ -225,6 +224,7 @@ class PolicySettings(_Group):
     prune: bool = False
     adopt_existing: bool = False
     adopt_needs_approval: bool = True
+    llm_changes_need_approval: bool = True  # a change from an LLM-compiled paragraph waits
     auto_approve_destructive: bool = False
     max_deletions_per_run: int = Field(1, ge=0)
     #: more guests created in one run than this wait for approval, auto-approve or not

@@ -5,8 +5,12 @@ rendering as declaration English; ``mycopod compile --repo PATH [--commit SHA]``
 the declaration files of a git repository at a commit (default: the head of the
 configured branch, else HEAD), reading them from git objects as the daemon does. The
 grammar compiler is used; with ``--llm`` and ``[llm] model`` configured, text the
-grammar rejects goes to the LLM. Errors go to stderr, one ``file:line: message`` each,
-and the exit code is 1. Light module: heavy imports happen inside the handler.
+grammar rejects goes to the LLM, paragraph by paragraph, and what each LLM-compiled
+paragraph was understood as is printed to stderr with the model's name. ``mycopod
+explain FILE... [--llm]`` prints every paragraph, what it was understood as (``render()``
+of its compile) and by which compiler (``grammar`` or the model). Errors go to stderr,
+one ``file:line: message`` each, and the exit code is 1. Light module: heavy imports
+happen inside the handlers.
 """
 
 from __future__ import annotations
@@ -33,6 +37,53 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     p.add_argument("--llm", action="store_true", help="send text the grammar rejects to the "
                    "LLM configured in [llm]")
     p.set_defaults(handler=run)
+    e = sub.add_parser(
+        "explain", parents=[common], help="show how each paragraph was understood",
+        description="For each paragraph of the declaration files: its text, what it was "
+        "understood as (rendered back to English) and which compiler read it (grammar, or "
+        "the LLM model with --llm).")
+    e.add_argument("files", nargs="+", metavar="FILE", help="declaration files")
+    e.add_argument("--llm", action="store_true", help="send paragraphs the grammar rejects "
+                   "to the LLM configured in [llm]")
+    e.set_defaults(handler=explain)
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"    {line}" for line in text.splitlines()) or "    (nothing)"
+
+
+def explain(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    import mycopod.declarations.compiler as compiler
+    import mycopod.declarations.errors as errors
+    from mycopod.errors import UsageError
+
+    llm = None
+    if args.llm:
+        from mycopod.config import load_settings
+
+        llm = load_settings(args.config).llm
+        if not llm.model:
+            raise UsageError("--llm needs [llm] model in the configuration")
+    status = 0
+    for name in args.files:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+            result = asyncio.run(compiler.compile_file(name, text, llm=llm))
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"{name}: cannot read: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        except errors.CompileError as exc:
+            print(str(exc), file=sys.stderr)
+            status = 1
+            continue
+        for para in result.paragraphs:
+            print(f"{name}:{para.first}-{para.last}\n{_indent(para.text)}\n"
+                  f"  understood as ({para.by}):\n{_indent(para.understood_as)}\n")
+    return status
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,11 +128,15 @@ def run(args: argparse.Namespace) -> int:
             except (OSError, UnicodeDecodeError) as exc:
                 print(f"{name}: cannot read: {exc}", file=sys.stderr)
                 return 1
+    explained: list[str] = []
     try:
-        result = compiler.compile_files_sync(files, llm=llm, max_guests=max_guests)
+        result = compiler.compile_files_sync(files, llm=llm, max_guests=max_guests,
+                                             explained=explained)
     except errors.CompileError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    for line in explained:
+        print(line, file=sys.stderr)
     if args.json:
         print(specmod.canonical_json(result))
     else:

@@ -4,9 +4,10 @@ Interface: :func:`compile_file` (async; one file's text -> ClusterSpec or Compil
 the grammar runs in :mod:`~mycopod.declarations.workers` when they are given),
 :func:`compile_files` (async; many files, merged with the cross-file checks) and
 :func:`compile_files_sync` for the CLI. The LLM is used only when it is configured
-(``[llm] model``) and only for a file the grammar rejects; its answer goes through the
-same validation plus a check against the cluster's facts. No cache and no database
-here: :mod:`mycopod.declarations.pipeline` adds those around :func:`compile_file`.
+(``[llm] model``) and only for the paragraphs the grammar rejects (:mod:`.hybrid`); its
+answers go through the same validation plus the facts and grounding checks. No database
+here: a paragraph cache in memory unless one is given; :mod:`.pipeline` adds the
+database cache.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from mycopod import spec as specmod
 from mycopod.config import DEFAULT_MAX_GUESTS, LlmSettings
-from mycopod.declarations import merge
+from mycopod.declarations import hybrid, merge
 from mycopod.declarations.errors import (
     CompileError,
     CompileInterrupted,
@@ -32,18 +33,22 @@ __all__ = ["FileResult", "compile_file", "compile_files", "compile_files_sync"]
 
 @dataclass(frozen=True, slots=True)
 class FileResult:
-    """How a file compiled: by which compiler (``grammar`` or ``llm``) and to what."""
+    """How a file compiled: by which compiler (``grammar`` or ``llm``: some paragraphs
+    by the LLM) and to what, paragraph by paragraph (``paragraphs``, "understood as")."""
 
     spec: specmod.ClusterSpec
     compiler: str
     model: str = ""
+    paragraphs: tuple[hybrid.ParagraphResult, ...] = ()
+    llm_calls: int = 0
 
 
 async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
                        facts: ClusterFacts | None = None,
                        max_guests: int | None = DEFAULT_MAX_GUESTS,
                        workers: CompileWorkers | None = None,
-                       budget: Budget | None = None) -> FileResult:
+                       budget: Budget | None = None,
+                       cache: hybrid.ParagraphCache | None = None) -> FileResult:
     """Compile one file; raise CompileError (the grammar's, or the LLM's last reason).
 
     A file declaring more than ``max_guests`` guests is refused (GuestLimitError) without
@@ -59,36 +64,43 @@ async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
     else:
         outcome = compile_in_process({path: text}, max_guests=max_guests)[path]
     if not isinstance(outcome, CompileError):
-        return FileResult(outcome, "grammar")
+        return FileResult(outcome, "grammar",
+                          paragraphs=tuple(hybrid.understood(text, outcome)))
     grammar_error = outcome
     if (llm is None or not llm.model
             or isinstance(grammar_error, (CompileInterrupted, GuestLimitError))):
         raise grammar_error
-    import mycopod.declarations.llm as llmmod
-
-    try:
-        spec = await llmmod.compile_with_llm(text, filename=path, settings=llm, facts=facts)
-    except llmmod.LlmError as exc:
-        raise CompileError([
-            *grammar_error.issues,
-            CompileIssue(path, 0, f"the LLM ({llm.model}) could not compile it either: "
-                         f"{exc}"),
-        ]) from None
-    return FileResult(spec, "llm", llm.model)
+    done = await hybrid.compile_refused(
+        path, text, grammar_error, llm=llm, facts=facts,
+        cache=cache if cache is not None else hybrid.MemoryCache(), max_guests=max_guests,
+        workers=workers, budget=budget)
+    if done.failed:
+        raise CompileError(done.issues(path))
+    return FileResult(done.spec, "llm", llm.model, paragraphs=tuple(done.paragraphs),
+                      llm_calls=done.llm_calls)
 
 
 async def compile_files(files: Mapping[str, str], *, llm: LlmSettings | None = None,
                         facts: ClusterFacts | None = None,
-                        max_guests: int | None = DEFAULT_MAX_GUESTS) -> specmod.ClusterSpec:
-    """Compile and merge many files; every file's problems are reported together."""
+                        max_guests: int | None = DEFAULT_MAX_GUESTS,
+                        explained: list[str] | None = None) -> specmod.ClusterSpec:
+    """Compile and merge many files; every file's problems are reported together.
+
+    ``explained`` collects "understood as" lines for every LLM-compiled paragraph."""
     specs: dict[str, specmod.ClusterSpec] = {}
     issues: list[CompileIssue] = []
     for path in sorted(files):
         try:
-            specs[path] = (await compile_file(path, files[path], llm=llm, facts=facts,
-                                              max_guests=max_guests)).spec
+            done = await compile_file(path, files[path], llm=llm, facts=facts,
+                                      max_guests=max_guests)
         except CompileError as exc:
             issues.extend(exc.issues)
+            continue
+        specs[path] = done.spec
+        for para in done.paragraphs:
+            if explained is not None and para.compiler == "llm":
+                explained.append(f"{path}:{para.first}: understood by {para.by} as: "
+                                 + " ".join(para.understood_as.split()))
     if issues:
         raise CompileError(issues)
     return merge.merge(specs, max_guests=max_guests)
@@ -96,5 +108,7 @@ async def compile_files(files: Mapping[str, str], *, llm: LlmSettings | None = N
 
 def compile_files_sync(files: Mapping[str, str], *, llm: LlmSettings | None = None,
                        facts: ClusterFacts | None = None,
-                       max_guests: int | None = DEFAULT_MAX_GUESTS) -> specmod.ClusterSpec:
-    return asyncio.run(compile_files(files, llm=llm, facts=facts, max_guests=max_guests))
+                       max_guests: int | None = DEFAULT_MAX_GUESTS,
+                       explained: list[str] | None = None) -> specmod.ClusterSpec:
+    return asyncio.run(compile_files(files, llm=llm, facts=facts, max_guests=max_guests,
+                                     explained=explained))

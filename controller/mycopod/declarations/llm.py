@@ -1,19 +1,24 @@
 """The LLM compiler (litellm): declaration text the grammar rejects -> a validated spec.
 
-Interface: ``await compile_with_llm(text, *, filename, settings: LlmSettings,
-facts: ClusterFacts | None) -> ClusterSpec``, raising :class:`LlmError`
-(``permanent`` tells the cache whether the failure may be remembered).
+Interface: ``await compile_paragraph(paragraph, *, filename, heading, context, settings,
+facts) -> ClusterSpec`` (one paragraph the grammar refused: what the pipeline uses) and
+``await compile_with_llm(text, *, filename, settings: LlmSettings, facts) -> ClusterSpec``
+(a whole text), raising :class:`LlmError` (``permanent`` tells the cache whether the
+failure may be remembered).
 
 How and why:
 
-- Only used when ``[llm] model`` is set, and only for files the grammar rejects.
-- The prompt carries the spec's JSON Schema, the cluster's facts (nodes, storages,
-  bridges, templates, ISO and LXC template volumes) and the text; temperature 0; the
-  answer is asked for as JSON Schema structured output, or JSON mode when the model
-  does not support schemas.
+- Only used when ``[llm] model`` is set, and only for paragraphs the grammar rejects
+  (:mod:`.hybrid`).
+- The prompt (:mod:`.prompt`) carries few-shot examples compiled by the grammar, the
+  spec's JSON Schema, the cluster's facts (nodes, storages, bridges, templates, ISO and
+  LXC template volumes) and the text; temperature 0; the answer is asked for as JSON
+  Schema structured output, or JSON mode when the model does not support schemas.
 - The answer goes through the same pydantic validation as the grammar's, plus a check
-  against the facts (an unknown storage is an error). A failed validation is sent back
-  with the reason, at most twice; then the compile fails with the last reason.
+  against the facts (an unknown storage is an error) and, for a paragraph, the grounding
+  checks (:mod:`.grounding`: its names, numbers and state changes are the paragraph's).
+  A failed check is sent back with the reason, at most twice; then the compile fails
+  with the last reason.
 - Timeouts (``[llm] timeout``, default 60 s) fail the compile; rate limits, 5xx and
   connection errors are retried with exponential backoff (tenacity).
 - Token usage, latency and results are Prometheus metrics.
@@ -32,6 +37,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -40,61 +46,22 @@ from mycopod import spec as specmod
 from mycopod import telemetry
 from mycopod.config import LlmSettings
 from mycopod.declarations import facts as factsmod
+from mycopod.declarations import grounding, prompt
 from mycopod.errors import MycoPodError
 
-__all__ = ["PROMPT_VERSION", "LlmError", "build_messages", "compile_with_llm", "shutdown"]
+__all__ = ["PROMPT_VERSION", "LlmError", "build_messages", "compile_paragraph",
+           "compile_with_llm", "shutdown"]
+
+build_messages = prompt.build_messages
 
 log = structlog.get_logger(__name__)
 
 #: part of the compile cache key: change it whenever the prompt or its handling changes
-PROMPT_VERSION = "llm-2"
+PROMPT_VERSION = "llm-3"
 MAX_FEEDBACK = 2
 RETRY_ATTEMPTS = 4
 #: first backoff delay in seconds (doubles per retry, with jitter, up to 20 s)
 RETRY_INITIAL_WAIT = 0.5
-
-SYSTEM_PROMPT = """\
-You translate a Proxmox VE owner's declaration, written in English (Markdown), into a JSON
-document that matches the JSON Schema below exactly. The declaration says which guests
-(QEMU VMs, kind "vm", or LXC containers, kind "ct") should exist and how.
-
-Rules:
-- Answer with one JSON object {{"guests": [...]}} and nothing else.
-- Include every guest the text declares, with exactly the settings it states. Do not
-  invent guests, values, storages, bridges, nodes or templates.
-- Only what the text states is managed: leave out (or null) every field the text does not
-  mention, even where you know Proxmox's default. "web-1 is a VM" is
-  {{"name": "web-1", "kind": "vm"}} and nothing more; "a 32 GB disk" is
-  {{"slot": "scsi0", "size_gib": 32}} without a storage unless the text names one.
-- Memory is in MiB and disk sizes in GiB, binary units: 4 GB of RAM is 4096, a 1 TB disk
-  is 1024; "ballooning down to 8 GB" is balloon_mib 8192, "without ballooning" is 0.
-- "should not exist", "remove", "delete" mean state "absent".
-- Examples of settings: "2 sockets of 4 cores of type host" is sockets 2, cores 4,
-  cpu_type "host"; "the aes CPU flag" is cpu_flags ["+aes"]; "a Windows 11 VM with UEFI
-  and a TPM" is ostype "win11", bios "ovmf", efidisk {{}}, tpm {{}}; "the ISO
-  debian-12.iso as a CD-ROM" is cdroms [{{"slot": "ide2", "iso": "local:iso/debian-12.iso"}}];
-  "a second 500 GB disk on tank with discard and SSD emulation" is {{"slot": "scsi1",
-  "storage": "tank", "size_gib": 500, "discard": true, "ssd": true}}; "enable the QEMU
-  guest agent" is agent true; "protect it from deletion" is protection true; "start it on
-  boot with startup order 2" is onboot true, startup {{"order": 2}}; "an unprivileged
-  container with nesting and a 200 GB mount point on tank at /data" is kind "ct",
-  unprivileged true, features ["nesting"], a disk {{"slot": "mp0", "storage": "tank",
-  "size_gib": 200, "path": "/data"}} (and the rootfs disk).
-- Passwords never appear in a spec: ci_password is the NAME of a credential the daemon
-  reads ("its cloud-init password is the credential ops-password" gives
-  "ops-password"). If the text writes a password itself, answer with an error saying to
-  store it as a credential and name the credential instead.
-- Passthrough is only by resource mapping name (pci_devices / usb_devices).
-- If the text asks for something the schema cannot express, or is ambiguous, answer
-  {{"error": "<one sentence saying what cannot be expressed>"}} instead of guessing.
-
-JSON Schema:
-{schema}
-
-The cluster (use only these names):
-{facts}
-"""
-
 
 class LlmError(MycoPodError):
     """The LLM could not compile the text; ``permanent`` failures may be cached."""
@@ -128,36 +95,14 @@ async def shutdown() -> None:
     await GLOBAL_LOGGING_WORKER.stop(discard_pending=True, timeout=5)
 
 
-def _facts_text(facts: factsmod.ClusterFacts | None) -> str:
-    if facts is None:
-        return "(unknown: use only names the text itself gives)"
-    return json.dumps(facts.model_dump(), indent=1)
-
-
-def build_messages(text: str, facts: factsmod.ClusterFacts | None) -> list[dict[str, str]]:
-    schema = json.dumps(specmod.json_schema(), separators=(",", ":"))
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT.format(schema=schema,
-                                                           facts=_facts_text(facts))},
-        {"role": "user", "content": text},
-    ]
-
-
-def _response_format(litellm: Any, model: str) -> dict[str, Any]:
-    try:
-        schemas = bool(litellm.supports_response_schema(model=model))
-    except Exception:
-        schemas = False
-    if schemas:
-        return {"type": "json_schema", "json_schema": {
-            "name": "cluster_spec", "schema": specmod.json_schema(), "strict": False}}
-    return {"type": "json_object"}
-
+#: the grounding check of an answer: its problems (empty: grounded)
+Grounding = Callable[[specmod.ClusterSpec], list[str]]
 
 _FENCE_RE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 
-def _validate(content: str, facts: factsmod.ClusterFacts | None) -> specmod.ClusterSpec:
+def _validate(content: str, facts: factsmod.ClusterFacts | None,
+              ground: Grounding | None = None) -> specmod.ClusterSpec:
     """The answer as a spec, or ValueError with the reason to send back."""
     fenced = _FENCE_RE.match(content)
     if fenced:
@@ -178,6 +123,9 @@ def _validate(content: str, facts: factsmod.ClusterFacts | None) -> specmod.Clus
         if problems:
             raise ValueError("the answer names things the cluster does not have: "
                              + "; ".join(problems))
+    if ground is not None and (problems := ground(spec)):
+        telemetry.LLM_REQUESTS.labels(result="ungrounded").inc()
+        raise ValueError("the answer says more than the text: " + "; ".join(problems))
     return spec
 
 
@@ -204,7 +152,7 @@ async def _complete(settings: LlmSettings, messages: list[dict[str, str]]) -> An
     assert settings.model is not None
     kwargs: dict[str, Any] = {
         "model": settings.model, "messages": messages, "temperature": 0,
-        "timeout": settings.timeout, "response_format": _response_format(
+        "timeout": settings.timeout, "response_format": prompt.response_format(
             litellm, settings.model),
         "num_retries": 0, "max_retries": 0,
     }
@@ -238,11 +186,32 @@ async def _complete(settings: LlmSettings, messages: list[dict[str, str]]) -> An
 
 async def compile_with_llm(text: str, *, filename: str, settings: LlmSettings,
                            facts: factsmod.ClusterFacts | None = None) -> specmod.ClusterSpec:
-    """Ask the LLM for the spec of ``text``; validated, with up to two feedback rounds."""
+    """Ask the LLM for the spec of ``text``; validated and grounded in ``text``, with up
+    to two feedback rounds."""
+    return await _ask(prompt.build_messages(text, facts), filename=filename,
+                      settings=settings, facts=facts,
+                      ground=lambda spec: grounding.problems(spec, text))
+
+
+async def compile_paragraph(paragraph: str, *, filename: str, heading: str = "",
+                            context: str = "", settings: LlmSettings,
+                            facts: factsmod.ClusterFacts | None = None
+                            ) -> specmod.ClusterSpec:
+    """The spec of one paragraph the grammar refused, grounded in that paragraph only
+    (``context``, what the rest of the file declares, is shown but grounds nothing)."""
+    messages = prompt.paragraph_messages(paragraph, heading=heading, context=context,
+                                         facts=facts)
+    return await _ask(messages, filename=filename, settings=settings, facts=facts,
+                      ground=lambda spec: grounding.problems(spec, paragraph,
+                                                             context=heading))
+
+
+async def _ask(messages: list[dict[str, str]], *, filename: str, settings: LlmSettings,
+               facts: factsmod.ClusterFacts | None, ground: Grounding
+               ) -> specmod.ClusterSpec:
     if not settings.model:
         raise LlmError("no LLM is configured ([llm] model)", permanent=True)
     litellm = _litellm()
-    messages = build_messages(text, facts)
     reason = "no answer"
     for round_ in range(MAX_FEEDBACK + 1):
         try:
@@ -265,7 +234,7 @@ async def compile_with_llm(text: str, *, filename: str, settings: LlmSettings,
                 getattr(usage, "completion_tokens", 0) or 0)
         content = response.choices[0].message.content or ""
         try:
-            spec = _validate(content, facts)
+            spec = _validate(content, facts, ground)
         except _Refusal as exc:
             telemetry.LLM_REQUESTS.labels(result="refused").inc()
             raise LlmError(f"the LLM says it cannot be expressed: {exc}",

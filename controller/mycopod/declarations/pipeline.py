@@ -9,16 +9,19 @@ info are read from it) or a mapping path -> text. The returned row (see
 and changes nothing else, so nothing is ever applied from it.
 
 Per file, the compile cache is looked up by (sha256 of the content, compiler, model,
-prompt version): first the grammar's entry, then, when the grammar rejected the file
-and an LLM is configured, the LLM's. Only misses are compiled, and their results
-stored, so an unchanged file is never compiled twice and a commit that changes one file
-of fifty compiles one. The grammar's "prompt version" is a hash of the grammar's own
-source (:func:`grammar_version`: the grammar sub-package, ``spec.py`` and the error
-text, nothing else), so a new grammar never reuses an old result, and an edit elsewhere
-does not throw the cache away. LLM failures that may be transient (timeouts, connection
-errors) are not cached, and neither is a refusal for holding more guests than
-``declarations.max_guests``: that verdict depends on the setting, not on the content,
-and the LLM is not asked to retry it.
+prompt version): the grammar's entry; when the grammar rejected the file and an LLM is
+configured, the file goes paragraph by paragraph (:mod:`.hybrid`): the grammar keeps the
+paragraphs it reads, and each refused paragraph's LLM answer is cached under the
+paragraph's own text. A paragraph neither compiler understands is reported on the file's
+record (``FileRecord.error`` with a spec) while the rest of the commit applies. Only
+misses are compiled, and their results stored, so an unchanged file is never compiled
+twice and a commit that changes one file of fifty compiles one. The grammar's "prompt
+version" is a hash of the grammar's own source (:func:`grammar_version`: the grammar
+sub-package, ``spec.py`` and the error text, nothing else), so a new grammar never
+reuses an old result, and an edit elsewhere does not throw the cache away. LLM failures
+that may be transient (timeouts, connection errors) are not cached, and neither is a
+refusal for holding more guests than ``declarations.max_guests``: that verdict depends
+on the setting, not on the content, and the LLM is not asked to retry it.
 
 A file whose text PostgreSQL cannot hold (a NUL character, a lone surrogate: see
 :mod:`mycopod.store.pgtext`) is that file's compile error, with its line, before any of
@@ -42,7 +45,7 @@ import structlog
 from mycopod import spec as specmod
 from mycopod import telemetry
 from mycopod.config import DEFAULT_MAX_GUESTS, LlmSettings, Settings
-from mycopod.declarations import merge
+from mycopod.declarations import hybrid, merge
 from mycopod.declarations.errors import CompileError, CompileInterrupted, GuestLimitError
 from mycopod.declarations.facts import ClusterFacts
 from mycopod.declarations.source import GitSource, SourceError, SourceFilesError
@@ -102,6 +105,8 @@ class CommitCompile:
     error: str | None = None
     hits: int = 0
     compiled: int = 0
+    #: files with paragraphs that neither compiler understood (left out of ``spec``)
+    incomplete: list[str] = field(default_factory=list)
 
 
 def content_sha256(text: str) -> str:
@@ -198,40 +203,10 @@ async def compile_files_cached(
     await cache_store.put_many(new_entries)
     if need_llm:
         assert llm is not None
-        import mycopod.declarations.llm as llmmod
-
-        lkey = {p: CacheKey(content_sha256=shas[p], compiler="llm", model=model,
-                            prompt_version=llmmod.PROMPT_VERSION) for p in need_llm}
-        lfound = await cache_store.hit_many(list(set(lkey.values())))
-        for path in need_llm:
-            record = records[path]
-            grammar_error = record.error or ""
-            record.compiler, record.model, record.cached = "llm", model, False
-            entry = lfound.get(lkey[path])
-            if entry is not None:
-                record.cached = True
-                if entry.spec is not None:
-                    specs[path] = specmod.parse_spec(entry.spec)
-                    record.error = None
-                    continue
-                record.error = entry.error
-                errors.append(f"{grammar_error}\n{path}: the LLM could not compile it "
-                              f"either: {entry.error}")
-                continue
-            result.compiled += 1
-            try:
-                spec = await llmmod.compile_with_llm(files[path], filename=path, settings=llm,
-                                                     facts=facts)
-            except llmmod.LlmError as exc:
-                record.error = str(exc)
-                if exc.permanent:
-                    await cache_store.put(lkey[path], spec=None, error=str(exc))
-                errors.append(f"{grammar_error}\n{path}: the LLM ({model}) could not compile "
-                              f"it either: {exc}")
-                continue
-            specs[path] = spec
-            record.error = None
-            await cache_store.put(lkey[path], spec=specmod.spec_dict(spec), error=None)
+        await _compile_with_llm(need_llm, files, records=records, specs=specs,
+                                errors=errors, result=result, llm=llm, facts=facts,
+                                cache=cache_store, max_guests=max_guests, workers=workers,
+                                budget=budget)
     for path, spec in specs.items():
         records[path].guests = [g.name for g in spec.guests]
     result.files = [records[p] for p in sorted(records)]
@@ -246,6 +221,41 @@ async def compile_files_cached(
     except CompileError as exc:
         result.error = str(exc)
     return result
+
+
+async def _compile_with_llm(
+    paths: list[str], files: Mapping[str, str], *, records: dict[str, FileRecord],
+    specs: dict[str, specmod.ClusterSpec], errors: list[str], result: CommitCompile,
+    llm: LlmSettings, facts: ClusterFacts | None, cache: CompileCacheStore,
+    max_guests: int | None, workers: CompileWorkers | None, budget: Budget | None,
+) -> None:
+    """The files the grammar refused, paragraph by paragraph (:mod:`.hybrid`).
+
+    A paragraph neither compiler understood is reported on its file's record, and the
+    file's other paragraphs still make the spec; an error the grammar cannot pin on a
+    paragraph keeps the whole file (and so the commit) failing."""
+    for path in paths:
+        record = records[path]
+        grammar_error = record.error or ""
+        try:
+            done = await hybrid.compile_refused(
+                path, files[path], None, llm=llm, facts=facts, cache=cache,
+                max_guests=max_guests, workers=workers, budget=budget)
+        except CompileError:
+            errors.append(grammar_error)
+            continue
+        llm_paragraphs = [p for p in done.paragraphs if p.compiler == "llm"]
+        record.compiler, record.model = "llm", llm.model or ""
+        record.cached = all(p.cached for p in llm_paragraphs)
+        result.compiled += 1 if done.llm_calls else 0
+        record.paragraphs = hybrid.as_records(done.paragraphs)
+        record.llm_guests = done.llm_guests
+        specs[path] = done.spec
+        record.error = "\n".join(str(i) for i in done.issues(path)) or None
+        if record.error:
+            result.incomplete.append(path)
+            log.warning("declarations.paragraphs_failed", file=path,
+                        failed=len(done.failed), error=record.error.splitlines()[0])
 
 
 async def compile_commit(

@@ -13,12 +13,15 @@ DESIGN.md's rules, in the order the reasons are listed:
 - An empty spec while MycoPod owns guests, with anything destructive planned.
 - Destructive steps (delete, migrate) unless ``auto_approve_destructive``.
 - Adopting an existing guest, unless ``adopt_needs_approval`` is off.
+- Any action on a guest an LLM-compiled paragraph declares (``llm_guests``), unless
+  ``llm_changes_need_approval`` is off: a model's reading is shown, never trusted.
 
 Who may approve, and what approving does, is :mod:`mycopod.reconcile.approvals`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mycopod.config import PolicySettings
@@ -35,10 +38,11 @@ class Recent:
 
 
 def gate(plan: Plan, policy: PolicySettings, recent: Recent, *, spec_empty: bool,
-         owns_guests: bool) -> None:
+         owns_guests: bool, llm_guests: Mapping[str, str] | None = None) -> None:
     """Set ``plan.approval_reasons`` and ``plan.creates_need_approval`` from its actions.
 
-    ``spec_empty``: nothing is declared; ``owns_guests``: MycoPod owns guests now.
+    ``spec_empty``: nothing is declared; ``owns_guests``: MycoPod owns guests now;
+    ``llm_guests``: guest name -> the model whose paragraph declares it.
     """
     window = f"the last {policy.budget_window_seconds} s (budget_window_seconds)"
     reasons: list[str] = []
@@ -72,6 +76,13 @@ def gate(plan: Plan, policy: PolicySettings, recent: Recent, *, spec_empty: bool
         kinds = sorted({a.kind for a in destructive})
         reasons.append(f"destructive steps ({', '.join(kinds)}) need approval "
                        "(auto_approve_destructive is off)")
+    from_llm = sorted({a.target for a in plan.actions if a.target in (llm_guests or {})})
+    if from_llm and policy.llm_changes_need_approval:
+        models = sorted({(llm_guests or {})[t] for t in from_llm})
+        reasons.append(f"changes to guests declared by paragraphs the LLM ({', '.join(models)})"
+                       f" compiled ({', '.join(from_llm[:10])}"
+                       f"{', ...' if len(from_llm) > 10 else ''}) need an admin's approval "
+                       "(llm_changes_need_approval)")
     plan.approval_reasons = reasons
 
 

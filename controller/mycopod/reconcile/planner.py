@@ -37,7 +37,7 @@ The plan itself is the typed contract of :mod:`mycopod.reconcile.plan`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from mycopod.config import PolicySettings
 from mycopod.proxmox import translate
@@ -76,8 +76,10 @@ UNFINISHED_LOCKS = frozenset({"create", "clone"})
 
 class _Planner:
     def __init__(self, spec: ClusterSpec, observed: ObservedCluster,
-                 policy: PolicySettings, recent: Recent) -> None:
+                 policy: PolicySettings, recent: Recent,
+                 llm_guests: Mapping[str, str] | None = None) -> None:
         self.spec = spec
+        self.llm_guests = llm_guests
         self.observed = observed
         self.policy = policy
         self.recent = recent
@@ -117,7 +119,8 @@ class _Planner:
                 self._unfinished_orphan(half)
         approval_rules.gate(self.plan, self.policy, self.recent,
                             spec_empty=not self.spec.guests,
-                            owns_guests=any(self.owned.values()))
+                            owns_guests=any(self.owned.values()),
+                            llm_guests=self.llm_guests)
         return self.plan
 
     # -- one declared guest --------------------------------------------------------------
@@ -419,9 +422,10 @@ def _observed(guest: ObservedGuest) -> GuestFacts:
 
 
 def plan(spec: ClusterSpec, observed: ObservedCluster, policy: PolicySettings, *,
-         recent: Recent | None = None) -> Plan:
+         recent: Recent | None = None, llm_guests: Mapping[str, str] | None = None) -> Plan:
     """The ordered actions that take ``observed`` to ``spec`` under ``policy`` (pure).
 
-    ``recent``: what was deleted and created within the budget window (none if omitted).
+    ``recent``: what was deleted and created within the budget window (none if omitted);
+    ``llm_guests``: the guests LLM-compiled paragraphs declare (name -> model).
     """
-    return _Planner(spec, observed, policy, recent or Recent()).run()
+    return _Planner(spec, observed, policy, recent or Recent(), llm_guests).run()

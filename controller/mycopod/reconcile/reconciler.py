@@ -55,7 +55,7 @@ from mycopod.reconcile.executor import Executor
 from mycopod.reconcile.plan import AppliedSummary, ClusterReport, Plan, PlannedUserChange
 from mycopod.spec import ClusterSpec
 from mycopod.store.actions import ActionStore
-from mycopod.store.declarations import DeclarationStore, UserChange
+from mycopod.store.declarations import Declaration, DeclarationStore, UserChange
 from mycopod.store.inventory import InventoryStore
 from mycopod.store.runs import Run, RunStore
 from mycopod.store.settings import SettingsStore
@@ -144,9 +144,16 @@ async def _declaration_spec(pool: asyncpg.Pool, run: Run | None) -> LoadedSpec |
 
 
 async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
-                           full: bool | None = None) -> tuple[ObservedCluster, Plan]:
-    """Observe the cluster and plan ``spec`` against it under the effective policy."""
+                           full: bool | None = None, origin: Declaration | None = None
+                           ) -> tuple[ObservedCluster, Plan]:
+    """Observe the cluster and plan ``spec`` against it under the effective policy.
+
+    ``origin``, the declaration ``spec`` comes from, says which guests LLM-compiled
+    paragraphs declare (their changes wait for approval) and whether paragraphs failed
+    (then nothing is pruned: a guest of a failed paragraph is missing, not removed)."""
     policy = ctx.policy or ctx.settings.policy
+    if origin is not None and origin.incomplete:
+        policy = policy.model_copy(update={"prune": False})
     observer = ctx.observer
     assert observer is not None
     inventory = await InventoryStore(ctx.pool).names(ctx.cluster)
@@ -160,7 +167,8 @@ async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
     deletions, creates = await ActionStore(ctx.pool).executed_within(
         ctx.cluster, policy.budget_window_seconds)
     recent = approval_rules.Recent(deletions=deletions, creates=creates)
-    return observed, planner.plan(spec, observed, policy, recent=recent)
+    return observed, planner.plan(spec, observed, policy, recent=recent,
+                                  llm_guests=origin.llm_guests if origin else None)
 
 
 def report(plan: Plan, observed: ObservedCluster) -> ClusterReport:
@@ -281,7 +289,9 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
     previous = (Plan.from_json(run.plan)
                 if run.approved_by is not None or run.approved_at is not None else None)
     approved = previous.approval_keys() if previous is not None else None
-    observed, plan = await observe_and_plan(ctx, spec)
+    origin = (await DeclarationStore(ctx.pool).get_without_spec(declaration_id)
+              if declaration_id is not None else None)
+    observed, plan = await observe_and_plan(ctx, spec, origin=origin)
     await _backfill_inventory(ctx, observed, run_id=run.id)
     summary = report(plan, observed)
     set_gauges(summary)

@@ -140,7 +140,13 @@ class FileRecord(BaseModel):
     model: str = ""
     cached: bool = False
     guests: list[str] = Field(default_factory=list)
+    #: with a spec: the paragraphs that failed and were left out (the rest applies)
     error: str | None = None
+    #: paragraph by paragraph: text, "understood as", compiler and model (files the LLM
+    #: helped compile; see :mod:`mycopod.declarations.hybrid`)
+    paragraphs: list[dict[str, Any]] = Field(default_factory=list)
+    #: guest name -> model, for guests declared by an LLM-compiled paragraph
+    llm_guests: dict[str, str] = Field(default_factory=dict)
 
 
 class Declaration(BaseModel):
@@ -174,6 +180,16 @@ class Declaration(BaseModel):
     @property
     def ok(self) -> bool:
         return self.compile_status == "ok"
+
+    @property
+    def llm_guests(self) -> dict[str, str]:
+        """Guest name -> model, for guests an LLM-compiled paragraph declares."""
+        return {g: m for f in self.files for g, m in f.llm_guests.items()}
+
+    @property
+    def incomplete(self) -> bool:
+        """Compiled, but some paragraphs failed and were left out of the spec."""
+        return self.ok and any(f.error for f in self.files)
 
     def file_sha256(self, path: str) -> str | None:
         """The content hash of ``path`` in this commit (None: not one of its files)."""
