@@ -25,7 +25,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from mycopod import config_sources
 from mycopod.config_base import _Group, _read_secret_file
-from mycopod.config_gitops import ForgeSettings, Window
+from mycopod.config_gitops import ForgeSettings
 from mycopod.errors import ConfigError
 
 __all__ = [
@@ -187,10 +187,6 @@ class PolicySettings(_Group):
     #: vmids MycoPod allocates from (inclusive); unset: above the highest id in use
     vmid_min: int | None = Field(None, ge=100, le=999_999_999)
     vmid_max: int | None = Field(None, ge=100, le=999_999_999)
-    #: nothing is applied while true (commits still compile, drift is still reported)
-    suspended: bool = False
-    #: maintenance windows (docs/gitops.md); empty: any time
-    windows: list[Window] = Field(default_factory=list)
 
 
 class ApplySettings(_Group):

@@ -153,6 +153,7 @@ class Daemon:
         self.poller: RepoPoller | None = None
         self.drift: DriftTicker | None = None
         self.hooks: RunHooks = NO_HOOKS  # the forge reporter, with [forge]
+        self.pr_plans: Any = None  # the pull-request planner, with [forge] and a repo
         self._api_runner: Any = None
 
     # -- flags (the only things signal handlers touch) --------------------------------------
@@ -273,6 +274,13 @@ class Daemon:
                                  queue_size=forge.queue_size)
         self.hooks = reporter
         self.add("forge-reporter", reporter.run)
+        if self.source is not None:
+            from mycopod.forge.pr_plans import PullRequestPlanner
+
+            self.pr_plans = PullRequestPlanner(
+                source=self.source, client=ForgeClient(forge), pool=self.pool,
+                settings=lambda: self.settings, engine=self.engine, compilers=self.compilers)
+            self.add("pr-planner", self.pr_plans.run)
 
     def _engine_context(self) -> EngineContext | None:
         """The engine's context, or None when no Proxmox cluster is configured. Every
@@ -307,7 +315,7 @@ class Daemon:
 
         app = create_app(ApiContext(pool=self.pool, settings=self.settings,
                                     runtime=self.runtime, source=self.source,
-                                    compilers=self.compilers))
+                                    compilers=self.compilers, pr_plans=self.pr_plans))
         self._api_runner = await start_api(app, self.settings.api)
         await asyncio.Event().wait()  # serve until cancelled; _close() stops the server
 
