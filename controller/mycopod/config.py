@@ -16,15 +16,16 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mycopod import config_sources
+from mycopod.config_base import _Group, _read_secret_file
+from mycopod.config_gitops import ForgeSettings
 from mycopod.errors import ConfigError
 
 __all__ = [
@@ -47,61 +48,6 @@ ENV_PREFIX = "MYCOPOD_"
 NON_SETTING_ENV = {"MYCOPOD_CONFIG", "MYCOPOD_TEST_DATABASE_URL", "MYCOPOD_MIGRATIONS_DIR"}
 #: default of ``declarations.max_guests``, also used where no settings are at hand
 DEFAULT_MAX_GUESTS = 2000
-
-
-class _Group(BaseModel):
-    """A settings group. Subclasses list their secret fields in ``_secrets`` and the
-    fields a SIGHUP may change in ``_reloadable`` ("all": the whole group); any other
-    change needs a restart (:mod:`.config_reload` applies them)."""
-
-    model_config = ConfigDict(extra="forbid", validate_default=True)
-    _secrets: ClassVar[tuple[str, ...]] = ()
-    _reloadable: ClassVar[tuple[str, ...] | Literal["all"]] = ()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _read_secret_files(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        for key in cls._secrets:
-            path = data.get(f"{key}_file")
-            if path and not data.get(key):
-                try:
-                    data[key] = _read_secret_file(Path(str(path)))
-                except ValueError as exc:
-                    raise ValueError(f"{key}_file: {exc}") from None
-        return data
-
-    def secret_values(self) -> list[str]:
-        values = []
-        for key in self._secrets:
-            value = getattr(self, key, None)
-            if isinstance(value, SecretStr) and value.get_secret_value():
-                values.append(value.get_secret_value())
-        return values
-
-
-def _read_secret_file(path: Path) -> str:
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError(f"secret file {path} is not a regular file")
-    if info.st_mode & 0o077:
-        raise ValueError(
-            f"secret file {path} is readable by group or others "
-            f"(mode {stat.S_IMODE(info.st_mode):04o}); run: chmod 600 {path}"
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read secret file {path}: {exc}") from None
-    value = text.strip()
-    if not value:
-        raise ValueError(f"secret file {path} is empty")
-    return value
 
 
 class DatabaseSettings(_Group):
@@ -315,6 +261,7 @@ class Settings(BaseSettings):
     compile: CompileSettings = Field(default_factory=CompileSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     credentials: CredentialsSettings = Field(default_factory=CredentialsSettings)
+    forge: ForgeSettings = Field(default_factory=ForgeSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -334,7 +281,7 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log redactor."""
         groups: list[_Group] = [self.database, self.proxmox, self.declarations, self.llm,
-                                self.api]
+                                self.api, self.forge]
         values = [v for g in groups for v in g.secret_values()]
         if self.database.url and "@" in self.database.url:
             from urllib.parse import urlsplit

@@ -24,6 +24,8 @@ the daemon with a failure, and systemd restarts it:
 - ``run-worker`` (leader only): :class:`~mycopod.reconcile.controller.Controller`.
 - ``retention`` (leader only): :func:`mycopod.retention.run_nightly`.
 - ``api``: the aiohttp application, embedded in this loop; one more runnable.
+- ``forge-reporter`` (with ``[forge]``): sends commit statuses, the reconcile hooks'
+  listener (:mod:`mycopod.forge.reporter`); ``pr-planner`` plans pull requests.
 - ``reloader``: SIGHUP reloads the settings ``config.py`` declares reloadable.
 - ``watchdog``: ``WATCHDOG=1`` to systemd at half ``WatchdogSec``.
 
@@ -47,6 +49,7 @@ from mycopod import config, config_reload, telemetry
 from mycopod.config import Settings
 from mycopod.declarations.workers import CompileWorkers
 from mycopod.reconcile.controller import Controller
+from mycopod.reconcile.hooks import NO_HOOKS, RunHooks
 from mycopod.reconcile.leader import LeaderElection
 from mycopod.reconcile.queue import RunQueue
 from mycopod.reconcile.supervision import DatabaseSupervisor, TaskGroup
@@ -149,6 +152,8 @@ class Daemon:
         self.controller: Controller | None = None  # with the engine
         self.poller: RepoPoller | None = None
         self.drift: DriftTicker | None = None
+        self.hooks: RunHooks = NO_HOOKS  # the forge reporter, with [forge]
+        self.pr_plans: Any = None  # the pull-request planner, with [forge] and a repo
         self._api_runner: Any = None
 
     # -- flags (the only things signal handlers touch) --------------------------------------
@@ -224,10 +229,11 @@ class Daemon:
         def settings() -> Settings:
             return self.settings
 
+        self._forge()
         self.poller = RepoPoller(self.source, self.queue, runtime=self.runtime,
                                  settings=settings, leading=self.leading,
                                  can_reconcile=self.engine is not None,
-                                 compilers=self.compilers)
+                                 compilers=self.compilers, hooks=self.hooks)
         self.drift = DriftTicker(
             self.engine, self.queue, runtime=self.runtime, settings=settings,
             leading=self.leading,
@@ -238,7 +244,8 @@ class Daemon:
             self.controller = Controller(
                 self.engine, self.queue, runtime=self.runtime, settings=settings,
                 stopping=lambda: self.stopping, on_change=self._set_status,
-                on_success=lambda: drift.wake(report_only=True), on_took_over=drift.wake)
+                on_success=lambda: drift.wake(report_only=True), on_took_over=drift.wake,
+                hooks=self.hooks)
 
         self.add("database-supervisor", self.database_supervisor.run)
         self.add("leader-election", self.election.run)
@@ -252,6 +259,28 @@ class Daemon:
         self.add("reloader", self._reloader)
         if self.notifier.watchdog_interval:
             self.add("watchdog", self._watchdog)
+
+    def _forge(self) -> None:
+        """With ``[forge]``: the reporter of commit statuses (the reconcile hooks)."""
+        forge = self.settings.forge
+        if not forge.enabled:
+            return
+        from mycopod.forge.client import ForgeClient
+        from mycopod.forge.reporter import ForgeReporter
+
+        api = self.settings.api
+        public = forge.public_url or f"http://{api.host}:{api.port}"
+        reporter = ForgeReporter(ForgeClient(forge), public_url=public,
+                                 queue_size=forge.queue_size)
+        self.hooks = reporter
+        self.add("forge-reporter", reporter.run)
+        if self.source is not None:
+            from mycopod.forge.pr_plans import PullRequestPlanner
+
+            self.pr_plans = PullRequestPlanner(
+                source=self.source, client=ForgeClient(forge), pool=self.pool,
+                settings=lambda: self.settings, engine=self.engine, compilers=self.compilers)
+            self.add("pr-planner", self.pr_plans.run)
 
     def _engine_context(self) -> EngineContext | None:
         """The engine's context, or None when no Proxmox cluster is configured. Every
@@ -286,7 +315,7 @@ class Daemon:
 
         app = create_app(ApiContext(pool=self.pool, settings=self.settings,
                                     runtime=self.runtime, source=self.source,
-                                    compilers=self.compilers))
+                                    compilers=self.compilers, pr_plans=self.pr_plans))
         self._api_runner = await start_api(app, self.settings.api)
         await asyncio.Event().wait()  # serve until cancelled; _close() stops the server
 

@@ -35,6 +35,9 @@ class ApiContext:
     policy: PolicyGetter | None = None
     #: the daemon's compile workers (shared with its poller); None: the app opens its own
     compilers: CompileWorkers | None = None
+    #: a ``mycopod.forge.pr_plans.PullRequestPlanner`` (with ``[forge]``); None: pull
+    #: request webhooks are answered 202 and ignored
+    pr_plans: Any = None
 
     async def effective_policy(self) -> PolicySettings:
         if self.policy is not None:

@@ -221,6 +221,16 @@ class GitSource:
                               f"{str(exc).removeprefix('git fetch failed: ')}") from None
         return self._run("rev-parse", f"refs/remotes/origin/{self.branch}").strip()
 
+    def fetch_ref(self, ref: str, *, local: str) -> str:
+        """Fetch ``ref`` of the remote (a pull request's ``refs/pull/N/head``) into
+        ``local`` (under ``refs/mycopod/``); its sha. The branch is left as it is."""
+        if not re.match(r"^refs/[A-Za-z0-9/_.-]+$", ref) or ".." in ref:
+            raise SourceError(f"{ref!r} is not a ref name")
+        with self._lock:
+            self._open()
+            self._run("fetch", "--no-tags", "origin", f"+{ref}:refs/mycopod/{local}")
+            return self._run("rev-parse", f"refs/mycopod/{local}").strip()
+
     def _is_ancestor(self, old: str, new: str) -> bool:
         try:
             self._run("merge-base", "--is-ancestor", old, new)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mycopod.errors import MycoPodError
+from mycopod.forge.models import PullRequestEvent
 
 __all__ = ["MAX_BODY", "WebhookError", "WebhookEvent", "verify_github"]
 
@@ -40,9 +41,10 @@ class WebhookError(MycoPodError):
 
 @dataclass(frozen=True, slots=True)
 class WebhookEvent:
-    """What a verified request means: ``ping``, a ``push`` to our branch, or ``ignored``."""
+    """What a verified request means: ``ping``, a ``push`` to our branch, a
+    ``pull_request`` to plan (opened, synchronize, reopened), or ``ignored``."""
 
-    kind: Literal["ping", "push", "ignored"]
+    kind: Literal["ping", "push", "pull_request", "ignored"]
     #: the GitHub event name (X-GitHub-Event)
     event: str
     delivery: str | None = None
@@ -50,6 +52,8 @@ class WebhookEvent:
     after: str | None = None
     ref: str | None = None
     reason: str = ""
+    #: for a pull_request: the payload (typed; GitHub's documented shape)
+    pull_request: PullRequestEvent | None = None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -86,6 +90,8 @@ def verify_github(headers: Mapping[str, str], body: bytes, *, secret: str | None
         raise WebhookError(400, "missing X-GitHub-Event header")
     if event == "ping":
         return WebhookEvent("ping", event, delivery)
+    if event == "pull_request":
+        return _pull_request(body, delivery)
     if event != "push":
         return WebhookEvent("ignored", event, delivery, reason=f"event {event!r} is not used")
     try:
@@ -102,3 +108,17 @@ def verify_github(headers: Mapping[str, str], body: bytes, *, secret: str | None
     if not isinstance(after, str) or not after.strip("0"):
         after = None  # a deleted branch pushes the all-zero sha
     return WebhookEvent("push", event, delivery, after=after, ref=ref)
+
+
+def _pull_request(body: bytes, delivery: str | None) -> WebhookEvent:
+    try:
+        payload = PullRequestEvent.model_validate_json(body)
+    except ValueError as exc:
+        first = str(exc).splitlines()[0]
+        raise WebhookError(400, f"pull_request payload is not as GitHub documents it: "
+                                f"{first}") from None
+    if not payload.wants_plan:
+        return WebhookEvent("ignored", "pull_request", delivery,
+                            reason=f"pull request action {payload.action!r} needs no plan")
+    return WebhookEvent("pull_request", "pull_request", delivery,
+                        after=payload.pull_request.head.sha, pull_request=payload)

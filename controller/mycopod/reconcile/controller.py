@@ -28,6 +28,7 @@ import structlog
 
 from mycopod import telemetry
 from mycopod.reconcile import decisions
+from mycopod.reconcile.hooks import NO_HOOKS, RunHooks
 from mycopod.reconcile.triggers import DB_ERRORS, wait_for
 from mycopod.store.declarations import DeclarationStore
 
@@ -50,8 +51,11 @@ class Controller:
                  settings: Callable[[], Settings], stopping: Callable[[], bool],
                  on_change: Callable[[], None] = lambda: None,
                  on_success: Callable[[], None] = lambda: None,
-                 on_took_over: Callable[[], None] = lambda: None) -> None:
+                 on_took_over: Callable[[], None] = lambda: None,
+                 hooks: RunHooks = NO_HOOKS) -> None:
         self.engine = engine
+        #: told of each run at rest (the forge's commit statuses)
+        self.hooks = hooks
         self.queue = queue
         self.runtime = runtime
         self.settings = settings
@@ -166,6 +170,7 @@ class Controller:
         run = await self.queue.runs.get(run_id)
         if run is None:
             return
+        self.hooks.run_finished(run)
         log.debug("worker.run_done", status=run.status, seconds=round(seconds, 3))
         compile_failed = False
         if run.status in ("Failed", "Interrupted") and run.declaration_id is not None:

@@ -31,6 +31,7 @@ import structlog
 
 from mycopod import telemetry
 from mycopod.reconcile import decisions
+from mycopod.reconcile.hooks import NO_HOOKS, RunHooks
 from mycopod.runtime import RuntimeStatus
 
 if TYPE_CHECKING:
@@ -88,8 +89,11 @@ class RepoPoller:
 
     def __init__(self, source: GitSource | None, queue: RunQueue, *, runtime: RuntimeStatus,
                  settings: Callable[[], Settings], leading: Callable[[], bool],
-                 can_reconcile: bool, compilers: CompileWorkers | None = None) -> None:
+                 can_reconcile: bool, compilers: CompileWorkers | None = None,
+                 hooks: RunHooks = NO_HOOKS) -> None:
         self.source = source
+        #: told of each head compiled (the forge's commit statuses)
+        self.hooks = hooks
         self.compilers = compilers
         self.queue = queue
         self.runtime = runtime
@@ -154,16 +158,20 @@ class RepoPoller:
             if not compiled.ok:
                 # Retrying cannot fix a declaration: wait for the next commit.
                 log.warning("declarations.compile_failed", commit=head, error=compiled.error)
+                self.hooks.commit_compiled(head, ok=False, error=compiled.error, run_id=None)
                 return
             if compiled.from_api:
                 # A commit made by POST /declarations: the run is its submitter's
                 # (whether it may apply without an Admin is the engine's decision).
-                await self.queue.enqueue("api", commit_sha=head,
-                                         declaration_id=compiled.declaration_id,
-                                         requested_by=compiled.submitted_by, db=conn)
-                return
-            await self.queue.enqueue("webhook" if webhook else "commit", commit_sha=head,
-                                     declaration_id=compiled.declaration_id, db=conn)
+                run_id = await self.queue.enqueue("api", commit_sha=head,
+                                                  declaration_id=compiled.declaration_id,
+                                                  requested_by=compiled.submitted_by, db=conn)
+            else:
+                run_id = await self.queue.enqueue("webhook" if webhook else "commit",
+                                                  commit_sha=head,
+                                                  declaration_id=compiled.declaration_id,
+                                                  db=conn)
+            self.hooks.commit_compiled(head, ok=True, error=None, run_id=run_id)
 
 
 # -- the drift ticker ------------------------------------------------------------------------

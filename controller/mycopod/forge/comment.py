@@ -1,0 +1,129 @@
+"""The text of a pull request's plan comment (Markdown). Pure: values in, text out.
+
+One comment per pull request, updated in place at each push: it starts with a hidden
+marker naming the pull request, then shows the files the pull request changes, how each
+paragraph of them was understood, the compile errors with ``file:line``, and the plan
+against the live cluster as a table (guest, action, reason, change class, approval).
+The same text is what ``mycopod plan --markdown`` prints for other CI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mycopod.reconcile.plan import Plan
+
+__all__ = ["FileChange", "Paragraph", "PlanComment", "change_class", "render"]
+
+MARKER = "<!-- mycopod:plan -->"
+#: rows of the plan table shown; the rest are counted
+MAX_ROWS = 100
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    #: added, modified or removed
+    change: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    path: str
+    line: int
+    text: str
+    #: how it was understood: one rendered declaration per guest
+    understood: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+@dataclass
+class PlanComment:
+    head_sha: str
+    files: list[FileChange] = field(default_factory=list)
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    #: the compile error (every problem names file:line); None: it compiles
+    compile_error: str | None = None
+    plan: Plan | None = None
+    #: why there is no plan when it compiles (no cluster configured, Proxmox unreachable)
+    plan_unavailable: str | None = None
+    number: int | None = None
+
+
+def change_class(plan: Plan, kind: str, target: str, destructive: bool) -> str:
+    if destructive:
+        return "destructive"
+    if kind in ("create", "clone"):
+        return "create"
+    if kind in ("start", "stop"):
+        return "power"
+    if kind == "migrate":
+        return "heavy"
+    if kind == "configure":
+        restart = {p.name for p in plan.pending_restart}
+        return "restart" if target in restart else "live"
+    return "live" if kind == "resize_disk" else kind
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.strip().splitlines())
+
+
+def render(comment: PlanComment) -> str:
+    out = [MARKER, f"### MycoPod plan for `{comment.head_sha[:12]}`", ""]
+    if comment.files:
+        out.append(f"**Files changed** ({len(comment.files)})")
+        out += [f"- `{f.path}` ({f.change})" for f in comment.files]
+    else:
+        out.append("**Files changed**: no declaration file")
+    out.append("")
+    if comment.compile_error:
+        out += ["**Does not compile**: nothing would be applied from this commit.", "", "```"]
+        out += comment.compile_error.strip().splitlines()[:100]
+        out += ["```", ""]
+    if comment.paragraphs:
+        out += ["<details><summary>How each paragraph was understood</summary>", ""]
+        for p in comment.paragraphs:
+            out.append(f"`{p.path}:{p.line}`")
+            out.append(_quote(p.text))
+            out.append("")
+            for text in p.understood:
+                out.append(f"understood as: {_cell(text)}")
+            for error in p.errors:
+                out.append(f"error: {_cell(error)}")
+            out.append("")
+        out += ["</details>", ""]
+    if comment.plan is not None:
+        out += _plan(comment.plan)
+    elif comment.plan_unavailable:
+        out += [f"**No plan**: {comment.plan_unavailable}", ""]
+    out.append("_Planned against the live cluster; nothing was applied._")
+    return "\n".join(out) + "\n"
+
+
+def _plan(plan: Plan) -> list[str]:
+    if not plan.actions:
+        out = ["**Plan**: no change to the cluster.", ""]
+    else:
+        gated = plan.approval_keys()
+        out = [f"**Plan**: {len(plan.actions)} action(s)", "",
+               "| guest | action | reason | change class | needs approval |",
+               "|---|---|---|---|---|"]
+        for action in plan.actions[:MAX_ROWS]:
+            needs = "yes" if (action.kind, action.target) in gated else "no"
+            out.append(f"| {_cell(action.target)} | {action.kind} | {_cell(action.reason)} | "
+                       f"{change_class(plan, action.kind, action.target, action.destructive)}"
+                       f" | {needs} |")
+        if len(plan.actions) > MAX_ROWS:
+            out.append(f"\n… and {len(plan.actions) - MAX_ROWS} more actions")
+        out.append("")
+    if plan.approval_reasons:
+        out += ["**Needs approval**:"] + [f"- {_cell(r)}" for r in plan.approval_reasons] + [""]
+    if plan.errors:
+        out += ["**Plan errors**:"] + [f"- {_cell(e.guest)}: {_cell(e.message)}"
+                                       for e in plan.errors] + [""]
+    return out
