@@ -102,6 +102,9 @@ def _vm_devices(raw: Mapping[str, Any], data: dict[str, Any], left: list[str]) -
             cdroms.append({"slot": key, "iso": None if file in ("none", "cdrom") else file})
         elif what == "path":
             left.append(f"{key}: {value}")
+        elif what == "cloudinit":  # no spec field: kept, but a rebuild has none
+            left.append(f"{key}: {value} (the cloud-init drive; a rebuild from this "
+                        "declaration has none: add one by hand, or declare a source)")
     data["disks"] = disks
     if cdroms:
         data["cdroms"] = cdroms

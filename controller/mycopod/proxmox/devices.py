@@ -6,7 +6,9 @@ must change (``None``: the device is removed), starting from the observed proper
 string so every option the text does not state (a MAC that is not pinned, a cache
 mode, a throttle) is kept. A stated list is the complete set of that kind of device;
 a device is matched by its slot, never by its position. With ``create`` every list is
-written, unstated ones with the creation defaults the spec fills in. Disk growth is
+written, unstated ones with the creation defaults the spec fills in; a new device's
+unstated option is written only where its default is not Proxmox's own (no
+``firewall=0``, no ``ipconfig0: ip=dhcp``). Disk growth is
 reported apart (it is a ``resize`` call), and so is what MycoPod will not do: shrink
 a disk, or move one to another storage.
 """
@@ -134,13 +136,21 @@ class DeviceChanges:
 
 
 def _apply(props: dict[str, str], model: BaseModel, options: tuple[Option, ...],
-           *, every: bool) -> None:
-    """Set each stated option (every one, with ``every``) whose value differs."""
+           *, every: bool, defaults: bool = True,
+           absent: Mapping[str, Any] | None = None) -> None:
+    """Set each stated option whose value differs; with ``every`` (a new device) each
+    stated option, and the default of an unstated one when ``defaults`` and Proxmox
+    would not apply the same value itself (its value for an absent property, or
+    ``absent[name]`` where Proxmox's default is not the property's)."""
     given = stated(model)
     for name, prop, norm, text in options:
         if not every and name not in given:
             continue
         want = getattr(model, name)
+        if every and name not in given:
+            proxmox = absent[name] if absent and name in absent else norm(None)
+            if not defaults or want == proxmox:
+                continue
         if not every and norm(props.get(prop)) == want:
             continue
         value = text(want) if want is not None else None
@@ -284,7 +294,7 @@ def vm_net_text(props: Mapping[str, str]) -> str:
 
 
 def _networks(guest: GuestSpec, raw: Mapping[str, Any], out: DeviceChanges, *,
-              create: bool) -> None:
+              create: bool, defaults: bool = True) -> None:
     vm = guest.kind == "vm"
     have = {k: v for k, v in raw.items() if NET_RE.match(k) and v is not None}
     for net in guest.networks:
@@ -298,20 +308,22 @@ def _networks(guest: GuestSpec, raw: Mapping[str, Any], out: DeviceChanges, *,
                 props["model"] = net.model
             if "mac" in given and net.mac:
                 props["macaddr"] = net.mac
-            _apply(props, net, VM_NIC_OPTIONS, every=every)
+            _apply(props, net, VM_NIC_OPTIONS, every=every, defaults=defaults)
             if props != before:
                 out.values[net.slot] = vm_net_text(props)
             ipkey = "ipconfig" + net.slot.removeprefix("net")
             ipold = raw.get(ipkey) if not create else None
             ipprops = parse_props(str(ipold)) if ipold is not None else {}
-            _apply(ipprops, net, IPCONFIG_OPTIONS, every=every)
+            # cloud-init: "neither an IPv4 nor an IPv6 address specified" is DHCP on IPv4
+            _apply(ipprops, net, IPCONFIG_OPTIONS, every=every, defaults=defaults,
+                   absent=None if "ip6" in given else {"ip": "dhcp"})
             if ipprops and _changed(ipold, ipprops, None) is not None:
                 out.values[ipkey] = format_props(ipprops)
         else:
             before = parse_props(str(old)) if not every else None
             props = dict(before) if before is not None else {
                 "name": "eth" + net.slot.removeprefix("net")}
-            _apply(props, net, CT_NIC_OPTIONS, every=every)
+            _apply(props, net, CT_NIC_OPTIONS, every=every, defaults=defaults)
             if every:
                 props.setdefault("name", "eth" + net.slot.removeprefix("net"))
                 props.setdefault("type", "veth")
@@ -388,14 +400,17 @@ def _state_volume(guest: GuestSpec, raw: Mapping[str, Any], out: DeviceChanges, 
         out.values[key] = fresh
 
 
-def desired(guest: GuestSpec, raw: Mapping[str, Any], *, create: bool = False) -> DeviceChanges:
-    """The device keys to change (see the module doc); ``create``: a new guest."""
+def desired(guest: GuestSpec, raw: Mapping[str, Any], *, create: bool = False,
+            defaults: bool = True) -> DeviceChanges:
+    """The device keys to change (see the module doc); ``create``: a new guest;
+    ``defaults``: a new device's unstated options get their creation defaults where
+    Proxmox would not apply the same (off: a rebuilt adopted guest, stated only)."""
     out = DeviceChanges()
     given = stated(guest)
     if create or "disks" in given:
         _disks(guest, raw, out, create=create)
     if create or "networks" in given:
-        _networks(guest, raw, out, create=create)
+        _networks(guest, raw, out, create=create, defaults=defaults)
     if guest.kind == "vm":
         if "cdroms" in given:
             _cdroms(guest, raw, out, create=create)

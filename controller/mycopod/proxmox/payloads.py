@@ -4,8 +4,9 @@ Built from the settings tables (:mod:`mycopod.proxmox.keys` for scalar settings,
 :mod:`mycopod.proxmox.devices` for devices by slot):
 
 - a create writes every stated setting, and the creation default
-  (:data:`mycopod.spec.CREATION_DEFAULTS`) of what a new guest needs and the text left
-  out;
+  (:data:`mycopod.spec.CREATION_DEFAULTS`) of what the text left out only where Proxmox
+  would not apply the same value itself (never for a guest declared as adopted, which
+  is rebuilt with exactly the keys its declaration states);
 - an update (:func:`differences`, :func:`update_params`) sets only the *stated* settings
   that differ, starting from the observed property string, so a NIC keeps its MAC when
   none is pinned and a disk keeps its cache options; an unstated setting is never
@@ -63,6 +64,35 @@ def differences(spec: GuestSpec, raw: Mapping[str, Any], *, ownership_tag: str,
     return Differences(values=values, resizes=found.resizes, errors=found.errors)
 
 
+#: the scalar creation defaults a create may send: spec field (its config key and text
+#: come from the keys table); scsihw and ostype are not spec defaults, so their values
+#: are read from :data:`CREATION_DEFAULTS`
+_CREATION_FIELDS = ("cores", "memory_mib", "onboot", "scsihw", "ostype", "unprivileged",
+                    "swap_mib")
+
+
+def _creation_scalars(spec: GuestSpec) -> dict[str, str]:
+    """The creation defaults of the settings ``spec`` leaves unstated that Proxmox would
+    not apply by itself: a default equal to Proxmox's own (its value for an absent key:
+    one core, ``onboot`` off, a container's 512 MB of swap) is not sent, so the new
+    config has no key the text did not ask for."""
+    defaults = CREATION_DEFAULTS[spec.kind]
+    given = stated(spec)
+    out: dict[str, str] = {}
+    for row in keys.rows(spec.kind):
+        if row.field not in _CREATION_FIELDS or row.field in given:
+            continue
+        value = getattr(spec, row.field)
+        if value is None:
+            value = defaults.get(row.field)
+        if value is None or row.matches(value, {}):
+            continue
+        text = row.text(value)
+        if text is not None:
+            out[row.key] = text
+    return out
+
+
 def create_params(
     spec: GuestSpec,
     *,
@@ -71,29 +101,33 @@ def create_params(
     ostemplate: str | None = None,
     secret: Secret | None = None,
 ) -> dict[str, Any]:
-    """Parameters of ``POST /nodes/{node}/qemu`` or ``/lxc`` for a new guest."""
+    """Parameters of ``POST /nodes/{node}/qemu`` or ``/lxc`` for a new guest.
+
+    Every stated setting is sent (even one equal to Proxmox's default: an imported
+    declaration states exactly the keys the config had). An unstated setting gets its
+    creation default only when Proxmox would not apply the same value itself, and a
+    guest declared as adopted (``adopt``: it existed before MycoPod, and is being
+    rebuilt) gets none: what its declaration leaves out was Proxmox's default, so the
+    rebuilt config has the original's keys, no more."""
     vm = spec.kind == "vm"
-    defaults = CREATION_DEFAULTS[spec.kind]
+    adopted = bool(spec.adopt)
     params: dict[str, Any] = {
         "vmid": vmid,
-        "cores": spec.cores,
-        # qemu's memory is a property string ("[current=]<integer>"), lxc's an integer
-        "memory": str(spec.memory_mib) if vm else spec.memory_mib,
-        "onboot": 1 if spec.onboot else 0,
         "tags": translate.format_tags(_want_tags(spec, (), ownership_tag)),
     }
+    if not adopted:
+        params.update(_creation_scalars(spec))
     for key, value in keys.desired_scalars(spec, {}, secret, create=True).items():
-        if value is not None and key not in params:
+        if value is not None:
             params[key] = value
     if spec.pool:
         params["pool"] = spec.pool
-    for key, value in devices.desired(spec, {}, create=True).values.items():
+    for key, value in devices.desired(spec, {}, create=True, defaults=not adopted
+                                      ).values.items():
         if value is not None:
             params[key] = value
     if vm:
         params["name"] = spec.name
-        params.setdefault("scsihw", defaults["scsihw"])
-        params.setdefault("ostype", defaults["ostype"])
     else:
         params["hostname"] = spec.name
         template = ostemplate or (spec.source.ostemplate if spec.source else None)
@@ -103,8 +137,6 @@ def create_params(
                 "(from the template local:vztmpl/...) or upload one to a storage"
             )
         params["ostemplate"] = template
-        params.setdefault("unprivileged", 1 if defaults["unprivileged"] else 0)
-        params.setdefault("swap", defaults["swap_mib"])
         if spec.ssh_keys:
             params["ssh-public-keys"] = "\n".join(spec.ssh_keys)
     return params

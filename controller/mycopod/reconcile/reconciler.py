@@ -209,9 +209,12 @@ async def _backfill_inventory(ctx: EngineContext, observed: ObservedCluster, *,
                               run_id: int) -> None:
     """Guests owned by tag but missing from the inventory (a crash between the create
     call and its inventory row, or an older MycoPod) are recorded, so they stay ours
-    even if someone removes the tag."""
+    even if someone removes the tag. A vmid the inventory records under another name is
+    not a missing row but a guest renamed or replaced out of band: its row (name and
+    identity) is kept, so the identity guard refuses to act on it."""
     missing = [(g.vmid, g.name, g.kind, g.node) for g in observed.guests
-               if g.owned and not g.in_inventory and not g.template]
+               if g.owned and not g.in_inventory and not g.template
+               and g.recorded_name is None]
     await InventoryStore(ctx.pool).record_many(ctx.cluster, missing, run_id=run_id)
 
 

@@ -104,7 +104,7 @@ def test_unmanaged_keys() -> None:
     (vm(networks=[{"slot": "net1", "model": "e1000e", "mac": "bc:24:11:00:00:01",
                    "bridge": "vmbr1", "vlan": 5, "mtu": 9000, "rate": 12.5, "queues": 4,
                    "link_down": True}]),
-     "net1", "e1000e=BC:24:11:00:00:01,bridge=vmbr1,tag=5,firewall=0,mtu=9000,rate=12.5,"
+     "net1", "e1000e=BC:24:11:00:00:01,bridge=vmbr1,tag=5,mtu=9000,rate=12.5,"
      "queues=4,link_down=1"),
     (vm(networks=[{"ip": "10.0.0.5/24", "gateway": "10.0.0.1", "ip6": "auto"}]),
      "ipconfig0", "ip=10.0.0.5/24,gw=10.0.0.1,ip6=auto"),
@@ -127,7 +127,7 @@ def test_unmanaged_keys() -> None:
     (ct(networks=[{"bridge": "vmbr1", "ip": "10.0.0.9/24", "gateway": "10.0.0.1",
                    "ip6": "dhcp", "mac": "BC:24:11:00:00:03"}]),
      "net0", "name=eth0,bridge=vmbr1,hwaddr=BC:24:11:00:00:03,ip=10.0.0.9/24,gw=10.0.0.1,"
-     "ip6=dhcp,firewall=0,type=veth"),
+     "ip6=dhcp,type=veth"),
 ])
 def test_device_written(guest: GuestSpec, key: str, text: str) -> None:
     assert devices.desired(guest, {}, create=True).values[key] == text
@@ -186,9 +186,41 @@ def test_create_params_secret_resolved_only_when_asked() -> None:
 def test_create_params_container_defaults() -> None:
     guest = ct(source={"ostemplate": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"})
     params = payloads.create_params(guest, vmid=100, ownership_tag="mycopod")
-    assert (params["unprivileged"], params["swap"]) == (1, 512)
+    # unprivileged is MycoPod's default, not Proxmox's; 512 MB of swap and one core
+    # would be Proxmox's own... but a container without cores has every host core
+    assert (params["unprivileged"], params["cores"]) == ("1", "1")
+    assert "swap" not in params and "onboot" not in params and "memory" not in params
     stated = ct(unprivileged=False, swap_mib=0, features=["nesting"],
                 source={"ostemplate": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"})
     params = payloads.create_params(stated, vmid=100, ownership_tag="mycopod")
     assert (params["unprivileged"], params["swap"], params["features"]) == ("0", "0",
                                                                             "nesting=1")
+
+
+def test_create_sends_no_default_proxmox_applies_itself() -> None:
+    """A new VM gets no ``firewall=0``, no ``ipconfig0: ip=dhcp`` (cloud-init's own
+    default), no ``onboot=0``, no ``cores=1``: only what Proxmox would not do itself."""
+    params = payloads.create_params(vm(), vmid=100, ownership_tag="mycopod")
+    assert params["net0"] == "virtio,bridge=vmbr0"
+    assert not {"ipconfig0", "onboot", "cores", "sockets"} & set(params)
+    assert (params["memory"], params["scsihw"], params["ostype"]) == (
+        "1024", "virtio-scsi-single", "l26")
+    ipv6 = vm(networks=[{"ip6": "auto"}])  # IPv6 stated: no DHCP on IPv4 by itself
+    assert payloads.create_params(ipv6, vmid=100, ownership_tag="m")["ipconfig0"] == \
+        "ip=dhcp,ip6=auto"
+
+
+def test_create_of_an_adopted_guest_sends_only_what_is_stated() -> None:
+    """A rebuilt adopted guest: its declaration states the keys its config had; what it
+    leaves out was Proxmox's default, so no creation default is sent."""
+    guest = vm(adopt=True, cores=1, onboot=False, networks=[{"bridge": "vmbr0",
+                                                             "firewall": False}])
+    params = payloads.create_params(guest, vmid=100, ownership_tag="mycopod")
+    assert (params["cores"], params["onboot"]) == ("1", "0")  # stated: written
+    assert params["net0"] == "virtio,bridge=vmbr0,firewall=0"
+    assert not {"scsihw", "ostype", "ipconfig0", "memory"} & set(params)
+    container = ct(adopt=True, networks=[{"bridge": "vmbr0"}],
+                   source={"ostemplate": "local:vztmpl/debian-12.tar.zst"})
+    params = payloads.create_params(container, vmid=100, ownership_tag="mycopod")
+    assert params["net0"] == "name=eth0,bridge=vmbr0,type=veth"  # no ip=dhcp
+    assert not {"unprivileged", "cores", "swap"} & set(params)

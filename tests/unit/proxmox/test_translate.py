@@ -167,7 +167,7 @@ def test_container_create_params() -> None:
     assert params["rootfs"] == "local-zfs:8"
     assert params["mp0"] == "tank:100,mp=/mnt/mp0"
     assert params["net0"] == ("name=eth0,bridge=vmbr0,ip=192.168.1.53/24,gw=192.168.1.1,"
-                              "firewall=0,type=veth")
+                              "type=veth")
     assert "ssh-public-keys" not in params
 
 

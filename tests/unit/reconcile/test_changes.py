@@ -172,7 +172,7 @@ def test_pending_restart_or_restart(restart_on_change: bool, expected: list[str]
                         policy(restart_on_change=restart_on_change))
     assert [a.kind for a in plan.actions] == expected
     if not restart_on_change:
-        assert plan.pending_restart[0].changes == ("ciuser none → ops", "cores 1 → 4")
+        assert plan.pending_restart[0].changes == ("ciuser none → ops", "cores none → 4")
 
 
 def test_pool_change_is_an_action() -> None:
