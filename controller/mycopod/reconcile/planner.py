@@ -202,6 +202,11 @@ class _Planner:
         ))
 
     def _orphan(self, guest: ObservedGuest, *, duplicate: bool) -> None:
+        if guest.recorded_name and guest.recorded_name != guest.name:
+            # renamed by hand: the inventory knows this vmid under another name, so the
+            # guest cannot be positively identified as the one MycoPod made: never pruned
+            self._conflict_renamed(guest)
+            return
         why = "a second guest with a declared name" if duplicate else "not in the spec"
         self.plan.orphans.append(GuestIssue(
             name=guest.name, vmid=guest.vmid, node=guest.node,
@@ -213,6 +218,16 @@ class _Planner:
         ))
         if self.policy.prune:
             self._delete(guest, reason=f"orphan ({why}), prune is on", report=False)
+
+    def _conflict_renamed(self, guest: ObservedGuest) -> None:
+        message = (f"VMID {guest.vmid} was MycoPod's {guest.recorded_name!r} and is now "
+                   f"named {guest.name!r}: renamed out of band, so it is left alone; "
+                   f"rename it back, or declare it as {guest.name!r}")
+        self.plan.conflicts.append(GuestIssue(name=guest.name, vmid=guest.vmid,
+                                              node=guest.node, message=message))
+        self.plan.guests.append(GuestReport(
+            name=guest.name, status="conflict", kind=guest.kind, vmid=guest.vmid,
+            node=guest.node, observed=_observed(guest), drift=[message]))
 
     def _unfinished_orphan(self, guest: ObservedGuest) -> None:
         """A half-created guest no declared name waits for: reported, never deleted
