@@ -208,6 +208,8 @@ def documented_keys(text: str) -> dict[str, set[str]]:
 
 def test_example_config_documents_every_key() -> None:
     path = REPO / "config" / "mycopod.example.toml"
+    # one example: the checkout's is the packaged one (mycopod init and the wheel use it)
+    assert path.resolve() == (REPO / "controller/mycopod/data/mycopod.example.toml").resolve()
     text = path.read_text()
     shown = documented_keys(text)
     top = {k for k in Settings.model_fields if k not in GROUPS}
