@@ -120,6 +120,8 @@ def _check_devices(guest: GuestSpec) -> None:
             slots.add(dev.slot)
     if guest.boot is not None:
         known = disks | cdroms | nets | {d.slot for d in guest.pci_devices}
+        if drive is not None and drive.slot is not None:  # a config may list it
+            known.add(drive.slot)
         for device in guest.boot:
             if device not in known:
                 raise ValueError(f"boot device {device} is not one of the guest's declared "
