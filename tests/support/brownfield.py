@@ -27,6 +27,7 @@ GUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("pve2", "qemu", {"vmid": 102, "name": "ci-web", "cores": 2, "memory": 2048,
                       "scsi0": "tank:32", "net0": "virtio=BC:24:11:00:02:01,bridge=vmbr0,tag=30",
                       "ipconfig0": "ip=10.0.30.5/24,gw=10.0.30.1", "ciuser": "ops",
+                      "ide0": "tank:cloudinit",
                       "nameserver": "1.1.1.1", "searchdomain": "example.com",
                       "agent": "1,fstrim_cloned_disks=1", "tags": "web;prod", "pool": "web",
                       "startup": "order=2,up=30", "protection": 1,

@@ -248,6 +248,15 @@ def vm_settings(draw: st.DrawFn, guest: dict[str, Any]) -> dict[str, Any]:
     free = [s for s in ("ide2", "ide3", "sata5") if s not in disk_slots]
     data["cdroms"] = [{"slot": s, "iso": draw(st.one_of(st.none(), isos))}
                       for s in draw(st.lists(st.sampled_from(free), max_size=2, unique=True))]
+    if draw(st.integers(0, 2)) == 0:
+        drive: dict[str, Any] = {}
+        if draw(st.booleans()):
+            drive["storage"] = draw(st.one_of(storages, st.sampled_from(["ide0", "sata1"])))
+        taken = disk_slots | {c["slot"] for c in data["cdroms"]}
+        slots = [s for s in ("ide0", "ide2", "sata1", "scsi7") if s not in taken]
+        if slots and draw(st.booleans()):
+            drive["slot"] = draw(st.sampled_from(slots))
+        data["cloudinit_drive"] = drive
     pcie_ok = data["machine"] is None or "q35" in data["machine"]
     data["pci_devices"] = [
         {"slot": s, "mapping": draw(st.sampled_from(["gpu0", "nic-a"])),

@@ -58,6 +58,8 @@ Rules:
   cpu_type "host"; "the aes CPU flag" is cpu_flags ["+aes"]; "a Windows 11 VM with UEFI
   and a TPM" is ostype "win11", bios "ovmf", efidisk {{}}, tpm {{}}; "the ISO
   debian-12.iso as a CD-ROM" is cdroms [{{"slot": "ide2", "iso": "local:iso/debian-12.iso"}}];
+  "a cloud-init drive on local-lvm as ide0" is cloudinit_drive {{"slot": "ide0",
+  "storage": "local-lvm"}} ("a cloud-init drive" alone is cloudinit_drive {{}});
   "a second 500 GB disk on tank with discard and SSD emulation" is {{"slot": "scsi1",
   "storage": "tank", "size_gib": 500, "discard": true, "ssd": true}}; "enable the QEMU
   guest agent" is agent true; "protect it from deletion" is protection true; "start it on

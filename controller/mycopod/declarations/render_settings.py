@@ -9,6 +9,7 @@ phrase here is one the grammar reads back to exactly the same value. Pure.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 from mycopod import spec as specmod
@@ -226,12 +227,29 @@ def _devices(g: specmod.GuestSpec) -> list[str]:
             out.append(f"an empty CD-ROM as {cd.slot}")
         else:
             out.append(f"a CD-ROM as {cd.slot} with the ISO {raw(cd.iso)}")
+    if g.cloudinit_drive is not None:
+        out.append(_cloudinit_drive(g.cloudinit_drive))
     for dev in g.pci_devices:
         bus = {True: "PCIe", False: "plain PCI", None: "PCI"}[dev.pcie]
         out.append(f"{bus} passthrough of the mapping {raw(dev.mapping)} as {dev.slot}")
     for dev in g.usb_devices:
         out.append(f"USB passthrough of the mapping {raw(dev.mapping)} as {dev.slot}")
     return out
+
+
+def _cloudinit_drive(drive: specmod.CloudInitDriveSpec) -> str:
+    given = specmod.stated(drive)
+    text = "a cloud-init drive"
+    if "storage" in given and drive.storage is not None:
+        storage = drive.storage
+        # a storage named like a slot ("on ide0") is quoted, or it would read as the slot
+        text += f" on {quote(storage) if _SLOT_LIKE.match(storage) else value(storage)}"
+    if "slot" in given and drive.slot is not None:
+        text += f" as {drive.slot}"
+    return text
+
+
+_SLOT_LIKE = re.compile(r"^(ide|sata|scsi)\d+$", re.IGNORECASE)
 
 
 def _guest_other(g: specmod.GuestSpec, *, in_head: bool = False) -> list[str]:

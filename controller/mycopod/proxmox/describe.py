@@ -3,9 +3,10 @@
 ``mycopod import`` describes guests that already exist. :func:`describe` states every
 setting MycoPod manages that the config has (a key that is absent is left unstated, so
 it stays the owner's), with the vmid, node, pool, tags (minus the ownership tag) and
-every MAC address pinned, so a rebuild keeps DHCP reservations. It reads the config
-with the same tables the planner compares with (:mod:`.keys` rows' ``norm`` and the
-device options of :mod:`.devices`), which is what makes the round trip exact: for the
+every MAC address and the cloud-init drive pinned, so a rebuild keeps DHCP reservations
+and its cloud-init settings reach the guest. It reads the config with the same tables
+the planner compares with (:mod:`.keys` rows' ``norm`` and the device options of
+:mod:`.devices`), which is what makes the round trip exact: for the
 spec it returns, :func:`mycopod.proxmox.payloads.differences` against the same config
 is empty but for the ownership tag (a test checks it on a varied cluster).
 
@@ -26,7 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mycopod.proxmox import devices, keys
+from mycopod.proxmox import cidrive, devices, keys
 from mycopod.proxmox.devices import drive_kind, parse_size, vm_net_props
 from mycopod.proxmox.keys import parse_props
 from mycopod.spec import GuestSpec
@@ -102,12 +103,12 @@ def _vm_devices(raw: Mapping[str, Any], data: dict[str, Any], left: list[str]) -
             cdroms.append({"slot": key, "iso": None if file in ("none", "cdrom") else file})
         elif what == "path":
             left.append(f"{key}: {value}")
-        elif what == "cloudinit":  # no spec field: kept, but a rebuild has none
-            left.append(f"{key}: {value} (the cloud-init drive; a rebuild from this "
-                        "declaration has none: add one by hand, or declare a source)")
     data["disks"] = disks
     if cdroms:
         data["cdroms"] = cdroms
+    drive = cidrive.describe(raw)  # slot and storage pinned: a rebuild makes the same
+    if drive is not None:
+        data["cloudinit_drive"] = drive
     nets: list[dict[str, Any]] = []
     for key in sorted((k for k in raw if devices.NET_RE.match(k)), key=_slot_key):
         props = vm_net_props(raw[key])

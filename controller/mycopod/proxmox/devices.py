@@ -1,5 +1,6 @@
 """Devices addressed by slot: disks, container volumes, CD-ROMs, NICs (with a VM's
-``ipconfigN``), PCI/USB mappings, and the EFI and TPM state volumes. Pure.
+``ipconfigN``), PCI/USB mappings, and the EFI and TPM state volumes (the cloud-init
+drive: :mod:`.cidrive`). Pure.
 
 :func:`desired` gives, for a guest's stated device lists, the config keys whose value
 must change (``None``: the device is removed), starting from the observed property
@@ -23,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from mycopod.proxmox import cidrive
 from mycopod.proxmox.keys import bit, flag, format_props, parse_props
 from mycopod.spec import CT_MOUNT_ROOT, DEFAULT_STORAGE, GuestSpec, stated
 
@@ -416,6 +418,7 @@ def desired(guest: GuestSpec, raw: Mapping[str, Any], *, create: bool = False,
             _cdroms(guest, raw, out, create=create)
         elif create and guest.source is not None and guest.source.iso is not None:
             out.values["ide2"] = f"{guest.source.iso},media=cdrom"
+        cidrive.desired(guest, raw, out, create=create)  # after the CD-ROMs: free slots
         if "pci_devices" in given:
             _passthrough(guest, raw, out, "hostpci")
         if "usb_devices" in given:

@@ -157,6 +157,10 @@ def _classify_drive(key: str, old: str | None, new: str | None,
     plug = hot and not cold_bus
     old_kind = devices.drive_kind(old) if old is not None else None
     new_kind = devices.drive_kind(new) if new is not None else None
+    if "cloudinit" in (old_kind, new_kind):
+        # the cloud-init drive: the guest reads a new one at its next boot; removing or
+        # replacing a declared one takes the guest's cloud-init away, approved like a disk
+        return ("cloudinit", False) if old is None else ("destructive", False)
     if new is None:
         if old_kind == "disk":
             return "destructive", plug
@@ -276,6 +280,7 @@ _DEVICE_FAMILIES = (
     ("disks", re.compile(r"^(scsi|virtio|sata|ide)\d+$|^(rootfs|mp\d+)$")),
     ("networks", re.compile(r"^(net|ipconfig)\d+$")),
     ("cdroms", re.compile(r"^(scsi|sata|ide)\d+$")),
+    ("cloudinit_drive", re.compile(r"^(scsi|sata|ide)\d+$")),
     ("pci_devices", re.compile(r"^hostpci\d+$")),
     ("usb_devices", re.compile(r"^usb\d+$")),
 )

@@ -29,6 +29,7 @@ from mycopod.spec.contract import (
 from mycopod.spec.defaults import CREATION_DEFAULTS, CT_MOUNT_ROOT
 from mycopod.spec.devices import (
     CdromSpec,
+    CloudInitDriveSpec,
     DiskSpec,
     EfiDiskSpec,
     NetworkSpec,
@@ -66,7 +67,8 @@ __all__ = [
     "CT_ONLY", "DEFAULTS", "DEFAULT_BRIDGE", "DEFAULT_STORAGE", "DISK_MAX_GIB",
     "DISK_MIN_GIB", "KIND_DEFAULTS", "MEMORY_MAX_MIB", "MEMORY_MIN_MIB", "NAME_RE",
     "NET_SLOT_RE", "NODE_RE", "SSH_KEY_RE", "TAG_RE", "VLAN_MAX", "VLAN_MIN", "VMID_MAX",
-    "VMID_MIN", "VM_ONLY", "CdromSpec", "ClusterSpec", "DiskSpec", "EfiDiskSpec", "GuestSpec",
+    "VMID_MIN", "VM_ONLY", "CdromSpec", "CloudInitDriveSpec", "ClusterSpec", "DiskSpec",
+    "EfiDiskSpec", "GuestSpec",
     "Kind", "NetworkSpec", "PassthroughSpec", "Source", "SpecError", "SpecModel", "StartupSpec",
     "State", "TpmSpec", "ValidationError", "canonical_json", "contract_dict", "guest_dict",
     "json_schema", "parse_spec", "spec_dict", "stated",

@@ -99,6 +99,10 @@ def _check_devices(guest: GuestSpec) -> None:
             raise ValueError(f"slot {cdrom.slot} holds a disk and a CD-ROM; give the CD-ROM "
                              "another slot (like ide2)")
         cdroms.add(cdrom.slot)
+    drive = guest.cloudinit_drive
+    if drive is not None and drive.slot is not None and drive.slot in disks | cdroms:
+        raise ValueError(f"slot {drive.slot} holds a disk or a CD-ROM and the cloud-init "
+                         "drive; give the cloud-init drive another slot (like ide0)")
     nets: set[str] = set()
     for net in guest.networks:
         if net.slot in nets:
@@ -116,6 +120,8 @@ def _check_devices(guest: GuestSpec) -> None:
             slots.add(dev.slot)
     if guest.boot is not None:
         known = disks | cdroms | nets | {d.slot for d in guest.pci_devices}
+        if drive is not None and drive.slot is not None:  # a config may list it
+            known.add(drive.slot)
         for device in guest.boot:
             if device not in known:
                 raise ValueError(f"boot device {device} is not one of the guest's declared "

@@ -31,6 +31,8 @@ CREATION_DEFAULTS: dict[str, dict[str, Any]] = {
                     "pre_enrolled_keys": True},
         "tpm": {"storage": "the first disk's storage", "version": "v2.0"},
         "cdroms": "ide2 with the source ISO, when the source is an ISO",
+        "cloudinit_drive": {"slot": "the first free of ide2, ide0, ide1, ide3, sata0 ...",
+                            "storage": "the first disk's storage"},
     },
     "ct": {
         "state": "running",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -95,6 +95,35 @@ class CdromSpec(SpecModel):
     @classmethod
     def _iso(cls, value: str | None) -> str | None:
         return _check(L.ISO_RE, value, "an ISO volume like local:iso/debian-12.iso")
+
+
+class CloudInitDriveSpec(SpecModel):
+    """A VM's cloud-init drive: the CD-ROM Proxmox writes the cloud-init settings to
+    (``SLOT: STORAGE:cloudinit``). Without one, ``ciuser``, ``ipconfigN`` and the other
+    cloud-init keys reach no guest.
+
+    Both options may be left unsaid: an unstated slot keeps a drive where it is (a new
+    one takes the first free of ide2, ide0, ide1, ide3, sata0 ...), an unstated storage
+    keeps it where it is (a new one goes on the first disk's storage)."""
+
+    #: the slot is compared only when stated (not the slot rule of the other devices)
+    _ALWAYS_STATED: ClassVar[frozenset[str]] = frozenset()
+
+    slot: str | None = None
+    storage: str | None = None
+
+    @field_validator("slot")
+    @classmethod
+    def _slot(cls, value: str | None) -> str | None:
+        if value is not None and not L.CDROM_SLOT_RE.match(value):
+            raise ValueError(f"{value!r} is not a slot for a cloud-init drive (ideN, sataN "
+                             "or scsiN)")
+        return value
+
+    @field_validator("storage")
+    @classmethod
+    def _storage(cls, value: str | None) -> str | None:
+        return _check(L.STORAGE_RE, value, "a valid Proxmox storage id (like local-lvm)")
 
 
 class NetworkSpec(SpecModel):

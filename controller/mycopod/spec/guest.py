@@ -16,6 +16,7 @@ from mycopod.spec import limits as L
 from mycopod.spec.base import SpecModel
 from mycopod.spec.devices import (
     CdromSpec,
+    CloudInitDriveSpec,
     DiskSpec,
     EfiDiskSpec,
     NetworkSpec,
@@ -39,7 +40,7 @@ VM_ONLY = frozenset({
     "sockets", "vcpus", "cpu_type", "cpu_flags", "numa", "balloon_mib", "bios", "efidisk",
     "machine", "tpm", "scsihw", "cdroms", "boot", "ci_user", "ci_password", "ci_upgrade",
     "ci_type", "agent", "agent_fstrim", "serial_console", "vga", "hotplug", "tablet",
-    "pci_devices", "usb_devices",
+    "pci_devices", "usb_devices", "cloudinit_drive",
 })
 CT_ONLY = frozenset({"unprivileged", "features", "cpulimit", "swap_mib", "timezone"})
 
@@ -92,6 +93,7 @@ class GuestSpec(SpecModel):
     ci_password: str | None = None
     ci_upgrade: bool | None = None
     ci_type: Literal["nocloud", "configdrive2", "opennebula"] | None = None
+    cloudinit_drive: CloudInitDriveSpec | None = None
     nameservers: list[str] = Field(default_factory=list)
     searchdomain: str | None = None
     # --- other

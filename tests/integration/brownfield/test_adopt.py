@@ -79,6 +79,11 @@ async def test_import_adopt_rebuild(make_ctx: Any, sim: SimHandle, tmp_path: Pat
         assert after["tags"].split(";") == sorted({*original.get("tags", "").split(";"),
                                                    "mycopod"} - {""}), name
         assert direct.status(sim.cluster, name) == direct_status[name], name
+    for name in ("ci-web", "ci-clone"):  # the cloud-init drive is back, where it was
+        drive = {k: rebuild_view(c)[k] for c in (before[name],) for k in c
+                 if "cloudinit" in str(c[k])}
+        after = rebuild_view(direct.config(sim.cluster, name, current=True))
+        assert drive and {k: after.get(k) for k in drive} == drive, name
     for name, vmid in {"db-big": 103, "files": 201, "win-desk": 101, "dns": 202}.items():
         assert direct.find_guest(sim.cluster, name).vmid == vmid  # type: ignore[union-attr]
 
@@ -105,10 +110,9 @@ def rebuild_view(config: dict[str, Any]) -> dict[str, str]:
 
 def rebuild_gap(config: dict[str, Any]) -> set[str]:
     """What a rebuild cannot bring back, each listed in the imported file's comment: the
-    keys MycoPod never manages (args, hookscript, lxc.*, device nodes) and a cloud-init
-    drive (no spec field says one)."""
-    gone = set(keys.unmanaged(config))
-    return gone | {k for k, v in config.items() if "cloudinit" in str(v).split(",")[0]}
+    keys MycoPod never manages (args, hookscript, lxc.*, device nodes). A cloud-init
+    drive is not among them: the import pins its slot and storage."""
+    return set(keys.unmanaged(config))
 
 
 def props(text: str) -> set[str]:

@@ -33,6 +33,7 @@ def whole_guest_data(d: Draft, data: dict[str, Any], lines: dict[str, int]) -> N
     for key, items in d.lists.items():
         data[key] = list(items)
     disk_slots = {x["slot"] for x in data.get("disks", [])}
+    disk_slots |= {data.get("cloudinit_drive", {}).get("slot")} - {None}  # not a CD-ROM's
     for group, devices in d.devices.items():
         taken = {v["slot"] for v, _ in devices if v.get("slot")} | disk_slots
         out = []

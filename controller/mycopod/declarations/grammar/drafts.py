@@ -46,7 +46,8 @@ class Draft:
     removed_nets: set[str] = field(default_factory=set)
     tags: list[str] = field(default_factory=list)
     ssh_keys: list[str] = field(default_factory=list)
-    #: sub-objects stated key by key (efidisk, tpm, startup): part -> key -> (value, line)
+    #: sub-objects stated key by key (efidisk, tpm, startup, cloudinit_drive):
+    #: part -> key -> (value, line)
     parts: dict[str, dict[str, tuple[Any, int]]] = field(default_factory=dict)
     #: parts the text says the guest has not ("UEFI without an EFI disk"): part -> line
     no_parts: dict[str, int] = field(default_factory=dict)
@@ -109,7 +110,8 @@ class Draft:
         self.lists.setdefault(key, []).extend(values)
 
 
-_PART_NAME = {"efidisk": "EFI disk", "tpm": "TPM", "startup": "start-up order"}
+_PART_NAME = {"efidisk": "EFI disk", "tpm": "TPM", "startup": "start-up order",
+              "cloudinit_drive": "cloud-init drive"}
 _KIND_NAME = {"vm": "VM", "ct": "container"}
 
 

@@ -139,3 +139,38 @@ def test_phrasing_states_exactly(text: str, expected: dict[str, Any]) -> None:
 ])
 def test_errors_say_what_to_do(text: str, message: str) -> None:
     assert message in error(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("web-1 is a VM with a cloud-init drive.", {"cloudinit_drive": {}}),
+    ("web-1 is a VM with a cloud-init drive on local-lvm.",
+     {"cloudinit_drive": {"storage": "local-lvm"}}),
+    ("web-1 is a VM. Its cloud-init drive is on local-lvm as ide0.",
+     {"cloudinit_drive": {"storage": "local-lvm", "slot": "ide0"}}),
+    ("web-1 is a VM with 2 cores, a cloudinit disk as sata1 on \"my.store\" and cloud-init "
+     "user ops.",
+     {"cores": 2, "ci_user": "ops", "cloudinit_drive": {"slot": "sata1",
+                                                        "storage": "my.store"}}),
+    ("web-1 is a VM with a cloud-init drive on \"ide0\".",
+     {"cloudinit_drive": {"storage": "ide0"}}),
+    # a CD-ROM without a slot takes the next free one, never the cloud-init drive's
+    ("web-1 is a VM with a cloud-init drive as ide2 and an empty CD-ROM.",
+     {"cloudinit_drive": {"slot": "ide2"}, "cdroms": [{"slot": "ide3"}]}),
+])
+def test_cloudinit_drive(text: str, expected: dict[str, Any]) -> None:
+    assert stated(text) == expected
+    spec = compile_text(text, filename="t.md")
+    from mycopod.declarations import render
+
+    assert compile_text(render.render(spec), filename="r.md") == spec
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("web-1 is a VM. It has a cloud-init drive on tank. It has a cloud-init drive on ceph.",
+     "storage of the cloud-init drive is given twice"),
+    ("web-1 is a container with a cloud-init drive.", "only for a VM"),
+    ("web-1 is a VM with a 32 GB disk as ide0 and a cloud-init drive as ide0.",
+     "give the cloud-init drive another slot"),
+])
+def test_cloudinit_drive_errors(text: str, message: str) -> None:
+    assert message in error(text)
