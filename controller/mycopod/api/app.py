@@ -84,6 +84,7 @@ def all_endpoints() -> list[Endpoint]:
     from mycopod.api import (
         routes_auth,
         routes_declarations,
+        routes_import,
         routes_reconcile,
         routes_settings,
         routes_status,
@@ -95,6 +96,7 @@ def all_endpoints() -> list[Endpoint]:
     return [
         *routes_auth.ENDPOINTS,
         *routes_users.ENDPOINTS,
+        *routes_import.ENDPOINTS,
         *routes_declarations.ENDPOINTS,
         *routes_reconcile.ENDPOINTS,
         *routes_settings.ENDPOINTS,

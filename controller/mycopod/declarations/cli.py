@@ -112,12 +112,12 @@ def run(args: argparse.Namespace) -> int:
         if args.llm and not settings.llm.model:
             raise UsageError("--llm needs [llm] model in the configuration")
     if args.repo:
-        import mycopod.declarations.source as source
+        from mycopod.declarations.localrepo import read_repository
 
         decl = settings.declarations.model_copy(update={"repo": args.repo})
         if args.branch:
             decl = decl.model_copy(update={"branch": args.branch})
-        files = source.read_repository(Path(args.repo), decl, commit=args.commit)
+        files = read_repository(Path(args.repo), decl, commit=args.commit)
     else:
         for name in args.files:
             if name == "-":

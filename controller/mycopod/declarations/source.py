@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from mycopod.config import Settings
 
 __all__ = ["MAX_FILE_BYTES", "CommitInfo", "GitSource", "SourceError", "SourceFilesError",
-           "glob_regex", "read_repository"]
+           "glob_regex"]
 
 log = structlog.get_logger(__name__)
 
@@ -368,8 +368,10 @@ class GitSource:
                 if parent is not None and head != parent:
                     raise BranchMovedError(f"branch {self.branch!r} moved while {normal} was "
                                            "being checked; submit it again")
-                sha = self._write_commit(normal, text, base=head, author_name=author_name,
-                                         author_email=author_email, message=message)
+                sha = self._write_commit({normal: text}, base=head, author_name=author_name,
+                                         author_email=author_email,
+                                         message=message or f"Declare {normal} (submitted "
+                                         f"by {author_name})")
                 try:
                     self._run("push", "origin", f"{sha}:refs/heads/{self.branch}")
                 except SourceError as exc:
@@ -383,9 +385,25 @@ class GitSource:
                 return sha
         raise SourceError("unreachable")  # pragma: no cover
 
-    def _write_commit(self, path: str, text: str, *, base: str | None, author_name: str,
-                      author_email: str, message: str | None) -> str:
-        """A commit on top of ``base`` changing one file, made without a working tree."""
+    def commit_branch(self, files: dict[str, str], *, branch: str, author_name: str,
+                      author_email: str, message: str) -> str:
+        """Commit ``files`` (path → text) on top of the followed branch's head as the new
+        branch ``branch`` and push it, for review; the commit's sha. An existing branch of
+        that name is never overwritten (the push is refused)."""
+        checked = {self._check_path(path): text for path, text in files.items()}
+        if branch == self.branch or not re.match(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$", branch):
+            raise SourceError(f"{branch!r} is not a new branch name for review")
+        with self._lock:
+            head = self.fetch()
+            sha = self._write_commit(checked, base=head, author_name=author_name,
+                                     author_email=author_email, message=message)
+            self._run("push", "origin", f"{sha}:refs/heads/{branch}")
+        log.info("repo.branch_pushed", branch=branch, commit=sha, files=len(checked))
+        return sha
+
+    def _write_commit(self, files: dict[str, str], *, base: str | None, author_name: str,
+                      author_email: str, message: str) -> str:
+        """A commit on top of ``base`` writing ``files``, made without a working tree."""
         env = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
                "GIT_COMMITTER_NAME": "MycoPod", "GIT_COMMITTER_EMAIL": "mycopod@localhost"}
         repo = self._open()
@@ -395,18 +413,18 @@ class GitSource:
         try:
             if base:
                 repo.git.execute(["git", "read-tree", base], env=run_env)
-            data = text.encode("utf-8")
-            blob = repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).hexsha.decode()
-            repo.git.execute(["git", "update-index", "--add", "--cacheinfo",
-                              f"100644,{blob},{path}"], env=run_env)
+            for path, text in files.items():
+                data = text.encode("utf-8")
+                blob = repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).hexsha
+                repo.git.execute(["git", "update-index", "--add", "--cacheinfo",
+                                  f"100644,{blob.decode()},{path}"], env=run_env)
             tree = repo.git.execute(["git", "write-tree"], env=run_env)
-            args = ["git", "commit-tree", tree, "-m",
-                    message or f"Declare {path} (submitted by {author_name})"]
+            args = ["git", "commit-tree", tree, "-m", message]
             if base:
                 args[3:3] = ["-p", base]
             return str(repo.git.execute(args, env=run_env)).strip()
         except Exception as exc:
-            raise SourceError(f"cannot commit {path}: {exc}") from None
+            raise SourceError(f"cannot commit {', '.join(files)}: {exc}") from None
         finally:
             index.unlink(missing_ok=True)
 
@@ -414,29 +432,3 @@ class GitSource:
 
     async def fetch_async(self) -> str:
         return await asyncio.to_thread(self.fetch)
-
-
-def read_repository(path: Path, settings: DeclarationsSettings, *,
-                    commit: str | None = None) -> dict[str, str]:
-    """Declaration files of a local repository at ``commit`` (default: the branch head).
-
-    For ``mycopod compile --repo``: the repository is read in place, without a clone.
-    """
-    import git
-
-    try:
-        repo = git.Repo(path)
-    except (git.NoSuchPathError, git.InvalidGitRepositoryError):
-        raise SourceError(f"{path} is not a git repository") from None
-    if commit is None:
-        for ref in (settings.branch, f"origin/{settings.branch}", "HEAD"):
-            try:
-                commit = repo.commit(ref).hexsha
-                break
-            except (ValueError, git.BadName, git.GitError):
-                continue
-        else:
-            raise SourceError(f"{path} has no commits on branch {settings.branch!r}")
-    source = GitSource(settings.model_copy(update={"repo": str(path)}), state_dir=Path(path))
-    source._repo = repo  # read in place: no clone of a local repository is needed
-    return source.files_at(str(commit))

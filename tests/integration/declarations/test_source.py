@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from mycopod.config import DeclarationsSettings
+from mycopod.declarations.localrepo import read_repository
 from mycopod.declarations.source import (
     GitSource,
     SourceError,
     SourceFilesError,
     glob_regex,
-    read_repository,
 )
 from tests.support.gitrepo import Remote
 
