@@ -25,7 +25,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from mycopod import config_sources
 from mycopod.config_base import _Group, _read_secret_file
-from mycopod.config_gitops import ForgeSettings
+from mycopod.config_gitops import ForgeSettings, NotifySettings, Window
 from mycopod.errors import ConfigError
 
 __all__ = [
@@ -187,6 +187,10 @@ class PolicySettings(_Group):
     #: vmids MycoPod allocates from (inclusive); unset: above the highest id in use
     vmid_min: int | None = Field(None, ge=100, le=999_999_999)
     vmid_max: int | None = Field(None, ge=100, le=999_999_999)
+    #: nothing is applied while on (commits still compile, drift is still reported)
+    suspended: bool = False
+    #: maintenance windows (allow / deny, cron, duration, time zone); docs/gitops.md
+    windows: list[Window] = Field(default_factory=list)
 
 
 class ApplySettings(_Group):
@@ -262,6 +266,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     credentials: CredentialsSettings = Field(default_factory=CredentialsSettings)
     forge: ForgeSettings = Field(default_factory=ForgeSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @classmethod
     def settings_customise_sources(

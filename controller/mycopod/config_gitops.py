@@ -1,9 +1,11 @@
-"""Settings groups for closing the loop on git: ``[forge]`` and maintenance windows.
+"""Settings groups for closing the loop on git: ``[forge]``, ``[notify]``, windows.
 
 Apart from :mod:`mycopod.config` (which is at its size limit) and hooked into
 :class:`~mycopod.config.Settings` with one line each. ``[forge]`` names the GitHub or
 Gitea/Forgejo repository MycoPod reports to (commit statuses, pull-request plans); it is
-off until ``api_url``, ``repository`` and ``token`` are all set. :class:`Window` is one
+off until ``api_url``, ``repository`` and ``token`` are all set. ``[notify]`` lists the
+Apprise URLs told of failed runs, runs awaiting approval and failed compiles; off while
+``urls`` is empty. :class:`Window` is one
 entry of the policy setting ``windows`` (``PUT /settings/windows``), validated here so a
 bad cron line or time zone is refused when it is set, not when a run meets it.
 """
@@ -20,7 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from mycopod.config_base import _Group
 
-__all__ = ["ForgeSettings", "Window", "duration_seconds"]
+__all__ = ["NOTIFY_EVENTS", "ForgeSettings", "NotifySettings", "Window", "duration_seconds"]
+
+#: what [notify] can tell of (``events``)
+NOTIFY_EVENTS = ("run_failed", "awaiting_approval", "compile_failed")
+NotifyEvent = Literal["run_failed", "awaiting_approval", "compile_failed"]
+_ALL_EVENTS: tuple[NotifyEvent, ...] = ("run_failed", "awaiting_approval", "compile_failed")
 
 _DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
@@ -74,6 +81,35 @@ class ForgeSettings(_Group):
         return bool(self.api_url and self.repository and self.token is not None)
 
 
+class NotifySettings(_Group):
+    """Where and what MycoPod notifies (Apprise URLs: Slack, Matrix, ntfy, json://...)."""
+
+    _secrets = ("urls",)
+    _reloadable = ("events", "max_per_hour", "repeat_seconds", "public_url")
+    #: Apprise URLs, whitespace- or comma-separated (they often hold tokens: a secret,
+    #: so ``urls_file`` or $CREDENTIALS_DIRECTORY/notify_urls are read as well)
+    urls: SecretStr | None = None
+    urls_file: Path | None = None
+    events: list[NotifyEvent] = Field(default_factory=lambda: list(_ALL_EVENTS))
+    #: the same notification (same event, commit and error) is not sent again within this
+    repeat_seconds: float = Field(3600.0, ge=0)
+    #: at most this many notifications an hour; the others are dropped and logged
+    max_per_hour: int = Field(60, ge=1, le=100_000)
+    queue_size: int = Field(100, ge=1, le=100_000)
+    #: seconds one notification may take to send
+    timeout: float = Field(10.0, gt=0)
+    #: for the links (unset: forge.public_url, else http://api.host:api.port)
+    public_url: str | None = None
+
+    def url_list(self) -> list[str]:
+        raw = self.urls.get_secret_value() if self.urls is not None else ""
+        return [u for u in re.split(r"[\s,]+", raw) if u]
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url_list())
+
+
 class Window(BaseModel):
     """A maintenance window: when runs may (allow) or may not (deny) apply."""
 
@@ -93,6 +129,10 @@ class Window(BaseModel):
         if not croniter.is_valid(value):
             raise ValueError(f"schedule {value!r} is not a cron line (minute hour day month "
                              "weekday, e.g. '0 2 * * 6')")
+        try:
+            croniter(value).get_next(float)
+        except ValueError:  # CroniterBadDateError: e.g. 31 February
+            raise ValueError(f"schedule {value!r} never happens (no such date)") from None
         return value
 
     @field_validator("duration")

@@ -26,6 +26,8 @@ the daemon with a failure, and systemd restarts it:
 - ``api``: the aiohttp application, embedded in this loop; one more runnable.
 - ``forge-reporter`` (with ``[forge]``): sends commit statuses, the reconcile hooks'
   listener (:mod:`mycopod.forge.reporter`); ``pr-planner`` plans pull requests.
+- ``notifier`` (with ``[notify] urls``): sends notifications through Apprise, another
+  listener of the reconcile hooks (:mod:`mycopod.notify.notifier`).
 - ``reloader``: SIGHUP reloads the settings ``config.py`` declares reloadable.
 - ``watchdog``: ``WATCHDOG=1`` to systemd at half ``WatchdogSec``.
 
@@ -49,7 +51,7 @@ from mycopod import config, config_reload, telemetry
 from mycopod.config import Settings
 from mycopod.declarations.workers import CompileWorkers
 from mycopod.reconcile.controller import Controller
-from mycopod.reconcile.hooks import NO_HOOKS, RunHooks
+from mycopod.reconcile.hooks import NO_HOOKS, AllHooks, RunHooks
 from mycopod.reconcile.leader import LeaderElection
 from mycopod.reconcile.queue import RunQueue
 from mycopod.reconcile.supervision import DatabaseSupervisor, TaskGroup
@@ -230,6 +232,7 @@ class Daemon:
             return self.settings
 
         self._forge()
+        self._notifications()
         self.poller = RepoPoller(self.source, self.queue, runtime=self.runtime,
                                  settings=settings, leading=self.leading,
                                  can_reconcile=self.engine is not None,
@@ -281,6 +284,19 @@ class Daemon:
                 source=self.source, client=ForgeClient(forge), pool=self.pool,
                 settings=lambda: self.settings, engine=self.engine, compilers=self.compilers)
             self.add("pr-planner", self.pr_plans.run)
+
+    def _notifications(self) -> None:
+        """With ``[notify] urls``: the notifier, told of runs next to the forge reporter."""
+        if not self.settings.notify.enabled:
+            return
+        from mycopod.notify.notifier import Notifier
+
+        api = self.settings.api
+        public = (self.settings.notify.public_url or self.settings.forge.public_url
+                  or f"http://{api.host}:{api.port}")
+        notifier = Notifier(lambda: self.settings.notify, public_url=public)
+        self.hooks = notifier if self.hooks is NO_HOOKS else AllHooks(self.hooks, notifier)
+        self.add("notifier", notifier.run)
 
     def _engine_context(self) -> EngineContext | None:
         """The engine's context, or None when no Proxmox cluster is configured. Every

@@ -181,6 +181,17 @@ class ReconcileAccepted(Response):
     status: RunStatus
 
 
+class RollbackRequest(Request):
+    #: the earlier commit of the followed branch whose declarations come back
+    commit: str = Field(pattern=r"^[0-9a-f]{7,40}$")
+
+
+class RollbackAccepted(Response):
+    #: the new commit on the branch (a revert of everything after ``rolled_back_to``)
+    commit: str
+    rolled_back_to: str
+
+
 class LogsQuery(Request):
     status: RunStatus | None = None
     trigger: Trigger | None = None
@@ -221,6 +232,12 @@ class RunOut(Response):
     approved_by: int | None = None
     approved_at: datetime | None = None
     rejected_by: int | None = None
+    #: Waiting: why ("waiting for the window Sat 02:00 UTC") and when that may change
+    waiting_reason: str | None = None
+    wait_until: datetime | None = None
+    #: the Admin who ran it outside its window (POST /reconcile/{runId}/override), and when
+    override_by: int | None = None
+    override_at: datetime | None = None
     error: str | None = None
     created_at: datetime
     started_at: datetime | None = None

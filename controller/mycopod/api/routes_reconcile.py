@@ -19,6 +19,7 @@ every list in it (``offset``, ``limit``) with each list's full length in ``total
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ import structlog
 from pydantic import TypeAdapter
 
 from mycopod.api import paging
-from mycopod.api.errors import from_approval, not_found, unprocessable
+from mycopod.api.errors import ApiError, conflict, from_approval, not_found, unprocessable
 from mycopod.api.models import (
     ActionOut,
     ActionPage,
@@ -35,12 +36,16 @@ from mycopod.api.models import (
     PageQuery,
     ReconcileAccepted,
     ReconcileRequest,
+    RollbackAccepted,
+    RollbackRequest,
     RunDetail,
     RunOut,
     RunPage,
     WindowQuery,
 )
 from mycopod.api.routing import Call, Endpoint
+from mycopod.declarations import rollback as rollbacks
+from mycopod.declarations.source import BranchMovedError, SourceError
 from mycopod.reconcile import approvals
 from mycopod.store.actions import ActionStore
 from mycopod.store.declarations import DeclarationStore
@@ -134,6 +139,37 @@ async def reject(call: Call) -> RunOut:
     return RunOut.model_validate(run_out(run))
 
 
+async def override(call: Call) -> RunOut:
+    try:
+        run = await approvals.override(call.conn, call.params["runId"], user=call.me,
+                                       wake=call.ctx.runtime.wake_reconcile)
+    except approvals.ApprovalError as exc:
+        raise from_approval(exc) from None
+    return RunOut.model_validate(run_out(run))
+
+
+async def rollback(call: Call) -> RollbackAccepted:
+    """Commit the declarations of an earlier commit on top of the branch (a revert of
+    everything after it, authored by the caller); the poller reconciles it as any commit."""
+    body: RollbackRequest = call.body
+    source = call.ctx.source
+    if source is None:
+        raise ApiError(503, "no_repository",
+                       "no declarations repository is configured (declarations.repo)")
+    user = call.me
+    try:
+        sha, target = await asyncio.to_thread(
+            rollbacks.commit_rollback, source, body.commit, author_name=user.username,
+            author_email=f"{user.username}@users.mycopod.invalid")
+    except BranchMovedError as exc:
+        raise conflict(str(exc)) from None
+    except SourceError as exc:
+        raise unprocessable(str(exc), code="bad_commit") from None
+    call.ctx.runtime.wake_fetch.set()
+    log.info("reconcile.rollback", user_id=user.id, commit=sha, rolled_back_to=target)
+    return RollbackAccepted(commit=sha, rolled_back_to=target)
+
+
 async def list_logs(call: Call) -> RunPage:
     query: LogsQuery = call.query
     try:
@@ -165,6 +201,14 @@ ENDPOINTS = [
              errors=(403, 404),
              description="Admin, or a User when the setting users_can_reconcile is true. "
              "Answers 202 with the id of the Pending run; the controller picks it up."),
+    Endpoint("POST", "/reconcile/rollback", "rollback",
+             "Roll the declarations back to an earlier commit", "reconcile", rollback,
+             auth="admin", body=RollbackRequest, response=RollbackAccepted, status=202,
+             errors=(409, 422, 503),
+             description="Commits, on top of the followed branch, the declarations as they "
+             "were at `commit` (a revert of everything after it), authored by the caller, "
+             "and pushes it; the poller compiles and reconciles it like any commit. "
+             "Nothing is force-pushed."),
     Endpoint("GET", "/reconcile/{runId}", "getRun", "A run: status, plan, actions, timings",
              "reconcile", get_run, path_params=RUN, query=WindowQuery, response=RunDetail,
              exclude_unset=True,
@@ -179,6 +223,11 @@ ENDPOINTS = [
     Endpoint("POST", "/reconcile/{runId}/reject", "rejectRun", "Reject a waiting run",
              "reconcile", reject, auth="admin", path_params=RUN, response=RunOut,
              errors=(404, 409)),
+    Endpoint("POST", "/reconcile/{runId}/override", "overrideRun",
+             "Run a waiting run now, whatever the windows say", "reconcile", override,
+             auth="admin", path_params=RUN, response=RunOut, errors=(404, 409),
+             description="For a run Waiting (suspended, or outside a maintenance window): "
+             "it is queued at once with override_by and override_at recorded."),
     Endpoint("GET", "/logs", "listRuns", "Runs, newest first (keyset pagination)", "logs",
              list_logs, query=LogsQuery, response=RunPage,
              description="Pass next_cursor back as cursor for the next page."),

@@ -66,6 +66,10 @@ def for_run(run: Run, *, base: str) -> CommitStatus | None:
     if run.status == "AwaitingApproval":
         return CommitStatus.make("pending", f"run {run.id} awaits an Admin's approval",
                                  context=CONTEXT, target_url=url)
+    if run.status == "Waiting":
+        return CommitStatus.make("pending", f"run {run.id}: "
+                                 f"{run.waiting_reason or 'waiting for its window'}",
+                                 context=CONTEXT, target_url=url)
     if run.status == "Interrupted":
         return CommitStatus.make("pending", f"run {run.id} was interrupted; it will be "
                                  "queued again", context=CONTEXT, target_url=url)

@@ -10,7 +10,9 @@ missed in the other:
 - with ``four_eyes`` an Admin cannot approve a run they requested themselves;
 - approving sets the run back to Pending with ``approved_by`` (the engine re-plans and
   goes ahead only if the approval covers every gated step) and wakes the worker;
-  rejecting cancels it.
+  rejecting cancels it;
+- only an Admin overrides a run ``Waiting`` for its window (or a resume): it is set
+  Pending with ``override_by`` and applies at once, whatever the windows say.
 
 A refusal raises an :class:`ApprovalError`, whose ``code`` names the rule; the API maps
 it to its HTTP status (:func:`mycopod.api.errors.from_approval`), the status page to a
@@ -85,6 +87,26 @@ async def reject(db: asyncpg.Pool | asyncpg.Connection, run_id: int, *,
                  user: User) -> Run:
     """AwaitingApproval → Cancelled with ``rejected_by``."""
     return await _decide(db, run_id, user=user, policy=None, approve=False)
+
+
+async def override(db: asyncpg.Pool | asyncpg.Connection, run_id: int, *, user: User,
+                   wake: asyncio.Event | None = None) -> Run:
+    """Waiting → Pending with ``override_by``: the Admin runs it now; recorded."""
+    if not user.is_admin:
+        raise NotAllowed("this needs the Admin role")
+    store = RunStore(db)
+    run = await store.get(run_id)
+    if run is None:
+        raise RunNotFound("run not found")
+    if run.status != "Waiting":
+        raise NotWaiting(f"run {run_id} is {run.status}, not Waiting", status=run.status)
+    decided = await store.override(run_id, user.id)
+    if decided is None:
+        raise NotWaiting(f"run {run_id} changed state meanwhile; reload it")
+    log.info("reconcile.override", user_id=user.id, run_id=run_id, was=run.waiting_reason)
+    if wake is not None:
+        wake.set()
+    return decided
 
 
 async def _decide(db: asyncpg.Pool | asyncpg.Connection, run_id: int, *, user: User,

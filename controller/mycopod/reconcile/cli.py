@@ -8,7 +8,8 @@ Light on purpose: only argparse at module level; the engine is imported by the h
 - ``mycopod reconcile --once [--approve] [FILE.md ...] [--spec SPEC.json]`` fetches the
   declarations repository, compiles HEAD, observes, plans, applies per policy, records
   the run and prints a summary. Exit 0: Succeeded (or nothing to do); 1: Failed;
-  3: awaiting approval (``--approve`` approves it at once).
+  3: awaiting approval (``--approve`` approves it at once), or waiting (suspended,
+  outside a maintenance window; docs/gitops.md).
 
 Without FILE or ``--spec`` the spec comes from the declarations repository (fetch, then
 compile the branch head through the declarations pipeline).

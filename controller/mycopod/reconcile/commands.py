@@ -209,7 +209,7 @@ async def reconcile_command(args: argparse.Namespace) -> int:
     _print_run(final, actions, as_json=args.json)
     if final.status == "Succeeded":
         return 0
-    if final.status == "AwaitingApproval":
+    if final.status in ("AwaitingApproval", "Waiting"):
         return EXIT_AWAITING
     return 1
 
@@ -235,6 +235,11 @@ def _print_run(run: Run, actions: list[Any], *, as_json: bool) -> None:
         render_plan(plan, out)
         out.write(f"\nApprove with: POST /reconcile/{run.id}/approve, or run "
                   "'mycopod reconcile --once --approve'\n")
+        return
+    if run.status == "Waiting":
+        render_plan(plan, out)
+        out.write(f"\nNothing applied: {run.waiting_reason}. The daemon applies it when it "
+                  f"may; an Admin can run it now: POST /reconcile/{run.id}/override\n")
         return
     counts: dict[str, int] = {}
     for action in actions:

@@ -11,6 +11,11 @@ retry, claim the oldest Pending run, apply it, and decide what follows
 exponential backoff (1 s to 10 min, jitter); a failed compile is not retried (the next
 commit is awaited).
 
+Runs resting as ``Waiting`` (suspended, outside a maintenance window) are looked at on
+each turn of the loop and set back to Pending once :func:`mycopod.reconcile.windows.hold`
+lets them apply: the window opened, the cluster was resumed, the windows changed. An
+Admin's override sets one Pending at once (:mod:`mycopod.reconcile.approvals`).
+
 A run is applied in a task of its own, so that losing the lock cuts it at once (the run
 is marked Interrupted, "this replica lost the leader lock") and a stop gives it
 ``grace_seconds`` to finish (:meth:`Controller.finish`) before cutting it.
@@ -27,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from mycopod import telemetry
-from mycopod.reconcile import decisions
+from mycopod.reconcile import decisions, windows
 from mycopod.reconcile.hooks import NO_HOOKS, RunHooks
 from mycopod.reconcile.triggers import DB_ERRORS, wait_for
 from mycopod.store.declarations import DeclarationStore
@@ -88,6 +93,7 @@ class Controller:
         while not self.stopping():
             try:
                 await self.queue.requeue_due()
+                await self._release_waiting()
                 run = await self.queue.claim()
             except DB_ERRORS as exc:
                 log.warning("worker.database_error", error=f"{type(exc).__name__}: {exc}")
@@ -121,6 +127,24 @@ class Controller:
             except DB_ERRORS as exc:
                 log.warning("worker.database_error", error=f"{type(exc).__name__}: {exc}")
                 await asyncio.sleep(2.0)
+
+    async def _release_waiting(self) -> None:
+        """Waiting runs that may apply now go back to Pending (claimed next)."""
+        waiting = await self.queue.runs.waiting(self.queue.cluster)
+        if not waiting:
+            return
+        policy = await self.engine.refresh_policy()
+        for run in waiting:
+            actions = (run.plan or {}).get("actions") or []
+            destructive = any(isinstance(a, dict) and a.get("destructive") for a in actions)
+            try:
+                held = windows.hold(suspended=policy.suspended, windows=policy.windows,
+                                    destructive=destructive, now=self.engine.clock())
+            except ValueError as exc:  # a window croniter cannot place: let the run go
+                log.warning("run.window_error", run_id=run.id, error=str(exc))
+                held = None
+            if held is None and await self.queue.runs.release(run.id) is not None:
+                log.info("run.released", run_id=run.id, was=run.waiting_reason)
 
     # -- one run -----------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ queued its run, or not when it does not compile); the controller calls
 :meth:`RunHooks.run_finished` when a run comes to rest (Succeeded, Failed, waiting for
 approval or for a window, ...). The composition root (:mod:`mycopod.daemon`) passes an
 implementation (the forge reporter, :mod:`mycopod.forge.reporter`); without one, nothing
-is told. Implementations must return at once and never raise: they queue their work
+is told; with several listeners (the forge reporter, the notifier) :class:`AllHooks`
+tells each. Implementations must return at once and never raise: they queue their work
 and send it from a task of their own, so a slow or dead listener never delays a run.
 """
 
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from mycopod.store.runs import Run
 
-__all__ = ["NO_HOOKS", "NoHooks", "RunHooks"]
+__all__ = ["NO_HOOKS", "AllHooks", "NoHooks", "RunHooks"]
 
 
 class RunHooks(Protocol):
@@ -38,3 +39,19 @@ class NoHooks:
 
 
 NO_HOOKS = NoHooks()
+
+
+class AllHooks:
+    """Tells every listener, in order."""
+
+    def __init__(self, *hooks: RunHooks) -> None:
+        self.hooks = hooks
+
+    def commit_compiled(self, commit: str, *, ok: bool, error: str | None,
+                        run_id: int | None) -> None:
+        for hook in self.hooks:
+            hook.commit_compiled(commit, ok=ok, error=error, run_id=run_id)
+
+    def run_finished(self, run: Run) -> None:
+        for hook in self.hooks:
+            hook.run_finished(run)

@@ -23,7 +23,10 @@ The daemon's worker claims a run (:meth:`RunStore.claim_next_pending`, which mak
    ``users_can_reconcile`` is on; the plan lists those changes (``user_changes``), and
    approving covers exactly the ones it listed. Once a run goes ahead they are marked
    approved (by the approving Admin, or by nobody when the policy let them through);
-6. else ``InProgress``, apply (:class:`mycopod.reconcile.executor.Executor`), then
+6. a plan with actions that may not apply now (the policy ``suspended``, or outside its
+   maintenance ``windows``: :mod:`mycopod.reconcile.windows`) → ``Waiting`` with the
+   reason, unless an Admin overrode it; the controller releases it when it may apply;
+7. else ``InProgress``, apply (:class:`mycopod.reconcile.executor.Executor`), then
    ``Succeeded`` or ``Failed`` (``error`` = the first Proxmox message, or the first plan
    error such as a disk shrink).
 
@@ -37,6 +40,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -50,7 +54,7 @@ from mycopod.proxmox.client import OutcomeListener, ProxmoxClient
 from mycopod.proxmox.errors import ProxmoxError
 from mycopod.proxmox.model import ObservedCluster
 from mycopod.proxmox.observer import Observer
-from mycopod.reconcile import approval_rules, planner
+from mycopod.reconcile import approval_rules, decisions, planner, windows
 from mycopod.reconcile.executor import Executor
 from mycopod.reconcile.plan import AppliedSummary, ClusterReport, Plan, PlannedUserChange
 from mycopod.spec import ClusterSpec
@@ -93,6 +97,8 @@ class EngineContext:
     #: set on SIGTERM: the running reconcile starts no new action and ends Interrupted
     stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
     last_observed: ObservedCluster | None = field(default=None, repr=False)
+    #: what maintenance windows are checked against (tests move it)
+    clock: Callable[[], datetime] = windows.utcnow
 
     def __post_init__(self) -> None:
         if self.policy is None:
@@ -231,7 +237,7 @@ async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None 
                       commit_sha: str | None = None) -> Run:
     """Carry a claimed (``Planning``) run to its next resting status; returns the run row.
 
-    Resting statuses: Succeeded, Failed, AwaitingApproval. Never raises for a failure
+    Resting statuses: Succeeded, Failed, AwaitingApproval, Waiting. Never raises for a failure
     of the run itself (Proxmox errors, plan errors, no spec): those end up in the row.
     """
     runs = RunStore(ctx.pool)
@@ -326,6 +332,15 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
         waiting = await runs.set_status(run.id, "AwaitingApproval")
         assert waiting is not None
         return waiting
+    held = (windows.hold(suspended=policy.suspended, windows=policy.windows,
+                         destructive=bool(plan.destructive), now=ctx.clock())
+            if plan.actions and run.override_at is None else None)
+    if held is not None:
+        parked = await runs.park(run.id, held.reason, until=held.until,
+                                 supersede=list(decisions.AUTOMATIC_TRIGGERS))
+        assert parked is not None
+        log.info("run.waiting", run_id=run.id, reason=held.reason, until=held.until)
+        return parked
     if changes:
         # From now on the declaration is in force (DeclarationStore.latest_good).
         by = run.approved_by if changes_wait else None

@@ -2,8 +2,8 @@
 
 Lifecycle (DESIGN.md, "Run lifecycle")::
 
-    Pending → Planning → (AwaitingApproval) → InProgress → Succeeded | Failed | Cancelled
-    + Interrupted for a run found unfinished at start-up
+    Pending → Planning → (AwaitingApproval) → (Waiting) → InProgress → Succeeded | Failed
+    | Cancelled; + Interrupted for a run found unfinished at start-up
 
 - A run is created ``Pending``: by the API (trigger ``manual``, ``requested_by``), the
   poller (``commit`` / ``webhook``, or ``api`` with ``requested_by`` = the submitter for
@@ -15,6 +15,10 @@ Lifecycle (DESIGN.md, "Run lifecycle")::
   ``approved_by``/``approved_at`` set, so the worker claims it again; the engine re-plans
   and applies destructive actions only if the approved plan covers them.
   :meth:`RunStore.reject` makes it ``Cancelled`` with ``rejected_by``.
+- :meth:`RunStore.park` rests a run that may not apply now (suspended, outside its
+  window) as ``Waiting`` with the reason; :meth:`RunStore.release` (the window opened,
+  the cluster was resumed) and :meth:`RunStore.override` (an Admin: run it now) set it
+  back to Pending. A newer automatic run that parks supersedes older automatic ones.
 - :meth:`RunStore.mark_interrupted` (at start-up) turns Planning/InProgress runs of a
   cluster into ``Interrupted``.
 - The run queue's own queries (:class:`mycopod.reconcile.queue.RunQueue`):
@@ -42,13 +46,13 @@ from pydantic import BaseModel
 
 from mycopod.errors import MycoPodError
 
-RunStatus = Literal["Pending", "Planning", "AwaitingApproval", "InProgress", "Succeeded",
-                    "Failed", "Cancelled", "Interrupted"]
+RunStatus = Literal["Pending", "Planning", "AwaitingApproval", "Waiting", "InProgress",
+                    "Succeeded", "Failed", "Cancelled", "Interrupted"]
 #: ``api``: the run of a commit made by POST /declarations (``requested_by`` = its submitter)
 Trigger = Literal["commit", "webhook", "drift", "manual", "api"]
 TERMINAL = frozenset({"Succeeded", "Failed", "Cancelled", "Interrupted"})
-STATUSES: tuple[str, ...] = ("Pending", "Planning", "AwaitingApproval", "InProgress",
-                             "Succeeded", "Failed", "Cancelled", "Interrupted")
+STATUSES: tuple[str, ...] = ("Pending", "Planning", "AwaitingApproval", "Waiting",
+                             "InProgress", "Succeeded", "Failed", "Cancelled", "Interrupted")
 
 
 INSERT = """
@@ -109,7 +113,8 @@ RETURNING id"""
 LIST = """
 SELECT id, declaration_id, requested_by, status, started_at, finished_at, trigger,
     cluster, commit_sha, dry_run, NULL::jsonb AS plan, NULL::jsonb AS summary, error,
-    approved_by, approved_at, rejected_by, created_at, updated_at FROM reconciliation_runs
+    approved_by, approved_at, rejected_by, waiting_reason, wait_until, override_by,
+    override_at, created_at, updated_at FROM reconciliation_runs
 WHERE ($1::text IS NULL OR status = $1)
   AND ($2::text IS NULL OR trigger = $2)
   AND ($3::timestamptz IS NULL OR created_at >= $3)
@@ -155,7 +160,34 @@ SELECT EXISTS (SELECT 1 FROM reconciliation_runs WHERE cluster = $1 AND commit_s
 BUSY = """
 SELECT EXISTS (SELECT 1 FROM reconciliation_runs
                WHERE cluster = $1
-                 AND status IN ('Pending', 'Planning', 'InProgress', 'AwaitingApproval'))"""
+                 AND status IN ('Pending', 'Planning', 'InProgress', 'AwaitingApproval',
+                                'Waiting'))"""
+#: a run that may not apply now rests, with why and until when
+PARK = """
+UPDATE reconciliation_runs SET status = 'Waiting', waiting_reason = $2, wait_until = $3,
+    updated_at = NOW()
+WHERE id = $1
+RETURNING *"""
+#: older automatic runs waiting for the same window: the newer commit's run replaces them
+SUPERSEDE = """
+UPDATE reconciliation_runs SET status = 'Cancelled', finished_at = NOW(), updated_at = NOW(),
+    error = 'superseded by run ' || $2::int || ', which waits instead'
+WHERE cluster = $1 AND status = 'Waiting' AND id < $2 AND requested_by IS NULL
+  AND trigger = ANY($3::text[])
+RETURNING id"""
+WAITING = """
+SELECT * FROM reconciliation_runs WHERE cluster = $1 AND status = 'Waiting'
+ORDER BY created_at, id"""
+RELEASE = """
+UPDATE reconciliation_runs SET status = 'Pending', waiting_reason = NULL, wait_until = NULL,
+    updated_at = NOW()
+WHERE id = $1 AND status = 'Waiting'
+RETURNING *"""
+OVERRIDE = """
+UPDATE reconciliation_runs SET status = 'Pending', override_by = $2, override_at = NOW(),
+    updated_at = NOW()
+WHERE id = $1 AND status = 'Waiting'
+RETURNING *"""
 #: a run this process was applying when it was cut
 CUT_RUN = """
 UPDATE reconciliation_runs SET status = $3, finished_at = NOW(), updated_at = NOW(),
@@ -195,6 +227,10 @@ class Run(BaseModel):
     approved_by: int | None
     approved_at: datetime | None
     rejected_by: int | None
+    waiting_reason: str | None = None
+    wait_until: datetime | None = None
+    override_by: int | None = None
+    override_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -274,6 +310,28 @@ class RunStore:
     async def reject(self, run_id: int, user_id: int | None) -> Run | None:
         """AwaitingApproval → Cancelled with rejected_by; None if the run was not waiting."""
         return _run(await self.pool.fetchrow(REJECT, run_id, user_id))
+
+    # -- waiting for a window or a resume (mycopod.reconcile.windows) -------------------
+
+    async def park(self, run_id: int, reason: str, *, until: datetime | None,
+                   supersede: list[str]) -> Run | None:
+        """The run rests as Waiting; older Waiting runs of the ``supersede`` triggers
+        (automatic, nobody's request) are cancelled in its favour."""
+        run = _run(await self.pool.fetchrow(PARK, run_id, reason, until))
+        if run is not None and run.requested_by is None and run.trigger in supersede:
+            await self.pool.fetch(SUPERSEDE, run.cluster, run_id, supersede)
+        return run
+
+    async def waiting(self, cluster: str) -> list[Run]:
+        return [Run.model_validate(dict(r)) for r in await self.pool.fetch(WAITING, cluster)]
+
+    async def release(self, run_id: int) -> Run | None:
+        """Waiting → Pending (it may apply now); None if it was not waiting."""
+        return _run(await self.pool.fetchrow(RELEASE, run_id))
+
+    async def override(self, run_id: int, user_id: int | None) -> Run | None:
+        """Waiting → Pending with override_by: applied whatever the windows say."""
+        return _run(await self.pool.fetchrow(OVERRIDE, run_id, user_id))
 
     async def mark_interrupted(self, cluster: str) -> list[int]:
         """At start-up: Planning/InProgress runs of ``cluster`` become Interrupted."""

@@ -54,8 +54,13 @@ def validate(key: str, value: Any, *, base: PolicySettings | None = None) -> Any
         model = PolicySettings.model_validate(data, strict=True)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise SettingError(f"setting {key}: {err['msg']} (got {value!r})") from None
-    return getattr(model, key)
+        # windows[0].schedule: the entry and field of a list setting that is wrong
+        where = key + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
+                              for p in err["loc"][1:])
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise SettingError(f"setting {where}: {message} (got {value!r})") from None
+    # as JSON (a window is stored and shown as the object it was given as)
+    return model.model_dump(mode="json")[key]
 
 
 class SettingsStore:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from mycopod import telemetry
 from mycopod.store.actions import ActionStore
 from mycopod.store.runs import RunStore
 
-from .conftest import Api, make_settings, start_api
+from .conftest import Api, git, make_settings, start_api, with_repository
 
 
 async def test_users_admin_crud(api: Api) -> None:
@@ -53,6 +54,9 @@ async def test_user_gets_403_on_admin_routes(api: Api) -> None:
         ("PUT", "/settings/prune", {"json": {"value": True}}),
         ("POST", f"/reconcile/{run.id}/approve", {}),
         ("POST", f"/reconcile/{run.id}/reject", {}),
+        ("POST", f"/reconcile/{run.id}/override", {}),
+        ("POST", "/reconcile/rollback", {"json": {"commit": "a" * 40}}),
+        ("PUT", "/settings/suspended", {"json": {"value": True}}),
         ("POST", "/reconcile", {"json": {}}),  # users_can_reconcile is off
     ]:
         status, body = await api.call(method, path, alice, **kwargs)
@@ -119,6 +123,63 @@ async def test_approve_reject_and_four_eyes(api: Api) -> None:
     _, body = await api.call("POST", f"/reconcile/{run_id}/reject", admin, expect=200)
     assert body["data"]["status"] == "Cancelled" and body["data"]["rejected_by"] == admin.id
     await api.call("POST", "/reconcile/99999/approve", admin, expect=404)
+
+
+async def test_override_a_waiting_run_and_suspend_through_settings(api: Api) -> None:
+    admin, alice = api.users["admin"], api.users["alice"]
+    store = RunStore(api.pool)
+    run = await store.create(trigger="commit", commit_sha="f" * 40)
+    await store.park(run.id, "waiting for the window Sat 02:00 UTC", until=None,
+                     supersede=[])
+    _, body = await api.call("GET", f"/reconcile/{run.id}", alice, expect=200)
+    assert body["data"]["status"] == "Waiting"
+    assert body["data"]["waiting_reason"] == "waiting for the window Sat 02:00 UTC"
+    _, body = await api.call("POST", f"/reconcile/{run.id}/override", alice, expect=403)
+    assert body["error"]["code"] == "forbidden"
+    wake = api.ctx.runtime.wake_reconcile
+    _, body = await api.call("POST", f"/reconcile/{run.id}/override", admin, expect=200)
+    assert body["data"]["status"] == "Pending" and body["data"]["override_by"] == admin.id
+    assert body["data"]["override_at"] is not None and wake.is_set()
+    _, body = await api.call("POST", f"/reconcile/{run.id}/override", admin, expect=409)
+    assert "not Waiting" in body["error"]["message"]
+    await api.call("POST", "/reconcile/99999/override", admin, expect=404)
+    _, body = await api.call("PUT", "/settings/suspended", admin, expect=200,
+                             json={"value": True})
+    assert body["data"]["value"] is True
+    window = {"kind": "deny", "schedule": "0 2 * * 6", "duration": "2h"}
+    _, body = await api.call("PUT", "/settings/windows", admin, expect=200,
+                             json={"value": [window]})
+    assert body["data"]["value"] == [{**window, "timezone": "UTC", "applies_to": "all"}]
+    _, body = await api.call("PUT", "/settings/windows", admin, expect=422,
+                             json={"value": [{**window, "timezone": "Mars/Base"}]})
+    assert body["error"]["message"].startswith(
+        "setting windows[0].timezone: timezone 'Mars/Base' is not an IANA time zone")
+
+
+async def test_rollback_commits_the_earlier_tree_as_the_admin(api: Api,
+                                                               tmp_path: Path) -> None:
+    admin = api.users["admin"]
+    await api.call("POST", "/reconcile/rollback", admin, expect=503,
+                   json={"commit": "a" * 40})
+    bare = await with_repository(api, tmp_path, "web-1 is a VM with 2 cores.\n")
+    first = git("rev-parse", "main", cwd=bare)
+    work = tmp_path / "work"
+    (work / "web.md").write_text("web-1 is a VM with 4 cores.\n")
+    git("commit", "-q", "-am", "four", cwd=work)
+    git("push", "-q", str(bare), "HEAD:main", cwd=work)
+    await api.call("POST", "/reconcile/rollback", admin, expect=422, json={"commit": "HEAD"})
+    _, body = await api.call("POST", "/reconcile/rollback", admin, expect=422,
+                             json={"commit": "f" * 40})
+    assert "not in the declarations repository" in body["error"]["message"]
+    wake = api.ctx.runtime.wake_fetch
+    wake.clear()
+    _, body = await api.call("POST", "/reconcile/rollback", admin, expect=202,
+                             json={"commit": first[:8]})
+    sha = body["data"]["commit"]
+    assert body["data"]["rolled_back_to"] == first and wake.is_set()
+    assert git("rev-parse", "main", cwd=bare) == sha
+    assert git("show", f"{sha}:web.md", cwd=bare) == "web-1 is a VM with 2 cores."
+    assert git("log", "-1", "--format=%an", sha, cwd=bare) == "admin"
 
 
 async def test_get_run_with_plan_actions_and_timing(api: Api) -> None:
@@ -259,7 +320,8 @@ async def test_openapi_document(api: Api) -> None:
     assert doc["openapi"] == "3.1.0"
     for path in ("/auth/login", "/auth/refresh", "/auth/logout", "/users", "/users/{userId}",
                  "/reconcile", "/reconcile/{runId}", "/reconcile/{runId}/approve",
-                 "/reconcile/{runId}/reject", "/logs", "/logs/{runId}/actions", "/settings",
+                 "/reconcile/{runId}/reject", "/reconcile/{runId}/override", "/logs",
+                 "/logs/{runId}/actions", "/settings",
                  "/settings/{key}", "/health", "/metrics", "/openapi.json"):
         assert path in doc["paths"], path
     login = doc["components"]["schemas"]["LoginRequest"]

@@ -170,3 +170,35 @@ async def test_pages_send_a_strict_content_security_policy(api: Api) -> None:
         assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     async with api.client.get("/ui/static/mycopod.css") as resp:
         assert resp.status == 200 and "prefers-color-scheme: dark" in await resp.text()
+
+
+async def test_a_waiting_run_shows_why_and_an_admin_overrides_it(
+        api: Api, seeded: ui_seed.Seeded) -> None:
+    store = RunStore(api.pool)
+    run = await store.create(trigger="commit", commit_sha="9" * 40)
+    await store.park(run.id, "waiting for the window Sat 02:00 UTC", until=None,
+                     supersede=[])
+    await sign_in(api, "alice")
+    text = await page(api, f"/ui/runs/{run.id}")
+    assert "waiting for the window Sat 02:00 UTC" in text and "override-run" not in text
+    await post(api, f"/ui/runs/{run.id}/override-run", {"csrf": await csrf(api)}, expect=403)
+    await sign_in(api, "admin")
+    text = await page(api, f"/ui/runs/{run.id}")
+    assert f"/ui/runs/{run.id}/override-run" in text
+    token = await csrf(api)
+    location, _ = await post(api, f"/ui/runs/{run.id}/override-run", {"csrf": token},
+                             expect=303)
+    assert location == f"/ui/runs/{run.id}?n=overridden"
+    after = await store.get(run.id)
+    assert after is not None and after.status == "Pending"
+    assert after.override_by == api.users["admin"].id
+    assert "Overridden by" in await page(api, f"/ui/runs/{run.id}")
+    # windows are edited as JSON on the settings page, refused with the entry named
+    window = '[{"kind": "deny", "schedule": "0 2 * * 6", "duration": "2h"}]'
+    await post(api, "/ui/settings/windows", {"csrf": token, "value": window}, expect=303)
+    policy = await SettingsStore(api.pool).effective_policy(api.ctx.settings.policy)
+    assert [w.kind for w in policy.windows] == ["deny"]
+    _, text = await post(api, "/ui/settings/windows",
+                         {"csrf": token, "value": window.replace("2h", "soon")}, expect=422)
+    assert "windows[0].duration" in text
+    assert "&#34;schedule&#34;: &#34;0 2 * * 6&#34;" in await page(api, "/ui/settings")

@@ -37,6 +37,8 @@ def run(status: str, **fields: Any) -> Run:
     (run("Cancelled"), "failure", "run 7 was rejected"),
     (run("AwaitingApproval"), "pending", "run 7 awaits an Admin's approval"),
     (run("Interrupted"), "pending", "run 7 was interrupted; it will be queued again"),
+    (run("Waiting", waiting_reason="waiting for the window Sat 02:00 UTC"), "pending",
+     "run 7: waiting for the window Sat 02:00 UTC"),
 ])
 def test_a_run_at_rest_gives_its_commit_a_status(row: Run, state: str,
                                                  description: str) -> None:

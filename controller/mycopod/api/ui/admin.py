@@ -9,6 +9,7 @@ to the field it concerns (422/409), instead of a redirect that would lose it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -42,6 +43,10 @@ HELP = {
     "four_eyes": "An Admin cannot approve a run they requested.",
     "vmid_min": "Lowest vmid MycoPod allocates (empty: no bound).",
     "vmid_max": "Highest vmid MycoPod allocates (empty: no bound).",
+    "suspended": "Apply nothing: runs are planned and wait until this is off again.",
+    "windows": "Maintenance windows, as JSON: [{\"kind\": \"allow\", \"schedule\": "
+               "\"0 2 * * 6\", \"duration\": \"4h\", \"timezone\": \"UTC\"}] "
+               "(docs/gitops.md).",
 }
 
 
@@ -148,6 +153,8 @@ async def sign_out_everywhere(call: Call, user: User, form: dict[str, str]) -> w
 
 def _kind(key: str) -> str:
     annotation = str(PolicySettings.model_fields[key].annotation)
+    if annotation.startswith("list"):
+        return "json"
     if "bool" in annotation:
         return "bool"
     return "int" if "int" in annotation else "text"
@@ -159,6 +166,11 @@ def _parse(key: str, raw: str) -> Any:
     kind = _kind(key)
     if kind == "bool" and raw in ("true", "false"):
         return raw == "true"
+    if kind == "json":
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw  # refused by the setting's validation, with its message
     if kind == "int":
         if raw == "" and PolicySettings.model_fields[key].default is None:
             return None
@@ -171,7 +183,8 @@ def _parse(key: str, raw: str) -> Any:
 
 async def _settings_values(call: Call, **extra: Any) -> dict[str, Any]:
     rows = await SettingsStore(call.conn).list(call.ctx.settings.policy)
-    return {"settings": [{"key": r.key, "value": r.value, "source": r.source,
+    return {"settings": [{"key": r.key, "source": r.source,
+                          "value": json.dumps(r.value) if _kind(r.key) == "json" else r.value,
                           "updated_at": r.updated_at, "kind": _kind(r.key),
                           "help": HELP.get(r.key, "")} for r in rows if r.key in KNOWN_KEYS],
             "errors": {}, "typed": {}, "notice": core.notice(call), **extra}

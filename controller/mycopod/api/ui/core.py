@@ -218,6 +218,7 @@ def redirect(location: str, notice: str | None = None) -> web.Response:
 NOTICES = {
     **status.NOTICES,
     "queued": "Run queued: the controller picks it up now.",
+    "overridden": "Override recorded: the run is queued and applies now.",
     "user_added": "User added.",
     "user_changed": "User changed; their sessions ended.",
     "password_reset": "Password changed; every session of that user ended.",

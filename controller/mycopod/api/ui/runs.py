@@ -95,7 +95,8 @@ async def run_page(call: Call, user: User) -> core.PageResult:
         "run": run, "plan": plan, "rows": plan_rows(plan, offset=offset),
         "plan_total": len(plan.actions), "actions": actions, "actions_total": total,
         "offset": offset, "window": WINDOW, "declaration": declaration,
-        "names": await _names(call, run.requested_by, run.approved_by, run.rejected_by),
+        "names": await _names(call, run.requested_by, run.approved_by, run.rejected_by,
+                              run.override_by),
         "understood": understood, "notice": core.notice(call),
     }
 
@@ -164,6 +165,18 @@ async def reject_form(call: Call, user: User, form: dict[str, str]) -> web.Respo
     return await _decide(call, user, approve=False)
 
 
+@core.action(admin=True)
+async def override_form(call: Call, user: User, form: dict[str, str]) -> web.Response:
+    """Run a Waiting run now, whatever the windows say (POST /reconcile/{id}/override)."""
+    run_id = parse_id(call.request.match_info["runId"], "run")
+    try:
+        await approvals.override(call.conn, run_id, user=user,
+                                 wake=call.ctx.runtime.wake_reconcile)
+    except approvals.ApprovalError as exc:
+        raise from_approval(exc) from None
+    return core.redirect(f"/ui/runs/{run_id}", "overridden")
+
+
 @core.action()
 async def run_now_form(call: Call, user: User, form: dict[str, str]) -> web.Response:
     """Queue a run now (the API's POST /reconcile: an Admin, or a User if allowed)."""
@@ -178,5 +191,6 @@ ROUTES = [
     ("GET", "/ui/approvals", approvals_page),
     ("POST", "/ui/runs/{runId}/approve-run", approve_form),
     ("POST", "/ui/runs/{runId}/reject-run", reject_form),
+    ("POST", "/ui/runs/{runId}/override-run", override_form),
     ("POST", "/ui/reconcile", run_now_form),
 ]

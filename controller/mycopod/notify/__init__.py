@@ -1,0 +1,1 @@
+"""Notifications (``[notify]``): what the reconcile path tells people, through Apprise."""

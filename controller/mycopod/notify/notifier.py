@@ -1,0 +1,150 @@
+"""Sends notifications through Apprise, off the reconcile path: a RunHooks listener.
+
+The poller and the run worker call :meth:`Notifier.commit_compiled` and
+:meth:`Notifier.run_finished` (:mod:`mycopod.reconcile.hooks`, next to the forge
+reporter); each turns the event into a message (:mod:`mycopod.notify.messages`, pure),
+puts it on a bounded queue and returns. The ``notifier`` task (:meth:`Notifier.run`)
+sends the messages one at a time to every ``[notify] urls`` (Apprise sends in worker
+threads, within ``timeout``), so a slow or dead receiver never delays a run:
+
+- events not in ``[notify] events`` are not queued;
+- the same news (a message's ``key``: event, commit, error) is sent once within
+  ``repeat_seconds``;
+- at most ``max_per_hour`` are sent; the others are dropped and logged
+  (``notify.rate_limited``), as is the oldest message when the queue is full.
+
+The URLs are secrets (they often hold tokens): they are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import apprise
+import structlog
+
+from mycopod.notify import messages
+from mycopod.notify.messages import Message
+
+if TYPE_CHECKING:
+    from mycopod.config_gitops import NotifySettings
+    from mycopod.store.runs import Run
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["Notifier"]
+
+#: keys remembered for repeat_seconds (the oldest are forgotten first)
+_REMEMBERED = 1000
+
+
+class Notifier:
+    """Notifications for compiles and runs, queued and sent by a task of its own."""
+
+    def __init__(self, settings: Callable[[], NotifySettings], *, public_url: str,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.public_url = public_url
+        self.clock = clock
+        self.queue: asyncio.Queue[Message] = asyncio.Queue(
+            maxsize=settings().queue_size)
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._sent_at: deque[float] = deque()
+        #: counts, for tests and the logs
+        self.sent = 0
+        self.failed = 0
+        self.dropped = 0
+
+    # -- RunHooks: return at once --------------------------------------------------------
+
+    def commit_compiled(self, commit: str, *, ok: bool, error: str | None,
+                        run_id: int | None) -> None:
+        self.submit(messages.for_compile(commit, ok=ok, error=error))
+
+    def run_finished(self, run: Run) -> None:
+        self.submit(messages.for_run(run, base=self.public_url))
+
+    def submit(self, message: Message | None) -> None:
+        """Queue a message unless it is off, already told, or the queue is full."""
+        if message is None:
+            return
+        settings = self.settings()
+        if message.event not in settings.events:
+            return
+        now = self.clock()
+        told = self._seen.get(message.key)
+        if told is not None and now - told < settings.repeat_seconds:
+            log.debug("notify.repeat_skipped", kind=message.event)
+            return
+        self._seen[message.key] = now
+        self._seen.move_to_end(message.key)
+        while len(self._seen) > _REMEMBERED:
+            self._seen.popitem(last=False)
+        while True:
+            try:
+                self.queue.put_nowait(message)
+                return
+            except asyncio.QueueFull:
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    old = self.queue.get_nowait()
+                    self.queue.task_done()
+                    self.dropped += 1
+                    log.warning("notify.dropped", kind=old.event, note="the queue is full")
+
+    # -- the task --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Task ``notifier``: send queued messages until cancelled."""
+        while True:
+            message = await self.queue.get()
+            try:
+                await self._send(message)
+            finally:
+                self.queue.task_done()
+
+    def _within_rate(self, settings: NotifySettings) -> bool:
+        now = self.clock()
+        while self._sent_at and now - self._sent_at[0] >= 3600:
+            self._sent_at.popleft()
+        if len(self._sent_at) >= settings.max_per_hour:
+            return False
+        self._sent_at.append(now)
+        return True
+
+    async def _send(self, message: Message) -> None:
+        settings = self.settings()
+        if not self._within_rate(settings):
+            self.dropped += 1
+            log.warning("notify.rate_limited", kind=message.event,
+                        max_per_hour=settings.max_per_hour)
+            return
+        sender = apprise.Apprise()
+        for url in settings.url_list():
+            if not sender.add(url):
+                log.warning("notify.bad_url", note="an entry of [notify] urls is not an "
+                            "Apprise URL (see the Apprise wiki); it is skipped")
+        kind = (apprise.NotifyType.FAILURE if message.severity == "failure"
+                else apprise.NotifyType.WARNING)
+        try:
+            async with asyncio.timeout(settings.timeout):
+                result = await sender.async_notify(body=message.body, title=message.title,
+                                                   notify_type=kind)
+            ok = bool(result)
+        except TimeoutError:
+            ok = False
+        except Exception as exc:  # a notification must never stop the task (nor the daemon)
+            log.error("notify.failed", kind=message.event, error=type(exc).__name__)
+            ok = False
+        if ok:
+            self.sent += 1
+            log.info("notify.sent", kind=message.event, title=message.title)
+        else:
+            self.failed += 1
+            log.warning("notify.failed", kind=message.event, title=message.title,
+                        note="no receiver accepted it, or it took longer than "
+                        "[notify] timeout")
