@@ -11,7 +11,8 @@
   the guest is re-read and its parameters recomputed instead of overwriting.
 - After the task, the guest is re-read to confirm the intended state.
 - On a vmid collision ("already exists") the next free id is taken. The guest goes into
-  the inventory the moment its create or clone call is accepted.
+  the inventory just before its create or clone call, so a successor leader can always
+  tie a half-made guest to its name.
 - The first error on a guest stops that guest's remaining actions (recorded Skipped);
   other guests continue.
 """
@@ -223,9 +224,12 @@ class Executor(Guard):
                                    call: Callable[[int], Awaitable[Any]]) -> tuple[Any, bool]:
         """``call(vmid)`` with a free vmid, taking the next one after "already exists".
 
-        The guest goes into the inventory as soon as the call is accepted. Returns the
-        call's result and whether the guest was found to exist already (a retried call
-        that had in fact gone through)."""
+        The guest goes into the inventory *before* the call: a leader killed between
+        Proxmox accepting the call and the row being written would otherwise leave a
+        half-made guest no successor can tie to its name, and the successor would create
+        the name again. The row is taken back when the vmid turns out to be someone
+        else's. Returns the call's result and whether the guest was found to exist already
+        (a retried call that had in fact gone through)."""
         collided: set[int] = set()
         for _ in range(VMID_RETRIES):
             vmid = await vmids.free_vmid(self.client, planned, collided=collided,
@@ -234,17 +238,17 @@ class Executor(Guard):
                 raise ActionFailed(f"no free VMID found from {planned} to "
                                    f"{planned + vmids.PROBES}")
             guest.vmid = vmid
+            await self._accepted(guest)
             try:
                 result = await call(vmid)
             except ConflictError as exc:
                 if await vmids.is_ours(self.client, vmid, name=guest.name,
                                        ownership_tag=self.tag):
-                    await self._accepted(guest)
                     return None, True
+                await self.inventory.remove(self.cluster, vmid=vmid)
                 log.info(f"{verb}.vmid_taken", guest=guest.name, vmid=vmid, error=exc.message)
                 collided.add(vmid)
                 continue
-            await self._accepted(guest)
             return result, False
         raise ActionFailed(f"no free VMID after {VMID_RETRIES} collisions")
 
