@@ -48,6 +48,7 @@ import structlog
 from mycopod import config, config_reload, telemetry
 from mycopod.config import Settings
 from mycopod.declarations.workers import CompileWorkers
+from mycopod.reconcile import wakeups
 from mycopod.reconcile.controller import Controller
 from mycopod.reconcile.hooks import NO_HOOKS, RunHooks
 from mycopod.reconcile.leader import LeaderElection
@@ -252,6 +253,9 @@ class Daemon:
         self.add("api", self._serve_api)
         if self.controller is not None:
             self.add("run-worker", self.controller.run, needs_leader=True)
+        self.add("wake-listener", lambda: wakeups.listen(self.pool, self.runtime,
+                                                         cluster=self.cluster),
+                 needs_leader=True)
         self.add("repo-poller", self.poller.run)
         self.add("drift-checker", self.drift.run)
         self.add("retention", lambda: retention.run_nightly(self.pool, settings=settings),
