@@ -62,7 +62,8 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
                 workdir: Path) -> dict[str, Any]:
     state = workdir / f"scale-{n}.json"
     setup.prepare_state(state, n)
-    with setup.SimProcess(state, latency_ms=latency_ms, seed=1) as sim:
+    # pvestatd's sampling every 2 s: a started guest shows in /cluster/resources then
+    with setup.SimProcess(state, latency_ms=latency_ms, seed=1, stats_interval=2) as sim:
         spec = setup.bulk_spec(sim.load())
         settings = setup.settings_for(sim)
         client = ProxmoxClient.from_settings(settings.proxmox, task_poll=setup.TASK_POLL)
@@ -82,7 +83,7 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
             victim = next(g for g in spec.guests)
             await client.post(f"/nodes/{_node(sim, victim.name)}/qemu/"
                               f"{_vmid(sim, victim.name)}/status/start")
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(2.5)
             changed_s, changed_req, changed_drift = await tick(ctx)
         finally:
             await client.aclose()

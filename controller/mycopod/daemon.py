@@ -333,6 +333,10 @@ class Daemon:
             if self.election.leader != leading:
                 leading = self.election.leader
                 self.runtime.leader = leading
+                if self.engine is not None and self.engine.observer is not None:
+                    # another replica may have changed configs that no row shows: the
+                    # next observation reads every owned guest again (a full resync)
+                    self.engine.observer.invalidate()
                 if leading:
                     for name, (runnable, needs_leader) in self._runnables.items():
                         if needs_leader:
