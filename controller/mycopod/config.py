@@ -203,6 +203,9 @@ class ApplySettings(_Group):
     task_timeout_seconds: float = Field(900.0, gt=0)
     #: how long SIGTERM waits for a running action before cutting the run
     grace_seconds: float = Field(30.0, ge=0)
+    #: the leader's idle worker looks for Pending runs this often; a run queued or
+    #: approved on any replica wakes it at once anyway (LISTEN/NOTIFY, docs/scaling.md)
+    claim_poll_seconds: float = Field(1.0, gt=0)
 
 
 class CompileSettings(_Group):

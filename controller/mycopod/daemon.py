@@ -50,6 +50,7 @@ import structlog
 from mycopod import config, config_reload, telemetry
 from mycopod.config import Settings
 from mycopod.declarations.workers import CompileWorkers
+from mycopod.reconcile import wakeups
 from mycopod.reconcile.controller import Controller
 from mycopod.reconcile.hooks import NO_HOOKS, AllHooks, RunHooks
 from mycopod.reconcile.leader import LeaderElection
@@ -255,6 +256,9 @@ class Daemon:
         self.add("api", self._serve_api)
         if self.controller is not None:
             self.add("run-worker", self.controller.run, needs_leader=True)
+        self.add("wake-listener", lambda: wakeups.listen(self.pool, self.runtime,
+                                                         cluster=self.cluster),
+                 needs_leader=True)
         self.add("repo-poller", self.poller.run)
         self.add("drift-checker", self.drift.run)
         self.add("retention", lambda: retention.run_nightly(self.pool, settings=settings),
@@ -345,6 +349,10 @@ class Daemon:
             if self.election.leader != leading:
                 leading = self.election.leader
                 self.runtime.leader = leading
+                if self.engine is not None and self.engine.observer is not None:
+                    # another replica may have changed configs that no row shows: the
+                    # next observation reads every owned guest again (a full resync)
+                    self.engine.observer.invalidate()
                 if leading:
                     for name, (runnable, needs_leader) in self._runnables.items():
                         if needs_leader:

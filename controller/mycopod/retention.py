@@ -33,6 +33,7 @@ import asyncpg
 import structlog
 
 from mycopod.store.actions import ActionStore
+from mycopod.store.ratelimits import RateLimitStore
 from mycopod.store.runs import RunStore
 
 if TYPE_CHECKING:
@@ -132,5 +133,6 @@ async def run_nightly(pool: asyncpg.Pool, *, settings: Callable[[], Settings]) -
             result = await archive_old_runs(pool, archive_dir=current.state_dir / "archive",
                                             retention_days=current.retention_days)
             log.info("retention.done", runs=result.runs, actions=result.actions)
+            await RateLimitStore(pool).prune()  # past windows and idle buckets
         except Exception as exc:  # a full disk must not stop reconciling; try tomorrow
             log.error("retention.failed", error=f"{type(exc).__name__}: {exc}")

@@ -36,6 +36,7 @@ from mycopod.api.routing import Endpoint, error_response, register, size_text
 from mycopod.api.state import CLIENT, CTX, STATE, USER_ID, ApiState
 from mycopod.config import ApiSettings
 from mycopod.declarations import webhook
+from mycopod.store.ratelimits import RateLimitStore
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +68,9 @@ _SECURITY_HEADERS = {
 #: every call, which is measurable on the busiest routes
 _COUNTERS: dict[tuple[str, int], Any] = {}
 _LATENCIES: dict[str, Any] = {}
+#: how long a request waits to spend its shared budget before going on without it
+SHARED_LIMIT_SECONDS = 0.25
+SHARED_LIMIT_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, *DATABASE_DOWN)
 
 
 def _count(route: str, status: int, seconds: float) -> None:
@@ -125,6 +129,21 @@ def _http_error(exc: web.HTTPException) -> web.Response:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+async def _shared_take(request: web.Request, client: str) -> int:
+    """The general budget shared by every replica (store/ratelimits.py): 0, or the seconds
+    to wait. Skipped while the database is known to be down (``/health`` must answer)."""
+    ctx = request.app[CTX]
+    check = ctx.runtime.database
+    if check is not None and check.ok is False:
+        return 0
+    try:
+        # bounded: a pool with no free connection must not hold every request up
+        return await asyncio.wait_for(RateLimitStore(ctx.pool).take(
+            client, per_minute=ctx.settings.api.rate_limit_per_minute), SHARED_LIMIT_SECONDS)
+    except SHARED_LIMIT_ERRORS:
+        return 0  # the in-memory limit still holds
+
+
 @web.middleware
 async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = request.app[STATE]
@@ -136,7 +155,7 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     route = resource.canonical if resource is not None else "unmatched"
     response: web.StreamResponse
     try:
-        wait = state.general.take(client)
+        wait = state.general.take(client) or await _shared_take(request, client)
         if wait:
             raise ApiError(429, "rate_limited", f"too many requests: retry in {wait} s",
                            headers={"Retry-After": str(wait)})

@@ -1,9 +1,11 @@
 """In-process rate limits: failed logins, and a general per-client budget.
 
-Both are sliding windows kept in memory, per process: a replica behind a load balancer
-limits what it sees, which is enough to make password guessing slow (five failures a
-minute per username *and* per client address) without a shared store. The general limit
-is a token bucket per client address, refilled continuously.
+Both are kept in memory first, per process: failed logins in sliding windows (five
+failures a minute per username *and* per client address), the general limit as a token
+bucket per client address, refilled continuously. The same budgets are then spent in
+PostgreSQL (:mod:`mycopod.store.ratelimits`), so they hold across replicas behind a
+load balancer: a replica refuses what it alone has seen too much of without a query, and
+what all replicas together have seen too much of with one.
 
 A login attempt is counted *before* its password is checked: :class:`Attempt` reserves a
 slot in every window it belongs to, in one synchronous step (no ``await`` between the

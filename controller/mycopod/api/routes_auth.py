@@ -26,6 +26,7 @@ from mycopod.api.errors import ApiError, unauthorized
 from mycopod.api.models import LoginRequest, LogoutRequest, LogoutResult, RefreshRequest, TokenPair
 from mycopod.api.routing import Call, Endpoint
 from mycopod.api.state import CLIENT, SESSION_ID, USER_ID
+from mycopod.store.ratelimits import RateLimitStore
 from mycopod.store.refresh_tokens import RefreshTokenStore
 from mycopod.store.users import User, UserStore, verify_password
 
@@ -65,6 +66,16 @@ async def log_in(call: Call, username: str, password: str) -> tuple[User, TokenP
         log.warning("auth.login_throttled", username=username, client=client, retry_after=wait)
         raise _too_many(wait)
     with attempt:
+        # the same budget, shared with every replica (store/ratelimits.py)
+        shared = RateLimitStore(call.ctx.pool)
+        window = state.login_failures_by_user
+        held = await shared.reserve_login([("user", user_key), ("client", client)],
+                                          limit=window.limit, window=window.window)
+        if held.wait:
+            attempt.succeeded()  # refused before any password check: not a failure here
+            log.warning("auth.login_throttled", username=username, client=client,
+                        retry_after=held.wait, shared=True)
+            raise _too_many(held.wait)
         async with call.ctx.pool.acquire() as conn:
             call.conn = conn
             user, stored = await UserStore(conn).credentials(username)
@@ -74,6 +85,7 @@ async def log_in(call: Call, username: str, password: str) -> tuple[User, TokenP
                 raise unauthorized("wrong username or password, or the account is disabled")
             attempt.succeeded()
             state.login_failures_by_user.clear(user_key)
+            await shared.release_login(held, clear=("user", user_key))
             call.request[USER_ID] = user.id
             return user, await _tokens(call, user)
 

@@ -55,7 +55,7 @@ from mycopod.declarations.source import (
 )
 from mycopod.declarations.workers import Budget
 from mycopod.store import declarations as declarations_store
-from mycopod.store import pgtext
+from mycopod.store import pgtext, wakeups
 from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
 from mycopod.store.users import User
 
@@ -279,6 +279,7 @@ async def _submit(call: Call) -> DeclarationDetail:
     first_error = next(iter((row.compile_error or "").splitlines()), "")
     call.ctx.runtime.compile_error = None if row.ok else f"commit {sha[:12]}: {first_error}"
     call.ctx.runtime.wake_fetch.set()
+    await wakeups.notify(call.conn, wakeups.FETCH, call.ctx.settings.proxmox.cluster)
     log.info("declarations.submitted", user_id=user.id, path=body.path, commit=sha,
              declaration_id=row.id, compile_status=row.compile_status,
              needs_approval=row.needs_approval)

@@ -19,6 +19,7 @@ from mycopod.api.errors import ApiError
 from mycopod.api.models import WebhookResult
 from mycopod.api.routing import Call, Endpoint, ok_response, read_body
 from mycopod.declarations import webhook
+from mycopod.store import wakeups
 
 log = structlog.get_logger(__name__)
 _CODES = {400: "bad_request", 401: "unauthorized", 413: "too_large"}
@@ -37,6 +38,8 @@ async def github(call: Call) -> web.Response:
         raise ApiError(exc.status, _CODES.get(exc.status, "bad_request"), exc.message) from None
     if event.kind == "push":
         call.ctx.runtime.wake_fetch.set()
+        # on a standby, the leader fetches (this replica's poller queues nothing)
+        await wakeups.notify(call.ctx.pool, wakeups.FETCH, call.ctx.settings.proxmox.cluster)
     if event.kind == "pull_request":
         event = _pull_request(call, event)
     log.info("webhook.received", kind=event.kind, github_event=event.event,

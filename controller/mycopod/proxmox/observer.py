@@ -99,9 +99,33 @@ def _from_pending(kind: Kind, node: str, vmid: int, raw: dict[str, Any],
                      current=current, pending=pending, digest=digest)
 
 
+_FINGERPRINT = ("node", "status", "lock", "tags", "name", "maxcpu", "maxmem", "maxdisk",
+                "template", "pool")
+
+
 def _fingerprint(item: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(item.get(k) for k in ("node", "status", "lock", "tags", "name", "maxcpu",
-                                       "maxmem", "maxdisk", "template", "pool"))
+    return tuple(item.get(k) for k in _FINGERPRINT)
+
+
+def _row_key(item: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Every field of a guest's row that an :class:`ObservedGuest` is made of."""
+    return (item.get("type"), *_fingerprint(item))
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One guest's ``/cluster/resources`` row as last seen, and the guest made of it.
+
+    While the row (compared as the tuple of the fields planning reads: a running
+    guest's cpu, memory and traffic counters change at every poll), the inventory
+    entry of its vmid and whether its name is to be adopted stay the same, the next
+    observation hands back the very same :class:`ObservedGuest`, config included; the
+    planner's memo then replays that guest instead of planning it again."""
+
+    key: tuple[Any, ...]
+    recorded: str | None
+    adopt: bool
+    guest: ObservedGuest
 
 
 class Observer:
@@ -114,6 +138,9 @@ class Observer:
         self.resync_seconds = resync_seconds
         self.concurrency = concurrency
         self._cache: dict[int, tuple[tuple[Any, ...], GuestRead]] = {}
+        #: the last tick's guest rows and what was made of them (see _Row)
+        self._rows: dict[int, _Row] = {}
+        self._rows_tag = ownership_tag
         self._last_full: float | None = None
         self.last_observed_at: float | None = None
         self.last_config_reads = 0
@@ -122,9 +149,11 @@ class Observer:
         """Forget a guest's cached config (after acting on it), or everything."""
         if vmid is None:
             self._cache.clear()
+            self._rows.clear()
             self._last_full = None
         else:
             self._cache.pop(vmid, None)
+            self._rows.pop(vmid, None)
 
     async def observe(
         self,
@@ -166,11 +195,25 @@ class Observer:
         guests: list[ObservedGuest] = []
         to_read: list[tuple[ObservedGuest, tuple[Any, ...]]] = []
         seen_ids: set[int] = set()
+        if full or self._rows_tag != self.ownership_tag:
+            self._rows.clear()
+            self._rows_tag = self.ownership_tag
+        rows: dict[int, _Row] = {}
         for item in summaries:
             vmid = int(item["vmid"])
             seen_ids.add(vmid)
-            tags = translate.parse_tags(item.get("tags"))
             name = str(item.get("name") or "")
+            key = _row_key(item)
+            known = self._rows.get(vmid)
+            if (known is not None and vmid not in prefetched and known.key == key
+                    and known.recorded == inventory.get(vmid)
+                    and known.adopt == (name in adopt)):
+                # the row, its inventory entry and the adoption set are unchanged: the
+                # same object, so the planner replays its last result (plan_memo)
+                rows[vmid] = known
+                guests.append(known.guest)
+                continue
+            tags = translate.parse_tags(item.get("tags"))
             template = bool(item.get("template"))
             in_inventory = inventory.get(vmid) == name
             owned = not template and (self.ownership_tag in tags or in_inventory)
@@ -193,17 +236,25 @@ class Observer:
                     guest = self._with_read(guest, cached[1])
                 else:
                     to_read.append((guest, fingerprint))
+            rows[vmid] = _Row(key=key, recorded=inventory.get(vmid), adopt=name in adopt,
+                              guest=guest)
             guests.append(guest)
         for vmid in list(self._cache):
             if vmid not in seen_ids:
                 del self._cache[vmid]
         reads = await self._read_all([g for g, _ in to_read])
-        by_vmid = {g.vmid: i for i, g in enumerate(guests)}
+        by_vmid = {g.vmid: i for i, g in enumerate(guests)} if to_read else {}
         for (guest, fingerprint), read in zip(to_read, reads, strict=True):
             if read is None:
+                rows.pop(guest.vmid, None)  # read again next time
                 continue
             self._cache[guest.vmid] = (fingerprint, read)
             guests[by_vmid[guest.vmid]] = self._with_read(guest, read)
+        for guest, _ in to_read:  # the rows read keep the guest with its config
+            row = rows.get(guest.vmid)
+            if row is not None:
+                rows[guest.vmid] = replace(row, guest=guests[by_vmid[guest.vmid]])
+        self._rows = rows
         self.last_config_reads = len(to_read)
         if full:
             self._last_full = now

@@ -100,7 +100,7 @@ class Controller:
                 await asyncio.sleep(2.0)
                 continue
             if run is None:
-                delay = 1.0
+                delay = self.settings().apply.claim_poll_seconds
                 left = self.queue.seconds_to_retry()
                 if left is not None:
                     delay = min(delay, left)

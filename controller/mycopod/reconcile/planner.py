@@ -37,6 +37,7 @@ The plan itself is the typed contract of :mod:`mycopod.reconcile.plan`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 
 from mycopod.config import PolicySettings
@@ -62,6 +63,7 @@ from mycopod.reconcile.plan import (
     PlanIssue,
     TagAdoptParams,
 )
+from mycopod.reconcile.plan_memo import PlanMemo
 from mycopod.spec import ClusterSpec, GuestSpec, stated
 
 __all__ = ["CREATE_KINDS", "DESTRUCTIVE_KINDS", "UNFINISHED_LOCKS", "Action", "GuestReport",
@@ -77,8 +79,10 @@ UNFINISHED_LOCKS = frozenset({"create", "clone"})
 class _Planner:
     def __init__(self, spec: ClusterSpec, observed: ObservedCluster,
                  policy: PolicySettings, recent: Recent,
-                 llm_guests: Mapping[str, str] | None = None) -> None:
+                 llm_guests: Mapping[str, str] | None = None,
+                 memo: PlanMemo | None = None) -> None:
         self.spec = spec
+        self.memo = memo
         self.llm_guests = llm_guests
         self.observed = observed
         self.policy = policy
@@ -148,7 +152,7 @@ class _Planner:
                                "MycoPod's; left alone")
             return
         if owned is not None:
-            self._converge(guest, owned, adopt=False)
+            self._converge_memo(guest, owned)
             return
         if unowned:
             other = unowned[0]
@@ -263,6 +267,14 @@ class _Planner:
             ))
 
     # -- existing guest ------------------------------------------------------------------
+
+    def _converge_memo(self, guest: GuestSpec, seen: ObservedGuest) -> None:
+        context = (self.tag, self.policy.restart_on_change)  # what else _converge reads
+        if self.memo is None or not self.memo.replay(self.plan, guest, seen, context):
+            marks = PlanMemo.mark(self.plan)
+            self._converge(guest, seen, adopt=False)
+            if self.memo is not None:
+                self.memo.record(self.plan, marks, guest, seen, context)
 
     def _converge(self, guest: GuestSpec, seen: ObservedGuest, *, adopt: bool) -> None:
         report = GuestReport(name=guest.name, status="in-sync", kind=guest.kind,
@@ -437,10 +449,13 @@ def _observed(guest: ObservedGuest) -> GuestFacts:
 
 
 def plan(spec: ClusterSpec, observed: ObservedCluster, policy: PolicySettings, *,
-         recent: Recent | None = None, llm_guests: Mapping[str, str] | None = None) -> Plan:
+         recent: Recent | None = None, llm_guests: Mapping[str, str] | None = None,
+         memo: PlanMemo | None = None) -> Plan:
     """The ordered actions that take ``observed`` to ``spec`` under ``policy`` (pure).
 
     ``recent``: what was deleted and created within the budget window (none if omitted);
-    ``llm_guests``: the guests LLM-compiled paragraphs declare (name -> model).
+    ``llm_guests``: the guests LLM-compiled paragraphs declare (name -> model);
+    ``memo``: per-guest results of the last pass, replayed where nothing changed.
     """
-    return _Planner(spec, observed, policy, recent or Recent(), llm_guests).run()
+    with memo.pass_() if memo is not None else contextlib.nullcontext():
+        return _Planner(spec, observed, policy, recent or Recent(), llm_guests, memo).run()

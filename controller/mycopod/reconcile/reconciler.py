@@ -57,6 +57,7 @@ from mycopod.proxmox.observer import Observer
 from mycopod.reconcile import approval_rules, decisions, planner, windows
 from mycopod.reconcile.executor import Executor
 from mycopod.reconcile.plan import AppliedSummary, ClusterReport, Plan, PlannedUserChange
+from mycopod.reconcile.plan_memo import PlanMemo
 from mycopod.spec import ClusterSpec
 from mycopod.store.actions import ActionStore
 from mycopod.store.declarations import Declaration, DeclarationStore, UserChange
@@ -99,6 +100,10 @@ class EngineContext:
     last_observed: ObservedCluster | None = field(default=None, repr=False)
     #: what maintenance windows are checked against (tests move it)
     clock: Callable[[], datetime] = windows.utcnow
+    #: per-guest planning results of the last pass, replayed where nothing changed
+    plan_memo: PlanMemo = field(default_factory=PlanMemo, repr=False)
+    #: the last declaration loaded whole (a compiled declaration's spec never changes)
+    _loaded: LoadedSpec | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.policy is None:
@@ -132,18 +137,31 @@ class EngineContext:
         """The spec for ``run`` (None: the latest good declaration)."""
         if self.spec_loader is not None:
             return await self.spec_loader(run)
-        return await _declaration_spec(self.pool, run)
+        self._loaded = await _declaration_spec(self.pool, run, self._loaded)
+        return self._loaded
 
 
-async def _declaration_spec(pool: asyncpg.Pool, run: Run | None) -> LoadedSpec | None:
-    """The run's declaration, else the latest good one (the declarations store)."""
+async def _declaration_spec(pool: asyncpg.Pool, run: Run | None,
+                            last: LoadedSpec | None) -> LoadedSpec | None:
+    """The run's declaration, else the latest good one (the declarations store).
+
+    Rows are read without their spec first: when it is ``last``'s declaration, ``last``
+    is returned as it is (the same spec object, which the plan memo relies on, and no
+    10,000-guest JSON parsed at every drift tick)."""
     store = DeclarationStore(pool)
-    row = await store.get(run.declaration_id) if run and run.declaration_id else None
+    row = (await store.get_without_spec(run.declaration_id)
+           if run and run.declaration_id else None)
     if row is None or not row.ok:
-        row = await store.latest_good()
-    if row is None or row.spec is None:
+        row = await store.latest_good_without_spec()
+    if row is None:
         return None
-    return LoadedSpec(spec=row.spec, declaration_id=row.id, commit_sha=row.github_commit_sha)
+    if last is not None and last.declaration_id == row.id:
+        return last
+    full = await store.get(row.id)
+    if full is None or full.spec is None:
+        return None
+    return LoadedSpec(spec=full.spec, declaration_id=full.id,
+                      commit_sha=full.github_commit_sha)
 
 
 # --- observe + plan ----------------------------------------------------------------------
@@ -174,7 +192,8 @@ async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
         ctx.cluster, policy.budget_window_seconds)
     recent = approval_rules.Recent(deletions=deletions, creates=creates)
     return observed, planner.plan(spec, observed, policy, recent=recent,
-                                  llm_guests=origin.llm_guests if origin else None)
+                                  llm_guests=origin.llm_guests if origin else None,
+                                  memo=ctx.plan_memo)
 
 
 def report(plan: Plan, observed: ObservedCluster) -> ClusterReport:

@@ -45,6 +45,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from mycopod.errors import MycoPodError
+from mycopod.store import wakeups
 
 RunStatus = Literal["Pending", "Planning", "AwaitingApproval", "Waiting", "InProgress",
                     "Succeeded", "Failed", "Cancelled", "Interrupted"]
@@ -275,6 +276,7 @@ class RunStore:
                                        requested_by, commit_sha, dry_run)
         run = _run(row)
         assert run is not None
+        await wakeups.notify(self.pool, wakeups.RECONCILE, cluster)  # the leader claims it
         return run
 
     async def get(self, run_id: int) -> Run | None:
@@ -305,7 +307,10 @@ class RunStore:
 
     async def approve(self, run_id: int, user_id: int | None) -> Run | None:
         """AwaitingApproval → Pending with approved_by; None if the run was not waiting."""
-        return _run(await self.pool.fetchrow(APPROVE, run_id, user_id))
+        run = _run(await self.pool.fetchrow(APPROVE, run_id, user_id))
+        if run is not None:
+            await wakeups.notify(self.pool, wakeups.RECONCILE, run.cluster)
+        return run
 
     async def reject(self, run_id: int, user_id: int | None) -> Run | None:
         """AwaitingApproval → Cancelled with rejected_by; None if the run was not waiting."""

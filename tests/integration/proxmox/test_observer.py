@@ -322,3 +322,24 @@ async def test_a_guest_pvestatd_has_not_seen_is_named_from_its_config(
     assert (guest.name, guest.status, guest.owned, guest.template) == (
         "fresh", "stopped", True, False)
     assert guest.current is not None and guest.current.name == "fresh"
+
+
+async def test_unchanged_rows_give_the_same_guest_objects(
+        sim: SimHandle, client: ProxmoxClient, owned: list[int]) -> None:
+    """What the plan memo relies on: a guest whose row did not change is the very same
+    object (config included); one whose row changed is a new one, read again."""
+    observer = Observer(client, ownership_tag=TAG, resync_seconds=600)
+    first = by_vmid(await observer.observe())
+    again = by_vmid(await observer.observe())
+    assert all(again[v] is first[v] for v in first)
+    await set_config(client, sim, owned[0], cores=4)
+    sim.stats_round()
+    third = by_vmid(await observer.observe())
+    assert third[owned[0]] is not first[owned[0]] and third[owned[0]].maxcpu == 4
+    assert all(third[v] is first[v] for v in first if v != owned[0])
+    # the inventory entry of a vmid is part of what a guest is made of
+    fourth = by_vmid(await observer.observe(inventory={owned[1]: first[owned[1]].name}))
+    assert fourth[owned[1]] is not third[owned[1]] and fourth[owned[1]].in_inventory
+    # a full resync makes every guest again
+    fifth = by_vmid(await observer.observe(full=True))
+    assert all(fifth[v] is not third[v] for v in owned)
