@@ -194,12 +194,15 @@ def p_cores(c: Cursor) -> list[Effect] | None:
         if number is None:
             return None
         c.i += 1
+        c.opt("cpu", "processor")  # "a quad-core CPU": the noun adds nothing
         value = to_int(number, line, "the number of cores")
         return [lambda d: d.set("cores", value, line)]
     glued = _GLUED_CORES_RE.match(c.w())
     if glued or (c.w() in MULTIPLIERS and c.w(1) == "core"):
         # "4vCPU", "8cores" (the unit glued on); "quad core" (the compound without hyphen)
         c.i += 1 if glued else 2
+        if not glued:
+            c.opt("cpu", "processor")
         value = int(glued.group(1)) if glued else MULTIPLIERS[c.toks[c.i - 2].low]
         return [lambda d: d.set("cores", value, line)]
     num = read_number(c)
