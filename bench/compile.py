@@ -3,6 +3,10 @@
 - ``sentences_per_second``: the grammar compiler over 1,000 varied sentences (the issue
   asks for 1,000 sentences in under one second);
 - ``roundtrip_specs_per_second``: render + compile of random valid specs;
+- ``llm``: a file of 50 paragraphs of which one the grammar refuses, compiled with an LLM
+  configured (the local OpenAI-compatible server of ``tests/support/llmserver.py``, over
+  real HTTP, answering from a script): the issue asks for exactly one LLM call, counted
+  as the requests the server received;
 - the compile cache on a 50-file commit in a real git repository and a real PostgreSQL
   (the embedded one, or ``MYCOPOD_TEST_DATABASE_URL``): cold compile, the unchanged
   commit again (expect 50 hits of 50), and a commit changing one file (expect 1 compiled).
@@ -100,6 +104,35 @@ def bench_roundtrip(count: int = 300) -> dict[str, Any]:
             "roundtrip_specs_per_second": round(len(specs) / elapsed)}
 
 
+#: the one paragraph of the LLM figure's file that the grammar refuses ("honestly nothing
+#: fancy" is no attribute); the scripted answer is grounded in it (name and number)
+LLM_PARAGRAPH = "llm-25 is a VM with 4 cores, but honestly nothing fancy."
+
+
+async def bench_llm(paragraphs: int = 50) -> dict[str, Any]:
+    sys.path.insert(0, str(REPO))
+    from tests.support.llmserver import Answer, chat_server
+
+    from mycopod.config import LlmSettings
+    from mycopod.declarations import compiler
+
+    plain = sentences(paragraphs - 1).strip().split("\n\n")
+    text = "\n\n".join([*plain[:25], LLM_PARAGRAPH, *plain[25:]]) + "\n"
+    answer = json.dumps({"guests": [{"name": "llm-25", "kind": "vm", "cores": 4}]})
+    async with chat_server([Answer(answer)] * 3) as server:
+        settings = LlmSettings(model="openai/bench-model", api_base=server.url,
+                               api_key="sk-bench", timeout=10)
+        started = time.perf_counter()
+        result = await compiler.compile_file("fifty.md", text, llm=settings)
+        elapsed = time.perf_counter() - started
+    by = [p.by for p in result.paragraphs]
+    return {"paragraphs": len(result.paragraphs), "guests": len(result.spec.guests),
+            "paragraphs_by_grammar": by.count("grammar"),
+            "paragraphs_by_llm": len(by) - by.count("grammar"),
+            "llm_requests_received": len(server.requests), "llm_calls": result.llm_calls,
+            "seconds": round(elapsed, 3)}
+
+
 def git(*args: str, cwd: Path) -> str:
     env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b",
            "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}
@@ -174,6 +207,7 @@ def main() -> None:
     result: dict[str, Any] = {"grammar": bench_grammar()}
     result["sentences_per_second"] = result["grammar"]["sentences_per_second"]
     result["roundtrip"] = bench_roundtrip()
+    result["llm"] = asyncio.run(bench_llm())
     if not args.no_db:
         workdir = Path(tempfile.mkdtemp(prefix="mycopod-bench-"))
         url = os.environ.get("MYCOPOD_TEST_DATABASE_URL")

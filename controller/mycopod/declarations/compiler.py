@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from mycopod import spec as specmod
 from mycopod.config import DEFAULT_MAX_GUESTS, LlmSettings
+from mycopod.declarations import facts as factsmod
 from mycopod.declarations import hybrid, merge
 from mycopod.declarations.errors import (
     CompileError,
@@ -59,10 +60,11 @@ async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
     handed to the LLM: the grammar did not reject the text, it ran out of time.
     """
     if workers is not None:
-        outcome = (await workers.compile({path: text}, budget=budget,
-                                         max_guests=max_guests))[path]
+        outcome = (await workers.compile({path: text}, budget=budget, max_guests=max_guests,
+                                         places=factsmod.places(facts)))[path]
     else:
-        outcome = compile_in_process({path: text}, max_guests=max_guests)[path]
+        outcome = compile_in_process({path: text}, max_guests=max_guests,
+                                     places=factsmod.places(facts))[path]
     if not isinstance(outcome, CompileError):
         return FileResult(outcome, "grammar",
                           paragraphs=tuple(hybrid.understood(text, outcome)))

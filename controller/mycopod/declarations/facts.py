@@ -12,8 +12,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from mycopod import spec as specmod
+from mycopod.declarations import grammar
 
-__all__ = ["ClusterFacts", "StorageFact", "check"]
+__all__ = ["ClusterFacts", "StorageFact", "check", "places"]
 
 
 class StorageFact(BaseModel):
@@ -36,10 +37,21 @@ class ClusterFacts(BaseModel):
     isos: list[str] = Field(default_factory=list)
     #: LXC template volumes, ``local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst``
     ostemplates: list[str] = Field(default_factory=list)
+    #: resource pools (what ``in pool X``, or a bare ``on X``, may name)
+    pools: list[str] = Field(default_factory=list)
 
     def storage_names(self, content: str | None = None) -> list[str]:
         return [s.name for s in self.storages if content is None or content in s.content
                 or not s.content]
+
+
+def places(facts: ClusterFacts | None) -> grammar.Places | None:
+    """The names the grammar reads a bare ``on pve3`` with; None when nothing is known."""
+    if facts is None or not (facts.nodes or facts.storages or facts.bridges or facts.pools):
+        return None
+    return grammar.Places(nodes=frozenset(facts.nodes),
+                          storages=frozenset(s.name for s in facts.storages),
+                          bridges=frozenset(facts.bridges), pools=frozenset(facts.pools))
 
 
 def check(spec: specmod.ClusterSpec, facts: ClusterFacts) -> list[str]:

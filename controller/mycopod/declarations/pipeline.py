@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,7 +46,8 @@ import structlog
 from mycopod import spec as specmod
 from mycopod import telemetry
 from mycopod.config import DEFAULT_MAX_GUESTS, LlmSettings, Settings
-from mycopod.declarations import hybrid, merge
+from mycopod.declarations import facts as factsmod
+from mycopod.declarations import grammar, hybrid, merge
 from mycopod.declarations.errors import CompileError, CompileInterrupted, GuestLimitError
 from mycopod.declarations.facts import ClusterFacts
 from mycopod.declarations.source import GitSource, SourceError, SourceFilesError
@@ -94,6 +96,13 @@ def grammar_version() -> str:
     not let an old cached result stand, so they are hashed; an edit anywhere else (this
     module, the webhook, the LLM compiler) keeps every cached compile."""
     return source_version(Path(str(specmod.__file__)).parent.parent)
+
+
+def places_digest(places: grammar.Places) -> str:
+    """A short stable hash of the cluster's names (part of the grammar's cache key)."""
+    text = json.dumps([sorted(places.nodes), sorted(places.storages), sorted(places.bridges),
+                       sorted(places.pools)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -155,15 +164,20 @@ async def compile_files_cached(
         records[path] = FileRecord(path=shown, sha256=shas[path], error=error)
         errors.append(error)
     paths = sorted(p for p in files if p not in records)
+    # the cluster's names change what a bare "on pve3" means: they are part of the key
+    places = factsmod.places(facts)
+    version = grammar_version() if places is None else \
+        f"{grammar_version()}:{places_digest(places)}"
     gkey = {p: CacheKey(content_sha256=shas[p], compiler="grammar",
-                        prompt_version=grammar_version()) for p in paths}
+                        prompt_version=version) for p in paths}
     found = await cache_store.hit_many(list(set(gkey.values())))
     misses = {p: files[p] for p in paths if gkey[p] not in found}
     if workers is not None:
         outcomes = await workers.compile(misses, budget=budget, mark=FILE_MARK,
-                                         max_guests=max_guests)
+                                         max_guests=max_guests, places=places)
     else:
-        outcomes = compile_in_process(misses, mark=FILE_MARK, max_guests=max_guests)
+        outcomes = compile_in_process(misses, mark=FILE_MARK, max_guests=max_guests,
+                                      places=places)
     for path in paths:
         record = FileRecord(path=path, sha256=shas[path], compiler="grammar")
         records[path] = record

@@ -109,7 +109,8 @@ def _exit_with(parent: int) -> None:
 
 
 def _compile(text: str, filename: str, file_seconds: float, deadline: float,
-             max_guests: int | None = None) -> tuple[str, Any]:
+             max_guests: int | None = None, places: grammar.Places | None = None
+             ) -> tuple[str, Any]:
     """Compile one file within its budget, in a worker process.
 
     Returns ``("ok", spec)``, ``("error", [(file, line, message), ...])`` or
@@ -124,7 +125,8 @@ def _compile(text: str, filename: str, file_seconds: float, deadline: float,
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         try:
-            return "ok", grammar.compile_text(text, filename=filename, max_guests=max_guests)
+            return "ok", grammar.compile_text(text, filename=filename, max_guests=max_guests,
+                                              places=places)
         except GuestLimitError as exc:
             return "limit", [(i.file, i.line, i.message) for i in exc.issues]
         except CompileError as exc:
@@ -166,13 +168,14 @@ def _decode(path: str, outcome: tuple[str, Any], budget: Budget
 
 
 def compile_in_process(files: Mapping[str, str], *, mark: str | None = None,
-                       max_guests: int | None = None) -> GrammarResults:
+                       max_guests: int | None = None, places: grammar.Places | None = None
+                       ) -> GrammarResults:
     """The grammar on the calling thread, with no budget (the CLI, tests, benchmarks)."""
     results: GrammarResults = {}
     for path in sorted(files):
         try:
             results[path] = grammar.compile_text(files[path], filename=mark or path,
-                                                 max_guests=max_guests)
+                                                 max_guests=max_guests, places=places)
         except CompileError as exc:
             results[path] = exc
     return results
@@ -199,20 +202,21 @@ class CompileWorkers:
         return self._pool
 
     def _submit(self, files: Mapping[str, str], budget: Budget, mark: str | None,
-                max_guests: int | None) -> tuple[concurrent.futures.ProcessPoolExecutor,
+                max_guests: int | None, places: grammar.Places | None = None
+                ) -> tuple[concurrent.futures.ProcessPoolExecutor,
                            dict[str, asyncio.Future[tuple[str, Any]]]]:
         """Queue every file; a pool found broken (a worker died since) is replaced once."""
         pool = self._executor()
         try:
-            return pool, _queue(pool, files, budget, mark, max_guests)
+            return pool, _queue(pool, files, budget, mark, max_guests, places)
         except BrokenProcessPool:
             self._forget(pool)
         pool = self._executor()
-        return pool, _queue(pool, files, budget, mark, max_guests)
+        return pool, _queue(pool, files, budget, mark, max_guests, places)
 
     async def compile(self, files: Mapping[str, str], *, budget: Budget | None = None,
-                      mark: str | None = None, max_guests: int | None = None
-                      ) -> GrammarResults:
+                      mark: str | None = None, max_guests: int | None = None,
+                      places: grammar.Places | None = None) -> GrammarResults:
         """Compile ``files`` (path -> text) with the grammar, in the workers, in parallel.
 
         ``mark`` is the file name the compiler puts in its messages (the pipeline caches
@@ -224,7 +228,7 @@ class CompileWorkers:
         if self._closed:
             return {path: _stopped(path, "compiling has stopped: MycoPod is shutting down")
                     for path in files}
-        pool, futures = self._submit(files, budget, mark, max_guests)
+        pool, futures = self._submit(files, budget, mark, max_guests, places)
         results: GrammarResults = {}
         try:
             _, late = await asyncio.wait(futures.values(),
@@ -298,15 +302,15 @@ class CompileWorkers:
 
 
 def _queue(pool: concurrent.futures.ProcessPoolExecutor, files: Mapping[str, str],
-           budget: Budget, mark: str | None, max_guests: int | None
-           ) -> dict[str, asyncio.Future[tuple[str, Any]]]:
+           budget: Budget, mark: str | None, max_guests: int | None,
+           places: grammar.Places | None = None) -> dict[str, asyncio.Future[tuple[str, Any]]]:
     loop = asyncio.get_running_loop()
     futures: dict[str, asyncio.Future[tuple[str, Any]]] = {}
     try:
         for path in sorted(files):
             futures[path] = loop.run_in_executor(pool, _compile, files[path], mark or path,
                                                  budget.file_seconds, budget.deadline,
-                                                 max_guests)
+                                                 max_guests, places)
     except BaseException:
         for future in futures.values():
             future.cancel()

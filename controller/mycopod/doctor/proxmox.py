@@ -202,7 +202,8 @@ async def _references(api: Api, nodes: list[str], spec: ClusterSpec) -> Finding:
         bridges=sorted({b for f in per_node.values() for b in f.bridges}),
         templates=templates,
         isos=sorted({i for f in per_node.values() for i in f.isos}),
-        ostemplates=sorted({t for f in per_node.values() for t in f.ostemplates}))
+        ostemplates=sorted({t for f in per_node.values() for t in f.ostemplates}),
+        pools=sorted(pools))
     problems: list[str] = []
     for guest in spec.guests:
         facts = union

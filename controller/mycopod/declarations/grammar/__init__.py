@@ -62,8 +62,9 @@ file), :mod:`.tokens` (tokenizer, cursor), :mod:`.lexicon` (the words), :mod:`.q
 the sentences say about each guest), :mod:`.hardware`, :mod:`.diskopts`, :mod:`.networking`,
 :mod:`.nicopts`, :mod:`.machine`, :mod:`.devices`, :mod:`.guestopts` (with the readers of
 :mod:`.toggles`) and :mod:`.phrases` (the attribute phrases), :mod:`.subjects` (whom a
-sentence is about), :mod:`.sentences` (clauses and unplaced words), :mod:`.leadins` (a list under
-``Get rid of these:``, prose under a heading that names a guest), :mod:`.document` (a
+sentence is about), :mod:`.sentences` (clauses and unplaced words), :mod:`.places`
+(a bare ``on pve3``, read through the cluster's names the caller passes), :mod:`.leadins`
+(a list under ``Get rid of these:``, prose under a heading that names a guest), :mod:`.document` (a
 file's text, block by block, to a ClusterSpec).
 
 Why a sub-package: the modules share their helpers (the cursor, the sentence error, the
@@ -83,9 +84,10 @@ from mycopod.declarations.grammar.document import compile_text, count_sentences
 from mycopod.declarations.grammar.drafts import assign_slots
 from mycopod.declarations.grammar.lexicon import VOCABULARY
 from mycopod.declarations.grammar.names import MAX_NAMES, is_plain_word, is_subject_name
+from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.sentences import MAX_ISSUES
 from mycopod.declarations.grammar.tokens import tokenize
 
-__all__ = ["MAX_ISSUES", "MAX_NAMES", "VOCABULARY", "CompileError", "CompileIssue",
+__all__ = ["MAX_ISSUES", "MAX_NAMES", "VOCABULARY", "CompileError", "CompileIssue", "Places",
            "assign_slots", "compile_text", "count_sentences", "is_plain_word",
            "is_subject_name", "tokenize"]

@@ -15,6 +15,7 @@ from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileError, GuestLimitError, guest_limit_message
 from mycopod.declarations.grammar import leadins, markdown
 from mycopod.declarations.grammar.drafts import guest_data
+from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.sentences import MAX_ISSUES, FileState, compile_sentence
 from mycopod.declarations.grammar.subjects import Subject
 from mycopod.declarations.grammar.tokens import SentenceError, split_sentences, tokenize
@@ -48,13 +49,14 @@ def _unfilled(state: FileState, lead: leadins.LeadIn | None) -> None:
                                "follows; put the guests' names in a Markdown list under it")
 
 
-def compile_text(text: str, *, filename: str = "<text>",
-                 max_guests: int | None = None) -> specmod.ClusterSpec:
+def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None = None,
+                 places: Places | None = None) -> specmod.ClusterSpec:
     """Compile one declaration file's text; raise CompileError listing every problem.
 
     ``max_guests``: stop with GuestLimitError as soon as the file names more guests.
+    ``places``: the cluster's names, for a bare ``on pve3`` (:mod:`.places`).
     """
-    state = FileState(filename)
+    state = FileState(filename, places)
     try:
         found = markdown.blocks(text, headings=True)
     except markdown.MarkdownError as exc:

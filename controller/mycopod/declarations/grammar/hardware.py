@@ -19,6 +19,7 @@ from mycopod.declarations.grammar.drafts import Disk, Draft, Effect
 from mycopod.declarations.grammar.lexicon import (
     CORE_NOUNS,
     DISK_NOUNS,
+    MULTIPLIERS,
     NODE_WORDS,
     ORDINALS,
     ROLE_DATA,
@@ -128,6 +129,8 @@ def p_disk(c: Cursor) -> list[Effect] | None:
             # "its disk on ceph-pool", "a disk as scsi1": the size is not stated (the
             # model gives a new disk its creation default); "a disk" needs no more
             c.i = after_noun
+            if c.w() in ("is", "lives") and c.w(1) in ("on", "in"):
+                c.i += 1  # "its disk is on tank", "whose disk lives on ceph-pool"
             if c.w() not in _UNSIZED_NEXT:
                 c.i = start
                 return None
@@ -178,6 +181,9 @@ def p_memory(c: Cursor) -> list[Effect] | None:
     return [lambda d: d.set("memory_mib", mib, line)]
 
 
+_GLUED_CORES_RE = re.compile(r"^(\d+)(vcpus?|cpus?|cores?)$")
+
+
 def p_cores(c: Cursor) -> list[Effect] | None:
     start = c.i
     line = c.line
@@ -188,7 +194,16 @@ def p_cores(c: Cursor) -> list[Effect] | None:
         if number is None:
             return None
         c.i += 1
+        c.opt("cpu", "processor")  # "a quad-core CPU": the noun adds nothing
         value = to_int(number, line, "the number of cores")
+        return [lambda d: d.set("cores", value, line)]
+    glued = _GLUED_CORES_RE.match(c.w())
+    if glued or (c.w() in MULTIPLIERS and c.w(1) == "core"):
+        # "4vCPU", "8cores" (the unit glued on); "quad core" (the compound without hyphen)
+        c.i += 1 if glued else 2
+        if not glued:
+            c.opt("cpu", "processor")
+        value = int(glued.group(1)) if glued else MULTIPLIERS[c.toks[c.i - 2].low]
         return [lambda d: d.set("cores", value, line)]
     num = read_number(c)
     if num is not None:

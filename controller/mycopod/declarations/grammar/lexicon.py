@@ -18,7 +18,8 @@ FILLERS = frozenset({
     "them", "keep", "leave", "make", "sure", "give", "set", "assign", "put", "place",
     "please", "then", "its", "their", "needs", "need", "to", "the", "a", "an", "always",
     "kept", "left", "get", "gets", "uses", "use", "using", "ensure", "does", "do",
-    "\u2013", "\u2014",
+    "\u2013", "\u2014", "finally", "additionally", "whose",
+    "built",
 })
 SUBJECT_VERBS = frozenset({
     "is", "are", "has", "have", "should", "must", "will", "runs", "run", "gets", "uses",
@@ -40,7 +41,7 @@ ROLE_WORDS = frozenset({
     "production", "prod", "worker", "cache", "api", "frontend", "backend", "ci", "lab",
     "home", "git", "log", "logging", "vpn", "k3s", "k8s", "kubernetes", "docker", "new",
 })
-CREATE_VERBS = ("create", "add", "deploy", "provision", "build", "declare", "define",
+CREATE_VERBS = ("create", "make", "add", "deploy", "provision", "build", "declare", "define",
                 "run", "launch")
 _WANTS = (("want",), ("need",), ("have",), ("would", "like"))
 CREATE_PREFIXES: tuple[tuple[str, ...], ...] = (

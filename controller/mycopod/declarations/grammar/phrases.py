@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from mycopod import spec as specmod
-from mycopod.declarations.grammar import adoption, cidrive, devices, guestopts, machine
+from mycopod.declarations.grammar import adoption, cidrive, devices, guestopts, machine, places
 from mycopod.declarations.grammar.diskopts import p_bind_mount
 from mycopod.declarations.grammar.drafts import Effect
 from mycopod.declarations.grammar.hardware import p_cores, p_disk, p_memory, p_none, p_storage
@@ -384,9 +384,9 @@ NUMBER_PHRASES = (*machine.NUMBER_PHRASES, p_nic_list, p_disk, p_memory, p_cores
 
 PHRASES: tuple[Callable[[Cursor], Any], ...] = (
     _p_description, _p_ssh, *adoption.PHRASES, *cidrive.PHRASES, *guestopts.PHRASES,
-    *devices.PHRASES, *machine.PHRASES,
-    p_bind_mount, p_nic_list, p_none, _p_onboot, _p_state, _p_source, p_disk, p_memory,
-    p_cores, _p_node, _p_vmid, _p_tags, p_net_inline, _p_pool, p_storage, p_kind, _p_generic,
+    *devices.PHRASES, *machine.PHRASES, p_bind_mount, p_nic_list, p_none, _p_onboot,
+    _p_state, _p_source, p_disk, p_memory, p_cores, _p_node, _p_vmid, _p_tags, p_net_inline,
+    _p_pool, p_storage, p_kind, _p_generic, *places.PHRASES,
 )
 
 

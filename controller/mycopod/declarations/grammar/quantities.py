@@ -32,7 +32,7 @@ def read_number(c: Cursor) -> tuple[Decimal, str | None] | None:
         raise SentenceError(c.line, "negative values are not allowed")
     if NUMBER_RE.match(w):
         c.i += 1
-        return Decimal(w), None
+        return _and_a_half(c, Decimal(w)), None
     glued = GLUED_RE.match(w)
     if glued:
         c.i += 1
@@ -47,7 +47,16 @@ def read_number(c: Cursor) -> tuple[Decimal, str | None] | None:
     if w == "half" and c.w(1) in ("a", "an"):
         c.i += 2
         return Decimal("0.5"), None
-    return _number_words(c)
+    found = _number_words(c)
+    return (_and_a_half(c, found[0]), found[1]) if found is not None else None
+
+
+def _and_a_half(c: Cursor, value: Decimal) -> Decimal:
+    """``one and a half``, ``2 and a half``: the half is part of the number."""
+    if c.w() == "and" and c.w(1) == "a" and c.w(2) == "half":
+        c.i += 3
+        return value + Decimal("0.5")
+    return value
 
 
 def word_number(word: str) -> Decimal | None:

@@ -34,6 +34,7 @@ from mycopod.declarations.grammar.names import is_nameish, starts_clause
 from mycopod.declarations.grammar.networking import on_slot
 from mycopod.declarations.grammar.nicopts import NET_PHRASES
 from mycopod.declarations.grammar.phrases import NUMBER_PHRASES, PHRASES, p_kind, phrases_at
+from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.subjects import Subject, read_subject
 from mycopod.declarations.grammar.tokens import (
     SHOWN_CHARS,
@@ -198,6 +199,7 @@ MAX_MESSAGE = 2000
 @dataclass
 class FileState:
     filename: str
+    places: Places | None = None
     drafts: dict[str, Draft] = field(default_factory=dict)
     issues: list[CompileIssue] = field(default_factory=list)
     sentences: int = 0
@@ -287,7 +289,7 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
     ``topic``: the guest a heading above names; a sentence without a subject of its own
     (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it.
     """
-    c = Cursor(SentenceTokens(tokens))
+    c = Cursor(SentenceTokens(tokens, state.places))
     clauses: list[_Clause] = []
     had_leading = False
     while not c.done():

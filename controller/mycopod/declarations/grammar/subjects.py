@@ -59,7 +59,7 @@ def _refer(last: Subject | None, word: Token, line: int) -> list[str]:
 def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
     """Parse the subject at the start of a clause; None when the clause has none."""
     line = c.line
-    c.skip(frozenset({"please", "also", "then", "and", ","}))
+    c.skip(frozenset({"please", "also", "then", "and", ",", "finally", "additionally"}))
     if c.take("make", "sure") or c.opt("ensure"):
         c.opt("that")
     start = c.i

@@ -131,11 +131,14 @@ class SentenceTokens(list[Token]):
     tokens it was found in.
     """
 
-    __slots__ = ("memo",)
+    __slots__ = ("memo", "places")
 
-    def __init__(self, tokens: list[Token] | tuple[Token, ...] = ()) -> None:
+    def __init__(self, tokens: list[Token] | tuple[Token, ...] = (), places: Any = None
+                 ) -> None:
         super().__init__(tokens)
         self.memo: dict[tuple[str, int], int | None] = {}
+        #: the cluster's names (:class:`.places.Places`) a bare ``on NAME`` is read with
+        self.places = places
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self.memo.clear()
