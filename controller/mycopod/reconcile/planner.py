@@ -38,13 +38,19 @@ The plan itself is the typed contract of :mod:`mycopod.reconcile.plan`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from mycopod.config import PolicySettings
 from mycopod.proxmox import translate
 from mycopod.proxmox.model import ObservedCluster, ObservedGuest
 from mycopod.reconcile import approval_rules, steps
 from mycopod.reconcile.approval_rules import Recent, approval_needed
+from mycopod.reconcile.guest_facts import (
+    declared_facts,
+    default_ct_template,
+    observed_facts,
+    unfinished,
+)
 from mycopod.reconcile.placement import Placement, Unplaceable
 from mycopod.reconcile.plan import (
     CREATE_KINDS,
@@ -54,7 +60,6 @@ from mycopod.reconcile.plan import (
     CloneParams,
     ConfigureParams,
     CreateParams,
-    GuestFacts,
     GuestIssue,
     GuestReport,
     MigrateParams,
@@ -166,7 +171,7 @@ class _Planner:
         held = self.unfinished_for.get(guest.name)
         if held is not None:
             self._conflict(guest, held, f"VMID {held.vmid} was being created for it and "
-                           f"is still half-made ({_unfinished(held)}); MycoPod neither "
+                           f"is still half-made ({unfinished(held)}); MycoPod neither "
                            "creates it again nor deletes that guest: once Proxmox "
                            "finishes it, it is used, else remove it by hand "
                            f"(qm unlock {held.vmid}; qm destroy {held.vmid})")
@@ -187,7 +192,7 @@ class _Planner:
                      if change else "after adoption the declaration changes nothing")
         self.plan.guests.append(GuestReport(
             name=guest.name, status="drifted", kind=guest.kind, vmid=seen.vmid,
-            node=seen.node, declared=_declared(guest), observed=_observed(seen),
+            node=seen.node, declared=declared_facts(guest), observed=observed_facts(seen),
             drift=drift))
         builder = steps.Builder(guest, guest.kind)
         tags = translate.format_tags({*seen.tags, self.tag})
@@ -201,7 +206,7 @@ class _Planner:
                                               node=other.node, message=message))
         self.plan.guests.append(GuestReport(
             name=guest.name, status="conflict", kind=guest.kind, vmid=other.vmid,
-            node=other.node, declared=_declared(guest), observed=_observed(other),
+            node=other.node, declared=declared_facts(guest), observed=observed_facts(other),
             drift=[message],
         ))
 
@@ -218,7 +223,7 @@ class _Planner:
                            "; kept (prune is off)")))
         self.plan.guests.append(GuestReport(
             name=guest.name, status="orphan", kind=guest.kind, vmid=guest.vmid,
-            node=guest.node, observed=_observed(guest), drift=[why],
+            node=guest.node, observed=observed_facts(guest), drift=[why],
         ))
         if self.policy.prune:
             self._delete(guest, reason=f"orphan ({why}), prune is on", report=False)
@@ -231,7 +236,7 @@ class _Planner:
                                               node=guest.node, message=message))
         self.plan.guests.append(GuestReport(
             name=guest.name, status="conflict", kind=guest.kind, vmid=guest.vmid,
-            node=guest.node, observed=_observed(guest), drift=[message]))
+            node=guest.node, observed=observed_facts(guest), drift=[message]))
 
     def _unfinished_orphan(self, guest: ObservedGuest) -> None:
         """A half-created guest no declared name waits for: reported, never deleted
@@ -239,14 +244,14 @@ class _Planner:
         whose = (f"MycoPod's create of {guest.recorded_name!r} never finished"
                  if guest.recorded_name else
                  "a create cut short (MycoPod's, if its record was lost) or in progress")
-        why = (f"half-created ({_unfinished(guest)}): {whose}; it cannot be identified, "
+        why = (f"half-created ({unfinished(guest)}): {whose}; it cannot be identified, "
                "so MycoPod never deletes it: inspect it and remove it by hand")
         label = guest.name or f"VMID {guest.vmid}"
         self.plan.orphans.append(GuestIssue(name=label, vmid=guest.vmid, node=guest.node,
                                             message=why))
         self.plan.guests.append(GuestReport(
             name=label, status="orphan", kind=guest.kind, vmid=guest.vmid,
-            node=guest.node, observed=_observed(guest), drift=[why],
+            node=guest.node, observed=observed_facts(guest), drift=[why],
         ))
 
     def _delete(self, guest: ObservedGuest, *, reason: str, report: bool = True) -> None:
@@ -263,7 +268,7 @@ class _Planner:
         if report:
             self.plan.guests.append(GuestReport(
                 name=guest.name, status="drifted", kind=guest.kind, vmid=guest.vmid,
-                node=guest.node, observed=_observed(guest), drift=[reason],
+                node=guest.node, observed=observed_facts(guest), drift=[reason],
             ))
 
     # -- existing guest ------------------------------------------------------------------
@@ -278,8 +283,8 @@ class _Planner:
 
     def _converge(self, guest: GuestSpec, seen: ObservedGuest, *, adopt: bool) -> None:
         report = GuestReport(name=guest.name, status="in-sync", kind=guest.kind,
-                             vmid=seen.vmid, node=seen.node, declared=_declared(guest),
-                             observed=_observed(seen))
+                             vmid=seen.vmid, node=seen.node, declared=declared_facts(guest),
+                             observed=observed_facts(seen))
         self.plan.guests.append(report)
         if seen.kind != guest.kind:
             self._error(guest.name, f"declared a {guest.kind} but VMID {seen.vmid} is a "
@@ -346,7 +351,7 @@ class _Planner:
 
     def _create(self, guest: GuestSpec) -> None:
         report = GuestReport(name=guest.name, status="missing", kind=guest.kind,
-                             declared=_declared(guest))
+                             declared=declared_facts(guest))
         self.plan.guests.append(report)
         try:
             vmid = self.placement.allocate(guest)
@@ -395,7 +400,7 @@ class _Planner:
             if guest.kind == "ct":
                 template_volume = source.ostemplate if source is not None else None
                 if template_volume is None:
-                    template_volume = _default_ct_template(self.observed.ct_templates)
+                    template_volume = default_ct_template(self.observed.ct_templates)
                     if template_volume is None:
                         self._error(guest.name, "no LXC template declared and none found "
                                     "on any storage; declare one (from the template "
@@ -419,33 +424,6 @@ class _Planner:
 
     def _note(self, name: str, message: str) -> None:
         self.plan.notes.append(PlanIssue(guest=name, message=message))
-
-
-def _unfinished(guest: ObservedGuest) -> str:
-    """``lock=create, no name`` (Proxmox shows a nameless guest as "VM 101")."""
-    placeholder = guest.name in ("", f"VM {guest.vmid}", f"CT {guest.vmid}")
-    return f"lock={guest.lock}" + (", no name" if placeholder else f", named {guest.name!r}")
-
-
-def _default_ct_template(templates: Iterable[str]) -> str | None:
-    ordered = sorted(templates)
-    for volume in ordered:
-        if "debian" in volume:
-            return volume
-    return ordered[0] if ordered else None
-
-
-def _declared(guest: GuestSpec) -> GuestFacts:
-    return GuestFacts(cores=guest.cores, memory_mib=guest.memory_mib, state=guest.state,
-                      node=guest.node, vmid=guest.vmid)
-
-
-def _observed(guest: ObservedGuest) -> GuestFacts:
-    config = guest.effective
-    return GuestFacts(
-        cores=config.cores if config is not None else int(guest.maxcpu),
-        memory_mib=config.memory_mib if config is not None else guest.maxmem // 1024**2,
-        state=guest.status, node=guest.node, vmid=guest.vmid)
 
 
 def plan(spec: ClusterSpec, observed: ObservedCluster, policy: PolicySettings, *,
