@@ -60,7 +60,8 @@ GRAMMAR = sorted(str(p.relative_to(PACKAGE))
 
 @pytest.mark.parametrize("module", [*SPEC, "proxmox/translate.py", "proxmox/payloads.py",
                                     "proxmox/describe.py",
-                                    "reconcile/planner.py", "reconcile/plan.py", "reconcile/guest_facts.py",
+                                    "reconcile/planner.py", "reconcile/plan.py",
+                                    "reconcile/guest_facts.py",
                                     "reconcile/approval_rules.py", "reconcile/placement.py",
                                     *GRAMMAR])
 def test_pure_modules_import_no_io_library(module: str) -> None:
