@@ -67,11 +67,15 @@ async def import_guests(call: Call) -> ImportOut:
                        "no declarations repository is configured (declarations.repo)")
     selection = importer.Selection(guests=tuple(body.guests), pool=body.pool, tag=body.tag,
                                    node=body.node)
-    client = ProxmoxClient.from_settings(settings.proxmox)
+    try:
+        client = ProxmoxClient.from_settings(settings.proxmox)
+    except MycoPodError as exc:
+        raise ApiError(503, "no_cluster", f"the Proxmox settings are not usable: {exc}"
+                       ) from None
     try:
         result = await importer.import_cluster(
             client, selection=selection, ownership_tag=settings.policy.ownership_tag)
-    except MycoPodError as exc:
+    except (MycoPodError, OSError, TimeoutError) as exc:
         raise unavailable("proxmox_unavailable", "the cluster could not be read; try "
                           "again later", cause=exc) from None
     finally:

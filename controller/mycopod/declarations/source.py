@@ -395,6 +395,8 @@ class GitSource:
             raise SourceError(f"{branch!r} is not a new branch name for review")
         with self._lock:
             head = self.fetch()
+            if self._run("ls-remote", "origin", f"refs/heads/{branch}").strip():
+                raise SourceError(f"branch {branch!r} exists already; pick a new name")
             sha = self._write_commit(checked, base=head, author_name=author_name,
                                      author_email=author_email, message=message)
             self._run("push", "origin", f"{sha}:refs/heads/{branch}")

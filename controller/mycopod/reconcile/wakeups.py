@@ -14,6 +14,7 @@ pause; meanwhile the worker's and the poller's own polls still find the work.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import asyncpg
@@ -47,18 +48,26 @@ async def listen(pool: asyncpg.Pool, runtime: RuntimeStatus, *, cluster: str) ->
         _wake(runtime, cluster, payload)
 
     while True:
+        conn: Any = None
         try:
-            async with pool.acquire() as conn:
-                await conn.add_listener(wakeups.CHANNEL, received)
-                # anything announced before LISTEN took effect: the worker looks now
-                runtime.wake_reconcile.set()
-                try:
-                    while not conn.is_closed():
-                        await asyncio.sleep(CHECK_SECONDS)
-                        await conn.execute("SELECT 1")  # a dead socket shows here
-                finally:
-                    if not conn.is_closed():
-                        await conn.remove_listener(wakeups.CHANNEL, received)
+            conn = await pool.acquire(timeout=CHECK_SECONDS * 5)
+            await conn.add_listener(wakeups.CHANNEL, received)
+            # anything announced before LISTEN took effect: the worker looks now
+            runtime.wake_reconcile.set()
+            while True:
+                await asyncio.sleep(CHECK_SECONDS)
+                # a dead socket shows here, within a bound
+                await conn.execute("SELECT 1", timeout=CHECK_SECONDS * 2)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("wakeup.listen_failed", error=f"{type(exc).__name__}: {exc}")
+        finally:
+            if conn is not None:
+                # the LISTEN dies with the socket; closing it never waits (a database that
+                # went away, or a leadership given up, must not hold this task: the
+                # composition root restarts it when leading again)
+                # (the pool may have taken it back already, when the database restarted)
+                with contextlib.suppress(Exception):
+                    conn.terminate()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(pool.release(conn), CHECK_SECONDS)
         await asyncio.sleep(CHECK_SECONDS)
