@@ -14,7 +14,6 @@ fail a run.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ import structlog
 from mycopod.forge import statuses
 from mycopod.forge.client import ForgeClient, ForgeError
 from mycopod.forge.models import CommitStatus
+from mycopod.queues import put_dropping_oldest
 
 if TYPE_CHECKING:
     from mycopod.store.runs import Run
@@ -64,18 +64,10 @@ class ForgeReporter:
 
     def submit(self, sha: str, status: CommitStatus) -> None:
         """Queue a status; never blocks (the oldest queued report gives way)."""
-        report = StatusReport(sha, status)
-        while True:
-            try:
-                self.queue.put_nowait(report)
-                return
-            except asyncio.QueueFull:
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    old = self.queue.get_nowait()
-                    self.queue.task_done()
-                    self.dropped += 1
-                    log.warning("forge.report_dropped", commit=old.sha,
-                                state=old.status.state, note="the report queue is full")
+        for old in put_dropping_oldest(self.queue, StatusReport(sha, status)):
+            self.dropped += 1
+            log.warning("forge.report_dropped", commit=old.sha, state=old.status.state,
+                        note="the report queue is full")
 
     # -- the task --------------------------------------------------------------------------
 

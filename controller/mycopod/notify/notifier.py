@@ -19,7 +19,6 @@ The URLs are secrets (they often hold tokens): they are never logged.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -30,6 +29,7 @@ import structlog
 
 from mycopod.notify import messages
 from mycopod.notify.messages import Message
+from mycopod.queues import put_dropping_oldest
 
 if TYPE_CHECKING:
     from mycopod.config_gitops import NotifySettings
@@ -85,16 +85,9 @@ class Notifier:
         self._seen.move_to_end(message.key)
         while len(self._seen) > _REMEMBERED:
             self._seen.popitem(last=False)
-        while True:
-            try:
-                self.queue.put_nowait(message)
-                return
-            except asyncio.QueueFull:
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    old = self.queue.get_nowait()
-                    self.queue.task_done()
-                    self.dropped += 1
-                    log.warning("notify.dropped", kind=old.event, note="the queue is full")
+        for old in put_dropping_oldest(self.queue, message):
+            self.dropped += 1
+            log.warning("notify.dropped", kind=old.event, note="the queue is full")
 
     # -- the task --------------------------------------------------------------------------
 
