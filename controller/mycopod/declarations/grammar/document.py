@@ -15,6 +15,7 @@ from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileError, GuestLimitError, guest_limit_message
 from mycopod.declarations.grammar import leadins, markdown
 from mycopod.declarations.grammar.drafts import guest_data
+from mycopod.declarations.grammar.headings import read_heading
 from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.sentences import MAX_ISSUES, FileState, compile_sentence
 from mycopod.declarations.grammar.subjects import Subject
@@ -45,7 +46,8 @@ def _pydantic_message(exc: ValidationError, name: str, lines: dict[str, int], de
 def _unfilled(state: FileState, lead: leadins.LeadIn | None) -> None:
     """A lead-in whose list never came is an error (its guests would be lost)."""
     if lead is not None and not lead.used:
-        state.error(lead.line, f"\"{lead.text}:\" announces a list of guests, but no list "
+        shown = f"the heading \"{lead.text}\"" if lead.heading else f"\"{lead.text}:\""
+        state.error(lead.line, f"{shown} announces a list of guests, but no list "
                                "follows; put the guests' names in a Markdown list under it")
 
 
@@ -69,8 +71,16 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
         if block.kind == "heading":
             _unfilled(state, lead)
             lead = None
-            names = leadins.heading_names(block.text, block.line)
-            topic = Subject(names, block.line) if names else None
+            topic = None
+            try:
+                meaning = read_heading(block.text, block.line)
+            except SentenceError as exc:
+                state.error(exc.line, exc.message)
+                continue
+            if isinstance(meaning, leadins.LeadIn):
+                lead = meaning
+            elif meaning:
+                topic = Subject(meaning, block.line)
             continue
         if block.kind != "item":
             _unfilled(state, lead)

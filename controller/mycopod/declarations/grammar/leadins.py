@@ -27,6 +27,10 @@ __all__ = ["LeadIn", "fill", "heading_names", "lead_in"]
 
 #: words that stand for the list that follows
 _PLACEHOLDERS = frozenset({"these", "those", "following"})
+#: a heading may also say "them" for the list under it ("## Make them 8 cores")
+_HEADING_PLACEHOLDERS = _PLACEHOLDERS | {"them"}
+#: words before a placeholder that only say "every one of" ("Delete all of these")
+_EVERY = frozenset({"all", "each", "every", "both"})
 
 
 @dataclass
@@ -39,21 +43,31 @@ class LeadIn:
     line: int
     #: a list item was read under it
     used: bool = False
+    #: the heading it was written as (``## Shut these down``), quoted in its errors
+    heading: str | None = None
 
     @property
     def text(self) -> str:
+        if self.heading is not None:
+            return self.heading
         return sentence_text([*self.before, Token("these", "these", self.line), *self.after])
 
 
-def lead_in(sentence: list[Token]) -> LeadIn | None:
+def lead_in(sentence: list[Token], *, heading: bool = False) -> LeadIn | None:
     """The lead-in ``sentence`` is (``Get rid of these:``), or None when it is not one."""
     if len(sentence) < 2 or sentence[-1].low != ":" or sentence[-1].quoted:
         return None
     body = sentence[:-1]
+    placeholders = _HEADING_PLACEHOLDERS if heading else _PLACEHOLDERS
     for k, t in enumerate(body):
-        if t.quoted or t.low not in _PLACEHOLDERS:
+        if t.quoted or t.low not in placeholders:
             continue
         start = k - 1 if t.low == "following" and k > 0 and body[k - 1].low == "the" else k
+        # "all of these", "each of the following": the list itself
+        if start >= 2 and body[start - 1].low == "of" and body[start - 2].low in _EVERY:
+            start -= 2
+        elif start >= 1 and body[start - 1].low in _EVERY:
+            start -= 1
         end = k + 1
         while end < len(body) and (body[end].low in ROLE_WORDS and end + 1 < len(body)
                                    and (body[end + 1].low in KIND_WORDS or
@@ -66,6 +80,8 @@ def lead_in(sentence: list[Token]) -> LeadIn | None:
         elif end < len(body) and body[end].low in GENERIC_NOUNS:
             end += 1  # "the following servers": no kind said
         the = [body[start]] if body[start].low == "the" and kind else []
+        if body[start].low in _EVERY:
+            the = []
         return LeadIn(body[:start] + the, kind, body[end:], sentence[0].line)
     return None
 

@@ -1,0 +1,92 @@
+"""What a Markdown heading means: a guest's name, a lead-in, a title, or an error.
+
+A heading was once skipped as commentary, which silently lost its meaning: ``## Shut
+these down`` over a list of names compiled to guests with nothing stated. A heading is
+now read as one of:
+
+- the name(s) of a guest (``## db-1``): the topic of the prose under it;
+- a lead-in (``## Shut these down``, ``## Delete all of these``, ``# Make them 8
+  cores``, or a lone verb such as ``## Decommission``): it applies to the list under it
+  exactly as the sentence ``Shut these down:`` would, and without a list under it it is an
+  error quoting it;
+- a title (``## Web servers``, ``# Lab``, ``### Dev environment``, ``## dmz``): a label,
+  nothing more. A title holds no number, no verb, no pronoun and no word of state;
+- anything else (a number, a verb, a state, a pronoun, that is not a lead-in) would be a
+  statement the grammar cannot apply to anything: an error that quotes the heading.
+
+A leading section number (``## 2. Containers``) is part of the title's numbering, not a
+number it states. Pure.
+"""
+
+from __future__ import annotations
+
+from mycopod.declarations.grammar.leadins import LeadIn, heading_names, lead_in
+from mycopod.declarations.grammar.lexicon import (
+    CREATE_VERBS,
+    GLUED_RE,
+    IMPERATIVE_VERBS,
+    MULTIPLIERS,
+    NUMBER_RE,
+    PRONOUNS,
+    SMALL_NUMBERS,
+    SUBJECT_VERBS,
+    TENS,
+)
+from mycopod.declarations.grammar.tokens import SentenceError, Token, sentence_text, tokenize
+
+__all__ = ["read_heading"]
+
+#: words that make a heading a statement rather than a title
+_STATE_WORDS = frozenset({
+    "running", "stopped", "started", "deleted", "removed", "absent", "gone", "off", "down",
+    "tagged", "powered", "shutdown", "halted", "cloned", "enabled", "disabled", "rid",
+    "decommissioned", "retired", "needed", "nuke", "kill", "drop", "named", "called",
+    "not", "no", "without", "want", "wants", "would", "like", "please", "get",
+})
+_VERBS = (IMPERATIVE_VERBS | frozenset(CREATE_VERBS) | SUBJECT_VERBS | frozenset(
+    {"decommission", "retire", "nuke", "drop", "kill", "shut", "turn", "switch"})) - {","}
+_STATEMENT = _VERBS | _STATE_WORDS | PRONOUNS
+
+
+def _numberish(low: str) -> bool:
+    head = low.split("-", 1)[0]
+    return (bool(NUMBER_RE.match(low)) or bool(GLUED_RE.match(low)) or low[:1].isdigit()
+            or low in SMALL_NUMBERS or low in TENS or head in SMALL_NUMBERS or head in TENS
+            or (head != low and head in MULTIPLIERS))
+
+
+def read_heading(text: str, line: int) -> list[str] | LeadIn | None:
+    """A heading's meaning: the guests it names, the lead-in it is, or None for a title.
+
+    Raises SentenceError for a heading that states something it cannot apply.
+    """
+    names = heading_names(text, line)
+    if names:
+        return names
+    try:
+        tokens = tokenize(text, first_line=line)
+    except SentenceError:
+        return None  # an unclosed quote in a title: still only a label
+    if len(tokens) >= 2 and NUMBER_RE.match(tokens[0].low) and tokens[1].low in (".", ")"):
+        tokens = tokens[2:]  # "## 2. Containers": the section's number
+    while tokens and tokens[-1].low in (".", ":", "!") and not tokens[-1].quoted:
+        tokens = tokens[:-1]
+    if not tokens:
+        return None
+    colon = Token(":", ":", line)
+    found = lead_in([*tokens, colon], heading=True)
+    if found is None and len(tokens) == 1 and tokens[0].low in _VERBS:
+        # "## Decommission": the verb of the list under it
+        found = lead_in([*tokens, Token("these", "these", line), colon])
+    if found is not None:
+        found.heading = text
+        return found
+    stated = [t for t in tokens if not t.quoted and (_numberish(t.low) or t.low in _STATEMENT)]
+    if stated:
+        raise SentenceError(
+            line, f"the heading \"{sentence_text(tokens)}\" states something "
+            f"(\"{stated[0].text}\") that applies to no guest: a heading is a title (like "
+            "'## Web servers'), a guest's name (like '## db-1'), or a lead-in for the list "
+            "under it (like '## Shut these down'); write what it says as a sentence about "
+            "the guests, or make it a plain title")
+    return None
