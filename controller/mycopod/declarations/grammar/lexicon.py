@@ -20,6 +20,10 @@ FILLERS = frozenset({
     "kept", "left", "get", "gets", "uses", "use", "using", "ensure", "does", "do",
     "\u2013", "\u2014", "finally", "additionally", "whose",
     "built",
+    # terse notes: "web-1 - container", "web-1 = LXC", "web-1 (container): 2 cores",
+    # "2 cores / 4 GB each": separators that carry no meaning (the words between them
+    # are each still read, or refused)
+    "/", "-", "--", "=", "(", ")",
 })
 SUBJECT_VERBS = frozenset({
     "is", "are", "has", "have", "should", "must", "will", "runs", "run", "gets", "uses",
@@ -55,6 +59,10 @@ CREATE_PREFIXES: tuple[tuple[str, ...], ...] = (
     *((who, *want) for who in ("i", "we") for want in _WANTS),
     ("there", "should", "also", "be"), ("there", "should", "be"), ("there", "must", "be"),
     ("there", "is", "also"), ("there", "are", "also"), ("there", "is"), ("there", "are"),
+    # "Can I get a VM ...", "Could we have ...", "need a VM ...", "May I have"
+    *((modal, who, verb) for modal in ("can", "could", "may") for who in ("i", "we")
+      for verb in ("get", "have")),
+    ("need",), ("needs",),
     *((v,) for v in CREATE_VERBS),
 )
 IMPERATIVE_VERBS = frozenset({

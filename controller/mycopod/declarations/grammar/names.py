@@ -56,6 +56,13 @@ def is_subject_name(name: str) -> bool:
 
 
 def _check_name(t: Token) -> str:
+    if re.fullmatch(r"[A-Z][a-z]+", t.text):
+        raise SentenceError(
+            t.line, f"{t.text!r} reads as an English word where a guest's name was expected "
+            "(guest names are lower-case): start the sentence with the guest's name ('web-1 "
+            "is a VM ...'), or with a request the grammar knows ('Please create a VM named "
+            "web-1 ...', 'Could you ...'); a word that only opens the sentence is not "
+            "understood here")
     if not specmod.NAME_RE.match(t.text):
         raise SentenceError(
             t.line, f"{t.text!r} is not a valid guest name: use lower-case letters, digits "

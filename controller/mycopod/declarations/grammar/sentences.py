@@ -33,6 +33,7 @@ from mycopod.declarations.grammar.lexicon import (
 from mycopod.declarations.grammar.names import is_nameish, starts_clause
 from mycopod.declarations.grammar.networking import on_slot
 from mycopod.declarations.grammar.nicopts import NET_PHRASES
+from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.phrases import NUMBER_PHRASES, PHRASES, p_kind, phrases_at
 from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.subjects import Subject, read_subject
@@ -289,6 +290,7 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
     ``topic``: the guest a heading above names; a sentence without a subject of its own
     (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it.
     """
+    tokens = strip_courtesy(tokens)
     c = Cursor(SentenceTokens(tokens, state.places))
     clauses: list[_Clause] = []
     had_leading = False

@@ -254,7 +254,9 @@ def test_pronouns_do_not_cross_paragraphs() -> None:
      "could not understand \"about\" in \"web-1 is a VM with about 4 GB of RAM\"; vague "
      "amounts cannot be compiled"),
     ("web-1 is a VM with some RAM.", "vague amounts"),
-    ("web-1 is a VM with 4 GB.", "could not understand \"4 GB\""),
+    ("web-1 is a VM with 4 GB of potatoes.", "could not understand \"4 GB of potatoes\""),
+    ("web-1 is a VM with 4 GB, 8 GB.",
+     "two sizes without a noun (\"4 GB\" on line 1 and \"8 GB\")"),
     ("web-1 is a VM with 2 cores on pve1.",
      "could not understand \"on pve1\" in \"web-1 is a VM with 2 cores on pve1\"; expected "
      "'on node NAME', 'on storage NAME'"),
@@ -279,7 +281,7 @@ def test_pronouns_do_not_cross_paragraphs() -> None:
     ("web-1 is a VM with a 100 GB data disk.",
      "a data disk is declared but no system disk"),
     ("web-1 is a VM with the description \"unterminated.", "a quotation mark is not closed"),
-    ("web-1 is a VM with 2 cores (fast ones).", "could not understand \"(fast ones)\""),
+    ("web-1 is a VM with 2 cores (fast ones).", "could not understand \"fast ones\""),
     ("Is web-1 a VM?", "could not find which guest this is about"),
     ("web-1 is a VM with two four cores.", "could not understand \"two\""),
     ("web-1 is a VM with 2 coers.", "(did you mean 'cores' instead of 'coers'?)"),
