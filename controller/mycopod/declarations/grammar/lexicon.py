@@ -24,7 +24,10 @@ FILLERS = frozenset({
     # "2 cores / 4 GB each": separators that carry no meaning (the words between them
     # are each still read, or refused)
     "/", "-", "--", "=", "(", ")",
+    "\x00d",  # DROPPED: a word an idiom says carries no meaning (.idioms)
 })
+#: the lower-case form of a word :mod:`.idioms` drops (its text is kept for messages)
+DROPPED = "\x00d"
 SUBJECT_VERBS = frozenset({
     "is", "are", "has", "have", "should", "must", "will", "runs", "run", "gets", "uses",
     "needs", "need", "does", "do", "shall", "can", "stays", "remains", "was", "were",

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileIssue
 from mycopod.declarations.grammar.drafts import Draft, Effect
+from mycopod.declarations.grammar.idioms import drop_asides, normalize
 from mycopod.declarations.grammar.lexicon import (
     CREATE_VERBS,
     FILLERS,
@@ -290,7 +291,9 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
     ``topic``: the guest a heading above names; a sentence without a subject of its own
     (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it.
     """
-    tokens = strip_courtesy(tokens)
+    tokens = drop_asides(normalize(strip_courtesy(tokens)))
+    if not tokens:  # an aside only ("It has been replaced by the new one.")
+        return last
     c = Cursor(SentenceTokens(tokens, state.places))
     clauses: list[_Clause] = []
     had_leading = False

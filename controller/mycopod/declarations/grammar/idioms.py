@@ -1,0 +1,180 @@
+"""Idioms and asides read as the plain words they mean, before a sentence is parsed.
+
+People write ``Nuke x``, ``x can go``, ``Bump z to 2 GB RAM``, ``Move minio to node
+pve3``, ``sits on VLAN 10``, ``at 192.168.1.2/24``, ``via 10.1.1.1``, ``booting via
+UEFI``, ``Switch off x for now``. Each idiom here is a fixed sequence of words
+(:data:`IDIOMS`) rewritten to the grammar's own words: only the token's lower-case form
+changes, its written text stays, so an error still quotes what the owner wrote.
+Rewriting to a filler (``for now``, ``and stays that way``) is how this module drops
+words, so every dropped word is on this explicit list.
+
+:func:`drop_asides` drops what states no setting: ``instead of 2`` after ``4 cores``
+(the old value, only a bare number or the same noun), and a trailing reason after a
+comma or dash (``Turn off x, I'm done testing.``, ``Please delete y, the branch is
+merged``). A reason is dropped only when it has one of the shapes of
+:data:`REASON_OPENERS` (it starts with ``I``, ``we``, ``it``, ``the``, ``since``,
+``because`` ...) and holds no number, no size, no guest name (a word with a digit or a
+hyphen) and no word the grammar gives a meaning to but the function words of
+:data:`REASON_WORDS`; a whole sentence of that shape (``It has been replaced by the new
+one.``) is an aside too. Anything else is left for the parser, which refuses it. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mycopod.declarations.grammar.lexicon import DROPPED, UNITS, is_vocab
+from mycopod.declarations.grammar.names import is_nameish
+from mycopod.declarations.grammar.tokens import Token
+
+__all__ = ["IDIOMS", "REASON_OPENERS", "REASON_WORDS", "drop_asides", "normalize"]
+
+_IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
+
+#: (words, their meaning): each word of an alternative group ``a|b`` matches; the
+#: meaning has one lower-case form per word matched ("" keeps the word; "," a filler)
+IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    # deletion
+    (("can", "go"), ("should", "removed")),
+    (("can", "be", "removed|deleted|destroyed|decommissioned|scrapped|nuked|dropped"),
+     ("should", "be", "removed")),
+    (("nuke|kill|scrap|trash|purge|drop|wipe",), ("delete",)),
+    (("nuked|killed|scrapped|trashed|purged|dropped|wiped",), ("deleted",)),
+    (("tear", "down"), ("delete", ",")),
+    (("torn", "down"), ("deleted", ",")),
+    # power
+    (("and", "stays|stay|remains|remain", "that", "way"), (",", ",", ",", ",")),
+    (("for", "now"), (",", ",")),
+    (("for", "the", "time", "being"), (",", ",", ",", ",")),
+    # changes: the verb only says "this is to be so"
+    (("bump|increase|raise|grow|resize|change|adjust|modify|reduce|lower|shrink|bring",),
+     ("set",)),
+    (("move|pin|put|place",), ("set",)),
+    # "Switch ntp-1 to ...", "Attach vault-2 to vmbr5" (not "switch off", "attach the ISO")
+    (("switch|attach|connect", "NAME"), ("set", "")),
+    (("provide",), ("create",)),
+    # where it sits
+    (("sits|sitting|resides|residing",), ("is",)),
+    (("booting|boots|boot", "via|with|using|from", "uefi|ovmf|seabios|bios"),
+     (",", "with", "")),
+)
+_MATCHED = {w for words, _ in IDIOMS for group in words for w in group.split("|")}
+
+
+def _rewrite(t: Token, low: str) -> Token:
+    if low == ",":
+        low = DROPPED
+    return t if not low else Token(t.text, low, t.line)
+
+
+def _matches(t: Token, group: str) -> bool:
+    if t.quoted:
+        return False
+    if group == "NAME":
+        return is_nameish(t)
+    return t.low in group.split("|")
+
+
+def normalize(tokens: list[Token]) -> list[Token]:
+    """``tokens`` with each idiom rewritten to the words it means."""
+    if not any(t.low in _MATCHED or t.low in ("at", "via") for t in tokens):
+        return tokens
+    out = list(tokens)
+    i = 0
+    while i < len(out):
+        t = out[i]
+        nxt = out[i + 1] if i + 1 < len(out) else None
+        if t.low in ("at", "via") and nxt is not None and _IP_RE.match(nxt.low):
+            # "at 192.168.1.2/24": the address; "via 10.1.1.1": the gateway
+            out[i] = _rewrite(t, "ip" if "/" in nxt.low else "gateway")
+            i += 2
+            continue
+        for words, meaning in IDIOMS:
+            n = len(words)
+            if i + n <= len(out) and all(_matches(out[i + k], words[k]) for k in range(n)):
+                for k in range(n):
+                    out[i + k] = _rewrite(out[i + k], meaning[k])
+                i += n - 1
+                break
+        i += 1
+    while out and out[0].low == DROPPED:
+        out.pop(0)
+    while out and out[-1].low == DROPPED:
+        out.pop()
+    return out
+
+
+#: words that open a trailing reason ("..., I'm done testing", "..., the branch is merged")
+REASON_OPENERS = frozenset({"i", "i'm", "we", "we're", "it", "it's", "the", "this", "that",
+                            "since", "because", "as", "its", "they", "he", "she", "our",
+                            "my", "nobody", "no-one", "someone", "replaced"})
+#: words of the grammar a reason may still hold: they say nothing about a guest there
+REASON_WORDS = frozenset({
+    "i", "we", "it", "is", "are", "was", "were", "been", "be", "has", "have", "had", "the",
+    "a", "an", "this", "that", "these", "those", "they", "them", "its", "their", "our",
+    "my", "to", "of", "for", "by", "and", "or", "but", "with", "from", "as", "so", "now",
+    "there", "any", "still", "would", "will", "do", "does", "should", "can", "used",
+    "like", "which", "who", "all", "also", "then", "at", "in", "into", "over", "up",
+    "after", "when", "each", "both", "off", "new",
+})
+_SEPARATORS = frozenset({",", "-", "--", "\u2013", "\u2014"})
+#: "the new one", "the old ones": "one" is a pronoun there, not a number
+_ONE_AFTER = frozenset({"the", "new", "old", "other", "that", "this", "a", "current"})
+
+
+def _plain(tokens: list[Token]) -> bool:
+    """Do ``tokens`` state nothing the grammar could read (a reason, an aside)?"""
+    for k, t in enumerate(tokens):
+        w = t.low
+        if t.quoted or any(ch.isdigit() for ch in w) or "-" in w.strip("-"):
+            return False
+        if w in ("one", "ones") and k > 0 and tokens[k - 1].low in _ONE_AFTER:
+            continue
+        if is_vocab(w) and w not in REASON_WORDS:
+            return False
+    return True
+
+
+def _reason_at(tokens: list[Token], start: int) -> bool:
+    rest = tokens[start:]
+    return len(rest) >= 2 and rest[0].low in REASON_OPENERS and _plain(rest)
+
+
+#: a whole sentence that is an aside starts with one of these ("It has been replaced ...")
+_ASIDE_SUBJECTS = frozenset({"it", "it's", "they", "i", "i'm", "we", "we're", "this", "that"})
+
+
+def drop_asides(tokens: list[Token], *, whole: bool = True) -> list[Token]:
+    """``tokens`` without ``instead of N`` and without a trailing reason.
+
+    With ``whole``, a sentence that is all reason (``It has been replaced by the new
+    one.``) comes back empty.
+    """
+    out = _instead(tokens)
+    if whole and len(out) >= 3 and out[0].low in _ASIDE_SUBJECTS and _reason_at(out, 0):
+        return []
+    for k in range(len(out) - 2, 0, -1):
+        if out[k].low in _SEPARATORS and not out[k].quoted and _reason_at(out, k + 1):
+            return out[:k]
+    return out
+
+
+def _instead(tokens: list[Token]) -> list[Token]:
+    """Drop ``instead of N [noun]`` when N is a bare number or has the noun before it."""
+    for k in range(1, len(tokens) - 2):
+        if tokens[k].low != "instead" or tokens[k + 1].low != "of":
+            continue
+        old = tokens[k + 2].low
+        if not re.match(r"^\d+(\.\d+)?$", old):
+            continue
+        end = k + 3
+        noun = tokens[end].low if end < len(tokens) else ""
+        before = tokens[k - 1].low
+        if noun and noun not in (",", ".", "?"):
+            same = noun == before or (noun in UNITS and before in UNITS) or (
+                noun.rstrip("s") == before.rstrip("s"))
+            if not same:
+                continue
+            end += 1
+        return [*tokens[:k], *tokens[end:]]
+    return tokens
