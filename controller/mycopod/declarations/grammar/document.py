@@ -9,6 +9,8 @@ The package docstring (:mod:`mycopod.declarations.grammar`) describes the gramma
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 
 from mycopod import spec as specmod
@@ -22,6 +24,10 @@ from mycopod.declarations.grammar.subjects import Subject
 from mycopod.declarations.grammar.tokens import SentenceError, split_sentences, tokenize
 
 __all__ = ["compile_text", "count_sentences"]
+
+
+#: a paragraph that is only a name in bold ("**ha-vm**"): a heading in all but form
+_BOLD_RE = re.compile(r"^\s*(?:\*\*|__)([^*_\n]+)(?:\*\*|__):?\s*$")
 
 
 def count_sentences(text: str) -> int:
@@ -65,13 +71,14 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
         raise CompileError.single(filename, exc.line, exc.message) from None
     topic: Subject | None = None  # the guest a heading names, for the prose under it
     lead: leadins.LeadIn | None = None  # "Please get rid of these:", for the list below it
+    items_topic: Subject | None = None  # "nas01 is a VM with:", for the list below it
     for block in found:
         if state.full:
             break
         if block.kind == "heading":
             _unfilled(state, lead)
             lead = None
-            topic = None
+            topic = items_topic = None
             try:
                 meaning = read_heading(block.text, block.line)
             except SentenceError as exc:
@@ -85,12 +92,20 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
         if block.kind != "item":
             _unfilled(state, lead)
             lead = None
+            items_topic = None
+            bold = _BOLD_RE.match(block.text)
+            if bold is not None:  # "**ha-vm**" over a list of its attributes
+                names = leadins.heading_names(bold.group(1), block.line)
+                if names:
+                    topic = Subject(names, block.line)
+                    continue
         try:
             tokens = tokenize(block.text, first_line=block.line)
         except SentenceError as exc:
             state.error(exc.line, exc.message)
             continue
-        last: Subject | None = topic
+        about = items_topic if block.kind == "item" and items_topic is not None else topic
+        last: Subject | None = about
         sentences = split_sentences(tokens)
         for k, sentence in enumerate(sentences):
             if state.full:
@@ -103,7 +118,10 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
                         found_lead := leadins.lead_in(sentence)) is not None:
                     lead = found_lead
                     continue
-                last = compile_sentence(state, sentence, last, topic=topic)
+                last = compile_sentence(state, sentence, last, topic=about)
+                if (k == len(sentences) - 1 and block.kind != "item" and last is not None
+                        and sentence[-1].low == ":" and not sentence[-1].quoted):
+                    items_topic = last  # "nas01 is a VM with:" over a list of attributes
             except SentenceError as exc:
                 state.error(exc.line, exc.message)
             if max_guests is not None and len(state.drafts) > max_guests:

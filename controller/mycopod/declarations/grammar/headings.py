@@ -9,6 +9,8 @@ now read as one of:
   cores``, or a lone verb such as ``## Decommission``): it applies to the list under it
   exactly as the sentence ``Shut these down:`` would, and without a list under it it is an
   error quoting it;
+- a setting (``## Tags``, ``## Power``, ``## Nodes``, :data:`SETTINGS`) over a list of
+  ``- NAME: VALUE`` items: each item reads as ``NAME tagged VALUE``, ``NAME: stopped``;
 - a title (``## Web servers``, ``# Lab``, ``### Dev environment``, ``## dmz``): a label,
   nothing more. A title holds no number, no verb, no pronoun and no word of state;
 - anything else (a number, a verb, a state, a pronoun, that is not a lead-in) would be a
@@ -55,6 +57,31 @@ def _numberish(low: str) -> bool:
             or (head != low and head in MULTIPLIERS))
 
 
+_POWER = {"on": "running", "off": "stopped", "up": "running", "down": "stopped",
+          "running": "running", "stopped": "stopped", "started": "running"}
+#: headings that name a setting, for a list of ``- NAME: VALUE`` items under them
+#: (``## Tags`` / ``- web-1: prod, web``): the words each item's value is read after
+SETTINGS: dict[str, tuple[tuple[str, ...], dict[str, str] | None]] = {
+    **dict.fromkeys(("tags", "tag", "labels"), (("tagged",), None)),
+    **dict.fromkeys(("power", "state", "status", "power state"), ((), _POWER)),
+    **dict.fromkeys(("nodes", "node", "placement", "hosts"), (("on", "node"), None)),
+    **dict.fromkeys(("pools", "pool"), (("in", "pool"), None)),
+    **dict.fromkeys(("vlans", "vlan"), (("on", "vlan"), None)),
+    **dict.fromkeys(("memory", "ram"), ((), None)),
+    **dict.fromkeys(("descriptions", "description"), (("described", "as"), None)),
+    **dict.fromkeys(("bridges", "bridge"), (("on", "bridge"), None)),
+}
+
+
+def _setting(text: str, line: int) -> LeadIn | None:
+    found = SETTINGS.get(" ".join(text.lower().strip(" :").split()))
+    if found is None:
+        return None
+    words, values = found
+    after = [Token(w, w, line) for w in words]
+    return LeadIn([], [], after, line, heading=text, values=values)
+
+
 def read_heading(text: str, line: int) -> list[str] | LeadIn | None:
     """A heading's meaning: the guests it names, the lead-in it is, or None for a title.
 
@@ -73,6 +100,9 @@ def read_heading(text: str, line: int) -> list[str] | LeadIn | None:
         tokens = tokens[:-1]
     if not tokens:
         return None
+    setting = _setting(sentence_text(tokens), line)
+    if setting is not None:
+        return setting
     colon = Token(":", ":", line)
     found = lead_in([*tokens, colon], heading=True)
     if found is None and len(tokens) == 1 and tokens[0].low in _VERBS:

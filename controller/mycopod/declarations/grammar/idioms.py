@@ -25,7 +25,7 @@ import re
 
 from mycopod.declarations.grammar.lexicon import DROPPED, UNITS, is_vocab
 from mycopod.declarations.grammar.names import is_nameish
-from mycopod.declarations.grammar.tokens import Token
+from mycopod.declarations.grammar.tokens import QUOTED, Token
 
 __all__ = ["IDIOMS", "REASON_OPENERS", "REASON_WORDS", "drop_asides", "normalize"]
 
@@ -53,6 +53,9 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # "Switch ntp-1 to ...", "Attach vault-2 to vmbr5" (not "switch off", "attach the ISO")
     (("switch|attach|connect", "NAME"), ("set", "")),
     (("provide",), ("create",)),
+    # "VM nas-b: add tag offsite", "Set up x as a VM"
+    ((":", "add|set"), ("", ",")),
+    (("as", "a|an", "vm|container|ct|lxc"), (",", "", "")),
     # where it sits
     (("sits|sitting|resides|residing",), ("is",)),
     (("booting|boots|boot", "via|with|using|from", "uefi|ovmf|seabios|bios"),
@@ -75,8 +78,42 @@ def _matches(t: Token, group: str) -> bool:
     return t.low in group.split("|")
 
 
+_KEY_TYPE_RE = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+)$")
+_BASE64_RE = re.compile(r"^[A-Za-z0-9+/]{8,}={0,3}$")
+
+
+def _ssh_keys(tokens: list[Token]) -> list[Token]:
+    """An unquoted OpenSSH key (type, base64, optional comment at the end or before a
+    comma/``on``/``to``) as one quoted token, as if written in quotes; ``the key``/``my
+    key`` before it reads as ``ssh key``."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if (not t.quoted and _KEY_TYPE_RE.match(t.text) and i + 1 < len(tokens)
+                and _BASE64_RE.match(tokens[i + 1].text)):
+            end = i + 2
+            if end < len(tokens) and not tokens[end].quoted and tokens[end].low not in (
+                    ",", ":", "on", "to", "for", "and", "?") and "@" in tokens[end].text:
+                end += 1
+            text = " ".join(x.text for x in tokens[i:end])
+            for k in range(len(out) - 1, max(len(out) - 5, 0), -1):
+                if out[k].low in ("key", "keys") and out[k - 1].low in (
+                        "the", "my", "our", "this", "his", "her", "a"):
+                    out[k - 1] = Token(out[k - 1].text, "ssh", out[k - 1].line)
+                    break
+            out.append(Token(text, QUOTED, t.line, quoted=True))
+            i = end
+            continue
+        out.append(t)
+        i += 1
+    return out
+
+
 def normalize(tokens: list[Token]) -> list[Token]:
     """``tokens`` with each idiom rewritten to the words it means."""
+    if any(t.low.startswith(("ssh-", "ecdsa-", "sk-")) for t in tokens):
+        tokens = _ssh_keys(tokens)
     if not any(t.low in _MATCHED or t.low in ("at", "via") for t in tokens):
         return tokens
     out = list(tokens)

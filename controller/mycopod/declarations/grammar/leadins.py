@@ -45,6 +45,8 @@ class LeadIn:
     used: bool = False
     #: the heading it was written as (``## Shut these down``), quoted in its errors
     heading: str | None = None
+    #: a setting heading's words for an item's value (``## Power`` / ``- game: off``)
+    values: dict[str, str] | None = None
 
     @property
     def text(self) -> str:
@@ -96,6 +98,9 @@ def fill(lead: LeadIn, item: list[Token]) -> list[Token]:
                                   f"line above (\"{lead.text}:\") announces a list of guests")
     names = item[names_at:c.i]
     rest = item[c.i:]
+    if lead.values is not None and len(rest) == 2 and rest[0].low == ":" and (
+            rest[1].low in lead.values):  # "- game: off" under "## Power"
+        rest = [rest[0], Token(rest[1].text, lead.values[rest[1].low], rest[1].line)]
     comma = [Token(",", ",", rest[0].line)] if rest and rest[0].low not in (",", ":") else []
     return [*lead.before, *lead.kind, *names, *lead.after, *comma, *rest]
 

@@ -34,6 +34,7 @@ from mycopod.declarations.grammar.lexicon import (
 from mycopod.declarations.grammar.names import is_nameish, starts_clause
 from mycopod.declarations.grammar.networking import on_slot
 from mycopod.declarations.grammar.nicopts import NET_PHRASES
+from mycopod.declarations.grammar.objects import rewrite
 from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.phrases import NUMBER_PHRASES, PHRASES, p_kind, phrases_at
 from mycopod.declarations.grammar.places import Places
@@ -291,7 +292,7 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
     ``topic``: the guest a heading above names; a sentence without a subject of its own
     (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it.
     """
-    tokens = drop_asides(normalize(strip_courtesy(tokens)))
+    tokens = rewrite(drop_asides(normalize(strip_courtesy(tokens))))
     if not tokens:  # an aside only ("It has been replaced by the new one.")
         return last
     c = Cursor(SentenceTokens(tokens, state.places))
@@ -300,16 +301,20 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
     while not c.done():
         before = c.i
         leading: list[Effect] = []
+        # a fragment ("Create VM erp-2. 4 cores. 8 GB memory.") continues the guest of
+        # the sentence before it in the same paragraph, as a heading's prose does
+        about = topic if topic is not None else (
+            last if last is not None and not last.ambiguous else None)
         try:
             subject = read_subject(c, last)
         except SentenceError:
-            if topic is None or clauses:
+            if about is None or clauses:
                 raise
             c.i = before
             subject = None
-        if subject is None and topic is not None and not clauses and _about_topic(c):
+        if subject is None and about is not None and not clauses and _about_topic(c):
             c.i = before
-            subject = Subject(list(topic.names), c.line)
+            subject = Subject(list(about.names), c.line)
         if subject is None and not clauses:
             # free word order: attributes may come first ("On node pve1, web-1 is a VM")
             c.i = before

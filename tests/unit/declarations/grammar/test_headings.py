@@ -46,3 +46,12 @@ def test_a_heading_that_states_what_it_cannot_apply_is_an_error(text: str, quote
     message = error(text)
     assert quoted in message
     assert "t.md:1:" in message
+
+
+def test_every_opener_and_idiom_word_is_a_word_of_the_grammar() -> None:
+    """A guest named like an opener or an idiom ("ok", "drop") is quoted when rendered."""
+    from mycopod.declarations.grammar import idioms, lexicon, openers
+    words = (set(openers.OPENERS) | set(openers.LABELS)
+             | {w for seq in (*openers.QUESTION_OPENERS, *openers.CLOSERS) for w in seq}
+             | {w for w in idioms._MATCHED if w != "NAME"})
+    assert sorted(w for w in words if not lexicon.is_vocab(w)) == []

@@ -1,0 +1,204 @@
+"""Noun phrases around a guest's name, and the guest an imperative acts on.
+
+People name a guest inside a description: ``The Home Assistant VM, ha-1, should get
+...``, ``My old game server (mc-2) can go``, ``The firewall VM fw-9 has ...``, ``The
+photoprism container gets ...``, ``The VM with the name office-2 needs ...``, ``Remove
+the stale agents a-7 and a-8``, ``Drop the old-wiki container``; and put the guest at
+the end of an imperative: ``Add the tag finance to the VM a-2``, ``Set VLAN 12 for VM
+shop-2``, ``Set the description of nas02 to "..."``, ``Enable the firewall on edge-2``,
+``Description for acct-3: "..."``. :func:`rewrite` turns these into the forms the
+subject reader knows (``the VM ha-1 should get ...``, ``a-2, the tag finance``).
+
+The rule for descriptive words (they are dropped, so it is strict): between a
+determiner (``the``, ``my``, ``our``, ``this``, ``that``) and a kind (``VM``,
+``container``) or a generic noun (``server``, ``box``, ``agents`` ...), up to four
+words that the grammar gives no meaning to (or the role words of
+:data:`.lexicon.ROLE_WORDS`, ``old``, ``new``); and the phrase must then name the guest
+by its structure: an appositive between commas, a name in parentheses, a name right
+after the noun, ``called``/``named``/``with the name`` NAME, or, with no name after the
+noun, a single descriptive word that is a valid guest name (``the photoprism
+container``). A number, a size, a negation or any other word of the grammar is never
+descriptive, so ``the big VM`` or ``the 2 GB VM`` is still refused. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mycopod import spec as specmod
+from mycopod.declarations.grammar.lexicon import (
+    CREATE_VERBS,
+    GENERIC_NOUNS,
+    KIND_WORDS,
+    ROLE_WORDS,
+    is_vocab,
+)
+from mycopod.declarations.grammar.names import is_nameish
+from mycopod.declarations.grammar.tokens import Token
+
+__all__ = ["rewrite"]
+
+_DETERMINERS = frozenset({"the", "my", "our", "this", "that"})
+#: nouns that name what a guest is without saying its kind
+_NOUNS = GENERIC_NOUNS | frozenset({"box", "boxes", "agent", "agents", "node-vm", "vps",
+                                    "appliance", "appliances", "thing", "one"})
+_DESCRIPTIVE = ROLE_WORDS | frozenset({
+    "old", "new", "stale", "unused", "spare", "legacy", "current", "existing",
+    # words of the grammar that only describe inside such a phrase ("the firewall VM fw-9")
+    "firewall", "backup", "proxy", "cache", "monitor", "monitoring", "media", "storage",
+    "windows", "linux", "ubuntu", "debian", "docker", "mail", "dns", "vault", "git", "files",
+})
+_MAX_DESCRIPTION = 4
+#: verbs whose object may follow a descriptive noun phrase ("Remove the stale agents a-7")
+_OBJECT_VERBS = frozenset({"remove", "delete", "destroy", "decommission", "retire", "stop",
+                           "start", "shut", "turn", "switch", "power", "set", "keep",
+                           "leave", "give", "tag", "protect"})
+#: verbs whose guest may come last, after to/for/on/of ("Add the tag x to the VM a-2")
+_TARGET_VERBS = frozenset({"set", "add", "give", "assign", "enable", "disable", "authorize",
+                           "authorise", "allow", "attach", "connect"})
+#: of those, the verbs that are part of the phrase that follows (kept before it)
+_PHRASE_VERBS = frozenset({"enable", "disable", "authorize", "authorise", "allow", "attach",
+                           "connect"})
+_PLACE_RE = re.compile(r"^(vmbr\d+|local(-[a-z0-9]+)?|pve[a-z0-9-]*|ceph[a-z0-9-]*)$")
+
+
+def _name(t: Token | None) -> bool:
+    return t is not None and is_nameish(t) and bool(specmod.NAME_RE.match(t.text))
+
+
+def _names(toks: list[Token], i: int) -> int:
+    """Where the list of names at ``i`` ends (``i`` when there is none)."""
+    j = i
+    while _name(toks[j] if j < len(toks) else None):
+        j += 1
+        if j + 1 < len(toks) and toks[j].low in (",", "and") and _name(toks[j + 1]) and (
+                j + 2 >= len(toks) or toks[j + 2].low not in (",",) or toks[j].low == "and"):
+            j += 1
+        elif j + 2 < len(toks) and toks[j].low == "," and toks[j + 1].low == "and" and _name(
+                toks[j + 2]):
+            j += 2
+    return j
+
+
+def _descriptive(t: Token) -> bool:
+    return not t.quoted and (t.low in _DESCRIPTIVE or (
+        not is_vocab(t.low) and t.text.replace("-", "").isalpha()))
+
+
+def _noun_phrase(toks: list[Token], i: int) -> tuple[int, list[Token]] | None:
+    """The noun phrase at ``i`` as (its end, the tokens it means: [the KIND] names)."""
+    if i >= len(toks) or toks[i].low not in _DETERMINERS:
+        return None
+    j = i + 1
+    while j < len(toks) and j - i - 1 < _MAX_DESCRIPTION and _descriptive(toks[j]) and (
+            toks[j].low not in KIND_WORDS and toks[j].low not in _NOUNS):
+        j += 1
+    described = toks[i + 1:j]
+    if j >= len(toks) or (toks[j].low not in KIND_WORDS and toks[j].low not in _NOUNS):
+        return None
+    noun = toks[j]
+    kind = [Token("the", "the", noun.line), noun] if noun.low in KIND_WORDS else []
+    j += 1
+    w = toks[j].low if j < len(toks) else ""
+    start = j
+    if w in ("called", "named"):
+        start = j + 1
+    elif w == "with" and [t.low for t in toks[j + 1:j + 3]] == ["the", "name"]:
+        start = j + 3
+    elif w in (",", "(", ":") and _name(toks[j + 1] if j + 1 < len(toks) else None):
+        start = j + 1
+    end = _names(toks, start)
+    if end > start:
+        names = toks[start:end]
+        if w == "(":
+            if end >= len(toks) or toks[end].low != ")":
+                return None
+            end += 1
+        elif w == "," and end < len(toks) and toks[end].low == ",":
+            end += 1
+        return end, [*kind, *names]
+    if len(described) == 1 and _name(described[0]) and described[0].low not in _DESCRIPTIVE:
+        return j, [*kind, described[0]]  # "the photoprism container"
+    return None
+
+
+def _target(toks: list[Token]) -> tuple[int, int, list[Token]] | None:
+    """``to|for|on|of [the] [KIND] NAMES`` ending the sentence (or before ``:``, or, after
+    ``of``, before ``to``/``as``): (its start, its end, the tokens it means)."""
+    verb = toks[0].low
+    for k in range(len(toks) - 2, 1, -1):
+        prep = toks[k].low
+        if prep not in ("to", "for", "on", "of") or toks[k].quoted:
+            continue
+        j = k + 1
+        if j < len(toks) and toks[j].low == "the":
+            j += 1
+        kind: list[Token] = []
+        if j < len(toks) and toks[j].low in KIND_WORDS:
+            kind = [Token("the", "the", toks[j].line), toks[j]]
+            j += 1
+        end = _names(toks, j)
+        if end == j:
+            continue
+        after = toks[end].low if end < len(toks) else ""
+        if not (after in ("", ":", "?") or (prep == "of" and after in ("to", "as", "is"))):
+            continue
+        names = toks[j:end]
+        if not kind and (any(_PLACE_RE.match(t.low) for t in names) or (
+                prep == "on" and verb not in ("enable", "disable", "authorize", "authorise",
+                                              "allow"))):
+            return None
+        return k, end, [*kind, *names]
+    return None
+
+
+def _article_description(tokens: list[Token]) -> list[Token]:
+    """``a Postgres box: pg-2, a VM ...``: the words describing the new guest dropped."""
+    for i, t in enumerate(tokens):
+        if t.low not in ("a", "an"):
+            continue
+        j = i + 1
+        while j < len(tokens) and j - i - 1 < _MAX_DESCRIPTION and _descriptive(tokens[j]) and (
+                tokens[j].low not in KIND_WORDS and tokens[j].low not in _NOUNS):
+            j += 1
+        if j == i + 1 or j + 2 >= len(tokens) or tokens[j].low not in _NOUNS | KIND_WORDS.keys():
+            continue
+        if tokens[j + 1].low in (":", ",", "(", "called", "named") and _name(tokens[j + 2]):
+            noun = tokens[j]
+            if noun.low not in KIND_WORDS and noun.low not in GENERIC_NOUNS:
+                noun = Token(noun.text, "server", noun.line)  # "box": a generic noun
+            return [*tokens[:i + 1], noun, *tokens[j + 1:]]
+    return tokens
+
+
+def rewrite(tokens: list[Token]) -> list[Token]:
+    """The sentence with its guest where the subject reader looks for it."""
+    if len(tokens) < 3:
+        return tokens
+    first = tokens[0].low
+    np = _noun_phrase(tokens, 0)
+    if np is not None:  # "The Home Assistant VM, ha-1, should get ..."
+        return [*np[1], *tokens[np[0]:]]
+    if first in _OBJECT_VERBS:
+        at = 2 if tokens[1].low in ("off", "down", "on") else 1
+        np = _noun_phrase(tokens, at)
+        if np is not None:  # "Remove the stale agents a-7 and a-8"
+            return [*tokens[:at], *np[1], *tokens[np[0]:]]
+    if first in CREATE_VERBS and tokens[1].low == "the" and tokens[2].low in KIND_WORDS:
+        # "Create the container print-2 ...": a new guest, as "a container"
+        tokens = [tokens[0], Token(tokens[1].text, "a", tokens[1].line), *tokens[2:]]
+    tokens = _article_description(tokens)
+    if first in ("description", "tags", "tag", "notes") and tokens[1].low in ("for", "of"):
+        end = _names(tokens, 2)
+        if end > 2 and end < len(tokens) and tokens[end].low == ":":  # "Description for x:"
+            return [*tokens[2:end], Token(",", ",", tokens[0].line), tokens[0],
+                    *tokens[end:]]
+    if first in _TARGET_VERBS and not _name(tokens[1]) and tokens[1].low not in (
+            "it", "them", "they", "this", "these", "those"):
+        found = _target(tokens)
+        if found is not None:  # "Add the tag finance to the VM a-2"
+            k, end, guest = found
+            verb = [tokens[0]] if first in _PHRASE_VERBS else []
+            return [*guest, Token(",", ",", tokens[0].line), *verb, *tokens[1:k],
+                    *tokens[end:]]
+    return tokens
