@@ -79,7 +79,7 @@ def _setting(text: str, line: int) -> LeadIn | None:
         return None
     words, values = found
     after = [Token(w, w, line) for w in words]
-    return LeadIn([], [], after, line, heading=text, values=values)
+    return LeadIn([], [], after, line, heading=text, values=values if values else {})
 
 
 def read_heading(text: str, line: int) -> list[str] | LeadIn | None:

@@ -52,12 +52,14 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("move|pin|put|place",), ("set",)),
     # "Switch ntp-1 to ...", "Attach vault-2 to vmbr5" (not "switch off", "attach the ISO")
     (("switch|attach|connect", "NAME"), ("set", "")),
+    (("switch", "it|them"), ("set", "")),
     (("provide",), ("create",)),
     # "VM nas-b: add tag offsite", "Set up x as a VM"
     ((":", "add|set"), ("", ",")),
     (("as", "a|an", "vm|container|ct|lxc"), (",", "", "")),
     # where it sits
     (("sits|sitting|resides|residing",), ("is",)),
+    (("lives|sits|resides", "in", "pool"), (",", "", "")),
     (("booting|boots|boot", "via|with|using|from", "uefi|ovmf|seabios|bios"),
      (",", "with", "")),
 )
@@ -134,11 +136,7 @@ def normalize(tokens: list[Token]) -> list[Token]:
                 i += n - 1
                 break
         i += 1
-    while out and out[0].low == DROPPED:
-        out.pop(0)
-    while out and out[-1].low == DROPPED:
-        out.pop()
-    return out
+    return [t for t in out if t.low != DROPPED]
 
 
 #: words that open a trailing reason ("..., I'm done testing", "..., the branch is merged")
@@ -152,7 +150,8 @@ REASON_WORDS = frozenset({
     "my", "to", "of", "for", "by", "and", "or", "but", "with", "from", "as", "so", "now",
     "there", "any", "still", "would", "will", "do", "does", "should", "can", "used",
     "like", "which", "who", "all", "also", "then", "at", "in", "into", "over", "up",
-    "after", "when", "each", "both", "off", "new",
+    "after", "when", "each", "both", "off", "new", "uses", "use", "using", "needs", "left",
+    "on", "moved", "nobody", "someone", "somebody", "everyone", "anyone", "nothing",
 })
 _SEPARATORS = frozenset({",", "-", "--", "\u2013", "\u2014"})
 #: "the new one", "the old ones": "one" is a pronoun there, not a number

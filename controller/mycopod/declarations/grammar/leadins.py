@@ -98,10 +98,13 @@ def fill(lead: LeadIn, item: list[Token]) -> list[Token]:
                                   f"line above (\"{lead.text}:\") announces a list of guests")
     names = item[names_at:c.i]
     rest = item[c.i:]
+    if lead.values is not None and lead.after and rest and rest[0].low == ":":
+        rest = rest[1:]  # "- web-1: pve1" under "## Nodes": "web-1 on node pve1"
     if lead.values is not None and len(rest) == 2 and rest[0].low == ":" and (
             rest[1].low in lead.values):  # "- game: off" under "## Power"
         rest = [rest[0], Token(rest[1].text, lead.values[rest[1].low], rest[1].line)]
-    comma = [Token(",", ",", rest[0].line)] if rest and rest[0].low not in (",", ":") else []
+    comma = [Token(",", ",", rest[0].line)] if rest and rest[0].low not in (",", ":") and (
+        lead.values is None) else []
     return [*lead.before, *lead.kind, *names, *lead.after, *comma, *rest]
 
 

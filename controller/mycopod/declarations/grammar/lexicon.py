@@ -205,7 +205,8 @@ COURTESY_AND_IDIOM_WORDS = frozenset("""
     lot lower many modify much next note nuke nuked oh ok okay pls plz provide purge purged
     raise reduce remain req request resides residing resize scrap scrapped shrink sits
     sitting so stay story task tear thank thanks thx ticket todo torn trash trashed ty u
-    very way well wipe wiped you""".split())
+    very way well wipe wiped you
+    nobody someone somebody everyone everybody anyone anybody nothing""".split())
 VOCABULARY = VOCABULARY | COURTESY_AND_IDIOM_WORDS
 
 

@@ -46,7 +46,7 @@ _DESCRIPTIVE = ROLE_WORDS | frozenset({
     "old", "new", "stale", "unused", "spare", "legacy", "current", "existing",
     # words of the grammar that only describe inside such a phrase ("the firewall VM fw-9")
     "firewall", "backup", "proxy", "cache", "monitor", "monitoring", "media", "storage",
-    "windows", "linux", "ubuntu", "debian", "docker", "mail", "dns", "vault", "git", "files",
+    "ubuntu", "debian", "docker", "mail", "dns", "vault", "git", "files",
 })
 _MAX_DESCRIPTION = 4
 #: verbs whose object may follow a descriptive noun phrase ("Remove the stale agents a-7")
@@ -161,9 +161,15 @@ def _article_description(tokens: list[Token]) -> list[Token]:
         while j < len(tokens) and j - i - 1 < _MAX_DESCRIPTION and _descriptive(tokens[j]) and (
                 tokens[j].low not in KIND_WORDS and tokens[j].low not in _NOUNS):
             j += 1
-        if j == i + 1 or j + 2 >= len(tokens) or tokens[j].low not in _NOUNS | KIND_WORDS.keys():
+        if j == i + 1 or j >= len(tokens) or tokens[j].low not in _NOUNS | KIND_WORDS.keys():
             continue
-        if tokens[j + 1].low in (":", ",", "(", "called", "named") and _name(tokens[j + 2]):
+        if tokens[j].low not in KIND_WORDS and j + 2 >= len(tokens):
+            continue
+        if tokens[j].low in KIND_WORDS and all(
+                t.low in _DESCRIPTIVE or t.text[:1].isupper() for t in tokens[i + 1:j]):
+            return [*tokens[:i + 1], *tokens[j:]]  # "an Ubuntu VM": a VM
+        if j + 2 < len(tokens) and tokens[j + 1].low in (":", ",", "(", "called", "named") and (
+                _name(tokens[j + 2])):
             noun = tokens[j]
             if noun.low not in KIND_WORDS and noun.low not in GENERIC_NOUNS:
                 noun = Token(noun.text, "server", noun.line)  # "box": a generic noun
@@ -188,6 +194,12 @@ def rewrite(tokens: list[Token]) -> list[Token]:
         # "Create the container print-2 ...": a new guest, as "a container"
         tokens = [tokens[0], Token(tokens[1].text, "a", tokens[1].line), *tokens[2:]]
     tokens = _article_description(tokens)
+    if first == "clone" and is_nameish(tokens[1]) and tokens[2].low in ("as", "to", "into"):
+        end = _names(tokens, 3)
+        if end > 3:  # "Clone tmpl-1 to a-1 and b-1, 2 cores each": a-1 and b-1, cloned from
+            cloned = Token(tokens[0].text, "cloned", tokens[0].line)
+            return [*tokens[3:end], Token(",", ",", tokens[0].line), cloned,
+                    Token("from", "from", tokens[0].line), tokens[1], *tokens[end:]]
     if first in ("description", "tags", "tag", "notes") and tokens[1].low in ("for", "of"):
         end = _names(tokens, 2)
         if end > 2 and end < len(tokens) and tokens[end].low == ":":  # "Description for x:"

@@ -68,8 +68,8 @@ def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
 def strip_courtesy(tokens: list[Token]) -> list[Token]:
     """``tokens`` without the openers before the sentence and the closers after it.
 
-    The sentence keeps at least one token (a sentence of courtesy only is left to the
-    subject reader, which says what it expected).
+    A sentence that is only a closer (``Thanks.``) comes back empty; one that is only
+    openers is left to the subject reader, which says what it expected.
     """
     i = 0
     asked = False
@@ -89,6 +89,8 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
         out = out[:-1]
     for words in CLOSERS:
         n = len(words)
+        if tuple(t.low for t in out) == words:
+            return []  # "thx." on its own
         if len(out) > n and tuple(t.low for t in out[-n:]) == words and not any(
                 t.quoted for t in out[-n:]):
             out = out[:-n]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileIssue
 from mycopod.declarations.grammar.drafts import Draft, Effect
+from mycopod.declarations.grammar.english import COMMON_ENGLISH, edits
 from mycopod.declarations.grammar.idioms import drop_asides, normalize
 from mycopod.declarations.grammar.lexicon import (
     CREATE_VERBS,
@@ -87,8 +88,10 @@ _TYPO_WORDS = 3
 @functools.lru_cache(maxsize=1024)
 def _close_word(word: str) -> str | None:
     """The vocabulary word ``word`` is most likely a typo of, if any."""
+    if word in COMMON_ENGLISH or not word.replace("-", "").isalpha():
+        return None  # plain English ("eight" is no "weight"), a path ("/data"), a number
     close = difflib.get_close_matches(word, _SUGGESTIONS, n=1, cutoff=0.8)
-    return close[0] if close else None
+    return close[0] if close and edits(word, close[0]) <= 2 else None
 
 
 def _clip(text: str) -> str:
