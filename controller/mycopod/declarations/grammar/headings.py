@@ -44,6 +44,8 @@ _STATE_WORDS = frozenset({
     "tagged", "powered", "shutdown", "halted", "cloned", "enabled", "disabled", "rid",
     "decommissioned", "retired", "needed", "nuke", "kill", "drop", "named", "called",
     "not", "no", "without", "want", "wants", "would", "like", "please", "get",
+    # attributes: "## Web servers on pve1", "## Lab VMs with 2 cores"
+    "on", "with", "via", "labelled", "labeled",
 })
 _VERBS = (IMPERATIVE_VERBS | frozenset(CREATE_VERBS) | SUBJECT_VERBS | frozenset(
     {"decommission", "retire", "nuke", "drop", "kill", "shut", "turn", "switch"})) - {","}

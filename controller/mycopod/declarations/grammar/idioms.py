@@ -38,6 +38,8 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("can", "go"), ("should", "removed")),
     (("can", "be", "removed|deleted|destroyed|decommissioned|scrapped|nuked|dropped"),
      ("should", "be", "removed")),
+    # "Drop web-1 to 2 cores", "drop it to 2 GB": lowered, not deleted
+    (("drop|cut", "NAME|it|them", "to"), ("set", "", "")),
     (("nuke|kill|scrap|trash|purge|drop|wipe",), ("delete",)),
     (("nuked|killed|scrapped|trashed|purged|dropped|wiped",), ("deleted",)),
     (("tear", "down"), ("delete", ",")),
@@ -75,8 +77,8 @@ def _rewrite(t: Token, low: str) -> Token:
 def _matches(t: Token, group: str) -> bool:
     if t.quoted:
         return False
-    if group == "NAME":
-        return is_nameish(t)
+    if group.startswith("NAME"):
+        return is_nameish(t) or t.low in group.split("|")[1:]
     return t.low in group.split("|")
 
 

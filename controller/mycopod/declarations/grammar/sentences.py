@@ -332,7 +332,8 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
             raise SentenceError(
                 c.line, f"could not find which guest this is about in "
                 f"\"{sentence_text(tokens)}\"; start with the guest's name ('web-1 is a VM "
-                "...'), 'A VM named ...', or 'It ...'" + _unexpressible_hint(rest))
+                "...'), 'A VM named ...', or 'It ...'" + _word_hint(rest)
+                + _unexpressible_hint(rest))
         clause = _parse_attributes(c, subject)
         clause.effects[:0] = leading
         had_leading = had_leading or bool(leading)
@@ -372,6 +373,15 @@ def _about_topic(c: Cursor) -> bool:
 
 #: unplaced groups quoted in one message
 _SHOWN_GROUPS = 10
+
+
+def _word_hint(tokens: list[Token]) -> str:
+    """The sentence opens with an English word the grammar cannot start with: say so."""
+    t = tokens[0]
+    if t.quoted or not t.text.isalpha() or not t.text[:1].isupper():
+        return ""
+    return (f"; {t.text!r} reads as an English word where a guest's name was expected "
+            "(guest names are lower-case)")
 
 
 def _unexpressible_hint(tokens: list[Token]) -> str:
