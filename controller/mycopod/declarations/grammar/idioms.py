@@ -59,6 +59,8 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # "VM nas-b: add tag offsite", "Set up x as a VM"
     ((":", "add|set"), ("", ",")),
     (("as", "a|an", "vm|container|ct|lxc"), (",", "", "")),
+    # "ballooning turned off"
+    (("ballooning|balloon", "turned|switched|set", "off|disabled"), ("ballooning", ",", "off")),
     # where it sits
     (("sits|sitting|resides|residing",), ("is",)),
     (("lives|sits|resides", "in", "pool"), (",", "", "")),
@@ -114,8 +116,45 @@ def _ssh_keys(tokens: list[Token]) -> list[Token]:
     return out
 
 
+_NIC_MODELS = frozenset({"e1000", "e1000e", "virtio", "rtl8139", "vmxnet3"})
+_NIC_NOUNS = frozenset({"nic", "card", "adapter", "interface", "network"})
+
+
+def _nic_model(tokens: list[Token]) -> list[Token]:
+    """``an e1000 network card`` as ``model e1000``: the card's words name the model."""
+    out = list(tokens)
+    for i in range(len(out) - 1):
+        if out[i].low in _NIC_MODELS and not out[i].quoted and out[i + 1].low in _NIC_NOUNS:
+            end = i + 1
+            while end < len(out) and out[end].low in _NIC_NOUNS:
+                end += 1
+            model = out[i]
+            nouns = out[i + 1:end]
+            out[i:end] = [Token(nouns[0].text, "model", nouns[0].line), model,
+                          *(Token(n.text, DROPPED, n.line) for n in nouns[1:])]
+            break
+    return out
+
+
+def _possessive(tokens: list[Token]) -> list[Token]:
+    """``db-1's memory``: the guest's name, then what it has."""
+    out: list[Token] = []
+    for t in tokens:
+        if not t.quoted and t.low.endswith("'s") and len(t.low) > 2:
+            stem = Token(t.text[:-2], t.low[:-2], t.line)
+            if is_nameish(stem) and not is_vocab(stem.low):
+                out.append(stem)
+                continue
+        out.append(t)
+    return out
+
+
 def normalize(tokens: list[Token]) -> list[Token]:
     """``tokens`` with each idiom rewritten to the words it means."""
+    if any(t.low.endswith("'s") for t in tokens):
+        tokens = _possessive(tokens)
+    if any(t.low in _NIC_MODELS for t in tokens):
+        tokens = _nic_model(tokens)
     if any(t.low.startswith(("ssh-", "ecdsa-", "sk-")) for t in tokens):
         tokens = _ssh_keys(tokens)
     if not any(t.low in _MATCHED or t.low in ("at", "via") for t in tokens):

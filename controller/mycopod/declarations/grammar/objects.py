@@ -141,12 +141,13 @@ def _target(toks: list[Token]) -> tuple[int, int, list[Token]] | None:
         if end == j:
             continue
         after = toks[end].low if end < len(toks) else ""
-        if not (after in ("", ":", "?") or (prep == "of" and after in ("to", "as", "is"))):
+        then_value = prep in ("of", "on", "for") and after in ("to", "as", "is")
+        if not (after in ("", ":", "?") or then_value):
             continue
         names = toks[j:end]
         if not kind and (any(_PLACE_RE.match(t.low) for t in names) or (
-                prep == "on" and verb not in ("enable", "disable", "authorize", "authorise",
-                                              "allow"))):
+                prep == "on" and not then_value and verb not in (
+                    "enable", "disable", "authorize", "authorise", "allow"))):
             return None
         return k, end, [*kind, *names]
     return None
@@ -177,6 +178,43 @@ def _article_description(tokens: list[Token]) -> list[Token]:
     return tokens
 
 
+def _new_guest(tokens: list[Token]) -> list[Token]:
+    """``new container x-web``, ``New VM for accounting: name acct-02``, ``a new
+    container for Home Assistant: ha-3``: a KIND named NAME."""
+    for p in range(1, len(tokens) - 1):
+        before = tokens[p - 1].low
+        if tokens[p].low not in KIND_WORDS or before not in ("new", "a", "an"):
+            continue
+        if before != "new" and tokens[p + 1].low != "for":
+            continue
+        i = p - 1
+        if before == "new" and i > 0 and tokens[i - 1].low not in (":", ",", "a", "an",
+                                                                    "and"):
+            continue
+        j = p + 1
+        if j < len(tokens) and tokens[j].low == "for":  # "for accounting": what it is for
+            k = j + 1
+            while k < len(tokens) and k - j <= _MAX_DESCRIPTION and _descriptive(tokens[k]):
+                k += 1
+            if k == j + 1 or k >= len(tokens) or tokens[k].low not in (":", ","):
+                return tokens
+            j = k + 1
+        if j < len(tokens) and tokens[j].low in (":", ","):
+            j += 1
+        if j < len(tokens) and tokens[j].low in ("name", "named", "called"):
+            j += 1
+        if not _name(tokens[j] if j < len(tokens) else None):
+            return tokens
+        if before == "new":
+            article = [] if i > 0 and tokens[i - 1].low in ("a", "an") else [
+                Token(tokens[i].text, "a", tokens[i].line)]
+        else:
+            article, i = [tokens[i]], i
+        named = Token("named", "named", tokens[j].line)
+        return [*tokens[:i], *article, tokens[p], named, *tokens[j:]]
+    return tokens
+
+
 def rewrite(tokens: list[Token]) -> list[Token]:
     """The sentence with its guest where the subject reader looks for it."""
     if len(tokens) < 3:
@@ -193,13 +231,19 @@ def rewrite(tokens: list[Token]) -> list[Token]:
     if first in CREATE_VERBS and tokens[1].low == "the" and tokens[2].low in KIND_WORDS:
         # "Create the container print-2 ...": a new guest, as "a container"
         tokens = [tokens[0], Token(tokens[1].text, "a", tokens[1].line), *tokens[2:]]
-    tokens = _article_description(tokens)
+    tokens = _article_description(_new_guest(tokens))
     if first == "clone" and is_nameish(tokens[1]) and tokens[2].low in ("as", "to", "into"):
         end = _names(tokens, 3)
         if end > 3:  # "Clone tmpl-1 to a-1 and b-1, 2 cores each": a-1 and b-1, cloned from
             cloned = Token(tokens[0].text, "cloned", tokens[0].line)
             return [*tokens[3:end], Token(",", ",", tokens[0].line), cloned,
                     Token("from", "from", tokens[0].line), tokens[1], *tokens[end:]]
+    if first in ("tag", "label") and _name(tokens[1]) and tokens[2].low in ("with", "as"):
+        # "Tag web-5 with prod and web": web-5 tagged prod and web
+        return [tokens[1], Token(tokens[2].text, "tagged", tokens[2].line), *tokens[3:]]
+    if first == "for" and (end := _names(tokens, 1)) > 1 and end < len(tokens) and (
+            tokens[end].low == ":"):  # "For web-1: 4 cores"
+        return [*tokens[1:end], *tokens[end:]]
     if first in ("description", "tags", "tag", "notes") and tokens[1].low in ("for", "of"):
         end = _names(tokens, 2)
         if end > 2 and end < len(tokens) and tokens[end].low == ":":  # "Description for x:"

@@ -2,8 +2,10 @@
 
 People open a request the way they would open a message to a colleague: ``Please``,
 ``Kindly``, ``Could you (please)``, ``Can you``, ``hey``, ``pls``, ``Honestly``, ``So``,
-``Also``, ``Finally``, ``Request:``, ``Ticket 1234:``; and close it with ``thanks`` or a
-``?``. None of it says anything about a guest, so :func:`strip_courtesy` removes it
+``Also``, ``Finally``, ``Request:``, ``Ticket 1234:``, ``For customer X:`` (up to four
+words without digits, then a colon and a new guest: ``new``, ``a``, ``create`` ...);
+and close it with ``thanks`` or a ``?``. None of it says anything about a guest, so
+:func:`strip_courtesy` removes it
 before the sentence is read, and only what is listed here: an opener is one of
 ``OPENERS`` (optionally followed by ``,`` ``:`` or a dash), one of ``QUESTION_OPENERS``
 (which also allow the ``?`` at the end), or a ticket label (a word of ``LABELS``,
@@ -42,6 +44,11 @@ CLOSERS: tuple[tuple[str, ...], ...] = (
 
 #: a request that starts with one of these is a question ("Can I get a VM ...?")
 _MODALS = frozenset({"could", "can", "would", "will", "may"})
+#: what follows "For customer X:" for it to be an opener: a new guest
+_NEW_GUEST = frozenset({"new", "a", "an", "create", "add", "please", "we", "i"})
+_GREETINGS = frozenset({"hey", "hi", "hello"})
+#: whom a greeting addresses ("Hey team,", "Hi all,")
+_ADDRESSED = frozenset({"team", "all", "folks", "guys", "everyone", "there", "y'all"})
 _TICKET_RE = re.compile(r"^#?[a-z0-9][a-z0-9_\-]*$")
 _PUNCT = frozenset({",", ":", "-", "--", "\u2013", "\u2014"})
 
@@ -55,7 +62,18 @@ def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
         if tuple(t.low for t in tokens[i:i + len(words)]) == words:
             return i + len(words), True
     if w in OPENERS:
+        if w in _GREETINGS and i + 1 < len(tokens) and tokens[i + 1].low in _ADDRESSED:
+            return i + 2, False  # "Hey team,"
         return i + 1, False
+    if w == "for" and i == 0:
+        # "For customer X: new container x-web": whom it is for, before a new guest
+        j = i + 1
+        while j < len(tokens) and j - i <= 4 and tokens[j].low not in (":", ",") and (
+                not tokens[j].quoted and tokens[j].text.replace("-", "").isalpha()):
+            j += 1
+        if j > i + 1 and j + 1 < len(tokens) and tokens[j].low == ":" and tokens[
+                j + 1].low in _NEW_GUEST:
+            return j + 1, False
     if w in LABELS:
         j = i + 1
         if j < len(tokens) and tokens[j].low != ":" and _TICKET_RE.match(tokens[j].low):
