@@ -36,8 +36,6 @@ _IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
 IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # deletion
     (("can", "go"), ("should", "removed")),
-    (("can", "be", "removed|deleted|destroyed|decommissioned|scrapped|nuked|dropped"),
-     ("should", "be", "removed")),
     # "Drop web-1 to 2 cores", "drop it to 2 GB": lowered, not deleted
     (("drop|cut", "NAME|it|them", "to"), ("set", "", "")),
     (("nuke|kill|scrap|trash|purge|drop|wipe",), ("delete",)),
