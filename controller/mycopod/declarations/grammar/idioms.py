@@ -66,6 +66,11 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      (",", "with", "")),
 )
 _MATCHED = {w for words, _ in IDIOMS for group in words for w in group.split("|")}
+#: the idioms by their first word (a sentence is looked up word by word, not idiom by idiom)
+_BY_FIRST: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+for _words, _meaning in IDIOMS:
+    for _first in _words[0].split("|"):
+        _BY_FIRST.setdefault(_first, []).append((_words, _meaning))
 
 
 def _rewrite(t: Token, low: str) -> Token:
@@ -155,7 +160,7 @@ def normalize(tokens: list[Token]) -> list[Token]:
         tokens = _nic_model(tokens)
     if any(t.low.startswith(("ssh-", "ecdsa-", "sk-")) for t in tokens):
         tokens = _ssh_keys(tokens)
-    if not any(t.low in _MATCHED or t.low in ("at", "via") for t in tokens):
+    if not any(t.low in _BY_FIRST or t.low in ("at", "via") for t in tokens):
         return tokens
     out = list(tokens)
     i = 0
@@ -167,7 +172,7 @@ def normalize(tokens: list[Token]) -> list[Token]:
             out[i] = _rewrite(t, "ip" if "/" in nxt.low else "gateway")
             i += 2
             continue
-        for words, meaning in IDIOMS:
+        for words, meaning in _BY_FIRST.get(t.low, ()) if not t.quoted else ():
             n = len(words)
             if i + n <= len(out) and all(_matches(out[i + k], words[k]) for k in range(n)):
                 for k in range(n):
@@ -192,6 +197,8 @@ REASON_WORDS = frozenset({
     "after", "when", "each", "both", "off", "new", "uses", "use", "using", "needs", "left",
     "on", "moved", "nobody", "someone", "somebody", "everyone", "anyone", "nothing",
 })
+#: how many of the last separators of a sentence may open a reason
+_REASON_SEPARATORS = 3
 _SEPARATORS = frozenset({",", "-", "--", "\u2013", "\u2014"})
 #: "the new one", "the old ones": "one" is a pronoun there, not a number
 _ONE_AFTER = frozenset({"the", "new", "old", "other", "that", "this", "a", "current"})
@@ -228,9 +235,14 @@ def drop_asides(tokens: list[Token], *, whole: bool = True) -> list[Token]:
     out = _instead(tokens)
     if whole and len(out) >= 3 and out[0].low in _ASIDE_SUBJECTS and _reason_at(out, 0):
         return []
+    seen = 0
     for k in range(len(out) - 2, 0, -1):
-        if out[k].low in _SEPARATORS and not out[k].quoted and _reason_at(out, k + 1):
-            return out[:k]
+        if out[k].low in _SEPARATORS and not out[k].quoted:
+            if _reason_at(out, k + 1):
+                return out[:k]
+            seen += 1
+            if seen == _REASON_SEPARATORS:  # a reason is the last clause or two
+                break
     return out
 
 

@@ -59,6 +59,8 @@ _TARGET_VERBS = frozenset({"set", "add", "give", "assign", "enable", "disable", 
 #: of those, the verbs that are part of the phrase that follows (kept before it)
 _PHRASE_VERBS = frozenset({"enable", "disable", "authorize", "authorise", "allow", "attach",
                            "connect"})
+#: how far from a sentence's end its guest may stand ("... to the VM a-2", "of y to 24 GB")
+_TARGET_REACH = 40
 _PLACE_RE = re.compile(r"^(vmbr\d+|local(-[a-z0-9]+)?|pve[a-z0-9-]*|ceph[a-z0-9-]*)$")
 
 
@@ -126,7 +128,7 @@ def _target(toks: list[Token]) -> tuple[int, int, list[Token]] | None:
     """``to|for|on|of [the] [KIND] NAMES`` ending the sentence (or before ``:``, or, after
     ``of``, before ``to``/``as``): (its start, its end, the tokens it means)."""
     verb = toks[0].low
-    for k in range(len(toks) - 2, 1, -1):
+    for k in range(len(toks) - 2, max(1, len(toks) - _TARGET_REACH), -1):
         prep = toks[k].low
         if prep not in ("to", "for", "on", "of") or toks[k].quoted:
             continue

@@ -49,6 +49,7 @@ _NEW_GUEST = frozenset({"new", "a", "an", "create", "add", "please", "we", "i"})
 _GREETINGS = frozenset({"hey", "hi", "hello"})
 #: whom a greeting addresses ("Hey team,", "Hi all,")
 _ADDRESSED = frozenset({"team", "all", "folks", "guys", "everyone", "there", "y'all"})
+_CLOSER_ENDS = frozenset(words[-1] for words in CLOSERS)
 _TICKET_RE = re.compile(r"^#?[a-z0-9][a-z0-9_\-]*$")
 _PUNCT = frozenset({",", ":", "-", "--", "\u2013", "\u2014"})
 
@@ -105,7 +106,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
     asked = asked or (bool(out) and out[0].low in _MODALS)
     if asked and len(out) > 1 and out[-1].low == "?":
         out = out[:-1]
-    for words in CLOSERS:
+    for words in CLOSERS if out and out[-1].low in _CLOSER_ENDS else ():
         n = len(words)
         if tuple(t.low for t in out) == words:
             return []  # "thx." on its own
