@@ -172,7 +172,7 @@ def p_memory(c: Cursor) -> list[Effect] | None:
     else:
         if not c.opt("ram", "memory", "mem"):
             return None
-        c.opt("of", "size", "to")
+        c.opt("of", "size", "to", ":")
         size = read_size(c)
         if size is None:
             c.i = start

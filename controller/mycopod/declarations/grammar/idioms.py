@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import re
 
-from mycopod.declarations.grammar.lexicon import DROPPED, UNITS, is_vocab
+from mycopod.declarations.grammar.lexicon import DROPPED, GLUED_RE, UNITS, is_vocab
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.tokens import QUOTED, Token
 
-__all__ = ["IDIOMS", "REASON_OPENERS", "REASON_WORDS", "drop_asides", "normalize"]
+__all__ = ["IDIOMS", "REASON_OPENERS", "REASON_WORDS", "drop_asides", "normalize", "reorder"]
 
 _IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
 
@@ -38,6 +38,7 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("can", "go"), ("should", "removed")),
     # "Drop web-1 to 2 cores", "drop it to 2 GB": lowered, not deleted
     (("drop|cut", "NAME|it|them", "to"), ("set", "", "")),
+    (("kill|finish", "off"), ("delete", ",")),
     (("nuke|kill|scrap|trash|purge|drop|wipe",), ("delete",)),
     (("nuked|killed|scrapped|trashed|purged|dropped|wiped",), ("deleted",)),
     (("tear", "down"), ("delete", ",")),
@@ -57,6 +58,9 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # "VM nas-b: add tag offsite", "Set up x as a VM"
     ((":", "add|set"), ("", ",")),
     (("as", "a|an", "vm|container|ct|lxc"), (",", "", "")),
+    # "disks: 32G on local-lvm"
+    (("disk|disks", ":"), ("disk", ",")),
+    (("rootfs", ":"), ("", ",")),
     # "ballooning turned off"
     (("ballooning|balloon", "turned|switched|set", "off|disabled"), ("ballooning", ",", "off")),
     # where it sits
@@ -152,8 +156,33 @@ def _possessive(tokens: list[Token]) -> list[Token]:
     return out
 
 
+_CORE_NOUNS = frozenset({"cores", "core", "cpus", "cpu", "vcpus", "vcpu"})
+_NODE_NOUNS = frozenset({"node", "host"})
+
+
+def reorder(tokens: list[Token]) -> list[Token]:
+    """Word orders of one phrase: ``cores to 6`` (6 cores), ``on pve1 node`` (on node
+    pve1), ``50 GB storage`` (a 50 GB disk)."""
+    out = list(tokens)
+    for i in range(len(out) - 2):
+        a, b, c = out[i], out[i + 1], out[i + 2]
+        if a.quoted or b.quoted or c.quoted:
+            continue
+        if a.low in _CORE_NOUNS and b.low in ("to", ":", "=") and c.low.isdigit():
+            out[i:i + 3] = [c, a, Token(b.text, DROPPED, b.line)]
+        elif a.low == "on" and is_nameish(b) and c.low in _NODE_NOUNS:
+            out[i + 1:i + 3] = [c, b]
+    for i in range(1, len(out)):
+        t = out[i]
+        if t.low == "storage" and not t.quoted and (
+                out[i - 1].low in UNITS or GLUED_RE.match(out[i - 1].low)):
+            out[i] = Token(t.text, "disk", t.line)
+    return out
+
+
 def normalize(tokens: list[Token]) -> list[Token]:
     """``tokens`` with each idiom rewritten to the words it means."""
+    tokens = reorder(tokens)
     if any(t.low.endswith("'s") for t in tokens):
         tokens = _possessive(tokens)
     if any(t.low in _NIC_MODELS for t in tokens):

@@ -201,7 +201,8 @@ VOCABULARY = frozenset({
 #: guest with one of these names must be quoted or "named", as with any other word here
 COURTESY_AND_IDIOM_WORDS = frozenset("""
     adjust alright anyway anyways basically being bring btw bump change cheers drop dropped
-    cut fyi go grow hello hey hi honestly increase issue item jira job kill killed kindly lastly
+    cut finish fyi go grow hello hey hi honestly increase issue item jira job kill killed
+    kindly lastly
     lot lower many modify much next note nuke nuked oh ok okay pls plz provide purge purged
     raise reduce remain req request resides residing resize scrap scrapped shrink sits
     sitting so stay story task tear thank thanks thx ticket todo torn trash trashed ty u

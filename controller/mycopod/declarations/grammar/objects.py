@@ -187,7 +187,9 @@ def _new_guest(tokens: list[Token]) -> list[Token]:
         before = tokens[p - 1].low
         if tokens[p].low not in KIND_WORDS or before not in ("new", "a", "an"):
             continue
-        if before != "new" and tokens[p + 1].low != "for":
+        if before != "new" and tokens[p + 1].low != "for" and not (
+                p + 2 < len(tokens) and tokens[p + 1].low in (",", ":")
+                and tokens[p + 2].low in ("name", "named", "called")):
             continue
         i = p - 1
         if before == "new" and i > 0 and tokens[i - 1].low not in (":", ",", "a", "an",
@@ -205,6 +207,8 @@ def _new_guest(tokens: list[Token]) -> list[Token]:
             j += 1
         if j < len(tokens) and tokens[j].low in ("name", "named", "called"):
             j += 1
+            if j < len(tokens) and tokens[j].low == ":":  # "a container, name: ct-55"
+                j += 1
         if not _name(tokens[j] if j < len(tokens) else None):
             return tokens
         if before == "new":
@@ -246,7 +250,16 @@ def rewrite(tokens: list[Token]) -> list[Token]:
     if first == "for" and (end := _names(tokens, 1)) > 1 and end < len(tokens) and (
             tokens[end].low == ":"):  # "For web-1: 4 cores"
         return [*tokens[1:end], *tokens[end:]]
-    if first in ("description", "tags", "tag", "notes") and tokens[1].low in ("for", "of"):
+    if first in ("we", "i") and [t.low for t in tokens[1:4]] in (
+            ["do", "not", "need"], ["do", "not", "want"]):
+        end = _names(tokens, 4)
+        if end > 4:  # "We don't need old-build anymore": old-build is no longer needed
+            said = tokens[1:4]
+            return [*tokens[4:end], Token(said[1].text, "no", said[1].line),
+                    Token(said[0].text, "longer", said[0].line),
+                    Token(said[2].text, "needed", said[2].line),
+                    *(t for t in tokens[end:] if t.low not in ("anymore", "any", "more"))]
+    if first in ("description", "memory", "ram", "notes") and tokens[1].low in ("for", "of"):
         end = _names(tokens, 2)
         if end > 2 and end < len(tokens) and tokens[end].low == ":":  # "Description for x:"
             return [*tokens[2:end], Token(",", ",", tokens[0].line), tokens[0],

@@ -103,9 +103,6 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
             return tokens[i:] if i else tokens
         i = end
     out = tokens[i:]
-    asked = asked or (bool(out) and out[0].low in _MODALS)
-    if asked and len(out) > 1 and out[-1].low == "?":
-        out = out[:-1]
     for words in CLOSERS if out and out[-1].low in _CLOSER_ENDS else ():
         n = len(words)
         if tuple(t.low for t in out) == words:
@@ -116,4 +113,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
             if len(out) > 1 and out[-1].low == ",":
                 out = out[:-1]
             break
+    asked = asked or (bool(out) and out[0].low in _MODALS)
+    if asked and len(out) > 1 and out[-1].low == "?":  # "Could you ...? Thanks!"
+        out = out[:-1]
     return out

@@ -18,7 +18,7 @@ from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileIssue
 from mycopod.declarations.grammar.drafts import Draft, Effect
 from mycopod.declarations.grammar.english import COMMON_ENGLISH, edits
-from mycopod.declarations.grammar.idioms import drop_asides, normalize
+from mycopod.declarations.grammar.idioms import drop_asides, normalize, reorder
 from mycopod.declarations.grammar.lexicon import (
     CREATE_VERBS,
     FILLERS,
@@ -295,7 +295,7 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
     ``topic``: the guest a heading above names; a sentence without a subject of its own
     (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it.
     """
-    tokens = rewrite(drop_asides(normalize(strip_courtesy(tokens))))
+    tokens = reorder(rewrite(drop_asides(normalize(strip_courtesy(tokens)))))
     if not tokens:  # an aside only ("It has been replaced by the new one.")
         return last
     c = Cursor(SentenceTokens(tokens, state.places))
