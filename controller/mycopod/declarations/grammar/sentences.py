@@ -57,6 +57,10 @@ class _Clause:
     unplaced: list[list[Token]]
     #: the clause says what the guest is ("web-1 is a VM"): it declares the guest
     declares: bool = False
+    #: effects of the subject itself ("the VM web-1": its kind), before the phrases'
+    base: int = 0
+    #: the first word after the subject (its verb, if any)
+    verb: str = ""
 
 
 def _expected(tokens: list[Token], c: Cursor) -> str:
@@ -148,6 +152,8 @@ def _parse_attributes(c: Cursor, subject: Subject) -> _Clause:
     if subject.kind is not None:
         effects.append(functools.partial(Draft.set_kind, kind=subject.kind,
                                          line=subject.line))
+    base = len(effects)
+    verb = c.w()
     while not c.done():
         w = c.w()
         if w in (",", "and") and starts_clause(Cursor(c.toks, c.i + 1)):
@@ -184,7 +190,7 @@ def _parse_attributes(c: Cursor, subject: Subject) -> _Clause:
         c.i += 1
     if group:
         unplaced.append(_trim(group))
-    return _Clause(subject, effects, unplaced, declares and not subject.pronoun)
+    return _Clause(subject, effects, unplaced, declares and not subject.pronoun, base, verb)
 
 
 def _trim(group: list[Token]) -> list[Token]:
@@ -341,6 +347,7 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
         last = subject
         if c.i == before:  # pragma: no cover - defensive: no progress
             break
+    _share(clauses, tokens)
     if had_leading and len(clauses) > 1:
         raise SentenceError(
             tokens[0].line, "attributes written before the first guest's name would apply to "
@@ -362,6 +369,23 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
         names = [n for cl in clauses for n in cl.subject.names]
         return Subject(list(dict.fromkeys(names)), tokens[0].line, ambiguous=True)
     return last
+
+
+def _share(clauses: list[_Clause], tokens: list[Token]) -> None:
+    """``The VM web-1 and the container db-1 are stopped``: a clause that is only its
+    subject shares what the next clause says, when that clause's verb is plural; with
+    a singular verb (``... and db-1 is stopped``) it would be a guess, so an error."""
+    for k in range(len(clauses) - 2, -1, -1):
+        bare, nxt = clauses[k], clauses[k + 1]
+        if len(bare.effects) != bare.base or bare.unplaced or bare.subject.pronoun:
+            continue
+        if nxt.verb in ("is", "has", "was", "gets", "needs", "runs", "uses", "stays"):
+            raise SentenceError(
+                bare.subject.line, f"nothing is said about {', '.join(bare.subject.names)} "
+                f"in \"{sentence_text(tokens)}\": the verb after the next name is singular; "
+                "write 'are' to say it of both, or say it in a sentence of its own")
+        bare.effects.extend(nxt.effects[nxt.base:])
+        bare.declares = bare.declares or nxt.declares
 
 
 def _about_topic(c: Cursor) -> bool:

@@ -82,3 +82,10 @@ def test_words_that_were_misread_before(text: str, expected: dict[str, dict[str,
     assert set(got) == set(expected)
     for name, fields in expected.items():
         assert {k: v for k, v in got[name].items() if k not in ("name", "kind")} == fields
+
+
+def test_a_subject_alone_shares_the_next_clause_when_the_verb_is_plural() -> None:
+    """It compiled to web-1 with nothing stated (the 'stopped' lost) before."""
+    check("The VM web-1 and the container db-1 are stopped.\n",
+          {"web-1": {"kind": "vm", "state": "stopped"}, "db-1": {"kind": "ct", "state": "stopped"}})
+    assert "nothing is said about web-1" in error("web-1 and the container db-1 is stopped.\n")
