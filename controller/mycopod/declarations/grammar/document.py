@@ -18,6 +18,8 @@ from mycopod.declarations.errors import CompileError, GuestLimitError, guest_lim
 from mycopod.declarations.grammar import leadins, markdown
 from mycopod.declarations.grammar.drafts import guest_data
 from mycopod.declarations.grammar.headings import read_heading
+from mycopod.declarations.grammar.idioms import is_preface
+from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.sentences import MAX_ISSUES, FileState, compile_sentence
 from mycopod.declarations.grammar.subjects import Subject
@@ -118,6 +120,9 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
                         found_lead := leadins.lead_in(sentence)) is not None:
                     lead = found_lead
                     continue
+                elif k == len(sentences) - 1 and block.kind != "item" and is_preface(
+                        strip_courtesy(sentence)):
+                    continue  # "A few changes for this week:" over a list of sentences
                 last = compile_sentence(state, sentence, last, topic=about)
                 if (k == len(sentences) - 1 and block.kind != "item" and last is not None
                         and sentence[-1].low == ":" and not sentence[-1].quoted):

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import re
 
-from mycopod.declarations.grammar.lexicon import DROPPED, GLUED_RE, UNITS, is_vocab
+from mycopod.declarations.grammar.lexicon import DROPPED, GLUED_RE, ROLE_WORDS, UNITS, is_vocab
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.tokens import QUOTED, Token
 
-__all__ = ["IDIOMS", "REASON_OPENERS", "REASON_WORDS", "drop_asides", "normalize", "reorder"]
+__all__ = ["IDIOMS", "REASON_OPENERS", "REASON_WORDS", "drop_asides", "is_preface", "normalize",
+           "reorder"]
 
 _IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
 
@@ -237,6 +238,8 @@ def _plain(tokens: list[Token]) -> bool:
     """Do ``tokens`` state nothing the grammar could read (a reason, an aside)?"""
     for k, t in enumerate(tokens):
         w = t.low
+        if w in ROLE_WORDS and not t.quoted:  # "we moved everything to k8s"
+            continue
         if t.quoted or any(ch.isdigit() for ch in w) or "-" in w.strip("-"):
             return False
         if w in ("one", "ones") and k > 0 and tokens[k - 1].low in _ONE_AFTER:
@@ -253,6 +256,21 @@ def _reason_at(tokens: list[Token], start: int) -> bool:
 
 #: a whole sentence that is an aside starts with one of these ("It has been replaced ...")
 _ASIDE_SUBJECTS = frozenset({"it", "it's", "they", "i", "i'm", "we", "we're", "this", "that"})
+
+
+#: words a preface may hold besides plain ones ("A few changes for this week:")
+_PREFACE_WORDS = frozenset({"few", "some", "couple", "following", "here", "below", "list",
+                            "need", "want", "what", "like", "would"})
+
+
+def is_preface(sentence: list[Token]) -> bool:
+    """A sentence ending in ``:`` that only announces what follows (``A few changes for
+    this week:``, ``Here is what we need:``): no number, no name, no keyword but function
+    words and :data:`_PREFACE_WORDS`."""
+    if len(sentence) < 2 or sentence[-1].low != ":" or sentence[-1].quoted:
+        return False
+    body = [t for t in sentence[:-1] if t.low not in _PREFACE_WORDS]
+    return bool(body) and _plain(body)
 
 
 def drop_asides(tokens: list[Token], *, whole: bool = True) -> list[Token]:

@@ -41,7 +41,12 @@ __all__ = ["rewrite"]
 _DETERMINERS = frozenset({"the", "my", "our", "this", "that"})
 #: nouns that name what a guest is without saying its kind
 _NOUNS = GENERIC_NOUNS | frozenset({"box", "boxes", "agent", "agents", "node-vm", "vps",
-                                    "appliance", "appliances", "thing", "one"})
+                                    "appliance", "appliances", "thing", "one", "worker",
+                                    "workers", "master", "masters", "runner", "runners",
+                                    "replica", "replicas"})
+#: nouns that name a guest only after a description ("the old docker host (docker-01)");
+#: alone ("the host pve1") they name a Proxmox node
+_DESCRIBED_NOUNS = frozenset({"host", "hosts"})
 _DESCRIPTIVE = ROLE_WORDS | frozenset({
     "old", "new", "stale", "unused", "spare", "legacy", "current", "existing",
     # words of the grammar that only describe inside such a phrase ("the firewall VM fw-9")
@@ -49,6 +54,7 @@ _DESCRIPTIVE = ROLE_WORDS | frozenset({
     "ubuntu", "debian", "docker", "mail", "dns", "vault", "git", "files",
 })
 _MAX_DESCRIPTION = 4
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2}
 #: verbs whose object may follow a descriptive noun phrase ("Remove the stale agents a-7")
 _OBJECT_VERBS = frozenset({"remove", "delete", "destroy", "decommission", "retire", "stop",
                            "start", "shut", "turn", "switch", "power", "set", "keep",
@@ -92,11 +98,19 @@ def _noun_phrase(toks: list[Token], i: int) -> tuple[int, list[Token]] | None:
     if i >= len(toks) or toks[i].low not in _DETERMINERS:
         return None
     j = i + 1
-    while j < len(toks) and j - i - 1 < _MAX_DESCRIPTION and _descriptive(toks[j]) and (
-            toks[j].low not in KIND_WORDS and toks[j].low not in _NOUNS):
+    count = None
+    if j < len(toks) and toks[j].low in _COUNTS:  # "the two workers k8s-w1 and k8s-w2"
+        count = _COUNTS[toks[j].low]
         j += 1
-    described = toks[i + 1:j]
-    if j >= len(toks) or (toks[j].low not in KIND_WORDS and toks[j].low not in _NOUNS):
+    first = j
+    while j < len(toks) and j - first < _MAX_DESCRIPTION and _descriptive(toks[j]) and (
+            toks[j].low not in KIND_WORDS and toks[j].low not in _NOUNS) and (
+            toks[j].low not in _DESCRIBED_NOUNS or j == first):
+        j += 1
+    described = toks[first:j]
+    noun_ok = j < len(toks) and (toks[j].low in KIND_WORDS or toks[j].low in _NOUNS or (
+        toks[j].low in _DESCRIBED_NOUNS and bool(described)))
+    if not noun_ok:
         return None
     noun = toks[j]
     kind = [Token("the", "the", noun.line), noun] if noun.low in KIND_WORDS else []
@@ -118,7 +132,11 @@ def _noun_phrase(toks: list[Token], i: int) -> tuple[int, list[Token]] | None:
             end += 1
         elif w == "," and end < len(toks) and toks[end].low == ",":
             end += 1
+        if count is not None and count != sum(1 for t in names if _name(t)):
+            return None
         return end, [*kind, *names]
+    if count is not None:
+        return None
     if len(described) == 1 and _name(described[0]) and described[0].low not in _DESCRIPTIVE:
         return j, [*kind, described[0]]  # "the photoprism container"
     return None

@@ -84,12 +84,32 @@ def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
     return i, False
 
 
+#: words that open a sign-off ("Thanks, Alex", "Cheers", "Best regards, Sam")
+SIGN_OFFS = frozenset({"thanks", "thx", "cheers", "regards", "best", "br", "kind", "many",
+                       "thank", "you"})
+
+
+def _sign_off(tokens: list[Token]) -> bool:
+    """``Thanks, Alex``: sign-off words, then at most three capitalised words."""
+    k = 0
+    while k < len(tokens) and tokens[k].low in SIGN_OFFS and not tokens[k].quoted:
+        k += 1
+    if k == 0:
+        return False
+    rest = [t for t in tokens[k:] if t.low not in (",", "-", "--")]
+    return len(rest) <= 3 and all(
+        not t.quoted and t.text[:1].isupper() and t.text.isalpha() for t in rest)
+
+
 def strip_courtesy(tokens: list[Token]) -> list[Token]:
     """``tokens`` without the openers before the sentence and the closers after it.
 
-    A sentence that is only a closer (``Thanks.``) comes back empty; one that is only
-    openers is left to the subject reader, which says what it expected.
+    A sentence that is only a closer (``Thanks.``), a sign-off (``Thanks, Alex``) or
+    openers (``Hi!``) comes back empty; anything else keeps
+    at least its words after the openers.
     """
+    if _sign_off(tokens):
+        return []
     i = 0
     asked = False
     while True:
@@ -100,7 +120,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
         while end < len(tokens) and tokens[end].low in _PUNCT:
             end += 1
         if end >= len(tokens):
-            return tokens[i:] if i else tokens
+            return []  # "Hi!", "Please.": courtesy only
         i = end
     out = tokens[i:]
     for words in CLOSERS if out and out[-1].low in _CLOSER_ENDS else ():
