@@ -15,9 +15,9 @@ from pydantic import ValidationError
 
 from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileError, GuestLimitError, guest_limit_message
-from mycopod.declarations.grammar import leadins, markdown
+from mycopod.declarations.grammar import leadins, markdown, records
 from mycopod.declarations.grammar.drafts import guest_data
-from mycopod.declarations.grammar.headings import read_heading
+from mycopod.declarations.grammar.headings import is_title, read_heading
 from mycopod.declarations.grammar.idioms import is_preface
 from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.places import Places
@@ -30,6 +30,20 @@ __all__ = ["compile_text", "count_sentences"]
 
 #: a paragraph that is only a name in bold ("**ha-vm**"): a heading in all but form
 _BOLD_RE = re.compile(r"^\s*(?:\*\*|__)([^*_\n]+)(?:\*\*|__):?\s*$")
+
+
+def _title_line(block: markdown.Block, *, lead_in: bool = False) -> bool:
+    """One line without a sentence's end: a plain title (``Database server``), or with
+    ``lead_in`` a heading-like lead-in (``Turn these off``)."""
+    if (block.kind != "paragraph" or len(block.lines) != 1 or _BOLD_RE.match(block.text)
+            or block.text.rstrip().endswith((".", "!", "?", ":", ";", ")", '"'))):
+        return False
+    if not lead_in:
+        return is_title(block.text, block.line)
+    try:
+        return isinstance(read_heading(block.text, block.line), leadins.LeadIn)
+    except SentenceError:
+        return False
 
 
 def count_sentences(text: str) -> int:
@@ -68,7 +82,7 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     """
     state = FileState(filename, places)
     try:
-        found = markdown.blocks(text, headings=True)
+        found = records.as_sentences(markdown.blocks(text, headings=True))
     except markdown.MarkdownError as exc:
         raise CompileError.single(filename, exc.line, exc.message) from None
     topic: Subject | None = None  # the guest a heading names, for the prose under it
@@ -95,6 +109,14 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
             _unfilled(state, lead)
             lead = None
             items_topic = None
+            if _title_line(block):  # "Database server" over a list: a label
+                topic = None
+                continue
+            if _title_line(block, lead_in=True):  # "Turn these off" over a list
+                found_lead = read_heading(block.text, block.line)
+                if isinstance(found_lead, leadins.LeadIn):
+                    lead = found_lead
+                    continue
             bold = _BOLD_RE.match(block.text)
             if bold is not None:  # "**ha-vm**" over a list of its attributes
                 names = leadins.heading_names(bold.group(1), block.line)

@@ -27,16 +27,20 @@ from mycopod.declarations.grammar.lexicon import (
     CREATE_VERBS,
     GLUED_RE,
     IMPERATIVE_VERBS,
+    KIND_WORDS,
     MULTIPLIERS,
     NUMBER_RE,
     PRONOUNS,
+    ROLE_WORDS,
     SMALL_NUMBERS,
     SUBJECT_VERBS,
     TENS,
 )
+from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.tokens import SentenceError, Token, sentence_text, tokenize
+from mycopod.spec import NAME_RE
 
-__all__ = ["read_heading"]
+__all__ = ["is_title", "read_heading"]
 
 #: words that make a heading a statement rather than a title
 _STATE_WORDS = frozenset({
@@ -84,6 +88,25 @@ def _setting(text: str, line: int) -> LeadIn | None:
     return LeadIn([], [], after, line, heading=text, values=values if values else {})
 
 
+def _guest_like(t: Token) -> bool:
+    """A word that looks like a guest's name (``c-30``, ``web1``), not a title's word."""
+    return (is_nameish(t) and t.low not in ROLE_WORDS and any(ch.isdigit() for ch in t.low)
+            and bool(NAME_RE.match(t.text)))
+
+
+def is_title(text: str, line: int) -> bool:
+    """A one-line paragraph that reads as a plain title (``Database server``): at most
+    five plain words, no punctuation, no kind word, nothing a heading would state."""
+    try:
+        tokens = tokenize(text, first_line=line)
+        if not tokens or len(tokens) > 5 or any(
+                t.quoted or not t.text.isalpha() or t.low in KIND_WORDS for t in tokens):
+            return False
+        return read_heading(text, line) is None
+    except SentenceError:
+        return False
+
+
 def read_heading(text: str, line: int) -> list[str] | LeadIn | None:
     """A heading's meaning: the guests it names, the lead-in it is, or None for a title.
 
@@ -113,7 +136,8 @@ def read_heading(text: str, line: int) -> list[str] | LeadIn | None:
     if found is not None:
         found.heading = text
         return found
-    stated = [t for t in tokens if not t.quoted and (_numberish(t.low) or t.low in _STATEMENT)]
+    stated = [t for t in tokens if t.quoted or _numberish(t.low) or t.low in _STATEMENT
+              or _guest_like(t)]
     if stated:
         raise SentenceError(
             line, f"the heading \"{sentence_text(tokens)}\" states something "
