@@ -67,7 +67,7 @@ def _pydantic_message(exc: ValidationError, name: str, lines: dict[str, int], de
 
 def _unfilled(state: FileState, lead: leadins.LeadIn | None) -> None:
     """A lead-in whose list never came is an error (its guests would be lost)."""
-    if lead is not None and not lead.used:
+    if lead is not None and not lead.used and not lead.optional:
         shown = f"the heading \"{lead.text}\"" if lead.heading else f"\"{lead.text}:\""
         state.error(lead.line, f"{shown} announces a list of guests, but no list "
                                "follows; put the guests' names in a Markdown list under it")
@@ -135,7 +135,8 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
             if state.full:
                 break
             try:
-                if lead is not None and block.kind == "item" and k == 0:
+                if lead is not None and block.kind == "item" and k == 0 and (
+                        not lead.optional or leadins.only_names(sentence)):
                     lead.used = True
                     sentence = leadins.fill(lead, sentence)
                 elif k == len(sentences) - 1 and block.kind != "item" and (

@@ -136,6 +136,12 @@ def read_heading(text: str, line: int) -> list[str] | LeadIn | None:
     if found is not None:
         found.heading = text
         return found
+    if tokens[-1].low in KIND_WORDS and tokens[-1].low.endswith("s") and all(
+            not t.quoted and t.text.isalpha() and t.low not in _STATEMENT for t in tokens):
+        # "## Containers", "## LXC containers", "## Web VMs": the kind of the names below
+        kind = tokens[-1]
+        are = Token("are", "are", line)
+        return LeadIn([], [], [are, kind], line, heading=text, optional=True)
     stated = [t for t in tokens if t.quoted or _numberish(t.low) or t.low in _STATEMENT
               or _guest_like(t)]
     if stated:

@@ -23,7 +23,7 @@ from mycopod.declarations.grammar.tokens import (
     tokenize,
 )
 
-__all__ = ["LeadIn", "fill", "heading_names", "lead_in"]
+__all__ = ["LeadIn", "fill", "heading_names", "lead_in", "only_names"]
 
 #: words that stand for the list that follows
 _PLACEHOLDERS = frozenset({"these", "those", "following"})
@@ -47,6 +47,9 @@ class LeadIn:
     heading: str | None = None
     #: a setting heading's words for an item's value (``## Power`` / ``- game: off``)
     values: dict[str, str] | None = None
+    #: a title that names a kind (``## Containers``): it applies to the items that are
+    #: only names, and no list under it is no error
+    optional: bool = False
 
     @property
     def text(self) -> str:
@@ -106,6 +109,15 @@ def fill(lead: LeadIn, item: list[Token]) -> list[Token]:
     comma = [Token(",", ",", rest[0].line)] if rest and rest[0].low not in (",", ":") and (
         lead.values is None) else []
     return [*lead.before, *lead.kind, *names, *lead.after, *comma, *rest]
+
+
+def only_names(item: list[Token]) -> bool:
+    """Is the list item only guests' names (``- pihole``, ``- a-1 and a-2``)?"""
+    c = Cursor(item)
+    try:
+        return is_nameish(c.tok()) and bool(read_names(c, first_literal=False)) and c.done()
+    except SentenceError:
+        return False
 
 
 def heading_names(text: str, line: int) -> list[str] | None:
