@@ -23,7 +23,7 @@ from tests.unit.declarations.grammar.test_phrasing import check, error
     ("Turn these off\n===============\n\n- a-1\n", {"a-1": {"state": "stopped"}}),
     ("## Containers\n\n- pihole\n- unifi\n", {"pihole": {"kind": "ct"}, "unifi": {"kind": "ct"}}),
     ("Database server\n\n- name: pg-3\n- cpu: 4\n- ram: 16 GB\n",
-     {"pg-3": {"kind": "vm", "cores": 4, "memory_mib": 16384}}),
+     {"pg-3": {"cores": 4, "memory_mib": 16384}}),
 ])
 def test_a_heading_that_leads_in_applies_to_the_list_under_it(
         text: str, expected: dict[str, dict[str, Any]]) -> None:
