@@ -11,6 +11,9 @@ now read as one of:
   error quoting it;
 - a setting (``## Tags``, ``## Power``, ``## Nodes``, :data:`SETTINGS`) over a list of
   ``- NAME: VALUE`` items: each item reads as ``NAME tagged VALUE``, ``NAME: stopped``;
+- a place (``# Node pve1``, ``## Pool infra``, ``## VLAN 30``) or a kind (``##
+  Containers``): it applies to the list items that are only names, and prose under it
+  is unchanged;
 - a title (``## Web servers``, ``# Lab``, ``### Dev environment``, ``## dmz``): a label,
   nothing more. A title holds no number, no verb, no pronoun and no word of state;
 - anything else (a number, a verb, a state, a pronoun, that is not a lead-in) would be a
@@ -47,7 +50,7 @@ _STATE_WORDS = frozenset({
     "running", "stopped", "started", "deleted", "removed", "absent", "gone", "off", "down",
     "tagged", "powered", "shutdown", "halted", "cloned", "enabled", "disabled", "rid",
     "decommissioned", "retired", "needed", "nuke", "kill", "drop", "named", "called",
-    "not", "no", "without", "want", "wants", "would", "like", "please", "get",
+    "want", "wants", "would", "like", "please", "get",
     # attributes: "## Web servers on pve1", "## Lab VMs with 2 cores"
     "on", "with", "via", "labelled", "labeled",
 })
@@ -88,10 +91,21 @@ def _setting(text: str, line: int) -> LeadIn | None:
     return LeadIn([], [], after, line, heading=text, values=values if values else {})
 
 
+#: "# Node pve1" over a list of names: each is on node pve1
+_PLACES = {"node": ("on", "node"), "pool": ("in", "pool"), "vlan": ("on", "vlan"),
+           "bridge": ("on", "bridge"), "storage": ("on", "storage")}
+
+
 def _guest_like(t: Token) -> bool:
-    """A word that looks like a guest's name (``c-30``, ``web1``), not a title's word."""
-    return (is_nameish(t) and t.low not in ROLE_WORDS and any(ch.isdigit() for ch in t.low)
-            and bool(NAME_RE.match(t.text)))
+    """A word that looks like a guest's name (``c-30``, ``web-1``), not a title's word."""
+    return (is_nameish(t) and t.low not in ROLE_WORDS and "-" in t.low
+            and any(ch.isdigit() for ch in t.low) and bool(NAME_RE.match(t.text)))
+
+
+#: words after which a name or number is the title's subject ("# Node pve1", "# Pool
+#: infra-2", "## VLAN 30", "## Rack 3"), not something it states
+_LABELS = frozenset({"rack", "site", "room", "cluster", "zone", "customer",
+                     "project", "team", "phase", "step", "part", "section", "week", "sprint"})
 
 
 def is_title(text: str, line: int) -> bool:
@@ -136,14 +150,18 @@ def read_heading(text: str, line: int) -> list[str] | LeadIn | None:
     if found is not None:
         found.heading = text
         return found
+    if len(tokens) == 2 and tokens[0].low in _PLACES and not tokens[1].quoted:
+        # "# Node pve1", "## Pool infra", "## VLAN 30": the place of the names below
+        where = [Token(w, w, line) for w in _PLACES[tokens[0].low]]
+        return LeadIn([], [], [*where, tokens[1]], line, heading=text, optional=True)
     if tokens[-1].low in KIND_WORDS and tokens[-1].low.endswith("s") and all(
             not t.quoted and t.text.isalpha() and t.low not in _STATEMENT for t in tokens):
         # "## Containers", "## LXC containers", "## Web VMs": the kind of the names below
         kind = tokens[-1]
         are = Token("are", "are", line)
         return LeadIn([], [], [are, kind], line, heading=text, optional=True)
-    stated = [t for t in tokens if t.quoted or _numberish(t.low) or t.low in _STATEMENT
-              or _guest_like(t)]
+    stated = [t for k, t in enumerate(tokens) if t.quoted or t.low in _STATEMENT or ((
+        _numberish(t.low) or _guest_like(t)) and (k == 0 or tokens[k - 1].low not in _LABELS))]
     if stated:
         raise SentenceError(
             line, f"the heading \"{sentence_text(tokens)}\" states something "
