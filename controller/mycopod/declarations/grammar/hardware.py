@@ -184,8 +184,9 @@ def p_memory(c: Cursor) -> list[Effect] | None:
 
 
 #: what may come before and after a size that says no noun for it to mean the memory
-_BARE_BEFORE = frozenset({",", ":", "with", "and", "/", "(", "-", "--", "=", "\u2013", "\u2014"})
-_BARE_AFTER = frozenset({"", ",", "/", "and", "each", ")", "?", "-", "--"})
+_BARE_BEFORE = frozenset({",", ":", "with", "and", "/", "|", "&", "+", "(", "-", "--", "=",
+                          "\u2013", "\u2014"})
+_BARE_AFTER = frozenset({"", ",", "/", "|", "&", "+", "and", "each", ")", "?", "-", "--"})
 
 
 def _bare_size(c: Cursor, start: int) -> bool:

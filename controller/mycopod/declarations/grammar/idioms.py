@@ -43,6 +43,7 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("nuke|kill|scrap|trash|purge|drop|wipe",), ("delete",)),
     (("nuked|killed|scrapped|trashed|purged|dropped|wiped",), ("deleted",)),
     (("tear", "down"), ("delete", ",")),
+    (("no", "longer", "in", "use"), ("", "", ",", "used")),
     (("torn", "down"), ("deleted", ",")),
     # power
     (("and", "stays|stay|remains|remain", "that", "way"), (",", ",", ",", ",")),

@@ -23,7 +23,7 @@ FILLERS = frozenset({
     # terse notes: "web-1 - container", "web-1 = LXC", "web-1 (container): 2 cores",
     # "2 cores / 4 GB each": separators that carry no meaning (the words between them
     # are each still read, or refused)
-    "/", "-", "--", "=", "(", ")", "->", "=>", "\u2192",
+    "/", "-", "--", "=", "(", ")", "->", "=>", "\u2192", "|", "&", "+",
     "\x00d",  # DROPPED: a word an idiom says carries no meaning (.idioms)
 })
 #: the lower-case form of a word :mod:`.idioms` drops (its text is kept for messages)

@@ -16,9 +16,10 @@ words that the grammar gives no meaning to (or the role words of
 :data:`.lexicon.ROLE_WORDS`, ``old``, ``new``); and the phrase must then name the guest
 by its structure: an appositive between commas, a name in parentheses, a name right
 after the noun, ``called``/``named``/``with the name`` NAME, or, with no name after the
-noun, a single descriptive word that is a valid guest name (``the photoprism
-container``). A number, a size, a negation or any other word of the grammar is never
-descriptive, so ``the big VM`` or ``the 2 GB VM`` is still refused. Pure.
+noun, a last descriptive word that is a valid guest name after only words of that list
+(``the photoprism container``, ``the new nextcloud VM``). A number, a size, a negation
+or any other word of the grammar is never descriptive, so ``the big VM`` or ``the 2 GB
+VM`` is still refused. Pure.
 """
 
 from __future__ import annotations
@@ -137,8 +138,9 @@ def _noun_phrase(toks: list[Token], i: int) -> tuple[int, list[Token]] | None:
         return end, [*kind, *names]
     if count is not None:
         return None
-    if len(described) == 1 and _name(described[0]) and described[0].low not in _DESCRIPTIVE:
-        return j, [*kind, described[0]]  # "the photoprism container"
+    if described and _name(described[-1]) and described[-1].low not in _DESCRIPTIVE and all(
+            t.low in _DESCRIPTIVE for t in described[:-1]):
+        return j, [*kind, described[-1]]  # "the photoprism container", "the new wiki VM"
     return None
 
 
