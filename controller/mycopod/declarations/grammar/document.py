@@ -19,6 +19,7 @@ from mycopod.declarations.grammar import leadins, markdown, records
 from mycopod.declarations.grammar.drafts import guest_data
 from mycopod.declarations.grammar.headings import is_title, read_heading
 from mycopod.declarations.grammar.idioms import is_preface
+from mycopod.declarations.grammar.lexicon import KIND_WORDS
 from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.sentences import MAX_ISSUES, FileState, compile_sentence
@@ -136,7 +137,8 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
                 break
             try:
                 if lead is not None and block.kind == "item" and k == 0 and (
-                        not lead.optional or leadins.only_names(sentence)):
+                        not lead.optional or leadins.only_names(
+                            sentence, kind=lead.after[-1].low in KIND_WORDS)):
                     lead.used = True
                     sentence = leadins.fill(lead, sentence)
                 elif k == len(sentences) - 1 and block.kind != "item" and (

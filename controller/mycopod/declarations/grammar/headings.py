@@ -12,8 +12,8 @@ now read as one of:
 - a setting (``## Tags``, ``## Power``, ``## Nodes``, :data:`SETTINGS`) over a list of
   ``- NAME: VALUE`` items: each item reads as ``NAME tagged VALUE``, ``NAME: stopped``;
 - a place (``# Node pve1``, ``## Pool infra``, ``## VLAN 30``) or a kind (``##
-  Containers``): it applies to the list items that are only names, and prose under it
-  is unchanged;
+  Containers``): it applies to the list items that start with names (for a kind, those
+  that say no kind of their own), and prose under it is unchanged;
 - a title (``## Web servers``, ``# Lab``, ``### Dev environment``, ``## dmz``): a label,
   nothing more. A title holds no number, no verb, no pronoun and no word of state;
 - anything else (a number, a verb, a state, a pronoun, that is not a lead-in) would be a

@@ -111,13 +111,16 @@ def fill(lead: LeadIn, item: list[Token]) -> list[Token]:
     return [*lead.before, *lead.kind, *names, *lead.after, *comma, *rest]
 
 
-def only_names(item: list[Token]) -> bool:
-    """Is the list item only guests' names (``- pihole``, ``- a-1 and a-2``)?"""
+def only_names(item: list[Token], *, kind: bool) -> bool:
+    """Does the list item start with guests' names (``- pihole``, ``- a-1, 2 cores``)
+    and, for a heading that names a kind (``kind``), say no kind of its own?"""
     c = Cursor(item)
     try:
-        return is_nameish(c.tok()) and bool(read_names(c, first_literal=False)) and c.done()
+        if not (is_nameish(c.tok()) and read_names(c, first_literal=False)):
+            return False
     except SentenceError:
         return False
+    return not (kind and any(t.low in KIND_WORDS for t in item[c.i:]))
 
 
 def heading_names(text: str, line: int) -> list[str] | None:
