@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,6 +62,8 @@ __all__ = ["GRAMMAR_SOURCES", "CommitCompile", "compile_commit", "compile_files_
 
 log = structlog.get_logger(__name__)
 
+#: a file a bare "on NAME" may be in (its grammar cache key holds the cluster's names)
+_SAYS_ON = re.compile(r"\bon\b", re.IGNORECASE)
 #: stands for the file's path in cached error messages (the cache is keyed by content)
 FILE_MARK = "\u2063file\u2063"
 
@@ -165,11 +168,12 @@ async def compile_files_cached(
         errors.append(error)
     paths = sorted(p for p in files if p not in records)
     # the cluster's names change what a bare "on pve3" means: they are part of the key
+    # of a file that says "on" (one that never does reads the same in any cluster)
     places = factsmod.places(facts)
-    version = grammar_version() if places is None else \
+    placed = grammar_version() if places is None else \
         f"{grammar_version()}:{places_digest(places)}"
-    gkey = {p: CacheKey(content_sha256=shas[p], compiler="grammar",
-                        prompt_version=version) for p in paths}
+    gkey = {p: CacheKey(content_sha256=shas[p], compiler="grammar", prompt_version=placed
+                        if _SAYS_ON.search(files[p]) else grammar_version()) for p in paths}
     found = await cache_store.hit_many(list(set(gkey.values())))
     misses = {p: files[p] for p in paths if gkey[p] not in found}
     if workers is not None:

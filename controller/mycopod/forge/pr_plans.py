@@ -32,8 +32,10 @@ from mycopod.store.forge_comments import ForgeCommentStore
 
 if TYPE_CHECKING:
     from mycopod.config import Settings
+    from mycopod.declarations.facts import ClusterFacts
     from mycopod.declarations.source import GitSource
     from mycopod.declarations.workers import CompileWorkers
+    from mycopod.proxmox.cluster_facts import FactsKeeper
     from mycopod.reconcile.reconciler import EngineContext
 
 log = structlog.get_logger(__name__)
@@ -69,6 +71,7 @@ class PullRequestPlanner:
                        if engine is not None else None)
         self.compilers = compilers
         self.queue_size = queue_size
+        self._keeper: FactsKeeper | None = None
         self._pending: dict[int, str] = {}
         self._wake = asyncio.Event()
         #: pull requests planned and commented on (for tests and the logs)
@@ -101,6 +104,16 @@ class PullRequestPlanner:
         finally:
             await self.client.aclose()
 
+    async def _facts(self) -> ClusterFacts | None:
+        """The cluster's names, read as the daemon's compiles read them (no cluster: None)."""
+        if self.engine is None:
+            return None
+        if self._keeper is None:
+            from mycopod.proxmox.cluster_facts import FactsKeeper
+
+            self._keeper = FactsKeeper(self.engine.client)
+        return await self._keeper.get()
+
     # -- one pull request --------------------------------------------------------------------
 
     async def build(self, number: int, head_sha: str, *,
@@ -128,7 +141,8 @@ class PullRequestPlanner:
                                         files=changed_files(base, head))
         compiled = await pipeline.compile_files_cached(
             head, pool=self.pool, llm=settings.llm if settings.llm.model else None,
-            max_guests=settings.declarations.max_guests, workers=self.compilers)
+            max_guests=settings.declarations.max_guests, workers=self.compilers,
+            facts=await self._facts())
         result.compile_error = compiled.error
         guests = {g.name: g for g in compiled.spec.guests} if compiled.spec else {}
         records = {r.path: r for r in compiled.files}

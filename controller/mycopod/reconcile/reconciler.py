@@ -54,7 +54,7 @@ from mycopod.proxmox.client import OutcomeListener, ProxmoxClient
 from mycopod.proxmox.errors import ProxmoxError
 from mycopod.proxmox.model import ObservedCluster
 from mycopod.proxmox.observer import Observer
-from mycopod.reconcile import approval_rules, decisions, planner, windows
+from mycopod.reconcile import approval_rules, decisions, planner, provenance, windows
 from mycopod.reconcile.executor import Executor
 from mycopod.reconcile.plan import AppliedSummary, ClusterReport, Plan, PlannedUserChange
 from mycopod.reconcile.plan_memo import PlanMemo
@@ -191,9 +191,13 @@ async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
     deletions, creates = await ActionStore(ctx.pool).executed_within(
         ctx.cluster, policy.budget_window_seconds)
     recent = approval_rules.Recent(deletions=deletions, creates=creates)
-    return observed, planner.plan(spec, observed, policy, recent=recent,
-                                  llm_guests=origin.llm_guests if origin else None,
-                                  memo=ctx.plan_memo)
+    plan = planner.plan(spec, observed, policy, recent=recent,
+                        llm_guests=origin.llm_guests if origin else None, memo=ctx.plan_memo)
+    if origin is not None and plan.actions:  # each guest acted on: its paragraph
+        plan.sources = provenance.trace(
+            origin.files, origin.content, {g.name: g for g in spec.guests},
+            {a.target for a in plan.actions}, gate=policy.llm_changes_need_approval)
+    return observed, plan
 
 
 def report(plan: Plan, observed: ObservedCluster) -> ClusterReport:
