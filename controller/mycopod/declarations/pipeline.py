@@ -36,7 +36,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,7 @@ from mycopod.store.compile_cache import CacheKey, CompileCacheStore
 from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
 
 __all__ = ["GRAMMAR_SOURCES", "CommitCompile", "compile_commit", "compile_files_cached",
-           "content_sha256", "grammar_version", "source_version"]
+           "content_sha256", "grammar_version", "source_version", "unrecorded"]
 
 log = structlog.get_logger(__name__)
 
@@ -274,6 +274,17 @@ async def _compile_with_llm(
             result.incomplete.append(path)
             log.warning("declarations.paragraphs_failed", file=path,
                         failed=len(done.failed), error=record.error.splitlines()[0])
+
+
+def unrecorded(files: Mapping[str, str], result: CommitCompile) -> Declaration:
+    """A compiled set of files as a declaration that is not stored (``mycopod plan FILE``,
+    a pull request's plan): what the planner needs to say where each guest comes from."""
+    return Declaration(
+        id=0, user_id=None, github_commit_sha="", content=_content(files),
+        created_at=datetime.now(UTC), source="git", path=None, files=result.files,
+        spec=result.spec, compile_status="ok" if result.error is None else "error",
+        compile_error=result.error, commit_author=None, commit_message=None,
+        committed_at=None)
 
 
 async def compile_commit(

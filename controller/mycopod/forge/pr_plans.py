@@ -163,8 +163,8 @@ class PullRequestPlanner:
             return result
         try:
             await self.engine.refresh_policy()
-            _observed, result.plan = await reconciler.observe_and_plan(self.engine,
-                                                                        compiled.spec)
+            _observed, result.plan = await reconciler.observe_and_plan(
+                self.engine, compiled.spec, origin=pipeline.unrecorded(head, compiled))
         except Exception as exc:
             result.plan_unavailable = f"the cluster could not be observed: {exc}"
         return result

@@ -14,7 +14,6 @@ import json
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,7 +23,7 @@ from mycopod.config import Settings, load_settings
 from mycopod.declarations.facts import ClusterFacts
 from mycopod.errors import MycoPodError
 from mycopod.proxmox.cluster_facts import FactsKeeper
-from mycopod.reconcile import provenance, reconciler
+from mycopod.reconcile import reconciler
 from mycopod.reconcile.cli import EXIT_AWAITING, EXIT_CHANGES
 from mycopod.reconcile.plan import Action, GuestIssue, PendingRestart, Plan, PlanIssue
 from mycopod.spec import SpecError, parse_spec
@@ -98,12 +97,7 @@ async def load_spec(args: argparse.Namespace, settings: Settings, pool: asyncpg.
             max_guests=settings.declarations.max_guests)
         if done.error or done.spec is None:
             raise MycoPodError(done.error or "the declarations do not compile")
-        origin = Declaration(
-            id=0, user_id=None, github_commit_sha="", content=provenance.joined(files),
-            created_at=datetime.now(UTC), source="git", path=None, files=done.files,
-            spec=None, compile_status="ok", compile_error=None, commit_author=None,
-            commit_message=None, committed_at=None)
-        return reconciler.LoadedSpec(spec=done.spec), origin
+        return reconciler.LoadedSpec(spec=done.spec), pipeline.unrecorded(files, done)
     if not settings.declarations.repo:
         raise MycoPodError("no declarations: set declarations.repo, or give declaration "
                            "FILEs or --spec SPEC.json")

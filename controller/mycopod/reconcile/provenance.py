@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["ParagraphSource", "file_texts", "joined", "trace"]
+__all__ = ["ParagraphSource", "file_texts", "trace"]
 
 FILE_MARK = re.compile(r"^<!-- file: (?P<path>.+?) -->$", re.MULTILINE)
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]")
@@ -52,12 +52,6 @@ class ParagraphSource(BaseModel):
     def by(self) -> str:
         """The compiler as people read it: ``grammar`` or the model's name."""
         return self.model if self.compiler == "llm" and self.model else self.compiler
-
-
-def joined(files: Mapping[str, str]) -> str:
-    """Files as one text, each under a ``<!-- file: path -->`` line (a declaration's
-    ``content``, which :func:`file_texts` splits again)."""
-    return "\n".join(f"<!-- file: {path} -->\n{files[path]}" for path in sorted(files))
 
 
 def file_texts(content: str, paths: Sequence[str]) -> dict[str, str]:
