@@ -17,6 +17,7 @@ from mycopod.declarations import pipeline
 from mycopod.declarations.source import GitSource
 from mycopod.proxmox import cluster_facts
 from mycopod.pvesim import direct
+from mycopod.pvesim.state import Pool
 from mycopod.pvesim.testing import SimHandle
 from mycopod.reconcile.controller import Controller
 from mycopod.reconcile.plan import Plan
@@ -24,6 +25,7 @@ from mycopod.reconcile.queue import RunQueue
 from mycopod.reconcile.triggers import RepoPoller
 from mycopod.runtime import RuntimeStatus
 from mycopod.store.runs import Run, RunStore
+from tests.support.daemon import free_port
 from tests.support.gitrepo import Remote
 
 PLACED = ("db-1 is a VM with 2 cores, running on pve3.\n\n"
@@ -49,6 +51,27 @@ async def test_the_facts_are_read_from_proxmox(make_ctx: Any) -> None:
     assert "vmbr0" in facts.bridges
     keeper = cluster_facts.FactsKeeper(ctx.client)
     assert await keeper.get() == facts
+
+
+async def test_the_keeper_reads_again_when_old_and_keeps_the_last_when_proxmox_is_down(
+        make_ctx: Any, sim: SimHandle) -> None:
+    ctx = await make_ctx()
+    now = [0.0]
+    keeper = cluster_facts.FactsKeeper(ctx.client, max_age=30, clock=lambda: now[0])
+    first = await keeper.get()
+    assert first is not None and "lab" not in first.pools
+    with sim.cluster.lock:
+        sim.cluster.pools["lab"] = Pool("lab")
+    now[0] = 29.0
+    assert await keeper.get() == first  # still fresh: not read again
+    now[0] = 30.0
+    fresh = await keeper.get()
+    assert fresh is not None and "lab" in fresh.pools
+    down = await make_ctx(proxmox={"url": f"https://127.0.0.1:{free_port()}"})
+    keeper.client = down.client
+    now[0] = 61.0
+    assert await keeper.get() == fresh  # Proxmox down: the last names known
+    assert await cluster_facts.FactsKeeper(down.client).get() is None  # none known yet
 
 
 async def test_a_bare_on_node_places_the_guest_and_an_unknown_one_lists_the_nodes(
