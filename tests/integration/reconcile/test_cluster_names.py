@@ -25,6 +25,7 @@ from mycopod.reconcile.queue import RunQueue
 from mycopod.reconcile.triggers import RepoPoller
 from mycopod.runtime import RuntimeStatus
 from mycopod.store.runs import Run, RunStore
+from tests.integration.api.conftest import Api, api, fast_argon2, with_repository  # noqa: F401
 from tests.support.daemon import free_port
 from tests.support.gitrepo import Remote
 
@@ -133,3 +134,19 @@ async def test_the_cache_is_keyed_by_the_facts_when_the_text_says_on(
     assert later.error is not None and "named 'pve3' (nodes: pve1, pve2" in later.error
     # a file that never says "on" reads the same in any cluster: still a hit
     assert {r.path: r.cached for r in later.files} == {"db.md": False, "web.md": True}
+
+
+async def test_post_declarations_reads_on_pve3_through_the_cluster(
+        make_ctx: Any, api: Api, tmp_path: Path) -> None:  # noqa: F811
+    ctx = await make_ctx()
+    await with_repository(api, tmp_path, "web-1 is a VM with 2 cores.\n")
+    api.ctx.runtime.facts = cluster_facts.FactsKeeper(ctx.client)  # as the daemon sets it
+    admin = api.users["admin"]
+    _, body = await api.call("POST", "/declarations", admin, expect=201, json={
+        "path": "db.md", "text": "db-1 is a VM with 2 cores on pve3.\n"})
+    assert {g["name"]: g.get("node") for g in body["data"]["spec"]["guests"]} == {
+        "db-1": "pve3", "web-1": None}
+    _, body = await api.call("POST", "/declarations", admin, expect=422, json={
+        "path": "db.md", "text": "db-1 is a VM with 2 cores on pve7.\n"})
+    assert body["error"]["details"][0]["line"] == 1
+    assert "named 'pve7' (nodes: pve1, pve2, pve3;" in body["error"]["details"][0]["message"]
