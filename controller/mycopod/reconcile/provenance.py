@@ -28,7 +28,8 @@ __all__ = ["ParagraphSource", "file_texts", "trace"]
 
 FILE_MARK = re.compile(r"^<!-- file: (?P<path>.+?) -->$", re.MULTILINE)
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]")
-#: at most this many sources are stored with a plan (a first run may create thousands)
+#: sources of grammar paragraphs stored with a plan at most (a first run may create
+#: thousands); every LLM paragraph's is kept, since the approval rule reads them
 MAX_SOURCES = 500
 
 
@@ -97,11 +98,13 @@ def trace(files: Iterable[Any], content: str, guests: Mapping[str, Any],
     texts = file_texts(content, [r.path for r in records])
     split: dict[str, tuple[list[Any], list[set[str]]]] = {}
     out: list[ParagraphSource] = []
-    for name in sorted(set(targets))[:MAX_SOURCES]:
+    for name in sorted(set(targets)):
         record = owner.get(name)
         if record is None:
             continue
         stored = next((p for p in record.paragraphs if name in p.get("guests", ())), None)
+        if len(out) >= MAX_SOURCES and (stored is None or stored.get("compiler") != "llm"):
+            continue  # past the limit, only the LLM's (the approval rule needs them all)
         if stored is not None:
             compiler = str(stored.get("compiler") or "grammar")
             out.append(ParagraphSource(

@@ -104,6 +104,8 @@ class EngineContext:
     plan_memo: PlanMemo = field(default_factory=PlanMemo, repr=False)
     #: the last declaration loaded whole (a compiled declaration's spec never changes)
     _loaded: LoadedSpec | None = field(default=None, repr=False)
+    #: the drift check's last declaration row (its files: which paragraph is the LLM's)
+    origin: Declaration | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.policy is None:

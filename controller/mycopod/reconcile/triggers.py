@@ -200,8 +200,12 @@ async def check_drift(ctx: EngineContext, *,
         observed = await ctx.observer.observe(full=None)
         ctx.last_observed = observed
         return []
-    origin = (await DeclarationStore(ctx.pool).get_without_spec(loaded.declaration_id)
-              if loaded.declaration_id is not None else None)
+    origin = ctx.origin  # read once per declaration, not at every tick
+    if loaded.declaration_id is None:
+        origin = None
+    elif origin is None or origin.id != loaded.declaration_id:
+        origin = await DeclarationStore(ctx.pool).get_without_spec(loaded.declaration_id)
+        ctx.origin = origin
     observed, plan = await reconciler.observe_and_plan(ctx, loaded.spec, origin=origin)
     summary = reconciler.report(plan, observed)
     reconciler.set_gauges(summary)
