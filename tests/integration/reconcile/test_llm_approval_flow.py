@@ -116,6 +116,9 @@ async def test_an_llm_paragraph_waits_for_an_admin_who_sees_it_then_it_applies(
             assert "needs an admin's approval (llm_changes_need_approval)" in screen
             run_page = await page(api, f"/ui/runs/{waiting.id}")
             assert REFUSED in run_page and f"by the LLM {MODEL}" in run_page
+            overview = await page(api, "/")  # the status page's latest plan
+            assert REFUSED in overview and "web-2 is a VM with 4 cores." in overview
+            assert f"by the LLM {MODEL}" in overview
 
             # a User cannot approve it; an Admin does, over HTTP, and it applies
             await api.call("POST", f"/reconcile/{waiting.id}/approve", api.users["alice"],
