@@ -210,20 +210,21 @@ async def reconcile_command(args: argparse.Namespace) -> int:
             ctx = reconciler.EngineContext.create(pool, settings)
             try:
                 facts = await FactsKeeper(ctx.client).get()
-                loaded, _origin = await load_spec(args, settings, pool, facts=facts)
+                loaded, origin = await load_spec(args, settings, pool, facts=facts)
                 run = await runs.create(trigger="manual", cluster=cluster,
                                         declaration_id=loaded.declaration_id,
                                         commit_sha=loaded.commit_sha, dry_run=args.dry_run)
                 run = await _claim(runs, run.id)
                 final = await reconciler.execute_run(run, ctx=ctx, spec=loaded.spec,
                                                  declaration_id=loaded.declaration_id,
-                                                 commit_sha=loaded.commit_sha)
+                                                 commit_sha=loaded.commit_sha, origin=origin)
                 if final.status == "AwaitingApproval" and args.approve:
                     approved = await runs.approve(final.id, None)
                     assert approved is not None
                     final = await reconciler.execute_run(
                         await _claim(runs, final.id), ctx=ctx, spec=loaded.spec,
-                        declaration_id=loaded.declaration_id, commit_sha=loaded.commit_sha)
+                        declaration_id=loaded.declaration_id, commit_sha=loaded.commit_sha,
+                        origin=origin)
             finally:
                 await ctx.client.aclose()
             actions = await ActionStore(pool).list_for_run(final.id)

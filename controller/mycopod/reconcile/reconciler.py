@@ -258,8 +258,8 @@ def _user_changes_reason(changes: list[UserChange]) -> str:
 
 
 async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None = None,
-                      declaration_id: int | None = None,
-                      commit_sha: str | None = None) -> Run:
+                      declaration_id: int | None = None, commit_sha: str | None = None,
+                      origin: Declaration | None = None) -> Run:
     """Carry a claimed (``Planning``) run to its next resting status; returns the run row.
 
     Resting statuses: Succeeded, Failed, AwaitingApproval, Waiting. Never raises for a failure
@@ -270,7 +270,8 @@ async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None 
     structlog.contextvars.bind_contextvars(run_id=run.id)
     try:
         final = await _execute(run, ctx=ctx, runs=runs, spec=spec,
-                               declaration_id=declaration_id, commit_sha=commit_sha)
+                               declaration_id=declaration_id, commit_sha=commit_sha,
+                               origin=origin)
     except Exception as exc:
         message = exc.message if isinstance(exc, ProxmoxError) else str(exc)
         if not isinstance(exc, MycoPodError):
@@ -299,7 +300,7 @@ async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None 
 
 async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
                    spec: ClusterSpec | None, declaration_id: int | None,
-                   commit_sha: str | None) -> Run:
+                   commit_sha: str | None, origin: Declaration | None = None) -> Run:
     policy = await ctx.refresh_policy()
     if spec is None:
         loaded = await ctx.load_spec(run)
@@ -323,8 +324,8 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
     previous = (Plan.from_json(run.plan)
                 if run.approved_by is not None or run.approved_at is not None else None)
     approved = previous.approval_keys() if previous is not None else None
-    origin = (await DeclarationStore(ctx.pool).get_without_spec(declaration_id)
-              if declaration_id is not None else None)
+    if declaration_id is not None:  # else the files given (``mycopod reconcile FILE``)
+        origin = await DeclarationStore(ctx.pool).get_without_spec(declaration_id)
     observed, plan = await observe_and_plan(ctx, spec, origin=origin)
     await _backfill_inventory(ctx, observed, run_id=run.id)
     summary = report(plan, observed)

@@ -97,3 +97,41 @@ def test_plan_and_compile_read_on_pve3_through_the_cluster_and_say_how(
         assert unknown.returncode == 1
         assert "no node, storage, bridge or pool named 'pve7' (nodes: pve1, pve2, pve3;" \
             in unknown.stderr
+
+
+async def test_an_llm_paragraph_in_the_cli_plan_and_reconcile_waits_for_approve(
+        tmp_path: Path, database_url: str) -> None:
+    import asyncio
+
+    from tests.support.llmserver import Answer, chat_server, spec_json
+
+    repo = make_repo(tmp_path / "declarations")
+    notes = tmp_path / "w.md"
+    refused = "web-2 should be a beefy machine with 4 cores, please and thank you."
+    notes.write_text(f"web-1 is a VM with 2 cores.\n\n{refused}\n")
+    with running_simulator(task_seconds=0.02, seed=5) as sim:
+        env = environment(database_url, sim, tmp_path / "state", repo)
+        async with chat_server([Answer(spec_json(name="web-2", cores=4))] * 3) as server:
+            env.update({"MYCOPOD_LLM__MODEL": "openai/test-model",
+                        "MYCOPOD_LLM__API_BASE": server.url,
+                        "MYCOPOD_LLM__API_KEY": "sk-test"})
+            planned = await asyncio.to_thread(run, env, "plan", str(notes))
+            assert planned.returncode == 2, planned.stdout + planned.stderr
+            assert ("create       missing: create VM (4 cores" in planned.stdout
+                    and "[from the LLM (openai/test-model): needs approval]" in planned.stdout)
+            assert f'from {notes}:3: "{refused}"' in planned.stdout
+            assert "understood by openai/test-model as: web-2 is a VM with 4 cores." \
+                in planned.stdout
+            assert "(llm_changes_need_approval)" in planned.stdout
+            waiting = await asyncio.to_thread(run, env, "reconcile", "--once", str(notes))
+            assert waiting.returncode == 3, waiting.stdout + waiting.stderr
+            assert "AwaitingApproval" in waiting.stdout
+            with sim.cluster.lock:
+                assert "web-2" not in {g.name for g in sim.cluster.guests.values()}
+            approved = await asyncio.to_thread(run, env, "reconcile", "--once", "--approve",
+                                               str(notes))
+            assert approved.returncode == 0, approved.stdout + approved.stderr
+        assert len(server.requests) == 1  # the paragraph's answer is cached after the first
+        with sim.cluster.lock:
+            names = {g.name for g in sim.cluster.guests.values()}
+        assert {"web-1", "web-2"} <= names
