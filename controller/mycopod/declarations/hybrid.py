@@ -13,7 +13,8 @@ How (issue 13, "LLM: used where it helps"):
    the heading above it, the rest of the file rendered to English and the cluster's
    facts as context; its answer is grounded in that paragraph only (:mod:`.grounding`).
    Answers are cached per paragraph, keyed by the paragraph's text (and heading), the
-   model and :data:`.llm.PROMPT_VERSION`; transient failures are not cached.
+   model, :data:`.llm.PROMPT_VERSION` and the cluster's facts the prompt held; transient
+   failures are not cached. The grammar reads a bare ``on pve3`` through the same facts.
 3. A paragraph the LLM cannot compile (refused, ungrounded, the model down) is
    *reported* (``Hybrid.failed``) and the other paragraphs still stand; the caller
    decides what a failed paragraph means for the whole commit.

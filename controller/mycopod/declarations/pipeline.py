@@ -18,7 +18,9 @@ misses are compiled, and their results stored, so an unchanged file is never com
 twice and a commit that changes one file of fifty compiles one. The grammar's "prompt
 version" is a hash of the grammar's own source (:func:`grammar_version`: the grammar
 sub-package, ``spec.py`` and the error text, nothing else), so a new grammar never
-reuses an old result, and an edit elsewhere does not throw the cache away. LLM failures
+reuses an old result, and an edit elsewhere does not throw the cache away. A file that
+says "on" is keyed by the cluster's names too (``facts``: a bare ``on pve3`` is read
+through them), so a changed cluster never gets an old reading. LLM failures
 that may be transient (timeouts, connection errors) are not cached, and neither is a
 refusal for holding more guests than ``declarations.max_guests``: that verdict depends
 on the setting, not on the content, and the LLM is not asked to retry it.
