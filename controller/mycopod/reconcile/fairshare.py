@@ -182,7 +182,10 @@ class FairShare:
             await locks.unlock(conn, lock_key(name))
             self._stepping.discard(name)
         self._cooling = {c: n - 1 for c, n in self._cooling.items() if n > 1}
-        seen = await replicas.beat(conn, self.replica, leading=len(self._held),
+        # withdrawn clusters count as this replica's (it gave them up for good, so it is
+        # not short of its share: the others must not leave free clusters for it)
+        seen = await replicas.beat(conn, self.replica,
+                                   leading=len(self._held | self._withdrawn),
                                    live_seconds=self.heartbeat_timeout)
         self._rounds += 1
         others = {r.id: r.leading for r in seen if r.id != self.replica}
