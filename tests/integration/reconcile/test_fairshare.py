@@ -198,3 +198,56 @@ def test_bad_settings_are_refused_with_what_to_fix() -> None:
         FairShare("postgresql:///x", ["a"], check_seconds=5, heartbeat_timeout=5)
     with pytest.raises(ValueError, match="unknown cluster 'b'; this replica competes for a"):
         FairShare("postgresql:///x", ["a"]).lease("b")
+
+
+async def test_the_loop_runs_while_any_lease_runs_it(database_url: str) -> None:
+    """The daemon may keep one ``leader-election`` task per cluster (``lease.run``): the
+    shared loop starts with the first and stops with the last."""
+    share = FairShare(database_url, CLUSTERS[:2], replica_id="solo", check_seconds=0.1,
+                      heartbeat_timeout=2)
+    one, two = share.lease(CLUSTERS[0]), share.lease(CLUSTERS[1])
+    first = asyncio.create_task(one.run())
+    second = asyncio.create_task(two.run())
+    try:
+        await asyncio.wait_for(asyncio.gather(one.changed.wait(), two.changed.wait()), 10)
+        assert one.leader and two.leader
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        await asyncio.sleep(0.5)
+        assert share._driver is not None and not share._driver.done(), "still driven"
+        second.cancel()
+        await asyncio.gather(second, return_exceptions=True)
+        assert share._driver is None
+    finally:
+        for task in (first, second):
+            task.cancel()
+        await asyncio.gather(first, second, return_exceptions=True)
+        await share.close()
+    assert not one.leader and not two.leader
+
+
+async def test_a_replica_is_live_while_it_beats_and_its_lock_session_is_open(
+        database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    gone = await asyncpg.connect(database_url)
+    gone_pid = gone.get_server_pid()
+    await gone.close()
+    try:
+        mine = conn.get_server_pid()
+        await conn.execute(
+            "INSERT INTO replicas (id, host, pid, backend_pid, leads, last_seen) VALUES "
+            "('stale', 'h', 1, $1, 1, NOW() - INTERVAL '30 seconds'), "
+            "('closed', 'h', 2, $2, 1, NOW()), "
+            "('old', 'h', 3, $2, 0, NOW() - INTERVAL '2 hours')", mine, gone_pid)
+        seen = await replicas.beat(conn, "me", leading=2, live_seconds=10)
+        assert [(r.id, r.leading) for r in seen] == [("me", 2)]
+        row = await conn.fetchrow("SELECT host, pid, backend_pid FROM replicas WHERE id = 'me'")
+        assert row is not None and row["backend_pid"] == mine and row["pid"] > 0
+        assert await conn.fetchval("SELECT count(*) FROM replicas WHERE id = 'old'") == 0
+        await conn.execute("UPDATE replicas SET last_seen = NOW() WHERE id = 'stale'")
+        seen = await replicas.beat(conn, "me", leading=2, live_seconds=10)
+        assert sorted(r.id for r in seen) == ["me", "stale"]
+        await replicas.forget(conn, "me")
+        assert await conn.fetchval("SELECT count(*) FROM replicas WHERE id = 'me'") == 0
+    finally:
+        await conn.close()
