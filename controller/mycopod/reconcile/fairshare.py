@@ -199,9 +199,9 @@ class FairShare:
         if self._rounds == 1:
             return  # announce first: replicas started together see each other
         if decision.release is not None:
-            self._step_down(decision.release, f"over its share ({len(self._held)} held, "
-                            f"{decision.low}-{decision.high} each for {decision.live} "
-                            f"live replicas)")
+            self._step_down(decision.release, f"handed over to even out the shares "
+                            f"({len(self._held)} held, {decision.low}-{decision.high} each "
+                            f"for {decision.live} live replicas)")
             return
         taken = 0
         for name in decision.take:
