@@ -245,3 +245,49 @@ async def test_a_short_blip_is_not_told(make_ctx: Any, sim: SimHandle,
             if gate.server is not None:
                 await gate.shut()
     assert got == []
+
+
+async def test_a_run_applies_while_a_slow_receiver_is_still_sleeping(
+        make_ctx: Any, sim: SimHandle, db: asyncpg.Pool) -> None:
+    """A notification being sent (to a slow receiver) adds nothing to a run's apply
+    phase: the run is applied and at rest before the receiver has answered (it sleeps
+    3 s; Apprise's own read timeout is 4 s)."""
+    from mycopod.reconcile.controller import Controller
+    from mycopod.store.actions import ActionStore
+    from mycopod.store.runs import RunStore
+
+    ctx = await make_ctx(self_heal=False)
+    runtime = RuntimeStatus()
+    async with receiver(delay=3.0) as (url, got), notifying(url, timeout=10) as notifier:
+        ticker_for(ctx, db, runtime, notifier)  # the spec the run applies: WANT
+        queue = RunQueue(db, ctx.cluster, wake=runtime.wake_reconcile)
+        controller = Controller(ctx, queue, runtime=runtime, settings=lambda: ctx.settings,
+                                stopping=lambda: False, hooks=notifier)
+        worker = asyncio.create_task(controller.run(), name="run-worker")
+        try:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            # news in flight: the notifier task is now waiting on the slow receiver
+            notifier.drift_checked({"web-1": ("state stopped → running",)}, True)
+            await asyncio.sleep(0.1)
+            run_id = await queue.enqueue("manual")
+            row = None
+            for _ in range(400):
+                row = await RunStore(db).get(run_id)
+                if row is not None and row.status == "Succeeded":
+                    break
+                await asyncio.sleep(0.01)
+            at_rest = loop.time() - started
+            assert row is not None and row.status == "Succeeded", row
+            assert got == [] and notifier.sent == 0  # the receiver still sleeps
+            assert at_rest < 3.0
+            actions = await ActionStore(db).list_for_run(run_id)
+            assert [a.kind for a in actions] == ["create", "start"]
+            begun = min(a.started_at for a in actions if a.started_at)
+            ended = max(a.finished_at for a in actions if a.finished_at)
+            assert (ended - begun).total_seconds() < 2.0
+            assert direct.status(sim.cluster, "web-1") == "running"
+            await wait_for(got, 1)  # and the notification did arrive, later
+        finally:
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
