@@ -51,6 +51,15 @@ __all__ = ["Notifier"]
 _REMEMBERED = 1000
 
 
+def _sender(urls: list[str]) -> apprise.Apprise:
+    sender = apprise.Apprise()
+    for url in urls:
+        if not sender.add(url):
+            log.warning("notify.bad_url", note="an entry of [notify] urls is not an "
+                        "Apprise URL (see the Apprise wiki); it is skipped")
+    return sender
+
+
 class Notifier:
     """Notifications for compiles and runs, queued and sent by a task of its own."""
 
@@ -162,11 +171,9 @@ class Notifier:
             log.warning("notify.rate_limited", kind=message.event,
                         max_per_hour=settings.max_per_hour)
             return
-        sender = apprise.Apprise()
-        for url in settings.url_list():
-            if not sender.add(url):
-                log.warning("notify.bad_url", note="an entry of [notify] urls is not an "
-                            "Apprise URL (see the Apprise wiki); it is skipped")
+        # Built in a worker thread: Apprise loads its plugins on first use, which held
+        # the event loop (and so a run being applied) for about half a second.
+        sender = await asyncio.to_thread(_sender, settings.url_list())
         kind = {"failure": apprise.NotifyType.FAILURE,
                 "success": apprise.NotifyType.SUCCESS}.get(message.severity,
                                                            apprise.NotifyType.WARNING)
