@@ -15,7 +15,8 @@ they queue only on the leader: ``leading`` is the composition root's answer
   (one ``/cluster/resources``, a full sweep every ``resync_seconds``) and plans the
   latest good spec: drift on owned guests queues a ``drift`` run when ``self_heal`` is
   on, and is only reported otherwise (:func:`~mycopod.reconcile.decisions.on_drift_tick`):
-  logged, and handed to ``on_drift`` (the notifier, which tells new or changed drift).
+  logged, and handed to ``on_drift`` (the notifier, which tells new or changed drift
+  while no run is queued or applying).
 """
 
 from __future__ import annotations
@@ -257,7 +258,10 @@ class DriftTicker:
                 log.info("drift.found", guests=drift)
                 await self.queue.enqueue("drift")
             if self.on_drift is not None:
-                self.on_drift(self._drifted(drift), action is decisions.DriftAction.REPORT)
+                # drift a queued or running run is about to deal with is not news
+                tell = (action is decisions.DriftAction.REPORT and not self.applying()
+                        and not await self.queue.busy())
+                self.on_drift(self._drifted(drift), tell)
         except Exception as exc:  # Proxmox or the database: both are retried
             log.warning("drift.check_failed", error=f"{type(exc).__name__}: {exc}")
 
