@@ -153,3 +153,16 @@ def test_a_drift_message_names_each_guest_and_links_the_guests_page() -> None:
     assert "- g-00: cores 7 → 2" in message.body and "- and 5 more" in message.body
     assert message.body.endswith("https://m.lab/ui/guests")
     assert messages.for_drift({}, base="https://m.lab") is None
+
+
+def test_the_new_settings_are_checked_and_the_events_on_by_default() -> None:
+    import pydantic
+    import pytest
+
+    defaults = NotifySettings()
+    assert defaults.lost_after_seconds == 60.0
+    assert {"drift_unhealed", "connection_lost"} <= set(defaults.events)
+    with pytest.raises(pydantic.ValidationError, match="lost_after_seconds"):
+        NotifySettings.model_validate({"lost_after_seconds": 0})
+    with pytest.raises(pydantic.ValidationError, match="'drift_unhealed'"):
+        NotifySettings.model_validate({"events": ["drift"]})
