@@ -291,3 +291,52 @@ async def test_a_run_applies_while_a_slow_receiver_is_still_sleeping(
         finally:
             worker.cancel()
             await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_leadership_lost_longer_than_the_threshold_is_told_and_its_return(
+        database_url: str) -> None:
+    """The leader's PostgreSQL session dies and another replica takes the lock for longer
+    than lost_after_seconds: the replica that lost it tells so once, and once more when
+    it leads again."""
+    from mycopod.reconcile.leader import LeaderElection
+
+    runtime = RuntimeStatus(cluster="lead-test")
+    a = LeaderElection(database_url, cluster="lead-test", check_seconds=0.2,
+                       on_change=lambda leader: setattr(runtime, "leader", leader))
+    b = LeaderElection(database_url, cluster="lead-test", check_seconds=0.2)
+    async with receiver() as (url, got), notifying(url, lost_after_seconds=1.0) as notifier:
+        watch = asyncio.create_task(notifier.watch(runtime, every=0.1))
+        try:
+            await a.step()
+            assert runtime.leader
+            await asyncio.sleep(0.3)
+            admin = await asyncpg.connect(database_url)
+            try:
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'mycopod-leader-lead-test'")
+            finally:
+                await admin.close()
+            for _ in range(50):  # the other replica takes over
+                await b.step()
+                if b.leader:
+                    break
+                await asyncio.sleep(0.05)
+            assert b.leader and not runtime.leader
+            await a.step()  # a standby now
+            await wait_for(got, 1)
+            await asyncio.sleep(0.5)
+            assert [g["title"] for g in got] == ["MycoPod: lost the leadership (lead-test)"]
+            assert "another may lead" in got[0]["message"]
+            await b.release()
+            await a.step()
+            assert runtime.leader
+            await wait_for(got, 2)
+            await asyncio.sleep(0.3)
+            assert [g["title"] for g in got][1:] == [
+                "MycoPod: the leadership recovered (lead-test)"]
+        finally:
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
+            await a.release()
+            await b.release()
