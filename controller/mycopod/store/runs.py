@@ -172,10 +172,11 @@ RETURNING *"""
 #: older automatic runs waiting for the same window: the newer commit's run replaces them
 SUPERSEDE = """
 UPDATE reconciliation_runs SET status = 'Cancelled', finished_at = NOW(), updated_at = NOW(),
-    error = 'superseded by run ' || $2::int || ', which waits instead'
+    error = 'superseded by ' || COALESCE(left($4::text, 12) || ' (run ' || $2::int || ')',
+                                         'run ' || $2::int) || ', which waits instead'
 WHERE cluster = $1 AND status = 'Waiting' AND id < $2 AND requested_by IS NULL
   AND trigger = ANY($3::text[])
-RETURNING id"""
+RETURNING *"""
 WAITING = """
 SELECT * FROM reconciliation_runs WHERE cluster = $1 AND status = 'Waiting'
 ORDER BY created_at, id"""
@@ -319,12 +320,16 @@ class RunStore:
     # -- waiting for a window or a resume (mycopod.reconcile.windows) -------------------
 
     async def park(self, run_id: int, reason: str, *, until: datetime | None,
-                   supersede: list[str]) -> Run | None:
+                   supersede: list[str], superseded: list[Run] | None = None) -> Run | None:
         """The run rests as Waiting; older Waiting runs of the ``supersede`` triggers
-        (automatic, nobody's request) are cancelled in its favour."""
+        (automatic, nobody's request) are cancelled in its favour ("superseded by
+        <commit> (run N)"), and appended to ``superseded`` when it is given."""
         run = _run(await self.pool.fetchrow(PARK, run_id, reason, until))
         if run is not None and run.requested_by is None and run.trigger in supersede:
-            await self.pool.fetch(SUPERSEDE, run.cluster, run_id, supersede)
+            rows = await self.pool.fetch(SUPERSEDE, run.cluster, run_id, supersede,
+                                         run.commit_sha)
+            if superseded is not None:
+                superseded.extend(Run.model_validate(dict(r)) for r in rows)
         return run
 
     async def waiting(self, cluster: str) -> list[Run]:
