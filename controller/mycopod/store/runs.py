@@ -341,7 +341,10 @@ class RunStore:
 
     async def override(self, run_id: int, user_id: int | None) -> Run | None:
         """Waiting → Pending with override_by: applied whatever the windows say."""
-        return _run(await self.pool.fetchrow(OVERRIDE, run_id, user_id))
+        run = _run(await self.pool.fetchrow(OVERRIDE, run_id, user_id))
+        if run is not None:
+            await wakeups.notify(self.pool, wakeups.RECONCILE, run.cluster)
+        return run
 
     async def mark_interrupted(self, cluster: str) -> list[int]:
         """At start-up: Planning/InProgress runs of ``cluster`` become Interrupted."""
