@@ -18,9 +18,19 @@ import pytest
 from mycopod.pvesim import direct
 from mycopod.pvesim.testing import running_simulator
 from mycopod.store.users import UserStore
-from tests.support.daemon import MYCOPOD, Daemon, Repo, daemon_env, free_port, query, wait_until
+from tests.support.daemon import (
+    MYCOPOD,
+    Api,
+    Daemon,
+    Repo,
+    daemon_env,
+    free_port,
+    query,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(240)
+PASSWORD = "correct horse battery staple"
 
 
 def web(cores: int) -> str:
@@ -49,8 +59,8 @@ async def _add_admin(url: str) -> int:
     conn = await asyncpg.connect(url)
     try:
         store = UserStore(conn)  # type: ignore[arg-type]
-        await store.add("alice", "correct horse battery staple", "user")
-        return (await store.add("root-admin", "correct horse battery staple", "admin")).id
+        await store.add("alice", PASSWORD, "user")
+        return (await store.add("root-admin", PASSWORD, "admin")).id
     finally:
         await conn.close()
 
@@ -127,6 +137,19 @@ def test_suspend_override_resume_and_rollback_from_the_command_line(
             assert done.returncode == 0, done.stderr
             wait_until(lambda: cores(sim) == 2, timeout=30, what="the rollback applied")
             assert time.monotonic() - started < 30  # the daemon fetched without its poll
+
+            # the guest's history says who did each of it
+            rolled = repo.git("--git-dir", str(repo.bare), "rev-parse", "main")
+            history = Api(daemon.url, "root-admin", PASSWORD).get("/guests/web-1/history")
+            newest = history["items"][0]
+            assert (newest["commit_sha"], newest["author"]) == (
+                rolled, "root-admin <root-admin@users.mycopod.invalid>")
+            overridden = [e for e in history["items"] if e["commit_sha"] == second]
+            assert overridden and all(e["overridden_by"] == "root-admin" for e in overridden)
+            assert history["items"][-1] == {**history["items"][-1], "kind": "create",
+                                            "commit_sha": first,
+                                            "author": "Test Owner <owner@example.invalid>"}
+            assert history["total"] == len(history["items"])
         finally:
             daemon.stop()
     head = repo.git("--git-dir", str(repo.bare), "rev-parse", "main")
