@@ -245,7 +245,8 @@ def _print_run(run: Run, actions: list[Any], *, as_json: bool) -> None:
     if run.status == "Waiting":
         render_plan(plan, out)
         out.write(f"\nNothing applied: {run.waiting_reason}. The daemon applies it when it "
-                  f"may; an Admin can run it now: POST /reconcile/{run.id}/override\n")
+                  f"may; an Admin can run it now: mycopod override {run.id} (or POST "
+                  f"/reconcile/{run.id}/override)\n")
         return
     counts: dict[str, int] = {}
     for action in actions:
