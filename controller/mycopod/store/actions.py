@@ -48,12 +48,8 @@ WHERE r.cluster = $1
 #: retention: the actions of a batch of runs, to archive with them
 LIST_FOR_RUNS = """
 SELECT * FROM reconciliation_actions WHERE run_id = ANY($1::int[]) ORDER BY run_id, seq, id"""
-#: a guest's latest attempts, with their run's status (the UI's guest page)
-RECENT_FOR_TARGET = """
-SELECT a.*, r.status AS run_status, r.commit_sha FROM reconciliation_actions a
-JOIN reconciliation_runs r ON r.id = a.run_id
-WHERE a.target = $1 ORDER BY a.id DESC LIMIT $2"""
-#: GET /guests/{name}/history: every attempt on a guest, newest first, with who and why.
+#: GET /guests/{name}/history and the UI's guest page: every attempt on a guest, newest
+#: first, with who and why.
 #: $2: the viewer's user id when they see only git-sourced runs and their own (a User),
 #: NULL for everything (an Admin); as GET /reconcile/{id} shows runs.
 _HISTORY_FROM = """
@@ -153,11 +149,6 @@ class ActionStore:
     async def records_for_runs(self, run_ids: list[int]) -> list[asyncpg.Record]:
         """Every action of these runs, as records (archived as they are)."""
         return list(await self.pool.fetch(LIST_FOR_RUNS, run_ids))
-
-    async def recent_for_target(self, target: str, *, limit: int) -> list[asyncpg.Record]:
-        """The guest's latest ``limit`` attempts, newest first, with run_status and
-        commit_sha of their run."""
-        return list(await self.pool.fetch(RECENT_FOR_TARGET, target, limit))
 
     async def history(self, target: str, *, viewer: int | None, limit: int,
                       offset: int = 0) -> tuple[list[asyncpg.Record], int]:
