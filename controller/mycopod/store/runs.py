@@ -324,13 +324,22 @@ class RunStore:
         """The run rests as Waiting; older Waiting runs of the ``supersede`` triggers
         (automatic, nobody's request) are cancelled in its favour ("superseded by
         <commit> (run N)"), and appended to ``superseded`` when it is given."""
-        run = _run(await self.pool.fetchrow(PARK, run_id, reason, until))
-        if run is not None and run.requested_by is None and run.trigger in supersede:
-            rows = await self.pool.fetch(SUPERSEDE, run.cluster, run_id, supersede,
-                                         run.commit_sha)
+        async def both(conn: asyncpg.Connection) -> Run | None:
+            # one transaction: nobody sees the new run waiting beside the old one
+            async with conn.transaction():
+                run = _run(await conn.fetchrow(PARK, run_id, reason, until))
+                if run is None or run.requested_by is not None or run.trigger not in supersede:
+                    return run
+                rows = await conn.fetch(SUPERSEDE, run.cluster, run_id, supersede,
+                                        run.commit_sha)
             if superseded is not None:
                 superseded.extend(Run.model_validate(dict(r)) for r in rows)
-        return run
+            return run
+
+        if isinstance(self.pool, asyncpg.Pool):
+            async with self.pool.acquire() as conn:
+                return await both(conn)
+        return await both(self.pool)
 
     async def waiting(self, cluster: str) -> list[Run]:
         return [Run.model_validate(dict(r)) for r in await self.pool.fetch(WAITING, cluster)]
