@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     plan.add_argument("--ref", metavar="REF",
                       help="with --markdown: plan this ref of the declarations remote "
                       "(refs/pull/7/head, a branch, or a commit sha) instead of a working tree")
+    plan.add_argument("--base", metavar="REF",
+                      help="with --markdown: what the files are compared with (a ref, branch "
+                      "or commit sha; default: the head of the followed branch)")
     plan.add_argument("--tree", metavar="DIR", default=".",
                       help="with --markdown: the checked-out declarations to plan "
                       "(default: the current directory)")

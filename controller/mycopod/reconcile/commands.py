@@ -113,8 +113,9 @@ async def plan_command(args: argparse.Namespace) -> int:
         from mycopod.reconcile.plan_markdown import markdown_command
 
         return await markdown_command(args, settings)
-    if args.ref:
-        raise UsageError("--ref is for --markdown (plain plans use FILEs or --spec)")
+    if args.ref or args.base:
+        raise UsageError("--ref and --base are for --markdown (plain plans use FILEs or "
+                         "--spec)")
     async with _database(settings) as pool:
         loaded = await load_spec(args, settings, pool)
         ctx = reconciler.EngineContext.create(pool, settings)

@@ -9,8 +9,9 @@ build_comment` renders it with :func:`mycopod.forge.comment.render`), for:
 - otherwise the working tree of ``--tree DIR`` (default: the current directory): every
   file matching ``declarations.glob`` under it, as a CI job has checked it out.
 
-The base it is compared with is the head of the followed branch (``declarations.repo``
-and ``branch``); without a repository every file counts as added. Exit code: 0 no
+The base it is compared with is ``--base REF`` (a pull request's base), else the head of
+the followed branch (``declarations.repo`` and ``branch``); without a repository every
+file counts as added. Exit code: 0 no
 change to the cluster, 2 changes pending, 1 it does not compile or cannot be planned.
 """
 
@@ -129,8 +130,11 @@ async def markdown_command(args: argparse.Namespace, settings: Settings) -> int:
         head_sha = await asyncio.to_thread(_tree_head, root)
     base: dict[str, str] = {}
     if source is not None:
-        branch_head = await asyncio.to_thread(source.fetch)
-        base = await asyncio.to_thread(source.files_at, branch_head)
+        base_sha = await asyncio.to_thread(
+            _at_ref, source, args.base) if args.base else await asyncio.to_thread(source.fetch)
+        base = await asyncio.to_thread(source.files_at, base_sha)
+    elif args.base:
+        raise MycoPodError("--base needs declarations.repo (the repository to fetch it from)")
     async with _database(settings) as pool:
         engine = (reconciler.EngineContext.create(pool, settings)
                   if settings.proxmox.url else None)

@@ -77,6 +77,10 @@ async def test_plan_markdown_prints_the_pull_request_comment(
     assert by_ref.stdout == comment
     by_sha = await mycopod(env, "plan", "--markdown", "--ref", head[:10])  # fetched now
     assert by_sha.stdout == comment
+    same = await mycopod(env, "plan", "--markdown", "--ref", "refs/pull/7/head",
+                         "--base", head)
+    assert "**Files changed**: no declaration file" in same.stdout
+    assert "| db-1 | create |" in same.stdout  # still the plan of the whole head
     unknown = await mycopod(env, "plan", "--markdown", "--ref", "0badc0ffee")
     assert unknown.returncode == 1 and unknown.stdout == ""
     assert "--ref 0badc0ffee: no such commit in the declarations repository" in unknown.stderr
