@@ -101,7 +101,7 @@ async def test_plan_markdown_prints_the_pull_request_comment(
     assert "db-1" not in {g.name for g in sim.cluster.guests.values()}
 
 
-async def test_plan_markdown_refuses_a_spec(database_url: str, sim: SimHandle,
+async def test_plan_markdown_without_spec_repository_or_cluster(database_url: str, sim: SimHandle,
                                             tmp_path: Path) -> None:
     env = environment(database_url, sim, tmp_path / "cli", tmp_path / "nowhere")
     spec = tmp_path / "spec.json"
@@ -109,3 +109,16 @@ async def test_plan_markdown_refuses_a_spec(database_url: str, sim: SimHandle,
     result = await mycopod(env, "plan", "--markdown", "--spec", str(spec))
     assert result.returncode == 2
     assert "cannot be used with --spec" in result.stderr
+
+    # no repository, no cluster: every file is new, and there is no plan (exit 1)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "web.md").write_text(WEB)
+    (tree / "README.md").write_text("# not a declaration\n")
+    bare = {k: v for k, v in env.items()
+            if not k.startswith(("MYCOPOD_PROXMOX__", "MYCOPOD_DECLARATIONS__"))}
+    alone = await mycopod(bare, "plan", "--markdown", "--tree", str(tree))
+    assert alone.returncode == 1, alone.stderr
+    assert "- `web.md` (added)" in alone.stdout and "README" not in alone.stdout
+    assert "**No plan**: no Proxmox cluster is configured" in alone.stdout
+    assert "### MycoPod plan for `working tree`" in alone.stdout
