@@ -21,7 +21,7 @@ import asyncpg
 
 from mycopod.config import Settings, load_settings
 from mycopod.declarations.facts import ClusterFacts
-from mycopod.errors import MycoPodError
+from mycopod.errors import MycoPodError, UsageError
 from mycopod.proxmox.cluster_facts import FactsKeeper
 from mycopod.reconcile import reconciler
 from mycopod.reconcile.cli import EXIT_AWAITING, EXIT_CHANGES
@@ -119,6 +119,13 @@ async def load_spec(args: argparse.Namespace, settings: Settings, pool: asyncpg.
 
 async def plan_command(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if getattr(args, "markdown", False):
+        from mycopod.reconcile.plan_markdown import markdown_command
+
+        return await markdown_command(args, settings)
+    if args.ref or args.base:
+        raise UsageError("--ref and --base are for --markdown (plain plans use FILEs or "
+                         "--spec)")
     async with _database(settings) as pool:
         ctx = reconciler.EngineContext.create(pool, settings)
         try:
@@ -261,7 +268,8 @@ def _print_run(run: Run, actions: list[Any], *, as_json: bool) -> None:
     if run.status == "Waiting":
         render_plan(plan, out)
         out.write(f"\nNothing applied: {run.waiting_reason}. The daemon applies it when it "
-                  f"may; an Admin can run it now: POST /reconcile/{run.id}/override\n")
+                  f"may; an Admin can run it now: mycopod override {run.id} (or POST "
+                  f"/reconcile/{run.id}/override)\n")
         return
     counts: dict[str, int] = {}
     for action in actions:

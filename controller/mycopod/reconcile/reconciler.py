@@ -102,6 +102,8 @@ class EngineContext:
     clock: Callable[[], datetime] = windows.utcnow
     #: per-guest planning results of the last pass, replayed where nothing changed
     plan_memo: PlanMemo = field(default_factory=PlanMemo, repr=False)
+    #: runs a parked run superseded (Cancelled), for the worker to report as final
+    superseded: list[Run] = field(default_factory=list, repr=False)
     #: the last declaration loaded whole (a compiled declaration's spec never changes)
     _loaded: LoadedSpec | None = field(default=None, repr=False)
     #: the drift check's last declaration row (its files: which paragraph is the LLM's)
@@ -363,7 +365,8 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
             if plan.actions and run.override_at is None else None)
     if held is not None:
         parked = await runs.park(run.id, held.reason, until=held.until,
-                                 supersede=list(decisions.AUTOMATIC_TRIGGERS))
+                                 supersede=list(decisions.AUTOMATIC_TRIGGERS),
+                                 superseded=ctx.superseded)
         assert parked is not None
         log.info("run.waiting", run_id=run.id, reason=held.reason, until=held.until)
         return parked

@@ -14,7 +14,9 @@ they queue only on the leader: ``leading`` is the composition root's answer
 - :class:`DriftTicker` (task ``drift-checker``) observes cheaply every ``drift_seconds``
   (one ``/cluster/resources``, a full sweep every ``resync_seconds``) and plans the
   latest good spec: drift on owned guests queues a ``drift`` run when ``self_heal`` is
-  on, and is only reported otherwise (:func:`~mycopod.reconcile.decisions.on_drift_tick`).
+  on, and is only reported otherwise (:func:`~mycopod.reconcile.decisions.on_drift_tick`):
+  logged, and handed to ``on_drift`` (the notifier, which tells new or changed drift
+  while no run is queued or applying).
 """
 
 from __future__ import annotations
@@ -221,8 +223,13 @@ class DriftTicker:
     def __init__(self, engine: EngineContext | None, queue: RunQueue, *,
                  runtime: RuntimeStatus, settings: Callable[[], Settings],
                  leading: Callable[[], bool], applying: Callable[[], bool],
-                 on_observed: Callable[[], None]) -> None:
+                 on_observed: Callable[[], None],
+                 on_drift: Callable[[dict[str, tuple[str, ...]], bool], None] | None = None
+                 ) -> None:
         self.engine = engine
+        #: told of each check's drifted guests (→ their drift), and whether the drift
+        #: is left alone (reported, not healed): the notifier's drift_checked
+        self.on_drift = on_drift
         self.queue = queue
         self.runtime = runtime
         self.settings = settings
@@ -262,5 +269,16 @@ class DriftTicker:
             elif action is decisions.DriftAction.QUEUE_IF_IDLE and not await self.queue.busy():
                 log.info("drift.found", guests=drift)
                 await self.queue.enqueue("drift")
+            if self.on_drift is not None:
+                # drift a queued or running run is about to deal with is not news
+                tell = (action is decisions.DriftAction.REPORT and not self.applying()
+                        and not await self.queue.busy())
+                self.on_drift(self._drifted(drift), tell)
         except Exception as exc:  # Proxmox or the database: both are retried
             log.warning("drift.check_failed", error=f"{type(exc).__name__}: {exc}")
+
+    def _drifted(self, guests: list[str]) -> dict[str, tuple[str, ...]]:
+        """Each drifted guest's drift as the report words it (``cores 7 → 2``, ...)."""
+        report = self.runtime.report
+        worded = {g.name: tuple(g.drift) for g in report.guests} if report else {}
+        return {name: worded.get(name, ()) for name in guests}
