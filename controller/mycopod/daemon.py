@@ -225,6 +225,9 @@ class Daemon:
         from mycopod import retention
 
         self.engine = self._engine_context()
+        if self.engine is not None:  # the names every compile reads "on pve3" with
+            from mycopod.proxmox.cluster_facts import FactsKeeper
+            self.runtime.facts = FactsKeeper(self.engine.client)
         self.source = self._declarations_source()
         last = await RunStore(self.pool).latest(self.cluster, status="Succeeded")
         if last is not None and last.finished_at is not None:

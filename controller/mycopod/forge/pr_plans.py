@@ -32,8 +32,10 @@ from mycopod.store.forge_comments import ForgeCommentStore
 
 if TYPE_CHECKING:
     from mycopod.config import Settings
+    from mycopod.declarations.facts import ClusterFacts
     from mycopod.declarations.source import GitSource
     from mycopod.declarations.workers import CompileWorkers
+    from mycopod.proxmox.cluster_facts import FactsKeeper
     from mycopod.reconcile.reconciler import EngineContext
 
 log = structlog.get_logger(__name__)
@@ -57,11 +59,13 @@ def changed_files(base: dict[str, str], head: dict[str, str]) -> list[commentmod
 async def build_comment(head: dict[str, str], base: dict[str, str], head_sha: str, *,
                         pool: asyncpg.Pool, settings: Settings, engine: EngineContext | None,
                         compilers: CompileWorkers | None = None,
-                        number: int | None = None) -> commentmod.PlanComment:
+                        number: int | None = None, facts: ClusterFacts | None = None
+                        ) -> commentmod.PlanComment:
     """The plan comment for the declaration files ``head`` (at ``head_sha``) against
     ``base``: what changed, how it was understood, and the plan against the live cluster
     (through ``engine``; None: no cluster). The pull-request planner and
-    ``mycopod plan --markdown`` both call this, so their texts are the same."""
+    ``mycopod plan --markdown`` both call this, so their texts are the same. ``facts``:
+    the cluster's names a bare ``on pve3`` is read with."""
     from mycopod.api.ui import data
     from mycopod.declarations import pipeline
     from mycopod.reconcile import reconciler
@@ -70,7 +74,7 @@ async def build_comment(head: dict[str, str], base: dict[str, str], head_sha: st
                                     files=changed_files(base, head))
     compiled = await pipeline.compile_files_cached(
         head, pool=pool, llm=settings.llm if settings.llm.model else None,
-        max_guests=settings.declarations.max_guests, workers=compilers)
+        max_guests=settings.declarations.max_guests, workers=compilers, facts=facts)
     result.compile_error = compiled.error
     guests = {g.name: g for g in compiled.spec.guests} if compiled.spec else {}
     records = {r.path: r for r in compiled.files}
@@ -91,7 +95,8 @@ async def build_comment(head: dict[str, str], base: dict[str, str], head_sha: st
         return result
     try:
         await engine.refresh_policy()
-        _observed, result.plan = await reconciler.observe_and_plan(engine, compiled.spec)
+        _observed, result.plan = await reconciler.observe_and_plan(
+            engine, compiled.spec, origin=pipeline.unrecorded(head, compiled))
     except Exception as exc:
         result.plan_unavailable = f"the cluster could not be observed: {exc}"
     return result
@@ -112,6 +117,7 @@ class PullRequestPlanner:
                        if engine is not None else None)
         self.compilers = compilers
         self.queue_size = queue_size
+        self._keeper: FactsKeeper | None = None
         self._pending: dict[int, str] = {}
         self._wake = asyncio.Event()
         #: pull requests planned and commented on (for tests and the logs)
@@ -144,6 +150,16 @@ class PullRequestPlanner:
         finally:
             await self.client.aclose()
 
+    async def _facts(self) -> ClusterFacts | None:
+        """The cluster's names, read as the daemon's compiles read them (no cluster: None)."""
+        if self.engine is None:
+            return None
+        if self._keeper is None:
+            from mycopod.proxmox.cluster_facts import FactsKeeper
+
+            self._keeper = FactsKeeper(self.engine.client)
+        return await self._keeper.get()
+
     # -- one pull request --------------------------------------------------------------------
 
     async def build(self, number: int, head_sha: str, *,
@@ -165,7 +181,7 @@ class PullRequestPlanner:
                     log.info("forge.pr_base_unread", pr=number, base=candidate, error=str(exc))
         return await build_comment(head, base, fetched, number=number, pool=self.pool,
                                    settings=settings, engine=self.engine,
-                                   compilers=self.compilers)
+                                   compilers=self.compilers, facts=await self._facts())
 
     async def plan_pull_request(self, number: int, head_sha: str, *,
                                 base_sha: str | None = None) -> None:

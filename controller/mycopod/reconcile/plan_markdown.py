@@ -104,6 +104,7 @@ def _at_ref(source: object, ref: str) -> str:
 async def markdown_command(args: argparse.Namespace, settings: Settings) -> int:
     from mycopod.forge import comment as commentmod
     from mycopod.forge.pr_plans import build_comment
+    from mycopod.proxmox.cluster_facts import FactsKeeper
     from mycopod.reconcile import reconciler
     from mycopod.reconcile.commands import _database
 
@@ -139,8 +140,9 @@ async def markdown_command(args: argparse.Namespace, settings: Settings) -> int:
         engine = (reconciler.EngineContext.create(pool, settings)
                   if settings.proxmox.url else None)
         try:
+            facts = await FactsKeeper(engine.client).get() if engine is not None else None
             built = await build_comment(head, base, head_sha, pool=pool, settings=settings,
-                                        engine=engine)
+                                        engine=engine, facts=facts)
         finally:
             if engine is not None:
                 await engine.client.aclose()

@@ -38,6 +38,7 @@ from mycopod.runtime import RuntimeStatus
 
 if TYPE_CHECKING:
     from mycopod.config import Settings
+    from mycopod.declarations.facts import ClusterFacts
     from mycopod.declarations.source import GitSource
     from mycopod.declarations.workers import CompileWorkers
     from mycopod.reconcile.queue import RunQueue
@@ -75,12 +76,14 @@ class Compiled:
 
 async def compile_commit(settings: Settings, db: asyncpg.Pool | asyncpg.Connection,
                          source: GitSource, commit: str, *,
-                         workers: CompileWorkers | None = None) -> Compiled:
-    """Compile ``commit`` into a declaration row (errors are recorded there too)."""
+                         workers: CompileWorkers | None = None,
+                         facts: ClusterFacts | None = None) -> Compiled:
+    """Compile ``commit`` into a declaration row (errors are recorded there too);
+    ``facts``: the cluster's names a bare ``on pve3`` is read with."""
     from mycopod.declarations import pipeline
 
     row = await pipeline.compile_commit(source, commit, pool=db, settings=settings,
-                                        workers=workers)
+                                        workers=workers, facts=facts)
     error = row.compile_error.splitlines()[0] if row.compile_error else None
     return Compiled(declaration_id=row.id, ok=row.compile_status == "ok", error=error,
                     submitted_by=row.user_id, from_api=row.source == "api")
@@ -148,13 +151,14 @@ class RepoPoller:
         from mycopod.store.declarations import submission_lock
 
         assert self.source is not None
+        facts = await self.runtime.cluster_facts()  # read before holding the lock
         # Under the submission lock: a commit POST /declarations pushed is recorded as
         # its submitter's before the poller can look at it.
         async with self.queue.pool.acquire() as conn, submission_lock(conn):
             if await self.queue.has_run_for_commit(head, db=conn):
                 return
             compiled = await compile_commit(self.settings(), conn, self.source, head,
-                                            workers=self.compilers)
+                                            workers=self.compilers, facts=facts)
             self.runtime.compile_error = (None if compiled.ok else
                                           f"commit {head[:12]}: {compiled.error}")
             if not compiled.ok:
@@ -183,11 +187,13 @@ async def check_drift(ctx: EngineContext, *,
                       runtime: RuntimeStatus | None = None) -> list[str]:
     """Observe and plan the latest good spec; the guests a run would change.
 
-    Steps an approval must cover (destructive ones, creates over a budget) are left
-    out: they follow the approval rules, so only a run (manual, or for a commit)
+    Steps an approval must cover (destructive ones, creates over a budget, any step on a
+    guest an LLM-compiled paragraph declares under ``llm_changes_need_approval``) are
+    left out: they follow the approval rules, so only a run (manual, or for a commit)
     proposes them, and a rejected one is not proposed again at every check.
     """
     from mycopod.reconcile import reconciler
+    from mycopod.store.declarations import DeclarationStore
 
     await ctx.refresh_policy()
     loaded = await ctx.load_spec(None)  # the latest good declaration
@@ -196,7 +202,13 @@ async def check_drift(ctx: EngineContext, *,
         observed = await ctx.observer.observe(full=None)
         ctx.last_observed = observed
         return []
-    observed, plan = await reconciler.observe_and_plan(ctx, loaded.spec)
+    origin = ctx.origin  # read once per declaration, not at every tick
+    if loaded.declaration_id is None:
+        origin = None
+    elif origin is None or origin.id != loaded.declaration_id:
+        origin = await DeclarationStore(ctx.pool).get_without_spec(loaded.declaration_id)
+        ctx.origin = origin
+    observed, plan = await reconciler.observe_and_plan(ctx, loaded.spec, origin=origin)
     summary = reconciler.report(plan, observed)
     reconciler.set_gauges(summary)
     if runtime is not None:
