@@ -27,7 +27,8 @@ the daemon with a failure, and systemd restarts it:
 - ``forge-reporter`` (with ``[forge]``): sends commit statuses, the reconcile hooks'
   listener (:mod:`mycopod.forge.reporter`); ``pr-planner`` plans pull requests.
 - ``notifier`` (with ``[notify] urls``): sends notifications through Apprise, another
-  listener of the reconcile hooks (:mod:`mycopod.notify.notifier`).
+  listener of the reconcile hooks and of the drift checker (:mod:`mycopod.notify.notifier`);
+  ``notify-watch`` tells a Proxmox connection or leadership lost for a while.
 - ``reloader``: SIGHUP reloads the settings ``config.py`` declares reloadable.
 - ``watchdog``: ``WATCHDOG=1`` to systemd at half ``WatchdogSec``.
 
@@ -157,6 +158,7 @@ class Daemon:
         self.drift: DriftTicker | None = None
         self.hooks: RunHooks = NO_HOOKS  # the forge reporter, with [forge]
         self.pr_plans: Any = None  # the pull-request planner, with [forge] and a repo
+        self.notify: Any = None  # the notifier, with [notify] urls
         self._api_runner: Any = None
 
     # -- flags (the only things signal handlers touch) --------------------------------------
@@ -223,6 +225,9 @@ class Daemon:
         from mycopod import retention
 
         self.engine = self._engine_context()
+        if self.engine is not None:  # the names every compile reads "on pve3" with
+            from mycopod.proxmox.cluster_facts import FactsKeeper
+            self.runtime.facts = FactsKeeper(self.engine.client)
         self.source = self._declarations_source()
         last = await RunStore(self.pool).latest(self.cluster, status="Succeeded")
         if last is not None and last.finished_at is not None:
@@ -242,7 +247,8 @@ class Daemon:
             self.engine, self.queue, runtime=self.runtime, settings=settings,
             leading=self.leading,
             applying=lambda: self.controller is not None and self.controller.applying,
-            on_observed=lambda: self._ready("observed the cluster; running"))
+            on_observed=lambda: self._ready("observed the cluster; running"),
+            on_drift=self.notify.drift_checked if self.notify is not None else None)
         drift = self.drift
         if self.engine is not None:
             self.controller = Controller(
@@ -298,9 +304,10 @@ class Daemon:
         api = self.settings.api
         public = (self.settings.notify.public_url or self.settings.forge.public_url
                   or f"http://{api.host}:{api.port}")
-        notifier = Notifier(lambda: self.settings.notify, public_url=public)
+        notifier = self.notify = Notifier(lambda: self.settings.notify, public_url=public)
         self.hooks = notifier if self.hooks is NO_HOOKS else AllHooks(self.hooks, notifier)
         self.add("notifier", notifier.run)
+        self.add("notify-watch", lambda: notifier.watch(self.runtime))
 
     def _engine_context(self) -> EngineContext | None:
         """The engine's context, or None when no Proxmox cluster is configured. Every

@@ -7,6 +7,7 @@ import structlog
 from mycopod.api.errors import ApiError, unprocessable
 from mycopod.api.models import SettingOut, SettingPut
 from mycopod.api.routing import Call, Endpoint
+from mycopod.store import wakeups
 from mycopod.store.settings import KNOWN_KEYS, SettingError, SettingsStore
 
 log = structlog.get_logger(__name__)
@@ -30,6 +31,10 @@ async def put_setting(call: Call) -> SettingOut:
     except SettingError as exc:
         raise unprocessable(str(exc)) from None
     log.info("settings.changed", user_id=call.me.id, key=key, value=setting.value)
+    if key in ("suspended", "windows"):
+        # waiting runs are looked at now: a resume applies the latest commit at once
+        call.ctx.runtime.wake_reconcile.set()
+        await wakeups.notify(call.conn, wakeups.RECONCILE, call.ctx.settings.proxmox.cluster)
     return SettingOut.model_validate(setting)
 
 

@@ -172,10 +172,11 @@ RETURNING *"""
 #: older automatic runs waiting for the same window: the newer commit's run replaces them
 SUPERSEDE = """
 UPDATE reconciliation_runs SET status = 'Cancelled', finished_at = NOW(), updated_at = NOW(),
-    error = 'superseded by run ' || $2::int || ', which waits instead'
+    error = 'superseded by ' || COALESCE(left($4::text, 12) || ' (run ' || $2::int || ')',
+                                         'run ' || $2::int) || ', which waits instead'
 WHERE cluster = $1 AND status = 'Waiting' AND id < $2 AND requested_by IS NULL
   AND trigger = ANY($3::text[])
-RETURNING id"""
+RETURNING *"""
 WAITING = """
 SELECT * FROM reconciliation_runs WHERE cluster = $1 AND status = 'Waiting'
 ORDER BY created_at, id"""
@@ -319,13 +320,26 @@ class RunStore:
     # -- waiting for a window or a resume (mycopod.reconcile.windows) -------------------
 
     async def park(self, run_id: int, reason: str, *, until: datetime | None,
-                   supersede: list[str]) -> Run | None:
+                   supersede: list[str], superseded: list[Run] | None = None) -> Run | None:
         """The run rests as Waiting; older Waiting runs of the ``supersede`` triggers
-        (automatic, nobody's request) are cancelled in its favour."""
-        run = _run(await self.pool.fetchrow(PARK, run_id, reason, until))
-        if run is not None and run.requested_by is None and run.trigger in supersede:
-            await self.pool.fetch(SUPERSEDE, run.cluster, run_id, supersede)
-        return run
+        (automatic, nobody's request) are cancelled in its favour ("superseded by
+        <commit> (run N)"), and appended to ``superseded`` when it is given."""
+        async def both(conn: asyncpg.Connection) -> Run | None:
+            # one transaction: nobody sees the new run waiting beside the old one
+            async with conn.transaction():
+                run = _run(await conn.fetchrow(PARK, run_id, reason, until))
+                if run is None or run.requested_by is not None or run.trigger not in supersede:
+                    return run
+                rows = await conn.fetch(SUPERSEDE, run.cluster, run_id, supersede,
+                                        run.commit_sha)
+            if superseded is not None:
+                superseded.extend(Run.model_validate(dict(r)) for r in rows)
+            return run
+
+        if isinstance(self.pool, asyncpg.Pool):
+            async with self.pool.acquire() as conn:
+                return await both(conn)
+        return await both(self.pool)
 
     async def waiting(self, cluster: str) -> list[Run]:
         return [Run.model_validate(dict(r)) for r in await self.pool.fetch(WAITING, cluster)]
@@ -336,7 +350,10 @@ class RunStore:
 
     async def override(self, run_id: int, user_id: int | None) -> Run | None:
         """Waiting → Pending with override_by: applied whatever the windows say."""
-        return _run(await self.pool.fetchrow(OVERRIDE, run_id, user_id))
+        run = _run(await self.pool.fetchrow(OVERRIDE, run_id, user_id))
+        if run is not None:
+            await wakeups.notify(self.pool, wakeups.RECONCILE, run.cluster)
+        return run
 
     async def mark_interrupted(self, cluster: str) -> list[int]:
         """At start-up: Planning/InProgress runs of ``cluster`` become Interrupted."""
