@@ -266,7 +266,7 @@ def _leading_phrases(c: Cursor) -> list[Effect]:
     words that open a subject (``On node pve2 we need a container called dns-1``)."""
     effects: list[Effect] = []
     while not c.done():
-        if c.w() in ("with", "and", ","):
+        if c.w() in ("with", "and", ",", ":"):
             c.i += 1
             continue
         save = c.i
@@ -287,7 +287,7 @@ def _leading_phrases(c: Cursor) -> list[Effect]:
                 break
         else:
             return effects
-        if c.w() not in (",", "and") and c.w() not in _SUBJECT_OPENERS:
+        if c.w() not in (",", "and", ":") and c.w() not in _SUBJECT_OPENERS:
             c.i = save
             effects = effects[: len(effects) - len(found)]
             return effects
