@@ -64,8 +64,15 @@ the sentences say about each guest), :mod:`.hardware`, :mod:`.diskopts`, :mod:`.
 :mod:`.toggles`) and :mod:`.phrases` (the attribute phrases), :mod:`.subjects` (whom a
 sentence is about), :mod:`.sentences` (clauses and unplaced words), :mod:`.places`
 (a bare ``on pve3``, read through the cluster's names the caller passes), :mod:`.leadins`
-(a list under ``Get rid of these:``, prose under a heading that names a guest), :mod:`.document` (a
-file's text, block by block, to a ClusterSpec).
+(a list under ``Get rid of these:``, prose under a heading that names a guest),
+:mod:`.headings` (what a heading means: a name, a lead-in, a setting, a title, or an
+error), :mod:`.openers` (``Please``, ``Could you``, ``thanks``), :mod:`.idioms` (idioms
+read as the words they mean, trailing reasons dropped by shape), :mod:`.objects` (noun
+phrases around a name, the guest an imperative acts on), :mod:`.english` (plain English
+never offered as a typo), :mod:`.document` (a file's text, block by block, to a
+ClusterSpec). Each sentence passes :func:`.openers.strip_courtesy`,
+:func:`.idioms.normalize`, :func:`.idioms.drop_asides` and :func:`.objects.rewrite`
+before it is parsed; each of them changes only what its explicit lists name.
 
 Why a sub-package: the modules share their helpers (the cursor, the sentence error, the
 number readers ...), and those shared names are public here; a leading underscore means

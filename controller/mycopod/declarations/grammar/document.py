@@ -9,18 +9,42 @@ The package docstring (:mod:`mycopod.declarations.grammar`) describes the gramma
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 
 from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileError, GuestLimitError, guest_limit_message
-from mycopod.declarations.grammar import leadins, markdown
+from mycopod.declarations.grammar import leadins, markdown, records
 from mycopod.declarations.grammar.drafts import guest_data
+from mycopod.declarations.grammar.headings import is_title, read_heading
+from mycopod.declarations.grammar.idioms import is_preface
+from mycopod.declarations.grammar.lexicon import KIND_WORDS
+from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.sentences import MAX_ISSUES, FileState, compile_sentence
 from mycopod.declarations.grammar.subjects import Subject
 from mycopod.declarations.grammar.tokens import SentenceError, split_sentences, tokenize
 
 __all__ = ["compile_text", "count_sentences"]
+
+
+#: a paragraph that is only a name in bold ("**ha-vm**"): a heading in all but form
+_BOLD_RE = re.compile(r"^\s*(?:\*\*|__)([^*_\n]+)(?:\*\*|__):?\s*$")
+
+
+def _title_line(block: markdown.Block, *, lead_in: bool = False) -> bool:
+    """One line without a sentence's end: a plain title (``Database server``), or with
+    ``lead_in`` a heading-like lead-in (``Turn these off``)."""
+    if (block.kind != "paragraph" or len(block.lines) != 1 or _BOLD_RE.match(block.text)
+            or block.text.rstrip().endswith((".", "!", "?", ":", ";", ")", '"'))):
+        return False
+    if not lead_in:
+        return is_title(block.text, block.line)
+    try:
+        return isinstance(read_heading(block.text, block.line), leadins.LeadIn)
+    except SentenceError:
+        return False
 
 
 def count_sentences(text: str) -> int:
@@ -44,8 +68,9 @@ def _pydantic_message(exc: ValidationError, name: str, lines: dict[str, int], de
 
 def _unfilled(state: FileState, lead: leadins.LeadIn | None) -> None:
     """A lead-in whose list never came is an error (its guests would be lost)."""
-    if lead is not None and not lead.used:
-        state.error(lead.line, f"\"{lead.text}:\" announces a list of guests, but no list "
+    if lead is not None and not lead.used and not lead.optional:
+        shown = f"the heading \"{lead.text}\"" if lead.heading else f"\"{lead.text}:\""
+        state.error(lead.line, f"{shown} announces a list of guests, but no list "
                                "follows; put the guests' names in a Markdown list under it")
 
 
@@ -58,42 +83,75 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     """
     state = FileState(filename, places)
     try:
-        found = markdown.blocks(text, headings=True)
+        found = records.as_sentences(markdown.blocks(text, headings=True))
     except markdown.MarkdownError as exc:
         raise CompileError.single(filename, exc.line, exc.message) from None
     topic: Subject | None = None  # the guest a heading names, for the prose under it
     lead: leadins.LeadIn | None = None  # "Please get rid of these:", for the list below it
+    items_topic: Subject | None = None  # "nas01 is a VM with:", for the list below it
     for block in found:
         if state.full:
             break
         if block.kind == "heading":
             _unfilled(state, lead)
             lead = None
-            names = leadins.heading_names(block.text, block.line)
-            topic = Subject(names, block.line) if names else None
+            topic = items_topic = None
+            try:
+                meaning = read_heading(block.text, block.line)
+            except SentenceError as exc:
+                state.error(exc.line, exc.message)
+                continue
+            if isinstance(meaning, leadins.LeadIn):
+                lead = meaning
+            elif meaning:
+                topic = Subject(meaning, block.line)
             continue
         if block.kind != "item":
             _unfilled(state, lead)
             lead = None
+            items_topic = None
+            if _title_line(block):  # "Database server" over a list: a label
+                topic = None
+                continue
+            if _title_line(block, lead_in=True):  # "Turn these off" over a list
+                found_lead = read_heading(block.text, block.line)
+                if isinstance(found_lead, leadins.LeadIn):
+                    lead = found_lead
+                    continue
+            bold = _BOLD_RE.match(block.text)
+            if bold is not None:  # "**ha-vm**" over a list of its attributes
+                names = leadins.heading_names(bold.group(1), block.line)
+                if names:
+                    topic = Subject(names, block.line)
+                    continue
         try:
             tokens = tokenize(block.text, first_line=block.line)
         except SentenceError as exc:
             state.error(exc.line, exc.message)
             continue
-        last: Subject | None = topic
+        about = items_topic if block.kind == "item" and items_topic is not None else topic
+        last: Subject | None = about
         sentences = split_sentences(tokens)
         for k, sentence in enumerate(sentences):
             if state.full:
                 break
             try:
-                if lead is not None and block.kind == "item" and k == 0:
+                if lead is not None and block.kind == "item" and k == 0 and (
+                        not lead.optional or leadins.only_names(
+                            sentence, kind=lead.after[-1].low in KIND_WORDS)):
                     lead.used = True
                     sentence = leadins.fill(lead, sentence)
                 elif k == len(sentences) - 1 and block.kind != "item" and (
                         found_lead := leadins.lead_in(sentence)) is not None:
                     lead = found_lead
                     continue
-                last = compile_sentence(state, sentence, last, topic=topic)
+                elif k == len(sentences) - 1 and block.kind != "item" and is_preface(
+                        strip_courtesy(sentence)):
+                    continue  # "A few changes for this week:" over a list of sentences
+                last = compile_sentence(state, sentence, last, topic=about)
+                if (k == len(sentences) - 1 and block.kind != "item" and last is not None
+                        and sentence[-1].low == ":" and not sentence[-1].quoted):
+                    items_topic = last  # "nas01 is a VM with:" over a list of attributes
             except SentenceError as exc:
                 state.error(exc.line, exc.message)
             if max_guests is not None and len(state.drafts) > max_guests:

@@ -55,6 +55,9 @@ class Draft:
     devices: dict[str, list[tuple[dict[str, Any], int]]] = field(default_factory=dict)
     #: lists that grow sentence by sentence (cpu_flags, features, nameservers)
     lists: dict[str, list[str]] = field(default_factory=dict)
+    #: a size given with no noun ("nas-2: VM, 4 cores, 16 GB") read as the memory:
+    #: (as written, line); a second one would be a guess, so it is an error
+    bare_size: tuple[str, int] | None = None
 
     def set(self, key: str, value: Any, line: int) -> None:
         old = self.fields.get(key)

@@ -165,12 +165,14 @@ def p_memory(c: Cursor) -> list[Effect] | None:
     if size is not None:
         c.opt("of")
         if not c.opt("ram", "memory", "mem"):
+            if _bare_size(c, start):
+                return _bare_memory(c, start, size[0], line)
             c.i = start
             return None
     else:
         if not c.opt("ram", "memory", "mem"):
             return None
-        c.opt("of", "size")
+        c.opt("of", "size", "to", ":")
         size = read_size(c)
         if size is None:
             c.i = start
@@ -179,6 +181,35 @@ def p_memory(c: Cursor) -> list[Effect] | None:
     if mib < 1:
         raise SentenceError(line, "memory must be at least 16 MB")
     return [lambda d: d.set("memory_mib", mib, line)]
+
+
+#: what may come before and after a size that says no noun for it to mean the memory
+_BARE_BEFORE = frozenset({",", ":", "with", "and", "/", "|", "&", "+", "(", "-", "--", "=",
+                          "\u2013", "\u2014"})
+_BARE_AFTER = frozenset({"", ",", "/", "|", "&", "+", "and", "each", ")", "?", "-", "--"})
+
+
+def _bare_size(c: Cursor, start: int) -> bool:
+    """Is the size just read a bare item of a list (``VM, 4 cores, 16 GB``, ``with 4G``)?"""
+    return (start > 0 and c.toks[start - 1].low in _BARE_BEFORE and c.w() in _BARE_AFTER
+            and not c.toks[start - 1].quoted)
+
+
+def _bare_memory(c: Cursor, start: int, mib_exact: Decimal, line: int) -> list[Effect]:
+    """A size with no noun in a list of attributes: the memory, once per guest."""
+    shown = " ".join(t.text for t in c.toks[start:c.i])
+    mib = round_half_up(mib_exact)
+
+    def effect(d: Draft) -> None:
+        if d.bare_size is not None and d.bare_size != (shown, line):
+            raise SentenceError(
+                line, f"{d.name}: two sizes without a noun (\"{d.bare_size[0]}\" on line "
+                f"{d.bare_size[1]} and \"{shown}\"): a first one is read as the memory, a "
+                "second would be a guess; say what it is, like '16 GB of RAM' or 'a 64 GB "
+                "disk'")
+        d.bare_size = (shown, line)
+        d.set("memory_mib", mib, line)
+    return [effect]
 
 
 _GLUED_CORES_RE = re.compile(r"^(\d+)(vcpus?|cpus?|cores?)$")

@@ -20,7 +20,14 @@ FILLERS = frozenset({
     "kept", "left", "get", "gets", "uses", "use", "using", "ensure", "does", "do",
     "\u2013", "\u2014", "finally", "additionally", "whose",
     "built",
+    # terse notes: "web-1 - container", "web-1 = LXC", "web-1 (container): 2 cores",
+    # "2 cores / 4 GB each": separators that carry no meaning (the words between them
+    # are each still read, or refused)
+    "/", "-", "--", "=", "(", ")", "->", "=>", "\u2192", "|", "&", "+",
+    "\x00d",  # DROPPED: a word an idiom says carries no meaning (.idioms)
 })
+#: the lower-case form of a word :mod:`.idioms` drops (its text is kept for messages)
+DROPPED = "\x00d"
 SUBJECT_VERBS = frozenset({
     "is", "are", "has", "have", "should", "must", "will", "runs", "run", "gets", "uses",
     "needs", "need", "does", "do", "shall", "can", "stays", "remains", "was", "were",
@@ -55,6 +62,10 @@ CREATE_PREFIXES: tuple[tuple[str, ...], ...] = (
     *((who, *want) for who in ("i", "we") for want in _WANTS),
     ("there", "should", "also", "be"), ("there", "should", "be"), ("there", "must", "be"),
     ("there", "is", "also"), ("there", "are", "also"), ("there", "is"), ("there", "are"),
+    # "Can I get a VM ...", "Could we have ...", "need a VM ...", "May I have"
+    *((modal, who, verb) for modal in ("can", "could", "may") for who in ("i", "we")
+      for verb in ("get", "have")),
+    ("need",), ("needs",),
     *((v,) for v in CREATE_VERBS),
 )
 IMPERATIVE_VERBS = frozenset({
@@ -184,6 +195,20 @@ VOCABULARY = frozenset({
     "more", "switched", "clones", "following", "describe", "would", "like", "still",
     "now", "copied", "used", "wanted",
 })
+
+
+#: the words of :mod:`.openers` and :mod:`.idioms` (a test checks the lists agree): a
+#: guest with one of these names must be quoted or "named", as with any other word here
+COURTESY_AND_IDIOM_WORDS = frozenset("""
+    adjust alright anyway anyways basically being bring btw bump change cheers drop dropped
+    cut finish fyi go grow hello hey hi honestly increase issue item jira job kill killed
+    kindly lastly
+    lot lower many modify much next note nuke nuked oh ok okay pls plz provide purge purged
+    raise reduce remain req request resides residing resize scrap scrapped shrink sits
+    sitting so stay story task tear thank thanks thx ticket todo torn trash trashed ty u
+    very way well wipe wiped you
+    nobody someone somebody everyone everybody anyone anybody nothing""".split())
+VOCABULARY = VOCABULARY | COURTESY_AND_IDIOM_WORDS
 
 
 def is_vocab(low: str) -> bool:

@@ -139,6 +139,8 @@ def blocks(text: str, *, headings: bool = False) -> list[Block]:
                     current[0][0], f"this paragraph is underlined by line {number} "
                     f"({line.strip()[:3]}...), which makes it a heading, not a declaration; "
                     "put a blank line before the underline if it is a declaration")
+            if headings:
+                result.append(Block("heading", (current[0][0:1] + (current[0][1].strip(),),)))
             current = []
             continue
         if _BREAK_RE.match(line):

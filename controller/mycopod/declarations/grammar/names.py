@@ -56,6 +56,13 @@ def is_subject_name(name: str) -> bool:
 
 
 def _check_name(t: Token) -> str:
+    if re.fullmatch(r"[A-Z][a-z]+", t.text):
+        raise SentenceError(
+            t.line, f"{t.text!r} reads as an English word where a guest's name was expected "
+            "(guest names are lower-case): start the sentence with the guest's name ('web-1 "
+            "is a VM ...'), or with a request the grammar knows ('Please create a VM named "
+            "web-1 ...', 'Could you ...'); a word that only opens the sentence is not "
+            "understood here")
     if not specmod.NAME_RE.match(t.text):
         raise SentenceError(
             t.line, f"{t.text!r} is not a valid guest name: use lower-case letters, digits "
@@ -94,6 +101,12 @@ def _range_bounds(first: Token, last: Token, joiner: str = "through") -> tuple[s
     return prefix, lo, hi, width
 
 
+def _same_prefix(first: str, last: str) -> bool:
+    """``web-1 to web-3`` is a range; ``vault-2 to vmbr5`` is not (a name, then a place)."""
+    a, b = _RANGE_RE.match(first), _RANGE_RE.match(last)
+    return a is not None and b is not None and a.group(1) == b.group(1)
+
+
 def _range(first: Token, last: Token, joiner: str = "through") -> list[str]:
     prefix, lo, hi, width = _range_bounds(first, last, joiner)
     return [f"{prefix}{n:0{width}d}" for n in range(lo, hi + 1)]
@@ -120,7 +133,7 @@ def read_names(c: Cursor, *, first_literal: bool, walked: list[int] | None = Non
         c.i += 1
         if c.w() in ("through", "thru", "to", "-", "..") and is_nameish(c.tok(1)):
             last = c.toks[c.i + 1]
-            if c.w() != "to" or _RANGE_RE.match(last.text):
+            if c.w() != "to" or _same_prefix(t.text, last.text):
                 joiner = c.toks[c.i].text
                 c.i += 2
                 if walked is None:

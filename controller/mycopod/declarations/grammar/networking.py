@@ -93,7 +93,7 @@ def _p_ip(c: Cursor) -> NetEffect | None:
         if not (c.take("ip", "address") or c.opt("ip", "ipv4", "address")):
             c.i = start
             return None
-        c.opt("of", ":", "is")
+        c.opt("of", ":", "is", "to")
         if c.take("from|via|by", "dhcp"):
             value = "dhcp"
         else:

@@ -285,7 +285,7 @@ def _p_description(c: Cursor) -> list[Effect] | None:
     if not (c.take("described|describe", "as") or c.take("with", "the", "description") or
             c.take("with", "description") or c.opt("description")):
         return None
-    c.opt(":", "of", "is")
+    c.opt(":", "of", "is", "to")
     t = c.tok()
     if t is None or not t.quoted:
         c.i = start

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileIssue
 from mycopod.declarations.grammar.drafts import Draft, Effect
+from mycopod.declarations.grammar.english import COMMON_ENGLISH, edits
+from mycopod.declarations.grammar.idioms import drop_asides, normalize, reorder
 from mycopod.declarations.grammar.lexicon import (
     CREATE_VERBS,
     FILLERS,
@@ -33,6 +35,8 @@ from mycopod.declarations.grammar.lexicon import (
 from mycopod.declarations.grammar.names import is_nameish, starts_clause
 from mycopod.declarations.grammar.networking import on_slot
 from mycopod.declarations.grammar.nicopts import NET_PHRASES
+from mycopod.declarations.grammar.objects import rewrite
+from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.phrases import NUMBER_PHRASES, PHRASES, p_kind, phrases_at
 from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.subjects import Subject, read_subject
@@ -53,6 +57,10 @@ class _Clause:
     unplaced: list[list[Token]]
     #: the clause says what the guest is ("web-1 is a VM"): it declares the guest
     declares: bool = False
+    #: effects of the subject itself ("the VM web-1": its kind), before the phrases'
+    base: int = 0
+    #: the first word after the subject (its verb, if any)
+    verb: str = ""
 
 
 def _expected(tokens: list[Token], c: Cursor) -> str:
@@ -84,8 +92,10 @@ _TYPO_WORDS = 3
 @functools.lru_cache(maxsize=1024)
 def _close_word(word: str) -> str | None:
     """The vocabulary word ``word`` is most likely a typo of, if any."""
+    if word in COMMON_ENGLISH or not word.replace("-", "").isalpha():
+        return None  # plain English ("eight" is no "weight"), a path ("/data"), a number
     close = difflib.get_close_matches(word, _SUGGESTIONS, n=1, cutoff=0.8)
-    return close[0] if close else None
+    return close[0] if close and edits(word, close[0]) <= 2 else None
 
 
 def _clip(text: str) -> str:
@@ -142,6 +152,8 @@ def _parse_attributes(c: Cursor, subject: Subject) -> _Clause:
     if subject.kind is not None:
         effects.append(functools.partial(Draft.set_kind, kind=subject.kind,
                                          line=subject.line))
+    base = len(effects)
+    verb = c.w()
     while not c.done():
         w = c.w()
         if w in (",", "and") and starts_clause(Cursor(c.toks, c.i + 1)):
@@ -178,7 +190,7 @@ def _parse_attributes(c: Cursor, subject: Subject) -> _Clause:
         c.i += 1
     if group:
         unplaced.append(_trim(group))
-    return _Clause(subject, effects, unplaced, declares and not subject.pronoun)
+    return _Clause(subject, effects, unplaced, declares and not subject.pronoun, base, verb)
 
 
 def _trim(group: list[Token]) -> list[Token]:
@@ -254,7 +266,7 @@ def _leading_phrases(c: Cursor) -> list[Effect]:
     words that open a subject (``On node pve2 we need a container called dns-1``)."""
     effects: list[Effect] = []
     while not c.done():
-        if c.w() in ("with", "and", ","):
+        if c.w() in ("with", "and", ",", ":"):
             c.i += 1
             continue
         save = c.i
@@ -275,7 +287,7 @@ def _leading_phrases(c: Cursor) -> list[Effect]:
                 break
         else:
             return effects
-        if c.w() not in (",", "and") and c.w() not in _SUBJECT_OPENERS:
+        if c.w() not in (",", "and", ":") and c.w() not in _SUBJECT_OPENERS:
             c.i = save
             effects = effects[: len(effects) - len(found)]
             return effects
@@ -289,22 +301,29 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
     ``topic``: the guest a heading above names; a sentence without a subject of its own
     (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it.
     """
+    tokens = reorder(rewrite(drop_asides(normalize(strip_courtesy(tokens)))))
+    if not tokens:  # an aside only ("It has been replaced by the new one.")
+        return last
     c = Cursor(SentenceTokens(tokens, state.places))
     clauses: list[_Clause] = []
     had_leading = False
     while not c.done():
         before = c.i
         leading: list[Effect] = []
+        # a fragment ("Create VM erp-2. 4 cores. 8 GB memory.") continues the guest of
+        # the sentence before it in the same paragraph, as a heading's prose does
+        about = topic if topic is not None else (
+            last if last is not None and not last.ambiguous else None)
         try:
             subject = read_subject(c, last)
         except SentenceError:
-            if topic is None or clauses:
+            if about is None or clauses:
                 raise
             c.i = before
             subject = None
-        if subject is None and topic is not None and not clauses and _about_topic(c):
+        if subject is None and about is not None and not clauses and _about_topic(c):
             c.i = before
-            subject = Subject(list(topic.names), c.line)
+            subject = Subject(list(about.names), c.line)
         if subject is None and not clauses:
             # free word order: attributes may come first ("On node pve1, web-1 is a VM")
             c.i = before
@@ -319,7 +338,8 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
             raise SentenceError(
                 c.line, f"could not find which guest this is about in "
                 f"\"{sentence_text(tokens)}\"; start with the guest's name ('web-1 is a VM "
-                "...'), 'A VM named ...', or 'It ...'" + _unexpressible_hint(rest))
+                "...'), 'A VM named ...', or 'It ...'" + _word_hint(rest)
+                + _unexpressible_hint(rest))
         clause = _parse_attributes(c, subject)
         clause.effects[:0] = leading
         had_leading = had_leading or bool(leading)
@@ -327,6 +347,7 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
         last = subject
         if c.i == before:  # pragma: no cover - defensive: no progress
             break
+    _share(clauses, tokens)
     if had_leading and len(clauses) > 1:
         raise SentenceError(
             tokens[0].line, "attributes written before the first guest's name would apply to "
@@ -350,6 +371,23 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
     return last
 
 
+def _share(clauses: list[_Clause], tokens: list[Token]) -> None:
+    """``The VM web-1 and the container db-1 are stopped``: a clause that is only its
+    subject shares what the next clause says, when that clause's verb is plural; with
+    a singular verb (``... and db-1 is stopped``) it would be a guess, so an error."""
+    for k in range(len(clauses) - 2, -1, -1):
+        bare, nxt = clauses[k], clauses[k + 1]
+        if len(bare.effects) != bare.base or bare.unplaced or bare.subject.pronoun:
+            continue
+        if nxt.verb in ("is", "has", "was", "gets", "needs", "runs", "uses", "stays"):
+            raise SentenceError(
+                bare.subject.line, f"nothing is said about {', '.join(bare.subject.names)} "
+                f"in \"{sentence_text(tokens)}\": the verb after the next name is singular; "
+                "write 'are' to say it of both, or say it in a sentence of its own")
+        bare.effects.extend(nxt.effects[nxt.base:])
+        bare.declares = bare.declares or nxt.declares
+
+
 def _about_topic(c: Cursor) -> bool:
     """Does the sentence at ``c`` start with an attribute (so it speaks of the topic)?"""
     probe = Cursor(c.toks, c.i)
@@ -359,6 +397,15 @@ def _about_topic(c: Cursor) -> bool:
 
 #: unplaced groups quoted in one message
 _SHOWN_GROUPS = 10
+
+
+def _word_hint(tokens: list[Token]) -> str:
+    """The sentence opens with an English word the grammar cannot start with: say so."""
+    t = tokens[0]
+    if t.quoted or not t.text.isalpha() or not t.text[:1].isupper():
+        return ""
+    return (f"; {t.text!r} reads as an English word where a guest's name was expected "
+            "(guest names are lower-case)")
 
 
 def _unexpressible_hint(tokens: list[Token]) -> str:

@@ -1,0 +1,139 @@
+"""Courtesy around a sentence: openers before it and thanks after it, on explicit lists.
+
+People open a request the way they would open a message to a colleague: ``Please``,
+``Kindly``, ``Could you (please)``, ``Can you``, ``hey``, ``pls``, ``Honestly``, ``So``,
+``Also``, ``Finally``, ``Request:``, ``Ticket 1234:``, ``For customer X:`` (up to four
+words without digits, then a colon and a new guest: ``new``, ``a``, ``create`` ...);
+and close it with ``thanks`` or a ``?``. None of it says anything about a guest, so
+:func:`strip_courtesy` removes it
+before the sentence is read, and only what is listed here: an opener is one of
+``OPENERS`` (optionally followed by ``,`` ``:`` or a dash), one of ``QUESTION_OPENERS``
+(which also allow the ``?`` at the end), or a ticket label (a word of ``LABELS``,
+optionally a ticket number or id, then ``:``); a closer is one of ``CLOSERS`` at the end,
+optionally after a comma. ``Can I get`` / ``need a`` open a request for a new guest and
+are creation prefixes (:data:`.lexicon.CREATE_PREFIXES`), not courtesy.
+
+A capitalised English word that is none of these stays where it is, and the subject
+reader says it is no guest name (:func:`.names.check_name`). Pure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mycopod.declarations.grammar.tokens import Token
+
+__all__ = ["CLOSERS", "LABELS", "OPENERS", "QUESTION_OPENERS", "strip_courtesy"]
+
+#: single words that open a sentence and mean nothing for the spec
+OPENERS = frozenset({
+    "please", "pls", "plz", "kindly", "hey", "hi", "hello", "ok", "okay", "alright",
+    "so", "honestly", "basically", "anyway", "anyways", "also", "finally", "lastly",
+    "additionally", "then", "next", "btw", "fyi", "oh", "well", "and",
+})
+#: words that open a request as a question ("Could you ..."); the "?" at its end is allowed
+QUESTION_OPENERS: tuple[tuple[str, ...], ...] = tuple(
+    (modal, who) for modal in ("could", "can", "would", "will") for who in ("you", "u"))
+#: ticket labels: "Request:", "Ticket 1234:", "TODO:", "JIRA OPS-12:"
+LABELS = frozenset({"request", "ticket", "task", "todo", "note", "req", "issue", "change",
+                    "jira", "story", "job", "item", "update"})
+#: words that close a sentence and mean nothing for the spec
+CLOSERS: tuple[tuple[str, ...], ...] = (
+    ("thank", "you"), ("thanks",), ("thx",), ("ty",), ("cheers",), ("please",), ("pls",),
+    ("plz",), ("thanks", "a", "lot"), ("many", "thanks"), ("thank", "you", "very", "much"))
+
+#: a request that starts with one of these is a question ("Can I get a VM ...?")
+_MODALS = frozenset({"could", "can", "would", "will", "may"})
+#: what follows "For customer X:" for it to be an opener: a new guest
+_NEW_GUEST = frozenset({"new", "a", "an", "create", "add", "please", "we", "i"})
+_GREETINGS = frozenset({"hey", "hi", "hello"})
+#: whom a greeting addresses ("Hey team,", "Hi all,")
+_ADDRESSED = frozenset({"team", "all", "folks", "guys", "everyone", "there", "y'all"})
+_CLOSER_ENDS = frozenset(words[-1] for words in CLOSERS)
+_TICKET_RE = re.compile(r"^#?[a-z0-9][a-z0-9_\-]*$")
+_PUNCT = frozenset({",", ":", "-", "--", "\u2013", "\u2014"})
+
+
+def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
+    """Where the opener at ``i`` ends (``i`` when there is none) and whether it asks."""
+    w = tokens[i].low if i < len(tokens) else ""
+    if tokens[i].quoted if i < len(tokens) else True:
+        return i, False
+    for words in QUESTION_OPENERS:
+        if tuple(t.low for t in tokens[i:i + len(words)]) == words:
+            return i + len(words), True
+    if w in OPENERS:
+        if w in _GREETINGS and i + 1 < len(tokens) and tokens[i + 1].low in _ADDRESSED:
+            return i + 2, False  # "Hey team,"
+        return i + 1, False
+    if w == "for" and i == 0:
+        # "For customer X: new container x-web": whom it is for, before a new guest
+        j = i + 1
+        while j < len(tokens) and j - i <= 4 and tokens[j].low not in (":", ",") and (
+                not tokens[j].quoted and tokens[j].text.replace("-", "").isalpha()):
+            j += 1
+        if j > i + 1 and j + 1 < len(tokens) and tokens[j].low == ":" and tokens[
+                j + 1].low in _NEW_GUEST:
+            return j + 1, False
+    if w in LABELS:
+        j = i + 1
+        if j < len(tokens) and tokens[j].low != ":" and _TICKET_RE.match(tokens[j].low):
+            j += 1
+        if j < len(tokens) and tokens[j].low == ":":
+            return j + 1, False
+    return i, False
+
+
+#: words that open a sign-off ("Thanks, Alex", "Cheers", "Best regards, Sam")
+SIGN_OFFS = frozenset({"thanks", "thx", "cheers", "regards", "best", "br", "kind", "many",
+                       "thank", "you"})
+
+
+def _sign_off(tokens: list[Token]) -> bool:
+    """``Thanks, Alex``: sign-off words, then at most three capitalised words."""
+    k = 0
+    while k < len(tokens) and tokens[k].low in SIGN_OFFS and not tokens[k].quoted:
+        k += 1
+    if k == 0:
+        return False
+    rest = [t for t in tokens[k:] if t.low not in (",", "-", "--")]
+    return len(rest) <= 3 and all(
+        not t.quoted and t.text[:1].isupper() and t.text.isalpha() for t in rest)
+
+
+def strip_courtesy(tokens: list[Token]) -> list[Token]:
+    """``tokens`` without the openers before the sentence and the closers after it.
+
+    A sentence that is only a closer (``Thanks.``), a sign-off (``Thanks, Alex``) or
+    openers (``Hi!``) comes back empty; anything else keeps
+    at least its words after the openers.
+    """
+    if _sign_off(tokens):
+        return []
+    i = 0
+    asked = False
+    while True:
+        end, asks = _opener(tokens, i)
+        if end == i:
+            break
+        asked = asked or asks
+        while end < len(tokens) and tokens[end].low in _PUNCT:
+            end += 1
+        if end >= len(tokens):
+            return []  # "Hi!", "Please.": courtesy only
+        i = end
+    out = tokens[i:]
+    for words in CLOSERS if out and out[-1].low in _CLOSER_ENDS else ():
+        n = len(words)
+        if tuple(t.low for t in out) == words:
+            return []  # "thx." on its own
+        if len(out) > n and tuple(t.low for t in out[-n:]) == words and not any(
+                t.quoted for t in out[-n:]):
+            out = out[:-n]
+            if len(out) > 1 and out[-1].low == ",":
+                out = out[:-1]
+            break
+    asked = asked or (bool(out) and out[0].low in _MODALS)
+    if asked and len(out) > 1 and out[-1].low == "?":  # "Could you ...? Thanks!"
+        out = out[:-1]
+    return out
