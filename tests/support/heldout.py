@@ -1,0 +1,131 @@
+"""The held-out measurement of issue 13: notes nobody on the grammar's team wrote or saw.
+
+``tests/unit/declarations/heldout/notes.jsonl`` holds notes about machines written the way
+homelab and small-business admins jot them down, one JSON object a line: the ``text``,
+the guests it states (``expect``, in the stored form of :func:`mycopod.spec.spec_dict`:
+only what the text states) and the ``style`` (who wrote it). ``impossible.jsonl`` holds
+requests the spec cannot express. Each note is compiled offline by the grammar alone
+(:func:`mycopod.declarations.grammar.compile_text`) and counted as
+
+- *exact*: it compiles to exactly the expected spec;
+- *refused*: the grammar raised :class:`~mycopod.declarations.grammar.CompileError`;
+- *wrong*: it compiled (or crashed with another exception), but not to the expected spec.
+
+Used by ``tests/unit/declarations/test_heldout.py`` and ``bench/heldout.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mycopod.declarations import grammar
+from mycopod.spec import parse_spec, spec_dict
+
+HELDOUT = Path(__file__).resolve().parents[1] / "unit" / "declarations" / "heldout"
+NOTES = HELDOUT / "notes.jsonl"
+IMPOSSIBLE = HELDOUT / "impossible.jsonl"
+FILENAME = "heldout.md"
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    """One JSON object a line; a malformed line names the file and the line."""
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path.name} line {number}: not JSON ({exc})") from None
+    return items
+
+
+def expected(note: dict[str, Any]) -> dict[str, Any]:
+    """The note's expected spec in stored form (validated by the spec model)."""
+    return spec_dict(parse_spec({"guests": note["expect"]}))
+
+
+@dataclass
+class Outcome:
+    note: dict[str, Any]
+    verdict: str  # exact, refused or wrong
+    error: str | None = None
+    got: Any = None
+    want: Any = None
+
+
+@dataclass
+class Figures:
+    outcomes: list[Outcome] = field(default_factory=list)
+    impossible: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def counts(self, style: str | None = None) -> dict[str, Any]:
+        chosen = [o for o in self.outcomes if style is None or o.note["style"] == style]
+        tally = Counter(o.verdict for o in chosen)
+        total = len(chosen)
+        return {"notes": total, "exact": tally["exact"], "refused": tally["refused"],
+                "wrong": tally["wrong"],
+                "exact_rate": round(tally["exact"] / total, 3) if total else None}
+
+    def summary(self) -> dict[str, Any]:
+        styles = sorted({o.note["style"] for o in self.outcomes})
+        refused = [error for _, error in self.impossible if error is not None]
+        return {
+            "overall": self.counts(),
+            "by_style": {style: self.counts(style) for style in styles},
+            "impossible": len(self.impossible),
+            "impossible_refused": len(refused),
+        }
+
+    def details(self) -> dict[str, Any]:
+        """The summary plus every refused and wrong note (and any impossible request that
+        was not refused), with the compiler's message or what came out."""
+        return {
+            **self.summary(),
+            "refused_notes": [{"style": o.note["style"], "text": o.note["text"],
+                               "error": o.error}
+                              for o in self.outcomes if o.verdict == "refused"],
+            "wrong_notes": [{"style": o.note["style"], "text": o.note["text"],
+                             "got": o.got, "want": o.want}
+                            for o in self.outcomes if o.verdict == "wrong"],
+            "impossible_not_refused": [text for text, error in self.impossible
+                                       if error is None],
+        }
+
+
+def compile_note(text: str) -> dict[str, Any]:
+    """The stored form of what the grammar makes of ``text`` (raises CompileError)."""
+    return spec_dict(grammar.compile_text(text + "\n", filename=FILENAME))
+
+
+def judge(note: dict[str, Any]) -> Outcome:
+    want = expected(note)
+    try:
+        got = compile_note(note["text"])
+    except grammar.CompileError as exc:
+        return Outcome(note, "refused", error=str(exc), want=want)
+    except Exception as exc:  # a crash is not a refusal: counted as wrong
+        return Outcome(note, "wrong", got=f"crash: {type(exc).__name__}: {exc}", want=want)
+    return Outcome(note, "exact" if got == want else "wrong", got=got, want=want)
+
+
+def refusal(text: str) -> str | None:
+    """The grammar's message refusing ``text``, or None when it compiled (or crashed)."""
+    try:
+        compile_note(text)
+    except grammar.CompileError as exc:
+        return str(exc)
+    except Exception:  # a crash is not a clear refusal
+        return None
+    return None
+
+
+def measure() -> Figures:
+    figures = Figures()
+    figures.outcomes = [judge(note) for note in load(NOTES)]
+    figures.impossible = [(item["text"], refusal(item["text"])) for item in load(IMPOSSIBLE)]
+    return figures
