@@ -30,10 +30,17 @@ _RANGE_RE = re.compile(r"^(.*?)(\d+)$")
 MAX_NAMES = 100
 
 
+def cpu_compound(low: str) -> bool:
+    """``dual-core``, ``4-core``, ``eight-vcpu``: an amount of cores, never a name."""
+    head, _, noun = low.rpartition("-")
+    return bool(head) and noun in ("core", "cores", "cpu", "vcpu") and (
+        head.isdigit() or is_vocab(head))
+
+
 def is_nameish(t: Token | None) -> bool:
     return (t is not None and not t.quoted and (not is_vocab(t.low) or t.low in NAME_WORDS)
             and bool(NAMEISH_RE.match(t.text)) and not GLUED_RE.match(t.low)
-            and not t.low.startswith("-"))
+            and not t.low.startswith("-") and not cpu_compound(t.low))
 
 
 def is_plain_word(value: str) -> bool:

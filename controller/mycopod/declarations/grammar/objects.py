@@ -34,7 +34,7 @@ from mycopod.declarations.grammar.lexicon import (
     ROLE_WORDS,
     is_vocab,
 )
-from mycopod.declarations.grammar.names import is_nameish
+from mycopod.declarations.grammar.names import cpu_compound, is_nameish
 from mycopod.declarations.grammar.tokens import Token
 
 __all__ = ["rewrite"]
@@ -90,8 +90,11 @@ def _names(toks: list[Token], i: int) -> int:
 
 
 def _descriptive(t: Token) -> bool:
+    """A compound is descriptive only if none of its parts means anything to the grammar
+    ("dual-core", "eight-core", "two-terabyte" are attributes, never descriptions)."""
     return not t.quoted and (t.low in _DESCRIPTIVE or (
-        not is_vocab(t.low) and t.text.replace("-", "").isalpha()))
+        t.text.replace("-", "").isalpha()
+        and not any(is_vocab(part) for part in (t.low, *t.low.split("-")) if part)))
 
 
 def _noun_phrase(toks: list[Token], i: int) -> tuple[int, list[Token]] | None:
@@ -200,6 +203,25 @@ def _article_description(tokens: list[Token]) -> list[Token]:
     return tokens
 
 
+def _cores_before_kind(tokens: list[Token]) -> list[Token]:
+    """``a dual-core VM named perf-1 with ...``: the compound said after the name
+    (``a VM named perf-1, dual-core, with ...``), where the attribute reader reads it."""
+    for i in range(len(tokens) - 4):
+        if tokens[i].low in ("a", "an") and cpu_compound(tokens[i + 1].low) and (
+                tokens[i + 2].low in KIND_WORDS and tokens[i + 3].low in ("named", "called")):
+            end = _names(tokens, i + 4)
+            if end == i + 4:
+                return tokens
+            if end + 1 < len(tokens) and tokens[end].low in ("through", "thru", "to") and (
+                    _name(tokens[end + 1])):  # a range: "named dd-1 through dd-3"
+                end += 2
+            comma = Token(",", ",", tokens[i].line)
+            after = [comma] if end < len(tokens) and tokens[end].low not in (",", ".") else []
+            return [*tokens[:i + 1], *tokens[i + 2:end], comma, tokens[i + 1], *after,
+                    *tokens[end:]]
+    return tokens
+
+
 def _new_guest(tokens: list[Token]) -> list[Token]:
     """``new container x-web``, ``New VM for accounting: name acct-02``, ``a new
     container for Home Assistant: ha-3``: a KIND named NAME."""
@@ -257,7 +279,7 @@ def rewrite(tokens: list[Token]) -> list[Token]:
     if first in CREATE_VERBS and tokens[1].low == "the" and tokens[2].low in KIND_WORDS:
         # "Create the container print-2 ...": a new guest, as "a container"
         tokens = [tokens[0], Token(tokens[1].text, "a", tokens[1].line), *tokens[2:]]
-    tokens = _article_description(_new_guest(tokens))
+    tokens = _article_description(_new_guest(_cores_before_kind(tokens)))
     if first == "clone" and is_nameish(tokens[1]) and tokens[2].low in ("as", "to", "into"):
         end = _names(tokens, 3)
         if end > 3:  # "Clone tmpl-1 to a-1 and b-1, 2 cores each": a-1 and b-1, cloned from
