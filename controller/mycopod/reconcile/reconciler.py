@@ -128,7 +128,8 @@ class EngineContext:
 
     async def refresh_policy(self) -> PolicySettings:
         """The config file's policy overridden by the ``settings`` table."""
-        self.policy = await SettingsStore(self.pool).effective_policy(self.settings.policy)
+        store = SettingsStore(self.pool, self.cluster)
+        self.policy = await store.effective_policy(self.settings.policy)
         assert self.observer is not None
         self.observer.ownership_tag = self.policy.ownership_tag
         return self.policy
@@ -137,18 +138,20 @@ class EngineContext:
         """The spec for ``run`` (None: the latest good declaration)."""
         if self.spec_loader is not None:
             return await self.spec_loader(run)
-        self._loaded = await _declaration_spec(self.pool, run, self._loaded)
+        self._loaded = await _declaration_spec(self.pool, run, self._loaded,
+                                               cluster=self.cluster)
         return self._loaded
 
 
 async def _declaration_spec(pool: asyncpg.Pool, run: Run | None,
-                            last: LoadedSpec | None) -> LoadedSpec | None:
+                            last: LoadedSpec | None, *,
+                            cluster: str = "default") -> LoadedSpec | None:
     """The run's declaration, else the latest good one (the declarations store).
 
     Rows are read without their spec first: when it is ``last``'s declaration, ``last``
     is returned as it is (the same spec object, which the plan memo relies on, and no
     10,000-guest JSON parsed at every drift tick)."""
-    store = DeclarationStore(pool)
+    store = DeclarationStore(pool, cluster)
     row = (await store.get_without_spec(run.declaration_id)
            if run and run.declaration_id else None)
     if row is None or not row.ok:
@@ -323,7 +326,7 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
     await _backfill_inventory(ctx, observed, run_id=run.id)
     summary = report(plan, observed)
     set_gauges(summary)
-    declarations = DeclarationStore(ctx.pool)
+    declarations = DeclarationStore(ctx.pool, ctx.cluster)
     changes = (await declarations.unapproved_changes(declaration_id)
                if declaration_id is not None else [])
     changes_wait = bool(changes) and not policy.users_can_reconcile
