@@ -112,6 +112,10 @@ REPO_LAST_FETCH = Gauge(
 LEADER = Gauge(
     "mycopod_leader", "1 when this process holds the reconcile lock, else 0", registry=REGISTRY
 )
+CLUSTER_LEADER = Gauge(
+    "mycopod_cluster_leader", "1 when this process leads the cluster, else 0", ["cluster"],
+    registry=REGISTRY,
+)
 
 
 # --- logging ---------------------------------------------------------------------------
