@@ -1,0 +1,63 @@
+"""Two clusters in one deployment (issue 17): one `mycopod run`, one git repository with a
+folder per cluster, each cluster its own simulator process. site-a/ is applied to
+cluster a only and site-b/ to cluster b only; the same guest name in both is fine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.clusters import SimProcess, clusters_config, clusters_env
+from tests.support.daemon import Daemon, Repo, free_port, query, wait_until
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def test_each_cluster_gets_its_own_folder(database_url: str, tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    (repo.work / "site-a").mkdir()
+    (repo.work / "site-b").mkdir()
+    repo.push({"site-a/app.md": "web-1 is a VM with 1 core and 1 GB of RAM.\n",
+               "site-b/app.md": "web-1 is a VM with 2 cores and 1 GB of RAM.\n"
+                                "db-1 is a VM with 1 core and 1 GB of RAM.\n"})
+    sim_a = SimProcess(tmp_path / "sim-a.log").start()
+    sim_b = SimProcess(tmp_path / "sim-b.log").start()
+    config = clusters_config(tmp_path / "mycopod.toml", database_url=database_url, repo=repo,
+                             clusters={"a": (sim_a, "site-a/"), "b": (sim_b, "site-b/")})
+    daemon = Daemon("clusters", clusters_env(config=config, state_dir=tmp_path / "state",
+                                             port=free_port()), tmp_path)
+    try:
+        daemon.start()
+        daemon.wait_healthy()
+        # each simulator gets its own folder's guests, and only those
+        wait_until(lambda: set(sim_a.guests()) == {"web-1"}
+                   and set(sim_b.guests()) == {"web-1", "db-1"}, timeout=60,
+                   what=f"both clusters applied:\n{daemon.tail()}")
+        assert int(sim_a.guests()["web-1"]["cores"]) == 1
+        assert int(sim_b.guests()["web-1"]["cores"]) == 2
+        # the database says which cluster each row is for
+        inventory = {(r["cluster"], r["name"]) for r in query(
+            database_url, "SELECT cluster, name FROM inventory")}
+        assert inventory == {("a", "web-1"), ("b", "web-1"), ("b", "db-1")}
+        runs = {r["cluster"] for r in query(
+            database_url, "SELECT cluster FROM reconciliation_runs WHERE status = 'Succeeded'")}
+        assert runs == {"a", "b"}
+        declarations = {(r["cluster"], r["guests"]) for r in query(
+            database_url, "SELECT cluster, jsonb_array_length(spec -> 'guests') AS guests "
+            "FROM declarations")}
+        assert declarations == {("a", 1), ("b", 2)}
+        # a later push to one folder changes that cluster only
+        repo.push({"site-a/app.md": "web-1 is a VM with 3 cores and 1 GB of RAM.\n"})
+        wait_until(lambda: int(sim_a.guests()["web-1"]["cores"]) == 3, timeout=30,
+                   what="cluster a to take the new commit")
+        assert int(sim_b.guests()["web-1"]["cores"]) == 2
+        health = requests.get(f"{daemon.url}/health", timeout=5).json()["data"]
+        assert health["role"] == "leader"
+    finally:
+        daemon.stop()
+        sim_a.stop()
+        sim_b.stop()
+    log = daemon.log_path.read_text()
+    assert '"repo-poller[a]"' in log and '"repo-poller[b]"' in log
