@@ -322,11 +322,14 @@ class Daemon:
 
     async def _serve_api(self) -> None:
         from mycopod.api.app import create_app, start_api
-        from mycopod.api.context import ApiContext
+        from mycopod.api.context import ApiContext, ClusterView
 
+        views = {u.name: ClusterView(settings=u.settings, runtime=u.runtime, source=u.source)
+                 for u in self.units} if len(self.units) > 1 else {}
         app = create_app(ApiContext(pool=self.pool, settings=self.settings,
                                     runtime=self.runtime, source=self.source,
-                                    compilers=self.compilers, pr_plans=self.pr_plans))
+                                    compilers=self.compilers, pr_plans=self.pr_plans,
+                                    clusters=views))
         self._api_runner = await start_api(app, self.settings.api)
         await asyncio.Event().wait()  # serve until cancelled; _close() stops the server
 

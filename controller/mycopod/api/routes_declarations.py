@@ -109,7 +109,7 @@ async def list_declarations(call: Call) -> DeclarationPage:
     query: DeclarationsQuery = call.query
     viewer = None if call.me.is_admin else call.me.id
     rows, total = await DeclarationStore(call.conn).page_visible(
-        viewer_id=viewer, limit=query.limit, offset=query.offset)
+        viewer_id=viewer, limit=query.limit, offset=query.offset, cluster=query.cluster)
     return DeclarationPage.model_validate({"items": [_item(r) for r in rows], "total": total})
 
 

@@ -120,6 +120,7 @@ WHERE ($1::text IS NULL OR status = $1)
   AND ($2::text IS NULL OR trigger = $2)
   AND ($3::timestamptz IS NULL OR created_at >= $3)
   AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
+  AND ($7::text IS NULL OR cluster = $7)
 ORDER BY created_at DESC, id DESC
 LIMIT $6"""
 COUNT_BY_STATUS = """
@@ -345,10 +346,11 @@ class RunStore:
 
     async def list_runs(self, *, status: str | None = None, trigger: str | None = None,
                         since: datetime | None = None, limit: int = 50,
-                        cursor: str | None = None) -> tuple[list[Run], str | None]:
+                        cursor: str | None = None,
+                        cluster: str | None = None) -> tuple[list[Run], str | None]:
         """Newest first, without ``plan``/``summary``; returns (rows, next_cursor)."""
         rows, next_cursor = await self.list_rows(status=status, trigger=trigger, since=since,
-                                                 limit=limit, cursor=cursor)
+                                                 limit=limit, cursor=cursor, cluster=cluster)
         return [Run.model_validate(dict(r)) for r in rows], next_cursor
 
     async def counts_by_status(self, cluster: str | None = None) -> dict[str, int]:
@@ -380,12 +382,14 @@ class RunStore:
 
     async def list_rows(self, *, status: str | None = None, trigger: str | None = None,
                         since: datetime | None = None, limit: int = 50,
-                        cursor: str | None = None) -> tuple[list[asyncpg.Record], str | None]:
-        """Like :meth:`list_runs`, returning records; raises InvalidCursor."""
+                        cursor: str | None = None, cluster: str | None = None,
+                        ) -> tuple[list[asyncpg.Record], str | None]:
+        """Like :meth:`list_runs`, returning records; raises InvalidCursor. ``cluster``
+        None: every cluster's."""
         after_at, after_id = decode_cursor(cursor) if cursor else (None, None)
         limit = max(1, min(limit, 1000))
         rows = await self.pool.fetch(LIST, status, trigger, since, after_at, after_id,
-                                     limit + 1)
+                                     limit + 1, cluster)
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]

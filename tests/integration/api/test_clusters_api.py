@@ -1,0 +1,77 @@
+"""The API with several clusters (issue 17): ``?cluster=`` filters the lists, runs and
+declarations say their cluster, POST /reconcile queues for one cluster or for each,
+/health shows every cluster."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from mycopod.api.context import ClusterView
+from mycopod.runtime import RuntimeStatus
+from mycopod.spec import parse_spec
+from mycopod.store.declarations import DeclarationStore
+from tests.integration.api.conftest import Api, make_settings, start_api
+
+
+@pytest.fixture
+async def two(db: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[Api]:
+    settings = make_settings(tmp_path)
+    a, b = RuntimeStatus(cluster="a", leader=True), RuntimeStatus(cluster="b")
+    b.proxmox_error = "connection refused"
+    client, ctx = await start_api(db, settings, runtime=a)
+    ctx.clusters = {"a": ClusterView(settings=settings, runtime=a),
+                    "b": ClusterView(settings=settings, runtime=b)}
+    harness = Api(client=client, ctx=ctx, pool=db)
+    await harness.add_user("admin", "admin")
+    try:
+        yield harness
+    finally:
+        await client.close()
+
+
+async def test_reconcile_queues_a_run_per_cluster_or_for_the_one_named(two: Api) -> None:
+    admin = two.users["admin"]
+    _, body = await two.call("POST", "/reconcile", admin, json={"dry_run": True}, expect=202)
+    runs = body["data"]["runs"]
+    assert set(runs) == {"a", "b"} and body["data"]["run_id"] == runs["a"]
+    assert two.ctx.clusters["b"].runtime.wake_reconcile.is_set()
+    _, body = await two.call("POST", "/reconcile", admin, json={"cluster": "b"}, expect=202)
+    assert body["data"]["cluster"] == "b" and list(body["data"]["runs"]) == ["b"]
+    only_b = body["data"]["run_id"]
+
+    _, page = await two.call("GET", "/logs", admin, params={"cluster": "b"}, expect=200)
+    assert [r["id"] for r in page["data"]["items"]] == [only_b, runs["b"]]
+    assert {r["cluster"] for r in page["data"]["items"]} == {"b"}
+    _, page = await two.call("GET", "/logs", admin, expect=200)
+    assert len(page["data"]["items"]) == 3
+
+    status, body = await two.call("POST", "/reconcile", admin, json={"cluster": "c"})
+    assert status == 422
+    assert "cluster 'c' is not configured; the clusters are: a, b" in body["error"]["message"]
+
+
+async def test_declarations_filter_by_cluster(two: Api) -> None:
+    spec = parse_spec({"guests": [{"name": "web-1", "cores": 1}]})
+    for name in ("a", "b"):
+        await DeclarationStore(two.pool, name).record(
+            commit_sha="f" * 40, content="x", files=[], spec=spec, error=None)
+    admin = two.users["admin"]
+    _, page = await two.call("GET", "/declarations", admin, params={"cluster": "a"},
+                             expect=200)
+    assert [d["cluster"] for d in page["data"]["items"]] == ["a"]
+    assert page["data"]["total"] == 1
+    _, page = await two.call("GET", "/declarations", admin, expect=200)
+    assert sorted(d["cluster"] for d in page["data"]["items"]) == ["a", "b"]
+
+
+async def test_health_shows_each_cluster(two: Api) -> None:
+    _, body = await two.call("GET", "/health", expect=200)
+    health = body["data"]
+    assert health["role"] == "leader" and health["cluster"] == "a"
+    by_name = {c["name"]: c for c in health["clusters"]}
+    assert by_name["a"]["role"] == "leader" and by_name["b"]["role"] == "standby"
+    assert by_name["b"]["proxmox"]["error"] == "connection refused"
