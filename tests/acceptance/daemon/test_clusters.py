@@ -4,13 +4,26 @@ cluster a only and site-b/ to cluster b only; the same guest name in both is fin
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import asyncpg
 import pytest
 import requests
 
+from mycopod.store.users import UserStore
 from tests.support.clusters import SimProcess, clusters_config, clusters_env
-from tests.support.daemon import Daemon, Repo, free_port, query, wait_until
+from tests.support.daemon import Api, Daemon, Repo, free_port, query, wait_until
+
+PASSWORD = "correct horse battery staple"
+
+
+async def _add_admin(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await UserStore(conn).add("admin", PASSWORD, "admin")  # type: ignore[arg-type]
+    finally:
+        await conn.close()
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -55,6 +68,22 @@ def test_each_cluster_gets_its_own_folder(database_url: str, tmp_path: Path) -> 
         assert int(sim_b.guests()["web-1"]["cores"]) == 2
         health = requests.get(f"{daemon.url}/health", timeout=5).json()["data"]
         assert health["role"] == "leader"
+        assert {(c["name"], c["role"]) for c in health["clusters"]} == {
+            ("a", "leader"), ("b", "leader")}
+        # the API's lists filter by cluster
+        asyncio.run(_add_admin(database_url))
+        admin = Api(daemon.url, "admin", PASSWORD)
+        runs_b = admin.get("/logs", cluster="b")["items"]
+        assert runs_b and {r["cluster"] for r in runs_b} == {"b"}
+        assert {r["cluster"] for r in admin.get("/logs")["items"]} == {"a", "b"}
+        declared = admin.get("/declarations", cluster="a")["items"]
+        assert declared and {d["cluster"] for d in declared} == {"a"}
+        # a manual run for cluster b only
+        queued = admin.post("/reconcile", {"cluster": "b", "dry_run": True})
+        assert list(queued["runs"]) == ["b"]
+        wait_until(lambda: query(database_url, "SELECT 1 FROM reconciliation_runs WHERE id = $1"
+                                 " AND cluster = 'b' AND status = 'Succeeded'",
+                                 queued["run_id"]), timeout=20, what="b's manual run")
     finally:
         daemon.stop()
         sim_a.stop()
