@@ -109,7 +109,7 @@ class ClusterUnit:
         last = await RunStore(self.pool).latest(self.name, status="Succeeded")
         if last is not None and last.finished_at is not None:
             self.runtime.last_successful_reconcile = last.finished_at
-            telemetry.LAST_SUCCESS.set(last.finished_at.timestamp())
+            telemetry.LAST_SUCCESS.labels(cluster=self.name).set(last.finished_at.timestamp())
         self.poller = RepoPoller(self.source, self.queue, runtime=self.runtime,
                                  settings=self.current, leading=self.leading,
                                  can_reconcile=self.engine is not None,
@@ -178,7 +178,6 @@ class ClusterUnit:
             if self.election.leader != leading:
                 leading = self.election.leader
                 self.runtime.leader = leading
-                telemetry.CLUSTER_LEADER.labels(cluster=self.name).set(1 if leading else 0)
                 if self.engine is not None and self.engine.observer is not None:
                     # another replica may have changed configs that no row shows: the
                     # next observation reads every owned guest again (a full resync)

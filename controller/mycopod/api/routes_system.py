@@ -144,15 +144,19 @@ async def metrics(call: Call) -> web.Response:
             raise ApiError(401, "unauthorized", "send the metrics bearer token",
                            headers={"WWW-Authenticate": "Bearer"})
         raise ApiError(403, "forbidden", "this address may not read /metrics")
-    telemetry.LEADER.set(1 if call.ctx.runtime.leader else 0)
-    try:
-        async with asyncio.timeout(HEALTH_DB_TIMEOUT):
-            counts = await RunStore(call.ctx.pool).counts_by_status(call.ctx.runtime.cluster)
-        telemetry.RUNS_AWAITING_APPROVAL.set(counts.get("AwaitingApproval", 0))
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        log.warning("metrics.count_failed", error=type(exc).__name__)  # keep the last value
-    if call.ctx.runtime.last_successful_reconcile is not None:
-        telemetry.LAST_SUCCESS.set(call.ctx.runtime.last_successful_reconcile.timestamp())
+    for name, view in call.ctx.views().items():
+        rt = view.runtime
+        telemetry.LEADER.labels(cluster=name).set(1 if rt.leader else 0)
+        try:
+            async with asyncio.timeout(HEALTH_DB_TIMEOUT):
+                counts = await RunStore(call.ctx.pool).counts_by_status(name)
+            telemetry.RUNS_AWAITING_APPROVAL.labels(cluster=name).set(
+                counts.get("AwaitingApproval", 0))
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("metrics.count_failed", error=type(exc).__name__)  # keep the last
+        if rt.last_successful_reconcile is not None:
+            telemetry.LAST_SUCCESS.labels(cluster=name).set(
+                rt.last_successful_reconcile.timestamp())
     body = await asyncio.to_thread(generate_latest, telemetry.REGISTRY)
     response = web.Response(body=body)
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST

@@ -213,11 +213,11 @@ def report(plan: Plan, observed: ObservedCluster) -> ClusterReport:
         observed_at=time.time())
 
 
-def set_gauges(summary: ClusterReport) -> None:
+def set_gauges(summary: ClusterReport, *, cluster: str) -> None:
     """The managed/drifted/orphaned gauges from a report (runs and drift checks)."""
-    telemetry.MANAGED_GUESTS.set(summary.managed)
-    telemetry.DRIFTED_GUESTS.set(summary.drifted)
-    telemetry.ORPHANED_GUESTS.set(summary.orphaned)
+    telemetry.MANAGED_GUESTS.labels(cluster=cluster).set(summary.managed)
+    telemetry.DRIFTED_GUESTS.labels(cluster=cluster).set(summary.drifted)
+    telemetry.ORPHANED_GUESTS.labels(cluster=cluster).set(summary.orphaned)
 
 
 async def cluster_report(ctx: EngineContext, spec: ClusterSpec | None = None) -> ClusterReport:
@@ -229,7 +229,7 @@ async def cluster_report(ctx: EngineContext, spec: ClusterSpec | None = None) ->
         spec = loaded.spec if loaded is not None else ClusterSpec()
     observed, plan = await observe_and_plan(ctx, spec)
     summary = report(plan, observed)
-    set_gauges(summary)
+    set_gauges(summary, cluster=ctx.cluster)
     return summary
 
 
@@ -280,13 +280,14 @@ async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None 
         structlog.contextvars.unbind_contextvars("run_id")
     seconds = time.monotonic() - started
     if final.status in ("Succeeded", "Failed"):
-        telemetry.RECONCILE_RUNS.labels(final.status, final.trigger).inc()
+        telemetry.RECONCILE_RUNS.labels(final.status, final.trigger, ctx.cluster).inc()
         telemetry.RECONCILE_DURATION.observe(seconds)
     if final.status == "Succeeded":
-        telemetry.LAST_SUCCESS.set(time.time())
+        telemetry.LAST_SUCCESS.labels(cluster=ctx.cluster).set(time.time())
     try:
         counts = await runs.counts_by_status(ctx.cluster)
-        telemetry.RUNS_AWAITING_APPROVAL.set(counts["AwaitingApproval"])
+        telemetry.RUNS_AWAITING_APPROVAL.labels(cluster=ctx.cluster).set(
+            counts["AwaitingApproval"])
     except Exception:  # a gauge must never fail a run
         log.warning("run.gauge_failed", run_id=run.id)
     log.info("run.finished", run_id=run.id, status=final.status, trigger=final.trigger,
@@ -325,7 +326,7 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
     observed, plan = await observe_and_plan(ctx, spec, origin=origin)
     await _backfill_inventory(ctx, observed, run_id=run.id)
     summary = report(plan, observed)
-    set_gauges(summary)
+    set_gauges(summary, cluster=ctx.cluster)
     declarations = DeclarationStore(ctx.pool, ctx.cluster)
     changes = (await declarations.unapproved_changes(declaration_id)
                if declaration_id is not None else [])
