@@ -14,7 +14,7 @@ from mycopod.api.context import ClusterView
 from mycopod.runtime import RuntimeStatus
 from mycopod.spec import parse_spec
 from mycopod.store.declarations import DeclarationStore
-from tests.integration.api.conftest import Api, make_settings, start_api
+from tests.integration.api.conftest import PASSWORD, Api, make_settings, start_api
 
 
 @pytest.fixture
@@ -75,3 +75,21 @@ async def test_health_shows_each_cluster(two: Api) -> None:
     by_name = {c["name"]: c for c in health["clusters"]}
     assert by_name["a"]["role"] == "leader" and by_name["b"]["role"] == "standby"
     assert by_name["b"]["proxmox"]["error"] == "connection refused"
+
+
+async def test_pages_show_the_cluster_of_each_run_and_filter_by_it(two: Api) -> None:
+    admin = two.users["admin"]
+    await two.call("POST", "/reconcile", admin, json={"cluster": "a"}, expect=202)
+    await two.call("POST", "/reconcile", admin, json={"cluster": "b"}, expect=202)
+    async with two.client.post("/ui/login", data={"username": "admin", "password": PASSWORD},
+                               headers={"Origin": f"http://{two.client.host}:{two.client.port}"},
+                               allow_redirects=False) as resp:
+        assert resp.status == 303, await resp.text()
+    _, page = await two.call("GET", "/ui/runs?cluster=b", expect=200)
+    assert '<option value="b" selected>b</option>' in page
+    assert "<td>b</td>" in page and "<td>a</td>" not in page
+    _, page = await two.call("GET", "/ui/runs", expect=200)
+    assert "<td>a</td>" in page and "<td>b</td>" in page
+    _, overview = await two.call("GET", "/", expect=200)
+    assert '<a href="/ui/runs?cluster=b">b</a>' in overview
+    assert '<span class="muted">(standby)</span>' in overview
