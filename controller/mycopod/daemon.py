@@ -326,7 +326,8 @@ class Daemon:
 
         views = {u.name: ClusterView(settings=u.settings, runtime=u.runtime, source=u.source)
                  for u in self.units} if len(self.units) > 1 else {}
-        app = create_app(ApiContext(pool=self.pool, settings=self.settings,
+        # the API's single-cluster parts follow the first cluster (its settings)
+        app = create_app(ApiContext(pool=self.pool, settings=self.units[0].settings,
                                     runtime=self.runtime, source=self.source,
                                     compilers=self.compilers, pr_plans=self.pr_plans,
                                     clusters=views))

@@ -50,6 +50,12 @@ class ApiContext:
     #: every cluster by name (several: [[clusters]]); empty: the one of ``runtime``
     clusters: dict[str, ClusterView] = field(default_factory=dict)
 
+    @property
+    def cluster(self) -> str:
+        """The cluster the API's single-cluster parts follow (the first, or the only one):
+        the settings page, POST /declarations, the overview's figures."""
+        return self.settings.proxmox.cluster
+
     def views(self) -> dict[str, ClusterView]:
         return self.clusters or {self.runtime.cluster: ClusterView(
             settings=self.settings, runtime=self.runtime, source=self.source)}
@@ -66,4 +72,5 @@ class ApiContext:
             return await self.policy()
         from mycopod.store.settings import SettingsStore
 
-        return await SettingsStore(self.pool).effective_policy(self.settings.policy)
+        return await SettingsStore(self.pool, self.cluster).effective_policy(
+            self.settings.policy)

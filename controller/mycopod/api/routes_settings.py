@@ -13,7 +13,7 @@ log = structlog.get_logger(__name__)
 
 
 async def list_settings(call: Call) -> list[SettingOut]:
-    rows = await SettingsStore(call.conn).list(call.ctx.settings.policy)
+    rows = await SettingsStore(call.conn, call.ctx.cluster).list(call.ctx.settings.policy)
     return [SettingOut.model_validate(r) for r in rows]
 
 
@@ -23,7 +23,7 @@ async def put_setting(call: Call) -> SettingOut:
         raise ApiError(404, "not_found", f"unknown setting {key!r}",
                        details={"known": list(KNOWN_KEYS)})
     body: SettingPut = call.body
-    store = SettingsStore(call.conn)
+    store = SettingsStore(call.conn, call.ctx.cluster)
     base = await store.effective_policy(call.ctx.settings.policy)
     try:
         setting = await store.put(key, body.value, user_id=call.me.id, base=base)

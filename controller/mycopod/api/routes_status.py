@@ -215,7 +215,7 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
 
 async def _compile_result(call: Call) -> dict[str, Any] | None:
     """The compile result of the newest declaration (a failed commit shows its error)."""
-    declaration = await DeclarationStore(call.conn).latest_without_spec()
+    declaration = await DeclarationStore(call.conn, call.ctx.cluster).latest_without_spec()
     if declaration is None:
         return None
     return {"status": declaration.compile_status,

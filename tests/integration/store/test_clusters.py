@@ -3,10 +3,15 @@ declarations and policy settings; one commit may be recorded once per cluster.""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import asyncpg
 
 from mycopod.config import PolicySettings
 from mycopod.spec import ClusterSpec, parse_spec
+from mycopod.store import migrate
+from mycopod.store.db import init_connection
 from mycopod.store.declarations import DeclarationStore
 from mycopod.store.settings import SettingsStore
 
@@ -51,3 +56,37 @@ async def test_policy_settings_are_per_cluster(db: asyncpg.Pool) -> None:
     await SettingsStore(db, "a").delete("suspended")
     assert (await SettingsStore(db, "a").effective_policy(base)).suspended is False
     assert await SettingsStore(db, "b").overrides() == {"suspended": False}
+
+
+MIGRATIONS = Path(__file__).resolve().parents[3] / "controller" / "mycopod" / "migrations"
+
+
+async def test_the_upgrade_keeps_a_named_clusters_declarations_and_settings(
+        empty_database_url: str, tmp_path: Path) -> None:
+    """Before 0009 one deployment was one cluster, maybe named ("prod"): after the upgrade
+    its spec in force and its settings (a suspension) are still that cluster's."""
+    before = tmp_path / "before"
+    before.mkdir()
+    for path in sorted(MIGRATIONS.glob("000[1-8]_*.sql")):
+        shutil.copy(path, before / path.name)
+    conn = await asyncpg.connect(empty_database_url)
+    try:
+        await migrate.up(conn, directory=before)
+        await conn.execute(
+            "INSERT INTO declarations (github_commit_sha, content, spec) "
+            "VALUES ($1, '', '{\"guests\": []}'::jsonb)", "a" * 40)
+        await conn.execute("INSERT INTO settings (key, value) VALUES ('suspended', 'true')")
+        await conn.execute("INSERT INTO reconciliation_runs (trigger, cluster) "
+                           "VALUES ('manual', 'prod')")
+        await migrate.up(conn)
+        await init_connection(conn)  # JSON codecs, as the pool's connections have
+        assert (await DeclarationStore(conn, "prod").latest_good()) is not None
+        assert (await DeclarationStore(conn, "default").latest_good()) is None
+        policy = await SettingsStore(conn, "prod").effective_policy(PolicySettings())
+        assert policy.suspended is True
+        # and back down: the one cluster's rows stay
+        await migrate.down(conn, 1)
+        assert await conn.fetchval("SELECT count(*) FROM declarations") == 1
+        assert await conn.fetchval("SELECT value FROM settings WHERE key = 'suspended'") == "true"
+    finally:
+        await conn.close()

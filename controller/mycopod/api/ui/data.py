@@ -65,7 +65,7 @@ def plan_of(run: Run) -> Plan:
 
 async def declaration_in_force(call: Call) -> Declaration | None:
     """The spec in force, without its spec (read the guests needed by name)."""
-    return await DeclarationStore(call.conn).latest_good_without_spec()
+    return await DeclarationStore(call.conn, call.ctx.cluster).latest_good_without_spec()
 
 
 @dataclass

@@ -93,7 +93,7 @@ async def run_page(call: Call, user: User) -> core.PageResult:
     plan = data.plan_of(run)
     actions, total = await ActionStore(call.conn).page_for_run(run.id, limit=WINDOW,
                                                                 offset=offset)
-    declarations = DeclarationStore(call.conn)
+    declarations = DeclarationStore(call.conn, call.ctx.cluster)
     declaration = (await declarations.get_without_spec(run.declaration_id)
                    if run.declaration_id else None)
     understood = await _understood(declarations, declaration)
