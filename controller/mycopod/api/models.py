@@ -335,6 +335,11 @@ class DeclarationCreate(Request):
         return value
 
 
+class SettingsQuery(Request):
+    #: the cluster whose settings (default: the first, or the only one)
+    cluster: str | None = Field(None, min_length=1, max_length=63)
+
+
 class DeclarationsQuery(PageQuery):
     #: only this cluster's declarations
     cluster: str | None = Field(None, min_length=1, max_length=63)

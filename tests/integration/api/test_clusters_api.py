@@ -93,3 +93,19 @@ async def test_pages_show_the_cluster_of_each_run_and_filter_by_it(two: Api) -> 
     _, overview = await two.call("GET", "/", expect=200)
     assert '<a href="/ui/runs?cluster=b">b</a>' in overview
     assert '<span class="muted">(standby)</span>' in overview
+
+
+async def test_settings_are_per_cluster(two: Api) -> None:
+    admin = two.users["admin"]
+    await two.call("PUT", "/settings/suspended?cluster=b", admin, json={"value": True},
+                   expect=200)
+
+    async def suspended(query: str) -> bool:
+        _, body = await two.call("GET", f"/settings{query}", admin, expect=200)
+        return bool({s["key"]: s["value"] for s in body["data"]}["suspended"])
+
+    assert await suspended("?cluster=b") is True
+    assert await suspended("?cluster=a") is False
+    assert await suspended("") is False  # the first cluster's
+    status, body = await two.call("GET", "/settings?cluster=nope", admin)
+    assert status == 422 and "the clusters are: a, b" in body["error"]["message"]
