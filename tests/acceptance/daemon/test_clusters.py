@@ -5,6 +5,9 @@ cluster a only and site-b/ to cluster b only; the same guest name in both is fin
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import asyncpg
@@ -90,3 +93,22 @@ def test_each_cluster_gets_its_own_folder(database_url: str, tmp_path: Path) -> 
         sim_b.stop()
     log = daemon.log_path.read_text()
     assert '"repo-poller[a]"' in log and '"repo-poller[b]"' in log
+
+
+def test_a_bad_clusters_config_stops_mycopod_run_with_its_message(tmp_path: Path) -> None:
+    config = tmp_path / "mycopod.toml"
+    config.write_text('[declarations]\nrepo = "/srv/declarations.git"\n'
+                      '[[clusters]]\nname = "a"\npath = "site/"\n'
+                      '[clusters.proxmox]\nurl = "https://a:8006"\ntoken_id = "r@pam!t"\n'
+                      'token_secret = "s"\n'
+                      '[[clusters]]\nname = "b"\npath = "site/b/"\n'
+                      '[clusters.proxmox]\nurl = "https://b:8006"\ntoken_id = "r@pam!t"\n'
+                      'token_secret = "s"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MYCOPOD_")}
+    result = subprocess.run([sys.executable, "-m", "mycopod.cli", "--config", str(config),
+                             "run"], capture_output=True, text=True, env=env, timeout=60,
+                            check=False)
+    assert result.returncode == 1
+    assert ("'a' and 'b' would both own declarations (paths 'site/' and 'site/b/' overlap"
+            in result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
