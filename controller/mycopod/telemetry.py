@@ -37,11 +37,11 @@ RECONCILE_RUNS = Counter(
     ["status", "trigger", "cluster"], registry=REGISTRY,
 )
 RECONCILE_DURATION = Histogram(
-    "mycopod_reconcile_duration_seconds", "Wall time of a reconcile run",
+    "mycopod_reconcile_duration_seconds", "Wall time of a reconcile run", ["cluster"],
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600), registry=REGISTRY,
 )
 ACTIONS = Counter(
-    "mycopod_actions_total", "Applied actions by kind and result", ["kind", "result"],
+    "mycopod_actions_total", "Applied actions by kind and result", ["kind", "result", "cluster"],
     registry=REGISTRY,
 )
 # per cluster (issue 17): the ``cluster`` label is the cluster's name ("default" with a

@@ -138,6 +138,7 @@ async def approve(call: Call) -> RunOut:
                                       wake=call.ctx.runtime.wake_reconcile)
     except approvals.ApprovalError as exc:
         raise from_approval(exc) from None
+    call.ctx.runtime_of(run.cluster).wake_reconcile.set()  # the run's cluster's worker
     return RunOut.model_validate(run_out(run))
 
 
@@ -155,6 +156,7 @@ async def override(call: Call) -> RunOut:
                                        wake=call.ctx.runtime.wake_reconcile)
     except approvals.ApprovalError as exc:
         raise from_approval(exc) from None
+    call.ctx.runtime_of(run.cluster).wake_reconcile.set()  # the run's cluster's worker
     return RunOut.model_validate(run_out(run))
 
 

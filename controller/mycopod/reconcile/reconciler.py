@@ -281,7 +281,7 @@ async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None 
     seconds = time.monotonic() - started
     if final.status in ("Succeeded", "Failed"):
         telemetry.RECONCILE_RUNS.labels(final.status, final.trigger, ctx.cluster).inc()
-        telemetry.RECONCILE_DURATION.observe(seconds)
+        telemetry.RECONCILE_DURATION.labels(cluster=ctx.cluster).observe(seconds)
     if final.status == "Succeeded":
         telemetry.LAST_SUCCESS.labels(cluster=ctx.cluster).set(time.time())
     try:

@@ -73,6 +73,11 @@ def test_each_cluster_gets_its_own_folder(database_url: str, tmp_path: Path) -> 
         assert health["role"] == "leader"
         assert {(c["name"], c["role"]) for c in health["clusters"]} == {
             ("a", "leader"), ("b", "leader")}
+        metrics = requests.get(f"{daemon.url}/metrics", timeout=5).text
+        assert 'mycopod_leader{cluster="a"} 1.0' in metrics
+        assert 'mycopod_leader{cluster="b"} 1.0' in metrics
+        assert 'mycopod_actions_total{cluster="b",kind="create",result="Success"} 2.0' in metrics
+        assert 'mycopod_actions_total{cluster="a",kind="create",result="Success"} 1.0' in metrics
         # the API's lists filter by cluster
         asyncio.run(_add_admin(database_url))
         admin = Api(daemon.url, "admin", PASSWORD)
