@@ -140,6 +140,7 @@ ORDER BY created_at DESC, id DESC LIMIT $2"""
 #: report itself
 LATEST_REPORT = """
 SELECT id, updated_at FROM reconciliation_runs WHERE summary ? 'guests'
+    AND ($1::text IS NULL OR cluster = $1)
 ORDER BY created_at DESC, id DESC LIMIT 1"""
 SUMMARY = "SELECT summary FROM reconciliation_runs WHERE id = $1"
 #: an automatic Pending run of the cluster, to merge a new trigger into
@@ -367,9 +368,11 @@ class RunStore:
         first, at most ``limit``."""
         return list(await self.pool.fetch(FOR_COMMITS, shas, limit))
 
-    async def latest_report_version(self) -> tuple[int, datetime] | None:
-        """(id, updated_at) of the newest run whose summary holds a guest report."""
-        row = await self.pool.fetchrow(LATEST_REPORT)
+    async def latest_report_version(self, cluster: str | None = None,
+                                    ) -> tuple[int, datetime] | None:
+        """(id, updated_at) of the newest run (of ``cluster``) whose summary holds a
+        guest report."""
+        row = await self.pool.fetchrow(LATEST_REPORT, cluster)
         return (int(row["id"]), row["updated_at"]) if row is not None else None
 
     async def summary(self, run_id: int) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from mycopod.api.context import ClusterView
+from mycopod.reconcile.plan import ClusterReport, GuestReport
 from mycopod.runtime import RuntimeStatus
 from mycopod.spec import parse_spec
 from mycopod.store.declarations import DeclarationStore
@@ -109,3 +110,20 @@ async def test_settings_are_per_cluster(two: Api) -> None:
     assert await suspended("") is False  # the first cluster's
     status, body = await two.call("GET", "/settings?cluster=nope", admin)
     assert status == 422 and "the clusters are: a, b" in body["error"]["message"]
+
+
+async def test_the_guests_page_shows_the_chosen_clusters_guests(two: Api) -> None:
+    for name, guests in (("a", ["only-in-a", "web-1"]), ("b", ["only-in-b", "web-1"])):
+        two.ctx.clusters[name].runtime.report = ClusterReport(guests=[
+            GuestReport(name=g, status="in-sync", kind="vm", vmid=100 + i, node="pve1")
+            for i, g in enumerate(guests)])
+    async with two.client.post("/ui/login", data={"username": "admin", "password": PASSWORD},
+                               headers={"Origin": f"http://{two.client.host}:{two.client.port}"},
+                               allow_redirects=False) as resp:
+        assert resp.status == 303, await resp.text()
+    _, page = await two.call("GET", "/ui/guests?cluster=b", expect=200)
+    assert "only-in-b" in page and "only-in-a" not in page
+    assert '<option value="b" selected>b</option>' in page
+    assert 'href="/ui/guests/web-1?cluster=b"' in page
+    _, page = await two.call("GET", "/ui/guests", expect=200)  # the first cluster's
+    assert "only-in-a" in page and "only-in-b" not in page
