@@ -9,7 +9,7 @@ cluster from these (``Settings.per_cluster``); the daemon runs one unit per clus
 
 Here too (apart from ``config.py`` to keep modules small): the Proxmox group, which
 both the single ``[proxmox]`` and every ``[clusters.proxmox]`` use, and the checks of
-the entries together (names, paths). Pure.
+the entries together (names, paths).
 """
 
 from __future__ import annotations
