@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck test-unit test-integration test-browser test-acceptance test-all bench clean help promtool
+.PHONY: openapi-cache demo test lint typecheck test-unit test-integration test-browser test-acceptance test-all bench clean help promtool
 
 help:
 	@echo "make demo   run MycoPod on embedded defaults (PostgreSQL, Proxmox simulator, local repo)"
@@ -34,7 +34,12 @@ typecheck: $(STAMP)
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-test-integration: $(STAMP)
+# GitHub's REST description (@octokit/openapi, pinned and integrity-checked) for the forge
+# stand-in, downloaded once into .cache/ (git-ignored)
+openapi-cache: $(STAMP)
+	$(BIN)/python -m tests.support.github_openapi
+
+test-integration: $(STAMP) openapi-cache
 	$(BIN)/pytest -q tests/integration
 
 # Playwright driving Debian's chromium (apt-get install chromium; nothing is downloaded)
@@ -45,7 +50,7 @@ test-acceptance: $(STAMP)
 	$(BIN)/pytest -q tests/acceptance
 
 # every test in one pytest run (one embedded PostgreSQL for all of them)
-test-all: $(STAMP)
+test-all: $(STAMP) openapi-cache
 	$(BIN)/pytest -q
 
 test: lint typecheck test-all

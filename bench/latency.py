@@ -11,6 +11,12 @@ pushes. Idle CPU: the daemon's CPU time over one drift interval (60 s) with noth
 do, with one guest and again with 1,000 owned guests. RSS: the daemon's resident memory
 once the 1,000 guests are converged and observed.
 
+With them, the figures of bench/latency_gitops.py (issue 14): a pull-request plan of a
+50-file repository with one changed file, seconds from the signed ``pull_request``
+webhook to the comment posted on the GitHub stand-in (``pr_plan_*``, target under 3 s),
+and whether notifications to a slow receiver add time to a run's apply phase
+(``notify_apply_*``). ``--only gitops`` measures only those, ``--only push`` the others.
+
 Prints one JSON object. Usage: .venv/bin/python bench/latency.py [--guests 1000]
 """
 
@@ -120,7 +126,16 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=60.0,
                         help="CPU measuring window: one drift interval (default 60)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--only", choices=["all", "push", "gitops"], default="all")
     args = parser.parse_args()
+    gitops: dict[str, Any] = {}
+    if args.only != "push":
+        import latency_gitops  # bench/latency_gitops.py
+
+        gitops = latency_gitops.figures()
+        if args.only == "gitops":
+            print(json.dumps(gitops, indent=2))
+            return 0
 
     from mycopod.store import embedded
 
@@ -247,6 +262,7 @@ def main() -> int:
             "converge_seconds": round(converge_seconds, 1),
             "rss_mib_owned_guests": round(rss_fleet, 1),
             "idle_cpu_percent_owned_guests": round(idle_cpu_fleet, 2),
+            **gitops,
         }
         print(json.dumps(result, indent=2))
         return 0

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "mycopod.pvesim.cli",
     "mycopod.declarations.cli",
     "mycopod.reconcile.cli",
+    "mycopod.reconcile.admin_cli",
     "mycopod.store.cli",
     "mycopod.doctor.cli",
     "mycopod.init_cmd.cli",

@@ -102,9 +102,13 @@ class ClusterUnit:
         return self.settings
 
     async def open(self, *, hooks: RunHooks, on_change: Callable[[], None],
-                   on_observed: Callable[[], None]) -> None:
-        """Build the parts and add their runnables (started by :meth:`start`)."""
+                   on_observed: Callable[[], None], on_drift: Any = None) -> None:
+        """Build the parts and add their runnables (started by :meth:`start`).
+        ``on_drift``: the notifier's drift listener (with ``[notify] urls``)."""
         self.engine = self._engine_context()
+        if self.engine is not None:  # the names every compile reads "on pve3" with
+            from mycopod.proxmox.cluster_facts import FactsKeeper
+            self.runtime.facts = FactsKeeper(self.engine.client)
         self.source = self._declarations_source()
         last = await RunStore(self.pool).latest(self.name, status="Succeeded")
         if last is not None and last.finished_at is not None:
@@ -118,7 +122,7 @@ class ClusterUnit:
             self.engine, self.queue, runtime=self.runtime, settings=self.current,
             leading=self.leading,
             applying=lambda: self.controller is not None and self.controller.applying,
-            on_observed=on_observed)
+            on_observed=on_observed, on_drift=on_drift)
         drift = self.drift
         if self.engine is not None:
             self.controller = Controller(

@@ -4,8 +4,9 @@ Apart from :mod:`mycopod.config` (which is at its size limit) and hooked into
 :class:`~mycopod.config.Settings` with one line each. ``[forge]`` names the GitHub or
 Gitea/Forgejo repository MycoPod reports to (commit statuses, pull-request plans); it is
 off until ``api_url``, ``repository`` and ``token`` are all set. ``[notify]`` lists the
-Apprise URLs told of failed runs, runs awaiting approval and failed compiles; off while
-``urls`` is empty. :class:`Window` is one
+Apprise URLs told of failed runs, runs awaiting approval, failed compiles, drift left
+alone (self_heal off) and a Proxmox connection or leadership lost for longer than
+``lost_after_seconds``; off while ``urls`` is empty. :class:`Window` is one
 entry of the policy setting ``windows`` (``PUT /settings/windows``), validated here so a
 bad cron line or time zone is refused when it is set, not when a run meets it.
 """
@@ -25,9 +26,12 @@ from mycopod.config_base import _Group
 __all__ = ["NOTIFY_EVENTS", "ForgeSettings", "NotifySettings", "Window", "duration_seconds"]
 
 #: what [notify] can tell of (``events``)
-NOTIFY_EVENTS = ("run_failed", "awaiting_approval", "compile_failed")
-NotifyEvent = Literal["run_failed", "awaiting_approval", "compile_failed"]
-_ALL_EVENTS: tuple[NotifyEvent, ...] = ("run_failed", "awaiting_approval", "compile_failed")
+NOTIFY_EVENTS = ("run_failed", "awaiting_approval", "compile_failed", "drift_unhealed",
+                 "connection_lost")
+NotifyEvent = Literal["run_failed", "awaiting_approval", "compile_failed", "drift_unhealed",
+                      "connection_lost"]
+_ALL_EVENTS: tuple[NotifyEvent, ...] = ("run_failed", "awaiting_approval", "compile_failed",
+                                        "drift_unhealed", "connection_lost")
 
 _DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
@@ -85,7 +89,8 @@ class NotifySettings(_Group):
     """Where and what MycoPod notifies (Apprise URLs: Slack, Matrix, ntfy, json://...)."""
 
     _secrets = ("urls",)
-    _reloadable = ("events", "max_per_hour", "repeat_seconds", "public_url")
+    _reloadable = ("events", "max_per_hour", "repeat_seconds", "public_url",
+                   "lost_after_seconds")
     #: Apprise URLs, whitespace- or comma-separated (they often hold tokens: a secret,
     #: so ``urls_file`` or $CREDENTIALS_DIRECTORY/notify_urls are read as well)
     urls: SecretStr | None = None
@@ -98,6 +103,9 @@ class NotifySettings(_Group):
     queue_size: int = Field(100, ge=1, le=100_000)
     #: seconds one notification may take to send
     timeout: float = Field(10.0, gt=0)
+    #: the Proxmox connection (on the leader) or the leadership (on a replica that led)
+    #: lost for this many seconds is told once (``connection_lost``), and again when back
+    lost_after_seconds: float = Field(60.0, gt=0)
     #: for the links (unset: forge.public_url, else http://api.host:api.port)
     public_url: str | None = None
 

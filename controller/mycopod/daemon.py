@@ -33,7 +33,8 @@ cluster's name when there are several (``repo-poller[site-a]``):
 - ``forge-reporter`` (with ``[forge]``): sends commit statuses, the reconcile hooks'
   listener (:mod:`mycopod.forge.reporter`); ``pr-planner`` plans pull requests.
 - ``notifier`` (with ``[notify] urls``): sends notifications through Apprise, another
-  listener of the reconcile hooks (:mod:`mycopod.notify.notifier`).
+  listener of the reconcile hooks and of the drift checker (:mod:`mycopod.notify.notifier`);
+  ``notify-watch`` tells a Proxmox connection or leadership lost for a while.
 - ``reloader``: SIGHUP reloads the settings ``config.py`` declares reloadable.
 - ``watchdog``: ``WATCHDOG=1`` to systemd at half ``WatchdogSec``.
 
@@ -46,6 +47,7 @@ what changed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import time
 from collections.abc import Callable, Coroutine
@@ -141,6 +143,14 @@ class Daemon:
                                   check_seconds=leader_check_seconds)
 
         per_cluster = settings.per_cluster()
+        if elect is None and len(per_cluster) > 1:
+            # several clusters: spread over the replicas, each holding its fair share
+            # (docs/scaling.md); one cluster: the plain lock, one leader and standbys
+            from mycopod.reconcile.fairshare import FairShare
+
+            share = FairShare(database.url, [s.proxmox.cluster for s in per_cluster],
+                              password=secret)
+            elect = share.lease
         self.units = [ClusterUnit(s, pool=self.pool, election=(elect or plain_lock)(
                           s.proxmox.cluster), tasks=self.tasks, multi=len(per_cluster) > 1,
                           stopping=lambda: self.stopping, compilers=compilers,
@@ -170,6 +180,7 @@ class Daemon:
         # built in _open()
         self.hooks: RunHooks = NO_HOOKS  # the forge reporter, with [forge]
         self.pr_plans: Any = None  # the pull-request planner, with [forge] and a repo
+        self.notify: Any = None  # the notifier, with [notify] urls
         self._api_runner: Any = None
 
     # -- flags (the only things signal handlers touch) --------------------------------------
@@ -261,7 +272,12 @@ class Daemon:
         self._notifications()
         for unit in self.units:
             await unit.open(hooks=self.hooks, on_change=self._set_status,
-                            on_observed=lambda: self._ready("observed the cluster; running"))
+                            on_observed=lambda: self._ready("observed the cluster; running"),
+                            on_drift=self.notify.drift_checked if self.notify is not None
+                            else None)
+            if self.notify is not None:  # a Proxmox connection or leadership lost a while
+                self.add(unit.task("notify-watch"),
+                         functools.partial(self.notify.watch, unit.runtime))
         self._pr_planner()
         self.add("database-supervisor", self.database_supervisor.run)
         self.add("api", self._serve_api)
@@ -309,7 +325,7 @@ class Daemon:
         api = self.settings.api
         public = (self.settings.notify.public_url or self.settings.forge.public_url
                   or f"http://{api.host}:{api.port}")
-        notifier = Notifier(lambda: self.settings.notify, public_url=public)
+        notifier = self.notify = Notifier(lambda: self.settings.notify, public_url=public)
         self.hooks = notifier if self.hooks is NO_HOOKS else AllHooks(self.hooks, notifier)
         self.add("notifier", notifier.run)
 

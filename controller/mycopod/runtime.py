@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mycopod.declarations.facts import ClusterFacts
+    from mycopod.proxmox.cluster_facts import FactsKeeper
     from mycopod.reconcile.plan import ClusterReport
     from mycopod.store.db import ConnectivityCheck
 
@@ -46,6 +48,13 @@ class RuntimeStatus:
     #: whether the database takes new connections, asked by /health (None: the API
     #: runs without the daemon's supervisor, and asks its pool only)
     database: ConnectivityCheck | None = None
+    #: the cluster's names (nodes, storages, bridges, pools) every compile reads a bare
+    #: ``on pve3`` with; None without a Proxmox cluster (the daemon sets it)
+    facts: FactsKeeper | None = None
+
+    async def cluster_facts(self) -> ClusterFacts | None:
+        """The cluster's recent facts, or None when none are known."""
+        return await self.facts.get() if self.facts is not None else None
 
     def proxmox_outcome(self, reached: bool, error: str | None) -> None:
         """One Proxmox call's outcome: it answered (whatever it said), or it could not

@@ -1,11 +1,14 @@
 """A local stand-in of the GitHub REST API (and Gitea's, which shares these shapes).
 
 It serves the three operations MycoPod uses on 127.0.0.1 over real HTTP, records every
-request, and checks each against GitHub's published description of the operation
-(``repos/create-commit-status``, ``issues/create-comment``, ``issues/update-comment``):
-the method and path, the token, the JSON body's required fields, their types and the
-``state`` enum. A request that does not conform is answered 422 and recorded in
-``invalid``, so a test fails on it. ``fail`` scripts answers ahead of the real one:
+request, and validates each against GitHub's published REST description
+(:mod:`tests.support.github_openapi`: ``@octokit/openapi``, pinned and checked):
+``repos/create-commit-status``, ``issues/create-comment``, ``issues/update-comment``:
+the method and path, the path parameters and the JSON body against the operation's
+``requestBody`` schema (jsonschema); then the token and the repository. A request that
+does not conform is answered 422 with the validator's message (404 for an operation
+MycoPod does not use, 401 for a wrong token) and recorded in ``invalid``, so a test
+fails on it. ``fail`` scripts answers ahead of the real one:
 ``[(500, {}), (403, {"X-RateLimit-Remaining": "0", "Retry-After": "0"})]``.
 """
 
@@ -20,7 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
-STATES = {"error", "failure", "pending", "success"}
+from tests.support import github_openapi
+
 _STATUS = re.compile(r"^/repos/([^/]+)/([^/]+)/statuses/([0-9a-f]{40})$")
 _CREATE = re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$")
 _UPDATE = re.compile(r"^/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$")
@@ -53,33 +57,23 @@ class FakeForge:
         method = {"status": "POST", "create": "POST", "update": "PATCH"}[kind]
         return [r for r in self.requests if r.method == method and pattern.match(r.path)]
 
-    def _check(self, request: web.Request, body: Any) -> str | None:
+    def _check(self, request: web.Request, body: Any) -> tuple[int, str] | None:
+        """(status, message) for a request that does not conform, else None."""
+        if not request.content_type.startswith("application/json"):
+            return 415, f"content type {request.content_type!r} is not application/json"
         auth = request.headers.get("Authorization", "")
         if auth not in (f"Bearer {self.token}", f"token {self.token}"):
-            return "no or wrong token"
-        if not isinstance(body, dict):
-            return "the body is not a JSON object"
-        path = request.path
-        owner_repo = None
-        if request.method == "POST" and (m := _STATUS.match(path)):
-            owner_repo = f"{m.group(1)}/{m.group(2)}"
-            if body.get("state") not in STATES:
-                return f"state {body.get('state')!r} is not one of {sorted(STATES)}"
-            for key in ("target_url", "description", "context"):
-                if key in body and not isinstance(body[key], str | None):
-                    return f"{key} must be a string"
-            unknown = set(body) - {"state", "target_url", "description", "context"}
-            if unknown:
-                return f"unknown fields {sorted(unknown)}"
-        elif (request.method == "POST" and (m := _CREATE.match(path))) or (
-                request.method == "PATCH" and (m := _UPDATE.match(path))):
-            owner_repo = f"{m.group(1)}/{m.group(2)}"
-            if not isinstance(body.get("body"), str) or set(body) != {"body"}:
-                return "the body must be {'body': string}"
-        else:
-            return f"{request.method} {path} is not an operation MycoPod uses"
+            return 401, "Bad credentials (no or wrong token)"
+        operation, problem = github_openapi.check(request.method, request.path, body)
+        if operation is None:
+            return 404, problem or "not found"
+        if problem is not None:
+            return 422, problem
+        match = operation.pattern.match(request.path)
+        assert match is not None
+        owner_repo = f"{match.group('owner')}/{match.group('repo')}"
         if owner_repo != self.repository:
-            return f"repository {owner_repo} is not {self.repository}"
+            return 404, f"repository {owner_repo} is not {self.repository}"
         return None
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -96,8 +90,9 @@ class FakeForge:
             return web.json_response({"message": "scripted"}, status=status, headers=headers)
         problem = self._check(request, body)
         if problem is not None:
-            self.invalid.append(f"{request.method} {request.path}: {problem}")
-            return web.json_response({"message": problem}, status=422)
+            status, message = problem
+            self.invalid.append(f"{request.method} {request.path}: {message}")
+            return web.json_response({"message": message}, status=status)
         if m := _STATUS.match(request.path):
             self.statuses.append((m.group(3), body))
             return web.json_response({"id": len(self.statuses), **body}, status=201)

@@ -88,6 +88,7 @@ def all_endpoints() -> list[Endpoint]:
     from mycopod.api import (
         routes_auth,
         routes_declarations,
+        routes_guests,
         routes_import,
         routes_reconcile,
         routes_settings,
@@ -103,6 +104,7 @@ def all_endpoints() -> list[Endpoint]:
         *routes_import.ENDPOINTS,
         *routes_declarations.ENDPOINTS,
         *routes_reconcile.ENDPOINTS,
+        *routes_guests.ENDPOINTS,
         *routes_settings.ENDPOINTS,
         *routes_system.ENDPOINTS,
         *routes_webhook.ENDPOINTS,

@@ -271,6 +271,36 @@ class ActionPage(Response):
     total: int
 
 
+class GuestHistoryEntry(Response):
+    """One attempt on a guest (``GET /guests/{name}/history``), with who and why."""
+
+    action_id: int
+    run_id: int
+    kind: str
+    action_description: str
+    result: str
+    message: str | None = None
+    destructive: bool
+    vmid: int | None = None
+    node: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    run_status: RunStatus
+    trigger: Trigger
+    commit_sha: str | None = Field(None, description="the commit the run applied")
+    author: str | None = Field(None, description="that commit's author")
+    requester: str | None = Field(None, description="who asked: the run's requester, or "
+                                  "the User whose submitted declaration this applies")
+    approver: str | None = Field(None, description="the Admin who approved the run")
+    overridden_by: str | None = Field(None, description="the Admin who ran it outside "
+                                      "its window")
+
+
+class GuestHistoryPage(Response):
+    items: list[GuestHistoryEntry]
+    total: int
+
+
 class RunDetail(RunOut):
     """A run with its plan and report as stored (keys a stored plan lacks stay absent).
 

@@ -204,9 +204,10 @@ async def _submit(call: Call) -> DeclarationDetail:
     max_guests = settings.declarations.max_guests
     workers = call.ctx.compilers
     budget = Budget.start(settings.compile)  # one budget for every compile of the request
+    facts = await call.ctx.runtime.cluster_facts()  # a bare "on pve3" reads through them
     try:
         await compiler.compile_file(body.path, body.text, llm=llm, max_guests=max_guests,
-                                    workers=workers, budget=budget)
+                                    workers=workers, budget=budget, facts=facts)
     except CompileError as exc:
         issues = [CompileIssueOut(file=i.file, line=i.line, message=i.message)
                   for i in exc.issues]
@@ -227,7 +228,7 @@ async def _submit(call: Call) -> DeclarationDetail:
     files[body.path] = body.text
     together = await pipeline.compile_files_cached(files, pool=call.ctx.pool, llm=llm,
                                                    max_guests=max_guests, workers=workers,
-                                                   budget=budget)
+                                                   budget=budget, facts=facts)
     broken = {r.path for r in together.files if r.error and r.path != body.path}
     if together.error and broken:
         # Other files that fail on their own (a bad push, a NUL byte) would fail any
@@ -235,7 +236,7 @@ async def _submit(call: Call) -> DeclarationDetail:
         # commit is then recorded with their error until they are fixed.
         together = await pipeline.compile_files_cached(
             {p: t for p, t in files.items() if p not in broken}, pool=call.ctx.pool, llm=llm,
-            max_guests=max_guests, workers=workers, budget=budget)
+            max_guests=max_guests, workers=workers, budget=budget, facts=facts)
     if together.error:
         issues = [CompileIssueOut(file=body.path, line=0, message=line)
                   for line in together.error.splitlines() if line.strip()]
@@ -266,7 +267,7 @@ async def _submit(call: Call) -> DeclarationDetail:
             row = await pipeline.compile_commit(
                 source, sha, pool=call.conn, settings=settings, origin="api",
                 user_id=user.id, path=body.path, path_sha256=written,
-                needs_approval=needs_approval, workers=workers)
+                needs_approval=needs_approval, workers=workers, facts=facts)
     except BranchMovedError as exc:
         raise conflict(str(exc)) from None
     except SourceError as exc:

@@ -11,6 +11,7 @@ from mycopod.api.errors import ApiError, unprocessable
 from mycopod.api.models import SettingOut, SettingPut, SettingsQuery
 from mycopod.api.routing import Call, Endpoint
 from mycopod.config import PolicySettings
+from mycopod.store import wakeups
 from mycopod.store.settings import KNOWN_KEYS, SettingError, SettingsStore
 
 log = structlog.get_logger(__name__)
@@ -50,6 +51,10 @@ async def put_setting(call: Call) -> SettingOut:
         raise unprocessable(str(exc)) from None
     log.info("settings.changed", user_id=call.me.id, key=key, value=setting.value,
              cluster=name)
+    if key in ("suspended", "windows"):
+        # waiting runs are looked at now: a resume applies the latest commit at once
+        call.ctx.runtime_of(name).wake_reconcile.set()
+        await wakeups.notify(call.conn, wakeups.RECONCILE, name)
     return SettingOut.model_validate(setting)
 
 

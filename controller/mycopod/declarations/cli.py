@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -36,6 +37,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                    "[declarations] branch, main)")
     p.add_argument("--llm", action="store_true", help="send text the grammar rejects to the "
                    "LLM configured in [llm]")
+    p.add_argument("--offline", action="store_true", help="do not ask Proxmox for the "
+                   "cluster's names (a bare 'on pve3' then needs 'on node pve3')")
     p.set_defaults(handler=run)
     e = sub.add_parser(
         "explain", parents=[common], help="show how each paragraph was understood",
@@ -45,7 +48,45 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     e.add_argument("files", nargs="+", metavar="FILE", help="declaration files")
     e.add_argument("--llm", action="store_true", help="send paragraphs the grammar rejects "
                    "to the LLM configured in [llm]")
+    e.add_argument("--offline", action="store_true", help="do not ask Proxmox for the "
+                   "cluster's names (a bare 'on pve3' then needs 'on node pve3')")
     e.set_defaults(handler=explain)
+
+
+def cluster_facts(args: argparse.Namespace) -> Any:
+    """The cluster's names from Proxmox when ``[proxmox] url`` is configured and not
+    ``--offline`` (a bare ``on pve3`` is read through them), else None. Proxmox not
+    answering is said on stderr and the compile goes on without them."""
+    import asyncio
+
+    from mycopod.config import load_settings
+    from mycopod.errors import ConfigError
+
+    if args.offline:
+        return None
+    try:
+        settings = load_settings(args.config)
+    except ConfigError:
+        return None  # compiling needs no configuration; the facts are a help
+    if not settings.proxmox.url:
+        return None
+    from mycopod.proxmox import cluster_facts
+    from mycopod.proxmox.client import ProxmoxClient
+
+    async def read() -> Any:
+        client = ProxmoxClient.from_settings(settings.proxmox, retries=1)
+        try:
+            return await cluster_facts.read(client)
+        finally:
+            await client.aclose()
+
+    try:
+        return asyncio.run(read())
+    except Exception as exc:
+        print(f"warning: the cluster's names could not be read from Proxmox "
+              f"({settings.proxmox.url}: {exc}); a bare 'on NAME' is not understood "
+              "(use --offline to skip asking)", file=sys.stderr)
+        return None
 
 
 def _indent(text: str) -> str:
@@ -68,10 +109,11 @@ def explain(args: argparse.Namespace) -> int:
         if not llm.model:
             raise UsageError("--llm needs [llm] model in the configuration")
     status = 0
+    facts = cluster_facts(args)
     for name in args.files:
         try:
             text = Path(name).read_text(encoding="utf-8")
-            result = asyncio.run(compiler.compile_file(name, text, llm=llm))
+            result = asyncio.run(compiler.compile_file(name, text, llm=llm, facts=facts))
         except (OSError, UnicodeDecodeError) as exc:
             print(f"{name}: cannot read: {exc}", file=sys.stderr)
             status = 1
@@ -131,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     explained: list[str] = []
     try:
         result = compiler.compile_files_sync(files, llm=llm, max_guests=max_guests,
-                                             explained=explained)
+                                             explained=explained, facts=cluster_facts(args))
     except errors.CompileError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -66,8 +66,8 @@ async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
         outcome = compile_in_process({path: text}, max_guests=max_guests,
                                      places=factsmod.places(facts))[path]
     if not isinstance(outcome, CompileError):
-        return FileResult(outcome, "grammar",
-                          paragraphs=tuple(hybrid.understood(text, outcome)))
+        return FileResult(outcome, "grammar", paragraphs=tuple(
+            hybrid.understood(text, outcome, factsmod.places(facts))))
     grammar_error = outcome
     if (llm is None or not llm.model
             or isinstance(grammar_error, (CompileInterrupted, GuestLimitError))):

@@ -13,7 +13,8 @@ How (issue 13, "LLM: used where it helps"):
    the heading above it, the rest of the file rendered to English and the cluster's
    facts as context; its answer is grounded in that paragraph only (:mod:`.grounding`).
    Answers are cached per paragraph, keyed by the paragraph's text (and heading), the
-   model and :data:`.llm.PROMPT_VERSION`; transient failures are not cached.
+   model, :data:`.llm.PROMPT_VERSION` and the cluster's facts the prompt held; transient
+   failures are not cached. The grammar reads a bare ``on pve3`` through the same facts.
 3. A paragraph the LLM cannot compile (refused, ungrounded, the model down) is
    *reported* (``Hybrid.failed``) and the other paragraphs still stand; the caller
    decides what a failed paragraph means for the whole commit.
@@ -34,6 +35,7 @@ from mycopod.config import LlmSettings
 from mycopod.declarations import grammar, grounding, paragraphs, render
 from mycopod.declarations.errors import CompileError, CompileIssue
 from mycopod.declarations.facts import ClusterFacts
+from mycopod.declarations.facts import places as places_of
 from mycopod.declarations.workers import Budget, CompileWorkers, compile_in_process
 from mycopod.store.compile_cache import CacheEntry, CacheKey
 
@@ -115,8 +117,15 @@ class Hybrid:
         return [CompileIssue(path, p.first, p.error) for p in self.failed if p.error]
 
 
-def paragraph_key(p: paragraphs.Paragraph, model: str, version: str) -> CacheKey:
-    digest = hashlib.sha256(f"{p.heading}\0{p.text}".encode("utf-8", "surrogatepass"))
+def paragraph_key(p: paragraphs.Paragraph, model: str, version: str,
+                  facts: ClusterFacts | None = None) -> CacheKey:
+    """Keyed by the paragraph (and heading), the model, the prompt version and, when the
+    cluster's facts were part of the prompt, their fingerprint: a changed cluster (a node
+    renamed, a storage gone) never gets an answer given for the old one."""
+    said = f"{p.heading}\0{p.text}"
+    if facts is not None:
+        said += "\0" + facts.model_dump_json()
+    digest = hashlib.sha256(said.encode("utf-8", "surrogatepass"))
     return CacheKey(content_sha256=digest.hexdigest(), compiler=COMPILER, model=model,
                     prompt_version=version)
 
@@ -137,18 +146,20 @@ def _combine(base: specmod.ClusterSpec, add: specmod.ClusterSpec) -> specmod.Clu
     return specmod.parse_spec({"guests": list(guests.values())})
 
 
-def _alone(p: paragraphs.Paragraph) -> specmod.ClusterSpec | None:
+def _alone(p: paragraphs.Paragraph, places: grammar.Places | None = None
+           ) -> specmod.ClusterSpec | None:
     """The grammar's reading of one paragraph alone (with its heading), if it has one."""
     text = p.text if p.text.lstrip().startswith("#") or not p.heading else (
         f"## {p.heading}\n{p.text}")
     try:
-        return grammar.compile_text(text)
+        return grammar.compile_text(text, places=places)
     except CompileError:
         return None
 
 
-def _grammar_result(p: paragraphs.Paragraph, spec: specmod.ClusterSpec) -> ParagraphResult:
-    alone = _alone(p)
+def _grammar_result(p: paragraphs.Paragraph, spec: specmod.ClusterSpec,
+                    places: grammar.Places | None = None) -> ParagraphResult:
+    alone = _alone(p, places)
     if alone is None:  # it leans on the rest of the file: show the guests it names
         named = [g for g in spec.guests if grounding.names(p.text, g.name)]
         alone = specmod.ClusterSpec(guests=named)
@@ -157,18 +168,21 @@ def _grammar_result(p: paragraphs.Paragraph, spec: specmod.ClusterSpec) -> Parag
                            guests=tuple(g.name for g in alone.guests))
 
 
-def understood(text: str, spec: specmod.ClusterSpec) -> list[ParagraphResult]:
-    """Every paragraph of a file the grammar compiled to ``spec``, rendered back. Pure."""
-    return [_grammar_result(p, spec) for p in paragraphs.split(text)]
+def understood(text: str, spec: specmod.ClusterSpec, places: grammar.Places | None = None
+               ) -> list[ParagraphResult]:
+    """Every paragraph of a file the grammar compiled to ``spec``, rendered back. Pure.
+    ``places``: the cluster's names the file was compiled with."""
+    return [_grammar_result(p, spec, places) for p in paragraphs.split(text)]
 
 
 async def _grammar(path: str, text: str, *, max_guests: int | None,
-                   workers: CompileWorkers | None, budget: Budget | None
+                   workers: CompileWorkers | None, budget: Budget | None,
+                   places: grammar.Places | None = None
                    ) -> specmod.ClusterSpec | CompileError:
     if workers is not None:
-        return (await workers.compile({path: text}, budget=budget,
-                                      max_guests=max_guests))[path]
-    return compile_in_process({path: text}, max_guests=max_guests)[path]
+        return (await workers.compile({path: text}, budget=budget, max_guests=max_guests,
+                                      places=places))[path]
+    return compile_in_process({path: text}, max_guests=max_guests, places=places)[path]
 
 
 async def compile_refused(
@@ -185,11 +199,12 @@ async def compile_refused(
     import mycopod.declarations.llm as llmmod
 
     assert llm.model
+    places = places_of(facts)
     if grammar_error is None:
         first = await _grammar(path, text, max_guests=max_guests, workers=workers,
-                               budget=budget)
+                               budget=budget, places=places)
         if not isinstance(first, CompileError):
-            return Hybrid(spec=first, paragraphs=understood(text, first))
+            return Hybrid(spec=first, paragraphs=understood(text, first, places))
         grammar_error = first
     found = paragraphs.split(text)
     reasons: dict[int, list[str]] = {}
@@ -203,7 +218,8 @@ async def compile_refused(
             reasons.setdefault(k, []).extend(
                 i.message for i in issues if found[k].holds(i.line))
         outcome = await _grammar(path, paragraphs.without(text, found, reasons),
-                                 max_guests=max_guests, workers=workers, budget=budget)
+                                 max_guests=max_guests, workers=workers, budget=budget,
+                                 places=places)
         if not isinstance(outcome, CompileError):
             rest = outcome
             break
@@ -211,9 +227,10 @@ async def compile_refused(
     if rest is None:
         raise grammar_error
     results: dict[int, ParagraphResult] = {
-        k: _grammar_result(p, rest) for k, p in enumerate(found) if k not in reasons}
+        k: _grammar_result(p, rest, places) for k, p in enumerate(found) if k not in reasons}
     context = render.render(rest)
-    keys = {k: paragraph_key(found[k], llm.model, llmmod.PROMPT_VERSION) for k in reasons}
+    keys = {k: paragraph_key(found[k], llm.model, llmmod.PROMPT_VERSION, facts)
+            for k in reasons}
     hits = await cache.hit_many(list(set(keys.values())))
     spec = rest
     calls = 0

@@ -18,7 +18,9 @@ misses are compiled, and their results stored, so an unchanged file is never com
 twice and a commit that changes one file of fifty compiles one. The grammar's "prompt
 version" is a hash of the grammar's own source (:func:`grammar_version`: the grammar
 sub-package, ``spec.py`` and the error text, nothing else), so a new grammar never
-reuses an old result, and an edit elsewhere does not throw the cache away. LLM failures
+reuses an old result, and an edit elsewhere does not throw the cache away. A file that
+says "on" is keyed by the cluster's names too (``facts``: a bare ``on pve3`` is read
+through them), so a changed cluster never gets an old reading. LLM failures
 that may be transient (timeouts, connection errors) are not cached, and neither is a
 refusal for holding more guests than ``declarations.max_guests``: that verdict depends
 on the setting, not on the content, and the LLM is not asked to retry it.
@@ -33,9 +35,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,10 +60,12 @@ from mycopod.store.compile_cache import CacheKey, CompileCacheStore
 from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
 
 __all__ = ["GRAMMAR_SOURCES", "CommitCompile", "compile_commit", "compile_files_cached",
-           "content_sha256", "grammar_version", "source_version"]
+           "content_sha256", "grammar_version", "source_version", "unrecorded"]
 
 log = structlog.get_logger(__name__)
 
+#: a file a bare "on NAME" may be in (its grammar cache key holds the cluster's names)
+_SAYS_ON = re.compile(r"\bon\b", re.IGNORECASE)
 #: stands for the file's path in cached error messages (the cache is keyed by content)
 FILE_MARK = "\u2063file\u2063"
 
@@ -165,11 +170,12 @@ async def compile_files_cached(
         errors.append(error)
     paths = sorted(p for p in files if p not in records)
     # the cluster's names change what a bare "on pve3" means: they are part of the key
+    # of a file that says "on" (one that never does reads the same in any cluster)
     places = factsmod.places(facts)
-    version = grammar_version() if places is None else \
+    placed = grammar_version() if places is None else \
         f"{grammar_version()}:{places_digest(places)}"
-    gkey = {p: CacheKey(content_sha256=shas[p], compiler="grammar",
-                        prompt_version=version) for p in paths}
+    gkey = {p: CacheKey(content_sha256=shas[p], compiler="grammar", prompt_version=placed
+                        if _SAYS_ON.search(files[p]) else grammar_version()) for p in paths}
     found = await cache_store.hit_many(list(set(gkey.values())))
     misses = {p: files[p] for p in paths if gkey[p] not in found}
     if workers is not None:
@@ -270,6 +276,17 @@ async def _compile_with_llm(
             result.incomplete.append(path)
             log.warning("declarations.paragraphs_failed", file=path,
                         failed=len(done.failed), error=record.error.splitlines()[0])
+
+
+def unrecorded(files: Mapping[str, str], result: CommitCompile) -> Declaration:
+    """A compiled set of files as a declaration that is not stored (``mycopod plan FILE``,
+    a pull request's plan): what the planner needs to say where each guest comes from."""
+    return Declaration(
+        id=0, user_id=None, github_commit_sha="", content=_content(files),
+        created_at=datetime.now(UTC), source="git", path=None, files=result.files,
+        spec=result.spec, compile_status="ok" if result.error is None else "error",
+        compile_error=result.error, commit_author=None, commit_message=None,
+        committed_at=None)
 
 
 async def compile_commit(

@@ -9,6 +9,7 @@ import stat
 import tempfile
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from mycopod.config import GROUPS, Settings, load_settings
 from mycopod.doctor.report import Finding, fail, ok, warn
@@ -131,12 +132,33 @@ async def compile_head(settings: Settings,
 
     try:
         spec = await compile_files(files, llm=settings.llm,
-                                   max_guests=settings.declarations.max_guests)
+                                   max_guests=settings.declarations.max_guests,
+                                   facts=await _cluster_facts(settings))
     except MycoPodError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return [fail("declarations", f"the branch head does not compile: {first}",
                      "mycopod compile FILE shows every problem")], None
     return [ok("declarations", f"compile: {len(spec.guests)} guest(s)")], spec
+
+
+async def _cluster_facts(settings: Settings) -> Any:
+    """The cluster's names, so a bare "on pve3" compiles here as in the daemon; None
+    without a cluster or when it does not answer (the Proxmox checks say why)."""
+    if not settings.proxmox.url:
+        return None
+    from mycopod.proxmox import cluster_facts
+    from mycopod.proxmox.client import ProxmoxClient
+
+    try:
+        client = ProxmoxClient.from_settings(settings.proxmox, retries=1)
+    except MycoPodError:
+        return None
+    try:
+        return await cluster_facts.read(client)
+    except Exception:
+        return None
+    finally:
+        await client.aclose()
 
 
 def _public(host: str) -> bool:

@@ -32,13 +32,15 @@ from mycopod.store.forge_comments import ForgeCommentStore
 
 if TYPE_CHECKING:
     from mycopod.config import Settings
+    from mycopod.declarations.facts import ClusterFacts
     from mycopod.declarations.source import GitSource
     from mycopod.declarations.workers import CompileWorkers
+    from mycopod.proxmox.cluster_facts import FactsKeeper
     from mycopod.reconcile.reconciler import EngineContext
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["PullRequestPlanner", "changed_files"]
+__all__ = ["PullRequestPlanner", "build_comment", "changed_files"]
 
 
 def changed_files(base: dict[str, str], head: dict[str, str]) -> list[commentmod.FileChange]:
@@ -52,6 +54,52 @@ def changed_files(base: dict[str, str], head: dict[str, str]) -> list[commentmod
         elif base[path] != head[path]:
             out.append(commentmod.FileChange(path, "modified"))
     return out
+
+
+async def build_comment(head: dict[str, str], base: dict[str, str], head_sha: str, *,
+                        pool: asyncpg.Pool, settings: Settings, engine: EngineContext | None,
+                        compilers: CompileWorkers | None = None,
+                        number: int | None = None, facts: ClusterFacts | None = None
+                        ) -> commentmod.PlanComment:
+    """The plan comment for the declaration files ``head`` (at ``head_sha``) against
+    ``base``: what changed, how it was understood, and the plan against the live cluster
+    (through ``engine``; None: no cluster). The pull-request planner and
+    ``mycopod plan --markdown`` both call this, so their texts are the same. ``facts``:
+    the cluster's names a bare ``on pve3`` is read with."""
+    from mycopod.api.ui import data
+    from mycopod.declarations import pipeline
+    from mycopod.reconcile import reconciler
+
+    result = commentmod.PlanComment(head_sha=head_sha, number=number,
+                                    files=changed_files(base, head))
+    compiled = await pipeline.compile_files_cached(
+        head, pool=pool, llm=settings.llm if settings.llm.model else None,
+        max_guests=settings.declarations.max_guests, workers=compilers, facts=facts)
+    result.compile_error = compiled.error
+    guests = {g.name: g for g in compiled.spec.guests} if compiled.spec else {}
+    records = {r.path: r for r in compiled.files}
+    for change in result.files:
+        if change.change == "removed":
+            continue
+        record = records.get(change.path)
+        for p in data.annotate(head[change.path], record.guests if record else [],
+                               record.error if record else None):
+            result.paragraphs.append(commentmod.Paragraph(
+                change.path, p.line, p.text,
+                tuple(renderer.render_guest(guests[n]) for n in p.guests if n in guests),
+                tuple(p.errors)))
+    if compiled.spec is None:
+        return result
+    if engine is None:
+        result.plan_unavailable = "no Proxmox cluster is configured"
+        return result
+    try:
+        await engine.refresh_policy()
+        _observed, result.plan = await reconciler.observe_and_plan(
+            engine, compiled.spec, origin=pipeline.unrecorded(head, compiled))
+    except Exception as exc:
+        result.plan_unavailable = f"the cluster could not be observed: {exc}"
+    return result
 
 
 class PullRequestPlanner:
@@ -69,6 +117,7 @@ class PullRequestPlanner:
                        if engine is not None else None)
         self.compilers = compilers
         self.queue_size = queue_size
+        self._keeper: FactsKeeper | None = None
         self._pending: dict[int, str] = {}
         self._wake = asyncio.Event()
         #: pull requests planned and commented on (for tests and the logs)
@@ -101,15 +150,21 @@ class PullRequestPlanner:
         finally:
             await self.client.aclose()
 
+    async def _facts(self) -> ClusterFacts | None:
+        """The cluster's names, read as the daemon's compiles read them (no cluster: None)."""
+        if self.engine is None:
+            return None
+        if self._keeper is None:
+            from mycopod.proxmox.cluster_facts import FactsKeeper
+
+            self._keeper = FactsKeeper(self.engine.client)
+        return await self._keeper.get()
+
     # -- one pull request --------------------------------------------------------------------
 
     async def build(self, number: int, head_sha: str, *,
                     base_sha: str | None = None) -> commentmod.PlanComment:
         """Fetch, compile and plan pull request ``number``; the comment's content."""
-        from mycopod.api.ui import data
-        from mycopod.declarations import pipeline
-        from mycopod.reconcile import reconciler
-
         settings = self.settings()
         fetched = await asyncio.to_thread(self.source.fetch_ref, f"refs/pull/{number}/head",
                                           local=f"pull/{number}")
@@ -124,36 +179,9 @@ class PullRequestPlanner:
                     break
                 except SourceError as exc:  # not fetched here: try the branch head
                     log.info("forge.pr_base_unread", pr=number, base=candidate, error=str(exc))
-        result = commentmod.PlanComment(head_sha=fetched, number=number,
-                                        files=changed_files(base, head))
-        compiled = await pipeline.compile_files_cached(
-            head, pool=self.pool, llm=settings.llm if settings.llm.model else None,
-            max_guests=settings.declarations.max_guests, workers=self.compilers)
-        result.compile_error = compiled.error
-        guests = {g.name: g for g in compiled.spec.guests} if compiled.spec else {}
-        records = {r.path: r for r in compiled.files}
-        for change in result.files:
-            if change.change == "removed":
-                continue
-            record = records.get(change.path)
-            for p in data.annotate(head[change.path], record.guests if record else [],
-                                   record.error if record else None):
-                result.paragraphs.append(commentmod.Paragraph(
-                    change.path, p.line, p.text,
-                    tuple(renderer.render_guest(guests[n]) for n in p.guests if n in guests),
-                    tuple(p.errors)))
-        if compiled.spec is None:
-            return result
-        if self.engine is None:
-            result.plan_unavailable = "no Proxmox cluster is configured"
-            return result
-        try:
-            await self.engine.refresh_policy()
-            _observed, result.plan = await reconciler.observe_and_plan(self.engine,
-                                                                        compiled.spec)
-        except Exception as exc:
-            result.plan_unavailable = f"the cluster could not be observed: {exc}"
-        return result
+        return await build_comment(head, base, fetched, number=number, pool=self.pool,
+                                   settings=settings, engine=self.engine,
+                                   compilers=self.compilers, facts=await self._facts())
 
     async def plan_pull_request(self, number: int, head_sha: str, *,
                                 base_sha: str | None = None) -> None:

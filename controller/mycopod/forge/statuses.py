@@ -3,7 +3,10 @@
 - a commit that compiles and is queued: ``pending``, "compiled; queued as run N";
 - a commit that does not compile: ``failure`` at once, naming the first ``file:line``;
 - a run at rest: ``success`` (Succeeded), ``failure`` (Failed, rejected), ``pending``
-  with the reason while it waits (approval, a window, suspension) or will be retried.
+  with the reason while it waits (approval, a window, suspension) or will be retried;
+- a waiting run superseded by a newer commit's run: ``error``, "run N not applied:
+  superseded by <commit> (run M), which waits instead" (GitHub has no "cancelled"
+  state; ``error`` is final and does not blame the commit as ``failure`` would).
 
 Every status links to the run's page (``/ui/runs/{id}``) when there is a run.
 """
@@ -59,6 +62,10 @@ def for_run(run: Run, *, base: str) -> CommitStatus | None:
                                  context=CONTEXT, target_url=url)
     if run.status == "Failed":
         return CommitStatus.make("failure", f"run {run.id} failed: {error or 'see the run'}",
+                                 context=CONTEXT, target_url=url)
+    if run.status == "Cancelled" and (run.error or "").startswith("superseded by"):
+        # never applied, and never will be: final, though not the commit's failure
+        return CommitStatus.make("error", f"run {run.id} not applied: {error}",
                                  context=CONTEXT, target_url=url)
     if run.status == "Cancelled":
         return CommitStatus.make("failure", f"run {run.id} was rejected", context=CONTEXT,

@@ -2,14 +2,18 @@
 
 The poller and the run worker call :meth:`Notifier.commit_compiled` and
 :meth:`Notifier.run_finished` (:mod:`mycopod.reconcile.hooks`, next to the forge
-reporter); each turns the event into a message (:mod:`mycopod.notify.messages`, pure),
-puts it on a bounded queue and returns. The ``notifier`` task (:meth:`Notifier.run`)
-sends the messages one at a time to every ``[notify] urls`` (Apprise sends in worker
-threads, within ``timeout``), so a slow or dead receiver never delays a run:
+reporter), the drift ticker :meth:`Notifier.drift_checked`; each turns the event into a
+message (:mod:`mycopod.notify.messages`, pure), puts it on a bounded queue and returns.
+The ``notify-watch`` task (:meth:`Notifier.watch`) reads the runtime status every
+second and tells a Proxmox connection or a leadership lost for ``lost_after_seconds``,
+and its return (:mod:`mycopod.notify.watch` decides what is news). The ``notifier``
+task (:meth:`Notifier.run`) sends the messages one at a time to every ``[notify] urls``
+(Apprise sends in worker threads, within ``timeout``), so a slow or dead receiver
+never delays a run:
 
 - events not in ``[notify] events`` are not queued;
 - the same news (a message's ``key``: event, commit, error) is sent once within
-  ``repeat_seconds``;
+  ``repeat_seconds`` (drift and outages are deduplicated by state instead);
 - at most ``max_per_hour`` are sent; the others are dropped and logged
   (``notify.rate_limited``), as is the oldest message when the queue is full.
 
@@ -29,10 +33,14 @@ import structlog
 
 from mycopod.notify import messages
 from mycopod.notify.messages import Message
+from mycopod.notify.watch import DriftMemory, Outage
 from mycopod.queues import put_dropping_oldest
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mycopod.config_gitops import NotifySettings
+    from mycopod.runtime import RuntimeStatus
     from mycopod.store.runs import Run
 
 log = structlog.get_logger(__name__)
@@ -41,6 +49,15 @@ __all__ = ["Notifier"]
 
 #: keys remembered for repeat_seconds (the oldest are forgotten first)
 _REMEMBERED = 1000
+
+
+def _sender(urls: list[str]) -> apprise.Apprise:
+    sender = apprise.Apprise()
+    for url in urls:
+        if not sender.add(url):
+            log.warning("notify.bad_url", note="an entry of [notify] urls is not an "
+                        "Apprise URL (see the Apprise wiki); it is skipped")
+    return sender
 
 
 class Notifier:
@@ -55,6 +72,9 @@ class Notifier:
             maxsize=settings().queue_size)
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._sent_at: deque[float] = deque()
+        self.drift = DriftMemory()
+        self.outages = {"proxmox": Outage(), "leadership": Outage()}
+        self._has_led = False
         #: counts, for tests and the logs
         self.sent = 0
         self.failed = 0
@@ -69,6 +89,40 @@ class Notifier:
     def run_finished(self, run: Run) -> None:
         self.submit(messages.for_run(run, base=self.public_url))
 
+    def drift_checked(self, drifted: Mapping[str, tuple[str, ...]], tell: bool) -> None:
+        """A drift check found ``drifted`` (guest → drifted settings); ``tell``: it is
+        left alone (self_heal off, on the leader), so new or changed drift is news."""
+        news = self.drift.news(drifted, tell=tell)
+        self.submit(messages.for_drift(news, base=self.public_url))
+
+    def check_outages(self, runtime: RuntimeStatus) -> None:
+        """One look at the runtime status: a loss over the threshold, or its end."""
+        now = self.clock()
+        threshold = self.settings().lost_after_seconds
+        self._has_led = self._has_led or runtime.leader
+        states = {
+            # only the leader tells of Proxmox (every replica observes it)
+            "proxmox": (runtime.proxmox_ok is not False, runtime.leader),
+            # only a replica that led can lose the leadership
+            "leadership": (runtime.leader or not self._has_led, True),
+        }
+        for what, (up, may_tell) in states.items():
+            outage = self.outages[what]
+            seconds = outage.down_for(now)
+            news = outage.step(up=up, now=now, threshold=threshold, may_tell=may_tell)
+            if news is None:
+                continue
+            log.info("notify.outage", what=what, news=news, seconds=round(seconds, 1))
+            error = runtime.proxmox_error if what == "proxmox" else None
+            self.submit(messages.for_outage(what, news, seconds=seconds, error=error,
+                                            cluster=runtime.cluster, base=self.public_url))
+
+    async def watch(self, runtime: RuntimeStatus, *, every: float = 1.0) -> None:
+        """Task ``notify-watch``: :meth:`check_outages` every ``every`` seconds."""
+        while True:
+            self.check_outages(runtime)
+            await asyncio.sleep(min(every, self.settings().lost_after_seconds / 4))
+
     def submit(self, message: Message | None) -> None:
         """Queue a message unless it is off, already told, or the queue is full."""
         if message is None:
@@ -78,7 +132,8 @@ class Notifier:
             return
         now = self.clock()
         told = self._seen.get(message.key)
-        if told is not None and now - told < settings.repeat_seconds:
+        if (told is not None and now - told < settings.repeat_seconds
+                and not message.repeatable):
             log.debug("notify.repeat_skipped", kind=message.event)
             return
         self._seen[message.key] = now
@@ -116,13 +171,12 @@ class Notifier:
             log.warning("notify.rate_limited", kind=message.event,
                         max_per_hour=settings.max_per_hour)
             return
-        sender = apprise.Apprise()
-        for url in settings.url_list():
-            if not sender.add(url):
-                log.warning("notify.bad_url", note="an entry of [notify] urls is not an "
-                            "Apprise URL (see the Apprise wiki); it is skipped")
-        kind = (apprise.NotifyType.FAILURE if message.severity == "failure"
-                else apprise.NotifyType.WARNING)
+        # Built in a worker thread: Apprise loads its plugins on first use, which held
+        # the event loop (and so a run being applied) for about half a second.
+        sender = await asyncio.to_thread(_sender, settings.url_list())
+        kind = {"failure": apprise.NotifyType.FAILURE,
+                "success": apprise.NotifyType.SUCCESS}.get(message.severity,
+                                                           apprise.NotifyType.WARNING)
         try:
             async with asyncio.timeout(settings.timeout):
                 result = await sender.async_notify(body=message.body, title=message.title,

@@ -89,10 +89,11 @@ async def reject(db: asyncpg.Pool | asyncpg.Connection, run_id: int, *,
     return await _decide(db, run_id, user=user, policy=None, approve=False)
 
 
-async def override(db: asyncpg.Pool | asyncpg.Connection, run_id: int, *, user: User,
-                   wake: asyncio.Event | None = None) -> Run:
-    """Waiting → Pending with ``override_by``: the Admin runs it now; recorded."""
-    if not user.is_admin:
+async def override(db: asyncpg.Pool | asyncpg.Connection, run_id: int, *,
+                   user: User | None, wake: asyncio.Event | None = None) -> Run:
+    """Waiting → Pending with ``override_by``: the Admin runs it now; recorded. ``user``
+    None: the command line (``mycopod override``), trusted like ``mycopod user``."""
+    if user is not None and not user.is_admin:
         raise NotAllowed("this needs the Admin role")
     store = RunStore(db)
     run = await store.get(run_id)
@@ -100,10 +101,11 @@ async def override(db: asyncpg.Pool | asyncpg.Connection, run_id: int, *, user: 
         raise RunNotFound("run not found")
     if run.status != "Waiting":
         raise NotWaiting(f"run {run_id} is {run.status}, not Waiting", status=run.status)
-    decided = await store.override(run_id, user.id)
+    user_id = user.id if user is not None else None
+    decided = await store.override(run_id, user_id)
     if decided is None:
         raise NotWaiting(f"run {run_id} changed state meanwhile; reload it")
-    log.info("reconcile.override", user_id=user.id, run_id=run_id, was=run.waiting_reason)
+    log.info("reconcile.override", user_id=user_id, run_id=run_id, was=run.waiting_reason)
     if wake is not None:
         wake.set()
     return decided

@@ -5,6 +5,8 @@ Light on purpose: only argparse at module level; the engine is imported by the h
 - ``mycopod plan [FILE.md ...] [--spec SPEC.json] [--json]`` prints what a reconcile
   would do, grouped per guest like ``terraform plan``; nothing is applied or recorded.
   Exit 0: no changes; 2: changes pending; 1: failure.
+- ``mycopod plan --markdown [--ref REF | --tree DIR | FILE.md ...]`` prints the text of
+  the pull-request plan comment (:mod:`mycopod.reconcile.plan_markdown`).
 - ``mycopod reconcile --once [--approve] [FILE.md ...] [--spec SPEC.json]`` fetches the
   declarations repository, compiles HEAD, observes, plans, applies per policy, records
   the run and prints a summary. Exit 0: Succeeded (or nothing to do); 1: Failed;
@@ -30,7 +32,22 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "per guest, with reasons and destructive steps marked. Applies nothing. Exit code "
         "0: no changes, 2: changes pending.")
     _spec_options(plan)
-    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    shown = plan.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="print the plan as JSON")
+    shown.add_argument("--markdown", action="store_true",
+                       help="print the pull-request plan comment (Markdown): changed files, "
+                       "how each paragraph was understood, the plan table; for CI systems "
+                       "other than GitHub/Gitea. Compared with the followed branch's head. "
+                       "Exit code 1 when it does not compile")
+    plan.add_argument("--ref", metavar="REF",
+                      help="with --markdown: plan this ref of the declarations remote "
+                      "(refs/pull/7/head, a branch, or a commit sha) instead of a working tree")
+    plan.add_argument("--base", metavar="REF",
+                      help="with --markdown: what the files are compared with (a ref, branch "
+                      "or commit sha; default: the head of the followed branch)")
+    plan.add_argument("--tree", metavar="DIR", default=".",
+                      help="with --markdown: the checked-out declarations to plan "
+                      "(default: the current directory)")
     plan.set_defaults(handler=_plan)
 
     rec = sub.add_parser(

@@ -20,13 +20,16 @@ from typing import Any, TextIO
 import asyncpg
 
 from mycopod.config import Settings, load_settings
-from mycopod.errors import MycoPodError
+from mycopod.declarations.facts import ClusterFacts
+from mycopod.errors import MycoPodError, UsageError
+from mycopod.proxmox.cluster_facts import FactsKeeper
 from mycopod.reconcile import reconciler
 from mycopod.reconcile.cli import EXIT_AWAITING, EXIT_CHANGES
 from mycopod.reconcile.plan import Action, GuestIssue, PendingRestart, Plan, PlanIssue
 from mycopod.spec import SpecError, parse_spec
 from mycopod.store import locks
 from mycopod.store.actions import ActionStore
+from mycopod.store.declarations import Declaration
 from mycopod.store.runs import Run, RunStore
 
 
@@ -66,42 +69,49 @@ async def _leader_lock(pool: asyncpg.Pool, cluster: str) -> AsyncIterator[None]:
             await locks.unlock(conn, key)
 
 
-async def load_spec(args: argparse.Namespace, settings: Settings,
-                    pool: asyncpg.Pool) -> reconciler.LoadedSpec:
-    """The spec from ``--spec``, from FILEs, or from the repository's head commit."""
+async def load_spec(args: argparse.Namespace, settings: Settings, pool: asyncpg.Pool, *,
+                    facts: ClusterFacts | None = None
+                    ) -> tuple[reconciler.LoadedSpec, Declaration | None]:
+    """The spec from ``--spec``, from FILEs, or from the repository's head commit, and the
+    declaration it was compiled from (which paragraph each guest comes from, and how it
+    was understood). ``facts``: the cluster's names a bare ``on pve3`` is read with."""
+    from mycopod.declarations import pipeline
+
     if args.spec:
         try:
             data = json.loads(Path(args.spec).read_text(encoding="utf-8"))
-            return reconciler.LoadedSpec(spec=parse_spec(data))
+            return reconciler.LoadedSpec(spec=parse_spec(data)), None
         except OSError as exc:
             raise MycoPodError(f"cannot read {args.spec}: {exc.strerror}") from None
         except (json.JSONDecodeError, SpecError) as exc:
             raise MycoPodError(f"{args.spec}: not a valid spec: {exc}") from None
     if args.files:
-        from mycopod.declarations.compiler import compile_files
-
         files = {}
         for name in args.files:
             try:
                 files[name] = Path(name).read_text(encoding="utf-8")
             except OSError as exc:
                 raise MycoPodError(f"cannot read {name}: {exc.strerror}") from None
-        return reconciler.LoadedSpec(spec=await compile_files(
-            files, llm=settings.llm, max_guests=settings.declarations.max_guests))
+        done = await pipeline.compile_files_cached(
+            files, pool=pool, llm=settings.llm if settings.llm.model else None, facts=facts,
+            max_guests=settings.declarations.max_guests)
+        if done.error or done.spec is None:
+            raise MycoPodError(done.error or "the declarations do not compile")
+        return reconciler.LoadedSpec(spec=done.spec), pipeline.unrecorded(files, done)
     if not settings.declarations.repo:
         raise MycoPodError("no declarations: set declarations.repo, or give declaration "
                            "FILEs or --spec SPEC.json")
-    from mycopod.declarations import pipeline
     from mycopod.declarations.source import GitSource
 
     source = GitSource.from_settings(settings)
     head = await asyncio.to_thread(source.fetch)
-    declaration = await pipeline.compile_commit(source, head, pool=pool, settings=settings)
+    declaration = await pipeline.compile_commit(source, head, pool=pool, settings=settings,
+                                                facts=facts)
     if not declaration.ok or declaration.spec is None:
         raise MycoPodError(f"commit {head[:12]} does not compile: "
                            f"{declaration.compile_error or 'unknown error'}")
     return reconciler.LoadedSpec(spec=declaration.spec, declaration_id=declaration.id,
-                             commit_sha=head)
+                                 commit_sha=head), declaration
 
 
 # --- plan ---------------------------------------------------------------------------------
@@ -109,12 +119,20 @@ async def load_spec(args: argparse.Namespace, settings: Settings,
 
 async def plan_command(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if getattr(args, "markdown", False):
+        from mycopod.reconcile.plan_markdown import markdown_command
+
+        return await markdown_command(args, settings)
+    if args.ref or args.base:
+        raise UsageError("--ref and --base are for --markdown (plain plans use FILEs or "
+                         "--spec)")
     async with _database(settings) as pool:
-        loaded = await load_spec(args, settings, pool)
         ctx = reconciler.EngineContext.create(pool, settings)
         try:
+            facts = await FactsKeeper(ctx.client).get()
+            loaded, origin = await load_spec(args, settings, pool, facts=facts)
             await ctx.refresh_policy()
-            _, plan = await reconciler.observe_and_plan(ctx, loaded.spec)
+            _, plan = await reconciler.observe_and_plan(ctx, loaded.spec, origin=origin)
         finally:
             await ctx.client.aclose()
     if args.json:
@@ -130,6 +148,7 @@ async def plan_command(args: argparse.Namespace) -> int:
 def render_plan(plan: Plan, out: TextIO) -> None:
     """The plan as a person reads it: grouped per guest, destructive steps marked."""
     guests: dict[str, list[Action]] = {}
+    sources = {s.guest: s for s in plan.sources}
     for action in plan.actions:
         guests.setdefault(action.target, []).append(action)
     destructive = len(plan.destructive)
@@ -143,10 +162,18 @@ def render_plan(plan: Plan, out: TextIO) -> None:
             "-" if any(a.kind == "delete" for a in actions) else "~")
         where = f"{first.guest_kind} {first.vmid}" + (f" on {first.node}" if first.node else "")
         out.write(f"\n  {sign} {name} ({where})\n")
+        source = sources.get(name)
         for action in actions:
-            mark = "!" if action.destructive else " "
-            tail = "   [destructive: needs approval]" if action.destructive else ""
+            mark = "!" if action.destructive or (source and source.approval) else " "
+            tail = ("   [destructive: needs approval]" if action.destructive else
+                    f"   [from the LLM ({source.by}): needs approval]"
+                    if source and source.approval else "")
             out.write(f"    {mark} {action.kind:<12} {action.reason}{tail}\n")
+        if source is not None:
+            said = " ".join(source.text.split())
+            out.write(f"      from {source.file}:{source.line}: \"{said}\"\n"
+                      f"      understood by {source.by} as: "
+                      f"{' '.join(source.understood_as.split())}\n")
     def on_guest(item: GuestIssue) -> str:
         return f"{item.name} (VMID {item.vmid} on {item.node}): {item.message}"
 
@@ -187,22 +214,24 @@ async def reconcile_command(args: argparse.Namespace) -> int:
             if interrupted:
                 print(f"marked interrupted: run(s) {', '.join(map(str, interrupted))}",
                       file=sys.stderr)
-            loaded = await load_spec(args, settings, pool)
             ctx = reconciler.EngineContext.create(pool, settings)
             try:
+                facts = await FactsKeeper(ctx.client).get()
+                loaded, origin = await load_spec(args, settings, pool, facts=facts)
                 run = await runs.create(trigger="manual", cluster=cluster,
                                         declaration_id=loaded.declaration_id,
                                         commit_sha=loaded.commit_sha, dry_run=args.dry_run)
                 run = await _claim(runs, run.id)
                 final = await reconciler.execute_run(run, ctx=ctx, spec=loaded.spec,
                                                  declaration_id=loaded.declaration_id,
-                                                 commit_sha=loaded.commit_sha)
+                                                 commit_sha=loaded.commit_sha, origin=origin)
                 if final.status == "AwaitingApproval" and args.approve:
                     approved = await runs.approve(final.id, None)
                     assert approved is not None
                     final = await reconciler.execute_run(
                         await _claim(runs, final.id), ctx=ctx, spec=loaded.spec,
-                        declaration_id=loaded.declaration_id, commit_sha=loaded.commit_sha)
+                        declaration_id=loaded.declaration_id, commit_sha=loaded.commit_sha,
+                        origin=origin)
             finally:
                 await ctx.client.aclose()
             actions = await ActionStore(pool).list_for_run(final.id)
@@ -239,7 +268,8 @@ def _print_run(run: Run, actions: list[Any], *, as_json: bool) -> None:
     if run.status == "Waiting":
         render_plan(plan, out)
         out.write(f"\nNothing applied: {run.waiting_reason}. The daemon applies it when it "
-                  f"may; an Admin can run it now: POST /reconcile/{run.id}/override\n")
+                  f"may; an Admin can run it now: mycopod override {run.id} (or POST "
+                  f"/reconcile/{run.id}/override)\n")
         return
     counts: dict[str, int] = {}
     for action in actions:

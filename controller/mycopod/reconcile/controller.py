@@ -195,6 +195,8 @@ class Controller:
         if run is None:
             return
         self.hooks.run_finished(run)
+        while self.engine.superseded:  # older waiting runs this one replaced: final now
+            self.hooks.run_finished(self.engine.superseded.pop(0))
         log.debug("worker.run_done", status=run.status, seconds=round(seconds, 3))
         compile_failed = False
         if run.status in ("Failed", "Interrupted") and run.declaration_id is not None:

@@ -77,24 +77,9 @@ class LeaderElection:
         self._set(False, "database connection closed")
 
     async def _connect(self) -> asyncpg.Connection:
-        settings = {
-            "application_name": f"mycopod-leader-{self.cluster}",
-            # Over TCP, let the server notice a vanished leader within ~10 s and free
-            # its lock (ignored on Unix sockets, where a dead peer is seen at once).
-            "tcp_keepalives_idle": "5",
-            "tcp_keepalives_interval": "2",
-            "tcp_keepalives_count": "3",
-            "tcp_user_timeout": "9000",
-        }
-        try:
-            conn = await asyncpg.connect(self.url, password=self.password,
-                                         timeout=max(self.check_seconds, 5.0),
-                                         server_settings=settings)
-        except asyncpg.UndefinedObjectError:  # PostgreSQL < 12: no tcp_user_timeout
-            settings.pop("tcp_user_timeout")
-            conn = await asyncpg.connect(self.url, password=self.password,
-                                         timeout=max(self.check_seconds, 5.0),
-                                         server_settings=settings)
+        conn = await locks.connect(self.url, password=self.password,
+                                   connect_timeout=max(self.check_seconds, 5.0),
+                                   application_name=f"mycopod-leader-{self.cluster}")
         conn.add_termination_listener(self._terminated)
         return conn
 

@@ -6,11 +6,10 @@ and the status page. So it is one set of pydantic models rather than dictionarie
 every reader interprets on its own:
 
 - an action is one of eleven models, discriminated by ``kind``; each carries the typed
-  parameters of its kind (:class:`CreateParams`, :class:`CloneParams`, ...), which is
-  what the executor reads;
-- orphans and conflicts are :class:`GuestIssue`, plan errors and notes
-  :class:`PlanIssue`, pending restarts :class:`PendingRestart`, a User's unapproved
-  change :class:`PlannedUserChange`;
+  parameters of its kind (:class:`CreateParams`, ...), which the executor reads;
+- orphans and conflicts are :class:`GuestIssue`, plan errors and notes :class:`PlanIssue`,
+  pending restarts :class:`PendingRestart`, a User's unapproved change
+  :class:`PlannedUserChange`, each guest's paragraph ``ParagraphSource`` (provenance);
 - :class:`ClusterReport` is the status-page view of a plan (``reconciler.report``), stored
   as the run's ``summary``.
 
@@ -41,6 +40,7 @@ from pydantic import (
 )
 
 from mycopod.errors import MycoPodError
+from mycopod.reconcile.provenance import ParagraphSource
 
 #: the version of the stored JSON this code writes, and the newest it reads
 PLAN_VERSION = 3
@@ -265,13 +265,11 @@ def make_action(kind: ActionKind, *, id: str, target: str, guest_kind: GuestKind
 # --- what the plan reports besides its actions --------------------------------------------
 
 
-# The planner makes one GuestReport and two GuestFacts for every guest on every pass (3,000
-# objects per drift tick at 1,000 guests). As pydantic models their validation of values
-# the planner has just computed doubled a no-op steady tick (bench/reconcile.py); as
-# slotted dataclasses they cost a tenth of that and hold a third of the objects the
-# garbage collector tracks. Pydantic still validates them where they come from outside
-# (a stored plan read by Plan.from_json), serializes them and describes them in the
-# OpenAPI document, as a field of Plan and ClusterReport.
+# The planner makes one GuestReport and two GuestFacts per guest on every pass (3,000
+# objects per drift tick at 1,000 guests). As pydantic models their validation doubled a
+# no-op steady tick (bench/reconcile.py); as slotted dataclasses they cost a tenth of that.
+# Pydantic still validates them where they come from outside (Plan.from_json),
+# serializes them and describes them in the OpenAPI document.
 
 
 @dataclass(slots=True)
@@ -357,6 +355,8 @@ class Plan(BaseModel):
     adoptions_need_approval: bool = Field(False, exclude_if=lambda v: not v)
     #: Users' changes waiting for an Admin (the engine fills it in, not the planner)
     user_changes: list[PlannedUserChange] = Field(default_factory=list)
+    #: the paragraph each guest acted on comes from, "understood as" (the engine's)
+    sources: list[ParagraphSource] = Field(default_factory=list, exclude_if=lambda v: not v)
 
     @property
     def has_changes(self) -> bool:
@@ -371,8 +371,10 @@ class Plan(BaseModel):
 
     def approval_keys(self) -> set[tuple[str, str]]:
         """The steps an approval of this plan vouches for (kind, target): the destructive
-        ones, and the creates when they are over a budget."""
+        ones, the creates over a budget, adoptions, and those from LLM paragraphs."""
         keys = self.destructive_keys()
+        gated = {s.guest for s in self.sources if s.approval}
+        keys |= {(a.kind, a.target) for a in self.actions if a.target in gated}
         if self.creates_need_approval:
             keys |= {(a.kind, a.target) for a in self.actions if a.kind in CREATE_KINDS}
         if self.adoptions_need_approval:
@@ -386,10 +388,7 @@ class Plan(BaseModel):
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> Plan:
         """A stored plan: of this version, or of an older one (upgraded on the way).
-
-        Raises :class:`PlanVersionError` for a plan of a newer MycoPod, or one that is
-        not a plan at all.
-        """
+        Raises :class:`PlanVersionError` for a newer MycoPod's plan, or not a plan."""
         if not data:
             return cls()
         version = data.get("version", 0)

@@ -54,7 +54,7 @@ from mycopod.proxmox.client import OutcomeListener, ProxmoxClient
 from mycopod.proxmox.errors import ProxmoxError
 from mycopod.proxmox.model import ObservedCluster
 from mycopod.proxmox.observer import Observer
-from mycopod.reconcile import approval_rules, decisions, planner, windows
+from mycopod.reconcile import approval_rules, decisions, planner, provenance, windows
 from mycopod.reconcile.executor import Executor
 from mycopod.reconcile.plan import AppliedSummary, ClusterReport, Plan, PlannedUserChange
 from mycopod.reconcile.plan_memo import PlanMemo
@@ -102,8 +102,12 @@ class EngineContext:
     clock: Callable[[], datetime] = windows.utcnow
     #: per-guest planning results of the last pass, replayed where nothing changed
     plan_memo: PlanMemo = field(default_factory=PlanMemo, repr=False)
+    #: runs a parked run superseded (Cancelled), for the worker to report as final
+    superseded: list[Run] = field(default_factory=list, repr=False)
     #: the last declaration loaded whole (a compiled declaration's spec never changes)
     _loaded: LoadedSpec | None = field(default=None, repr=False)
+    #: the drift check's last declaration row (its files: which paragraph is the LLM's)
+    origin: Declaration | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.policy is None:
@@ -194,9 +198,13 @@ async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
     deletions, creates = await ActionStore(ctx.pool).executed_within(
         ctx.cluster, policy.budget_window_seconds)
     recent = approval_rules.Recent(deletions=deletions, creates=creates)
-    return observed, planner.plan(spec, observed, policy, recent=recent,
-                                  llm_guests=origin.llm_guests if origin else None,
-                                  memo=ctx.plan_memo)
+    plan = planner.plan(spec, observed, policy, recent=recent,
+                        llm_guests=origin.llm_guests if origin else None, memo=ctx.plan_memo)
+    if origin is not None and plan.actions:  # each guest acted on: its paragraph
+        plan.sources = provenance.trace(
+            origin.files, origin.content, {g.name: g for g in spec.guests},
+            {a.target for a in plan.actions}, gate=policy.llm_changes_need_approval)
+    return observed, plan
 
 
 def report(plan: Plan, observed: ObservedCluster) -> ClusterReport:
@@ -255,8 +263,8 @@ def _user_changes_reason(changes: list[UserChange]) -> str:
 
 
 async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None = None,
-                      declaration_id: int | None = None,
-                      commit_sha: str | None = None) -> Run:
+                      declaration_id: int | None = None, commit_sha: str | None = None,
+                      origin: Declaration | None = None) -> Run:
     """Carry a claimed (``Planning``) run to its next resting status; returns the run row.
 
     Resting statuses: Succeeded, Failed, AwaitingApproval, Waiting. Never raises for a failure
@@ -267,7 +275,8 @@ async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None 
     structlog.contextvars.bind_contextvars(run_id=run.id)
     try:
         final = await _execute(run, ctx=ctx, runs=runs, spec=spec,
-                               declaration_id=declaration_id, commit_sha=commit_sha)
+                               declaration_id=declaration_id, commit_sha=commit_sha,
+                               origin=origin)
     except Exception as exc:
         message = exc.message if isinstance(exc, ProxmoxError) else str(exc)
         if not isinstance(exc, MycoPodError):
@@ -297,7 +306,7 @@ async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None 
 
 async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
                    spec: ClusterSpec | None, declaration_id: int | None,
-                   commit_sha: str | None) -> Run:
+                   commit_sha: str | None, origin: Declaration | None = None) -> Run:
     policy = await ctx.refresh_policy()
     if spec is None:
         loaded = await ctx.load_spec(run)
@@ -321,8 +330,8 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
     previous = (Plan.from_json(run.plan)
                 if run.approved_by is not None or run.approved_at is not None else None)
     approved = previous.approval_keys() if previous is not None else None
-    origin = (await DeclarationStore(ctx.pool).get_without_spec(declaration_id)
-              if declaration_id is not None else None)
+    if declaration_id is not None:  # else the files given (``mycopod reconcile FILE``)
+        origin = await DeclarationStore(ctx.pool).get_without_spec(declaration_id)
     observed, plan = await observe_and_plan(ctx, spec, origin=origin)
     await _backfill_inventory(ctx, observed, run_id=run.id)
     summary = report(plan, observed)
@@ -360,7 +369,8 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
             if plan.actions and run.override_at is None else None)
     if held is not None:
         parked = await runs.park(run.id, held.reason, until=held.until,
-                                 supersede=list(decisions.AUTOMATIC_TRIGGERS))
+                                 supersede=list(decisions.AUTOMATIC_TRIGGERS),
+                                 superseded=ctx.superseded)
         assert parked is not None
         log.info("run.waiting", run_id=run.id, reason=held.reason, until=held.until)
         return parked

@@ -14,7 +14,9 @@ they queue only on the leader: ``leading`` is the composition root's answer
 - :class:`DriftTicker` (task ``drift-checker``) observes cheaply every ``drift_seconds``
   (one ``/cluster/resources``, a full sweep every ``resync_seconds``) and plans the
   latest good spec: drift on owned guests queues a ``drift`` run when ``self_heal`` is
-  on, and is only reported otherwise (:func:`~mycopod.reconcile.decisions.on_drift_tick`).
+  on, and is only reported otherwise (:func:`~mycopod.reconcile.decisions.on_drift_tick`):
+  logged, and handed to ``on_drift`` (the notifier, which tells new or changed drift
+  while no run is queued or applying).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from mycopod.runtime import RuntimeStatus
 
 if TYPE_CHECKING:
     from mycopod.config import Settings
+    from mycopod.declarations.facts import ClusterFacts
     from mycopod.declarations.source import GitSource
     from mycopod.declarations.workers import CompileWorkers
     from mycopod.reconcile.queue import RunQueue
@@ -73,12 +76,14 @@ class Compiled:
 
 async def compile_commit(settings: Settings, db: asyncpg.Pool | asyncpg.Connection,
                          source: GitSource, commit: str, *,
-                         workers: CompileWorkers | None = None) -> Compiled:
-    """Compile ``commit`` into a declaration row (errors are recorded there too)."""
+                         workers: CompileWorkers | None = None,
+                         facts: ClusterFacts | None = None) -> Compiled:
+    """Compile ``commit`` into a declaration row (errors are recorded there too);
+    ``facts``: the cluster's names a bare ``on pve3`` is read with."""
     from mycopod.declarations import pipeline
 
     row = await pipeline.compile_commit(source, commit, pool=db, settings=settings,
-                                        workers=workers)
+                                        workers=workers, facts=facts)
     error = row.compile_error.splitlines()[0] if row.compile_error else None
     return Compiled(declaration_id=row.id, ok=row.compile_status == "ok", error=error,
                     submitted_by=row.user_id, from_api=row.source == "api")
@@ -146,13 +151,14 @@ class RepoPoller:
         from mycopod.store.declarations import submission_lock
 
         assert self.source is not None
+        facts = await self.runtime.cluster_facts()  # read before holding the lock
         # Under the submission lock: a commit POST /declarations pushed is recorded as
         # its submitter's before the poller can look at it.
         async with self.queue.pool.acquire() as conn, submission_lock(conn):
             if await self.queue.has_run_for_commit(head, db=conn):
                 return
             compiled = await compile_commit(self.settings(), conn, self.source, head,
-                                            workers=self.compilers)
+                                            workers=self.compilers, facts=facts)
             self.runtime.compile_error = (None if compiled.ok else
                                           f"commit {head[:12]}: {compiled.error}")
             if not compiled.ok:
@@ -181,11 +187,13 @@ async def check_drift(ctx: EngineContext, *,
                       runtime: RuntimeStatus | None = None) -> list[str]:
     """Observe and plan the latest good spec; the guests a run would change.
 
-    Steps an approval must cover (destructive ones, creates over a budget) are left
-    out: they follow the approval rules, so only a run (manual, or for a commit)
+    Steps an approval must cover (destructive ones, creates over a budget, any step on a
+    guest an LLM-compiled paragraph declares under ``llm_changes_need_approval``) are
+    left out: they follow the approval rules, so only a run (manual, or for a commit)
     proposes them, and a rejected one is not proposed again at every check.
     """
     from mycopod.reconcile import reconciler
+    from mycopod.store.declarations import DeclarationStore
 
     await ctx.refresh_policy()
     loaded = await ctx.load_spec(None)  # the latest good declaration
@@ -194,7 +202,13 @@ async def check_drift(ctx: EngineContext, *,
         observed = await ctx.observer.observe(full=None)
         ctx.last_observed = observed
         return []
-    observed, plan = await reconciler.observe_and_plan(ctx, loaded.spec)
+    origin = ctx.origin  # read once per declaration, not at every tick
+    if loaded.declaration_id is None:
+        origin = None
+    elif origin is None or origin.id != loaded.declaration_id:
+        origin = await DeclarationStore(ctx.pool).get_without_spec(loaded.declaration_id)
+        ctx.origin = origin
+    observed, plan = await reconciler.observe_and_plan(ctx, loaded.spec, origin=origin)
     summary = reconciler.report(plan, observed)
     reconciler.set_gauges(summary, cluster=ctx.cluster)
     if runtime is not None:
@@ -209,8 +223,13 @@ class DriftTicker:
     def __init__(self, engine: EngineContext | None, queue: RunQueue, *,
                  runtime: RuntimeStatus, settings: Callable[[], Settings],
                  leading: Callable[[], bool], applying: Callable[[], bool],
-                 on_observed: Callable[[], None]) -> None:
+                 on_observed: Callable[[], None],
+                 on_drift: Callable[[dict[str, tuple[str, ...]], bool], None] | None = None
+                 ) -> None:
         self.engine = engine
+        #: told of each check's drifted guests (→ their drift), and whether the drift
+        #: is left alone (reported, not healed): the notifier's drift_checked
+        self.on_drift = on_drift
         self.queue = queue
         self.runtime = runtime
         self.settings = settings
@@ -250,5 +269,16 @@ class DriftTicker:
             elif action is decisions.DriftAction.QUEUE_IF_IDLE and not await self.queue.busy():
                 log.info("drift.found", guests=drift)
                 await self.queue.enqueue("drift")
+            if self.on_drift is not None:
+                # drift a queued or running run is about to deal with is not news
+                tell = (action is decisions.DriftAction.REPORT and not self.applying()
+                        and not await self.queue.busy())
+                self.on_drift(self._drifted(drift), tell)
         except Exception as exc:  # Proxmox or the database: both are retried
             log.warning("drift.check_failed", error=f"{type(exc).__name__}: {exc}")
+
+    def _drifted(self, guests: list[str]) -> dict[str, tuple[str, ...]]:
+        """Each drifted guest's drift as the report words it (``cores 7 → 2``, ...)."""
+        report = self.runtime.report
+        worded = {g.name: tuple(g.drift) for g in report.guests} if report else {}
+        return {name: worded.get(name, ()) for name in guests}

@@ -74,7 +74,7 @@ def hold(*, suspended: bool, windows: list[Window], destructive: bool,
     None when it may."""
     if suspended:
         return Hold("suspended: nothing is applied until an Admin resumes "
-                    "(PUT /settings/suspended false)", None)
+                    "(mycopod resume, or PUT /settings/suspended false)", None)
     now = now or datetime.now(UTC)
     relevant = [w for w in windows if w.applies_to == "all" or destructive]
     closes = [(end, w) for w in relevant if w.kind == "deny"

@@ -48,11 +48,33 @@ WHERE r.cluster = $1
 #: retention: the actions of a batch of runs, to archive with them
 LIST_FOR_RUNS = """
 SELECT * FROM reconciliation_actions WHERE run_id = ANY($1::int[]) ORDER BY run_id, seq, id"""
-#: a guest's latest attempts, with their run's status (the UI's guest page)
-RECENT_FOR_TARGET = """
-SELECT a.*, r.status AS run_status, r.commit_sha FROM reconciliation_actions a
+#: GET /guests/{name}/history and the UI's guest page: every attempt on a guest, newest
+#: first, with who and why.
+#: $2: the viewer's user id when they see only git-sourced runs and their own (a User),
+#: NULL for everything (an Admin); as GET /reconcile/{id} shows runs.
+_HISTORY_FROM = """
+FROM reconciliation_actions a
 JOIN reconciliation_runs r ON r.id = a.run_id
-WHERE a.target = $1 ORDER BY a.id DESC LIMIT $2"""
+LEFT JOIN declarations d ON d.id = r.declaration_id"""
+_HISTORY_WHERE = """
+WHERE a.target = $1
+  AND ($2::int IS NULL OR r.declaration_id IS NULL OR d.source = 'git' OR d.user_id = $2)"""
+HISTORY = """
+SELECT a.id AS action_id, a.run_id, a.kind, a.action_description, a.result, a.message,
+       a.destructive, a.vmid, a.node, a.started_at, a.finished_at,
+       r.status AS run_status, r.trigger, r.cluster, r.commit_sha,
+       d.commit_author AS author,
+       rq.username AS requester, ap.username AS approver, ov.username AS overridden_by""" + (
+    _HISTORY_FROM) + """
+LEFT JOIN users rq ON rq.id = COALESCE(a.requested_by, r.requested_by)
+LEFT JOIN users ap ON ap.id = r.approved_by
+LEFT JOIN users ov ON ov.id = r.override_by""" + _HISTORY_WHERE + """
+ORDER BY a.id DESC LIMIT $3 OFFSET $4"""
+COUNT_HISTORY = "SELECT count(*)" + _HISTORY_FROM + _HISTORY_WHERE
+#: a guest name MycoPod has met: acted on, or recorded in its inventory
+KNOWN_TARGET = """
+SELECT EXISTS (SELECT 1 FROM reconciliation_actions WHERE target = $1)
+    OR EXISTS (SELECT 1 FROM inventory WHERE name = $1)"""
 COUNT_PENDING = """
 SELECT count(*) FROM reconciliation_actions WHERE run_id = $1 AND result = 'Pending'"""
 
@@ -128,10 +150,17 @@ class ActionStore:
         """Every action of these runs, as records (archived as they are)."""
         return list(await self.pool.fetch(LIST_FOR_RUNS, run_ids))
 
-    async def recent_for_target(self, target: str, *, limit: int) -> list[asyncpg.Record]:
-        """The guest's latest ``limit`` attempts, newest first, with run_status and
-        commit_sha of their run."""
-        return list(await self.pool.fetch(RECENT_FOR_TARGET, target, limit))
+    async def history(self, target: str, *, viewer: int | None, limit: int,
+                      offset: int = 0) -> tuple[list[asyncpg.Record], int]:
+        """Guest ``target``'s attempts, newest first, with their run's commit, author,
+        requester, approver and overrider; and how many in all. ``viewer``: a User's id
+        (only runs they may see), None for an Admin."""
+        rows = await self.pool.fetch(HISTORY, target, viewer, limit, offset)
+        total = await self.pool.fetchval(COUNT_HISTORY, target, viewer)
+        return list(rows), int(total)
+
+    async def known_target(self, target: str) -> bool:
+        return bool(await self.pool.fetchval(KNOWN_TARGET, target))
 
     async def count_pending(self, run_id: int) -> int:
         return int(await self.pool.fetchval(COUNT_PENDING, run_id))

@@ -10,11 +10,34 @@ from __future__ import annotations
 
 import asyncpg
 
-__all__ = ["PING", "ping", "try_lock", "unlock"]
+__all__ = ["PING", "connect", "ping", "try_lock", "unlock"]
 
 PING = "SELECT 1"
 TRY_LOCK = "SELECT pg_try_advisory_lock($1)"
 UNLOCK = "SELECT pg_advisory_unlock($1)"
+
+
+async def connect(url: str, *, password: str | None, connect_timeout: float,
+                  application_name: str) -> asyncpg.Connection:
+    """A connection of its own for a holder of session locks (not the pool's: a pooled
+    connection would hand the locks to whoever borrows it next).
+
+    Over TCP, the server is told to notice a vanished holder within ~10 s and free its
+    locks (ignored on Unix sockets, where a dead peer is seen at once)."""
+    settings = {
+        "application_name": application_name,
+        "tcp_keepalives_idle": "5",
+        "tcp_keepalives_interval": "2",
+        "tcp_keepalives_count": "3",
+        "tcp_user_timeout": "9000",
+    }
+    try:
+        return await asyncpg.connect(url, password=password, timeout=connect_timeout,
+                                     server_settings=settings)
+    except asyncpg.UndefinedObjectError:  # PostgreSQL < 12: no tcp_user_timeout
+        settings.pop("tcp_user_timeout")
+        return await asyncpg.connect(url, password=password, timeout=connect_timeout,
+                                     server_settings=settings)
 
 
 async def try_lock(conn: asyncpg.Connection, key: int) -> bool:

@@ -117,10 +117,9 @@ SELECT id, declaration_id, requested_by, status, started_at, finished_at, trigge
     approved_by, approved_at, rejected_by, waiting_reason, wait_until, override_by,
     override_at, created_at, updated_at FROM reconciliation_runs
 WHERE ($1::text IS NULL OR status = $1)
-  AND ($2::text IS NULL OR trigger = $2)
+  AND ($2::text IS NULL OR trigger = $2) AND ($7::text IS NULL OR cluster = $7)
   AND ($3::timestamptz IS NULL OR created_at >= $3)
   AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
-  AND ($7::text IS NULL OR cluster = $7)
 ORDER BY created_at DESC, id DESC
 LIMIT $6"""
 COUNT_BY_STATUS = """
@@ -174,10 +173,11 @@ RETURNING *"""
 #: older automatic runs waiting for the same window: the newer commit's run replaces them
 SUPERSEDE = """
 UPDATE reconciliation_runs SET status = 'Cancelled', finished_at = NOW(), updated_at = NOW(),
-    error = 'superseded by run ' || $2::int || ', which waits instead'
+    error = 'superseded by ' || COALESCE(left($4::text, 12) || ' (run ' || $2::int || ')',
+                                         'run ' || $2::int) || ', which waits instead'
 WHERE cluster = $1 AND status = 'Waiting' AND id < $2 AND requested_by IS NULL
   AND trigger = ANY($3::text[])
-RETURNING id"""
+RETURNING *"""
 WAITING = """
 SELECT * FROM reconciliation_runs WHERE cluster = $1 AND status = 'Waiting'
 ORDER BY created_at, id"""
@@ -321,13 +321,26 @@ class RunStore:
     # -- waiting for a window or a resume (mycopod.reconcile.windows) -------------------
 
     async def park(self, run_id: int, reason: str, *, until: datetime | None,
-                   supersede: list[str]) -> Run | None:
+                   supersede: list[str], superseded: list[Run] | None = None) -> Run | None:
         """The run rests as Waiting; older Waiting runs of the ``supersede`` triggers
-        (automatic, nobody's request) are cancelled in its favour."""
-        run = _run(await self.pool.fetchrow(PARK, run_id, reason, until))
-        if run is not None and run.requested_by is None and run.trigger in supersede:
-            await self.pool.fetch(SUPERSEDE, run.cluster, run_id, supersede)
-        return run
+        (automatic, nobody's request) are cancelled in its favour ("superseded by
+        <commit> (run N)"), and appended to ``superseded`` when it is given."""
+        async def both(conn: asyncpg.Connection) -> Run | None:
+            # one transaction: nobody sees the new run waiting beside the old one
+            async with conn.transaction():
+                run = _run(await conn.fetchrow(PARK, run_id, reason, until))
+                if run is None or run.requested_by is not None or run.trigger not in supersede:
+                    return run
+                rows = await conn.fetch(SUPERSEDE, run.cluster, run_id, supersede,
+                                        run.commit_sha)
+            if superseded is not None:
+                superseded.extend(Run.model_validate(dict(r)) for r in rows)
+            return run
+
+        if isinstance(self.pool, asyncpg.Pool):
+            async with self.pool.acquire() as conn:
+                return await both(conn)
+        return await both(self.pool)
 
     async def waiting(self, cluster: str) -> list[Run]:
         return [Run.model_validate(dict(r)) for r in await self.pool.fetch(WAITING, cluster)]
@@ -338,7 +351,10 @@ class RunStore:
 
     async def override(self, run_id: int, user_id: int | None) -> Run | None:
         """Waiting → Pending with override_by: applied whatever the windows say."""
-        return _run(await self.pool.fetchrow(OVERRIDE, run_id, user_id))
+        run = _run(await self.pool.fetchrow(OVERRIDE, run_id, user_id))
+        if run is not None:
+            await wakeups.notify(self.pool, wakeups.RECONCILE, run.cluster)
+        return run
 
     async def mark_interrupted(self, cluster: str) -> list[int]:
         """At start-up: Planning/InProgress runs of ``cluster`` become Interrupted."""
@@ -346,10 +362,10 @@ class RunStore:
         return [int(r["id"]) for r in rows]
 
     async def list_runs(self, *, status: str | None = None, trigger: str | None = None,
-                        since: datetime | None = None, limit: int = 50,
-                        cursor: str | None = None,
+                        since: datetime | None = None, limit: int = 50, cursor: str | None = None,
                         cluster: str | None = None) -> tuple[list[Run], str | None]:
-        """Newest first, without ``plan``/``summary``; returns (rows, next_cursor)."""
+        """Newest first, without ``plan``/``summary`` (of ``cluster``, else all); returns
+        (rows, next_cursor)."""
         rows, next_cursor = await self.list_rows(status=status, trigger=trigger, since=since,
                                                  limit=limit, cursor=cursor, cluster=cluster)
         return [Run.model_validate(dict(r)) for r in rows], next_cursor
@@ -368,10 +384,9 @@ class RunStore:
         first, at most ``limit``."""
         return list(await self.pool.fetch(FOR_COMMITS, shas, limit))
 
-    async def latest_report_version(self, cluster: str | None = None,
+    async def latest_report_version(self, cluster: str | None = None
                                     ) -> tuple[int, datetime] | None:
-        """(id, updated_at) of the newest run (of ``cluster``) whose summary holds a
-        guest report."""
+        """(id, updated_at) of the newest run (of ``cluster``) with a guest report."""
         row = await self.pool.fetchrow(LATEST_REPORT, cluster)
         return (int(row["id"]), row["updated_at"]) if row is not None else None
 
@@ -384,11 +399,9 @@ class RunStore:
     # double the work on its busiest read.
 
     async def list_rows(self, *, status: str | None = None, trigger: str | None = None,
-                        since: datetime | None = None, limit: int = 50,
-                        cursor: str | None = None, cluster: str | None = None,
-                        ) -> tuple[list[asyncpg.Record], str | None]:
-        """Like :meth:`list_runs`, returning records; raises InvalidCursor. ``cluster``
-        None: every cluster's."""
+                        since: datetime | None = None, limit: int = 50, cursor: str | None = None,
+                        cluster: str | None = None) -> tuple[list[asyncpg.Record], str | None]:
+        """Like :meth:`list_runs`, returning records; raises InvalidCursor."""
         after_at, after_id = decode_cursor(cursor) if cursor else (None, None)
         limit = max(1, min(limit, 1000))
         rows = await self.pool.fetch(LIST, status, trigger, since, after_at, after_id,

@@ -98,6 +98,8 @@ def test_each_cluster_gets_its_own_folder(database_url: str, tmp_path: Path) -> 
         sim_b.stop()
     log = daemon.log_path.read_text()
     assert '"repo-poller[a]"' in log and '"repo-poller[b]"' in log
+    # several clusters: leadership comes from the fair-share election, one lease each
+    assert log.count('"event": "fairshare.acquired"') == 2, log
 
 
 def test_a_bad_clusters_config_stops_mycopod_run_with_its_message(tmp_path: Path) -> None:

@@ -143,9 +143,15 @@ async def test_override_a_waiting_run_and_suspend_through_settings(api: Api) -> 
     _, body = await api.call("POST", f"/reconcile/{run.id}/override", admin, expect=409)
     assert "not Waiting" in body["error"]["message"]
     await api.call("POST", "/reconcile/99999/override", admin, expect=404)
+    wake.clear()
     _, body = await api.call("PUT", "/settings/suspended", admin, expect=200,
                              json={"value": True})
     assert body["data"]["value"] is True
+    assert wake.is_set()  # the worker looks at waiting runs at once (a resume applies now)
+    wake.clear()
+    await api.call("PUT", "/settings/users_can_reconcile", admin, expect=200,
+                   json={"value": True})
+    assert not wake.is_set()
     window = {"kind": "deny", "schedule": "0 2 * * 6", "duration": "2h"}
     _, body = await api.call("PUT", "/settings/windows", admin, expect=200,
                              json={"value": [window]})

@@ -13,6 +13,7 @@ import pytest
 
 from mycopod.config import LlmSettings
 from mycopod.declarations import compiler, hybrid, pipeline
+from mycopod.declarations import facts as factsmod
 from mycopod.declarations import llm as llmmod
 from mycopod.declarations.errors import CompileError
 from tests.support.llmserver import Answer, chat_server, spec_json
@@ -134,3 +135,27 @@ async def test_compile_explains_what_the_llm_understood() -> None:
                                      explained=explained)
     assert explained == ["w.md:5: understood by openai/test-model as: web-2 is a VM with "
                          "4 cores."]
+
+
+async def test_the_paragraph_cache_is_keyed_by_the_clusters_facts(db: asyncpg.Pool) -> None:
+    """The cluster's facts are part of the prompt: a changed cluster asks again, the same
+    one is answered from the cache; a grammar paragraph with a bare "on pve3" is read
+    through the same facts in the hybrid compile."""
+    text = f"web-1 is a VM with 2 cores on pve3.\n\n{REFUSED}\n"
+    three = factsmod.ClusterFacts(nodes=["pve1", "pve2", "pve3"])
+    four = factsmod.ClusterFacts(nodes=["pve1", "pve2", "pve3", "pve4"])
+    async with chat_server([Answer(spec_json(name="web-2", cores=4))] * 2) as server:
+        llm = settings(server.url)
+        first = await pipeline.compile_commit({"w.md": text}, "4" * 40, pool=db, llm=llm,
+                                              facts=three)
+        again = await pipeline.compile_commit({"w.md": text}, "5" * 40, pool=db, llm=llm,
+                                              facts=three)
+        assert len(server.requests) == 1 and again.files[0].cached
+        later = await pipeline.compile_commit({"w.md": text}, "6" * 40, pool=db, llm=llm,
+                                              facts=four)
+    assert len(server.requests) == 2 and not later.files[0].cached
+    for row in (first, again, later):
+        assert row.compile_status == "ok" and row.spec is not None
+        assert {g.name: g.node for g in row.spec.guests} == {"web-1": "pve3", "web-2": None}
+    assert [p["understood_as"] for p in first.files[0].paragraphs] == [
+        "web-1 is a VM, on node pve3, with 2 cores.", "web-2 is a VM with 4 cores."]

@@ -88,6 +88,17 @@ async def test_an_unknown_storage_in_a_declaration_fails(tmp_path: Path, sim: Si
     assert "db-1" in references.message and "'fast-nvme'" in references.message
 
 
+async def test_a_bare_on_node_compiles_through_the_clusters_names(
+        tmp_path: Path, sim: SimHandle, database_url: str) -> None:
+    remote = remote_with(tmp_path, "db-1 is a VM with 2 cores on pve2.\n\n"
+                         "db-2 is a VM with 2 cores on pve7.\n")
+    config = write_config(tmp_path, sim=sim, repo=str(remote.bare), database_url=database_url)
+    declarations = by_check(await diagnose(str(config)))["declarations"]
+    assert declarations.status == "fail"
+    assert "no node, storage, bridge or pool named 'pve7' (nodes: pve1, pve2;" \
+        in declarations.message  # db-1's "on pve2" was read through the cluster
+
+
 async def test_an_unreachable_repository_fails(tmp_path: Path, sim: SimHandle,
                                                database_url: str) -> None:
     config = write_config(tmp_path, sim=sim, repo=str(tmp_path / "no-such.git"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
@@ -59,7 +60,61 @@ async def test_a_refusal_is_not_retried_and_is_our_error() -> None:
                 await client.set_status(SHA, CommitStatus.make("success", "done"))
         finally:
             await client.aclose()
-    assert caught.value.status == 422 and len(forge.requests) == 1
+    assert caught.value.status == 401 and len(forge.requests) == 1
+    assert forge.invalid == [f"POST /repos/lab/declarations/statuses/{SHA}: "
+                             "Bad credentials (no or wrong token)"]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "message"), [
+    ("POST", f"/repos/lab/declarations/statuses/{SHA}", {"state": "done"}, 422,
+     "repos/create-commit-status: body state: 'done' is not one of "
+     "['error', 'failure', 'pending', 'success']"),
+    ("POST", f"/repos/lab/declarations/statuses/{SHA}", {"description": "no state"}, 422,
+     "repos/create-commit-status: body (the body): 'state' is a required property"),
+    ("POST", f"/repos/lab/declarations/statuses/{SHA}", {"state": "success",
+                                                         "description": 7}, 422,
+     "repos/create-commit-status: body description: 7 is not of type 'string', 'null'"),
+    ("POST", "/repos/lab/declarations/issues/12/comments", {"text": "hi"}, 422,
+     "issues/create-comment: body (the body): 'body' is a required property"),
+    ("POST", "/repos/lab/declarations/issues/twelve/comments", {"body": "hi"}, 422,
+     "issues/create-comment: path parameter issue_number: 'twelve' is not of type "
+     "'integer'"),
+    ("PATCH", "/repos/lab/declarations/issues/comments/5", {"body": ["a"]}, 422,
+     "issues/update-comment: body body: ['a'] is not of type 'string'"),
+    ("PATCH", "/repos/lab/declarations/issues/comments/5", None, 422,
+     "issues/update-comment: the request body is required (JSON)"),
+    ("DELETE", "/repos/lab/declarations/issues/comments/5", {}, 404,
+     "DELETE /repos/lab/declarations/issues/comments/5 is none of the operations"),
+])
+async def test_the_stand_in_refuses_what_githubs_description_refuses(
+        method: str, path: str, body: object, status: int, message: str) -> None:
+    """The validation bites: requests that break GitHub's published description get
+    the validator's message (422), and unknown operations 404."""
+    async with running_forge() as forge, aiohttp.ClientSession() as http:
+        kwargs: dict[str, object] = {"headers": {"Authorization": "Bearer forge-token"}}
+        if body is not None:
+            kwargs["json"] = body
+        else:
+            kwargs["headers"] = {"Authorization": "Bearer forge-token",
+                                 "Content-Type": "application/json"}
+        async with http.request(method, forge.url + path, **kwargs) as resp:  # type: ignore[arg-type]
+            answer = await resp.json()
+            got = resp.status
+    assert got == status
+    assert answer["message"].startswith(message), answer
+    assert len(forge.invalid) == 1 and message in forge.invalid[0]
+    assert forge.statuses == [] and forge.comments == {}
+
+
+async def test_a_conforming_request_with_nulls_passes() -> None:
+    """``nullable`` fields of the description take null (OpenAPI 3.0 → jsonschema)."""
+    async with running_forge() as forge, aiohttp.ClientSession() as http:
+        async with http.post(f"{forge.url}/repos/lab/declarations/statuses/{SHA}",
+                             json={"state": "success", "target_url": None,
+                                   "description": None, "context": "mycopod/reconcile"},
+                             headers={"Authorization": "Bearer forge-token"}) as resp:
+            assert resp.status == 201, await resp.text()
+    assert forge.invalid == [] and len(forge.statuses) == 1
 
 
 async def test_a_forge_that_is_down_never_blocks_the_caller() -> None:

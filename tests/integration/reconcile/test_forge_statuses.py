@@ -18,6 +18,7 @@ from mycopod.reconcile.controller import Controller
 from mycopod.reconcile.queue import RunQueue
 from mycopod.reconcile.triggers import RepoPoller
 from mycopod.runtime import RuntimeStatus
+from mycopod.store.settings import SettingsStore
 from tests.support.forge import FakeForge, running_forge
 from tests.support.gitrepo import Remote
 
@@ -76,3 +77,52 @@ async def test_pending_success_and_compile_failure(make_ctx: Any, db: asyncpg.Po
             await asyncio.gather(*tasks, return_exceptions=True)
     assert forge.invalid == []
     assert all(body["context"] == "mycopod/reconcile" for _sha, body in forge.statuses)
+
+
+async def test_a_waiting_commit_superseded_by_a_newer_one_gets_a_final_status(
+        make_ctx: Any, db: asyncpg.Pool, tmp_path: Path) -> None:
+    ctx = await make_ctx()
+    await SettingsStore(db).put("suspended", True, user_id=None)
+    remote = Remote(tmp_path)
+    source = GitSource(DeclarationsSettings(repo=str(remote.bare)), state_dir=tmp_path / "s")
+    async with running_forge() as forge:
+        client = ForgeClient(ForgeSettings(api_url=forge.url, repository="lab/declarations",
+                                           token="forge-token"),  # type: ignore[arg-type]
+                             backoff_base=0.01)
+        reporter = ForgeReporter(client, public_url="https://mycopod.lab", queue_size=50)
+        runtime = RuntimeStatus()
+        queue = RunQueue(db, ctx.cluster, wake=runtime.wake_reconcile)
+        poller = RepoPoller(source, queue, runtime=runtime, settings=lambda: ctx.settings,
+                            leading=lambda: True, can_reconcile=True, hooks=reporter)
+        controller = Controller(ctx, queue, runtime=runtime, settings=lambda: ctx.settings,
+                                stopping=lambda: False, hooks=reporter)
+        tasks = [asyncio.create_task(reporter.run(), name="forge-reporter"),
+                 asyncio.create_task(controller.run(), name="run-worker")]
+        try:
+            first = remote.commit({"web.md": GOOD})
+            await poller._queue_head(await source.fetch_async(), webhook=False)
+            _queued, waiting = await wait_statuses(forge, first, 2)
+            assert waiting["state"] == "pending" and "suspended" in waiting["description"]
+
+            second = remote.commit({"web.md": GOOD.replace("2 cores", "4 cores")})
+            await poller._queue_head(await source.fetch_async(), webhook=False)
+            await wait_statuses(forge, second, 2)
+            *_, final = await wait_statuses(forge, first, 3)
+            first_run, second_run = [r["id"] for r in await db.fetch(
+                "SELECT id FROM reconciliation_runs ORDER BY id")]
+            assert final["state"] == "error"
+            assert final["description"] == (
+                f"run {first_run} not applied: superseded by {second[:12]} (run {second_run}), "
+                "which waits instead")
+            assert final["target_url"] == f"https://mycopod.lab/ui/runs/{first_run}"
+            # the newer commit still waits, visibly, and nothing more is said of the first
+            await asyncio.sleep(0.3)
+            assert [b["state"] for s, b in forge.statuses if s == first] == [
+                "pending", "pending", "error"]
+            assert [b["state"] for s, b in forge.statuses if s == second] == [
+                "pending", "pending"]
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    assert forge.invalid == []

@@ -99,7 +99,7 @@ async def test_a_suspended_cluster_queues_but_applies_nothing_until_resumed(
         await wait_run(db, second, status("Waiting"))
         older = await RunStore(db).get(first)
         assert older is not None and older.status == "Cancelled"
-        assert older.error == f"superseded by run {second}, which waits instead"
+        assert older.error == f"superseded by {'b' * 12} (run {second}), which waits instead"
         await asyncio.sleep(0.3)
         assert "held-1" not in names(sim)
         await settings.put("suspended", False, user_id=None)

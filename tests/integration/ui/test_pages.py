@@ -60,6 +60,7 @@ async def test_guest_page_compares_and_says_where_it_is_declared(
     assert 'class="differs"' in text and "fleet.md:3" in text
     assert "Create 5 web servers named web-1 through web-5" in text
     assert "Recent history" in text and "local-lvm" in text  # web-2's create attempt
+    assert "<th scope=\"col\">Who</th>" in text and "by Owner" in text  # the commit's author
     restart = await page(api, "/ui/guests/web-1")
     assert "take effect at the next restart" in restart
     listed = await page(api, "/ui/guests?status=orphan")

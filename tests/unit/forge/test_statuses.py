@@ -35,6 +35,8 @@ def run(status: str, **fields: Any) -> Run:
     (run("Failed", error="web-1: 500 storage full\nmore"), "failure",
      "run 7 failed: web-1: 500 storage full"),
     (run("Cancelled"), "failure", "run 7 was rejected"),
+    (run("Cancelled", error="superseded by abc1234abc12 (run 9), which waits instead"),
+     "error", "run 7 not applied: superseded by abc1234abc12 (run 9), which waits instead"),
     (run("AwaitingApproval"), "pending", "run 7 awaits an Admin's approval"),
     (run("Interrupted"), "pending", "run 7 was interrupted; it will be queued again"),
     (run("Waiting", waiting_reason="waiting for the window Sat 02:00 UTC"), "pending",

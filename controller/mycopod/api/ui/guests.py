@@ -132,11 +132,14 @@ async def guest_page(call: Call, user: User) -> core.PageResult:
         raise not_found("guest")
     rows, unmanaged = compare(declared, entry)
     restart = next((p for p in report.pending_restart if p.name == name), None)
-    history = await ActionStore(call.conn).recent_for_target(name, limit=HISTORY)
+    # the rows of GET /guests/{name}/history, with the same visibility
+    history, history_total = await ActionStore(call.conn).history(
+        name, viewer=None if user.is_admin else user.id, limit=HISTORY)
     return "ui/guest.html", {
         "name": name, "entry": entry, "issue": issue, "issue_kind": issue_kind,
         "declared": declared, "rows": rows,
         "unmanaged": unmanaged, "restart": restart, "history": history,
+        "history_total": history_total,
         "where": data.where_declared(declaration, name), "declaration": declaration,
         "report_run": run_id,
     }

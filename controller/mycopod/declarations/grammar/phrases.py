@@ -147,7 +147,7 @@ def _p_node(c: Cursor) -> list[Effect] | None:
         # "running on pve3", "lives on pve2": what a guest runs on is a node
         bare = runs and the is None and is_nameish(c.tok()) and not re.match(
             r"^vmbr\d+$", c.w())
-        if not c.opt("node", "host") and not bare:
+        if not c.opt("node", "host") and (not bare or places.known_not_a_node(c)):
             c.i = start
             return None
     elif not c.opt("node"):

@@ -20,7 +20,7 @@ from typing import Any
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.tokens import Cursor, SentenceError, Token
 
-__all__ = ["PHRASES", "Places"]
+__all__ = ["PHRASES", "Places", "known_not_a_node"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,15 @@ def _places_of(c: Cursor) -> Places | None:
     """The names the sentence's tokens carry (None for a plain token list)."""
     found = getattr(c.toks, "places", None)
     return found if isinstance(found, Places) else None
+
+
+def known_not_a_node(c: Cursor) -> bool:
+    """``running on NAME`` reads NAME as a node, unless the cluster's names are known and
+    NAME is not one of its nodes: then :func:`p_bare_place` reads it (a storage, a
+    bridge, a pool) or refuses it listing the candidates."""
+    places = _places_of(c)
+    name = c.tok()
+    return places is not None and name is not None and name.text not in places.nodes
 
 
 def p_bare_place(c: Cursor) -> Any:

@@ -71,3 +71,17 @@ def test_the_facts_give_the_places_and_the_pipeline_passes_them() -> None:
     out = compile_in_process({"a.md": "db-1 is a VM on pve3.\n"}, places=places)
     spec = out["a.md"]
     assert isinstance(spec, specmod.ClusterSpec) and spec.guests[0].node == "pve3"
+
+
+def test_running_on_a_name_the_cluster_knows_is_read_as_what_it_is() -> None:
+    assert _guest("db-1 is a VM running on pve3.")["node"] == "pve3"
+    assert _guest("db-1 is a VM running on vmbr2.")["networks"] == [
+        {"slot": "net0", "bridge": "vmbr2"}]
+    with pytest.raises(grammar.CompileError) as info:
+        grammar.compile_text("db-1 is a VM with 2 cores, running on pve9.", places=PLACES)
+    assert "no node, storage, bridge or pool named 'pve9' (nodes: pve1, pve3;" in str(
+        info.value)
+    # without the cluster's names, "running on" still names a node, as it always did
+    assert _guest("db-1 is a VM running on pve9.", places=None)["node"] == "pve9"
+    # and "on node" says it whatever the names are (the planner checks it exists)
+    assert _guest("db-1 is a VM on node pve9.")["node"] == "pve9"
