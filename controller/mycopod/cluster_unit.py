@@ -12,8 +12,8 @@ the reloader).
 
 Leadership sits behind a seam: ``elect(cluster)`` gives an object with the surface of
 :class:`~mycopod.reconcile.leader.LeaderElection` (``leader``, ``changed``, ``run()``,
-``release()``), one per cluster, so another way of electing (a fair share across
-replicas) can replace the plain advisory lock without touching the units.
+``release()``), one per cluster: the plain advisory lock with one cluster, a lease of
+:class:`~mycopod.reconcile.fairshare.FairShare` with several (the daemon decides).
 
 Task names: with one cluster they are today's (``repo-poller``, ``run-worker``, ...);
 with several, each carries its cluster (``repo-poller[site-a]``).

@@ -20,7 +20,9 @@ Everything that belongs to one Proxmox cluster is a
 cluster's name when there are several (``repo-poller[site-a]``):
 
 - ``leader-election``: holds this cluster's PostgreSQL advisory lock, or tries to get it
-  every few seconds (:mod:`mycopod.reconcile.leader`), behind the ``elect`` seam.
+  every few seconds (:mod:`mycopod.reconcile.leader`); with several clusters a lease of
+  one fair share over the replicas (:mod:`mycopod.reconcile.fairshare`). Both come
+  through the ``elect`` seam of :class:`Daemon`.
 - ``leadership``: **the one place leadership gates work.** Taking the lock starts the
   leader-only tasks (``run-worker``, ``retention``) and makes the poller look at the
   repository at once; losing it cancels them (the run being applied is cut and marked
