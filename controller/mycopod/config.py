@@ -25,12 +25,14 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from mycopod import config_sources
 from mycopod.config_base import _Group, _read_secret_file
+from mycopod.config_clusters import ClusterSettings, ProxmoxSettings, check_clusters, normal_path
 from mycopod.config_gitops import ForgeSettings, NotifySettings, Window
 from mycopod.errors import ConfigError
 
 __all__ = [
     "ApiSettings",
     "ApplySettings",
+    "ClusterSettings",
     "CompileSettings",
     "CredentialsSettings",
     "DatabaseSettings",
@@ -69,52 +71,15 @@ class DatabaseSettings(_Group):
     restart_max_seconds: float = Field(60.0, ge=1)
 
 
-class ProxmoxSettings(_Group):
-    _secrets = ("token_secret", "password")
-    #: https://pve.example.lan:8006 ; unset: no cluster configured (make demo starts the simulator)
-    url: str | None = None
-    token_id: str | None = None
-    token_secret: SecretStr | None = None
-    token_secret_file: Path | None = None
-    user: str | None = None
-    password: SecretStr | None = None
-    password_file: Path | None = None
-    verify_tls: bool = True
-    ca_file: Path | None = None
-    timeout: float = Field(30.0, gt=0)
-    #: name of this cluster in the inventory and in the leader lock
-    cluster: str = Field("default", min_length=1, max_length=63)
-    #: size of the thread pool that runs blocking proxmoxer calls
-    max_workers: int = Field(16, ge=1, le=256)
-
-    @model_validator(mode="after")
-    def _auth_complete(self) -> ProxmoxSettings:
-        if self.token_id and self.token_secret is None:
-            raise ValueError(
-                "token_secret is required when token_id is set "
-                "(set proxmox.token_secret, proxmox.token_secret_file or "
-                "MYCOPOD_PROXMOX__TOKEN_SECRET)"
-            )
-        if self.token_id and "!" not in self.token_id:
-            raise ValueError("token_id must look like USER@REALM!TOKENID, e.g. root@pam!mycopod")
-        if self.user and not self.token_id and self.password is None:
-            raise ValueError(
-                "password is required when user is set and no token_id is given "
-                "(set proxmox.password, proxmox.password_file or MYCOPOD_PROXMOX__PASSWORD)"
-            )
-        if self.url and not (self.token_id or self.user):
-            raise ValueError("proxmox.url is set but neither token_id nor user is given")
-        if self.ca_file is not None and not self.ca_file.is_file():
-            raise ValueError(f"ca_file {self.ca_file} does not exist")
-        return self
-
-
 class DeclarationsSettings(_Group):
     _secrets = ("webhook_secret", "token")
     _reloadable = ("poll_seconds",)
     #: local path or URL (file://, https://, ssh) of the declarations repository
     repo: str | None = None
     branch: str = Field("main", min_length=1)
+    #: the folder of the repository the declarations are in (default: all of it); a
+    #: [[clusters]] entry sets its own
+    path: str | None = None
     glob: str = Field("**/*.md", min_length=1)
     poll_seconds: float = Field(30.0, gt=0)
     webhook_secret: SecretStr | None = None
@@ -124,6 +89,15 @@ class DeclarationsSettings(_Group):
     token_file: Path | None = None
     #: most guests the declarations of one commit may hold; more is a compile error
     max_guests: int = Field(DEFAULT_MAX_GUESTS, ge=1)
+
+    @model_validator(mode="after")
+    def _normal_path(self) -> DeclarationsSettings:
+        if self.path is not None:
+            try:
+                self.path = normal_path(self.path)
+            except ValueError as exc:
+                raise ValueError(f"path: {exc}") from None
+        return self
 
 
 class LlmSettings(_Group):
@@ -270,6 +244,47 @@ class Settings(BaseSettings):
     credentials: CredentialsSettings = Field(default_factory=CredentialsSettings)
     forge: ForgeSettings = Field(default_factory=ForgeSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    #: several Proxmox clusters (docs/scaling.md); empty: the one of [proxmox]
+    clusters: list[ClusterSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _clusters(self) -> Settings:
+        given = self.proxmox.model_dump() != ProxmoxSettings().model_dump()
+        check_clusters(self.clusters, proxmox_given=given, repo=self.declarations.repo,
+                       branch=self.declarations.branch)
+        for entry in self.clusters:
+            unknown = sorted(set(entry.policy) - set(PolicySettings.model_fields))
+            if unknown:
+                known = list(PolicySettings.model_fields)
+                raise ValueError(f"clusters: {entry.name!r} policy has unknown key "
+                                 f"{unknown[0]!r}{_suggest(unknown[0], known)}")
+            try:
+                PolicySettings.model_validate({**self.policy.model_dump(), **entry.policy})
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                raise ValueError(f"clusters: {entry.name!r} policy.{where}: "
+                                 f"{err['msg'].removeprefix('Value error, ')}") from None
+        return self
+
+    def per_cluster(self) -> list[Settings]:
+        """One Settings per cluster, each with that cluster's ``proxmox``,
+        ``declarations`` (repo, branch, path) and ``policy``: the settings every part of
+        a cluster's unit reads. Without ``[[clusters]]``: this one."""
+        result = []
+        for entry in self.clusters:
+            declarations = self.declarations.model_copy(update={
+                "repo": entry.repo or self.declarations.repo,
+                "branch": entry.branch or self.declarations.branch,
+                "path": entry.path})
+            policy = PolicySettings.model_validate({**self.policy.model_dump(),
+                                                    **entry.policy})
+            result.append(self.model_copy(update={
+                "proxmox": entry.proxmox, "declarations": declarations, "policy": policy}))
+        return result or [self]
+
+    def cluster_names(self) -> list[str]:
+        return [c.name for c in self.clusters] or [self.proxmox.cluster]
 
     @classmethod
     def settings_customise_sources(
@@ -290,6 +305,7 @@ class Settings(BaseSettings):
         """Every configured secret, for the log redactor."""
         groups: list[_Group] = [self.database, self.proxmox, self.declarations, self.llm,
                                 self.api, self.forge]
+        groups += [c.proxmox for c in self.clusters]
         values = [v for g in groups for v in g.secret_values()]
         if self.database.url and "@" in self.database.url:
             from urllib.parse import urlsplit
@@ -349,6 +365,10 @@ def _check_env(environ: dict[str, str]) -> None:
 def _format_validation(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"] if p != "__root__")
+    entry = re.match(r"^clusters\.(\d+)", loc)
+    if entry:  # "clusters.0.proxmox" -> "[[clusters]] entry 1: proxmox"
+        rest = loc[entry.end():].lstrip(".")
+        loc = f"[[clusters]] entry {int(entry.group(1)) + 1}" + (f": {rest}" if rest else "")
     msg = err["msg"].removeprefix("Value error, ")
     named = re.match(r"^([a-z_]+): ", msg)
     if named:  # a group validator naming its own key: "api" + "jwt_secret_file: ..."

@@ -13,8 +13,16 @@ the daemon with a failure, and systemd restarts it:
   backoff, when its postmaster died or was told to stop. The pool reconnects and the
   election takes the lock again by themselves; the run the outage cut is marked
   Interrupted by the next leader and queued again.
+
+Everything that belongs to one Proxmox cluster is a
+:class:`~mycopod.cluster_unit.ClusterUnit`, built once per cluster (one with a single
+``[proxmox]``, one per ``[[clusters]]`` entry; docs/scaling.md); its tasks carry the
+cluster's name when there are several (``repo-poller[site-a]``):
+
 - ``leader-election``: holds this cluster's PostgreSQL advisory lock, or tries to get it
-  every few seconds (:mod:`mycopod.reconcile.leader`).
+  every few seconds (:mod:`mycopod.reconcile.leader`); with several clusters a lease of
+  one fair share over the replicas (:mod:`mycopod.reconcile.fairshare`). Both come
+  through the ``elect`` seam of :class:`Daemon`.
 - ``leadership``: **the one place leadership gates work.** Taking the lock starts the
   leader-only tasks (``run-worker``, ``retention``) and makes the poller look at the
   repository at once; losing it cancels them (the run being applied is cut and marked
@@ -22,7 +30,7 @@ the daemon with a failure, and systemd restarts it:
   they find; everything else runs on every replica.
 - ``repo-poller`` and ``drift-checker``: :mod:`mycopod.reconcile.triggers`.
 - ``run-worker`` (leader only): :class:`~mycopod.reconcile.controller.Controller`.
-- ``retention`` (leader only): :func:`mycopod.retention.run_nightly`.
+- ``retention`` (leader of the first cluster only): :func:`mycopod.retention.run_nightly`.
 - ``api``: the aiohttp application, embedded in this loop; one more runnable.
 - ``forge-reporter`` (with ``[forge]``): sends commit statuses, the reconcile hooks'
   listener (:mod:`mycopod.forge.reporter`); ``pr-planner`` plans pull requests.
@@ -41,6 +49,7 @@ what changed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import time
 from collections.abc import Callable, Coroutine
@@ -49,23 +58,21 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from mycopod import config, config_reload, telemetry
+from mycopod.cluster_unit import ClusterUnit, Election
 from mycopod.config import Settings
 from mycopod.declarations.workers import CompileWorkers
-from mycopod.reconcile import wakeups
-from mycopod.reconcile.controller import Controller
 from mycopod.reconcile.hooks import NO_HOOKS, AllHooks, RunHooks
 from mycopod.reconcile.leader import LeaderElection
-from mycopod.reconcile.queue import RunQueue
 from mycopod.reconcile.supervision import DatabaseSupervisor, TaskGroup
-from mycopod.reconcile.triggers import DriftTicker, RepoPoller, wait_for
+from mycopod.reconcile.triggers import wait_for
 from mycopod.runtime import RuntimeStatus
 from mycopod.sdnotify import Notifier
 from mycopod.store import db
 from mycopod.store.db import Database
-from mycopod.store.runs import RunStore
 
 if TYPE_CHECKING:
     from mycopod.declarations.source import GitSource
+    from mycopod.reconcile.controller import Controller
     from mycopod.reconcile.reconciler import EngineContext
 
 log = structlog.get_logger(__name__)
@@ -76,8 +83,8 @@ Runnable = Callable[[], Coroutine[Any, Any, None]]
 #: the longest one step of the way out may take at shutdown (the compile workers, the
 #: database pool, the embedded PostgreSQL) before it is cut short
 STOP_STEP_SECONDS = 10.0
-#: the triggers: they stop first at shutdown, so no new work is queued during the grace
-TRIGGERS = ["repo-poller", "drift-checker"]
+#: makes a cluster's leadership (the seam a fair-share election plugs into)
+ElectionFactory = Callable[[str], Election]
 
 
 async def serve(settings: Settings, *, config_path: str | None = None,
@@ -112,13 +119,14 @@ async def serve(settings: Settings, *, config_path: str | None = None,
 
 
 class Daemon:
-    """The daemon's parts around one database and one Proxmox cluster."""
+    """The daemon's parts around one database and its Proxmox clusters (one unit each)."""
 
     def __init__(self, settings: Settings, database: Database, *,
                  config_path: str | None = None, notifier: Notifier | None = None,
                  runtime: RuntimeStatus | None = None, leader_check_seconds: float = 3.0,
                  install_signals: bool = True,
-                 compilers: CompileWorkers | None = None) -> None:
+                 compilers: CompileWorkers | None = None,
+                 elect: ElectionFactory | None = None) -> None:
         self.settings = settings
         #: compile processes shared by the poller and the API (None: compile in-process)
         self.compilers = compilers
@@ -126,16 +134,36 @@ class Daemon:
         self.pool = database.pool
         self.config_path = config_path
         self.notifier = notifier or Notifier()
-        self.cluster = settings.proxmox.cluster
-        self.runtime = runtime or RuntimeStatus(cluster=self.cluster)
-        self.runtime.cluster = self.cluster
         self.install_signals = install_signals
         self.exit_code = 0
         self.tasks = TaskGroup(self._task_died, is_stopping=lambda: self._stop.is_set())
         password = settings.database.password
         secret = password.get_secret_value() if password else None
-        self.election = LeaderElection(database.url, cluster=self.cluster, password=secret,
-                                       check_seconds=leader_check_seconds)
+
+        def plain_lock(cluster: str) -> Election:
+            return LeaderElection(database.url, cluster=cluster, password=secret,
+                                  check_seconds=leader_check_seconds)
+
+        per_cluster = settings.per_cluster()
+        if elect is None and len(per_cluster) > 1:
+            # several clusters: spread over the replicas, each holding its fair share
+            # (docs/scaling.md); one cluster: the plain lock, one leader and standbys
+            from mycopod.reconcile.fairshare import FairShare
+
+            share = FairShare(database.url, [s.proxmox.cluster for s in per_cluster],
+                              password=secret)
+            elect = share.lease
+        self.units = [ClusterUnit(s, pool=self.pool, election=(elect or plain_lock)(
+                          s.proxmox.cluster), tasks=self.tasks, multi=len(per_cluster) > 1,
+                          stopping=lambda: self.stopping, compilers=compilers,
+                          runtime=runtime if i == 0 else None)
+                      for i, s in enumerate(per_cluster)]
+        first = self.units[0]
+        #: the first cluster's (the only one's, with a single [proxmox])
+        self.cluster = first.name
+        self.runtime = first.runtime
+        self.election = first.election
+        self.queue = first.queue
         checks = settings.database
         self.runtime.database = db.ConnectivityCheck(
             database.url, password=secret, timeout=checks.check_timeout,
@@ -145,17 +173,13 @@ class Daemon:
             restart=(lambda: db.restart_embedded(database)) if database.embedded else None,
             after_restart=self.pool.expire_connections,
             restart_max_seconds=checks.restart_max_seconds)
-        self.queue = RunQueue(self.pool, self.cluster, wake=self.runtime.wake_reconcile)
+        for unit in self.units[1:]:
+            unit.runtime.database = self.runtime.database
         self._runnables: dict[str, tuple[Runnable, bool]] = {}
         self._stop = asyncio.Event()
         self._reload = asyncio.Event()
         self._status_line = "starting"
         # built in _open()
-        self.engine: EngineContext | None = None  # when Proxmox is set
-        self.source: GitSource | None = None  # when a repo is set
-        self.controller: Controller | None = None  # with the engine
-        self.poller: RepoPoller | None = None
-        self.drift: DriftTicker | None = None
         self.hooks: RunHooks = NO_HOOKS  # the forge reporter, with [forge]
         self.pr_plans: Any = None  # the pull-request planner, with [forge] and a repo
         self.notify: Any = None  # the notifier, with [notify] urls
@@ -174,8 +198,21 @@ class Daemon:
         return self._stop.is_set()
 
     def leading(self) -> bool:
-        """This replica holds the leader lock (what the triggers ask before queueing)."""
+        """This replica leads the first (or only) cluster."""
         return self.election.leader
+
+    # the first (or only) cluster's parts
+    @property
+    def engine(self) -> EngineContext | None:
+        return self.units[0].engine
+
+    @property
+    def source(self) -> GitSource | None:
+        return self.units[0].source
+
+    @property
+    def controller(self) -> Controller | None:
+        return self.units[0].controller
 
     def _task_died(self, name: str, exc: BaseException | None) -> None:
         self.exit_code = 1
@@ -199,16 +236,22 @@ class Daemon:
             for name, (runnable, needs_leader) in self._runnables.items():
                 if not needs_leader:
                     self.tasks.spawn(name, runnable())
-            self.tasks.spawn("leadership", self._lead())
-            if self.engine is None:
+            # the process's leader-only tasks (retention) follow the first cluster's lead
+            extra = {n: r for n, r in self._runnables.items() if r[1]}
+            for i, unit in enumerate(self.units):
+                unit.start()
+                self.tasks.spawn(unit.task("leadership"), unit.lead(
+                    extra=extra if i == 0 else {}, on_change=self._set_status))
+            if all(unit.engine is None for unit in self.units):
                 self._ready("no Proxmox cluster configured")
-            log.info("controller.started", cluster=self.cluster, tasks=self.tasks.names())
+            log.info("controller.started", cluster=self.cluster,
+                     clusters=[u.name for u in self.units], tasks=self.tasks.names())
             await self._stop.wait()
             log.info("controller.stopping", exit_code=self.exit_code)
             self.notifier.stopping("stopping: finishing the running action")
-            await self.tasks.cancel(TRIGGERS)
-            if self.controller is not None:
-                await self.controller.finish()
+            await self.tasks.cancel([n for u in self.units for n in u.triggers])
+            await asyncio.gather(*(u.controller.finish() for u in self.units
+                                   if u.controller is not None))
         finally:
             await self.tasks.cancel_all()
             await self._close()
@@ -224,49 +267,22 @@ class Daemon:
         """Build the parts and add them as runnables."""
         from mycopod import retention
 
-        self.engine = self._engine_context()
-        if self.engine is not None:  # the names every compile reads "on pve3" with
-            from mycopod.proxmox.cluster_facts import FactsKeeper
-            self.runtime.facts = FactsKeeper(self.engine.client)
-        self.source = self._declarations_source()
-        last = await RunStore(self.pool).latest(self.cluster, status="Succeeded")
-        if last is not None and last.finished_at is not None:
-            self.runtime.last_successful_reconcile = last.finished_at
-            telemetry.LAST_SUCCESS.set(last.finished_at.timestamp())
-
         def settings() -> Settings:
             return self.settings
 
         self._forge()
         self._notifications()
-        self.poller = RepoPoller(self.source, self.queue, runtime=self.runtime,
-                                 settings=settings, leading=self.leading,
-                                 can_reconcile=self.engine is not None,
-                                 compilers=self.compilers, hooks=self.hooks)
-        self.drift = DriftTicker(
-            self.engine, self.queue, runtime=self.runtime, settings=settings,
-            leading=self.leading,
-            applying=lambda: self.controller is not None and self.controller.applying,
-            on_observed=lambda: self._ready("observed the cluster; running"),
-            on_drift=self.notify.drift_checked if self.notify is not None else None)
-        drift = self.drift
-        if self.engine is not None:
-            self.controller = Controller(
-                self.engine, self.queue, runtime=self.runtime, settings=settings,
-                stopping=lambda: self.stopping, on_change=self._set_status,
-                on_success=lambda: drift.wake(report_only=True), on_took_over=drift.wake,
-                hooks=self.hooks)
-
+        for unit in self.units:
+            await unit.open(hooks=self.hooks, on_change=self._set_status,
+                            on_observed=lambda: self._ready("observed the cluster; running"),
+                            on_drift=self.notify.drift_checked if self.notify is not None
+                            else None)
+            if self.notify is not None:  # a Proxmox connection or leadership lost a while
+                self.add(unit.task("notify-watch"),
+                         functools.partial(self.notify.watch, unit.runtime))
+        self._pr_planner()
         self.add("database-supervisor", self.database_supervisor.run)
-        self.add("leader-election", self.election.run)
         self.add("api", self._serve_api)
-        if self.controller is not None:
-            self.add("run-worker", self.controller.run, needs_leader=True)
-        self.add("wake-listener", lambda: wakeups.listen(self.pool, self.runtime,
-                                                         cluster=self.cluster),
-                 needs_leader=True)
-        self.add("repo-poller", self.poller.run)
-        self.add("drift-checker", self.drift.run)
         self.add("retention", lambda: retention.run_nightly(self.pool, settings=settings),
                  needs_leader=True)
         self.add("reloader", self._reloader)
@@ -287,13 +303,20 @@ class Daemon:
                                  queue_size=forge.queue_size)
         self.hooks = reporter
         self.add("forge-reporter", reporter.run)
-        if self.source is not None:
-            from mycopod.forge.pr_plans import PullRequestPlanner
 
-            self.pr_plans = PullRequestPlanner(
-                source=self.source, client=ForgeClient(forge), pool=self.pool,
-                settings=lambda: self.settings, engine=self.engine, compilers=self.compilers)
-            self.add("pr-planner", self.pr_plans.run)
+    def _pr_planner(self) -> None:
+        """With ``[forge]`` and a repository: pull requests planned against the first
+        cluster (the only one with a single [proxmox])."""
+        unit = self.units[0]
+        if not self.settings.forge.enabled or unit.source is None:
+            return
+        from mycopod.forge.client import ForgeClient
+        from mycopod.forge.pr_plans import PullRequestPlanner
+
+        self.pr_plans = PullRequestPlanner(
+            source=unit.source, client=ForgeClient(self.settings.forge), pool=self.pool,
+            settings=unit.current, engine=unit.engine, compilers=self.compilers)
+        self.add("pr-planner", self.pr_plans.run)
 
     def _notifications(self) -> None:
         """With ``[notify] urls``: the notifier, told of runs next to the forge reporter."""
@@ -307,85 +330,39 @@ class Daemon:
         notifier = self.notify = Notifier(lambda: self.settings.notify, public_url=public)
         self.hooks = notifier if self.hooks is NO_HOOKS else AllHooks(self.hooks, notifier)
         self.add("notifier", notifier.run)
-        self.add("notify-watch", lambda: notifier.watch(self.runtime))
-
-    def _engine_context(self) -> EngineContext | None:
-        """The engine's context, or None when no Proxmox cluster is configured. Every
-        Proxmox call's outcome goes to the runtime status (what /health reports)."""
-        if not self.settings.proxmox.url:
-            log.warning("controller.no_proxmox", note="set proxmox.url to reconcile a cluster")
-            return None
-        from mycopod.reconcile.reconciler import EngineContext
-
-        return EngineContext.create(self.pool, self.settings,
-                                    on_outcome=self.runtime.proxmox_outcome)
-
-    def _declarations_source(self) -> GitSource | None:
-        if not self.settings.declarations.repo:
-            log.warning("controller.no_repo", note="set declarations.repo to follow a repository")
-            return None
-        from mycopod.declarations.source import GitSource
-
-        return GitSource.from_settings(self.settings)
 
     async def _close(self) -> None:
         runner, self._api_runner = self._api_runner, None
         if runner is not None:
             await runner.cleanup()
-        await self.election.release()
-        if self.engine is not None:
-            await self.engine.client.aclose()
+        for unit in self.units:
+            await unit.close()
 
     async def _serve_api(self) -> None:
         from mycopod.api.app import create_app, start_api
-        from mycopod.api.context import ApiContext
+        from mycopod.api.context import ApiContext, ClusterView
 
-        app = create_app(ApiContext(pool=self.pool, settings=self.settings,
+        views = {u.name: ClusterView(settings=u.settings, runtime=u.runtime, source=u.source)
+                 for u in self.units} if len(self.units) > 1 else {}
+        # the API's single-cluster parts follow the first cluster (its settings)
+        app = create_app(ApiContext(pool=self.pool, settings=self.units[0].settings,
                                     runtime=self.runtime, source=self.source,
-                                    compilers=self.compilers, pr_plans=self.pr_plans))
+                                    compilers=self.compilers, pr_plans=self.pr_plans,
+                                    clusters=views))
         self._api_runner = await start_api(app, self.settings.api)
         await asyncio.Event().wait()  # serve until cancelled; _close() stops the server
-
-    # -- leadership: the one gate ------------------------------------------------------------
-
-    async def _lead(self) -> None:
-        """Start the leader-only runnables while this replica holds the lock."""
-        leading = False
-        while True:
-            self.election.changed.clear()
-            if self.election.leader != leading:
-                leading = self.election.leader
-                self.runtime.leader = leading
-                if self.engine is not None and self.engine.observer is not None:
-                    # another replica may have changed configs that no row shows: the
-                    # next observation reads every owned guest again (a full resync)
-                    self.engine.observer.invalidate()
-                if leading:
-                    for name, (runnable, needs_leader) in self._runnables.items():
-                        if needs_leader:
-                            self.tasks.spawn(name, runnable())
-                    assert self.poller is not None
-                    # Look at the repository now rather than at the next poll.
-                    self.poller.fetch_now()
-                else:
-                    # Stop applying at once: a replica that lost its session lock may no
-                    # longer be the only one touching the cluster.
-                    if self.controller is not None:
-                        self.controller.losing_leadership()
-                    await self.tasks.cancel([n for n, (_r, needs) in self._runnables.items()
-                                             if needs])
-                self._set_status()
-            await self.election.changed.wait()
 
     # -- status for systemd ------------------------------------------------------------------
 
     def _set_status(self, extra: str | None = None) -> None:
-        role = "leader" if self.election.leader else "standby"
-        parts = [role, f"cluster {self.cluster}"]
-        if self.controller is not None and self.controller.current_run is not None:
-            parts.append(f"applying run {self.controller.current_run}")
-        if self.runtime.repo_head:
-            parts.append(f"commit {self.runtime.repo_head[:10]}")
+        parts = []
+        for unit in self.units:
+            role = "leader" if unit.election.leader else "standby"
+            parts += [role, f"cluster {unit.name}"]
+            if unit.controller is not None and unit.controller.current_run is not None:
+                parts.append(f"applying run {unit.controller.current_run}")
+            if unit.runtime.repo_head:
+                parts.append(f"commit {unit.runtime.repo_head[:10]}")
         if extra:
             parts.append(extra)
         line = "; ".join(parts)
@@ -428,14 +405,10 @@ class Daemon:
             telemetry.configure_logging(level=new.logging.level,
                                         fmt=self.settings.logging.format,
                                         secrets=self.settings.secret_values())
-        if self.engine is not None:  # the engine reads policy and apply limits from these
-            self.engine.settings = self.settings
-            self.engine.policy = self.settings.policy
-            if self.engine.observer is not None:
-                self.engine.observer.resync_seconds = self.settings.apply.resync_seconds
+        reloaded = {s.proxmox.cluster: s for s in self.settings.per_cluster()}
+        for unit in self.units:
+            unit.reload(reloaded.get(unit.name, unit.settings))
         shown = {k: (["***", "***"] if telemetry.SECRET_KEY_RE.search(k) else [o, n])
                  for k, (o, n) in safe.items()}
         log.info("reload.done", changed=shown, needs_restart=unsafe)
-        if self.drift is not None:
-            self.drift.wake()
         return safe

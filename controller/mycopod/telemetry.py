@@ -34,25 +34,31 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 
 RECONCILE_RUNS = Counter(
     "mycopod_reconcile_runs_total", "Finished reconcile runs by final status and trigger",
-    ["status", "trigger"], registry=REGISTRY,
+    ["status", "trigger", "cluster"], registry=REGISTRY,
 )
 RECONCILE_DURATION = Histogram(
-    "mycopod_reconcile_duration_seconds", "Wall time of a reconcile run",
+    "mycopod_reconcile_duration_seconds", "Wall time of a reconcile run", ["cluster"],
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600), registry=REGISTRY,
 )
 ACTIONS = Counter(
-    "mycopod_actions_total", "Applied actions by kind and result", ["kind", "result"],
+    "mycopod_actions_total", "Applied actions by kind and result", ["kind", "result", "cluster"],
     registry=REGISTRY,
 )
-MANAGED_GUESTS = Gauge("mycopod_managed_guests", "Guests MycoPod owns", registry=REGISTRY)
+# per cluster (issue 17): the ``cluster`` label is the cluster's name ("default" with a
+# single [proxmox])
+MANAGED_GUESTS = Gauge("mycopod_managed_guests", "Guests MycoPod owns", ["cluster"],
+                       registry=REGISTRY)
 DRIFTED_GUESTS = Gauge(
-    "mycopod_drifted_guests", "Owned guests that differ from the spec", registry=REGISTRY
+    "mycopod_drifted_guests", "Owned guests that differ from the spec", ["cluster"],
+    registry=REGISTRY
 )
 ORPHANED_GUESTS = Gauge(
-    "mycopod_orphaned_guests", "Owned guests missing from the spec", registry=REGISTRY
+    "mycopod_orphaned_guests", "Owned guests missing from the spec", ["cluster"],
+    registry=REGISTRY
 )
 RUNS_AWAITING_APPROVAL = Gauge(
-    "mycopod_runs_awaiting_approval", "Runs waiting for an admin's approval", registry=REGISTRY
+    "mycopod_runs_awaiting_approval", "Runs waiting for an admin's approval", ["cluster"],
+    registry=REGISTRY
 )
 PROXMOX_REQUESTS = Counter(
     "mycopod_proxmox_requests_total", "Requests to the Proxmox VE API",
@@ -92,7 +98,7 @@ HTTP_LATENCY = Histogram(
 )
 LAST_SUCCESS = Gauge(
     "mycopod_last_successful_reconcile_timestamp_seconds",
-    "Unix time of the last Succeeded reconcile", registry=REGISTRY,
+    "Unix time of the last Succeeded reconcile", ["cluster"], registry=REGISTRY,
 )
 DECLARATIONS_INFO = Info(
     "mycopod_declarations", "The declarations commit in force", registry=REGISTRY
@@ -110,7 +116,8 @@ REPO_LAST_FETCH = Gauge(
     registry=REGISTRY,
 )
 LEADER = Gauge(
-    "mycopod_leader", "1 when this process holds the reconcile lock, else 0", registry=REGISTRY
+    "mycopod_leader", "1 when this process holds the cluster's reconcile lock, else 0",
+    ["cluster"], registry=REGISTRY
 )
 
 

@@ -25,6 +25,15 @@ PolicyGetter = Callable[[], Awaitable[PolicySettings]]
 
 
 @dataclass
+class ClusterView:
+    """What the API sees of one cluster: its settings, runtime status and source."""
+
+    settings: Settings
+    runtime: RuntimeStatus
+    source: Any = None
+
+
+@dataclass
 class ApiContext:
     pool: asyncpg.Pool
     settings: Settings
@@ -38,10 +47,30 @@ class ApiContext:
     #: a ``mycopod.forge.pr_plans.PullRequestPlanner`` (with ``[forge]``); None: pull
     #: request webhooks are answered 202 and ignored
     pr_plans: Any = None
+    #: every cluster by name (several: [[clusters]]); empty: the one of ``runtime``
+    clusters: dict[str, ClusterView] = field(default_factory=dict)
+
+    @property
+    def cluster(self) -> str:
+        """The cluster the API's single-cluster parts follow (the first, or the only one):
+        the settings page, POST /declarations, the overview's figures."""
+        return self.settings.proxmox.cluster
+
+    def views(self) -> dict[str, ClusterView]:
+        return self.clusters or {self.runtime.cluster: ClusterView(
+            settings=self.settings, runtime=self.runtime, source=self.source)}
+
+    def cluster_names(self) -> list[str]:
+        return list(self.views())
+
+    def runtime_of(self, cluster: str) -> RuntimeStatus:
+        view = self.views().get(cluster)
+        return view.runtime if view is not None else self.runtime
 
     async def effective_policy(self) -> PolicySettings:
         if self.policy is not None:
             return await self.policy()
         from mycopod.store.settings import SettingsStore
 
-        return await SettingsStore(self.pool).effective_policy(self.settings.policy)
+        return await SettingsStore(self.pool, self.cluster).effective_policy(
+            self.settings.policy)

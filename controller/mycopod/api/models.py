@@ -159,6 +159,16 @@ class RepoHealth(Response):
     compile_error: str | None = None
 
 
+class ClusterHealth(Response):
+    """One cluster as this process sees it (issue 17: several clusters)."""
+
+    name: str
+    role: Literal["leader", "standby"]
+    proxmox: ProxmoxHealth
+    repo: RepoHealth
+    last_successful_reconcile: datetime | None
+
+
 class Health(Response):
     database: Literal["up", "down"]
     proxmox: ProxmoxHealth
@@ -166,6 +176,9 @@ class Health(Response):
     last_successful_reconcile: datetime | None
     role: Literal["leader", "standby"]
     cluster: str
+    #: every cluster of the deployment (the fields above are the first one's; ``role``
+    #: is ``leader`` when this process leads any of them)
+    clusters: list[ClusterHealth] = Field(default_factory=list)
 
 
 # --- reconcile and logs ---------------------------------------------------------------
@@ -174,11 +187,17 @@ class Health(Response):
 class ReconcileRequest(Request):
     declaration_id: int | None = Field(None, ge=1, le=MAX_ID)
     dry_run: bool = False
+    #: the cluster to reconcile; unset: every cluster (the only one, with one)
+    cluster: str | None = Field(None, min_length=1, max_length=63)
 
 
 class ReconcileAccepted(Response):
     run_id: int
     status: RunStatus
+    #: the cluster of ``run_id``
+    cluster: str = "default"
+    #: every run queued, by cluster (one per cluster when none was named)
+    runs: dict[str, int] = Field(default_factory=dict)
 
 
 class RollbackRequest(Request):
@@ -193,6 +212,8 @@ class RollbackAccepted(Response):
 
 
 class LogsQuery(Request):
+    #: only this cluster's runs
+    cluster: str | None = Field(None, min_length=1, max_length=63)
     status: RunStatus | None = None
     trigger: Trigger | None = None
     since: datetime | None = None
@@ -344,8 +365,14 @@ class DeclarationCreate(Request):
         return value
 
 
+class SettingsQuery(Request):
+    #: the cluster whose settings (default: the first, or the only one)
+    cluster: str | None = Field(None, min_length=1, max_length=63)
+
+
 class DeclarationsQuery(PageQuery):
-    pass
+    #: only this cluster's declarations
+    cluster: str | None = Field(None, min_length=1, max_length=63)
 
 
 # The store's record of how one file was compiled, under the API's name and config (no
@@ -357,6 +384,7 @@ class DeclarationFile(FileRecord, Response):
 
 class DeclarationOut(Response):
     id: int
+    cluster: str = "default"
     source: Literal["git", "api"]
     path: str | None = None
     user_id: int | None = None

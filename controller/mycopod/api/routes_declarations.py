@@ -109,7 +109,7 @@ async def list_declarations(call: Call) -> DeclarationPage:
     query: DeclarationsQuery = call.query
     viewer = None if call.me.is_admin else call.me.id
     rows, total = await DeclarationStore(call.conn).page_visible(
-        viewer_id=viewer, limit=query.limit, offset=query.offset)
+        viewer_id=viewer, limit=query.limit, offset=query.offset, cluster=query.cluster)
     return DeclarationPage.model_validate({"items": [_item(r) for r in rows], "total": total})
 
 
@@ -141,7 +141,7 @@ async def _check_owner(call: Call, *, path: str, head: str) -> None:
     created = await asyncio.to_thread(call.ctx.source.created_in, path, head)
     if created is None:
         return  # a new file
-    row = await DeclarationStore(call.conn).get_by_commit(created)
+    row = await DeclarationStore(call.conn, call.ctx.cluster).get_by_commit(created)
     if row is not None and row.source == "api" and row.user_id == call.me.id and (
             row.path == path):
         return
@@ -256,7 +256,7 @@ async def _submit(call: Call) -> DeclarationDetail:
                     await _check_owner(call, path=body.path, head=current)
                 head = current
             # A User's change waits for an Admin unless it leaves the file as in force.
-            in_force = await DeclarationStore(call.conn).latest_good()
+            in_force = await DeclarationStore(call.conn, call.ctx.cluster).latest_good()
             needs_approval = not user.is_admin and (
                 in_force is None or in_force.file_sha256(body.path) != written)
             sha = await asyncio.to_thread(

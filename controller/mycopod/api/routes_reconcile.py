@@ -79,16 +79,26 @@ async def start_reconcile(call: Call) -> ReconcileAccepted:
             if declaration is None or not (declaration.source == "git"
                                            or declaration.user_id == user.id):
                 raise not_found("declaration")
-    try:
-        run = await RunStore(call.conn).create(
-            trigger="manual", cluster=call.ctx.settings.proxmox.cluster,
-            declaration_id=body.declaration_id, requested_by=user.id, dry_run=body.dry_run)
-    except asyncpg.ForeignKeyViolationError:
-        raise not_found("declaration") from None
-    call.ctx.runtime.wake_reconcile.set()
-    log.info("reconcile.requested", user_id=user.id, run_id=run.id, dry_run=body.dry_run,
-             declaration_id=body.declaration_id)
-    return ReconcileAccepted(run_id=run.id, status=run.status)
+    names = call.ctx.cluster_names()
+    if body.cluster is not None and body.cluster not in names:
+        raise unprocessable(f"cluster {body.cluster!r} is not configured; the clusters are: "
+                            f"{', '.join(names)}", code="unknown_cluster")
+    if body.declaration_id is not None and body.cluster is None and len(names) > 1:
+        raise unprocessable("a declaration belongs to one cluster: name it (cluster)",
+                            code="cluster_required")
+    runs: list[Run] = []
+    for name in [body.cluster] if body.cluster is not None else names:
+        try:
+            runs.append(await RunStore(call.conn).create(
+                trigger="manual", cluster=name, declaration_id=body.declaration_id,
+                requested_by=user.id, dry_run=body.dry_run))
+        except asyncpg.ForeignKeyViolationError:
+            raise not_found("declaration") from None
+        call.ctx.runtime_of(name).wake_reconcile.set()
+        log.info("reconcile.requested", user_id=user.id, run_id=runs[-1].id, cluster=name,
+                 dry_run=body.dry_run, declaration_id=body.declaration_id)
+    return ReconcileAccepted(run_id=runs[0].id, status=runs[0].status,
+                             cluster=runs[0].cluster, runs={r.cluster: r.id for r in runs})
 
 
 async def _visible_run(call: Call) -> Run:
@@ -128,6 +138,7 @@ async def approve(call: Call) -> RunOut:
                                       wake=call.ctx.runtime.wake_reconcile)
     except approvals.ApprovalError as exc:
         raise from_approval(exc) from None
+    call.ctx.runtime_of(run.cluster).wake_reconcile.set()  # the run's cluster's worker
     return RunOut.model_validate(run_out(run))
 
 
@@ -145,6 +156,7 @@ async def override(call: Call) -> RunOut:
                                        wake=call.ctx.runtime.wake_reconcile)
     except approvals.ApprovalError as exc:
         raise from_approval(exc) from None
+    call.ctx.runtime_of(run.cluster).wake_reconcile.set()  # the run's cluster's worker
     return RunOut.model_validate(run_out(run))
 
 
@@ -175,7 +187,7 @@ async def list_logs(call: Call) -> RunPage:
     try:
         rows, cursor = await RunStore(call.conn).list_rows(
             status=query.status, trigger=query.trigger, since=query.since, limit=query.limit,
-            cursor=query.cursor)
+            cursor=query.cursor, cluster=query.cluster)
     except InvalidCursor as exc:
         raise unprocessable(str(exc), code="invalid_cursor") from None
     items = [{**row, "error": paging.clip(row["error"], paging.ITEM_TEXT),

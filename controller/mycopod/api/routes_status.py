@@ -206,14 +206,17 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
         "more": more,
         "runs": [{"id": r.id, "status": r.status, "trigger": r.trigger,
                   "commit_sha": r.commit_sha, "created_at": r.created_at,
-                  "duration": _duration(r)} for r in runs],
+                  "duration": _duration(r), "cluster": r.cluster} for r in runs],
+        # several clusters: each one's role, and a column of the runs (docs/scaling.md)
+        "clusters": [{"name": n, "role": "leader" if v.runtime.leader else "standby"}
+                     for n, v in call.ctx.views().items()] if call.ctx.clusters else [],
         "refresh_seconds": REFRESH_SECONDS,
     }
 
 
 async def _compile_result(call: Call) -> dict[str, Any] | None:
     """The compile result of the newest declaration (a failed commit shows its error)."""
-    declaration = await DeclarationStore(call.conn).latest_without_spec()
+    declaration = await DeclarationStore(call.conn, call.ctx.cluster).latest_without_spec()
     if declaration is None:
         return None
     return {"status": declaration.compile_status,

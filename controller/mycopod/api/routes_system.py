@@ -27,10 +27,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from mycopod import telemetry
 from mycopod.api import auth
 from mycopod.api.errors import ApiError
-from mycopod.api.models import Health, ProxmoxHealth, RepoHealth
+from mycopod.api.models import ClusterHealth, Health, ProxmoxHealth, RepoHealth
 from mycopod.api.ratelimit import in_networks
 from mycopod.api.routing import Call, Endpoint, error_response, ok_response
 from mycopod.api.state import STATE
+from mycopod.runtime import RuntimeStatus
 from mycopod.store import locks
 from mycopod.store.runs import RunStore
 
@@ -95,22 +96,29 @@ async def database_problem(call: Call) -> str | None:
     return problem
 
 
-async def health(call: Call) -> web.Response:
-    rt = call.ctx.runtime
-    now = datetime.now(UTC)
-    problem = await database_problem(call)
-    up = problem is None
-    report = Health(
-        database="up" if up else "down",
+def _cluster_health(rt: RuntimeStatus, now: datetime) -> ClusterHealth:
+    return ClusterHealth(
+        name=rt.cluster, role="leader" if rt.leader else "standby",
         proxmox=ProxmoxHealth(reachable=rt.proxmox_ok, last_contact=rt.proxmox_last_contact,
                               seconds_since_contact=_ago(rt.proxmox_last_contact, now),
                               error=rt.proxmox_error),
         repo=RepoHealth(head=rt.repo_head, last_fetch=rt.repo_last_fetch,
                         seconds_since_fetch=_ago(rt.repo_last_fetch, now), error=rt.repo_error,
                         compile_error=rt.compile_error),
-        last_successful_reconcile=rt.last_successful_reconcile,
-        role="leader" if rt.leader else "standby",
-        cluster=rt.cluster,
+        last_successful_reconcile=rt.last_successful_reconcile)
+
+
+async def health(call: Call) -> web.Response:
+    now = datetime.now(UTC)
+    problem = await database_problem(call)
+    up = problem is None
+    clusters = [_cluster_health(v.runtime, now) for v in call.ctx.views().values()]
+    first = _cluster_health(call.ctx.runtime, now)
+    report = Health(
+        database="up" if up else "down", proxmox=first.proxmox, repo=first.repo,
+        last_successful_reconcile=first.last_successful_reconcile,
+        role="leader" if any(c.role == "leader" for c in clusters) else "standby",
+        cluster=first.name, clusters=clusters,
     )
     if up:
         return ok_response(HEALTH.adapter, report)
@@ -136,15 +144,19 @@ async def metrics(call: Call) -> web.Response:
             raise ApiError(401, "unauthorized", "send the metrics bearer token",
                            headers={"WWW-Authenticate": "Bearer"})
         raise ApiError(403, "forbidden", "this address may not read /metrics")
-    telemetry.LEADER.set(1 if call.ctx.runtime.leader else 0)
-    try:
-        async with asyncio.timeout(HEALTH_DB_TIMEOUT):
-            counts = await RunStore(call.ctx.pool).counts_by_status(call.ctx.runtime.cluster)
-        telemetry.RUNS_AWAITING_APPROVAL.set(counts.get("AwaitingApproval", 0))
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        log.warning("metrics.count_failed", error=type(exc).__name__)  # keep the last value
-    if call.ctx.runtime.last_successful_reconcile is not None:
-        telemetry.LAST_SUCCESS.set(call.ctx.runtime.last_successful_reconcile.timestamp())
+    for name, view in call.ctx.views().items():
+        rt = view.runtime
+        telemetry.LEADER.labels(cluster=name).set(1 if rt.leader else 0)
+        try:
+            async with asyncio.timeout(HEALTH_DB_TIMEOUT):
+                counts = await RunStore(call.ctx.pool).counts_by_status(name)
+            telemetry.RUNS_AWAITING_APPROVAL.labels(cluster=name).set(
+                counts.get("AwaitingApproval", 0))
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("metrics.count_failed", error=type(exc).__name__)  # keep the last
+        if rt.last_successful_reconcile is not None:
+            telemetry.LAST_SUCCESS.labels(cluster=name).set(
+                rt.last_successful_reconcile.timestamp())
     body = await asyncio.to_thread(generate_latest, telemetry.REGISTRY)
     response = web.Response(body=body)
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST

@@ -37,9 +37,11 @@ async def github(call: Call) -> web.Response:
                     client=call.request.remote)
         raise ApiError(exc.status, _CODES.get(exc.status, "bad_request"), exc.message) from None
     if event.kind == "push":
-        call.ctx.runtime.wake_fetch.set()
-        # on a standby, the leader fetches (this replica's poller queues nothing)
-        await wakeups.notify(call.ctx.pool, wakeups.FETCH, call.ctx.settings.proxmox.cluster)
+        # every cluster looks (each reads its own folder or repository); on a standby,
+        # each cluster's leader fetches (this replica's pollers queue nothing)
+        for name, view in call.ctx.views().items():
+            view.runtime.wake_fetch.set()
+            await wakeups.notify(call.ctx.pool, wakeups.FETCH, name)
     if event.kind == "pull_request":
         event = _pull_request(call, event)
     log.info("webhook.received", kind=event.kind, github_event=event.event,

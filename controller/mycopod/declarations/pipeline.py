@@ -310,7 +310,8 @@ async def compile_commit(
     """
     if llm is None and settings is not None and settings.llm.model:
         llm = settings.llm
-    store = DeclarationStore(pool)
+    store = DeclarationStore(pool, settings.proxmox.cluster if settings is not None
+                             else "default")
     files: dict[str, str] = {}
     read_error: str | None = None
     if isinstance(source, GitSource):

@@ -42,6 +42,7 @@ from gitdb import IStream
 from mycopod import telemetry
 from mycopod.backoff import Backoff
 from mycopod.config import DeclarationsSettings
+from mycopod.config_clusters import state_name
 from mycopod.declarations.paths import glob_regex, is_declaration
 from mycopod.errors import MycoPodError
 
@@ -88,13 +89,19 @@ class CommitInfo:
 class GitSource:
     """A local clone that follows one branch of the declarations repository."""
 
-    def __init__(self, settings: DeclarationsSettings, *, state_dir: Path) -> None:
+    def __init__(self, settings: DeclarationsSettings, *, state_dir: Path,
+                 cluster: str = "default") -> None:
         if not settings.repo:
             raise SourceError("no declarations repository configured (set declarations.repo)")
         self.settings = settings
         self.url = self._normalise_url(settings.repo)
         self.branch = settings.branch
-        self.path = Path(state_dir) / "declarations.git"
+        #: only files under this folder are declarations ("site-a/"; "": all of them)
+        self.prefix = settings.path or ""
+        # one clone per cluster: each cluster's poller fetches and reads on its own
+        clone = ("declarations.git" if cluster == "default"
+                 else f"declarations-{state_name(cluster)}.git")
+        self.path = Path(state_dir) / clone
         self.pattern = glob_regex(settings.glob)
         self.last_good: str | None = None
         self.last_error: str | None = None
@@ -108,7 +115,8 @@ class GitSource:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GitSource:
-        return cls(settings.declarations, state_dir=Path(settings.state_dir))
+        return cls(settings.declarations, state_dir=Path(settings.state_dir),
+                   cluster=settings.proxmox.cluster)
 
     # --- plumbing ----------------------------------------------------------------------
 
@@ -270,6 +278,8 @@ class GitSource:
             for item in tree.traverse():
                 if item.type != "blob" or not is_declaration(item.path, self.pattern):
                     continue
+                if not item.path.startswith(self.prefix):
+                    continue
                 mode = item.mode
                 blob = item
                 if stat.S_ISLNK(mode):
@@ -344,6 +354,8 @@ class GitSource:
         if not is_declaration(normal, self.pattern):
             raise SourceError(f"{normal!r} is not a declaration file (it must match "
                               f"{self.settings.glob!r} and not be README.md)")
+        if not normal.startswith(self.prefix):
+            raise SourceError(f"{normal!r} is not in this cluster's folder {self.prefix!r}")
         return normal
 
     def commit_declaration(self, path: str, text: str, *, author_name: str,

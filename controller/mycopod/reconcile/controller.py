@@ -207,7 +207,7 @@ class Controller:
         if after is decisions.AfterRun.SUCCEEDED:
             self.queue.forget()
             self.runtime.last_successful_reconcile = datetime.now(UTC)
-            telemetry.LAST_SUCCESS.set(time.time())
+            telemetry.LAST_SUCCESS.labels(cluster=self.queue.cluster).set(time.time())
             self.on_success()
         elif after is decisions.AfterRun.WAIT_FOR_COMMIT:
             log.info("run.compile_failed", note="waiting for the next commit")

@@ -151,7 +151,7 @@ class Executor(Guard):
                     requested_by=self.requested_by,
                     message=failed if failed.startswith("not started") else
                     f"skipped: an earlier action on {name} failed")
-                telemetry.ACTIONS.labels(action.kind, "Skipped").inc()
+                telemetry.ACTIONS.labels(action.kind, "Skipped", self.cluster).inc()
                 continue
             row = await self.actions.insert_pending(
                 self.run_id, seq=seq, kind=action.kind, target=name, vmid=guest.vmid,
@@ -169,7 +169,7 @@ class Executor(Guard):
                                          else "Error")
                 await self.actions.finish(row.id, result=outcome, message=failed, upid=upid,
                                           vmid=guest.vmid, node=guest.node)
-                telemetry.ACTIONS.labels(action.kind, outcome).inc()
+                telemetry.ACTIONS.labels(action.kind, outcome, self.cluster).inc()
                 log.warning("action.failed", run_id=self.run_id, guest=name,
                             kind=action.kind, vmid=guest.vmid, error=failed)
                 self.result.failed[name] = failed
@@ -181,7 +181,7 @@ class Executor(Guard):
                     self.observer.invalidate(guest.vmid)
             await self.actions.finish(row.id, result="Success", message=message, upid=upid,
                                       vmid=guest.vmid, node=guest.node)
-            telemetry.ACTIONS.labels(action.kind, "Success").inc()
+            telemetry.ACTIONS.labels(action.kind, "Success", self.cluster).inc()
             log.info("action.finished", run_id=self.run_id, guest=name, kind=action.kind,
                      vmid=guest.vmid, node=guest.node, result="Success",
                      seconds=round(time.monotonic() - started, 3))

@@ -65,7 +65,7 @@ class LeaderElection:
         if leader == self.leader:
             return
         self.leader = leader
-        telemetry.LEADER.set(1 if leader else 0)
+        telemetry.LEADER.labels(cluster=self.cluster).set(1 if leader else 0)
         log.info("leader.acquired" if leader else "leader.lost", cluster=self.cluster,
                  reason=reason)
         self.changed.set()

@@ -132,7 +132,8 @@ class EngineContext:
 
     async def refresh_policy(self) -> PolicySettings:
         """The config file's policy overridden by the ``settings`` table."""
-        self.policy = await SettingsStore(self.pool).effective_policy(self.settings.policy)
+        store = SettingsStore(self.pool, self.cluster)
+        self.policy = await store.effective_policy(self.settings.policy)
         assert self.observer is not None
         self.observer.ownership_tag = self.policy.ownership_tag
         return self.policy
@@ -141,18 +142,20 @@ class EngineContext:
         """The spec for ``run`` (None: the latest good declaration)."""
         if self.spec_loader is not None:
             return await self.spec_loader(run)
-        self._loaded = await _declaration_spec(self.pool, run, self._loaded)
+        self._loaded = await _declaration_spec(self.pool, run, self._loaded,
+                                               cluster=self.cluster)
         return self._loaded
 
 
 async def _declaration_spec(pool: asyncpg.Pool, run: Run | None,
-                            last: LoadedSpec | None) -> LoadedSpec | None:
+                            last: LoadedSpec | None, *,
+                            cluster: str = "default") -> LoadedSpec | None:
     """The run's declaration, else the latest good one (the declarations store).
 
     Rows are read without their spec first: when it is ``last``'s declaration, ``last``
     is returned as it is (the same spec object, which the plan memo relies on, and no
     10,000-guest JSON parsed at every drift tick)."""
-    store = DeclarationStore(pool)
+    store = DeclarationStore(pool, cluster)
     row = (await store.get_without_spec(run.declaration_id)
            if run and run.declaration_id else None)
     if row is None or not row.ok:
@@ -218,11 +221,11 @@ def report(plan: Plan, observed: ObservedCluster) -> ClusterReport:
         observed_at=time.time())
 
 
-def set_gauges(summary: ClusterReport) -> None:
+def set_gauges(summary: ClusterReport, *, cluster: str) -> None:
     """The managed/drifted/orphaned gauges from a report (runs and drift checks)."""
-    telemetry.MANAGED_GUESTS.set(summary.managed)
-    telemetry.DRIFTED_GUESTS.set(summary.drifted)
-    telemetry.ORPHANED_GUESTS.set(summary.orphaned)
+    telemetry.MANAGED_GUESTS.labels(cluster=cluster).set(summary.managed)
+    telemetry.DRIFTED_GUESTS.labels(cluster=cluster).set(summary.drifted)
+    telemetry.ORPHANED_GUESTS.labels(cluster=cluster).set(summary.orphaned)
 
 
 async def cluster_report(ctx: EngineContext, spec: ClusterSpec | None = None) -> ClusterReport:
@@ -234,7 +237,7 @@ async def cluster_report(ctx: EngineContext, spec: ClusterSpec | None = None) ->
         spec = loaded.spec if loaded is not None else ClusterSpec()
     observed, plan = await observe_and_plan(ctx, spec)
     summary = report(plan, observed)
-    set_gauges(summary)
+    set_gauges(summary, cluster=ctx.cluster)
     return summary
 
 
@@ -286,13 +289,14 @@ async def execute_run(run: Run, *, ctx: EngineContext, spec: ClusterSpec | None 
         structlog.contextvars.unbind_contextvars("run_id")
     seconds = time.monotonic() - started
     if final.status in ("Succeeded", "Failed"):
-        telemetry.RECONCILE_RUNS.labels(final.status, final.trigger).inc()
-        telemetry.RECONCILE_DURATION.observe(seconds)
+        telemetry.RECONCILE_RUNS.labels(final.status, final.trigger, ctx.cluster).inc()
+        telemetry.RECONCILE_DURATION.labels(cluster=ctx.cluster).observe(seconds)
     if final.status == "Succeeded":
-        telemetry.LAST_SUCCESS.set(time.time())
+        telemetry.LAST_SUCCESS.labels(cluster=ctx.cluster).set(time.time())
     try:
         counts = await runs.counts_by_status(ctx.cluster)
-        telemetry.RUNS_AWAITING_APPROVAL.set(counts["AwaitingApproval"])
+        telemetry.RUNS_AWAITING_APPROVAL.labels(cluster=ctx.cluster).set(
+            counts["AwaitingApproval"])
     except Exception:  # a gauge must never fail a run
         log.warning("run.gauge_failed", run_id=run.id)
     log.info("run.finished", run_id=run.id, status=final.status, trigger=final.trigger,
@@ -331,8 +335,8 @@ async def _execute(run: Run, *, ctx: EngineContext, runs: RunStore,
     observed, plan = await observe_and_plan(ctx, spec, origin=origin)
     await _backfill_inventory(ctx, observed, run_id=run.id)
     summary = report(plan, observed)
-    set_gauges(summary)
-    declarations = DeclarationStore(ctx.pool)
+    set_gauges(summary, cluster=ctx.cluster)
+    declarations = DeclarationStore(ctx.pool, ctx.cluster)
     changes = (await declarations.unapproved_changes(declaration_id)
                if declaration_id is not None else [])
     changes_wait = bool(changes) and not policy.users_can_reconcile

@@ -210,7 +210,7 @@ async def check_drift(ctx: EngineContext, *,
         ctx.origin = origin
     observed, plan = await reconciler.observe_and_plan(ctx, loaded.spec, origin=origin)
     summary = reconciler.report(plan, observed)
-    reconciler.set_gauges(summary)
+    reconciler.set_gauges(summary, cluster=ctx.cluster)
     if runtime is not None:
         runtime.report = summary
     gated = {target for _kind, target in plan.approval_keys()}

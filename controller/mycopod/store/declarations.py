@@ -38,9 +38,9 @@ __all__ = ["Declaration", "DeclarationStore", "FileRecord", "UserChange", "submi
 UPSERT = """
 INSERT INTO declarations (user_id, github_commit_sha, content, source, path, files, spec,
     compile_status, compile_error, commit_author, commit_message, committed_at,
-    path_sha256, needs_approval)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-ON CONFLICT (github_commit_sha) DO UPDATE SET
+    path_sha256, needs_approval, cluster)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+ON CONFLICT (cluster, github_commit_sha) DO UPDATE SET
     user_id = COALESCE(EXCLUDED.user_id, declarations.user_id),
     content = EXCLUDED.content,
     source = CASE WHEN declarations.source = 'api' THEN 'api' ELSE EXCLUDED.source END,
@@ -53,22 +53,22 @@ ON CONFLICT (github_commit_sha) DO UPDATE SET
     needs_approval = declarations.needs_approval OR EXCLUDED.needs_approval
 RETURNING id, user_id, github_commit_sha, content, created_at, source, path, files, spec,
     compile_status, compile_error, commit_author, commit_message, committed_at,
-    path_sha256, needs_approval, approved_by, approved_at"""
+    path_sha256, needs_approval, approved_by, approved_at, cluster"""
 SELECT_BY_ID = """
 SELECT id, user_id, github_commit_sha, content, created_at, source, path, files, spec,
     compile_status, compile_error, commit_author, commit_message, committed_at,
-    path_sha256, needs_approval, approved_by, approved_at
+    path_sha256, needs_approval, approved_by, approved_at, cluster
 FROM declarations WHERE id = $1"""
 SELECT_BY_COMMIT = """
 SELECT id, user_id, github_commit_sha, content, created_at, source, path, files, spec,
     compile_status, compile_error, commit_author, commit_message, committed_at,
-    path_sha256, needs_approval, approved_by, approved_at
-FROM declarations WHERE github_commit_sha = $1"""
+    path_sha256, needs_approval, approved_by, approved_at, cluster
+FROM declarations WHERE github_commit_sha = $1 AND cluster = $2"""
 SELECT_LATEST = """
 SELECT id, user_id, github_commit_sha, content, created_at, source, path, files, spec,
     compile_status, compile_error, commit_author, commit_message, committed_at,
-    path_sha256, needs_approval, approved_by, approved_at
-FROM declarations ORDER BY created_at DESC, id DESC LIMIT 1"""
+    path_sha256, needs_approval, approved_by, approved_at, cluster
+FROM declarations WHERE cluster = $1 ORDER BY created_at DESC, id DESC LIMIT 1"""
 # The rule of issue 18, item 3, in SQL (the same condition in the next two queries):
 # submission ``s`` is a User's change no Admin approved yet, and declaration ``d``
 # carries it: its files include the very file (path and content) the submission wrote,
@@ -78,11 +78,11 @@ FROM declarations ORDER BY created_at DESC, id DESC LIMIT 1"""
 SELECT_LATEST_GOOD = """
 SELECT id, user_id, github_commit_sha, content, created_at, source, path, files, spec,
     compile_status, compile_error, commit_author, commit_message, committed_at,
-    path_sha256, needs_approval, approved_by, approved_at
+    path_sha256, needs_approval, approved_by, approved_at, cluster
 FROM declarations d
-WHERE compile_status = 'ok' AND NOT EXISTS (
+WHERE d.cluster = $1 AND compile_status = 'ok' AND NOT EXISTS (
     SELECT 1 FROM declarations s
-    WHERE s.needs_approval AND s.approved_at IS NULL
+    WHERE s.cluster = d.cluster AND s.needs_approval AND s.approved_at IS NULL
       AND d.files @> jsonb_build_array(
           jsonb_build_object('path', s.path, 'sha256', s.path_sha256)))
 ORDER BY created_at DESC, id DESC LIMIT 1"""
@@ -91,7 +91,8 @@ SELECT_UNAPPROVED = """
 SELECT s.id AS declaration_id, s.github_commit_sha AS commit_sha, s.path, s.user_id,
     u.username, s.created_at AS submitted_at
 FROM declarations d
-JOIN declarations s ON s.needs_approval AND s.approved_at IS NULL
+JOIN declarations s ON s.cluster = d.cluster AND s.needs_approval
+    AND s.approved_at IS NULL
     AND d.files @> jsonb_build_array(
         jsonb_build_object('path', s.path, 'sha256', s.path_sha256))
 LEFT JOIN users u ON u.id = s.user_id
@@ -104,11 +105,13 @@ RETURNING id"""
 SELECT_PAGE_VISIBLE = """
 SELECT id, user_id, github_commit_sha, '' AS content, created_at, source, path, files,
     NULL::jsonb AS spec, compile_status, compile_error, commit_author, commit_message,
-    committed_at, path_sha256, needs_approval, approved_by, approved_at
+    committed_at, path_sha256, needs_approval, approved_by, approved_at, cluster
 FROM declarations WHERE ($3::int IS NULL OR source = 'git' OR user_id = $3)
+    AND ($4::text IS NULL OR cluster = $4)
 ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"""
 COUNT_VISIBLE = """
-SELECT count(*) FROM declarations WHERE ($1::int IS NULL OR source = 'git' OR user_id = $1)"""
+SELECT count(*) FROM declarations WHERE ($1::int IS NULL OR source = 'git' OR user_id = $1)
+    AND ($2::text IS NULL OR cluster = $2)"""
 IS_VISIBLE = """
 SELECT EXISTS (SELECT 1 FROM declarations
                WHERE id = $1 AND ($2::int IS NULL OR source = 'git' OR user_id = $2))"""
@@ -171,6 +174,8 @@ class Declaration(BaseModel):
     needs_approval: bool = False
     approved_by: int | None = None
     approved_at: datetime | None = None
+    #: the cluster these declarations are for (docs/scaling.md)
+    cluster: str = "default"
 
     @field_validator("spec", mode="before")
     @classmethod
@@ -216,8 +221,11 @@ def _declaration(row: asyncpg.Record | None) -> Declaration | None:
 
 
 class DeclarationStore:
-    def __init__(self, db: asyncpg.Pool | asyncpg.Connection) -> None:
+    """The declarations of one cluster (by id: whichever cluster's the row is)."""
+
+    def __init__(self, db: asyncpg.Pool | asyncpg.Connection, cluster: str = "default") -> None:
         self.db = db
+        self.cluster = cluster
 
     async def record(
         self, *, commit_sha: str, content: str, files: list[FileRecord],
@@ -245,7 +253,7 @@ class DeclarationStore:
             UPSERT, user_id, commit_sha, text[0], source, path,
             [f.model_dump() for f in files], spec_dict(spec) if spec is not None else None,
             "ok" if spec is not None else "error", text[1], text[2], text[3], committed_at,
-            path_sha256, needs_approval)
+            path_sha256, needs_approval, self.cluster)
         result = _declaration(row)
         assert result is not None
         return result
@@ -259,25 +267,25 @@ class DeclarationStore:
         return str(status) if status is not None else None
 
     async def get_by_commit(self, commit_sha: str) -> Declaration | None:
-        return _declaration(await self.db.fetchrow(SELECT_BY_COMMIT, commit_sha))
+        return _declaration(await self.db.fetchrow(SELECT_BY_COMMIT, commit_sha, self.cluster))
 
     async def latest(self) -> Declaration | None:
-        return _declaration(await self.db.fetchrow(SELECT_LATEST))
+        return _declaration(await self.db.fetchrow(SELECT_LATEST, self.cluster))
 
     async def latest_good(self) -> Declaration | None:
         """The spec in force: the newest declaration that compiled and carries no User
         change waiting for an Admin's approval (see :meth:`unapproved_changes`)."""
-        return _declaration(await self.db.fetchrow(SELECT_LATEST_GOOD))
+        return _declaration(await self.db.fetchrow(SELECT_LATEST_GOOD, self.cluster))
 
     async def get_without_spec(self, declaration_id: int) -> Declaration | None:
         """The row with ``spec`` None (read :meth:`spec_guests` for the guests needed)."""
         return _declaration(await self.db.fetchrow(SELECT_BY_ID_NO_SPEC, declaration_id))
 
     async def latest_without_spec(self) -> Declaration | None:
-        return _declaration(await self.db.fetchrow(SELECT_LATEST_NO_SPEC))
+        return _declaration(await self.db.fetchrow(SELECT_LATEST_NO_SPEC, self.cluster))
 
     async def latest_good_without_spec(self) -> Declaration | None:
-        return _declaration(await self.db.fetchrow(SELECT_LATEST_GOOD_NO_SPEC))
+        return _declaration(await self.db.fetchrow(SELECT_LATEST_GOOD_NO_SPEC, self.cluster))
 
     async def spec_guests(self, declaration_id: int, names: list[str]) -> ClusterSpec:
         """The guests of the declaration's spec named in ``names`` (those that exist)."""
@@ -304,16 +312,18 @@ class DeclarationStore:
         return [int(r["id"]) for r in rows]
 
     async def page_visible(self, *, viewer_id: int | None, limit: int = 50,
-                           offset: int = 0) -> tuple[list[Declaration], int]:
+                           offset: int = 0, cluster: str | None = None,
+                           ) -> tuple[list[Declaration], int]:
         """What a viewer may see, newest first, without ``content`` and ``spec``; and the
         total. A page shows neither, and parsing a spec of 2000 guests takes about 40 ms:
         a page of 200 would cost seconds of CPU.
 
         ``viewer_id`` None (an Admin) sees everything; a User sees every declaration
-        that came from git and their own API submissions.
+        that came from git and their own API submissions. ``cluster`` None: every
+        cluster's (the API's ``?cluster=`` filter).
         """
-        rows = await self.db.fetch(SELECT_PAGE_VISIBLE, limit, offset, viewer_id)
-        total = await self.db.fetchval(COUNT_VISIBLE, viewer_id)
+        rows = await self.db.fetch(SELECT_PAGE_VISIBLE, limit, offset, viewer_id, cluster)
+        total = await self.db.fetchval(COUNT_VISIBLE, viewer_id, cluster)
         return [Declaration(**dict(r)) for r in rows], int(total)
 
     async def is_visible(self, declaration_id: int, *, viewer_id: int | None) -> bool:

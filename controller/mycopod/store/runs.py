@@ -117,7 +117,7 @@ SELECT id, declaration_id, requested_by, status, started_at, finished_at, trigge
     approved_by, approved_at, rejected_by, waiting_reason, wait_until, override_by,
     override_at, created_at, updated_at FROM reconciliation_runs
 WHERE ($1::text IS NULL OR status = $1)
-  AND ($2::text IS NULL OR trigger = $2)
+  AND ($2::text IS NULL OR trigger = $2) AND ($7::text IS NULL OR cluster = $7)
   AND ($3::timestamptz IS NULL OR created_at >= $3)
   AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
 ORDER BY created_at DESC, id DESC
@@ -139,6 +139,7 @@ ORDER BY created_at DESC, id DESC LIMIT $2"""
 #: report itself
 LATEST_REPORT = """
 SELECT id, updated_at FROM reconciliation_runs WHERE summary ? 'guests'
+    AND ($1::text IS NULL OR cluster = $1)
 ORDER BY created_at DESC, id DESC LIMIT 1"""
 SUMMARY = "SELECT summary FROM reconciliation_runs WHERE id = $1"
 #: an automatic Pending run of the cluster, to merge a new trigger into
@@ -361,11 +362,12 @@ class RunStore:
         return [int(r["id"]) for r in rows]
 
     async def list_runs(self, *, status: str | None = None, trigger: str | None = None,
-                        since: datetime | None = None, limit: int = 50,
-                        cursor: str | None = None) -> tuple[list[Run], str | None]:
-        """Newest first, without ``plan``/``summary``; returns (rows, next_cursor)."""
+                        since: datetime | None = None, limit: int = 50, cursor: str | None = None,
+                        cluster: str | None = None) -> tuple[list[Run], str | None]:
+        """Newest first, without ``plan``/``summary`` (of ``cluster``, else all); returns
+        (rows, next_cursor)."""
         rows, next_cursor = await self.list_rows(status=status, trigger=trigger, since=since,
-                                                 limit=limit, cursor=cursor)
+                                                 limit=limit, cursor=cursor, cluster=cluster)
         return [Run.model_validate(dict(r)) for r in rows], next_cursor
 
     async def counts_by_status(self, cluster: str | None = None) -> dict[str, int]:
@@ -382,9 +384,10 @@ class RunStore:
         first, at most ``limit``."""
         return list(await self.pool.fetch(FOR_COMMITS, shas, limit))
 
-    async def latest_report_version(self) -> tuple[int, datetime] | None:
-        """(id, updated_at) of the newest run whose summary holds a guest report."""
-        row = await self.pool.fetchrow(LATEST_REPORT)
+    async def latest_report_version(self, cluster: str | None = None
+                                    ) -> tuple[int, datetime] | None:
+        """(id, updated_at) of the newest run (of ``cluster``) with a guest report."""
+        row = await self.pool.fetchrow(LATEST_REPORT, cluster)
         return (int(row["id"]), row["updated_at"]) if row is not None else None
 
     async def summary(self, run_id: int) -> dict[str, Any] | None:
@@ -396,13 +399,13 @@ class RunStore:
     # double the work on its busiest read.
 
     async def list_rows(self, *, status: str | None = None, trigger: str | None = None,
-                        since: datetime | None = None, limit: int = 50,
-                        cursor: str | None = None) -> tuple[list[asyncpg.Record], str | None]:
+                        since: datetime | None = None, limit: int = 50, cursor: str | None = None,
+                        cluster: str | None = None) -> tuple[list[asyncpg.Record], str | None]:
         """Like :meth:`list_runs`, returning records; raises InvalidCursor."""
         after_at, after_id = decode_cursor(cursor) if cursor else (None, None)
         limit = max(1, min(limit, 1000))
         rows = await self.pool.fetch(LIST, status, trigger, since, after_at, after_id,
-                                     limit + 1)
+                                     limit + 1, cluster)
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]

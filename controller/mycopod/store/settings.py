@@ -18,13 +18,14 @@ from pydantic import BaseModel, ValidationError
 from mycopod.config import PolicySettings
 from mycopod.errors import MycoPodError
 
-SELECT_ALL = "SELECT key, value, updated_at, updated_by FROM settings ORDER BY key"
+SELECT_ALL = """
+SELECT key, value, updated_at, updated_by FROM settings WHERE cluster = $1 ORDER BY key"""
 UPSERT = """
-INSERT INTO settings (key, value, updated_by) VALUES ($1, $2, $3)
-ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_by = EXCLUDED.updated_by,
+INSERT INTO settings (key, value, updated_by, cluster) VALUES ($1, $2, $3, $4)
+ON CONFLICT (cluster, key) DO UPDATE SET value = EXCLUDED.value, updated_by = EXCLUDED.updated_by,
     updated_at = NOW()
 RETURNING key, value, updated_at, updated_by"""
-DELETE = "DELETE FROM settings WHERE key = $1"
+DELETE = "DELETE FROM settings WHERE key = $1 AND cluster = $2"
 
 KNOWN_KEYS: tuple[str, ...] = tuple(PolicySettings.model_fields)
 
@@ -64,11 +65,14 @@ def validate(key: str, value: Any, *, base: PolicySettings | None = None) -> Any
 
 
 class SettingsStore:
-    def __init__(self, db: asyncpg.Pool | asyncpg.Connection) -> None:
+    """The settings rows of one cluster (the policy is per cluster, docs/scaling.md)."""
+
+    def __init__(self, db: asyncpg.Pool | asyncpg.Connection, cluster: str = "default") -> None:
         self._db = db
+        self.cluster = cluster
 
     async def overrides(self) -> dict[str, Any]:
-        rows = await self._db.fetch(SELECT_ALL)
+        rows = await self._db.fetch(SELECT_ALL, self.cluster)
         return {r["key"]: json.loads(r["value"]) for r in rows if r["key"] in KNOWN_KEYS}
 
     async def effective_policy(self, base: PolicySettings) -> PolicySettings:
@@ -82,7 +86,7 @@ class SettingsStore:
             return base
 
     async def list(self, base: PolicySettings) -> list[Setting]:
-        rows = {r["key"]: r for r in await self._db.fetch(SELECT_ALL)}
+        rows = {r["key"]: r for r in await self._db.fetch(SELECT_ALL, self.cluster)}
         result = []
         for key in KNOWN_KEYS:
             row = rows.get(key)
@@ -96,7 +100,8 @@ class SettingsStore:
     async def put(self, key: str, value: Any, *, user_id: int | None,
                   base: PolicySettings | None = None) -> Setting:
         normalised = validate(key, value, base=base)
-        row = await self._db.fetchrow(UPSERT, key, json.dumps(normalised), user_id)
+        row = await self._db.fetchrow(UPSERT, key, json.dumps(normalised), user_id,
+                                      self.cluster)
         assert row is not None
         return Setting(key=key, value=normalised, source="database",
                        updated_at=row["updated_at"], updated_by=row["updated_by"])
@@ -104,4 +109,4 @@ class SettingsStore:
     async def delete(self, key: str) -> None:
         if key not in KNOWN_KEYS:
             raise SettingError(f"unknown setting {key!r}")
-        await self._db.execute(DELETE, key)
+        await self._db.execute(DELETE, key, self.cluster)

@@ -103,8 +103,8 @@ def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> N
                                              for a in detail["actions"])
             metrics = requests.get(f"{daemon.url}/metrics", timeout=5).text
             counted = re.search(
-                r'mycopod_reconcile_runs_total\{status="Succeeded",trigger="(commit|webhook)"\}'
-                r" ([0-9.]+)", metrics)
+                r'mycopod_reconcile_runs_total\{cluster="default",status="Succeeded",'
+                r'trigger="(commit|webhook)"\} ([0-9.]+)', metrics)
             assert counted and float(counted.group(2)) >= 1, metrics[:2000]
 
             # 3. Push a change: it is applied.

@@ -43,8 +43,9 @@ def test_standby_takes_over_from_a_killed_leader(database_url: str, tmp_path: Pa
             b.wait_healthy()
             time.sleep(1)
             assert (a.role(), b.role()) == ("leader", "standby")
-            assert "mycopod_leader 1.0" in requests.get(f"{a.url}/metrics", timeout=5).text
-            assert "mycopod_leader 0.0" in requests.get(f"{b.url}/metrics", timeout=5).text
+            leads = 'mycopod_leader{cluster="default"}'
+            assert f"{leads} 1.0" in requests.get(f"{a.url}/metrics", timeout=5).text
+            assert f"{leads} 0.0" in requests.get(f"{b.url}/metrics", timeout=5).text
 
             commit = repo.push({"fleet.md": "Create 12 servers named ha-1 through ha-12, "
                                 "each a VM with 1 core and 1 GB of RAM.\n"})

@@ -341,7 +341,7 @@ async def test_metrics_count_runs_awaiting_approval(api: Api) -> None:
         await store.set_status(run.id, "AwaitingApproval")
     status, text = await api.call("GET", "/metrics")
     assert status == 200
-    assert "mycopod_runs_awaiting_approval 2.0" in text
+    assert 'mycopod_runs_awaiting_approval{cluster="default"} 2.0' in text
 
 
 async def test_start_api_serves_tls(db, tmp_path) -> None:

@@ -182,7 +182,7 @@ def _parse(key: str, raw: str) -> Any:
 
 
 async def _settings_values(call: Call, **extra: Any) -> dict[str, Any]:
-    rows = await SettingsStore(call.conn).list(call.ctx.settings.policy)
+    rows = await SettingsStore(call.conn, call.ctx.cluster).list(call.ctx.settings.policy)
     return {"settings": [{"key": r.key, "source": r.source,
                           "value": json.dumps(r.value) if _kind(r.key) == "json" else r.value,
                           "updated_at": r.updated_at, "kind": _kind(r.key),

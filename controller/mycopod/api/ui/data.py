@@ -34,12 +34,21 @@ IGNORED_LINE = re.compile(r"^\s*(#|<!--|```)")
 _CACHE: dict[tuple[int, datetime], ClusterReport] = {}
 
 
-async def report(call: Call) -> tuple[ClusterReport, int | None]:
-    """The freshest guest report, and the run it comes from (None: the controller's)."""
-    if call.ctx.runtime.report is not None:
-        return call.ctx.runtime.report, None
+def cluster_of(call: Call) -> str:
+    """The cluster a page shows: ``?cluster=`` when it names one, else the first."""
+    asked = call.request.query.get("cluster")
+    return asked if asked in call.ctx.views() else call.ctx.cluster
+
+
+async def report(call: Call, cluster: str | None = None) -> tuple[ClusterReport, int | None]:
+    """The freshest guest report of ``cluster`` (default: the first), and the run it
+    comes from (None: the controller's)."""
+    cluster = cluster or call.ctx.cluster
+    runtime = call.ctx.runtime_of(cluster)
+    if runtime.report is not None:
+        return runtime.report, None
     store = RunStore(call.conn)
-    version = await store.latest_report_version()
+    version = await store.latest_report_version(cluster)
     if version is None:
         return ClusterReport(), None
     cached = _CACHE.get(version)
@@ -63,9 +72,10 @@ def plan_of(run: Run) -> Plan:
         return Plan(errors=[PlanIssue(guest=f"run {run.id}", message=str(exc))])
 
 
-async def declaration_in_force(call: Call) -> Declaration | None:
+async def declaration_in_force(call: Call, cluster: str | None = None) -> Declaration | None:
     """The spec in force, without its spec (read the guests needed by name)."""
-    return await DeclarationStore(call.conn).latest_good_without_spec()
+    store = DeclarationStore(call.conn, cluster or call.ctx.cluster)
+    return await store.latest_good_without_spec()
 
 
 @dataclass

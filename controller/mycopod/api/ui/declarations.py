@@ -30,7 +30,7 @@ def _viewer(user: User) -> int | None:
 
 
 async def _current(call: Call, user: User) -> Declaration | None:
-    store = DeclarationStore(call.conn)
+    store = DeclarationStore(call.conn, call.ctx.cluster)
     latest = await store.latest_without_spec()
     if latest is not None and await store.is_visible(latest.id, viewer_id=_viewer(user)):
         return latest
@@ -51,7 +51,7 @@ async def declarations_page(call: Call, user: User) -> core.PageResult:
 
 
 async def _visible(call: Call, user: User, declaration_id: int) -> Declaration:
-    store = DeclarationStore(call.conn)
+    store = DeclarationStore(call.conn, call.ctx.cluster)
     if not await store.is_visible(declaration_id, viewer_id=_viewer(user)):
         raise not_found("declaration")
     declaration = await store.get_without_spec(declaration_id)

@@ -43,7 +43,8 @@ def _rows(report: Any) -> list[dict[str, Any]]:
 
 @core.page("guests")
 async def guests_page(call: Call, user: User) -> core.PageResult:
-    report, _run_id = await data.report(call)
+    cluster = data.cluster_of(call)
+    report, _run_id = await data.report(call, cluster)
     q = call.request.query
     search = q.get("q", "").strip()[:100]
     status = q.get("status") if q.get("status") in STATUSES else None
@@ -63,6 +64,9 @@ async def guests_page(call: Call, user: User) -> core.PageResult:
         "rows": rows[offset:offset + PAGE], "total": len(rows), "offset": offset,
         "page": PAGE, "search": search, "status": status, "statuses": STATUSES,
         "counts": counts,
+        # several clusters: a selector, and links that keep the cluster
+        "clusters": call.ctx.cluster_names() if call.ctx.clusters else [],
+        "selected_cluster": cluster if call.ctx.clusters else None,
     }
 
 
@@ -111,14 +115,15 @@ def compare(declared: Any, report_guest: Any) -> tuple[list[dict[str, Any]], lis
 @core.page("guests")
 async def guest_page(call: Call, user: User) -> core.PageResult:
     name = call.request.match_info["name"][:200]
-    report, run_id = await data.report(call)
+    cluster = data.cluster_of(call)
+    report, run_id = await data.report(call, cluster)
     entry = next((g for g in report.guests if g.name == name), None)
     issue = next((i for i in report.conflicts if i.name == name), None)
     issue_kind = "conflict"
     if issue is None:
         issue = next((i for i in report.orphans if i.name == name), None)
         issue_kind = "orphan"
-    declaration = await data.declaration_in_force(call)
+    declaration = await data.declaration_in_force(call, cluster)
     declared = None
     if declaration is not None:
         spec = await DeclarationStore(call.conn).spec_guests(declaration.id, [name])

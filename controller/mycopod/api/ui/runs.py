@@ -59,14 +59,20 @@ async def runs_page(call: Call, user: User) -> core.PageResult:
     q = call.request.query
     status = q.get("status") if q.get("status") in STATUSES else None
     trigger = q.get("trigger") if q.get("trigger") in TRIGGERS else None
+    # several clusters: a selector and a column (one cluster: the page as it was)
+    names = call.ctx.cluster_names()
+    clusters = names if len(names) > 1 else []
+    selected = q.get("cluster") if q.get("cluster") in clusters else None
     try:
         runs, next_cursor = await RunStore(call.conn).list_runs(
-            status=status, trigger=trigger, limit=PAGE, cursor=q.get("cursor") or None)
+            status=status, trigger=trigger, limit=PAGE, cursor=q.get("cursor") or None,
+            cluster=selected)
     except InvalidCursor:
         raise ApiError(422, "invalid_cursor", "That page link is not valid: start again "
                        "from the first page.") from None
     return "ui/runs.html", {"runs": runs, "next_cursor": next_cursor, "status": status,
                             "trigger": trigger, "statuses": STATUSES, "triggers": TRIGGERS,
+                            "clusters": clusters, "selected_cluster": selected,
                             "first_page": not q.get("cursor"), "notice": core.notice(call)}
 
 
@@ -87,7 +93,7 @@ async def run_page(call: Call, user: User) -> core.PageResult:
     plan = data.plan_of(run)
     actions, total = await ActionStore(call.conn).page_for_run(run.id, limit=WINDOW,
                                                                 offset=offset)
-    declarations = DeclarationStore(call.conn)
+    declarations = DeclarationStore(call.conn, call.ctx.cluster)
     declaration = (await declarations.get_without_spec(run.declaration_id)
                    if run.declaration_id else None)
     understood = await _understood(declarations, declaration)
