@@ -23,6 +23,7 @@ Templates are never owned.
 from __future__ import annotations
 
 import asyncio
+import operator
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -99,17 +100,12 @@ def _from_pending(kind: Kind, node: str, vmid: int, raw: dict[str, Any],
                      current=current, pending=pending, digest=digest)
 
 
-_FINGERPRINT = ("node", "status", "lock", "tags", "name", "maxcpu", "maxmem", "maxdisk",
-                "template", "pool")
-
-
-def _fingerprint(item: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(item.get(k) for k in _FINGERPRINT)
-
-
-def _row_key(item: Mapping[str, Any]) -> tuple[Any, ...]:
-    """Every field of a guest's row that an :class:`ObservedGuest` is made of."""
-    return (item.get("type"), *_fingerprint(item))
+#: every field of a guest's row that an :class:`ObservedGuest` is made of, compared as
+#: one tuple (a running guest's cpu, memory and traffic counters change at every poll,
+#: so the row itself is not compared); without the type, the config cache's fingerprint
+_ROW_FIELDS = ("type", "node", "status", "lock", "tags", "name", "maxcpu", "maxmem",
+               "maxdisk", "template", "pool")
+_NAME, _STATUS = _ROW_FIELDS.index("name"), _ROW_FIELDS.index("status")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +137,11 @@ class Observer:
         #: the last tick's guest rows and what was made of them (see _Row)
         self._rows: dict[int, _Row] = {}
         self._rows_tag = ownership_tag
+        #: the inventory and adoption set the rows were made with, and the guests tuple
+        #: of the last observation (handed back as it is while no row changed)
+        self._rows_inventory: dict[int, str] = {}
+        self._rows_adopt: set[str] = set()
+        self._guests: tuple[ObservedGuest, ...] = ()
         self._last_full: float | None = None
         self.last_observed_at: float | None = None
         self.last_config_reads = 0
@@ -173,10 +174,16 @@ class Observer:
         resources = await self.client.get("/cluster/resources")
         nodes: list[NodeState] = []
         storages: list[StorageState] = []
-        summaries: list[dict[str, Any]] = []
+        summaries: list[tuple[dict[str, Any], tuple[Any, ...]]] = []
+        lagging: list[dict[str, Any]] = []
         for item in resources or []:
             kind = item.get("type")
-            if kind == "node":
+            if kind == "qemu" or kind == "lxc":
+                key = tuple(map(item.get, _ROW_FIELDS))
+                summaries.append((item, key))
+                if not key[_NAME] or key[_STATUS] in (None, "unknown"):
+                    lagging.append(item)
+            elif kind == "node":
                 nodes.append(NodeState(
                     name=str(item.get("node")), online=item.get("status") == "online",
                     maxmem=int(item.get("maxmem") or 0), mem=int(item.get("mem") or 0),
@@ -189,30 +196,33 @@ class Observer:
                     content=content, shared=bool(item.get("shared")),
                     active=item.get("status", "available") == "available",
                     maxdisk=int(item.get("maxdisk") or 0), disk=int(item.get("disk") or 0)))
-            elif kind in ("qemu", "lxc"):
-                summaries.append(item)
-        prefetched = await self._fill_lagging(summaries)
+        prefetched = await self._fill_lagging(lagging)
         guests: list[ObservedGuest] = []
         to_read: list[tuple[ObservedGuest, tuple[Any, ...]]] = []
         seen_ids: set[int] = set()
         if full or self._rows_tag != self.ownership_tag:
             self._rows.clear()
             self._rows_tag = self.ownership_tag
+        known_rows = self._rows
+        # the inventory and the adoption set as last tick: then a row whose tuple is the
+        # same needs no look-up of its own in either (the common case, checked once)
+        same_context = inventory == self._rows_inventory and adopt == self._rows_adopt
         rows: dict[int, _Row] = {}
-        for item in summaries:
+        for item, key in summaries:
             vmid = int(item["vmid"])
             seen_ids.add(vmid)
-            name = str(item.get("name") or "")
-            key = _row_key(item)
-            known = self._rows.get(vmid)
-            if (known is not None and vmid not in prefetched and known.key == key
-                    and known.recorded == inventory.get(vmid)
-                    and known.adopt == (name in adopt)):
+            if vmid in prefetched:  # filled in by _fill_lagging since
+                key = tuple(map(item.get, _ROW_FIELDS))
+            known = known_rows.get(vmid)
+            if (known is not None and known.key == key and vmid not in prefetched
+                    and (same_context or (known.recorded == inventory.get(vmid)
+                                          and known.adopt == (key[_NAME] in adopt)))):
                 # the row, its inventory entry and the adoption set are unchanged: the
                 # same object, so the planner replays its last result (plan_memo)
                 rows[vmid] = known
                 guests.append(known.guest)
                 continue
+            name = str(item.get("name") or "")
             tags = translate.parse_tags(item.get("tags"))
             template = bool(item.get("template"))
             in_inventory = inventory.get(vmid) == name
@@ -226,7 +236,7 @@ class Observer:
                 owned=owned, in_inventory=in_inventory, recorded_name=inventory.get(vmid))
             wanted = owned or (not template and name in adopt)
             if wanted:
-                fingerprint = _fingerprint(item)
+                fingerprint = key[1:]
                 cached = self._cache.get(vmid)
                 early = prefetched.get(vmid)
                 if early is not None:
@@ -254,7 +264,10 @@ class Observer:
             row = rows.get(guest.vmid)
             if row is not None:
                 rows[guest.vmid] = replace(row, guest=guests[by_vmid[guest.vmid]])
-        self._rows = rows
+        self._rows, self._rows_inventory, self._rows_adopt = rows, inventory, adopt
+        if len(guests) != len(self._guests) or not all(map(operator.is_, guests,
+                                                              self._guests)):
+            self._guests = tuple(guests)
         self.last_config_reads = len(to_read)
         if full:
             self._last_full = now
@@ -262,13 +275,14 @@ class Observer:
         self.last_observed_at = time.time()
         log.debug("observe.done", guests=len(guests), config_reads=len(to_read), full=full)
         return ObservedCluster(nodes=tuple(sorted(nodes, key=lambda n: n.name)),
-                               storages=tuple(storages), guests=tuple(guests),
+                               storages=tuple(storages), guests=self._guests,
                                reserved_vmids=reserved,
                                reserved_names={v: inventory[v] for v in reserved})
 
-    async def _fill_lagging(self, summaries: list[dict[str, Any]]) -> dict[int, GuestRead]:
+    async def _fill_lagging(self, lagging: list[dict[str, Any]]) -> dict[int, GuestRead]:
         """Fill in the name, status and template flag of guests pvestatd has not sampled
-        yet, from their config and ``status/current``; return the configs read.
+        yet (rows without a name, or with status unknown), from their config and
+        ``status/current``; return the configs read.
 
         ``/cluster/resources`` takes those values from the stats pvestatd gathers about
         every 10 s: until then a new guest has no name and status ``unknown``
@@ -276,8 +290,6 @@ class Observer:
         matches no declared name, so its create would be planned again, and it would
         look like a nameless orphan. Only new guests lag this way, so this costs two
         requests per guest created in the last seconds."""
-        lagging = [item for item in summaries
-                   if not item.get("name") or item.get("status") in (None, "unknown")]
         if not lagging:
             return {}
         semaphore = asyncio.Semaphore(self.concurrency)
