@@ -23,6 +23,7 @@ Templates are never owned.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import operator
 import time
 from collections.abc import Iterable, Mapping
@@ -325,20 +326,31 @@ class Observer:
                        digest=read.digest)
 
     async def _read_all(self, guests: list[ObservedGuest]) -> list[GuestRead | None]:
-        semaphore = asyncio.Semaphore(self.concurrency)
+        """Every guest's config, ``concurrency`` reads at a time (the client's limits,
+        overall and per node, apply too). The reads go round the nodes (one guest of
+        each node in turn), so the per-node limit never leaves a reader waiting on
+        one busy node while another node is idle; a few readers, each taking the next
+        guest when done, instead of one task per guest."""
+        results: list[GuestRead | None] = [None] * len(guests)
+        by_node: dict[str, list[int]] = {}
+        for index, guest in enumerate(guests):
+            by_node.setdefault(guest.node, []).append(index)
+        order = iter([i for turn in itertools.zip_longest(*by_node.values())
+                      for i in turn if i is not None])
 
-        async def one(guest: ObservedGuest) -> GuestRead | None:
-            async with semaphore:
+        async def reader() -> None:
+            for index in order:  # shared: each guest is read by one reader
+                guest = guests[index]
                 try:
-                    return await observe_guest(self.client, guest.kind, guest.node,
-                                               guest.vmid)
+                    results[index] = await observe_guest(self.client, guest.kind,
+                                                         guest.node, guest.vmid)
                 except NotFoundError:
-                    return None  # deleted or migrated between the two requests
+                    pass  # deleted or migrated between the two requests
                 except ProxmoxError as exc:
                     log.warning("observe.config_failed", vmid=guest.vmid, error=str(exc))
-                    return None
 
-        return list(await asyncio.gather(*(one(g) for g in guests)))
+        await asyncio.gather(*(reader() for _ in range(min(self.concurrency, len(guests)))))
+        return results
 
     async def observe_ct_templates(self, observed: ObservedCluster) -> ObservedCluster:
         """``observed`` with the LXC template volumes of its storages filled in."""
