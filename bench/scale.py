@@ -127,7 +127,10 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
             after_full = memory()
             steady = [await tick(ctx)]
             after_first = memory()
-            steady += [await tick(ctx) for _ in range(ticks - 1)]
+            reused = int(ctx.plan_memo.reused)
+            for _ in range(ticks - 1):
+                steady.append(await tick(ctx))
+                reused += ctx.plan_memo.reused
             after_steady = memory()
             assert not any(d for _, _, d, _ in steady)
             victim = next(g for g in spec.guests)
@@ -161,7 +164,8 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
                          "cpu_seconds_median": round(statistics.median(
                              c for _, _, _, c in steady), 4),
                          "proxmox_requests": requests, "ticks": ticks,
-                         "plan_reused": ctx.plan_memo.reused,
+                         # ticks that handed back the last plan (nothing changed)
+                         "ticks_plan_reused": reused,
                          "target_seconds": TARGET_STEADY_SECONDS,
                          "met": median < TARGET_STEADY_SECONDS and requests == 1},
         "one_row_changed": {"seconds": round(changed_s, 4), "cpu_seconds": round(changed_cpu, 4),

@@ -431,4 +431,6 @@ class Daemon:
         log.info("reload.done", changed=shown, needs_restart=unsafe)
         if self.drift is not None:
             self.drift.wake()
+        if "apply.claim_poll_seconds" in safe:  # the idle worker waits the new time now
+            self.runtime.wake_reconcile.set()
         return safe
