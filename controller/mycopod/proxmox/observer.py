@@ -110,6 +110,23 @@ _NAME, _STATUS = _ROW_FIELDS.index("name"), _ROW_FIELDS.index("status")
 
 
 @dataclass(frozen=True, slots=True)
+class _Config:
+    """What an observed guest keeps of a read of its config."""
+
+    current: GuestConfig
+    #: None when nothing is pending
+    pending: GuestConfig | None
+    digest: str | None
+
+    @classmethod
+    def of(cls, read: GuestRead) -> _Config:
+        pending = read.pending
+        same = pending is read.current or pending == read.current
+        return cls(current=read.current, pending=None if same else pending,
+                   digest=read.digest)
+
+
+@dataclass(frozen=True, slots=True)
 class _Row:
     """One guest's ``/cluster/resources`` row as last seen, and the guest made of it.
 
@@ -134,7 +151,10 @@ class Observer:
         self.ownership_tag = ownership_tag
         self.resync_seconds = resync_seconds
         self.concurrency = concurrency
-        self._cache: dict[int, tuple[tuple[Any, ...], GuestRead]] = {}
+        #: per owned guest: its row's fingerprint when its config was read, and what of
+        #: the read a guest keeps (not the raw config dicts: 10,000 of them weigh tens
+        #: of MB, and planning reads the parsed configs only)
+        self._cache: dict[int, tuple[tuple[Any, ...], _Config]] = {}
         #: the last tick's guest rows and what was made of them (see _Row)
         self._rows: dict[int, _Row] = {}
         self._rows_tag = ownership_tag
@@ -241,8 +261,8 @@ class Observer:
                 cached = self._cache.get(vmid)
                 early = prefetched.get(vmid)
                 if early is not None:
-                    self._cache[vmid] = (fingerprint, early)
-                    guest = self._with_read(guest, early)
+                    self._cache[vmid] = (fingerprint, _Config.of(early))
+                    guest = self._with_read(guest, self._cache[vmid][1])
                 elif not full and cached is not None and cached[0] == fingerprint:
                     guest = self._with_read(guest, cached[1])
                 else:
@@ -259,8 +279,8 @@ class Observer:
             if read is None:
                 rows.pop(guest.vmid, None)  # read again next time
                 continue
-            self._cache[guest.vmid] = (fingerprint, read)
-            guests[by_vmid[guest.vmid]] = self._with_read(guest, read)
+            config = self._cache[guest.vmid] = (fingerprint, _Config.of(read))
+            guests[by_vmid[guest.vmid]] = self._with_read(guest, config[1])
         for guest, _ in to_read:  # the rows read keep the guest with its config
             row = rows.get(guest.vmid)
             if row is not None:
@@ -320,10 +340,8 @@ class Observer:
         return {vmid: read for vmid, read in done if read is not None}
 
     @staticmethod
-    def _with_read(guest: ObservedGuest, read: GuestRead) -> ObservedGuest:
-        return replace(guest, current=read.current,
-                       pending=read.pending if read.pending != read.current else None,
-                       digest=read.digest)
+    def _with_read(guest: ObservedGuest, read: _Config) -> ObservedGuest:
+        return replace(guest, current=read.current, pending=read.pending, digest=read.digest)
 
     async def _read_all(self, guests: list[ObservedGuest]) -> list[GuestRead | None]:
         """Every guest's config, ``concurrency`` reads at a time (the client's limits,
