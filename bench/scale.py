@@ -9,7 +9,8 @@ With the simulator in its own process at ``--latency-ms 2`` (the setup of
   client's global and per-node limits (``[proxmox] max_workers``, the observer's
   concurrency);
 - ``steady_state``: the next ticks of the same process, nothing changed (median of
-  ``--ticks``): one ``/cluster/resources``, and no planning when no row changed;
+  ``--ticks``): one ``/cluster/resources``, and no planning when no row changed (the
+  inventory holds every guest, as after MycoPod created them, and is read each tick);
 - ``one_row_changed``: a tick after one guest's row changed (its status), which reads
   and plans that guest only.
 
@@ -26,7 +27,7 @@ steady ticks (it must stay about flat).
 Targets (issue 17): steady state under 150 ms with 1 request; full resync under 6 s.
 
 Usage: ``python bench/scale.py [--guests 10000] [--ticks 20] [--full-runs 3]
-[--database-url URL]``.
+[--max-workers N] [--database-url URL]``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from mycopod.proxmox.client import ProxmoxClient
 from mycopod.reconcile import reconciler, triggers
 from mycopod.store import db as dbmod
 from mycopod.store import migrate
+from mycopod.store.inventory import InventoryStore
 
 TARGET_STEADY_SECONDS = 0.150
 TARGET_FULL_SECONDS = 6.0
@@ -95,13 +97,22 @@ def sim_stats(sim: Any, *, reset: bool = False) -> dict[str, Any]:
 
 
 async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
-                workdir: Path, full_runs: int = 3) -> dict[str, Any]:
+                workdir: Path, full_runs: int = 3,
+                max_workers: int | None = None) -> dict[str, Any]:
     state = workdir / f"scale-{n}.json"
     setup.prepare_state(state, n)
     # pvestatd's sampling every 2 s: a started guest shows in /cluster/resources then
     with setup.SimProcess(state, latency_ms=latency_ms, seed=1, stats_interval=2) as sim:
-        spec = setup.bulk_spec(sim.load())
+        cluster = sim.load()
+        spec = setup.bulk_spec(cluster)
         settings = setup.settings_for(sim)
+        if max_workers is not None:
+            settings = settings.model_copy(update={"proxmox": settings.proxmox.model_copy(
+                update={"max_workers": max_workers})})
+        # as after MycoPod created them: every guest in the inventory (read at each tick)
+        await InventoryStore(pool).record_many(settings.proxmox.cluster, [
+            (g.vmid, g.name, "vm", g.node) for g in cluster.guests.values()
+            if g.name.startswith("bulk-")])
         client = ProxmoxClient.from_settings(settings.proxmox, task_poll=setup.TASK_POLL)
         loaded = reconciler.LoadedSpec(spec=spec)
 
@@ -201,7 +212,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             async with database.pool.acquire() as conn:
                 await migrate.up(conn)
             return await scale(database.pool, args.guests, args.ticks, args.latency_ms, work,
-                               full_runs=args.full_runs)
+                               full_runs=args.full_runs, max_workers=args.max_workers)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -211,6 +222,8 @@ if __name__ == "__main__":
     parser.add_argument("--guests", type=int, default=10_000)
     parser.add_argument("--ticks", type=int, default=20)
     parser.add_argument("--full-runs", type=int, default=3)
+    parser.add_argument("--max-workers", type=int,
+                        help="[proxmox] max_workers (default: bench/reconcile.py's 32)")
     parser.add_argument("--latency-ms", type=float, default=2.0)
     parser.add_argument("--database-url")
     parser.add_argument("--profile", help="write a cProfile of the whole run here")
