@@ -146,11 +146,12 @@ class Observer:
     """Observes one cluster; keeps the config cache between cycles."""
 
     def __init__(self, client: ProxmoxClient, *, ownership_tag: str,
-                 resync_seconds: float = 600.0, concurrency: int = 32) -> None:
+                 resync_seconds: float = 600.0, concurrency: int | None = None) -> None:
         self.client = client
         self.ownership_tag = ownership_tag
         self.resync_seconds = resync_seconds
-        self.concurrency = concurrency
+        #: config reads at once; by default as many as the client lets be in flight
+        self.concurrency = concurrency or client.limits.total
         #: per owned guest: its row's fingerprint when its config was read, and what of
         #: the read a guest keeps (not the raw config dicts: 10,000 of them weigh tens
         #: of MB, and planning reads the parsed configs only)
