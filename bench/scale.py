@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import logging
+import multiprocessing
 import shutil
 import statistics
 import sys
@@ -51,7 +53,10 @@ import structlog
 import reconcile as setup  # bench/reconcile.py (the script's folder is on sys.path)
 from mycopod.config import DatabaseSettings
 from mycopod.proxmox.client import ProxmoxClient
+from mycopod.pvesim import persistence
+from mycopod.pvesim.state import Cluster
 from mycopod.reconcile import reconciler, triggers
+from mycopod.spec import ClusterSpec
 from mycopod.store import db as dbmod
 from mycopod.store import migrate
 from mycopod.store.inventory import InventoryStore
@@ -100,19 +105,21 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
                 workdir: Path, full_runs: int = 3,
                 max_workers: int | None = None) -> dict[str, Any]:
     state = workdir / f"scale-{n}.json"
-    setup.prepare_state(state, n)
+    # The simulator's state is made and read in another process: this one's memory is
+    # the controller's alone (what a replica holds), not 10,000 simulated guests too.
+    spawn = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as other:
+        spec_json, inventory, victim = other.submit(_prepare, state, n).result()
+    spec = ClusterSpec.model_validate_json(spec_json)
     # pvestatd's sampling every 2 s: a started guest shows in /cluster/resources then
     with setup.SimProcess(state, latency_ms=latency_ms, seed=1, stats_interval=2) as sim:
-        cluster = sim.load()
-        spec = setup.bulk_spec(cluster)
         settings = setup.settings_for(sim)
         if max_workers is not None:
             settings = settings.model_copy(update={"proxmox": settings.proxmox.model_copy(
                 update={"max_workers": max_workers})})
         # as after MycoPod created them: every guest in the inventory (read at each tick)
-        await InventoryStore(pool).record_many(settings.proxmox.cluster, [
-            (g.vmid, g.name, "vm", g.node) for g in cluster.guests.values()
-            if g.name.startswith("bulk-")])
+        await InventoryStore(pool).record_many(settings.proxmox.cluster, inventory)
+        del inventory
         client = ProxmoxClient.from_settings(settings.proxmox, task_poll=setup.TASK_POLL)
         loaded = reconciler.LoadedSpec(spec=spec)
 
@@ -144,9 +151,7 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
                 reused += ctx.plan_memo.reused
             after_steady = memory()
             assert not any(d for _, _, d, _ in steady)
-            victim = next(g for g in spec.guests)
-            await client.post(f"/nodes/{_node(sim, victim.name)}/qemu/"
-                              f"{_vmid(sim, victim.name)}/status/start")
+            await client.post(f"/nodes/{victim[1]}/qemu/{victim[0]}/status/start")
             await asyncio.sleep(2.5)
             changed_s, changed_req, changed_drift, changed_cpu = await tick(ctx)
         finally:
@@ -190,18 +195,17 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
     }
 
 
-def _vmid(sim: Any, name: str) -> int:
-    from mycopod.pvesim import direct
-    found = direct.find_guest(sim.load(), name)
-    assert found is not None
-    return found.vmid
-
-
-def _node(sim: Any, name: str) -> str:
-    from mycopod.pvesim import direct
-    found = direct.find_guest(sim.load(), name)
-    assert found is not None
-    return found.node
+def _prepare(state: Path, n: int) -> tuple[str, list[tuple[int, str, str, str]],
+                                          tuple[int, str]]:
+    """In another process: the simulator's state file with ``n`` guests; the spec that
+    matches it, their inventory rows, and the (vmid, node) of the first declared one."""
+    setup.prepare_state(state, n)
+    cluster: Cluster = persistence.load_or_create(state, node_count=3)
+    spec = setup.bulk_spec(cluster)
+    rows = [(g.vmid, g.name, "vm", g.node) for g in cluster.guests.values()
+            if g.name.startswith("bulk-")]
+    first = next(g for g in cluster.guests.values() if g.name == spec.guests[0].name)
+    return spec.model_dump_json(), rows, (first.vmid, first.node)
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
