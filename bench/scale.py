@@ -205,7 +205,8 @@ def _prepare(state: Path, n: int) -> tuple[str, list[tuple[int, str, str, str]],
     rows = [(g.vmid, g.name, "vm", g.node) for g in cluster.guests.values()
             if g.name.startswith("bulk-")]
     first = next(g for g in cluster.guests.values() if g.name == spec.guests[0].name)
-    return spec.model_dump_json(), rows, (first.vmid, first.node)
+    # exclude_unset: what a declaration states is what it sets (planning compares those)
+    return spec.model_dump_json(exclude_unset=True), rows, (first.vmid, first.node)
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
