@@ -1,4 +1,5 @@
-"""The aiohttp application: one dispatcher for ``/api2/json/...`` plus ``/_sim/faults``.
+"""The aiohttp application: one dispatcher for ``/api2/json/...`` plus ``/_sim/faults``
+and ``/_sim/stats``.
 
 The dispatcher does what pveproxy and the REST handler do around each call, in the
 same order: resolve the path against the schema (501 when it is not there), inject
@@ -126,6 +127,11 @@ async def _fault(sim: Sim, request: web.Request, kind: str, params: dict[str, st
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
+    with request.app[SIM_KEY].in_flight.request(request.raw_path):
+        return await _dispatch(request)
+
+
+async def _dispatch(request: web.Request) -> web.StreamResponse:
     sim = request.app[SIM_KEY]
     latency = sim.faults.settings.latency_ms
     if latency > 0:
@@ -202,10 +208,21 @@ async def faults_handler(request: web.Request) -> web.Response:
     )
 
 
+async def stats_handler(request: web.Request) -> web.Response:
+    """``GET /_sim/stats``: requests answered and the most in flight at once (overall,
+    per node); ``POST`` starts the count afresh (see :mod:`mycopod.pvesim.inflight`)."""
+    counter = request.app[SIM_KEY].in_flight
+    if request.method == "POST":
+        counter.reset()
+    return web.json_response(counter.stats())
+
+
 def make_app(sim: Sim) -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[SIM_KEY] = sim
     app.router.add_route("GET", "/_sim/faults", faults_handler)
     app.router.add_route("POST", "/_sim/faults", faults_handler)
+    app.router.add_route("GET", "/_sim/stats", stats_handler)
+    app.router.add_route("POST", "/_sim/stats", stats_handler)
     app.router.add_route("*", "/api2/{tail:.*}", dispatch)
     return app
