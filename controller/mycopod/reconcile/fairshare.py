@@ -48,7 +48,8 @@ log = structlog.get_logger(__name__)
 
 __all__ = ["ClusterLease", "FairShare"]
 
-ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+           asyncpg.InternalClientError)
 
 
 class ClusterLease:

@@ -99,7 +99,8 @@ class LeaderElection:
                 got = await asyncio.wait_for(locks.try_lock(self._conn, self.key), timeout)
                 if got:
                     self._set(True, "lock acquired")
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                asyncpg.InternalClientError) as exc:
             self._set(False, f"{type(exc).__name__}: {exc}")
             log.warning("leader.check_failed", cluster=self.cluster, error=str(exc) or
                         type(exc).__name__)
@@ -133,6 +134,7 @@ class LeaderElection:
             if self.leader and not conn.is_closed():
                 await asyncio.wait_for(locks.unlock(conn, self.key), 2)
             await asyncio.wait_for(conn.close(), 2)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                asyncpg.InternalClientError):
             conn.terminate()
         self._set(False, "released at shutdown")

@@ -58,7 +58,8 @@ async def listen(pool: asyncpg.Pool, runtime: RuntimeStatus, *, cluster: str) ->
                 await asyncio.sleep(CHECK_SECONDS)
                 # a dead socket shows here, within a bound
                 await conn.execute("SELECT 1", timeout=CHECK_SECONDS * 2)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                asyncpg.InternalClientError) as exc:
             log.warning("wakeup.listen_failed", error=f"{type(exc).__name__}: {exc}")
         finally:
             if conn is not None:
