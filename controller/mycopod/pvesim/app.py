@@ -127,6 +127,21 @@ async def _fault(sim: Sim, request: web.Request, kind: str, params: dict[str, st
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
     sim = request.app[SIM_KEY]
+    if sim.request_log is None:
+        return await _dispatch(sim, request)
+    answered: list[Any] = []
+    try:
+        response = await _dispatch(sim, request, answered)
+    except asyncio.CancelledError:  # a dropped connection: logged with status 0
+        sim.request_log.record(request.method, request.raw_path, 0)
+        raise
+    sim.request_log.record(request.method, request.raw_path, response.status,
+                           answered[0] if answered else None)
+    return response
+
+
+async def _dispatch(sim: Sim, request: web.Request,
+                    answered: list[Any] | None = None) -> web.StreamResponse:
     latency = sim.faults.settings.latency_ms
     if latency > 0:
         await asyncio.sleep(latency / 1000)
@@ -174,6 +189,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         finally:
             if flock is not None:
                 flock.release()
+        if answered is not None:
+            answered.append(data)
         return _answer(data, request.headers.get("Accept-Encoding", ""))
     except ApiError as exc:
         return error_response(exc)
