@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -45,23 +46,32 @@ import reconcile as setup  # bench/reconcile.py (the script's folder is on sys.p
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.support
 
-from mycopod.config import DatabaseSettings  # noqa: E402
-from mycopod.store import db as dbmod  # noqa: E402
 from tests.support.clusters import TOKEN_ID, TOKEN_SECRET, clusters_env  # noqa: E402
 from tests.support.daemon import Daemon, Repo, free_port, query, wait_until  # noqa: E402
+from tests.support.fairshare_replica import holders  # noqa: E402
+
+from mycopod.config import DatabaseSettings  # noqa: E402
+from mycopod.pvesim import persistence  # noqa: E402
+from mycopod.store import db as dbmod  # noqa: E402
 
 TARGET_TAKEOVER_SECONDS = 15.0
 TARGET_PUSH_SECONDS = 5.0
 TARGET_RSS_MIB = 300.0
-#: the guest whose cores the push changes (add_guests names them bulk-<vmid>, from 100)
-PROBE_VMID = 100
 
 
-def declarations(guests: int, probe_cores: int = 1) -> str:
+def seeded(state: Path) -> list[tuple[str, str, int]]:
+    """(name, node, vmid) of the guests ``prepare_state`` made, by vmid."""
+    cluster = persistence.load_or_create(state, node_count=3)
+    return sorted(((g.name, g.node, g.vmid) for g in cluster.guests.values()
+                   if g.name.startswith("bulk-")), key=lambda g: g[2])
+
+
+def declarations(names: list[str], probe_cores: int = 1) -> str:
+    """The seeded guests as they are (the first, the probe, with ``probe_cores``)."""
     lines = []
-    for vmid in range(100, 100 + guests):
-        cores = probe_cores if vmid == PROBE_VMID else 1
-        lines.append(f"bulk-{vmid} is a stopped VM with {cores} "
+    for i, name in enumerate(names):
+        cores = probe_cores if i == 0 else 1
+        lines.append(f"{name} is a stopped VM with {cores} "
                      f"core{'s' if cores > 1 else ''}, 1 GB of RAM and an 8 GB disk on tank.")
     return "\n\n".join(lines) + "\n"
 
@@ -143,6 +153,21 @@ def webhook(replica: Daemon, commit: str) -> None:
     assert resp.status_code == 200, resp.text
 
 
+def push(repo: Repo, replica: Daemon, sim_url: str, cluster: str,
+         guests: list[tuple[str, str, int]], cores: int) -> float:
+    """Seconds from a push's webhook (sent to ``replica``) until the probe guest (the
+    cluster's first) has ``cores`` in the simulator."""
+    _name, node, vmid = guests[0]
+    commit = repo.push({f"{cluster}/guests.md": declarations([g[0] for g in guests],
+                                                             probe_cores=cores)})
+    sent = time.monotonic()
+    webhook(replica, commit)
+    wait_until(lambda: int((sim_get(sim_url, f"/nodes/{node}/qemu/{vmid}/config")
+                            or {}).get("cores", 1)) == cores, timeout=60,
+               what=f"the pushed change in {cluster}'s simulator", interval=0.05)
+    return time.monotonic() - sent
+
+
 def bench(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     names = [f"c{i:02d}" for i in range(args.clusters)]
     sims: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
@@ -153,11 +178,13 @@ def bench(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         started = time.monotonic()
         repo = Repo(work)
         files = {}
+        guests: dict[str, list[tuple[str, str, int]]] = {}
         for name in names:
             (repo.work / name).mkdir()
-            files[f"{name}/guests.md"] = declarations(args.guests)
             state = work / f"sim-{name}.json"
             setup.prepare_state(state, args.guests)
+            guests[name] = seeded(state)
+            files[f"{name}/guests.md"] = declarations([g[0] for g in guests[name]])
             sims[name] = start_sim(state, args.latency_ms, work / f"sim-{name}.log")
         repo.push(files)
         for name, (_proc, sim_url) in sims.items():
@@ -186,15 +213,17 @@ def bench(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
                             what="every cluster led once, each replica its share",
                             interval=0.1)
         led_seconds = time.monotonic() - t0
-        locks = query(url, "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' "
-                      "AND granted")[0]["n"]
+        held = asyncio.run(holders(url, names))  # the advisory locks, from pg_locks
+        per_holder = Counter(r for replicas_ in held.values() for r in replicas_)
         wait_until(lambda: len(query(url, "SELECT DISTINCT cluster FROM reconciliation_runs "
                                      "WHERE status = 'Succeeded'")) == args.clusters,
                    timeout=600, what="every cluster's first run", interval=0.5)
         result["start"] = {
             "seconds_until_led": round(led_seconds, 2),
             "clusters_per_replica": {k: len(v) for k, v in shares.items()},
-            "share_bounds": [low, high], "advisory_locks_granted": locks,
+            "share_bounds": [low, high],
+            "pg_locks_every_cluster_one_holder": all(len(r) == 1 for r in held.values()),
+            "pg_locks_clusters_per_holder": sorted(per_holder.values()),
             "seconds_until_every_first_run_succeeded": round(time.monotonic() - t0, 2),
             "actions_by_kind": {r["kind"]: r["n"] for r in query(
                 url, "SELECT kind || ':' || result AS kind, count(*) AS n FROM "
@@ -214,14 +243,7 @@ def bench(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
                            what="the victim's clusters led by survivors", interval=0.1)
         takeover = time.monotonic() - killed
         pushed = orphans[0]
-        sim_url = sims[pushed][1]
-        commit = repo.push({f"{pushed}/guests.md": declarations(args.guests, probe_cores=2)})
-        sent = time.monotonic()
-        webhook(survivors[0], commit)
-        wait_until(lambda: int((sim_get(sim_url, f"/nodes/pve1/qemu/{PROBE_VMID}/config")
-                                or {}).get("cores", 1)) == 2, timeout=60,
-                   what="the pushed change in the simulator", interval=0.05)
-        push_seconds = time.monotonic() - sent
+        push_seconds = push(repo, survivors[0], sims[pushed][1], pushed, guests[pushed], 2)
         result["sigkill"] = {
             "killed": victim.name, "its_clusters": orphans,
             "takeover_seconds": round(takeover, 2),
@@ -230,6 +252,9 @@ def bench(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             "push_applied_seconds": round(push_seconds, 2),
         }
         time.sleep(10)
+        # the same once the takeover's full resyncs are done: a push in the steady state
+        result["sigkill"]["push_applied_seconds_10s_later"] = round(push(
+            repo, survivors[-1], sims[pushed][1], pushed, guests[pushed], 3), 2)
         result["rss_mib_after_kill"] = rss(replicas)
         result["actions_by_kind_at_end"] = {r["kind"]: r["n"] for r in query(
             url, "SELECT kind || ':' || result AS kind, count(*) AS n FROM "
