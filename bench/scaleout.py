@@ -153,19 +153,34 @@ def webhook(replica: Daemon, commit: str) -> None:
     assert resp.status_code == 200, resp.text
 
 
-def push(repo: Repo, replica: Daemon, sim_url: str, cluster: str,
-         guests: list[tuple[str, str, int]], cores: int) -> float:
+def push(url: str, repo: Repo, replica: Daemon, sim_url: str, cluster: str,
+         guests: list[tuple[str, str, int]], cores: int, stages: dict[str, Any]) -> float:
     """Seconds from a push's webhook (sent to ``replica``) until the probe guest (the
     cluster's first) has ``cores`` in the simulator."""
     _name, node, vmid = guests[0]
     commit = repo.push({f"{cluster}/guests.md": declarations([g[0] for g in guests],
                                                              probe_cores=cores)})
-    sent = time.monotonic()
+    sent, sent_wall = time.monotonic(), time.time()
     webhook(replica, commit)
     wait_until(lambda: int((sim_get(sim_url, f"/nodes/{node}/qemu/{vmid}/config")
                             or {}).get("cores", 1)) == cores, timeout=60,
                what=f"the pushed change in {cluster}'s simulator", interval=0.05)
-    return time.monotonic() - sent
+    took = time.monotonic() - sent
+    # where the time went: webhook -> run queued (fetch, compile) -> claimed -> applied
+    row = query(url, "SELECT extract(epoch FROM created_at) AS queued, "
+                "extract(epoch FROM started_at) AS started, "
+                "extract(epoch FROM finished_at) AS finished FROM reconciliation_runs "
+                "WHERE commit_sha = $1 AND cluster = $2 ORDER BY id LIMIT 1", commit, cluster)
+    if row:
+        r = row[0]
+        stages.update({"queued_after_webhook": r["queued"] and float(r["queued"]) - sent_wall,
+                       "claimed_after_queued": r["started"] and r["queued"]
+                       and float(r["started"] - r["queued"]),
+                       "run_seconds": r["finished"] and r["started"]
+                       and float(r["finished"] - r["started"])})
+        for key, value in stages.items():
+            stages[key] = None if value is None else round(float(value), 2)
+    return took
 
 
 def bench(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -243,18 +258,22 @@ def bench(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
                            what="the victim's clusters led by survivors", interval=0.1)
         takeover = time.monotonic() - killed
         pushed = orphans[0]
-        push_seconds = push(repo, survivors[0], sims[pushed][1], pushed, guests[pushed], 2)
+        stages: dict[str, Any] = {}
+        push_seconds = push(url, repo, survivors[0], sims[pushed][1], pushed, guests[pushed],
+                            2, stages)
         result["sigkill"] = {
             "killed": victim.name, "its_clusters": orphans,
             "takeover_seconds": round(takeover, 2),
             "clusters_per_replica_after": {k: len(v) for k, v in after.items()},
             "push_cluster": pushed, "push_webhook_to": survivors[0].name,
-            "push_applied_seconds": round(push_seconds, 2),
+            "push_applied_seconds": round(push_seconds, 2), "push_stages": stages,
         }
         time.sleep(10)
         # the same once the takeover's full resyncs are done: a push in the steady state
+        later: dict[str, Any] = {}
         result["sigkill"]["push_applied_seconds_10s_later"] = round(push(
-            repo, survivors[-1], sims[pushed][1], pushed, guests[pushed], 3), 2)
+            url, repo, survivors[-1], sims[pushed][1], pushed, guests[pushed], 3, later), 2)
+        result["sigkill"]["push_stages_10s_later"] = later
         result["rss_mib_after_kill"] = rss(replicas)
         result["actions_by_kind_at_end"] = {r["kind"]: r["n"] for r in query(
             url, "SELECT kind || ':' || result AS kind, count(*) AS n FROM "
