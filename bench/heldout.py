@@ -11,7 +11,8 @@ Compiles every note of ``tests/unit/declarations/heldout/notes.jsonl`` offline w
   what came out (``got``) and what the note states (``want``);
 - ``impossible_not_refused``: any impossible request that compiled.
 
-Run: ``.venv/bin/python bench/heldout.py`` (``--summary`` leaves out the lists).
+Run: ``.venv/bin/python bench/heldout.py`` (``--summary`` leaves out the lists;
+``--set heldout2`` measures the second set, in ``tests/unit/declarations/heldout2``).
 """
 
 from __future__ import annotations
@@ -33,9 +34,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--summary", action="store_true",
                         help="print the figures only, not the refused and wrong notes")
+    parser.add_argument("--set", default="heldout", metavar="NAME",
+                        help="the held-out set: a folder of tests/unit/declarations "
+                             "(heldout, heldout2); default heldout")
     args = parser.parse_args()
+    try:
+        where = heldout.folder(args.set)
+    except ValueError as exc:
+        parser.error(str(exc))
     started = time.perf_counter()
-    figures = heldout.measure()
+    figures = heldout.measure(where)
     seconds = time.perf_counter() - started
     result = figures.summary() if args.summary else figures.details()
     result["seconds"] = round(seconds, 3)

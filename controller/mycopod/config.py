@@ -169,7 +169,7 @@ class PolicySettings(_Group):
 
 class ApplySettings(_Group):
     _reloadable = ("drift_seconds", "resync_seconds", "grace_seconds", "max_parallel",
-                   "per_node_parallel", "task_timeout_seconds")
+                   "per_node_parallel", "task_timeout_seconds", "claim_poll_seconds")
     max_parallel: int = Field(4, ge=1, le=256)
     per_node_parallel: int = Field(2, ge=1, le=256)
     resync_seconds: float = Field(600.0, gt=0)

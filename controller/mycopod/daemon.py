@@ -411,4 +411,7 @@ class Daemon:
         shown = {k: (["***", "***"] if telemetry.SECRET_KEY_RE.search(k) else [o, n])
                  for k, (o, n) in safe.items()}
         log.info("reload.done", changed=shown, needs_restart=unsafe)
+        if "apply.claim_poll_seconds" in safe:  # the idle workers wait the new time now
+            for unit in self.units:
+                unit.runtime.wake_reconcile.set()
         return safe

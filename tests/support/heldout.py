@@ -4,7 +4,9 @@
 homelab and small-business admins jot them down, one JSON object a line: the ``text``,
 the guests it states (``expect``, in the stored form of :func:`mycopod.spec.spec_dict`:
 only what the text states) and the ``style`` (who wrote it). ``impossible.jsonl`` holds
-requests the spec cannot express. Each note is compiled offline by the grammar alone
+requests the spec cannot express. A second set, written by someone else, sits in
+``heldout2/`` in the same format: :func:`measure` takes the folder, :func:`folder` finds a
+set by name. Each note is compiled offline by the grammar alone
 (:func:`mycopod.declarations.grammar.compile_text`) and counted as
 
 - *exact*: it compiles to exactly the expected spec;
@@ -124,8 +126,21 @@ def refusal(text: str) -> str | None:
     return None
 
 
-def measure() -> Figures:
+def folder(name: str) -> Path:
+    """The folder of a held-out set by its name (``heldout``, ``heldout2``, ...)."""
+    path = HELDOUT.parent / name
+    if not (path / "notes.jsonl").is_file() or not (path / "impossible.jsonl").is_file():
+        sets = sorted(p.name for p in HELDOUT.parent.glob("heldout*")
+                      if (p / "notes.jsonl").is_file())
+        raise ValueError(f"no held-out set {name!r}: it needs {path}/notes.jsonl and "
+                         f"impossible.jsonl; the sets are {', '.join(sets)}")
+    return path
+
+
+def measure(where: Path = HELDOUT) -> Figures:
+    """Measure the set in ``where`` (the first set unless told)."""
     figures = Figures()
-    figures.outcomes = [judge(note) for note in load(NOTES)]
-    figures.impossible = [(item["text"], refusal(item["text"])) for item in load(IMPOSSIBLE)]
+    figures.outcomes = [judge(note) for note in load(where / NOTES.name)]
+    figures.impossible = [(item["text"], refusal(item["text"]))
+                          for item in load(where / IMPOSSIBLE.name)]
     return figures

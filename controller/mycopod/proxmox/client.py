@@ -1,12 +1,18 @@
 """An async facade over proxmoxer: bounded threads, classified errors, retries, task waits.
 
-proxmoxer is blocking, so every call runs in a thread pool of ``[proxmox] max_workers``
+proxmoxer is blocking, so every write runs in a thread pool of ``[proxmox] max_workers``
 threads (and as many pooled HTTPS connections). Reads (``GET``) take a faster path by
 default: an aiohttp session on the event loop, authenticated with proxmoxer's own
 ticket or API token and verifying TLS the same way. A full resync reads one config per
 guest, and requests' per-call cost in threads (a few milliseconds under the GIL) made a
 1,000-guest resync take over 4 s where aiohttp takes under 1 s; writes, which are few,
 stay on proxmoxer. ``fast_reads=False`` sends everything through proxmoxer.
+
+Limits: at most ``[proxmox] max_workers`` requests are in flight at once, reads and
+writes together, and at most ``per_node`` of them (half of that, rounded up, unless
+given) on one node's paths (``/nodes/{node}/...``), so a full resync that reads
+10,000 configs spreads over the nodes instead of piling onto one
+(:class:`~mycopod.proxmox.limits.RequestLimits`, ``client.limits``).
 
 Every request is counted and timed in
 ``mycopod_proxmox_requests_total`` / ``..._duration_seconds`` under its path *template*
@@ -27,6 +33,7 @@ shows at once, not at the next drift check.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import ssl
 import time
@@ -57,6 +64,7 @@ from mycopod.proxmox.errors import (
     classify,
     upid_node,
 )
+from mycopod.proxmox.limits import RequestLimits
 
 log = structlog.get_logger(__name__)
 
@@ -107,7 +115,8 @@ class ProxmoxClient:
                  retry_initial: float = 0.2, retry_max: float = 5.0,
                  task_poll: float = 0.05, task_timeout: float = 900.0,
                  request_hook: RequestHook | None = None, fast_reads: bool = True,
-                 on_outcome: OutcomeListener | None = None) -> None:
+                 on_outcome: OutcomeListener | None = None,
+                 per_node: int | None = None) -> None:
         if not settings.url:
             raise ConfigError("proxmox.url is not set; point it at https://HOST:8006")
         self.settings = settings
@@ -119,6 +128,8 @@ class ProxmoxClient:
         self.request_hook = request_hook
         self.on_outcome = on_outcome
         self.request_count = 0
+        #: how many requests may be in flight at once, and how many are (RequestLimits)
+        self.limits = RequestLimits(settings.max_workers, per_node)
         self._executor = ThreadPoolExecutor(settings.max_workers,
                                             thread_name_prefix="proxmox")
         self._api: ProxmoxAPI | None = None
@@ -258,7 +269,7 @@ class ProxmoxClient:
 
     async def _fast_get(self, api: ProxmoxAPI, path: str, params: dict[str, Any]) -> Any:
         if self._http is None:
-            connector = aiohttp.TCPConnector(limit=self.settings.max_workers * 2,
+            connector = aiohttp.TCPConnector(limit=self.settings.max_workers,
                                              ssl=self._ssl_context())
             self._http = aiohttp.ClientSession(
                 connector=connector,
@@ -282,7 +293,10 @@ class ProxmoxClient:
                         message = _with_field_errors(message, body.get("errors"))
                     cls = classify(resp.status, message)
                     raise cls(message, status=resp.status, method="GET", path=path)
-                body = await resp.json(content_type=None)
+                # not resp.json(): it guesses the text encoding first (JSON is UTF-8),
+                # which costs more than decoding a guest's config
+                stripped = (await resp.read()).strip()
+                body = json.loads(stripped) if stripped else None
                 return body.get("data") if isinstance(body, dict) else body
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             raise UnreachableError(f"GET {path}: {type(exc).__name__}: {exc}", method="GET",
@@ -303,10 +317,11 @@ class ProxmoxClient:
         loop = asyncio.get_running_loop()
 
         async def send(api: ProxmoxAPI) -> Any:
-            if method == "GET" and self.fast_reads:
-                return await self._fast_get(api, path, dict(data))
-            return await loop.run_in_executor(
-                self._executor, self._call, api, method, path, dict(data))
+            async with self.limits.slot(path):
+                if method == "GET" and self.fast_reads:
+                    return await self._fast_get(api, path, dict(data))
+                return await loop.run_in_executor(
+                    self._executor, self._call, api, method, path, dict(data))
 
         async def attempt() -> Any:
             api = await self._ensure()
@@ -331,6 +346,19 @@ class ProxmoxClient:
 
         if not retry:
             return await once()
+        # The first attempt outside tenacity (its machinery costs more than a fast read
+        # itself); a transient failure of it is handed to tenacity as its first attempt,
+        # so the waits, the log lines and the number of attempts are tenacity's.
+        try:
+            return await once()
+        except TransientError as exc:
+            first: list[TransientError] = [exc]
+
+        async def replay_then_once() -> Any:
+            if first:
+                raise first.pop()
+            return await once()
+
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(TransientError),
             wait=tenacity.wait_exponential_jitter(multiplier=self.retry_initial,
@@ -342,7 +370,7 @@ class ProxmoxClient:
                 attempt=state.attempt_number,
                 error=str(state.outcome.exception()) if state.outcome else None),
         )
-        return await retrying(once)
+        return await retrying(replay_then_once)
 
     def _outcome(self, reached: bool, error: str | None) -> None:
         if self.on_outcome is not None:

@@ -23,6 +23,8 @@ Templates are never owned.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import operator
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -99,17 +101,29 @@ def _from_pending(kind: Kind, node: str, vmid: int, raw: dict[str, Any],
                      current=current, pending=pending, digest=digest)
 
 
-_FINGERPRINT = ("node", "status", "lock", "tags", "name", "maxcpu", "maxmem", "maxdisk",
-                "template", "pool")
+#: every field of a guest's row that an :class:`ObservedGuest` is made of, compared as
+#: one tuple (a running guest's cpu, memory and traffic counters change at every poll,
+#: so the row itself is not compared); without the type, the config cache's fingerprint
+_ROW_FIELDS = ("type", "node", "status", "lock", "tags", "name", "maxcpu", "maxmem",
+               "maxdisk", "template", "pool")
+_NAME, _STATUS = _ROW_FIELDS.index("name"), _ROW_FIELDS.index("status")
 
 
-def _fingerprint(item: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(item.get(k) for k in _FINGERPRINT)
+@dataclass(frozen=True, slots=True)
+class _Config:
+    """What an observed guest keeps of a read of its config."""
 
+    current: GuestConfig
+    #: None when nothing is pending
+    pending: GuestConfig | None
+    digest: str | None
 
-def _row_key(item: Mapping[str, Any]) -> tuple[Any, ...]:
-    """Every field of a guest's row that an :class:`ObservedGuest` is made of."""
-    return (item.get("type"), *_fingerprint(item))
+    @classmethod
+    def of(cls, read: GuestRead) -> _Config:
+        pending = read.pending
+        same = pending is read.current or pending == read.current
+        return cls(current=read.current, pending=None if same else pending,
+                   digest=read.digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,15 +146,24 @@ class Observer:
     """Observes one cluster; keeps the config cache between cycles."""
 
     def __init__(self, client: ProxmoxClient, *, ownership_tag: str,
-                 resync_seconds: float = 600.0, concurrency: int = 32) -> None:
+                 resync_seconds: float = 600.0, concurrency: int | None = None) -> None:
         self.client = client
         self.ownership_tag = ownership_tag
         self.resync_seconds = resync_seconds
-        self.concurrency = concurrency
-        self._cache: dict[int, tuple[tuple[Any, ...], GuestRead]] = {}
+        #: config reads at once; by default as many as the client lets be in flight
+        self.concurrency = concurrency or client.limits.total
+        #: per owned guest: its row's fingerprint when its config was read, and what of
+        #: the read a guest keeps (not the raw config dicts: 10,000 of them weigh tens
+        #: of MB, and planning reads the parsed configs only)
+        self._cache: dict[int, tuple[tuple[Any, ...], _Config]] = {}
         #: the last tick's guest rows and what was made of them (see _Row)
         self._rows: dict[int, _Row] = {}
         self._rows_tag = ownership_tag
+        #: the inventory and adoption set the rows were made with, and the guests tuple
+        #: of the last observation (handed back as it is while no row changed)
+        self._rows_inventory: dict[int, str] = {}
+        self._rows_adopt: set[str] = set()
+        self._guests: tuple[ObservedGuest, ...] = ()
         self._last_full: float | None = None
         self.last_observed_at: float | None = None
         self.last_config_reads = 0
@@ -173,10 +196,16 @@ class Observer:
         resources = await self.client.get("/cluster/resources")
         nodes: list[NodeState] = []
         storages: list[StorageState] = []
-        summaries: list[dict[str, Any]] = []
+        summaries: list[tuple[dict[str, Any], tuple[Any, ...]]] = []
+        lagging: list[dict[str, Any]] = []
         for item in resources or []:
             kind = item.get("type")
-            if kind == "node":
+            if kind == "qemu" or kind == "lxc":
+                key = tuple(map(item.get, _ROW_FIELDS))
+                summaries.append((item, key))
+                if not key[_NAME] or key[_STATUS] in (None, "unknown"):
+                    lagging.append(item)
+            elif kind == "node":
                 nodes.append(NodeState(
                     name=str(item.get("node")), online=item.get("status") == "online",
                     maxmem=int(item.get("maxmem") or 0), mem=int(item.get("mem") or 0),
@@ -189,30 +218,33 @@ class Observer:
                     content=content, shared=bool(item.get("shared")),
                     active=item.get("status", "available") == "available",
                     maxdisk=int(item.get("maxdisk") or 0), disk=int(item.get("disk") or 0)))
-            elif kind in ("qemu", "lxc"):
-                summaries.append(item)
-        prefetched = await self._fill_lagging(summaries)
+        prefetched = await self._fill_lagging(lagging)
         guests: list[ObservedGuest] = []
         to_read: list[tuple[ObservedGuest, tuple[Any, ...]]] = []
         seen_ids: set[int] = set()
         if full or self._rows_tag != self.ownership_tag:
             self._rows.clear()
             self._rows_tag = self.ownership_tag
+        known_rows = self._rows
+        # the inventory and the adoption set as last tick: then a row whose tuple is the
+        # same needs no look-up of its own in either (the common case, checked once)
+        same_context = inventory == self._rows_inventory and adopt == self._rows_adopt
         rows: dict[int, _Row] = {}
-        for item in summaries:
+        for item, key in summaries:
             vmid = int(item["vmid"])
             seen_ids.add(vmid)
-            name = str(item.get("name") or "")
-            key = _row_key(item)
-            known = self._rows.get(vmid)
-            if (known is not None and vmid not in prefetched and known.key == key
-                    and known.recorded == inventory.get(vmid)
-                    and known.adopt == (name in adopt)):
+            if vmid in prefetched:  # filled in by _fill_lagging since
+                key = tuple(map(item.get, _ROW_FIELDS))
+            known = known_rows.get(vmid)
+            if (known is not None and known.key == key and vmid not in prefetched
+                    and (same_context or (known.recorded == inventory.get(vmid)
+                                          and known.adopt == (key[_NAME] in adopt)))):
                 # the row, its inventory entry and the adoption set are unchanged: the
                 # same object, so the planner replays its last result (plan_memo)
                 rows[vmid] = known
                 guests.append(known.guest)
                 continue
+            name = str(item.get("name") or "")
             tags = translate.parse_tags(item.get("tags"))
             template = bool(item.get("template"))
             in_inventory = inventory.get(vmid) == name
@@ -226,12 +258,12 @@ class Observer:
                 owned=owned, in_inventory=in_inventory, recorded_name=inventory.get(vmid))
             wanted = owned or (not template and name in adopt)
             if wanted:
-                fingerprint = _fingerprint(item)
+                fingerprint = key[1:]
                 cached = self._cache.get(vmid)
                 early = prefetched.get(vmid)
                 if early is not None:
-                    self._cache[vmid] = (fingerprint, early)
-                    guest = self._with_read(guest, early)
+                    self._cache[vmid] = (fingerprint, _Config.of(early))
+                    guest = self._with_read(guest, self._cache[vmid][1])
                 elif not full and cached is not None and cached[0] == fingerprint:
                     guest = self._with_read(guest, cached[1])
                 else:
@@ -248,13 +280,16 @@ class Observer:
             if read is None:
                 rows.pop(guest.vmid, None)  # read again next time
                 continue
-            self._cache[guest.vmid] = (fingerprint, read)
-            guests[by_vmid[guest.vmid]] = self._with_read(guest, read)
+            config = self._cache[guest.vmid] = (fingerprint, _Config.of(read))
+            guests[by_vmid[guest.vmid]] = self._with_read(guest, config[1])
         for guest, _ in to_read:  # the rows read keep the guest with its config
             row = rows.get(guest.vmid)
             if row is not None:
                 rows[guest.vmid] = replace(row, guest=guests[by_vmid[guest.vmid]])
-        self._rows = rows
+        self._rows, self._rows_inventory, self._rows_adopt = rows, inventory, adopt
+        if len(guests) != len(self._guests) or not all(map(operator.is_, guests,
+                                                              self._guests)):
+            self._guests = tuple(guests)
         self.last_config_reads = len(to_read)
         if full:
             self._last_full = now
@@ -262,13 +297,14 @@ class Observer:
         self.last_observed_at = time.time()
         log.debug("observe.done", guests=len(guests), config_reads=len(to_read), full=full)
         return ObservedCluster(nodes=tuple(sorted(nodes, key=lambda n: n.name)),
-                               storages=tuple(storages), guests=tuple(guests),
+                               storages=tuple(storages), guests=self._guests,
                                reserved_vmids=reserved,
                                reserved_names={v: inventory[v] for v in reserved})
 
-    async def _fill_lagging(self, summaries: list[dict[str, Any]]) -> dict[int, GuestRead]:
+    async def _fill_lagging(self, lagging: list[dict[str, Any]]) -> dict[int, GuestRead]:
         """Fill in the name, status and template flag of guests pvestatd has not sampled
-        yet, from their config and ``status/current``; return the configs read.
+        yet (rows without a name, or with status unknown), from their config and
+        ``status/current``; return the configs read.
 
         ``/cluster/resources`` takes those values from the stats pvestatd gathers about
         every 10 s: until then a new guest has no name and status ``unknown``
@@ -276,8 +312,6 @@ class Observer:
         matches no declared name, so its create would be planned again, and it would
         look like a nameless orphan. Only new guests lag this way, so this costs two
         requests per guest created in the last seconds."""
-        lagging = [item for item in summaries
-                   if not item.get("name") or item.get("status") in (None, "unknown")]
         if not lagging:
             return {}
         semaphore = asyncio.Semaphore(self.concurrency)
@@ -307,26 +341,35 @@ class Observer:
         return {vmid: read for vmid, read in done if read is not None}
 
     @staticmethod
-    def _with_read(guest: ObservedGuest, read: GuestRead) -> ObservedGuest:
-        return replace(guest, current=read.current,
-                       pending=read.pending if read.pending != read.current else None,
-                       digest=read.digest)
+    def _with_read(guest: ObservedGuest, read: _Config) -> ObservedGuest:
+        return replace(guest, current=read.current, pending=read.pending, digest=read.digest)
 
     async def _read_all(self, guests: list[ObservedGuest]) -> list[GuestRead | None]:
-        semaphore = asyncio.Semaphore(self.concurrency)
+        """Every guest's config, ``concurrency`` reads at a time (the client's limits,
+        overall and per node, apply too). The reads go round the nodes (one guest of
+        each node in turn), so the per-node limit never leaves a reader waiting on
+        one busy node while another node is idle; a few readers, each taking the next
+        guest when done, instead of one task per guest."""
+        results: list[GuestRead | None] = [None] * len(guests)
+        by_node: dict[str, list[int]] = {}
+        for index, guest in enumerate(guests):
+            by_node.setdefault(guest.node, []).append(index)
+        order = iter([i for turn in itertools.zip_longest(*by_node.values())
+                      for i in turn if i is not None])
 
-        async def one(guest: ObservedGuest) -> GuestRead | None:
-            async with semaphore:
+        async def reader() -> None:
+            for index in order:  # shared: each guest is read by one reader
+                guest = guests[index]
                 try:
-                    return await observe_guest(self.client, guest.kind, guest.node,
-                                               guest.vmid)
+                    results[index] = await observe_guest(self.client, guest.kind,
+                                                         guest.node, guest.vmid)
                 except NotFoundError:
-                    return None  # deleted or migrated between the two requests
+                    pass  # deleted or migrated between the two requests
                 except ProxmoxError as exc:
                     log.warning("observe.config_failed", vmid=guest.vmid, error=str(exc))
-                    return None
 
-        return list(await asyncio.gather(*(one(g) for g in guests)))
+        await asyncio.gather(*(reader() for _ in range(min(self.concurrency, len(guests)))))
+        return results
 
     async def observe_ct_templates(self, observed: ObservedCluster) -> ObservedCluster:
         """``observed`` with the LXC template volumes of its storages filled in."""

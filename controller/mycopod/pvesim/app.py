@@ -1,4 +1,5 @@
-"""The aiohttp application: one dispatcher for ``/api2/json/...`` plus ``/_sim/faults``.
+"""The aiohttp application: one dispatcher for ``/api2/json/...`` plus ``/_sim/faults``
+and ``/_sim/stats``.
 
 The dispatcher does what pveproxy and the REST handler do around each call, in the
 same order: resolve the path against the schema (501 when it is not there), inject
@@ -126,12 +127,17 @@ async def _fault(sim: Sim, request: web.Request, kind: str, params: dict[str, st
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
+    with request.app[SIM_KEY].in_flight.request(request.raw_path):
+        return await _dispatch(request)
+
+
+async def _dispatch(request: web.Request) -> web.StreamResponse:
     sim = request.app[SIM_KEY]
     if sim.request_log is None:
-        return await _dispatch(sim, request)
+        return await _answer_call(sim, request)
     answered: list[Any] = []
     try:
-        response = await _dispatch(sim, request, answered)
+        response = await _answer_call(sim, request, answered)
     except asyncio.CancelledError:  # a dropped connection: logged with status 0
         sim.request_log.record(request.method, request.raw_path, 0)
         raise
@@ -140,8 +146,9 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _dispatch(sim: Sim, request: web.Request,
-                    answered: list[Any] | None = None) -> web.StreamResponse:
+async def _answer_call(sim: Sim, request: web.Request,
+                       answered: list[Any] | None = None) -> web.StreamResponse:
+    """The call itself; its answer's data is appended to ``answered`` (the request log)."""
     latency = sim.faults.settings.latency_ms
     if latency > 0:
         await asyncio.sleep(latency / 1000)
@@ -219,10 +226,21 @@ async def faults_handler(request: web.Request) -> web.Response:
     )
 
 
+async def stats_handler(request: web.Request) -> web.Response:
+    """``GET /_sim/stats``: requests answered and the most in flight at once (overall,
+    per node); ``POST`` starts the count afresh (see :mod:`mycopod.pvesim.inflight`)."""
+    counter = request.app[SIM_KEY].in_flight
+    if request.method == "POST":
+        counter.reset()
+    return web.json_response(counter.stats())
+
+
 def make_app(sim: Sim) -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[SIM_KEY] = sim
     app.router.add_route("GET", "/_sim/faults", faults_handler)
     app.router.add_route("POST", "/_sim/faults", faults_handler)
+    app.router.add_route("GET", "/_sim/stats", stats_handler)
+    app.router.add_route("POST", "/_sim/stats", stats_handler)
     app.router.add_route("*", "/api2/{tail:.*}", dispatch)
     return app

@@ -16,6 +16,7 @@ from mycopod.pvesim import persistence, resources, schema
 from mycopod.pvesim.auth import Authenticator, Credentials
 from mycopod.pvesim.errors import ApiError
 from mycopod.pvesim.faults import Faults, FaultSettings
+from mycopod.pvesim.inflight import InFlight
 from mycopod.pvesim.requestlog import RequestLog
 from mycopod.pvesim.resources import ResourceCache
 from mycopod.pvesim.state import Cluster
@@ -89,6 +90,8 @@ class Sim:
         )
         self.resource_cache = ResourceCache(options.stats_interval)
         self.request_log = RequestLog(options.request_log) if options.request_log else None
+        #: requests being answered now, and the peaks (GET /_sim/stats)
+        self.in_flight = InFlight()
         # pvestatd has long been running: the guests there are have their stats
         with self.cluster.lock:
             resources.stats_round(self.cluster)

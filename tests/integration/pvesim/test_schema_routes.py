@@ -101,7 +101,7 @@ def test_sim_only_paths_are_outside_api2() -> None:
 
     app = make_app(Sim(SimOptions()))
     paths = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
-    assert paths == {"/_sim/faults", "/api2/{tail}"}
+    assert paths == {"/_sim/faults", "/_sim/stats", "/api2/{tail}"}
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="no ../shared checkout beside the repo")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from mycopod.reconcile import planner
 from mycopod.reconcile.plan_memo import PlanMemo
 from mycopod.spec import ClusterSpec, GuestSpec
-from tests.support.plans import cluster, observed_guest, policy
+from tests.support.plans import GIB, cluster, observed_guest, policy
 
 
 def g(name: str, **fields: Any) -> GuestSpec:
@@ -62,3 +62,93 @@ def test_memo_never_changes_a_plan(rows: list[tuple[int, int, bool, bool]],
     observed = cluster(*seen)
     assert (planner.plan(spec, observed, policy(), memo=memo).to_json()
             == planner.plan(spec, observed, policy()).to_json())
+
+
+# --- the whole last plan, when nothing changed -----------------------------------------------
+
+
+def _steady() -> tuple[ClusterSpec, Any, PlanMemo]:
+    declared = [g("a", cores=2), g("b", cores=2)]
+    seen = [observed_guest(g("a", cores=2), 101, running=True),
+            observed_guest(g("b", cores=2), 102, running=True)]
+    return ClusterSpec(guests=declared), cluster(*seen), PlanMemo()
+
+
+def test_nothing_changed_gives_the_last_plan_again_as_a_copy_of_its_own() -> None:
+    spec, observed, memo = _steady()
+    first = planner.plan(spec, observed, policy(), memo=memo)
+    assert not memo.reused
+    first.user_changes.append("filled in by the engine")  # type: ignore[arg-type]
+    first.guests.clear()
+    again = planner.plan(spec, observed, policy(), memo=memo)
+    assert memo.reused and (memo.hits, memo.misses) == (2, 0)
+    # what the engine did to the first plan did not leak into the one handed back
+    assert again.to_json() == planner.plan(spec, observed, policy()).to_json()
+    assert [r.name for r in again.guests] == ["a", "b"] and again.user_changes == []
+    assert again is not first and again.guests is not first.guests
+
+
+def test_a_changed_row_is_planned_not_replayed() -> None:
+    spec, observed, memo = _steady()
+    planner.plan(spec, observed, policy(), memo=memo)
+    a, b = (x for x in observed.guests if not x.template)
+    # b was stopped by hand: a new observation (a new guests tuple, b a new object)
+    moved = replace(observed, guests=(*observed.guests[:-1], replace(b, status="stopped")))
+    plan = planner.plan(spec, moved, policy(), memo=memo)
+    assert not memo.reused and (memo.hits, memo.misses) == (1, 1)
+    assert [(x.kind, x.target) for x in plan.actions] == [("start", "b")]
+    assert plan.to_json() == planner.plan(spec, moved, policy()).to_json()
+
+
+def test_a_changed_declaration_is_planned_not_replayed() -> None:
+    spec, observed, memo = _steady()
+    planner.plan(spec, observed, policy(), memo=memo)
+    # the same declarations in a new spec object: equal guests are replayed one by one
+    same = ClusterSpec(guests=list(spec.guests))
+    planner.plan(same, observed, policy(), memo=memo)
+    assert not memo.reused and (memo.hits, memo.misses) == (2, 0)
+    edited = ClusterSpec(guests=[spec.guests[0], g("b", cores=4)])
+    plan = planner.plan(edited, observed, policy(), memo=memo)
+    assert not memo.reused and (memo.hits, memo.misses) == (1, 1)
+    assert {x.target for x in plan.actions} == {"b"}
+    assert any("cores" in line for r in plan.guests if r.name == "b" for line in r.drift)
+    assert plan.to_json() == planner.plan(edited, observed, policy()).to_json()
+
+
+def test_policy_recent_and_reservations_are_part_of_what_did_not_change() -> None:
+    spec, observed, memo = _steady()
+    planner.plan(spec, observed, policy(), memo=memo)
+    planner.plan(spec, observed, policy(restart_on_change=True), memo=memo)
+    assert not memo.reused
+    recent = planner.Recent(deletions=3)
+    planner.plan(spec, observed, policy(restart_on_change=True), recent=recent, memo=memo)
+    assert not memo.reused
+    planner.plan(spec, observed, policy(restart_on_change=True), recent=recent, memo=memo)
+    assert memo.reused
+    reserved = replace(observed, reserved_vmids=frozenset({150}),
+                       reserved_names={150: "gone"})
+    planner.plan(spec, reserved, policy(restart_on_change=True), recent=recent, memo=memo)
+    assert not memo.reused
+    planner.plan(spec, reserved, policy(restart_on_change=True), recent=recent,
+                 llm_guests={"a": "some-model"}, memo=memo)
+    assert not memo.reused
+
+
+def test_node_state_counts_only_when_the_plan_places_a_new_guest() -> None:
+    spec, observed, memo = _steady()
+    planner.plan(spec, observed, policy(), memo=memo)
+    busier = replace(observed, nodes=tuple(replace(n, mem=n.mem + GIB)
+                                           for n in observed.nodes))
+    planner.plan(spec, busier, policy(), memo=memo)
+    assert memo.reused  # no create: free memory on the nodes cannot change this plan
+    # a missing guest is placed on the node with the most free memory
+    grown = ClusterSpec(guests=[*spec.guests, g("c", memory_mib=1024, state="stopped")])
+    placed = planner.plan(grown, observed, policy(), memo=memo)
+    assert [(x.kind, x.node) for x in placed.actions if x.target == "c"] == [
+        ("create", "pve1")]
+    pve1_full = replace(observed, nodes=tuple(
+        replace(n, mem=n.maxmem - GIB) if n.name == "pve1" else n for n in observed.nodes))
+    moved = planner.plan(grown, pve1_full, policy(), memo=memo)
+    assert not memo.reused
+    assert [(x.kind, x.node) for x in moved.actions if x.target == "c"] == [
+        ("create", "pve2")]

@@ -207,7 +207,8 @@ COURTESY_AND_IDIOM_WORDS = frozenset("""
     raise reduce remain req request resides residing resize scrap scrapped shrink sits
     sitting so stay story task tear thank thanks thx ticket todo torn trash trashed ty u
     very way well wipe wiped you
-    nobody someone somebody everyone everybody anyone anybody nothing""".split())
+    nobody someone somebody everyone everybody anyone anybody nothing
+    yo heya hiya howdy morning um uh umm hmm sorry""".split())
 VOCABULARY = VOCABULARY | COURTESY_AND_IDIOM_WORDS
 
 

@@ -30,6 +30,8 @@ OPENERS = frozenset({
     "please", "pls", "plz", "kindly", "hey", "hi", "hello", "ok", "okay", "alright",
     "so", "honestly", "basically", "anyway", "anyways", "also", "finally", "lastly",
     "additionally", "then", "next", "btw", "fyi", "oh", "well", "and",
+    # greetings and hesitations of chat messages ("yo, ci-cache container -> 8 GB")
+    "yo", "heya", "hiya", "howdy", "morning", "um", "uh", "umm", "hmm", "sorry",
 })
 #: words that open a request as a question ("Could you ..."); the "?" at its end is allowed
 QUESTION_OPENERS: tuple[tuple[str, ...], ...] = tuple(
