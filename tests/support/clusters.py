@@ -21,7 +21,9 @@ TOKEN_SECRET = "mycopod-token"
 class SimProcess:
     """`mycopod sim` as a process of its own."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, *args: str) -> None:
+        """``args``: more ``mycopod sim`` options, e.g. ``--request-log``, FILE."""
+        self.args = args
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         self.log = log
@@ -31,7 +33,7 @@ class SimProcess:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "mycopod.cli", "sim", "--port", str(self.port),
-                 "--task-seconds", "0.05", "--stats-interval", "0"],
+                 "--task-seconds", "0.05", "--stats-interval", "0", *self.args],
                 stdout=log, stderr=subprocess.STDOUT)
         wait_until(lambda: self.get("/cluster/resources") is not None, timeout=30,
                    what="the simulator")

@@ -133,6 +133,22 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
 
 async def _dispatch(request: web.Request) -> web.StreamResponse:
     sim = request.app[SIM_KEY]
+    if sim.request_log is None:
+        return await _answer_call(sim, request)
+    answered: list[Any] = []
+    try:
+        response = await _answer_call(sim, request, answered)
+    except asyncio.CancelledError:  # a dropped connection: logged with status 0
+        sim.request_log.record(request.method, request.raw_path, 0)
+        raise
+    sim.request_log.record(request.method, request.raw_path, response.status,
+                           answered[0] if answered else None)
+    return response
+
+
+async def _answer_call(sim: Sim, request: web.Request,
+                       answered: list[Any] | None = None) -> web.StreamResponse:
+    """The call itself; its answer's data is appended to ``answered`` (the request log)."""
     latency = sim.faults.settings.latency_ms
     if latency > 0:
         await asyncio.sleep(latency / 1000)
@@ -180,6 +196,8 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         finally:
             if flock is not None:
                 flock.release()
+        if answered is not None:
+            answered.append(data)
         return _answer(data, request.headers.get("Accept-Encoding", ""))
     except ApiError as exc:
         return error_response(exc)

@@ -63,6 +63,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         dest="state_file",
         help="JSON file to load the cluster from and save it to",
     )
+    p.add_argument(
+        "--request-log",
+        type=Path,
+        help="append one JSON line per answered API request (method, path, status, UPID) "
+        "to this file",
+    )
     p.add_argument("--user", default="root@pam", help="user name (default: %(default)s)")
     p.add_argument("--password", default="mycopod", help="password (default: %(default)s)")
     p.add_argument(
@@ -106,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         ha_seconds=args.ha_seconds,
         seed=args.seed,
         state_file=args.state_file,
+        request_log=args.request_log,
         user=args.user,
         password=args.password,
         token_id=args.token_id,

@@ -17,6 +17,7 @@ from mycopod.pvesim.auth import Authenticator, Credentials
 from mycopod.pvesim.errors import ApiError
 from mycopod.pvesim.faults import Faults, FaultSettings
 from mycopod.pvesim.inflight import InFlight
+from mycopod.pvesim.requestlog import RequestLog
 from mycopod.pvesim.resources import ResourceCache
 from mycopod.pvesim.state import Cluster
 from mycopod.pvesim.tasks import TaskRunner
@@ -43,6 +44,8 @@ class SimOptions:
     ha_seconds: float = 2.0
     seed: int | None = None
     state_file: Path | None = None
+    #: append one JSON line per answered API request here (``requestlog``); None: off
+    request_log: Path | None = None
     user: str = "root@pam"
     password: str = "mycopod"  # noqa: S105 - documented demo default
     token_id: str = "root@pam!mycopod"  # noqa: S105 - documented demo default
@@ -86,6 +89,7 @@ class Sim:
             clock=options.clock,
         )
         self.resource_cache = ResourceCache(options.stats_interval)
+        self.request_log = RequestLog(options.request_log) if options.request_log else None
         #: requests being answered now, and the peaks (GET /_sim/stats)
         self.in_flight = InFlight()
         # pvestatd has long been running: the guests there are have their stats

@@ -161,6 +161,8 @@ class SimServer:
             await self._runner.cleanup()
             self._runner = None
         self._save()
+        if self.sim is not None and self.sim.request_log is not None:
+            self.sim.request_log.close()
 
 
 def ready_line(server: SimServer) -> str:
