@@ -137,7 +137,10 @@ class ClusterUnit:
                                                          cluster=self.name),
                  needs_leader=True)
         self.add("repo-poller", self.poller.run)
-        self.add("drift-checker", self.drift.run)
+        # With several clusters a standby does not observe what it does not lead: each
+        # replica would otherwise hold every cluster's guests (issue 17's memory bound);
+        # its pages read the cluster's newest run report instead.
+        self.add("drift-checker", self.drift.run, needs_leader=self.multi)
 
     def _engine_context(self) -> EngineContext | None:
         """The engine's context, or None when no Proxmox cluster is configured. Every
