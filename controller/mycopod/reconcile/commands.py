@@ -69,6 +69,18 @@ async def _leader_lock(pool: asyncpg.Pool, cluster: str) -> AsyncIterator[None]:
             await locks.unlock(conn, key)
 
 
+def read_files(names: list[str]) -> dict[str, str]:
+    """The declaration files named on the command line, by name; a clear error for one
+    that cannot be read."""
+    files = {}
+    for name in names:
+        try:
+            files[name] = Path(name).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise MycoPodError(f"cannot read {name}: {exc.strerror}") from None
+    return files
+
+
 async def load_spec(args: argparse.Namespace, settings: Settings, pool: asyncpg.Pool, *,
                     facts: ClusterFacts | None = None
                     ) -> tuple[reconciler.LoadedSpec, Declaration | None]:
@@ -86,12 +98,7 @@ async def load_spec(args: argparse.Namespace, settings: Settings, pool: asyncpg.
         except (json.JSONDecodeError, SpecError) as exc:
             raise MycoPodError(f"{args.spec}: not a valid spec: {exc}") from None
     if args.files:
-        files = {}
-        for name in args.files:
-            try:
-                files[name] = Path(name).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise MycoPodError(f"cannot read {name}: {exc.strerror}") from None
+        files = read_files(args.files)
         done = await pipeline.compile_files_cached(
             files, pool=pool, llm=settings.llm if settings.llm.model else None, facts=facts,
             max_guests=settings.declarations.max_guests)

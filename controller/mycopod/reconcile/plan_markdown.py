@@ -73,16 +73,6 @@ def _tree_head(root: Path) -> str:
     return head if _HEX.match(head) and not dirty else WORKING_TREE
 
 
-def _files(args: argparse.Namespace) -> dict[str, str]:
-    files = {}
-    for name in args.files:
-        try:
-            files[name] = Path(name).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise MycoPodError(f"cannot read {name}: {exc.strerror}") from None
-    return files
-
-
 def _at_ref(source: object, ref: str) -> str:
     """Fetch ``ref`` (a ref name, branch or commit sha); its commit."""
     from mycopod.declarations.source import GitSource, SourceError
@@ -106,7 +96,7 @@ async def markdown_command(args: argparse.Namespace, settings: Settings) -> int:
     from mycopod.forge.pr_plans import build_comment
     from mycopod.proxmox.cluster_facts import FactsKeeper
     from mycopod.reconcile import reconciler
-    from mycopod.reconcile.commands import _database
+    from mycopod.reconcile.commands import _database, read_files
 
     if args.spec:
         raise UsageError("--markdown shows declaration files; it cannot be used with --spec")
@@ -124,7 +114,7 @@ async def markdown_command(args: argparse.Namespace, settings: Settings) -> int:
         assert source is not None
         head = await asyncio.to_thread(source.files_at, head_sha)
     elif args.files:
-        head_sha, head = WORKING_TREE, _files(args)
+        head_sha, head = WORKING_TREE, read_files(args.files)
     else:
         root = Path(args.tree).expanduser()
         head = read_tree(root, settings.declarations.glob)
