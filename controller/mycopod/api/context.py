@@ -9,6 +9,7 @@ and the leader share the same code path.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -67,10 +68,18 @@ class ApiContext:
         view = self.views().get(cluster)
         return view.runtime if view is not None else self.runtime
 
-    async def effective_policy(self) -> PolicySettings:
+    async def effective_policy(self, cluster: str | None = None) -> PolicySettings:
+        """The policy of ``cluster`` (default: :attr:`cluster`): its configured policy
+        (``[policy]`` with its ``[[clusters]]`` overrides) with its settings rows."""
         if self.policy is not None:
             return await self.policy()
         from mycopod.store.settings import SettingsStore
 
-        return await SettingsStore(self.pool, self.cluster).effective_policy(
-            self.settings.policy)
+        name = cluster or self.cluster
+        view = self.views().get(name)
+        base = (view.settings if view is not None else self.settings).policy
+        return await SettingsStore(self.pool, name).effective_policy(base)
+
+    def policy_of(self, cluster: str) -> PolicyGetter:
+        """:meth:`effective_policy` of one cluster, as a getter (``approvals``' rules)."""
+        return functools.partial(self.effective_policy, cluster)

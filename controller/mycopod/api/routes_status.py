@@ -343,8 +343,9 @@ async def _ui_decide(request: web.Request, *, approve: bool) -> web.Response:
                 return _redirect()
             run_id = parse_id(request.match_info["runId"], "run")
             if approve:
-                await approvals.approve(conn, run_id, user=user, policy=ctx.effective_policy,
-                                        wake=ctx.runtime.wake_reconcile)
+                run = await approvals.approve(conn, run_id, user=user,
+                                              policy=ctx.effective_policy)
+                ctx.runtime_of(run.cluster).wake_reconcile.set()  # its cluster's worker
             else:
                 await approvals.reject(conn, run_id, user=user)
         except (ApiError, approvals.ApprovalError) as exc:
