@@ -64,6 +64,22 @@ class ApiContext:
     def cluster_names(self) -> list[str]:
         return list(self.views())
 
+    def one_cluster(self, asked: str | None, *, what: str) -> tuple[str, ClusterView]:
+        """The cluster a request names, or the only one. 422 for a name not configured,
+        and, with several clusters, for none named (``what`` says what needs it)."""
+        from mycopod.api.errors import unprocessable
+
+        views = self.views()
+        if asked is not None:
+            if asked not in views:
+                raise unprocessable(f"cluster {asked!r} is not configured; the clusters are: "
+                                    f"{', '.join(views)}", code="unknown_cluster")
+            return asked, views[asked]
+        if len(views) > 1:
+            raise unprocessable(f"{what} goes to one cluster: name it (cluster), one of: "
+                                f"{', '.join(views)}", code="cluster_required")
+        return next(iter(views.items()))
+
     def runtime_of(self, cluster: str) -> RuntimeStatus:
         view = self.views().get(cluster)
         return view.runtime if view is not None else self.runtime
