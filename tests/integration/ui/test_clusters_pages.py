@@ -1,5 +1,5 @@
 """The web pages with several clusters (issue 17): the settings page shows and changes
-the chosen cluster's policy."""
+the chosen cluster's policy; the declarations and commits pages show its commits."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import re
 
 from mycopod.api.context import ClusterView
 from mycopod.runtime import RuntimeStatus
+from mycopod.spec import parse_spec
+from mycopod.store.declarations import DeclarationStore
 from mycopod.store.settings import SettingsStore
 from tests.integration.api.conftest import Api
 
@@ -41,3 +43,27 @@ async def test_the_settings_page_is_per_cluster(api: Api) -> None:
     assert await SettingsStore(api.pool, "a").overrides() == {}
     assert "database" in _row(await page(api, "/ui/settings?cluster=b"), "prune")
     assert "database" not in _row(await page(api, "/ui/settings?cluster=a"), "prune")
+
+
+async def test_the_declarations_pages_show_the_chosen_cluster(api: Api) -> None:
+    settings = api.ctx.settings
+    api.ctx.clusters = {n: ClusterView(settings=settings, runtime=RuntimeStatus(cluster=n))
+                        for n in ("a", "b")}
+    spec = parse_spec({"guests": [{"name": "web-1", "cores": 1}]})
+    ids = {}
+    for name in ("a", "b"):
+        row = await DeclarationStore(api.pool, name).record(
+            commit_sha=name * 40, content="x", files=[], spec=spec, error=None)
+        ids[name] = row.id
+    await sign_in(api, "admin")
+    first = await page(api, "/ui/declarations")
+    assert "Declarations of a" in first and "a" * 10 in first and "b" * 10 not in first
+    assert 'href="/ui/commits?cluster=a"' in first
+    of_b = await page(api, "/ui/declarations?cluster=b")
+    assert "Declarations of b" in of_b and "b" * 10 in of_b and "a" * 10 not in of_b
+    # a commit named by id shows its own cluster
+    assert "Declarations of b" in await page(api, f"/ui/declarations?id={ids['b']}")
+    commits = await page(api, "/ui/commits?cluster=b")
+    assert "Commits of b" in commits
+    assert f"/ui/declarations?id={ids['b']}" in commits
+    assert f"/ui/declarations?id={ids['a']}" not in commits

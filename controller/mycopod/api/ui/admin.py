@@ -20,7 +20,7 @@ from mycopod.api import routes_settings, routes_status, routes_users
 from mycopod.api.errors import ApiError, not_found
 from mycopod.api.models import SettingPut, SettingsQuery, UserCreate, UserPatch
 from mycopod.api.routing import Call, parse_id
-from mycopod.api.ui import core
+from mycopod.api.ui import core, data
 from mycopod.config import PolicySettings
 from mycopod.store.settings import KNOWN_KEYS, SettingsStore
 from mycopod.store.users import User, UserError, UserStore
@@ -182,17 +182,10 @@ def _parse(key: str, raw: str) -> Any:
     return raw
 
 
-def _settings_cluster(call: Call) -> str:
-    """The cluster of the settings page's ``?cluster=`` (default: the first one)."""
-    names = call.ctx.cluster_names()
-    asked = call.request.query.get("cluster")
-    if asked in names:
-        return str(asked)
-    return call.ctx.cluster if call.ctx.cluster in names else names[0]
 
 
 async def _settings_values(call: Call, **extra: Any) -> dict[str, Any]:
-    name = _settings_cluster(call)
+    name = data.cluster_of(call)
     names = call.ctx.cluster_names()
     base = call.ctx.views()[name].settings.policy
     rows = await SettingsStore(call.conn, name).list(base)
@@ -216,7 +209,7 @@ async def put_setting(call: Call, user: User, form: dict[str, str]) -> web.Respo
         raise not_found("setting")
     call.params["key"] = key
     call.body = SettingPut(value=_parse(key, form.get("value", "")))
-    cluster = _settings_cluster(call)
+    cluster = data.cluster_of(call)
     call.query = SettingsQuery(cluster=cluster)  # the cluster the page shows
     try:
         await routes_settings.put_setting(call)
