@@ -1,14 +1,17 @@
 """The web pages with several clusters (issue 17): the settings page shows and changes
-the chosen cluster's policy; the declarations and commits pages show its commits."""
+the chosen cluster's policy; the declarations and commits pages show its commits, the
+overview its figures, latest plan and runs."""
 
 from __future__ import annotations
 
 import re
 
 from mycopod.api.context import ClusterView
+from mycopod.reconcile.plan import ClusterReport, GuestReport
 from mycopod.runtime import RuntimeStatus
 from mycopod.spec import parse_spec
 from mycopod.store.declarations import DeclarationStore
+from mycopod.store.runs import RunStore
 from mycopod.store.settings import SettingsStore
 from tests.integration.api.conftest import Api
 
@@ -67,3 +70,24 @@ async def test_the_declarations_pages_show_the_chosen_cluster(api: Api) -> None:
     assert "Commits of b" in commits
     assert f"/ui/declarations?id={ids['b']}" in commits
     assert f"/ui/declarations?id={ids['a']}" not in commits
+
+
+async def test_the_overview_shows_the_chosen_clusters_figures(api: Api) -> None:
+    settings = api.ctx.settings
+    api.ctx.clusters = {n: ClusterView(settings=settings, runtime=RuntimeStatus(cluster=n))
+                        for n in ("a", "b")}
+    for count, name in ((1, "a"), (3, "b")):
+        api.ctx.clusters[name].runtime.report = ClusterReport(managed=count, guests=[
+            GuestReport(name=f"{name}-{i}", status="in-sync", kind="vm", vmid=100 + i,
+                        node="pve1") for i in range(count)])
+    store = RunStore(api.pool)
+    run_a = await store.create(trigger="manual", cluster="a")
+    run_b = await store.create(trigger="manual", cluster="b")
+    await sign_in(api, "admin")
+    first = await page(api, "/")
+    assert "Overview of a" in first and "<b>1 / 0 / 0</b>" in first
+    assert f"run #{run_a.id}" in first and f"/ui/runs/{run_b.id}\"" not in first
+    of_b = await page(api, "/?cluster=b")
+    assert "Overview of b" in of_b and "<b>3 / 0 / 0</b>" in of_b
+    assert f"run #{run_b.id}" in of_b and f"/ui/runs/{run_a.id}\"" not in of_b
+    assert 'href="/ui/declarations?cluster=b"' in of_b
