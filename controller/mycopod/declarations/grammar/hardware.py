@@ -190,9 +190,16 @@ _BARE_AFTER = frozenset({"", ",", "/", "|", "&", "+", "and", "each", ")", "?", "
 
 
 def _bare_size(c: Cursor, start: int) -> bool:
-    """Is the size just read a bare item of a list (``VM, 4 cores, 16 GB``, ``with 4G``)?"""
-    return (start > 0 and c.toks[start - 1].low in _BARE_BEFORE and c.w() in _BARE_AFTER
-            and not c.toks[start - 1].quoted)
+    """Is the size just read a bare item of a list (``VM, 4 cores, 16 GB``, ``with 4G``,
+    ``2 cores 4gb``: right after a count of cores)?"""
+    before = c.toks[start - 1] if start > 0 else None
+    after_cores = start > 1 and before is not None and before.low in _CORE_WORDS and (
+        c.toks[start - 2].low.isdigit())
+    return (before is not None and (before.low in _BARE_BEFORE or after_cores)
+            and c.w() in _BARE_AFTER and not before.quoted)
+
+
+_CORE_WORDS = frozenset({"core", "cores", "vcpu", "vcpus", "cpu", "cpus"})
 
 
 def _bare_memory(c: Cursor, start: int, mib_exact: Decimal, line: int) -> list[Effect]:

@@ -37,6 +37,9 @@ _IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
 IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # deletion
     (("can", "go"), ("should", "removed")),
+    # "sandbox can be deleted", "x may be decommissioned"
+    (("can|could|may", "be", "deleted|removed|decommissioned|destroyed|retired"),
+     ("should", "be", "removed")),
     # "Drop web-1 to 2 cores", "drop it to 2 GB": lowered, not deleted
     (("drop|cut", "NAME|it|them", "to"), ("set", "", "")),
     (("kill|finish", "off"), ("delete", ",")),
@@ -164,7 +167,8 @@ _NODE_NOUNS = frozenset({"node", "host"})
 
 def reorder(tokens: list[Token]) -> list[Token]:
     """Word orders of one phrase: ``cores to 6`` (6 cores), ``on pve1 node`` (on node
-    pve1), ``50 GB storage`` (a 50 GB disk)."""
+    pve1), ``from the x template`` (from the template x), ``50 GB storage`` (a 50 GB
+    disk)."""
     out = list(tokens)
     for i in range(len(out) - 2):
         a, b, c = out[i], out[i + 1], out[i + 2]
@@ -173,6 +177,9 @@ def reorder(tokens: list[Token]) -> list[Token]:
         if a.low in _CORE_NOUNS and b.low in ("to", ":", "=") and c.low.isdigit():
             out[i:i + 3] = [c, a, Token(b.text, DROPPED, b.line)]
         elif a.low == "on" and is_nameish(b) and c.low in _NODE_NOUNS:
+            out[i + 1:i + 3] = [c, b]
+        elif a.low == "the" and i > 0 and out[i - 1].low in ("from", "of") and is_nameish(
+                b) and c.low == "template":  # "cloned from the ubuntu-jammy template"
             out[i + 1:i + 3] = [c, b]
     for i in range(1, len(out)):
         t = out[i]

@@ -2,11 +2,11 @@
 
 People open a request the way they would open a message to a colleague: ``Please``,
 ``Kindly``, ``Could you (please)``, ``Can you``, ``hey``, ``pls``, ``Honestly``, ``So``,
-``Also``, ``Finally``, ``Request:``, ``Ticket 1234:``, ``For customer X:`` (up to four
-words without digits, then a colon and a new guest: ``new``, ``a``, ``create`` ...);
-and close it with ``thanks`` or a ``?``. None of it says anything about a guest, so
-:func:`strip_courtesy` removes it
-before the sentence is read, and only what is listed here: an opener is one of
+``Also``, ``Finally``, ``Time to``, ``Request to``, ``Request:``, ``Ticket 1234:``,
+``For customer X:`` (up to four words without digits, then a colon and a new guest:
+``new``, ``a``, ``create`` ...); and close it with ``thanks`` or a ``?``. None of it
+says anything about a guest, so :func:`strip_courtesy` removes it before the sentence
+is read, and only what is listed here: an opener is one of ``PHRASE_OPENERS``, one of
 ``OPENERS`` (optionally followed by ``,`` ``:`` or a dash), one of ``QUESTION_OPENERS``
 (which also allow the ``?`` at the end), or a ticket label (a word of ``LABELS``,
 optionally a ticket number or id, then ``:``); a closer is one of ``CLOSERS`` at the end,
@@ -23,7 +23,8 @@ import re
 
 from mycopod.declarations.grammar.tokens import Token
 
-__all__ = ["CLOSERS", "LABELS", "OPENERS", "QUESTION_OPENERS", "strip_courtesy"]
+__all__ = ["CLOSERS", "LABELS", "OPENERS", "PHRASE_OPENERS", "QUESTION_OPENERS",
+           "strip_courtesy"]
 
 #: single words that open a sentence and mean nothing for the spec
 OPENERS = frozenset({
@@ -34,6 +35,10 @@ OPENERS = frozenset({
 #: words that open a request as a question ("Could you ..."); the "?" at its end is allowed
 QUESTION_OPENERS: tuple[tuple[str, ...], ...] = tuple(
     (modal, who) for modal in ("could", "can", "would", "will") for who in ("you", "u"))
+#: word sequences that open an imperative ("Time to decommission x", "Request to delete y")
+PHRASE_OPENERS: tuple[tuple[str, ...], ...] = (
+    ("time", "to"), ("it", "is", "time", "to"), ("request", "to"), ("requesting", "to"),
+    ("go", "ahead", "and"), ("i", "need", "you", "to"), ("we", "need", "you", "to"))
 #: ticket labels: "Request:", "Ticket 1234:", "TODO:", "JIRA OPS-12:"
 LABELS = frozenset({"request", "ticket", "task", "todo", "note", "req", "issue", "change",
                     "jira", "story", "job", "item", "update"})
@@ -62,6 +67,10 @@ def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
     for words in QUESTION_OPENERS:
         if tuple(t.low for t in tokens[i:i + len(words)]) == words:
             return i + len(words), True
+    for words in PHRASE_OPENERS:
+        if tuple(t.low for t in tokens[i:i + len(words)]) == words and not any(
+                t.quoted for t in tokens[i:i + len(words)]):
+            return i + len(words), False
     if w in OPENERS:
         if w in _GREETINGS and i + 1 < len(tokens) and tokens[i + 1].low in _ADDRESSED:
             return i + 2, False  # "Hey team,"
