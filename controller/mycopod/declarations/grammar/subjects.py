@@ -188,9 +188,13 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
         names = read_names(c, first_literal=True)
         return Subject(names, line)
     if t is not None and t.low in NAME_WORDS:
-        # a name that is also a word ("backup is a VM"): only when its verb follows
+        # a name that is also a word ("backup is a VM"): only when its verb follows, or
+        # a colon and its kind ("cache: CT, 2 cores", "backup: a VM with ...")
         end = list_end(c)
-        if end is not None and c.w(end - c.i) in SUBJECT_VERBS and c.w(end - c.i) != ",":
+        after = end - c.i if end is not None else 0
+        if end is not None and ((c.w(after) in SUBJECT_VERBS and c.w(after) != ",") or (
+                c.w(after) == ":" and (c.w(after + 1) in KIND_WORDS or (
+                    c.w(after + 1) in ("a", "an") and c.w(after + 2) in KIND_WORDS)))):
             return Subject(read_names(c, first_literal=True), line)
     return None
 
