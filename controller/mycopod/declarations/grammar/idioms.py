@@ -168,7 +168,7 @@ _NODE_NOUNS = frozenset({"node", "host"})
 def reorder(tokens: list[Token]) -> list[Token]:
     """Word orders of one phrase: ``cores to 6`` (6 cores), ``on pve1 node`` (on node
     pve1), ``from the x template`` (from the template x), ``50 GB storage`` (a 50 GB
-    disk)."""
+    disk), ``, 10.0.0.2/24`` in a list (IP 10.0.0.2/24)."""
     out = list(tokens)
     for i in range(len(out) - 2):
         a, b, c = out[i], out[i + 1], out[i + 2]
@@ -186,6 +186,20 @@ def reorder(tokens: list[Token]) -> list[Token]:
         if t.low == "storage" and not t.quoted and (
                 out[i - 1].low in UNITS or GLUED_RE.match(out[i - 1].low)):
             out[i] = Token(t.text, "disk", t.line)
+    if any("/" in t.low for t in out):
+        out = _bare_address(out)
+    return out
+
+
+def _bare_address(tokens: list[Token]) -> list[Token]:
+    """``dns1: CT, 1 core, 10.0.0.2/24``: an address with its prefix, alone between
+    commas, is the guest's IP (the word ``IP`` is put before it)."""
+    out: list[Token] = []
+    for i, t in enumerate(tokens):
+        if i > 0 and not t.quoted and "/" in t.low and _IP_RE.match(t.low) and tokens[
+                i - 1].low == "," and (i + 1 == len(tokens) or tokens[i + 1].low == ","):
+            out.append(Token("IP", "ip", t.line))
+        out.append(t)
     return out
 
 
@@ -234,6 +248,7 @@ REASON_WORDS = frozenset({
     "like", "which", "who", "all", "also", "then", "at", "in", "into", "over", "up",
     "after", "when", "each", "both", "off", "new", "uses", "use", "using", "needs", "left",
     "on", "moved", "nobody", "someone", "somebody", "everyone", "anyone", "nothing",
+    "need",
 })
 #: how many of the last separators of a sentence may open a reason
 _REASON_SEPARATORS = 3

@@ -38,7 +38,8 @@ QUESTION_OPENERS: tuple[tuple[str, ...], ...] = tuple(
 #: word sequences that open an imperative ("Time to decommission x", "Request to delete y")
 PHRASE_OPENERS: tuple[tuple[str, ...], ...] = (
     ("time", "to"), ("it", "is", "time", "to"), ("request", "to"), ("requesting", "to"),
-    ("go", "ahead", "and"), ("i", "need", "you", "to"), ("we", "need", "you", "to"))
+    ("go", "ahead", "and"), ("i", "need", "you", "to"), ("we", "need", "you", "to"),
+    ("let's",), ("let", "us"))
 #: ticket labels: "Request:", "Ticket 1234:", "TODO:", "JIRA OPS-12:"
 LABELS = frozenset({"request", "ticket", "task", "todo", "note", "req", "issue", "change",
                     "jira", "story", "job", "item", "update"})

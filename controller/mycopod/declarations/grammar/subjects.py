@@ -200,5 +200,5 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
 
 
 #: what may stand between "two VMs" and the names it announces, and what closes it
-_APPOSITION = frozenset({",", ":", "\u2014", "\u2013", "("})
-_CLOSING = {"(": ")", "\u2014": "\u2014", "\u2013": "\u2013"}
+_APPOSITION = frozenset({",", ":", "\u2014", "\u2013", "(", "--"})
+_CLOSING = {"(": ")", "\u2014": "\u2014", "\u2013": "\u2013", "--": "--"}
