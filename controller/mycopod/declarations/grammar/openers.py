@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar.prefaces import strip_preface
 from mycopod.declarations.grammar.tokens import Token
 
 __all__ = ["CLOSERS", "LABELS", "OPENERS", "PHRASE_OPENERS", "QUESTION_OPENERS",
@@ -132,7 +133,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
         if end >= len(tokens):
             return []  # "Hi!", "Please.": courtesy only
         i = end
-    out = tokens[i:]
+    out = strip_preface(tokens[i:])
     for words in CLOSERS if out and out[-1].low in _CLOSER_ENDS else ():
         n = len(words)
         if tuple(t.low for t in out) == words:

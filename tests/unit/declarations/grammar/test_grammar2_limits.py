@@ -1,0 +1,89 @@
+"""Issue 13, second round: where the new readings stop, refused with the words quoted.
+
+Each new reading (a description before the kind, a preface before a colon, a count of
+disks, a bare address, ``the x template``, ``can be deleted``) is kept narrow: these are
+the texts just past its edge, which must be refused with a message that names the
+words and says what was expected, never compiled to a guess.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mycopod.declarations.errors import CompileError
+from mycopod.declarations.grammar import compile_text
+
+
+def error(text: str) -> str:
+    with pytest.raises(CompileError) as info:
+        compile_text(text, filename="t.md")
+    return str(info.value)
+
+
+def test_a_vague_word_before_the_kind_is_no_description() -> None:
+    # "small" is a vague size, not a description that can be dropped
+    message = error("Create a small VM called x-1 with 2 cores.")
+    assert "expected the kind of guest and its name" in message
+
+
+def test_a_description_without_a_name_after_the_kind_is_refused() -> None:
+    message = error("Create a postgres container.")
+    assert message.startswith("t.md:1: ")
+    assert "its name" in message
+
+
+def test_a_preface_that_states_a_setting_is_not_dropped() -> None:
+    # "Running on pve2" places and powers the guest: it is no description to drop
+    message = error("Running on pve2: a VM called ci-cache with 2 cores.")
+    assert '"Running on pve2: a VM called ci-cache with 2 cores"' in message
+    # a vague size in a preface is not dropped either
+    assert "could not find which guest" in error("Big one: a VM called big-1.")
+
+
+def test_a_preface_needs_a_named_new_guest_after_its_colon() -> None:
+    message = error("Home automation: it needs 2 cores.")
+    assert "'Home' reads as an English word" in message
+
+
+def test_several_disks_cannot_share_one_slot_or_path() -> None:
+    message = error("nas-1 is a VM with two 4TB disks on tank as scsi1.")
+    assert "2 disks cannot share one slot" in message
+    assert "as scsi1 and a 4 TB disk on tank as scsi2" in message
+    message = error("files-2 is a container with two 100 GB disks at /data.")
+    assert "cannot share one mount path" in message
+
+
+def test_a_count_of_disks_needs_the_plural() -> None:
+    message = error("nas-1 is a VM with two 4TB disk on tank.")
+    assert 'could not understand "two"' in message
+
+
+def test_two_bare_addresses_are_two_values_for_one_field() -> None:
+    message = error("ns-3: CT, 1 core, 10.0.0.4/24, 10.0.0.5/24")
+    assert '"10.0.0.4/24"' in message and '"10.0.0.5/24"' in message
+    assert "given twice" in message
+
+
+def test_an_address_without_its_prefix_is_not_read_as_the_ip() -> None:
+    message = error("ns-3: CT, 1 core, 10.0.0.4")
+    assert 'could not understand "10.0.0.4"' in message
+
+
+def test_the_template_needs_a_name_that_can_be_one() -> None:
+    message = error("web-3 is a VM cloned from the big template.")
+    assert 'could not understand "template"' in message
+
+
+def test_a_mount_needs_its_path() -> None:
+    message = error("web-1: ct, 1 core, 1G, a 200 GB mount on tank")
+    assert 'could not understand "200 GB mount on tank"' in message
+
+
+def test_a_reason_with_a_setting_in_it_is_not_dropped() -> None:
+    message = error("Stop x-1, we need 4 cores.")
+    assert 'could not understand "we"' in message
+
+
+def test_a_word_name_before_a_colon_needs_its_kind_next() -> None:
+    # "cache: writeback" is no guest: the kind must follow the colon
+    assert "could not find which guest" in error("cache: writeback")
