@@ -87,3 +87,15 @@ def test_a_reason_with_a_setting_in_it_is_not_dropped() -> None:
 def test_a_word_name_before_a_colon_needs_its_kind_next() -> None:
     # "cache: writeback" is no guest: the kind must follow the colon
     assert "could not find which guest" in error("cache: writeback")
+
+
+def test_a_paragraph_lead_in_that_says_otherwise_does_not_replace_the_heading() -> None:
+    # the heading says delete, the paragraph says stop: which one the list means is a
+    # guess, so the heading's lead-in is reported as having no list
+    message = error("# Decommission\n\nPlease shut these down:\n\n- old-nas\n")
+    assert 'the heading "Decommission" announces a list of guests, but no list' in message
+
+
+def test_to_with_a_verb_of_being_is_no_lead_in() -> None:
+    message = error("## To do\n\n- a-1\n")
+    assert 'the heading "To do" states something ("do")' in message
