@@ -4,14 +4,16 @@ People open a request the way they would open a message to a colleague: ``Please
 ``Kindly``, ``Could you (please)``, ``Can you``, ``hey``, ``pls``, ``Honestly``, ``So``,
 ``Also``, ``Finally``, ``Time to``, ``Request to``, ``Request:``, ``Ticket 1234:``,
 ``For customer X:`` (up to four words without digits, then a colon and a new guest:
-``new``, ``a``, ``create`` ...); and close it with ``thanks`` or a ``?``. None of it
-says anything about a guest, so :func:`strip_courtesy` removes it before the sentence
-is read, and only what is listed here: an opener is one of ``PHRASE_OPENERS``, one of
-``OPENERS`` (optionally followed by ``,`` ``:`` or a dash), one of ``QUESTION_OPENERS``
-(which also allow the ``?`` at the end), or a ticket label (a word of ``LABELS``,
-optionally a ticket number or id, then ``:``); a closer is one of ``CLOSERS`` at the end,
-optionally after a comma. ``Can I get`` / ``need a`` open a request for a new guest and
-are creation prefixes (:data:`.lexicon.CREATE_PREFIXES`), not courtesy.
+``new``, ``a``, ``create`` ...; or, without the colon, words that say nothing
+(:func:`.prefaces.plain_word`) and then ``I'd like a``, ``we need two`` ...); and close
+it with ``thanks`` or a ``?``. None of it says anything about a guest, so
+:func:`strip_courtesy` removes it before the sentence is read, and only what is listed
+here: an opener is one of ``PHRASE_OPENERS``, one of ``OPENERS`` (optionally followed by
+``,`` ``:`` or a dash), one of ``QUESTION_OPENERS`` (which also allow the ``?`` at the
+end), or a ticket label (a word of ``LABELS``, optionally a ticket number or id, then
+``:``); a closer is one of ``CLOSERS`` at the end, optionally after a comma. ``Can I
+get`` / ``need a`` open a request for a new guest and are creation prefixes
+(:data:`.lexicon.CREATE_PREFIXES`), not courtesy.
 
 A capitalised English word that is none of these stays where it is, and the subject
 reader says it is no guest name (:func:`.names.check_name`). Pure.
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from mycopod.declarations.grammar.prefaces import strip_preface
+from mycopod.declarations.grammar.prefaces import plain_word, strip_preface
 from mycopod.declarations.grammar.tokens import Token
 
 __all__ = ["CLOSERS", "LABELS", "OPENERS", "PHRASE_OPENERS", "QUESTION_OPENERS",
@@ -40,7 +42,7 @@ QUESTION_OPENERS: tuple[tuple[str, ...], ...] = tuple(
 PHRASE_OPENERS: tuple[tuple[str, ...], ...] = (
     ("time", "to"), ("it", "is", "time", "to"), ("request", "to"), ("requesting", "to"),
     ("go", "ahead", "and"), ("i", "need", "you", "to"), ("we", "need", "you", "to"),
-    ("let's",), ("let", "us"))
+    ("let's",), ("let", "us"), ("the", "plan", "is"), ("the", "idea", "is"))
 #: ticket labels: "Request:", "Ticket 1234:", "TODO:", "JIRA OPS-12:"
 LABELS = frozenset({"request", "ticket", "task", "todo", "note", "req", "issue", "change",
                     "jira", "story", "job", "item", "update"})
@@ -59,6 +61,20 @@ _ADDRESSED = frozenset({"team", "all", "folks", "guys", "everyone", "there", "y'
 _CLOSER_ENDS = frozenset(words[-1] for words in CLOSERS)
 _TICKET_RE = re.compile(r"^#?[a-z0-9][a-z0-9_\-]*$")
 _PUNCT = frozenset({",", ":", "-", "--", "\u2013", "\u2014"})
+
+
+#: how a request for a new guest goes on after "For the kids' server" (no colon)
+_ASKS: tuple[tuple[str, ...], ...] = (("i", "would", "like"), ("i", "want"), ("we", "need"),
+                                      ("i", "need"), ("we", "want"), ("we", "would", "like"))
+_NEW_GUEST_RE = re.compile(r"^(a|an|two|three|four|\d+)$")
+
+
+def _asks_at(tokens: list[Token], j: int) -> int:
+    """The length of the request words (``I'd like``) at ``j``, 0 when there are none."""
+    for words in _ASKS:
+        if tuple(t.low for t in tokens[j:j + len(words)]) == words:
+            return len(words)
+    return 0
 
 
 def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
@@ -81,11 +97,17 @@ def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
         # "For customer X: new container x-web": whom it is for, before a new guest
         j = i + 1
         while j < len(tokens) and j - i <= 4 and tokens[j].low not in (":", ",") and (
-                not tokens[j].quoted and tokens[j].text.replace("-", "").isalpha()):
+                not tokens[j].quoted and tokens[j].text.replace("-", "").replace(
+                    "'", "").isalpha()) and _asks_at(tokens, j) == 0:
             j += 1
         if j > i + 1 and j + 1 < len(tokens) and tokens[j].low == ":" and tokens[
                 j + 1].low in _NEW_GUEST:
             return j + 1, False
+        if j > i + 1 and _asks_at(tokens, j) and all(
+                plain_word(t) for t in tokens[i + 1:j]) and _NEW_GUEST_RE.match(
+                tokens[j + _asks_at(tokens, j)].low if j + _asks_at(tokens, j) < len(
+                    tokens) else ""):
+            return j, False  # "For the kids' minecraft server I'd like a VM named ..."
     if w in LABELS:
         j = i + 1
         if j < len(tokens) and tokens[j].low != ":" and _TICKET_RE.match(tokens[j].low):

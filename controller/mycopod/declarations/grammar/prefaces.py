@@ -24,7 +24,7 @@ from mycopod.declarations.grammar.lexicon import KIND_WORDS, is_vocab
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.tokens import Token
 
-__all__ = ["MAX_WORDS", "PREFACE_WORDS", "strip_preface"]
+__all__ = ["MAX_WORDS", "PREFACE_WORDS", "plain_word", "strip_preface"]
 
 MAX_WORDS = 6
 #: words of the grammar a preface may still hold: they say nothing about a guest there
@@ -32,7 +32,8 @@ PREFACE_WORDS = REASON_WORDS | frozenset({"around", "server", "servers"})
 _WORD_RE = re.compile(r"^[a-z]+(?:'[a-z]*)?$")
 
 
-def _plain(t: Token) -> bool:
+def plain_word(t: Token) -> bool:
+    """A word of plain letters that says nothing about a guest here."""
     return not t.quoted and bool(_WORD_RE.match(t.low)) and (
         not is_vocab(t.low) or t.low in PREFACE_WORDS)
 
@@ -42,7 +43,7 @@ def _kind_then_name(toks: list[Token], i: int) -> bool:
     if i >= len(toks) or toks[i].low not in ("a", "an"):
         return False
     j = i + 1
-    while j < i + 3 and j < len(toks) and toks[j].low not in KIND_WORDS and _plain(toks[j]):
+    while j < i + 3 and j < len(toks) and toks[j].low not in KIND_WORDS and plain_word(toks[j]):
         j += 1
     return (j + 2 < len(toks) and toks[j].low in KIND_WORDS
             and toks[j + 1].low in ("called", "named") and is_nameish(toks[j + 2]))
@@ -53,7 +54,7 @@ def strip_preface(tokens: list[Token]) -> list[Token]:
     colon = next((k for k, t in enumerate(tokens) if t.low == ":" and not t.quoted), None)
     if colon is None or colon == 0 or colon > MAX_WORDS:
         return tokens
-    if not all(_plain(t) for t in tokens[:colon]):
+    if not all(plain_word(t) for t in tokens[:colon]):
         return tokens
     rest = tokens[colon + 1:]
     if len(rest) >= 4 and is_nameish(rest[0]) and rest[1].low == "," and rest[

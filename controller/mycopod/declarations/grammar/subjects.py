@@ -112,6 +112,10 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
     generic = False
     if kind is None and c.opt(*GENERIC_NOUNS):
         generic = True
+    elif kind is None and count is not None and c.w() in _COUNTED_NOUNS and (
+            c.w(1) in _APPOSITION or c.w(1) in ("named", "called")):
+        c.i += 1  # "3 runners (gh-runner-1, ...)": what they are for, their kind unsaid
+        generic = True
     if kind is not None or generic:
         introduced = verb or article or count is not None
         if c.opt("named", "called"):
@@ -201,6 +205,9 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
     return None
 
 
+#: nouns a counted list of new guests may be announced with ("3 runners (a, b, c)")
+_COUNTED_NOUNS = frozenset({"runners", "workers", "agents", "replicas", "instances",
+                            "boxes", "machines", "builders"})
 #: most words that may describe a new guest before its kind ("a new postgres container")
 _MAX_DESCRIBING = 2
 

@@ -99,3 +99,25 @@ def test_a_paragraph_lead_in_that_says_otherwise_does_not_replace_the_heading() 
 def test_to_with_a_verb_of_being_is_no_lead_in() -> None:
     message = error("## To do\n\n- a-1\n")
     assert 'the heading "To do" states something ("do")' in message
+
+
+def test_one_bridge_is_no_list_of_network_cards() -> None:
+    message = error("fw-2 is a VM with NICs on vmbr0.")
+    assert 'could not understand "NICs"' in message
+
+
+def test_network_cards_on_bridges_and_another_bridge_for_net0_conflict() -> None:
+    message = error("fw-2 is a VM with NICs on vmbr0 and vmbr1, on bridge vmbr3.")
+    assert '"vmbr0"' in message and '"vmbr3"' in message
+
+
+def test_a_counted_noun_still_needs_as_many_names() -> None:
+    message = error("we need 3 runners (gh-runner-1, gh-runner-2), each 4 cores")
+    assert "3 guests are announced but 2 named (gh-runner-1, gh-runner-2)" in message
+
+
+def test_a_for_phrase_that_states_something_is_not_dropped() -> None:
+    message = error("For the stopped stuff we need a VM called s-2.")
+    assert "'For' reads as an English word" in message
+    message = error("For web-1 I'd like 4 cores.")
+    assert '"For web-1 i would like 4 cores"' in message
