@@ -68,6 +68,12 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("rootfs", ":"), ("", ",")),
     # "ballooning turned off"
     (("ballooning|balloon", "turned|switched|set", "off|disabled"), ("ballooning", ",", "off")),
+    # "could api-prod get the tag critical?": a request that it gets it
+    (("could|can|would", "NAME", "get|have"), (",", "", "gets")),
+    # "an MTU of 9000 on its bridge vmbr9"
+    (("on", "its|their", "bridge"), ("", ",", "")),
+    # "and I'd describe it as "Team wiki"", "we'd call it "..."": its description
+    (("i|we", "would", "describe", "it|them", "as"), (",", ",", "described", ",", "")),
     # where it sits
     (("sits|sitting|resides|residing",), ("is",)),
     (("lives|sits|resides", "in", "pool"), (",", "", "")),
@@ -248,7 +254,7 @@ REASON_WORDS = frozenset({
     "like", "which", "who", "all", "also", "then", "at", "in", "into", "over", "up",
     "after", "when", "each", "both", "off", "new", "uses", "use", "using", "needs", "left",
     "on", "moved", "nobody", "someone", "somebody", "everyone", "anyone", "nothing",
-    "need",
+    "need", "server", "servers",
 })
 #: how many of the last separators of a sentence may open a reason
 _REASON_SEPARATORS = 3

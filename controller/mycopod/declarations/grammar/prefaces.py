@@ -12,6 +12,9 @@ nextcloud ...``. :func:`strip_preface` drops those words only when
   ``a|an [words] KIND called|named NAME``, or ``it is a|an KIND called|named NAME``
   (then ``it is`` is dropped too: it refers to nothing, the name follows).
 
+The same holds without a colon for ``The WORDS is|will be a|an KIND called|named NAME``
+(``The wiki is a container named wiki``): at most three such words after ``the``.
+
 Anything else is left for the parser, which quotes what it cannot read. Pure.
 """
 
@@ -51,6 +54,15 @@ def _kind_then_name(toks: list[Token], i: int) -> bool:
 
 def strip_preface(tokens: list[Token]) -> list[Token]:
     """``tokens`` without a preface before ``:`` (see the module's docstring)."""
+    if len(tokens) > 4 and tokens[0].low == "the" and not tokens[0].quoted:
+        # "The wiki is a container named wiki ...": what it is, then the new guest
+        k = 1
+        while k < 4 and plain_word(tokens[k]) and tokens[k].low not in ("is", "will"):
+            k += 1
+        verb = 1 if tokens[k].low == "is" else 2 if [
+            t.low for t in tokens[k:k + 2]] == ["will", "be"] else 0
+        if k > 1 and verb and _kind_then_name(tokens, k + verb):
+            return tokens[k + verb:]
     colon = next((k for k, t in enumerate(tokens) if t.low == ":" and not t.quoted), None)
     if colon is None or colon == 0 or colon > MAX_WORDS:
         return tokens

@@ -121,3 +121,15 @@ def test_a_for_phrase_that_states_something_is_not_dropped() -> None:
     assert "'For' reads as an English word" in message
     message = error("For web-1 I'd like 4 cores.")
     assert '"For web-1 i would like 4 cores"' in message
+
+
+def test_a_the_phrase_before_is_must_be_plain_words_and_a_named_new_guest() -> None:
+    # "password" and "stopped" mean something to the grammar: not a description to drop
+    assert "could not find which guest" in error("The password manager is a container "
+                                                 "named vw-1.")
+    assert "could not find which guest" in error("The stopped one is a VM called s-9.")
+
+
+def test_a_reason_that_names_a_setting_is_not_dropped() -> None:
+    message = error("Remove old-dc-2, it was replaced by the server on node pve3.")
+    assert message.startswith("t.md:1: could not understand")
