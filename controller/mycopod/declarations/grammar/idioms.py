@@ -106,10 +106,18 @@ _KEY_TYPE_RE = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0
 _BASE64_RE = re.compile(r"^[A-Za-z0-9+/]{8,}={0,3}$")
 
 
+_KEY_OWNERS = frozenset({"the", "my", "our", "this", "his", "her", "a"})
+
+
+def _key_label(t: Token) -> bool:
+    """A plain word that only says whose or which key (``laptop``, ``work``, ``alice's``)."""
+    return not t.quoted and bool(re.match(r"^[a-z]+('s)?$", t.low)) and not is_vocab(t.low)
+
+
 def _ssh_keys(tokens: list[Token]) -> list[Token]:
     """An unquoted OpenSSH key (type, base64, optional comment at the end or before a
     comma/``on``/``to``) as one quoted token, as if written in quotes; ``the key``/``my
-    key`` before it reads as ``ssh key``."""
+    key`` (or ``my laptop key``: one plain word between) before it reads as ``ssh key``."""
     out: list[Token] = []
     i = 0
     while i < len(tokens):
@@ -122,8 +130,13 @@ def _ssh_keys(tokens: list[Token]) -> list[Token]:
                 end += 1
             text = " ".join(x.text for x in tokens[i:end])
             for k in range(len(out) - 1, max(len(out) - 5, 0), -1):
-                if out[k].low in ("key", "keys") and out[k - 1].low in (
-                        "the", "my", "our", "this", "his", "her", "a"):
+                if out[k].low in ("key", "keys") and out[k - 1].low in _KEY_OWNERS:
+                    out[k - 1] = Token(out[k - 1].text, "ssh", out[k - 1].line)
+                    break
+                if out[k].low in ("key", "keys") and k > 1 and out[k - 2].low in (
+                        _KEY_OWNERS) and _key_label(out[k - 1]):
+                    # "my laptop key": the word between names the key's owner's device
+                    out[k - 2] = Token(out[k - 2].text, DROPPED, out[k - 2].line)
                     out[k - 1] = Token(out[k - 1].text, "ssh", out[k - 1].line)
                     break
             out.append(Token(text, QUOTED, t.line, quoted=True))

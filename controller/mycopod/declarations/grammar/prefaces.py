@@ -13,7 +13,9 @@ nextcloud ...``. :func:`strip_preface` drops those words only when
   (then ``it is`` is dropped too: it refers to nothing, the name follows).
 
 The same holds without a colon for ``The WORDS is|will be a|an KIND called|named NAME``
-(``The wiki is a container named wiki``): at most three such words after ``the``.
+(``The wiki is a container named wiki``): at most three such words after ``the``; and
+for ``WORDS runs|lives|sits in|on|as a|an KIND called|named NAME`` (``Jellyfin runs in a
+container called jellyfin2``): at most two such words.
 
 Anything else is left for the parser, which quotes what it cannot read. Pure.
 """
@@ -32,6 +34,8 @@ __all__ = ["MAX_WORDS", "PREFACE_WORDS", "plain_word", "strip_preface"]
 MAX_WORDS = 6
 #: words of the grammar a preface may still hold: they say nothing about a guest there
 PREFACE_WORDS = REASON_WORDS | frozenset({"around", "server", "servers"})
+#: "Jellyfin runs in a container called jellyfin2": the application, then its guest
+_RUNS = frozenset({"runs", "lives", "sits"})
 _WORD_RE = re.compile(r"^[a-z]+(?:'[a-z]*)?$")
 
 
@@ -48,6 +52,8 @@ def _kind_then_name(toks: list[Token], i: int) -> bool:
     j = i + 1
     while j < i + 3 and j < len(toks) and toks[j].low not in KIND_WORDS and plain_word(toks[j]):
         j += 1
+    while j + 1 < len(toks) and toks[j].low in KIND_WORDS and toks[j + 1].low in KIND_WORDS:
+        j += 1  # "an LXC container called ..."
     return (j + 2 < len(toks) and toks[j].low in KIND_WORDS
             and toks[j + 1].low in ("called", "named") and is_nameish(toks[j + 2]))
 
@@ -63,6 +69,12 @@ def strip_preface(tokens: list[Token]) -> list[Token]:
             t.low for t in tokens[k:k + 2]] == ["will", "be"] else 0
         if k > 1 and verb and _kind_then_name(tokens, k + verb):
             return tokens[k + verb:]
+    k = 0
+    while k < 2 and k < len(tokens) and plain_word(tokens[k]) and tokens[k].low not in _RUNS:
+        k += 1
+    if k and len(tokens) > k + 2 and tokens[k].low in _RUNS and tokens[k + 1].low in (
+            "in", "on", "as") and _kind_then_name(tokens, k + 2):
+        return tokens[k + 2:]  # "Jellyfin runs in a container called jellyfin2 ..."
     colon = next((k for k, t in enumerate(tokens) if t.low == ":" and not t.quoted), None)
     if colon is None or colon == 0 or colon > MAX_WORDS:
         return tokens

@@ -133,3 +133,15 @@ def test_a_the_phrase_before_is_must_be_plain_words_and_a_named_new_guest() -> N
 def test_a_reason_that_names_a_setting_is_not_dropped() -> None:
     message = error("Remove old-dc-2, it was replaced by the server on node pve3.")
     assert message.startswith("t.md:1: could not understand")
+
+
+def test_an_application_before_runs_in_must_be_plain_words() -> None:
+    # "Stopped" and "Backup" mean something to the grammar: no description to drop
+    assert "'Stopped' reads as an English word" in error("Stopped runs in a VM called s-3.")
+    assert "'Backup' reads as an English word" in error("Backup runs in a VM called pbs-2.")
+
+
+def test_a_key_label_that_means_something_is_not_dropped() -> None:
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOq8mZpR3vT5yXb2cN7fJ1kLs4dW9eHgQ0aUiPzB6rYt"
+    message = error(f"Add my root key to devbox3: {key} bob@work")
+    assert 'could not understand "my root key:' in message
