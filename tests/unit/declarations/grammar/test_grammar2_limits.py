@@ -33,9 +33,11 @@ def test_a_description_without_a_name_after_the_kind_is_refused() -> None:
 
 
 def test_a_preface_that_states_a_setting_is_not_dropped() -> None:
-    # "Running on pve2" places and powers the guest: it is no description to drop
-    message = error("Running on pve2: a VM called ci-cache with 2 cores.")
-    assert '"Running on pve2: a VM called ci-cache with 2 cores"' in message
+    # a number ("two", "2") is never part of a preface: it may be an amount
+    message = error("Version 2 stuff: a VM called v-2.")
+    assert '"Version 2 stuff: a VM called v-2"' in message
+    assert "'Phase' reads as an English word" in error(
+        "Phase two of the migration: a VM called v-2.")
     # a vague size in a preface is not dropped either
     assert "could not find which guest" in error("Big one: a VM called big-1.")
 
@@ -145,3 +147,9 @@ def test_a_key_label_that_means_something_is_not_dropped() -> None:
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOq8mZpR3vT5yXb2cN7fJ1kLs4dW9eHgQ0aUiPzB6rYt"
     message = error(f"Add my root key to devbox3: {key} bob@work")
     assert 'could not understand "my root key:' in message
+
+
+def test_running_on_before_a_subject_needs_its_colon_and_a_node_name() -> None:
+    assert "'Running' reads as an English word" in error(
+        "Running on pve2 we need a VM called x-1.")
+    assert "'Running' reads as an English word" in error("Running on vmbr0: a VM called x-2.")
