@@ -208,7 +208,9 @@ async def put_setting(call: Call, user: User, form: dict[str, str]) -> web.Respo
         values = await _settings_values(call, errors={key: exc.message},
                                         typed={key: form.get("value", "")})
         return _render(call, user, "ui/settings.html", "settings", values, exc.status)
-    return core.redirect("/ui/settings", "setting_saved")
+    # the overview's Suspend/Resume button comes back to the overview
+    back = "/" if form.get("back") == "overview" else "/ui/settings"
+    return core.redirect(back, "setting_saved")
 
 
 ROUTES = [
