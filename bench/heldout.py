@@ -12,7 +12,8 @@ Compiles every note of ``tests/unit/declarations/heldout/notes.jsonl`` offline w
 - ``impossible_not_refused``: any impossible request that compiled.
 
 Run: ``.venv/bin/python bench/heldout.py`` (``--summary`` leaves out the lists;
-``--set heldout2`` measures the second set, in ``tests/unit/declarations/heldout2``).
+``--set heldout2`` or ``--set heldout3`` measures the second or third set, in
+``tests/unit/declarations/heldout2`` or ``heldout3``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def main() -> None:
                         help="print the figures only, not the refused and wrong notes")
     parser.add_argument("--set", default="heldout", metavar="NAME",
                         help="the held-out set: a folder of tests/unit/declarations "
-                             "(heldout, heldout2); default heldout")
+                             "(heldout, heldout2, heldout3); default heldout")
     args = parser.parse_args()
     try:
         where = heldout.folder(args.set)

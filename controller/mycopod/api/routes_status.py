@@ -215,6 +215,8 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
         "clusters": [{"name": n, "role": "leader" if v.runtime.leader else "standby"}
                      for n, v in call.ctx.views().items()] if call.ctx.clusters else [],
         "refresh_seconds": REFRESH_SECONDS,
+        # issue 14: nothing is applied while suspended; an Admin's button says it here
+        "suspended": (await call.ctx.effective_policy(cluster)).suspended,
     }
 
 

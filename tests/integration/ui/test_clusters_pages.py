@@ -91,3 +91,13 @@ async def test_the_overview_shows_the_chosen_clusters_figures(api: Api) -> None:
     assert "Overview of b" in of_b and "<b>3 / 0 / 0</b>" in of_b
     assert f"run #{run_b.id}" in of_b and f"/ui/runs/{run_a.id}\"" not in of_b
     assert 'href="/ui/declarations?cluster=b"' in of_b
+    # the Suspend button suspends the cluster shown, and comes back to it
+    assert 'action="/ui/settings/suspended?cluster=b"' in of_b
+    location, _ = await post(api, "/ui/settings/suspended?cluster=b",
+                             {"csrf": await csrf(api), "value": "true", "back": "overview"},
+                             expect=303)
+    assert location == "/?cluster=b&n=setting_saved"
+    assert await SettingsStore(api.pool, "b").overrides() == {"suspended": True}
+    assert await SettingsStore(api.pool, "a").overrides() == {}
+    assert "Resume applying" in await page(api, "/?cluster=b")
+    assert "Suspend applying" in await page(api, "/?cluster=a")

@@ -203,3 +203,24 @@ async def test_a_waiting_run_shows_why_and_an_admin_overrides_it(
                          {"csrf": token, "value": window.replace("2h", "soon")}, expect=422)
     assert "windows[0].duration" in text
     assert "&#34;schedule&#34;: &#34;0 2 * * 6&#34;" in await page(api, "/ui/settings")
+
+
+async def test_an_admin_suspends_and_resumes_from_the_overview(
+        api: Api, seeded: ui_seed.Seeded) -> None:
+    await sign_in(api, "alice")
+    assert "Suspend applying" not in await page(api, "/")  # a User has no such button
+    await sign_in(api, "admin")
+    text = await page(api, "/")
+    assert "Suspend applying" in text and "Suspended:" not in text
+    token = await csrf(api, "/")
+    location, _ = await post(api, "/ui/settings/suspended",
+                             {"csrf": token, "value": "true", "back": "overview"}, expect=303)
+    assert location.startswith("/?")
+    policy = await SettingsStore(api.pool).effective_policy(api.ctx.settings.policy)
+    assert policy.suspended is True
+    text = await page(api, location)
+    assert "Suspended: nothing is applied" in text and "Resume applying" in text
+    await post(api, "/ui/settings/suspended",
+               {"csrf": token, "value": "false", "back": "overview"}, expect=303)
+    policy = await SettingsStore(api.pool).effective_policy(api.ctx.settings.policy)
+    assert policy.suspended is False

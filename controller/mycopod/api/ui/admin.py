@@ -217,8 +217,10 @@ async def put_setting(call: Call, user: User, form: dict[str, str]) -> web.Respo
         values = await _settings_values(call, errors={key: exc.message},
                                         typed={key: form.get("value", "")})
         return _render(call, user, "ui/settings.html", "settings", values, exc.status)
-    where = f"/ui/settings?cluster={quote(cluster)}" if len(call.ctx.views()) > 1 else (
-        "/ui/settings")
+    # the overview's Suspend/Resume button comes back to the overview; both keep the
+    # cluster they show
+    back = "/" if form.get("back") == "overview" else "/ui/settings"
+    where = f"{back}?cluster={quote(cluster)}" if len(call.ctx.views()) > 1 else back
     return core.redirect(where, "setting_saved")
 
 

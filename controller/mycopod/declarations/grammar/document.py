@@ -24,7 +24,7 @@ from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.sentences import MAX_ISSUES, FileState, compile_sentence
 from mycopod.declarations.grammar.subjects import Subject
-from mycopod.declarations.grammar.tokens import SentenceError, split_sentences, tokenize
+from mycopod.declarations.grammar.tokens import SentenceError, Token, split_sentences, tokenize
 
 __all__ = ["compile_text", "count_sentences"]
 
@@ -45,6 +45,33 @@ def _title_line(block: markdown.Block, *, lead_in: bool = False) -> bool:
         return isinstance(read_heading(block.text, block.line), leadins.LeadIn)
     except SentenceError:
         return False
+
+
+def _meaning(lead: leadins.LeadIn) -> list[dict[str, object]] | None:
+    """What ``lead`` says of a guest, as the spec one probe item under it compiles to."""
+    probe = leadins.fill(lead, [Token("probe-x", "probe-x", lead.line)])
+    try:
+        spec = compile_text(" ".join(t.text for t in probe) + ".\n", filename="probe.md")
+    except CompileError:
+        return None
+    return list(specmod.spec_dict(spec)["guests"])
+
+
+def _restated(lead: leadins.LeadIn | None, block: markdown.Block) -> bool:
+    """``# Decommission`` and then ``Please get rid of these:`` over the list: a paragraph
+    that is one lead-in saying exactly what the heading's lead-in says (compared by what
+    each makes of a probe item) takes the heading's place; a different one does not."""
+    if lead is None or lead.heading is None or lead.used or lead.optional:
+        return False
+    try:
+        sentences = split_sentences(tokenize(block.text, first_line=block.line))
+    except SentenceError:
+        return False
+    said = leadins.lead_in(sentences[0]) if len(sentences) == 1 else None
+    if said is None:
+        return False
+    mine = _meaning(lead)
+    return mine is not None and mine == _meaning(said)
 
 
 def count_sentences(text: str) -> int:
@@ -107,6 +134,8 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
                 topic = Subject(meaning, block.line)
             continue
         if block.kind != "item":
+            if _restated(lead, block) and lead is not None:
+                lead.used = True  # the paragraph's own lead-in applies to the list
             _unfilled(state, lead)
             lead = None
             items_topic = None

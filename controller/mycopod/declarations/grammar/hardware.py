@@ -87,6 +87,7 @@ def p_disk(c: Cursor) -> list[Effect] | None:
     elif c.w() == "first":
         role = "root"
         c.i += 1
+    count = _disk_count(c)
     size = read_size(c)
     mib: Decimal | None
     if size is None and role is not None:
@@ -101,7 +102,9 @@ def p_disk(c: Cursor) -> list[Effect] | None:
         elif w in ROLE_DATA and role is None:
             role = "data"
             c.i += 1
-        if c.take("mount", "point") or c.opt("mountpoint"):
+        if c.take("mount", "point") or c.opt("mountpoint") or (
+                c.w() == "mount" and c.w(1) == "at" and c.w(2).startswith("/") and c.opt(
+                    "mount")):  # "a 1TB mount at /data": a mount point, by its path
             role = role or "data"
         elif c.take("hard", "disk|drive") or c.take("root", "filesystem|fs") or c.opt(
                 *DISK_NOUNS):
@@ -144,13 +147,36 @@ def p_disk(c: Cursor) -> list[Effect] | None:
         raise SentenceError(line, f"a disk must be at least {specmod.DISK_MIN_GIB} GB "
                                   f"(got {format_mib(mib)})")
 
+    if count > 1 and (slot is not None or path is not None):
+        raise SentenceError(line, f"{count} disks cannot share one "
+                                  f"{'slot' if slot is not None else 'mount path'}: write "
+                                  "each disk with its own, like 'a 4 TB disk on tank as scsi1 "
+                                  "and a 4 TB disk on tank as scsi2'")
+
     def apply(d: Draft) -> None:
         if d.no_disks is not None:
             raise SentenceError(line, f"{d.name} is said to have no disks (line "
                                       f"{d.no_disks}) and a disk (line {line})")
-        d.disks.append(Disk(gib, storage, slot, role, line, opts))
+        for _ in range(count):
+            d.disks.append(Disk(gib, storage, slot, role, line, dict(opts)))
 
     return [apply]
+
+
+#: how many disks of one size a phrase may add ("two 4TB disks on tank")
+_DISK_COUNTS = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
+
+
+def _disk_count(c: Cursor) -> int:
+    """``two`` before ``4TB disks``: how many identical disks (1 when none is said)."""
+    if c.w() not in _DISK_COUNTS:
+        return 1
+    start = c.i
+    c.i += 1
+    size = read_size(c)
+    plural = size is not None and c.w() in ("disks", "drives")
+    c.i = start + 1 if plural else start
+    return _DISK_COUNTS[c.toks[start].low] if plural else 1
 
 
 #: what may follow a disk written without a size ("its disk on tank", "a disk.")
@@ -190,9 +216,16 @@ _BARE_AFTER = frozenset({"", ",", "/", "|", "&", "+", "and", "each", ")", "?", "
 
 
 def _bare_size(c: Cursor, start: int) -> bool:
-    """Is the size just read a bare item of a list (``VM, 4 cores, 16 GB``, ``with 4G``)?"""
-    return (start > 0 and c.toks[start - 1].low in _BARE_BEFORE and c.w() in _BARE_AFTER
-            and not c.toks[start - 1].quoted)
+    """Is the size just read a bare item of a list (``VM, 4 cores, 16 GB``, ``with 4G``,
+    ``2 cores 4gb``: right after a count of cores)?"""
+    before = c.toks[start - 1] if start > 0 else None
+    after_cores = start > 1 and before is not None and before.low in _CORE_WORDS and (
+        c.toks[start - 2].low.isdigit())
+    return (before is not None and (before.low in _BARE_BEFORE or after_cores)
+            and c.w() in _BARE_AFTER and not before.quoted)
+
+
+_CORE_WORDS = frozenset({"core", "cores", "vcpu", "vcpus", "cpu", "cpus"})
 
 
 def _bare_memory(c: Cursor, start: int, mib_exact: Decimal, line: int) -> list[Effect]:

@@ -6,9 +6,10 @@ now read as one of:
 
 - the name(s) of a guest (``## db-1``): the topic of the prose under it;
 - a lead-in (``## Shut these down``, ``## Delete all of these``, ``# Make them 8
-  cores``, or a lone verb such as ``## Decommission``): it applies to the list under it
-  exactly as the sentence ``Shut these down:`` would, and without a list under it it is an
-  error quoting it;
+  cores``, or a lone verb such as ``## Decommission`` or ``## To remove``): it applies to
+  the list under it exactly as the sentence ``Shut these down:`` would, and without a list
+  under it it is an error quoting it (a paragraph under it that is a lead-in saying the
+  same, ``Please get rid of these:``, takes its place);
 - a setting (``## Tags``, ``## Power``, ``## Nodes``, :data:`SETTINGS`) over a list of
   ``- NAME: VALUE`` items: each item reads as ``NAME tagged VALUE``, ``NAME: stopped``;
 - a place (``# Node pve1``, ``## Pool infra``, ``## VLAN 30``) or a kind (``##
@@ -144,6 +145,9 @@ def read_heading(text: str, line: int) -> list[str] | LeadIn | None:
         return setting
     colon = Token(":", ":", line)
     found = lead_in([*tokens, colon], heading=True)
+    if found is None and len(tokens) == 2 and tokens[0].low == "to" and (
+            tokens[1].low in _VERBS - SUBJECT_VERBS):
+        tokens = tokens[1:]  # "## To remove": the verb of the list under it
     if found is None and len(tokens) == 1 and tokens[0].low in _VERBS:
         # "## Decommission": the verb of the list under it
         found = lead_in([*tokens, Token("these", "these", line), colon])

@@ -37,6 +37,9 @@ _IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
 IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # deletion
     (("can", "go"), ("should", "removed")),
+    # "sandbox can be deleted", "x may be decommissioned"
+    (("can|could|may", "be", "deleted|removed|decommissioned|destroyed|retired"),
+     ("should", "be", "removed")),
     # "Drop web-1 to 2 cores", "drop it to 2 GB": lowered, not deleted
     (("drop|cut", "NAME|it|them", "to"), ("set", "", "")),
     (("kill|finish", "off"), ("delete", ",")),
@@ -65,6 +68,12 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("rootfs", ":"), ("", ",")),
     # "ballooning turned off"
     (("ballooning|balloon", "turned|switched|set", "off|disabled"), ("ballooning", ",", "off")),
+    # "could api-prod get the tag critical?": a request that it gets it
+    (("could|can|would", "NAME", "get|have"), (",", "", "gets")),
+    # "an MTU of 9000 on its bridge vmbr9"
+    (("on", "its|their", "bridge"), ("", ",", "")),
+    # "and I'd describe it as "Team wiki"", "we'd call it "..."": its description
+    (("i|we", "would", "describe", "it|them", "as"), (",", ",", "described", ",", "")),
     # where it sits
     (("sits|sitting|resides|residing",), ("is",)),
     (("lives|sits|resides", "in", "pool"), (",", "", "")),
@@ -97,10 +106,18 @@ _KEY_TYPE_RE = re.compile(r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0
 _BASE64_RE = re.compile(r"^[A-Za-z0-9+/]{8,}={0,3}$")
 
 
+_KEY_OWNERS = frozenset({"the", "my", "our", "this", "his", "her", "a"})
+
+
+def _key_label(t: Token) -> bool:
+    """A plain word that only says whose or which key (``laptop``, ``work``, ``alice's``)."""
+    return not t.quoted and bool(re.match(r"^[a-z]+('s)?$", t.low)) and not is_vocab(t.low)
+
+
 def _ssh_keys(tokens: list[Token]) -> list[Token]:
     """An unquoted OpenSSH key (type, base64, optional comment at the end or before a
     comma/``on``/``to``) as one quoted token, as if written in quotes; ``the key``/``my
-    key`` before it reads as ``ssh key``."""
+    key`` (or ``my laptop key``: one plain word between) before it reads as ``ssh key``."""
     out: list[Token] = []
     i = 0
     while i < len(tokens):
@@ -113,8 +130,13 @@ def _ssh_keys(tokens: list[Token]) -> list[Token]:
                 end += 1
             text = " ".join(x.text for x in tokens[i:end])
             for k in range(len(out) - 1, max(len(out) - 5, 0), -1):
-                if out[k].low in ("key", "keys") and out[k - 1].low in (
-                        "the", "my", "our", "this", "his", "her", "a"):
+                if out[k].low in ("key", "keys") and out[k - 1].low in _KEY_OWNERS:
+                    out[k - 1] = Token(out[k - 1].text, "ssh", out[k - 1].line)
+                    break
+                if out[k].low in ("key", "keys") and k > 1 and out[k - 2].low in (
+                        _KEY_OWNERS) and _key_label(out[k - 1]):
+                    # "my laptop key": the word between names the key's owner's device
+                    out[k - 2] = Token(out[k - 2].text, DROPPED, out[k - 2].line)
                     out[k - 1] = Token(out[k - 1].text, "ssh", out[k - 1].line)
                     break
             out.append(Token(text, QUOTED, t.line, quoted=True))
@@ -164,7 +186,8 @@ _NODE_NOUNS = frozenset({"node", "host"})
 
 def reorder(tokens: list[Token]) -> list[Token]:
     """Word orders of one phrase: ``cores to 6`` (6 cores), ``on pve1 node`` (on node
-    pve1), ``50 GB storage`` (a 50 GB disk)."""
+    pve1), ``from the x template`` (from the template x), ``50 GB storage`` (a 50 GB
+    disk), ``, 10.0.0.2/24`` in a list (IP 10.0.0.2/24)."""
     out = list(tokens)
     for i in range(len(out) - 2):
         a, b, c = out[i], out[i + 1], out[i + 2]
@@ -174,11 +197,28 @@ def reorder(tokens: list[Token]) -> list[Token]:
             out[i:i + 3] = [c, a, Token(b.text, DROPPED, b.line)]
         elif a.low == "on" and is_nameish(b) and c.low in _NODE_NOUNS:
             out[i + 1:i + 3] = [c, b]
+        elif a.low == "the" and i > 0 and out[i - 1].low in ("from", "of") and is_nameish(
+                b) and c.low == "template":  # "cloned from the ubuntu-jammy template"
+            out[i + 1:i + 3] = [c, b]
     for i in range(1, len(out)):
         t = out[i]
         if t.low == "storage" and not t.quoted and (
                 out[i - 1].low in UNITS or GLUED_RE.match(out[i - 1].low)):
             out[i] = Token(t.text, "disk", t.line)
+    if any("/" in t.low for t in out):
+        out = _bare_address(out)
+    return out
+
+
+def _bare_address(tokens: list[Token]) -> list[Token]:
+    """``dns1: CT, 1 core, 10.0.0.2/24``: an address with its prefix, alone between
+    commas, is the guest's IP (the word ``IP`` is put before it)."""
+    out: list[Token] = []
+    for i, t in enumerate(tokens):
+        if i > 0 and not t.quoted and "/" in t.low and _IP_RE.match(t.low) and tokens[
+                i - 1].low == "," and (i + 1 == len(tokens) or tokens[i + 1].low == ","):
+            out.append(Token("IP", "ip", t.line))
+        out.append(t)
     return out
 
 
@@ -227,6 +267,7 @@ REASON_WORDS = frozenset({
     "like", "which", "who", "all", "also", "then", "at", "in", "into", "over", "up",
     "after", "when", "each", "both", "off", "new", "uses", "use", "using", "needs", "left",
     "on", "moved", "nobody", "someone", "somebody", "everyone", "anyone", "nothing",
+    "need", "server", "servers",
 })
 #: how many of the last separators of a sentence may open a reason
 _REASON_SEPARATORS = 3

@@ -177,7 +177,9 @@ def p_nic_list(c: Cursor) -> list[Effect] | None:
     line = c.line
     start = c.i
     count = read_int(c, "the number of network cards")
-    if count is None or not (c.take("network", "cards|interfaces|adapters|devices") or c.opt(
+    if count is None:
+        return _nics_on_bridges(c)
+    if not (c.take("network", "cards|interfaces|adapters|devices") or c.opt(
             "nics", "networks")):
         c.i = start
         return None
@@ -215,6 +217,38 @@ def p_nic_list(c: Cursor) -> list[Effect] | None:
                                   f"described ({', '.join(slots) or 'none'}); describe each "
                                   "as 'net0 on vmbr0'")
     return effects
+
+
+_BRIDGE_RE = re.compile(r"^vmbr\d+$")
+
+
+def _nics_on_bridges(c: Cursor) -> list[Effect] | None:
+    """``NICs on vmbr0 and vmbr1``: one network card per bridge, net0, net1 ... in order
+    (only bridge names ``vmbrN``, at least two: one bridge is ``on bridge vmbr0``)."""
+    start = c.i
+    line = c.line
+    if not ((c.take("network", "cards|interfaces") or c.opt("nics", "interfaces")) and c.opt(
+            "on")):
+        c.i = start
+        return None
+    c.opt("bridges")
+    bridges: list[str] = []
+    while _BRIDGE_RE.match(c.w()):
+        bridges.append(c.w())
+        c.i += 1
+        if c.w() in (",", "and") and _BRIDGE_RE.match(c.w(1)):
+            c.i += 1
+        elif c.w() == "," and c.w(1) == "and" and _BRIDGE_RE.match(c.w(2)):
+            c.i += 2
+    if len(bridges) < 2:
+        c.i = start
+        return None
+    return [functools.partial(_on_bridge, f"net{k}", bridge, line)
+            for k, bridge in enumerate(bridges)]
+
+
+def _on_bridge(slot: str, bridge: str, line: int, draft: Draft) -> None:
+    draft.set_net(slot, "bridge", bridge, line)
 
 
 def _touch(slot: str, draft: Draft) -> None:

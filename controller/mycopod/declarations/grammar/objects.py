@@ -39,7 +39,7 @@ from mycopod.declarations.grammar.tokens import Token
 
 __all__ = ["rewrite"]
 
-_DETERMINERS = frozenset({"the", "my", "our", "this", "that"})
+_DETERMINERS = frozenset({"the", "my", "our", "this", "that", "these", "those"})
 #: nouns that name what a guest is without saying its kind
 _NOUNS = GENERIC_NOUNS | frozenset({"box", "boxes", "agent", "agents", "node-vm", "vps",
                                     "appliance", "appliances", "thing", "one", "worker",
@@ -49,7 +49,7 @@ _NOUNS = GENERIC_NOUNS | frozenset({"box", "boxes", "agent", "agents", "node-vm"
 #: alone ("the host pve1") they name a Proxmox node
 _DESCRIBED_NOUNS = frozenset({"host", "hosts"})
 _DESCRIPTIVE = ROLE_WORDS | frozenset({
-    "old", "new", "stale", "unused", "spare", "legacy", "current", "existing",
+    "old", "new", "stale", "unused", "spare", "legacy", "current", "existing", "following",
     # words of the grammar that only describe inside such a phrase ("the firewall VM fw-9")
     "firewall", "backup", "proxy", "cache", "monitor", "monitoring", "media", "storage",
     "ubuntu", "debian", "docker", "mail", "dns", "vault", "git", "files",

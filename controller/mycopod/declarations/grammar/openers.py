@@ -2,16 +2,18 @@
 
 People open a request the way they would open a message to a colleague: ``Please``,
 ``Kindly``, ``Could you (please)``, ``Can you``, ``hey``, ``pls``, ``Honestly``, ``So``,
-``Also``, ``Finally``, ``Request:``, ``Ticket 1234:``, ``For customer X:`` (up to four
-words without digits, then a colon and a new guest: ``new``, ``a``, ``create`` ...);
-and close it with ``thanks`` or a ``?``. None of it says anything about a guest, so
-:func:`strip_courtesy` removes it
-before the sentence is read, and only what is listed here: an opener is one of
-``OPENERS`` (optionally followed by ``,`` ``:`` or a dash), one of ``QUESTION_OPENERS``
-(which also allow the ``?`` at the end), or a ticket label (a word of ``LABELS``,
-optionally a ticket number or id, then ``:``); a closer is one of ``CLOSERS`` at the end,
-optionally after a comma. ``Can I get`` / ``need a`` open a request for a new guest and
-are creation prefixes (:data:`.lexicon.CREATE_PREFIXES`), not courtesy.
+``Also``, ``Finally``, ``Time to``, ``Request to``, ``Request:``, ``Ticket 1234:``,
+``For customer X:`` (up to four words without digits, then a colon and a new guest:
+``new``, ``a``, ``create`` ...; or, without the colon, words that say nothing
+(:func:`.prefaces.plain_word`) and then ``I'd like a``, ``we need two`` ...); and close
+it with ``thanks`` or a ``?``. None of it says anything about a guest, so
+:func:`strip_courtesy` removes it before the sentence is read, and only what is listed
+here: an opener is one of ``PHRASE_OPENERS``, one of ``OPENERS`` (optionally followed by
+``,`` ``:`` or a dash), one of ``QUESTION_OPENERS`` (which also allow the ``?`` at the
+end), or a ticket label (a word of ``LABELS``, optionally a ticket number or id, then
+``:``); a closer is one of ``CLOSERS`` at the end, optionally after a comma. ``Can I
+get`` / ``need a`` open a request for a new guest and are creation prefixes
+(:data:`.lexicon.CREATE_PREFIXES`), not courtesy.
 
 A capitalised English word that is none of these stays where it is, and the subject
 reader says it is no guest name (:func:`.names.check_name`). Pure.
@@ -21,9 +23,11 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar.prefaces import plain_word, strip_preface
 from mycopod.declarations.grammar.tokens import Token
 
-__all__ = ["CLOSERS", "LABELS", "OPENERS", "QUESTION_OPENERS", "strip_courtesy"]
+__all__ = ["CLOSERS", "LABELS", "OPENERS", "PHRASE_OPENERS", "QUESTION_OPENERS",
+           "strip_courtesy"]
 
 #: single words that open a sentence and mean nothing for the spec
 OPENERS = frozenset({
@@ -36,6 +40,11 @@ OPENERS = frozenset({
 #: words that open a request as a question ("Could you ..."); the "?" at its end is allowed
 QUESTION_OPENERS: tuple[tuple[str, ...], ...] = tuple(
     (modal, who) for modal in ("could", "can", "would", "will") for who in ("you", "u"))
+#: word sequences that open an imperative ("Time to decommission x", "Request to delete y")
+PHRASE_OPENERS: tuple[tuple[str, ...], ...] = (
+    ("time", "to"), ("it", "is", "time", "to"), ("request", "to"), ("requesting", "to"),
+    ("go", "ahead", "and"), ("i", "need", "you", "to"), ("we", "need", "you", "to"),
+    ("let's",), ("let", "us"), ("the", "plan", "is"), ("the", "idea", "is"))
 #: ticket labels: "Request:", "Ticket 1234:", "TODO:", "JIRA OPS-12:"
 LABELS = frozenset({"request", "ticket", "task", "todo", "note", "req", "issue", "change",
                     "jira", "story", "job", "item", "update"})
@@ -56,6 +65,20 @@ _TICKET_RE = re.compile(r"^#?[a-z0-9][a-z0-9_\-]*$")
 _PUNCT = frozenset({",", ":", "-", "--", "\u2013", "\u2014"})
 
 
+#: how a request for a new guest goes on after "For the kids' server" (no colon)
+_ASKS: tuple[tuple[str, ...], ...] = (("i", "would", "like"), ("i", "want"), ("we", "need"),
+                                      ("i", "need"), ("we", "want"), ("we", "would", "like"))
+_NEW_GUEST_RE = re.compile(r"^(a|an|two|three|four|\d+)$")
+
+
+def _asks_at(tokens: list[Token], j: int) -> int:
+    """The length of the request words (``I'd like``) at ``j``, 0 when there are none."""
+    for words in _ASKS:
+        if tuple(t.low for t in tokens[j:j + len(words)]) == words:
+            return len(words)
+    return 0
+
+
 def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
     """Where the opener at ``i`` ends (``i`` when there is none) and whether it asks."""
     w = tokens[i].low if i < len(tokens) else ""
@@ -64,6 +87,10 @@ def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
     for words in QUESTION_OPENERS:
         if tuple(t.low for t in tokens[i:i + len(words)]) == words:
             return i + len(words), True
+    for words in PHRASE_OPENERS:
+        if tuple(t.low for t in tokens[i:i + len(words)]) == words and not any(
+                t.quoted for t in tokens[i:i + len(words)]):
+            return i + len(words), False
     if w in OPENERS:
         if w in _GREETINGS and i + 1 < len(tokens) and tokens[i + 1].low in _ADDRESSED:
             return i + 2, False  # "Hey team,"
@@ -72,11 +99,17 @@ def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
         # "For customer X: new container x-web": whom it is for, before a new guest
         j = i + 1
         while j < len(tokens) and j - i <= 4 and tokens[j].low not in (":", ",") and (
-                not tokens[j].quoted and tokens[j].text.replace("-", "").isalpha()):
+                not tokens[j].quoted and tokens[j].text.replace("-", "").replace(
+                    "'", "").isalpha()) and _asks_at(tokens, j) == 0:
             j += 1
         if j > i + 1 and j + 1 < len(tokens) and tokens[j].low == ":" and tokens[
                 j + 1].low in _NEW_GUEST:
             return j + 1, False
+        if j > i + 1 and _asks_at(tokens, j) and all(
+                plain_word(t) for t in tokens[i + 1:j]) and _NEW_GUEST_RE.match(
+                tokens[j + _asks_at(tokens, j)].low if j + _asks_at(tokens, j) < len(
+                    tokens) else ""):
+            return j, False  # "For the kids' minecraft server I'd like a VM named ..."
     if w in LABELS:
         j = i + 1
         if j < len(tokens) and tokens[j].low != ":" and _TICKET_RE.match(tokens[j].low):
@@ -124,7 +157,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
         if end >= len(tokens):
             return []  # "Hi!", "Please.": courtesy only
         i = end
-    out = tokens[i:]
+    out = strip_preface(tokens[i:])
     for words in CLOSERS if out and out[-1].low in _CLOSER_ENDS else ():
         n = len(words)
         if tuple(t.low for t in out) == words:

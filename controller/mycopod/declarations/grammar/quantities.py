@@ -44,11 +44,19 @@ def read_number(c: Cursor) -> tuple[Decimal, str | None] | None:
     if w == "single" or (w == "a" and c.w(1) == "single"):
         c.i += 2 if w == "a" else 1
         return Decimal(1), None
+    if w in ("a", "an", "one") and c.w(1) in _ONE_UNIT_WORDS and not c.toks[c.i + 1].quoted:
+        c.i += 1  # "a gig of RAM", "a terabyte disk": one of the unit
+        return Decimal(1), None
     if w == "half" and c.w(1) in ("a", "an"):
         c.i += 2
         return Decimal("0.5"), None
     found = _number_words(c)
     return (_and_a_half(c, found[0]), found[1]) if found is not None else None
+
+
+#: units written as words that ``a``/``an`` counts as one ("a gig", not "a G")
+_ONE_UNIT_WORDS = frozenset({"gig", "gigabyte", "gibibyte", "meg", "megabyte", "terabyte",
+                             "tebibyte"})
 
 
 def _and_a_half(c: Cursor, value: Decimal) -> Decimal:

@@ -249,12 +249,15 @@ _SUBJECT_OPENERS = frozenset({"we", "i", "there", "please", *CREATE_VERBS})
 
 
 def _fronted_node(c: Cursor) -> list[Effect] | None:
-    """``On pve2 we need ...``: a bare ``on NAME`` before the subject places the guest."""
-    t = c.tok(1)
-    if c.w() != "on" or not is_nameish(t) or t is None or re.match(r"^vmbr\d+$", t.low) or (
-            c.w(2) not in _SUBJECT_OPENERS and c.w(2) != ","):
+    """``On pve2 we need ...``, ``Running on pve2: a VM called ...``: a bare ``on NAME``
+    before the subject places the guest (``running on`` there says where, not a state)."""
+    at = 1 if c.w() in ("running", "hosted") else 0
+    t = c.tok(at + 1)
+    if c.w(at) != "on" or not is_nameish(t) or t is None or re.match(r"^vmbr\d+$", t.low) or (
+            c.w(at + 2) not in _SUBJECT_OPENERS and c.w(at + 2) not in (",", ":")) or (
+            at and c.w(at + 2) != ":"):
         return None
-    c.i += 2
+    c.i += at + 2
     node, line = t.text, t.line
     if not specmod.NODE_RE.match(node):
         raise SentenceError(line, f"{node!r} is not a valid node name")

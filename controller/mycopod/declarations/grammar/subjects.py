@@ -106,9 +106,15 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
                 count = to_int(num[0], line, "the number of guests")
     while c.w() in ROLE_WORDS and (c.w(1) in GENERIC_NOUNS or c.w(1) in ROLE_WORDS):
         c.i += 1
+    if verb or article or count is not None:
+        _skip_description(c)
     kind = kind_noun(c)
     generic = False
     if kind is None and c.opt(*GENERIC_NOUNS):
+        generic = True
+    elif kind is None and count is not None and c.w() in _COUNTED_NOUNS and (
+            c.w(1) in _APPOSITION or c.w(1) in ("named", "called")):
+        c.i += 1  # "3 runners (gh-runner-1, ...)": what they are for, their kind unsaid
         generic = True
     if kind is not None or generic:
         introduced = verb or article or count is not None
@@ -188,13 +194,42 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
         names = read_names(c, first_literal=True)
         return Subject(names, line)
     if t is not None and t.low in NAME_WORDS:
-        # a name that is also a word ("backup is a VM"): only when its verb follows
+        # a name that is also a word ("backup is a VM"): only when its verb follows, or
+        # a colon and its kind ("cache: CT, 2 cores", "backup: a VM with ...")
         end = list_end(c)
-        if end is not None and c.w(end - c.i) in SUBJECT_VERBS and c.w(end - c.i) != ",":
+        after = end - c.i if end is not None else 0
+        if end is not None and ((c.w(after) in SUBJECT_VERBS and c.w(after) != ",") or (
+                c.w(after) == ":" and (c.w(after + 1) in KIND_WORDS or (
+                    c.w(after + 1) in ("a", "an") and c.w(after + 2) in KIND_WORDS)))):
             return Subject(read_names(c, first_literal=True), line)
     return None
 
 
+#: nouns a counted list of new guests may be announced with ("3 runners (a, b, c)")
+_COUNTED_NOUNS = frozenset({"runners", "workers", "agents", "replicas", "instances",
+                            "boxes", "machines", "builders"})
+#: most words that may describe a new guest before its kind ("a new postgres container")
+_MAX_DESCRIBING = 2
+
+
+def _describing(t: Token | None) -> bool:
+    """A word of plain letters the grammar gives no meaning to ("postgres", "new")."""
+    return t is not None and not t.quoted and t.text.isalpha() and not is_vocab(t.low)
+
+
+def _skip_description(c: Cursor) -> None:
+    """Step over ``new postgres`` in ``a new postgres container pg-dev``: at most
+    :data:`_MAX_DESCRIBING` plain words, only when a kind and then the guest's name
+    follow (``named``/``called`` NAME, or the name itself), so the words only describe."""
+    start = c.i
+    while c.i - start < _MAX_DESCRIBING and _describing(c.tok()):
+        c.i += 1
+    words_end = c.i
+    named = words_end > start and kind_noun(c) is not None and (
+        c.w() in ("named", "called") or is_nameish(c.tok()))
+    c.i = words_end if named else start
+
+
 #: what may stand between "two VMs" and the names it announces, and what closes it
-_APPOSITION = frozenset({",", ":", "\u2014", "\u2013", "("})
-_CLOSING = {"(": ")", "\u2014": "\u2014", "\u2013": "\u2013"}
+_APPOSITION = frozenset({",", ":", "\u2014", "\u2013", "(", "--"})
+_CLOSING = {"(": ")", "\u2014": "\u2014", "\u2013": "\u2013", "--": "--"}
