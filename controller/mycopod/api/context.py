@@ -9,6 +9,7 @@ and the leader share the same code path.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -63,14 +64,38 @@ class ApiContext:
     def cluster_names(self) -> list[str]:
         return list(self.views())
 
+    def one_cluster(self, asked: str | None, *, what: str) -> tuple[str, ClusterView]:
+        """The cluster a request names, or the only one. 422 for a name not configured,
+        and, with several clusters, for none named (``what`` says what needs it)."""
+        from mycopod.api.errors import unprocessable
+
+        views = self.views()
+        if asked is not None:
+            if asked not in views:
+                raise unprocessable(f"cluster {asked!r} is not configured; the clusters are: "
+                                    f"{', '.join(views)}", code="unknown_cluster")
+            return asked, views[asked]
+        if len(views) > 1:
+            raise unprocessable(f"{what} goes to one cluster: name it (cluster), one of: "
+                                f"{', '.join(views)}", code="cluster_required")
+        return next(iter(views.items()))
+
     def runtime_of(self, cluster: str) -> RuntimeStatus:
         view = self.views().get(cluster)
         return view.runtime if view is not None else self.runtime
 
-    async def effective_policy(self) -> PolicySettings:
+    async def effective_policy(self, cluster: str | None = None) -> PolicySettings:
+        """The policy of ``cluster`` (default: :attr:`cluster`): its configured policy
+        (``[policy]`` with its ``[[clusters]]`` overrides) with its settings rows."""
         if self.policy is not None:
             return await self.policy()
         from mycopod.store.settings import SettingsStore
 
-        return await SettingsStore(self.pool, self.cluster).effective_policy(
-            self.settings.policy)
+        name = cluster or self.cluster
+        view = self.views().get(name)
+        base = (view.settings if view is not None else self.settings).policy
+        return await SettingsStore(self.pool, name).effective_policy(base)
+
+    def policy_of(self, cluster: str) -> PolicyGetter:
+        """:meth:`effective_policy` of one cluster, as a getter (``approvals``' rules)."""
+        return functools.partial(self.effective_policy, cluster)

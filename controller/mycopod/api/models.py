@@ -356,6 +356,8 @@ class DeclarationCreate(Request):
                       description="file path in the declarations repository, ending in .md")
     #: at most 256 KiB of UTF-8; checked by the handler so that a longer text is a 413
     text: str = Field(min_length=1, json_schema_extra={"maxLength": MAX_DECLARATION_BYTES})
+    #: the cluster whose folder it is written to (needed with several clusters)
+    cluster: str | None = Field(None, min_length=1, max_length=63)
 
     @field_validator("path")
     @classmethod

@@ -137,11 +137,12 @@ async def _check_owner(call: Call, *, path: str, head: str) -> None:
     Who created ``path`` is read from git (the commit that last added it) and from the
     declarations store (was that commit this User's API submission of this path?).
     """
-    assert call.ctx.source is not None
-    created = await asyncio.to_thread(call.ctx.source.created_in, path, head)
+    name, view = call.ctx.one_cluster(call.body.cluster, what="a declaration")
+    assert view.source is not None
+    created = await asyncio.to_thread(view.source.created_in, path, head)
     if created is None:
         return  # a new file
-    row = await DeclarationStore(call.conn, call.ctx.cluster).get_by_commit(created)
+    row = await DeclarationStore(call.conn, name).get_by_commit(created)
     if row is not None and row.source == "api" and row.user_id == call.me.id and (
             row.path == path):
         return
@@ -191,8 +192,8 @@ async def _submit(call: Call) -> DeclarationDetail:
     if len(body.text.encode("utf-8")) > MAX_DECLARATION_BYTES:
         raise ApiError(413, "too_large",
                        f"the declaration is larger than {MAX_DECLARATION_BYTES // 1024} KiB")
-    settings = call.ctx.settings
-    source = call.ctx.source
+    cluster, view = call.ctx.one_cluster(body.cluster, what="a declaration")
+    settings, source, runtime = view.settings, view.source, view.runtime
     if source is None:
         raise ApiError(503, "no_repository",
                        "no declarations repository is configured (declarations.repo)")
@@ -200,11 +201,15 @@ async def _submit(call: Call) -> DeclarationDetail:
             body.path.rsplit("/", 1)[-1].lower() == "readme.md"):
         raise unprocessable(f"path {body.path!r} is not a declaration file: it must match "
                             f"{settings.declarations.glob!r} and not be README.md")
+    folder = source.prefix
+    if not body.path.startswith(folder):
+        raise unprocessable(f"path {body.path!r} is not in cluster {cluster!r}'s folder "
+                            f"{folder!r}: name it {folder}{body.path}", code="wrong_folder")
     llm = settings.llm if settings.llm.model else None
     max_guests = settings.declarations.max_guests
     workers = call.ctx.compilers
     budget = Budget.start(settings.compile)  # one budget for every compile of the request
-    facts = await call.ctx.runtime.cluster_facts()  # a bare "on pve3" reads through them
+    facts = await runtime.cluster_facts()  # a bare "on pve3" reads through them
     try:
         await compiler.compile_file(body.path, body.text, llm=llm, max_guests=max_guests,
                                     workers=workers, budget=budget, facts=facts)
@@ -256,7 +261,7 @@ async def _submit(call: Call) -> DeclarationDetail:
                     await _check_owner(call, path=body.path, head=current)
                 head = current
             # A User's change waits for an Admin unless it leaves the file as in force.
-            in_force = await DeclarationStore(call.conn, call.ctx.cluster).latest_good()
+            in_force = await DeclarationStore(call.conn, cluster).latest_good()
             needs_approval = not user.is_admin and (
                 in_force is None or in_force.file_sha256(body.path) != written)
             sha = await asyncio.to_thread(
@@ -278,10 +283,11 @@ async def _submit(call: Call) -> DeclarationDetail:
         raise ApiError(503, "busy", "the declarations repository is busy recording "
                        "another change; submit again in a minute") from None
     first_error = next(iter((row.compile_error or "").splitlines()), "")
-    call.ctx.runtime.compile_error = None if row.ok else f"commit {sha[:12]}: {first_error}"
-    call.ctx.runtime.wake_fetch.set()
-    await wakeups.notify(call.conn, wakeups.FETCH, call.ctx.settings.proxmox.cluster)
+    runtime.compile_error = None if row.ok else f"commit {sha[:12]}: {first_error}"
+    runtime.wake_fetch.set()
+    await wakeups.notify(call.conn, wakeups.FETCH, cluster)
     log.info("declarations.submitted", user_id=user.id, path=body.path, commit=sha,
+             cluster=cluster,
              declaration_id=row.id, compile_status=row.compile_status,
              needs_approval=row.needs_approval)
     return detail(row)
@@ -312,5 +318,7 @@ ENDPOINTS = [
              "on. 409: the branch moved meanwhile; submit again. A user may have "
              "[compile] per_user declarations compiling at once; more answer 429 with "
              "Retry-After. The answer shows the first guests and files, like "
-             "GET /declarations/{id}."),
+             "GET /declarations/{id}. With several clusters, cluster names the one it goes "
+             "to (422 when missing or unknown): the path must be in that cluster's folder, "
+             "and it is compiled with that cluster's facts."),
 ]

@@ -1,4 +1,4 @@
-"""``POST /declarations/import`` (Admin): the cluster's guests written as declarations.
+"""``POST /declarations/import`` (Admin): a cluster's guests written as declarations.
 
 The same import as ``mycopod import`` (:mod:`mycopod.brownfield.importer`): the chosen
 guests of the live cluster as plain-English Markdown that compiles back to what Proxmox
@@ -36,6 +36,8 @@ class ImportRequest(Request):
     node: str | None = Field(None, pattern=_NAME)
     #: commit the files on this new branch for review (the followed branch is refused)
     branch: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]{0,99}$")
+    #: the cluster to import from (needed with several clusters)
+    cluster: str | None = Field(None, min_length=1, max_length=63)
 
     @field_validator("guests")
     @classmethod
@@ -59,10 +61,11 @@ class ImportOut(Response):
 
 async def import_guests(call: Call) -> ImportOut:
     body: ImportRequest = call.body
-    settings = call.ctx.settings
+    cluster, view = call.ctx.one_cluster(body.cluster, what="an import")
+    settings, source = view.settings, view.source
     if settings.proxmox.url is None:
         raise ApiError(503, "no_cluster", "no Proxmox cluster is configured (proxmox.url)")
-    if body.branch is not None and call.ctx.source is None:
+    if body.branch is not None and source is None:
         raise ApiError(503, "no_repository",
                        "no declarations repository is configured (declarations.repo)")
     selection = importer.Selection(guests=tuple(body.guests), pool=body.pool, tag=body.tag,
@@ -80,13 +83,16 @@ async def import_guests(call: Call) -> ImportOut:
                           "again later", cause=exc) from None
     finally:
         await client.aclose()
-    out = ImportOut(files=result.files, guests=importer.names(result.guests),
+    # the files go in the cluster's folder of the repository ("site-a/"; "": the top)
+    folder = settings.declarations.path or ""
+    files = {f"{folder}{path}": text for path, text in result.files.items()}
+    out = ImportOut(files=files, guests=importer.names(result.guests),
                     skipped=result.skipped)
-    if body.branch is not None and result.files:
+    if body.branch is not None and files:
         user = call.me
         try:
             out.commit_sha = await asyncio.to_thread(
-                call.ctx.source.commit_branch, result.files, branch=body.branch,
+                source.commit_branch, files, branch=body.branch,
                 author_name=user.username, author_email=f"{user.username}@mycopod",
                 message=f"Import {len(result.guests)} existing guest(s) "
                         f"(requested by {user.username})")
@@ -94,7 +100,8 @@ async def import_guests(call: Call) -> ImportOut:
             raise conflict(f"the files were not committed on {body.branch!r}: {exc}"
                            ) from None
         out.branch = body.branch
-    log.info("declarations.imported", user_id=call.me.id, guests=len(result.guests),
+    log.info("declarations.imported", user_id=call.me.id, cluster=cluster,
+             guests=len(result.guests),
              files=len(result.files), branch=out.branch)
     return out
 
@@ -109,5 +116,6 @@ ENDPOINTS = [
              "one file per pool (or node), each guest declared as already existing. With "
              "branch, the files are also committed on that new branch of the "
              "declarations repository for review; 409 when the branch exists or is the "
-             "followed one."),
+             "followed one. With several clusters, cluster names the one to read (422 "
+             "when missing or unknown); the files are named in its folder."),
 ]

@@ -69,8 +69,14 @@ def run_out(run: Run) -> dict[str, Any]:
 async def start_reconcile(call: Call) -> ReconcileAccepted:
     body: ReconcileRequest = call.body
     user = call.me
-    try:
-        await approvals.check_may_reconcile(user, call.ctx.effective_policy)
+    names = call.ctx.cluster_names()
+    if body.cluster is not None and body.cluster not in names:
+        raise unprocessable(f"cluster {body.cluster!r} is not configured; the clusters are: "
+                            f"{', '.join(names)}", code="unknown_cluster")
+    targets = [body.cluster] if body.cluster is not None else names
+    try:  # the policy of each cluster it queues for (users_can_reconcile is per cluster)
+        for name in targets:
+            await approvals.check_may_reconcile(user, call.ctx.policy_of(name))
     except approvals.ApprovalError as exc:
         raise from_approval(exc) from None
     if not user.is_admin:
@@ -79,15 +85,11 @@ async def start_reconcile(call: Call) -> ReconcileAccepted:
             if declaration is None or not (declaration.source == "git"
                                            or declaration.user_id == user.id):
                 raise not_found("declaration")
-    names = call.ctx.cluster_names()
-    if body.cluster is not None and body.cluster not in names:
-        raise unprocessable(f"cluster {body.cluster!r} is not configured; the clusters are: "
-                            f"{', '.join(names)}", code="unknown_cluster")
     if body.declaration_id is not None and body.cluster is None and len(names) > 1:
         raise unprocessable("a declaration belongs to one cluster: name it (cluster)",
                             code="cluster_required")
     runs: list[Run] = []
-    for name in [body.cluster] if body.cluster is not None else names:
+    for name in targets:
         try:
             runs.append(await RunStore(call.conn).create(
                 trigger="manual", cluster=name, declaration_id=body.declaration_id,
@@ -134,8 +136,7 @@ async def get_run(call: Call) -> RunDetail:
 async def approve(call: Call) -> RunOut:
     try:
         run = await approvals.approve(call.conn, call.params["runId"], user=call.me,
-                                      policy=call.ctx.effective_policy,
-                                      wake=call.ctx.runtime.wake_reconcile)
+                                      policy=call.ctx.effective_policy)
     except approvals.ApprovalError as exc:
         raise from_approval(exc) from None
     call.ctx.runtime_of(run.cluster).wake_reconcile.set()  # the run's cluster's worker
@@ -152,8 +153,7 @@ async def reject(call: Call) -> RunOut:
 
 async def override(call: Call) -> RunOut:
     try:
-        run = await approvals.override(call.conn, call.params["runId"], user=call.me,
-                                       wake=call.ctx.runtime.wake_reconcile)
+        run = await approvals.override(call.conn, call.params["runId"], user=call.me)
     except approvals.ApprovalError as exc:
         raise from_approval(exc) from None
     call.ctx.runtime_of(run.cluster).wake_reconcile.set()  # the run's cluster's worker

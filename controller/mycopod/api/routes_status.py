@@ -164,14 +164,18 @@ def _latest_plan(run: Run) -> Plan:
 
 
 async def page_context(call: Call, user: User, notice: str | None) -> dict[str, Any]:
-    rt = call.ctx.runtime
-    runs, _ = await RunStore(call.conn).list_runs(limit=RECENT_RUNS)
     from mycopod.api.ui import data
 
+    # several clusters: the figures, plan and runs of the one chosen (?cluster=)
+    cluster = data.cluster_of(call)
+    rt = call.ctx.runtime_of(cluster)
+    runs, _ = await RunStore(call.conn).list_runs(
+        limit=RECENT_RUNS, cluster=cluster if call.ctx.clusters else None)
     latest = await RunStore(call.conn).get(runs[0].id) if runs else None
-    report, _run_id = await data.report(call)  # cached while the report is the same
+    # cached while the report is the same
+    report, _run_id = await data.report(call, cluster)
     plan = _latest_plan(latest) if latest else Plan()
-    compile_info = await _compile_result(call)
+    compile_info = await _compile_result(call, cluster)
     more: dict[str, int] = {}
 
     def rows(name: str, items: list[Any]) -> list[Any]:
@@ -183,7 +187,7 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
         "user": user,
         "csrf": csrf_token(call.state.issuer.secret, user, call.request.get(SESSION_ID, "")),
         "notice": notice,
-        "cluster": rt.cluster,
+        "cluster": cluster,
         "role": "leader" if rt.leader else "standby",
         "commit": rt.repo_head or (compile_info or {}).get("commit") or (
             latest.commit_sha if latest else None),
@@ -212,13 +216,14 @@ async def page_context(call: Call, user: User, notice: str | None) -> dict[str, 
                      for n, v in call.ctx.views().items()] if call.ctx.clusters else [],
         "refresh_seconds": REFRESH_SECONDS,
         # issue 14: nothing is applied while suspended; an Admin's button says it here
-        "suspended": (await call.ctx.effective_policy()).suspended,
+        "suspended": (await call.ctx.effective_policy(cluster)).suspended,
     }
 
 
-async def _compile_result(call: Call) -> dict[str, Any] | None:
-    """The compile result of the newest declaration (a failed commit shows its error)."""
-    declaration = await DeclarationStore(call.conn, call.ctx.cluster).latest_without_spec()
+async def _compile_result(call: Call, cluster: str) -> dict[str, Any] | None:
+    """The compile result of the cluster's newest declaration (a failed commit shows its
+    error)."""
+    declaration = await DeclarationStore(call.conn, cluster).latest_without_spec()
     if declaration is None:
         return None
     return {"status": declaration.compile_status,
@@ -345,8 +350,9 @@ async def _ui_decide(request: web.Request, *, approve: bool) -> web.Response:
                 return _redirect()
             run_id = parse_id(request.match_info["runId"], "run")
             if approve:
-                await approvals.approve(conn, run_id, user=user, policy=ctx.effective_policy,
-                                        wake=ctx.runtime.wake_reconcile)
+                run = await approvals.approve(conn, run_id, user=user,
+                                              policy=ctx.effective_policy)
+                ctx.runtime_of(run.cluster).wake_reconcile.set()  # its cluster's worker
             else:
                 await approvals.reject(conn, run_id, user=user)
         except (ApiError, approvals.ApprovalError) as exc:

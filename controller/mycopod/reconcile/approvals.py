@@ -8,6 +8,8 @@ missed in the other:
   Admin always may;
 - only an Admin approves or rejects, and only a run that is ``AwaitingApproval``;
 - with ``four_eyes`` an Admin cannot approve a run they requested themselves;
+- each rule reads the policy of the run's own cluster (settings are per cluster): a
+  ``PolicyOf`` takes the cluster's name;
 - approving sets the run back to Pending with ``approved_by`` (the engine re-plans and
   goes ahead only if the approval covers every gated step) and wakes the worker;
   rejecting cancels it;
@@ -35,6 +37,8 @@ from mycopod.store.users import User
 log = structlog.get_logger(__name__)
 
 PolicyGetter = Callable[[], Awaitable[PolicySettings]]
+#: the effective policy of the cluster named (``ApiContext.effective_policy``)
+PolicyOf = Callable[[str], Awaitable[PolicySettings]]
 
 
 class ApprovalError(MycoPodError):
@@ -75,8 +79,9 @@ async def check_may_reconcile(user: User, policy: PolicyGetter) -> None:
 
 
 async def approve(db: asyncpg.Pool | asyncpg.Connection, run_id: int, *, user: User,
-                  policy: PolicyGetter, wake: asyncio.Event | None = None) -> Run:
-    """AwaitingApproval → Pending with ``approved_by``; ``wake`` is set for the worker."""
+                  policy: PolicyOf, wake: asyncio.Event | None = None) -> Run:
+    """AwaitingApproval → Pending with ``approved_by``; ``wake`` is set for the worker.
+    ``policy`` is asked for the run's cluster (its ``four_eyes``)."""
     decided = await _decide(db, run_id, user=user, policy=policy, approve=True)
     if wake is not None:
         wake.set()
@@ -112,7 +117,7 @@ async def override(db: asyncpg.Pool | asyncpg.Connection, run_id: int, *,
 
 
 async def _decide(db: asyncpg.Pool | asyncpg.Connection, run_id: int, *, user: User,
-                  policy: PolicyGetter | None, approve: bool) -> Run:
+                  policy: PolicyOf | None, approve: bool) -> Run:
     if not user.is_admin:
         raise NotAllowed("this needs the Admin role")
     store = RunStore(db)
@@ -124,7 +129,7 @@ async def _decide(db: asyncpg.Pool | asyncpg.Connection, run_id: int, *, user: U
                          status=run.status)
     if approve:
         assert policy is not None
-        if (await policy()).four_eyes and run.requested_by == user.id:
+        if (await policy(run.cluster)).four_eyes and run.requested_by == user.id:
             raise FourEyes("four-eyes rule: another Admin must approve a run you requested")
         decided = await store.approve(run_id, user.id)
     else:

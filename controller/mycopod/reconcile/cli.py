@@ -66,6 +66,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _spec_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cluster", metavar="NAME",
+                        help="the [[clusters]] entry to use (default: the only cluster; "
+                        "required when several are configured)")
     parser.add_argument("files", nargs="*", metavar="FILE",
                         help="declaration files to use instead of the repository")
     parser.add_argument("--spec", metavar="SPEC.json",

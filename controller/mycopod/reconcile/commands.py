@@ -40,7 +40,22 @@ def _settings(args: argparse.Namespace) -> Settings:
     level = "debug" if getattr(args, "debug", False) else "warning"
     telemetry.configure_logging(level=level, fmt=settings.logging.format, stream=sys.stderr,
                                 secrets=settings.secret_values())
-    return settings
+    return of_cluster(settings, getattr(args, "cluster", None))
+
+
+def of_cluster(settings: Settings, name: str | None) -> Settings:
+    """The settings of the cluster ``--cluster`` names (its proxmox, declarations folder
+    or repository, and policy); without it the only cluster. UsageError otherwise."""
+    units = {unit.proxmox.cluster: unit for unit in settings.per_cluster()}
+    if name is None:
+        if len(units) > 1:
+            raise UsageError(f"several clusters are configured: name one with --cluster "
+                             f"NAME ({', '.join(units)})")
+        return next(iter(units.values()))
+    if name not in units:
+        raise UsageError(f"--cluster {name!r} is not configured; the clusters are: "
+                         f"{', '.join(units)}")
+    return units[name]
 
 
 @asynccontextmanager

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import ValidationError
 
 from mycopod.api import routes_settings, routes_status, routes_users
 from mycopod.api.errors import ApiError, not_found
-from mycopod.api.models import SettingPut, UserCreate, UserPatch
+from mycopod.api.models import SettingPut, SettingsQuery, UserCreate, UserPatch
 from mycopod.api.routing import Call, parse_id
-from mycopod.api.ui import core
+from mycopod.api.ui import core, data
 from mycopod.config import PolicySettings
 from mycopod.store.settings import KNOWN_KEYS, SettingsStore
 from mycopod.store.users import User, UserError, UserStore
@@ -181,9 +182,15 @@ def _parse(key: str, raw: str) -> Any:
     return raw
 
 
+
+
 async def _settings_values(call: Call, **extra: Any) -> dict[str, Any]:
-    rows = await SettingsStore(call.conn, call.ctx.cluster).list(call.ctx.settings.policy)
-    return {"settings": [{"key": r.key, "source": r.source,
+    name = data.cluster_of(call)
+    names = call.ctx.cluster_names()
+    base = call.ctx.views()[name].settings.policy
+    rows = await SettingsStore(call.conn, name).list(base)
+    return {"clusters": names if len(names) > 1 else [], "selected_cluster": name,
+            "settings": [{"key": r.key, "source": r.source,
                           "value": json.dumps(r.value) if _kind(r.key) == "json" else r.value,
                           "updated_at": r.updated_at, "kind": _kind(r.key),
                           "help": HELP.get(r.key, "")} for r in rows if r.key in KNOWN_KEYS],
@@ -202,15 +209,19 @@ async def put_setting(call: Call, user: User, form: dict[str, str]) -> web.Respo
         raise not_found("setting")
     call.params["key"] = key
     call.body = SettingPut(value=_parse(key, form.get("value", "")))
+    cluster = data.cluster_of(call)
+    call.query = SettingsQuery(cluster=cluster)  # the cluster the page shows
     try:
         await routes_settings.put_setting(call)
     except ApiError as exc:
         values = await _settings_values(call, errors={key: exc.message},
                                         typed={key: form.get("value", "")})
         return _render(call, user, "ui/settings.html", "settings", values, exc.status)
-    # the overview's Suspend/Resume button comes back to the overview
+    # the overview's Suspend/Resume button comes back to the overview; both keep the
+    # cluster they show
     back = "/" if form.get("back") == "overview" else "/ui/settings"
-    return core.redirect(back, "setting_saved")
+    where = f"{back}?cluster={quote(cluster)}" if len(call.ctx.views()) > 1 else back
+    return core.redirect(where, "setting_saved")
 
 
 ROUTES = [

@@ -37,7 +37,10 @@ _CACHE: dict[tuple[int, datetime], ClusterReport] = {}
 def cluster_of(call: Call) -> str:
     """The cluster a page shows: ``?cluster=`` when it names one, else the first."""
     asked = call.request.query.get("cluster")
-    return asked if asked in call.ctx.views() else call.ctx.cluster
+    views = call.ctx.views()
+    if asked in views:
+        return str(asked)
+    return call.ctx.cluster if call.ctx.cluster in views else next(iter(views))
 
 
 async def report(call: Call, cluster: str | None = None) -> tuple[ClusterReport, int | None]:

@@ -29,25 +29,37 @@ def _viewer(user: User) -> int | None:
     return None if user.is_admin else user.id
 
 
-async def _current(call: Call, user: User) -> Declaration | None:
-    store = DeclarationStore(call.conn, call.ctx.cluster)
+def _clusters(call: Call) -> dict[str, Any]:
+    """Several clusters: the selector's names and the chosen one (``?cluster=``)."""
+    names = call.ctx.cluster_names() if call.ctx.clusters else []
+    return {"clusters": names, "selected_cluster": data.cluster_of(call) if names else None}
+
+
+async def _current(call: Call, user: User, cluster: str) -> Declaration | None:
+    store = DeclarationStore(call.conn, cluster)
     latest = await store.latest_without_spec()
     if latest is not None and await store.is_visible(latest.id, viewer_id=_viewer(user)):
         return latest
-    page, _ = await store.page_visible(viewer_id=_viewer(user), limit=1)
+    page, _ = await store.page_visible(viewer_id=_viewer(user), limit=1, cluster=cluster)
     return await store.get_without_spec(page[0].id) if page else None
 
 
 @core.page("declarations")
 async def declarations_page(call: Call, user: User) -> core.PageResult:
     raw = call.request.query.get("id")
+    chosen = _clusters(call)
+    cluster = data.cluster_of(call)
     declaration = None
     if raw:
         declaration = await _visible(call, user, parse_id(raw, "declaration"))
+        cluster = declaration.cluster  # a commit of another cluster: that one's
+        if chosen["clusters"]:
+            chosen["selected_cluster"] = cluster
     else:
-        declaration = await _current(call, user)
-    in_force = await data.declaration_in_force(call)
-    return "ui/declarations.html", {"declaration": declaration, "in_force": in_force}
+        declaration = await _current(call, user, cluster)
+    in_force = await data.declaration_in_force(call, cluster)
+    return "ui/declarations.html", {"declaration": declaration, "in_force": in_force,
+                                    **chosen}
 
 
 async def _visible(call: Call, user: User, declaration_id: int) -> Declaration:
@@ -94,8 +106,10 @@ async def file_page(call: Call, user: User) -> core.PageResult:
 async def commits_page(call: Call, user: User) -> core.PageResult:
     q = call.request.query
     offset = int(q["offset"]) if q.get("offset", "").isdigit() and len(q["offset"]) < 9 else 0
+    chosen = _clusters(call)
     page, total = await DeclarationStore(call.conn).page_visible(
-        viewer_id=_viewer(user), limit=PAGE, offset=offset)
+        viewer_id=_viewer(user), limit=PAGE, offset=offset,
+        cluster=chosen["selected_cluster"])
     shas = [d.github_commit_sha for d in page]
     runs: dict[str, list[Any]] = {sha: [] for sha in shas}
     for row in await RunStore(call.conn).for_commits(shas):
@@ -103,7 +117,7 @@ async def commits_page(call: Call, user: User) -> core.PageResult:
         if bucket is not None and len(bucket) < 10:
             bucket.append(row)
     return "ui/commits.html", {"commits": page, "runs": runs, "total": total,
-                               "offset": offset, "page": PAGE}
+                               "offset": offset, "page": PAGE, **chosen}
 
 
 ROUTES = [

@@ -152,8 +152,9 @@ async def _decide(call: Call, user: User, *, approve: bool) -> web.Response:
     ctx = call.ctx
     try:
         if approve:
-            await approvals.approve(call.conn, run_id, user=user, policy=ctx.effective_policy,
-                                    wake=ctx.runtime.wake_reconcile)
+            run = await approvals.approve(call.conn, run_id, user=user,
+                                          policy=ctx.effective_policy)
+            ctx.runtime_of(run.cluster).wake_reconcile.set()  # its cluster's worker
         else:
             await approvals.reject(call.conn, run_id, user=user)
     except approvals.ApprovalError as exc:
