@@ -3,7 +3,8 @@
 People open a request the way they would open a message to a colleague: ``Please``,
 ``Kindly``, ``Could you (please)``, ``Can you``, ``hey``, ``pls``, ``Honestly``, ``So``,
 ``Also``, ``Finally``, ``Time to``, ``Request to``, ``Request:``, ``Ticket 1234:``,
-``For customer X:`` (up to four words without digits, then a colon and a new guest:
+``Step 3:``, ``PSA:``, ``2024-05-20:`` (:mod:`.labels`), ``For customer X:`` (up to
+four words without digits, then a colon and a new guest:
 ``new``, ``a``, ``create`` ...; or, without the colon, words that say nothing
 (:func:`.prefaces.plain_word`) and then ``I'd like a``, ``we need two`` ...); and close
 it with ``thanks`` or a ``?``. None of it says anything about a guest, so
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar.labels import label_end
 from mycopod.declarations.grammar.prefaces import plain_word, strip_preface
 from mycopod.declarations.grammar.tokens import Token
 
@@ -116,7 +118,7 @@ def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
             j += 1
         if j < len(tokens) and tokens[j].low == ":":
             return j + 1, False
-    return i, False
+    return label_end(tokens, i), False
 
 
 #: words that open a sign-off ("Thanks, Alex", "Cheers", "Best regards, Sam")
