@@ -6,7 +6,8 @@ skipped; every paragraph and every list item is one block of declaration text. A
 keeps the number of each of its lines, so an error points at the line the owner wrote.
 This is a deliberately small subset of CommonMark: enough to tell text from commentary,
 and nothing that could silently hide a sentence (a blockquote is read as text; a task-list
-box "[ ]" or "[x]" after a list marker is dropped, the item's text is the statement).
+box "[ ]" or "[x]" after a list marker is dropped, the item's text is the statement; a
+table is one record per row, :mod:`.tables`).
 Pure: no I/O.
 """
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from mycopod.declarations.grammar.tables import TableError, is_table, table_rows
 
 __all__ = ["Block", "MarkdownError", "blocks"]
 
@@ -105,7 +108,13 @@ def blocks(text: str, *, headings: bool = False) -> list[Block]:
 
     def close() -> None:
         nonlocal current
-        if current:
+        if current and kind == "paragraph" and is_table(tuple(current)):
+            try:  # a table of guests: one record per row (.tables)
+                rows = table_rows(tuple(current))
+            except TableError as exc:
+                raise MarkdownError(exc.line, exc.message) from exc
+            result.extend(Block("item", (row,)) for row in rows)
+        elif current:
             result.append(Block(kind, tuple(current)))
         current = []
 
