@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar.changelog import shorthand
 from mycopod.declarations.grammar.labels import label_end
 from mycopod.declarations.grammar.prefaces import plain_word, strip_preface
 from mycopod.declarations.grammar.reports import report_to_imperative
@@ -160,7 +161,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
         if end >= len(tokens):
             return []  # "Hi!", "Please.": courtesy only
         i = end
-    out = report_to_imperative(strip_preface(tokens[i:]))
+    out = shorthand(report_to_imperative(strip_preface(tokens[i:])))
     for words in CLOSERS if out and out[-1].low in _CLOSER_ENDS else ():
         n = len(words)
         if tuple(t.low for t in out) == words:

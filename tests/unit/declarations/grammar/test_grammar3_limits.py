@@ -72,3 +72,13 @@ def test_a_table_cell_without_a_unit_is_refused() -> None:
 def test_a_task_box_is_dropped_but_the_statement_is_still_read() -> None:
     message = error("- [x] web-3 is stopped until Monday\n")
     assert "until Monday" in message
+
+
+def test_an_arrow_between_different_amounts_is_refused() -> None:
+    message = error("chl-1: 2 cores -> 4 GB")
+    assert '"4 GB"' in message
+
+
+def test_an_arrow_between_words_stays_a_separator() -> None:
+    spec = compile_text("chl-2 -> container\n", filename="t.md")
+    assert [(g.name, g.kind) for g in spec.guests] == [("chl-2", "ct")]
