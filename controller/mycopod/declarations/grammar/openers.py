@@ -40,6 +40,8 @@ OPENERS = frozenset({
     "additionally", "then", "next", "btw", "fyi", "oh", "well", "and",
     # greetings and hesitations of chat messages ("yo, ci-cache container -> 8 GB")
     "yo", "heya", "hiya", "howdy", "morning", "um", "uh", "umm", "hmm", "sorry",
+    # "Just shut down x", "Team, ...", "Help! ..."
+    "just", "team", "help",
 })
 #: words that open a request as a question ("Could you ..."); the "?" at its end is allowed
 QUESTION_OPENERS: tuple[tuple[str, ...], ...] = tuple(
@@ -48,7 +50,7 @@ QUESTION_OPENERS: tuple[tuple[str, ...], ...] = tuple(
 PHRASE_OPENERS: tuple[tuple[str, ...], ...] = (
     ("time", "to"), ("it", "is", "time", "to"), ("request", "to"), ("requesting", "to"),
     ("go", "ahead", "and"), ("i", "need", "you", "to"), ("we", "need", "you", "to"),
-    ("let's",), ("let", "us"), ("the", "plan", "is"), ("the", "idea", "is"))
+    ("let's",), ("let", "us"), ("the", "plan", "is"), ("the", "idea", "is"), ("i", "think"))
 #: ticket labels: "Request:", "Ticket 1234:", "TODO:", "JIRA OPS-12:"
 LABELS = frozenset({"request", "ticket", "task", "todo", "note", "req", "issue", "change",
                     "jira", "story", "job", "item", "update"})
