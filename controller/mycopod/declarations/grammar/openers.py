@@ -40,8 +40,8 @@ OPENERS = frozenset({
     "additionally", "then", "next", "btw", "fyi", "oh", "well", "and",
     # greetings and hesitations of chat messages ("yo, ci-cache container -> 8 GB")
     "yo", "heya", "hiya", "howdy", "morning", "um", "uh", "umm", "hmm", "sorry",
-    # "Just shut down x", "Team, ...", "Help! ..."
-    "just", "team", "help",
+    # "Just shut down x", "Help! ..."
+    "just", "help",
 })
 #: words that open a request as a question ("Could you ..."); the "?" at its end is allowed
 QUESTION_OPENERS: tuple[tuple[str, ...], ...] = tuple(

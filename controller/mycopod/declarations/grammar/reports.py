@@ -42,6 +42,8 @@ def report_to_imperative(tokens: list[Token]) -> list[Token]:
         return tokens
     if tokens[k + 1].low in SUBJECT_VERBS | {"sits", "lives"}:
         return tokens  # "Stopped runs in a VM ...": the word is a subject, not a verb
+    if any(t.low == ":" for t in tokens[k + 1:k + 3]):
+        return tokens  # "Tagged prod: web-63 is a VM": a fronted setting, not a report
     verb = PAST_TENSE[tokens[k].low]
     if verb == "add" and tokens[k + 1].low[:1].isdigit():
         return tokens  # "Added 2 cores to x" reports a change (2 more), not the count
