@@ -14,6 +14,9 @@ named "yo". The issue asks for none wrong, so that assertion is marked as an exp
 failure (strict: it fails loudly once the grammar stops inventing the guest, and the
 mark must then go).
 
+After the third round of grammar work, which used this set as its development set (so it
+is no longer held out): 53 of 176 exact (30.1 %), 123 refused, 0 wrong; 24 of 24 refused.
+
 Only the two things the issue fixes are asserted: nothing compiles wrong and every
 impossible request is refused. The exact rate is printed, not asserted.
 """

@@ -208,7 +208,7 @@ COURTESY_AND_IDIOM_WORDS = frozenset("""
     sitting so stay story task tear thank thanks thx ticket todo torn trash trashed ty u
     very way well wipe wiped you
     nobody someone somebody everyone everybody anyone anybody nothing
-    yo heya hiya howdy morning um uh umm hmm sorry""".split())
+    yo heya hiya howdy morning um uh umm hmm sorry just help""".split())
 VOCABULARY = VOCABULARY | COURTESY_AND_IDIOM_WORDS
 
 

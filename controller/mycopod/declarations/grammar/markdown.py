@@ -5,7 +5,9 @@ indented code blocks and thematic breaks are commentary, not declarations, and a
 skipped; every paragraph and every list item is one block of declaration text. A block
 keeps the number of each of its lines, so an error points at the line the owner wrote.
 This is a deliberately small subset of CommonMark: enough to tell text from commentary,
-and nothing that could silently hide a sentence (a blockquote is read as text).
+and nothing that could silently hide a sentence (a blockquote is read as text; a task-list
+box "[ ]" or "[x]" after a list marker is dropped, the item's text is the statement; a
+table is one record per row, :mod:`.tables`).
 Pure: no I/O.
 """
 
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from mycopod.declarations.grammar.tables import TableError, is_table, table_rows
 
 __all__ = ["Block", "MarkdownError", "blocks"]
 
@@ -22,6 +26,8 @@ _SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)\s*$")
 _BREAK_RE = re.compile(r"^ {0,3}((\*\s*){3,}|(-\s*){3,}|(_\s*){3,})$")
 _ITEM_RE = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
 _QUOTE_RE = re.compile(r"^ {0,3}>\s?")
+# a task-list box after a list marker: checked or not, the item's text is the statement
+_TASK_RE = re.compile(r"^\[[ xX]\]\s+")
 
 
 class MarkdownError(ValueError):
@@ -102,7 +108,13 @@ def blocks(text: str, *, headings: bool = False) -> list[Block]:
 
     def close() -> None:
         nonlocal current
-        if current:
+        if current and kind == "paragraph" and is_table(tuple(current)):
+            try:  # a table of guests: one record per row (.tables)
+                rows = table_rows(tuple(current))
+            except TableError as exc:
+                raise MarkdownError(exc.line, exc.message) from exc
+            result.extend(Block("item", (row,)) for row in rows)
+        elif current:
             result.append(Block(kind, tuple(current)))
         current = []
 
@@ -151,7 +163,9 @@ def blocks(text: str, *, headings: bool = False) -> list[Block]:
             close()
             kind = "item"
             in_list = True
-            current = [(number, line[item.end() :])]
+            rest = line[item.end() :]
+            task = _TASK_RE.match(rest)
+            current = [(number, rest[task.end() :] if task else rest)]
             continue
         indented = line.startswith(("    ", "\t"))
         if not current and indented and not in_list:

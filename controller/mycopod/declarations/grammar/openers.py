@@ -3,7 +3,8 @@
 People open a request the way they would open a message to a colleague: ``Please``,
 ``Kindly``, ``Could you (please)``, ``Can you``, ``hey``, ``pls``, ``Honestly``, ``So``,
 ``Also``, ``Finally``, ``Time to``, ``Request to``, ``Request:``, ``Ticket 1234:``,
-``For customer X:`` (up to four words without digits, then a colon and a new guest:
+``Step 3:``, ``PSA:``, ``2024-05-20:`` (:mod:`.labels`), ``For customer X:`` (up to
+four words without digits, then a colon and a new guest:
 ``new``, ``a``, ``create`` ...; or, without the colon, words that say nothing
 (:func:`.prefaces.plain_word`) and then ``I'd like a``, ``we need two`` ...); and close
 it with ``thanks`` or a ``?``. None of it says anything about a guest, so
@@ -23,7 +24,10 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar.changelog import shorthand
+from mycopod.declarations.grammar.labels import label_end
 from mycopod.declarations.grammar.prefaces import plain_word, strip_preface
+from mycopod.declarations.grammar.reports import report_to_imperative
 from mycopod.declarations.grammar.tokens import Token
 
 __all__ = ["CLOSERS", "LABELS", "OPENERS", "PHRASE_OPENERS", "QUESTION_OPENERS",
@@ -36,6 +40,8 @@ OPENERS = frozenset({
     "additionally", "then", "next", "btw", "fyi", "oh", "well", "and",
     # greetings and hesitations of chat messages ("yo, ci-cache container -> 8 GB")
     "yo", "heya", "hiya", "howdy", "morning", "um", "uh", "umm", "hmm", "sorry",
+    # "Just shut down x", "Help! ..."
+    "just", "help",
 })
 #: words that open a request as a question ("Could you ..."); the "?" at its end is allowed
 QUESTION_OPENERS: tuple[tuple[str, ...], ...] = tuple(
@@ -44,7 +50,7 @@ QUESTION_OPENERS: tuple[tuple[str, ...], ...] = tuple(
 PHRASE_OPENERS: tuple[tuple[str, ...], ...] = (
     ("time", "to"), ("it", "is", "time", "to"), ("request", "to"), ("requesting", "to"),
     ("go", "ahead", "and"), ("i", "need", "you", "to"), ("we", "need", "you", "to"),
-    ("let's",), ("let", "us"), ("the", "plan", "is"), ("the", "idea", "is"))
+    ("let's",), ("let", "us"), ("the", "plan", "is"), ("the", "idea", "is"), ("i", "think"))
 #: ticket labels: "Request:", "Ticket 1234:", "TODO:", "JIRA OPS-12:"
 LABELS = frozenset({"request", "ticket", "task", "todo", "note", "req", "issue", "change",
                     "jira", "story", "job", "item", "update"})
@@ -116,7 +122,7 @@ def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
             j += 1
         if j < len(tokens) and tokens[j].low == ":":
             return j + 1, False
-    return i, False
+    return label_end(tokens, i), False
 
 
 #: words that open a sign-off ("Thanks, Alex", "Cheers", "Best regards, Sam")
@@ -157,7 +163,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
         if end >= len(tokens):
             return []  # "Hi!", "Please.": courtesy only
         i = end
-    out = strip_preface(tokens[i:])
+    out = shorthand(report_to_imperative(strip_preface(tokens[i:])))
     for words in CLOSERS if out and out[-1].low in _CLOSER_ENDS else ():
         n = len(words)
         if tuple(t.low for t in out) == words:

@@ -1,0 +1,52 @@
+"""Reports of what was done, read as the state they leave: ``Moved immich to pve2``.
+
+Changelogs and tickets say what someone did: ``Added tag prod to api-1``, ``Moved the VM
+immich to pve2``, ``Made an LXC named syncthing, 1 core``, ``Decommissioned the container
+y``, ``Tagged it sync``, ``I stopped build-7``. The declared state is the result, which is
+what the imperative of the same verb states (``Move the VM immich to pve2``), so
+:func:`report_to_imperative` replaces a past-tense verb of :data:`PAST_TENSE` at the start
+of a sentence (optionally after ``I`` or ``we``) by its imperative and the sentence is read
+as a request. Nothing else changes: a condition after it (``I stopped x, don't start it
+again until Monday``) is still refused, and so is a relative change (``Added 2 more
+cores``, and ``Added 2 cores to x``: two more than before, not two). Only the verbs
+listed here, and only first in the sentence. Pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from mycopod.declarations.grammar.lexicon import SUBJECT_VERBS
+from mycopod.declarations.grammar.tokens import Token
+
+__all__ = ["PAST_TENSE", "report_to_imperative"]
+
+#: past tense -> the imperative whose state it reports
+PAST_TENSE = {
+    "added": "add", "moved": "move", "created": "create", "made": "make",
+    "decommissioned": "decommission", "retired": "retire", "powered": "power",
+    "tagged": "tag", "removed": "remove", "deleted": "delete", "destroyed": "destroy",
+    "stopped": "stop", "started": "start", "nuked": "nuke", "attached": "attach",
+    "connected": "connect", "enabled": "enable", "disabled": "disable", "pinned": "pin",
+    "assigned": "assign", "provisioned": "provision", "deployed": "deploy",
+    "switched": "switch", "turned": "turn", "bumped": "bump", "increased": "increase",
+    "cloned": "clone", "gave": "give", "put": "put", "set": "set",
+}
+_WHO = frozenset({"i", "we"})
+
+
+def report_to_imperative(tokens: list[Token]) -> list[Token]:
+    """``tokens`` with a leading report verb (see the module's docstring) made imperative."""
+    k = 1 if len(tokens) > 2 and tokens[0].low in _WHO and not tokens[0].quoted else 0
+    if len(tokens) < k + 2 or tokens[k].quoted or tokens[k].low not in PAST_TENSE:
+        return tokens
+    if tokens[k + 1].low in SUBJECT_VERBS | {"sits", "lives"}:
+        return tokens  # "Stopped runs in a VM ...": the word is a subject, not a verb
+    if any(t.low == ":" for t in tokens[k + 1:k + 3]):
+        return tokens  # "Tagged prod: web-63 is a VM": a fronted setting, not a report
+    verb = PAST_TENSE[tokens[k].low]
+    if verb == "add" and tokens[k + 1].low[:1].isdigit():
+        return tokens  # "Added 2 cores to x" reports a change (2 more), not the count
+    if verb == tokens[k].low and not k:
+        return tokens  # "Set crm-app to ...": already an imperative
+    return [replace(tokens[k], text=verb, low=verb), *tokens[k + 1:]]

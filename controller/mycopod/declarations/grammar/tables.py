@@ -1,0 +1,84 @@
+"""Markdown tables of guests: one record per row, read through its header.
+
+A README lists guests as a table::
+
+    | name  | kind | cores | RAM  | disk   | node |
+    |-------|------|-------|------|--------|------|
+    | web-a | vm   | 2     | 2 GB | 32 GB  | pve1 |
+
+:func:`table_rows` turns each row into the record a person would write for it
+(``web-a: vm, 2 cores, 2 GB RAM, 32 GB disk, on node pve1``), on the row's line, and the
+record is then read like any other list item. Every header cell must be one of
+:data:`COLUMNS` (and ``name`` is required): an unknown header is an error quoting it,
+never a column silently ignored. An empty cell says nothing. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["COLUMNS", "TableError", "is_table", "table_rows"]
+
+#: header word -> how a cell's value is written in the record ("{}" is the value)
+COLUMNS: dict[str, str] = {
+    "name": "{}", "guest": "{}", "hostname": "{}",
+    "kind": "{}", "type": "{}",
+    "cores": "{} cores", "cpu": "{} cores", "cpus": "{} cores", "vcpu": "{} cores",
+    "vcpus": "{} cores",
+    "ram": "{} RAM", "memory": "{} RAM", "mem": "{} RAM",
+    "disk": "{} disk", "storage": "on storage {}", "node": "on node {}",
+    "bridge": "on bridge {}", "vlan": "VLAN {}", "pool": "in pool {}", "tags": "tagged {}",
+    "ip": "IP {}", "id": "ID {}", "vmid": "ID {}",
+}
+_NAMES = ("name", "guest", "hostname")
+_SEPARATOR_RE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
+
+
+class TableError(ValueError):
+    """A table whose header does not say what its columns are."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _cells(text: str) -> list[str]:
+    text = text.strip()
+    if text.startswith("|"):
+        text = text[1:]
+    if text.endswith("|"):
+        text = text[:-1]
+    return [cell.strip().strip("`*").strip() for cell in text.split("|")]
+
+
+def is_table(lines: tuple[tuple[int, str], ...]) -> bool:
+    """A paragraph that is a table: a header row, then a separator row of dashes."""
+    return (len(lines) >= 2 and lines[0][1].lstrip().startswith("|")
+            and bool(_SEPARATOR_RE.match(lines[1][1].strip())))
+
+
+def table_rows(lines: tuple[tuple[int, str], ...]) -> list[tuple[int, str]]:
+    """The record of each row of the table ``lines`` (see the module's docstring)."""
+    header_line = lines[0][0]
+    header = [cell.lower() for cell in _cells(lines[0][1])]
+    unknown = [cell for cell in header if cell not in COLUMNS]
+    if unknown:
+        raise TableError(header_line, "this table has columns MycoPod does not know: "
+                         + ", ".join(repr(c) for c in unknown) + "; the header cells can be "
+                         + ", ".join(sorted(COLUMNS)))
+    name_col = next((k for k, cell in enumerate(header) if cell in _NAMES), None)
+    if name_col is None:
+        raise TableError(header_line, "this table has no 'name' column; add one so each "
+                                      "row says which guest it is")
+    rows: list[tuple[int, str]] = []
+    for number, text in lines[2:]:
+        cells = _cells(text)
+        if len(cells) != len(header):
+            raise TableError(number, f"this row has {len(cells)} cells but the header has "
+                                     f"{len(header)}; give every column a cell (it may be "
+                                     "empty)")
+        parts = [COLUMNS[header[k]].format(cell) for k, cell in enumerate(cells)
+                 if cell and k != name_col]
+        rows.append((number, f"{cells[name_col]}: " + ", ".join(parts)))
+    return rows
