@@ -16,9 +16,12 @@ The two wrong notes:
 - "truenas, a VM, 8 cores, 32 GB RAM, running on pve1." states ``state: running`` as
   well as the node; the note means where it runs (the placement), not a power state.
 
-The issue asks for none wrong, so that assertion is marked as an expected failure
-(strict: it fails loudly once the grammar compiles both right, and the mark must then
-go); a second test pins the wrong notes to exactly these two, so a new one fails.
+Since then: "done" is never read as a guest's name (that note is now refused, not
+wrong), and the lead accepted the grammar's reading of the second: after the guest,
+"running on NAME" states the power state and the node, as the corpus and
+docs/declarations.md have it (the second set's author read it so too); its expectation
+now says ``state: running``. After grammar round 3 (trained on the second set, never on
+this one): 48 of 152 exact (31.6 %), 104 refused, 0 wrong.
 
 Only the two things the issue fixes are asserted: nothing compiles wrong and every
 impossible request is refused. The exact rate is printed, not asserted.
@@ -31,12 +34,6 @@ import json
 import pytest
 
 from tests.support import heldout
-
-#: the notes that compiled wrong when the set was written (see the module's docstring)
-KNOWN_WRONG = {
-    "kill the vm investor-demo, done with it",
-    "For the thumbnail shot: truenas, a VM, 8 cores, 32 GB RAM, running on pve1.",
-}
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +54,9 @@ def test_the_third_set_is_measured_and_its_figures_printed(figures: heldout.Figu
         assert outcome.want == {"guests": outcome.note["expect"]}, outcome.note["text"]
 
 
-@pytest.mark.xfail(strict=True, reason="'kill the vm investor-demo, done with it' also "
-                   "deletes a VM named 'done'; 'running on pve1' also states the power "
-                   "state running (see the module's docstring)")
 def test_no_note_of_the_third_set_compiles_wrong(figures: heldout.Figures) -> None:
     wrong = [(o.note["text"], o.got, o.want) for o in figures.outcomes if o.verdict == "wrong"]
     assert wrong == []
-
-
-def test_only_the_known_notes_of_the_third_set_compile_wrong(
-        figures: heldout.Figures) -> None:
-    wrong = {o.note["text"] for o in figures.outcomes if o.verdict == "wrong"}
-    assert wrong <= KNOWN_WRONG, wrong - KNOWN_WRONG
 
 
 def test_every_impossible_request_of_the_third_set_is_refused(

@@ -37,10 +37,17 @@ def cpu_compound(low: str) -> bool:
         head.isdigit() or is_vocab(head))
 
 
+#: plain words that start a trailing reason ("Delete old-1, done with it") and are never a
+#: guest's name: not words of the grammar (the reason is still dropped as one), only never
+#: read as one more name of a list
+NEVER_NAMES = frozenset({"done", "finished", "obsolete", "useless", "broken", "dead"})
+
+
 def is_nameish(t: Token | None) -> bool:
     return (t is not None and not t.quoted and (not is_vocab(t.low) or t.low in NAME_WORDS)
             and bool(NAMEISH_RE.match(t.text)) and not GLUED_RE.match(t.low)
-            and not t.low.startswith("-") and not cpu_compound(t.low))
+            and not t.low.startswith("-") and not cpu_compound(t.low)
+            and t.low not in NEVER_NAMES)
 
 
 def is_plain_word(value: str) -> bool:
