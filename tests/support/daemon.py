@@ -4,6 +4,9 @@ repository, the simulator over HTTPS, and the API over HTTP."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import os
 import signal
 import socket
@@ -18,6 +21,10 @@ import asyncpg
 import requests
 
 T = TypeVar("T")
+
+#: the password of the users the tests add, and the webhook secret of the daemons they run
+PASSWORD = "correct horse battery staple"
+WEBHOOK_SECRET = "hook-secret-for-tests"
 
 #: successful creates per guest: a guest created twice shows n = 2
 CREATES_PER_TARGET = (
@@ -186,7 +193,7 @@ def daemon_env(*, state_dir: Path, database_url: str, sim: Any, repo: Repo, port
         "MYCOPOD_PROXMOX__VERIFY_TLS": "false",
         "MYCOPOD_DECLARATIONS__REPO": str(repo.bare),
         "MYCOPOD_DECLARATIONS__POLL_SECONDS": "1",
-        "MYCOPOD_DECLARATIONS__WEBHOOK_SECRET": "hook-secret-for-tests",
+        "MYCOPOD_DECLARATIONS__WEBHOOK_SECRET": WEBHOOK_SECRET,
         "MYCOPOD_API__PORT": str(port),
         "MYCOPOD_API__JWT_SECRET": "x" * 40,
         "MYCOPOD_APPLY__DRIFT_SECONDS": "2",
@@ -231,3 +238,23 @@ def query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
 
 __all__ = ["CREATES_PER_TARGET", "Api", "Daemon", "Repo", "all_running", "daemon_env",
            "free_port", "guests_named", "query", "wait_until"]
+
+
+async def add_user(url: str, username: str, role: str, password: str = PASSWORD) -> int:
+    """A user in the daemon's database, as `mycopod user add` makes one; its id."""
+    from mycopod.store.users import UserStore
+
+    conn = await asyncpg.connect(url)
+    try:
+        return (await UserStore(conn).add(username, password, role)).id  # type: ignore[arg-type]
+    finally:
+        await conn.close()
+
+
+def push_delivery(commit: str) -> tuple[bytes, dict[str, str]]:
+    """A push webhook for ``commit`` on main, signed with the tests' webhook secret as
+    GitHub signs it (body and headers)."""
+    body = json.dumps({"ref": "refs/heads/main", "after": commit}).encode()
+    signature = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"Content-Type": "application/json", "X-GitHub-Event": "push",
+                  "X-Hub-Signature-256": "sha256=" + signature}

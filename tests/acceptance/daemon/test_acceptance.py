@@ -8,17 +8,17 @@ import re
 import socket
 from pathlib import Path
 
-import asyncpg
 import pytest
 import requests
 
 from mycopod.pvesim.testing import running_simulator
-from mycopod.store.users import UserStore
 from tests.support.daemon import (
     CREATES_PER_TARGET,
+    PASSWORD,
     Api,
     Daemon,
     Repo,
+    add_user,
     all_running,
     daemon_env,
     free_port,
@@ -29,15 +29,6 @@ from tests.support.daemon import (
 
 pytestmark = pytest.mark.timeout(240)
 
-ADMIN_PASSWORD = "correct horse battery staple"
-
-
-async def _add_admin(url: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await UserStore(conn).add("admin", ADMIN_PASSWORD, "admin")  # type: ignore[arg-type]
-    finally:
-        await conn.close()
 
 
 def _sim_config(sim, name: str) -> dict[str, str]:
@@ -66,7 +57,7 @@ def _post(sim, path: str) -> None:
 
 
 def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> None:
-    asyncio.run(_add_admin(database_url))
+    asyncio.run(add_user(database_url, "admin", "admin"))
     repo = Repo(tmp_path)
     notify = tmp_path / "notify.sock"
     receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -84,7 +75,7 @@ def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> N
                 message = receiver.recv(4096).decode()
             daemon.wait_healthy()
             wait_until(lambda: daemon.role() == "leader", timeout=10, what="leadership")
-            api = Api(daemon.url, "admin", ADMIN_PASSWORD)
+            api = Api(daemon.url, "admin", PASSWORD)
 
             # 2. Push a declaration: the guest exists within 10 s; the run is in the API.
             commit = repo.push({"app.md": "web-1 is a VM with 1 core and 1 GB of RAM.\n"})

@@ -10,23 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import asyncpg
 import pytest
 import requests
 
-from mycopod.store.users import UserStore
 from tests.support.clusters import SimProcess, clusters_config, clusters_env
-from tests.support.daemon import Api, Daemon, Repo, free_port, query, wait_until
-
-PASSWORD = "correct horse battery staple"
-
-
-async def _add_admin(url: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await UserStore(conn).add("admin", PASSWORD, "admin")  # type: ignore[arg-type]
-    finally:
-        await conn.close()
+from tests.support.daemon import PASSWORD, Api, Daemon, Repo, add_user, free_port, query, wait_until
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -79,7 +67,7 @@ def test_each_cluster_gets_its_own_folder(database_url: str, tmp_path: Path) -> 
         assert 'mycopod_actions_total{cluster="b",kind="create",result="Success"} 2.0' in metrics
         assert 'mycopod_actions_total{cluster="a",kind="create",result="Success"} 1.0' in metrics
         # the API's lists filter by cluster
-        asyncio.run(_add_admin(database_url))
+        asyncio.run(add_user(database_url, "admin", "admin"))
         admin = Api(daemon.url, "admin", PASSWORD)
         runs_b = admin.get("/logs", cluster="b")["items"]
         assert runs_b and {r["cluster"] for r in runs_b} == {"b"}

@@ -7,46 +7,36 @@ wake-up (docs/scaling.md), not a poll."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
 import time
 from pathlib import Path
 
-import asyncpg
 import pytest
 import requests
 
 from mycopod.pvesim.testing import running_simulator
-from mycopod.store.users import UserStore
-from tests.support.daemon import Api, Daemon, Repo, daemon_env, free_port, query, wait_until
+from tests.support.daemon import (
+    PASSWORD,
+    Api,
+    Daemon,
+    Repo,
+    add_user,
+    daemon_env,
+    free_port,
+    push_delivery,
+    query,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(180)
 
-PASSWORD = "correct horse battery staple"
 SLOW_POLL = "30"
 #: well under the 30 s polls: only a wake-up explains it
 AT_ONCE = 3.0
 
 
-async def _add_admin(url: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await UserStore(conn).add("admin", PASSWORD, "admin")  # type: ignore[arg-type]
-    finally:
-        await conn.close()
-
-
-def _push_delivery(commit: str) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps({"ref": "refs/heads/main", "after": commit}).encode()
-    signature = hmac.new(b"hook-secret-for-tests", body, hashlib.sha256).hexdigest()
-    return body, {"Content-Type": "application/json", "X-GitHub-Event": "push",
-                  "X-Hub-Signature-256": "sha256=" + signature}
-
-
 def test_requests_to_the_standby_reach_the_leader_at_once(database_url: str,
                                                           tmp_path: Path) -> None:
-    asyncio.run(_add_admin(database_url))
+    asyncio.run(add_user(database_url, "admin", "admin"))
     repo = Repo(tmp_path)
     repo.push({"app.md": "web-1 is a VM with 1 core and 1 GB of RAM.\n"})
     with running_simulator(task_seconds=0.1) as sim:
@@ -83,7 +73,7 @@ def test_requests_to_the_standby_reach_the_leader_at_once(database_url: str,
 
             # a push's webhook delivered to the standby: the leader fetches and queues it
             commit = repo.push({"app.md": "web-1 is a VM with 2 cores and 1 GB of RAM.\n"})
-            body, headers = _push_delivery(commit)
+            body, headers = push_delivery(commit)
             sent = time.monotonic()
             resp = requests.post(f"{b.url}/webhooks/github", data=body, headers=headers,
                                  timeout=10)

@@ -9,25 +9,28 @@ are what the cluster really saw: every action's Proxmox call is made exactly onc
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
 import time
 from collections import Counter
 from pathlib import Path
 
-import asyncpg
 import pytest
 import requests
 
 from mycopod.pvesim import requestlog
-from mycopod.store.users import UserStore
 from tests.support.clusters import SimProcess, clusters_config, clusters_env
-from tests.support.daemon import Daemon, Repo, free_port, query, wait_until
+from tests.support.daemon import (
+    PASSWORD,
+    Daemon,
+    Repo,
+    add_user,
+    free_port,
+    push_delivery,
+    query,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(180)
 
-PASSWORD = "correct horse battery staple"
 SLOW_POLL = "60"
 #: far under the 60 s polls: a fetch, a compile and a create or update included
 AT_ONCE = 10.0
@@ -44,23 +47,8 @@ def _app(cluster: str, cores: int) -> dict[str, str]:
     return {f"site-{cluster}/app.md": text}
 
 
-async def _add_user(url: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await UserStore(conn).add("alice", PASSWORD, "user")  # type: ignore[arg-type]
-    finally:
-        await conn.close()
-
-
-def _push_delivery(commit: str) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps({"ref": "refs/heads/main", "after": commit}).encode()
-    signature = hmac.new(b"hook-secret-for-tests", body, hashlib.sha256).hexdigest()
-    return body, {"Content-Type": "application/json", "X-GitHub-Event": "push",
-                  "X-Hub-Signature-256": "sha256=" + signature}
-
-
 def _webhook(replica: Daemon, commit: str) -> None:
-    body, headers = _push_delivery(commit)
+    body, headers = push_delivery(commit)
     resp = requests.post(f"{replica.url}/webhooks/github", data=body, headers=headers,
                          timeout=10)
     assert resp.status_code == 200, resp.text
@@ -133,7 +121,7 @@ def test_two_replicas_share_two_clusters(database_url: str, tmp_path: Path) -> N
 
         # d) failed logins spread over both replicas are limited as one budget (five a
         # minute): each replica alone saw fewer than five
-        asyncio.run(_add_user(database_url))
+        asyncio.run(add_user(database_url, "alice", "user"))
         one, two = replicas
         assert [_login(one, "wrong") for _ in range(3)] == [401] * 3
         assert [_login(two, "wrong") for _ in range(2)] == [401] * 2
