@@ -202,21 +202,45 @@ def p_nic_list(c: Cursor) -> list[Effect] | None:
                 c.i += 2
                 break
             c.opt("with", "and", ",", "is")
-            found = None
-            for phrase in NET_PHRASES:
-                found = phrase(c)
-                if found is not None:
-                    break
+            c.opt("the", "a", "an")
+            found = _net_phrase(c)
             if found is None:
                 c.i = save
                 break
             effects.append(functools.partial(_on_slot, found, slot))
     c.opt(")")
+    _refuse_trailing_net_phrase(c, slots)
     if len(slots) != count:
         raise SentenceError(line, f"{count} network cards are announced but {len(slots)} "
                                   f"described ({', '.join(slots) or 'none'}); describe each "
                                   "as 'net0 on vmbr0'")
     return effects
+
+
+def _net_phrase(c: Cursor) -> NetEffect | None:
+    for phrase in NET_PHRASES:
+        found = phrase(c)
+        if found is not None:
+            return found
+    return None
+
+
+def _refuse_trailing_net_phrase(c: Cursor, slots: list[str]) -> None:
+    """A network setting right after a list of cards ("... and net1 on vmbr1, with a
+    gateway of X") could belong to any of them: the guest-level reading would give it
+    to net0, which is not what was written. Refused, naming the cards."""
+    save = c.i
+    c.opt(",")
+    c.opt("with", "and", "plus")
+    c.opt("the", "a", "an")
+    found = _net_phrase(c) if not c.done() else None
+    words = " ".join(t.text for t in c.toks[save:c.i])
+    c.i = save
+    if found is not None:
+        raise SentenceError(c.line, f"{words!r} follows the list of network cards "
+                                    f"({', '.join(slots)}) and could belong to any of "
+                                    "them; say which card, e.g. "
+                                    f"'{slots[-1]} on vmbr1 with IP 10.0.0.2/24'")
 
 
 _BRIDGE_RE = re.compile(r"^vmbr\d+$")

@@ -63,6 +63,15 @@ def error(text: str) -> str:
     ("web-1 is a VM with two network cards: net0 on vmbr0 and net1 on vmbr1 with VLAN 20.",
      {"networks": [{"slot": "net0", "bridge": "vmbr0"},
                    {"slot": "net1", "bridge": "vmbr1", "vlan": 20}]}),
+    # "with the ..." belongs to the card being described, never to net0 (it did once)
+    ("gw-1 is a VM with two network cards: net0 on vmbr0 with DHCP and net1 on vmbr1 with "
+     "the address 172.16.0.1/24.",
+     {"networks": [{"slot": "net0", "bridge": "vmbr0", "ip": "dhcp"},
+                   {"slot": "net1", "bridge": "vmbr1", "ip": "172.16.0.1/24"}]}),
+    ("gw-1 is a VM with two network cards: net0 on vmbr0 and net1 on vmbr1 with the IP "
+     "172.16.0.1/24.",
+     {"networks": [{"slot": "net0", "bridge": "vmbr0"},
+                   {"slot": "net1", "bridge": "vmbr1", "ip": "172.16.0.1/24"}]}),
     ("web-1 is a VM with model e1000, MAC address bc:24:11:00:00:01, MTU 9000, a rate "
      "limit of 100 MB/s, 4 queues and link down.",
      {"networks": [{"slot": "net0", "model": "e1000", "mac": "BC:24:11:00:00:01",
@@ -134,6 +143,11 @@ def test_phrasing_states_exactly(text: str, expected: dict[str, Any]) -> None:
      "vcpus 6 is more than sockets × cores (4)"),
     ("web-1 is a VM with two network cards: net0 on vmbr0.",
      "2 network cards are announced but 1 described"),
+    ("gw-1 is a VM with two network cards (net0 on vmbr0 and net1 on vmbr1) with IP "
+     "10.0.0.2/24.", "'with IP 10.0.0.2/24' follows the list of network cards (net0, net1) "
+     "and could belong to any of them; say which card"),
+    ("gw-1 is a VM with two network cards: net0 on vmbr0 and net1 on vmbr1, and the "
+     "gateway 10.0.0.1.", "could belong to any of them"),
     ("web-1 is a VM. It boots from the CD-ROM.", "needs exactly one CD-ROM drive"),
     ("web-1 is a VM with a rate limit of 100 Mbit.", "write the rate limit in MB/s"),
 ])
