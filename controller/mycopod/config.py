@@ -276,7 +276,8 @@ class Settings(BaseSettings):
             declarations = self.declarations.model_copy(update={
                 "repo": entry.repo or self.declarations.repo,
                 "branch": entry.branch or self.declarations.branch,
-                "path": entry.path})
+                "path": entry.path,
+                "webhook_secret": entry.webhook_secret or self.declarations.webhook_secret})
             policy = PolicySettings.model_validate({**self.policy.model_dump(),
                                                     **entry.policy})
             result.append(self.model_copy(update={
