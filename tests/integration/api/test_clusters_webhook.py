@@ -146,3 +146,16 @@ async def test_a_cluster_without_a_secret_of_its_own_uses_the_main_one(three: Ap
     assert woken(three) == {"site-a"}
     status, _ = await deliver(three, "site-a", OWN_B)
     assert status == 401
+
+
+async def test_health_shows_no_cluster_secret(three: Api) -> None:
+    async with three.client.get("/health") as resp:
+        assert resp.status == 200
+        text = await resp.text()
+    assert {c["name"] for c in (await resp.json())["data"]["clusters"]} == {
+        "site-a", "site-b", "site-c"}
+    for value in (MAIN, OWN_B, OWN_C, "pve-a-token", "pve-b-token", "pve-c-token"):
+        assert value not in text
+    # and every one of them is handed to the log redactor
+    assert {MAIN, OWN_B, OWN_C, "pve-a-token", "pve-b-token", "pve-c-token"} <= set(
+        three.ctx.settings.secret_values())
