@@ -212,3 +212,28 @@ def test_two_clusters_reading_the_same_variable_are_named(tmp_path: Path) -> Non
         load_settings(path, environ={"MYCOPOD_CLUSTERS__S_1__PROXMOX__TOKEN_SECRET": "x"})
     assert "clusters 's-1' and 's.1' both read MYCOPOD_CLUSTERS__S_1__PROXMOX__TOKEN_SECRET" \
         in str(err.value)
+
+
+def test_a_cluster_webhook_secret_from_a_credential_or_the_environment(tmp_path: Path) -> None:
+    text = TWO.replace('path = "./site-b/"', 'repo = "/srv/b.git"').replace(
+        'name = "b"', 'name = "site.b"')
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    # the name's "." is "_" in a file name, as in the clone's name
+    (creds / "clusters_site_b_webhook_secret").write_text("hook-from-credential\n")
+    (creds / "clusters_site_b_webhook_secret").chmod(0o600)
+    settings = load_settings(config(tmp_path, text),
+                             environ={"CREDENTIALS_DIRECTORY": str(creds)})
+    (b,) = [c for c in settings.clusters if c.name == "site.b"]
+    assert b.webhook_secret is not None
+    assert b.webhook_secret.get_secret_value() == "hook-from-credential"
+    assert "hook-from-credential" in settings.secret_values()
+    # the per-cluster settings carry it as that cluster's declarations.webhook_secret
+    _, per_b = settings.per_cluster()
+    assert per_b.declarations.webhook_secret == b.webhook_secret
+    settings = load_settings(config(tmp_path, text), environ={
+        "CREDENTIALS_DIRECTORY": str(creds),
+        "MYCOPOD_CLUSTERS__SITE_B__WEBHOOK_SECRET": "hook-from-env"})
+    (b,) = [c for c in settings.clusters if c.name == "site.b"]
+    assert b.webhook_secret is not None
+    assert b.webhook_secret.get_secret_value() == "hook-from-env"
