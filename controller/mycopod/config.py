@@ -276,7 +276,8 @@ class Settings(BaseSettings):
             declarations = self.declarations.model_copy(update={
                 "repo": entry.repo or self.declarations.repo,
                 "branch": entry.branch or self.declarations.branch,
-                "path": entry.path})
+                "path": entry.path,
+                "webhook_secret": entry.webhook_secret or self.declarations.webhook_secret})
             policy = PolicySettings.model_validate({**self.policy.model_dump(),
                                                     **entry.policy})
             result.append(self.model_copy(update={
@@ -305,7 +306,7 @@ class Settings(BaseSettings):
         """Every configured secret, for the log redactor."""
         groups: list[_Group] = [self.database, self.proxmox, self.declarations, self.llm,
                                 self.api, self.forge]
-        groups += [c.proxmox for c in self.clusters]
+        groups += [c.proxmox for c in self.clusters] + list(self.clusters)
         values = [v for g in groups for v in g.secret_values()]
         if self.database.url and "@" in self.database.url:
             from urllib.parse import urlsplit
@@ -362,13 +363,18 @@ def _check_env(environ: dict[str, str]) -> None:
             )
 
 
-def _format_validation(exc: ValidationError) -> str:
+def _format_validation(exc: ValidationError, clusters: list[Any]) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"] if p != "__root__")
     entry = re.match(r"^clusters\.(\d+)", loc)
-    if entry:  # "clusters.0.proxmox" -> "[[clusters]] entry 1: proxmox"
+    if entry:  # "clusters.0.proxmox" -> "[[clusters]] 'site-a': proxmox" (or "entry 1")
         rest = loc[entry.end():].lstrip(".")
-        loc = f"[[clusters]] entry {int(entry.group(1)) + 1}" + (f": {rest}" if rest else "")
+        index = int(entry.group(1))
+        name = clusters[index].get("name") if index < len(clusters) and isinstance(
+            clusters[index], dict) else None
+        which = (repr(name) if isinstance(name, str) and 0 < len(name) <= 63
+                 and not rest.startswith("name") else f"entry {index + 1}")
+        loc = f"[[clusters]] {which}" + (f": {rest}" if rest else "")
     msg = err["msg"].removeprefix("Value error, ")
     named = re.match(r"^([a-z_]+): ", msg)
     if named:  # a group validator naming its own key: "api" + "jwt_secret_file: ..."
@@ -409,6 +415,13 @@ def load_settings(
             configured[group].update(values)
         else:
             configured[group] = values
+    overrides = dict(overrides or {})
+    if isinstance(configured.get("clusters"), list):
+        clusters, used = config_sources.cluster_secrets(configured["clusters"], env)
+        overrides["clusters"] = clusters
+    else:
+        clusters, used = config_sources.cluster_secrets([], env)
+    env = {k: v for k, v in env.items() if k.upper() not in used}
     _check_env(env)
     secrets = {group: model._secrets for group, model in GROUPS.items()}
     token = config_sources.LOADING.set(config_sources.Sources(
@@ -418,8 +431,8 @@ def load_settings(
                                                configured=configured),
     ))
     try:
-        return Settings(**(overrides or {}))
+        return Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError(_format_validation(exc)) from None
+        raise ConfigError(_format_validation(exc, clusters)) from None
     finally:
         config_sources.LOADING.reset(token)

@@ -19,15 +19,59 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from mycopod.config_base import _Group
 
-__all__ = ["CLUSTER_NAME_MAX", "ClusterSettings", "ProxmoxSettings", "check_clusters",
-           "normal_path", "state_name"]
+__all__ = ["CLUSTER_NAME_MAX", "ClusterSettings", "MissingSecret", "ProxmoxSettings",
+           "check_clusters", "cluster_credential", "cluster_env", "normal_path",
+           "secret_hint", "state_name"]
 
 #: a cluster name is at most this long (the column ``cluster`` is VARCHAR(63))
 CLUSTER_NAME_MAX = 63
+
+
+class MissingSecret(ValueError):
+    """A secret a group needs is not set; ``key`` names it (its hint is per cluster)."""
+
+    def __init__(self, key: str, why: str, group: str = "proxmox",
+                 cluster: str | None = None) -> None:
+        super().__init__(f"{key} is required {why} ({secret_hint(key, group, cluster)})")
+        self.key, self.why, self.group = key, why, group
+
+
+def cluster_env(cluster: str, group: str | None, key: str) -> str:
+    """The environment variable of a cluster's secret: MYCOPOD_CLUSTERS__SITE_A__PROXMOX__
+    TOKEN_SECRET (the name upper-cased, anything but letters and digits as ``_``)."""
+    name = re.sub(r"[^A-Z0-9]", "_", cluster.upper())
+    middle = f"{group.upper()}__" if group else ""
+    return f"MYCOPOD_CLUSTERS__{name}__{middle}{key.upper()}"
+
+
+def cluster_credential(cluster: str, group: str | None, key: str) -> str:
+    """The systemd credential (file in $CREDENTIALS_DIRECTORY) of a cluster's secret:
+    clusters_site-a_proxmox_token_secret."""
+    middle = f"{group}_" if group else ""
+    return f"clusters_{state_name(cluster)}_{middle}{key}"
+
+
+def secret_hint(key: str, group: str | None, cluster: str | None) -> str:
+    """How to set a secret, for an error message."""
+    if cluster is None:
+        return f"set {group}.{key}, {group}.{key}_file or MYCOPOD_{str(group).upper()}__" \
+               f"{key.upper()}"
+    table = f"[clusters.{group}]" if group else "[[clusters]] entry"
+    return (f"set {key} or {key}_file in its {table}, the environment variable "
+            f"{cluster_env(cluster, group, key)} or the systemd credential "
+            f"{cluster_credential(cluster, group, key)}")
 
 
 class ProxmoxSettings(_Group):
@@ -51,18 +95,11 @@ class ProxmoxSettings(_Group):
     @model_validator(mode="after")
     def _auth_complete(self) -> ProxmoxSettings:
         if self.token_id and self.token_secret is None:
-            raise ValueError(
-                "token_secret is required when token_id is set "
-                "(set proxmox.token_secret, proxmox.token_secret_file or "
-                "MYCOPOD_PROXMOX__TOKEN_SECRET)"
-            )
+            raise MissingSecret("token_secret", "when token_id is set")
         if self.token_id and "!" not in self.token_id:
             raise ValueError("token_id must look like USER@REALM!TOKENID, e.g. root@pam!mycopod")
         if self.user and not self.token_id and self.password is None:
-            raise ValueError(
-                "password is required when user is set and no token_id is given "
-                "(set proxmox.password, proxmox.password_file or MYCOPOD_PROXMOX__PASSWORD)"
-            )
+            raise MissingSecret("password", "when user is set and no token_id is given")
         if self.url and not (self.token_id or self.user):
             raise ValueError("proxmox.url is set but neither token_id nor user is given")
         if self.ca_file is not None and not self.ca_file.is_file():
@@ -90,6 +127,7 @@ def state_name(cluster: str) -> str:
 class ClusterSettings(_Group):
     """One ``[[clusters]]`` entry."""
 
+    _secrets = ("webhook_secret",)
     name: str = Field(min_length=1, max_length=CLUSTER_NAME_MAX)
     proxmox: ProxmoxSettings = Field(default_factory=ProxmoxSettings)
     #: the folder of the [declarations] repository this cluster's declarations are in
@@ -100,6 +138,24 @@ class ClusterSettings(_Group):
     branch: str | None = Field(None, min_length=1)
     #: [policy] settings that differ for this cluster
     policy: dict[str, Any] = Field(default_factory=dict)
+    #: with its own ``repo``: the secret its push webhooks are signed with (delivered to
+    #: /webhooks/github?cluster=NAME); unset: the [declarations] webhook_secret
+    webhook_secret: SecretStr | None = None
+    webhook_secret_file: Path | None = None
+
+    @field_validator("proxmox", mode="wrap")
+    @classmethod
+    def _own_proxmox(cls, value: Any, handler: ValidatorFunctionWrapHandler,
+                     info: ValidationInfo) -> Any:
+        """A missing secret names this cluster's ways to set it."""
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            cause = exc.errors()[0].get("ctx", {}).get("error")
+            name = info.data.get("name")
+            if isinstance(cause, MissingSecret) and isinstance(name, str):
+                raise MissingSecret(cause.key, cause.why, cause.group, name) from None
+            raise
 
     @field_validator("path")
     @classmethod
@@ -130,6 +186,14 @@ def check_clusters(clusters: Sequence[ClusterSettings], *, proxmox_given: bool,
             raise ValueError(f"clusters: the name {entry.name!r} is used by two entries; "
                              "every [[clusters]] entry needs a name of its own")
         seen.add(entry.name)
+    urls: dict[str, str] = {}
+    for entry in clusters:
+        url = (entry.proxmox.url or "").strip().rstrip("/").lower()
+        if url and url in urls:
+            raise ValueError(f"clusters: {urls[url]!r} and {entry.name!r} have the same "
+                             f"proxmox.url {entry.proxmox.url!r}; one Proxmox cluster is "
+                             "one [[clusters]] entry")
+        urls.setdefault(url, entry.name)
     owned: list[tuple[str, tuple[str | None, str], str]] = []
     for entry in clusters:
         source = (entry.repo or repo, entry.branch or branch)

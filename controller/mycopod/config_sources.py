@@ -106,3 +106,65 @@ class Sources:
 
 #: the sources of the ``load_settings`` call in progress, if any
 LOADING: ContextVar[Sources | None] = ContextVar("mycopod_settings_sources", default=None)
+
+
+def cluster_secrets(entries: list[Any], environ: Mapping[str, str]
+                    ) -> tuple[list[Any], set[str]]:
+    """The ``[[clusters]]`` entries (as configured: dicts) with their secrets from the
+    environment and from systemd credentials, set the ways ``[proxmox]``'s are: an
+    environment variable ``MYCOPOD_CLUSTERS__<NAME>__PROXMOX__TOKEN_SECRET`` (or
+    ``..._FILE``, ``__WEBHOOK_SECRET``) beats the file, which beats a credential
+    ``clusters_<name>_proxmox_token_secret``. Returns the entries and the names of the
+    environment variables used (they are not settings of their own). ConfigError names a
+    variable that matches no cluster, or is not a secret."""
+    from mycopod.config_clusters import (
+        ClusterSettings,
+        ProxmoxSettings,
+        cluster_credential,
+        cluster_env,
+    )
+
+    groups: dict[str | None, tuple[str, ...]] = {"proxmox": ProxmoxSettings._secrets,
+                                                 None: ClusterSettings._secrets}
+    named = [e for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str)]
+    wanted: dict[str, str] = {}  # variable -> the cluster it sets
+    for entry in named:
+        for group, keys in groups.items():
+            for key in keys:
+                for field in (key, f"{key}_file"):
+                    variable = cluster_env(entry["name"], group, field)
+                    other = wanted.setdefault(variable, entry["name"])
+                    if other != entry["name"] and any(n.upper() == variable for n in environ):
+                        raise ConfigError(f"config: clusters {other!r} and {entry['name']!r} "
+                                          f"both read {variable}; rename one of them")
+    given = {name.upper(): value for name, value in environ.items()
+             if name.upper().startswith("MYCOPOD_CLUSTERS__")}
+    for variable in given:
+        if variable not in wanted:
+            raise ConfigError(
+                f"config: environment variable {variable} sets no cluster's secret; the "
+                "environment sets only secrets of a [[clusters]] entry, as "
+                + (", ".join(sorted(wanted)[:4]) + " …" if wanted else
+                   "MYCOPOD_CLUSTERS__<NAME>__PROXMOX__TOKEN_SECRET (and no [[clusters]] "
+                   "entry is configured)"))
+    directory = environ.get("CREDENTIALS_DIRECTORY")
+    out = [dict(e) if isinstance(e, dict) else e for e in entries]
+    filled = [e for e in out if isinstance(e, dict) and isinstance(e.get("name"), str)]
+    for entry in filled:
+        for group, keys in groups.items():
+            if group is None:
+                table = entry
+            else:
+                table = dict(entry[group]) if isinstance(entry.get(group), dict) else {}
+            for key in keys:
+                if directory and not table.get(key) and not table.get(f"{key}_file"):
+                    path = Path(directory) / cluster_credential(entry["name"], group, key)
+                    if path.exists():
+                        table[f"{key}_file"] = str(path)
+                for field in (key, f"{key}_file"):
+                    value = given.get(cluster_env(entry["name"], group, field))
+                    if value is not None:
+                        table[field] = value
+            if group is not None and (table or group in entry):
+                entry[group] = table
+    return out, set(given)

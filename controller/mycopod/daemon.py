@@ -305,17 +305,29 @@ class Daemon:
         self.add("forge-reporter", reporter.run)
 
     def _pr_planner(self) -> None:
-        """With ``[forge]`` and a repository: pull requests planned against the first
-        cluster (the only one with a single [proxmox])."""
+        """With ``[forge]`` and a repository: pull requests planned against the one
+        cluster, or (``[[clusters]]``) against each cluster reading the ``[declarations]``
+        repository whose folder they touch (:mod:`mycopod.forge.pr_clusters`)."""
+        from mycopod.forge.pr_clusters import PlanTarget, targets
+
         unit = self.units[0]
+        several: list[PlanTarget] = []
+        if self.settings.clusters:
+            planned = {s.proxmox.cluster for s in targets(self.settings)}
+            several = [PlanTarget(u.name, u.source, u.current, u.engine) for u in self.units
+                       if u.name in planned and u.source is not None]
+            unit = next((u for u in self.units if u.name in planned), unit)
         if not self.settings.forge.enabled or unit.source is None:
+            return
+        if self.settings.clusters and not several:
             return
         from mycopod.forge.client import ForgeClient
         from mycopod.forge.pr_plans import PullRequestPlanner
 
         self.pr_plans = PullRequestPlanner(
             source=unit.source, client=ForgeClient(self.settings.forge), pool=self.pool,
-            settings=unit.current, engine=unit.engine, compilers=self.compilers)
+            settings=unit.current, engine=unit.engine, compilers=self.compilers,
+            clusters=several)
         self.add("pr-planner", self.pr_plans.run)
 
     def _notifications(self) -> None:

@@ -251,10 +251,11 @@ async def add_user(url: str, username: str, role: str, password: str = PASSWORD)
         await conn.close()
 
 
-def push_delivery(commit: str) -> tuple[bytes, dict[str, str]]:
-    """A push webhook for ``commit`` on main, signed with the tests' webhook secret as
-    GitHub signs it (body and headers)."""
-    body = json.dumps({"ref": "refs/heads/main", "after": commit}).encode()
-    signature = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+def push_delivery(commit: str, *, secret: str = WEBHOOK_SECRET,
+                  branch: str = "main") -> tuple[bytes, dict[str, str]]:
+    """A push webhook for ``commit`` on ``branch``, signed with ``secret`` (default: the
+    tests' webhook secret) as GitHub signs it (body and headers)."""
+    body = json.dumps({"ref": f"refs/heads/{branch}", "after": commit}).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return body, {"Content-Type": "application/json", "X-GitHub-Event": "push",
                   "X-Hub-Signature-256": "sha256=" + signature}

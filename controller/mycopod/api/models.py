@@ -372,6 +372,11 @@ class SettingsQuery(Request):
     cluster: str | None = Field(None, min_length=1, max_length=63)
 
 
+class WebhookQuery(Request):
+    #: the cluster whose own repository sends this push (verified with its webhook_secret)
+    cluster: str | None = Field(None, min_length=1, max_length=63)
+
+
 class DeclarationsQuery(PageQuery):
     #: only this cluster's declarations
     cluster: str | None = Field(None, min_length=1, max_length=63)

@@ -16,8 +16,9 @@ import structlog
 from aiohttp import web
 
 from mycopod.api.errors import ApiError
-from mycopod.api.models import WebhookResult
+from mycopod.api.models import WebhookQuery, WebhookResult
 from mycopod.api.routing import Call, Endpoint, ok_response, read_body
+from mycopod.config import DeclarationsSettings
 from mycopod.declarations import webhook
 from mycopod.store import wakeups
 
@@ -25,8 +26,26 @@ log = structlog.get_logger(__name__)
 _CODES = {400: "bad_request", 401: "unauthorized", 413: "too_large"}
 
 
+def _addressed(call: Call) -> tuple[str | None, DeclarationsSettings, list[str]]:
+    """The cluster a delivery names (``?cluster=``; None: the [declarations] repository),
+    the settings it is verified with, and the clusters a push to it wakes."""
+    asked = call.query.cluster if call.query is not None else None
+    views = call.ctx.views()
+    if asked is None:
+        # clusters with a webhook secret of their own take their pushes at ?cluster=NAME
+        own = {c.name for c in call.ctx.settings.clusters if c.webhook_secret is not None}
+        return None, call.ctx.settings.declarations, [n for n in views if n not in own]
+    if asked not in views:
+        log.warning("webhook.refused", status=400, reason="unknown cluster", cluster=asked,
+                    client=call.request.remote)
+        raise ApiError(400, "bad_request", f"cluster {asked!r} is not configured here; "
+                       "point the webhook at /webhooks/github?cluster=NAME with a "
+                       "configured cluster's name")
+    return asked, views[asked].settings.declarations, [asked]
+
+
 async def github(call: Call) -> web.Response:
-    settings = call.ctx.settings.declarations
+    cluster, settings, woken = _addressed(call)
     body = await read_body(call.request, webhook.MAX_BODY)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     try:
@@ -34,17 +53,23 @@ async def github(call: Call) -> web.Response:
                                       branch=settings.branch)
     except webhook.WebhookError as exc:
         log.warning("webhook.refused", status=exc.status, reason=exc.message,
-                    client=call.request.remote)
+                    client=call.request.remote, cluster=cluster)
         raise ApiError(exc.status, _CODES.get(exc.status, "bad_request"), exc.message) from None
     if event.kind == "push":
-        # every cluster looks (each reads its own folder or repository); on a standby,
-        # each cluster's leader fetches (this replica's pollers queue nothing)
-        for name, view in call.ctx.views().items():
-            view.runtime.wake_fetch.set()
+        # each cluster this repository feeds looks (each reads its own folder or
+        # repository); on a standby, each cluster's leader fetches (this replica's pollers
+        # queue nothing)
+        views = call.ctx.views()
+        for name in woken:
+            views[name].runtime.wake_fetch.set()
             await wakeups.notify(call.ctx.pool, wakeups.FETCH, name)
+    if event.kind == "pull_request" and cluster is not None:
+        event = dataclasses.replace(event, kind="ignored", reason="pull-request plans "
+                                    "follow the [declarations] repository's webhook "
+                                    "(/webhooks/github without ?cluster)")
     if event.kind == "pull_request":
         event = _pull_request(call, event)
-    log.info("webhook.received", kind=event.kind, github_event=event.event,
+    log.info("webhook.received", kind=event.kind, github_event=event.event, cluster=cluster,
              delivery=event.delivery,
              after=event.after)
     result = WebhookResult(accepted=event.kind != "ignored", event=event.event,
@@ -68,10 +93,13 @@ def _pull_request(call: Call, event: webhook.WebhookEvent) -> webhook.WebhookEve
 
 GITHUB = Endpoint(
     "POST", "/webhooks/github", "githubWebhook", "GitHub push webhook", "webhooks", github,
-    auth="public", response=WebhookResult, errors=(400, 401, 413), also=(202,), raw_body=True,
+    auth="public", query=WebhookQuery, response=WebhookResult, errors=(400, 401, 413),
+    also=(202,), raw_body=True,
     needs_conn=False,
     description="Signed with X-Hub-Signature-256 (HMAC-SHA256 of the body with "
-    "declarations.webhook_secret). 200 for ping and for a push to the configured branch "
+    "declarations.webhook_secret; with ?cluster=NAME, a push to that cluster's own "
+    "repository, signed with its webhook_secret, which wakes that cluster only). 200 for "
+    "ping and for a push to the configured branch "
     "(which triggers an immediate fetch), 200 for a pull_request opened, synchronize or "
     "reopened (planned and commented on, with [forge]), 202 for an event that is ignored, "
     "401 for a "

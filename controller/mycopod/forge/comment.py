@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from mycopod.reconcile.plan import Plan
 
-__all__ = ["FileChange", "Paragraph", "PlanComment", "change_class", "render"]
+__all__ = ["ClusterComments", "FileChange", "Paragraph", "PlanComment", "change_class",
+           "render", "render_clusters"]
 
 MARKER = "<!-- mycopod:plan -->"
 #: rows of the plan table shown; the rest are counted
@@ -50,6 +51,25 @@ class PlanComment:
     number: int | None = None
 
 
+@dataclass
+class ClusterComments:
+    """The comment with several clusters: one :class:`PlanComment` per cluster whose
+    folder the pull request touches, in the configured order."""
+
+    head_sha: str
+    #: (cluster name, its plan comment) for each cluster touched
+    sections: list[tuple[str, PlanComment]] = field(default_factory=list)
+    #: cluster name -> its folder ("site-a/"; "" for the whole repository), every cluster
+    #: planned for this repository, touched or not
+    folders: dict[str, str] = field(default_factory=dict)
+    number: int | None = None
+
+    @property
+    def untouched(self) -> list[str]:
+        touched = {name for name, _ in self.sections}
+        return [name for name in self.folders if name not in touched]
+
+
 def change_class(plan: Plan, kind: str, target: str, destructive: bool) -> str:
     if destructive:
         return "destructive"
@@ -75,6 +95,40 @@ def _quote(text: str) -> str:
 
 def render(comment: PlanComment) -> str:
     out = [MARKER, f"### MycoPod plan for `{comment.head_sha[:12]}`", ""]
+    out += _body(comment)
+    out.append("_Planned against the live cluster; nothing was applied._")
+    return "\n".join(out) + "\n"
+
+
+def _folder(path: str) -> str:
+    return f"`{path}`" if path else "the whole repository"
+
+
+def render_clusters(comment: ClusterComments) -> str:
+    """The comment with several clusters: a section per cluster touched, headed by its
+    name; the clusters not touched are listed."""
+    out = [MARKER, f"### MycoPod plan for `{comment.head_sha[:12]}`", ""]
+    if not comment.sections:
+        where = ", ".join(f"{_folder(path)} ({name})" for name, path in comment.folders.items())
+        out += ["**No cluster's declarations change**: this pull request changes no "
+                f"declaration file in any cluster's folder ({where}); nothing would be "
+                "applied.", ""]
+    else:
+        names = ", ".join(f"`{name}`" for name, _ in comment.sections)
+        out += [f"**Clusters**: {len(comment.sections)} of {len(comment.folders)} touched: "
+                f"{names}", ""]
+    for name, section in comment.sections:
+        out += [f"#### Cluster `{name}` ({_folder(comment.folders.get(name, ''))})", ""]
+        out += _body(section)
+    if comment.sections and comment.untouched:
+        out += ["**Not touched** (no change to their folders): "
+                + ", ".join(f"`{name}`" for name in comment.untouched), ""]
+    out.append("_Planned against the live clusters; nothing was applied._")
+    return "\n".join(out) + "\n"
+
+
+def _body(comment: PlanComment) -> list[str]:
+    out: list[str] = []
     if comment.files:
         out.append(f"**Files changed** ({len(comment.files)})")
         out += [f"- `{f.path}` ({f.change})" for f in comment.files]
@@ -101,8 +155,7 @@ def render(comment: PlanComment) -> str:
         out += _plan(comment.plan)
     elif comment.plan_unavailable:
         out += [f"**No plan**: {comment.plan_unavailable}", ""]
-    out.append("_Planned against the live cluster; nothing was applied._")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _plan(plan: Plan) -> list[str]:
@@ -121,6 +174,16 @@ def _plan(plan: Plan) -> list[str]:
         if len(plan.actions) > MAX_ROWS:
             out.append(f"\n… and {len(plan.actions) - MAX_ROWS} more actions")
         out.append("")
+    if plan.sources:
+        out += ["<details><summary>Where each planned guest comes from</summary>", ""]
+        for source in plan.sources[:MAX_ROWS]:
+            mark = " (needs approval: from the LLM)" if source.approval else ""
+            out.append(f"- `{_cell(source.guest)}` from `{source.file}:{source.line}`{mark}: "
+                       f"\"{_cell(source.text)}\" understood by {_cell(source.by)} as: "
+                       f"{_cell(source.understood_as)}")
+        if len(plan.sources) > MAX_ROWS:
+            out.append(f"\n… and {len(plan.sources) - MAX_ROWS} more guests")
+        out += ["", "</details>", ""]
     if plan.approval_reasons:
         out += ["**Needs approval**:"] + [f"- {_cell(r)}" for r in plan.approval_reasons] + [""]
     if plan.errors:

@@ -16,18 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import asyncpg
 import structlog
 
 from mycopod.declarations import render as renderer
-from mycopod.declarations.source import SourceError
 from mycopod.forge import comment as commentmod
 from mycopod.forge import statuses
 from mycopod.forge.client import ForgeClient, ForgeError
 from mycopod.forge.models import CommitStatus
+from mycopod.forge.pr_clusters import (
+    PlanTarget,
+    build_cluster_comments,
+    cluster_statuses,
+    read_base,
+)
 from mycopod.store.forge_comments import ForgeCommentStore
 
 if TYPE_CHECKING:
@@ -40,7 +45,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["PullRequestPlanner", "build_comment", "changed_files"]
+__all__ = ["PullRequestPlanner", "build_comment", "changed_files", "plan_status"]
 
 
 def changed_files(base: dict[str, str], head: dict[str, str]) -> list[commentmod.FileChange]:
@@ -107,7 +112,12 @@ class PullRequestPlanner:
 
     def __init__(self, *, source: GitSource, client: ForgeClient, pool: asyncpg.Pool,
                  settings: Callable[[], Settings], engine: EngineContext | None,
-                 compilers: CompileWorkers | None = None, queue_size: int = 50) -> None:
+                 compilers: CompileWorkers | None = None, queue_size: int = 50,
+                 clusters: Sequence[PlanTarget] = ()) -> None:
+        """``clusters``: with ``[[clusters]]``, each cluster planned (a section and a
+        status each, :mod:`mycopod.forge.pr_clusters`); empty: ``source`` and ``engine``
+        are the one cluster's."""
+        self.clusters = list(clusters)
         self.source = source
         self.client = client
         self.pool = pool
@@ -171,24 +181,42 @@ class PullRequestPlanner:
         if fetched != head_sha:
             log.info("forge.pr_head_moved", pr=number, webhook=head_sha, fetched=fetched)
         head = await asyncio.to_thread(self.source.files_at, fetched)
-        base: dict[str, str] = {}
-        for candidate in (base_sha, self.source.last_good):
-            if candidate:
-                try:
-                    base = await asyncio.to_thread(self.source.files_at, candidate)
-                    break
-                except SourceError as exc:  # not fetched here: try the branch head
-                    log.info("forge.pr_base_unread", pr=number, base=candidate, error=str(exc))
+        base = await asyncio.to_thread(read_base, self.source, (base_sha, self.source.last_good),
+                                       number=number)
         return await build_comment(head, base, fetched, number=number, pool=self.pool,
                                    settings=settings, engine=self.engine,
                                    compilers=self.compilers, facts=await self._facts())
 
+    async def build_clusters(self, number: int, head_sha: str, *,
+                             base_sha: str | None = None) -> commentmod.ClusterComments:
+        """With several clusters: each cluster's files of pull request ``number``, and the
+        plan of each one they touch."""
+        files = []
+        fetched = head_sha
+        for target in self.clusters:
+            fetched, part = await target.files(number, base_sha=base_sha)
+            files.append(part)
+        if fetched != head_sha:
+            log.info("forge.pr_head_moved", pr=number, webhook=head_sha, fetched=fetched)
+        return await build_cluster_comments(files, fetched, pool=self.pool,
+                                            compilers=self.compilers, number=number)
+
     async def plan_pull_request(self, number: int, head_sha: str, *,
                                 base_sha: str | None = None) -> None:
+        if self.clusters:
+            several = await self.build_clusters(number, head_sha, base_sha=base_sha)
+            url = await self._comment(number, several.head_sha,
+                                      commentmod.render_clusters(several))
+            for status in cluster_statuses(several, url):
+                await self.client.set_status(several.head_sha, status)
+            self.done += 1
+            log.info("forge.pr_planned", pr=number, head=several.head_sha,
+                     clusters=[name for name, _ in several.sections])
+            return
         built = await self.build(number, head_sha, base_sha=base_sha)
         body = commentmod.render(built)
         url = await self._comment(number, built.head_sha, body)
-        await self.client.set_status(built.head_sha, _status(built, url))
+        await self.client.set_status(built.head_sha, plan_status(built, url))
         self.done += 1
         log.info("forge.pr_planned", pr=number, head=built.head_sha,
                  actions=len(built.plan.actions) if built.plan else None,
@@ -211,8 +239,10 @@ class PullRequestPlanner:
         return made.html_url
 
 
-def _status(built: commentmod.PlanComment, url: str | None) -> CommitStatus:
-    context = statuses.PLAN_CONTEXT
+def plan_status(built: commentmod.PlanComment, url: str | None, *,
+                context: str = statuses.PLAN_CONTEXT) -> CommitStatus:
+    """The commit status of one cluster's plan (``context``: ``mycopod/plan``, or
+    ``mycopod/plan/<name>`` with several clusters)."""
     if built.compile_error:
         first = built.compile_error.strip().splitlines()[0]
         return CommitStatus.make("failure", f"does not compile: {first}", context=context,

@@ -33,14 +33,15 @@ from mycopod.store.declarations import Declaration
 from mycopod.store.runs import Run, RunStore
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, *, whole: bool = False) -> Settings:
+    """The settings of the cluster ``--cluster`` names (``whole``: of the deployment)."""
     from mycopod import telemetry
 
     settings = load_settings(args.config)
     level = "debug" if getattr(args, "debug", False) else "warning"
     telemetry.configure_logging(level=level, fmt=settings.logging.format, stream=sys.stderr,
                                 secrets=settings.secret_values())
-    return of_cluster(settings, getattr(args, "cluster", None))
+    return settings if whole else of_cluster(settings, getattr(args, "cluster", None))
 
 
 def of_cluster(settings: Settings, name: str | None) -> Settings:
@@ -140,11 +141,15 @@ async def load_spec(args: argparse.Namespace, settings: Settings, pool: asyncpg.
 
 
 async def plan_command(args: argparse.Namespace) -> int:
-    settings = _settings(args)
     if getattr(args, "markdown", False):
         from mycopod.reconcile.plan_markdown import markdown_command
 
-        return await markdown_command(args, settings)
+        # with [[clusters]]: the pull-request comment of every cluster (or the one named)
+        whole = _settings(args, whole=True)
+        if whole.clusters:
+            return await markdown_command(args, whole, several=True)
+        return await markdown_command(args, of_cluster(whole, getattr(args, "cluster", None)))
+    settings = _settings(args)
     if args.ref or args.base:
         raise UsageError("--ref and --base are for --markdown (plain plans use FILEs or "
                          "--spec)")

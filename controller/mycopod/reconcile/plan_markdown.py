@@ -23,6 +23,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from mycopod.config import Settings
 from mycopod.errors import MycoPodError, UsageError
@@ -91,7 +92,12 @@ def _at_ref(source: object, ref: str) -> str:
     return source.fetch_ref(f"refs/heads/{ref}", local="cli/plan")
 
 
-async def markdown_command(args: argparse.Namespace, settings: Settings) -> int:
+async def markdown_command(args: argparse.Namespace, settings: Settings, *,
+                           several: bool = False) -> int:
+    """``several`` (``settings`` of the whole deployment, with ``[[clusters]]``): the
+    comment with a section per cluster touched, as the pull-request planner writes it."""
+    if several:
+        return await _markdown_clusters(args, settings)
     from mycopod.forge import comment as commentmod
     from mycopod.forge.pr_plans import build_comment
     from mycopod.proxmox.cluster_facts import FactsKeeper
@@ -140,3 +146,77 @@ async def markdown_command(args: argparse.Namespace, settings: Settings) -> int:
     if built.compile_error or built.plan is None or built.plan.errors:
         return 1
     return 2 if built.plan.has_changes else 0
+
+
+async def _markdown_clusters(args: argparse.Namespace, settings: Settings) -> int:
+    """``mycopod plan --markdown`` with ``[[clusters]]``: every cluster reading the
+    ``[declarations]`` repository (``--cluster NAME``: that one), each with its folder's
+    files, compiled and planned against its own Proxmox."""
+    from mycopod.declarations.source import GitSource
+    from mycopod.forge import comment as commentmod
+    from mycopod.forge.pr_clusters import ClusterFiles, build_cluster_comments, targets
+    from mycopod.proxmox.cluster_facts import FactsKeeper
+    from mycopod.reconcile import reconciler
+    from mycopod.reconcile.commands import _database, of_cluster, read_files
+
+    if args.spec:
+        raise UsageError("--markdown shows declaration files; it cannot be used with --spec")
+    if args.ref and args.files:
+        raise UsageError("give either --ref or FILEs, not both")
+    chosen = ([of_cluster(settings, args.cluster)] if getattr(args, "cluster", None)
+              else targets(settings))
+    if not chosen:
+        raise MycoPodError("no cluster reads the [declarations] repository; name one with "
+                           "--cluster NAME")
+    tree: dict[str, str] = {}
+    head_sha = WORKING_TREE
+    if args.files:
+        tree = read_files(args.files)
+    elif not args.ref:
+        root = Path(args.tree).expanduser()
+        tree = read_tree(root, settings.declarations.glob)
+        head_sha = await asyncio.to_thread(_tree_head, root)
+    async with _database(settings) as pool:
+        engines: list[reconciler.EngineContext] = []
+        try:
+            files = []
+            for cluster in chosen:
+                prefix = cluster.declarations.path or ""
+                source = GitSource.from_settings(cluster) if cluster.declarations.repo else None
+                if source is None and (args.ref or args.base):
+                    raise MycoPodError(f"--ref and --base need a repository; cluster "
+                                       f"{cluster.proxmox.cluster!r} has none (set "
+                                       "[declarations] repo)")
+                if args.ref:
+                    assert source is not None
+                    head_sha = await asyncio.to_thread(_at_ref, source, args.ref)
+                    head = await asyncio.to_thread(source.files_at, head_sha)
+                else:
+                    head = {p: t for p, t in tree.items() if p.startswith(prefix)}
+                base: dict[str, str] = {}
+                if source is not None:
+                    base_sha = await asyncio.to_thread(
+                        _at_ref, source, args.base) if args.base else await asyncio.to_thread(
+                        source.fetch)
+                    base = await asyncio.to_thread(source.files_at, base_sha)
+                engine = (reconciler.EngineContext.create(pool, cluster)
+                          if cluster.proxmox.url else None)
+                if engine is not None:
+                    engines.append(engine)
+                files.append(ClusterFiles(cluster.proxmox.cluster, prefix, head, base,
+                                          cluster, engine, _facts_of(engine, FactsKeeper)))
+            built = await build_cluster_comments(files, head_sha, pool=pool)
+        finally:
+            for engine in engines:
+                await engine.client.aclose()
+    sys.stdout.write(commentmod.render_clusters(built))
+    parts = [c for _, c in built.sections]
+    if any(c.compile_error or c.plan is None or c.plan.errors for c in parts):
+        return 1
+    return 2 if any(c.plan is not None and c.plan.has_changes for c in parts) else 0
+
+
+def _facts_of(engine: Any, keeper: Any) -> Any:
+    async def facts() -> Any:
+        return await keeper(engine.client).get() if engine is not None else None
+    return facts
