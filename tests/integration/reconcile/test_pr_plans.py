@@ -79,12 +79,10 @@ async def test_comment_created_then_updated(make_ctx: Any, db: asyncpg.Pool,
             head = remote.commit({"db.md": DB}, push=False)
             remote.git("push", "-q", "origin", "HEAD:refs/pull/7/head")
             body, headers = delivery("opened", 7, head, base)
-            loop = asyncio.get_running_loop()
-            started = loop.time()
             async with client.post("/webhooks/github", data=body, headers=headers) as resp:
                 assert resp.status == 200, await resp.text()
+            # how fast: bench/latency_gitops.py measures it; a test does not time it
             await until(lambda: planner.done == 1, "the first plan")
-            assert loop.time() - started < 3.0
             (created,) = forge.of("create")
             assert created.path == "/repos/lab/declarations/issues/7/comments"
             text = created.body["body"]
