@@ -1,0 +1,162 @@
+"""What closes a message or a statement: sign-offs, chatter, questions, by shape.
+
+E-mails and chat messages end the way people end them: ``Thank you very much.``,
+``Thanks in advance``, ``Best regards, Giovanni``, ``Greetings from Lyon``, ``- Partner
+office``; chat adds ``lol`` and ``asap``; forum posts ask ``What am I doing wrong?`` and
+describe a problem (``Problem: slow web UI.``, ``..., it fails with an error.``).
+None of it says anything about a guest, and :func:`unwrap` removes it before the
+sentence is read (:func:`.openers.strip_courtesy` calls it first), only these shapes:
+
+- a **sign-off** (the whole sentence): a phrase of :data:`SIGN_OFF_PHRASES`, then
+  optionally a comma and at most three capitalised words (a name: ``Regards, Ana``);
+  ``Greetings from`` and capitalised words; a dash and one to three words, the first
+  capitalised (``- Partner office``);
+- **chatter** (the whole sentence): it opens with a word of :data:`CHATTER_OPENERS`
+  (``Nobody touches it, it just works.``, ``Goodbye old friend.``) and is plain (below);
+- a **question** (the whole sentence, ending in ``?``): it opens with a word of
+  :data:`QUESTION_WORDS` (``What am I doing wrong?``) and is plain;
+- a **problem report** (the whole sentence): ``Problem:``, ``Issue:``, ``Symptom:`` and
+  plain words (``Problem: slow web UI.``);
+- at the end of a sentence, after a comma or nothing: a word of :data:`TRAILING_CHATTER`
+  (``lol``, ``asap``); a plain clause after a comma that opens with ``it fails`` / ``it
+  doesn't work`` (:data:`FAILURE_OPENERS`); a plain question after a comma that opens
+  with ``is that`` / ``is it`` ... (:data:`TRAILING_QUESTIONS`) and ends in ``?``.
+
+"Plain" means: no number, no quoted text, no guest's name (a word with a digit or a
+hyphen), no condition word (:data:`.wrapping.CONDITIONS`), no negation, and no word of
+the grammar but function words (:data:`.idioms.REASON_WORDS`) and the words of
+:data:`CHATTER_WORDS` (``just``, ``anymore``, ``small`` ...). Anything else stays and is
+read, or refused with the words quoted. Pure.
+"""
+
+from __future__ import annotations
+
+from mycopod.declarations.grammar.idioms import REASON_WORDS
+from mycopod.declarations.grammar.lexicon import is_vocab
+from mycopod.declarations.grammar.tokens import Token
+from mycopod.declarations.grammar.wrapping import CONDITIONS, kind_after_name
+
+__all__ = ["CHATTER_OPENERS", "CHATTER_WORDS", "FAILURE_OPENERS", "QUESTION_WORDS",
+           "SIGN_OFF_PHRASES", "TRAILING_CHATTER", "TRAILING_QUESTIONS", "sign_off",
+           "unwrap"]
+
+#: phrases that close a message ("Thank you very much", "Kind regards")
+SIGN_OFF_PHRASES: tuple[tuple[str, ...], ...] = (*(
+    (*thanks, *rest) for thanks in (("thanks",), ("thank", "you"), ("many", "thanks"))
+    for rest in ((), ("very", "much"), ("so", "much"), ("a", "lot"), ("in", "advance"),
+                 ("again",), ("for", "the", "help"), ("for", "your", "help"),
+                 ("for", "the", "help", "everyone"), ("for", "your", "time"),
+                 ("for", "your", "help", "everyone"), ("everyone",), ("all",),
+                 ("in", "advance", "for", "your", "help"))),
+    ("regards",), ("best", "regards"), ("kind", "regards"), ("warm", "regards"),
+    ("best",), ("best", "wishes"), ("sincerely",), ("yours", "sincerely"), ("cheers",),
+    ("bye",), ("goodbye",), ("have", "a", "nice", "day"), ("have", "a", "good", "day"),
+    ("greetings",))
+#: a whole sentence of chatter opens with one of these ("Nobody touches it ...")
+CHATTER_OPENERS = frozenset({"nobody", "goodbye", "bye", "rip", "lol", "haha", "yay",
+                             "fingers", "wish", "works", "hopefully"})
+#: a whole question opens with one of these ("What am I doing wrong?")
+QUESTION_WORDS = frozenset({"what", "why", "how", "any", "anyone", "ideas", "thoughts"})
+#: words of the grammar chatter may hold (it states nothing there)
+CHATTER_WORDS = frozenset({"just", "anymore", "small", "big", "large", "enough", "much",
+                           "ok", "okay", "everyone", "help", "someone"})
+#: words that end a sentence as chatter ("... asap", "..., lol")
+TRAILING_CHATTER = frozenset({"lol", "lmao", "haha", "asap", "tia", "thx", "ty", "pls",
+                              "plz", ":)", ":-)", ";)", ":d"})
+#: a trailing clause that reports a failure ("..., it fails with an error.")
+FAILURE_OPENERS: tuple[tuple[str, ...], ...] = (
+    ("it", "fails"), ("it", "failed"), ("but", "it", "fails"), ("and", "it", "fails"),
+    ("but", "it", "failed"), ("it", "errors"), ("it", "crashes"), ("but", "it", "crashes"))
+#: a trailing question ("..., is that too small for mosquitto?")
+TRAILING_QUESTIONS: tuple[tuple[str, ...], ...] = tuple(
+    (verb, who) for verb in ("is", "are", "was", "would", "will", "should", "does", "do")
+    for who in ("that", "this", "it", "these", "those"))
+_PROBLEM_LABELS = frozenset({"problem", "issue", "symptom", "symptoms", "question"})
+_SEPARATORS = frozenset({",", "-", "--", "\u2013", "\u2014"})
+_NEGATIONS = frozenset({"not", "no", "never", "without", "don't", "nothing", "none"})
+
+
+def plain(tokens: list[Token]) -> bool:
+    """Do ``tokens`` state nothing the grammar could read (see the module's docstring)?"""
+    for t in tokens:
+        w = t.low
+        if t.quoted or any(c.isdigit() for c in w) or "-" in w.strip("-"):
+            return False
+        if w in CONDITIONS or w in _NEGATIONS:
+            return False
+        if is_vocab(w) and w not in REASON_WORDS and w not in CHATTER_WORDS:
+            return False
+    return True
+
+
+def _starts(tokens: list[Token], phrases: tuple[tuple[str, ...], ...]) -> int:
+    """The length of the longest phrase of ``phrases`` ``tokens`` open with, else 0."""
+    best = 0
+    for words in phrases:
+        if len(words) > best and tuple(t.low for t in tokens[:len(words)]) == words and not (
+                any(t.quoted for t in tokens[:len(words)])):
+            best = len(words)
+    return best
+
+
+def _name_words(tokens: list[Token]) -> bool:
+    """At most three capitalised words (a name: ``Margaret``, ``Partner office``)."""
+    return len(tokens) <= 3 and all(
+        not t.quoted and t.text.isalpha() and (t.text[:1].isupper() or k)
+        for k, t in enumerate(tokens))
+
+
+def sign_off(tokens: list[Token]) -> bool:
+    """Is the sentence ``tokens`` a sign-off (see the module's docstring)?"""
+    if len(tokens) >= 2 and tokens[0].low in ("-", "--", "\u2013", "\u2014") and (
+            _name_words(tokens[1:])):
+        return True  # "- Partner office"
+    n = _starts(tokens, SIGN_OFF_PHRASES)
+    if not n:
+        return False
+    rest = tokens[n:]
+    if rest and rest[0].low in (",", "!"):
+        rest = rest[1:]
+    if tokens[0].low == "greetings" and rest and rest[0].low == "from":
+        rest = rest[1:]  # "Greetings from Lyon"
+    return not rest or (_name_words(rest) and rest[0].text[:1].isupper())
+
+
+def _whole(tokens: list[Token]) -> bool:
+    """Is the sentence chatter, a question or a problem report as a whole?"""
+    body = tokens[:-1] if tokens[-1].low in ("?", "!") else tokens
+    if not body or not plain(body):
+        return False
+    first = body[0].low
+    if first in CHATTER_OPENERS:
+        return True
+    if first in QUESTION_WORDS and tokens[-1].low == "?":
+        return True
+    return first in _PROBLEM_LABELS and len(body) > 2 and body[1].low == ":"
+
+
+def _trailing(tokens: list[Token]) -> list[Token]:
+    """``tokens`` without the chatter, failure or question clause at their end."""
+    out = tokens
+    while len(out) > 1 and out[-1].low in TRAILING_CHATTER and not out[-1].quoted:
+        out = out[:-1]
+        if len(out) > 1 and out[-1].low in (",", "!"):
+            out = out[:-1]
+    for k in range(len(out) - 2, 0, -1):
+        if out[k].low not in _SEPARATORS or out[k].quoted:
+            continue
+        rest = out[k + 1:]
+        if _starts(rest, FAILURE_OPENERS) and plain(rest):
+            return out[:k]
+        if _starts(rest, TRAILING_QUESTIONS) and rest[-1].low == "?" and plain(rest[:-1]):
+            return out[:k]
+        break
+    return out
+
+
+def unwrap(tokens: list[Token]) -> list[Token]:
+    """``tokens`` without what closes them; empty when the whole sentence is a sign-off,
+    chatter, a question or a problem report (see the module's docstring)."""
+    if not tokens or sign_off(tokens) or _whole(tokens):
+        return []
+    return kind_after_name(_trailing(tokens))

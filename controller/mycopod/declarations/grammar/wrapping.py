@@ -1,0 +1,213 @@
+"""The wrapping before a statement: lead-ins, greetings and request phrases, by shape.
+
+Tickets, e-mails, video notes and lab logs put words of their own before the statement:
+``Ep. 42 build notes:``, ``Segment 2 -``, ``Update from tech:``, ``Re: Ticket #4471 -``,
+``Lab log 14 Mar:``, ``Dear colleague,``, ``Good morning,``, ``as discussed``, ``I kindly
+ask you to``, ``is it possible to``, ``I need that``. :func:`wrapping_end` says where such
+words end; :func:`.openers.strip_courtesy` drops them, in a loop with its own openers, so
+``Re: Ticket #4471 - Hi team, as discussed please create ...`` loses each in turn. Only
+these shapes are dropped:
+
+- a **lead-in**: the first word capitalised (a guest's name is lower case, so ``web-1: 4
+  cores`` stays a record), then at most :data:`MAX_LEADIN_WORDS` words, then ``:`` or a
+  dash (``-``, ``--``, ``–``, ``—``). Each word is a word the grammar gives no meaning to
+  (:func:`.prefaces.plain_word`), one of :data:`LEADIN_WORDS` (nouns that say nothing
+  about a guest there: ``update``, ``note``, ``data`` ...), a capitalised hyphenated word
+  of letters (``B-roll``, ``Follow-up``), or a bare number not followed by a unit
+  (``Segment 2``, ``Ticket #4471``, ``14 Mar``). Never a condition word
+  (:data:`CONDITIONS`), a word that states a state (:data:`STATE_WORDS`, any word ending
+  in ``-ed``, an ``-ing`` form of a word of the grammar such as ``decommissioning``), a
+  size, a guest's name, or quoted text. And what follows the separator must name a guest
+  of its own (a lower-case name with a digit or a hyphen, or a name after ``called``,
+  ``named`` or a kind word), so a lead-in over bare settings (``Jellyfin: 4 cores``) is
+  refused rather than give the settings to another guest;
+- a **description before the kind and name** (no determiner): ``MIS database VM mis-db:
+  ...``, ``Cafeteria tills backend, VM till-backend, ...``, ``Print server (container)
+  printsrv - ...`` (the kind in parentheses is kept and put after the name): the same
+  words as a lead-in, at most :data:`MAX_DESCRIPTION_WORDS`, then an optional comma, then
+  a kind word and a lower-case name;
+- a **greeting**: ``Dear`` and one to three words then ``,``; ``Good morning|afternoon|
+  evening|day``; ``Greetings``; ``WORD here`` as a whole sentence (``Newbie here.``);
+- a **request phrase** of :data:`REQUEST_PHRASES` (``as discussed``, ``I kindly ask you
+  to``, ``is it possible to`` ...); those of :data:`QUESTION_PHRASES` also allow the ``?``
+  at the end (``is possible to stop the VM wms-test?``).
+
+Pure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mycopod.declarations.grammar.labels import label_end
+from mycopod.declarations.grammar.lexicon import KIND_WORDS, is_vocab
+from mycopod.declarations.grammar.names import is_nameish
+from mycopod.declarations.grammar.prefaces import plain_word
+from mycopod.declarations.grammar.reports import PAST_TENSE
+from mycopod.declarations.grammar.tokens import Token
+
+__all__ = ["CONDITIONS", "LEADIN_WORDS", "MAX_DESCRIPTION_WORDS", "MAX_LEADIN_WORDS",
+           "QUESTION_PHRASES", "REQUEST_PHRASES", "STATE_WORDS", "kind_after_name",
+           "names_a_guest", "wrapping_end"]
+
+MAX_LEADIN_WORDS = 8
+MAX_DESCRIPTION_WORDS = 4
+#: words of the grammar a lead-in may hold: before a colon they say nothing about a guest
+LEADIN_WORDS = frozenset({"update", "note", "notes", "config", "hardware", "data",
+                          "server", "system", "card", "cut", "request", "zone", "build",
+                          "per", "from", "for", "the", "my", "our", "to", "of", "and",
+                          "a", "an", "in", "with", "while", "i", "we", "new"})
+#: a lead-in holding one of these states a condition: refused, never dropped
+CONDITIONS = frozenset({"until", "unless", "if", "when", "whenever", "once", "during",
+                        "before", "after", "till", "til"})
+#: words that state a guest's state (a lead-in holding one is refused, never dropped)
+STATE_WORDS = frozenset({"dead", "offline", "online", "obsolete", "deprecated", "unused",
+                         "broken", "idle", "asleep", "spare", "gone", "legacy", "halted",
+                         "frozen", "down", "up", "off", "on", "removal", "eol", "decom",
+                         "todo", "tbd", "wip", "old", "not", "no", "never", "stop",
+                         "delete", "remove", "keep"}) | frozenset(PAST_TENSE)
+#: a request phrase: dropped, the request follows ("as discussed please create ...")
+REQUEST_PHRASES: tuple[tuple[str, ...], ...] = (
+    ("as", "discussed"), ("as", "agreed"), ("as", "requested"), ("as", "promised"),
+    ("as", "mentioned"), ("as", "per", "our", "call"), ("i", "kindly", "ask", "you", "to"),
+    ("we", "kindly", "ask", "you", "to"), ("i", "ask", "you", "to"),
+    ("i", "would", "ask", "you", "to"), ("i", "would", "like", "to", "ask", "you", "to"),
+    ("i", "need", "that"), ("we", "need", "that"), ("i", "want", "that"),
+    ("we", "want", "that"), ("i", "would", "like", "that"))
+#: a request asked as a question: its "?" at the end is allowed
+QUESTION_PHRASES: tuple[tuple[str, ...], ...] = (
+    ("is", "it", "possible", "to"), ("is", "possible", "to"), ("it", "is", "possible", "to"),
+    ("would", "it", "be", "possible", "to"))
+_GREETING_TIMES = frozenset({"morning", "afternoon", "evening", "day"})
+_SEPARATORS = frozenset({":", "-", "--", "\u2013", "\u2014"})
+_NUMBER_RE = re.compile(r"^#?\d{1,6}$")
+_CAP_HYPHEN_RE = re.compile(r"^[A-Z][a-z]*(?:-[A-Za-z]+)+$")
+_NAMED_BY = frozenset(KIND_WORDS) | {"called", "named", "name"}
+
+
+def names_a_guest(rest: list[Token]) -> bool:
+    """Does ``rest`` name a guest of its own (a lower-case name with a digit or a hyphen,
+    or a name after ``called``, ``named`` or a kind word)?"""
+    for k, t in enumerate(rest):
+        if not is_nameish(t) or t.text != t.low:
+            continue
+        if any(c.isdigit() or c == "-" for c in t.low) and t.low[:1].isalpha():
+            return True
+        if k and rest[k - 1].low in _NAMED_BY:
+            return True
+    return False
+
+
+def _states(w: str) -> bool:
+    """Does the word ``w`` state something about a guest in a lead-in?"""
+    if w in CONDITIONS or w in STATE_WORDS or (w.endswith("ed") and len(w) > 3):
+        return True
+    if w.endswith("ing") and len(w) > 5:
+        stem = w[:-3]
+        return any(is_vocab(s) for s in (stem, stem + "e", stem[:-1]))
+    return False
+
+
+def _leadin_word(tokens: list[Token], k: int) -> bool:
+    """Is ``tokens[k]`` a word a lead-in may hold (see the module's docstring)?"""
+    t = tokens[k]
+    if t.quoted or _states(t.low):
+        return False
+    if _NUMBER_RE.match(t.low):  # "Segment 2", "Ticket #4471", "14 Mar": not a size
+        nxt = tokens[k + 1].low if k + 1 < len(tokens) else ""
+        return nxt in _SEPARATORS or (nxt.isalpha() and not is_vocab(nxt))
+    if _CAP_HYPHEN_RE.match(t.text):
+        return True  # "B-roll", "Follow-up": capitalised, so never a guest's name
+    if t.low == "one" and k and plain_word(tokens[k - 1]):
+        return True  # "Quick one:": a pronoun
+    return t.low in LEADIN_WORDS or plain_word(t)
+
+
+def _leadin(tokens: list[Token], i: int) -> int:
+    """Where a lead-in at ``i`` ends (after its separator); ``i`` when there is none."""
+    if not tokens[i].text[:1].isupper() or tokens[i].low == "while":
+        return i
+    j = i
+    while j < len(tokens) and j - i < MAX_LEADIN_WORDS and _leadin_word(tokens, j):
+        j += 1
+    if j == i or j >= len(tokens) or tokens[j].low not in _SEPARATORS or tokens[j].quoted:
+        return i
+    if j + 1 < len(tokens) and tokens[j + 1].low in ("it", "it's"):
+        return i  # "Game night: it is a VM named mc-2": a preface (.prefaces)
+    return j + 1 if names_a_guest(tokens[j + 1:]) else i
+
+
+def _description(tokens: list[Token], i: int) -> int:
+    """Where a description before ``KIND NAME`` (or ``(KIND) NAME``) at ``i`` ends; ``i``
+    when there is none."""
+    if not tokens[i].text[:1].isupper():
+        return i
+    j = i
+    while j < len(tokens) and j - i < MAX_DESCRIPTION_WORDS and tokens[
+            j].low not in KIND_WORDS and _leadin_word(tokens, j):
+        j += 1
+    if j == i or j + 1 >= len(tokens):
+        return i
+    k = j + 1 if tokens[j].low == "," else j
+    if k + 3 < len(tokens) and tokens[k].low == "(" and tokens[k + 1].low in KIND_WORDS and (
+            tokens[k + 2].low == ")" and is_nameish(tokens[k + 3])
+            and tokens[k + 3].text == tokens[k + 3].low):
+        return k
+    if k + 1 < len(tokens) and tokens[k].low in KIND_WORDS and is_nameish(tokens[k + 1]) and (
+            tokens[k + 1].text == tokens[k + 1].low):
+        return k
+    return i
+
+
+def _phrase(tokens: list[Token], i: int,
+            phrases: tuple[tuple[str, ...], ...]) -> int:
+    for words in phrases:
+        if tuple(t.low for t in tokens[i:i + len(words)]) == words and not any(
+                t.quoted for t in tokens[i:i + len(words)]):
+            return i + len(words)
+    return i
+
+
+def _greeting(tokens: list[Token], i: int) -> int:
+    """Where a greeting at ``i`` ends; ``i`` when there is none."""
+    w = tokens[i].low
+    if w == "dear":  # "Dear colleague,", "Dear support team,"
+        j = i + 1
+        while j < len(tokens) and j - i <= 3 and plain_word(tokens[j]):
+            j += 1
+        return j if j > i + 1 and j < len(tokens) and tokens[j].low == "," else i
+    if w == "good" and i + 1 < len(tokens) and tokens[i + 1].low in _GREETING_TIMES:
+        return i + 2
+    if w == "greetings" and i + 1 < len(tokens) and tokens[i + 1].low in (",", "!", ":"):
+        return i + 1
+    if i == 0 and len(tokens) == 2 and tokens[1].low == "here" and plain_word(tokens[0]):
+        return 2  # "Newbie here."
+    return i
+
+
+def wrapping_end(tokens: list[Token], i: int) -> tuple[int, bool]:
+    """Where the wrapping at ``i`` ends (``i`` when there is none) and whether it asks
+    (then the ``?`` at the end is allowed)."""
+    if i >= len(tokens) or tokens[i].quoted:
+        return i, False
+    for find in (label_end, _greeting, _leadin):
+        end = find(tokens, i)
+        if end > i:
+            return end, False
+    end = _phrase(tokens, i, REQUEST_PHRASES)
+    if end > i:
+        return end, False
+    end = _phrase(tokens, i, QUESTION_PHRASES)
+    if end > i:
+        return end, True
+    return _description(tokens, i), False
+
+
+def kind_after_name(tokens: list[Token]) -> list[Token]:
+    """``Print server (container) printsrv - ...`` as ``printsrv (container) - ...``: the
+    description is dropped and the kind in parentheses goes after the name (the shape
+    ``NAME (KIND)`` the parser reads); any other sentence comes back as it is."""
+    end = _description(tokens, 0) if tokens and not tokens[0].quoted else 0
+    if end and tokens[end].low == "(":
+        return [tokens[end + 3], *tokens[end:end + 3], *tokens[end + 4:]]
+    return tokens
