@@ -36,9 +36,19 @@ from mycopod.declarations.grammar.lexicon import is_vocab
 from mycopod.declarations.grammar.tokens import Token
 from mycopod.declarations.grammar.wrapping import CONDITIONS, kind_after_name
 
-__all__ = ["CHATTER_OPENERS", "CHATTER_WORDS", "FAILURE_OPENERS", "QUESTION_WORDS",
-           "SIGN_OFF_PHRASES", "TRAILING_CHATTER", "TRAILING_QUESTIONS", "sign_off",
-           "unwrap"]
+__all__ = [
+    "CHATTER_OPENERS",
+    "CHATTER_WORDS",
+    "FAILURE_OPENERS",
+    "NOT_NEEDED",
+    "POLITENESS",
+    "QUESTION_WORDS",
+    "SIGN_OFF_PHRASES",
+    "TRAILING_CHATTER",
+    "TRAILING_QUESTIONS",
+    "sign_off",
+    "unwrap",
+]
 
 #: phrases that close a message ("Thank you very much", "Kind regards")
 SIGN_OFF_PHRASES: tuple[tuple[str, ...], ...] = (*(
@@ -51,10 +61,23 @@ SIGN_OFF_PHRASES: tuple[tuple[str, ...], ...] = (*(
     ("regards",), ("best", "regards"), ("kind", "regards"), ("warm", "regards"),
     ("best",), ("best", "wishes"), ("sincerely",), ("yours", "sincerely"), ("cheers",),
     ("bye",), ("goodbye",), ("have", "a", "nice", "day"), ("have", "a", "good", "day"),
-    ("greetings",))
+    ("greetings",), ("closing", "ticket"), ("closing", "the", "ticket"), ("ticket", "closed"))
 #: a whole sentence of chatter opens with one of these ("Nobody touches it ...")
 CHATTER_OPENERS = frozenset({"nobody", "goodbye", "bye", "rip", "lol", "haha", "yay",
                              "fingers", "wish", "works", "hopefully"})
+#: a whole sentence of chatter may also open with one of these ("I'm new to Proxmox.")
+CHATTER_PHRASES: tuple[tuple[str, ...], ...] = (
+    ("i'm", "new"), ("i", "am", "new"), ("i", "hope"), ("hope", "this"), ("hope", "that"),
+    ("fingers", "crossed"))
+#: politeness at the end of a request, after a comma ("..., if that's okay?"): a fixed
+#: phrase, never a condition
+POLITENESS: tuple[tuple[str, ...], ...] = (
+    ("if", "possible"), ("if", "you", "can"), ("if", "you", "could"),
+    ("if", "you", "do", "not", "mind"), ("when", "you", "get", "a", "chance"),
+    ("when", "you", "have", "time"), ("when", "you", "have", "a", "moment"),
+    ("whenever", "you", "can"), *(
+        ("if", *that, ok) for that in (("that", "is"), ("that's",), ("it", "is"), ("it's",))
+        for ok in ("ok", "okay", "fine", "alright", "possible")))
 #: a whole question opens with one of these ("What am I doing wrong?")
 QUESTION_WORDS = frozenset({"what", "why", "how", "any", "anyone", "ideas", "thoughts"})
 #: words of the grammar chatter may hold (it states nothing there)
@@ -73,6 +96,7 @@ TRAILING_QUESTIONS: tuple[tuple[str, ...], ...] = tuple(
     for who in ("that", "this", "it", "these", "those"))
 _PROBLEM_LABELS = frozenset({"problem", "issue", "symptom", "symptoms", "question"})
 _SEPARATORS = frozenset({",", "-", "--", "\u2013", "\u2014"})
+_PUNCTUATION = frozenset({",", ":", "-", "--", "\u2013", "\u2014", "!", "?", ";", "(", ")"})
 _NEGATIONS = frozenset({"not", "no", "never", "without", "don't", "nothing", "none"})
 
 
@@ -80,6 +104,8 @@ def plain(tokens: list[Token]) -> bool:
     """Do ``tokens`` state nothing the grammar could read (see the module's docstring)?"""
     for t in tokens:
         w = t.low
+        if w in _PUNCTUATION and not t.quoted:
+            continue
         if t.quoted or any(c.isdigit() for c in w) or "-" in w.strip("-"):
             return False
         if w in CONDITIONS or w in _NEGATIONS:
@@ -128,7 +154,7 @@ def _whole(tokens: list[Token]) -> bool:
     if not body or not plain(body):
         return False
     first = body[0].low
-    if first in CHATTER_OPENERS:
+    if first in CHATTER_OPENERS or _starts(body, CHATTER_PHRASES):
         return True
     if first in QUESTION_WORDS and tokens[-1].low == "?":
         return True
@@ -142,16 +168,47 @@ def _trailing(tokens: list[Token]) -> list[Token]:
         out = out[:-1]
         if len(out) > 1 and out[-1].low in (",", "!"):
             out = out[:-1]
+    for k in range(len(out) - 2, 1, -1):  # "delete mc-creative we never play it anymore"
+        if out[k].low in ("we", "i", "nobody") and "-" in out[k - 1].low and _not_needed(
+                out[:k], out[k:]):
+            return out[:k]
     for k in range(len(out) - 2, 0, -1):
         if out[k].low not in _SEPARATORS or out[k].quoted:
             continue
         rest = out[k + 1:]
         if _starts(rest, FAILURE_OPENERS) and plain(rest):
             return out[:k]
-        if _starts(rest, TRAILING_QUESTIONS) and rest[-1].low == "?" and plain(rest[:-1]):
+        if (_starts(rest, TRAILING_QUESTIONS) or rest[0].low in QUESTION_WORDS) and rest[
+                -1].low == "?" and plain(rest[:-1]):
+            return out[:k]
+        n = _starts(rest, POLITENESS)
+        if n and len(rest) - n <= 1 and rest[-1].low in ("?", "!", *rest[n - 1:n]):
+            return out[:k]
+        if _not_needed(out[:k], rest):
             return out[:k]
         break
     return out
+
+
+#: a statement of one of these verbs may give "not needed" as its reason
+_ENDS = frozenset({"stop", "shut", "off", "delete", "remove", "kill", "destroy", "nuke",
+                   "decommission", "retire", "absent", "stopped", "deleted", "removed"})
+#: "..., we don't need it running", "..., done with it", "... we never play it anymore"
+NOT_NEEDED: tuple[tuple[str, ...], ...] = (
+    *((who, "do", "not", "need", it) for who in ("we", "i") for it in ("it", "this", "them")),
+    *(("done", "with", it) for it in ("it", "this", "them")),
+    ("nobody", "uses", "it"), ("no", "one", "uses", "it"), ("not", "needed"),
+    ("no", "longer", "needed"), ("we", "never"), ("i", "never"), ("nobody", "needs", "it"))
+_NOT_NEEDED_TAILS = frozenset({"running", "anymore", "any", "more", "now", "again"})
+
+
+def _not_needed(statement: list[Token], rest: list[Token]) -> bool:
+    """Is ``rest`` a "not needed" reason after a statement that stops or deletes?"""
+    n = _starts(rest, NOT_NEEDED)
+    if not n or not any(t.low in _ENDS for t in statement):
+        return False
+    tail = [t for t in rest[n:] if t.low not in _NOT_NEEDED_TAILS]
+    return plain(tail) and not any(t.low in CONDITIONS for t in rest)
 
 
 def unwrap(tokens: list[Token]) -> list[Token]:

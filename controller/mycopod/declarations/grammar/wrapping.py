@@ -46,15 +46,27 @@ from mycopod.declarations.grammar.prefaces import plain_word
 from mycopod.declarations.grammar.reports import PAST_TENSE
 from mycopod.declarations.grammar.tokens import Token
 
-__all__ = ["CONDITIONS", "LEADIN_WORDS", "MAX_DESCRIPTION_WORDS", "MAX_LEADIN_WORDS",
-           "QUESTION_PHRASES", "REQUEST_PHRASES", "STATE_WORDS", "kind_after_name",
-           "names_a_guest", "wrapping_end"]
+__all__ = [
+    "ADDRESSEES",
+    "ATTRIBUTIONS",
+    "CONDITIONS",
+    "LEADIN_WORDS",
+    "MAX_DESCRIPTION_WORDS",
+    "MAX_LEADIN_WORDS",
+    "QUESTION_PHRASES",
+    "REQUEST_PHRASES",
+    "STATE_WORDS",
+    "kind_after_name",
+    "names_a_guest",
+    "wrapping_end",
+]
 
 MAX_LEADIN_WORDS = 8
 MAX_DESCRIPTION_WORDS = 4
 #: words of the grammar a lead-in may hold: before a colon they say nothing about a guest
 LEADIN_WORDS = frozenset({"update", "note", "notes", "config", "hardware", "data",
                           "server", "system", "card", "cut", "request", "zone", "build",
+                          "ticket", "tickets",
                           "per", "from", "for", "the", "my", "our", "to", "of", "and",
                           "a", "an", "in", "with", "while", "i", "we", "new"})
 #: a lead-in holding one of these states a condition: refused, never dropped
@@ -73,11 +85,21 @@ REQUEST_PHRASES: tuple[tuple[str, ...], ...] = (
     ("we", "kindly", "ask", "you", "to"), ("i", "ask", "you", "to"),
     ("i", "would", "ask", "you", "to"), ("i", "would", "like", "to", "ask", "you", "to"),
     ("i", "need", "that"), ("we", "need", "that"), ("i", "want", "that"),
-    ("we", "want", "that"), ("i", "would", "like", "that"))
+    ("we", "want", "that"), ("i", "would", "like", "that"), ("i'm", "trying", "to"),
+    ("i", "am", "trying", "to"), ("we're", "trying", "to"), ("we", "are", "trying", "to"))
 #: a request asked as a question: its "?" at the end is allowed
 QUESTION_PHRASES: tuple[tuple[str, ...], ...] = (
     ("is", "it", "possible", "to"), ("is", "possible", "to"), ("it", "is", "possible", "to"),
-    ("would", "it", "be", "possible", "to"))
+    ("would", "it", "be", "possible", "to"), *(
+        (modal, who) for modal in ("can", "could") for who in ("someone", "somebody", "anyone",
+                                                                "anybody")))
+#: who a message is for, before a comma ("Team, the new build server ...")
+ADDRESSEES = frozenset({"team", "all", "folks", "guys", "everyone", "colleagues", "people"})
+#: an attribution before a comma or colon ("Per customer request,", "According to X:")
+ATTRIBUTIONS: tuple[tuple[str, ...], ...] = (("per",), ("as", "per"), ("according", "to"))
+#: a request for a new guest after "for ...": "Dear support, for the warehouse we need ..."
+_ASKS = (("we", "need"), ("i", "need"), ("we", "want"), ("i", "want"), ("we", "would", "like"),
+         ("i", "would", "like"))
 _GREETING_TIMES = frozenset({"morning", "afternoon", "evening", "day"})
 _SEPARATORS = frozenset({":", "-", "--", "\u2013", "\u2014"})
 _NUMBER_RE = re.compile(r"^#?\d{1,6}$")
@@ -87,7 +109,7 @@ _NAMED_BY = frozenset(KIND_WORDS) | {"called", "named", "name"}
 
 def names_a_guest(rest: list[Token]) -> bool:
     """Does ``rest`` name a guest of its own (a lower-case name with a digit or a hyphen,
-    or a name after ``called``, ``named`` or a kind word)?"""
+    a name after ``called``, ``named`` or a kind word, or ``NAME is a KIND``)?"""
     for k, t in enumerate(rest):
         if not is_nameish(t) or t.text != t.low:
             continue
@@ -95,6 +117,9 @@ def names_a_guest(rest: list[Token]) -> bool:
             return True
         if k and rest[k - 1].low in _NAMED_BY:
             return True
+        if [x.low for x in rest[k + 1:k + 3]] in (["is", "a"], ["is", "an"]) and k + 3 < len(
+                rest) and rest[k + 3].low in KIND_WORDS:
+            return True  # "homeassistant is a VM"
     return False
 
 
@@ -125,11 +150,14 @@ def _leadin_word(tokens: list[Token], k: int) -> bool:
 
 def _leadin(tokens: list[Token], i: int) -> int:
     """Where a lead-in at ``i`` ends (after its separator); ``i`` when there is none."""
-    if not tokens[i].text[:1].isupper() or tokens[i].low == "while":
+    if tokens[i].low == "while":
         return i
     j = i
     while j < len(tokens) and j - i < MAX_LEADIN_WORDS and _leadin_word(tokens, j):
         j += 1
+    if not tokens[i].text[:1].isupper() and (j - i < 3 or any(
+            t.low in ("and", "or") for t in tokens[i:j])):
+        return i  # lower case: three words or more, never a list ("web and db:")
     if j == i or j >= len(tokens) or tokens[j].low not in _SEPARATORS or tokens[j].quoted:
         return i
     if j + 1 < len(tokens) and tokens[j + 1].low in ("it", "it's"):
@@ -182,6 +210,31 @@ def _greeting(tokens: list[Token], i: int) -> int:
         return i + 1
     if i == 0 and len(tokens) == 2 and tokens[1].low == "here" and plain_word(tokens[0]):
         return 2  # "Newbie here."
+    if w in ADDRESSEES and i + 1 < len(tokens) and tokens[i + 1].low == ",":
+        return i + 1  # "Team, ..."
+    return i
+
+
+def _attribution(tokens: list[Token], i: int) -> int:
+    """Where ``Per customer request,`` / ``According to the PI:`` at ``i`` ends (at most
+    three lead-in words, then ``,`` or ``:``, then a guest of its own), else ``i``."""
+    j = _phrase(tokens, i, ATTRIBUTIONS)
+    start = j
+    while j > i and j < len(tokens) and j - start < 3 and _leadin_word(tokens, j):
+        j += 1
+    if j == start or j >= len(tokens) or tokens[j].low not in (",", ":"):
+        return i
+    return j + 1 if names_a_guest(tokens[j + 1:]) else i
+
+
+def _for_whom(tokens: list[Token], i: int) -> int:
+    """``for the new warehouse`` before ``we need`` (after a greeting: at the start,
+    :mod:`.openers` reads it): where the request starts, else ``i``."""
+    if i == 0 or tokens[i].low != "for":
+        return i
+    for j in range(i + 2, min(i + 6, len(tokens))):
+        if _phrase(tokens, j, _ASKS) > j:
+            return j if all(_leadin_word(tokens, k) for k in range(i + 1, j)) else i
     return i
 
 
@@ -190,7 +243,7 @@ def wrapping_end(tokens: list[Token], i: int) -> tuple[int, bool]:
     (then the ``?`` at the end is allowed)."""
     if i >= len(tokens) or tokens[i].quoted:
         return i, False
-    for find in (label_end, _greeting, _leadin):
+    for find in (label_end, _greeting, _leadin, _attribution, _for_whom):
         end = find(tokens, i)
         if end > i:
             return end, False
