@@ -75,14 +75,14 @@ POLITENESS: tuple[tuple[str, ...], ...] = (
     ("if", "possible"), ("if", "you", "can"), ("if", "you", "could"),
     ("if", "you", "do", "not", "mind"), ("when", "you", "get", "a", "chance"),
     ("when", "you", "have", "time"), ("when", "you", "have", "a", "moment"),
-    ("whenever", "you", "can"), *(
+    ("whenever", "you", "can"), ("when", "possible"), ("as", "soon", "as", "possible"), *(
         ("if", *that, ok) for that in (("that", "is"), ("that's",), ("it", "is"), ("it's",))
         for ok in ("ok", "okay", "fine", "alright", "possible")))
 #: a whole question opens with one of these ("What am I doing wrong?")
 QUESTION_WORDS = frozenset({"what", "why", "how", "any", "anyone", "ideas", "thoughts"})
 #: words of the grammar chatter may hold (it states nothing there)
 CHATTER_WORDS = frozenset({"just", "anymore", "small", "big", "large", "enough", "much",
-                           "ok", "okay", "everyone", "help", "someone"})
+                           "ok", "okay", "everyone", "help", "someone", "am"})
 #: words that end a sentence as chatter ("... asap", "..., lol")
 TRAILING_CHATTER = frozenset({"lol", "lmao", "haha", "asap", "tia", "thx", "ty", "pls",
                               "plz", ":)", ":-)", ";)", ":d"})
@@ -128,7 +128,7 @@ def _starts(tokens: list[Token], phrases: tuple[tuple[str, ...], ...]) -> int:
 def _name_words(tokens: list[Token]) -> bool:
     """At most three capitalised words (a name: ``Margaret``, ``Partner office``)."""
     return len(tokens) <= 3 and all(
-        not t.quoted and t.text.isalpha() and (t.text[:1].isupper() or k)
+        not t.quoted and t.text.isalpha() and (t.text[:1].isupper() or k) and not is_vocab(t.low)
         for k, t in enumerate(tokens))
 
 
@@ -182,7 +182,7 @@ def _trailing(tokens: list[Token]) -> list[Token]:
                 -1].low == "?" and plain(rest[:-1]):
             return out[:k]
         n = _starts(rest, POLITENESS)
-        if n and len(rest) - n <= 1 and rest[-1].low in ("?", "!", *rest[n - 1:n]):
+        if n and (len(rest) == n or (len(rest) == n + 1 and rest[-1].low in ("?", "!"))):
             return out[:k]
         if _not_needed(out[:k], rest):
             return out[:k]

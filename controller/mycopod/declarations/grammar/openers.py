@@ -150,8 +150,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
     openers (``Hi!``) comes back empty; anything else keeps
     at least its words after the openers.
     """
-    tokens = unwrap(tokens)  # sign-offs, chatter, questions (.closings)
-    if not tokens or _sign_off(tokens):
+    if _sign_off(tokens):
         return []
     i = 0
     asked = False
@@ -165,7 +164,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
         if end >= len(tokens):
             return []  # "Hi!", "Please.": courtesy only
         i = end
-    out = shorthand(report_to_imperative(strip_preface(tokens[i:])))
+    out = shorthand(report_to_imperative(strip_preface(unwrap(tokens[i:]))))  # .closings
     for words in CLOSERS if out and out[-1].low in _CLOSER_ENDS else ():
         n = len(words)
         if tuple(t.low for t in out) == words:

@@ -76,8 +76,11 @@ CONDITIONS = frozenset({"until", "unless", "if", "when", "whenever", "once", "du
 STATE_WORDS = frozenset({"dead", "offline", "online", "obsolete", "deprecated", "unused",
                          "broken", "idle", "asleep", "spare", "gone", "legacy", "halted",
                          "frozen", "down", "up", "off", "on", "removal", "eol", "decom",
-                         "todo", "tbd", "wip", "old", "not", "no", "never", "stop",
+                         "todo", "tbd", "wip", "not", "no", "never", "stop",
                          "delete", "remove", "keep"}) | frozenset(PAST_TENSE)
+#: words of :data:`STATE_WORDS` and :data:`CONDITIONS` that also keep a label
+#: (:mod:`.labels`) from being dropped ("Off: web-1 is a VM" is refused)
+_STATES = (STATE_WORDS - frozenset(PAST_TENSE)) | CONDITIONS
 #: a request phrase: dropped, the request follows ("as discussed please create ...")
 REQUEST_PHRASES: tuple[tuple[str, ...], ...] = (
     ("as", "discussed"), ("as", "agreed"), ("as", "requested"), ("as", "promised"),
@@ -243,7 +246,10 @@ def wrapping_end(tokens: list[Token], i: int) -> tuple[int, bool]:
     (then the ``?`` at the end is allowed)."""
     if i >= len(tokens) or tokens[i].quoted:
         return i, False
-    for find in (label_end, _greeting, _leadin, _attribution, _for_whom):
+    end = label_end(tokens, i)
+    if end > i:  # "Off: web-1 is a VM": a label that states something is read, not dropped
+        return (i if any(t.low in _STATES for t in tokens[i:end]) else end), False
+    for find in (_greeting, _leadin, _attribution, _for_whom):
         end = find(tokens, i)
         if end > i:
             return end, False
@@ -257,10 +263,11 @@ def wrapping_end(tokens: list[Token], i: int) -> tuple[int, bool]:
 
 
 def kind_after_name(tokens: list[Token]) -> list[Token]:
-    """``Print server (container) printsrv - ...`` as ``printsrv (container) - ...``: the
-    description is dropped and the kind in parentheses goes after the name (the shape
-    ``NAME (KIND)`` the parser reads); any other sentence comes back as it is."""
-    end = _description(tokens, 0) if tokens and not tokens[0].quoted else 0
-    if end and tokens[end].low == "(":
-        return [tokens[end + 3], *tokens[end:end + 3], *tokens[end + 4:]]
+    """``(container) printsrv - ...`` (what is left of ``Print server (container) printsrv
+    - ...`` once :func:`wrapping_end` dropped the description) as ``printsrv (container)
+    - ...``: the shape ``NAME (KIND)`` the parser reads; any other sentence comes back as
+    it is."""
+    if len(tokens) > 3 and tokens[0].low == "(" and tokens[1].low in KIND_WORDS and tokens[
+            2].low == ")" and is_nameish(tokens[3]) and tokens[3].text == tokens[3].low:
+        return [tokens[3], *tokens[:3], *tokens[4:]]
     return tokens
