@@ -156,9 +156,14 @@ def _whole(tokens: list[Token]) -> bool:
     first = body[0].low
     if first in CHATTER_OPENERS or _starts(body, CHATTER_PHRASES):
         return True
-    if first in QUESTION_WORDS and tokens[-1].low == "?":
-        return True
-    return first in _PROBLEM_LABELS and len(body) > 2 and body[1].low == ":"
+    return first in QUESTION_WORDS and tokens[-1].low == "?"
+
+
+def problem_report(tokens: list[Token]) -> bool:
+    """``Problem: slow web UI.``, ``Issue: the web UI hangs.``: a problem label, then plain
+    words (called before the openers, which would drop ``Issue:`` as a ticket label)."""
+    return len(tokens) > 2 and tokens[0].low in _PROBLEM_LABELS and tokens[
+        1].low == ":" and plain(tokens[2:])
 
 
 def _trailing(tokens: list[Token]) -> list[Token]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 
 from mycopod.declarations.grammar.changelog import shorthand
-from mycopod.declarations.grammar.closings import unwrap
+from mycopod.declarations.grammar.closings import problem_report, unwrap
 from mycopod.declarations.grammar.prefaces import plain_word, strip_preface
 from mycopod.declarations.grammar.reports import report_to_imperative
 from mycopod.declarations.grammar.tokens import Token
@@ -150,7 +150,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
     openers (``Hi!``) comes back empty; anything else keeps
     at least its words after the openers.
     """
-    if _sign_off(tokens):
+    if _sign_off(tokens) or problem_report(tokens):
         return []
     i = 0
     asked = False

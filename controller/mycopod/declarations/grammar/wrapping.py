@@ -103,6 +103,9 @@ ATTRIBUTIONS: tuple[tuple[str, ...], ...] = (("per",), ("as", "per"), ("accordin
 #: a request for a new guest after "for ...": "Dear support, for the warehouse we need ..."
 _ASKS = (("we", "need"), ("i", "need"), ("we", "want"), ("i", "want"), ("we", "would", "like"),
          ("i", "would", "like"))
+_MONTHS = frozenset({"jan", "january", "feb", "february", "mar", "march", "apr", "april",
+                     "may", "jun", "june", "jul", "july", "aug", "august", "sep", "sept",
+                     "september", "oct", "october", "nov", "november", "dec", "december"})
 _GREETING_TIMES = frozenset({"morning", "afternoon", "evening", "day"})
 _SEPARATORS = frozenset({":", "-", "--", "\u2013", "\u2014"})
 _NUMBER_RE = re.compile(r"^#?\d{1,6}$")
@@ -128,7 +131,8 @@ def names_a_guest(rest: list[Token]) -> bool:
 
 def _states(w: str) -> bool:
     """Does the word ``w`` state something about a guest in a lead-in?"""
-    if w in CONDITIONS or w in STATE_WORDS or (w.endswith("ed") and len(w) > 3):
+    if w in CONDITIONS or w in STATE_WORDS or (w.endswith("ed") and not w.endswith("eed")
+                                               and len(w) > 3):
         return True
     if w.endswith("ing") and len(w) > 5:
         stem = w[:-3]
@@ -143,7 +147,9 @@ def _leadin_word(tokens: list[Token], k: int) -> bool:
         return False
     if _NUMBER_RE.match(t.low):  # "Segment 2", "Ticket #4471", "14 Mar": not a size
         nxt = tokens[k + 1].low if k + 1 < len(tokens) else ""
-        return nxt in _SEPARATORS or (nxt.isalpha() and not is_vocab(nxt))
+        return nxt in _SEPARATORS or nxt in _MONTHS or (nxt.isalpha() and not is_vocab(nxt))
+    if t.low == "may" and k and _NUMBER_RE.match(tokens[k - 1].low):
+        return True  # "3 May"
     if _CAP_HYPHEN_RE.match(t.text):
         return True  # "B-roll", "Follow-up": capitalised, so never a guest's name
     if t.low == "one" and k and plain_word(tokens[k - 1]):
