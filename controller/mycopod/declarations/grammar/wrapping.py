@@ -147,7 +147,8 @@ def _leadin_word(tokens: list[Token], k: int) -> bool:
         return False
     if _NUMBER_RE.match(t.low):  # "Segment 2", "Ticket #4471", "14 Mar": not a size
         nxt = tokens[k + 1].low if k + 1 < len(tokens) else ""
-        return nxt in _SEPARATORS or nxt in _MONTHS or (nxt.isalpha() and not is_vocab(nxt))
+        return nxt in _SEPARATORS or nxt in _MONTHS or nxt in LEADIN_WORDS or (
+            nxt.isalpha() and not is_vocab(nxt))
     if t.low == "may" and k and _NUMBER_RE.match(tokens[k - 1].low):
         return True  # "3 May"
     if _CAP_HYPHEN_RE.match(t.text):
