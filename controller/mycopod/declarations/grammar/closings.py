@@ -68,7 +68,9 @@ CHATTER_OPENERS = frozenset({"nobody", "goodbye", "bye", "rip", "lol", "haha", "
 #: a whole sentence of chatter may also open with one of these ("I'm new to Proxmox.")
 CHATTER_PHRASES: tuple[tuple[str, ...], ...] = (
     ("i'm", "new"), ("i", "am", "new"), ("i", "hope"), ("hope", "this"), ("hope", "that"),
-    ("fingers", "crossed"))
+    ("fingers", "crossed"), *(("data", *verb) for verb in (
+        ("archived",), ("is", "archived"), ("backed", "up"), ("is", "backed", "up"),
+        ("saved",), ("is", "saved"), ("copied",), ("is", "copied"), ("exported",))))
 #: politeness at the end of a request, after a comma ("..., if that's okay?"): a fixed
 #: phrase, never a condition
 POLITENESS: tuple[tuple[str, ...], ...] = (
@@ -82,7 +84,7 @@ POLITENESS: tuple[tuple[str, ...], ...] = (
 QUESTION_WORDS = frozenset({"what", "why", "how", "any", "anyone", "ideas", "thoughts"})
 #: words of the grammar chatter may hold (it states nothing there)
 CHATTER_WORDS = frozenset({"just", "anymore", "small", "big", "large", "enough", "much",
-                           "ok", "okay", "everyone", "help", "someone", "am"})
+                           "ok", "okay", "everyone", "help", "someone", "am", "already"})
 #: words that end a sentence as chatter ("... asap", "..., lol")
 TRAILING_CHATTER = frozenset({"lol", "lmao", "haha", "asap", "tia", "thx", "ty", "pls",
                               "plz", ":)", ":-)", ";)", ":d"})
@@ -151,11 +153,14 @@ def sign_off(tokens: list[Token]) -> bool:
 def _whole(tokens: list[Token]) -> bool:
     """Is the sentence chatter, a question or a problem report as a whole?"""
     body = tokens[:-1] if tokens[-1].low in ("?", "!") else tokens
-    if not body or not plain(body):
+    if not body or not plain(body[_starts(body, CHATTER_PHRASES):]):
         return False
     first = body[0].low
-    if first in CHATTER_OPENERS or _starts(body, CHATTER_PHRASES):
+    if first in CHATTER_OPENERS:
         return True
+    n = _starts(body, CHATTER_PHRASES)  # "data archived already": the phrase, then plain
+    if n:
+        return plain(body[n:])
     return first in QUESTION_WORDS and tokens[-1].low == "?"
 
 
@@ -166,9 +171,22 @@ def problem_report(tokens: list[Token]) -> bool:
         1].low == ":" and plain(tokens[2:])
 
 
+#: "now" after one of these is part of a phrase ("for now", "until now"): kept
+_NOW_PHRASES = frozenset({"for", "until", "till", "of", "from", "by", "since", "right"})
+
+
+def _now(tokens: list[Token], k: int) -> bool:
+    """Is ``tokens[k]`` a ``now`` that only says "from now on" (at the end of the sentence
+    or before a comma, and not in ``for now``, ``until now`` ...)? Dropped."""
+    return (tokens[k].low == "now" and not tokens[k].quoted and k > 0
+            and tokens[k - 1].low not in _NOW_PHRASES
+            and (k + 1 == len(tokens) or tokens[k + 1].low in (",", "!", "?")))
+
+
 def _trailing(tokens: list[Token]) -> list[Token]:
     """``tokens`` without the chatter, failure or question clause at their end."""
     out = tokens
+    out = [t for k, t in enumerate(out) if not _now(out, k)]
     while len(out) > 1 and out[-1].low in TRAILING_CHATTER and not out[-1].quoted:
         out = out[:-1]
         if len(out) > 1 and out[-1].low in (",", "!"):

@@ -168,6 +168,10 @@ def _leadin(tokens: list[Token], i: int) -> int:
     if not tokens[i].text[:1].isupper() and (j - i < 3 or any(
             t.low in ("and", "or") for t in tokens[i:j])):
         return i  # lower case: three words or more, never a list ("web and db:")
+    if j - 1 > i and tokens[j - 1].low == "then":  # "Sponsor segment then create ..."
+        return j if names_a_guest(tokens[j:]) else i
+    if j > i and j + 1 < len(tokens) and tokens[j].low == "," and tokens[j + 1].low == "then":
+        return j + 2 if names_a_guest(tokens[j + 2:]) else i  # "Show the dashboard, then"
     if j == i or j >= len(tokens) or tokens[j].low not in _SEPARATORS or tokens[j].quoted:
         return i
     if j + 1 < len(tokens) and tokens[j + 1].low in ("it", "it's"):
@@ -182,10 +186,14 @@ def _description(tokens: list[Token], i: int) -> int:
         return i
     j = i
     while j < len(tokens) and j - i < MAX_DESCRIPTION_WORDS and tokens[
-            j].low not in KIND_WORDS and _leadin_word(tokens, j):
+            j].low not in (*KIND_WORDS, "is") and _leadin_word(tokens, j):
         j += 1
     if j == i or j + 1 >= len(tokens):
         return i
+    if [t.low for t in tokens[j:j + 2]] in (["is", "a"], ["is", "an"]) and j + 4 < len(
+            tokens) and tokens[j + 2].low in KIND_WORDS and tokens[j + 3].low in (
+            "called", "named") and is_nameish(tokens[j + 4]):
+        return j + 1  # "Matlab licence server is a VM called flexlm": the name is said
     k = j + 1 if tokens[j].low == "," else j
     if k + 3 < len(tokens) and tokens[k].low == "(" and tokens[k + 1].low in KIND_WORDS and (
             tokens[k + 2].low == ")" and is_nameish(tokens[k + 3])
@@ -248,6 +256,12 @@ def _for_whom(tokens: list[Token], i: int) -> int:
     return i
 
 
+#: lead-ins that are a phrase of their own, before ``:`` or ``,`` ("one more thing:")
+LEADIN_PHRASES: tuple[tuple[str, ...], ...] = (
+    ("one", "more", "thing"), ("another", "thing"), ("last", "thing"), ("quick", "note"),
+    ("quick", "question"), ("side", "note"), ("small", "request"), ("small", "thing"))
+
+
 def wrapping_end(tokens: list[Token], i: int) -> tuple[int, bool]:
     """Where the wrapping at ``i`` ends (``i`` when there is none) and whether it asks
     (then the ``?`` at the end is allowed)."""
@@ -263,6 +277,9 @@ def wrapping_end(tokens: list[Token], i: int) -> tuple[int, bool]:
     end = _phrase(tokens, i, REQUEST_PHRASES)
     if end > i:
         return end, False
+    end = _phrase(tokens, i, LEADIN_PHRASES)
+    if end > i and end < len(tokens) and tokens[end].low in (":", ",", *_SEPARATORS):
+        return end + 1, False
     end = _phrase(tokens, i, QUESTION_PHRASES)
     if end > i:
         return end, True
