@@ -68,7 +68,8 @@ CHATTER_OPENERS = frozenset({"nobody", "goodbye", "bye", "rip", "lol", "haha", "
 #: a whole sentence of chatter may also open with one of these ("I'm new to Proxmox.")
 CHATTER_PHRASES: tuple[tuple[str, ...], ...] = (
     ("i'm", "new"), ("i", "am", "new"), ("i", "hope"), ("hope", "this"), ("hope", "that"),
-    ("fingers", "crossed"), *(("data", *verb) for verb in (
+    ("fingers", "crossed"), ("i", "want", "to", "try"), ("i", "would", "like", "to", "try"),
+    ("i", "wanted", "to", "try"), *(("data", *verb) for verb in (
         ("archived",), ("is", "archived"), ("backed", "up"), ("is", "backed", "up"),
         ("saved",), ("is", "saved"), ("copied",), ("is", "copied"), ("exported",))))
 #: politeness at the end of a request, after a comma ("..., if that's okay?"): a fixed

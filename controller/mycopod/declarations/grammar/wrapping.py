@@ -94,6 +94,8 @@ REQUEST_PHRASES: tuple[tuple[str, ...], ...] = (
 QUESTION_PHRASES: tuple[tuple[str, ...], ...] = (
     ("is", "it", "possible", "to"), ("is", "possible", "to"), ("it", "is", "possible", "to"),
     ("would", "it", "be", "possible", "to"), *(
+        (*ask, verb) for ask in (("is", "it", "possible", "to"), ("is", "possible", "to"))
+        for verb in ("have", "get")), *(
         (modal, who) for modal in ("can", "could") for who in ("someone", "somebody", "anyone",
                                                                 "anybody")))
 #: who a message is for, before a comma ("Team, the new build server ...")
@@ -207,11 +209,13 @@ def _description(tokens: list[Token], i: int) -> int:
 
 def _phrase(tokens: list[Token], i: int,
             phrases: tuple[tuple[str, ...], ...]) -> int:
+    """Where the longest phrase of ``phrases`` at ``i`` ends; ``i`` when there is none."""
+    end = i
     for words in phrases:
-        if tuple(t.low for t in tokens[i:i + len(words)]) == words and not any(
-                t.quoted for t in tokens[i:i + len(words)]):
-            return i + len(words)
-    return i
+        if i + len(words) > end and tuple(t.low for t in tokens[i:i + len(words)]) == words and (
+                not any(t.quoted for t in tokens[i:i + len(words)])):
+            end = i + len(words)
+    return end
 
 
 def _greeting(tokens: list[Token], i: int) -> int:
@@ -259,7 +263,10 @@ def _for_whom(tokens: list[Token], i: int) -> int:
 #: lead-ins that are a phrase of their own, before ``:`` or ``,`` ("one more thing:")
 LEADIN_PHRASES: tuple[tuple[str, ...], ...] = (
     ("one", "more", "thing"), ("another", "thing"), ("last", "thing"), ("quick", "note"),
-    ("quick", "question"), ("side", "note"), ("small", "request"), ("small", "thing"))
+    ("quick", "question"), ("side", "note"), ("small", "request"), ("small", "thing"), *(
+        (*lead, adj, "question") for lead in (("if", "this", "is", "a"), ("for", "the"),
+                                              ("if", "this", "is", "an"))
+        for adj in ("dumb", "stupid", "silly", "basic", "newbie", "beginner", "obvious")))
 
 
 def wrapping_end(tokens: list[Token], i: int) -> tuple[int, bool]:
