@@ -34,7 +34,7 @@ from __future__ import annotations
 from mycopod.declarations.grammar.idioms import REASON_WORDS
 from mycopod.declarations.grammar.lexicon import is_vocab
 from mycopod.declarations.grammar.tokens import Token
-from mycopod.declarations.grammar.wrapping import CONDITIONS, kind_after_name
+from mycopod.declarations.grammar.wrapping import CONDITIONS, first_words, kind_after_name
 
 __all__ = [
     "CHATTER_OPENERS",
@@ -120,9 +120,11 @@ def plain(tokens: list[Token]) -> bool:
 
 def _starts(tokens: list[Token], phrases: tuple[tuple[str, ...], ...]) -> int:
     """The length of the longest phrase of ``phrases`` ``tokens`` open with, else 0."""
+    if not tokens or tokens[0].low not in first_words(phrases):
+        return 0  # the common case, without a look at each phrase
     best = 0
     for words in phrases:
-        if len(words) > best and tuple(t.low for t in tokens[:len(words)]) == words and not (
+        if words[0] == tokens[0].low and len(words) > best and tuple(t.low for t in tokens[:len(words)]) == words and not (
                 any(t.quoted for t in tokens[:len(words)])):
             best = len(words)
     return best

@@ -207,12 +207,25 @@ def _description(tokens: list[Token], i: int) -> int:
     return i
 
 
+_FIRST_WORDS: dict[int, frozenset[str]] = {}
+
+
+def first_words(phrases: tuple[tuple[str, ...], ...]) -> frozenset[str]:
+    """The first words of ``phrases`` (a module's constant: cached by identity)."""
+    found = _FIRST_WORDS.get(id(phrases))
+    if found is None:
+        found = _FIRST_WORDS[id(phrases)] = frozenset(words[0] for words in phrases)
+    return found
+
+
 def _phrase(tokens: list[Token], i: int,
             phrases: tuple[tuple[str, ...], ...]) -> int:
     """Where the longest phrase of ``phrases`` at ``i`` ends; ``i`` when there is none."""
+    if i >= len(tokens) or tokens[i].low not in first_words(phrases):
+        return i  # the common case, without a look at each phrase
     end = i
     for words in phrases:
-        if i + len(words) > end and tuple(t.low for t in tokens[i:i + len(words)]) == words and (
+        if words[0] == tokens[i].low and i + len(words) > end and tuple(t.low for t in tokens[i:i + len(words)]) == words and (
                 not any(t.quoted for t in tokens[i:i + len(words)])):
             end = i + len(words)
     return end
