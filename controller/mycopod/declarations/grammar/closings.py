@@ -124,8 +124,10 @@ def _starts(tokens: list[Token], phrases: tuple[tuple[str, ...], ...]) -> int:
         return 0  # the common case, without a look at each phrase
     best = 0
     for words in phrases:
-        if words[0] == tokens[0].low and len(words) > best and tuple(t.low for t in tokens[:len(words)]) == words and not (
-                any(t.quoted for t in tokens[:len(words)])):
+        if words[0] != tokens[0].low or len(words) <= best:
+            continue
+        if tuple(t.low for t in tokens[:len(words)]) == words and not any(
+                t.quoted for t in tokens[:len(words)]):
             best = len(words)
     return best
 

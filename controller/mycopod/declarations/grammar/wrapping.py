@@ -225,8 +225,10 @@ def _phrase(tokens: list[Token], i: int,
         return i  # the common case, without a look at each phrase
     end = i
     for words in phrases:
-        if words[0] == tokens[i].low and i + len(words) > end and tuple(t.low for t in tokens[i:i + len(words)]) == words and (
-                not any(t.quoted for t in tokens[i:i + len(words)])):
+        if words[0] != tokens[i].low or i + len(words) <= end:
+            continue
+        if tuple(t.low for t in tokens[i:i + len(words)]) == words and not any(
+                t.quoted for t in tokens[i:i + len(words)]):
             end = i + len(words)
     return end
 
