@@ -31,6 +31,8 @@ read, or refused with the words quoted. Pure.
 
 from __future__ import annotations
 
+import re
+
 from mycopod.declarations.grammar.idioms import REASON_WORDS
 from mycopod.declarations.grammar.lexicon import is_vocab
 from mycopod.declarations.grammar.tokens import Token
@@ -97,6 +99,7 @@ FAILURE_OPENERS: tuple[tuple[str, ...], ...] = (
 TRAILING_QUESTIONS: tuple[tuple[str, ...], ...] = tuple(
     (verb, who) for verb in ("is", "are", "was", "would", "will", "should", "does", "do")
     for who in ("that", "this", "it", "these", "those"))
+_EMOJI_RE = re.compile(r"^:[a-z0-9_+\-]+$")
 _PROBLEM_LABELS = frozenset({"problem", "issue", "symptom", "symptoms", "question"})
 _SEPARATORS = frozenset({",", "-", "--", "\u2013", "\u2014"})
 _PUNCTUATION = frozenset({",", ":", "-", "--", "\u2013", "\u2014", "!", "?", ";", "(", ")"})
@@ -191,6 +194,8 @@ def _now(tokens: list[Token], k: int) -> bool:
 def _trailing(tokens: list[Token]) -> list[Token]:
     """``tokens`` without the chatter, failure or question clause at their end."""
     out = tokens
+    while len(out) > 2 and out[-1].low == ":" and _EMOJI_RE.match(out[-2].low):
+        out = out[:-2]  # ":tada:", ":pray:": a chat emoji
     out = [t for k, t in enumerate(out) if not _now(out, k)]
     while len(out) > 1 and out[-1].low in TRAILING_CHATTER and not out[-1].quoted:
         out = out[:-1]
@@ -226,7 +231,9 @@ NOT_NEEDED: tuple[tuple[str, ...], ...] = (
     *((who, "do", "not", "need", it) for who in ("we", "i") for it in ("it", "this", "them")),
     *(("done", "with", it) for it in ("it", "this", "them")),
     ("nobody", "uses", "it"), ("no", "one", "uses", "it"), ("not", "needed"),
-    ("no", "longer", "needed"), ("we", "never"), ("i", "never"), ("nobody", "needs", "it"))
+    ("no", "longer", "needed"), ("we", "never"), ("i", "never"), ("nobody", "needs", "it"),
+    *(("it", "is", *no, "needed") for no in (("not",), ("not", "more"), ("no", "longer"),
+                                               ("not", "longer"))))
 _NOT_NEEDED_TAILS = frozenset({"running", "anymore", "any", "more", "now", "again"})
 
 

@@ -97,7 +97,7 @@ QUESTION_PHRASES: tuple[tuple[str, ...], ...] = (
         (*ask, verb) for ask in (("is", "it", "possible", "to"), ("is", "possible", "to"))
         for verb in ("have", "get")), *(
         (modal, who) for modal in ("can", "could") for who in ("someone", "somebody", "anyone",
-                                                                "anybody")))
+                                                                "anybody", "we")))
 #: who a message is for, before a comma ("Team, the new build server ...")
 ADDRESSEES = frozenset({"team", "all", "folks", "guys", "everyone", "colleagues", "people"})
 #: an attribution before a comma or colon ("Per customer request,", "According to X:")
@@ -303,8 +303,9 @@ def wrapping_end(tokens: list[Token], i: int) -> tuple[int, bool]:
     if end > i and end < len(tokens) and tokens[end].low in (":", ",", *_SEPARATORS):
         return end + 1, False
     end = _phrase(tokens, i, QUESTION_PHRASES)
-    if end > i:
-        return end, True
+    if end > i and not (tokens[end - 1].low == "we" and end < len(tokens)
+                        and tokens[end].low in ("get", "have")):
+        return end, True  # ("Could we get a container ...": a creation prefix, .lexicon)
     return _description(tokens, i), False
 
 
