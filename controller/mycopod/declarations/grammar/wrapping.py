@@ -176,6 +176,8 @@ def _leadin(tokens: list[Token], i: int) -> int:
         return j + 2 if names_a_guest(tokens[j + 2:]) else i  # "Show the dashboard, then"
     if j == i or j >= len(tokens) or tokens[j].low not in _SEPARATORS or tokens[j].quoted:
         return i
+    if j == i + 1 and tokens[j].low != ":":
+        return i  # "Tank - web-1 gets a 20 GB disk": one word before a dash may be a place
     if j + 1 < len(tokens) and tokens[j + 1].low in ("it", "it's"):
         return i  # "Game night: it is a VM named mc-2": a preface (.prefaces)
     return j + 1 if names_a_guest(tokens[j + 1:]) else i

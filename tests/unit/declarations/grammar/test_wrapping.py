@@ -128,3 +128,10 @@ def test_a_signature_that_is_a_word_of_the_grammar_is_read() -> None:
 
 def test_a_greeting_alone_or_a_sign_off_alone_declares_nothing() -> None:
     assert stated("Dear team,\n\nKind regards, Piotr\n") == {}
+
+
+def test_one_word_before_a_dash_is_not_dropped_it_may_name_a_place() -> None:
+    # "Tank" may be a storage: the sentence is refused, not read without it
+    assert "Tank" in error("Tank - wr-9 gets a 20 GB disk.")
+    assert stated("Production servers - wr-9 is a VM.") == {"wr-9": {"name": "wr-9",
+                                                                     "kind": "vm"}}
