@@ -63,6 +63,9 @@ SIGN_OFF_PHRASES: tuple[tuple[str, ...], ...] = (*(
     ("regards",), ("best", "regards"), ("kind", "regards"), ("warm", "regards"),
     ("best",), ("best", "wishes"), ("sincerely",), ("yours", "sincerely"), ("cheers",),
     ("bye",), ("goodbye",), ("have", "a", "nice", "day"), ("have", "a", "good", "day"),
+    ("thanks", "and", "regards"), ("with", "kind", "regards"), ("with", "best", "regards"),
+    *(("have", "a", good, when) for good in ("nice", "good", "great")
+      for when in ("day", "weekend")), ("sent", "from", "my"), ("talk", "soon"),
     ("greetings",), ("closing", "ticket"), ("closing", "the", "ticket"), ("ticket", "closed"))
 #: a whole sentence of chatter opens with one of these ("Nobody touches it ...")
 CHATTER_OPENERS = frozenset({"nobody", "goodbye", "bye", "rip", "lol", "haha", "yay",
@@ -71,7 +74,8 @@ CHATTER_OPENERS = frozenset({"nobody", "goodbye", "bye", "rip", "lol", "haha", "
 CHATTER_PHRASES: tuple[tuple[str, ...], ...] = (
     ("i'm", "new"), ("i", "am", "new"), ("i", "hope"), ("hope", "this"), ("hope", "that"),
     ("fingers", "crossed"), ("i", "want", "to", "try"), ("i", "would", "like", "to", "try"),
-    ("i", "wanted", "to", "try"), *(("data", *verb) for verb in (
+    ("i", "wanted", "to", "try"), ("any", "help"), ("help", "appreciated"),
+    *(("data", *verb) for verb in (
         ("archived",), ("is", "archived"), ("backed", "up"), ("is", "backed", "up"),
         ("saved",), ("is", "saved"), ("copied",), ("is", "copied"), ("exported",))))
 #: politeness at the end of a request, after a comma ("..., if that's okay?"): a fixed
@@ -153,14 +157,29 @@ def sign_off(tokens: list[Token]) -> bool:
     rest = tokens[n:]
     if rest and rest[0].low in (",", "!"):
         rest = rest[1:]
-    if tokens[0].low == "greetings" and rest and rest[0].low == "from":
+    if tokens[0].low in ("greetings", "sent") and rest and rest[0].low == "from":
         rest = rest[1:]  # "Greetings from Lyon"
+    if tokens[0].low == "sent":
+        return len(rest) <= 2 and plain(rest)  # "Sent from my iPhone"
+    if rest and rest[0].low == "for" and plain(rest):
+        return True  # "Thanks for any help!", "Thank you for your support"
     return not rest or (_name_words(rest) and rest[0].text[:1].isupper())
+
+
+#: "Let me know if you need more info.": the words such an offer may hold (its "if" is
+#: politeness, not a condition)
+_OFFER_WORDS = frozenset({"if", "you", "need", "anything", "else", "more", "info",
+                          "information", "details", "have", "any", "questions", "there",
+                          "are", "problems", "issues", "further", "something", "is",
+                          "unclear", "missing"})
 
 
 def _whole(tokens: list[Token]) -> bool:
     """Is the sentence chatter, a question or a problem report as a whole?"""
     body = tokens[:-1] if tokens[-1].low in ("?", "!") else tokens
+    if [t.low for t in body[:3]] == ["let", "me", "know"] and all(
+            t.low in _OFFER_WORDS and not t.quoted for t in body[3:]):
+        return True
     if not body or not plain(body[_starts(body, CHATTER_PHRASES):]):
         return False
     first = body[0].low
@@ -205,21 +224,24 @@ def _trailing(tokens: list[Token]) -> list[Token]:
         if out[k].low in ("we", "i", "nobody") and "-" in out[k - 1].low and _not_needed(
                 out[:k], out[k:]):
             return out[:k]
-    for k in range(len(out) - 2, 0, -1):
-        if out[k].low not in _SEPARATORS or out[k].quoted:
-            continue
+    seps = [k for k in range(len(out) - 2, 0, -1) if out[k].low in _SEPARATORS
+            and not out[k].quoted][:2]
+    if len(seps) == 2 and sign_off(out[seps[1] + 1:]):
+        return out[:seps[1]]  # "..., thanks, Bob"
+    for k in seps[:1]:
         rest = out[k + 1:]
         if _starts(rest, FAILURE_OPENERS) and plain(rest):
             return out[:k]
         if (_starts(rest, TRAILING_QUESTIONS) or rest[0].low in QUESTION_WORDS) and rest[
                 -1].low == "?" and plain(rest[:-1]):
             return out[:k]
+        if sign_off(rest):
+            return out[:k]  # "..., thanks in advance", "..., thanks, Bob"
         n = _starts(rest, POLITENESS)
         if n and (len(rest) == n or (len(rest) == n + 1 and rest[-1].low in ("?", "!"))):
             return out[:k]
         if _not_needed(out[:k], rest):
             return out[:k]
-        break
     return out
 
 

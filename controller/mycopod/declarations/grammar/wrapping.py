@@ -89,7 +89,15 @@ REQUEST_PHRASES: tuple[tuple[str, ...], ...] = (
     ("i", "would", "ask", "you", "to"), ("i", "would", "like", "to", "ask", "you", "to"),
     ("i", "need", "that"), ("we", "need", "that"), ("i", "want", "that"),
     ("we", "want", "that"), ("i", "would", "like", "that"), ("i'm", "trying", "to"),
-    ("i", "am", "trying", "to"), ("we're", "trying", "to"), ("we", "are", "trying", "to"))
+    ("i", "am", "trying", "to"), ("we're", "trying", "to"), ("we", "are", "trying", "to"),
+    ("would", "you", "be", "so", "kind", "as", "to"), ("please", "be", "so", "kind", "and"),
+    ("i", "would", "be", "grateful", "if", "you", "could"),
+    ("we", "would", "be", "grateful", "if", "you", "could"),
+    ("i", "would", "appreciate", "it", "if", "you", "could"),
+    ("we", "would", "appreciate", "it", "if", "you", "could"),
+    ("i", "am", "writing", "to", "ask", "you", "to"), ("i", "would", "like", "to", "request"),
+    ("to", "whom", "it", "may", "concern"), ("be", "so", "kind", "as", "to"),
+    ("be", "so", "kind", "and"))
 #: a request asked as a question: its "?" at the end is allowed
 QUESTION_PHRASES: tuple[tuple[str, ...], ...] = (
     ("is", "it", "possible", "to"), ("is", "possible", "to"), ("it", "is", "possible", "to"),
@@ -108,6 +116,9 @@ _ASKS = (("we", "need"), ("i", "need"), ("we", "want"), ("i", "want"), ("we", "w
 _MONTHS = frozenset({"jan", "january", "feb", "february", "mar", "march", "apr", "april",
                      "may", "jun", "june", "jul", "july", "aug", "august", "sep", "sept",
                      "september", "oct", "october", "nov", "november", "dec", "december"})
+_SLASHED_RE = re.compile(r"^[a-z]+(?:/[a-z]+)+$")
+#: a forum tag: "[SOLVED]", "[help" before "?]" (plain letters only)
+_TAG_RE = re.compile(r"^\[[a-z]+\]?$")
 _GREETING_TIMES = frozenset({"morning", "afternoon", "evening", "day"})
 _SEPARATORS = frozenset({":", "-", "--", "\u2013", "\u2014"})
 _NUMBER_RE = re.compile(r"^#?\d{1,6}$")
@@ -238,9 +249,10 @@ def _phrase(tokens: list[Token], i: int,
 def _greeting(tokens: list[Token], i: int) -> int:
     """Where a greeting at ``i`` ends; ``i`` when there is none."""
     w = tokens[i].low
-    if w == "dear":  # "Dear colleague,", "Dear support team,"
+    if w == "dear":  # "Dear colleague,", "Dear support team,", "Dear Sir/Madam,"
         j = i + 1
-        while j < len(tokens) and j - i <= 3 and plain_word(tokens[j]):
+        while j < len(tokens) and j - i <= 3 and (plain_word(tokens[j]) or _SLASHED_RE.match(
+                tokens[j].low)):
             j += 1
         return j if j > i + 1 and j < len(tokens) and tokens[j].low == "," else i
     if w == "good" and i + 1 < len(tokens) and tokens[i + 1].low in _GREETING_TIMES:
@@ -251,6 +263,10 @@ def _greeting(tokens: list[Token], i: int) -> int:
         return 2  # "Newbie here."
     if w in ADDRESSEES and i + 1 < len(tokens) and tokens[i + 1].low == ",":
         return i + 1  # "Team, ..."
+    if _TAG_RE.match(w) and not tokens[i].quoted:  # "[SOLVED]", "[Help?]": a forum tag
+        j = i + 1 if w.endswith("]") else i + 2 if i + 2 < len(tokens) and tokens[
+            i + 1].low in ("?", "!") and tokens[i + 2].low == "]" else i
+        return j + 1 if j == i + 2 else j
     return i
 
 
