@@ -14,7 +14,10 @@ these shapes are dropped:
   (:func:`.prefaces.plain_word`), one of :data:`LEADIN_WORDS` (nouns that say nothing
   about a guest there: ``update``, ``note``, ``data`` ...), a capitalised hyphenated word
   of letters (``B-roll``, ``Follow-up``), or a bare number not followed by a unit
-  (``Segment 2``, ``Ticket #4471``, ``14 Mar``). Never a condition word
+  (``Segment 2``, ``Ticket #4471``, ``14 Mar``); lower case only with three words or
+  more and no ``and``/``or``; one word only before ``:`` (a dash after one word may follow
+  a storage's name: ``Tank - ...``); ``then`` (or ``, then``) also ends a lead-in
+  (``Sponsor segment then create ...``). Never a condition word
   (:data:`CONDITIONS`), a word that states a state (:data:`STATE_WORDS`, any word ending
   in ``-ed``, an ``-ing`` form of a word of the grammar such as ``decommissioning``), a
   size, a guest's name, or quoted text. And what follows the separator must name a guest
@@ -25,9 +28,14 @@ these shapes are dropped:
   ...``, ``Cafeteria tills backend, VM till-backend, ...``, ``Print server (container)
   printsrv - ...`` (the kind in parentheses is kept and put after the name): the same
   words as a lead-in, at most :data:`MAX_DESCRIPTION_WORDS`, then an optional comma, then
-  a kind word and a lower-case name;
-- a **greeting**: ``Dear`` and one to three words then ``,``; ``Good morning|afternoon|
-  evening|day``; ``Greetings``; ``WORD here`` as a whole sentence (``Newbie here.``);
+  a kind word and a lower-case name, or ``is a KIND called|named NAME`` (``Matlab licence
+  server is a VM called flexlm``); the phrases of :data:`LEADIN_PHRASES` (``one more
+  thing:``);
+- a **greeting**: ``Dear`` and one to three words then ``,`` (``Dear Sir/Madam,``);
+  ``Good morning|afternoon|evening|day``; ``Greetings``; ``Team,`` (:data:`ADDRESSEES`);
+  ``WORD here`` as a whole sentence (``Newbie here.``); a forum tag (``[SOLVED]``);
+- an **attribution**: ``Per``, ``As per``, ``According to`` and at most three lead-in
+  words, then ``,`` or ``:`` (``Per customer request,``);
 - a **request phrase** of :data:`REQUEST_PHRASES` (``as discussed``, ``I kindly ask you
   to``, ``is it possible to`` ...); those of :data:`QUESTION_PHRASES` also allow the ``?``
   at the end (``is possible to stop the VM wms-test?``).
