@@ -18,9 +18,16 @@ sentence is read (:func:`.openers.strip_courtesy` calls it first), only these sh
 - a **problem report** (the whole sentence): ``Problem:``, ``Issue:``, ``Symptom:`` and
   plain words (``Problem: slow web UI.``);
 - at the end of a sentence, after a comma or nothing: a word of :data:`TRAILING_CHATTER`
-  (``lol``, ``asap``); a plain clause after a comma that opens with ``it fails`` / ``it
-  doesn't work`` (:data:`FAILURE_OPENERS`); a plain question after a comma that opens
-  with ``is that`` / ``is it`` ... (:data:`TRAILING_QUESTIONS`) and ends in ``?``.
+  (``lol``, ``asap``), a chat emoji (``:tada:``), a ``now`` (not ``for now``, ``until
+  now`` ...); after a comma: a plain clause that opens with ``it fails``
+  (:data:`FAILURE_OPENERS`), a plain question that opens with ``is that`` / ``is it`` ...
+  (:data:`TRAILING_QUESTIONS`) or a question word and ends in ``?``, politeness
+  (:data:`POLITENESS`: ``if possible``, ``if that's okay``), a sign-off (``thanks in
+  advance``, ``thanks, Bob``), and, only when the statement stops or deletes, a "not
+  needed" reason (:data:`NOT_NEEDED`: ``we don't need it running``, ``done with it``;
+  also without a comma right after a guest's name: ``... mc-1 we never play it anymore``);
+- whole sentences of :data:`CHATTER_PHRASES` (``I'm new to Proxmox.``, ``data archived
+  already``) and ``Let me know if you need more info.`` (its ``if`` is politeness).
 
 "Plain" means: no number, no quoted text, no guest's name (a word with a digit or a
 hyphen), no condition word (:data:`.wrapping.CONDITIONS`), no negation, and no word of
