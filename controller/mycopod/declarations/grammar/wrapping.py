@@ -74,7 +74,7 @@ MAX_DESCRIPTION_WORDS = 4
 #: words of the grammar a lead-in may hold: before a colon they say nothing about a guest
 LEADIN_WORDS = frozenset({"update", "note", "notes", "config", "hardware", "data",
                           "server", "system", "card", "cut", "request", "zone", "build",
-                          "ticket", "tickets",
+                          "ticket", "tickets", "todo",
                           "per", "from", "for", "the", "my", "our", "to", "of", "and",
                           "a", "an", "in", "with", "while", "i", "we", "new"})
 #: a lead-in holding one of these states a condition: refused, never dropped
@@ -84,8 +84,10 @@ CONDITIONS = frozenset({"until", "unless", "if", "when", "whenever", "once", "du
 STATE_WORDS = frozenset({"dead", "offline", "online", "obsolete", "deprecated", "unused",
                          "broken", "idle", "asleep", "spare", "gone", "legacy", "halted",
                          "frozen", "down", "up", "off", "on", "removal", "eol", "decom",
-                         "todo", "tbd", "wip", "not", "no", "never", "stop",
-                         "delete", "remove", "keep"}) | frozenset(PAST_TENSE)
+                         "tbd", "not", "maybe", "perhaps", "possibly", "probably",
+                         "optional", "optionally", "tentative", "later", "someday",
+                         "eventually", "future", "proposal", "idea", "ideas", "draft", "no",
+                         "never", "stop", "delete", "remove", "keep"}) | frozenset(PAST_TENSE)
 #: words of :data:`STATE_WORDS` and :data:`CONDITIONS` that also keep a label
 #: (:mod:`.labels`) from being dropped ("Off: web-1 is a VM" is refused)
 _STATES = (STATE_WORDS - frozenset(PAST_TENSE)) | CONDITIONS
@@ -172,6 +174,8 @@ def _leadin_word(tokens: list[Token], k: int) -> bool:
             nxt.isalpha() and not is_vocab(nxt))
     if t.low == "may" and k and _NUMBER_RE.match(tokens[k - 1].low):
         return True  # "3 May"
+    if t.low in ("(", ")"):
+        return True  # "TODO (high priority):": its words are read like the others
     if _CAP_HYPHEN_RE.match(t.text):
         return True  # "B-roll", "Follow-up": capitalised, so never a guest's name
     if t.low == "one" and k and plain_word(tokens[k - 1]):
@@ -209,7 +213,7 @@ def _description(tokens: list[Token], i: int) -> int:
         return i
     j = i
     while j < len(tokens) and j - i < MAX_DESCRIPTION_WORDS and tokens[
-            j].low not in (*KIND_WORDS, "is") and _leadin_word(tokens, j):
+            j].low not in (*KIND_WORDS, "is", "(") and _leadin_word(tokens, j):
         j += 1
     if j == i or j + 1 >= len(tokens):
         return i
