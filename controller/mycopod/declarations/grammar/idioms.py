@@ -49,6 +49,7 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("no", "longer", "in", "use"), ("", "", ",", "used")),
     (("torn", "down"), ("deleted", ",")),
     # power
+    (("start|starts", "it|them", "at|on", "boot"), ("", ",", "", "")),  # onboot, not running
     (("and", "stays|stay|remains|remain", "that", "way"), (",", ",", ",", ",")),
     (("for", "now"), (",", ",")),
     (("for", "the", "time", "being"), (",", ",", ",", ",")),

@@ -25,10 +25,11 @@ from __future__ import annotations
 import re
 
 from mycopod.declarations.grammar.changelog import shorthand
-from mycopod.declarations.grammar.labels import label_end
+from mycopod.declarations.grammar.closings import problem_report, unwrap
 from mycopod.declarations.grammar.prefaces import plain_word, strip_preface
 from mycopod.declarations.grammar.reports import report_to_imperative
 from mycopod.declarations.grammar.tokens import Token
+from mycopod.declarations.grammar.wrapping import wrapping_end
 
 __all__ = ["CLOSERS", "LABELS", "OPENERS", "PHRASE_OPENERS", "QUESTION_OPENERS",
            "strip_courtesy"]
@@ -122,7 +123,7 @@ def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
             j += 1
         if j < len(tokens) and tokens[j].low == ":":
             return j + 1, False
-    return label_end(tokens, i), False
+    return wrapping_end(tokens, i)  # "Step 3:", "Update from tech:", "Dear team," ...
 
 
 #: words that open a sign-off ("Thanks, Alex", "Cheers", "Best regards, Sam")
@@ -149,7 +150,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
     openers (``Hi!``) comes back empty; anything else keeps
     at least its words after the openers.
     """
-    if _sign_off(tokens):
+    if _sign_off(tokens) or problem_report(tokens):
         return []
     i = 0
     asked = False
@@ -163,7 +164,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
         if end >= len(tokens):
             return []  # "Hi!", "Please.": courtesy only
         i = end
-    out = shorthand(report_to_imperative(strip_preface(tokens[i:])))
+    out = shorthand(report_to_imperative(strip_preface(unwrap(tokens[i:]))))  # .closings
     for words in CLOSERS if out and out[-1].low in _CLOSER_ENDS else ():
         n = len(words)
         if tuple(t.low for t in out) == words:

@@ -231,10 +231,14 @@ class Cursor:
 def split_sentences(tokens: list[Token]) -> list[list[Token]]:
     out: list[list[Token]] = []
     current: list[Token] = []
-    for t in tokens:
+    for k, t in enumerate(tokens):
         if t.low == "." and not t.quoted:
             if current:
                 out.append(current)
+            current = []
+        elif t.low == "?" and not t.quoted and k + 1 < len(tokens) and tokens[
+                k + 1].text[:1].isupper() and not tokens[k + 1].quoted:
+            out.append([*current, t])  # "... a 32 GB disk? I hope that's enough"
             current = []
         else:
             current.append(t)
