@@ -127,7 +127,10 @@ async def _fault(sim: Sim, request: web.Request, kind: str, params: dict[str, st
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
-    with request.app[SIM_KEY].in_flight.request(request.raw_path):
+    in_flight = request.app[SIM_KEY].in_flight
+    transport = request.transport
+    in_flight.connection(transport.get_extra_info("peername") if transport else None)
+    with in_flight.request(request.raw_path):
         return await _dispatch(request)
 
 
