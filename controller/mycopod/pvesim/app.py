@@ -93,7 +93,11 @@ def _authenticate(sim: Sim, request: web.Request, verb: str, method: schema.Meth
             return sim.auth.verify_token(header)
         except AuthError as exc:
             raise ApiError(401, str(exc)) from None
-    ticket = request.cookies.get("PVEAuthCookie")
+    cookie = request.headers.get("Cookie", "")
+    if cookie.startswith("PVEAuthCookie=") and ";" not in cookie and '"' not in cookie:
+        ticket: str | None = cookie[len("PVEAuthCookie="):]  # the usual one cookie
+    else:
+        ticket = request.cookies.get("PVEAuthCookie")
     if not ticket and header.startswith("PVEAuthCookie="):
         ticket = header.split("=", 1)[1]
     if not ticket:

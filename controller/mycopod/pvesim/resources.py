@@ -232,11 +232,23 @@ class ResourceCache:
 
 def stats_round(cl: Cluster, guests: list[Guest] | None = None) -> None:
     """pvestatd's round: sample every guest (or just ``guests``) now. Call with the
-    cluster lock held."""
+    cluster lock held.
+
+    A guest's sample is a function of the guest alone (its config, status and start),
+    so a guest unchanged since its last sample (the same object, ``rev``, status and
+    start) keeps that sample instead of being sampled again: a round over 10,000 idle
+    guests is then a pass over a dict, not 10,000 samples."""
+    seen = cl.rrd_keys
     for g in cl.guests.values() if guests is None else guests:
+        key = (id(g), g.rev, g.status, g.started_at)
+        last = cl.rrd.get(g.vmid)
+        if last is not None and seen.get(g.vmid) == key:
+            continue
+        seen[g.vmid] = key
         cl.rrd[g.vmid] = (id(g), sample(g), g.started_at if g.status == "running" else None)
-    if guests is None:
+    if guests is None and len(cl.rrd) != len(cl.guests):
         cl.rrd = {v: s for v, s in cl.rrd.items() if v in cl.guests}
+        cl.rrd_keys = {v: k for v, k in seen.items() if v in cl.guests}
     cl.rrd_round += 1
 
 
