@@ -27,3 +27,14 @@ def test_a_round_samples_again_only_the_guests_that_changed(api: Api, sim: SimHa
     res = {r["vmid"]: r for r in api.data("GET", "/cluster/resources", type="vm")}
     # the memory change was pending until the start
     assert res[100]["status"] == "running" and res[100]["maxmem"] == 2048 * MiB
+
+
+def test_a_change_made_behind_the_simulators_back_is_sampled(api: Api, sim: SimHandle) -> None:
+    """The sample is kept by what it is made of, not by change tracking: a config edited
+    in place (as a test does through the cluster object) shows at the next round."""
+    sim.stats_round()
+    with sim.cluster.lock:
+        sim.cluster.guests[100].config["cores"] = "7"
+    sim.stats_round()
+    res = {r["vmid"]: r for r in api.data("GET", "/cluster/resources", type="vm")}
+    assert res[100]["maxcpu"] == 7 * int(sim.cluster.guests[100].config.get("sockets", 1))
