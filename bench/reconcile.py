@@ -55,9 +55,11 @@ class SimProcess:
 
     user, password = "root@pam", "mycopod"
 
-    def __init__(self, state: Path, **options: Any) -> None:
+    def __init__(self, state: Path, *, profile: Path | None = None, **options: Any) -> None:
         self.state = state
         self.options = options
+        #: write a cProfile of the simulator process here (when it stops)
+        self.profile = profile
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.cluster: Cluster | None = None
@@ -66,7 +68,10 @@ class SimProcess:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        argv = [sys.executable, "-m", "mycopod.cli", "sim", "--port", str(port),
+        python = [sys.executable]
+        if self.profile is not None:
+            python += ["-m", "cProfile", "-o", str(self.profile)]
+        argv = [*python, "-m", "mycopod.cli", "sim", "--port", str(port),
                 "--state", str(self.state)]
         for key, value in self.options.items():
             argv += [f"--{key.replace('_', '-')}", str(value)]

@@ -7,7 +7,9 @@ With the simulator in its own process at ``--latency-ms 2`` (the setup of
 
 - ``full_resync``: a tick with a full sweep (every owned guest's config read), under the
   client's global and per-node limits (``[proxmox] max_workers``, the observer's
-  concurrency);
+  concurrency), after a first one (``first_full_resync``, where nothing is known yet:
+  TLS handshakes, every config parsed and every guest planned; the later ones parse
+  and plan only what changed since, by the configs' digests: nothing here);
 - ``steady_state``: the next ticks of the same process, nothing changed (median of
   ``--ticks``): one ``/cluster/resources``, and no planning when no row changed (the
   inventory holds every guest, as after MycoPod created them, and is read each tick);
@@ -20,6 +22,10 @@ disturbs less. The full resync's limits are checked twice, by the client's own c
 (``client.limits``) and by the simulator's (``GET /_sim/stats``: the most requests it
 was answering at once, overall and per node): at most ``[proxmox] max_workers`` at
 once, and the per-node limit on each node; the run fails if they were exceeded.
+Each full resync also gives the simulator's CPU time (its process's user and system
+time, from ``/proc``), and ``connections``: how many TLS connections carried its
+requests (the client keeps them alive: at most ``max_workers``). ``load_average``: the
+machine's, at the start and the end (the machine may be shared).
 ``memory``: this process's resident set (VmRSS) and its peak (VmHWM) after the full
 resyncs and after the steady ticks, and how much the resident set grew over the
 steady ticks (it must stay about flat).
@@ -27,7 +33,8 @@ steady ticks (it must stay about flat).
 Targets (issue 17): steady state under 150 ms with 1 request; full resync under 6 s.
 
 Usage: ``python bench/scale.py [--guests 10000] [--ticks 20] [--full-runs 3]
-[--max-workers N] [--database-url URL]``.
+[--max-workers N] [--database-url URL] [--profile FILE] [--sim-profile FILE]``
+(cProfile of this process, or of the simulator process).
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ import concurrent.futures
 import json
 import logging
 import multiprocessing
+import os
 import shutil
 import statistics
 import sys
@@ -92,6 +100,12 @@ def memory() -> dict[str, float]:
     return found
 
 
+def process_cpu(pid: int) -> float:
+    """A process's CPU time so far (user and system), in seconds (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sim_stats(sim: Any, *, reset: bool = False) -> dict[str, Any]:
     """The simulator's request counters (``/_sim/stats``); ``reset`` starts them afresh."""
     answer = requests.request("POST" if reset else "GET", f"{sim.url}/_sim/stats",
@@ -102,8 +116,8 @@ def sim_stats(sim: Any, *, reset: bool = False) -> dict[str, Any]:
 
 
 async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
-                workdir: Path, full_runs: int = 3,
-                max_workers: int | None = None) -> dict[str, Any]:
+                workdir: Path, full_runs: int = 3, max_workers: int | None = None,
+                sim_profile: Path | None = None) -> dict[str, Any]:
     state = workdir / f"scale-{n}.json"
     # The simulator's state is made and read in another process: this one's memory is
     # the controller's alone (what a replica holds), not 10,000 simulated guests too.
@@ -112,7 +126,10 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
         spec_json, inventory, victim = other.submit(_prepare, state, n).result()
     spec = ClusterSpec.model_validate_json(spec_json)
     # pvestatd's sampling every 2 s: a started guest shows in /cluster/resources then
-    with setup.SimProcess(state, latency_ms=latency_ms, seed=1, stats_interval=2) as sim:
+    with setup.SimProcess(state, latency_ms=latency_ms, seed=1, stats_interval=2,
+                          profile=sim_profile) as sim:
+        assert sim.proc is not None
+        sim_pid = sim.proc.pid
         settings = setup.settings_for(sim)
         if max_workers is not None:
             settings = settings.model_copy(update={"proxmox": settings.proxmox.model_copy(
@@ -130,10 +147,18 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
                                               spec_loader=load)
         try:
             await client.get("/version")  # log in: the ticket is not part of a tick
-            await tick(ctx, full=True)  # first contact (TLS handshakes)
+            # first contact (TLS handshakes), and nothing known yet: every config is
+            # parsed and every guest planned
+            sim_before = process_cpu(sim_pid)
+            cold = await tick(ctx, full=True)
+            cold_sim_cpu = process_cpu(sim_pid) - sim_before
             client.limits.reset_peaks()
             await asyncio.to_thread(sim_stats, sim, reset=True)
-            fulls = [await tick(ctx, full=True) for _ in range(full_runs)]
+            fulls, sim_cpu = [], []
+            for _ in range(full_runs):
+                sim_before = process_cpu(sim_pid)
+                fulls.append(await tick(ctx, full=True))
+                sim_cpu.append(process_cpu(sim_pid) - sim_before)
             server = await asyncio.to_thread(sim_stats, sim)
             limits = client.limits
             assert not any(d for _, _, d, _ in fulls)
@@ -142,6 +167,8 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
             assert server["peak"] <= limits.total, server
             assert all(c <= limits.per_node for c in limits.max_in_flight_per_node.values())
             assert all(c <= limits.per_node for c in server["peak_per_node"].values()), server
+            # the connections were kept alive: a few carried every request
+            assert server["connections"] <= limits.total, server
             after_full = memory()
             steady = [await tick(ctx)]
             after_first = memory()
@@ -166,6 +193,9 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
                         "seconds": [round(s, 3) for s, _, _, _ in fulls],
                         "cpu_seconds_median": round(statistics.median(
                             c for _, _, _, c in fulls), 3),
+                        "cpu_seconds": [round(c, 3) for _, _, _, c in fulls],
+                        "simulator_cpu_seconds_median": round(statistics.median(sim_cpu), 3),
+                        "simulator_cpu_seconds": [round(c, 3) for c in sim_cpu],
                         "proxmox_requests": max(r for _, r, _, _ in fulls),
                         "max_workers": settings.proxmox.max_workers,
                         "per_node_limit": limits.per_node,
@@ -173,8 +203,13 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
                         "max_in_flight_per_node": limits.max_in_flight_per_node,
                         "simulator_peak": server["peak"],
                         "simulator_peak_per_node": server["peak_per_node"],
+                        "simulator_requests": server["requests"],
+                        "connections": server["connections"],
                         "target_seconds": TARGET_FULL_SECONDS,
                         "met": full_s < TARGET_FULL_SECONDS},
+        # the first full resync of the process: every config parsed, every guest planned
+        "first_full_resync": {"seconds": round(cold[0], 3), "cpu_seconds": round(cold[3], 3),
+                              "simulator_cpu_seconds": round(cold_sim_cpu, 3)},
         "steady_state": {"seconds_median": round(median, 4),
                          "seconds_max": round(max(seconds), 4),
                          "cpu_seconds_median": round(statistics.median(
@@ -211,13 +246,20 @@ def _prepare(state: Path, n: int) -> tuple[str, list[tuple[int, str, str, str]],
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="mycopod-scale-"))
+    load_start = [round(x, 2) for x in os.getloadavg()]
     try:
         async with dbmod.open_database(DatabaseSettings(url=args.database_url),
                                        state_dir=work / "db", min_size=2) as database:
             async with database.pool.acquire() as conn:
                 await migrate.up(conn)
-            return await scale(database.pool, args.guests, args.ticks, args.latency_ms, work,
-                               full_runs=args.full_runs, max_workers=args.max_workers)
+            result = await scale(
+                database.pool, args.guests, args.ticks, args.latency_ms, work,
+                full_runs=args.full_runs, max_workers=args.max_workers,
+                sim_profile=Path(args.sim_profile).resolve() if args.sim_profile else None)
+            result["load_average"] = {"start": load_start,
+                                      "end": [round(x, 2) for x in os.getloadavg()],
+                                      "nice": os.nice(0)}
+            return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -232,6 +274,7 @@ if __name__ == "__main__":
     parser.add_argument("--latency-ms", type=float, default=2.0)
     parser.add_argument("--database-url")
     parser.add_argument("--profile", help="write a cProfile of the whole run here")
+    parser.add_argument("--sim-profile", help="write a cProfile of the simulator here")
     options = parser.parse_args()
     warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)

@@ -33,22 +33,18 @@ shows at once, not at the next drift check.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-import ssl
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import aiohttp
 import requests
 import structlog
 import tenacity
 from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 
-from mycopod import telemetry
 from mycopod.config import ProxmoxSettings
 from mycopod.errors import ConfigError
 from mycopod.proxmox.errors import (
@@ -64,20 +60,15 @@ from mycopod.proxmox.errors import (
     classify,
     upid_node,
 )
+from mycopod.proxmox.fast_reads import FastReads, count_request, path_template, with_field_errors
 from mycopod.proxmox.limits import RequestLimits
+
+__all__ = ["TASK_TIMEOUTS", "ProxmoxClient", "path_template"]
 
 log = structlog.get_logger(__name__)
 
 RequestHook = Callable[[str, str, dict[str, Any]], None]
 OutcomeListener = Callable[[bool, str | None], None]
-
-_TEMPLATE_RULES = (
-    (re.compile(r"^/nodes/[^/]+"), "/nodes/{node}"),
-    (re.compile(r"/(qemu|lxc)/\d+"), r"/\1/{vmid}"),
-    (re.compile(r"/tasks/[^/]+"), "/tasks/{upid}"),
-    (re.compile(r"/storage/[^/]+"), "/storage/{storage}"),
-    (re.compile(r"/pools/[^/]+"), "/pools/{poolid}"),
-)
 
 #: seconds a task of this type may take before we stop waiting (default: the setting)
 TASK_TIMEOUTS = {
@@ -86,25 +77,10 @@ TASK_TIMEOUTS = {
 }
 
 
-def path_template(path: str) -> str:
-    """``/nodes/pve1/qemu/101/config`` → ``/nodes/{node}/qemu/{vmid}/config``."""
-    for pattern, replacement in _TEMPLATE_RULES:
-        path = pattern.sub(replacement, path)
-    return path
-
-
-def _with_field_errors(text: str, errors: Any) -> str:
-    """Proxmox's reason phrase plus its per-parameter errors, when it sent them."""
-    if isinstance(errors, dict) and errors:
-        details = "; ".join(f"{k}: {str(v).strip()}" for k, v in errors.items())
-        return f"{text} ({details})" if text else details
-    return text
-
-
 def _message(exc: ResourceException) -> str:
     """Proxmox's own text: the reason phrase, plus field errors when it sent them."""
     text = str(exc.content or exc.status_message or "").strip()
-    return _with_field_errors(text, getattr(exc, "errors", None)) or f"HTTP {exc.status_code}"
+    return with_field_errors(text, getattr(exc, "errors", None)) or f"HTTP {exc.status_code}"
 
 
 class ProxmoxClient:
@@ -135,7 +111,7 @@ class ProxmoxClient:
         self._api: ProxmoxAPI | None = None
         self._login_lock = asyncio.Lock()
         self.fast_reads = fast_reads
-        self._http: aiohttp.ClientSession | None = None
+        self._reads = FastReads(self)
         self._base_url = ""
 
     @classmethod
@@ -143,9 +119,7 @@ class ProxmoxClient:
         return cls(settings, **options)
 
     async def aclose(self) -> None:
-        http, self._http = self._http, None
-        if http is not None:
-            await http.close()
+        await self._reads.aclose()
         api, self._api = self._api, None
         if api is not None:
             session = api._store.get("session")
@@ -244,71 +218,16 @@ class ProxmoxClient:
                                    method=method, path=path) from None
         finally:
             self.request_count += 1
-            telemetry.PROXMOX_REQUESTS.labels(method, template, code).inc()
-            telemetry.PROXMOX_LATENCY.labels(method, template).observe(
-                time.perf_counter() - started)
+            count_request(method, template, code, time.perf_counter() - started)
 
-    def _ssl_context(self) -> ssl.SSLContext | bool:
-        s = self.settings
-        if not s.verify_tls:
-            return False
-        context = ssl.create_default_context(
-            cafile=str(s.ca_file) if s.ca_file is not None else None)
-        return context
+    @property
+    def base_url(self) -> str:
+        """``https://host:8006/api2/json``, once logged in."""
+        return self._base_url
 
-    async def _auth_headers(self, api: ProxmoxAPI) -> dict[str, str]:
-        auth = api._store["session"].auth
-        token_value = getattr(auth, "token_value", None)
-        if token_value is not None:
-            return {"Authorization": f"PVEAPIToken={auth.username}!{auth.token_name}="
-                                     f"{token_value}"}
-        if time.monotonic() - auth.birth_time >= auth.renew_age:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._executor, auth._get_new_tokens)
-        return {"Cookie": f"PVEAuthCookie={auth.pve_auth_ticket}"}
-
-    async def _fast_get(self, api: ProxmoxAPI, path: str, params: dict[str, Any]) -> Any:
-        if self._http is None:
-            connector = aiohttp.TCPConnector(limit=self.settings.max_workers,
-                                             ssl=self._ssl_context())
-            self._http = aiohttp.ClientSession(
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(total=self.settings.timeout))
-        template = path_template(path)
-        query = {k: (int(v) if isinstance(v, bool) else v) for k, v in params.items()}
-        started = time.perf_counter()
-        code = "error"
-        try:
-            headers = await self._auth_headers(api)
-            async with self._http.get(self._base_url + path, params=query,
-                                      headers=headers) as resp:
-                code = str(resp.status)
-                if resp.status >= 400:
-                    message = (resp.reason or "").strip() or f"HTTP {resp.status}"
-                    try:
-                        body = await resp.json(content_type=None)
-                    except ValueError:
-                        body = None
-                    if isinstance(body, dict):
-                        message = _with_field_errors(message, body.get("errors"))
-                    cls = classify(resp.status, message)
-                    raise cls(message, status=resp.status, method="GET", path=path)
-                # not resp.json(): it guesses the text encoding first (JSON is UTF-8),
-                # which costs more than decoding a guest's config
-                stripped = (await resp.read()).strip()
-                body = json.loads(stripped) if stripped else None
-                return body.get("data") if isinstance(body, dict) else body
-        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-            raise UnreachableError(f"GET {path}: {type(exc).__name__}: {exc}", method="GET",
-                                   path=path) from None
-        except aiohttp.ClientError as exc:  # an answer that broke off or did not parse
-            raise TransientError(f"GET {path}: {type(exc).__name__}: {exc}", method="GET",
-                                 path=path) from None
-        finally:
-            self.request_count += 1
-            telemetry.PROXMOX_REQUESTS.labels("GET", template, code).inc()
-            telemetry.PROXMOX_LATENCY.labels("GET", template).observe(
-                time.perf_counter() - started)
+    async def run_blocking(self, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` in the client's thread pool (proxmoxer is blocking)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def request(self, method: str, path: str, params: Mapping[str, Any] | None = None,
                       *, retry: bool = True) -> Any:
@@ -319,7 +238,7 @@ class ProxmoxClient:
         async def send(api: ProxmoxAPI) -> Any:
             async with self.limits.slot(path):
                 if method == "GET" and self.fast_reads:
-                    return await self._fast_get(api, path, dict(data))
+                    return await self._reads.get(api, path, data)
                 return await loop.run_in_executor(
                     self._executor, self._call, api, method, path, dict(data))
 

@@ -15,6 +15,16 @@ returns) and its pending value, so one request gives both views. (The executor r
 So a steady-state poll of a converged cluster costs one request. The cache lives in the
 Observer object: keep one per process (the daemon's ``EngineContext`` holds it).
 
+A config read is always made where one is due (a full resync reads every owned guest),
+but its answer is parsed only when the config changed: the ``digest`` row of ``pending``
+is the SHA-1 of the guest's whole config file, pending section included (qemu-server
+and pve-container ``load_config``), so a read whose digest and guest type are those of
+the config last parsed for that vmid gives that parsed config again, and, when its
+``/cluster/resources`` row is unchanged too, the very same :class:`ObservedGuest` as
+last time (so the planner replays it). A full resync of a cluster where nothing
+changed thus costs its requests, not 10,000 parses and plans; a read without a digest
+is always parsed.
+
 Ownership is the ownership tag **or** an inventory row with the same vmid and name (the
 name check keeps a vmid that was freed and reused by someone else from becoming ours).
 Templates are never owned.
@@ -43,62 +53,19 @@ from mycopod.proxmox.model import (
     ObservedGuest,
     StorageState,
 )
+from mycopod.proxmox.reads import (
+    GuestRead,
+    api_kind,
+    items_digest,
+    observe_guest,
+    parse_pending,
+    pending_items,
+    read_guest,
+)
+
+__all__ = ["GuestRead", "Observer", "api_kind", "observe_guest", "read_guest"]
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class GuestRead:
-    """One fresh read of a guest's config."""
-
-    kind: Kind
-    node: str
-    vmid: int
-    raw: dict[str, Any]
-    #: the config with pending changes applied (what update parameters are computed from)
-    effective_raw: dict[str, Any]
-    current: GuestConfig
-    pending: GuestConfig
-    digest: str | None
-
-
-def api_kind(kind: str) -> str:
-    """The API path segment of a guest kind: ``qemu`` for a VM, ``lxc`` for a container."""
-    return "qemu" if kind == "vm" else "lxc"
-
-
-async def read_guest(client: ProxmoxClient, kind: Kind, node: str, vmid: int) -> GuestRead:
-    """``config?current=1`` plus ``pending`` of one guest (two requests, in parallel):
-    what the executor reads before writing, since a write needs the config digest."""
-    base = f"/nodes/{node}/{api_kind(kind)}/{vmid}"
-    raw, pending_items = await asyncio.gather(
-        client.get(f"{base}/config", current=1), client.get(f"{base}/pending"))
-    raw = dict(raw or {})
-    digest = raw.get("digest")
-    return _from_pending(kind, node, vmid, raw, list(pending_items or []),
-                         str(digest) if digest is not None else None)
-
-
-async def observe_guest(client: ProxmoxClient, kind: Kind, node: str, vmid: int) -> GuestRead:
-    """One ``GET pending``: its rows carry every key's current value *and* its pending
-    value, which is all the planner compares, in one request instead of two (the digest
-    is not needed to plan: the executor re-reads before any write)."""
-    items = list(await client.get(f"/nodes/{node}/{api_kind(kind)}/{vmid}/pending") or [])
-    raw = {str(i["key"]): i["value"] for i in items
-           if "key" in i and i.get("value") is not None}
-    digest = raw.pop("digest", None)
-    return _from_pending(kind, node, vmid, raw, items,
-                         str(digest) if digest is not None else None)
-
-
-def _from_pending(kind: Kind, node: str, vmid: int, raw: dict[str, Any],
-                  items: list[dict[str, Any]], digest: str | None) -> GuestRead:
-    effective = translate.apply_pending(raw, items)
-    current = translate.config_to_guest(kind, raw)
-    pending = translate.config_to_guest(kind, effective) if translate.has_pending(items) \
-        else current
-    return GuestRead(kind=kind, node=node, vmid=vmid, raw=raw, effective_raw=effective,
-                     current=current, pending=pending, digest=digest)
 
 
 #: every field of a guest's row that an :class:`ObservedGuest` is made of, compared as
@@ -158,6 +125,9 @@ class Observer:
         self._cache: dict[int, tuple[tuple[Any, ...], _Config]] = {}
         #: the last tick's guest rows and what was made of them (see _Row)
         self._rows: dict[int, _Row] = {}
+        #: the same, kept through invalidate() and full resyncs: a fresh read whose
+        #: digest is that of the guest's config here is not parsed again
+        self._last: dict[int, _Row] = {}
         self._rows_tag = ownership_tag
         #: the inventory and adoption set the rows were made with, and the guests tuple
         #: of the last observation (handed back as it is while no row changed)
@@ -172,11 +142,12 @@ class Observer:
         """Forget a guest's cached config (after acting on it), or everything."""
         if vmid is None:
             self._cache.clear()
-            self._rows.clear()
+            self._rows = {}  # not clear(): self._last may be the same dict
             self._last_full = None
         else:
             self._cache.pop(vmid, None)
             self._rows.pop(vmid, None)
+            self._last.pop(vmid, None)
 
     async def observe(
         self,
@@ -223,7 +194,9 @@ class Observer:
         to_read: list[tuple[ObservedGuest, tuple[Any, ...]]] = []
         seen_ids: set[int] = set()
         if full or self._rows_tag != self.ownership_tag:
-            self._rows.clear()
+            self._rows = {}
+            if self._rows_tag != self.ownership_tag:
+                self._last = {}  # ownership is part of every guest
             self._rows_tag = self.ownership_tag
         known_rows = self._rows
         # the inventory and the adoption set as last tick: then a row whose tuple is the
@@ -276,17 +249,26 @@ class Observer:
                 del self._cache[vmid]
         reads = await self._read_all([g for g, _ in to_read])
         by_vmid = {g.vmid: i for i, g in enumerate(guests)} if to_read else {}
+        last_rows = self._last
         for (guest, fingerprint), read in zip(to_read, reads, strict=True):
             if read is None:
                 rows.pop(guest.vmid, None)  # read again next time
                 continue
-            config = self._cache[guest.vmid] = (fingerprint, _Config.of(read))
-            guests[by_vmid[guest.vmid]] = self._with_read(guest, config[1])
+            self._cache[guest.vmid] = (fingerprint, read)
+            last, row = last_rows.get(guest.vmid), rows.get(guest.vmid)
+            if (last is not None and row is not None and last.guest.current is read.current
+                    and last.key == row.key and last.recorded == row.recorded
+                    and last.adopt == row.adopt):
+                # the same row and the same config (by its digest): the same guest
+                guests[by_vmid[guest.vmid]] = last.guest
+            else:
+                guests[by_vmid[guest.vmid]] = self._with_read(guest, read)
         for guest, _ in to_read:  # the rows read keep the guest with its config
             row = rows.get(guest.vmid)
             if row is not None:
                 rows[guest.vmid] = replace(row, guest=guests[by_vmid[guest.vmid]])
         self._rows, self._rows_inventory, self._rows_adopt = rows, inventory, adopt
+        self._last = rows
         if len(guests) != len(self._guests) or not all(map(operator.is_, guests,
                                                               self._guests)):
             self._guests = tuple(guests)
@@ -344,13 +326,15 @@ class Observer:
     def _with_read(guest: ObservedGuest, read: _Config) -> ObservedGuest:
         return replace(guest, current=read.current, pending=read.pending, digest=read.digest)
 
-    async def _read_all(self, guests: list[ObservedGuest]) -> list[GuestRead | None]:
+    async def _read_all(self, guests: list[ObservedGuest]) -> list[_Config | None]:
         """Every guest's config, ``concurrency`` reads at a time (the client's limits,
         overall and per node, apply too). The reads go round the nodes (one guest of
         each node in turn), so the per-node limit never leaves a reader waiting on
         one busy node while another node is idle; a few readers, each taking the next
-        guest when done, instead of one task per guest."""
-        results: list[GuestRead | None] = [None] * len(guests)
+        guest when done, instead of one task per guest. A read whose digest is that of
+        the config last parsed for the guest (``_last``) gives that config again."""
+        results: list[_Config | None] = [None] * len(guests)
+        last_rows = self._last
         by_node: dict[str, list[int]] = {}
         for index, guest in enumerate(guests):
             by_node.setdefault(guest.node, []).append(index)
@@ -361,12 +345,23 @@ class Observer:
             for index in order:  # shared: each guest is read by one reader
                 guest = guests[index]
                 try:
-                    results[index] = await observe_guest(self.client, guest.kind,
-                                                         guest.node, guest.vmid)
+                    items = await pending_items(self.client, guest.kind, guest.node,
+                                                guest.vmid)
                 except NotFoundError:
-                    pass  # deleted or migrated between the two requests
+                    continue  # deleted or migrated between the two requests
                 except ProxmoxError as exc:
                     log.warning("observe.config_failed", vmid=guest.vmid, error=str(exc))
+                    continue
+                digest = items_digest(items)
+                last = last_rows.get(guest.vmid)
+                seen = last.guest if last is not None else None
+                if (seen is not None and digest is not None and seen.digest == digest
+                        and seen.kind == guest.kind and seen.current is not None):
+                    results[index] = _Config(current=seen.current, pending=seen.pending,
+                                             digest=digest)
+                else:
+                    results[index] = _Config.of(parse_pending(guest.kind, guest.node,
+                                                              guest.vmid, items))
 
         await asyncio.gather(*(reader() for _ in range(min(self.concurrency, len(guests)))))
         return results

@@ -93,7 +93,11 @@ def _authenticate(sim: Sim, request: web.Request, verb: str, method: schema.Meth
             return sim.auth.verify_token(header)
         except AuthError as exc:
             raise ApiError(401, str(exc)) from None
-    ticket = request.cookies.get("PVEAuthCookie")
+    cookie = request.headers.get("Cookie", "")
+    if cookie.startswith("PVEAuthCookie=") and ";" not in cookie and '"' not in cookie:
+        ticket: str | None = cookie[len("PVEAuthCookie="):]  # the usual one cookie
+    else:
+        ticket = request.cookies.get("PVEAuthCookie")
     if not ticket and header.startswith("PVEAuthCookie="):
         ticket = header.split("=", 1)[1]
     if not ticket:
@@ -105,6 +109,30 @@ def _authenticate(sim: Sim, request: web.Request, verb: str, method: schema.Meth
     if verb != "GET" and not sim.auth.verify_csrf(request.headers.get("CSRFPreventionToken"), user):
         raise ApiError(401, "Permission denied - invalid csrf token")
     return user
+
+
+#: parameters found valid: (id of the schema method, its parameters) -> (the method,
+#: the checked parameters); a full resync sends the same few thousand ``node`` and
+#: ``vmid`` again and again, and checking them against the schema costs more than the
+#: answer (only all-string parameters, as in a query, are kept)
+_VALID: dict[tuple[int, tuple[tuple[str, Any], ...]], tuple[schema.Method, dict[str, Any]]] = {}
+
+
+def _validate(method: schema.Method, params: dict[str, Any]) -> dict[str, Any]:
+    key = (id(method), tuple(params.items()))
+    plain = all(type(v) is str for v in params.values())
+    hit = _VALID.get(key) if plain else None
+    if hit is not None and hit[0] is method:
+        return dict(hit[1])
+    try:
+        checked = schema.validate(method, params)
+    except schema.ParamError as exc:
+        raise ApiError(400, "Parameter verification failed.", exc.errors) from None
+    if plain and all(isinstance(v, (str, int, float)) for v in checked.values()):
+        if len(_VALID) >= 50_000:
+            _VALID.clear()
+        _VALID[key] = (method, dict(checked))
+    return checked
 
 
 async def _fault(sim: Sim, request: web.Request, kind: str, params: dict[str, str]) -> None:
@@ -127,7 +155,10 @@ async def _fault(sim: Sim, request: web.Request, kind: str, params: dict[str, st
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
-    with request.app[SIM_KEY].in_flight.request(request.raw_path):
+    in_flight = request.app[SIM_KEY].in_flight
+    transport = request.transport
+    in_flight.connection(transport.get_extra_info("peername") if transport else None)
+    with in_flight.request(request.raw_path):
         return await _dispatch(request)
 
 
@@ -174,10 +205,7 @@ async def _answer_call(sim: Sim, request: web.Request,
         params = await _params(request)
         user = "" if is_login else _authenticate(sim, request, verb, method)
         params.update(path_params)
-        try:
-            checked = schema.validate(method, params)
-        except schema.ParamError as exc:
-            raise ApiError(400, "Parameter verification failed.", exc.errors) from None
+        checked = _validate(method, params)
         if "node" in path_params:
             sim.check_node(path_params["node"])
         flock = None

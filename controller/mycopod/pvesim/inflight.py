@@ -11,7 +11,7 @@ names (``/api2/json/nodes/{node}/...``), none for cluster-wide paths. ``POST
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 NODES_PREFIX = "/api2/json/nodes/"
 
@@ -23,10 +23,21 @@ class InFlight:
         self.requests = 0
         self.per_node: dict[str, int] = {}
         self.peak_per_node: dict[str, int] = {}
+        #: connections that carried a request since the last reset
+        self.connections = 0
+        self._seen: set[Hashable] = set()
 
     def reset(self) -> None:
         self.peak, self.requests = self.now, 0
         self.peak_per_node = {n: c for n, c in self.per_node.items() if c}
+        self.connections = 0
+        self._seen = set()
+
+    def connection(self, connection: Hashable) -> None:
+        """Count ``connection`` (the client's address and port) once."""
+        if connection not in self._seen:
+            self._seen.add(connection)
+            self.connections += 1
 
     @contextlib.contextmanager
     def request(self, raw_path: str) -> Iterator[None]:
@@ -47,4 +58,5 @@ class InFlight:
 
     def stats(self) -> dict[str, object]:
         return {"requests": self.requests, "in_flight": self.now, "peak": self.peak,
-                "peak_per_node": dict(sorted(self.peak_per_node.items()))}
+                "peak_per_node": dict(sorted(self.peak_per_node.items())),
+                "connections": self.connections}

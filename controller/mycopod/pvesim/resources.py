@@ -230,13 +230,30 @@ class ResourceCache:
         return body
 
 
+#: every config key ``sample`` reads (name, sizes, template)
+_SAMPLED = ("name", "hostname", "memory", "cores", "sockets", "vcpus", "rootfs", "scsi0",
+            "virtio0", "sata0", "ide0", "template")
+
+
 def stats_round(cl: Cluster, guests: list[Guest] | None = None) -> None:
     """pvestatd's round: sample every guest (or just ``guests``) now. Call with the
-    cluster lock held."""
+    cluster lock held.
+
+    A guest's sample is a function of the guest alone: its status, start and the config
+    keys ``sample`` reads (``_SAMPLED``). A guest whose are all as at its last sample
+    keeps that sample instead of being sampled again (parsing sizes and all), however it
+    was changed: a round over 10,000 idle guests is then a pass over a dict."""
+    seen = cl.rrd_keys
     for g in cl.guests.values() if guests is None else guests:
+        key = (id(g), g.status, g.started_at, *map(g.config.get, _SAMPLED))
+        last = cl.rrd.get(g.vmid)
+        if last is not None and seen.get(g.vmid) == key:
+            continue
+        seen[g.vmid] = key
         cl.rrd[g.vmid] = (id(g), sample(g), g.started_at if g.status == "running" else None)
-    if guests is None:
+    if guests is None and len(cl.rrd) != len(cl.guests):
         cl.rrd = {v: s for v, s in cl.rrd.items() if v in cl.guests}
+        cl.rrd_keys = {v: k for v, k in seen.items() if v in cl.guests}
     cl.rrd_round += 1
 
 

@@ -200,6 +200,8 @@ class Cluster:
         #: id, sampled values, started_at); see ``resources.stats_round``
         self.rrd: dict[int, tuple[int, dict[str, Any], float | None]] = {}
         self.rrd_round = 0
+        #: what each guest was when last sampled (see ``resources.stats_round``)
+        self.rrd_keys: dict[int, tuple[Any, ...]] = {}
         self.version = 0
         self.listeners: list[Callable[[], None]] = []
 

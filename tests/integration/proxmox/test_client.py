@@ -118,6 +118,12 @@ async def test_metrics_use_path_templates(sim: SimHandle) -> None:
      "/nodes/{node}/tasks/{upid}/status"),
     ("/nodes/pve1/storage/local/content", "/nodes/{node}/storage/{storage}/content"),
     ("/cluster/resources", "/cluster/resources"),
+    ("/nodes/pve3/qemu/104", "/nodes/{node}/qemu/{vmid}"),
+    ("/nodes/pve3/lxc/104/pending", "/nodes/{node}/lxc/{vmid}/pending"),
+    ("/nodes/pve1/qemu/101/status/current", "/nodes/{node}/qemu/{vmid}/status/current"),
+    ("/nodes/pve1/qemu/101/snapshot/before-upgrade/config",
+     "/nodes/{node}/qemu/{vmid}/snapshot/before-upgrade/config"),
+    ("/nodes/pve1/qemu/vm1/config", "/nodes/{node}/qemu/vm1/config"),
 ])
 def test_path_template(path: str, template: str) -> None:
     assert path_template(path) == template

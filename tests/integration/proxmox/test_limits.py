@@ -15,6 +15,7 @@ import pytest
 
 from mycopod.config import load_settings
 from mycopod.proxmox.client import ProxmoxClient
+from mycopod.proxmox.errors import ProxmoxError
 from mycopod.proxmox.limits import RequestLimits, node_of
 from mycopod.proxmox.observer import Observer
 from mycopod.pvesim import direct
@@ -85,6 +86,28 @@ async def test_a_full_resync_reads_within_the_limits_and_goes_round_the_nodes(
         # every node's reads overlapped up to its limit, and all three nodes at once
         assert seen["peak_per_node"] == {n: 2 for n in NODES}
         assert seen["peak"] == 6
+    finally:
+        await client.aclose()
+
+
+async def test_reads_reuse_their_connections(sim: SimHandle) -> None:
+    """Hundreds of reads travel on at most ``max_workers`` TLS connections (kept
+    alive), not one handshake per request; a path that must be encoded still works."""
+    direct.add_guests(sim.cluster, 60, owned_tag="mycopod", name_prefix="bulk")
+    client = make_client(sim, max_workers=4)
+    try:
+        await client.get("/version")
+        sim_stats(sim, reset=True)
+        observer = Observer(client, ownership_tag="mycopod")
+        for _ in range(3):
+            observer.invalidate()
+            await observer.observe()
+        seen = sim_stats(sim)
+        assert seen["requests"] == 3 * 61
+        assert 1 <= seen["connections"] <= 4
+        # a path with a space is sent encoded (the simulator serves no snapshots: 501)
+        with pytest.raises(ProxmoxError, match="snapshot/no%20such%20snapshot/config"):
+            await client.get("/nodes/pve1/qemu/100/snapshot/no such snapshot/config")
     finally:
         await client.aclose()
 

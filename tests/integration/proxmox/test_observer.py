@@ -340,6 +340,38 @@ async def test_unchanged_rows_give_the_same_guest_objects(
     # the inventory entry of a vmid is part of what a guest is made of
     fourth = by_vmid(await observer.observe(inventory={owned[1]: first[owned[1]].name}))
     assert fourth[owned[1]] is not third[owned[1]] and fourth[owned[1]].in_inventory
-    # a full resync makes every guest again
-    fifth = by_vmid(await observer.observe(full=True))
-    assert all(fifth[v] is not third[v] for v in owned)
+    # a full resync reads every config again, but a config whose digest did not change
+    # is not parsed again: with its row unchanged, the guest is the very same object
+    fifth = by_vmid(await observer.observe(inventory={owned[1]: first[owned[1]].name},
+                                           full=True))
+    assert observer.last_config_reads == len(owned)
+    assert all(fifth[v] is fourth[v] for v in owned)
+
+
+async def test_a_full_resync_sees_a_config_change_no_row_shows(
+        sim: SimHandle, client: ProxmoxClient, requests: Requests, owned: list[int]) -> None:
+    """The digest decides what is parsed again, never the cache: a change that shows in
+    no ``/cluster/resources`` row (onboot) is missed by a steady tick but seen by the
+    next full resync, after invalidate() too; the unchanged guests stay the same."""
+    observer = Observer(client, ownership_tag=TAG, resync_seconds=600)
+    first = by_vmid(await observer.observe())
+    changed = owned[0]
+    assert first[changed].current is not None and not first[changed].current.onboot
+    await set_config(client, sim, changed, onboot=1)
+    sim.stats_round()
+    assert by_vmid(await observer.observe())[changed] is first[changed]  # row unchanged
+    before = len(requests)
+    second = by_vmid(await observer.observe(full=True))
+    # every owned config read again, one request each, after /cluster/resources
+    assert len(requests) - before == 1 + len(owned)
+    assert second[changed] is not first[changed]
+    assert second[changed].current is not None and second[changed].current.onboot
+    assert all(second[v] is first[v] for v in owned if v != changed)
+    # the same after invalidate() (as after a leadership change)
+    await set_config(client, sim, changed, onboot=0)
+    observer.invalidate()
+    before = len(requests)
+    third = by_vmid(await observer.observe())
+    assert len(requests) - before == 1 + len(owned)
+    assert third[changed].current is not None and not third[changed].current.onboot
+    assert all(third[v] is first[v] for v in owned if v != changed)
