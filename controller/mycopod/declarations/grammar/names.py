@@ -41,13 +41,15 @@ def cpu_compound(low: str) -> bool:
 #: guest's name: not words of the grammar (the reason is still dropped as one), only never
 #: read as one more name of a list
 NEVER_NAMES = frozenset({"done", "finished", "obsolete", "useless", "broken", "dead"})
+#: a network card's slot (``net1 gets no IP``, ``vm web-1, net1 on vmbr1``) is never a guest
+_SLOT_NAME_RE = re.compile(r"^net\d+$")
 
 
 def is_nameish(t: Token | None) -> bool:
     return (t is not None and not t.quoted and (not is_vocab(t.low) or t.low in NAME_WORDS)
             and bool(NAMEISH_RE.match(t.text)) and not GLUED_RE.match(t.low)
             and not t.low.startswith("-") and not cpu_compound(t.low)
-            and t.low not in NEVER_NAMES)
+            and t.low not in NEVER_NAMES and not _SLOT_NAME_RE.match(t.low))
 
 
 def is_plain_word(value: str) -> bool:
@@ -138,7 +140,7 @@ def read_names(c: Cursor, *, first_literal: bool, walked: list[int] | None = Non
         if walked is not None:
             walked.append(c.i)
         t = c.tok()
-        if t is None or t.low in (".", ","):
+        if t is None or t.low in (".", ",") or _SLOT_NAME_RE.match(t.low):
             break
         if not (first and first_literal) and not is_nameish(t):
             break

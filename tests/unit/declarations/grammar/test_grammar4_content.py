@@ -1,0 +1,58 @@
+"""Issue 13, fourth round: the edges of terse settings, reports, counted names and tables.
+
+Each new reading is narrow; these texts are just past its edge and must be refused with
+a message that quotes the words and says what was expected, or read exactly as stated.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mycopod.declarations.errors import CompileError
+from mycopod.declarations.grammar import compile_text
+
+
+def error(text: str) -> str:
+    with pytest.raises(CompileError) as info:
+        compile_text(text, filename="t.md")
+    return str(info.value)
+
+
+def test_a_third_size_after_slashes_is_refused_as_a_guess() -> None:
+    message = error("vm sl-1, 4c/8g/64g")
+    assert "two sizes without a noun" in message and "64g" in message
+
+
+def test_a_slash_inside_an_address_is_not_split() -> None:
+    spec = compile_text("vm sl-2, 10.0.0.5/24", filename="t.md")
+    assert spec.guests[0].networks[0].ip == "10.0.0.5/24"
+
+
+def test_start_on_boot_no_is_refused_quoting_the_no() -> None:
+    message = error("vm ob-1, start on boot: no")
+    assert '"no"' in message
+
+
+def test_onboot_no_turns_start_on_boot_off() -> None:
+    spec = compile_text("vm ob-2, onboot no\n\nvm ob-3, onboot yes", filename="t.md")
+    assert [(g.name, g.onboot) for g in spec.guests] == [("ob-2", False), ("ob-3", True)]
+
+
+def test_a_list_of_names_with_two_kinds_is_refused() -> None:
+    message = error("ct dn-1 and vm dn-2, each 1 core")
+    assert '"dn-2"' in message
+
+
+def test_a_network_slot_is_never_read_as_a_guest_name() -> None:
+    assert '"net1"' in error("vm nc-1, net1 on vmbr1")
+    assert '"net1"' in error("The VM nc-2 has 2 cores. net1 gets no IP.")
+
+
+def test_an_ordinal_needs_a_network_card_noun() -> None:
+    assert 'could not understand "second"' in error("The VM nc-3 has a second disk on vmbr1.")
+
+
+def test_a_second_card_is_net1_and_leaves_net0_as_it_was() -> None:
+    spec = compile_text("The VM nc-4 has a second NIC on vmbr1 and 2 cores.", filename="t.md")
+    nets = [(n.slot, n.bridge) for n in spec.guests[0].networks]
+    assert nets == [("net0", "vmbr0"), ("net1", "vmbr1")] and spec.guests[0].cores == 2
