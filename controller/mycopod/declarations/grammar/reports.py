@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mycopod.declarations.grammar.lexicon import SUBJECT_VERBS
+from mycopod.declarations.grammar import results
+from mycopod.declarations.grammar.lexicon import KIND_WORDS, SUBJECT_VERBS
 from mycopod.declarations.grammar.tokens import Token
 
 __all__ = ["PAST_TENSE", "report_to_imperative"]
@@ -30,13 +31,16 @@ PAST_TENSE = {
     "connected": "connect", "enabled": "enable", "disabled": "disable", "pinned": "pin",
     "assigned": "assign", "provisioned": "provision", "deployed": "deploy",
     "switched": "switch", "turned": "turn", "bumped": "bump", "increased": "increase",
-    "cloned": "clone", "gave": "give", "put": "put", "set": "set",
+    "cloned": "clone", "gave": "give", "put": "put", "set": "set", "rebuilt": "create",
+    "spun": "spin", "migrated": "move",
 }
 _WHO = frozenset({"i", "we"})
 
 
 def report_to_imperative(tokens: list[Token]) -> list[Token]:
-    """``tokens`` with a leading report verb (see the module's docstring) made imperative."""
+    """``tokens`` with a leading report verb (see the module's docstring) made imperative,
+    and the other report shapes of :mod:`.results` in the grammar's words."""
+    tokens = results.rewrite(tokens)
     k = 1 if len(tokens) > 2 and tokens[0].low in _WHO and not tokens[0].quoted else 0
     if len(tokens) < k + 2 or tokens[k].quoted or tokens[k].low not in PAST_TENSE:
         return tokens
@@ -45,8 +49,12 @@ def report_to_imperative(tokens: list[Token]) -> list[Token]:
     if any(t.low == ":" for t in tokens[k + 1:k + 3]):
         return tokens  # "Tagged prod: web-63 is a VM": a fronted setting, not a report
     verb = PAST_TENSE[tokens[k].low]
+    if verb == "clone" and tokens[k + 1].low in ("the", "a", "an") and tokens[
+            k + 2].low in KIND_WORDS and any(t.low == "template" for t in tokens):
+        verb = "create"  # "Cloned the VM x from the template t": x is that clone
     if verb == "add" and tokens[k + 1].low[:1].isdigit():
         return tokens  # "Added 2 cores to x" reports a change (2 more), not the count
     if verb == tokens[k].low and not k:
         return tokens  # "Set crm-app to ...": already an imperative
-    return [replace(tokens[k], text=verb, low=verb), *tokens[k + 1:]]
+    return results.later_reports(
+        [replace(tokens[k], text=verb, low=verb), *tokens[k + 1:]], PAST_TENSE)

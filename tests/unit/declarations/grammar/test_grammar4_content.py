@@ -56,3 +56,33 @@ def test_a_second_card_is_net1_and_leaves_net0_as_it_was() -> None:
     spec = compile_text("The VM nc-4 has a second NIC on vmbr1 and 2 cores.", filename="t.md")
     nets = [(n.slot, n.bridge) for n in spec.guests[0].networks]
     assert nets == [("net0", "vmbr0"), ("net1", "vmbr1")] and spec.guests[0].cores == 2
+
+
+def test_a_service_migrated_to_a_guest_of_another_name_is_refused() -> None:
+    message = error("Migrated Immich to its own VM, photos-1, with 4 cores.")
+    assert "'Immich'" in message
+
+
+def test_a_report_with_a_condition_is_still_refused() -> None:
+    message = error("I stopped rp-3, don't start it again until Monday.")
+    assert "until Monday" in message
+
+
+def test_now_after_until_stays_a_condition() -> None:
+    message = error("Stop rp-4 until now.")
+    assert '"until now"' in message and "conditions cannot be expressed" in message
+
+
+def test_for_good_without_a_power_or_deletion_word_is_not_dropped() -> None:
+    assert '"for good"' in error("rp-5 is a VM with 2 cores for good.")
+
+
+def test_added_cores_are_still_a_change_and_refused() -> None:
+    assert "'Added' reads as an English word" in error("Added 2 cores to rp-6.")
+
+
+def test_a_later_report_verb_needs_its_object() -> None:
+    spec = compile_text("Moved the VM rp-7 to node pve2 and gave it 6 GB of RAM.",
+                        filename="t.md")
+    guest = spec.guests[0]
+    assert (guest.node, guest.memory_mib) == ("pve2", 6144)
