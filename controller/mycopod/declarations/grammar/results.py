@@ -36,7 +36,8 @@ __all__ = ["later_reports", "rewrite"]
 
 _CREATED = frozenset({"created", "provisioned", "deployed", "built", "made", "added"})
 _UP = frozenset({"spun", "set"})
-_NOT_AFTER_NOW = frozenset({"until", "till", "before", "by", "from", "since", "for"})
+_NOT_AFTER_NOW = frozenset({"until", "till", "before", "by", "from", "since", "for", "named",
+                            "called"})
 _SUBJECTS = frozenset({"it", "they"})
 _OWN = frozenset({"own", "new", "dedicated", "separate"})
 _SLOT_RE = re.compile(r"^(scsi|virtio|sata|ide|mp)\d+$")

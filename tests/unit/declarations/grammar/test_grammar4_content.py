@@ -45,7 +45,8 @@ def test_a_list_of_names_with_two_kinds_is_refused() -> None:
 
 def test_a_network_slot_is_never_read_as_a_guest_name() -> None:
     assert '"net1"' in error("vm nc-1, net1 on vmbr1")
-    assert '"net1"' in error("The VM nc-2 has 2 cores. net1 gets no IP.")
+    assert 'which guest this is about in "net1 gets no IP"' in error(
+        "The VM nc-2 has 2 cores. net1 gets no IP.")
 
 
 def test_an_ordinal_needs_a_network_card_noun() -> None:
@@ -86,3 +87,25 @@ def test_a_later_report_verb_needs_its_object() -> None:
                         filename="t.md")
     guest = spec.guests[0]
     assert (guest.node, guest.memory_mib) == ("pve2", 6144)
+
+
+def test_a_guest_named_like_a_slot_or_a_rewritten_word_still_reads_after_named() -> None:
+    spec = compile_text("A VM named net1 with 2 cores.\n\nA VM named now, tagged \"1c\".",
+                        filename="t.md")
+    assert [(g.name, g.tags) for g in spec.guests] == [("net1", []), ("now", ["1c"])]
+
+
+def test_a_state_cell_other_than_a_state_is_refused_quoting_it() -> None:
+    message = error("| name | kind | state |\n|---|---|---|\n| st-1 | vm | 4 cores |\n")
+    assert message.startswith("t.md:3: ") and "'4 cores'" in message
+    assert "running, stopped or absent" in message
+
+
+def test_a_kind_header_with_a_kind_column_too_is_an_unknown_column() -> None:
+    message = error("| VM | kind | RAM |\n|---|---|---|\n| st-2 | ct | 256 MB |\n")
+    assert "'vm'" in message and "the header cells can be" in message
+
+
+def test_an_onboot_cell_that_is_no_yes_or_no_is_refused() -> None:
+    message = error("| name | kind | onboot |\n|---|---|---|\n| st-3 | ct | maybe |\n")
+    assert '"maybe"' in message and message.startswith("t.md:3: ")
