@@ -21,13 +21,17 @@ stays, so an error still quotes what the owner wrote):
 - ``Added a 1 TB disk on tank to the VM x as scsi1`` (``a second NIC on vmbr1``): the
   guest has that disk, when its slot is stated (``as scsi1``) or the card is counted
   (``second NIC``); an added disk without a slot could replace the first and is left
-  for the parser, which refuses it (so is ``Added 2 cores to x``: two more). Pure.
+  for the parser, which refuses it (so is ``Added 2 cores to x``: two more).
+
+Descriptions around names (``Two analysis VMs, a-1 and a-2``) are read first, by
+:func:`.described.rewrite`. Pure.
 """
 
 from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar import described
 from mycopod.declarations.grammar.lexicon import DROPPED, KIND_WORDS
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.tokens import Token
@@ -45,6 +49,7 @@ _ORDINAL = frozenset({"second", "2nd", "third", "3rd", "fourth", "4th"})
 #: the power and deletion words after which ``for good`` adds nothing
 _FINAL = frozenset({"off", "down", "stop", "stopped", "delete", "deleted", "remove", "removed",
                     "retire", "retired", "decommission", "decommissioned", "destroy"})
+_TRIGGERS = frozenset({"now", "got", "runs", "running", "for"})
 _OBJECTS = frozenset({"it", "them", "the", "a", "an"})
 
 
@@ -109,7 +114,7 @@ def _added(tokens: list[Token]) -> list[Token]:
 
 def rewrite(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the report shapes of the module's docstring in the grammar's words."""
-    tokens = _added(_migrated(tokens))
+    tokens = _added(_migrated(described.rewrite(tokens)))
     out = list(tokens)
     end = _subject_end(out)
     if end and end < len(out) and not out[end].quoted:
@@ -118,7 +123,7 @@ def rewrite(tokens: list[Token]) -> list[Token]:
         elif out[end].low in _UP and end + 1 < len(out) and out[end + 1].low == "up":
             out[end] = _word(out[end], DROPPED)
             out[end + 1] = _word(out[end + 1], DROPPED)
-    for i, t in enumerate(out):
+    for i, t in enumerate(out if any(t.low in _TRIGGERS for t in out) else ()):
         if t.quoted:
             continue
         before = out[i - 1] if i else None

@@ -109,3 +109,28 @@ def test_a_kind_header_with_a_kind_column_too_is_an_unknown_column() -> None:
 def test_an_onboot_cell_that_is_no_yes_or_no_is_refused() -> None:
     message = error("| name | kind | onboot |\n|---|---|---|\n| st-3 | ct | maybe |\n")
     assert '"maybe"' in message and message.startswith("t.md:3: ")
+
+
+def test_a_described_count_is_still_checked_against_the_names() -> None:
+    message = error("Two analysis VMs, dc-1, dc-2 and dc-3, each 8 cores.")
+    assert "2 guests are announced but 3 named" in message
+
+
+def test_a_vague_word_is_no_description() -> None:
+    # "big" is a word of the grammar (a vague size), so it is never dropped as a description
+    assert "expected the kind of guest and its name here" in error("Two big VMs, dc-4 and dc-5.")
+
+
+def test_a_described_name_that_could_be_a_word_is_refused() -> None:
+    message = error("The reverse proxy haproxy is a container with 2 cores.")
+    assert '"The reverse proxy haproxy is a container with 2 cores"' in message
+
+
+def test_a_setting_in_parentheses_after_a_name_is_read_not_dropped() -> None:
+    spec = compile_text("The VM dc-6 (stopped) has 2 cores.", filename="t.md")
+    assert (spec.guests[0].state, spec.guests[0].cores) == ("stopped", 2)
+
+
+def test_a_size_in_parentheses_after_a_name_is_not_a_description() -> None:
+    spec = compile_text("The VM dc-7 (4 GB RAM) has 2 cores.", filename="t.md")
+    assert spec.guests[0].memory_mib == 4096
