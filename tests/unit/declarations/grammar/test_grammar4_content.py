@@ -134,3 +134,10 @@ def test_a_setting_in_parentheses_after_a_name_is_read_not_dropped() -> None:
 def test_a_size_in_parentheses_after_a_name_is_not_a_description() -> None:
     spec = compile_text("The VM dc-7 (4 GB RAM) has 2 cores.", filename="t.md")
     assert spec.guests[0].memory_mib == 4096
+
+
+def test_a_bare_place_offline_is_refused_naming_each_way_to_write_it() -> None:
+    message = error("Container bp-1: 1 core, on pve-b, 30 GB disk on ceph-rbd.")
+    assert 'could not understand "on pve-b"' in message
+    assert "write 'on node pve-b', 'on storage pve-b', 'on bridge pve-b' or 'in pool pve-b'" in (
+        message)
