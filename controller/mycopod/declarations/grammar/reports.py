@@ -32,9 +32,9 @@ PAST_TENSE = {
     "assigned": "assign", "provisioned": "provision", "deployed": "deploy",
     "switched": "switch", "turned": "turn", "bumped": "bump", "increased": "increase",
     "cloned": "clone", "gave": "give", "put": "put", "set": "set", "rebuilt": "create",
-    "spun": "spin", "migrated": "move",
+    "spun": "spin", "migrated": "move", "re-created": "create", "recreated": "create",
 }
-_WHO = frozenset({"i", "we"})
+_WHO = frozenset({"i", "we", "i've", "we've"})
 
 
 def report_to_imperative(tokens: list[Token]) -> list[Token]:

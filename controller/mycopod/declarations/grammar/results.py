@@ -10,6 +10,10 @@ stays, so an error still quotes what the owner wrote):
 - ``VM rds-2 created on node pve2 with ...``, ``web-1 provisioned with ...``: a
   participle of creation right after the subject only says that the guest exists, so it
   is dropped;
+- ``[I] cloned debian-12 into a new VM called x, gave it ...``: ``create a VM named x,
+  cloned from debian-12, ...``;
+- ``has been decommissioned`` is ``is decommissioned``; ``should stay powered down``,
+  ``remains switched off``: ``be``/``is`` before a power word;
 - ``x got a 10 GB disk`` is ``x gets ...``; ``x runs with 4 cores`` (``running with``)
   is ``x has 4 cores``; ``now`` (``x now has``, ``x is a container now``) states the
   present, which is what a declaration states, so it is dropped (never after ``until``,
@@ -49,7 +53,12 @@ _ORDINAL = frozenset({"second", "2nd", "third", "3rd", "fourth", "4th"})
 #: the power and deletion words after which ``for good`` adds nothing
 _FINAL = frozenset({"off", "down", "stop", "stopped", "delete", "deleted", "remove", "removed",
                     "retire", "retired", "decommission", "decommissioned", "destroy"})
-_TRIGGERS = frozenset({"now", "got", "runs", "running", "for"})
+_TRIGGERS = frozenset({"now", "got", "runs", "running", "for", "been", "stay", "stays",
+                       "remain", "remains"})
+#: the state words after which "stay"/"remain" only means "be"
+_STATE_WORDS = frozenset({"powered", "switched", "turned", "shut", "stopped", "off", "running",
+                          "started", "on", "down", "up", "online", "offline"})
+_MODALS = frozenset({"should", "must", "will", "shall", "to"})
 _OBJECTS = frozenset({"it", "them", "the", "a", "an"})
 
 
@@ -112,9 +121,28 @@ def _added(tokens: list[Token]) -> list[Token]:
     return [_word(tokens[0], "give"), *subject, *tokens[1:to], *tokens[to + 1 + end:]]
 
 
+def _cloned_into(tokens: list[Token]) -> list[Token]:
+    """``[I] cloned T into a new VM called x`` -> ``create a VM named x, cloned from T``."""
+    low = [t.low for t in tokens]
+    k = 1 if low and low[0] in ("i", "we") else 0
+    if len(tokens) < k + 7 or low[k] not in ("cloned", "clone") or not is_nameish(
+            tokens[k + 1]) or low[k + 2] not in ("into", "to", "as") or low[k + 3] not in (
+            "a", "an"):
+        return tokens
+    j = k + 4 + (low[k + 4] in _OWN)
+    if j + 2 >= len(tokens) or low[j] not in KIND_WORDS or low[j + 1] not in (
+            "called", "named") or not is_nameish(tokens[j + 2]):
+        return tokens
+    line = tokens[k].line
+    # "created": a report, so a later "gave it" is read as one too (see .reports)
+    return [_word(tokens[k], "created"), tokens[k + 3], tokens[j], tokens[j + 1],
+            tokens[j + 2], Token(",", ",", line), Token("", "cloned", line),
+            Token("", "from", line), tokens[k + 1], *tokens[j + 3:]]
+
+
 def rewrite(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the report shapes of the module's docstring in the grammar's words."""
-    tokens = _added(_migrated(described.rewrite(tokens)))
+    tokens = _cloned_into(_added(_migrated(described.rewrite(tokens))))
     out = list(tokens)
     end = _subject_end(out)
     if end and end < len(out) and not out[end].quoted:
@@ -136,6 +164,11 @@ def rewrite(tokens: list[Token]) -> list[Token]:
         elif t.low in ("runs", "running") and after == "with" and before is not None and (
                 is_nameish(before) or before.low in _SUBJECTS | {DROPPED}):
             out[i] = _word(t, "has")
+        elif t.low == "been" and before is not None and before.low in ("has", "have"):
+            out[i - 1] = _word(before, "is")  # "has been decommissioned": is
+            out[i] = _word(t, DROPPED)
+        elif t.low in ("stay", "stays", "remain", "remains") and after in _STATE_WORDS:
+            out[i] = _word(t, "be" if before is not None and before.low in _MODALS else "is")
         elif t.low == "for" and after == "good" and any(w.low in _FINAL for w in out[:i]):
             out[i] = _word(t, DROPPED)
             out[i + 1] = _word(out[i + 1], DROPPED)

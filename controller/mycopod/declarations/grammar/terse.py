@@ -14,6 +14,8 @@ text stays, so an error still quotes what the owner wrote):
   memory once and refused the second time, as everywhere;
 - ``onboot yes``, ``onboot: yes``, ``onboot=1``, ``autostart true``, ``on boot: yes``,
   ``start at boot: yes``: starts on boot; ``onboot no``/``0``/``false``: does not;
+- ``vmbr1`` alone as a list item (``..., 1 GB RAM, vmbr1``, ``vmbr0 VLAN 20``) is the
+  bridge;
 - ``static 10.0.0.5/24`` (an address right after ``static``) is the static IP, and
   ``gw 10.0.0.1`` (or ``gw: ...``) is the gateway;
 - ``ct dns-1 and ct dns-2``, ``vm a, vm b``: a kind word repeated before each name of a
@@ -35,6 +37,7 @@ __all__ = ["expand"]
 
 _IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
 _COUNT_C_RE = re.compile(r"^(\d{1,3})c$")
+_BRIDGE_RE = re.compile(r"^vmbr\d+$")
 _CORE_NOUNS = frozenset({"core", "cores", "vcpu", "vcpus", "cpu", "cpus"})
 _BEFORE = frozenset({",", ":", "/", "with", "and", "(", "-", "|"})
 _AFTER = frozenset({"", ",", ".", "/", ")", "and", "|"})
@@ -43,7 +46,7 @@ _NO = frozenset({"no", "false", "0", "off", "disabled", "n"})
 _BOOT_KEYS = frozenset({"onboot", "autostart", "autoboot"})
 #: a token that may start one of the shapes: only sentences with one are rewritten
 _TRIGGER_RE = re.compile(r"^(\d{1,3}c|w/|static|gw|onboot|autostart|autoboot|on|at|vm|ct"
-                         r"|container|lxc)$|[/=]")
+                         r"|container|lxc|vmbr\d+)$|[/=]")
 
 
 def _word(t: Token, low: str) -> Token:
@@ -142,7 +145,11 @@ def expand(tokens: list[Token]) -> list[Token]:
             out[i] = _word(t, "gateway")
         elif (m := _COUNT_C_RE.match(t.low)) and before in _BEFORE and (
                 after in _AFTER or GLUED_RE.match(after)):
-            out[i:i + 1] = [_word(t, m.group(1)), _word(t, "cores")]
+            out[i:i + 1] = [_word(t, m.group(1)), Token("", "cores", t.line)]
+            i += 1
+        elif _BRIDGE_RE.match(t.low) and before in (",", ":") and after in _AFTER | {
+                "vlan"} and not (i > 1 and _BRIDGE_RE.match(out[i - 2].low)):  # not a list
+            out[i:i + 1] = [Token("", "bridge", t.line), t]  # "..., vmbr1": the bridge
             i += 1
         elif t.low in _BOOT_KEYS or t.low in ("on", "at"):
             i = _boot_switch(out, i)

@@ -141,3 +141,13 @@ def test_a_bare_place_offline_is_refused_naming_each_way_to_write_it() -> None:
     assert 'could not understand "on pve-b"' in message
     assert "write 'on node pve-b', 'on storage pve-b', 'on bridge pve-b' or 'in pool pve-b'" in (
         message)
+
+
+def test_stays_switched_off_until_is_still_a_condition() -> None:
+    assert '"until the auditors are done"' in error(
+        "The VM sw-1 stays switched off until the auditors are done.")
+
+
+def test_an_added_word_is_never_quoted_as_the_owners() -> None:
+    message = error("vm aw-1, 4c, vmbr1, foo")
+    assert '"vm aw-1, 4c, vmbr1, foo"' in message
