@@ -40,7 +40,13 @@ def cpu_compound(low: str) -> bool:
 #: plain words that start a trailing reason ("Delete old-1, done with it") and are never a
 #: guest's name: not words of the grammar (the reason is still dropped as one), only never
 #: read as one more name of a list
-NEVER_NAMES = frozenset({"done", "finished", "obsolete", "useless", "broken", "dead"})
+NEVER_NAMES = frozenset({"done", "finished", "obsolete", "useless", "broken", "dead",
+                         # adverbs after a noun ("the pihole container only needs ...")
+                         "only", "just", "also", "still", "really", "currently", "always",
+                         "usually", "normally", "probably", "definitely", "actually", "already",
+                         "basically", "mostly", "simply", "again", "soon", "then", "maybe",
+                         "perhaps", "certainly", "surely", "typically", "generally", "rarely",
+                         "often", "sometimes", "now"})
 #: a network card's slot (``net1 gets no IP``, ``vm web-1, net1 on vmbr1``) is never a guest
 #: name but after ``named``; words that :mod:`.terse` and :mod:`.results` rewrite are
 #: never written unquoted by the renderer

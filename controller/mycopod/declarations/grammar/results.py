@@ -12,6 +12,8 @@ stays, so an error still quotes what the owner wrote):
   is dropped;
 - ``[I] cloned debian-12 into a new VM called x, gave it ...``: ``create a VM named x,
   cloned from debian-12, ...``;
+- ``only``/``just`` before a number or ``needs``/``has``/``gets``/``uses`` adds nothing
+  (``the pihole container only needs 1 core``); elsewhere it is refused;
 - ``has been decommissioned`` is ``is decommissioned``; ``should stay powered down``,
   ``remains switched off``: ``be``/``is`` before a power word;
 - ``x got a 10 GB disk`` is ``x gets ...``; ``x runs with 4 cores`` (``running with``)
@@ -54,7 +56,9 @@ _ORDINAL = frozenset({"second", "2nd", "third", "3rd", "fourth", "4th"})
 _FINAL = frozenset({"off", "down", "stop", "stopped", "delete", "deleted", "remove", "removed",
                     "retire", "retired", "decommission", "decommissioned", "destroy"})
 _TRIGGERS = frozenset({"now", "got", "runs", "running", "for", "been", "stay", "stays",
-                       "remain", "remains"})
+                       "remain", "remains", "only", "just"})
+#: what may follow ``only``/``just`` for the word to add nothing ("only needs 1 core")
+_PLAIN_AFTER = frozenset({"needs", "need", "has", "have", "gets", "get", "uses", "use"})
 #: the state words after which "stay"/"remain" only means "be"
 _STATE_WORDS = frozenset({"powered", "switched", "turned", "shut", "stopped", "off", "running",
                           "started", "on", "down", "up", "online", "offline"})
@@ -164,6 +168,8 @@ def rewrite(tokens: list[Token]) -> list[Token]:
         elif t.low in ("runs", "running") and after == "with" and before is not None and (
                 is_nameish(before) or before.low in _SUBJECTS | {DROPPED}):
             out[i] = _word(t, "has")
+        elif t.low in ("only", "just") and (after in _PLAIN_AFTER or after.isdigit()):
+            out[i] = _word(t, DROPPED)  # "only needs 1 core", "just 1 core": 1 core
         elif t.low == "been" and before is not None and before.low in ("has", "have"):
             out[i - 1] = _word(before, "is")  # "has been decommissioned": is
             out[i] = _word(t, DROPPED)

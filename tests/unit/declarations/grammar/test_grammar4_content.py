@@ -151,3 +151,20 @@ def test_stays_switched_off_until_is_still_a_condition() -> None:
 def test_an_added_word_is_never_quoted_as_the_owners() -> None:
     message = error("vm aw-1, 4c, vmbr1, foo")
     assert '"vm aw-1, 4c, vmbr1, foo"' in message
+
+
+@pytest.mark.parametrize("adverb", ["only", "usually", "probably", "actually", "again"])
+def test_an_adverb_after_a_kind_noun_is_never_the_guests_name(adverb: str) -> None:
+    # "the pihole container only needs 1 core" once declared a container named "only"
+    try:
+        spec = compile_text(f"the pihole container {adverb} needs 1 core", filename="t.md")
+    except CompileError as exc:
+        assert f'"the container pihole {adverb} needs 1 core"' in str(exc)
+        return
+    assert [g.name for g in spec.guests] == ["pihole"]
+
+
+def test_only_before_a_number_adds_nothing() -> None:
+    spec = compile_text("the pihole container only needs 1 core and 256 MB of RAM",
+                        filename="t.md")
+    assert [(g.name, g.memory_mib) for g in spec.guests] == [("pihole", 256)]
