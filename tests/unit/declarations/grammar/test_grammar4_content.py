@@ -168,3 +168,9 @@ def test_only_before_a_number_adds_nothing() -> None:
     spec = compile_text("the pihole container only needs 1 core and 256 MB of RAM",
                         filename="t.md")
     assert [(g.name, g.memory_mib) for g in spec.guests] == [("pihole", 256)]
+
+
+def test_a_pronoun_is_never_a_template_name() -> None:
+    # "So I have a template called t (...). Can I get a VM named x cloned from it?"
+    message = error("Can I get a VM named ph-1 cloned from it, with 4 cores?")
+    assert "'it' is a pronoun; name the template" in message
