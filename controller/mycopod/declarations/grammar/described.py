@@ -145,8 +145,10 @@ def rewrite(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the descriptions of the module's docstring dropped."""
     if len(tokens) < 3:
         return tokens
-    if any(t.low in _COUNT_TRIGGERS for t in tokens) or any(
-            t.low.isdigit() for t in tokens):
+    lows = {t.low for t in tokens}
+    kinds = not lows.isdisjoint(KIND_WORDS)
+    if kinds and (not lows.isdisjoint(_COUNT_TRIGGERS) or any(w.isdigit() for w in lows)):
         tokens = _counted(tokens)
-    return _inline(_opening(tokens)) if any(
-        t.low in ("(", "with") for t in tokens) else _opening(tokens)
+    if kinds or "->" in lows or tokens[0].low in _DETERMINERS:
+        tokens = _opening(tokens)
+    return _inline(tokens) if "(" in lows or "name" in lows else tokens

@@ -91,8 +91,10 @@ def later_reports(tokens: list[Token], past: dict[str, str]) -> list[Token]:
 
 def _migrated(tokens: list[Token]) -> list[Token]:
     """``Migrated Immich to its own VM, immich, ...`` -> ``create the VM immich ...``."""
+    if len(tokens) < 7 or tokens[0].low not in ("migrated", "moved"):
+        return tokens
     low = [t.low for t in tokens]
-    if len(tokens) < 7 or low[0] not in ("migrated", "moved") or low[2] != "to" or (
+    if low[2] != "to" or (
             low[3] not in ("its", "a", "an", "their") or low[4] not in _OWN
             or low[5] not in KIND_WORDS):
         return tokens
@@ -108,8 +110,10 @@ def _migrated(tokens: list[Token]) -> list[Token]:
 
 def _added(tokens: list[Token]) -> list[Token]:
     """``Added a 1 TB disk on tank to the VM x as scsi1`` -> ``give the VM x a 1 TB ...``."""
+    if len(tokens) < 6 or tokens[0].low not in ("added", "add"):
+        return tokens
     low = [t.low for t in tokens]
-    if len(tokens) < 6 or low[0] not in ("added", "add") or low[1] not in ("a", "an"):
+    if low[1] not in ("a", "an"):
         return tokens
     try:
         to = low.index("to", 2)
@@ -127,8 +131,10 @@ def _added(tokens: list[Token]) -> list[Token]:
 
 def _cloned_into(tokens: list[Token]) -> list[Token]:
     """``[I] cloned T into a new VM called x`` -> ``create a VM named x, cloned from T``."""
+    if len(tokens) < 7 or "clone" not in tokens[0].low + tokens[1].low:
+        return tokens
     low = [t.low for t in tokens]
-    k = 1 if low and low[0] in ("i", "we") else 0
+    k = 1 if low[0] in ("i", "we") else 0
     if len(tokens) < k + 7 or low[k] not in ("cloned", "clone") or not is_nameish(
             tokens[k + 1]) or low[k + 2] not in ("into", "to", "as") or low[k + 3] not in (
             "a", "an"):

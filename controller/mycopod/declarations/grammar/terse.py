@@ -45,8 +45,8 @@ _YES = frozenset({"yes", "true", "1", "on", "enabled", "y"})
 _NO = frozenset({"no", "false", "0", "off", "disabled", "n"})
 _BOOT_KEYS = frozenset({"onboot", "autostart", "autoboot"})
 #: a token that may start one of the shapes: only sentences with one are rewritten
-_TRIGGER_RE = re.compile(r"^(\d{1,3}c|w/|static|gw|onboot|autostart|autoboot|on|at|vm|ct"
-                         r"|container|lxc|vmbr\d+)$|[/=]")
+_TRIGGER_RE = re.compile(r"^(\d{1,3}c|w/|static|gw|onboot|autostart|autoboot|boot"
+                         r"|vmbr\d+)$|[/=]")
 
 
 def _word(t: Token, low: str) -> Token:
@@ -125,7 +125,8 @@ def _repeated_kind(out: list[Token]) -> None:
 
 def expand(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the terse settings of the module's docstring in the grammar's words."""
-    if not any(_TRIGGER_RE.search(t.low) for t in tokens):
+    if not (tokens and tokens[0].low in KIND_WORDS) and not any(
+            _TRIGGER_RE.search(t.low) for t in tokens):
         return tokens  # most sentences: none of these shapes (a long one stays cheap)
     out = _split(tokens)
     _repeated_kind(out)
