@@ -174,3 +174,8 @@ def test_a_pronoun_is_never_a_template_name() -> None:
     # "So I have a template called t (...). Can I get a VM named x cloned from it?"
     message = error("Can I get a VM named ph-1 cloned from it, with 4 cores?")
     assert "'it' is a pronoun; name the template" in message
+
+
+def test_a_date_label_over_plain_words_is_still_refused() -> None:
+    # the label is dropped only when what follows names a guest ("the grocy container")
+    assert "2026-03-09" in error("2026-03-09: Bumped the memory to 2 GB.")
