@@ -179,3 +179,8 @@ def test_a_pronoun_is_never_a_template_name() -> None:
 def test_a_date_label_over_plain_words_is_still_refused() -> None:
     # the label is dropped only when what follows names a guest ("the grocy container")
     assert "2026-03-09" in error("2026-03-09: Bumped the memory to 2 GB.")
+
+
+def test_a_present_report_with_a_condition_or_a_change_is_refused() -> None:
+    assert '"until monday"' in error("Stopping x-4 until monday.")
+    assert "'Adding' reads as an English word" in error("Adding 2 cores to x-7.")
