@@ -59,8 +59,9 @@ def report_to_imperative(tokens: list[Token]) -> list[Token]:
         return tokens
     if tokens[k + 1].low in SUBJECT_VERBS | {"sits", "lives"}:
         return tokens  # "Stopped runs in a VM ...": the word is a subject, not a verb
-    if any(t.low == ":" for t in tokens[k + 1:k + 3]):
-        return tokens  # "Tagged prod: web-63 is a VM": a fronted setting, not a report
+    if tokens[k + 1].low in ("-", "--", "\u2013", "\u2014") or any(
+            t.low == ":" for t in tokens[k + 1:k + 3]):
+        return tokens  # "Tagged prod: web-63 is a VM", "Decommissioning - ...": a lead-in
     verb = _VERBS[tokens[k].low]
     if verb == "clone" and tokens[k + 1].low in ("the", "a", "an") and tokens[
             k + 2].low in KIND_WORDS and any(t.low == "template" for t in tokens):

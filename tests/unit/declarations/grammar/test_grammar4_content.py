@@ -184,3 +184,7 @@ def test_a_date_label_over_plain_words_is_still_refused() -> None:
 def test_a_present_report_with_a_condition_or_a_change_is_refused() -> None:
     assert '"until monday"' in error("Stopping x-4 until monday.")
     assert "'Adding' reads as an English word" in error("Adding 2 cores to x-7.")
+
+
+def test_a_report_verb_before_a_dash_is_a_lead_in_not_a_report() -> None:
+    assert "'Decommissioning'" in error("Decommissioning - the VM wr-3 has 2 cores.")
