@@ -206,7 +206,8 @@ def problem_report(tokens: list[Token]) -> bool:
 
 
 #: "now" after one of these is part of a phrase ("for now", "until now"): kept
-_NOW_PHRASES = frozenset({"for", "until", "till", "of", "from", "by", "since", "right"})
+_NOW_PHRASES = frozenset({"for", "until", "till", "of", "from", "by", "since", "right", "named",
+                          "called"})
 
 
 def _now(tokens: list[Token], k: int) -> bool:

@@ -25,6 +25,7 @@ import re
 
 from mycopod.declarations.grammar.lexicon import DROPPED, GLUED_RE, ROLE_WORDS, UNITS, is_vocab
 from mycopod.declarations.grammar.names import is_nameish
+from mycopod.declarations.grammar.terse import expand
 from mycopod.declarations.grammar.tokens import QUOTED, Token
 
 __all__ = ["IDIOMS", "REASON_OPENERS", "REASON_WORDS", "drop_asides", "is_preface", "normalize",
@@ -225,7 +226,7 @@ def _bare_address(tokens: list[Token]) -> list[Token]:
 
 def normalize(tokens: list[Token]) -> list[Token]:
     """``tokens`` with each idiom rewritten to the words it means."""
-    tokens = reorder(tokens)
+    tokens = reorder(expand(tokens))
     if any(t.low.endswith("'s") for t in tokens):
         tokens = _possessive(tokens)
     if any(t.low in _NIC_MODELS for t in tokens):

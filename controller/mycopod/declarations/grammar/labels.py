@@ -47,6 +47,10 @@ def _names_a_guest(rest: list[Token]) -> bool:
             return True
         if k and rest[k - 1].low in _NAMED_BY:
             return True
+        if (k and rest[k - 1].low == "the" and k + 1 < len(rest) and rest[k + 1].low in (
+                KIND_WORDS)) or (k > 1 and rest[k - 1].low == "," and rest[k - 2].low in (
+                KIND_WORDS)):
+            return True  # "the paperless container", "its own VM, immich"
     return False
 
 

@@ -40,14 +40,25 @@ def cpu_compound(low: str) -> bool:
 #: plain words that start a trailing reason ("Delete old-1, done with it") and are never a
 #: guest's name: not words of the grammar (the reason is still dropped as one), only never
 #: read as one more name of a list
-NEVER_NAMES = frozenset({"done", "finished", "obsolete", "useless", "broken", "dead"})
+NEVER_NAMES = frozenset({"done", "finished", "obsolete", "useless", "broken", "dead",
+                         # adverbs after a noun ("the pihole container only needs ...")
+                         "only", "just", "also", "still", "really", "currently", "always",
+                         "usually", "normally", "probably", "definitely", "actually", "already",
+                         "basically", "mostly", "simply", "again", "soon", "then", "maybe",
+                         "perhaps", "certainly", "surely", "typically", "generally", "rarely",
+                         "often", "sometimes", "now"})
+#: a network card's slot (``net1 gets no IP``, ``vm web-1, net1 on vmbr1``) is never a guest
+#: name but after ``named``; words that :mod:`.terse` and :mod:`.results` rewrite are
+#: never written unquoted by the renderer
+SLOT_NAME_RE = re.compile(r"^net\d+$")
+_REWRITTEN_RE = re.compile(r"^(\d{1,3}c|now|got|w/|gw|static|net\d+)$")
 
 
 def is_nameish(t: Token | None) -> bool:
     return (t is not None and not t.quoted and (not is_vocab(t.low) or t.low in NAME_WORDS)
             and bool(NAMEISH_RE.match(t.text)) and not GLUED_RE.match(t.low)
             and not t.low.startswith("-") and not cpu_compound(t.low)
-            and t.low not in NEVER_NAMES)
+            and t.low not in NEVER_NAMES and not SLOT_NAME_RE.match(t.low))
 
 
 def is_plain_word(value: str) -> bool:
@@ -61,7 +72,8 @@ def is_plain_word(value: str) -> bool:
         return False
     return (len(tokens) == 1 and not tokens[0].quoted and tokens[0].text == value
             and not is_vocab(tokens[0].low) and not GLUED_RE.match(tokens[0].low)
-            and tokens[0].low not in NODE_WORDS and not value.startswith(("-", "#")))
+            and tokens[0].low not in NODE_WORDS and not value.startswith(("-", "#"))
+            and not _REWRITTEN_RE.match(tokens[0].low))
 
 
 def is_subject_name(name: str) -> bool:

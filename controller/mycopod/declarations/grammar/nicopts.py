@@ -178,12 +178,12 @@ def p_nic_list(c: Cursor) -> list[Effect] | None:
     start = c.i
     count = read_int(c, "the number of network cards")
     if count is None:
-        return _nics_on_bridges(c)
+        return _nics_on_bridges(c) or _ordinal_nic(c)
     if not (c.take("network", "cards|interfaces|adapters|devices") or c.opt(
             "nics", "networks")):
         c.i = start
         return None
-    if not c.opt(":", "("):
+    if not (c.opt(":", "(") or (c.w() == "," and _SLOT_RE.match(c.w(1)) and c.opt(","))):
         c.i = start
         return None
     effects: list[Effect] = []
@@ -193,21 +193,7 @@ def p_nic_list(c: Cursor) -> list[Effect] | None:
         slots.append(slot)
         c.i += 1
         effects.append(functools.partial(_touch, slot))
-        while not c.done():
-            save = c.i
-            if c.w() in (",", "and") and _SLOT_RE.match(c.w(1)):
-                c.i += 1
-                break
-            if c.w() == "," and c.w(1) == "and" and _SLOT_RE.match(c.w(2)):
-                c.i += 2
-                break
-            c.opt("with", "and", ",", "is")
-            c.opt("the", "a", "an")
-            found = _net_phrase(c)
-            if found is None:
-                c.i = save
-                break
-            effects.append(functools.partial(_on_slot, found, slot))
+        effects.extend(_slot_phrases(c, slot))
     c.opt(")")
     _refuse_trailing_net_phrase(c, slots)
     if len(slots) != count:
@@ -215,6 +201,44 @@ def p_nic_list(c: Cursor) -> list[Effect] | None:
                                   f"described ({', '.join(slots) or 'none'}); describe each "
                                   "as 'net0 on vmbr0'")
     return effects
+
+
+def _slot_phrases(c: Cursor, slot: str) -> list[Effect]:
+    """The network phrases after a card's slot, up to the next slot or any other word."""
+    effects: list[Effect] = []
+    while not c.done():
+        save = c.i
+        if c.w() in (",", "and") and _SLOT_RE.match(c.w(1)):
+            c.i += 1
+            break
+        if c.w() == "," and c.w(1) == "and" and _SLOT_RE.match(c.w(2)):
+            c.i += 2
+            break
+        c.opt("with", "and", ",", "is")
+        c.opt("the", "a", "an")
+        found = _net_phrase(c)
+        if found is None:
+            c.i = save
+            break
+        effects.append(functools.partial(_on_slot, found, slot))
+    return effects
+
+
+_ORDINALS = {"second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
+
+
+def _ordinal_nic(c: Cursor) -> list[Effect] | None:
+    """``a second NIC on vmbr1``: the card net1 (``third`` net2 ...), with what follows."""
+    start = c.i
+    index = _ORDINALS.get(c.w())
+    if index is None:
+        return None
+    c.i += 1
+    if not (c.take("network", "card|interface|adapter|device|nic") or c.opt("nic")):
+        c.i = start
+        return None
+    slot = f"net{index}"
+    return [functools.partial(_touch, slot), *_slot_phrases(c, slot)]
 
 
 def _net_phrase(c: Cursor) -> NetEffect | None:

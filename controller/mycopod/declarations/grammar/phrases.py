@@ -3,9 +3,7 @@
 Holds the phrases about what a guest is and how it is run (kind, state, start on boot,
 node, ID, pool, tags, description, SSH keys, source) and puts them together with the
 resource and network phrases in PHRASES, whose order decides which phrase reads a word
-first. The tag phrase lives with the table because it must stop where any other phrase
-(or a new clause) starts.
-"""
+first. The tag phrase lives with the table: it stops where a phrase or a new clause starts."""
 
 from __future__ import annotations
 
@@ -372,8 +370,9 @@ def _p_source(c: Cursor) -> list[Effect] | None:
     if key == "iso" and ":" not in value:
         raise SentenceError(line, f"{value!r} is not an ISO volume; write it as "
                                   "storage:iso/file.iso, like local:iso/debian-12.iso")
-    if key == "clone" and _VOLUME_RE.match(value):
-        raise SentenceError(line, f"{value!r} is a storage volume, not a VM template name")
+    if key == "clone" and (_VOLUME_RE.match(value) or t.low in ("it", "this", "that", "them")):
+        raise SentenceError(line, f"{value!r} is " + ("a storage volume" if ":" in value else
+                                  "a pronoun; name the template") + ", not a VM template name")
     source = {key: value}
     return [lambda d: d.set("source", source, line)]
 

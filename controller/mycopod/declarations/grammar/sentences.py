@@ -108,6 +108,11 @@ def _expectation(tokens: list[Token]) -> str:
     for t in tokens:
         if t.low in UNEXPRESSIBLE:
             return UNEXPRESSIBLE[t.low]
+    if first == "on" and len(tokens) == 2 and not tokens[1].quoted:
+        n = tokens[1].text  # a bare place, and no cluster names known to read it through
+        return (f"whether {n!r} is a node, a storage, a bridge or a pool is known only from "
+                f"the cluster's names; write 'on node {n}', 'on storage {n}', 'on bridge "
+                f"{n}' or 'in pool {n}'")
     if first == "on" or first == "in":
         return ("expected 'on node NAME', 'on storage NAME', 'on bridge NAME', 'on VLAN N' or "
                 "'in pool NAME'")

@@ -27,7 +27,13 @@ from mycopod.declarations.grammar.lexicon import (
     UNITS,
     is_vocab,
 )
-from mycopod.declarations.grammar.names import NAMEISH_RE, is_nameish, list_end, read_names
+from mycopod.declarations.grammar.names import (
+    NAMEISH_RE,
+    SLOT_NAME_RE,
+    is_nameish,
+    list_end,
+    read_names,
+)
 from mycopod.declarations.grammar.phrases import kind_noun
 from mycopod.declarations.grammar.quantities import read_number, to_int
 from mycopod.declarations.grammar.tokens import Cursor, SentenceError, Token
@@ -190,7 +196,8 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
         return None
     # a name (list): "web-1 is ...", "k3s-1 and k3s-2 are ..."
     t = c.tok()
-    if t is not None and not t.quoted and not is_vocab(t.low) and NAMEISH_RE.match(t.text):
+    if t is not None and not t.quoted and not is_vocab(t.low) and NAMEISH_RE.match(
+            t.text) and not SLOT_NAME_RE.match(t.low):  # "net1 gets no IP": a card
         names = read_names(c, first_literal=True)
         return Subject(names, line)
     if t is not None and t.low in NAME_WORDS:

@@ -10,7 +10,10 @@ A README lists guests as a table::
 (``web-a: vm, 2 cores, 2 GB RAM, 32 GB disk, on node pve1``), on the row's line, and the
 record is then read like any other list item. Every header cell must be one of
 :data:`COLUMNS` (and ``name`` is required): an unknown header is an error quoting it,
-never a column silently ignored. An empty cell says nothing. Pure.
+never a column silently ignored. An empty cell says nothing. A kind as the name column's
+header (``| VM | cores |``, ``| container | RAM |``) names the guests of that kind, when
+no other column says the kind. A ``state`` cell is ``running``, ``stopped`` or
+``absent``, anything else is an error quoting it. Pure.
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ COLUMNS: dict[str, str] = {
     "disk": "{} disk", "storage": "on storage {}", "node": "on node {}",
     "bridge": "on bridge {}", "vlan": "VLAN {}", "pool": "in pool {}", "tags": "tagged {}",
     "ip": "IP {}", "id": "ID {}", "vmid": "ID {}",
+    "gateway": "gateway {}", "gw": "gateway {}", "state": "{}", "onboot": "onboot {}",
+    "autostart": "onboot {}", "address": "IP {}",
 }
+#: a kind as the header of the name column: every row is a guest of that kind
+KIND_HEADERS = {"vm": "vm", "vms": "vm", "container": "container", "containers": "container",
+                "ct": "container", "lxc": "container"}
+_STATES = frozenset({"running", "stopped", "absent"})
 _NAMES = ("name", "guest", "hostname")
 _SEPARATOR_RE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 
@@ -62,6 +71,11 @@ def table_rows(lines: tuple[tuple[int, str], ...]) -> list[tuple[int, str]]:
     """The record of each row of the table ``lines`` (see the module's docstring)."""
     header_line = lines[0][0]
     header = [cell.lower() for cell in _cells(lines[0][1])]
+    kinds = [k for k, cell in enumerate(header) if cell in KIND_HEADERS]
+    kind = None
+    if len(kinds) == 1 and not any(c in _NAMES or c in ("kind", "type") for c in header):
+        kind = KIND_HEADERS[header[kinds[0]]]  # "| VM | cores |": the VMs' names
+        header[kinds[0]] = "name"
     unknown = [cell for cell in header if cell not in COLUMNS]
     if unknown:
         raise TableError(header_line, "this table has columns MycoPod does not know: "
@@ -78,7 +92,13 @@ def table_rows(lines: tuple[tuple[int, str], ...]) -> list[tuple[int, str]]:
             raise TableError(number, f"this row has {len(cells)} cells but the header has "
                                      f"{len(header)}; give every column a cell (it may be "
                                      "empty)")
-        parts = [COLUMNS[header[k]].format(cell) for k, cell in enumerate(cells)
-                 if cell and k != name_col]
+        bad = [cell for k, cell in enumerate(cells)
+               if header[k] == "state" and cell and cell.lower() not in _STATES]
+        if bad:
+            raise TableError(number, f"the state {bad[0]!r} is not one MycoPod knows; a "
+                                     "state cell is running, stopped or absent")
+        parts = ([kind] if kind else []) + [COLUMNS[header[k]].format(cell)
+                                            for k, cell in enumerate(cells)
+                                            if cell and k != name_col]
         rows.append((number, f"{cells[name_col]}: " + ", ".join(parts)))
     return rows

@@ -261,6 +261,8 @@ def sentence_text(tokens: list[Token]) -> str:
     size = 0
     for k, t in enumerate(tokens):
         text = t.shown()
+        if not text:
+            continue  # a word a rewrite added for one the owner wrote ("4c": "4 cores")
         if (out and not t.quoted and t.low in (",", ":", ")")) or (out and out[-1] == "("):
             out[-1] += text
         else:

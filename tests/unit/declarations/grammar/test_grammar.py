@@ -258,8 +258,9 @@ def test_pronouns_do_not_cross_paragraphs() -> None:
     ("web-1 is a VM with 4 GB, 8 GB.",
      "two sizes without a noun (\"4 GB\" on line 1 and \"8 GB\")"),
     ("web-1 is a VM with 2 cores on pve1.",
-     "could not understand \"on pve1\" in \"web-1 is a VM with 2 cores on pve1\"; expected "
-     "'on node NAME', 'on storage NAME'"),
+     "could not understand \"on pve1\" in \"web-1 is a VM with 2 cores on pve1\"; whether "
+     "'pve1' is a node, a storage, a bridge or a pool is known only from the cluster's names; "
+     "write 'on node pve1', 'on storage pve1'"),
     ("web-1 is a VM described as Prometheus.",
      "t.md:1: put the description in double quotes"),
     ("web-1 is a VM with the SSH key ssh-ed25519.", "put the SSH key in double quotes"),

@@ -1,0 +1,154 @@
+"""Descriptions around counted and named guests: ``Two analysis VMs, a-1 and a-2, ...``.
+
+People say what a guest is for in the same breath as its name. :mod:`.objects` reads a
+description after a determiner (``the staging vm staging-1``); :func:`rewrite` reads
+these other shapes, and drops only the descriptive words, which must be plain words the
+grammar gives no meaning to (or its role words, ``web``, ``proxy`` ...), never a
+number, a size, a negation or a setting:
+
+- a count, up to three descriptive words and a kind, then the names: ``Two analysis VMs,
+  analysis-a and analysis-b, each ...``, ``three build containers named b-1 to b-3``
+  (the count is still checked against the names);
+- up to three descriptive words opening the sentence before a kind and its name:
+  ``MIS database VM mis-db: 8 cores``, ``Old test VM old-test should be deleted``;
+- ``the``/``my``/``our``, up to three descriptive words and a name that cannot be an
+  English word (it holds a digit or a hyphen), then a verb: ``The reverse proxy
+  haproxy-1 is a container ...``;
+- up to three descriptive words, ``is a VM called|named NAME``: ``Matlab licence server
+  is a VM called flexlm ...`` (the guest is the one named);
+- ``host NAME ->`` (``inventory host netbox -> container``): the name of the record;
+- a name followed by descriptive words in parentheses: ``the VM sage-50 (accounting)``;
+- ``a container with [the] name sftp-in``: ``named sftp-in``;
+- ``VM ID 4242 belongs to the VM protein-fold ...``: the VM protein-fold has that ID.
+
+Anything else is left as it was, for the parser to read or refuse. Pure.
+"""
+
+from __future__ import annotations
+
+from mycopod import spec as specmod
+from mycopod.declarations.grammar.lexicon import (
+    GENERIC_NOUNS,
+    KIND_WORDS,
+    ROLE_WORDS,
+    SMALL_NUMBERS,
+    SUBJECT_VERBS,
+    is_vocab,
+)
+from mycopod.declarations.grammar.names import is_nameish
+from mycopod.declarations.grammar.tokens import Token
+
+__all__ = ["rewrite"]
+
+_MAX = 3
+_APPOSITION = frozenset({",", ":", "(", "named", "called", "\u2014", "\u2013", "-"})
+_DETERMINERS = frozenset({"the", "my", "our"})
+#: words of the grammar that only describe in these shapes ("the reverse proxy x")
+_ALSO_DESCRIPTIVE = ROLE_WORDS | frozenset({"old", "new", "legacy", "spare", "firewall",
+                                            "reverse", "licence", "license"})
+_COUNT_TRIGGERS = frozenset(SMALL_NUMBERS)
+_VERBS = (SUBJECT_VERBS - {","}) | frozenset({"gets"})
+
+
+def _descriptive(t: Token) -> bool:
+    return not t.quoted and (t.low in _ALSO_DESCRIPTIVE or (
+        t.text.replace("-", "").isalpha() and not any(
+            is_vocab(part) for part in (t.low, *t.low.split("-")) if part)))
+
+
+def _name(t: Token | None) -> bool:
+    return t is not None and is_nameish(t) and bool(specmod.NAME_RE.match(t.text))
+
+
+def _strict_name(t: Token | None) -> bool:
+    """A name that no English word is: it holds a digit or a hyphen."""
+    return _name(t) and t is not None and any(ch.isdigit() or ch == "-" for ch in t.low)
+
+
+def _described(toks: list[Token], i: int) -> int:
+    """Where the run of at most three descriptive words at ``i`` ends."""
+    j = i
+    while j < len(toks) and j - i < _MAX and _descriptive(toks[j]) and (
+            toks[j].low not in KIND_WORDS and toks[j].low not in GENERIC_NOUNS):
+        j += 1
+    return j
+
+
+def _count(t: Token) -> bool:
+    return not t.quoted and (t.low.isdigit() or t.low in SMALL_NUMBERS)
+
+
+def _counted(toks: list[Token]) -> list[Token]:
+    """``Two analysis VMs, a and b``: the descriptive words after a count dropped."""
+    for i in range(len(toks) - 3):
+        if not _count(toks[i]):
+            continue
+        j = _described(toks, i + 1)
+        if j > i + 1 and j + 2 < len(toks) and toks[j].low in KIND_WORDS and (
+                toks[j + 1].low in _APPOSITION) and _name(toks[j + 2]):
+            return [*toks[:i + 1], *toks[j:]]
+    return toks
+
+
+def _opening(toks: list[Token]) -> list[Token]:
+    """The shapes that open the sentence (see the module's docstring)."""
+    low = [t.low for t in toks]
+    j = _described(toks, 0)
+    if j and j + 2 < len(toks) and low[j] in KIND_WORDS and _name(toks[j + 1]) and (
+            low[j + 2] in (":", ",") or low[j + 2] in _VERBS):
+        return toks[j:]  # "MIS database VM mis-db: ..."
+    j += bool(j) and j < len(toks) and low[j] in GENERIC_NOUNS  # "... licence server is"
+    if j and j + 4 < len(toks) and low[j] == "is" and low[j + 1] in ("a", "an") and (
+            low[j + 2] in KIND_WORDS and low[j + 3] in ("called", "named")
+            and _name(toks[j + 4])):
+        return toks[j + 1:]  # "Matlab licence server is a VM called flexlm"
+    k = j + (j < len(toks) and low[j] in ("host", "hostname"))
+    if k > j and k + 1 < len(toks) and _name(toks[k]) and low[k + 1] == "->":
+        return toks[k:]  # "inventory host netbox -> container"
+    if low[0] in _DETERMINERS:
+        j = _described(toks, 1)
+        if j > 1 and j + 1 < len(toks) and _strict_name(toks[j]) and low[j + 1] in _VERBS:
+            return toks[j:]  # "The reverse proxy haproxy-1 is a container"
+    if len(toks) > 6 and low[1] in ("id", "vmid") and low[0] in KIND_WORDS and (
+            low[2].isdigit() and low[3:5] == ["belongs", "to"]):
+        start = 5 + (low[5] == "the")
+        start += start < len(toks) and low[start] in KIND_WORDS
+        if start < len(toks) and _name(toks[start]):
+            return [*toks[5:start + 1], Token(",", ",", toks[1].line), toks[1], toks[2],
+                    Token(",", ",", toks[1].line), *toks[start + 1:]]
+    return toks
+
+
+def _inline(toks: list[Token]) -> list[Token]:
+    """``sage-50 (accounting)`` and ``a container with the name x``, anywhere."""
+    out: list[Token] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t.low == "(" and out and _name(out[-1]):
+            j = _described(toks, i + 1)
+            if j > i + 1 and j < len(toks) and toks[j].low == ")":
+                i = j + 1  # "the VM sage-50 (accounting)"
+                continue
+        if t.low == "with" and out and out[-1].low in KIND_WORDS:
+            k = i + 1 + (i + 1 < len(toks) and toks[i + 1].low == "the")
+            if k + 1 < len(toks) and toks[k].low == "name" and _name(toks[k + 1]):
+                out.append(Token(t.text, "named", t.line))
+                i = k + 1
+                continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def rewrite(tokens: list[Token]) -> list[Token]:
+    """``tokens`` with the descriptions of the module's docstring dropped."""
+    if len(tokens) < 3:
+        return tokens
+    lows = {t.low for t in tokens}
+    kinds = not lows.isdisjoint(KIND_WORDS)
+    if kinds and (not lows.isdisjoint(_COUNT_TRIGGERS) or any(w.isdigit() for w in lows)):
+        tokens = _counted(tokens)
+    if kinds or "->" in lows or tokens[0].low in _DETERMINERS:
+        tokens = _opening(tokens)
+    return _inline(tokens) if "(" in lows or "name" in lows else tokens
