@@ -134,7 +134,7 @@ async def compile_by_paragraphs(
         budget = budget or workers.budget()
         budget = replace(budget, deadline=min(budget.deadline,
                                               time.time() + budget.file_seconds))
-        outcomes = await workers.compile(missing, budget=budget, places=places)
+        outcomes = await workers.compile_batch(missing, budget=budget, places=places)
     else:
         outcomes = compile_in_process(missing, places=places)
     out: dict[str, ByParagraphs] = {}

@@ -8,9 +8,10 @@ from pathlib import Path
 import asyncpg
 
 from mycopod import spec as specmod
-from mycopod.config import DeclarationsSettings
+from mycopod.config import CompileSettings, DeclarationsSettings
 from mycopod.declarations import grammar, paragraph_cache, pipeline
 from mycopod.declarations.source import GitSource
+from mycopod.declarations.workers import CompileWorkers
 from mycopod.store.compile_cache import CompileCacheStore
 from tests.support.gitrepo import Remote
 
@@ -63,3 +64,27 @@ async def test_a_file_with_headings_is_compiled_whole(db: asyncpg.Pool) -> None:
     failed = await pipeline.compile_files_cached({"clash.md": clash}, pool=db)
     assert failed.error is not None and failed.error.startswith(
         "clash.md:41: g-3 is declared twice: line 7 and line 41"), failed.error
+
+
+async def test_paragraphs_compile_in_the_workers_within_a_file_s_time(db: asyncpg.Pool) -> None:
+    workers = CompileWorkers(CompileSettings(workers=2))
+    try:
+        cold = await pipeline.compile_files_cached({"a.md": guests(40)}, pool=db,
+                                                   workers=workers)
+        assert (cold.paragraphs_compiled, cold.paragraphs_reused) == (40, 0)
+        one = await pipeline.compile_files_cached({"a.md": guests(40, first_cores=3)},
+                                                  pool=db, workers=workers)
+        assert (one.paragraphs_compiled, one.paragraphs_reused) == (1, 39)
+        assert one.spec is not None and one.spec.guest("g-0").cores == 3  # type: ignore[union-attr]
+    finally:
+        await workers.close()
+    # out of time: the paragraphs stop together, then the whole file, whose error it is
+    strict = CompileWorkers(CompileSettings(workers=2, file_seconds=0.05))
+    try:
+        slow = await pipeline.compile_files_cached({"b.md": guests(1500)}, pool=db,
+                                                   workers=strict)
+    finally:
+        await strict.close()
+    assert slow.spec is None and slow.error is not None
+    assert slow.error.startswith("b.md: compiling this file took longer than the 0.05 s "
+                                 "allowed for one file"), slow.error
