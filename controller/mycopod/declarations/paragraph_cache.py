@@ -20,9 +20,11 @@ another (see :mod:`.grammar.document`). So a file takes this way only when
 - no guest is named in two paragraphs, the file holds at most ``max_guests`` guests, and
   the guests together make a valid ClusterSpec.
 
-The paragraphs of a commit compile in the compile workers together within one file's
-time (``compile.file_seconds``, inside the commit's budget); one stopped sends its file to
-the whole-file compile, which keeps its own budget and its own verdict.
+The paragraphs of a commit compile in the compile workers, a share in each, within the
+commit's time (``compile.request_seconds``); one stopped sends its file to the whole-file
+compile, which keeps its own verdict. A cold file (no paragraph cached) costs about a
+quarter more CPU this way than whole (1,000 paragraphs: 1.2 s against 0.95 s here); every
+later change costs its changed paragraphs.
 
 Anything else (a paragraph that fails alone, an error, a heading anywhere) goes to the
 whole-file compile, whose verdict and messages are the grammar's own. ``tests/unit/
@@ -42,7 +44,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -130,10 +131,11 @@ async def compile_by_paragraphs(
             if key not in found_entries:
                 missing[f"{path}{_SEP}{k}"] = p.text
     if workers is not None:
-        # the paragraphs of one file together within one file's time (compile.file_seconds)
+        # the paragraphs together within the commit's time (compile.request_seconds): one
+        # file's time (file_seconds) is for one text, and on a loaded machine a cold file
+        # of 1,000 paragraphs may take longer than a whole-file compile of it
         budget = budget or workers.budget()
-        budget = replace(budget, deadline=min(budget.deadline,
-                                              time.time() + budget.file_seconds))
+        budget = replace(budget, file_seconds=budget.request_seconds)
         outcomes = await workers.compile_batch(missing, budget=budget, places=places)
     else:
         outcomes = compile_in_process(missing, places=places)

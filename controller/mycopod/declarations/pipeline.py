@@ -63,8 +63,9 @@ from mycopod.store import pgtext
 from mycopod.store.compile_cache import CacheKey, CompileCacheStore
 from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
 
-__all__ = ["GRAMMAR_SOURCES", "CommitCompile", "compile_commit", "compile_files_cached",
-           "content_sha256", "grammar_version", "source_version", "unrecorded"]
+__all__ = ["GRAMMAR_SOURCES", "CommitCompile", "Prepared", "compile_commit", "compile_files_cached",
+           "content_sha256", "grammar_version", "prepare_commit", "source_version",
+           "unrecorded"]
 
 log = structlog.get_logger(__name__)
 
@@ -312,29 +313,29 @@ def unrecorded(files: Mapping[str, str], result: CommitCompile) -> Declaration:
         committed_at=None)
 
 
-async def compile_commit(
+@dataclass
+class Prepared:
+    """A commit read and compiled, not yet recorded (:func:`prepare_commit`)."""
+
+    files: dict[str, str]
+    result: CommitCompile
+    read_error: str | None = None
+    author: str | None = None
+    message: str | None = None
+    committed_at: datetime | None = None
+
+
+async def prepare_commit(
     source: GitSource | Mapping[str, str], commit: str, *,
     pool: asyncpg.Pool | asyncpg.Connection, settings: Settings | None = None,
-    llm: LlmSettings | None = None, facts: ClusterFacts | None = None, origin: str = "git",
-    user_id: int | None = None, path: str | None = None, author: str | None = None,
-    message: str | None = None, committed_at: datetime | None = None,
-    path_sha256: str | None = None, needs_approval: bool = False,
-    workers: CompileWorkers | None = None,
-) -> Declaration:
-    """Compile ``commit`` and store it as a declaration row (the spec or the error).
-
-    ``llm`` defaults to ``settings.llm``; with no model configured the LLM is off.
-    ``workers`` compile off the event loop, within one budget for the whole commit.
-    ``origin`` is the row's ``source`` (``git``, or ``api`` for a declaration submitted
-    through POST /declarations and committed by MycoPod). An API submission records the
-    file it wrote (``path``, and ``path_sha256`` = :func:`content_sha256` of its text)
-    and ``needs_approval`` when it is a User's change that must wait for an Admin (see
-    :mod:`mycopod.store.declarations`).
-    """
+    llm: LlmSettings | None = None, facts: ClusterFacts | None = None,
+    author: str | None = None, message: str | None = None,
+    committed_at: datetime | None = None, workers: CompileWorkers | None = None,
+) -> Prepared:
+    """Read and compile ``commit`` (the long part of :func:`compile_commit`), so that a
+    caller can do it before it takes the submission lock and record it quickly inside."""
     if llm is None and settings is not None and settings.llm.model:
         llm = settings.llm
-    store = DeclarationStore(pool, settings.proxmox.cluster if settings is not None
-                             else "default")
     files: dict[str, str] = {}
     read_error: str | None = None
     if isinstance(source, GitSource):
@@ -356,6 +357,37 @@ async def compile_commit(
                       else DEFAULT_MAX_GUESTS)
         result = await compile_files_cached(files, pool=pool, llm=llm, facts=facts,
                                             max_guests=max_guests, workers=workers)
+    return Prepared(files, result, read_error, author, message, committed_at)
+
+
+async def compile_commit(
+    source: GitSource | Mapping[str, str], commit: str, *,
+    pool: asyncpg.Pool | asyncpg.Connection, settings: Settings | None = None,
+    llm: LlmSettings | None = None, facts: ClusterFacts | None = None, origin: str = "git",
+    user_id: int | None = None, path: str | None = None, author: str | None = None,
+    message: str | None = None, committed_at: datetime | None = None,
+    path_sha256: str | None = None, needs_approval: bool = False,
+    workers: CompileWorkers | None = None, prepared: Prepared | None = None,
+) -> Declaration:
+    """Compile ``commit`` and store it as a declaration row (the spec or the error).
+
+    ``llm`` defaults to ``settings.llm``; with no model configured the LLM is off.
+    ``workers`` compile off the event loop, within one budget for the whole commit.
+    ``origin`` is the row's ``source`` (``git``, or ``api`` for a declaration submitted
+    through POST /declarations and committed by MycoPod). An API submission records the
+    file it wrote (``path``, and ``path_sha256`` = :func:`content_sha256` of its text)
+    and ``needs_approval`` when it is a User's change that must wait for an Admin (see
+    :mod:`mycopod.store.declarations`). ``prepared``: this commit as
+    :func:`prepare_commit` read and compiled it (then only the record is left).
+    """
+    store = DeclarationStore(pool, settings.proxmox.cluster if settings is not None
+                             else "default")
+    if prepared is None:
+        prepared = await prepare_commit(source, commit, pool=pool, settings=settings, llm=llm,
+                                        facts=facts, author=author, message=message,
+                                        committed_at=committed_at, workers=workers)
+    files, result, read_error = prepared.files, prepared.result, prepared.read_error
+    author, message, committed_at = prepared.author, prepared.message, prepared.committed_at
     error = read_error or result.error
     row = await store.record(
         commit_sha=commit, content=_content(files), files=result.files,

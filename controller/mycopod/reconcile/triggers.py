@@ -39,6 +39,7 @@ from mycopod.runtime import RuntimeStatus
 if TYPE_CHECKING:
     from mycopod.config import Settings
     from mycopod.declarations.facts import ClusterFacts
+    from mycopod.declarations.pipeline import Prepared
     from mycopod.declarations.source import GitSource
     from mycopod.declarations.workers import CompileWorkers
     from mycopod.reconcile.queue import RunQueue
@@ -77,13 +78,15 @@ class Compiled:
 async def compile_commit(settings: Settings, db: asyncpg.Pool | asyncpg.Connection,
                          source: GitSource, commit: str, *,
                          workers: CompileWorkers | None = None,
-                         facts: ClusterFacts | None = None) -> Compiled:
+                         facts: ClusterFacts | None = None,
+                         prepared: Prepared | None = None) -> Compiled:
     """Compile ``commit`` into a declaration row (errors are recorded there too);
-    ``facts``: the cluster's names a bare ``on pve3`` is read with."""
+    ``facts``: the cluster's names a bare ``on pve3`` is read with; ``prepared``: the
+    commit already read and compiled (then it is only recorded)."""
     from mycopod.declarations import pipeline
 
     row = await pipeline.compile_commit(source, commit, pool=db, settings=settings,
-                                        workers=workers, facts=facts)
+                                        workers=workers, facts=facts, prepared=prepared)
     error = row.compile_error.splitlines()[0] if row.compile_error else None
     return Compiled(declaration_id=row.id, ok=row.compile_status == "ok", error=error,
                     submitted_by=row.user_id, from_api=row.source == "api")
@@ -151,14 +154,24 @@ class RepoPoller:
         from mycopod.store.declarations import submission_lock
 
         assert self.source is not None
+        from mycopod.declarations.pipeline import prepare_commit
+
         facts = await self.runtime.cluster_facts()  # read before holding the lock
+        if await self.queue.has_run_for_commit(head):
+            return
+        # Compiled before the lock (the lock is one for every cluster and replica: a
+        # compile inside it made the other clusters' new heads wait), recorded inside.
+        prepared = await prepare_commit(self.source, head, pool=self.queue.pool,
+                                        settings=self.settings(), facts=facts,
+                                        workers=self.compilers)
         # Under the submission lock: a commit POST /declarations pushed is recorded as
         # its submitter's before the poller can look at it.
         async with self.queue.pool.acquire() as conn, submission_lock(conn):
             if await self.queue.has_run_for_commit(head, db=conn):
                 return
             compiled = await compile_commit(self.settings(), conn, self.source, head,
-                                            workers=self.compilers, facts=facts)
+                                            workers=self.compilers, facts=facts,
+                                            prepared=prepared)
             self.runtime.compile_error = (None if compiled.ok else
                                           f"commit {head[:12]}: {compiled.error}")
             if not compiled.ok:

@@ -66,7 +66,7 @@ async def test_a_file_with_headings_is_compiled_whole(db: asyncpg.Pool) -> None:
         "clash.md:41: g-3 is declared twice: line 7 and line 41"), failed.error
 
 
-async def test_paragraphs_compile_in_the_workers_within_a_file_s_time(db: asyncpg.Pool) -> None:
+async def test_paragraphs_compile_in_the_workers_within_the_commit_s_time(db: asyncpg.Pool) -> None:
     workers = CompileWorkers(CompileSettings(workers=2))
     try:
         cold = await pipeline.compile_files_cached({"a.md": guests(40)}, pool=db,
@@ -79,12 +79,13 @@ async def test_paragraphs_compile_in_the_workers_within_a_file_s_time(db: asyncp
     finally:
         await workers.close()
     # out of time: the paragraphs stop together, then the whole file, whose error it is
-    strict = CompileWorkers(CompileSettings(workers=2, file_seconds=0.05))
+    strict = CompileWorkers(CompileSettings(workers=2, file_seconds=0.05,
+                                            request_seconds=0.1))
     try:
         slow = await pipeline.compile_files_cached({"b.md": guests(1500)}, pool=db,
                                                    workers=strict)
     finally:
         await strict.close()
     assert slow.spec is None and slow.error is not None
-    assert slow.error.startswith("b.md: compiling this file took longer than the 0.05 s "
-                                 "allowed for one file"), slow.error
+    assert slow.error.startswith("b.md: compiling was stopped: the files of this request "
+                                 "took longer than the 0.1 s allowed"), slow.error
