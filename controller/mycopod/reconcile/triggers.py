@@ -159,14 +159,15 @@ class RepoPoller:
         facts = await self.runtime.cluster_facts()  # read before holding the lock
         if await self.queue.has_run_for_commit(head):
             return
-        # Compiled before the lock (the lock is one for every cluster and replica: a
-        # compile inside it made the other clusters' new heads wait), recorded inside.
+        # Compiled before the lock (held by every replica's poller of this cluster and by
+        # POST /declarations: a compile inside made them all wait), recorded inside.
         prepared = await prepare_commit(self.source, head, pool=self.queue.pool,
                                         settings=self.settings(), facts=facts,
                                         workers=self.compilers)
         # Under the submission lock: a commit POST /declarations pushed is recorded as
         # its submitter's before the poller can look at it.
-        async with self.queue.pool.acquire() as conn, submission_lock(conn):
+        async with self.queue.pool.acquire() as conn, submission_lock(
+                conn, cluster=self.queue.cluster):
             if await self.queue.has_run_for_commit(head, db=conn):
                 return
             compiled = await compile_commit(self.settings(), conn, self.source, head,
