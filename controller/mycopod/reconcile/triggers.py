@@ -98,8 +98,12 @@ class RepoPoller:
     def __init__(self, source: GitSource | None, queue: RunQueue, *, runtime: RuntimeStatus,
                  settings: Callable[[], Settings], leading: Callable[[], bool],
                  can_reconcile: bool, compilers: CompileWorkers | None = None,
-                 hooks: RunHooks = NO_HOOKS) -> None:
+                 hooks: RunHooks = NO_HOOKS,
+                 compile_slot: asyncio.Semaphore | None = None) -> None:
         self.source = source
+        #: shared by the pollers of one process: one new head compiles at a time, so the
+        #: compile workers serve it alone and its time budget starts when it gets them
+        self.compile_slot = compile_slot or asyncio.Semaphore(1)
         #: told of each head compiled (the forge's commit statuses)
         self.hooks = hooks
         self.compilers = compilers
@@ -161,9 +165,10 @@ class RepoPoller:
             return
         # Compiled before the lock (held by every replica's poller of this cluster and by
         # POST /declarations: a compile inside made them all wait), recorded inside.
-        prepared = await prepare_commit(self.source, head, pool=self.queue.pool,
-                                        settings=self.settings(), facts=facts,
-                                        workers=self.compilers)
+        async with self.compile_slot:
+            prepared = await prepare_commit(self.source, head, pool=self.queue.pool,
+                                            settings=self.settings(), facts=facts,
+                                            workers=self.compilers)
         # Under the submission lock: a commit POST /declarations pushed is recorded as
         # its submitter's before the poller can look at it.
         async with self.queue.pool.acquire() as conn, submission_lock(
