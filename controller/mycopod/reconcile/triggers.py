@@ -10,7 +10,9 @@ they queue only on the leader: ``leading`` is the composition root's answer
   once on a webhook; a new head is compiled and queued as a run: ``commit`` or
   ``webhook``, or ``api``, requested by its submitter, for a commit POST /declarations
   made. A commit that does not compile is recorded and not queued: retrying cannot fix
-  a declaration, the next commit can.
+  a declaration, the next commit can. A head that changes none of the cluster's
+  declaration files (another cluster's folder of a shared repository) is not recorded
+  or run again for this cluster, when the cluster's newest declaration compiled.
 - :class:`DriftTicker` (task ``drift-checker``) observes cheaply every ``drift_seconds``
   (one ``/cluster/resources``, a full sweep every ``resync_seconds``) and plans the
   latest good spec: drift on owned guests queues a ``drift`` run when ``self_heal`` is
@@ -161,7 +163,7 @@ class RepoPoller:
         from mycopod.declarations.pipeline import prepare_commit
 
         facts = await self.runtime.cluster_facts()  # read before holding the lock
-        if await self.queue.has_run_for_commit(head):
+        if await self.queue.has_run_for_commit(head) or await self._unchanged(head):
             return
         # Compiled before the lock (held by every replica's poller of this cluster and by
         # POST /declarations: a compile inside made them all wait), recorded inside.
@@ -197,6 +199,30 @@ class RepoPoller:
                                                   declaration_id=compiled.declaration_id,
                                                   db=conn)
             self.hooks.commit_compiled(head, ok=True, error=None, run_id=run_id)
+
+
+    async def _unchanged(self, head: str) -> bool:
+        """No declaration file of this cluster changed since its newest declaration, which
+        compiled: nothing to compile, record or run (a push to one cluster's folder of a
+        shared repository is every cluster's new head)."""
+        from mycopod.declarations.pipeline import content_sha256
+        from mycopod.store.declarations import DeclarationStore
+
+        assert self.source is not None
+        latest = await DeclarationStore(self.queue.pool, self.queue.cluster
+                                        ).latest_without_spec()
+        if latest is None or not latest.ok or latest.github_commit_sha == head:
+            return False
+        try:
+            files = await asyncio.to_thread(self.source.files_at, head)
+        except Exception:  # unreadable files: the compile records what is wrong
+            return False
+        if {p: content_sha256(t) for p, t in files.items()} != {
+                f.path: f.sha256 for f in latest.files}:
+            return False
+        log.info("poller.unchanged", commit=head, since=latest.github_commit_sha,
+                 note="no declaration file of this cluster changed; nothing to run")
+        return True
 
 
 # -- the drift ticker ------------------------------------------------------------------------
