@@ -69,7 +69,8 @@ class ClusterUnit:
     def __init__(self, settings: Settings, *, pool: asyncpg.Pool, election: Election,
                  tasks: TaskGroup, multi: bool, stopping: Callable[[], bool],
                  compilers: CompileWorkers | None = None,
-                 runtime: RuntimeStatus | None = None) -> None:
+                 runtime: RuntimeStatus | None = None,
+                 compile_slot: asyncio.Semaphore | None = None) -> None:
         self.settings = settings
         self.name = settings.proxmox.cluster
         self.pool = pool
@@ -78,6 +79,8 @@ class ClusterUnit:
         self.multi = multi
         self.stopping = stopping
         self.compilers = compilers
+        #: one new head compiles at a time in this process, whichever cluster's
+        self.compile_slot = compile_slot
         self.runtime = runtime or RuntimeStatus(cluster=self.name)
         self.runtime.cluster = self.name
         self.queue = RunQueue(pool, self.name, wake=self.runtime.wake_reconcile)
@@ -117,7 +120,8 @@ class ClusterUnit:
         self.poller = RepoPoller(self.source, self.queue, runtime=self.runtime,
                                  settings=self.current, leading=self.leading,
                                  can_reconcile=self.engine is not None,
-                                 compilers=self.compilers, hooks=hooks)
+                                 compilers=self.compilers, hooks=hooks,
+                                 compile_slot=self.compile_slot)
         self.drift = DriftTicker(
             self.engine, self.queue, runtime=self.runtime, settings=self.current,
             leading=self.leading,

@@ -153,10 +153,12 @@ class Daemon:
             share = FairShare(database.url, [s.proxmox.cluster for s in per_cluster],
                               password=secret)
             elect = share.lease
+        # the clusters' new heads compile one at a time (the workers are the process's)
+        slot = asyncio.Semaphore(1)
         self.units = [ClusterUnit(s, pool=self.pool, election=(elect or plain_lock)(
                           s.proxmox.cluster), tasks=self.tasks, multi=len(per_cluster) > 1,
                           stopping=lambda: self.stopping, compilers=compilers,
-                          runtime=runtime if i == 0 else None)
+                          runtime=runtime if i == 0 else None, compile_slot=slot)
                       for i, s in enumerate(per_cluster)]
         first = self.units[0]
         #: the first cluster's (the only one's, with a single [proxmox])
