@@ -58,8 +58,9 @@ __all__ = ["COMPILER", "MIN_PARAGRAPHS", "ByParagraphs", "Cache", "compile_by_pa
 
 #: the compile cache's ``compiler`` for one paragraph's grammar result
 COMPILER = "grammar-paragraph"
-#: a word that may need the cluster's names to read (``on pve3``)
-_SAYS_ON = re.compile(r"\bon\b", re.IGNORECASE)
+#: a word that may need the cluster's names to read: ``on pve3``, and ``to`` after a
+#: verb of running or moving (``moved to pve3``, grammar/phrases.py's node phrase)
+_SAYS_ON = re.compile(r"\b(?:on|to)\b", re.IGNORECASE)
 #: Markdown structure that may carry context from one paragraph to another
 _STRUCTURE = re.compile(r"[<|`]|\*\*|__")
 #: separates a file's path and a paragraph's index in a worker batch

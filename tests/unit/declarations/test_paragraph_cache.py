@@ -202,3 +202,7 @@ def test_the_key_holds_the_text_and_the_grammar_version() -> None:
     assert key != paragraph_cache.paragraph_key("web-1 is a VM. ", version, version + ":x")
     said = paragraph_cache.paragraph_key("web-1 is a VM on pve3.", version, version + ":x")
     assert said.prompt_version == version + ":x"
+    # "to" may place a guest too (after a verb of running, through the cluster's names):
+    # its paragraph is keyed with them, never reused across new names
+    moved = paragraph_cache.paragraph_key("Move web-1 to pve3.", version, version + ":x")
+    assert moved.prompt_version == version + ":x"
