@@ -10,9 +10,9 @@ they queue only on the leader: ``leading`` is the composition root's answer
   once on a webhook; a new head is compiled and queued as a run: ``commit`` or
   ``webhook``, or ``api``, requested by its submitter, for a commit POST /declarations
   made. A commit that does not compile is recorded and not queued: retrying cannot fix
-  a declaration, the next commit can. A head that changes none of the cluster's
-  declaration files (another cluster's folder of a shared repository) is not recorded
-  or run again for this cluster, when the cluster's newest declaration compiled.
+  a declaration, the next commit can. For a cluster that reads a folder (``path``), a
+  head that changes none of its declaration files (another cluster's folder of a shared
+  repository) is not recorded or run again, when its newest declaration compiled.
 - :class:`DriftTicker` (task ``drift-checker``) observes cheaply every ``drift_seconds``
   (one ``/cluster/resources``, a full sweep every ``resync_seconds``) and plans the
   latest good spec: drift on owned guests queues a ``drift`` run when ``self_heal`` is
@@ -204,11 +204,15 @@ class RepoPoller:
     async def _unchanged(self, head: str) -> bool:
         """No declaration file of this cluster changed since its newest declaration, which
         compiled: nothing to compile, record or run (a push to one cluster's folder of a
-        shared repository is every cluster's new head)."""
+        shared repository is every cluster's new head). Only for a cluster that reads a
+        folder (``path``): one that reads the whole repository runs every new commit, as
+        an empty commit pushed to retry expects."""
         from mycopod.declarations.pipeline import content_sha256
         from mycopod.store.declarations import DeclarationStore
 
         assert self.source is not None
+        if not self.settings().declarations.path:
+            return False
         latest = await DeclarationStore(self.queue.pool, self.queue.cluster
                                         ).latest_without_spec()
         if latest is None or not latest.ok or latest.github_commit_sha == head:

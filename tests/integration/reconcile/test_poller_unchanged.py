@@ -69,3 +69,26 @@ async def test_a_push_to_one_folder_runs_only_that_cluster(db: asyncpg.Pool,
     again = remote.commit({"site-a/g.md": "a-1 is a VM with 3 cores.\n"})
     await poll_all()
     assert await declarations_of(db, "site-b") == [first, only_b, broken, again]
+
+
+async def test_a_cluster_reading_the_whole_repository_runs_every_new_commit(
+        db: asyncpg.Pool, tmp_path: Path) -> None:
+    """An empty commit pushed to retry is a run when the cluster reads the whole
+    repository (no folder of its own)."""
+    remote = Remote(tmp_path)
+    settings = load_settings(environ={}, overrides={"declarations": {"repo": str(remote.bare)}})
+    source = GitSource(settings.declarations, state_dir=tmp_path / "whole")
+    runtime = RuntimeStatus()
+    poller = RepoPoller(source, RunQueue(db, settings.proxmox.cluster,
+                                         wake=runtime.wake_reconcile),
+                        runtime=runtime, settings=lambda: settings, leading=lambda: True,
+                        can_reconcile=True)
+    first = remote.commit({"g.md": "a-1 is a VM.\n"})
+    await poller._queue_head(await source.fetch_async(), webhook=True)
+    retry = remote.commit({}, "retry")  # an empty commit
+    assert await source.fetch_async() == retry != first
+    await poller._queue_head(retry, webhook=True)
+    cluster = settings.proxmox.cluster
+    assert await declarations_of(db, cluster) == [first, retry]
+    assert (await runs_of(db, cluster))[-1] == retry  # the queued run takes the new commit
+
