@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from mycopod.declarations.pipeline import Prepared
     from mycopod.declarations.source import GitSource
     from mycopod.declarations.workers import CompileWorkers
+    from mycopod.reconcile.foreground import Foreground
     from mycopod.reconcile.queue import RunQueue
     from mycopod.reconcile.reconciler import EngineContext
 
@@ -116,6 +117,9 @@ class RepoPoller:
         self.can_reconcile = can_reconcile
         #: the next fetch is not a webhook's (set by the root on taking leadership)
         self.poll_now = False
+        #: with several clusters: a webhook's new head is foreground work
+        #: (reconcile/foreground.py)
+        self.foreground: Foreground | None = None
 
     def fetch_now(self) -> None:
         """Fetch at once (not for a webhook): this replica just became the leader."""
@@ -133,7 +137,11 @@ class RepoPoller:
             head = await self._fetch()
             if head and head != handled and self.leading() and self.can_reconcile:
                 try:
-                    await self._queue_head(head, webhook=webhook)
+                    if webhook and self.foreground is not None:
+                        async with self.foreground.work(self.queue.cluster):
+                            await self._queue_head(head, webhook=webhook)
+                    else:
+                        await self._queue_head(head, webhook=webhook)
                     handled = head
                 except DB_ERRORS as exc:
                     log.warning("poller.database_error", error=f"{type(exc).__name__}: {exc}")
