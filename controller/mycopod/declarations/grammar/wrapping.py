@@ -49,6 +49,7 @@ import re
 
 from mycopod.declarations.grammar.labels import label_end
 from mycopod.declarations.grammar.lexicon import KIND_WORDS, is_vocab
+from mycopod.declarations.grammar.markers import marker_end
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.prefaces import plain_word
 from mycopod.declarations.grammar.reports import PAST_TENSE
@@ -319,6 +320,9 @@ def wrapping_end(tokens: list[Token], i: int) -> tuple[int, bool]:
     (then the ``?`` at the end is allowed)."""
     if i >= len(tokens) or tokens[i].quoted:
         return i, False
+    end, guest_follows = marker_end(tokens, i)  # "3.2", "Step 1.", "feat(infra):", "[ ]"
+    if end > i and (not guest_follows or names_a_guest(tokens[end:])):
+        return end, False
     end = label_end(tokens, i)
     if end > i:  # "Off: web-1 is a VM": a label that states something is read, not dropped
         return (i if any(t.low in _STATES for t in tokens[i:end]) else end), False

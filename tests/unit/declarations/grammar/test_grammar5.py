@@ -1,0 +1,60 @@
+"""Issue 13, fifth round: classes of phrasing the fourth held-out set showed refused.
+
+Structure markers before a statement (section numbers, numbered labels, commit types,
+check boxes, ticket keys: grammar/markers.py). Each test compiles whole notes through
+the public entry point and checks what a user would: the guests and what the text
+states of them, or the refusal's text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mycopod.declarations.errors import CompileError
+from mycopod.declarations.grammar import compile_text
+
+
+def stated(text: str) -> dict[str, dict[str, Any]]:
+    spec = compile_text(text, filename="t.md")
+    return {g.name: g.model_dump(mode="json", exclude_unset=True) for g in spec.guests}
+
+
+def error(text: str) -> str:
+    with pytest.raises(CompileError) as info:
+        compile_text(text, filename="t.md")
+    return str(info.value)
+
+
+@pytest.mark.parametrize("text", [
+    "3.2 Deliverables. The VM g5-a has 4 cores.",
+    "3.3 The VM g5-a has 4 cores.",
+    "12.4.1 Create a VM named g5-a with 4 cores.",
+    "Step 7. Create a VM named g5-a with 4 cores.",
+    "Lab task 3 — g5-a is a VM with 4 cores.",
+    "feat(infra): add g5-a vm, 4 cores",
+    "chore: give the VM g5-a 4 cores",
+    "[ ] g5-a is a VM with 4 cores",
+    "PROJ-1234: Create VM g5-a with 4 cores.",
+    "Action (JK): create a VM named g5-a with 4 cores.",
+])
+def test_a_structure_marker_is_not_part_of_the_statement(text: str) -> None:
+    assert stated(text) == {"g5-a": {"name": "g5-a", "kind": "vm", "cores": 4}}
+
+
+def test_a_section_number_is_never_read_as_a_count_but_a_decimal_count_still_refused() -> None:
+    names = set(stated("3.2 Deliverables. Three VMs named g5-1 through g5-3."))
+    assert names == {"g5-1", "g5-2", "g5-3"}
+    message = error("2.5 VMs named g5-a and g5-b.")
+    assert "whole number, not 2.5" in message
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("feat(vm): 4 cores and 8 GB of RAM", "feat(vm): 4 cores and 8 GB of RAM"),
+    ("OPS-12: 4 cores", "OPS-12"),
+    ("Step 4 - until Friday g5-c is a VM", "conditions cannot be expressed"),
+    ("Step 4 - g5-c needs enough cores", "enough cores"),
+])
+def test_a_marker_over_no_guest_of_its_own_is_refused_quoting_it(text: str, quoted: str) -> None:
+    assert quoted in error(text)
