@@ -27,6 +27,7 @@ from mycopod.declarations.grammar.lexicon import DROPPED, GLUED_RE, ROLE_WORDS, 
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.terse import expand
 from mycopod.declarations.grammar.tokens import QUOTED, Token
+from mycopod.declarations.grammar.verbs import VERB_IDIOMS
 
 __all__ = ["IDIOMS", "REASON_OPENERS", "REASON_WORDS", "drop_asides", "is_preface", "normalize",
            "reorder"]
@@ -81,6 +82,7 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("lives|sits|resides", "in", "pool"), (",", "", "")),
     (("booting|boots|boot", "via|with|using|from", "uefi|ovmf|seabios|bios"),
      (",", "with", "")),
+    *VERB_IDIOMS,  # "is to be created with", "be given", "bumped to", "reside on" (.verbs)
 )
 _MATCHED = {w for words, _ in IDIOMS for group in words for w in group.split("|")}
 #: the idioms by their first word (a sentence is looked up word by word, not idiom by idiom)

@@ -58,3 +58,28 @@ def test_a_section_number_is_never_read_as_a_count_but_a_decimal_count_still_ref
 ])
 def test_a_marker_over_no_guest_of_its_own_is_refused_quoting_it(text: str, quoted: str) -> None:
     assert quoted in error(text)
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("The VM g5-v is to be created with 4 cores.", {"cores": 4}),
+    ("The VM g5-v must be provisioned with 4 cores.", {"cores": 4}),
+    ("The VM g5-v should be given 4 cores.", {"cores": 4}),
+    ("The VM g5-v needs to be bumped to 4 cores.", {"cores": 4}),
+    ("Please augment the cores of g5-v to 4. g5-v is a VM.", {"cores": 4}),
+    ("The VM g5-v shall be placed in pool lab.", {"pool": "lab"}),
+    ("The VM g5-v shall reside on node pve2.", {"node": "pve2"}),
+    ("The machine virtual g5-v must have 4 cores.", {"cores": 4}),
+    ("g5-v vm: 4 cores, tag it bots", {"cores": 4, "tags": ["bots"]}),
+])
+def test_verbs_of_change_and_place_state_the_value(text: str, want: dict[str, Any]) -> None:
+    assert stated(text) == {"g5-v": {"name": "g5-v", "kind": "vm", **want}}
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("The VM g5-w should be given as many cores as possible.", "as many cores as possible"),
+    ("The VM g5-w is to be created with 4 cores unless it exists.", "unless"),
+    ("The VM g5-w should be put on hold.", "on hold"),
+    ("The VM g5-w should not stay on node pve1.", '"not"'),
+])
+def test_a_verb_idiom_never_hides_what_cannot_be_declared(text: str, quoted: str) -> None:
+    assert quoted in error(text)
