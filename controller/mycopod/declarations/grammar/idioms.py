@@ -261,7 +261,8 @@ def normalize(tokens: list[Token]) -> list[Token]:
 #: words that open a trailing reason ("..., I'm done testing", "..., the branch is merged")
 REASON_OPENERS = frozenset({"i", "i'm", "we", "we're", "it", "it's", "the", "this", "that",
                             "since", "because", "as", "its", "they", "he", "she", "our",
-                            "my", "nobody", "no-one", "someone", "replaced"})
+                            "my", "nobody", "no-one", "someone", "replaced", "so", "ppl",
+                            "people", "everyone"})
 #: words of the grammar a reason may still hold: they say nothing about a guest there
 REASON_WORDS = frozenset({
     "i", "we", "it", "is", "are", "was", "were", "been", "be", "has", "have", "had", "the",

@@ -37,6 +37,12 @@ VERB_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("upon",), ("on",)),
     # "should stay that way": the state already said
     (("should|must|will|shall", "stay|remain", "that|this", "way"), (",", ",", ",", ",")),
+    # "(I want) the container x to have 2 GB", "x to be stopped" (.framing)
+    (("NAME", "to", "have"), ("", ",", "has")),
+    (("NAME", "to", "be"), ("", ",", "is")),
+    # a time word after the statement: "..., effective immediately"
+    (("effective", "immediately|now|today"), (",", ",")),
+    (("asap|immediately",), (",",)),
     # "the machine virtual facturation": the French order of "virtual machine"
     (("machine", "virtual"), ("vm", ",")),
     # "..., tag it bots": the tags of the guest already named
@@ -46,4 +52,4 @@ VERB_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 #: every word of :data:`VERB_IDIOMS` (:mod:`.lexicon` counts them as words of the grammar,
 #: so a guest named like one is quoted when rendered)
 VERB_WORDS = frozenset(w for words, _ in VERB_IDIOMS for group in words
-                       for w in group.split("|") if w.isalpha())
+                       for w in group.split("|") if w.isalpha() and w != "NAME")

@@ -83,3 +83,32 @@ def test_verbs_of_change_and_place_state_the_value(text: str, want: dict[str, An
 ])
 def test_a_verb_idiom_never_hides_what_cannot_be_declared(text: str, quoted: str) -> None:
     assert quoted in error(text)
+
+
+@pytest.mark.parametrize("text", [
+    "As a developer, I want the VM g5-f to have 4 cores, so that I can test builds locally.",
+    "I would like to create a VM named g5-f with 4 cores.",
+    "We need to give the VM g5-f 4 cores.",
+    "Hola! The VM g5-f has 4 cores.",
+    "Bonjour, the VM g5-f has 4 cores.",
+    "Our IT guy Mark says the VM g5-f should have 4 cores.",
+    "PL reported that the VM g5-f needs 4 cores; approved.",
+    "It was agreed that the VM g5-f gets 4 cores, effective immediately.",
+])
+def test_who_asks_or_said_it_frames_the_statement(text: str) -> None:
+    assert stated(text) == {"g5-f": {"name": "g5-f", "kind": "vm", "cores": 4}}
+
+
+def test_a_greeting_word_followed_by_a_statement_is_still_a_guest_name() -> None:
+    assert stated("hola is a VM with 4 cores.") == {
+        "hola": {"name": "hola", "kind": "vm", "cores": 4}}
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("Mark says g5-g should be deleted if it is idle.", "if it is idle"),
+    ("As a lead, I want g5-g stopped when nobody uses it.", "when nobody"),
+    ("Our admin says: 4 cores.", "Our admin says"),
+    ("g5-g should be stopped, so it is not running at night.", "at night"),
+])
+def test_a_frame_never_hides_a_condition_or_a_missing_guest(text: str, quoted: str) -> None:
+    assert quoted in error(text)
