@@ -112,3 +112,26 @@ def test_a_greeting_word_followed_by_a_statement_is_still_a_guest_name() -> None
 ])
 def test_a_frame_never_hides_a_condition_or_a_missing_guest(text: str, quoted: str) -> None:
     assert quoted in error(text)
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("The backup computer (g5-b) has 4 cores. g5-b is a VM.", "vm"),
+    ("Grandpa's video call box (g5-b) is a VM with 4 cores.", "vm"),
+    ("The kids' Terraria server (g5-b) is a container: four cores.", "ct"),
+    ("The accounting VM (g5-b) has 4 cores.", "vm"),
+    ("Frigate NVR (container g5-b): 4 cores.", "ct"),
+    ("Please make the minecraft backup thing (g5-b) a container with 4 cores.", "ct"),
+])
+def test_a_description_before_the_name_in_parentheses_is_the_guest(text: str,
+                                                                   kind: str) -> None:
+    assert stated(text) == {"g5-b": {"name": "g5-b", "kind": kind, "cores": 4}}
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("The stopped server (g5-c) is a VM.", "The stopped server (g5-c) is a VM"),
+    ("My 2 servers (g5-c) are VMs.", "My 2 servers (g5-c) are VMs"),
+    ("The VM (container g5-c) has 2 cores.", "The VM (container g5-c)"),
+])
+def test_a_description_holding_a_setting_or_two_kinds_is_refused(text: str,
+                                                                 quoted: str) -> None:
+    assert quoted in error(text)
