@@ -135,3 +135,18 @@ def test_a_description_before_the_name_in_parentheses_is_the_guest(text: str,
 def test_a_description_holding_a_setting_or_two_kinds_is_refused(text: str,
                                                                  quoted: str) -> None:
     assert quoted in error(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Added a 1 TB disk on tank to the VM g5-d.",
+    "Add a 1 TB disk on tank to the VM g5-d.",
+])
+def test_adding_a_disk_without_a_slot_is_refused_naming_the_fix(text: str) -> None:
+    message = error(text)
+    assert f'"{text[:-1]}" adds a disk but does not say which one' in message
+    assert "'as scsi1'" in message
+
+
+def test_adding_a_disk_with_its_slot_compiles_to_that_slot() -> None:
+    got = stated("Added a 1 TB disk on tank to the VM g5-d as scsi1.")
+    assert got["g5-d"]["disks"] == [{"slot": "scsi1", "storage": "tank", "size_gib": 1024}]
