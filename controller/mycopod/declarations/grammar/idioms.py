@@ -235,14 +235,15 @@ def normalize(tokens: list[Token]) -> list[Token]:
         tokens = _nic_model(tokens)
     if any(t.low.startswith(("ssh-", "ecdsa-", "sk-")) for t in tokens):
         tokens = _ssh_keys(tokens)
-    if not any(t.low in _BY_FIRST or t.low in ("at", "via") for t in tokens):
+    if not any(t.low in _BY_FIRST or t.low in ("at", "via", "router") for t in tokens):
         return tokens
     out = list(tokens)
     i = 0
     while i < len(out):
         t = out[i]
         nxt = out[i + 1] if i + 1 < len(out) else None
-        if t.low in ("at", "via") and nxt is not None and _IP_RE.match(nxt.low):
+        if t.low in ("at", "via", "router") and nxt is not None and _IP_RE.match(nxt.low) and (
+                t.low != "router" or "/" not in nxt.low):  # "(router 192.168.1.1)"
             # "at 192.168.1.2/24": the address; "via 10.1.1.1": the gateway
             out[i] = _rewrite(t, "ip" if "/" in nxt.low else "gateway")
             i += 2

@@ -5,12 +5,12 @@ guest should be with verbs the grammar's phrases do not hold: ``is to be created
 4 cores``, ``must be provisioned with``, ``should be given eight cores``, ``needs to be
 bumped to 12 GB``, ``resized to 50 GB``, ``augment the RAM of x to 16 GB``, ``shall be
 placed in pool finance``, ``shall reside on node pve2``, ``should stay that way``, ``the
-machine virtual x`` (the French order), ``..., tag it bots``. Each is a fixed sequence of
-words (:data:`VERB_IDIOMS`, the same form as :data:`.idioms.IDIOMS`, which registers
-them) rewritten to what it means: ``has``/``have``, ``set``, ``is``/``be`` or a filler
-(``,``: dropped), so every dropped word is on this explicit list. A past participle
-(``bumped``, ``resized``) states a value, never a one-off action: ``web-1 resized to 4
-cores`` says web-1 has 4 cores. Pure.
+machine virtual x`` (the French order), ``..., tag it bots``, ``privileged: no``,
+``Create please ...``. Each is a fixed sequence of words (:data:`VERB_IDIOMS`, the same
+form as :data:`.idioms.IDIOMS`, which registers them) rewritten to what it means:
+``has``/``have``, ``set``, ``is``/``be`` or a filler (``,``: dropped), so every dropped
+word is on this explicit list. A past participle (``bumped``, ``resized``) states a
+value, never a one-off action: ``web-1 resized to 4 cores`` says web-1 has 4 cores. Pure.
 """
 
 from __future__ import annotations
@@ -43,6 +43,13 @@ VERB_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # a time word after the statement: "..., effective immediately"
     (("effective", "immediately|now|today"), (",", ",")),
     (("asap|immediately",), (",",)),
+    # "privileged: no", "unprivileged: yes": the setting written as a record's field
+    (("privileged", ":", "no|false"), ("unprivileged", ",", ",")),
+    (("privileged|unprivileged", ":", "yes|true"), ("", ",", ",")),
+    # "Create please two containers": the courtesy after the verb
+    (("create|delete|remove|stop|start|make|give|add", "please"), ("", ",")),
+    # "each one with 1 core": "one" is a pronoun there
+    (("each", "one", "with"), ("", ",", "")),
     # "the machine virtual facturation": the French order of "virtual machine"
     (("machine", "virtual"), ("vm", ",")),
     # "..., tag it bots": the tags of the guest already named

@@ -150,3 +150,20 @@ def test_adding_a_disk_without_a_slot_is_refused_naming_the_fix(text: str) -> No
 def test_adding_a_disk_with_its_slot_compiles_to_that_slot() -> None:
     got = stated("Added a 1 TB disk on tank to the VM g5-d as scsi1.")
     assert got["g5-d"]["disks"] == [{"slot": "scsi1", "storage": "tank", "size_gib": 1024}]
+
+
+def test_a_count_in_a_lead_in_is_the_length_of_the_list_under_it() -> None:
+    got = stated("Please remove these two:\n- g5-e1\n- g5-e2\n")
+    assert {n: g["state"] for n, g in got.items()} == {"g5-e1": "absent", "g5-e2": "absent"}
+    message = error("Please remove these three:\n- g5-e1\n- g5-e2\n")
+    assert "announces 3 guests, but the list under it names 2" in message
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("g5-s is a container, privileged: no.", {"kind": "ct", "unprivileged": True}),
+    ("g5-s is a container, privileged: yes.", {"kind": "ct", "unprivileged": False}),
+    ("g5-s is a VM with the address 10.0.0.5/24 (router 10.0.0.1).",
+     {"kind": "vm", "networks": [{"slot": "net0", "ip": "10.0.0.5/24", "gateway": "10.0.0.1"}]}),
+])
+def test_settings_written_as_record_fields(text: str, want: dict[str, Any]) -> None:
+    assert stated(text) == {"g5-s": {"name": "g5-s", **want}}
