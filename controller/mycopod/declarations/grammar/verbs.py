@@ -53,7 +53,7 @@ VERB_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # "the machine virtual facturation": the French order of "virtual machine"
     (("machine", "virtual"), ("vm", ",")),
     # "..., tag it bots": the tags of the guest already named
-    ((",|and", "tag", "it|them"), ("", "tagged", ",")),
+    ((",|and", "tag|label", "it|them"), ("", "tagged", ",")),
 )
 
 #: every word of :data:`VERB_IDIOMS` (:mod:`.lexicon` counts them as words of the grammar,

@@ -167,3 +167,10 @@ def test_a_count_in_a_lead_in_is_the_length_of_the_list_under_it() -> None:
 ])
 def test_settings_written_as_record_fields(text: str, want: dict[str, Any]) -> None:
     assert stated(text) == {"g5-s": {"name": "g5-s", **want}}
+
+
+def test_a_word_after_a_tag_word_is_never_offered_as_a_typo() -> None:
+    message = error("g5-t is a VM, tags are bots")
+    assert 'could not understand "bots"' in message
+    assert "did you mean" not in message
+    assert "did you mean 'boots' instead of 'bots'" in error("g5-t is a VM with bots")
