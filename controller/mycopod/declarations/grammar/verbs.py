@@ -48,6 +48,8 @@ VERB_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("privileged|unprivileged", ":", "yes|true"), ("", ",", ",")),
     # "Create please two containers": the courtesy after the verb
     (("create|delete|remove|stop|start|make|give|add", "please"), ("", ",")),
+    # "it must start at the boot": the article a second language puts there
+    (("at|on", "the", "boot"), ("", ",", "")),
     # "each one with 1 core": "one" is a pronoun there
     (("each", "one", "with"), ("", ",", "")),
     # "the machine virtual facturation": the French order of "virtual machine"
