@@ -17,7 +17,8 @@ repository with a folder per cluster declaring exactly those guests, and ``--rep
   the kill (target < 300 MB).
 
 Usage: ``python bench/scaleout.py [--clusters 10] [--guests 1000] [--replicas 3]
-[--latency-ms 2] [--database-url URL]`` (default: an embedded PostgreSQL).
+[--latency-ms 2] [--database-url URL] [--keep] [--log-level info]`` (default: an embedded
+PostgreSQL).
 """
 
 from __future__ import annotations
@@ -171,6 +172,11 @@ def push(url: str, repo: Repo, replica: Daemon, sim_url: str, cluster: str,
                 "extract(epoch FROM started_at) AS started, "
                 "extract(epoch FROM finished_at) AS finished FROM reconciliation_runs "
                 "WHERE commit_sha = $1 AND cluster = $2 ORDER BY id LIMIT 1", commit, cluster)
+    recorded = query(url, "SELECT cluster, extract(epoch FROM created_at) AS at FROM "
+                     "declarations WHERE github_commit_sha = $1 ORDER BY created_at", commit)
+    # every cluster's poller records the new head (one repository): when each did
+    stages["recorded_after_webhook"] = {r["cluster"]: round(float(r["at"]) - sent_wall, 2)
+                                        for r in recorded}
     if row:
         r = row[0]
         stages.update({"queued_after_webhook": r["queued"] and float(r["queued"]) - sent_wall,
@@ -179,7 +185,8 @@ def push(url: str, repo: Repo, replica: Daemon, sim_url: str, cluster: str,
                        "run_seconds": r["finished"] and r["started"]
                        and float(r["finished"] - r["started"])})
         for key, value in stages.items():
-            stages[key] = None if value is None else round(float(value), 2)
+            if not isinstance(value, dict):
+                stages[key] = None if value is None else round(float(value), 2)
     return took
 
 
@@ -222,7 +229,7 @@ def bench(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             replica = Daemon(f"replica-{i + 1}", clusters_env(
                 config=config, state_dir=work / f"state-{i + 1}", port=free_port(),
                 MYCOPOD_APPLY__DRIFT_SECONDS="10",
-                MYCOPOD_LOGGING__LEVEL="warning"), work)
+                MYCOPOD_LOGGING__LEVEL=args.log_level), work)
             replicas.append(replica.start())
         shares = wait_until(lambda: assignment(replicas, names, low, high), timeout=120,
                             what="every cluster led once, each replica its share",
@@ -318,6 +325,8 @@ if __name__ == "__main__":
     parser.add_argument("--latency-ms", type=float, default=2.0)
     parser.add_argument("--database-url")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
+    parser.add_argument("--log-level", default="warning",
+                        help="the replicas' log level (info shows each compile and run)")
     options = parser.parse_args()
     warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from mycopod.config import Settings
     from mycopod.declarations.source import GitSource
     from mycopod.declarations.workers import CompileWorkers
+    from mycopod.reconcile.foreground import Foreground
     from mycopod.reconcile.reconciler import EngineContext
 
 log = structlog.get_logger(__name__)
@@ -69,7 +70,9 @@ class ClusterUnit:
     def __init__(self, settings: Settings, *, pool: asyncpg.Pool, election: Election,
                  tasks: TaskGroup, multi: bool, stopping: Callable[[], bool],
                  compilers: CompileWorkers | None = None,
-                 runtime: RuntimeStatus | None = None) -> None:
+                 runtime: RuntimeStatus | None = None,
+                 compile_slot: asyncio.Semaphore | None = None,
+                 foreground: Foreground | None = None) -> None:
         self.settings = settings
         self.name = settings.proxmox.cluster
         self.pool = pool
@@ -78,6 +81,10 @@ class ClusterUnit:
         self.multi = multi
         self.stopping = stopping
         self.compilers = compilers
+        #: one new head compiles at a time in this process, whichever cluster's
+        self.compile_slot = compile_slot
+        #: with several clusters: a push's and a run's work before other clusters' reads
+        self.foreground = foreground
         self.runtime = runtime or RuntimeStatus(cluster=self.name)
         self.runtime.cluster = self.name
         self.queue = RunQueue(pool, self.name, wake=self.runtime.wake_reconcile)
@@ -117,7 +124,8 @@ class ClusterUnit:
         self.poller = RepoPoller(self.source, self.queue, runtime=self.runtime,
                                  settings=self.current, leading=self.leading,
                                  can_reconcile=self.engine is not None,
-                                 compilers=self.compilers, hooks=hooks)
+                                 compilers=self.compilers, hooks=hooks,
+                                 compile_slot=self.compile_slot)
         self.drift = DriftTicker(
             self.engine, self.queue, runtime=self.runtime, settings=self.current,
             leading=self.leading,
@@ -130,6 +138,8 @@ class ClusterUnit:
                 stopping=self.stopping, on_change=on_change,
                 on_success=lambda: drift.wake(report_only=True), on_took_over=drift.wake,
                 hooks=hooks)
+        if self.foreground is not None:
+            self._share_foreground(self.foreground)
         self.add("leader-election", self.election.run)
         if self.controller is not None:
             self.add("run-worker", self.controller.run, needs_leader=True)
@@ -141,6 +151,16 @@ class ClusterUnit:
         # replica would otherwise hold every cluster's guests (issue 17's memory bound);
         # its pages read the cluster's newest run report instead.
         self.add("drift-checker", self.drift.run, needs_leader=self.multi)
+
+    def _share_foreground(self, foreground: Foreground) -> None:
+        """A webhook's new head and a run are this cluster's foreground work; the drift
+        check's reads wait while other clusters have some (reconcile/foreground.py)."""
+        assert self.poller is not None
+        self.poller.foreground = foreground
+        if self.controller is not None:
+            self.controller.foreground = foreground
+        if self.engine is not None and self.engine.observer is not None:
+            self.engine.observer.foreground = (foreground, self.name)
 
     def _engine_context(self) -> EngineContext | None:
         """The engine's context, or None when no Proxmox cluster is configured. Every

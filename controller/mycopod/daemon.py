@@ -61,6 +61,7 @@ from mycopod import config, config_reload, telemetry
 from mycopod.cluster_unit import ClusterUnit, Election
 from mycopod.config import Settings
 from mycopod.declarations.workers import CompileWorkers
+from mycopod.reconcile.foreground import Foreground
 from mycopod.reconcile.hooks import NO_HOOKS, AllHooks, RunHooks
 from mycopod.reconcile.leader import LeaderElection
 from mycopod.reconcile.supervision import DatabaseSupervisor, TaskGroup
@@ -153,10 +154,15 @@ class Daemon:
             share = FairShare(database.url, [s.proxmox.cluster for s in per_cluster],
                               password=secret)
             elect = share.lease
+        # the clusters' new heads compile one at a time (the workers are the process's);
+        # with several clusters a push's and a run's work go before the others' reads
+        slot = asyncio.Semaphore(1)
+        foreground = Foreground() if len(per_cluster) > 1 else None
         self.units = [ClusterUnit(s, pool=self.pool, election=(elect or plain_lock)(
                           s.proxmox.cluster), tasks=self.tasks, multi=len(per_cluster) > 1,
                           stopping=lambda: self.stopping, compilers=compilers,
-                          runtime=runtime if i == 0 else None)
+                          runtime=runtime if i == 0 else None, compile_slot=slot,
+                          foreground=foreground)
                       for i, s in enumerate(per_cluster)]
         first = self.units[0]
         #: the first cluster's (the only one's, with a single [proxmox])

@@ -251,7 +251,7 @@ async def _submit(call: Call) -> DeclarationDetail:
     try:
         # Pushed and recorded under the submission lock, so the poller (on any replica)
         # finds this commit already recorded as this user's submission.
-        async with declarations_store.submission_lock(call.conn):
+        async with declarations_store.submission_lock(call.conn, cluster=cluster):
             if not user.is_admin:
                 # Other submissions may have moved the branch while this one waited for
                 # the lock: who owns the file is decided on the commit it goes on top of

@@ -15,15 +15,19 @@ paragraphs it reads, and each refused paragraph's LLM answer is cached under the
 paragraph's own text. A paragraph neither compiler understands is reported on the file's
 record (``FileRecord.error`` with a spec) while the rest of the commit applies. Only
 misses are compiled, and their results stored, so an unchanged file is never compiled
-twice and a commit that changes one file of fifty compiles one. The grammar's "prompt
-version" is a hash of the grammar's own source (:func:`grammar_version`: the grammar
-sub-package, ``spec.py`` and the error text, nothing else), so a new grammar never
-reuses an old result, and an edit elsewhere does not throw the cache away. A file that
-says "on" is keyed by the cluster's names too (``facts``: a bare ``on pve3`` is read
-through them), so a changed cluster never gets an old reading. LLM failures
-that may be transient (timeouts, connection errors) are not cached, and neither is a
-refusal for holding more guests than ``declarations.max_guests``: that verdict depends
-on the setting, not on the content, and the LLM is not asked to retry it.
+twice and a commit that changes one file of fifty compiles one. A changed file whose
+paragraphs cannot lean on each other (plain paragraphs, no Markdown structure) is
+compiled paragraph by paragraph through a cache of its own (:mod:`.paragraph_cache`), so
+a commit that changes one paragraph of a 1,000-paragraph file compiles one paragraph.
+The grammar's "prompt version" is a hash of the grammar's own source
+(:func:`grammar_version`: the grammar sub-package, ``spec.py`` and the error text,
+nothing else), so a new grammar never reuses an old result, and an edit elsewhere does
+not throw the cache away. A file that says "on" is keyed by the cluster's names too
+(``facts``: a bare ``on pve3`` is read through them), so a changed cluster never gets an
+old reading. LLM failures that may be transient (timeouts, connection errors) are not
+cached, and neither is a refusal for holding more guests than
+``declarations.max_guests``: that verdict depends on the setting, not on the content,
+and the LLM is not asked to retry it.
 
 A file whose text PostgreSQL cannot hold (a NUL character, a lone surrogate: see
 :mod:`mycopod.store.pgtext`) is that file's compile error, with its line, before any of
@@ -50,7 +54,7 @@ from mycopod import spec as specmod
 from mycopod import telemetry
 from mycopod.config import DEFAULT_MAX_GUESTS, LlmSettings, Settings
 from mycopod.declarations import facts as factsmod
-from mycopod.declarations import grammar, hybrid, merge
+from mycopod.declarations import grammar, hybrid, merge, paragraph_cache
 from mycopod.declarations.errors import CompileError, CompileInterrupted, GuestLimitError
 from mycopod.declarations.facts import ClusterFacts
 from mycopod.declarations.source import GitSource, SourceError, SourceFilesError
@@ -59,8 +63,9 @@ from mycopod.store import pgtext
 from mycopod.store.compile_cache import CacheKey, CompileCacheStore
 from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
 
-__all__ = ["GRAMMAR_SOURCES", "CommitCompile", "compile_commit", "compile_files_cached",
-           "content_sha256", "grammar_version", "source_version", "unrecorded"]
+__all__ = ["GRAMMAR_SOURCES", "CommitCompile", "Prepared", "compile_commit", "compile_files_cached",
+           "content_sha256", "grammar_version", "prepare_commit", "source_version",
+           "unrecorded"]
 
 log = structlog.get_logger(__name__)
 
@@ -121,6 +126,10 @@ class CommitCompile:
     compiled: int = 0
     #: files with paragraphs that neither compiler understood (left out of ``spec``)
     incomplete: list[str] = field(default_factory=list)
+    #: of the files compiled paragraph by paragraph (:mod:`.paragraph_cache`): the
+    #: paragraphs compiled now, and those whose cached result was used
+    paragraphs_compiled: int = 0
+    paragraphs_reused: int = 0
 
 
 def content_sha256(text: str) -> str:
@@ -178,6 +187,14 @@ async def compile_files_cached(
                         if _SAYS_ON.search(files[p]) else grammar_version()) for p in paths}
     found = await cache_store.hit_many(list(set(gkey.values())))
     misses = {p: files[p] for p in paths if gkey[p] not in found}
+    if workers is not None and budget is None:
+        budget = workers.budget()  # one budget for the whole commit
+    # a file whose paragraphs cannot lean on each other: only its changed paragraphs
+    by_paragraph = await paragraph_cache.compile_by_paragraphs(
+        misses, cache=cache_store, version=grammar_version(), placed=placed, places=places,
+        max_guests=max_guests, workers=workers, budget=budget)
+    for path in by_paragraph:
+        del misses[path]
     if workers is not None:
         outcomes = await workers.compile(misses, budget=budget, mark=FILE_MARK,
                                          max_guests=max_guests, places=places)
@@ -188,6 +205,13 @@ async def compile_files_cached(
         record = FileRecord(path=path, sha256=shas[path], compiler="grammar")
         records[path] = record
         entry = found.get(gkey[path])
+        if (pieces := by_paragraph.get(path)) is not None:
+            result.compiled += 1
+            result.paragraphs_compiled += pieces.compiled
+            result.paragraphs_reused += pieces.reused
+            specs[path] = pieces.spec
+            new_entries.append((gkey[path], specmod.spec_dict(pieces.spec), None))
+            continue
         if entry is not None:
             record.cached = True
             if entry.spec is not None:
@@ -289,29 +313,29 @@ def unrecorded(files: Mapping[str, str], result: CommitCompile) -> Declaration:
         committed_at=None)
 
 
-async def compile_commit(
+@dataclass
+class Prepared:
+    """A commit read and compiled, not yet recorded (:func:`prepare_commit`)."""
+
+    files: dict[str, str]
+    result: CommitCompile
+    read_error: str | None = None
+    author: str | None = None
+    message: str | None = None
+    committed_at: datetime | None = None
+
+
+async def prepare_commit(
     source: GitSource | Mapping[str, str], commit: str, *,
     pool: asyncpg.Pool | asyncpg.Connection, settings: Settings | None = None,
-    llm: LlmSettings | None = None, facts: ClusterFacts | None = None, origin: str = "git",
-    user_id: int | None = None, path: str | None = None, author: str | None = None,
-    message: str | None = None, committed_at: datetime | None = None,
-    path_sha256: str | None = None, needs_approval: bool = False,
-    workers: CompileWorkers | None = None,
-) -> Declaration:
-    """Compile ``commit`` and store it as a declaration row (the spec or the error).
-
-    ``llm`` defaults to ``settings.llm``; with no model configured the LLM is off.
-    ``workers`` compile off the event loop, within one budget for the whole commit.
-    ``origin`` is the row's ``source`` (``git``, or ``api`` for a declaration submitted
-    through POST /declarations and committed by MycoPod). An API submission records the
-    file it wrote (``path``, and ``path_sha256`` = :func:`content_sha256` of its text)
-    and ``needs_approval`` when it is a User's change that must wait for an Admin (see
-    :mod:`mycopod.store.declarations`).
-    """
+    llm: LlmSettings | None = None, facts: ClusterFacts | None = None,
+    author: str | None = None, message: str | None = None,
+    committed_at: datetime | None = None, workers: CompileWorkers | None = None,
+) -> Prepared:
+    """Read and compile ``commit`` (the long part of :func:`compile_commit`), so that a
+    caller can do it before it takes the submission lock and record it quickly inside."""
     if llm is None and settings is not None and settings.llm.model:
         llm = settings.llm
-    store = DeclarationStore(pool, settings.proxmox.cluster if settings is not None
-                             else "default")
     files: dict[str, str] = {}
     read_error: str | None = None
     if isinstance(source, GitSource):
@@ -333,6 +357,37 @@ async def compile_commit(
                       else DEFAULT_MAX_GUESTS)
         result = await compile_files_cached(files, pool=pool, llm=llm, facts=facts,
                                             max_guests=max_guests, workers=workers)
+    return Prepared(files, result, read_error, author, message, committed_at)
+
+
+async def compile_commit(
+    source: GitSource | Mapping[str, str], commit: str, *,
+    pool: asyncpg.Pool | asyncpg.Connection, settings: Settings | None = None,
+    llm: LlmSettings | None = None, facts: ClusterFacts | None = None, origin: str = "git",
+    user_id: int | None = None, path: str | None = None, author: str | None = None,
+    message: str | None = None, committed_at: datetime | None = None,
+    path_sha256: str | None = None, needs_approval: bool = False,
+    workers: CompileWorkers | None = None, prepared: Prepared | None = None,
+) -> Declaration:
+    """Compile ``commit`` and store it as a declaration row (the spec or the error).
+
+    ``llm`` defaults to ``settings.llm``; with no model configured the LLM is off.
+    ``workers`` compile off the event loop, within one budget for the whole commit.
+    ``origin`` is the row's ``source`` (``git``, or ``api`` for a declaration submitted
+    through POST /declarations and committed by MycoPod). An API submission records the
+    file it wrote (``path``, and ``path_sha256`` = :func:`content_sha256` of its text)
+    and ``needs_approval`` when it is a User's change that must wait for an Admin (see
+    :mod:`mycopod.store.declarations`). ``prepared``: this commit as
+    :func:`prepare_commit` read and compiled it (then only the record is left).
+    """
+    store = DeclarationStore(pool, settings.proxmox.cluster if settings is not None
+                             else "default")
+    if prepared is None:
+        prepared = await prepare_commit(source, commit, pool=pool, settings=settings, llm=llm,
+                                        facts=facts, author=author, message=message,
+                                        committed_at=committed_at, workers=workers)
+    files, result, read_error = prepared.files, prepared.result, prepared.read_error
+    author, message, committed_at = prepared.author, prepared.message, prepared.committed_at
     error = read_error or result.error
     row = await store.record(
         commit_sha=commit, content=_content(files), files=result.files,
@@ -341,7 +396,9 @@ async def compile_commit(
         message=message, committed_at=committed_at, path_sha256=path_sha256,
         needs_approval=needs_approval)
     log_fields: dict[str, Any] = {"commit": commit, "files": len(files), "hits": result.hits,
-                                  "compiled": result.compiled}
+                                  "compiled": result.compiled,
+                                  "paragraphs_compiled": result.paragraphs_compiled,
+                                  "paragraphs_reused": result.paragraphs_reused}
     telemetry.DECLARATION_COMPILES.labels(result="error" if error else "ok").inc()
     if error:
         log.warning("declarations.compile_failed", error=error.splitlines()[0], **log_fields)

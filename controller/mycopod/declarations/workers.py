@@ -139,6 +139,34 @@ def _compile(text: str, filename: str, file_seconds: float, deadline: float,
         signal.signal(signal.SIGALRM, previous)
 
 
+def _compile_batch(texts: list[str], file_seconds: float, deadline: float,
+                   places: grammar.Places | None = None) -> list[tuple[str, Any]]:
+    """Compile many short texts (paragraphs) one after the other, together within one
+    file's time, in a worker process: one outcome per text, as :func:`_compile` gives
+    them (a text not reached in time is ``("budget", ...)``)."""
+    seconds = min(file_seconds, deadline - time.time())
+    which = "file" if seconds == file_seconds else "request"
+    out: list[tuple[str, Any]] = []
+    if seconds <= 0:
+        return [("budget", "request")] * len(texts)
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        try:
+            for text in texts:
+                try:
+                    out.append(("ok", grammar.compile_text(text, places=places)))
+                except CompileError as exc:
+                    out.append(("error", [(i.file, i.line, i.message) for i in exc.issues]))
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except _OutOfTime:
+        pass
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    return out + [("budget", which)] * (len(texts) - len(out))
+
+
 # -- in the daemon -----------------------------------------------------------------------
 
 
@@ -260,6 +288,52 @@ class CompileWorkers:
         for path, result in results.items():
             if isinstance(result, CompileInterrupted):
                 log.warning("compile.interrupted", path=path, error=result.issues[0].message)
+        return results
+
+    async def compile_batch(self, texts: Mapping[str, str], *, budget: Budget | None = None,
+                            places: grammar.Places | None = None) -> GrammarResults:
+        """Compile many short texts (key -> text: paragraphs) in the workers, a share of
+        them in each, together within one file's time; an outcome per key. Cheaper than
+        :meth:`compile` for many small texts: one call per worker, not one per text."""
+        budget = budget or self.budget()
+        keys = sorted(texts)
+        if not keys:
+            return {}
+        if self._closed:
+            return {k: _stopped(k, "compiling has stopped: MycoPod is shutting down")
+                    for k in keys}
+        share = -(-len(keys) // self.settings.workers)
+        chunks = [keys[i:i + share] for i in range(0, len(keys), share)]
+        loop = asyncio.get_running_loop()
+        pool = self._executor()
+        futures = [loop.run_in_executor(pool, _compile_batch, [texts[k] for k in chunk],
+                                        budget.file_seconds, budget.deadline, places)
+                   for chunk in chunks]
+        results: GrammarResults = {}
+        try:
+            _, late = await asyncio.wait(futures, timeout=max(0.0, budget.remaining())
+                                         + GRACE_SECONDS)
+            if late:
+                log.error("compile.workers_stuck", files=len(late),
+                          note="a worker did not stop at its time budget; its pool is "
+                               "killed and replaced")
+                self._kill(pool)
+            for chunk, future in zip(chunks, futures, strict=True):
+                try:
+                    outcomes = future.result() if future.done() else None
+                except BrokenProcessPool:
+                    self._forget(pool)
+                    outcomes = None
+                except Exception as exc:  # a bug in the compiler must not stop the daemon
+                    log.error("compile.crashed", path=chunk[0],
+                              error=f"{type(exc).__name__}: {exc}")
+                    outcomes = None
+                for k, key in enumerate(chunk):
+                    results[key] = (_decode(key, outcomes[k], budget) if outcomes is not None
+                                    else _stopped(key, "the compile worker stopped"))
+        finally:
+            for future in futures:
+                future.cancel()
         return results
 
     def _forget(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:

@@ -38,7 +38,7 @@ import operator
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -62,6 +62,9 @@ from mycopod.proxmox.reads import (
     pending_items,
     read_guest,
 )
+
+if TYPE_CHECKING:
+    from mycopod.reconcile.foreground import Foreground
 
 __all__ = ["GuestRead", "Observer", "api_kind", "observe_guest", "read_guest"]
 
@@ -137,6 +140,9 @@ class Observer:
         self._last_full: float | None = None
         self.last_observed_at: float | None = None
         self.last_config_reads = 0
+        #: with several clusters: the process's foreground work and this cluster's name;
+        #: a read waits while other clusters have some (reconcile/foreground.py)
+        self.foreground: tuple[Foreground, str] | None = None
 
     def invalidate(self, vmid: int | None = None) -> None:
         """Forget a guest's cached config (after acting on it), or everything."""
@@ -341,9 +347,13 @@ class Observer:
         order = iter([i for turn in itertools.zip_longest(*by_node.values())
                       for i in turn if i is not None])
 
+        foreground = self.foreground
+
         async def reader() -> None:
             for index in order:  # shared: each guest is read by one reader
                 guest = guests[index]
+                if foreground is not None and foreground[0].holds_back(foreground[1]):
+                    await foreground[0].wait_turn(foreground[1])
                 try:
                     items = await pending_items(self.client, guest.kind, guest.node,
                                                 guest.vmid)

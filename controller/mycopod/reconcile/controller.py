@@ -39,6 +39,7 @@ from mycopod.store.declarations import DeclarationStore
 
 if TYPE_CHECKING:
     from mycopod.config import Settings
+    from mycopod.reconcile.foreground import Foreground
     from mycopod.reconcile.queue import RunQueue
     from mycopod.reconcile.reconciler import EngineContext
     from mycopod.runtime import RuntimeStatus
@@ -73,6 +74,8 @@ class Controller:
         self.on_took_over = on_took_over
         self.current_run: int | None = None
         self._current_task: asyncio.Task[Any] | None = None
+        #: with several clusters: a run is foreground work (reconcile/foreground.py)
+        self.foreground: Foreground | None = None
         self._lost_leadership = False
 
     @property
@@ -171,8 +174,13 @@ class Controller:
         """The engine's pass over ``run``, in a task of its own; the finished task."""
         from mycopod.reconcile import reconciler
 
-        task = asyncio.create_task(reconciler.execute_run(run, ctx=self.engine),
-                                   name=f"run-{run.id}")
+        async def execute() -> Any:
+            if self.foreground is None:
+                return await reconciler.execute_run(run, ctx=self.engine)
+            async with self.foreground.work(self.queue.cluster):
+                return await reconciler.execute_run(run, ctx=self.engine)
+
+        task = asyncio.create_task(execute(), name=f"run-{run.id}")
         self.current_run, self._current_task = run.id, task
         self.on_change()
         try:

@@ -129,6 +129,9 @@ class EngineContext:
     #: the drift check's last declaration row (its files: which paragraph is the LLM's)
     origin: Declaration | None = field(default=None, repr=False)
     _spec_names: SpecNames | None = field(default=None, repr=False)
+    #: one observation at a time: a run right after a takeover waits for the drift
+    #: check's full resync, then reads only what changed, instead of a second resync
+    observing: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.policy is None:
@@ -218,7 +221,8 @@ async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
     inventory = await InventoryStore(ctx.pool).names(ctx.cluster)
     declared = ctx.spec_names(spec)
     adopt = declared.names if policy.adopt_existing else declared.adopt
-    observed = await observer.observe(inventory=inventory, adopt_names=adopt, full=full)
+    async with ctx.observing:
+        observed = await observer.observe(inventory=inventory, adopt_names=adopt, full=full)
     if declared.need_ct_template:
         names = {g.name for g in observed.guests if not g.template}
         if any(name not in names for name in declared.need_ct_template):

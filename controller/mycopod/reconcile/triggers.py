@@ -10,7 +10,9 @@ they queue only on the leader: ``leading`` is the composition root's answer
   once on a webhook; a new head is compiled and queued as a run: ``commit`` or
   ``webhook``, or ``api``, requested by its submitter, for a commit POST /declarations
   made. A commit that does not compile is recorded and not queued: retrying cannot fix
-  a declaration, the next commit can.
+  a declaration, the next commit can. For a cluster that reads a folder (``path``), a
+  head that changes none of its declaration files (another cluster's folder of a shared
+  repository) is not recorded or run again, when its newest declaration compiled.
 - :class:`DriftTicker` (task ``drift-checker``) observes cheaply every ``drift_seconds``
   (one ``/cluster/resources``, a full sweep every ``resync_seconds``) and plans the
   latest good spec: drift on owned guests queues a ``drift`` run when ``self_heal`` is
@@ -39,8 +41,10 @@ from mycopod.runtime import RuntimeStatus
 if TYPE_CHECKING:
     from mycopod.config import Settings
     from mycopod.declarations.facts import ClusterFacts
+    from mycopod.declarations.pipeline import Prepared
     from mycopod.declarations.source import GitSource
     from mycopod.declarations.workers import CompileWorkers
+    from mycopod.reconcile.foreground import Foreground
     from mycopod.reconcile.queue import RunQueue
     from mycopod.reconcile.reconciler import EngineContext
 
@@ -77,13 +81,15 @@ class Compiled:
 async def compile_commit(settings: Settings, db: asyncpg.Pool | asyncpg.Connection,
                          source: GitSource, commit: str, *,
                          workers: CompileWorkers | None = None,
-                         facts: ClusterFacts | None = None) -> Compiled:
+                         facts: ClusterFacts | None = None,
+                         prepared: Prepared | None = None) -> Compiled:
     """Compile ``commit`` into a declaration row (errors are recorded there too);
-    ``facts``: the cluster's names a bare ``on pve3`` is read with."""
+    ``facts``: the cluster's names a bare ``on pve3`` is read with; ``prepared``: the
+    commit already read and compiled (then it is only recorded)."""
     from mycopod.declarations import pipeline
 
     row = await pipeline.compile_commit(source, commit, pool=db, settings=settings,
-                                        workers=workers, facts=facts)
+                                        workers=workers, facts=facts, prepared=prepared)
     error = row.compile_error.splitlines()[0] if row.compile_error else None
     return Compiled(declaration_id=row.id, ok=row.compile_status == "ok", error=error,
                     submitted_by=row.user_id, from_api=row.source == "api")
@@ -95,8 +101,12 @@ class RepoPoller:
     def __init__(self, source: GitSource | None, queue: RunQueue, *, runtime: RuntimeStatus,
                  settings: Callable[[], Settings], leading: Callable[[], bool],
                  can_reconcile: bool, compilers: CompileWorkers | None = None,
-                 hooks: RunHooks = NO_HOOKS) -> None:
+                 hooks: RunHooks = NO_HOOKS,
+                 compile_slot: asyncio.Semaphore | None = None) -> None:
         self.source = source
+        #: shared by the pollers of one process: one new head compiles at a time, so the
+        #: compile workers serve it alone and its time budget starts when it gets them
+        self.compile_slot = compile_slot or asyncio.Semaphore(1)
         #: told of each head compiled (the forge's commit statuses)
         self.hooks = hooks
         self.compilers = compilers
@@ -107,6 +117,9 @@ class RepoPoller:
         self.can_reconcile = can_reconcile
         #: the next fetch is not a webhook's (set by the root on taking leadership)
         self.poll_now = False
+        #: with several clusters: a webhook's new head is foreground work
+        #: (reconcile/foreground.py)
+        self.foreground: Foreground | None = None
 
     def fetch_now(self) -> None:
         """Fetch at once (not for a webhook): this replica just became the leader."""
@@ -124,7 +137,11 @@ class RepoPoller:
             head = await self._fetch()
             if head and head != handled and self.leading() and self.can_reconcile:
                 try:
-                    await self._queue_head(head, webhook=webhook)
+                    if webhook and self.foreground is not None:
+                        async with self.foreground.work(self.queue.cluster):
+                            await self._queue_head(head, webhook=webhook)
+                    else:
+                        await self._queue_head(head, webhook=webhook)
                     handled = head
                 except DB_ERRORS as exc:
                     log.warning("poller.database_error", error=f"{type(exc).__name__}: {exc}")
@@ -151,14 +168,26 @@ class RepoPoller:
         from mycopod.store.declarations import submission_lock
 
         assert self.source is not None
+        from mycopod.declarations.pipeline import prepare_commit
+
         facts = await self.runtime.cluster_facts()  # read before holding the lock
+        if await self.queue.has_run_for_commit(head) or await self._unchanged(head):
+            return
+        # Compiled before the lock (held by every replica's poller of this cluster and by
+        # POST /declarations: a compile inside made them all wait), recorded inside.
+        async with self.compile_slot:
+            prepared = await prepare_commit(self.source, head, pool=self.queue.pool,
+                                            settings=self.settings(), facts=facts,
+                                            workers=self.compilers)
         # Under the submission lock: a commit POST /declarations pushed is recorded as
         # its submitter's before the poller can look at it.
-        async with self.queue.pool.acquire() as conn, submission_lock(conn):
+        async with self.queue.pool.acquire() as conn, submission_lock(
+                conn, cluster=self.queue.cluster):
             if await self.queue.has_run_for_commit(head, db=conn):
                 return
             compiled = await compile_commit(self.settings(), conn, self.source, head,
-                                            workers=self.compilers, facts=facts)
+                                            workers=self.compilers, facts=facts,
+                                            prepared=prepared)
             self.runtime.compile_error = (None if compiled.ok else
                                           f"commit {head[:12]}: {compiled.error}")
             if not compiled.ok:
@@ -178,6 +207,34 @@ class RepoPoller:
                                                   declaration_id=compiled.declaration_id,
                                                   db=conn)
             self.hooks.commit_compiled(head, ok=True, error=None, run_id=run_id)
+
+
+    async def _unchanged(self, head: str) -> bool:
+        """No declaration file of this cluster changed since its newest declaration, which
+        compiled: nothing to compile, record or run (a push to one cluster's folder of a
+        shared repository is every cluster's new head). Only for a cluster that reads a
+        folder (``path``): one that reads the whole repository runs every new commit, as
+        an empty commit pushed to retry expects."""
+        from mycopod.declarations.pipeline import content_sha256
+        from mycopod.store.declarations import DeclarationStore
+
+        assert self.source is not None
+        if not self.settings().declarations.path:
+            return False
+        latest = await DeclarationStore(self.queue.pool, self.queue.cluster
+                                        ).latest_without_spec()
+        if latest is None or not latest.ok or latest.github_commit_sha == head:
+            return False
+        try:
+            files = await asyncio.to_thread(self.source.files_at, head)
+        except Exception:  # unreadable files: the compile records what is wrong
+            return False
+        if {p: content_sha256(t) for p, t in files.items()} != {
+                f.path: f.sha256 for f in latest.files}:
+            return False
+        log.info("poller.unchanged", commit=head, since=latest.github_commit_sha,
+                 note="no declaration file of this cluster changed; nothing to run")
+        return True
 
 
 # -- the drift ticker ------------------------------------------------------------------------

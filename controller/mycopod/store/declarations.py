@@ -22,6 +22,7 @@ showed approved (``approved_by``/``approved_at``), and the declaration is then i
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -33,7 +34,8 @@ from pydantic import BaseModel, Field, field_validator
 from mycopod.spec import ClusterSpec, parse_spec, spec_dict
 from mycopod.store import pgtext
 
-__all__ = ["Declaration", "DeclarationStore", "FileRecord", "UserChange", "submission_lock"]
+__all__ = ["Declaration", "DeclarationStore", "FileRecord", "UserChange", "submission_key",
+           "submission_lock"]
 
 UPSERT = """
 INSERT INTO declarations (user_id, github_commit_sha, content, source, path, files, spec,
@@ -331,10 +333,21 @@ class DeclarationStore:
         :meth:`page_visible`): without loading its content or spec."""
         return bool(await self.db.fetchval(IS_VISIBLE, declaration_id, viewer_id))
 
+def submission_key(cluster: str = "default") -> int:
+    """The advisory lock key of ``cluster``'s submission lock: one per cluster, so that
+    recording one cluster's new head never waits for another's (``default`` keeps the key
+    it always had)."""
+    if cluster == "default":
+        return SUBMISSION_LOCK_KEY
+    digest = hashlib.sha256(f"mycopod-submission:{cluster}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 @asynccontextmanager
-async def submission_lock(conn: asyncpg.Connection, *,
+async def submission_lock(conn: asyncpg.Connection, *, cluster: str = "default",
                           wait: float = SUBMISSION_LOCK_SECONDS) -> AsyncIterator[None]:
-    """Hold the declarations submission lock on ``conn`` (a connection, not the pool).
+    """Hold ``cluster``'s declarations submission lock on ``conn`` (a connection, not the
+    pool). Each cluster records its own declaration rows, so the lock is per cluster.
 
     ``POST /declarations`` holds it from before its push until its commit is recorded
     as the User's; the poller holds it while it records a new head and queues its run.
@@ -344,9 +357,10 @@ async def submission_lock(conn: asyncpg.Connection, *,
     TimeoutError after ``wait`` seconds of waiting. A connection returned to the pool
     drops its advisory locks (asyncpg's reset), so an error inside cannot leak it.
     """
+    key = submission_key(cluster)
     async with asyncio.timeout(wait):
-        await conn.execute("SELECT pg_advisory_lock($1)", SUBMISSION_LOCK_KEY)
+        await conn.execute("SELECT pg_advisory_lock($1)", key)
     try:
         yield
     finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", SUBMISSION_LOCK_KEY)
+        await conn.execute("SELECT pg_advisory_unlock($1)", key)

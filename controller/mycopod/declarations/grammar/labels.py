@@ -38,14 +38,23 @@ _MENTION_RE = re.compile(r"^@[a-z][a-z0-9_\-]*$")
 _NAMED_BY = frozenset(KIND_WORDS) | {"called", "named"}
 
 
+def plainly_named(rest: list[Token], k: int, named_by: frozenset[str]) -> bool | None:
+    """Is ``rest[k]`` plainly a guest's name: a lower-case name with a digit or a hyphen,
+    or one after a word of ``named_by``? None when it cannot be a name at all."""
+    t = rest[k]
+    if not is_nameish(t) or t.text != t.low:
+        return None
+    return ((any(c.isdigit() or c == "-" for c in t.low) and t.low[:1].isalpha())
+            or (k > 0 and rest[k - 1].low in named_by))
+
+
 def _names_a_guest(rest: list[Token]) -> bool:
     """Does ``rest`` name a guest of its own (see the module's docstring)?"""
-    for k, t in enumerate(rest):
-        if not is_nameish(t) or t.text != t.low:
+    for k in range(len(rest)):
+        plain = plainly_named(rest, k, _NAMED_BY)
+        if plain is None:
             continue
-        if any(c.isdigit() or c == "-" for c in t.low) and t.low[:1].isalpha():
-            return True
-        if k and rest[k - 1].low in _NAMED_BY:
+        if plain:
             return True
         if (k and rest[k - 1].low == "the" and k + 1 < len(rest) and rest[k + 1].low in (
                 KIND_WORDS)) or (k > 1 and rest[k - 1].low == "," and rest[k - 2].low in (

@@ -48,7 +48,7 @@ from __future__ import annotations
 import re
 
 from mycopod.declarations.grammar.framing import framing_end
-from mycopod.declarations.grammar.labels import label_end
+from mycopod.declarations.grammar.labels import label_end, plainly_named
 from mycopod.declarations.grammar.lexicon import KIND_WORDS, is_vocab
 from mycopod.declarations.grammar.markers import marker_end
 from mycopod.declarations.grammar.names import is_nameish
@@ -141,12 +141,11 @@ _NAMED_BY = frozenset(KIND_WORDS) | {"called", "named", "name"}
 def names_a_guest(rest: list[Token]) -> bool:
     """Does ``rest`` name a guest of its own (a lower-case name with a digit or a hyphen,
     a name after ``called``, ``named`` or a kind word, or ``NAME is a KIND``)?"""
-    for k, t in enumerate(rest):
-        if not is_nameish(t) or t.text != t.low:
+    for k in range(len(rest)):
+        plain = plainly_named(rest, k, _NAMED_BY)
+        if plain is None:
             continue
-        if any(c.isdigit() or c == "-" for c in t.low) and t.low[:1].isalpha():
-            return True
-        if k and rest[k - 1].low in _NAMED_BY:
+        if plain:
             return True
         if [x.low for x in rest[k + 1:k + 3]] in (["is", "a"], ["is", "an"]) and k + 3 < len(
                 rest) and rest[k + 3].low in KIND_WORDS:

@@ -1,0 +1,23 @@
+"""Compiling a note in a grammar test: what it states of each guest, or its refusal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mycopod.declarations.errors import CompileError
+from mycopod.declarations.grammar import compile_text
+
+
+def stated(text: str) -> dict[str, dict[str, Any]]:
+    """Each guest of the note by name, with only what the text states of it."""
+    spec = compile_text(text, filename="t.md")
+    return {g.name: g.model_dump(mode="json", exclude_unset=True) for g in spec.guests}
+
+
+def error(text: str) -> str:
+    """The text of the note's refusal (the test fails when it compiles)."""
+    with pytest.raises(CompileError) as info:
+        compile_text(text, filename="t.md")
+    return str(info.value)
