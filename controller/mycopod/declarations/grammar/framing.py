@@ -16,7 +16,7 @@ says where such words end, and only for these shapes:
   reads ``x to have`` as ``x has`` (:data:`.verbs.VERB_IDIOMS`);
 - a **verdict** of :data:`VERDICTS` as a sentence of its own (``...; approved.``): the
   minutes' record that the statement before it was accepted, never a guest named
-  ``approved``;
+  ``approved``; a verdict then ``:`` before a statement (``Agreed: new VM vpn-gw ...``);
 - **reported speech**: at most :data:`MAX_FRAME_WORDS` lead-in words (the first
   capitalised: ``Our IT guy Mark``, ``PL``) then a verb of :data:`SAYS` and an optional
   ``that``; ``It was agreed|noted|decided that``.
@@ -82,7 +82,10 @@ def framing_end(tokens: list[Token], i: int,
     end = _greeting(tokens, i)
     if end > i:
         return end
-    if tokens[i].low == "as" and i + 1 < len(tokens) and tokens[i + 1].low in ("a", "an", "the"):
+    if tokens[i].low in VERDICTS and i + 1 < len(tokens) and tokens[i + 1].low == ":":
+        end = i + 2  # "Agreed: new VM vpn-gw ..." (minutes)
+    elif tokens[i].low == "as" and i + 1 < len(tokens) and tokens[i + 1].low in (
+            "a", "an", "the"):
         j = i + 2
         while j < len(tokens) and j - i - 2 < MAX_FRAME_WORDS and leadin_word(tokens, j):
             j += 1

@@ -24,6 +24,8 @@ VERB_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("is|are", "to", "be", _CREATED, "with"), ("has", ",", ",", ",", ",")),
     (("must|shall|should|will|would", "be", _CREATED, "with"), ("", ",", "have", ",")),
     (("to", "be", _CREATED, "with"), (",", ",", "has", ",")),
+    # "Container log-agg exists with 4 cores" (acceptance criteria): what it has
+    (("exists", "with"), ("has", ",")),
     # "should be given eight cores", "ought to be given the ID 150"
     (("be", "given"), (",", "have")),
     (("ought", "to"), ("should", ",")),

@@ -94,6 +94,8 @@ def test_a_verb_idiom_never_hides_what_cannot_be_declared(text: str, quoted: str
     "Our IT guy Mark says the VM g5-f should have 4 cores.",
     "PL reported that the VM g5-f needs 4 cores; approved.",
     "It was agreed that the VM g5-f gets 4 cores, effective immediately.",
+    "Agreed: new VM g5-f, 4 cores.",
+    "VM g5-f exists with 4 cores.",
 ])
 def test_who_asks_or_said_it_frames_the_statement(text: str) -> None:
     assert stated(text) == {"g5-f": {"name": "g5-f", "kind": "vm", "cores": 4}}
@@ -108,6 +110,7 @@ def test_a_greeting_word_followed_by_a_statement_is_still_a_guest_name() -> None
     ("Mark says g5-g should be deleted if it is idle.", "if it is idle"),
     ("As a lead, I want g5-g stopped when nobody uses it.", "when nobody"),
     ("Our admin says: 4 cores.", "Our admin says"),
+    ("Agreed: 4 cores.", "'Agreed' reads as an English word"),
     ("g5-g should be stopped, so it is not running at night.", "at night"),
 ])
 def test_a_frame_never_hides_a_condition_or_a_missing_guest(text: str, quoted: str) -> None:
