@@ -99,6 +99,9 @@ def _unfilled(state: FileState, lead: leadins.LeadIn | None) -> None:
         shown = f"the heading \"{lead.text}\"" if lead.heading else f"\"{lead.text}:\""
         state.error(lead.line, f"{shown} announces a list of guests, but no list "
                                "follows; put the guests' names in a Markdown list under it")
+    elif lead is not None and lead.count is not None and lead.filled != lead.count:
+        state.error(lead.line, f"\"{lead.text}:\" announces {lead.count} guests, but the list "
+                               f"under it names {lead.filled}; make the count and the list agree")
 
 
 def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None = None,

@@ -27,6 +27,7 @@ from mycopod.declarations.grammar.lexicon import DROPPED, GLUED_RE, ROLE_WORDS, 
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.terse import expand
 from mycopod.declarations.grammar.tokens import QUOTED, Token
+from mycopod.declarations.grammar.verbs import VERB_IDIOMS
 
 __all__ = ["IDIOMS", "REASON_OPENERS", "REASON_WORDS", "drop_asides", "is_preface", "normalize",
            "reorder"]
@@ -81,6 +82,7 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("lives|sits|resides", "in", "pool"), (",", "", "")),
     (("booting|boots|boot", "via|with|using|from", "uefi|ovmf|seabios|bios"),
      (",", "with", "")),
+    *VERB_IDIOMS,  # "is to be created with", "be given", "bumped to", "reside on" (.verbs)
 )
 _MATCHED = {w for words, _ in IDIOMS for group in words for w in group.split("|")}
 #: the idioms by their first word (a sentence is looked up word by word, not idiom by idiom)
@@ -233,14 +235,15 @@ def normalize(tokens: list[Token]) -> list[Token]:
         tokens = _nic_model(tokens)
     if any(t.low.startswith(("ssh-", "ecdsa-", "sk-")) for t in tokens):
         tokens = _ssh_keys(tokens)
-    if not any(t.low in _BY_FIRST or t.low in ("at", "via") for t in tokens):
+    if not any(t.low in _BY_FIRST or t.low in ("at", "via", "router") for t in tokens):
         return tokens
     out = list(tokens)
     i = 0
     while i < len(out):
         t = out[i]
         nxt = out[i + 1] if i + 1 < len(out) else None
-        if t.low in ("at", "via") and nxt is not None and _IP_RE.match(nxt.low):
+        if t.low in ("at", "via", "router") and nxt is not None and _IP_RE.match(nxt.low) and (
+                t.low != "router" or "/" not in nxt.low):  # "(router 192.168.1.1)"
             # "at 192.168.1.2/24": the address; "via 10.1.1.1": the gateway
             out[i] = _rewrite(t, "ip" if "/" in nxt.low else "gateway")
             i += 2
@@ -259,7 +262,8 @@ def normalize(tokens: list[Token]) -> list[Token]:
 #: words that open a trailing reason ("..., I'm done testing", "..., the branch is merged")
 REASON_OPENERS = frozenset({"i", "i'm", "we", "we're", "it", "it's", "the", "this", "that",
                             "since", "because", "as", "its", "they", "he", "she", "our",
-                            "my", "nobody", "no-one", "someone", "replaced"})
+                            "my", "nobody", "no-one", "someone", "replaced", "so", "ppl",
+                            "people", "everyone"})
 #: words of the grammar a reason may still hold: they say nothing about a guest there
 REASON_WORDS = frozenset({
     "i", "we", "it", "is", "are", "was", "were", "been", "be", "has", "have", "had", "the",

@@ -13,7 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mycopod.declarations.grammar.lexicon import GENERIC_NOUNS, KIND_WORDS, ROLE_WORDS
+from mycopod.declarations.grammar.lexicon import (
+    GENERIC_NOUNS,
+    KIND_WORDS,
+    ROLE_WORDS,
+    SMALL_NUMBERS,
+)
 from mycopod.declarations.grammar.names import is_nameish, read_names
 from mycopod.declarations.grammar.tokens import (
     Cursor,
@@ -31,6 +36,8 @@ _PLACEHOLDERS = frozenset({"these", "those", "following"})
 _HEADING_PLACEHOLDERS = _PLACEHOLDERS | {"them"}
 #: words before a placeholder that only say "every one of" ("Delete all of these")
 _EVERY = frozenset({"all", "each", "every", "both"})
+#: what a count after a placeholder may count ("these two VMs"), or "," before a reason
+_COUNTED = frozenset(KIND_WORDS) | GENERIC_NOUNS | ROLE_WORDS | {","}
 
 
 @dataclass
@@ -50,6 +57,10 @@ class LeadIn:
     #: a title that names a kind (``## Containers``): it applies to the items that are
     #: only names, and no list under it is no error
     optional: bool = False
+    #: the count it says ("Please remove these two:"): the list must name that many
+    count: int | None = None
+    #: the names the list under it named
+    filled: int = 0
 
     @property
     def text(self) -> str:
@@ -74,6 +85,12 @@ def lead_in(sentence: list[Token], *, heading: bool = False) -> LeadIn | None:
         elif start >= 1 and body[start - 1].low in _EVERY:
             start -= 1
         end = k + 1
+        count = None
+        if t.low != "them" and end < len(body) and not body[end].quoted and (
+                body[end].low in SMALL_NUMBERS or body[end].low.isdigit()) and (
+                end + 1 == len(body) or body[end + 1].low in _COUNTED):  # never "8 cores"
+            count = SMALL_NUMBERS.get(body[end].low) or int(body[end].low)
+            end += 1  # "these two": the list's length, checked when it ends
         while end < len(body) and (body[end].low in ROLE_WORDS and end + 1 < len(body)
                                    and (body[end + 1].low in KIND_WORDS or
                                         body[end + 1].low in GENERIC_NOUNS)):
@@ -87,7 +104,7 @@ def lead_in(sentence: list[Token], *, heading: bool = False) -> LeadIn | None:
         the = [body[start]] if body[start].low == "the" and kind else []
         if body[start].low in _EVERY:
             the = []
-        return LeadIn(body[:start] + the, kind, body[end:], sentence[0].line)
+        return LeadIn(body[:start] + the, kind, body[end:], sentence[0].line, count=count)
     return None
 
 
@@ -95,11 +112,13 @@ def fill(lead: LeadIn, item: list[Token]) -> list[Token]:
     """One list item under ``lead`` as the sentence it means."""
     c = Cursor(item)
     names_at = c.i
-    if not is_nameish(c.tok()) or not read_names(c, first_literal=False):
+    named = read_names(c, first_literal=False) if is_nameish(c.tok()) else []
+    if not named:
         line = item[0].line if item else lead.line
         raise SentenceError(line, f"this list item should start with a guest's name: the "
                                   f"line above (\"{lead.text}:\") announces a list of guests")
     names = item[names_at:c.i]
+    lead.filled += len(named)
     rest = item[c.i:]
     if lead.values is not None and lead.after and rest and rest[0].low == ":":
         rest = rest[1:]  # "- web-1: pve1" under "## Nodes": "web-1 on node pve1"

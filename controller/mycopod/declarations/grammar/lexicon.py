@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from mycopod.declarations.grammar.verbs import VERB_WORDS
+
 FILLERS = frozenset({
     ",", ":", "and", "with", "which", "that", "each", "also", "both", "all", "should",
     "must", "be", "is", "are", "has", "have", "having", "will", "shall", "it", "they",
@@ -209,7 +211,7 @@ COURTESY_AND_IDIOM_WORDS = frozenset("""
     very way well wipe wiped you
     nobody someone somebody everyone everybody anyone anybody nothing
     yo heya hiya howdy morning um uh umm hmm sorry just help""".split())
-VOCABULARY = VOCABULARY | COURTESY_AND_IDIOM_WORDS
+VOCABULARY = VOCABULARY | COURTESY_AND_IDIOM_WORDS | VERB_WORDS  # .verbs
 
 
 def is_vocab(low: str) -> bool:

@@ -38,7 +38,7 @@ def read_number(c: Cursor) -> tuple[Decimal, str | None] | None:
         c.i += 1
         return Decimal(glued.group(1)), glued.group(2)
     head, _, unit = w.rpartition("-")
-    if head and unit in UNITS and (value := word_number(head)) is not None:
+    if head and unit in UNITS and len(unit) > 1 and (value := word_number(head)) is not None:
         c.i += 1  # "a two-terabyte disk", "a 500-gigabyte disk", "an eight-gig disk"
         return value, unit
     if w == "single" or (w == "a" and c.w(1) == "single"):

@@ -40,7 +40,7 @@ import re
 from mycopod.declarations.grammar import described
 from mycopod.declarations.grammar.lexicon import DROPPED, KIND_WORDS
 from mycopod.declarations.grammar.names import is_nameish
-from mycopod.declarations.grammar.tokens import Token
+from mycopod.declarations.grammar.tokens import SentenceError, Token
 
 __all__ = ["later_reports", "rewrite"]
 
@@ -51,6 +51,7 @@ _NOT_AFTER_NOW = frozenset({"until", "till", "before", "by", "from", "since", "f
 _SUBJECTS = frozenset({"it", "they"})
 _OWN = frozenset({"own", "new", "dedicated", "separate"})
 _SLOT_RE = re.compile(r"^(scsi|virtio|sata|ide|mp)\d+$")
+_DISK_WORDS = frozenset({"disk", "drive", "volume", "hdd", "ssd"})
 _ORDINAL = frozenset({"second", "2nd", "third", "3rd", "fourth", "4th"})
 #: the power and deletion words after which ``for good`` adds nothing
 _FINAL = frozenset({"off", "down", "stop", "stopped", "delete", "deleted", "remove", "removed",
@@ -124,6 +125,12 @@ def _added(tokens: list[Token]) -> list[Token]:
         return tokens
     counted = any(w in _ORDINAL for w in low[2:to])
     if not counted and not any(_SLOT_RE.match(w) for w in low[to + 1 + end:]):
+        if any(w in _DISK_WORDS for w in low[2:to]):  # "added a disk": to an existing guest
+            said = " ".join(t.text for t in tokens)
+            raise SentenceError(tokens[0].line, (
+                f'"{said[:120]}" adds a disk but does not say which one: without a slot it '
+                "would be the guest's first disk (scsi0), resized rather than added; say "
+                "which slot, e.g. 'as scsi1', or 'a second disk'"))
         return tokens
     subject = tokens[to + 1:to + 1 + end]
     return [_word(tokens[0], "give"), *subject, *tokens[1:to], *tokens[to + 1 + end:]]

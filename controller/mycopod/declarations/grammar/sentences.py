@@ -78,9 +78,23 @@ def _expected(tokens: list[Token], c: Cursor) -> str:
             break
         looked += 1
         close = _close_word(t.low)
-        if close is not None:
+        if close is not None and not _free_value(t, c):
             return f"{hint} (did you mean {close!r} instead of {_clip(t.text)!r}?)"
     return hint
+
+
+#: words after which (one or two words on) any word is a value: a tag, a name, a label
+_FREE_BEFORE = frozenset({"tag", "tagged", "tags", "label", "labels", "labelled", "labeled",
+                          "named", "called", "pool"})
+
+
+def _free_value(t: Token, c: Cursor) -> bool:
+    """Does ``t`` stand one or two words after a word of :data:`_FREE_BEFORE` ("tag it
+    bots")? Then it is a value, never offered as a typo of a keyword."""
+    for k, other in enumerate(c.toks):
+        if other is t:
+            return any(x.low in _FREE_BEFORE for x in c.toks[max(0, k - 2):k])
+    return False
 
 
 #: words worth suggesting for a typo

@@ -47,8 +47,10 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar.framing import framing_end
 from mycopod.declarations.grammar.labels import label_end, plainly_named
 from mycopod.declarations.grammar.lexicon import KIND_WORDS, is_vocab
+from mycopod.declarations.grammar.markers import marker_end
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.prefaces import plain_word
 from mycopod.declarations.grammar.reports import PAST_TENSE
@@ -318,6 +320,12 @@ def wrapping_end(tokens: list[Token], i: int) -> tuple[int, bool]:
     (then the ``?`` at the end is allowed)."""
     if i >= len(tokens) or tokens[i].quoted:
         return i, False
+    end, guest_follows = marker_end(tokens, i)  # "3.2", "Step 1.", "feat(infra):", "[ ]"
+    if end > i and (not guest_follows or names_a_guest(tokens[end:])):
+        return end, False
+    end = framing_end(tokens, i, _leadin_word, names_a_guest)  # "As a dev, I want", "Hola!"
+    if end > i:
+        return end, False
     end = label_end(tokens, i)
     if end > i:  # "Off: web-1 is a VM": a label that states something is read, not dropped
         return (i if any(t.low in _STATES for t in tokens[i:end]) else end), False
