@@ -12,19 +12,7 @@ from typing import Any
 
 import pytest
 
-from mycopod.declarations.errors import CompileError
-from mycopod.declarations.grammar import compile_text
-
-
-def stated(text: str) -> dict[str, dict[str, Any]]:
-    spec = compile_text(text, filename="t.md")
-    return {g.name: g.model_dump(mode="json", exclude_unset=True) for g in spec.guests}
-
-
-def error(text: str) -> str:
-    with pytest.raises(CompileError) as info:
-        compile_text(text, filename="t.md")
-    return str(info.value)
+from tests.support.grammar import error, stated
 
 
 @pytest.mark.parametrize("text", [
