@@ -84,7 +84,10 @@ def test_a_256_kib_sentence_of_unknown_words_is_refused_in_milliseconds() -> Non
     with pytest.raises(CompileError) as info:
         grammar.compile_text(text, filename="junk.md")
     seconds = time.process_time() - started
-    assert seconds < 1.0, seconds  # ~0.4 s; it took ~14 s
+    # ~0.5 s alone; 1.35 s of CPU was seen in a full clean-clone run, where the other
+    # core's work slows this one (process_time counts that too). The call count above is
+    # the exact guard; this bound only keeps the attack's ~14 s out.
+    assert seconds < 3.0, seconds
     message = str(info.value)
     assert message.startswith('junk.md:1: could not understand "ipsum1 dolor2 sit3')
     assert "more words)" in message
