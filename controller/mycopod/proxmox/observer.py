@@ -328,6 +328,41 @@ class Observer:
         done = await asyncio.gather(*(one(item) for item in lagging))
         return {vmid: read for vmid, read in done if read is not None}
 
+    async def confirm_status(self, observed: ObservedCluster,
+                             vmids: Iterable[int]) -> ObservedCluster | None:
+        """``observed`` with the status of each of ``vmids`` read from
+        ``status/current``, or None when every one was as observed.
+
+        A row's status is pvestatd's last sample, up to a round (about 10 s) old: a
+        guest started since still shows ``stopped`` (pve-manager PVE/API2Tools.pm
+        extract_vm_stats). Before a plan starts or stops a guest because of its
+        status, the engine confirms it here; the executor checks once more before the
+        call itself."""
+        wanted = set(vmids)
+        targets = [g for g in observed.guests if g.vmid in wanted]
+        if not targets:
+            return None
+
+        async def one(guest: ObservedGuest) -> str | None:
+            path = f"/nodes/{guest.node}/{api_kind(guest.kind)}/{guest.vmid}/status/current"
+            try:
+                current = await self.client.get(path)
+            except ProxmoxError as exc:  # gone or its node down: the row stands
+                log.debug("observe.status_unconfirmed", vmid=guest.vmid, error=str(exc))
+                return None
+            status = (current or {}).get("status")
+            return str(status) if status else None
+
+        statuses = await asyncio.gather(*(one(g) for g in targets))
+        fresh = {g.vmid: s for g, s in zip(targets, statuses, strict=True)
+                 if s is not None and s != g.status}
+        if not fresh:
+            return None
+        log.debug("observe.status_lagging", guests=fresh)
+        guests = tuple(replace(g, status=fresh[g.vmid]) if g.vmid in fresh else g
+                       for g in observed.guests)
+        return replace(observed, guests=guests)
+
     @staticmethod
     def _with_read(guest: ObservedGuest, read: _Config) -> ObservedGuest:
         return replace(guest, current=read.current, pending=read.pending, digest=read.digest)

@@ -69,3 +69,47 @@ async def test_a_lagging_guest_without_its_tag_is_found_by_the_inventory(
     assert names(sim).count("web-1") == 1
     tags = translate.parse_tags(direct.config(sim.cluster, "web-1")["tags"])
     assert tags == ("mycopod", "web")
+
+
+async def test_a_guest_started_since_the_last_stats_round_is_not_started_again(
+        make_ctx: Any, sim: SimHandle) -> None:
+    stopped = ClusterSpec(guests=[GuestSpec.model_validate(GUESTS[1])])
+    assert (await reconcile(await make_ctx(), stopped)).status == "Succeeded"
+    await asyncio.to_thread(sim.stats_round)  # pvestatd has seen web-2 stopped
+    running = ClusterSpec(guests=[GuestSpec.model_validate({**GUESTS[1], "state": "running"})])
+    ctx = await make_ctx()
+    first = await reconcile(ctx, running)
+    assert first.status == "Succeeded", first.error
+    assert [a["kind"] for a in first.plan["actions"]] == ["start"]  # type: ignore[index]
+    assert direct.find_guest(sim.cluster, "web-2").status == "running"  # type: ignore[union-attr]
+    vmid = direct.find_guest(sim.cluster, "web-2").vmid  # type: ignore[union-attr]
+    rows = await asyncio.to_thread(api(sim).cluster.resources.get, type="vm")
+    assert [r["status"] for r in rows if r["vmid"] == vmid] == ["stopped"]  # lags a round
+    for again in (ctx, await make_ctx()):  # the same process, and a new one
+        run = await reconcile(again, running)
+        assert run.status == "Succeeded", run.error
+        assert run.plan["actions"] == [], run.plan["actions"]  # type: ignore[index]
+        guests = {g["name"]: g["status"] for g in run.plan["guests"]}  # type: ignore[index]
+        assert guests == {"web-2": "in-sync"}
+
+
+async def test_a_guest_stopped_by_hand_is_started_though_its_row_says_running(
+        make_ctx: Any, sim: SimHandle) -> None:
+    running = ClusterSpec(guests=[GuestSpec.model_validate({**GUESTS[1], "state": "running"})])
+    assert (await reconcile(await make_ctx(), running)).status == "Succeeded"
+    await asyncio.to_thread(sim.stats_round)
+    web2 = direct.find_guest(sim.cluster, "web-2")
+    assert web2 is not None
+    await asyncio.to_thread(api(sim).nodes(web2.node).qemu(web2.vmid).status.stop.post)
+    for _ in range(100):
+        if direct.find_guest(sim.cluster, "web-2").status == "stopped":  # type: ignore[union-attr]
+            break
+        await asyncio.sleep(0.05)
+    # the row still says running: the drift shows at pvestatd's next round, as in PVE
+    run = await reconcile(await make_ctx(), running)
+    assert run.plan["actions"] == []  # type: ignore[index]
+    await asyncio.to_thread(sim.stats_round)
+    run = await reconcile(await make_ctx(), running)
+    assert run.status == "Succeeded", run.error
+    assert [a["kind"] for a in run.plan["actions"]] == ["start"]  # type: ignore[index]
+    assert direct.find_guest(sim.cluster, "web-2").status == "running"  # type: ignore[union-attr]
