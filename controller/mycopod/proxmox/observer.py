@@ -62,6 +62,7 @@ from mycopod.proxmox.reads import (
     pending_items,
     read_guest,
 )
+from mycopod.proxmox.status_checks import StatusChecks
 
 if TYPE_CHECKING:
     from mycopod.reconcile.foreground import Foreground
@@ -138,6 +139,7 @@ class Observer:
         self._rows_adopt: set[str] = set()
         self._guests: tuple[ObservedGuest, ...] = ()
         self._last_full: float | None = None
+        self._statuses = StatusChecks()
         self.last_observed_at: float | None = None
         self.last_config_reads = 0
         #: with several clusters: the process's foreground work and this cluster's name;
@@ -154,6 +156,7 @@ class Observer:
             self._cache.pop(vmid, None)
             self._rows.pop(vmid, None)
             self._last.pop(vmid, None)
+        self._statuses.forget(vmid)
 
     async def observe(
         self,
@@ -253,6 +256,7 @@ class Observer:
         for vmid in list(self._cache):
             if vmid not in seen_ids:
                 del self._cache[vmid]
+        self._statuses.keep(seen_ids)
         reads = await self._read_all([g for g, _ in to_read])
         by_vmid = {g.vmid: i for i, g in enumerate(guests)} if to_read else {}
         last_rows = self._last
@@ -329,38 +333,28 @@ class Observer:
         return {vmid: read for vmid, read in done if read is not None}
 
     async def confirm_status(self, observed: ObservedCluster,
-                             vmids: Iterable[int]) -> ObservedCluster | None:
-        """``observed`` with the status of each of ``vmids`` read from
-        ``status/current``, or None when every one was as observed.
+                             vmids: Iterable[int | None]) -> ObservedCluster | None:
+        """``observed`` (this observer's last observation) with the status of each of
+        ``vmids`` as ``status/current`` gives it, or None when each was as observed.
 
-        A row's status is pvestatd's last sample, up to a round (about 10 s) old: a
-        guest started since still shows ``stopped`` (pve-manager PVE/API2Tools.pm
-        extract_vm_stats). Before a plan starts or stops a guest because of its
-        status, the engine confirms it here; the executor checks once more before the
-        call itself."""
-        wanted = set(vmids)
-        targets = [g for g in observed.guests if g.vmid in wanted]
-        if not targets:
-            return None
-
-        async def one(guest: ObservedGuest) -> str | None:
-            path = f"/nodes/{guest.node}/{api_kind(guest.kind)}/{guest.vmid}/status/current"
-            try:
-                current = await self.client.get(path)
-            except ProxmoxError as exc:  # gone or its node down: the row stands
-                log.debug("observe.status_unconfirmed", vmid=guest.vmid, error=str(exc))
-                return None
-            status = (current or {}).get("status")
-            return str(status) if status else None
-
-        statuses = await asyncio.gather(*(one(g) for g in targets))
-        fresh = {g.vmid: s for g, s in zip(targets, statuses, strict=True)
-                 if s is not None and s != g.status}
+        A row's status is pvestatd's last sample, up to a round (about 10 s) old: a guest
+        started since still shows ``stopped`` (pve-manager PVE/API2Tools.pm
+        extract_vm_stats). Before a plan starts or stops a guest because of its status,
+        the engine confirms it here (the executor checks once more before the call). A
+        confirmed status holds while the guest's row stays as it was: the next tick
+        neither reads it again nor plans from the stale row."""
+        keys = {v: row.key for v, row in self._rows.items()}
+        fresh = await self._statuses.confirm(self.client, observed.guests, {*vmids}, keys)
         if not fresh:
             return None
-        log.debug("observe.status_lagging", guests=fresh)
         guests = tuple(replace(g, status=fresh[g.vmid]) if g.vmid in fresh else g
                        for g in observed.guests)
+        for guest in guests:  # kept for the ticks while the row stays stale
+            row = self._rows.get(guest.vmid)
+            if guest.vmid in fresh and row is not None:
+                self._rows[guest.vmid] = replace(row, guest=guest)
+        if observed.guests is self._guests:
+            self._guests = guests
         return replace(observed, guests=guests)
 
     @staticmethod

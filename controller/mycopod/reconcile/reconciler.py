@@ -231,17 +231,13 @@ async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
     deletions, creates = await ActionStore(ctx.pool).executed_within(
         ctx.cluster, policy.budget_window_seconds)
     recent = approval_rules.Recent(deletions=deletions, creates=creates)
-    llm_guests = origin.llm_guests if origin else None
-    plan = planner.plan(spec, observed, policy, recent=recent, llm_guests=llm_guests,
-                        memo=ctx.plan_memo)
-    # a start or stop of an existing guest rests on its row's status, which lags: read
-    # the status itself, and plan again if it is not what the row said
-    power = {g.vmid for g in observed.guests} & {
-        a.vmid for a in plan.actions if a.kind in ("start", "stop")}
+    llm, memo = origin.llm_guests if origin else None, ctx.plan_memo
+    plan = planner.plan(spec, observed, policy, recent=recent, llm_guests=llm, memo=memo)
+    # a start or stop rests on a row's lagging status: confirm it, plan again if it differs
+    power = {a.vmid for a in plan.actions if a.kind in ("start", "stop")}
     if power and (confirmed := await observer.confirm_status(observed, power)) is not None:
         observed = ctx.last_observed = confirmed
-        plan = planner.plan(spec, observed, policy, recent=recent, llm_guests=llm_guests,
-                            memo=ctx.plan_memo)
+        plan = planner.plan(spec, observed, policy, recent=recent, llm_guests=llm, memo=memo)
     if origin is not None and plan.actions:  # each guest acted on: its paragraph
         plan.sources = provenance.trace(
             origin.files, origin.content, {g.name: g for g in spec.guests},

@@ -44,7 +44,8 @@ async def test_a_steady_tick_is_one_request_and_a_change_is_planned(
     assert await tick() == ([], ["GET /cluster/resources"])
     assert ctx.plan_memo.reused
 
-    # someone starts steady-a by hand: its row changed, so it is read and planned again
+    # someone starts steady-a by hand: its row changed, so it is read and planned again,
+    # and the status its stop rests on is confirmed with the node, once
     assert ctx.last_observed is not None
     a = next(g for g in ctx.last_observed.guests if g.name == "steady-a")
     upid = await ctx.client.post(f"/nodes/{a.node}/qemu/{a.vmid}/status/start")
@@ -53,7 +54,8 @@ async def test_a_steady_tick_is_one_request_and_a_change_is_planned(
     drift, requests = await tick()
     assert drift == ["steady-a"] and not ctx.plan_memo.reused
     assert requests == ["GET /cluster/resources",
-                        f"GET /nodes/{a.node}/qemu/{a.vmid}/pending"]
+                        f"GET /nodes/{a.node}/qemu/{a.vmid}/pending",
+                        f"GET /nodes/{a.node}/qemu/{a.vmid}/status/current"]
     report = ctx.plan_memo  # the guest that did not change was replayed, not planned
     assert (report.hits, report.misses) == (1, 1)
     assert await tick() == (["steady-a"], ["GET /cluster/resources"])
