@@ -1,0 +1,163 @@
+"""Pull requests on a cluster's own repository are planned (issue 17): two clusters, the
+second with a repository of its own and a ``[clusters.forge]`` on a forge stand-in of its
+own; its signed ``pull_request`` delivery at ``/webhooks/github?cluster=b`` gets the plan
+comment and the ``mycopod/plan/b`` status on that repository, through that forge's
+address and token, and nothing reaches the ``[declarations]`` repository's forge."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from mycopod.config import load_settings
+from mycopod.daemon import Daemon
+from mycopod.store import db, migrate
+from tests.support.clusters import TOKEN_ID, TOKEN_SECRET, SimProcess
+from tests.support.daemon import Repo, free_port
+from tests.support.forge import running_forge
+
+pytestmark = pytest.mark.timeout(150)
+
+MAIN_SECRET = "main-hook-secret"
+B_SECRET = "site-b-hook-secret"
+
+
+def pull_request(number: int, head: str, base: str, secret: str,
+                 repository: str) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps({
+        "action": "opened", "number": number,
+        "pull_request": {"number": number, "title": "db-2", "state": "open",
+                         "head": {"sha": head, "ref": "db-2"},
+                         "base": {"sha": base, "ref": "main"}},
+        "repository": {"full_name": repository}}).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"Content-Type": "application/json", "X-GitHub-Event": "pull_request",
+                  "X-Hub-Signature-256": signature}
+
+
+def config(path: Path, *, database_url: str, main: Repo, b: Repo, sim_a: SimProcess,
+           sim_b: SimProcess, forge_b: str) -> Path:
+    path.write_text(f"""
+[database]
+url = "{database_url}"
+[declarations]
+repo = "{main.bare}"
+poll_seconds = 1.0
+webhook_secret = "{MAIN_SECRET}"
+[[clusters]]
+name = "a"
+path = "site-a/"
+[clusters.proxmox]
+url = "{sim_a.url}"
+token_id = "{TOKEN_ID}"
+token_secret = "{TOKEN_SECRET}"
+verify_tls = false
+[[clusters]]
+name = "b"
+repo = "{b.bare}"
+webhook_secret = "{B_SECRET}"
+[clusters.forge]
+repository = "site-b/declarations"
+api_url = "{forge_b}"
+token = "site-b-forge-token"
+[clusters.proxmox]
+url = "{sim_b.url}"
+token_id = "{TOKEN_ID}"
+token_secret = "{TOKEN_SECRET}"
+verify_tls = false
+""")
+    path.chmod(0o600)
+    return path
+
+
+async def test_a_pull_request_on_a_clusters_own_repository_is_planned(
+        database_url: str, tmp_path: Path) -> None:
+    (tmp_path / "main").mkdir()
+    (tmp_path / "b").mkdir()
+    main = Repo(tmp_path / "main")
+    (main.work / "site-a").mkdir()
+    main.push({"site-a/app.md": "web-1 is a VM with 1 core and 1 GB of RAM.\n"})
+    b = Repo(tmp_path / "b")
+    base = b.push({"db.md": "db-1 is a VM with 1 core and 1 GB of RAM.\n"})
+    b.git("checkout", "-q", "-b", "db-2")
+    (b.work / "db2.md").write_text("db-2 is a VM with 2 cores and 1 GB of RAM.\n")
+    b.git("add", "--all")
+    b.git("commit", "-q", "-m", "db-2")
+    head = b.git("rev-parse", "HEAD")
+    b.git("push", "-q", "origin", "HEAD:refs/pull/7/head")
+    sim_a = SimProcess(tmp_path / "sim-a.log").start()
+    sim_b = SimProcess(tmp_path / "sim-b.log").start()
+    port = free_port()
+    hook = f"http://127.0.0.1:{port}/webhooks/github"
+    try:
+        async with running_forge() as forge_main, \
+                running_forge(repository="site-b/declarations",
+                              token="site-b-forge-token") as forge_b:
+            path = config(tmp_path / "mycopod.toml", database_url=database_url, main=main,
+                          b=b, sim_a=sim_a, sim_b=sim_b, forge_b=forge_b.url)
+            settings = load_settings(path, environ={}, overrides={
+                "state_dir": str(tmp_path / "state"),
+                "api": {"port": port, "jwt_secret": "x" * 40},
+                "forge": {"api_url": forge_main.url, "repository": "lab/declarations",
+                          "token": "forge-token"}})
+            async with db.open_database(settings.database, state_dir=tmp_path) as database:
+                async with database.pool.acquire() as conn:
+                    await migrate.up(conn)
+                daemon = Daemon(settings, database, install_signals=False)
+                running = asyncio.create_task(daemon.run())
+                try:
+                    deadline = time.monotonic() + 60
+                    while not await asyncio.to_thread(sim_b.guests):
+                        assert not running.done(), running
+                        assert time.monotonic() < deadline, "cluster b was not applied"
+                        await asyncio.sleep(0.3)
+                    # the main repository's secret does not sign b's pull requests
+                    body, headers = pull_request(7, head, base, MAIN_SECRET,
+                                                 "site-b/declarations")
+                    resp = await asyncio.to_thread(requests.post, f"{hook}?cluster=b",
+                                                   data=body, headers=headers, timeout=10)
+                    assert resp.status_code == 401, resp.text
+                    # a cluster reading a folder of the main repository has no pull
+                    # requests of its own: answered 202, and said why
+                    resp = await asyncio.to_thread(requests.post, f"{hook}?cluster=a",
+                                                   data=body, headers=headers, timeout=10)
+                    assert resp.status_code == 202, resp.text
+                    assert "follow its webhook (/webhooks/github without ?cluster)" in \
+                        resp.json()["data"]["detail"]
+                    body, headers = pull_request(7, head, base, B_SECRET,
+                                                 "site-b/declarations")
+                    resp = await asyncio.to_thread(requests.post, f"{hook}?cluster=b",
+                                                   data=body, headers=headers, timeout=10)
+                    assert resp.status_code == 200, resp.text
+                    assert resp.json()["data"]["detail"] == f"planning pull request 7 at {head}"
+                    deadline = time.monotonic() + 60
+                    while not [s for sha, s in forge_b.statuses if sha == head]:
+                        assert time.monotonic() < deadline, "no plan status was set"
+                        await asyncio.sleep(0.3)
+                finally:
+                    daemon.request_stop()
+                    assert await asyncio.wait_for(running, 30) == 0
+    finally:
+        sim_a.stop()
+        sim_b.stop()
+    assert forge_b.invalid == [] and forge_main.invalid == []
+    (created,) = forge_b.of("create")
+    assert created.path == "/repos/site-b/declarations/issues/7/comments"
+    assert created.headers["Authorization"] in ("Bearer site-b-forge-token",
+                                                "token site-b-forge-token")
+    text = created.body["body"]
+    assert "#### Cluster `b`" in text and "#### Cluster `a`" not in text
+    assert "| db-2 | create |" in text and "| db-1 |" not in text
+    plans = {s["context"]: s for sha, s in forge_b.statuses if sha == head}
+    assert set(plans) == {"mycopod/plan/b"}
+    assert plans["mycopod/plan/b"]["state"] == "success"
+    # nothing of b's pull request reached the [declarations] repository's forge
+    assert forge_main.of("create") == []
+    assert [sha for sha, _ in forge_main.statuses if sha == head] == []
