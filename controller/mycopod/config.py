@@ -387,7 +387,8 @@ def _format_validation(exc: ValidationError, clusters: list[Any]) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     named = re.match(r"^([a-z_]+): ", msg)
     if named:  # a group validator naming its own key: "api" + "jwt_secret_file: ..."
-        loc = f"{loc}.{named.group(1)}" if loc else named.group(1)
+        sep = ": " if loc.startswith("[[") and ": " not in loc else "."  # an entry's key
+        loc = f"{loc}{sep}{named.group(1)}" if loc else named.group(1)
         msg = msg[named.end():]
     got = err.get("input")
     shown = ""

@@ -82,8 +82,9 @@ def _pull_request(call: Call, event: webhook.WebhookEvent,
     planner = call.ctx.pr_plans if cluster is None else call.ctx.cluster_pr_plans.get(cluster)
     if planner is None and cluster is not None:
         own = any(c.name == cluster and c.repo is not None for c in call.ctx.settings.clusters)
-        why = (f"pull-request plans of cluster {cluster!r}'s repository are off (set "
-               "repository in its [clusters.forge], with [forge] api_url and token)" if own
+        why = (f"pull-request plans of the repository of cluster {cluster!r} are off "
+               "(set repository in its [clusters.forge], with [forge] api_url and token)"
+               if own
                else "pull-request plans of the [declarations] repository follow its webhook "
                "(/webhooks/github without ?cluster)")
         return dataclasses.replace(event, kind="ignored", reason=why)
