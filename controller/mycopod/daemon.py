@@ -279,8 +279,11 @@ class Daemon:
 
         self._forge()
         self._notifications()
+        from mycopod.forge.pr_own import own_repo_hooks  # a cluster's own repo, own statuses
+
+        own = own_repo_hooks(self.settings, self.units, notify=self.notify, add=self.add)
         for unit in self.units:
-            await unit.open(hooks=self.hooks, on_change=self._set_status,
+            await unit.open(hooks=own.get(unit.name, self.hooks), on_change=self._set_status,
                             on_observed=lambda: self._ready("observed the cluster; running"),
                             on_drift=self.notify.drift_checked if self.notify is not None
                             else None)

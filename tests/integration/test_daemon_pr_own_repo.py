@@ -2,7 +2,8 @@
 second with a repository of its own and a ``[clusters.forge]`` on a forge stand-in of its
 own; its signed ``pull_request`` delivery at ``/webhooks/github?cluster=b`` gets the plan
 comment and the ``mycopod/plan/b`` status on that repository, through that forge's
-address and token, and nothing reaches the ``[declarations]`` repository's forge."""
+address and token, and nothing reaches the ``[declarations]`` repository's forge; the
+commit statuses of its runs go to its repository too."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from mycopod.daemon import Daemon
 from mycopod.store import db, migrate
 from tests.support.clusters import TOKEN_ID, TOKEN_SECRET, SimProcess
 from tests.support.daemon import Repo, free_port
-from tests.support.forge import running_forge
+from tests.support.forge import FakeForge, running_forge
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -40,6 +41,10 @@ def pull_request(number: int, head: str, base: str, secret: str,
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return body, {"Content-Type": "application/json", "X-GitHub-Event": "pull_request",
                   "X-Hub-Signature-256": signature}
+
+
+def contexts(forge: FakeForge, sha: str) -> set[str]:
+    return {status["context"] for at, status in forge.statuses if at == sha}
 
 
 def config(path: Path, *, database_url: str, main: Repo, b: Repo, sim_a: SimProcess,
@@ -83,7 +88,7 @@ async def test_a_pull_request_on_a_clusters_own_repository_is_planned(
     (tmp_path / "b").mkdir()
     main = Repo(tmp_path / "main")
     (main.work / "site-a").mkdir()
-    main.push({"site-a/app.md": "web-1 is a VM with 1 core and 1 GB of RAM.\n"})
+    main_head = main.push({"site-a/app.md": "web-1 is a VM with 1 core and 1 GB of RAM.\n"})
     b = Repo(tmp_path / "b")
     base = b.push({"db.md": "db-1 is a VM with 1 core and 1 GB of RAM.\n"})
     b.git("checkout", "-q", "-b", "db-2")
@@ -114,9 +119,10 @@ async def test_a_pull_request_on_a_clusters_own_repository_is_planned(
                 running = asyncio.create_task(daemon.run())
                 try:
                     deadline = time.monotonic() + 60
-                    while not await asyncio.to_thread(sim_b.guests):
+                    while not (await asyncio.to_thread(sim_a.guests)
+                               and await asyncio.to_thread(sim_b.guests)):
                         assert not running.done(), running
-                        assert time.monotonic() < deadline, "cluster b was not applied"
+                        assert time.monotonic() < deadline, "the clusters were not applied"
                         await asyncio.sleep(0.3)
                     # the main repository's secret does not sign b's pull requests
                     body, headers = pull_request(7, head, base, MAIN_SECRET,
@@ -138,8 +144,9 @@ async def test_a_pull_request_on_a_clusters_own_repository_is_planned(
                     assert resp.status_code == 200, resp.text
                     assert resp.json()["data"]["detail"] == f"planning pull request 7 at {head}"
                     deadline = time.monotonic() + 60
-                    while not [s for sha, s in forge_b.statuses if sha == head]:
-                        assert time.monotonic() < deadline, "no plan status was set"
+                    while not ({"mycopod/plan/b"} <= contexts(forge_b, head)
+                               and "mycopod/reconcile" in contexts(forge_b, base)):
+                        assert time.monotonic() < deadline, "b's forge did not get both statuses"
                         await asyncio.sleep(0.3)
                 finally:
                     daemon.request_stop()
@@ -158,6 +165,11 @@ async def test_a_pull_request_on_a_clusters_own_repository_is_planned(
     plans = {s["context"]: s for sha, s in forge_b.statuses if sha == head}
     assert set(plans) == {"mycopod/plan/b"}
     assert plans["mycopod/plan/b"]["state"] == "success"
-    # nothing of b's pull request reached the [declarations] repository's forge
+    # nothing of b's reached the [declarations] repository's forge: neither its pull
+    # request, nor the statuses of its commits (which that repository does not hold)
     assert forge_main.of("create") == []
-    assert [sha for sha, _ in forge_main.statuses if sha == head] == []
+    assert contexts(forge_main, head) == contexts(forge_main, base) == set()
+    # the statuses of b's runs went to b's repository, a's to the [declarations] one
+    assert contexts(forge_b, base) == {"mycopod/reconcile"}
+    assert [s["state"] for sha, s in forge_b.statuses if sha == base][-1] == "success"
+    assert "mycopod/reconcile" in contexts(forge_main, main_head)

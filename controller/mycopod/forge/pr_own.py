@@ -10,22 +10,26 @@ repository (through the forge of :func:`mycopod.config_clusters.cluster_forge`: 
 table's ``api_url`` and ``token``, else ``[forge]``'s) and sets ``mycopod/plan/<name>``.
 Clusters naming the same forge repository share one planner (one comment, a section
 each), as clusters sharing the ``[declarations]`` repository do.
+
+Likewise the commit statuses of its compiles and runs (:func:`own_repo_hooks`) go to that
+repository, not to ``[forge]``'s, which does not hold its commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import asyncpg
 
 if TYPE_CHECKING:
-    from mycopod.cluster_unit import ClusterUnit
+    from mycopod.cluster_unit import ClusterUnit, Runnable
     from mycopod.config import Settings
     from mycopod.declarations.workers import CompileWorkers
     from mycopod.forge.pr_plans import PullRequestPlanner
+    from mycopod.reconcile.hooks import RunHooks
 
-__all__ = ["own_repo_planners"]
+__all__ = ["own_repo_hooks", "own_repo_planners"]
 
 
 def own_repo_planners(settings: Settings, units: Sequence[ClusterUnit], *,
@@ -54,3 +58,38 @@ def own_repo_planners(settings: Settings, units: Sequence[ClusterUnit], *,
                       if u.source is not None])
         planners.update((u.name, planner) for u in members)
     return planners
+
+
+def own_repo_hooks(settings: Settings, units: Sequence[ClusterUnit], *,
+                   notify: RunHooks | None, add: Callable[[str, Runnable], None],
+                   ) -> dict[str, RunHooks]:
+    """The run hooks of each cluster with its own repository, by name: its commits'
+    statuses (``mycopod/compile``, ``mycopod/reconcile``) go to its ``[clusters.forge]``
+    repository (none without one), never to ``[forge]``'s, which does not hold those
+    commits; the notifier hears it as every cluster. Each reporter's task is ``add``-ed
+    (``forge-reporter[<name>]``). A cluster missing here keeps the daemon's hooks."""
+    from mycopod.forge.client import ForgeClient
+    from mycopod.forge.reporter import ForgeReporter
+    from mycopod.reconcile.hooks import NO_HOOKS, AllHooks
+
+    own = {c.name for c in settings.clusters if c.repo is not None}
+    reporters: dict[tuple[str | None, str | None], ForgeReporter] = {}
+    result: dict[str, RunHooks] = {}
+    for unit in units:
+        if unit.name not in own:
+            continue
+        forge = unit.settings.forge
+        parts: list[RunHooks] = []
+        if forge.enabled:
+            key = (forge.api_url, forge.repository)
+            if key not in reporters:
+                api = settings.api
+                public = forge.public_url or f"http://{api.host}:{api.port}"
+                reporters[key] = ForgeReporter(ForgeClient(forge), public_url=public,
+                                               queue_size=forge.queue_size)
+                add(f"forge-reporter[{unit.name}]", reporters[key].run)
+            parts.append(reporters[key])
+        if notify is not None:
+            parts.append(notify)
+        result[unit.name] = AllHooks(*parts) if parts else NO_HOOKS
+    return result
