@@ -3,7 +3,8 @@ second with a repository of its own and a ``[clusters.forge]`` on a forge stand-
 own; its signed ``pull_request`` delivery at ``/webhooks/github?cluster=b`` gets the plan
 comment and the ``mycopod/plan/b`` status on that repository, through that forge's
 address and token, and nothing reaches the ``[declarations]`` repository's forge; the
-commit statuses of its runs go to its repository too."""
+commit statuses of its runs go to its repository too. b's repository is served over
+HTTPS and takes only b's own git token."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,11 +25,13 @@ from mycopod.store import db, migrate
 from tests.support.clusters import TOKEN_ID, TOKEN_SECRET, SimProcess
 from tests.support.daemon import Repo, free_port
 from tests.support.forge import FakeForge, running_forge
+from tests.support.githttp import GitHttps, serving_git
 
 pytestmark = pytest.mark.timeout(150)
 
 MAIN_SECRET = "main-hook-secret"
 B_SECRET = "site-b-hook-secret"
+B_GIT_TOKEN = "site-b-git-token"
 
 
 def pull_request(number: int, head: str, base: str, secret: str,
@@ -47,7 +51,7 @@ def contexts(forge: FakeForge, sha: str) -> set[str]:
     return {status["context"] for at, status in forge.statuses if at == sha}
 
 
-def config(path: Path, *, database_url: str, main: Repo, b: Repo, sim_a: SimProcess,
+def config(path: Path, *, database_url: str, main: Repo, b: str, sim_a: SimProcess,
            sim_b: SimProcess, forge_b: str) -> Path:
     path.write_text(f"""
 [database]
@@ -66,7 +70,8 @@ token_secret = "{TOKEN_SECRET}"
 verify_tls = false
 [[clusters]]
 name = "b"
-repo = "{b.bare}"
+repo = "{b}"
+token = "{B_GIT_TOKEN}"
 webhook_secret = "{B_SECRET}"
 [clusters.forge]
 repository = "site-b/declarations"
@@ -82,8 +87,17 @@ verify_tls = false
     return path
 
 
+@pytest.fixture
+def git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHttps]:
+    """b's repository (tmp_path/b/declarations.git) over HTTPS, taking only b's git token
+    (for the branch and the pull request's ref alike)."""
+    with serving_git(tmp_path, {"b/declarations.git": B_GIT_TOKEN}) as served:
+        monkeypatch.setenv("GIT_SSL_CAINFO", str(served.cafile))
+        yield served
+
+
 async def test_a_pull_request_on_a_clusters_own_repository_is_planned(
-        database_url: str, tmp_path: Path) -> None:
+        database_url: str, tmp_path: Path, git: GitHttps) -> None:
     (tmp_path / "main").mkdir()
     (tmp_path / "b").mkdir()
     main = Repo(tmp_path / "main")
@@ -106,7 +120,8 @@ async def test_a_pull_request_on_a_clusters_own_repository_is_planned(
                 running_forge(repository="site-b/declarations",
                               token="site-b-forge-token") as forge_b:
             path = config(tmp_path / "mycopod.toml", database_url=database_url, main=main,
-                          b=b, sim_a=sim_a, sim_b=sim_b, forge_b=forge_b.url)
+                          b=git.url("b/declarations.git"), sim_a=sim_a, sim_b=sim_b,
+                          forge_b=forge_b.url)
             settings = load_settings(path, environ={}, overrides={
                 "state_dir": str(tmp_path / "state"),
                 "api": {"port": port, "jwt_secret": "x" * 40},
@@ -154,6 +169,8 @@ async def test_a_pull_request_on_a_clusters_own_repository_is_planned(
     finally:
         sim_a.stop()
         sim_b.stop()
+    assert git.tokens_of("b/declarations.git") == {B_GIT_TOKEN}
+    assert {s.status for s in git.seen} == {200}
     assert forge_b.invalid == [] and forge_main.invalid == []
     (created,) = forge_b.of("create")
     assert created.path == "/repos/site-b/declarations/issues/7/comments"
