@@ -25,7 +25,13 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from mycopod import config_sources
 from mycopod.config_base import _Group, _read_secret_file
-from mycopod.config_clusters import ClusterSettings, ProxmoxSettings, check_clusters, normal_path
+from mycopod.config_clusters import (
+    ClusterSettings,
+    ProxmoxSettings,
+    check_clusters,
+    cluster_forge,
+    normal_path,
+)
 from mycopod.config_gitops import ForgeSettings, NotifySettings, Window
 from mycopod.errors import ConfigError
 
@@ -251,7 +257,7 @@ class Settings(BaseSettings):
     def _clusters(self) -> Settings:
         given = self.proxmox.model_dump() != ProxmoxSettings().model_dump()
         check_clusters(self.clusters, proxmox_given=given, repo=self.declarations.repo,
-                       branch=self.declarations.branch)
+                       branch=self.declarations.branch, forge=self.forge)
         for entry in self.clusters:
             unknown = sorted(set(entry.policy) - set(PolicySettings.model_fields))
             if unknown:
@@ -269,19 +275,22 @@ class Settings(BaseSettings):
 
     def per_cluster(self) -> list[Settings]:
         """One Settings per cluster, each with that cluster's ``proxmox``,
-        ``declarations`` (repo, branch, path) and ``policy``: the settings every part of
-        a cluster's unit reads. Without ``[[clusters]]``: this one."""
+        ``declarations`` (repo, branch, path, webhook secret, git token), ``forge`` and
+        ``policy``: the settings every part of a cluster's unit reads. Without
+        ``[[clusters]]``: this one."""
         result = []
         for entry in self.clusters:
             declarations = self.declarations.model_copy(update={
                 "repo": entry.repo or self.declarations.repo,
                 "branch": entry.branch or self.declarations.branch,
                 "path": entry.path,
-                "webhook_secret": entry.webhook_secret or self.declarations.webhook_secret})
+                "webhook_secret": entry.webhook_secret or self.declarations.webhook_secret,
+                "token": entry.token or self.declarations.token})
             policy = PolicySettings.model_validate({**self.policy.model_dump(),
                                                     **entry.policy})
             result.append(self.model_copy(update={
-                "proxmox": entry.proxmox, "declarations": declarations, "policy": policy}))
+                "proxmox": entry.proxmox, "declarations": declarations, "policy": policy,
+                "forge": cluster_forge(self.forge, entry)}))
         return result or [self]
 
     def cluster_names(self) -> list[str]:
@@ -306,7 +315,7 @@ class Settings(BaseSettings):
         """Every configured secret, for the log redactor."""
         groups: list[_Group] = [self.database, self.proxmox, self.declarations, self.llm,
                                 self.api, self.forge]
-        groups += [c.proxmox for c in self.clusters] + list(self.clusters)
+        groups += [g for c in self.clusters for g in (c, c.proxmox, c.forge)]
         values = [v for g in groups for v in g.secret_values()]
         if self.database.url and "@" in self.database.url:
             from urllib.parse import urlsplit
@@ -378,7 +387,8 @@ def _format_validation(exc: ValidationError, clusters: list[Any]) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     named = re.match(r"^([a-z_]+): ", msg)
     if named:  # a group validator naming its own key: "api" + "jwt_secret_file: ..."
-        loc = f"{loc}.{named.group(1)}" if loc else named.group(1)
+        sep = ": " if loc.startswith("[[") and ": " not in loc else "."  # an entry's key
+        loc = f"{loc}{sep}{named.group(1)}" if loc else named.group(1)
         msg = msg[named.end():]
     got = err.get("input")
     shown = ""

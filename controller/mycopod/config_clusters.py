@@ -30,10 +30,11 @@ from pydantic import (
 )
 
 from mycopod.config_base import _Group
+from mycopod.config_gitops import ForgeSettings
 
-__all__ = ["CLUSTER_NAME_MAX", "ClusterSettings", "MissingSecret", "ProxmoxSettings",
-           "check_clusters", "cluster_credential", "cluster_env", "normal_path",
-           "secret_hint", "state_name"]
+__all__ = ["CLUSTER_NAME_MAX", "ClusterForgeSettings", "ClusterSettings", "MissingSecret",
+           "ProxmoxSettings", "check_clusters", "cluster_credential", "cluster_env",
+           "cluster_forge", "normal_path", "secret_hint", "state_name"]
 
 #: a cluster name is at most this long (the column ``cluster`` is VARCHAR(63))
 CLUSTER_NAME_MAX = 63
@@ -107,6 +108,22 @@ class ProxmoxSettings(_Group):
         return self
 
 
+class ClusterForgeSettings(_Group):
+    """``[clusters.forge]``: the forge repository of a cluster's own ``repo``, where its
+    pull requests are planned (comment and ``mycopod/plan/<name>`` status). ``api_url``
+    and ``token`` default to ``[forge]``'s; ``[forge]`` ``kind`` and the rest are shared."""
+
+    _secrets = ("token",)
+    #: "owner/name" of the cluster's repository on the forge; unset: its pull requests
+    #: are not planned
+    repository: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+$")
+    #: unset: [forge] api_url
+    api_url: str | None = None
+    #: unset: [forge] token
+    token: SecretStr | None = None
+    token_file: Path | None = None
+
+
 def normal_path(path: str) -> str:
     """``site-a``, ``./site-a/`` -> ``site-a/``; ValueError for a path that is not a
     folder inside the repository."""
@@ -127,7 +144,7 @@ def state_name(cluster: str) -> str:
 class ClusterSettings(_Group):
     """One ``[[clusters]]`` entry."""
 
-    _secrets = ("webhook_secret",)
+    _secrets = ("webhook_secret", "token")
     name: str = Field(min_length=1, max_length=CLUSTER_NAME_MAX)
     proxmox: ProxmoxSettings = Field(default_factory=ProxmoxSettings)
     #: the folder of the [declarations] repository this cluster's declarations are in
@@ -142,6 +159,12 @@ class ClusterSettings(_Group):
     #: /webhooks/github?cluster=NAME); unset: the [declarations] webhook_secret
     webhook_secret: SecretStr | None = None
     webhook_secret_file: Path | None = None
+    #: with its own ``repo``: the token its https remote is fetched with (sent as the
+    #: password of basic auth, as [declarations] token); unset: the [declarations] token
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    #: with its own ``repo``: where its pull requests are planned (the forge of [forge])
+    forge: ClusterForgeSettings = Field(default_factory=ClusterForgeSettings)
 
     @field_validator("proxmox", mode="wrap")
     @classmethod
@@ -168,14 +191,41 @@ class ClusterSettings(_Group):
             raise ValueError(f"proxmox.cluster is {self.proxmox.cluster!r} but the entry is "
                              f"named {self.name!r}; leave proxmox.cluster out")
         self.proxmox = self.proxmox.model_copy(update={"cluster": self.name})
+        if self.repo is None:
+            own = ["token"] if self.token is not None else []
+            if self.forge.model_dump(exclude_defaults=True):
+                own.append("forge")
+            if own:
+                raise ValueError(f"{own[0]} is for a cluster with its own repo; this one "
+                                 "reads the [declarations] repository (with its settings): "
+                                 f"set repo, or leave {own[0]} out")
         return self
 
 
+def cluster_forge(forge: ForgeSettings, entry: ClusterSettings) -> ForgeSettings:
+    """The forge a cluster's pull requests are planned on: ``[forge]`` for a cluster
+    reading the ``[declarations]`` repository; for one with its own ``repo``, its
+    ``[clusters.forge]`` repository (unset: none, its pull requests are not planned) with
+    that table's api_url and token, else ``[forge]``'s."""
+    if entry.repo is None:
+        return forge
+    own = entry.forge
+    return forge.model_copy(update={"repository": own.repository,
+                                    "api_url": own.api_url or forge.api_url,
+                                    "token": own.token or forge.token})
+
+
 def check_clusters(clusters: Sequence[ClusterSettings], *, proxmox_given: bool,
-                   repo: str | None, branch: str) -> None:
+                   repo: str | None, branch: str, forge: ForgeSettings | None = None) -> None:
     """The entries together: ValueError naming what is wrong and how to fix it."""
     if not clusters:
         return
+    for entry in clusters:
+        if forge is not None and entry.forge.repository is not None \
+                and not cluster_forge(forge, entry).enabled:
+            raise ValueError(f"clusters: {entry.name!r} sets forge.repository but has no "
+                             "forge api_url and token; set [forge] api_url and token (or "
+                             "api_url and token in its [clusters.forge])")
     if proxmox_given:
         raise ValueError("clusters: both [proxmox] and [[clusters]] are given; move the "
                          "[proxmox] settings into a [[clusters]] entry's [clusters.proxmox] "

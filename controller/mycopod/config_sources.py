@@ -113,11 +113,13 @@ def cluster_secrets(entries: list[Any], environ: Mapping[str, str]
     """The ``[[clusters]]`` entries (as configured: dicts) with their secrets from the
     environment and from systemd credentials, set the ways ``[proxmox]``'s are: an
     environment variable ``MYCOPOD_CLUSTERS__<NAME>__PROXMOX__TOKEN_SECRET`` (or
-    ``..._FILE``, ``__WEBHOOK_SECRET``) beats the file, which beats a credential
+    ``..._FILE``, ``__WEBHOOK_SECRET``, ``__TOKEN`` (its git token), ``__FORGE__TOKEN``)
+    beats the file, which beats a credential
     ``clusters_<name>_proxmox_token_secret``. Returns the entries and the names of the
     environment variables used (they are not settings of their own). ConfigError names a
     variable that matches no cluster, or is not a secret."""
     from mycopod.config_clusters import (
+        ClusterForgeSettings,
         ClusterSettings,
         ProxmoxSettings,
         cluster_credential,
@@ -125,6 +127,7 @@ def cluster_secrets(entries: list[Any], environ: Mapping[str, str]
     )
 
     groups: dict[str | None, tuple[str, ...]] = {"proxmox": ProxmoxSettings._secrets,
+                                                 "forge": ClusterForgeSettings._secrets,
                                                  None: ClusterSettings._secrets}
     named = [e for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str)]
     wanted: dict[str, str] = {}  # variable -> the cluster it sets

@@ -188,6 +188,7 @@ class Daemon:
         # built in _open()
         self.hooks: RunHooks = NO_HOOKS  # the forge reporter, with [forge]
         self.pr_plans: Any = None  # the pull-request planner, with [forge] and a repo
+        self.cluster_pr_plans: dict[str, Any] = {}  # of clusters' own repositories, by name
         self.notify: Any = None  # the notifier, with [notify] urls
         self._api_runner: Any = None
 
@@ -278,8 +279,11 @@ class Daemon:
 
         self._forge()
         self._notifications()
+        from mycopod.forge.pr_own import own_repo_hooks  # a cluster's own repo, own statuses
+
+        own = own_repo_hooks(self.settings, self.units, notify=self.notify, add=self.add)
         for unit in self.units:
-            await unit.open(hooks=self.hooks, on_change=self._set_status,
+            await unit.open(hooks=own.get(unit.name, self.hooks), on_change=self._set_status,
                             on_observed=lambda: self._ready("observed the cluster; running"),
                             on_drift=self.notify.drift_checked if self.notify is not None
                             else None)
@@ -315,7 +319,13 @@ class Daemon:
         cluster, or (``[[clusters]]``) against each cluster reading the ``[declarations]``
         repository whose folder they touch (:mod:`mycopod.forge.pr_clusters`)."""
         from mycopod.forge.pr_clusters import PlanTarget, targets
+        from mycopod.forge.pr_own import own_repo_planners
 
+        # clusters with their own repository and [clusters.forge] (mycopod.forge.pr_own)
+        self.cluster_pr_plans = own_repo_planners(self.settings, self.units, pool=self.pool,
+                                                  compilers=self.compilers)
+        for name, planner in {id(p): (n, p) for n, p in self.cluster_pr_plans.items()}.values():
+            self.add(f"pr-planner[{name}]", planner.run)
         unit = self.units[0]
         several: list[PlanTarget] = []
         if self.settings.clusters:
@@ -366,6 +376,7 @@ class Daemon:
         app = create_app(ApiContext(pool=self.pool, settings=self.units[0].settings,
                                     runtime=self.runtime, source=self.source,
                                     compilers=self.compilers, pr_plans=self.pr_plans,
+                                    cluster_pr_plans=self.cluster_pr_plans,
                                     clusters=views))
         self._api_runner = await start_api(app, self.settings.api)
         await asyncio.Event().wait()  # serve until cancelled; _close() stops the server

@@ -48,6 +48,9 @@ class ApiContext:
     #: a ``mycopod.forge.pr_plans.PullRequestPlanner`` (with ``[forge]``); None: pull
     #: request webhooks are answered 202 and ignored
     pr_plans: Any = None
+    #: the planners of clusters' own repositories (``[clusters.forge]``), by cluster name:
+    #: their pull-request webhooks arrive at ``?cluster=NAME``
+    cluster_pr_plans: dict[str, Any] = field(default_factory=dict)
     #: every cluster by name (several: [[clusters]]); empty: the one of ``runtime``
     clusters: dict[str, ClusterView] = field(default_factory=dict)
 

@@ -63,12 +63,8 @@ async def github(call: Call) -> web.Response:
         for name in woken:
             views[name].runtime.wake_fetch.set()
             await wakeups.notify(call.ctx.pool, wakeups.FETCH, name)
-    if event.kind == "pull_request" and cluster is not None:
-        event = dataclasses.replace(event, kind="ignored", reason="pull-request plans "
-                                    "follow the [declarations] repository's webhook "
-                                    "(/webhooks/github without ?cluster)")
     if event.kind == "pull_request":
-        event = _pull_request(call, event)
+        event = _pull_request(call, event, cluster)
     log.info("webhook.received", kind=event.kind, github_event=event.event, cluster=cluster,
              delivery=event.delivery,
              after=event.after)
@@ -77,10 +73,21 @@ async def github(call: Call) -> web.Response:
     return ok_response(GITHUB.adapter, result, status=202 if event.kind == "ignored" else 200)
 
 
-def _pull_request(call: Call, event: webhook.WebhookEvent) -> webhook.WebhookEvent:
+def _pull_request(call: Call, event: webhook.WebhookEvent,
+                  cluster: str | None) -> webhook.WebhookEvent:
+    """Hand a pull request to the planner of the repository the delivery is for: the
+    [declarations] one, or (``?cluster=``) that cluster's own (mycopod.forge.pr_own)."""
     pr = event.pull_request
     assert pr is not None
-    planner = call.ctx.pr_plans
+    planner = call.ctx.pr_plans if cluster is None else call.ctx.cluster_pr_plans.get(cluster)
+    if planner is None and cluster is not None:
+        own = any(c.name == cluster and c.repo is not None for c in call.ctx.settings.clusters)
+        why = (f"pull-request plans of the repository of cluster {cluster!r} are off "
+               "(set repository in its [clusters.forge], with [forge] api_url and token)"
+               if own
+               else "pull-request plans of the [declarations] repository follow its webhook "
+               "(/webhooks/github without ?cluster)")
+        return dataclasses.replace(event, kind="ignored", reason=why)
     if planner is None:
         return dataclasses.replace(event, kind="ignored", reason="pull-request plans are off "
                                    "(configure [forge])")
@@ -101,7 +108,8 @@ GITHUB = Endpoint(
     "repository, signed with its webhook_secret, which wakes that cluster only). 200 for "
     "ping and for a push to the configured branch "
     "(which triggers an immediate fetch), 200 for a pull_request opened, synchronize or "
-    "reopened (planned and commented on, with [forge]), 202 for an event that is ignored, "
+    "reopened (planned and commented on, with [forge]; with ?cluster=NAME, on that "
+    "cluster's own repository, with its [clusters.forge]), 202 for an event that is ignored, "
     "401 for a "
     "missing or bad signature or when no secret is configured.")
 

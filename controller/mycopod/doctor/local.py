@@ -33,6 +33,7 @@ def check_config(path: str | None) -> tuple[list[Finding], Settings | None]:
         inline = [f"{group}.{key}" for group, model in GROUPS.items()
                   for key in model._secrets
                   if isinstance(data.get(group), dict) and data[group].get(key)]
+        inline += _inline_in_clusters(data)
         if inline and mode & 0o077:
             found.append(fail("config.secrets", f"{', '.join(inline)} inline in {where}, which "
                               f"others can read (mode {mode:04o})",
@@ -40,6 +41,8 @@ def check_config(path: str | None) -> tuple[list[Finding], Settings | None]:
         elif inline:
             found.append(warn("config.secrets", f"{', '.join(inline)} inline in {where}",
                               "prefer <key>_file settings or systemd credentials"))
+    if settings.clusters:
+        return found, settings  # each cluster's Proxmox and repository: doctor.clusters
     if not settings.proxmox.url:
         found.append(fail("config.proxmox", "proxmox.url is not set",
                           "set [proxmox] url, token_id and the proxmox_token_secret "
@@ -48,6 +51,24 @@ def check_config(path: str | None) -> tuple[list[Finding], Settings | None]:
         found.append(fail("config.declarations", "declarations.repo is not set",
                           "set [declarations] repo to the repository's URL or path"))
     return found, settings
+
+
+def _inline_in_clusters(data: dict[str, Any]) -> list[str]:
+    """The secrets written inline in ``[[clusters]]`` entries: clusters.site-b.token."""
+    from mycopod.config_clusters import ClusterForgeSettings, ClusterSettings, ProxmoxSettings
+
+    found = []
+    for entry in data.get("clusters") or []:
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("name", "?")
+        tables: list[tuple[str, Any, tuple[str, ...]]] = [
+            ("", entry, ClusterSettings._secrets),
+            ("proxmox.", entry.get("proxmox"), ProxmoxSettings._secrets),
+            ("forge.", entry.get("forge"), ClusterForgeSettings._secrets)]
+        found += [f"clusters.{name}.{prefix}{key}" for prefix, table, keys in tables
+                  if isinstance(table, dict) for key in keys if table.get(key)]
+    return found
 
 
 async def check_database(settings: Settings) -> list[Finding]:

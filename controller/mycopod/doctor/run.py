@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mycopod.doctor import local, proxmox
-from mycopod.doctor.report import Finding, exit_code, fail, warn, write_json, write_text
+from mycopod.doctor import clusters, local
+from mycopod.doctor.report import Finding, exit_code, write_json, write_text
 
 
 async def diagnose(config: str | None) -> list[Finding]:
@@ -14,20 +14,10 @@ async def diagnose(config: str | None) -> list[Finding]:
     if settings is None:
         return found
     found += await local.check_database(settings)
-    repo, files = await local.check_repository(settings)
-    found += repo
-    spec = None
-    if files is not None:
-        compiled, spec = await local.compile_head(settings, files)
-        found += compiled
-    try:
-        found += await proxmox.check(settings.proxmox, spec)
-    except proxmox.ApiFailure as exc:  # a call after the token worked
-        found.append(fail("proxmox", f"an API call failed: {exc}",
-                          "see the line above; grant the privileges MycoPod needs"))
-    if spec is None and settings.proxmox.url and files is not None:
-        found.append(warn("references", "not checked: the declarations do not compile"))
-    found += local.check_webhook(settings)
+    if settings.clusters:
+        found += await clusters.each_cluster(settings)
+    else:
+        found += await clusters.one_cluster(settings)
     found += await local.check_llm(settings)
     return found
 

@@ -159,3 +159,32 @@ async def test_health_shows_no_cluster_secret(three: Api) -> None:
     # and every one of them is handed to the log redactor
     assert {MAIN, OWN_B, OWN_C, "pve-a-token", "pve-b-token", "pve-c-token"} <= set(
         three.ctx.settings.secret_values())
+
+
+async def test_a_pull_request_at_a_cluster_without_a_planner_says_what_to_set(
+        three: Api) -> None:
+    import hashlib
+    import hmac
+
+    body = json.dumps({
+        "action": "opened", "number": 3,
+        "pull_request": {"number": 3, "title": "t", "state": "open",
+                         "head": {"sha": "e" * 40, "ref": "x"},
+                         "base": {"sha": "f" * 40, "ref": "prod"}},
+        "repository": {"full_name": "site-b/declarations"}}).encode()
+
+    async def pr(cluster: str, secret: str) -> tuple[int, str]:
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/json", "X-GitHub-Event": "pull_request",
+                   "X-Hub-Signature-256": signature}
+        async with three.client.post("/webhooks/github", data=body, headers=headers,
+                                     params={"cluster": cluster}) as resp:
+            return resp.status, (await resp.json())["data"]["detail"]
+
+    # site-b has its own repository but no [clusters.forge] repository: nothing planned
+    assert await pr("site-b", OWN_B) == (
+        202, "pull-request plans of the repository of cluster 'site-b' are off (set "
+        "repository in its [clusters.forge], with [forge] api_url and token)")
+    # site-a reads a folder of the [declarations] repository: its webhook plans it
+    status, detail = await pr("site-a", MAIN)
+    assert status == 202 and "follow its webhook (/webhooks/github without ?cluster)" in detail
