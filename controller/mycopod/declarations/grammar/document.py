@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileError, GuestLimitError, guest_limit_message
-from mycopod.declarations.grammar import leadins, markdown, records
+from mycopod.declarations.grammar import leadins, markdown, records, soundness
 from mycopod.declarations.grammar.drafts import guest_data
 from mycopod.declarations.grammar.headings import is_title, read_heading
 from mycopod.declarations.grammar.idioms import is_preface
@@ -24,7 +24,13 @@ from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.sentences import MAX_ISSUES, FileState, compile_sentence
 from mycopod.declarations.grammar.subjects import Subject
-from mycopod.declarations.grammar.tokens import SentenceError, Token, split_sentences, tokenize
+from mycopod.declarations.grammar.tokens import (
+    SentenceError,
+    Token,
+    sentence_text,
+    split_sentences,
+    tokenize,
+)
 
 __all__ = ["compile_text", "count_sentences"]
 
@@ -119,7 +125,7 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     topic: Subject | None = None  # the guest a heading names, for the prose under it
     lead: leadins.LeadIn | None = None  # "Please get rid of these:", for the list below it
     items_topic: Subject | None = None  # "nas01 is a VM with:", for the list below it
-    for block in found:
+    for index, block in enumerate(found):
         if state.full:
             break
         if block.kind == "heading":
@@ -142,12 +148,19 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
             _unfilled(state, lead)
             lead = None
             items_topic = None
+            last_block = index + 1 == len(found) or found[index + 1].kind == "heading"
             if _title_line(block):  # "Database server" over a list: a label
                 topic = None
+                if last_block and not soundness.is_courtesy(block.text):  # labels nothing
+                    state.error(block.line, soundness.lone_title(block.text))
+                state.dropped.append((block.line, block.text))
                 continue
             if _title_line(block, lead_in=True):  # "Turn these off" over a list
                 found_lead = read_heading(block.text, block.line)
                 if isinstance(found_lead, leadins.LeadIn):
+                    if last_block and found_lead.optional:  # else _unfilled says so
+                        state.error(block.line, soundness.lone_title(block.text))
+                    state.dropped.append((block.line, block.text))
                     lead = found_lead
                     continue
             bold = _BOLD_RE.match(block.text)
@@ -179,6 +192,7 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
                     continue
                 elif k == len(sentences) - 1 and block.kind != "item" and is_preface(
                         strip_courtesy(sentence)):
+                    state.dropped.append((sentence[0].line, sentence_text(sentence)))
                     continue  # "A few changes for this week:" over a list of sentences
                 last = compile_sentence(state, sentence, last, topic=about)
                 if (k == len(sentences) - 1 and block.kind != "item" and last is not None
@@ -194,6 +208,9 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
         state.error(state.issues[-1].line, f"stopped after {MAX_ISSUES} problems; fix "
                                            "these and compile again")
         raise CompileError(state.issues)
+    if not state.drafts and not state.issues:  # notes only: none may be lost silently
+        for line, message in soundness.nothing_declared(state.dropped):
+            state.error(line, message)
     guests: list[specmod.GuestSpec] = []
     for draft in state.drafts.values():
         try:

@@ -39,6 +39,7 @@ from mycopod.declarations.grammar.objects import rewrite
 from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.phrases import NUMBER_PHRASES, PHRASES, p_kind, phrases_at
 from mycopod.declarations.grammar.places import Places
+from mycopod.declarations.grammar.soundness import check_stated
 from mycopod.declarations.grammar.subjects import Subject, read_subject
 from mycopod.declarations.grammar.tokens import (
     SHOWN_CHARS,
@@ -234,6 +235,8 @@ class FileState:
     drafts: dict[str, Draft] = field(default_factory=dict)
     issues: list[CompileIssue] = field(default_factory=list)
     sentences: int = 0
+    #: sentences read as saying nothing (asides, chatter, titles): line, text
+    dropped: list[tuple[int, str]] = field(default_factory=list)
 
     def error(self, line: int, message: str) -> None:
         if len(message) > MAX_MESSAGE:
@@ -323,8 +326,10 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
     ``topic``: the guest a heading above names; a sentence without a subject of its own
     (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it.
     """
+    said = tokens
     tokens = reorder(rewrite(drop_asides(normalize(strip_courtesy(tokens)))))
     if not tokens:  # an aside only ("It has been replaced by the new one.")
+        state.dropped.append((said[0].line, sentence_text(said)))
         return last
     c = Cursor(SentenceTokens(tokens, state.places))
     clauses: list[_Clause] = []
@@ -383,6 +388,8 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
         raise SentenceError(
             groups[0][0].line, f"could not understand {quoted} in \"{sentence_text(tokens)}\";"
             f" {_expected(groups[0], c)}")
+    check_stated([(cl.subject, cl.declares or len(cl.effects) > cl.base) for cl in clauses],
+                 tokens)
     state.sentences += 1
     for clause in clauses:
         _apply(state, clause, state.sentences)
