@@ -180,11 +180,12 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
         for k, sentence in enumerate(sentences):
             if state.full:
                 break
+            filled = False
             try:
                 if lead is not None and block.kind == "item" and k == 0 and (
                         not lead.optional or leadins.only_names(
                             sentence, kind=lead.after[-1].low in KIND_WORDS)):
-                    lead.used = True
+                    lead.used = filled = True
                     sentence = leadins.fill(lead, sentence)
                 elif k == len(sentences) - 1 and block.kind != "item" and (
                         found_lead := leadins.lead_in(sentence)) is not None:
@@ -194,6 +195,7 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
                         strip_courtesy(sentence)):
                     state.dropped.append((sentence[0].line, sentence_text(sentence)))
                     continue  # "A few changes for this week:" over a list of sentences
+                state.listed = filled
                 last = compile_sentence(state, sentence, last, topic=about)
                 if (k == len(sentences) - 1 and block.kind != "item" and last is not None
                         and sentence[-1].low == ":" and not sentence[-1].quoted):

@@ -237,6 +237,8 @@ class FileState:
     sentences: int = 0
     #: sentences read as saying nothing (asides, chatter, titles): line, text
     dropped: list[tuple[int, str]] = field(default_factory=list)
+    #: the sentence being read is a list item a lead-in filled ("Get rid of these:")
+    listed: bool = False
 
     def error(self, line: int, message: str) -> None:
         if len(message) > MAX_MESSAGE:
@@ -388,8 +390,9 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
         raise SentenceError(
             groups[0][0].line, f"could not understand {quoted} in \"{sentence_text(tokens)}\";"
             f" {_expected(groups[0], c)}")
-    check_stated([(cl.subject, cl.declares or len(cl.effects) > cl.base) for cl in clauses],
-                 tokens)
+    if not state.listed:  # a lead-in's list names its guests (.soundness)
+        check_stated([(cl.subject, cl.declares or len(cl.effects) > cl.base)
+                      for cl in clauses], tokens)
     state.sentences += 1
     for clause in clauses:
         _apply(state, clause, state.sentences)

@@ -74,8 +74,11 @@ def is_courtesy(text: str) -> bool:
 
 
 def _hint(name: str) -> str:
-    return (f"to declare a guest named {name}, write '{name} is a VM' (or '... a container')"
-            if name.isalpha() else "a guest's name has a letter and no spaces, like 'web-1'")
+    if name.isalpha():
+        return (f"{name!r} is a word, not a guest's name, unless a statement says so; to "
+                f"declare a guest named {name}, write '{name} is a VM' (or '... a container')")
+    return (f"{name!r} has no letter, so it is no guest's name; write a name with a letter "
+            "and what it is, like 'web-1 is a VM'")
 
 
 def check_stated(clauses: list[tuple[Subject, bool]], tokens: list[Token]) -> None:
@@ -93,7 +96,6 @@ def check_stated(clauses: list[tuple[Subject, bool]], tokens: list[Token]) -> No
         name = subject.names[0]
         raise SentenceError(
             tokens[0].line, f"\"{sentence_text(tokens)}\" states nothing about a guest: "
-            f"{name!r} is a word, not a guest's name, unless a statement says so; "
             f"{_hint(name)}")
 
 

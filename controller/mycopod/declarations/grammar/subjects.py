@@ -36,7 +36,7 @@ from mycopod.declarations.grammar.names import (
 )
 from mycopod.declarations.grammar.phrases import kind_noun
 from mycopod.declarations.grammar.quantities import read_number, to_int
-from mycopod.declarations.grammar.tokens import Cursor, SentenceError, Token
+from mycopod.declarations.grammar.tokens import Cursor, SentenceError, Token, sentence_text
 
 
 @dataclass
@@ -160,7 +160,7 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
     if verb or article or count is not None:
         raise SentenceError(line, "expected the kind of guest and its name here, like "
                                   "'a VM named web-1' or 'three containers named ct-1 "
-                                  "through ct-3'")
+                                  f"through ct-3' (in \"{sentence_text(c.toks)}\")")
     # imperative with an object: "Start it on boot", "Remove the VM old-test"
     if w in IMPERATIVE_VERBS or (w == "get" and c.w(1) == "rid" and c.w(2) == "of"):
         verb_end = c.i + 1
@@ -192,7 +192,7 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
                  "bind-mount", "protect", "connect") and last is not None:
             return Subject(_refer(last, c.toks[c.i], line), line)
         raise SentenceError(line, f"expected 'it', 'them' or a guest's name after "
-                                  f"{c.toks[c.i].text!r}")
+                                  f"{c.toks[c.i].text!r} in \"{sentence_text(c.toks)}\"")
     # a reference with its kind: "The VM old-test ..."
     if w == "the":
         c.i += 1
