@@ -390,9 +390,8 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
         raise SentenceError(
             groups[0][0].line, f"could not understand {quoted} in \"{sentence_text(tokens)}\";"
             f" {_expected(groups[0], c)}")
-    if not state.listed:  # a lead-in's list names its guests (.soundness)
-        check_stated([(cl.subject, cl.declares or len(cl.effects) > cl.base)
-                      for cl in clauses], tokens)
+    check_stated([(cl.subject, cl.declares or len(cl.effects) > cl.base) for cl in clauses],
+                 tokens, listed=state.listed)  # a lead-in's list names its guests
     state.sentences += 1
     for clause in clauses:
         _apply(state, clause, state.sentences)

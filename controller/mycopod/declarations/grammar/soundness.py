@@ -29,7 +29,7 @@ from mycopod.declarations.grammar.openers import SIGN_OFFS
 from mycopod.declarations.grammar.subjects import Subject
 from mycopod.declarations.grammar.tokens import SentenceError, Token, sentence_text, tokenize
 
-__all__ = ["COURTESY_PHRASES", "check_stated", "is_courtesy", "lone_title",
+__all__ = ["COURTESY_PHRASES", "INDEFINITES", "check_stated", "is_courtesy", "lone_title",
            "nothing_declared"]
 
 _HELLOS = ("hi", "hello", "hey", "yo", "heya", "hiya", "howdy", "greetings", "dear")
@@ -49,6 +49,10 @@ COURTESY_PHRASES: frozenset[tuple[str, ...]] = frozenset({
 _PUNCT = frozenset({",", ".", "!", "?", ":", ";", "-", "--", "\u2013", "\u2014", "...", "\u2026"})
 #: a name that looks like a host's: a letter, and a digit or a hyphen
 _HOSTNAME_RE = re.compile(r"^(?=.*[a-z])(?=.*[0-9-])[a-z0-9][a-z0-9.-]*$")
+#: words that stand for no one guest: never read as a guest's name ("Delete everything")
+INDEFINITES = frozenset({"everything", "anything", "something", "nothing", "everyone",
+                         "anyone", "someone", "nobody", "all", "none", "whatever", "stuff",
+                         "things", "everybody", "anybody", "somebody"})
 #: dropped sentences quoted in the error, at most
 _SHOWN = 3
 
@@ -81,22 +85,27 @@ def _hint(name: str) -> str:
             "and what it is, like 'web-1 is a VM'")
 
 
-def check_stated(clauses: list[tuple[Subject, bool]], tokens: list[Token]) -> None:
-    """Refuse a clause about a plain-word name that states nothing of it.
+def check_stated(clauses: list[tuple[Subject, bool]], tokens: list[Token], *,
+                 listed: bool = False) -> None:
+    """Refuse a clause about a plain-word name that states nothing of it, and any clause
+    whose "name" is a word that stands for no one guest (``Delete everything``).
 
     ``clauses``: each clause's subject and whether the clause states anything (a kind,
-    a setting, a state). Raises SentenceError quoting the sentence.
+    a setting, a state); ``listed``: the sentence is an item of a lead-in's list, whose
+    names are guests' by the lead-in. Raises SentenceError quoting the sentence.
     """
     for subject, stated in clauses:
-        if stated or (subject.introduced and not subject.bare) or subject.pronoun or (
-                not subject.names):
-            continue
-        if any(_HOSTNAME_RE.match(name) for name in subject.names):
-            continue
-        name = subject.names[0]
-        raise SentenceError(
-            tokens[0].line, f"\"{sentence_text(tokens)}\" states nothing about a guest: "
-            f"{_hint(name)}")
+        if not (listed or stated or (subject.introduced and not subject.bare)
+                or subject.pronoun or not subject.names
+                or any(_HOSTNAME_RE.match(name) for name in subject.names)):
+            raise SentenceError(
+                tokens[0].line, f"\"{sentence_text(tokens)}\" states nothing about a guest: "
+                f"{_hint(subject.names[0])}")
+        for name in subject.names:
+            if name in INDEFINITES:
+                raise SentenceError(
+                    tokens[0].line, f"\"{sentence_text(tokens)}\": {name!r} stands for no "
+                    "guest by name; write each guest's name, like 'Delete web-1 and web-2'")
 
 
 def nothing_declared(dropped: list[tuple[int, str]]) -> list[tuple[int, str]]:
