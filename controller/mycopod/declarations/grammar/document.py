@@ -167,6 +167,8 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
             if bold is not None:  # "**ha-vm**" over a list of its attributes
                 names = leadins.heading_names(bold.group(1), block.line)
                 if names:
+                    if last_block:  # a name in bold over nothing: it labels nothing
+                        state.error(block.line, soundness.lone_title(block.text))
                     topic = Subject(names, block.line)
                     continue
         try:

@@ -235,10 +235,8 @@ class FileState:
     drafts: dict[str, Draft] = field(default_factory=dict)
     issues: list[CompileIssue] = field(default_factory=list)
     sentences: int = 0
-    #: sentences read as saying nothing (asides, chatter, titles): line, text
-    dropped: list[tuple[int, str]] = field(default_factory=list)
-    #: the sentence being read is a list item a lead-in filled ("Get rid of these:")
-    listed: bool = False
+    dropped: list[tuple[int, str]] = field(default_factory=list)  # read as saying nothing
+    listed: bool = False  # the sentence is an item a lead-in filled (.soundness)
 
     def error(self, line: int, message: str) -> None:
         if len(message) > MAX_MESSAGE:
