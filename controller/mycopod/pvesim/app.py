@@ -226,6 +226,10 @@ async def _answer_call(sim: Sim, request: web.Request,
                 flock.release()
         if answered is not None:
             answered.append(data)
+        if verb != "GET" and not is_login and sim.faults.answer_lost():
+            if request.transport is not None:  # done, but its answer never arrives
+                request.transport.abort()
+            raise asyncio.CancelledError
         return _answer(data, request.headers.get("Accept-Encoding", ""))
     except ApiError as exc:
         return error_response(exc)
@@ -250,6 +254,7 @@ async def faults_handler(request: web.Request) -> web.Response:
             "task_fail_rate": s.task_fail_rate,
             "latency_ms": s.latency_ms,
             "slow_seconds": s.slow_seconds,
+            "lost_answer_rate": s.lost_answer_rate,
         }
     )
 

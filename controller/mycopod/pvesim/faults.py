@@ -2,8 +2,10 @@
 
 A request fault happens before the request is handled, so a write it hits takes no
 effect at all (as with PVE, where a write either commits its config or does not); a
-slow answer is handled fully, just answered too late. The sequence is drawn from one
-seeded random generator, so ``--seed`` repeats it.
+slow answer is handled fully, just answered too late; a lost answer
+(``lost_answer_rate``, writes only) is handled and its connection dropped instead of
+answered. The sequence is drawn from one seeded random generator, so ``--seed`` repeats
+it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ class FaultSettings:
     latency_ms: float = 0.0
     #: how long a "slow" fault holds its answer (past proxmoxer's 5 s default timeout)
     slow_seconds: float = 30.0
+    #: the share of writes (not GET, not a login) whose answer is lost after they took effect: the
+    #: connection is dropped once the call is done, as when a proxy in between gives up
+    lost_answer_rate: float = 0.0
 
 
 class Faults:
@@ -45,6 +50,11 @@ class Faults:
             if rate <= 0 or self._rng.random() >= rate:
                 return None
             return self._rng.choice(REQUEST_FAULTS)
+
+    def answer_lost(self) -> bool:
+        with self._lock:
+            rate = self.settings.lost_answer_rate
+            return rate > 0 and self._rng.random() < rate
 
     def task_fails(self) -> bool:
         with self._lock:

@@ -54,6 +54,7 @@ class SimHandle:
         task_fail_rate: float | None = None,
         latency_ms: float | None = None,
         slow_seconds: float | None = None,
+        lost_answer_rate: float | None = None,
     ) -> dict[str, Any]:
         changes = {
             k: v
@@ -62,6 +63,7 @@ class SimHandle:
                 "task_fail_rate": task_fail_rate,
                 "latency_ms": latency_ms,
                 "slow_seconds": slow_seconds,
+                "lost_answer_rate": lost_answer_rate,
             }.items()
             if v is not None
         }

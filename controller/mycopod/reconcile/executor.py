@@ -242,9 +242,17 @@ class Executor(Guard):
             try:
                 result = await call(vmid)
             except ConflictError as exc:
-                if await vmids.is_ours(self.client, vmid, name=guest.name,
-                                       ownership_tag=self.tag):
+                owner = await vmids.whose(self.client, vmid, name=guest.name,
+                                          ownership_tag=self.tag)
+                if owner == "ours":
                     return None, True
+                if owner != "theirs":  # maybe ours: another vmid could make a duplicate
+                    raise ActionFailed(
+                        f"VMID {vmid} already exists and "
+                        f"{'is still being made' if owner == 'unfinished' else 'cannot be read'}"
+                        f", perhaps by this {verb} (an answer lost on the way); "
+                        f"{guest.name} is not made under another VMID: the next run "
+                        "looks again") from None
                 await self.inventory.remove(self.cluster, vmid=vmid)
                 log.info(f"{verb}.vmid_taken", guest=guest.name, vmid=vmid, error=exc.message)
                 collided.add(vmid)

@@ -10,6 +10,7 @@ that went through although its answer was lost) before moving on to the next id.
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from mycopod.proxmox import translate
 from mycopod.proxmox.client import ProxmoxClient
@@ -38,27 +39,42 @@ async def free_vmid(client: ProxmoxClient, planned: int, *, collided: set[int],
         return None
 
 
-async def is_ours(client: ProxmoxClient, vmid: int, *, name: str, ownership_tag: str) -> bool:
+#: what ``whose`` says of the guest holding a vmid after "already exists"
+Owner = Literal["ours", "theirs", "unfinished", "unknown"]
+
+
+async def whose(client: ProxmoxClient, vmid: int, *, name: str, ownership_tag: str) -> Owner:
     """After "already exists": is the guest ``vmid`` the one named ``name`` we created a
-    moment ago (that name, and our ownership tag)?"""
+    moment ago (that name, and our ownership tag)?
+
+    ``unfinished``: it is still being made (its config holds only the ``create`` or
+    ``clone`` lock: qemu-server PVE/API2/Qemu.pm create_vm writes the name and tags at the
+    end of the task), so it may well be ours, from a call whose answer was lost.
+    ``unknown``: it could not be read. In both cases the caller must not create the
+    guest under another vmid: once that guest is finished it would be a duplicate."""
     try:
         resources = await client.get("/cluster/resources", type="vm")
     except ProxmoxError:
-        return False
+        return "unknown"
     for item in resources or []:
-        if int(item.get("vmid", -1)) == vmid:
-            tags = translate.parse_tags(item.get("tags"))
-            seen = item.get("name")
-            if not seen:
-                # not sampled by pvestatd yet (a guest of the last seconds has no name in
-                # /cluster/resources): its config tells
-                kind = "qemu" if item.get("type") == "qemu" else "lxc"
-                try:
-                    config = await client.get(
-                        f"/nodes/{item.get('node')}/{kind}/{vmid}/config")
-                except ProxmoxError:
-                    return False
-                seen = (config or {}).get("name" if kind == "qemu" else "hostname")
-                tags = translate.parse_tags((config or {}).get("tags"))
-            return str(seen) == name and ownership_tag in tags
-    return False
+        if int(item.get("vmid", -1)) != vmid:
+            continue
+        tags = translate.parse_tags(item.get("tags"))
+        seen, lock = item.get("name"), item.get("lock")
+        if not seen:
+            # not sampled by pvestatd yet (a guest of the last seconds has no name in
+            # /cluster/resources): its config tells
+            kind = "qemu" if item.get("type") == "qemu" else "lxc"
+            try:
+                config = await client.get(f"/nodes/{item.get('node')}/{kind}/{vmid}/config")
+            except ProxmoxError:
+                return "unknown"
+            config = config or {}
+            seen = config.get("name" if kind == "qemu" else "hostname")
+            tags, lock = translate.parse_tags(config.get("tags")), config.get("lock")
+        if str(seen or "") == name and ownership_tag in tags:
+            return "ours"
+        if not seen and lock in ("create", "clone"):
+            return "unfinished"
+        return "theirs"
+    return "unknown"  # gone again, or not listed yet: nothing to tell it by
