@@ -7,7 +7,6 @@ folder is applied to its simulator, b's simulator is left alone, and /health say
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,8 @@ import requests
 
 from mycopod.cluster_unit import Election
 from mycopod.config import load_settings
-from mycopod.daemon import Daemon
 from mycopod.reconcile.leader import LeaderElection
-from mycopod.store import db, migrate
-from tests.support.clusters import SimProcess, clusters_config
+from tests.support.clusters import SimProcess, clusters_config, running_daemon
 from tests.support.daemon import Repo, free_port
 
 pytestmark = pytest.mark.timeout(120)
@@ -63,33 +60,22 @@ async def test_only_the_clusters_this_replica_leads_are_applied(database_url: st
                                   if cluster == "a" else NeverLeads())
             return elections[cluster]
 
-        async with db.open_database(settings.database, state_dir=tmp_path) as database:
-            async with database.pool.acquire() as conn:
-                await migrate.up(conn)
-            daemon = Daemon(settings, database, elect=elect, install_signals=False)
-            running = asyncio.create_task(daemon.run())
-            try:
-                deadline = time.monotonic() + 60
-                while "web-1" not in await asyncio.to_thread(sim_a.guests):
-                    assert not running.done(), running
-                    assert time.monotonic() < deadline, "cluster a was not applied"
-                    await asyncio.sleep(0.3)
-                await asyncio.sleep(3)  # b's poller ran meanwhile
-                assert await asyncio.to_thread(sim_b.guests) == {}
-                health = (await asyncio.to_thread(
-                    requests.get, f"http://127.0.0.1:{port}/health", timeout=5)).json()["data"]
-                assert {c["name"]: c["role"] for c in health["clusters"]} == {
-                    "a": "leader", "b": "standby"}
-                # b still follows its folder (what /health shows), only without acting;
-                # with several clusters a standby does not observe b's Proxmox at all
-                b = next(c for c in health["clusters"] if c["name"] == "b")
-                assert b["repo"]["head"] and b["proxmox"]["reachable"] is None
-                runs = await database.pool.fetch("SELECT cluster FROM reconciliation_runs")
-                assert {r["cluster"] for r in runs} == {"a"}
-                assert isinstance(elections["a"], LeaderElection) and elections["a"].leader
-            finally:
-                daemon.request_stop()
-                assert await asyncio.wait_for(running, 30) == 0
+        async with running_daemon(settings, tmp_path, elect=elect,
+                                  until=lambda: "web-1" in sim_a.guests(),
+                                  what="cluster a was not applied") as database:
+            await asyncio.sleep(3)  # b's poller ran meanwhile
+            assert await asyncio.to_thread(sim_b.guests) == {}
+            health = (await asyncio.to_thread(
+                requests.get, f"http://127.0.0.1:{port}/health", timeout=5)).json()["data"]
+            assert {c["name"]: c["role"] for c in health["clusters"]} == {
+                "a": "leader", "b": "standby"}
+            # b still follows its folder (what /health shows), only without acting;
+            # with several clusters a standby does not observe b's Proxmox at all
+            b = next(c for c in health["clusters"] if c["name"] == "b")
+            assert b["repo"]["head"] and b["proxmox"]["reachable"] is None
+            runs = await database.pool.fetch("SELECT cluster FROM reconciliation_runs")
+            assert {r["cluster"] for r in runs} == {"a"}
+            assert isinstance(elections["a"], LeaderElection) and elections["a"].leader
     finally:
         sim_a.stop()
         sim_b.stop()

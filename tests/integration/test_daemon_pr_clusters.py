@@ -16,9 +16,7 @@ import pytest
 import requests
 
 from mycopod.config import load_settings
-from mycopod.daemon import Daemon
-from mycopod.store import db, migrate
-from tests.support.clusters import SimProcess, clusters_config
+from tests.support.clusters import SimProcess, clusters_config, running_daemon
 from tests.support.daemon import Repo, free_port
 from tests.support.forge import running_forge
 
@@ -66,30 +64,18 @@ async def test_the_daemon_plans_a_pull_request_per_cluster(database_url: str,
                 "api": {"port": port, "jwt_secret": "x" * 40},
                 "forge": {"api_url": forge.url, "repository": "lab/declarations",
                           "token": "forge-token"}})
-            async with db.open_database(settings.database, state_dir=tmp_path) as database:
-                async with database.pool.acquire() as conn:
-                    await migrate.up(conn)
-                daemon = Daemon(settings, database, install_signals=False)
-                running = asyncio.create_task(daemon.run())
-                try:
-                    deadline = time.monotonic() + 60
-                    while not (await asyncio.to_thread(sim_a.guests)
-                               and await asyncio.to_thread(sim_b.guests)):
-                        assert not running.done(), running
-                        assert time.monotonic() < deadline, "the clusters were not applied"
-                        await asyncio.sleep(0.3)
-                    body, headers = pull_request(5, head, base)
-                    resp = await asyncio.to_thread(
-                        requests.post, f"http://127.0.0.1:{port}/webhooks/github",
-                        data=body, headers=headers, timeout=10)
-                    assert resp.status_code == 200, resp.text
-                    deadline = time.monotonic() + 60
-                    while not forge.of("create"):
-                        assert time.monotonic() < deadline, "no comment was written"
-                        await asyncio.sleep(0.3)
-                finally:
-                    daemon.request_stop()
-                    assert await asyncio.wait_for(running, 30) == 0
+            async with running_daemon(settings, tmp_path,
+                                      until=lambda: bool(sim_a.guests() and sim_b.guests()),
+                                      what="the clusters were not applied"):
+                body, headers = pull_request(5, head, base)
+                resp = await asyncio.to_thread(
+                    requests.post, f"http://127.0.0.1:{port}/webhooks/github",
+                    data=body, headers=headers, timeout=10)
+                assert resp.status_code == 200, resp.text
+                deadline = time.monotonic() + 60
+                while not forge.of("create"):
+                    assert time.monotonic() < deadline, "no comment was written"
+                    await asyncio.sleep(0.3)
     finally:
         sim_a.stop()
         sim_b.stop()

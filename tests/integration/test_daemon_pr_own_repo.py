@@ -20,9 +20,7 @@ import pytest
 import requests
 
 from mycopod.config import load_settings
-from mycopod.daemon import Daemon
-from mycopod.store import db, migrate
-from tests.support.clusters import TOKEN_ID, TOKEN_SECRET, SimProcess
+from tests.support.clusters import TOKEN_ID, TOKEN_SECRET, SimProcess, running_daemon
 from tests.support.daemon import Repo, free_port
 from tests.support.forge import FakeForge, running_forge
 from tests.support.githttp import GitHttps, serving_git
@@ -127,45 +125,33 @@ async def test_a_pull_request_on_a_clusters_own_repository_is_planned(
                 "api": {"port": port, "jwt_secret": "x" * 40},
                 "forge": {"api_url": forge_main.url, "repository": "lab/declarations",
                           "token": "forge-token"}})
-            async with db.open_database(settings.database, state_dir=tmp_path) as database:
-                async with database.pool.acquire() as conn:
-                    await migrate.up(conn)
-                daemon = Daemon(settings, database, install_signals=False)
-                running = asyncio.create_task(daemon.run())
-                try:
-                    deadline = time.monotonic() + 60
-                    while not (await asyncio.to_thread(sim_a.guests)
-                               and await asyncio.to_thread(sim_b.guests)):
-                        assert not running.done(), running
-                        assert time.monotonic() < deadline, "the clusters were not applied"
-                        await asyncio.sleep(0.3)
-                    # the main repository's secret does not sign b's pull requests
-                    body, headers = pull_request(7, head, base, MAIN_SECRET,
-                                                 "site-b/declarations")
-                    resp = await asyncio.to_thread(requests.post, f"{hook}?cluster=b",
-                                                   data=body, headers=headers, timeout=10)
-                    assert resp.status_code == 401, resp.text
-                    # a cluster reading a folder of the main repository has no pull
-                    # requests of its own: answered 202, and said why
-                    resp = await asyncio.to_thread(requests.post, f"{hook}?cluster=a",
-                                                   data=body, headers=headers, timeout=10)
-                    assert resp.status_code == 202, resp.text
-                    assert "follow its webhook (/webhooks/github without ?cluster)" in \
-                        resp.json()["data"]["detail"]
-                    body, headers = pull_request(7, head, base, B_SECRET,
-                                                 "site-b/declarations")
-                    resp = await asyncio.to_thread(requests.post, f"{hook}?cluster=b",
-                                                   data=body, headers=headers, timeout=10)
-                    assert resp.status_code == 200, resp.text
-                    assert resp.json()["data"]["detail"] == f"planning pull request 7 at {head}"
-                    deadline = time.monotonic() + 60
-                    while not ({"mycopod/plan/b"} <= contexts(forge_b, head)
-                               and "mycopod/reconcile" in contexts(forge_b, base)):
-                        assert time.monotonic() < deadline, "b's forge did not get both statuses"
-                        await asyncio.sleep(0.3)
-                finally:
-                    daemon.request_stop()
-                    assert await asyncio.wait_for(running, 30) == 0
+            async with running_daemon(settings, tmp_path,
+                                      until=lambda: bool(sim_a.guests() and sim_b.guests()),
+                                      what="the clusters were not applied"):
+                # the main repository's secret does not sign b's pull requests
+                body, headers = pull_request(7, head, base, MAIN_SECRET,
+                                             "site-b/declarations")
+                resp = await asyncio.to_thread(requests.post, f"{hook}?cluster=b",
+                                               data=body, headers=headers, timeout=10)
+                assert resp.status_code == 401, resp.text
+                # a cluster reading a folder of the main repository has no pull
+                # requests of its own: answered 202, and said why
+                resp = await asyncio.to_thread(requests.post, f"{hook}?cluster=a",
+                                               data=body, headers=headers, timeout=10)
+                assert resp.status_code == 202, resp.text
+                assert "follow its webhook (/webhooks/github without ?cluster)" in \
+                    resp.json()["data"]["detail"]
+                body, headers = pull_request(7, head, base, B_SECRET,
+                                             "site-b/declarations")
+                resp = await asyncio.to_thread(requests.post, f"{hook}?cluster=b",
+                                               data=body, headers=headers, timeout=10)
+                assert resp.status_code == 200, resp.text
+                assert resp.json()["data"]["detail"] == f"planning pull request 7 at {head}"
+                deadline = time.monotonic() + 60
+                while not ({"mycopod/plan/b"} <= contexts(forge_b, head)
+                           and "mycopod/reconcile" in contexts(forge_b, base)):
+                    assert time.monotonic() < deadline, "b's forge did not get both statuses"
+                    await asyncio.sleep(0.3)
     finally:
         sim_a.stop()
         sim_b.stop()

@@ -3,15 +3,22 @@ a configuration file with one [[clusters]] entry each."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 import sys
+import time
 import warnings
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from mycopod.config import Settings
+from mycopod.daemon import Daemon
+from mycopod.store import db, migrate
 from tests.support.daemon import Repo, free_port, wait_until
 
 TOKEN_ID = "root@pam!mycopod"
@@ -105,3 +112,28 @@ def clusters_env(*, config: Path, state_dir: Path, port: int, **extra: str) -> d
 
 
 __all__ = ["SimProcess", "clusters_config", "clusters_env"]
+
+
+@asynccontextmanager
+async def running_daemon(settings: Settings, state_dir: Path, *,
+                         until: Callable[[], bool], what: str,
+                         **daemon_args: Any) -> AsyncIterator[db.Database]:
+    """A migrated database and a :class:`Daemon` running in this event loop, handed over
+    once ``until()`` (called in a thread: it may ask a simulator) holds, within 60 s
+    (``what`` names it in the failure); the daemon is stopped on the way out and must
+    exit 0."""
+    async with db.open_database(settings.database, state_dir=state_dir) as database:
+        async with database.pool.acquire() as conn:
+            await migrate.up(conn)
+        daemon = Daemon(settings, database, install_signals=False, **daemon_args)
+        running = asyncio.create_task(daemon.run())
+        try:
+            deadline = time.monotonic() + 60
+            while not await asyncio.to_thread(until):
+                assert not running.done(), running
+                assert time.monotonic() < deadline, what
+                await asyncio.sleep(0.3)
+            yield database
+        finally:
+            daemon.request_stop()
+            assert await asyncio.wait_for(running, 30) == 0
