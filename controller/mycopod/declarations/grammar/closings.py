@@ -73,7 +73,9 @@ SIGN_OFF_PHRASES: tuple[tuple[str, ...], ...] = (*(
     ("thanks", "and", "regards"), ("with", "kind", "regards"), ("with", "best", "regards"),
     *(("have", "a", good, when) for good in ("nice", "good", "great")
       for when in ("day", "weekend")), ("sent", "from", "my"), ("talk", "soon"),
-    ("greetings",), ("closing", "ticket"), ("closing", "the", "ticket"), ("ticket", "closed"))
+    ("greetings",), ("closing", "ticket"), ("closing", "the", "ticket"), ("ticket", "closed"),
+    *((*no, *that, last) for no in ((), ("no", ",")) for that in (("that's",), ("that", "is"))
+      for last in ("it", "all")))  # "No, that's it." (the end of a chat)
 #: a whole sentence of chatter opens with one of these ("Nobody touches it ...")
 CHATTER_OPENERS = frozenset({"nobody", "goodbye", "bye", "rip", "lol", "haha", "yay",
                              "fingers", "wish", "works", "hopefully"})

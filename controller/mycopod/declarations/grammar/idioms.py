@@ -52,6 +52,9 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("torn", "down"), ("deleted", ",")),
     # power
     (("start|starts", "it|them", "at|on", "boot"), ("", ",", "", "")),  # onboot, not running
+    (("start|starts", "it|them", "when", "the", "node|host", "boots|starts"),
+     ("", ",", "", "", "", "")),
+    (("start|starts", "it|them", "automatically"), ("", ",", "")),
     (("and", "stays|stay|remains|remain", "that", "way"), (",", ",", ",", ",")),
     (("for", "now"), (",", ",")),
     (("for", "the", "time", "being"), (",", ",", ",", ",")),

@@ -20,6 +20,7 @@ A number there is the document's numbering, never a count of guests.
 - a **commit type** of :data:`COMMIT_TYPES` with an optional scope in parentheses and
   an optional ``!``, then ``:`` (``feat(infra):``, ``chore:``, ``fix!:``);
 - a **check box** ``[ ]``, ``[x]`` (checked or not, the item states what should be);
+- a **thread number** ``1/``, ``9/9``, ``2/5`` (a post of a numbered social-media thread);
 - a **ticket key**: upper-case letters, a hyphen and a number (``OPS-418``: upper case,
   so never a guest's name), then ``:``, a dash, or nothing.
 
@@ -55,6 +56,7 @@ _NUMBER_RE = re.compile(r"^#?\d{1,4}[a-z]?$")
 _COMMIT_RE = re.compile(r"^([a-z]+)(\([a-z0-9_./-]*)?(!)?$")
 _TICKET_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}-\d{1,6}$")
 _INITIALS_RE = re.compile(r"^[A-Z]{1,4}$")
+_THREAD_RE = re.compile(r"^\d{1,2}/(?:\d{1,2})?$")
 _BOXES = frozenset({"[x]", "[X]", "[]", "[ ]"})
 _DASHES = frozenset({"-", "--", "\u2013", "\u2014"})
 
@@ -121,7 +123,7 @@ def _commit(tokens: list[Token], i: int) -> int:
 def _box_or_key(tokens: list[Token], i: int) -> int:
     """``[ ]``, ``[x]``, ``OPS-418:``, ``OPS-420 –``: where the box or key ends."""
     t = tokens[i]
-    if t.text in _BOXES:
+    if t.text in _BOXES or _THREAD_RE.match(t.text):
         return i + 1
     if t.text == "[" and i + 1 < len(tokens) and tokens[i + 1].text in ("]", "x]", "X]"):
         return i + 2

@@ -1,0 +1,81 @@
+"""Issue 13, sixth round: classes of phrasing the fifth held-out set showed refused.
+
+Chat transcripts (grammar/transcripts.py), closing sentences (``That's all.``), starting
+a guest when the node boots (grammar/idioms.py), thread numbers (grammar/markers.py).
+Each test compiles whole notes through the public entry point and checks what a user
+would: the guests and what the text states of them, or the refusal's text.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.grammar import error, stated
+
+
+def test_a_transcript_reads_the_users_turns_and_drops_the_bots_acknowledgements() -> None:
+    note = ("User: I need a container called g6-wiki with 1 core.\n"
+            "Bot: Sure! Anything else?\n"
+            "User: No, that's all.")
+    assert stated(note) == {"g6-wiki": {"name": "g6-wiki", "kind": "ct", "cores": 1}}
+
+
+def test_each_user_turn_is_a_sentence_and_an_and_continues_the_previous_one() -> None:
+    note = ("Customer: hi\n"
+            "Customer: the VM g6-db needs 4 cores\n"
+            "Customer: and 8 GB of RAM\n"
+            "Agent: Noted.\n"
+            "Customer: g6-old can be deleted")
+    assert stated(note) == {
+        "g6-db": {"name": "g6-db", "kind": "vm", "cores": 4, "memory_mib": 8192},
+        "g6-old": {"name": "g6-old", "state": "absent"}}
+
+
+@pytest.mark.parametrize("bot", [
+    "Which guest should be deleted?",
+    "How much memory should g6-x have?",
+    "I will give it 8 cores.",
+])
+def test_a_bot_turn_that_asks_or_states_something_is_refused_quoting_it(bot: str) -> None:
+    message = error(f"Bot: {bot}\nUser: the VM g6-x")
+    assert f'the bot\'s turn "{bot[:-1].rstrip()}' in message
+    assert "never read without the question it answers" in message
+
+
+def test_a_user_label_in_a_paragraph_that_is_no_transcript_is_read_as_words() -> None:
+    note = "The VM g6-a has 2 cores.\nUser: it has 4 GB of RAM."
+    assert 'could not understand "User"' in error(note)
+
+
+@pytest.mark.parametrize("text", [
+    "Make a VM named g6-p with a 40 GB disk, and start it when the node boots.",
+    "Make a VM named g6-p with a 40 GB disk. Start it automatically.",
+    "Make a VM named g6-p with a 40 GB disk and start it at boot.",
+])
+def test_starting_a_guest_when_the_node_boots_is_onboot_not_running(text: str) -> None:
+    assert stated(text)["g6-p"] == {"name": "g6-p", "kind": "vm", "onboot": True,
+                                    "disks": [{"slot": "scsi0", "size_gib": 40}]}
+
+
+def test_start_it_alone_is_still_running_and_a_condition_still_refused() -> None:
+    assert stated("g6-s is a VM. Start it.")["g6-s"]["state"] == "running"
+    assert "when the pitch is over" in error("g6-s is a VM. Start it when the pitch is over.")
+
+
+@pytest.mark.parametrize("closing", ["That's all.", "That's it, thanks.", "No, that's it."])
+def test_a_closing_sentence_states_nothing(closing: str) -> None:
+    assert stated(f"g6-c is a VM with 2 cores. {closing}") == {
+        "g6-c": {"name": "g6-c", "kind": "vm", "cores": 2}}
+
+
+def test_that_is_it_with_more_words_is_read_and_refused() -> None:
+    assert "that's it" in error("g6-c is a VM. That's it for g6-d.").lower()
+
+
+@pytest.mark.parametrize("text", ["1/ g6-t is a VM with 2 cores", "3/5 g6-t is a VM with 2 cores"])
+def test_a_thread_number_is_not_part_of_the_statement(text: str) -> None:
+    assert stated(text) == {"g6-t": {"name": "g6-t", "kind": "vm", "cores": 2}}
+
+
+def test_a_thread_number_over_bare_settings_is_refused() -> None:
+    assert "2 cores" in error("2/ 2 cores and 4 GB of RAM")
