@@ -42,6 +42,7 @@ import re
 
 from mycopod.declarations.grammar.idioms import REASON_WORDS
 from mycopod.declarations.grammar.lexicon import is_vocab
+from mycopod.declarations.grammar.purposes import drop_purpose
 from mycopod.declarations.grammar.tokens import Token
 from mycopod.declarations.grammar.wrapping import CONDITIONS, first_words, kind_after_name
 
@@ -283,4 +284,4 @@ def unwrap(tokens: list[Token]) -> list[Token]:
     chatter, a question or a problem report (see the module's docstring)."""
     if not tokens or sign_off(tokens) or _whole(tokens):
         return []
-    return kind_after_name(_trailing(tokens))
+    return kind_after_name(_trailing(drop_purpose(tokens)))  # .purposes

@@ -27,7 +27,7 @@ Anything else is left as it was, for the parser to read or refuse. Pure.
 from __future__ import annotations
 
 from mycopod import spec as specmod
-from mycopod.declarations.grammar import bracketed
+from mycopod.declarations.grammar import bracketed, titled
 from mycopod.declarations.grammar.lexicon import (
     GENERIC_NOUNS,
     KIND_WORDS,
@@ -146,7 +146,7 @@ def rewrite(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the descriptions of the module's docstring dropped."""
     if len(tokens) < 3:
         return tokens
-    tokens = bracketed.rewrite(tokens)  # "The backup computer (dentbak) ..." (.bracketed)
+    tokens = titled.rewrite(bracketed.rewrite(tokens))  # "The x computer (y)", "Print box p-2:"
     lows = {t.low for t in tokens}
     kinds = not lows.isdisjoint(KIND_WORDS)
     if kinds and (not lows.isdisjoint(_COUNT_TRIGGERS) or any(w.isdigit() for w in lows)):

@@ -79,3 +79,48 @@ def test_a_thread_number_is_not_part_of_the_statement(text: str) -> None:
 
 def test_a_thread_number_over_bare_settings_is_refused() -> None:
     assert "2 cores" in error("2/ 2 cores and 4 GB of RAM")
+
+
+@pytest.mark.parametrize("text", [
+    "Give the VM g6-m 4 GB of RAM so it stops swapping.",
+    "Give the VM g6-m 4 GB of RAM, so that the index fits.",
+    "Give the VM g6-m 4 GB of RAM because the reports were too slow.",
+    "Give the VM g6-m 4 GB of RAM in order to keep the cache warm.",
+])
+def test_a_purpose_clause_at_the_end_is_dropped(text: str) -> None:
+    assert stated(text) == {"g6-m": {"name": "g6-m", "kind": "vm", "memory_mib": 4096}}
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("Give the VM g6-m 4 GB of RAM so it keeps running.", "so it keeps"),
+    ("Give the VM g6-m 4 GB of RAM because g6-n needs it.", "because g6-n"),
+    ("Give the VM g6-m 4 GB of RAM so that it has 8 cores.", "so that it has 8 cores"),
+    ("Give the VM g6-m 4 GB of RAM because of the audit until Friday.", "until Friday"),
+    ("g6-m is a VM, so g6-n is a container.", "so g6-n"),
+])
+def test_a_purpose_that_states_something_is_refused_quoting_it(text: str, quoted: str) -> None:
+    assert quoted in error(text)
+
+
+def test_several_names_share_one_tag() -> None:
+    assert stated("Tag g6-a, g6-b and g6-c with shop.") == {
+        n: {"name": n, "tags": ["shop"]} for n in ("g6-a", "g6-b", "g6-c")}
+
+
+@pytest.mark.parametrize("text", [
+    "Homework upload server g6-h: container, 1 core.",
+    "New weather logger g6-h, a container with 1 core.",
+    "Choir rota box g6-h is a container with 1 core.",
+])
+def test_a_capitalised_description_before_the_name_is_dropped(text: str) -> None:
+    assert stated(text) == {"g6-h": {"name": "g6-h", "kind": "ct", "cores": 1}}
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("Patch g6-h: it is a container.", "'Patch'"),
+    ("Network card box g6-h is a container.", "'Network'"),
+    ("Homework server g6-h 2 cores.", "'Homework'"),
+])
+def test_a_description_of_one_word_or_of_grammar_words_is_not_dropped(
+        text: str, quoted: str) -> None:
+    assert quoted in error(text)
