@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar.framing import SAYS
 from mycopod.declarations.grammar.idioms import REASON_WORDS
 from mycopod.declarations.grammar.lexicon import is_vocab
 from mycopod.declarations.grammar.purposes import drop_purpose
@@ -279,9 +280,26 @@ def _not_needed(statement: list[Token], rest: list[Token]) -> bool:
     return plain(tail) and not any(t.low in CONDITIONS for t in rest)
 
 
+#: words a person's say-so may hold besides plain ones ("Mark asked me to put this here")
+_SAID_WORDS = frozenset({"put", "me", "us", "here", "this", "approved", "okayed"})
+
+
+def said_so(tokens: list[Token]) -> bool:
+    """``Pastor Jim approved this.``, ``Dr. Patel asked me to put this here.``, ``Coach
+    wants a replay box.``: who asked, as a whole sentence: at most three plain words, the
+    first capitalised (a person), a verb of :data:`.framing.SAYS` or ``approved``, then
+    plain words (and those of :data:`_SAID_WORDS`): it names no guest and states nothing."""
+    j = 0
+    while j < min(len(tokens), 3) and not tokens[j].quoted and tokens[j].text.isalpha() and (
+            not is_vocab(tokens[j].low)) and tokens[j].low not in SAYS | {"approved"}:
+        j += 1
+    return 0 < j < len(tokens) and tokens[0].text[:1].isupper() and tokens[j].low in (
+        SAYS | {"approved"}) and plain([t for t in tokens[j + 1:] if t.low not in _SAID_WORDS])
+
+
 def unwrap(tokens: list[Token]) -> list[Token]:
     """``tokens`` without what closes them; empty when the whole sentence is a sign-off,
     chatter, a question or a problem report (see the module's docstring)."""
-    if not tokens or sign_off(tokens) or _whole(tokens):
+    if not tokens or sign_off(tokens) or _whole(tokens) or said_so(tokens):
         return []
     return kind_after_name(_trailing(drop_purpose(tokens)))  # .purposes

@@ -18,7 +18,8 @@ says where such words end, and only for these shapes:
   minutes' record that the statement before it was accepted, never a guest named
   ``approved``; a verdict then ``:`` before a statement (``Agreed: new VM vpn-gw ...``);
 - **reported speech**: at most :data:`MAX_FRAME_WORDS` lead-in words (the first
-  capitalised: ``Our IT guy Mark``, ``PL``) then a verb of :data:`SAYS` and an optional
+  capitalised: ``Our IT guy Mark``, ``PL``, ``Dr. Patel``) then a verb of :data:`SAYS`
+  (``wants`` too: ``Dr. Patel wants the container x to have ...``) and an optional
   ``that``; ``It was agreed|noted|decided that``.
 
 What follows must name a guest of its own (:func:`.wrapping.names_a_guest`), so a frame
@@ -46,7 +47,8 @@ WISHES: tuple[tuple[str, ...], ...] = tuple(
         ("should", "like", "to"), ("would", "like")))
 #: verbs of reported speech ("Mark says", "PL reported that")
 SAYS = frozenset({"says", "said", "reported", "confirmed", "noted", "mentioned", "writes",
-                  "wrote", "asks", "asked", "suggests", "suggested", "requested"})
+                  "wrote", "asks", "asked", "suggests", "suggested", "requested", "wants",
+                  "wanted"})
 #: a verdict as a sentence of its own ("...; approved.", "— agreed."): never a guest
 VERDICTS = frozenset({"approved", "agreed", "accepted", "confirmed", "done", "ack",
                       "acknowledged", "granted", "lgtm", "noted", "signed-off"})

@@ -124,3 +124,28 @@ def test_a_capitalised_description_before_the_name_is_dropped(text: str) -> None
 def test_a_description_of_one_word_or_of_grammar_words_is_not_dropped(
         text: str, quoted: str) -> None:
     assert quoted in error(text)
+
+
+@pytest.mark.parametrize("said", [
+    "Dr. Moreau asked me to put this here.",
+    "Pastor Ann approved this.",
+    "Coach wants a scrim box.",
+])
+def test_who_asked_as_a_whole_sentence_states_nothing(said: str) -> None:
+    assert stated(f"{said} g6-w is a VM with 2 cores.") == {
+        "g6-w": {"name": "g6-w", "kind": "vm", "cores": 2}}
+
+
+def test_a_third_persons_wish_frames_the_statement_and_a_title_ends_no_sentence() -> None:
+    assert stated("Mrs. Lee wants the container g6-b to have 2 GB of memory.") == {
+        "g6-b": {"name": "g6-b", "kind": "ct", "memory_mib": 2048}}
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("Dr. Moreau asked me to delete it. g6-w is a VM.", "'Dr'"),
+    ("Mark wants 4 cores. g6-w is a VM.", "'Mark'"),
+    ("Mark approved web-9. g6-w is a VM.", "'Mark'"),
+])
+def test_a_say_so_that_names_or_states_something_is_refused(text: str, quoted: str) -> None:
+    assert quoted in error(text)
+
