@@ -149,3 +149,35 @@ def test_a_third_persons_wish_frames_the_statement_and_a_title_ends_no_sentence(
 def test_a_say_so_that_names_or_states_something_is_refused(text: str, quoted: str) -> None:
     assert quoted in error(text)
 
+
+
+@pytest.mark.parametrize("text", [
+    "g6-v: container, cores = 2, memory = 2048 MB",
+    "Declare a container named g6-v with cores set to 2 and memory set to 2 GB.",
+    "g6-v: kind ct, cores 2, memory 2048 MB",
+    "g6-v: type: lxc, cores: 2, ram is set to 2 GB",
+])
+def test_settings_written_as_keys_and_values(text: str) -> None:
+    assert stated(text) == {"g6-v": {"name": "g6-v", "kind": "ct", "cores": 2,
+                                     "memory_mib": 2048}}
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("The desired state of g6-o is stopped.", {"state": "stopped"}),
+    ("The pool of g6-o should be infra.", {"pool": "infra"}),
+    ("Set the pool of g6-o to infra.", {"pool": "infra"}),
+    ("The memory of the container g6-o must be 2 GB.", {"kind": "ct", "memory_mib": 2048}),
+    ("Desired state for g6-o: container, 2 cores.", {"kind": "ct", "cores": 2}),
+])
+def test_a_setting_of_a_guest_named_after_of_or_for(text: str, want: dict[str, object]) -> None:
+    assert stated(text) == {"g6-o": {"name": "g6-o", **want}}
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("g6-o is a VM with memory set to plenty.", "memory set to plenty"),
+    ("The state of g6-o is whatever works.", "whatever works"),
+    ("g6-o: kind vm, type ct", "type"),
+    ("The state for g6-o is stopped.", "The state for g6-o is stopped"),
+])
+def test_a_key_with_no_value_the_grammar_reads_is_refused(text: str, quoted: str) -> None:
+    assert quoted in error(text)
