@@ -98,6 +98,8 @@ def rewrite(tokens: list[Token]) -> list[Token]:
         if t.quoted or (t.low not in SIZE_KEYS and t.low not in KIND_KEYS):
             continue
         n = _operator(out, i + 1)
+        if n == 1 and out[i + 1].low == ":" and i == 0:
+            continue  # "Memory: 16 GB." opening a sentence is a record (.records)
         value = out[i + 1 + n] if i + 1 + n < len(out) else None
         if value is None or value.quoted:
             continue

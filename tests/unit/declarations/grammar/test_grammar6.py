@@ -181,3 +181,8 @@ def test_a_setting_of_a_guest_named_after_of_or_for(text: str, want: dict[str, o
 ])
 def test_a_key_with_no_value_the_grammar_reads_is_refused(text: str, quoted: str) -> None:
     assert quoted in error(text)
+
+
+def test_a_key_opening_a_sentence_is_still_a_record_of_the_guest_before() -> None:
+    assert stated("g6-r is a VM. Memory: 16 GB. Cores: 4.") == {
+        "g6-r": {"name": "g6-r", "kind": "vm", "memory_mib": 16384, "cores": 4}}
