@@ -131,7 +131,8 @@ def _inline(toks: list[Token]) -> list[Token]:
             if j > i + 1 and j < len(toks) and toks[j].low == ")":
                 i = j + 1  # "the VM sage-50 (accounting)"
                 continue
-        if t.low == "with" and out and out[-1].low in KIND_WORDS:
+        if t.low == "with" and out and (out[-1].low in KIND_WORDS or [
+                x.low for x in out[-2:]] == ["virtual", "machine"]):  # "a virtual machine"
             k = i + 1 + (i + 1 < len(toks) and toks[i + 1].low == "the")
             if k + 1 < len(toks) and toks[k].low == "name" and _name(toks[k + 1]):
                 out.append(Token(t.text, "named", t.line))

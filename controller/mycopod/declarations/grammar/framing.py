@@ -44,7 +44,8 @@ GREETINGS = frozenset({"hola", "bonjour", "salut", "hallo", "ciao", "ola", "olá
 WISHES: tuple[tuple[str, ...], ...] = tuple(
     (who, *wish) for who in ("i", "we") for wish in (
         ("want",), ("need", "to"), ("want", "to"), ("would", "like", "to"),
-        ("should", "like", "to"), ("would", "like")))
+        ("should", "like", "to"), ("would", "like"), ("would", "need"),
+        ("would", "need", "to")))
 #: verbs of reported speech ("Mark says", "PL reported that")
 SAYS = frozenset({"says", "said", "reported", "confirmed", "noted", "mentioned", "writes",
                   "wrote", "asks", "asked", "suggests", "suggested", "requested", "wants",

@@ -186,3 +186,23 @@ def test_a_key_with_no_value_the_grammar_reads_is_refused(text: str, quoted: str
 def test_a_key_opening_a_sentence_is_still_a_record_of_the_guest_before() -> None:
     assert stated("g6-r is a VM. Memory: 16 GB. Cores: 4.") == {
         "g6-r": {"name": "g6-r", "kind": "vm", "memory_mib": 16384, "cores": 4}}
+
+
+@pytest.mark.parametrize(("text", "mib"), [
+    ("g6-u is a VM with 8 giga of ram.", 8192),
+    ("g6-u is a VM with 2 gigas of RAM.", 2048),
+    ("g6-u is a VM with 512 mega of memory.", 512),
+])
+def test_a_unit_prefix_alone_is_the_unit(text: str, mib: int) -> None:
+    assert stated(text)["g6-u"]["memory_mib"] == mib
+
+
+def test_a_would_need_wish_and_a_virtual_machine_with_name() -> None:
+    assert stated("I would need a virtual machine with name g6-n, with 2 core.") == {
+        "g6-n": {"name": "g6-n", "kind": "vm", "cores": 2}}
+    assert stated("We would need to stop g6-n.") == {"g6-n": {"name": "g6-n",
+                                                              "state": "stopped"}}
+
+
+def test_a_unit_without_a_number_is_refused() -> None:
+    assert 'could not understand "giga"' in error("g6-u is a VM with a giga disk.")
