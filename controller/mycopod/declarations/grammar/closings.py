@@ -17,6 +17,8 @@ sentence is read (:func:`.openers.strip_courtesy` calls it first), only these sh
   :data:`QUESTION_WORDS` (``What am I doing wrong?``) and is plain;
 - a **problem report** (the whole sentence): ``Problem:``, ``Issue:``, ``Symptom:`` and
   plain words (``Problem: slow web UI.``);
+- at the end of a sentence, a record in parentheses: a word, ``:`` and plain words
+  holding no state word (``(owner: Sam)``; never ``(fast ones)``, ``(maybe)``, ``(VM)``);
 - at the end of a sentence, after a comma or nothing: a word of :data:`TRAILING_CHATTER`
   (``lol``, ``asap``), a chat emoji (``:tada:``), a ``now`` (not ``for now``, ``until
   now`` ...); after a comma: a plain clause that opens with ``it fails``
@@ -45,7 +47,12 @@ from mycopod.declarations.grammar.idioms import REASON_WORDS
 from mycopod.declarations.grammar.lexicon import is_vocab
 from mycopod.declarations.grammar.purposes import drop_purpose
 from mycopod.declarations.grammar.tokens import Token
-from mycopod.declarations.grammar.wrapping import CONDITIONS, first_words, kind_after_name
+from mycopod.declarations.grammar.wrapping import (
+    CONDITIONS,
+    STATE_WORDS,
+    first_words,
+    kind_after_name,
+)
 
 __all__ = [
     "CHATTER_OPENERS",
@@ -222,9 +229,24 @@ def _now(tokens: list[Token], k: int) -> bool:
             and (k + 1 == len(tokens) or tokens[k + 1].low in (",", "!", "?")))
 
 
+def _aside(tokens: list[Token]) -> list[Token]:
+    """``tokens`` without an aside in parentheses at their end that records who or what
+    (``(owner: Sam)``, ``(status: waiting for review)``): a word, ``:``, then plain words
+    and no state word (``(maybe)``); ``(fast ones)`` may qualify a setting: kept."""
+    if len(tokens) < 4 or tokens[-1].low != ")" or tokens[-1].quoted:
+        return tokens
+    k = max(j for j, t in enumerate(tokens) if t.low == "(" and not t.quoted) if any(
+        t.low == "(" and not t.quoted for t in tokens) else 0
+    inside = tokens[k + 1:-1]
+    if k < 2 or len(inside) < 3 or inside[1].low != ":" or any(
+            t.low in ("(", ")") or t.low in STATE_WORDS for t in inside):
+        return tokens
+    return tokens[:k] if plain(inside) else tokens
+
+
 def _trailing(tokens: list[Token]) -> list[Token]:
     """``tokens`` without the chatter, failure or question clause at their end."""
-    out = tokens
+    out = _aside(tokens)
     while len(out) > 2 and out[-1].low == ":" and _EMOJI_RE.match(out[-2].low):
         out = out[:-2]  # ":tada:", ":pray:": a chat emoji
     out = [t for k, t in enumerate(out) if not _now(out, k)]

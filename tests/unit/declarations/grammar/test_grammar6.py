@@ -206,3 +206,31 @@ def test_a_would_need_wish_and_a_virtual_machine_with_name() -> None:
 
 def test_a_unit_without_a_number_is_refused() -> None:
     assert 'could not understand "giga"' in error("g6-u is a VM with a giga disk.")
+
+
+@pytest.mark.parametrize("text", [
+    "g6-p is a VM with 2 cores (status: waiting for review).",
+    "g6-p is a VM with 2 cores (owner: Sam).",
+])
+def test_a_record_in_parentheses_at_the_end_is_dropped(text: str) -> None:
+    assert stated(text) == {"g6-p": {"name": "g6-p", "kind": "vm", "cores": 2}}
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("g6-p is a VM (maybe).", "maybe"),
+    ("g6-p is a VM with 2 cores (fast ones).", "fast ones"),
+    ("g6-p is a VM (owner: maybe Sam).", "maybe"),
+    ("g6-p is a VM (until Friday).", "until Friday"),
+])
+def test_an_aside_that_qualifies_the_statement_is_refused(text: str, quoted: str) -> None:
+    assert quoted in error(text)
+
+
+@pytest.mark.parametrize("text", ["DONE: g6-s is a container.", "TODO g6-s is a container",
+                                  "WIP - g6-s is a container"])
+def test_a_card_status_in_capitals_is_not_part_of_the_statement(text: str) -> None:
+    assert stated(text) == {"g6-s": {"name": "g6-s", "kind": "ct"}}
+
+
+def test_a_card_status_over_bare_settings_is_refused() -> None:
+    assert "'DONE'" in error("DONE - 4 cores")
