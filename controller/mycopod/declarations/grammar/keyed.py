@@ -6,8 +6,8 @@ People who write configuration files write settings the same way in prose: ``cor
 kind ct, cores 1``. :func:`rewrite` reads these shapes, and only these, as the
 grammar's own words (only a token's lower-case form changes; its written text stays):
 
-- a key of :data:`SIZE_KEYS` (``memory``, ``ram``, ``cores`` ...) then ``=``, ``:``,
-  ``set to``, ``is set to`` or ``equals``, then a number: the operator is dropped
+- a key of :data:`SIZE_KEYS` (``memory``, ``ram``, ``cores`` ...) then ``=``, ``set
+  to``, ``is set to`` or ``equals``, then a number: the operator is dropped
   (``memory 8192 MB``, ``cores 2``, which the grammar reads);
 - ``kind`` or ``type`` then optionally ``=``, ``:``, ``set to`` or ``is``, then a kind
   word (``ct``, ``lxc``, ``vm``, ``qemu``): the key and the operator are dropped, the kind
@@ -98,8 +98,8 @@ def rewrite(tokens: list[Token]) -> list[Token]:
         if t.quoted or (t.low not in SIZE_KEYS and t.low not in KIND_KEYS):
             continue
         n = _operator(out, i + 1)
-        if n == 1 and out[i + 1].low == ":" and i == 0:
-            continue  # "Memory: 16 GB." opening a sentence is a record (.records)
+        if n == 1 and out[i + 1].low == ":" and t.low in SIZE_KEYS:
+            continue  # "RAM: 4 GB", "Memory: 16 GB.": the parser's own record shape
         value = out[i + 1 + n] if i + 1 + n < len(out) else None
         if value is None or value.quoted:
             continue
