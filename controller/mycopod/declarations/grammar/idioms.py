@@ -38,7 +38,8 @@ _IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
 #: (words, their meaning): each word of an alternative group ``a|b`` matches; the
 #: meaning has one lower-case form per word matched ("" keeps the word; "," a filler)
 IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    # deletion
+    # deletion ("x can go on node pve2" is no deletion: kept as written, and refused)
+    (("can|could|may", "go", "on|in|into|to|onto"), ("", "", "")),
     (("can", "go"), ("should", "removed")),
     # "sandbox can be deleted", "x may be decommissioned"
     (("can|could|may", "be", "deleted|removed|decommissioned|destroyed|retired"),
@@ -84,6 +85,7 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # where it sits
     (("sits|sitting|resides|residing",), ("is",)),
     (("lives|sits|resides", "in", "pool"), (",", "", "")),
+    (("goes", "on|in"), ("is", "")), (("go", "on|in"), ("be", "")),  # "x goes on VLAN 40"
     (("booting|boots|boot", "via|with|using|from", "uefi|ovmf|seabios|bios"),
      (",", "with", "")),
     *VERB_IDIOMS,  # "is to be created with", "be given", "bumped to", "reside on" (.verbs)

@@ -185,7 +185,7 @@ VOCABULARY = frozenset({
     "booting", "running", "stopped", "started", "absent", "removed", "deleted", "gone",
     "exist", "exists", "autostart", "onboot", "virtual", "qemu", "kvm", "lxc", "linux",
     "storage", "stored", "datastore", "single", "half", "hard", "space", "size", "up", "off",
-    "online", "halted", "powered", "shutdown", "automatically", "hundred", "thousand",
+    "online", "halted", "powered", "goes", "shutdown", "automatically", "hundred", "thousand",
     "minus", "each", "slot", "connected", "attached", "diskless", "nic", "nics", "create",
     "there", "i", "we", "its", "their", "my", "our", "for", "or", "but", "(", ")",
     *CREATE_VERBS, *(w for prefix in CREATE_PREFIXES for w in prefix),

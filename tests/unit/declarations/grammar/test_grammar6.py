@@ -234,3 +234,19 @@ def test_a_card_status_in_capitals_is_not_part_of_the_statement(text: str) -> No
 
 def test_a_card_status_over_bare_settings_is_refused() -> None:
     assert "'DONE'" in error("DONE - 4 cores")
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("g6-g goes on VLAN 40.", {"networks": [{"slot": "net0", "vlan": 40}]}),
+    ("g6-g should go on node pve2.", {"node": "pve2"}),
+    ("g6-g goes in the pool infra.", {"pool": "infra"}),
+])
+def test_goes_on_or_in_is_where_the_guest_is(text: str, want: dict[str, object]) -> None:
+    assert stated(text) == {"g6-g": {"name": "g6-g", **want}}
+
+
+@pytest.mark.parametrize("text", ["g6-g can go in pool infra.", "g6-g can go to node pve2.",
+                                  "g6-g may go on VLAN 20."])
+def test_can_go_before_a_place_is_never_a_deletion(text: str) -> None:
+    assert "could not understand" in error(text)
+    assert stated("g6-g can go.") == {"g6-g": {"name": "g6-g", "state": "absent"}}
