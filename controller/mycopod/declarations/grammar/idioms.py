@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from mycopod.declarations.grammar import keyed
+from mycopod.declarations.grammar import comparatives, keyed
 from mycopod.declarations.grammar.lexicon import DROPPED, GLUED_RE, ROLE_WORDS, UNITS, is_vocab
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.terse import expand
@@ -198,7 +198,7 @@ def reorder(tokens: list[Token]) -> list[Token]:
     """Word orders of one phrase: ``cores to 6`` (6 cores), ``on pve1 node`` (on node
     pve1), ``from the x template`` (from the template x), ``50 GB storage`` (a 50 GB
     disk), ``, 10.0.0.2/24`` in a list (IP 10.0.0.2/24)."""
-    out = keyed.rewrite(tokens)  # "memory = 8192 MB", "cores set to 2", "kind ct"
+    out = comparatives.rewrite(keyed.rewrite(tokens))  # "memory = 8 GB", "more RAM, 8 GB"
     for i in range(len(out) - 2):
         a, b, c = out[i], out[i + 1], out[i + 2]
         if a.quoted or b.quoted or c.quoted:

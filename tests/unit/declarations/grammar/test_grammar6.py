@@ -250,3 +250,20 @@ def test_goes_on_or_in_is_where_the_guest_is(text: str, want: dict[str, object])
 def test_can_go_before_a_place_is_never_a_deletion(text: str) -> None:
     assert "could not understand" in error(text)
     assert stated("g6-g can go.") == {"g6-g": {"name": "g6-g", "state": "absent"}}
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("g6-e needs more memory, make it 4 gigs", {"memory_mib": 4096}),
+    ("g6-e needs a bigger disk please, 500 GB should do.", {
+        "disks": [{"slot": "scsi0", "size_gib": 500}]}),
+    ("g6-e needs more cores - make it 8.", {"cores": 8}),
+])
+def test_more_then_the_exact_amount_is_the_amount(text: str, want: dict[str, object]) -> None:
+    assert stated(text) == {"g6-e": {"name": "g6-e", **want}}
+
+
+@pytest.mark.parametrize("text", ["g6-e needs more memory.",
+                                  "g6-e needs more memory, 4 GB when it is busy.",
+                                  "g6-e needs more memory, make it 4 gigs or so."])
+def test_more_without_an_exact_amount_alone_is_still_vague(text: str) -> None:
+    assert "vague amounts cannot be compiled" in error(text)
