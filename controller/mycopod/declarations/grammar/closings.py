@@ -45,7 +45,7 @@ import re
 from mycopod.declarations.grammar.framing import SAYS
 from mycopod.declarations.grammar.idioms import REASON_WORDS
 from mycopod.declarations.grammar.lexicon import is_vocab
-from mycopod.declarations.grammar.purposes import drop_purpose
+from mycopod.declarations.grammar.purposes import drop_leading_reason, drop_purpose
 from mycopod.declarations.grammar.tokens import Token
 from mycopod.declarations.grammar.wrapping import (
     CONDITIONS,
@@ -324,4 +324,4 @@ def unwrap(tokens: list[Token]) -> list[Token]:
     chatter, a question or a problem report (see the module's docstring)."""
     if not tokens or sign_off(tokens) or _whole(tokens) or said_so(tokens):
         return []
-    return kind_after_name(_trailing(drop_purpose(tokens)))  # .purposes
+    return kind_after_name(_trailing(drop_purpose(drop_leading_reason(tokens))))  # .purposes

@@ -14,16 +14,22 @@ drops it, with or without a comma before it, and only in this shape:
   (:data:`.wrapping.CONDITIONS`: ``when``, ``until`` ...) and no word of
   :data:`STATES` (``so it keeps running`` is refused, never dropped).
 
+The same reason may open the sentence, before an order: ``We're done with the trial,
+delete whisper-2``. :func:`drop_leading_reason` drops it when it opens with a subject of
+:data:`LEADING_SUBJECTS` (``we``, ``we're``, ``I'm``, ``they``), holds the same words a
+purpose may hold (above), ends at the first comma, and the order after it opens with a
+verb of :data:`.lexicon.IMPERATIVE_VERBS` (``delete``, ``stop``, ``give`` ...).
+
 Anything else is left for the parser, which quotes what it cannot read. Pure.
 """
 
 from __future__ import annotations
 
-from mycopod.declarations.grammar.lexicon import KIND_WORDS, UNITS
+from mycopod.declarations.grammar.lexicon import IMPERATIVE_VERBS, KIND_WORDS, UNITS
 from mycopod.declarations.grammar.tokens import Token
 from mycopod.declarations.grammar.wrapping import CONDITIONS
 
-__all__ = ["STATES", "SUBJECTS", "drop_purpose"]
+__all__ = ["LEADING_SUBJECTS", "STATES", "SUBJECTS", "drop_leading_reason", "drop_purpose"]
 
 #: what may follow ``so`` for it to open a purpose ("so it ...", "so the students ...")
 SUBJECTS = frozenset({"it", "it's", "they", "they're", "nobody", "no-one", "noone", "we",
@@ -33,6 +39,8 @@ SUBJECTS = frozenset({"it", "it's", "they", "they're", "nobody", "no-one", "noon
 STATES = frozenset({"running", "stopped", "started", "online", "offline", "absent",
                     "present", "powered", "boot", "boots", "onboot", "autostart"})
 _MIN_STATEMENT = 2
+#: who a leading reason is about ("We're done with the trial, delete ...")
+LEADING_SUBJECTS = frozenset({"we", "we're", "i", "i'm", "they", "they're"})
 
 
 def _opens(tokens: list[Token], k: int) -> bool:
@@ -62,3 +70,14 @@ def drop_purpose(tokens: list[Token]) -> list[Token]:
             return tokens[:end]
         return tokens
     return tokens
+
+
+def drop_leading_reason(tokens: list[Token]) -> list[Token]:
+    """``tokens`` without the reason before the order (see the module's docstring)."""
+    if not tokens or tokens[0].quoted or tokens[0].low not in LEADING_SUBJECTS:
+        return tokens
+    k = next((j for j, t in enumerate(tokens) if t.low == "," and not t.quoted), 0)
+    if k < 2 or k + 1 >= len(tokens) or tokens[k + 1].quoted or tokens[
+            k + 1].low not in IMPERATIVE_VERBS or not _reason(tokens[:k]):
+        return tokens
+    return tokens[k + 1:]

@@ -267,3 +267,16 @@ def test_more_then_the_exact_amount_is_the_amount(text: str, want: dict[str, obj
                                   "g6-e needs more memory, make it 4 gigs or so."])
 def test_more_without_an_exact_amount_alone_is_still_vague(text: str) -> None:
     assert "vague amounts cannot be compiled" in error(text)
+
+
+def test_a_reason_before_an_order_is_dropped() -> None:
+    assert stated("We're done with the pilot, delete the VM g6-l.") == {
+        "g6-l": {"name": "g6-l", "kind": "vm", "state": "absent"}}
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("We are done until Friday, stop g6-l.", "until Friday"),
+    ("We moved g6-m to node pve2, delete g6-l.", "g6-l"),
+])
+def test_a_leading_reason_that_states_something_is_refused(text: str, quoted: str) -> None:
+    assert quoted in error(text)
