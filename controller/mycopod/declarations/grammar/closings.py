@@ -17,6 +17,8 @@ sentence is read (:func:`.openers.strip_courtesy` calls it first), only these sh
   :data:`QUESTION_WORDS` (``What am I doing wrong?``) and is plain;
 - a **problem report** (the whole sentence): ``Problem:``, ``Issue:``, ``Symptom:`` and
   plain words (``Problem: slow web UI.``);
+- at the end of a sentence, a record in parentheses: a word, ``:`` and plain words
+  holding no state word (``(owner: Sam)``; never ``(fast ones)``, ``(maybe)``, ``(VM)``);
 - at the end of a sentence, after a comma or nothing: a word of :data:`TRAILING_CHATTER`
   (``lol``, ``asap``), a chat emoji (``:tada:``), a ``now`` (not ``for now``, ``until
   now`` ...); after a comma: a plain clause that opens with ``it fails``
@@ -40,10 +42,17 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar.framing import SAYS
 from mycopod.declarations.grammar.idioms import REASON_WORDS
 from mycopod.declarations.grammar.lexicon import is_vocab
+from mycopod.declarations.grammar.purposes import drop_leading_reason, drop_purpose
 from mycopod.declarations.grammar.tokens import Token
-from mycopod.declarations.grammar.wrapping import CONDITIONS, first_words, kind_after_name
+from mycopod.declarations.grammar.wrapping import (
+    CONDITIONS,
+    STATE_WORDS,
+    first_words,
+    kind_after_name,
+)
 
 __all__ = [
     "CHATTER_OPENERS",
@@ -73,7 +82,9 @@ SIGN_OFF_PHRASES: tuple[tuple[str, ...], ...] = (*(
     ("thanks", "and", "regards"), ("with", "kind", "regards"), ("with", "best", "regards"),
     *(("have", "a", good, when) for good in ("nice", "good", "great")
       for when in ("day", "weekend")), ("sent", "from", "my"), ("talk", "soon"),
-    ("greetings",), ("closing", "ticket"), ("closing", "the", "ticket"), ("ticket", "closed"))
+    ("greetings",), ("closing", "ticket"), ("closing", "the", "ticket"), ("ticket", "closed"),
+    *((*no, *that, last) for no in ((), ("no", ",")) for that in (("that's",), ("that", "is"))
+      for last in ("it", "all")))  # "No, that's it." (the end of a chat)
 #: a whole sentence of chatter opens with one of these ("Nobody touches it ...")
 CHATTER_OPENERS = frozenset({"nobody", "goodbye", "bye", "rip", "lol", "haha", "yay",
                              "fingers", "wish", "works", "hopefully"})
@@ -218,9 +229,24 @@ def _now(tokens: list[Token], k: int) -> bool:
             and (k + 1 == len(tokens) or tokens[k + 1].low in (",", "!", "?")))
 
 
+def _aside(tokens: list[Token]) -> list[Token]:
+    """``tokens`` without an aside in parentheses at their end that records who or what
+    (``(owner: Sam)``, ``(status: waiting for review)``): a word, ``:``, then plain words
+    and no state word (``(maybe)``); ``(fast ones)`` may qualify a setting: kept."""
+    if len(tokens) < 4 or tokens[-1].low != ")" or tokens[-1].quoted:
+        return tokens
+    k = max(j for j, t in enumerate(tokens) if t.low == "(" and not t.quoted) if any(
+        t.low == "(" and not t.quoted for t in tokens) else 0
+    inside = tokens[k + 1:-1]
+    if k < 2 or len(inside) < 3 or inside[1].low != ":" or any(
+            t.low in ("(", ")") or t.low in STATE_WORDS for t in inside):
+        return tokens
+    return tokens[:k] if plain(inside) else tokens
+
+
 def _trailing(tokens: list[Token]) -> list[Token]:
     """``tokens`` without the chatter, failure or question clause at their end."""
-    out = tokens
+    out = _aside(tokens)
     while len(out) > 2 and out[-1].low == ":" and _EMOJI_RE.match(out[-2].low):
         out = out[:-2]  # ":tada:", ":pray:": a chat emoji
     out = [t for k, t in enumerate(out) if not _now(out, k)]
@@ -276,9 +302,26 @@ def _not_needed(statement: list[Token], rest: list[Token]) -> bool:
     return plain(tail) and not any(t.low in CONDITIONS for t in rest)
 
 
+#: words a person's say-so may hold besides plain ones ("Mark asked me to put this here")
+_SAID_WORDS = frozenset({"put", "me", "us", "here", "this", "approved", "okayed"})
+
+
+def said_so(tokens: list[Token]) -> bool:
+    """``Pastor Jim approved this.``, ``Dr. Patel asked me to put this here.``, ``Coach
+    wants a replay box.``: who asked, as a whole sentence: at most three plain words, the
+    first capitalised (a person), a verb of :data:`.framing.SAYS` or ``approved``, then
+    plain words (and those of :data:`_SAID_WORDS`): it names no guest and states nothing."""
+    j = 0
+    while j < min(len(tokens), 3) and not tokens[j].quoted and tokens[j].text.isalpha() and (
+            not is_vocab(tokens[j].low)) and tokens[j].low not in SAYS | {"approved"}:
+        j += 1
+    return 0 < j < len(tokens) and tokens[0].text[:1].isupper() and tokens[j].low in (
+        SAYS | {"approved"}) and plain([t for t in tokens[j + 1:] if t.low not in _SAID_WORDS])
+
+
 def unwrap(tokens: list[Token]) -> list[Token]:
     """``tokens`` without what closes them; empty when the whole sentence is a sign-off,
     chatter, a question or a problem report (see the module's docstring)."""
-    if not tokens or sign_off(tokens) or _whole(tokens):
+    if not tokens or sign_off(tokens) or _whole(tokens) or said_so(tokens):
         return []
-    return kind_after_name(_trailing(tokens))
+    return kind_after_name(_trailing(drop_purpose(drop_leading_reason(tokens))))  # .purposes

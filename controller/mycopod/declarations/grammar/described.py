@@ -27,7 +27,7 @@ Anything else is left as it was, for the parser to read or refuse. Pure.
 from __future__ import annotations
 
 from mycopod import spec as specmod
-from mycopod.declarations.grammar import bracketed
+from mycopod.declarations.grammar import bracketed, titled
 from mycopod.declarations.grammar.lexicon import (
     GENERIC_NOUNS,
     KIND_WORDS,
@@ -131,7 +131,8 @@ def _inline(toks: list[Token]) -> list[Token]:
             if j > i + 1 and j < len(toks) and toks[j].low == ")":
                 i = j + 1  # "the VM sage-50 (accounting)"
                 continue
-        if t.low == "with" and out and out[-1].low in KIND_WORDS:
+        if t.low == "with" and out and (out[-1].low in KIND_WORDS or [
+                x.low for x in out[-2:]] == ["virtual", "machine"]):  # "a virtual machine"
             k = i + 1 + (i + 1 < len(toks) and toks[i + 1].low == "the")
             if k + 1 < len(toks) and toks[k].low == "name" and _name(toks[k + 1]):
                 out.append(Token(t.text, "named", t.line))
@@ -146,7 +147,7 @@ def rewrite(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the descriptions of the module's docstring dropped."""
     if len(tokens) < 3:
         return tokens
-    tokens = bracketed.rewrite(tokens)  # "The backup computer (dentbak) ..." (.bracketed)
+    tokens = titled.rewrite(bracketed.rewrite(tokens))  # "The x computer (y)", "Print box p-2:"
     lows = {t.low for t in tokens}
     kinds = not lows.isdisjoint(KIND_WORDS)
     if kinds and (not lows.isdisjoint(_COUNT_TRIGGERS) or any(w.isdigit() for w in lows)):

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileError, GuestLimitError, guest_limit_message
-from mycopod.declarations.grammar import leadins, markdown, records, soundness
+from mycopod.declarations.grammar import leadins, markdown, records, soundness, transcripts
 from mycopod.declarations.grammar.drafts import guest_data
 from mycopod.declarations.grammar.headings import is_title, read_heading
 from mycopod.declarations.grammar.idioms import is_preface
@@ -172,7 +172,7 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
                     topic = Subject(names, block.line)
                     continue
         try:
-            tokens = tokenize(block.text, first_line=block.line)
+            tokens = transcripts.turns(tokenize(block.text, first_line=block.line))
         except SentenceError as exc:
             state.error(exc.line, exc.message)
             continue

@@ -18,7 +18,8 @@ says where such words end, and only for these shapes:
   minutes' record that the statement before it was accepted, never a guest named
   ``approved``; a verdict then ``:`` before a statement (``Agreed: new VM vpn-gw ...``);
 - **reported speech**: at most :data:`MAX_FRAME_WORDS` lead-in words (the first
-  capitalised: ``Our IT guy Mark``, ``PL``) then a verb of :data:`SAYS` and an optional
+  capitalised: ``Our IT guy Mark``, ``PL``, ``Dr. Patel``) then a verb of :data:`SAYS`
+  (``wants`` too: ``Dr. Patel wants the container x to have ...``) and an optional
   ``that``; ``It was agreed|noted|decided that``.
 
 What follows must name a guest of its own (:func:`.wrapping.names_a_guest`), so a frame
@@ -43,10 +44,12 @@ GREETINGS = frozenset({"hola", "bonjour", "salut", "hallo", "ciao", "ola", "olá
 WISHES: tuple[tuple[str, ...], ...] = tuple(
     (who, *wish) for who in ("i", "we") for wish in (
         ("want",), ("need", "to"), ("want", "to"), ("would", "like", "to"),
-        ("should", "like", "to"), ("would", "like")))
+        ("should", "like", "to"), ("would", "like"), ("would", "need"),
+        ("would", "need", "to")))
 #: verbs of reported speech ("Mark says", "PL reported that")
 SAYS = frozenset({"says", "said", "reported", "confirmed", "noted", "mentioned", "writes",
-                  "wrote", "asks", "asked", "suggests", "suggested", "requested"})
+                  "wrote", "asks", "asked", "suggests", "suggested", "requested", "wants",
+                  "wanted"})
 #: a verdict as a sentence of its own ("...; approved.", "— agreed."): never a guest
 VERDICTS = frozenset({"approved", "agreed", "accepted", "confirmed", "done", "ack",
                       "acknowledged", "granted", "lgtm", "noted", "signed-off"})

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar import comparatives, keyed
 from mycopod.declarations.grammar.lexicon import DROPPED, GLUED_RE, ROLE_WORDS, UNITS, is_vocab
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.terse import expand
@@ -37,7 +38,8 @@ _IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
 #: (words, their meaning): each word of an alternative group ``a|b`` matches; the
 #: meaning has one lower-case form per word matched ("" keeps the word; "," a filler)
 IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    # deletion
+    # deletion ("x can go on node pve2" is no deletion: kept as written, and refused)
+    (("can|could|may", "go", "on|in|into|to|onto"), ("", "", "")),
     (("can", "go"), ("should", "removed")),
     # "sandbox can be deleted", "x may be decommissioned"
     (("can|could|may", "be", "deleted|removed|decommissioned|destroyed|retired"),
@@ -52,6 +54,9 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("torn", "down"), ("deleted", ",")),
     # power
     (("start|starts", "it|them", "at|on", "boot"), ("", ",", "", "")),  # onboot, not running
+    (("start|starts", "it|them", "when", "the", "node|host", "boots|starts"),
+     ("", ",", "", "", "", "")),
+    (("start|starts", "it|them", "automatically"), ("", ",", "")),
     (("and", "stays|stay|remains|remain", "that", "way"), (",", ",", ",", ",")),
     (("for", "now"), (",", ",")),
     (("for", "the", "time", "being"), (",", ",", ",", ",")),
@@ -80,6 +85,7 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # where it sits
     (("sits|sitting|resides|residing",), ("is",)),
     (("lives|sits|resides", "in", "pool"), (",", "", "")),
+    (("goes", "on|in"), ("is", "")), (("go", "on|in"), ("be", "")),  # "x goes on VLAN 40"
     (("booting|boots|boot", "via|with|using|from", "uefi|ovmf|seabios|bios"),
      (",", "with", "")),
     *VERB_IDIOMS,  # "is to be created with", "be given", "bumped to", "reside on" (.verbs)
@@ -192,7 +198,7 @@ def reorder(tokens: list[Token]) -> list[Token]:
     """Word orders of one phrase: ``cores to 6`` (6 cores), ``on pve1 node`` (on node
     pve1), ``from the x template`` (from the template x), ``50 GB storage`` (a 50 GB
     disk), ``, 10.0.0.2/24`` in a list (IP 10.0.0.2/24)."""
-    out = list(tokens)
+    out = comparatives.rewrite(keyed.rewrite(tokens))  # "memory = 8 GB", "more RAM, 8 GB"
     for i in range(len(out) - 2):
         a, b, c = out[i], out[i + 1], out[i + 2]
         if a.quoted or b.quoted or c.quoted:

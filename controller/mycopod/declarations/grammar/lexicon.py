@@ -90,10 +90,12 @@ PRONOUNS = frozenset({"it", "they", "them", "this", "these", "those"})
 
 UNITS: dict[str, Decimal] = {}
 for _words, _mib in (
-    (("mb", "mib", "m", "meg", "megs", "megabyte", "megabytes", "mebibyte", "mebibytes"), 1),
-    (("gb", "gib", "g", "gig", "gigs", "gigabyte", "gigabytes", "gibibyte", "gibibytes"),
-     1024),
-    (("tb", "tib", "t", "terabyte", "terabytes", "tebibyte", "tebibytes"), 1024 * 1024),
+    (("mb", "mib", "m", "meg", "megs", "megabyte", "megabytes", "mebibyte", "mebibytes",
+      "mega", "megas"), 1),
+    (("gb", "gib", "g", "gig", "gigs", "gigabyte", "gigabytes", "gibibyte", "gibibytes",
+      "giga", "gigas"), 1024),  # "8 giga of ram": the prefix alone, as many say it
+    (("tb", "tib", "t", "terabyte", "terabytes", "tebibyte", "tebibytes", "tera", "teras"),
+     1024 * 1024),
 ):
     for _w in _words:
         UNITS[_w] = Decimal(_mib)
@@ -183,7 +185,7 @@ VOCABULARY = frozenset({
     "booting", "running", "stopped", "started", "absent", "removed", "deleted", "gone",
     "exist", "exists", "autostart", "onboot", "virtual", "qemu", "kvm", "lxc", "linux",
     "storage", "stored", "datastore", "single", "half", "hard", "space", "size", "up", "off",
-    "online", "halted", "powered", "shutdown", "automatically", "hundred", "thousand",
+    "online", "halted", "powered", "goes", "shutdown", "automatically", "hundred", "thousand",
     "minus", "each", "slot", "connected", "attached", "diskless", "nic", "nics", "create",
     "there", "i", "we", "its", "their", "my", "our", "for", "or", "but", "(", ")",
     *CREATE_VERBS, *(w for prefix in CREATE_PREFIXES for w in prefix),

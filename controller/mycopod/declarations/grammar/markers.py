@@ -20,6 +20,9 @@ A number there is the document's numbering, never a count of guests.
 - a **commit type** of :data:`COMMIT_TYPES` with an optional scope in parentheses and
   an optional ``!``, then ``:`` (``feat(infra):``, ``chore:``, ``fix!:``);
 - a **check box** ``[ ]``, ``[x]`` (checked or not, the item states what should be);
+- a **thread number** ``1/``, ``9/9``, ``2/5`` (a post of a numbered social-media thread);
+- a **card status** of :data:`STATUSES` in capitals (``TODO``, ``DOING -``, ``DONE?``,
+  ``WIP:``): where a card is on a board, never the guest's state (lower case is a word);
 - a **ticket key**: upper-case letters, a hyphen and a number (``OPS-418``: upper case,
   so never a guest's name), then ``:``, a dash, or nothing.
 
@@ -35,7 +38,8 @@ import re
 from mycopod.declarations.grammar.prefaces import plain_word
 from mycopod.declarations.grammar.tokens import Token
 
-__all__ = ["COMMIT_TYPES", "LABEL_NOUNS", "MAX_TITLE_WORDS", "SECTION_VERBS", "marker_end"]
+__all__ = ["COMMIT_TYPES", "LABEL_NOUNS", "MAX_TITLE_WORDS", "SECTION_VERBS", "STATUSES",
+           "marker_end"]
 
 MAX_TITLE_WORDS = 3
 #: nouns that number a document's parts ("Step 1", "Scope item 4", "Action (AM)")
@@ -55,6 +59,9 @@ _NUMBER_RE = re.compile(r"^#?\d{1,4}[a-z]?$")
 _COMMIT_RE = re.compile(r"^([a-z]+)(\([a-z0-9_./-]*)?(!)?$")
 _TICKET_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}-\d{1,6}$")
 _INITIALS_RE = re.compile(r"^[A-Z]{1,4}$")
+#: a board card's column, written in capitals before the card ("DOING - loki: ...")
+STATUSES = frozenset({"TODO", "DOING", "DONE", "WIP", "BACKLOG", "BLOCKED", "REVIEW", "NEXT"})
+_THREAD_RE = re.compile(r"^\d{1,2}/(?:\d{1,2})?$")
 _BOXES = frozenset({"[x]", "[X]", "[]", "[ ]"})
 _DASHES = frozenset({"-", "--", "\u2013", "\u2014"})
 
@@ -121,8 +128,11 @@ def _commit(tokens: list[Token], i: int) -> int:
 def _box_or_key(tokens: list[Token], i: int) -> int:
     """``[ ]``, ``[x]``, ``OPS-418:``, ``OPS-420 –``: where the box or key ends."""
     t = tokens[i]
-    if t.text in _BOXES:
+    if t.text in _BOXES or _THREAD_RE.match(t.text):
         return i + 1
+    if t.text in STATUSES:
+        j = i + 1
+        return j + 1 if j < len(tokens) and tokens[j].low in (":", "?", "-", "\u2013") else j
     if t.text == "[" and i + 1 < len(tokens) and tokens[i + 1].text in ("]", "x]", "X]"):
         return i + 2
     if _TICKET_RE.match(t.text):

@@ -286,9 +286,10 @@ def rewrite(tokens: list[Token]) -> list[Token]:
             cloned = Token(tokens[0].text, "cloned", tokens[0].line)
             return [*tokens[3:end], Token(",", ",", tokens[0].line), cloned,
                     Token("from", "from", tokens[0].line), tokens[1], *tokens[end:]]
-    if first in ("tag", "label") and _name(tokens[1]) and tokens[2].low in ("with", "as"):
-        # "Tag web-5 with prod and web": web-5 tagged prod and web
-        return [tokens[1], Token(tokens[2].text, "tagged", tokens[2].line), *tokens[3:]]
+    if first in ("tag", "label") and (end := _names(tokens, 1)) > 1 and end < len(
+            tokens) and tokens[end].low in ("with", "as"):  # "Tag a-5 and b-5 with prod"
+        return [*tokens[1:end], Token(tokens[end].text, "tagged", tokens[end].line),
+                *tokens[end + 1:]]
     if first == "for" and (end := _names(tokens, 1)) > 1 and end < len(tokens) and (
             tokens[end].low == ":"):  # "For web-1: 4 cores"
         return [*tokens[1:end], *tokens[end:]]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 
 from mycopod.declarations.grammar.changelog import shorthand
-from mycopod.declarations.grammar.closings import problem_report, unwrap
+from mycopod.declarations.grammar.closings import problem_report, sign_off, unwrap
 from mycopod.declarations.grammar.prefaces import plain_word, strip_preface
 from mycopod.declarations.grammar.reports import report_to_imperative
 from mycopod.declarations.grammar.tokens import Token
@@ -175,6 +175,8 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
             if len(out) > 1 and out[-1].low == ",":
                 out = out[:-1]
             break
+    if out and len(out) < len(tokens) - i and sign_off(out):
+        return []  # "That's all, thanks."
     asked = asked or (bool(out) and out[0].low in _MODALS)
     if asked and len(out) > 1 and out[-1].low == "?":  # "Could you ...? Thanks!"
         out = out[:-1]

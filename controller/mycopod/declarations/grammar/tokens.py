@@ -228,10 +228,17 @@ class Cursor:
 # --- sentences ---------------------------------------------------------------------------
 
 
+#: abbreviated titles before a person's name ("Dr. Patel"): their dot ends no sentence
+TITLES = frozenset({"dr", "mr", "mrs", "ms", "prof", "rev", "fr", "st"})
+
+
 def split_sentences(tokens: list[Token]) -> list[list[Token]]:
     out: list[list[Token]] = []
     current: list[Token] = []
     for k, t in enumerate(tokens):
+        if t.low == "." and not t.quoted and k and tokens[k - 1].low in TITLES and k + 1 < len(
+                tokens) and tokens[k + 1].text[:1].isupper():
+            continue  # "Dr. Patel": a title's abbreviation, not the end of a sentence
         if t.low == "." and not t.quoted:
             if current:
                 out.append(current)
