@@ -303,9 +303,19 @@ def _plain(tokens: list[Token]) -> bool:
     return True
 
 
+def _list_goes_on(rest: list[Token]) -> bool:
+    """Is ``rest`` the end of a list ("tagged c, he and q": "he and q"), words between
+    commas and a last "and"/"or"? Then its first word is an item, not a reason's."""
+    words, seps = rest[0::2], rest[1::2]
+    return (len(rest) % 2 == 1 and bool(seps) and seps[-1].low in ("and", "or")
+            and all(t.low in (",", "and", "or") for t in seps)
+            and not any(t.low in (",", "and", "or") for t in words))
+
+
 def _reason_at(tokens: list[Token], start: int) -> bool:
     rest = tokens[start:]
-    return len(rest) >= 2 and rest[0].low in REASON_OPENERS and _plain(rest)
+    return (len(rest) >= 2 and rest[0].low in REASON_OPENERS and _plain(rest)
+            and not _list_goes_on(rest))
 
 
 #: a whole sentence that is an aside starts with one of these ("It has been replaced ...")
