@@ -17,7 +17,8 @@ repository with a folder per cluster declaring exactly those guests, and ``--rep
   the kill (target < 300 MB).
 
 Usage: ``python bench/scaleout.py [--clusters 10] [--guests 1000] [--replicas 3]
-[--latency-ms 2] [--database-url URL] [--keep] [--log-level info]`` (default: an embedded
+[--latency-ms 2] [--database-url URL] [--keep] [--log-level info] [--profile-seconds 20]``
+(default: an embedded
 PostgreSQL).
 """
 
@@ -190,6 +191,25 @@ def push(url: str, repo: Repo, replica: Daemon, sim_url: str, cluster: str,
     return took
 
 
+def profile(survivors: list[Daemon], args: argparse.Namespace,
+            work: Path) -> list[subprocess.Popen[bytes]]:
+    """With ``--profile-seconds``: py-spy (``pip install py-spy``) samples each survivor
+    from the kill on, into ``profile-<replica>.json`` (speedscope, idle samples too, so a
+    thread's samples are in time order: bench/profile_timeline.py reads them)."""
+    if not args.profile_seconds:
+        return []
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+    procs = []
+    for replica in survivors:
+        assert replica.proc is not None
+        procs.append(subprocess.Popen(
+            [spy, "record", "--pid", str(replica.proc.pid), "--duration",
+             str(args.profile_seconds), "--rate", "100", "--format", "speedscope", "--threads",
+             "--idle", "--nonblocking", "-o", str(work / f"profile-{replica.name}.json")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return procs
+
+
 def bench(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     names = [f"c{i:02d}" for i in range(args.clusters)]
     sims: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
@@ -261,11 +281,12 @@ def bench(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         victim.proc.send_signal(signal.SIGKILL)
         victim.proc.wait(timeout=10)
         killed = time.monotonic()
+        profilers = profile(survivors, args, work)
         after = wait_until(lambda: assignment(replicas, names, low, high + 1), timeout=60,
                            what="the victim's clusters led by survivors", interval=0.1)
         takeover = time.monotonic() - killed
         pushed = orphans[0]
-        stages: dict[str, Any] = {}
+        stages: dict[str, Any] = {"webhook_after_kill": round(time.monotonic() - killed, 2)}
         push_seconds = push(url, repo, survivors[0], sims[pushed][1], pushed, guests[pushed],
                             2, stages)
         result["sigkill"] = {
@@ -281,6 +302,8 @@ def bench(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         result["sigkill"]["push_applied_seconds_10s_later"] = round(push(
             url, repo, survivors[-1], sims[pushed][1], pushed, guests[pushed], 3, later), 2)
         result["sigkill"]["push_stages_10s_later"] = later
+        for proc in profilers:
+            proc.wait(timeout=args.profile_seconds + 60)
         result["rss_mib_after_kill"] = rss(replicas)
         result["actions_by_kind_at_end"] = {r["kind"]: r["n"] for r in query(
             url, "SELECT kind || ':' || result AS kind, count(*) AS n FROM "
@@ -325,6 +348,8 @@ if __name__ == "__main__":
     parser.add_argument("--latency-ms", type=float, default=2.0)
     parser.add_argument("--database-url")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
+    parser.add_argument("--profile-seconds", type=int, default=0,
+                        help="py-spy the survivors for this long after the kill (--keep)")
     parser.add_argument("--log-level", default="warning",
                         help="the replicas' log level (info shows each compile and run)")
     options = parser.parse_args()
