@@ -1,6 +1,7 @@
 """What a replica's event loop did, second by second: reads a py-spy speedscope profile
 (``bench/scaleout.py --profile-seconds N --keep``, sampled with ``--idle`` at 100 Hz, so
-the main thread's samples are in time order, 10 ms apart) and prints, per window, how
+the main thread's samples are in time order, 10 ms apart while py-spy keeps up: on a
+loaded machine it falls behind and the times stretch) and prints, per window, how
 much of it the loop was busy and the tasks it was busy with, then the top functions.
 
 Usage: ``python bench/profile_timeline.py PROFILE.json [--window 1.0] [--top 25]``
@@ -49,7 +50,9 @@ def main() -> None:
     inclusive: Counter[str] = Counter()
     for start in range(0, len(samples), per):
         window = samples[start:start + per]
-        busy = [s for s in window if not any(f.startswith(IDLE) for f in s[-3:])]
+        # idle: waiting in select(); a stack of no frames: the process has ended
+        busy = [s for s in window
+                if len(s) > 1 and not any(f.startswith(IDLE) for f in s[-3:])]
         busy_total += len(busy)
         tasks = Counter(task_of(s) for s in busy)
         top = "; ".join(f"{n / args.rate:.2f}s {t}" for t, n in tasks.most_common(3))
