@@ -62,7 +62,7 @@ async def github(call: Call) -> web.Response:
         views = call.ctx.views()
         for name in woken:
             views[name].runtime.wake_fetch.set()
-            await wakeups.notify(call.ctx.pool, wakeups.FETCH, name)
+        await wakeups.notify_many(call.ctx.pool, wakeups.FETCH, woken)
     if event.kind == "pull_request":
         event = _pull_request(call, event, cluster)
     log.info("webhook.received", kind=event.kind, github_event=event.event, cluster=cluster,
