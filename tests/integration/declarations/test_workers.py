@@ -94,9 +94,11 @@ async def test_a_file_over_its_budget_is_stopped_with_an_error_naming_it() -> No
         assert str(error) == (
             "big.md: compiling this file took longer than the 0.1 s allowed for one file "
             "(compile.file_seconds), so it was stopped; split it into smaller files")
-        assert seconds < 2.0, seconds  # stopped by its worker, not left to run
-        # the worker is free again at once
-        again = await asyncio.wait_for(workers.compile({"good.md": GOOD}), 2.0)
+        # stopped by its worker, not left to run its ~10 s (the bound leaves room for a
+        # loaded machine: a clean-clone CI runs beside other work)
+        assert seconds < 5.0, seconds
+        # the worker is free again
+        again = await asyncio.wait_for(workers.compile({"good.md": GOOD}), 10.0)
         assert not isinstance(again["good.md"], CompileError)
     finally:
         await workers.close()
