@@ -304,13 +304,9 @@ class Daemon:
         forge = self.settings.forge
         if not forge.enabled:
             return
-        from mycopod.forge.client import ForgeClient
         from mycopod.forge.reporter import ForgeReporter
 
-        api = self.settings.api
-        public = forge.public_url or f"http://{api.host}:{api.port}"
-        reporter = ForgeReporter(ForgeClient(forge), public_url=public,
-                                 queue_size=forge.queue_size)
+        reporter = ForgeReporter.for_forge(forge, self.settings.api)
         self.hooks = reporter
         self.add("forge-reporter", reporter.run)
 

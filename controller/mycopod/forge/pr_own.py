@@ -68,7 +68,6 @@ def own_repo_hooks(settings: Settings, units: Sequence[ClusterUnit], *,
     repository (none without one), never to ``[forge]``'s, which does not hold those
     commits; the notifier hears it as every cluster. Each reporter's task is ``add``-ed
     (``forge-reporter[<name>]``). A cluster missing here keeps the daemon's hooks."""
-    from mycopod.forge.client import ForgeClient
     from mycopod.forge.reporter import ForgeReporter
     from mycopod.reconcile.hooks import NO_HOOKS, AllHooks
 
@@ -83,10 +82,7 @@ def own_repo_hooks(settings: Settings, units: Sequence[ClusterUnit], *,
         if forge.enabled:
             key = (forge.api_url, forge.repository)
             if key not in reporters:
-                api = settings.api
-                public = forge.public_url or f"http://{api.host}:{api.port}"
-                reporters[key] = ForgeReporter(ForgeClient(forge), public_url=public,
-                                               queue_size=forge.queue_size)
+                reporters[key] = ForgeReporter.for_forge(forge, settings.api)
                 add(f"forge-reporter[{unit.name}]", reporters[key].run)
             parts.append(reporters[key])
         if notify is not None:

@@ -25,6 +25,8 @@ from mycopod.forge.models import CommitStatus
 from mycopod.queues import put_dropping_oldest
 
 if TYPE_CHECKING:
+    from mycopod.config import ApiSettings
+    from mycopod.config_gitops import ForgeSettings
     from mycopod.store.runs import Run
 
 log = structlog.get_logger(__name__)
@@ -40,6 +42,13 @@ class StatusReport:
 
 class ForgeReporter:
     """Commit statuses for compiles and runs, queued and sent by a task of its own."""
+
+    @classmethod
+    def for_forge(cls, forge: ForgeSettings, api: ApiSettings) -> ForgeReporter:
+        """The reporter of ``forge``; its statuses link to ``forge.public_url``, else to
+        this daemon's API address."""
+        return cls(ForgeClient(forge), queue_size=forge.queue_size,
+                   public_url=forge.public_url or f"http://{api.host}:{api.port}")
 
     def __init__(self, client: ForgeClient, *, public_url: str, queue_size: int) -> None:
         self.client = client

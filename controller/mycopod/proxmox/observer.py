@@ -347,12 +347,12 @@ class Observer:
         fresh = await self._statuses.confirm(self.client, observed.guests, {*vmids}, keys)
         if not fresh:
             return None
-        guests = tuple(replace(g, status=fresh[g.vmid]) if g.vmid in fresh else g
-                       for g in observed.guests)
-        for guest in guests:  # kept for the ticks while the row stays stale
-            row = self._rows.get(guest.vmid)
-            if guest.vmid in fresh and row is not None:
-                self._rows[guest.vmid] = replace(row, guest=guest)
+        changed = {g.vmid: replace(g, status=fresh[g.vmid])
+                   for g in observed.guests if g.vmid in fresh}
+        guests = tuple(changed.get(g.vmid, g) for g in observed.guests)
+        for vmid, guest in changed.items():  # kept for the ticks while the row is stale
+            if (row := self._rows.get(vmid)) is not None:
+                self._rows[vmid] = replace(row, guest=guest)
         if observed.guests is self._guests:
             self._guests = guests
         return replace(observed, guests=guests)

@@ -12,7 +12,7 @@ every tick.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -39,9 +39,9 @@ class StatusChecks:
         else:
             self._confirmed.pop(vmid, None)
 
-    def keep(self, vmids: Iterable[int]) -> None:
-        """Drop what is remembered of guests no longer in the cluster."""
-        live = set(vmids)
+    def keep(self, live: Container[int]) -> None:
+        """Drop what is remembered of guests no longer in the cluster (``live``, the
+        vmids of this observation; called every tick, so nothing is copied)."""
         if any(v not in live for v in self._confirmed):
             self._confirmed = {v: c for v, c in self._confirmed.items() if v in live}
 

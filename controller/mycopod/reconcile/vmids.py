@@ -15,6 +15,7 @@ from typing import Literal
 from mycopod.proxmox import translate
 from mycopod.proxmox.client import ProxmoxClient
 from mycopod.proxmox.errors import ConflictError, NotFoundError, PermanentError, ProxmoxError
+from mycopod.reconcile.planner import UNFINISHED_LOCKS
 
 #: how many ids above the planned one are probed before giving up
 PROBES = 100
@@ -74,7 +75,7 @@ async def whose(client: ProxmoxClient, vmid: int, *, name: str, ownership_tag: s
             tags, lock = translate.parse_tags(config.get("tags")), config.get("lock")
         if str(seen or "") == name and ownership_tag in tags:
             return "ours"
-        if not seen and lock in ("create", "clone"):
+        if not seen and lock in UNFINISHED_LOCKS:
             return "unfinished"
         return "theirs"
     return "unknown"  # gone again, or not listed yet: nothing to tell it by
