@@ -44,13 +44,8 @@ async def test_the_daemon_plans_a_pull_request_per_cluster(database_url: str,
     (repo.work / "site-b").mkdir()
     base = repo.push({"site-a/app.md": "web-1 is a VM with 1 core and 1 GB of RAM.\n",
                       "site-b/app.md": "web-1 is a VM with 1 core and 1 GB of RAM.\n"})
-    repo.git("checkout", "-q", "-b", "edges")
-    (repo.work / "site-a/app.md").write_text("web-1 is a VM with 2 cores and 1 GB of RAM.\n")
-    (repo.work / "site-b/db.md").write_text("db-1 is a VM with 1 core and 1 GB of RAM.\n")
-    repo.git("add", "--all")
-    repo.git("commit", "-q", "-m", "edges")
-    head = repo.git("rev-parse", "HEAD")
-    repo.git("push", "-q", "origin", "HEAD:refs/pull/5/head")
+    head = repo.pull_request(5, {"site-a/app.md": "web-1 is a VM with 2 cores and 1 GB of RAM.\n",
+                                 "site-b/db.md": "db-1 is a VM with 1 core and 1 GB of RAM.\n"})
     sim_a = SimProcess(tmp_path / "sim-a.log").start()
     sim_b = SimProcess(tmp_path / "sim-b.log").start()
     port = free_port()

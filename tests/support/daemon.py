@@ -88,6 +88,17 @@ class Repo:
         self.git("push", "--quiet", "origin", "main")
         return self.git("rev-parse", "HEAD")
 
+    def pull_request(self, number: int, files: dict[str, str]) -> str:
+        """Commit ``files`` on a branch off main and push it as pull request ``number``
+        (``refs/pull/N/head``, as GitHub does); returns its head. The clone stays on it."""
+        self.git("checkout", "--quiet", "-B", f"pr-{number}", "main")
+        for name, text in files.items():
+            (self.work / name).write_text(text)
+        self.git("add", "--all")
+        self.git("commit", "--quiet", "-m", f"pull request {number}")
+        self.git("push", "--quiet", "origin", f"HEAD:refs/pull/{number}/head")
+        return self.git("rev-parse", "HEAD")
+
 
 class Daemon:
     """One `mycopod run` subprocess."""
