@@ -82,9 +82,9 @@ def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> N
             wait_until(lambda: guests_named(sim, "web-1"), timeout=10,
                        what="web-1 to exist in Proxmox")
 
-            def succeeded_run() -> dict | None:
+            def succeeded_run(sha: str = commit) -> dict | None:
                 runs = api.get("/logs", status="Succeeded")["items"]
-                return next((r for r in runs if r["commit_sha"] == commit), None)
+                return next((r for r in runs if r["commit_sha"] == sha), None)
 
             run = wait_until(succeeded_run, timeout=20, what="the run to succeed")
             assert run["trigger"] in ("commit", "webhook")
@@ -99,9 +99,12 @@ def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> N
             assert counted and float(counted.group(2)) >= 1, metrics[:2000]
 
             # 3. Push a change: it is applied.
-            repo.push({"app.md": "web-1 is a VM with 2 cores and 1 GB of RAM.\n"})
+            change = repo.push({"app.md": "web-1 is a VM with 2 cores and 1 GB of RAM.\n"})
             wait_until(lambda: _sim_config(sim, "web-1").get("cores") == "2", timeout=15,
                        what="2 cores on web-1")
+            # its run over (it reads the config back after the change: a change made out
+            # of band before that fails it, and its retry, not a drift run, corrects it)
+            wait_until(lambda: succeeded_run(change), timeout=20, what="the change's run")
 
             # 4. Change the guest out of band: it is corrected (a drift run). A stopped
             # guest shows in the cheap observe (/cluster/resources); a pending config
