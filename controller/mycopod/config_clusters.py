@@ -220,12 +220,8 @@ def check_clusters(clusters: Sequence[ClusterSettings], *, proxmox_given: bool,
     """The entries together: ValueError naming what is wrong and how to fix it."""
     if not clusters:
         return
-    for entry in clusters:
-        if forge is not None and entry.forge.repository is not None \
-                and not cluster_forge(forge, entry).enabled:
-            raise ValueError(f"clusters: {entry.name!r} sets forge.repository but has no "
-                             "forge api_url and token; set [forge] api_url and token (or "
-                             "api_url and token in its [clusters.forge])")
+    if forge is not None:
+        _check_forges(clusters, forge, repo)
     if proxmox_given:
         raise ValueError("clusters: both [proxmox] and [[clusters]] are given; move the "
                          "[proxmox] settings into a [[clusters]] entry's [clusters.proxmox] "
@@ -264,3 +260,30 @@ def check_clusters(clusters: Sequence[ClusterSettings], *, proxmox_given: bool,
                                  f"branch {source[1]}); give each cluster a folder of "
                                  "its own (path = \"site-a/\") or its own repo")
         owned.append((entry.name, source, mine))
+
+
+def _check_forges(clusters: Sequence[ClusterSettings], forge: ForgeSettings,
+                  repo: str | None) -> None:
+    """Each forge repository a pull request is planned on holds the commits of one git
+    repository: a comment or status posted for another repository's commits would land
+    on the wrong pull request, or on none."""
+    holds: dict[tuple[str | None, str], tuple[str, str | None]] = {}
+    if forge.repository is not None and forge.api_url:
+        holds[(forge.api_url.rstrip("/"), forge.repository.lower())] = ("[forge]", repo)
+    for entry in clusters:
+        if entry.forge.repository is None:
+            continue
+        mine = cluster_forge(forge, entry)
+        if not mine.enabled:
+            raise ValueError(f"clusters: {entry.name!r} sets forge.repository but has no "
+                             "forge api_url and token; set [forge] api_url and token (or "
+                             "api_url and token in its [clusters.forge])")
+        key = ((mine.api_url or "").rstrip("/"), entry.forge.repository.lower())
+        owner, source = holds.setdefault(key, (f"cluster {entry.name!r}", entry.repo))
+        if source != entry.repo:
+            raise ValueError(f"clusters: {entry.name!r} plans its pull requests on forge "
+                             f"repository {entry.forge.repository!r}, which {owner} already "
+                             f"uses for {source or 'the [declarations] repository'}; a forge "
+                             f"repository holds one git repository's commits: set "
+                             f"{entry.name!r}'s [clusters.forge] repository to the forge "
+                             f"repository of {entry.repo}")

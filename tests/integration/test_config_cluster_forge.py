@@ -105,3 +105,32 @@ def test_a_forge_on_a_cluster_reading_a_folder_is_refused(tmp_path: Path) -> Non
     with pytest.raises(ConfigError) as err:
         load(tmp_path, "", text=text)
     assert "[[clusters]] 'a': forge is for a cluster with its own repo" in str(err.value)
+
+
+@pytest.mark.parametrize(("b", "extra", "owner"), [
+    # the [forge] repository holds the [declarations] repository's commits
+    ('[clusters.forge]\nrepository = "Lab/declarations"', "", "[forge] already uses for "
+     "/srv/main.git"),
+    # two clusters with repositories of their own on one forge repository
+    ('[clusters.forge]\nrepository = "b/decl"',
+     '\n[[clusters]]\nname = "c"\nrepo = "/srv/c.git"\n[clusters.forge]\nrepository = '
+     '"b/decl"\n[clusters.proxmox]\nurl = "https://pve-c.lan:8006"\ntoken_id = '
+     '"root@pam!mycopod"\ntoken_secret = "pve-c"\n',
+     "cluster 'site-b' already uses for /srv/b.git"),
+])
+def test_a_forge_repository_of_another_git_repository_is_refused(
+        tmp_path: Path, b: str, extra: str, owner: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, b, text=CONFIG + extra)
+    assert owner in str(err.value)
+    assert "a forge repository holds one git repository's commits" in str(err.value)
+
+
+def test_clusters_on_one_repository_share_its_forge_repository(tmp_path: Path) -> None:
+    extra = ('\n[[clusters]]\nname = "c"\nrepo = "/srv/b.git"\npath = "c/"\n'
+             '[clusters.forge]\nrepository = "b/decl"\n[clusters.proxmox]\n'
+             'url = "https://pve-c.lan:8006"\ntoken_id = "root@pam!mycopod"\n'
+             'token_secret = "pve-c"\n')
+    settings = load(tmp_path, 'path = "b/"\n[clusters.forge]\nrepository = "b/decl"',
+                    text=CONFIG + extra)
+    assert forge_of(settings, "c")[1] == forge_of(settings, "site-b")[1] == "b/decl"
