@@ -1,9 +1,10 @@
 """A local stand-in of the GitHub REST API (and Gitea's, which shares these shapes).
 
-It serves the three operations MycoPod uses on 127.0.0.1 over real HTTP, records every
+It serves the operations MycoPod uses on 127.0.0.1 over real HTTP, records every
 request, and validates each against GitHub's published REST description
 (:mod:`tests.support.github_openapi`: ``@octokit/openapi``, pinned and checked):
-``repos/create-commit-status``, ``issues/create-comment``, ``issues/update-comment``:
+``repos/create-commit-status``, ``issues/create-comment``, ``issues/update-comment``,
+``repos/get`` (``mycopod doctor``; answered with ``permissions``):
 the method and path, the path parameters and the JSON body against the operation's
 ``requestBody`` schema (jsonschema); then the token and the repository. A request that
 does not conform is answered 422 with the validator's message (404 for an operation
@@ -48,6 +49,9 @@ class FakeForge:
     fail: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     #: every request is answered with this status when set (a forge that is down)
     down: int | None = None
+    #: what ``repos/get`` answers the token may do
+    permissions: dict[str, bool] = field(
+        default_factory=lambda: {"admin": False, "push": True, "pull": True})
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     statuses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1001))
@@ -59,7 +63,7 @@ class FakeForge:
 
     def _check(self, request: web.Request, body: Any) -> tuple[int, str] | None:
         """(status, message) for a request that does not conform, else None."""
-        if not request.content_type.startswith("application/json"):
+        if request.method != "GET" and not request.content_type.startswith("application/json"):
             return 415, f"content type {request.content_type!r} is not application/json"
         auth = request.headers.get("Authorization", "")
         if auth not in (f"Bearer {self.token}", f"token {self.token}"):
@@ -93,6 +97,9 @@ class FakeForge:
             status, message = problem
             self.invalid.append(f"{request.method} {request.path}: {message}")
             return web.json_response({"message": message}, status=status)
+        if request.method == "GET":  # repos/get
+            return web.json_response({"full_name": self.repository,
+                                      "permissions": self.permissions})
         if m := _STATUS.match(request.path):
             self.statuses.append((m.group(3), body))
             return web.json_response({"id": len(self.statuses), **body}, status=201)

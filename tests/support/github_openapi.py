@@ -50,6 +50,7 @@ USED = (
     ("POST", "/repos/{owner}/{repo}/statuses/{sha}"),          # repos/create-commit-status
     ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments"),  # issues/create-comment
     ("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}"),   # issues/update-comment
+    ("GET", "/repos/{owner}/{repo}"),                          # repos/get (mycopod doctor)
 )
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,8 @@ privileges, the clocks, what the declarations refer to). With ``[[clusters]]``,
 its folder or own repository, its token, its Proxmox) and names the cluster in every
 finding (check ``clusters.<name>.proxmox.auth``, message ``cluster 'b': ...``, the fix
 naming that cluster's keys, variables and credentials); a cluster with its own
-repository also has its webhook secret and its pull-request forge checked.
+repository also has its webhook secret and its pull-request forge checked (the forge
+answers, the token may write: :mod:`mycopod.doctor.forge`), as ``[forge]`` is.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 from mycopod.config import Settings
 from mycopod.config_clusters import cluster_credential, cluster_env
 from mycopod.doctor import local, proxmox
+from mycopod.doctor.forge import check_forge
 from mycopod.doctor.report import Finding, fail, ok, warn
 
 __all__ = ["each_cluster", "one_cluster"]
@@ -39,6 +41,8 @@ async def one_cluster(settings: Settings, *, webhook: bool = True) -> list[Findi
         found.append(warn("references", "not checked: the declarations do not compile"))
     if webhook:
         found += local.check_webhook(settings)
+        if settings.forge.enabled:
+            found.append(await check_forge(settings.forge))
     return found
 
 
@@ -90,13 +94,13 @@ def _own_webhook(settings: Settings, name: str) -> Finding:
                 "pushes are seen by polling only", how)
 
 
-def _own_forge(settings: Settings, cluster: Settings) -> Finding | None:
+async def _own_forge(settings: Settings, cluster: Settings) -> Finding | None:
     name = cluster.proxmox.cluster
     check = f"clusters.{name}.forge"
     forge = cluster.forge
     if forge.enabled:
-        return ok(check, f"cluster {name!r}: its pull requests are planned on "
-                  f"{forge.repository} ({forge.api_url})")
+        found = await check_forge(forge, check=check, table=f"[clusters.forge] of {name!r}")
+        return dataclasses.replace(found, message=f"cluster {name!r}: {found.message}")
     if settings.forge.enabled:
         return warn(check, f"cluster {name!r}: pull requests on its own repo are not "
                     "planned (no [clusters.forge] repository)",
@@ -109,6 +113,8 @@ async def each_cluster(settings: Settings) -> list[Finding]:
     found: list[Finding] = []
     if settings.declarations.repo:
         found += local.check_webhook(settings)  # the [declarations] repository's webhook
+    if settings.forge.enabled:
+        found.append(await check_forge(settings.forge))
     for cluster in settings.per_cluster():
         name = cluster.proxmox.cluster
         entry = next(c for c in settings.clusters if c.name == name)
@@ -116,7 +122,7 @@ async def each_cluster(settings: Settings) -> list[Finding]:
         found += [_named(name, own, f) for f in await one_cluster(cluster, webhook=False)]
         if own:
             found.append(_own_webhook(settings, name))
-            forge = _own_forge(settings, cluster)
+            forge = await _own_forge(settings, cluster)
             if forge is not None:
                 found.append(forge)
     return found

@@ -24,7 +24,7 @@ import structlog
 from mycopod.backoff import Backoff
 from mycopod.config_gitops import ForgeSettings
 from mycopod.errors import MycoPodError
-from mycopod.forge.models import Comment, CommitStatus
+from mycopod.forge.models import Comment, CommitStatus, RepositoryAccess
 
 log = structlog.get_logger(__name__)
 
@@ -118,9 +118,14 @@ class ForgeClient:
             "PATCH", f"/repos/{self.repository}/issues/comments/{comment_id}", {"body": body})
         return Comment.model_validate(data)
 
+    async def repository_access(self) -> RepositoryAccess:
+        """``GET /repos/{owner}/{repo}``: the repository as the token sees it."""
+        data = await self._request("GET", f"/repos/{self.repository}", None)
+        return RepositoryAccess.model_validate(data)
+
     # -- one call, retried -----------------------------------------------------------------
 
-    async def _request(self, method: str, path: str, body: dict[str, Any]) -> Any:
+    async def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
         backoff = Backoff(self._backoff_base, self.settings.retry_max_seconds)
         attempts = self.settings.attempts
         last = "no attempt made"

@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Comment", "CommitStatus", "PullRequestEvent", "StatusState"]
+__all__ = ["Comment", "CommitStatus", "PullRequestEvent", "RepositoryAccess", "StatusState"]
 
 StatusState = Literal["pending", "success", "failure", "error"]
 #: GitHub keeps at most this many characters of a status description
@@ -43,6 +43,20 @@ class Comment(BaseModel):
     id: int
     body: str = ""
     html_url: str | None = None
+
+
+class RepositoryAccess(BaseModel):
+    """``GET /repos/{owner}/{repo}`` as far as ``mycopod doctor`` reads it: the name and
+    what the token may do (GitHub and Gitea both answer ``permissions`` to a signed-in
+    request; GitHub leaves it out for a fine-grained token's view of a public repository)."""
+
+    full_name: str
+    permissions: dict[str, bool] | None = None
+
+    @property
+    def can_push(self) -> bool | None:
+        """Whether the token may write (statuses and comments need it); None: not said."""
+        return None if self.permissions is None else bool(self.permissions.get("push"))
 
 
 class _Ref(BaseModel):

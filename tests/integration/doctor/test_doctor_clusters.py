@@ -5,7 +5,7 @@ finding names the cluster and the key to fix."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from mycopod.doctor import report
 from mycopod.doctor.run import diagnose
 from mycopod.pvesim.testing import SimHandle, running_simulator
 from tests.support.doctor import GOOD, secret_file
+from tests.support.forge import FakeForge, running_forge
 from tests.support.githttp import GitHttps, serving_git
 from tests.support.gitrepo import Remote
 from tests.support.pvesim import TASK_SECONDS
@@ -39,6 +40,12 @@ def git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHttps]:
     with serving_git(root, {"main/remote.git": "main-token", "b/remote.git": B_TOKEN}) as srv:
         monkeypatch.setenv("GIT_SSL_CAINFO", str(srv.cafile))
         yield srv
+
+
+@pytest.fixture
+async def forge() -> AsyncIterator[FakeForge]:
+    async with running_forge() as served:
+        yield served
 
 
 def write(tmp_path: Path, git: GitHttps, sims: tuple[SimHandle, SimHandle], *,
@@ -101,11 +108,11 @@ async def test_each_cluster_is_checked_and_named(tmp_path: Path, git: GitHttps,
 
 async def test_a_wrong_cluster_git_token_fails_naming_its_keys(
         tmp_path: Path, git: GitHttps, sims: tuple[SimHandle, SimHandle],
-        database_url: str) -> None:
+        database_url: str, forge: FakeForge) -> None:
     config = write(tmp_path, git, sims, database_url=database_url,
                    b_secret=sims[1].token_secret,
                    b_extra='token = "wrong-git-token"\nwebhook_secret = "b-hook"\n',
-                   top='[forge]\napi_url = "https://api.github.com"\n'
+                   top=f'[forge]\napi_url = "{forge.url}"\n'
                        'repository = "lab/declarations"\ntoken = "forge-token"\n')
     findings = await diagnose(str(config))
     checks = by_check(findings)
@@ -117,8 +124,9 @@ async def test_a_wrong_cluster_git_token_fails_naming_its_keys(
     assert all("wrong-git-token" not in f.message + f.fix for f in findings)
     assert checks["clusters.b.proxmox.auth"].status == "ok"
     assert checks["clusters.b.webhook"].status == "ok"
-    forge = checks["clusters.b.forge"]
-    assert forge.status == "warn" and "[clusters.forge] of 'b'" in forge.fix
+    own = checks["clusters.b.forge"]
+    assert own.status == "warn" and "[clusters.forge] of 'b'" in own.fix
+    assert checks["forge"].status == "ok"  # [forge] answers, its token may write
     # the inline secrets of the entries are named too
     assert "clusters.b.token" in checks["config.secrets"].message
     assert "clusters.b.webhook_secret" in checks["config.secrets"].message
@@ -149,3 +157,22 @@ async def test_a_public_api_and_no_webhook_secret_for_a_clusters_repo_fails(
     assert hook.status == "fail" and "reachable from other machines" in hook.message
     assert "clusters_b_webhook_secret" in hook.fix
     assert checks["webhook"].status == "fail"  # the [declarations] repository's, as before
+
+
+async def test_a_cluster_forge_of_its_own_is_asked(
+        tmp_path: Path, git: GitHttps, sims: tuple[SimHandle, SimHandle],
+        database_url: str) -> None:
+    async with running_forge(repository="b/decl", token="b-forge-token",
+                             permissions={"push": False, "pull": True}) as own:
+        config = write(tmp_path, git, sims, database_url=database_url,
+                       b_secret=sims[1].token_secret,
+                       b_extra=f'token = "{B_TOKEN}"\nwebhook_secret = "b-hook"\n'
+                               f'[clusters.forge]\napi_url = "{own.url}"\n'
+                               'repository = "b/decl"\ntoken = "b-forge-token"\n')
+        findings = await diagnose(str(config))
+    found = by_check(findings)["clusters.b.forge"]
+    assert found.status == "warn", found
+    assert found.message.startswith("cluster 'b': the token of [clusters.forge] of 'b' may "
+                                    "read b/decl but not write")
+    assert [(r.method, r.path) for r in own.requests] == [("GET", "/repos/b/decl")]
+    assert all("b-forge-token" not in f.message + f.fix for f in findings)

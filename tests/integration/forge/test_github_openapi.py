@@ -55,7 +55,8 @@ def test_a_download_is_kept_only_when_its_integrity_matches(
     assert path.read_bytes() == good
     ops = github_openapi.load(path)
     assert [op.operation_id for op in ops] == [
-        "repos/create-commit-status", "issues/create-comment", "issues/update-comment"]
+        "repos/create-commit-status", "issues/create-comment", "issues/update-comment",
+        "repos/get"]
     # the operations, and nothing more, are what is kept in memory
     assert ops[0].body is not None and ops[0].body["required"] == ["state"]
     assert ops[0].body["properties"]["target_url"]["type"] == ["string", "null"]
