@@ -68,7 +68,7 @@ from mycopod.reconcile.supervision import DatabaseSupervisor, TaskGroup
 from mycopod.reconcile.triggers import wait_for
 from mycopod.runtime import RuntimeStatus
 from mycopod.sdnotify import Notifier
-from mycopod.store import db
+from mycopod.store import abandoned, db
 from mycopod.store.db import Database
 
 if TYPE_CHECKING:
@@ -234,6 +234,7 @@ class Daemon:
     async def run(self) -> int:
         """Run until SIGTERM/SIGINT (exit code 0) or a task dies (exit code 1)."""
         loop = asyncio.get_running_loop()
+        abandoned.install(loop)
         if self.install_signals:
             loop.add_signal_handler(signal.SIGTERM, self.request_stop)
             loop.add_signal_handler(signal.SIGINT, self.request_stop)
