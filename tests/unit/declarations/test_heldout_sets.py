@@ -1,6 +1,6 @@
-"""Issue 13's held-out measurement, second to sixth sets (the first is
+"""Issue 13's held-out measurement, second to seventh sets (the first is
 ``test_heldout.py``): notes written by engineers the grammar was never shown to, one
-folder per set (``heldout2/`` .. ``heldout6/``, each with ``notes.jsonl`` and
+folder per set (``heldout2/`` .. ``heldout7/``, each with ``notes.jsonl`` and
 ``impossible.jsonl``), compiled offline by the grammar alone. ``pytest -s`` prints the
 figures; ``bench/heldout.py --set NAME`` prints them with every refused and wrong note.
 
@@ -94,6 +94,50 @@ more memory, make it 2 GB", "instead of 4 GB"); 3 a bare "on NAME"; 3 list struc
 a form or table layout ("Specs: 2 vCPU / 4 GB / 40 GB", a Field | Value table); 3 others
 (a tag in quotes, "tag 'intern'", refused as the tag "'intern'"; "on the tank storage";
 "router at" for the gateway).
+
+**heldout7**: 190 notes in 16 styles (gym owner's notes, public-library IT volunteer,
+Portuguese speaker's English, Japanese speaker's polite English, IRC log with timestamps
+and nicks, purchase order, spreadsheet pasted as tab-separated rows, restaurant owner's
+SMS, Obsidian daily note with [[links]], filled-in GitHub issue template, Confluence page
+with tables, hackathon README, museum archivist's formal prose, auto-repair shop,
+choir director, incident-channel log), all styles no earlier set used, and 32 impossible
+requests in the same styles. 6 notes name a node without the word "node" ("on
+pve-hall"); they carry ``"facts_needed": true`` and expect the node (a seventh, "a
+container on local-lvm", names a storage the same way and lacks the flag: an oversight
+of the author, left as measured). When written (grammar at main f5cd760): 45 of 190
+exact (23.7 %), 144 refused, 1 wrong; 32 of 32 impossible requests refused. The wrong
+note (xfail below): "h3. Containers" over "* statuspage — 1 core, 512 MB RAM" bullets,
+a Confluence heading, compiles to a container named "h3" and the two listed containers
+as VMs. None of the 6 facts_needed notes compiled (all refused). By style, exact of
+notes: auto-repair shop 7/12, gym owner 7/12, choir director 6/12, hackathon README
+4/12, library volunteer 4/12, Confluence 3/12 (1 wrong), Obsidian 3/12, Portuguese 3/12,
+restaurant SMS 3/12, GitHub template 2/12, Japanese polite 2/12, purchase order 1/12,
+and 0 of the incident log (10), IRC log (12), museum archivist (12) and tab-separated
+(12). The refusals by kind of phrasing (the grammar's first message): 22 a chat or log
+prefix ("[21:04] <kmw>", "* fenn", "14:02 IC:"); 19 a label, form field or header before
+the guest ("PO-2291 / Item 1:", "Qty 2 VMs:", "**Request type:**", "Name: / Kind: / CPU:",
+"Assignee:", "Decided:", "Today:", "*Decision:*"); 16 an opener (greeting, politeness,
+first person or question: "Thank you always ...", "I am sorry to trouble you, but",
+"We would be grateful if", "Excuse me,", "If possible,", "It is requested that", "We
+note that", "Dear tech team,"); 12 tab-separated rows (every one); 12 a verb or idiom
+("made from the template", "Cancel and remove", "Clone the template X into a VM
+called", "exists", "ought to be provided with", "attach the tags ... to", "receive the
+identifier", "is required:", "sized at", "Get rid of", "sit on"); 9 a trailing remark,
+reason or aside ("Trainers don't need access.", "(keep it for the audit)", "but dont
+delete it"); 9 a time or condition clause ("when the server boots", "till i say",
+"After the judging,", "whenever the host is restarted", "after a power cut"); 7 a
+description before the name ("The print server for the public PCs, print-queue, ...",
+"Our DB (`hack-db`)", "The machine known as ..."); 6 the name given after the kind and
+purpose ("call it X", "name it X", "the name is X", "Name: X"); 6 a table layout (a
+Confluence "||" header; unknown columns status, template, start at boot, disk size); 5
+Obsidian [[links]] around names; 5 unit or SMS shorthand ("512mb", "2gig", "n" for
+"and", "rm ct test123 ty", "auto start ok"); 4 a bare "on NAME"; 4 non-native phrasing
+or foreign words ("in the node", "the disk is of", "removed of the cluster",
+"memória"); 2 number words ("one disk of 1 TB", "one (1) VM ... two (2) cores"); 2
+passthrough phrasing ("the PCI mapping rtx4090 passed through"); 1 each a relative
+amount ("2 more GB (6 GB in total)"), a count before the names ("two more containers,
+bot-a and bot-b"), a Markdown heading stating something ("### Describe the VM you
+need") and a bare amount ("needs 512 MB").
 """
 
 from __future__ import annotations
@@ -110,9 +154,16 @@ NOT_REFUSED_YET = {
                 "no guests: the line is taken as a Markdown title and its words dropped",
 }
 
+#: notes the grammar compiles wrong, by set: xfail(strict=True) until the grammar is fixed
+WRONG_YET = {
+    "heldout7": "a Confluence heading \"h3. Containers\" over '* name — ...' bullets "
+                "compiles to a container named h3 and the two listed containers as VMs",
+}
+
 
 @pytest.fixture(scope="module",
-                params=["heldout2", "heldout3", "heldout4", "heldout5", "heldout6"])
+                params=["heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
+                        "heldout7"])
 def figures(request: pytest.FixtureRequest) -> heldout.Figures:
     return heldout.measure(heldout.folder(request.param))
 
@@ -130,7 +181,12 @@ def test_the_set_is_measured_and_its_figures_printed(figures: heldout.Figures) -
         assert outcome.want == {"guests": outcome.note["expect"]}, outcome.note["text"]
 
 
-def test_no_note_of_the_set_compiles_wrong(figures: heldout.Figures) -> None:
+def test_no_note_of_the_set_compiles_wrong(
+    figures: heldout.Figures, request: pytest.FixtureRequest
+) -> None:
+    reason = WRONG_YET.get(request.node.callspec.params["figures"])
+    if reason is not None:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     wrong = [(o.note["text"], o.got, o.want) for o in figures.outcomes if o.verdict == "wrong"]
     assert wrong == []
 
