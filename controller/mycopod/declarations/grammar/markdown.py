@@ -21,7 +21,8 @@ from mycopod.declarations.grammar.tables import TableError, is_table, table_rows
 __all__ = ["Block", "MarkdownError", "blocks"]
 
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_HEADING_RE = re.compile(r"^ {0,3}#{1,6}(\s|$)")
+# an ATX heading, or the headings of Confluence/Jira wiki markup and Textile ("h3. Web")
+_HEADING_RE = re.compile(r"^ {0,3}(#{1,6}|h[1-6]\.)(\s|$)")
 _SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)\s*$")
 _BREAK_RE = re.compile(r"^ {0,3}((\*\s*){3,}|(-\s*){3,}|(_\s*){3,})$")
 _ITEM_RE = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
@@ -136,10 +137,12 @@ def blocks(text: str, *, headings: bool = False) -> list[Block]:
             if not was_comment[index] or not raw[index].strip():
                 close()
             continue
-        if _HEADING_RE.match(line):
+        heading = _HEADING_RE.match(line)
+        if heading:
             close()
             if headings:
-                result.append(Block("heading", ((number, line.strip().strip("#").strip()),)))
+                title = line[heading.end():].strip().rstrip("#").strip()
+                result.append(Block("heading", ((number, title),)))
             in_list = False
             continue
         if current and kind == "paragraph" and _SETEXT_RE.match(line):

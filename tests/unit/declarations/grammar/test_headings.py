@@ -22,6 +22,10 @@ from tests.unit.declarations.grammar.test_phrasing import check, error
     ("## Delete all of the following VMs:\n\n- a-1\n", {"a-1": {"kind": "vm", "state": "absent"}}),
     ("Turn these off\n===============\n\n- a-1\n", {"a-1": {"state": "stopped"}}),
     ("## Containers\n\n- pihole\n- unifi\n", {"pihole": {"kind": "ct"}, "unifi": {"kind": "ct"}}),
+    # Confluence/Jira wiki markup and Textile headings ("h3." once read as a guest h3)
+    ("h3. Containers\n* pihole — 1 core\n* unifi\n",
+     {"pihole": {"kind": "ct", "cores": 1}, "unifi": {"kind": "ct"}}),
+    ("h1. Shut these down\n\n- build-1\n", {"build-1": {"state": "stopped"}}),
     ("Database server\n\n- name: pg-3\n- cpu: 4\n- ram: 16 GB\n",
      {"pg-3": {"cores": 4, "memory_mib": 16384}}),
 ])
@@ -32,6 +36,7 @@ def test_a_heading_that_leads_in_applies_to_the_list_under_it(
 
 @pytest.mark.parametrize("heading", ["## Web servers", "# Lab", "### Dev environment",
                                      "## Windows", "## dmz", "## 2. Containers",
+                                     "h2. Web servers", "h6. Lab",
                                      "Databases\n---------"])
 def test_a_heading_that_is_a_title_is_only_a_label(heading: str) -> None:
     check(f"{heading}\n\nweb-1 is a VM with 2 cores.\n\n- db-1 is a container\n",
