@@ -223,10 +223,11 @@ class Observer:
                 made[by_vmid[guest.vmid]] = last.guest
             else:
                 made[by_vmid[guest.vmid]] = self._with_read(guest, read)
-        for guest, _ in to_read:  # the rows read keep the guest with its config
-            row = rows.get(guest.vmid)
+        for guest, _ in to_read:  # the rows read keep the guest with its config (made
+            row = rows.get(guest.vmid)  # anew: replace() costs twice a Row's four fields)
             if row is not None:
-                rows[guest.vmid] = replace(row, guest=made[by_vmid[guest.vmid]])
+                rows[guest.vmid] = _Row(key=row.key, recorded=row.recorded, adopt=row.adopt,
+                                        guest=made[by_vmid[guest.vmid]])
         self._rows, self._rows_inventory, self._rows_adopt = rows, inventory, adopt
         self._last = rows
         if len(made) != len(self._guests) or not all(map(operator.is_, made,
