@@ -171,6 +171,7 @@ class Observer:
         prefetched = await self._fill_lagging(found.lagging)
         guests, rows = found.guests, found.rows
         to_read: list[tuple[ObservedGuest, tuple[Any, ...]]] = []
+        remade = 0
         for index, item in found.changed:
             vmid = int(item["vmid"])
             key = rowsmod.row_key(item)  # a lagging row's as filled in since
@@ -183,6 +184,7 @@ class Observer:
                 continue
             guest = rowsmod.guest_of_row(item, ownership_tag=self.ownership_tag,
                                          inventory=inventory)
+            remade += 1
             name, template = guest.name, guest.template
             wanted = guest.owned or (not template and name in adopt)
             if wanted:
@@ -233,11 +235,11 @@ class Observer:
         if len(made) != len(self._guests) or not all(map(operator.is_, made,
                                                               self._guests)):
             self._guests = tuple(made)
-        self.last_config_reads, self.last_rows_changed = len(to_read), len(found.changed)
+        self.last_config_reads, self.last_rows_changed = len(to_read), remade
         if full:
             self._last_full = now
         self.last_observed_at = time.time()
-        log.debug("observe.done", guests=len(made), rows_changed=len(found.changed),
+        log.debug("observe.done", guests=len(made), rows_changed=remade,
                   config_reads=len(to_read), full=full)
         return ObservedCluster(nodes=tuple(sorted(found.nodes, key=lambda n: n.name)),
                                storages=tuple(found.storages), guests=self._guests,
