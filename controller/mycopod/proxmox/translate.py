@@ -258,9 +258,12 @@ def has_pending(pending: Iterable[Mapping[str, Any]]) -> bool:
     return any(item.get("delete") or "pending" in item for item in pending)
 
 
+_SLOT_RE = re.compile(r"^([a-z]+)(\d*)$")
+
+
 def slot_sort_key(key: str) -> tuple[str, int]:
     """Slots in Proxmox's order: rootfs first, then by bus and number (scsi2 before scsi10)."""
-    match = re.match(r"^([a-z]+)(\d*)$", key)
+    match = _SLOT_RE.match(key)
     if match is None:
         return (key, 0)
     bus, num = match.groups()
