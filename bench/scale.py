@@ -13,6 +13,8 @@ With the simulator in its own process at ``--latency-ms 2`` (the setup of
 - ``steady_state``: the next ticks of the same process, nothing changed (median of
   ``--ticks``): one ``/cluster/resources``, and no planning when no row changed (the
   inventory holds every guest, as after MycoPod created them, and is read each tick);
+  ``rows_made_again_max``: the most rows a tick made into guests again (0: every row
+  was compared and kept);
 - ``one_row_changed``: a tick after one guest's row changed (its status), which reads
   and plans that guest only.
 
@@ -173,14 +175,18 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
             steady = [await tick(ctx)]
             after_first = memory()
             reused = int(ctx.plan_memo.reused)
+            # rows made into guests again (0: every row compared, none changed)
+            remade = [ctx.observer.last_rows_changed]
             for _ in range(ticks - 1):
                 steady.append(await tick(ctx))
                 reused += ctx.plan_memo.reused
+                remade.append(ctx.observer.last_rows_changed)
             after_steady = memory()
             assert not any(d for _, _, d, _ in steady)
             await client.post(f"/nodes/{victim[1]}/qemu/{victim[0]}/status/start")
             await asyncio.sleep(2.5)
             changed_s, changed_req, changed_drift, changed_cpu = await tick(ctx)
+            changed_rows = ctx.observer.last_rows_changed
         finally:
             await client.aclose()
     seconds = [s for s, _, _, _ in steady]
@@ -217,10 +223,12 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
                          "proxmox_requests": requests, "ticks": ticks,
                          # ticks that handed back the last plan (nothing changed)
                          "ticks_plan_reused": reused,
+                         "rows_made_again_max": max(remade),
                          "target_seconds": TARGET_STEADY_SECONDS,
                          "met": median < TARGET_STEADY_SECONDS and requests == 1},
         "one_row_changed": {"seconds": round(changed_s, 4), "cpu_seconds": round(changed_cpu, 4),
-                            "proxmox_requests": changed_req, "drifted": changed_drift},
+                            "proxmox_requests": changed_req, "drifted": changed_drift,
+                            "rows_made_again": changed_rows},
         "memory": {"after_full_resync": after_full, "after_steady_ticks": after_steady,
                    # from the first steady tick to the last
                    "rss_growth_over_steady_ticks_mib": round(

@@ -291,6 +291,10 @@ def rows(kind: str) -> tuple[Key, ...]:
 
 
 _BY_KIND = {kind: tuple(k for k in KEYS if kind in k.kinds) for kind in ("vm", "ct")}
+#: the same, each with its field's top-level name: a row whose top-level field the guest
+#: does not state is not stated (``Key.value``), which one set look-up tells
+_TOP_BY_KIND = {kind: tuple((k, k.field.split(".", 1)[0]) for k in rows)
+                for kind, rows in _BY_KIND.items()}
 
 
 def unmanaged(raw: Mapping[str, Any]) -> list[str]:
@@ -310,7 +314,10 @@ def desired_scalars(guest: GuestSpec, raw: Mapping[str, Any],
     one equal to Proxmox's default for an absent key."""
     out: dict[str, str | None] = {}
     props: dict[str, dict[str, str]] = {}
-    for row in _BY_KIND[guest.kind]:
+    stated_here = guest.model_fields_set  # what stated(guest) gives, not copied per row
+    for row, top in _TOP_BY_KIND[guest.kind]:
+        if top not in stated_here:
+            continue  # row.value(guest) would be (False, None): a guest has 40 rows
         given, want = row.value(guest)
         if not given or (not create and row.matches(want, raw)):
             continue

@@ -38,20 +38,18 @@ import operator
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 
-from mycopod.proxmox import translate
+from mycopod.proxmox import rows as rowsmod
 from mycopod.proxmox.client import ProxmoxClient
 from mycopod.proxmox.errors import NotFoundError, ProxmoxError
 from mycopod.proxmox.model import (
     GuestConfig,
     Kind,
-    NodeState,
     ObservedCluster,
     ObservedGuest,
-    StorageState,
 )
 from mycopod.proxmox.reads import (
     GuestRead,
@@ -72,12 +70,8 @@ __all__ = ["GuestRead", "Observer", "api_kind", "observe_guest", "read_guest"]
 log = structlog.get_logger(__name__)
 
 
-#: every field of a guest's row that an :class:`ObservedGuest` is made of, compared as
-#: one tuple (a running guest's cpu, memory and traffic counters change at every poll,
-#: so the row itself is not compared); without the type, the config cache's fingerprint
-_ROW_FIELDS = ("type", "node", "status", "lock", "tags", "name", "maxcpu", "maxmem",
-               "maxdisk", "template", "pool")
-_NAME, _STATUS = _ROW_FIELDS.index("name"), _ROW_FIELDS.index("status")
+_NAME = rowsmod.NAME
+_Row = rowsmod.Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,22 +89,6 @@ class _Config:
         same = pending is read.current or pending == read.current
         return cls(current=read.current, pending=None if same else pending,
                    digest=read.digest)
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    """One guest's ``/cluster/resources`` row as last seen, and the guest made of it.
-
-    While the row (compared as the tuple of the fields planning reads: a running
-    guest's cpu, memory and traffic counters change at every poll), the inventory
-    entry of its vmid and whether its name is to be adopted stay the same, the next
-    observation hands back the very same :class:`ObservedGuest`, config included; the
-    planner's memo then replays that guest instead of planning it again."""
-
-    key: tuple[Any, ...]
-    recorded: str | None
-    adopt: bool
-    guest: ObservedGuest
 
 
 class Observer:
@@ -142,6 +120,9 @@ class Observer:
         self._statuses = StatusChecks()
         self.last_observed_at: float | None = None
         self.last_config_reads = 0
+        #: guests made of their rows in the last observation: the rows new or changed
+        #: since (an unchanged row keeps its guest)
+        self.last_rows_changed = 0
         #: with several clusters: the process's foreground work and this cluster's name;
         #: a read waits while other clusters have some (reconcile/foreground.py)
         self.foreground: tuple[Foreground, str] | None = None
@@ -174,34 +155,6 @@ class Observer:
         if full is None:
             full = self._last_full is None or now - self._last_full >= self.resync_seconds
         resources = await self.client.get("/cluster/resources")
-        nodes: list[NodeState] = []
-        storages: list[StorageState] = []
-        summaries: list[tuple[dict[str, Any], tuple[Any, ...]]] = []
-        lagging: list[dict[str, Any]] = []
-        for item in resources or []:
-            kind = item.get("type")
-            if kind == "qemu" or kind == "lxc":
-                key = tuple(map(item.get, _ROW_FIELDS))
-                summaries.append((item, key))
-                if not key[_NAME] or key[_STATUS] in (None, "unknown"):
-                    lagging.append(item)
-            elif kind == "node":
-                nodes.append(NodeState(
-                    name=str(item.get("node")), online=item.get("status") == "online",
-                    maxmem=int(item.get("maxmem") or 0), mem=int(item.get("mem") or 0),
-                    maxcpu=float(item.get("maxcpu") or 0)))
-            elif kind == "storage":
-                content = tuple(sorted(c for c in str(item.get("content") or "").split(",")
-                                       if c))
-                storages.append(StorageState(
-                    node=str(item.get("node")), storage=str(item.get("storage")),
-                    content=content, shared=bool(item.get("shared")),
-                    active=item.get("status", "available") == "available",
-                    maxdisk=int(item.get("maxdisk") or 0), disk=int(item.get("disk") or 0)))
-        prefetched = await self._fill_lagging(lagging)
-        guests: list[ObservedGuest] = []
-        to_read: list[tuple[ObservedGuest, tuple[Any, ...]]] = []
-        seen_ids: set[int] = set()
         if full or self._rows_tag != self.ownership_tag:
             self._rows = {}
             if self._rows_tag != self.ownership_tag:
@@ -211,34 +164,29 @@ class Observer:
         # the inventory and the adoption set as last tick: then a row whose tuple is the
         # same needs no look-up of its own in either (the common case, checked once)
         same_context = inventory == self._rows_inventory and adopt == self._rows_adopt
-        rows: dict[int, _Row] = {}
-        for item, key in summaries:
+        # the unchanged rows keep their row and guest (the same objects): only the others
+        # are made into guests, below
+        found = rowsmod.sort_rows(resources, known_rows, same_context=same_context,
+                                  inventory=inventory, adopt=adopt)
+        prefetched = await self._fill_lagging(found.lagging)
+        guests, rows = found.guests, found.rows
+        to_read: list[tuple[ObservedGuest, tuple[Any, ...]]] = []
+        remade = 0
+        for index, item in found.changed:
             vmid = int(item["vmid"])
-            seen_ids.add(vmid)
-            if vmid in prefetched:  # filled in by _fill_lagging since
-                key = tuple(map(item.get, _ROW_FIELDS))
+            key = rowsmod.row_key(item)  # a lagging row's as filled in since
             known = known_rows.get(vmid)
             if (known is not None and known.key == key and vmid not in prefetched
                     and (same_context or (known.recorded == inventory.get(vmid)
                                           and known.adopt == (key[_NAME] in adopt)))):
-                # the row, its inventory entry and the adoption set are unchanged: the
-                # same object, so the planner replays its last result (plan_memo)
-                rows[vmid] = known
-                guests.append(known.guest)
+                rows[vmid] = known  # lagging still, and its config could not be read
+                guests[index] = known.guest
                 continue
-            name = str(item.get("name") or "")
-            tags = translate.parse_tags(item.get("tags"))
-            template = bool(item.get("template"))
-            in_inventory = inventory.get(vmid) == name
-            owned = not template and (self.ownership_tag in tags or in_inventory)
-            guest = ObservedGuest(
-                vmid=vmid, kind="vm" if item.get("type") == "qemu" else "ct", name=name,
-                node=str(item.get("node")), status=str(item.get("status") or "unknown"),
-                lock=item.get("lock") or None, tags=tags, template=template,
-                pool=item.get("pool") or None, maxmem=int(item.get("maxmem") or 0),
-                maxcpu=float(item.get("maxcpu") or 0), maxdisk=int(item.get("maxdisk") or 0),
-                owned=owned, in_inventory=in_inventory, recorded_name=inventory.get(vmid))
-            wanted = owned or (not template and name in adopt)
+            guest = rowsmod.guest_of_row(item, ownership_tag=self.ownership_tag,
+                                         inventory=inventory)
+            remade += 1
+            name, template = guest.name, guest.template
+            wanted = guest.owned or (not template and name in adopt)
             if wanted:
                 fingerprint = key[1:]
                 cached = self._cache.get(vmid)
@@ -252,13 +200,17 @@ class Observer:
                     to_read.append((guest, fingerprint))
             rows[vmid] = _Row(key=key, recorded=inventory.get(vmid), adopt=name in adopt,
                               guest=guest)
-            guests.append(guest)
-        for vmid in list(self._cache):
-            if vmid not in seen_ids:
+            guests[index] = guest
+        # every guest row has its row and guest now: the vmids seen are the rows' keys
+        made = cast(list[ObservedGuest], guests)
+        seen_ids = rows.keys()
+        if not self._cache.keys() <= seen_ids:
+            for vmid in [v for v in self._cache if v not in seen_ids]:
                 del self._cache[vmid]
         self._statuses.keep(seen_ids)
+        reserved = frozenset(inventory.keys() - seen_ids)
         reads = await self._read_all([g for g, _ in to_read])
-        by_vmid = {g.vmid: i for i, g in enumerate(guests)} if to_read else {}
+        by_vmid = {g.vmid: i for i, g in enumerate(made)} if to_read else {}
         last_rows = self._last
         for (guest, fingerprint), read in zip(to_read, reads, strict=True):
             if read is None:
@@ -270,26 +222,27 @@ class Observer:
                     and last.key == row.key and last.recorded == row.recorded
                     and last.adopt == row.adopt):
                 # the same row and the same config (by its digest): the same guest
-                guests[by_vmid[guest.vmid]] = last.guest
+                made[by_vmid[guest.vmid]] = last.guest
             else:
-                guests[by_vmid[guest.vmid]] = self._with_read(guest, read)
-        for guest, _ in to_read:  # the rows read keep the guest with its config
-            row = rows.get(guest.vmid)
+                made[by_vmid[guest.vmid]] = self._with_read(guest, read)
+        for guest, _ in to_read:  # the rows read keep the guest with its config (made
+            row = rows.get(guest.vmid)  # anew: replace() costs twice a Row's four fields)
             if row is not None:
-                rows[guest.vmid] = replace(row, guest=guests[by_vmid[guest.vmid]])
+                rows[guest.vmid] = _Row(key=row.key, recorded=row.recorded, adopt=row.adopt,
+                                        guest=made[by_vmid[guest.vmid]])
         self._rows, self._rows_inventory, self._rows_adopt = rows, inventory, adopt
         self._last = rows
-        if len(guests) != len(self._guests) or not all(map(operator.is_, guests,
+        if len(made) != len(self._guests) or not all(map(operator.is_, made,
                                                               self._guests)):
-            self._guests = tuple(guests)
-        self.last_config_reads = len(to_read)
+            self._guests = tuple(made)
+        self.last_config_reads, self.last_rows_changed = len(to_read), remade
         if full:
             self._last_full = now
-        reserved = frozenset(v for v in inventory if v not in seen_ids)
         self.last_observed_at = time.time()
-        log.debug("observe.done", guests=len(guests), config_reads=len(to_read), full=full)
-        return ObservedCluster(nodes=tuple(sorted(nodes, key=lambda n: n.name)),
-                               storages=tuple(storages), guests=self._guests,
+        log.debug("observe.done", guests=len(made), rows_changed=remade,
+                  config_reads=len(to_read), full=full)
+        return ObservedCluster(nodes=tuple(sorted(found.nodes, key=lambda n: n.name)),
+                               storages=tuple(found.storages), guests=self._guests,
                                reserved_vmids=reserved,
                                reserved_names={v: inventory[v] for v in reserved})
 

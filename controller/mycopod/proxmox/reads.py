@@ -81,10 +81,12 @@ def parse_pending(kind: Kind, node: str, vmid: int, items: list[dict[str, Any]])
 
 def _from_pending(kind: Kind, node: str, vmid: int, raw: dict[str, Any],
                   items: list[dict[str, Any]], digest: str | None) -> GuestRead:
-    effective = translate.apply_pending(raw, items)
+    # nothing pending (the usual case): the effective config is the config, as
+    # apply_pending would make it, without a pass over the items
+    changes = translate.has_pending(items)
+    effective = translate.apply_pending(raw, items) if changes else dict(raw)
     current = translate.config_to_guest(kind, raw)
-    pending = translate.config_to_guest(kind, effective) if translate.has_pending(items) \
-        else current
+    pending = translate.config_to_guest(kind, effective) if changes else current
     return GuestRead(kind=kind, node=node, vmid=vmid, raw=raw, effective_raw=effective,
                      current=current, pending=pending, digest=digest)
 

@@ -24,7 +24,12 @@ ON CONFLICT (cluster, vmid) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.
 LIST = """
 SELECT cluster, vmid, name, kind, node, created_by_run, created_at FROM inventory
 WHERE cluster = $1 ORDER BY vmid"""
-NAMES = "SELECT vmid, name FROM inventory WHERE cluster = $1"
+#: both arrays from one pass over the same rows, so in the same order (one row and two
+#: arrays decode in a fraction of the time of 10,000 records)
+NAMES = """
+SELECT coalesce(array_agg(vmid), '{}') AS vmids, coalesce(array_agg(name), '{}') AS names
+FROM inventory WHERE cluster = $1
+"""
 SET_NODE = "UPDATE inventory SET node = $3 WHERE cluster = $1 AND vmid = $2"
 DELETE = "DELETE FROM inventory WHERE cluster = $1 AND vmid = $2"
 SET_IDENTITY = """
@@ -72,7 +77,9 @@ class InventoryStore:
     async def names(self, cluster: str) -> dict[int, str]:
         """vmid → name, what the observer needs for ownership (every reconcile reads it,
         so two columns and no model per row)."""
-        return {int(r["vmid"]): str(r["name"]) for r in await self.pool.fetch(NAMES, cluster)}
+        row = await self.pool.fetchrow(NAMES, cluster)
+        assert row is not None  # an aggregate without GROUP BY gives one row
+        return dict(zip(row["vmids"], row["names"], strict=True))
 
     async def record_identity(self, cluster: str, *, vmid: int, kind: str, node: str | None,
                               identity: Identity, run_id: int | None = None) -> None:

@@ -80,6 +80,13 @@ def test_parse_net(kind: str, value: str, ipconfig: str | None, expected: dict) 
     net = translate.parse_net(kind, "net0", value, ipconfig)  # type: ignore[arg-type]
     dumped = net.model_dump()
     assert {k: dumped[k] for k in ("slot", *expected)} == {"slot": "net0", **expected}
+    # what NetworkSpec.model_construct of those fields gives (values, fields set, no
+    # default shared with another network's)
+    made = NetworkSpec.model_construct(**{k: dumped[k] for k in ("slot", *expected)})
+    assert (net, net.model_fields_set, net.__dict__) == (
+        made, made.model_fields_set, made.__dict__)
+    other = translate.parse_net(kind, "net1", value, ipconfig)  # type: ignore[arg-type]
+    assert other.slot == "net1" and net.slot == "net0"
 
 
 @pytest.mark.parametrize(("text", "tags"), [
