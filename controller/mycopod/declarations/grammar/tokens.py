@@ -244,7 +244,9 @@ def split_sentences(tokens: list[Token]) -> list[list[Token]]:
                 out.append(current)
             current = []
         elif t.low == "?" and not t.quoted and k + 1 < len(tokens) and tokens[
-                k + 1].text[:1].isupper() and not tokens[k + 1].quoted:
+                k + 1].text[:1].isupper() and not tokens[k + 1].quoted and not (
+                k and tokens[k - 1].low == "more" and tokens[k + 1].low == "so"):
+            # "... one core more? So 3 cores in total": one statement (.comparatives)
             out.append([*current, t])  # "... a 32 GB disk? I hope that's enough"
             current = []
         else:

@@ -1,0 +1,252 @@
+"""Requests framed as asking: ``I am asking to turn off VM x``, ``Is it possible that the VM
+x gets ...?``, ``Can the x server have 4 cores?``, ``For server x please give ...``.
+
+People who write to an admin frame what they want as a request. :func:`reframe` reads
+these framings, and only these, as the statement they frame (the framing words are on
+the explicit lists below; everything else stays for the parser to read or refuse):
+
+- a **request opener** of :data:`ASKS` before an imperative or a statement (``I am
+  asking to``, ``I kindly ask you to``, ``Is it possible that``, ``Would it be possible
+  to``), with the ``?`` ending the sentence;
+- ``have`` left by a wish (``We would like to have a VM named x``: ``a VM named x``);
+- a **question of possession**: ``Can|Could|May the x server have|get ...?`` is ``the x
+  server gets ...`` (never with ``I``/``we``/``you`` as the one who has it: those are
+  creation requests, :data:`.lexicon.CREATE_PREFIXES`);
+- the guest before the request: ``For [the] [KIND|server] NAMES[,] [please] give|set|add
+  ...`` is ``give NAMES ...``; what a new guest is for before the request: ``For the RSVP
+  app please make a VM named x`` is ``make a VM named x`` (a description of
+  :mod:`.introduced`, then ``make``/``create``/``deploy``/``add`` and ``a``); ``add to
+  [the] [KIND] NAMES the ...`` is ``NAMES, the ...``; ``add|put TAG as a tag|label on|to
+  NAMES`` is ``NAMES tagged TAG``;
+- the name given after the guest: ``a KIND [for WORDS], call it|name it NAME`` is ``a
+  KIND named NAME``; ``[my|our|the] DESCRIPTION should|will|shall be called|named NAME`` is
+  ``NAME`` (:mod:`.introduced`'s description rule);
+- who created it: ``My nephew|Our intern|I|We set up|created|built|deployed a ...`` reads
+  as the report ``set up a ...`` (:mod:`.results`);
+- a **reason before an action on it**: ``[I|we] do not need [the] GUEST, VERB it
+  [off|down]`` is ``VERB [off|down] GUEST`` (the action says what is wanted);
+- an **ordinal before a new guest**: ``a second|third|another|separate VM named x`` and
+  ``another VM named x`` are ``a VM named x``; ``the virtual machine x`` is ``the VM x``;
+- **dictation's punctuation words** (:data:`SPOKEN_PUNCTUATION`): ``comma`` is ``,``;
+  ``period``/``full stop`` ending the sentence are dropped.
+
+Pure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mycopod import spec as specmod
+from mycopod.declarations.grammar import introduced
+from mycopod.declarations.grammar.lexicon import DROPPED, KIND_WORDS
+from mycopod.declarations.grammar.names import is_nameish
+from mycopod.declarations.grammar.tokens import Token
+
+__all__ = ["ASKS", "SPOKEN_PUNCTUATION", "reframe"]
+
+#: request openers dropped before what they ask for
+ASKS: tuple[tuple[str, ...], ...] = (
+    *((*who, *verb, *you, "to") for who in (("i",), ("we",)) for verb in (
+        ("am", "asking"), ("are", "asking"), ("ask",), ("kindly", "ask"), ("would", "ask"),
+        ("would", "kindly", "ask")) for you in ((), ("you",))),
+    ("is", "it", "possible", "to"), ("is", "it", "possible", "that"),
+    ("would", "it", "be", "possible", "to"), ("would", "it", "be", "possible", "that"),
+    ("is", "it", "ok", "to"), ("is", "it", "okay", "to"))
+#: words a voice transcript spells out for punctuation
+SPOKEN_PUNCTUATION = {("comma",): ",", ("period",): "", ("full", "stop"): ""}
+_MODALS = frozenset({"can", "could", "may", "will", "would"})
+_ASKERS = frozenset({"i", "we", "you", "u", "they", "it", "someone", "somebody", "anyone"})
+_GIVES = frozenset({"give", "set", "add", "assign", "allocate", "make"})
+_CREATED = (("set", "up"), ("created",), ("built",), ("deployed",), ("made",),
+            ("spun", "up"), ("installed",))
+_MAKES = frozenset({"make", "create", "deploy", "provision", "build", "add"})
+_ORDINALS = frozenset({"second", "third", "fourth", "fifth", "another", "separate",
+                       "additional"})
+_PARTICLES = frozenset({"off", "down", "on", "up"})
+
+
+def _word(t: Token, low: str) -> Token:
+    return Token(t.text, low, t.line)
+
+
+def _name(t: Token | None) -> bool:
+    return t is not None and is_nameish(t) and bool(specmod.NAME_RE.match(t.text))
+
+
+def _names(toks: list[Token], i: int) -> int:
+    j = i
+    while j < len(toks) and _name(toks[j]):
+        j += 1
+        if j + 1 < len(toks) and toks[j].low in (",", "and") and _name(toks[j + 1]):
+            j += 1
+        else:
+            break
+    return j
+
+
+def _starts(low: list[str], words: tuple[str, ...], at: int = 0) -> bool:
+    return tuple(low[at:at + len(words)]) == words
+
+
+def _guest_at(toks: list[Token], i: int) -> int:
+    """Where ``[the] [KIND|server] NAMES`` at ``i`` ends (``i`` when none is there)."""
+    j = i + (i < len(toks) and toks[i].low == "the")
+    j += j < len(toks) and (toks[j].low in KIND_WORDS or toks[j].low in introduced.NOUNS)
+    end = _names(toks, j)
+    return end if end > j else i
+
+
+def _spoken(toks: list[Token]) -> list[Token]:
+    out: list[Token] = []
+    for t in toks:
+        if not t.quoted and t.low == "comma":
+            out.append(_word(t, ","))
+        else:
+            out.append(t)
+    low = [t.low for t in out]
+    for words in (("period",), ("full", "stop")):
+        if len(out) > len(words) + 1 and tuple(low[-len(words):]) == words and not any(
+                t.quoted for t in out[-len(words):]):
+            return out[:-len(words)]
+    return out
+
+
+def _opened(toks: list[Token], low: list[str]) -> list[Token]:
+    for words in ASKS:
+        if _starts(low, words) and len(toks) > len(words) + 1:
+            rest = toks[len(words):]
+            return rest[:-1] if rest[-1].low == "?" else rest
+    if low[0] == "have" and len(low) > 2 and low[1] in ("a", "an"):
+        return [_word(toks[0], DROPPED), *toks[1:]]  # "(We would like to) have a VM ..."
+    if low[0] in _MODALS and low[1] not in _ASKERS:
+        k = next((k for k in range(2, min(len(low) - 1, 8)) if low[k] in ("have", "get")), 0)
+        subject = toks[1:k]
+        if k and (_guest_at(toks, 1) == k or introduced.rewrite(subject) is not subject):
+            body = toks[1:-1] if low[-1] == "?" else toks[1:]  # "Can the x server have"
+            return [*body[:k - 1], _word(body[k - 1], "gets"), *body[k:]]
+    return toks
+
+
+def _guest_first(toks: list[Token], low: list[str]) -> list[Token]:
+    if low[0] == "for":
+        j = introduced.description_end(toks, 1 + (low[1] == "the"))
+        j += j < len(low) and low[j] in introduced.NOUNS
+        j += j < len(low) and low[j] == ","
+        j += j < len(low) and low[j] == "please"
+        if j > 2 and j + 1 < len(low) and low[j] in _MAKES and low[j + 1] in ("a", "an"):
+            return toks[j:]  # "For the RSVP app please make a VM named x": what it is for
+        end = _guest_at(toks, 1)
+        if end > 1 and end + 1 < len(low):
+            j = end + (low[end] == ",")
+            j += low[j] == "please"
+            if j < len(low) and low[j] in _GIVES and j + 1 < len(low) and not _name(toks[j + 1]):
+                guest = [t for t in toks[1:end] if t.low not in introduced.NOUNS]
+                return [toks[j], *guest, *toks[j + 1:]]  # "For server x please give ..."
+    if low[0] == "add" and low[1] in ("to", "for"):
+        end = _guest_at(toks, 2)
+        if end > 2 and end < len(low) and low[end] in ("the", "a", "an", ":", ","):
+            rest = toks[end + (low[end] in (":", ",")):]
+            return [*toks[2:end], _word(toks[1], ","), *rest]  # "add to VM x the ssh key"
+    if low[0] in ("add", "put", "set") and len(low) > 5:
+        k = 2
+        j = k + (low[k] == "as") + (low[k + 1] in ("a", "the"))
+        if low[k] == "as" and j < len(low) and low[j] in ("tag", "label") and (
+                j + 1 < len(low) and low[j + 1] in ("on", "to", "for")):
+            end = _guest_at(toks, j + 2)
+            if end == len(low) and end > j + 2:  # "Add 'photos' as a tag on a and b"
+                return [*toks[j + 2:end], _word(toks[j], "tagged"), toks[1]]
+    return toks
+
+
+def _named_later(toks: list[Token], low: list[str]) -> list[Token]:
+    for i in range(len(low) - 4):
+        if low[i] not in ("a", "an") or low[i + 1] not in KIND_WORDS:
+            continue
+        j = i + 2
+        if j < len(low) and low[j] == "for":
+            j = introduced.description_end(toks, j + 1 + (low[j + 1] == "the"))
+        if low[j:j + 3] in ([",", "call", "it"], [",", "name", "it"]) and _name(
+                toks[j + 3] if j + 3 < len(toks) else None):
+            named = _word(toks[j + 1], "named")
+            return [*toks[:i + 2], named, *toks[j + 3:]]  # "a container ..., call it x"
+        return toks
+    start = 1 if low[0] in ("my", "our", "the") else 0
+    end = introduced.description_end(toks, start)
+    end += end < len(low) and low[end] in introduced.NOUNS | KIND_WORDS.keys()
+    if end + 1 < len(low) and low[end] == "for":  # "My new site for 2027", "... for the shop"
+        year = bool(re.match(r"^(19|20)\d\d$", low[end + 1]))
+        end = end + 2 if year else introduced.description_end(
+            toks, end + 1 + (low[end + 1] == "the"))
+    if end > start and end + 3 < len(low) and low[end] in ("should", "will", "shall", "must") and (
+            low[end + 1] == "be" and low[end + 2] in ("called", "named")) and _name(
+            toks[end + 3]) and (end + 4 == len(low) or low[end + 4] in (",", ":", "-")):
+        return toks[end + 3:]  # "My new site for 2027 should be called bloom-2027, ..."
+    return toks
+
+
+def _reported(toks: list[Token], low: list[str]) -> list[Token]:
+    """``My nephew set up a VM called x``: the report, without who made it."""
+    i = 0
+    if low[0] in ("i", "we"):
+        i = 1
+    elif low[0] in ("my", "our") and len(low) > 4:
+        i = introduced.description_end(toks, 1)  # "My nephew", "Our new intern"
+    if i == 0:
+        return toks
+    for verb in _CREATED:
+        n = len(verb)
+        if _starts(low, verb, i) and i + n + 1 < len(low) and low[i + n] in ("a", "an") and (
+                low[i + n + 1] in KIND_WORDS):
+            return toks[i:]
+    return toks
+
+
+def _reason_then_action(toks: list[Token], low: list[str]) -> list[Token]:
+    """``do not need the x VM, turn it off``: the action on it."""
+    i = 1 if low[0] in ("i", "we") else 0
+    if not _starts(low, ("do", "not", "need"), i):
+        return toks
+    j = i + 3
+    found = introduced.rewrite(toks[j:]) if low[j] == "the" else toks[j:]
+    k = _guest_at(found, 0)
+    if k == 0 or k + 3 > len(found) or found[k].low != ",":
+        return toks
+    verb, it = found[k + 1], found[k + 2]
+    if it.low != "it" or verb.quoted:
+        return toks
+    rest = found[k + 3:]
+    particle = [rest[0]] if rest and rest[0].low in _PARTICLES else []
+    return [verb, *particle, *found[:k], *rest[len(particle):]]
+
+
+def _ordinal(toks: list[Token], low: list[str]) -> list[Token]:
+    out = toks
+    for i in range(len(low) - 3):
+        if low[i] in ("a", "an") and low[i + 1] in _ORDINALS and low[i + 2] in KIND_WORDS and (
+                low[i + 3] in ("named", "called")):
+            out = [*toks[:i + 1], _word(toks[i + 1], DROPPED), *toks[i + 2:]]
+            break
+    low = [t.low for t in out]
+    for i in range(len(low) - 2):  # "Add another container named x": a container
+        if low[i] == "another" and low[i + 1] in KIND_WORDS and low[i + 2] in ("named", "called"):
+            out = [*out[:i], _word(out[i], "a"), *out[i + 1:]]
+            break
+    for i in range(len(low) - 3):
+        if low[i] == "the" and low[i + 1:i + 3] == ["virtual", "machine"] and _name(out[i + 3]):
+            return [*out[:i + 1], _word(out[i + 1], "vm"), *out[i + 3:]]
+    return out
+
+
+def reframe(tokens: list[Token]) -> list[Token]:
+    """``tokens`` with the request framings of the module's docstring read."""
+    if len(tokens) < 3:
+        return tokens
+    toks = _spoken(tokens) if any(t.low in ("comma", "period", "stop") for t in tokens) else (
+        tokens)
+    for step in (_opened, _guest_first, _named_later, _reported, _reason_then_action,
+                 _ordinal):
+        if len(toks) < 3:
+            break
+        toks = step(toks, [t.low if not t.quoted else "\0" for t in toks])
+    return [t for t in toks if t.low != DROPPED]
