@@ -27,6 +27,10 @@ the explicit lists below; everything else stays for the parser to read or refuse
   [off|down]`` is ``VERB [off|down] GUEST`` (the action says what is wanted);
 - an **ordinal before a new guest**: ``a second|third|another|separate VM named x`` and
   ``another VM named x`` are ``a VM named x``; ``the virtual machine x`` is ``the VM x``;
+- an **amount judged** at the end: ``1 GB ram is plenty``, ``half a gig of ram is fine``,
+  ``..., it is enough``, ``should be enough`` (:data:`_EVALUATIONS`) after a stated
+  number: the judgement is dropped (``RAM is enough`` with no number stays refused);
+- an **emoji** (symbols only) closing the sentence is dropped;
 - **dictation's punctuation words** (:data:`SPOKEN_PUNCTUATION`): ``comma`` is ``,``;
   ``period``/``full stop`` ending the sentence are dropped.
 
@@ -36,6 +40,7 @@ Pure.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from mycopod import spec as specmod
 from mycopod.declarations.grammar import introduced
@@ -63,6 +68,8 @@ _CREATED = (("set", "up"), ("created",), ("built",), ("deployed",), ("made",),
 _MAKES = frozenset({"make", "create", "deploy", "provision", "build", "add"})
 _ORDINALS = frozenset({"second", "third", "fourth", "fifth", "another", "separate",
                        "additional"})
+#: how an amount is judged after it is stated ("1 GB ram is plenty", "it is enough")
+_EVALUATIONS = frozenset({"enough", "plenty", "fine", "sufficient", "ok", "okay", "good"})
 _PARTICLES = frozenset({"off", "down", "on", "up"})
 
 
@@ -238,13 +245,37 @@ def _ordinal(toks: list[Token], low: list[str]) -> list[Token]:
     return out
 
 
+def _symbol(t: Token) -> bool:
+    return not t.quoted and bool(t.text) and all(
+        unicodedata.category(ch) in ("So", "Sk", "Mn", "Cf") for ch in t.text)
+
+
+def _evaluated(toks: list[Token], low: list[str]) -> list[Token]:
+    """``1 GB ram is plenty``, ``..., it is enough``: the amount stated, then judged."""
+    n = len(low)
+    if n < 4 or low[-1] not in _EVALUATIONS:
+        return toks
+    k = n - 2 - (low[-2] == "be" and n > 4 and low[-3] in ("should", "will", "would"))
+    if low[k] not in ("is", "be", "should", "will", "would"):
+        return toks
+    k -= low[k] == "be"
+    if low[k - 1] in ("it", "that") and k > 2 and low[k - 2] == ",":
+        k -= 2  # "..., it is enough"
+    before = low[max(0, k - 5):k]
+    if not any(w[:1].isdigit() or w in ("half", "one", "two", "four", "eight") for w in before):
+        return toks  # the judgement of no stated amount ("RAM is enough") stays refused
+    return toks[:k]
+
+
 def reframe(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the request framings of the module's docstring read."""
+    while len(tokens) > 2 and _symbol(tokens[-1]):
+        tokens = tokens[:-1]  # "... four gigs of RAM 🥂": an emoji closing the sentence
     if len(tokens) < 3:
         return tokens
     toks = _spoken(tokens) if any(t.low in ("comma", "period", "stop") for t in tokens) else (
         tokens)
-    for step in (_opened, _guest_first, _named_later, _reported, _reason_then_action,
+    for step in (_evaluated, _opened, _guest_first, _named_later, _reported, _reason_then_action,
                  _ordinal):
         if len(toks) < 3:
             break

@@ -13,6 +13,9 @@ lower-case form changes, or a ``,`` is put in; what the owner wrote stays for er
   ``storage``; ``the nvme pool`` stays refused: a pool is also a resource pool);
 - ``1x`` before a kind word (``1x vm minecraft``): one guest, the count dropped (``2x``
   and more are refused: a count needs its names);
+- a list of guests each with its kind first in parentheses, ending the sentence:
+  ``a (VM, 1 core) and b (container, 512 MB)`` is ``a is a VM, 1 core and b is a
+  container, 512 MB`` (two guests or more; one is read by :mod:`.bracketed`);
 - a list's label (:func:`list_label`, read by :func:`.idioms.is_preface`): ``need:``,
   ``todo for saturday:``, ``list:`` announce the list under them and are dropped;
 - a tag, name or value in single quotes (``'intern'``, ``‘photos’``): one word between
@@ -75,8 +78,40 @@ def list_label(tokens: list[Token]) -> bool:
     return rest == [] or (len(rest) == 1 and rest[0] in _WHEN)
 
 
+def _parenthesized(toks: list[Token]) -> list[Token]:
+    """``a (VM, 1 core) and b (container, 1 GB)`` -> ``a is a VM, 1 core and b is a
+    container, 1 GB``: two guests or more, each with its kind first in its parentheses,
+    ending the sentence."""
+    start = next((p for p in range(len(toks) - 2) if is_nameish(toks[p]) and toks[
+        p + 1].low == "(" and toks[p + 2].low in KIND_WORDS), None)
+    if start is None:
+        return toks
+    out = toks[:start]
+    p = start
+    count = 0
+    while p + 2 < len(toks) and is_nameish(toks[p]) and toks[p + 1].low == "(" and (
+            toks[p + 2].low in KIND_WORDS):
+        close = next((k for k in range(p + 3, len(toks)) if toks[k].low in ("(", ")")), None)
+        if close is None or toks[close].low != ")":
+            return toks
+        line = toks[p].line
+        out += [toks[p], Token("is", "is", line), Token("a", "a", line),
+                *toks[p + 2:close]]
+        count += 1
+        p = close + 1
+        if p == len(toks):
+            break
+        if toks[p].low not in (",", "and") or p + 1 == len(toks):
+            return toks
+        out.append(Token(toks[p].text, "and", toks[p].line))
+        p += 1 + (toks[p].low == "," and p + 1 < len(toks) and toks[p + 1].low == "and")
+    return out if count > 1 and p == len(toks) else toks
+
+
 def expand(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the compact shapes of the module's docstring in the grammar's words."""
+    if "(" in (t.low for t in tokens):
+        tokens = _parenthesized(tokens)
     if not any(_TRIGGER_RE.search(t.low) for t in tokens if not t.quoted):
         return tokens
     out = [_quoted(t) for t in tokens]

@@ -234,7 +234,7 @@ def _unsized_disk(c: Cursor, start: int) -> bool:
         k -= 1
     clause = c.toks[k + 1:start - 1]
     return any(t.low in _DISK_NOUNS for t in clause) and not any(
-        any(ch.isdigit() for ch in t.low) for t in clause)
+        t.low[:1].isdigit() for t in clause)
 
 
 _DISK_NOUNS = frozenset({"disk", "disks", "rootfs", "drive", "drives", "volume", "storage"})

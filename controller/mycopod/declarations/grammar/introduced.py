@@ -14,8 +14,10 @@ names**, marked by the sentence's structure:
   must hold a digit or a hyphen (``The camera recorder nvr should`` is refused: which
   word is the name?), and without ``the`` the description must be two words or more
   (``Foo web-1 is a VM``: ``Foo`` may be a verb the grammar does not know);
-- after ``:``, ``,``, a dash, ``(``, ``(name:``, ``called`` or ``named`` (a name with no
-  digit or hyphen only after a kind word or a noun: ``cache: writeback`` is no guest;
+- after ``:``, ``,``, a dash, ``(``, ``(name:``, ``called`` or ``named``, also after what
+  a kind word is for (``New VM for the accounts: farm-books, ...``) (a name with no
+  digit or hyphen only after a kind word or a noun, or with its kind next (``new toy:
+  gotosocial, container``): ``cache: writeback`` is no guest;
   without one, two words or more: ``Tank - wr-9 gets`` may name a storage):
   ``Raw converter VM: rawconv, 8 cores``, ``Lightroom catalog VM (name: lr-catalog) - give it ...``,
   ``target machines: a (VM, ...) and b (container, ...)``;
@@ -211,6 +213,10 @@ def _introduced(toks: list[Token], i: int) -> list[Token] | None:
     if end == i and (noun is None or start == i):
         return None  # "VM: x": a kind alone is the parser's
     j = end + (noun is not None)
+    if noun is not None and j + 1 < len(toks) and toks[j].low == "for":
+        k = description_end(toks, j + 1 + (toks[j + 1].low == "the"))
+        if k > j + 1 and k < len(toks) and toks[k].low in (":", "-", "\u2013", "\u2014"):
+            j = k  # "New VM for the accounts: farm-books, ...": what it is for
     sep = toks[j].low if j < len(toks) else ""
     if sep not in _SEPARATORS:
         last = _names(toks, j)  # "The label printer box lbl-2 should": right after the noun
@@ -226,8 +232,11 @@ def _introduced(toks: list[Token], i: int) -> list[Token] | None:
     if last == j:
         return None
     names = toks[j:last]
-    if noun is None and (end - i < 2 or not all(
-            _strict(t) for t in names if t.low not in (",", "and"))):
+    kind_next = [t.low for t in toks[last:last + 3]]
+    kind_next = kind_next[:2] if kind_next[1:2] != ["a"] else [kind_next[0], kind_next[2]]
+    if noun is None and (end - i < 2 or not (all(
+            _strict(t) for t in names if t.low not in (",", "and")) or (
+            len(kind_next) == 2 and kind_next[0] == "," and kind_next[1] in KIND_WORDS))):
         return None  # "cache: writeback", "Tank - wr-9": a setting or a place, maybe
     if sep == "(":
         if last >= len(toks) or toks[last].low != ")":
