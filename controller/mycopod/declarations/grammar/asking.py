@@ -18,19 +18,25 @@ the explicit lists below; everything else stays for the parser to read or refuse
   :mod:`.introduced`, then ``make``/``create``/``deploy``/``add`` and ``a``); ``add to
   [the] [KIND] NAMES the ...`` is ``NAMES, the ...``; ``add|put TAG as a tag|label on|to
   NAMES`` is ``NAMES tagged TAG``;
-- the name given after the guest: ``a KIND [for WORDS], call it|name it NAME`` is ``a
-  KIND named NAME``; ``[my|our|the] DESCRIPTION should|will|shall be called|named NAME`` is
-  ``NAME`` (:mod:`.introduced`'s description rule);
+- the name given after the guest: ``a KIND [for WORDS], call it|name it NAME`` (or ``, the
+  name is``, ``, to be called``: :data:`_NAMINGS`) is ``a KIND named NAME``; ``[my|our|the]
+  DESCRIPTION [KIND|NOUN] [for ...] should|will be called|named NAME`` or ``is called
+  NAME`` (:data:`_COPULAS`) is ``NAME`` (:mod:`.introduced`'s description rule), ``is
+  NAME`` only for a name with a digit or a hyphen, then ``,`` or the end;
 - who created it: ``My nephew|Our intern|I|We set up|created|built|deployed a ...`` reads
   as the report ``set up a ...`` (:mod:`.results`);
 - a **reason before an action on it**: ``[I|we] do not need [the] GUEST, VERB it
   [off|down]`` is ``VERB [off|down] GUEST`` (the action says what is wanted);
 - an **ordinal before a new guest**: ``a second|third|another|separate VM named x`` and
-  ``another VM named x`` are ``a VM named x``; ``the virtual machine x`` is ``the VM x``;
+  ``another VM named x`` are ``a VM named x``; ``a|the virtual machine`` is ``a|the VM``;
 - an **amount judged** at the end: ``1 GB ram is plenty``, ``half a gig of ram is fine``,
   ``..., it is enough``, ``should be enough`` (:data:`_EVALUATIONS`) after a stated
   number: the judgement is dropped (``RAM is enough`` with no number stays refused);
 - an **emoji** (symbols only) closing the sentence is dropped;
+- a **described SSH key** before its value: ``Add the MSP jump host key to x: ssh-rsa ...``
+  is ``the ssh key`` (up to four words between ``the``/``my``/``our`` and ``key``, words
+  the grammar gives no meaning to or ``host``/``public``, when the value starting
+  ``ssh-``/``ecdsa-`` follows; ``my root key`` is refused);
 - **dictation's punctuation words** (:data:`SPOKEN_PUNCTUATION`): ``comma`` is ``,``;
   ``period``/``full stop`` ending the sentence are dropped.
 
@@ -44,7 +50,7 @@ import unicodedata
 
 from mycopod import spec as specmod
 from mycopod.declarations.grammar import introduced
-from mycopod.declarations.grammar.lexicon import DROPPED, KIND_WORDS
+from mycopod.declarations.grammar.lexicon import DROPPED, KIND_WORDS, is_vocab
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.tokens import Token
 
@@ -70,6 +76,11 @@ _ORDINALS = frozenset({"second", "third", "fourth", "fifth", "another", "separat
                        "additional"})
 #: how an amount is judged after it is stated ("1 GB ram is plenty", "it is enough")
 _EVALUATIONS = frozenset({"enough", "plenty", "fine", "sufficient", "ok", "okay", "good"})
+#: who a described key belongs to ("the MSP jump host key", "my laptop's key")
+_KEY_OWNERS = frozenset({"the", "my", "our", "his", "her", "their", "a"})
+#: words of the grammar a key's description may hold ("the MSP jump host key")
+_KEY_WORDS = frozenset({"host", "ssh", "public", "user"})
+_WORDS_RE = re.compile(r"^[A-Za-z][A-Za-z'\u2019]*(-[A-Za-z]+)*$")
 _PARTICLES = frozenset({"off", "down", "on", "up"})
 
 
@@ -166,29 +177,60 @@ def _guest_first(toks: list[Token], low: list[str]) -> list[Token]:
     return toks
 
 
+#: how a name is given after the guest's kind ("..., call it x", "..., the name is x")
+_NAMINGS: tuple[tuple[str, ...], ...] = (
+    (",", "call", "it"), (",", "name", "it"), (",", "the", "name", "is"), (",", "name", ":"),
+    (",", "to", "be", "called"), (",", "to", "be", "named"))
+#: how a described guest is said to be the one named ("should be called x", "is x")
+_COPULAS: tuple[tuple[str, ...], ...] = (
+    *((*verb, called) for verb in (("should", "be"), ("will", "be"), ("shall", "be"),
+                                   ("must", "be"), ("is",)) for called in ("called", "named")),
+    ("is",))
+
+
 def _named_later(toks: list[Token], low: list[str]) -> list[Token]:
     for i in range(len(low) - 4):
-        if low[i] not in ("a", "an") or low[i + 1] not in KIND_WORDS:
+        if low[i] not in ("a", "an"):
             continue
-        j = i + 2
-        if j < len(low) and low[j] == "for":
+        kind = introduced.description_end(toks, i + 1)
+        if kind >= len(low) or low[kind] not in KIND_WORDS:
+            continue
+        j = kind + 1
+        if j + 1 < len(low) and low[j] == "for":
             j = introduced.description_end(toks, j + 1 + (low[j + 1] == "the"))
-        if low[j:j + 3] in ([",", "call", "it"], [",", "name", "it"]) and _name(
-                toks[j + 3] if j + 3 < len(toks) else None):
-            named = _word(toks[j + 1], "named")
-            return [*toks[:i + 2], named, *toks[j + 3:]]  # "a container ..., call it x"
-        return toks
+        for words in _NAMINGS:
+            n = len(words)
+            if _starts(low, words, j) and _name(toks[j + n] if j + n < len(toks) else None):
+                named = _word(toks[j + 1], "named")
+                return [*toks[:i + 1], toks[kind], named, *toks[j + n:]]  # ", call it x"
+        if j > kind + 1 and low[j:j + 1] == [":"] and _name(toks[j + 1] if j + 1 < len(
+                toks) else None) and (j + 2 == len(low) or low[j + 2] == ","):
+            named = _word(toks[j], "named")  # "Create a dev VM for the new hire: dev-maria"
+            return [*toks[:i + 1], toks[kind], named, *toks[j + 1:]]
+        break
     start = 1 if low[0] in ("my", "our", "the") else 0
     end = introduced.description_end(toks, start)
-    end += end < len(low) and low[end] in introduced.NOUNS | KIND_WORDS.keys()
+    nouns = introduced.NOUNS | KIND_WORDS.keys()
+    noun = toks[end] if end < len(low) and low[end] in nouns else None
+    end += noun is not None
     if end + 1 < len(low) and low[end] == "for":  # "My new site for 2027", "... for the shop"
         year = bool(re.match(r"^(19|20)\d\d$", low[end + 1]))
         end = end + 2 if year else introduced.description_end(
             toks, end + 1 + (low[end + 1] == "the"))
-    if end > start and end + 3 < len(low) and low[end] in ("should", "will", "shall", "must") and (
-            low[end + 1] == "be" and low[end + 2] in ("called", "named")) and _name(
-            toks[end + 3]) and (end + 4 == len(low) or low[end + 4] in (",", ":", "-")):
-        return toks[end + 3:]  # "My new site for 2027 should be called bloom-2027, ..."
+    if end == start or (noun is None and end - start < 2 and start == 0):
+        return toks
+    for words in _COPULAS:
+        n = len(words)
+        k = end + n
+        if not _starts(low, words, end) or k >= len(low) or not _name(toks[k]) or (
+                k + 1 < len(low) and low[k + 1] not in (",", ":", "-")):
+            continue
+        if words == ("is",) and not any(ch.isdigit() or ch == "-" for ch in low[k]):
+            return toks  # "The wiki is wiki": which word is the name?
+        if noun is not None and noun.low in KIND_WORDS and k + 1 == len(low):
+            line = noun.line  # "The photo backup container is called photos."
+            return [toks[k], Token("is", "is", line), Token("a", "a", line), noun]
+        return toks[k:]  # "My new site for 2027 should be called bloom-2027, ..."
     return toks
 
 
@@ -227,6 +269,23 @@ def _reason_then_action(toks: list[Token], low: list[str]) -> list[Token]:
     return [verb, *particle, *found[:k], *rest[len(particle):]]
 
 
+def _key_described(toks: list[Token], low: list[str]) -> list[Token]:
+    """``Add the MSP jump host key to x: ssh-rsa ...``: the described key is the SSH key."""
+    if "key" not in low:
+        return toks
+    kk = low.index("key")
+    if not any(t.text.startswith(("ssh-", "ecdsa-", "sk-")) for t in toks[kk + 1:kk + 9]):
+        return toks
+    d = kk
+    while d > 0 and low[d - 1] not in _KEY_OWNERS and _WORDS_RE.match(toks[d - 1].text) and (
+            not is_vocab(low[d - 1].removesuffix("'s")) or low[d - 1] in _KEY_WORDS):
+        d -= 1  # "the MSP jump host key"; never "my root key" (root means something)
+    if d == kk or d == 0 or kk - d > 4 or low[d - 1] not in _KEY_OWNERS:
+        return toks
+    line = toks[kk].line
+    return [*toks[:d - 1], Token("the", "the", line), Token("ssh", "ssh", line), *toks[kk:]]
+
+
 def _ordinal(toks: list[Token], low: list[str]) -> list[Token]:
     out = toks
     for i in range(len(low) - 3):
@@ -239,9 +298,6 @@ def _ordinal(toks: list[Token], low: list[str]) -> list[Token]:
         if low[i] == "another" and low[i + 1] in KIND_WORDS and low[i + 2] in ("named", "called"):
             out = [*out[:i], _word(out[i], "a"), *out[i + 1:]]
             break
-    for i in range(len(low) - 3):
-        if low[i] == "the" and low[i + 1:i + 3] == ["virtual", "machine"] and _name(out[i + 3]):
-            return [*out[:i + 1], _word(out[i + 1], "vm"), *out[i + 3:]]
     return out
 
 
@@ -253,9 +309,12 @@ def _symbol(t: Token) -> bool:
 def _evaluated(toks: list[Token], low: list[str]) -> list[Token]:
     """``1 GB ram is plenty``, ``..., it is enough``: the amount stated, then judged."""
     n = len(low)
-    if n < 4 or low[-1] not in _EVALUATIONS:
+    if n > 4 and low[-1] == "do" and low[-2] in ("should", "will", "would"):
+        k = n - 2  # "2 cores 4gb should do"
+    elif n < 4 or low[-1] not in _EVALUATIONS:
         return toks
-    k = n - 2 - (low[-2] == "be" and n > 4 and low[-3] in ("should", "will", "would"))
+    else:
+        k = n - 2 - (low[-2] == "be" and n > 4 and low[-3] in ("should", "will", "would"))
     if low[k] not in ("is", "be", "should", "will", "would"):
         return toks
     k -= low[k] == "be"
@@ -267,6 +326,16 @@ def _evaluated(toks: list[Token], low: list[str]) -> list[Token]:
     return toks[:k]
 
 
+def _virtual(toks: list[Token]) -> list[Token]:
+    """``a virtual machine``: one kind word, ``a vm`` (the shapes here read one word)."""
+    for i in range(len(toks) - 2):
+        if toks[i].low in ("a", "an", "the") and [t.low for t in toks[i + 1:i + 3]] == [
+                "virtual", "machine"]:
+            kind = Token(f"{toks[i + 1].text} {toks[i + 2].text}", "vm", toks[i + 1].line)
+            return [*toks[:i + 1], kind, *toks[i + 3:]]
+    return toks
+
+
 def reframe(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the request framings of the module's docstring read."""
     while len(tokens) > 2 and _symbol(tokens[-1]):
@@ -275,8 +344,9 @@ def reframe(tokens: list[Token]) -> list[Token]:
         return tokens
     toks = _spoken(tokens) if any(t.low in ("comma", "period", "stop") for t in tokens) else (
         tokens)
+    toks = _virtual(toks) if "virtual" in (t.low for t in toks) else toks
     for step in (_evaluated, _opened, _guest_first, _named_later, _reported, _reason_then_action,
-                 _ordinal):
+                 _key_described, _ordinal):
         if len(toks) < 3:
             break
         toks = step(toks, [t.low if not t.quoted else "\0" for t in toks])

@@ -10,7 +10,8 @@ lower-case form changes, or a ``,`` is put in; what the owner wrote stays for er
   a ``,`` is read after the name and kind, so the item reads as ``jellyfin, 4gb`` (a size
   with no noun in a list is the memory, once per guest: the rule everywhere);
 - ``on the tank storage`` is ``on storage tank`` (a lower-case name between ``the`` and
-  ``storage``; ``the nvme pool`` stays refused: a pool is also a resource pool);
+  ``storage``; ``on the big storage called tank`` too, with one word of
+  ``_STORAGE_WORDS``; ``the nvme pool`` stays refused: a pool is also a resource pool);
 - ``1x`` before a kind word (``1x vm minecraft``): one guest, the count dropped (``2x``
   and more are refused: a count needs its names);
 - a list of guests each with its kind first in parentheses, ending the sentence:
@@ -41,6 +42,9 @@ LIST_LABELS = frozenset({"need", "needed", "needs", "list", "todo", "to-do", "to
 _WHEN = frozenset({"today", "tomorrow", "tonight", "week", "weekend", "month", "monday",
                    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 
+#: what a storage is called before "storage called NAME" ("on the big storage called tank")
+_STORAGE_WORDS = frozenset({"big", "fast", "slow", "new", "old", "main", "nas", "shared",
+                            "backup", "ssd", "hdd", "nvme", "zfs", "ceph", "local", "bulk"})
 _SINGLE_RE = re.compile("^['\u2018\u2019]([A-Za-z0-9][A-Za-z0-9_+.\\-]*)['\u2018\u2019]$")
 _ITEM_RE = re.compile(r"^(\d{1,3}c(/.*)?|\d+(\.\d+)?[kmgt]i?b?(/.*)?)$")
 _TRIGGER_RE = re.compile(r"^(\d{1,3}c|\d+(\.\d+)?[kmgt]i?b?)(/|$)|^1x$|^['\u2018\u2019]|^storage$")
@@ -122,5 +126,10 @@ def expand(tokens: list[Token]) -> list[Token]:
         if out[i].low in ("on", "to") and out[i + 1].low == "the" and is_nameish(
                 out[i + 2]) and out[i + 2].text.islower() and out[i + 3].low == "storage":
             out = [*out[:i + 1], out[i + 3], out[i + 2], *out[i + 4:]]
+            break
+        if out[i].low in ("on", "to") and out[i + 1].low == "the" and i + 5 < len(out) and (
+                out[i + 3].low == "storage" and out[i + 4].low in ("called", "named")
+                and out[i + 2].low in _STORAGE_WORDS and is_nameish(out[i + 5])):
+            out = [*out[:i + 1], out[i + 3], *out[i + 5:]]  # "on the big storage called tank"
             break
     return _comma_after_subject(out)

@@ -63,14 +63,15 @@ MAX_WORDS = 5
 NOUNS = GENERIC_NOUNS | frozenset({
     "box", "boxes", "agent", "agents", "thing", "things", "runner", "runners", "worker",
     "workers", "appliance", "appliances", "vps", "node-vm", "host", "hosts", "system",
-    "systems", "service", "services", "site", "sites", "app", "apps"})
+    "systems", "service", "services", "site", "sites", "app", "apps", "one"})
 #: words of the grammar that only describe in these shapes ("the AD target dc-target")
 ALSO_DESCRIPTIVE = ROLE_WORDS | frozenset({
     "old", "legacy", "spare", "firewall", "reverse", "licence", "license", "target",
     "storage", "monitor", "ubuntu", "debian", "windows", "linux", "vault", "files",
     "card", "order", "online", "office", "print", "printer", "camera", "remote", "display",
     "label", "job", "data", "main", "console", "user", "image", "public", "primary",
-    "secondary", "domain", "password", "manager", "graphics", "time"})
+    "secondary", "domain", "password", "manager", "graphics", "time", "migrated",
+    "existing", "current", "remaining"})
 #: vague sizes and quantifiers: never a description (refused where they stand)
 VAGUE = frozenset({
     "small", "little", "big", "large", "huge", "tiny", "bigger", "smaller", "larger",
@@ -82,7 +83,8 @@ VAGUE = frozenset({
 _DETERMINERS = frozenset({"the", "my", "our", "this", "that", "all", "all the"})
 _JOINERS = frozenset({"for", "of"})
 _VERBS = (SUBJECT_VERBS - {","}) | frozenset({"gets", "can", "may", "could", "might",
-                                              "ought", "goes", "stay"})
+                                              "ought", "goes", "stay", "start", "go", "get",
+                                              "stop"})
 _SEPARATORS = frozenset({":", ",", "-", "--", "\u2013", "\u2014", "(", "called", "named"})
 _AFTER_NAME = frozenset({"", ",", ":", "-", "--", "\u2013", "\u2014", "(", "?", "!"})
 #: verbs whose object may be a described guest ("Tag the rsvp-app and b servers with")
