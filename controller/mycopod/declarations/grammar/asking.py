@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from mycopod import spec as specmod
 from mycopod.declarations.grammar import introduced
@@ -64,6 +65,7 @@ ASKS: tuple[tuple[str, ...], ...] = (
     ("is", "it", "possible", "to"), ("is", "it", "possible", "that"),
     ("would", "it", "be", "possible", "to"), ("would", "it", "be", "possible", "that"),
     ("is", "it", "ok", "to"), ("is", "it", "okay", "to"))
+_ASK_FIRST = frozenset(words[0] for words in ASKS)
 #: words a voice transcript spells out for punctuation
 SPOKEN_PUNCTUATION = {("comma",): ",", ("period",): "", ("full", "stop"): ""}
 _MODALS = frozenset({"can", "could", "may", "will", "would"})
@@ -73,7 +75,7 @@ _CREATED = (("set", "up"), ("created",), ("built",), ("deployed",), ("made",),
             ("spun", "up"), ("installed",))
 _MAKES = frozenset({"make", "create", "deploy", "provision", "build", "add"})
 _ORDINALS = frozenset({"second", "third", "fourth", "fifth", "another", "separate",
-                       "additional"})
+                       "additional"})  # "another" also opens "another VM named x"
 #: how an amount is judged after it is stated ("1 GB ram is plenty", "it is enough")
 _EVALUATIONS = frozenset({"enough", "plenty", "fine", "sufficient", "ok", "okay", "good"})
 #: who a described key belongs to ("the MSP jump host key", "my laptop's key")
@@ -131,7 +133,7 @@ def _spoken(toks: list[Token]) -> list[Token]:
 
 
 def _opened(toks: list[Token], low: list[str]) -> list[Token]:
-    for words in ASKS:
+    for words in ASKS if low[0] in _ASK_FIRST else ():
         if _starts(low, words) and len(toks) > len(words) + 1:
             rest = toks[len(words):]
             return rest[:-1] if rest[-1].low == "?" else rest
@@ -189,8 +191,11 @@ _COPULAS: tuple[tuple[str, ...], ...] = (
 
 
 def _named_later(toks: list[Token], low: list[str]) -> list[Token]:
+    if low[1] in ("is", ",", ":") and _name(toks[0]):
+        return toks  # "guest-0 is a VM ...": named first
     for i in range(len(low) - 4):
-        if low[i] not in ("a", "an"):
+        if low[i] not in ("a", "an") or not (low[i + 1] in KIND_WORDS or low[i + 2] in KIND_WORDS
+                                             or low[i + 3] in KIND_WORDS):
             continue
         kind = introduced.description_end(toks, i + 1)
         if kind >= len(low) or low[kind] not in KIND_WORDS:
@@ -217,7 +222,8 @@ def _named_later(toks: list[Token], low: list[str]) -> list[Token]:
         year = bool(re.match(r"^(19|20)\d\d$", low[end + 1]))
         end = end + 2 if year else introduced.description_end(
             toks, end + 1 + (low[end + 1] == "the"))
-    if end == start or (noun is None and end - start < 2 and start == 0):
+    if end == start or (noun is None and end - start < 2 and start == 0) or (
+            end >= len(low) or low[end] not in ("is", "should", "will", "shall", "must")):
         return toks
     for words in _COPULAS:
         n = len(words)
@@ -336,18 +342,35 @@ def _virtual(toks: list[Token]) -> list[Token]:
     return toks
 
 
+#: the words that may start a shape of each step (a sentence with none skips the step)
+_GATES: tuple[tuple[Callable[[list[Token], list[str]], list[Token]], frozenset[str]], ...] = (
+    (_evaluated, _EVALUATIONS | {"do"}),
+    (_opened, frozenset({"i", "we", "is", "would", "have", *_MODALS})),
+    (_guest_first, frozenset({"for", "add", "put", "set"})),
+    (_named_later, frozenset({"call", "name", "called", "named", "is", ":"})),
+    (_reported, frozenset({"i", "we", "my", "our"})),
+    (_reason_then_action, frozenset({"need"})),
+    (_key_described, frozenset({"key"})),
+    (_ordinal, _ORDINALS))
+
+
 def reframe(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the request framings of the module's docstring read."""
     while len(tokens) > 2 and _symbol(tokens[-1]):
         tokens = tokens[:-1]  # "... four gigs of RAM 🥂": an emoji closing the sentence
     if len(tokens) < 3:
         return tokens
-    toks = _spoken(tokens) if any(t.low in ("comma", "period", "stop") for t in tokens) else (
-        tokens)
-    toks = _virtual(toks) if "virtual" in (t.low for t in toks) else toks
-    for step in (_evaluated, _opened, _guest_first, _named_later, _reported, _reason_then_action,
-                 _key_described, _ordinal):
+    words = {t.low for t in tokens if not t.quoted}
+    toks = _spoken(tokens) if not words.isdisjoint(("comma", "period", "stop")) else tokens
+    toks = _virtual(toks) if "virtual" in words else toks
+    low = [t.low if not t.quoted else "\0" for t in toks]
+    for step, gate in _GATES:
         if len(toks) < 3:
             break
-        toks = step(toks, [t.low if not t.quoted else "\0" for t in toks])
+        if words.isdisjoint(gate):
+            continue
+        found = step(toks, low)
+        if found is not toks:
+            toks = found
+            low = [t.low if not t.quoted else "\0" for t in toks]
     return [t for t in toks if t.low != DROPPED]

@@ -95,6 +95,7 @@ _OBJECT_VERBS: tuple[tuple[str, ...], ...] = (
     ("switch", "on"), ("power", "off"), ("power", "down"), ("power", "on"), ("kill",),
     ("trash",), ("scrap",), ("pause",), ("boot",), ("protect",), ("resize",), ("give",))
 _YEAR_RE = re.compile(r"^(19|20)\d\d$")
+_OBJECT_FIRST = frozenset(verb[0] for verb in _OBJECT_VERBS)
 _WORD_RE = re.compile(r"^[A-Za-z][A-Za-z'\u2019]*(-[A-Za-z]+)*$")
 _PLURAL_NOUNS = frozenset(w for w in NOUNS | KIND_WORDS.keys() if w.endswith("s"))
 
@@ -294,7 +295,7 @@ def rewrite(tokens: list[Token]) -> list[Token]:
     first = tokens[0].low
     if first in SMALL_NUMBERS or first.isdigit():
         return _counted(tokens) or tokens
-    for verb in _OBJECT_VERBS:
+    for verb in _OBJECT_VERBS if first in _OBJECT_FIRST else ():
         n = len(verb)
         if tuple(t.low for t in tokens[:n]) == verb and n < len(tokens) and (
                 tokens[n].low in _DETERMINERS):
