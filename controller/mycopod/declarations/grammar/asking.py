@@ -111,9 +111,15 @@ def _starts(low: list[str], words: tuple[str, ...], at: int = 0) -> bool:
 
 def _guest_at(toks: list[Token], i: int) -> int:
     """Where ``[the] [KIND|server] NAMES`` at ``i`` ends (``i`` when none is there)."""
-    j = i + (i < len(toks) and toks[i].low == "the")
-    j += j < len(toks) and (toks[j].low in KIND_WORDS or toks[j].low in introduced.NOUNS)
+    the = i < len(toks) and toks[i].low == "the"
+    j = i + the
+    noun = j < len(toks) and (toks[j].low in KIND_WORDS or toks[j].low in introduced.NOUNS)
+    j += noun
     end = _names(toks, j)
+    if the and not noun and not all(
+            any(ch.isdigit() or ch == "-" for ch in t.low) for t in toks[j:end] if t.low not in (
+                ",", "and")):
+        return i  # "the kids": English, not a guest (a name after "the" needs its kind)
     return end if end > j else i
 
 

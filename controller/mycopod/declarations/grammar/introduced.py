@@ -93,7 +93,8 @@ _OBJECT_VERBS: tuple[tuple[str, ...], ...] = (
     ("retire",), ("stop",), ("start",), ("tag",), ("label",), ("nuke",), ("drop",),
     ("shut", "down"), ("turn", "off"), ("turn", "on"), ("switch", "off"),
     ("switch", "on"), ("power", "off"), ("power", "down"), ("power", "on"), ("kill",),
-    ("trash",), ("scrap",), ("pause",), ("boot",), ("protect",), ("resize",), ("give",))
+    ("trash",), ("scrap",), ("pause",), ("boot",), ("protect",), ("resize",), ("give",),
+    ("we", "do", "not", "need"), ("i", "do", "not", "need"), ("do", "not", "need"))
 _YEAR_RE = re.compile(r"^(19|20)\d\d$")
 _OBJECT_FIRST = frozenset(verb[0] for verb in _OBJECT_VERBS)
 _WORD_RE = re.compile(r"^[A-Za-z][A-Za-z'\u2019]*(-[A-Za-z]+)*$")
@@ -175,7 +176,7 @@ def _rest_ok(rest: list[Token]) -> bool:
     if rest[0].low in _SEPARATORS and len(rest) > 1 and _name(rest[1]) and (
             rest[0].low != "," or rest[1].low not in ("and",)):
         return False
-    return rest[0].low in _AFTER_NAME | _VERBS | {"with", "as"}
+    return rest[0].low in _AFTER_NAME | _VERBS | {"with", "as", "anymore", "any"}
 
 
 def _named_within(toks: list[Token], i: int, end: int, start: int) -> list[Token] | None:
