@@ -8,10 +8,14 @@ the explicit lists below; everything else stays for the parser to read or refuse
 - a **request opener** of :data:`ASKS` before an imperative or a statement (``I am
   asking to``, ``I kindly ask you to``, ``Is it possible that``, ``Would it be possible
   to``), with the ``?`` ending the sentence;
+- whom a new guest is for, after the verb: ``make|create|spin up for me|us a ...`` is
+  ``make a ...``;
 - ``have`` left by a wish (``We would like to have a VM named x``: ``a VM named x``);
 - a **question of possession**: ``Can|Could|May the x server have|get ...?`` is ``the x
-  server gets ...`` (never with ``I``/``we``/``you`` as the one who has it: those are
-  creation requests, :data:`.lexicon.CREATE_PREFIXES`);
+  server gets ...`` (``Could the guest x be shut down?``: ``the guest x should be ...``,
+  only before a verb of :data:`_DONE_TO`, so ``Could web-1 be a VM?`` stays a question;
+  never with ``I``/``we``/``you`` as the one who has it: those are creation requests,
+  :data:`.lexicon.CREATE_PREFIXES`);
 - the guest before the request: ``For [the] [KIND|server] NAMES[,] [please] give|set|add
   ...`` is ``give NAMES ...``; what a new guest is for before the request: ``For the RSVP
   app please make a VM named x`` is ``make a VM named x`` (a description of
@@ -73,6 +77,10 @@ _ASKERS = frozenset({"i", "we", "you", "u", "they", "it", "someone", "somebody",
 _GIVES = frozenset({"give", "set", "add", "assign", "allocate", "make"})
 _CREATED = (("set", "up"), ("created",), ("built",), ("deployed",), ("made",),
             ("spun", "up"), ("installed",))
+#: what a guest may be asked to have done to it ("Could x be shut down?")
+_DONE_TO = frozenset({"shut", "stopped", "switched", "turned", "powered", "deleted", "removed",
+                      "started", "decommissioned", "retired", "tagged", "given", "moved"})
+_MAKES_FOR = frozenset({"make", "create", "up", "build", "deploy", "provision", "add"})
 _MAKES = frozenset({"make", "create", "deploy", "provision", "build", "add"})
 _ORDINALS = frozenset({"second", "third", "fourth", "fifth", "another", "separate",
                        "additional"})  # "another" also opens "another VM named x"
@@ -146,11 +154,20 @@ def _opened(toks: list[Token], low: list[str]) -> list[Token]:
     if low[0] == "have" and len(low) > 2 and low[1] in ("a", "an"):
         return [_word(toks[0], DROPPED), *toks[1:]]  # "(We would like to) have a VM ..."
     if low[0] in _MODALS and low[1] not in _ASKERS:
-        k = next((k for k in range(2, min(len(low) - 1, 8)) if low[k] in ("have", "get")), 0)
+        k = next((k for k in range(2, min(len(low) - 1, 8)) if low[k] in ("have", "get", "be")),
+                 0)
         subject = toks[1:k]
+        if k and low[k] == "be" and low[k + 1] not in _DONE_TO:
+            k = 0  # "Could web-1 be a VM?": a question, not a request
         if k and (_guest_at(toks, 1) == k or introduced.rewrite(subject) is not subject):
             body = toks[1:-1] if low[-1] == "?" else toks[1:]  # "Can the x server have"
-            return [*body[:k - 1], _word(body[k - 1], "gets"), *body[k:]]
+            verb = [_word(body[k - 1], "gets")] if low[k] != "be" else [
+                _word(toks[0], "should"), body[k - 1]]  # "Could the guest x be shut down?"
+            return [*body[:k - 1], *verb, *body[k:]]
+    for i in range(min(len(low) - 3, 6)):  # "make for me a container ...": for whom
+        if low[i] in _MAKES_FOR and low[i + 1] == "for" and low[i + 2] in ("me", "us") and (
+                low[i + 3] in ("a", "an")):
+            return [*toks[:i + 1], *toks[i + 3:]]
     return toks
 
 
@@ -351,7 +368,7 @@ def _virtual(toks: list[Token]) -> list[Token]:
 #: the words that may start a shape of each step (a sentence with none skips the step)
 _GATES: tuple[tuple[Callable[[list[Token], list[str]], list[Token]], frozenset[str]], ...] = (
     (_evaluated, _EVALUATIONS | {"do"}),
-    (_opened, frozenset({"i", "we", "is", "would", "have", *_MODALS})),
+    (_opened, frozenset({"i", "we", "is", "would", "have", "for", *_MODALS})),
     (_guest_first, frozenset({"for", "add", "put", "set"})),
     (_named_later, frozenset({"call", "name", "called", "named", "is", ":"})),
     (_reported, frozenset({"i", "we", "my", "our"})),
