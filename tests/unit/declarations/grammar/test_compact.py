@@ -46,3 +46,15 @@ def test_vague_and_ambiguous_settings_are_refused_with_what_to_write() -> None:
     # a bare size after a disk without its size may be that disk's
     message = error("books-2 is a VM with a disk on tank, 200 GB")
     assert 'could not understand "200 GB"' in message
+
+
+def test_guests_listed_with_their_kind_in_parentheses() -> None:
+    assert stated("lab targets: kali-4 (VM, 2 cores) and juice-4 (container, 512 MB)") == {
+        "kali-4": {"name": "kali-4", "kind": "vm", "cores": 2},
+        "juice-4": {"name": "juice-4", "kind": "ct", "memory_mib": 512}}
+
+
+def test_a_storage_called_by_its_name() -> None:
+    got = stated("New one for the barn cameras: barn-2, VM, a 1 TB disk on the big storage "
+                 "called bulk.")
+    assert got["barn-2"]["disks"] == [{"slot": "scsi0", "storage": "bulk", "size_gib": 1024}]
