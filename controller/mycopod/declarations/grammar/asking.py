@@ -30,7 +30,8 @@ the explicit lists below; everything else stays for the parser to read or refuse
 - who created it: ``My nephew|Our intern|I|We set up|created|built|deployed a ...`` reads
   as the report ``set up a ...`` (:mod:`.results`);
 - a **reason before an action on it**: ``[I|we] do not need [the] GUEST, VERB it
-  [off|down]`` is ``VERB [off|down] GUEST`` (the action says what is wanted);
+  [off|down]`` is ``VERB [off|down] GUEST`` (the action says what is wanted; only a
+  stop or a deletion, :data:`_UNNEEDED`: ``..., keep it running`` is refused);
 - an **ordinal before a new guest**: ``a second|third|another|separate VM named x`` and
   ``another VM named x`` are ``a VM named x``; ``a|the virtual machine`` is ``a|the VM``;
 - an **amount judged** at the end: ``1 GB ram is plenty``, ``half a gig of ram is fine``,
@@ -91,6 +92,9 @@ _KEY_OWNERS = frozenset({"the", "my", "our", "his", "her", "their", "a"})
 #: words of the grammar a key's description may hold ("the MSP jump host key")
 _KEY_WORDS = frozenset({"host", "ssh", "public", "user"})
 _WORDS_RE = re.compile(r"^[A-Za-z][A-Za-z'\u2019]*(-[A-Za-z]+)*$")
+#: what is done to a guest that is not needed ("..., turn it off", "..., delete it")
+_UNNEEDED = frozenset({"turn", "shut", "switch", "power", "stop", "delete", "remove", "pause",
+                       "destroy", "kill", "nuke", "decommission", "retire"})
 _PARTICLES = frozenset({"off", "down", "on", "up"})
 
 
@@ -291,10 +295,13 @@ def _reason_then_action(toks: list[Token], low: list[str]) -> list[Token]:
     if k == 0 or k + 3 > len(found) or found[k].low != ",":
         return toks
     verb, it = found[k + 1], found[k + 2]
-    if it.low != "it" or verb.quoted:
-        return toks
+    if it.low != "it" or verb.quoted or verb.low not in _UNNEEDED:
+        return toks  # "do not need x, keep it running" says two things: refused
     rest = found[k + 3:]
     particle = [rest[0]] if rest and rest[0].low in _PARTICLES else []
+    if verb.low in ("turn", "shut", "switch", "power") and [p.low for p in particle] not in (
+            ["off"], ["down"]):
+        return toks
     return [verb, *particle, *found[:k], *rest[len(particle):]]
 
 
