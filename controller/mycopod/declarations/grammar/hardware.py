@@ -211,18 +211,33 @@ def p_memory(c: Cursor) -> list[Effect] | None:
 
 #: what may come before and after a size that says no noun for it to mean the memory
 _BARE_BEFORE = frozenset({",", ":", "with", "and", "/", "|", "&", "+", "(", "-", "--", "=",
-                          "\u2013", "\u2014"})
+                          "\u2013", "\u2014", "gets", "get", "needs", "need"})
 _BARE_AFTER = frozenset({"", ",", "/", "|", "&", "+", "and", "each", ")", "?", "-", "--"})
 
 
 def _bare_size(c: Cursor, start: int) -> bool:
     """Is the size just read a bare item of a list (``VM, 4 cores, 16 GB``, ``with 4G``,
-    ``2 cores 4gb``: right after a count of cores)?"""
+    ``2 cores 4gb``: right after a count of cores), or the object of an allocation verb
+    (``gets 512MB``, ``needs 4 GB``: the memory, as ``with 4G`` is)?"""
     before = c.toks[start - 1] if start > 0 else None
     after_cores = start > 1 and before is not None and before.low in _CORE_WORDS and (
         c.toks[start - 2].low.isdigit())
     return (before is not None and (before.low in _BARE_BEFORE or after_cores)
-            and c.w() in _BARE_AFTER and not before.quoted)
+            and c.w() in _BARE_AFTER and not before.quoted and not _unsized_disk(c, start))
+
+
+def _unsized_disk(c: Cursor, start: int) -> bool:
+    """``a disk on tank, 200 GB``: the clause before names a disk without its size, so a
+    bare size after it may be that disk's; reading it as the memory would be a guess."""
+    k = start - 2
+    while k >= 0 and c.toks[k].low not in (",", ";", "and", ":"):
+        k -= 1
+    clause = c.toks[k + 1:start - 1]
+    return any(t.low in _DISK_NOUNS for t in clause) and not any(
+        t.low[:1].isdigit() for t in clause)
+
+
+_DISK_NOUNS = frozenset({"disk", "disks", "rootfs", "drive", "drives", "volume", "storage"})
 
 
 _CORE_WORDS = frozenset({"core", "cores", "vcpu", "vcpus", "cpu", "cpus"})

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 
 from mycopod.declarations.grammar import comparatives, keyed
+from mycopod.declarations.grammar.compact import list_label
 from mycopod.declarations.grammar.lexicon import DROPPED, GLUED_RE, ROLE_WORDS, UNITS, is_vocab
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.terse import expand
@@ -333,6 +334,8 @@ def is_preface(sentence: list[Token]) -> bool:
     words and :data:`_PREFACE_WORDS`."""
     if len(sentence) < 2 or sentence[-1].low != ":" or sentence[-1].quoted:
         return False
+    if list_label(sentence[:-1]):
+        return True  # "need:", "todo for saturday:" (.compact)
     body = [t for t in sentence[:-1] if t.low not in _PREFACE_WORDS]
     return bool(body) and _plain(body)
 

@@ -128,8 +128,10 @@ for _reason, _words2 in (
      "reboot restart upgrade update maintenance evacuate drain migrate snapshot backup "
      "clone"),
     ("vague amounts cannot be compiled; give an exact number with a unit",
-     "about around approximately roughly some few several lots plenty enough big small "
-     "large huge tiny more less fewer least most max maximum min minimum extra"),
+     "about around approximately roughly some few several lots plenty enough more less "
+     "fewer least most max maximum min minimum extra"),
+    ("a size word says no size: give the amounts ('1 core, 512 MB of RAM, a 16 GB disk') "
+     "and leave the word out", "big small large huge tiny"),
 ):
     for _w in _words2.split():
         UNEXPRESSIBLE[_w] = _reason

@@ -6,7 +6,8 @@ skipped; every paragraph and every list item is one block of declaration text. A
 keeps the number of each of its lines, so an error points at the line the owner wrote.
 This is a deliberately small subset of CommonMark: enough to tell text from commentary,
 and nothing that could silently hide a sentence (a blockquote is read as text; a task-list
-box "[ ]" or "[x]" after a list marker is dropped, the item's text is the statement; a
+box "[ ]" or "[x]" after a list marker, or opening a line, is dropped, the item's text is
+the statement; "·" and "•" are list markers too; a
 table is one record per row, :mod:`.tables`).
 Pure: no I/O.
 """
@@ -25,7 +26,9 @@ _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HEADING_RE = re.compile(r"^ {0,3}(#{1,6}|h[1-6]\.)(\s|$)")
 _SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)\s*$")
 _BREAK_RE = re.compile(r"^ {0,3}((\*\s*){3,}|(-\s*){3,}|(_\s*){3,})$")
-_ITEM_RE = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
+#: a list marker: "-", "*", "+", a middle dot or bullet ("· homer ct 256mb"), "1." / "1)",
+#: or a task-list box on its own ("[ ] adguard: container ...", a to-do list without "-")
+_ITEM_RE = re.compile(r"^(\s*)([-*+\u00b7\u2022]|\d{1,9}[.)]|\[[ xX]\])(\s+|$)")
 _QUOTE_RE = re.compile(r"^ {0,3}>\s?")
 # a task-list box after a list marker: checked or not, the item's text is the statement
 _TASK_RE = re.compile(r"^\[[ xX]\]\s+")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 
 from mycopod import spec as specmod
+from mycopod.declarations.grammar import introduced
 from mycopod.declarations.grammar.lexicon import (
     CREATE_VERBS,
     GENERIC_NOUNS,
@@ -264,7 +265,15 @@ def _new_guest(tokens: list[Token]) -> list[Token]:
 
 
 def rewrite(tokens: list[Token]) -> list[Token]:
-    """The sentence with its guest where the subject reader looks for it."""
+    """The sentence with its guest where the subject reader looks for it (or where
+    :func:`.introduced.rewrite` finds it, when none of these shapes is there)."""
+    out = _rewrite(tokens)
+    if out is tokens and (found := introduced.rewrite(tokens)) is not tokens:
+        return _rewrite(found)  # "Tag the a-1 and b-1 servers with x": "Tag a-1 and b-1 ..."
+    return out
+
+
+def _rewrite(tokens: list[Token]) -> list[Token]:
     if len(tokens) < 3:
         return tokens
     first = tokens[0].low

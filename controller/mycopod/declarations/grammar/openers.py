@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar.asking import reframe
 from mycopod.declarations.grammar.changelog import shorthand
 from mycopod.declarations.grammar.closings import problem_report, sign_off, unwrap
 from mycopod.declarations.grammar.prefaces import plain_word, strip_preface
@@ -164,7 +165,7 @@ def strip_courtesy(tokens: list[Token]) -> list[Token]:
         if end >= len(tokens):
             return []  # "Hi!", "Please.": courtesy only
         i = end
-    out = shorthand(report_to_imperative(strip_preface(unwrap(tokens[i:]))))  # .closings
+    out = shorthand(report_to_imperative(reframe(strip_preface(unwrap(tokens[i:])))))
     for words in CLOSERS if out and out[-1].low in _CLOSER_ENDS else ():
         n = len(words)
         if tuple(t.low for t in out) == words:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar import compact
 from mycopod.declarations.grammar.lexicon import DROPPED, GLUED_RE, KIND_WORDS
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.tokens import Token
@@ -39,7 +40,7 @@ _IP_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
 _COUNT_C_RE = re.compile(r"^(\d{1,3})c$")
 _BRIDGE_RE = re.compile(r"^vmbr\d+$")
 _CORE_NOUNS = frozenset({"core", "cores", "vcpu", "vcpus", "cpu", "cpus"})
-_BEFORE = frozenset({",", ":", "/", "with", "and", "(", "-", "|"})
+_BEFORE = frozenset({",", ":", "/", "with", "and", "(", "-", "|", ")"})
 _AFTER = frozenset({"", ",", ".", "/", ")", "and", "|"})
 _YES = frozenset({"yes", "true", "1", "on", "enabled", "y"})
 _NO = frozenset({"no", "false", "0", "off", "disabled", "n"})
@@ -124,7 +125,9 @@ def _repeated_kind(out: list[Token]) -> None:
 
 
 def expand(tokens: list[Token]) -> list[Token]:
-    """``tokens`` with the terse settings of the module's docstring in the grammar's words."""
+    """``tokens`` with the terse settings of the module's docstring in the grammar's words
+    (after :func:`.compact.expand`: ``jellyfin 4gb``, ``1x vm x``, ``'intern'``)."""
+    tokens = compact.expand(tokens)
     if not (tokens and tokens[0].low in KIND_WORDS) and not any(
             _TRIGGER_RE.search(t.low) for t in tokens):
         return tokens  # most sentences: none of these shapes (a long one stays cheap)

@@ -228,6 +228,8 @@ class Cursor:
 # --- sentences ---------------------------------------------------------------------------
 
 
+#: a "?" after these and before a number joins the amount to the request (.comparatives)
+_MORE_OF = frozenset({"memory", "ram", "disk", "storage", "space", "cores", "cpus", "vcpus"})
 #: abbreviated titles before a person's name ("Dr. Patel"): their dot ends no sentence
 TITLES = frozenset({"dr", "mr", "mrs", "ms", "prof", "rev", "fr", "st"})
 
@@ -243,8 +245,13 @@ def split_sentences(tokens: list[Token]) -> list[list[Token]]:
             if current:
                 out.append(current)
             current = []
+        elif t.low == "?" and not t.quoted and k and k + 1 < len(tokens) and tokens[
+                k - 1].low in _MORE_OF and tokens[k + 1].low[:1].isdigit():
+            current.append(Token(",", ",", t.line))  # "a bigger disk? 250 GB please."
         elif t.low == "?" and not t.quoted and k + 1 < len(tokens) and tokens[
-                k + 1].text[:1].isupper() and not tokens[k + 1].quoted:
+                k + 1].text[:1].isupper() and not tokens[k + 1].quoted and not (
+                k and tokens[k - 1].low == "more" and tokens[k + 1].low == "so"):
+            # ("... one core more? So 3 cores in total" is one statement: .comparatives)
             out.append([*current, t])  # "... a 32 GB disk? I hope that's enough"
             current = []
         else:

@@ -50,6 +50,8 @@ VERB_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("privileged|unprivileged", ":", "yes|true"), ("", ",", ",")),
     # "Create please two containers": the courtesy after the verb
     (("create|delete|remove|stop|start|make|give|add", "please"), ("", ",")),
+    # "should come up on boot": starts on boot
+    (("come|comes", "up", "on|at", "boot"), ("start", ",", "", "")),
     # "it must start at the boot": the article a second language puts there
     (("at|on", "the", "boot"), ("", ",", "")),
     # "each one with 1 core": "one" is a pronoun there
