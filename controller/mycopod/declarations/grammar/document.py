@@ -14,7 +14,12 @@ import re
 from pydantic import ValidationError
 
 from mycopod import spec as specmod
-from mycopod.declarations.errors import CompileError, GuestLimitError, guest_limit_message
+from mycopod.declarations.errors import (
+    CompileError,
+    CompileIssue,
+    GuestLimitError,
+    guest_limit_message,
+)
 from mycopod.declarations.grammar import leadins, markdown, records, soundness, transcripts
 from mycopod.declarations.grammar.drafts import guest_data
 from mycopod.declarations.grammar.headings import is_title, read_heading
@@ -111,8 +116,12 @@ def _unfilled(state: FileState, lead: leadins.LeadIn | None) -> None:
 
 
 def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None = None,
-                 places: Places | None = None) -> specmod.ClusterSpec:
+                 places: Places | None = None, ignored: list[CompileIssue] | None = None
+                 ) -> specmod.ClusterSpec:
     """Compile one declaration file's text; raise CompileError listing every problem.
+
+    ``ignored``: collects what was read and deliberately not used, each with its line
+    (``ignored as context: '...'``, quoted e-mail text, form metadata ...).
 
     ``max_guests``: stop with GuestLimitError as soon as the file names more guests.
     ``places``: the cluster's names, for a bare ``on pve3`` (:mod:`.places`).
@@ -208,6 +217,8 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
                 raise GuestLimitError.single(filename, sentence[0].line, guest_limit_message(
                     len(state.drafts), max_guests, partial=True) + " (reading stopped here)")
     _unfilled(state, lead)
+    if ignored is not None:
+        ignored.extend(CompileIssue(filename, line, text) for line, text in state.ignored)
     if state.full:  # the drafts are incomplete: checking them would report false problems
         state.error(state.issues[-1].line, f"stopped after {MAX_ISSUES} problems; fix "
                                            "these and compile again")

@@ -1,0 +1,89 @@
+"""Context clauses (issue 13, round 7): a clause that explains or comments and declares
+nothing is dropped next to a declaration, by one rule (:mod:`.grammar.context`), and
+reported as "ignored as context: '...'"; a clause that could state something stays an
+error that quotes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mycopod import cli
+from mycopod.declarations.errors import CompileIssue
+from mycopod.declarations.grammar import compile_text
+from tests.support.grammar import error, stated
+
+
+def _ignored(text: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    found: list[CompileIssue] = []
+    spec = compile_text(text, filename="t.md", ignored=found)
+    guests = {g.name: g.model_dump(mode="json", exclude_unset=True) for g in spec.guests}
+    return guests, [str(i) for i in found]
+
+
+@pytest.mark.parametrize(("text", "guest", "said"), [
+    ("Delete the VM fair-app, the fair is over.", {"fair-app": {"kind": "vm", "state": "absent"}},
+     "t.md:1: ignored as context: 'the fair is over'"),
+    ("Stop the VM lab-x, we closed that lab in June.",
+     {"lab-x": {"kind": "vm", "state": "stopped"}},
+     "t.md:1: ignored as context: 'we closed that lab in June'"),
+    ("Delete old-pad, nobody is using it these days.", {"old-pad": {"state": "absent"}},
+     "t.md:1: ignored as context: 'nobody is using it these days'"),
+    ("Stop the VM rep-x - we will start it again in May.",
+     {"rep-x": {"kind": "vm", "state": "stopped"}},
+     "t.md:1: ignored as context: 'we will start it again in May'"),
+    ("kiosk-x is a VM with 2 cores 🎈", {"kiosk-x": {"kind": "vm", "cores": 2}},
+     "t.md:1: ignored as context: '🎈'"),
+    ("stats-x is a container with 1 core. that's all folks.",
+     {"stats-x": {"kind": "ct", "cores": 1}}, "t.md:1: ignored as context: \"that's all folks\""),
+    ("art-x is a container with 2 cores because the kids draw on it.",
+     {"art-x": {"kind": "ct", "cores": 2}},
+     "t.md:1: ignored as context: 'because the kids draw on it'"),
+])
+def test_a_context_clause_is_dropped_and_reported(text: str, guest: dict[str, Any],
+                                                  said: str) -> None:
+    guests, ignored = _ignored(text)
+    assert guests == {name: {"name": name, **g} for name, g in guest.items()}
+    assert ignored == [said]
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("Stop the VM a-x, the other one has 2 cores.", "2 cores"),  # a number
+    ("Stop the VM a-x, the build runs on b-x.", "b-x"),  # a name
+    ("Delete the VM a-x, the disk is broken.", "disk"),  # a word of the grammar
+    ("Delete the VM a-x, when the backup is done.", "when"),  # a condition
+    ("Stop the VM a-x, next week.", "next week"),  # a time of its own: a schedule
+    ("a-x is a VM, we want it stopped.", "want"),  # the wanted state
+    ("a-x is a VM, the server was stopped.", "stopped"),  # the guest's state
+    ("a-x is a VM, it was stopped yesterday.", "stopped"),  # its subject is the guest
+])
+def test_a_clause_that_could_state_something_stays_an_error(text: str, quoted: str) -> None:
+    message = error(text)
+    assert "t.md:1:" in message and quoted in message
+
+
+def test_a_list_goes_on_after_a_comma() -> None:
+    assert stated("web-x is a VM tagged alpha, beta and gamma.")["web-x"]["tags"] == [
+        "alpha", "beta", "gamma"]
+
+
+def test_a_note_that_is_all_context_declares_nothing_and_is_refused() -> None:
+    message = error("The season is over, we closed the shop.")
+    assert "t.md:1:" in message and "season is over" in message
+
+
+def test_compile_and_explain_show_what_was_ignored(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "shop.md"
+    path.write_text("Delete the VM xmas-x, the season is over.\n")
+    assert cli.main(["compile", "--offline", str(path)]) == 0
+    out = capsys.readouterr()
+    assert "xmas-x is a VM. It should not exist." in out.out
+    assert f"{path}:1: ignored as context: 'the season is over'" in out.err
+    assert cli.main(["explain", "--offline", str(path)]) == 0
+    assert capsys.readouterr().out == (
+        f"{path}:1-1\n    Delete the VM xmas-x, the season is over.\n"
+        "  understood as (grammar):\n    xmas-x is a VM. It should not exist.\n"
+        "  ignored as context: 'the season is over'\n\n")
