@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 
+from mycopod.declarations.grammar import boots, timing
 from mycopod.declarations.grammar.idioms import REASON_WORDS, drop_asides, normalize
 from mycopod.declarations.grammar.lexicon import GENERIC_NOUNS, KIND_WORDS, ROLE_WORDS, is_vocab
 from mycopod.declarations.grammar.openers import strip_courtesy
@@ -72,14 +73,7 @@ TOLD = frozenset({
 CONDITIONS = frozenset({"when", "until", "till", "til", "before", "after", "once", "if",
                         "unless", "whenever", "asap", "meanwhile", "then", "later", "soon",
                         "first", "afterwards", "temporarily", "tmp", "temp", "except"})
-#: a time: only in a clause that tells of the past or the future of someone else
-TIMES = frozenset({
-    "today", "tonight", "tomorrow", "yesterday", "next", "last", "week", "weekend", "month",
-    "year", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "spring", "summer", "autumn", "fall", "winter",
-    "morning", "evening", "night", "noon", "sprint", "quarter", "q1", "q2", "q3", "q4",
-    "weeks", "months", "days", "day", "hours", "hour"})
+TIMES = timing.TIMES
 #: request and courtesy words dropped without a report (:mod:`.openers` lists them)
 _POLITE = frozenset({"please", "pls", "plz", "kindly", "thanks", "thank", "you", "thx", "ty",
                      "cheers", "hi", "hello", "hey", "ok", "okay", "lol", "haha", "so"})
@@ -136,7 +130,9 @@ def is_context(clause: list[Token]) -> bool:
         elif is_vocab(w) and w not in PLAIN and not (
                 w in ROLE_WORDS and k and words[k - 1].low in _ARTICLES):
             return False  # "a cache" is a noun; "cache writeback" is a setting
-    if [t.low for t in normalize(words)] != [t.low for t in words]:
+    read = normalize(words)
+    if len(read) != len(words) or any(a.low != b.low and a.low not in TOLD
+                                      for a, b in zip(words, read, strict=True)):
         return False  # an idiom of the grammar reads something in it
     if not told:
         return True
@@ -207,7 +203,7 @@ def drop(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
     """``tokens`` without their context clauses, each reported in ``ignored``."""
     if not tokens:
         return tokens
-    kept, dropped = split(tokens)
+    kept, dropped = split(timing.not_scheduled(boots.on_boot(tokens), ignored))
     ignored.extend((tokens[0].line, f"ignored as context: {text!r}") for text in dropped)
     return kept
 

@@ -87,3 +87,57 @@ def test_compile_and_explain_show_what_was_ignored(
         f"{path}:1-1\n    Delete the VM xmas-x, the season is over.\n"
         "  understood as (grammar):\n    xmas-x is a VM. It should not exist.\n"
         "  ignored as context: 'the season is over'\n\n")
+
+
+@pytest.mark.parametrize(("text", "guest", "said"), [
+    ("Switch off the VM ski-x for now.", {"ski-x": {"kind": "vm", "state": "stopped"}},
+     "t.md:1: not scheduled: 'for now' (MycoPod keeps it stopped until the declaration "
+     "changes)"),
+    ("Turn the VM kiosk-y off for the moment, the shop is closed.",
+     {"kiosk-y": {"kind": "vm", "state": "stopped"}},
+     "t.md:1: not scheduled: 'for the moment' (MycoPod keeps it stopped until the "
+     "declaration changes)"),
+    ("lab-y stays powered off between courses.", {"lab-y": {"state": "stopped"}},
+     "t.md:1: not scheduled: 'between courses' (MycoPod keeps it stopped until the "
+     "declaration changes)"),
+    ("Start the VM quiz-y today.", {"quiz-y": {"kind": "vm", "state": "running"}},
+     "t.md:1: not scheduled: 'today' (MycoPod keeps it running until the declaration "
+     "changes)"),
+])
+def test_a_time_on_power_is_reported_as_not_scheduled(text: str, guest: dict[str, Any],
+                                                      said: str) -> None:
+    guests, ignored = _ignored(text)
+    assert guests == {name: {"name": name, **g} for name, g in guest.items()}
+    assert ignored[0] == said
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("Delete the VM audit-y after the audit.", "after the audit"),  # deletion
+    ("Remove the VM old-y until the migration is done.", "until the migration is done"),
+    ("Create the container fair-y when the fair opens.", "when the fair opens"),  # creation
+    ("Keep the VM shop-y running until Christmas.", "until Christmas"),  # then a stop
+    ("Stop bar-y until web-y is up.", "until web-y"),  # a condition on another guest
+    ("web-y has ballooning turned off until Friday.", "until Friday"),  # not power
+    ("Turn off the VM kiosk-z tonight.", "tonight"),  # a schedule
+    ("Turn off the VM ski-z till spring.", "till spring"),  # it should run again then
+])
+def test_a_time_that_is_a_schedule_or_a_condition_stays_an_error(text: str,
+                                                                  quoted: str) -> None:
+    message = error(text)
+    assert "t.md:1:" in message and quoted in message
+
+
+@pytest.mark.parametrize("text", [
+    "Start the VM till-y when the server boots.",
+    "Start the VM till-y automatically when the host comes back after a power cut.",
+    "The VM till-y should start together with the server after a restart.",
+    "Make sure the VM till-y starts by itself if the power goes out.",
+    "The VM till-y starts after every reboot.",
+])
+def test_the_host_coming_back_is_start_on_boot(text: str) -> None:
+    assert stated(text) == {"till-y": {"name": "till-y", "kind": "vm", "onboot": True}}
+
+
+def test_a_start_on_a_condition_that_is_not_the_host_stays_an_error() -> None:
+    assert "when the customer arrives" in error("Start the VM demo-y when the customer "
+                                                "arrives.")
