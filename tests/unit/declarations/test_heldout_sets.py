@@ -105,10 +105,7 @@ import pytest
 from tests.support import heldout
 
 #: impossible requests the grammar does not refuse yet, by set: xfail(strict=True)
-NOT_REFUSED_YET = {
-    "heldout6": "\"# copy the host's network config over to the new node pve-c\" compiles to "
-                "no guests: the line is taken as a Markdown title and its words dropped",
-}
+NOT_REFUSED_YET: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module",

@@ -9,7 +9,8 @@ moment the host comes back is what ``on boot`` means, however it is put:
 - ``after|on [a|each|every] [host|server|power] reboot|restart|power cut|outage ...``,
   each optionally followed by the other (``when the server comes back after a power
   cut``);
-- ``together with [the] server|host|node [after restart]``, ``by itself``, ``on its own``.
+- ``together with [the] server|host|node [after restart]``, ``by itself``, ``on its own``;
+- ``come(s) up|back`` before one of these or ``on boot`` is ``start(s)``.
 
 The words are read as ``on boot`` (the phrase :mod:`.phrases` knows), only at the end of a
 clause; anything else after them is read as usual. Pure.
@@ -88,8 +89,21 @@ def _event(lows: list[str], i: int) -> int:
     return j
 
 
+def _come_up(tokens: list[Token]) -> list[Token]:
+    """``comes up on boot``, ``come back after a reboot``: ``start(s)`` there."""
+    lows = [t.low for t in tokens]
+    for i in range(len(lows) - 2):
+        if lows[i] in ("come", "comes") and lows[i + 1] in ("up", "back") and (
+                tuple(lows[i + 2:i + 4]) in (("on", "boot"), ("at", "boot"))
+                or _event(lows, i + 2) > i + 2):
+            word = "start" if lows[i] == "come" else "starts"
+            return [*tokens[:i], Token(word, word, tokens[i].line), *tokens[i + 2:]]
+    return tokens
+
+
 def on_boot(tokens: list[Token]) -> list[Token]:
     """``tokens`` with a boot event after a start word read as ``on boot`` (module doc)."""
+    tokens = _come_up(tokens)
     lows = [t.low for t in tokens]
     started = False
     for i, w in enumerate(lows):

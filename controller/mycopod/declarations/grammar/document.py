@@ -20,7 +20,14 @@ from mycopod.declarations.errors import (
     GuestLimitError,
     guest_limit_message,
 )
-from mycopod.declarations.grammar import leadins, markdown, records, soundness, transcripts
+from mycopod.declarations.grammar import (
+    leadins,
+    markdown,
+    records,
+    shellnotes,
+    soundness,
+    transcripts,
+)
 from mycopod.declarations.grammar.drafts import guest_data
 from mycopod.declarations.grammar.headings import is_title, read_heading
 from mycopod.declarations.grammar.idioms import is_preface
@@ -137,6 +144,7 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     for index, block in enumerate(found):
         if state.full:
             break
+        block = shellnotes.as_sentence(found, index)  # "# ct dns-1 1 core" alone
         if block.kind == "heading":
             _unfilled(state, lead)
             lead = None

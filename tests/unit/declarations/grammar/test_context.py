@@ -141,3 +141,28 @@ def test_the_host_coming_back_is_start_on_boot(text: str) -> None:
 def test_a_start_on_a_condition_that_is_not_the_host_stays_an_error() -> None:
     assert "when the customer arrives" in error("Start the VM demo-y when the customer "
                                                 "arrives.")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("# ct dns-x 1 core 256M\n", {"dns-x": {"name": "dns-x", "kind": "ct", "cores": 1,
+                                            "memory_mib": 256}}),
+    ("# stop vm bench-x\n# delete vm old-x\n", {
+        "bench-x": {"name": "bench-x", "kind": "vm", "state": "stopped"},
+        "old-x": {"name": "old-x", "kind": "vm", "state": "absent"}}),
+    ("# gitlab-x should come up on boot\n", {"gitlab-x": {"name": "gitlab-x", "onboot": True}}),
+])
+def test_a_shell_comment_alone_is_read_as_the_sentence_it_is(
+        text: str, expected: dict[str, Any]) -> None:
+    assert stated(text) == expected
+
+
+def test_a_heading_over_prose_keeps_its_meaning() -> None:
+    assert stated("# db-x\n\nA VM with 4 cores.\n") == {
+        "db-x": {"name": "db-x", "kind": "vm", "cores": 4}}
+    assert stated("# Web servers\n\nweb-x is a VM.\n# Notes\n") == {
+        "web-x": {"name": "web-x", "kind": "vm"}}
+
+
+def test_a_shell_comment_that_declares_nothing_is_refused_not_dropped() -> None:
+    message = error("# copy the host's network config over to the new node pve-x\n")
+    assert "t.md:1:" in message and "network config" in message
