@@ -215,12 +215,15 @@ def courtesy(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]
     if len(kept) == len(tokens):
         return kept
     ids = {id(t) for t in kept}
-    runs: list[list[Token]] = [[]]
-    for t in tokens:
-        if id(t) in ids:
-            runs.append([])
-        elif t.low not in SEPARATORS and t.low not in (".", "!", "?", ":"):
-            runs[-1].append(t)
+    at = [k for k, t in enumerate(tokens) if id(t) in ids]
+    if not at:
+        runs = [tokens]
+    elif at == list(range(at[0], at[-1] + 1)):  # a prefix and a suffix dropped
+        runs = [tokens[:at[0]], tokens[at[-1] + 1:]]
+    else:
+        return kept  # words rewritten inside: nothing to report by position
+    runs = [[t for t in run if t.low not in SEPARATORS and t.low not in (".", "!", "?", ":")]
+            for run in runs]
     for run in runs:
         words = [t for t in run if t.low not in _POLITE]
         if len(words) >= 2 and not is_courtesy(sentence_text(run)):

@@ -21,6 +21,7 @@ from mycopod.declarations.errors import (
     guest_limit_message,
 )
 from mycopod.declarations.grammar import (
+    forms,
     leadins,
     markdown,
     records,
@@ -135,7 +136,8 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     """
     state = FileState(filename, places)
     try:
-        found = records.as_sentences(markdown.blocks(text, headings=True))
+        found = records.as_sentences(forms.as_sentences(markdown.blocks(text, headings=True),
+                                                        state.ignored))
     except markdown.MarkdownError as exc:
         raise CompileError.single(filename, exc.line, exc.message) from None
     topic: Subject | None = None  # the guest a heading names, for the prose under it

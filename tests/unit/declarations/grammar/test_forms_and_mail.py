@@ -1,0 +1,57 @@
+"""Request forms and e-mail structure (issue 13, round 7): the form's lines are read as
+sentences about the guest it names, its metadata is reported as ignored; what cannot be
+read that way stays an error that quotes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mycopod.declarations.errors import CompileIssue
+from mycopod.declarations.grammar import compile_text
+from tests.support.grammar import error
+
+
+def _ignored(text: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    found: list[CompileIssue] = []
+    spec = compile_text(text, filename="t.md", ignored=found)
+    guests = {g.name: g.model_dump(mode="json", exclude_unset=True) for g in spec.guests}
+    return guests, [str(i) for i in found]
+
+
+def test_a_form_is_read_and_its_metadata_reported() -> None:
+    guests, ignored = _ignored("REQUEST FORM\nRequest type: New container\nName: rx-label\n"
+                               "CPU: 2\nMemory: 2 GB\nDisk: 8 GB on local-lvm\nVLAN: 40\n"
+                               "Requested by: Pharmacy\nUrgency: routine\n")
+    assert guests == {"rx-label": {
+        "name": "rx-label", "kind": "ct", "cores": 2, "memory_mib": 2048,
+        "disks": [{"slot": "rootfs", "size_gib": 8, "storage": "local-lvm"}],
+        "networks": [{"slot": "net0", "vlan": 40}]}}
+    assert ignored == ["t.md:1: ignored as form metadata: 'REQUEST FORM'",
+                       "t.md:8: ignored as form metadata: 'Requested by: Pharmacy'",
+                       "t.md:9: ignored as form metadata: 'Urgency: routine'"]
+
+
+def test_a_form_of_items_and_requests_reads_each_as_a_sentence() -> None:
+    guests, ignored = _ignored("Form 7-C\nItem 1: note-a, VM, 2 cores\n"
+                               "Item 2: note-b, container, 1 core\nRequester: Ward 2\n")
+    assert guests == {"note-a": {"name": "note-a", "kind": "vm", "cores": 2},
+                      "note-b": {"name": "note-b", "kind": "ct", "cores": 1}}
+    assert ignored == ["t.md:1: ignored as form metadata: 'Form 7-C'",
+                       "t.md:4: ignored as form metadata: 'Requester: Ward 2'"]
+
+
+def test_a_value_the_grammar_cannot_read_is_an_error_on_its_line() -> None:
+    message = error("Name: bad-x\nType: VM\nMemory: lots\n")
+    assert "t.md:3:" in message and "lots" in message
+
+
+@pytest.mark.parametrize("text", [
+    "Name: web-y\nRequested by: Bob\n",  # a name and metadata only: nothing declared
+    "Request type: Firewall change\nName: web-y\nPort: 443\n",  # not a kind, a key unknown
+    "Name: web-y\nSchedule: reboot every night\n",  # a key no form list holds
+    "Request type: New virtual machine\nUrgency: high\n",  # no guest
+])
+def test_a_form_that_is_not_one_of_a_guest_is_refused(text: str) -> None:
+    assert "t.md:" in error(text)
