@@ -23,6 +23,7 @@ from mycopod.declarations.errors import (
 from mycopod.declarations.grammar import (
     forms,
     leadins,
+    mail,
     markdown,
     records,
     shellnotes,
@@ -123,6 +124,22 @@ def _unfilled(state: FileState, lead: leadins.LeadIn | None) -> None:
                                f"under it names {lead.filled}; make the count and the list agree")
 
 
+def _quoted_declarations(quotes: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A quote that would declare a guest is an error: someone else's words are not read,
+    and dropping a declaration silently could lose a guest."""
+    out: list[tuple[int, str]] = []
+    for line, said in quotes:
+        try:
+            names = [g.name for g in compile_text(said, filename="quote.md").guests]
+        except CompileError:
+            continue
+        if names:
+            out.append((line, f"the quoted text {said.splitlines()[0]!r} declares "
+                              f"{', '.join(names)}, but quoted lines are someone else's words "
+                              "and are not read; write it without '>' if it should be true"))
+    return out
+
+
 def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None = None,
                  places: Places | None = None, ignored: list[CompileIssue] | None = None
                  ) -> specmod.ClusterSpec:
@@ -135,6 +152,9 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     ``places``: the cluster's names, for a bare ``on pve3`` (:mod:`.places`).
     """
     state = FileState(filename, places)
+    text, quotes, problems = mail.read(text, state.ignored)  # "> ...", "From:", "-- Mary"
+    for line, message in [*problems, *_quoted_declarations(quotes)]:
+        state.error(line, message)
     try:
         found = records.as_sentences(forms.as_sentences(markdown.blocks(text, headings=True),
                                                         state.ignored))

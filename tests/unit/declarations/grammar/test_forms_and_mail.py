@@ -55,3 +55,38 @@ def test_a_value_the_grammar_cannot_read_is_an_error_on_its_line() -> None:
 ])
 def test_a_form_that_is_not_one_of_a_guest_is_refused(text: str) -> None:
     assert "t.md:" in error(text)
+
+
+def test_an_e_mail_reply_is_read_without_its_headers_quotes_and_signature() -> None:
+    guests, ignored = _ignored("From: Ola\nSubject: old scanner\n\nOn Mon, Ola wrote:\n"
+                               "> Do we still need scan-x?\n\nNo, please delete scan-x.\n\n"
+                               "Regards,\nJan Berg\n")
+    assert guests == {"scan-x": {"name": "scan-x", "state": "absent"}}
+    assert ignored == [
+        "t.md:1: ignored as e-mail header: 'From: Ola'",
+        "t.md:2: ignored as e-mail header: 'Subject: old scanner'",
+        "t.md:4: ignored as e-mail attribution: 'On Mon, Ola wrote:'",
+        "t.md:5: ignored as quoted text: '> Do we still need scan-x?'",
+        "t.md:7: ignored as the answer to the quote: 'No,'",
+        "t.md:9: ignored as signature: 'Regards,'",
+        "t.md:10: ignored as signature: 'Jan Berg'"]
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("> Should I stop web-x?\n\nYes.\n", "'Yes.'"),
+    ("> Which node should web-x go on?\n\npve-x please.\n", "'pve-x please.'"),
+])
+def test_an_answer_that_needs_the_quote_is_refused(text: str, said: str) -> None:
+    assert f"t.md:3: {said} answers the quoted text above it" in error(text)
+
+
+def test_a_quote_that_declares_a_guest_is_refused_not_dropped() -> None:
+    message = error("> web-x is a VM with 2 cores\n\nweb-y is a VM.\n")
+    assert "t.md:1: the quoted text 'web-x is a VM with 2 cores' declares web-x" in message
+
+
+def test_a_blockquote_alone_is_still_read_as_text() -> None:
+    # no reply under it, no header: not an e-mail (a Markdown note)
+    guests, ignored = _ignored("> web-x is a VM with 2 cores.\n")
+    assert guests == {"web-x": {"name": "web-x", "kind": "vm", "cores": 2}}
+    assert ignored == []
