@@ -102,8 +102,8 @@ _WANTS = frozenset({"want", "wants", "should", "must", "please", "let's", "lets"
 
 
 def _emoji(t: Token) -> bool:
-    return not t.quoted and bool(t.text) and not any(ch.isalnum() or ch.isascii()
-                                                     for ch in t.text)
+    return (not t.text.isascii() and not t.quoted
+            and not any(ch.isalnum() or ch.isascii() for ch in t.text))
 
 
 def _words(clause: list[Token]) -> list[Token]:
