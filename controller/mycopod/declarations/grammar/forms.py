@@ -20,7 +20,10 @@ key is one of these lists; any other key leaves the paragraph as it is:
   ``Node``, ``VLAN`` ...): a phrase about the guest (a bare number gets the key's noun:
   ``CPU: 2`` is ``2 cores``);
 - :data:`SENTENCE_KEYS` (``Request``, ``Requested change``, ``Action``, ``Description``,
-  ``Item 1`` ...): a sentence of its own;
+  ``Item 1`` ...): a sentence of its own, also alone on one line (``Proposed change:
+  power off VM x.``);
+- the fields of a one-line form are read the same way: ``CHG-1 | Summary: ... | Risk:
+  low``, ``Change request: delete VM x. Justification: ... Risk: low.``;
 - a yes/no question (``Patient-facing? No.``) and a title line first (``REQUEST FORM``,
   ``CR-0142``): metadata;
 - after the guest's name, a line of prose (``Please give it 2 cores.``): a sentence;
@@ -73,7 +76,8 @@ _KEYWORD = {"vlan": "VLAN {}", "bridge": "on bridge {}", "node": "on node {}",
             "gateway": "gateway {}"}
 SENTENCE_KEYS = frozenset({"request", "requested change", "action", "description",
                            "change", "change details", "details", "requested action",
-                           "task", "summary", "what", "change request"})
+                           "summary", "change request", "proposed change",
+                           "emergency change", "standard change", "normal change"})
 _ITEM_RE = re.compile(r"^(item|step|line|request|vm|guest) ?#?\d+$")
 METADATA_KEYS = frozenset({
     "requested by", "requester", "requestor", "request by", "submitted by", "urgency",
@@ -82,7 +86,9 @@ METADATA_KEYS = frozenset({
     "contact", "phone", "email", "e-mail", "extension", "ext", "ticket", "ticket id",
     "reference", "ref", "justification", "reason", "impact", "risk", "location", "site",
     "building", "room", "signature", "signed", "manager", "ward manager", "patient-facing",
-    "business owner", "category", "service", "project", "cc", "status of request"})
+    "business owner", "category", "service", "project", "cc", "status of request",
+    "backout", "backout plan", "rollback", "rollback plan", "test plan", "change window",
+    "maintenance window", "cab", "cab date", "implementer", "assignee"})
 _KINDS = {"virtual machine": "VM", "vm": "VM", "virtual server": "VM", "qemu vm": "VM",
           "kvm vm": "VM", "container": "container", "lxc container": "container",
           "lxc": "container", "ct": "container"}
@@ -115,9 +121,22 @@ def _kind(value: str) -> str | None:
     return _KINDS.get(" ".join(words))
 
 
+#: a field of a one-line form: after " | ", or after a sentence's end before "Key: "
+_FIELD_SPLIT_RE = re.compile(r"\s+\|\s+|(?<=\.)\s+(?=[A-Z][A-Za-z ]{0,30}:\s)")
+
+
+def _fields(block: Block) -> list[tuple[int, str]]:
+    """The block's lines, each cut into its fields (``CHG-1 | Summary: ... | Risk: low``,
+    ``Change request: Delete x. Risk: low.``), every field on its line."""
+    if any(text.lstrip().startswith("|") for _, text in block.lines):
+        return list(block.lines)  # a Markdown table
+    return [(line, field.strip()) for line, text in block.lines
+            for field in _FIELD_SPLIT_RE.split(text) if field.strip()]
+
+
 def _read(block: Block) -> tuple[list[tuple[int, str]], list[tuple[int, str]]] | None:
     """(sentences, metadata lines) of a form paragraph, or None when it is not one."""
-    lines = list(block.lines)
+    lines = _fields(block)
     metadata: list[tuple[int, str]] = []
     if lines and _LINE_RE.match(lines[0][1]) is None and _TITLE_RE.search(
             lines[0][1]) and not _GUESTISH_RE.search(lines[0][1]):
@@ -147,7 +166,8 @@ def _read(block: Block) -> tuple[list[tuple[int, str]], list[tuple[int, str]]] |
             said.append((line, key, value.rstrip(".")))
         else:
             return None
-    if len(block.lines) < 2 or (not said and (kind is None or name is None)) or (
+    if (len(lines) + len(metadata) < 2 and not (said and said[0][1] in SENTENCE_KEYS)) or (
+            not said and (kind is None or name is None)) or (
             name is None and any(k in SETTING_KEYS for _, k, _ in said)):
         return None
     out: list[tuple[int, str]] = []
@@ -168,7 +188,7 @@ def as_sentences(blocks: list[Block], ignored: list[tuple[int, str]]) -> list[Bl
     in ``ignored``."""
     out: list[Block] = []
     for block in blocks:
-        read = _read(block) if block.kind == "paragraph" and len(block.lines) >= 2 else None
+        read = _read(block) if block.kind == "paragraph" else None
         if read is None:
             out.append(block)
             continue

@@ -90,3 +90,17 @@ def test_a_blockquote_alone_is_still_read_as_text() -> None:
     guests, ignored = _ignored("> web-x is a VM with 2 cores.\n")
     assert guests == {"web-x": {"name": "web-x", "kind": "vm", "cores": 2}}
     assert ignored == []
+
+
+def test_a_one_line_form_is_cut_into_its_fields() -> None:
+    guests, ignored = _ignored("CHG-9 | Summary: stop the VM pay-x | Risk: low | Backout: "
+                               "start it again\n")
+    assert guests == {"pay-x": {"name": "pay-x", "kind": "vm", "state": "stopped"}}
+    assert ignored == ["t.md:1: ignored as form metadata: 'CHG-9'",
+                       "t.md:1: ignored as form metadata: 'Risk: low'",
+                       "t.md:1: ignored as form metadata: 'Backout: start it again'"]
+    guests, ignored = _ignored("Proposed change: delete the VM ftp-x. Justification: "
+                               "unused. Risk: low.\n")
+    assert guests == {"ftp-x": {"name": "ftp-x", "kind": "vm", "state": "absent"}}
+    assert ignored == ["t.md:1: ignored as form metadata: 'Justification: unused.'",
+                       "t.md:1: ignored as form metadata: 'Risk: low.'"]
