@@ -160,7 +160,7 @@ def _read(block: Block) -> tuple[list[tuple[int, str]], list[tuple[int, str]]] |
             metadata.append((line, text))
         elif key in NAME_KEYS and name is None and value:
             name = value.rstrip(".")
-        elif key in TYPE_KEYS and kind is None and _kind(value):
+        elif (key in TYPE_KEYS or key in SENTENCE_KEYS) and kind is None and _kind(value):
             kind = _kind(value)
         elif (key in SETTING_KEYS or key in SENTENCE_KEYS or _ITEM_RE.match(key)) and value:
             said.append((line, key, value.rstrip(".")))

@@ -104,3 +104,10 @@ def test_a_one_line_form_is_cut_into_its_fields() -> None:
     assert guests == {"ftp-x": {"name": "ftp-x", "kind": "vm", "state": "absent"}}
     assert ignored == ["t.md:1: ignored as form metadata: 'Justification: unused.'",
                        "t.md:1: ignored as form metadata: 'Risk: low.'"]
+
+
+def test_a_field_value_table_is_a_form() -> None:
+    guests, ignored = _ignored("| Field | Value |\n|---|---|\n| Change | New container |\n"
+                               "| Name | ntp-x |\n| Cores | 1 |\n| Urgency | low |\n")
+    assert guests == {"ntp-x": {"name": "ntp-x", "kind": "ct", "cores": 1}}
+    assert ignored == ["t.md:6: ignored as form metadata: 'Urgency: low'"]
