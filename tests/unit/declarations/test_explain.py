@@ -18,6 +18,7 @@ def test_explain_prints_each_paragraph_with_its_reading(
     out = capsys.readouterr().out
     assert out == (
         f"{path}:3-3\n    We also need a database server: db-1, a VM with 4 vCPUs.\n"
-        "  understood as (grammar):\n    db-1 is a VM with 4 cores.\n\n"
+        "  understood as (grammar):\n    db-1 is a VM with 4 cores.\n"
+        "  ignored as context: 'We also need a database server'\n\n"
         f"{path}:5-6\n    ## cache\n    A container with 2 cores.\n"
         "  understood as (grammar):\n    cache is a container with 2 cores.\n\n")

@@ -149,10 +149,7 @@ import pytest
 from tests.support import heldout
 
 #: impossible requests the grammar does not refuse yet, by set: xfail(strict=True)
-NOT_REFUSED_YET = {
-    "heldout6": "\"# copy the host's network config over to the new node pve-c\" compiles to "
-                "no guests: the line is taken as a Markdown title and its words dropped",
-}
+NOT_REFUSED_YET: dict[str, str] = {}
 
 #: notes the grammar compiles wrong, by set: xfail(strict=True) until the grammar is fixed
 #: a set's notes that compile wrong and are not mended yet (none now: heldout7's

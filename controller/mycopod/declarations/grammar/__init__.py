@@ -69,8 +69,14 @@ sentence is about), :mod:`.sentences` (clauses and unplaced words), :mod:`.place
 error), :mod:`.openers` (``Please``, ``Could you``, ``thanks``), :mod:`.idioms` (idioms
 read as the words they mean, trailing reasons dropped by shape), :mod:`.objects` (noun
 phrases around a name, the guest an imperative acts on), :mod:`.english` (plain English
-never offered as a typo), :mod:`.document` (a file's text, block by block, to a
-ClusterSpec). Each sentence passes :func:`.openers.strip_courtesy`,
+never offered as a typo), :mod:`.context` (a clause that explains or comments, dropped
+by one rule and reported), :mod:`.timing` (``for now`` on power: not scheduled),
+:mod:`.boots` (``when the server boots`` is on boot), :mod:`.mail` (headers, quotes and
+signatures of an e-mail), :mod:`.forms` (a request form's ``Key: value`` lines),
+:mod:`.shellnotes` (a ``# ...`` line alone that is a declaration), :mod:`.document` (a
+file's text, block by block, to a ClusterSpec; ``compile_text(ignored=...)`` collects
+what was read and not used, ``ignored as context: '...'``). Each sentence passes
+:func:`.openers.strip_courtesy`,
 :func:`.idioms.normalize`, :func:`.idioms.drop_asides` and :func:`.objects.rewrite`
 before it is parsed; each of them changes only what its explicit lists name.
 

@@ -14,8 +14,22 @@ import re
 from pydantic import ValidationError
 
 from mycopod import spec as specmod
-from mycopod.declarations.errors import CompileError, GuestLimitError, guest_limit_message
-from mycopod.declarations.grammar import leadins, markdown, records, soundness, transcripts
+from mycopod.declarations.errors import (
+    CompileError,
+    CompileIssue,
+    GuestLimitError,
+    guest_limit_message,
+)
+from mycopod.declarations.grammar import (
+    forms,
+    leadins,
+    mail,
+    markdown,
+    records,
+    shellnotes,
+    soundness,
+    transcripts,
+)
 from mycopod.declarations.grammar.drafts import guest_data
 from mycopod.declarations.grammar.headings import is_title, read_heading
 from mycopod.declarations.grammar.idioms import is_preface
@@ -110,16 +124,40 @@ def _unfilled(state: FileState, lead: leadins.LeadIn | None) -> None:
                                f"under it names {lead.filled}; make the count and the list agree")
 
 
+def _quoted_declarations(quotes: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A quote that would declare a guest is an error: someone else's words are not read,
+    and dropping a declaration silently could lose a guest."""
+    out: list[tuple[int, str]] = []
+    for line, said in quotes:
+        try:
+            names = [g.name for g in compile_text(said, filename="quote.md").guests]
+        except CompileError:
+            continue
+        if names:
+            out.append((line, f"the quoted text {said.splitlines()[0]!r} declares "
+                              f"{', '.join(names)}, but quoted lines are someone else's words "
+                              "and are not read; write it without '>' if it should be true"))
+    return out
+
+
 def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None = None,
-                 places: Places | None = None) -> specmod.ClusterSpec:
+                 places: Places | None = None, ignored: list[CompileIssue] | None = None
+                 ) -> specmod.ClusterSpec:
     """Compile one declaration file's text; raise CompileError listing every problem.
+
+    ``ignored``: collects what was read and deliberately not used, each with its line
+    (``ignored as context: '...'``, quoted e-mail text, form metadata ...).
 
     ``max_guests``: stop with GuestLimitError as soon as the file names more guests.
     ``places``: the cluster's names, for a bare ``on pve3`` (:mod:`.places`).
     """
     state = FileState(filename, places)
+    text, quotes, problems = mail.read(text, state.ignored)  # "> ...", "From:", "-- Mary"
+    for line, message in [*problems, *_quoted_declarations(quotes)]:
+        state.error(line, message)
     try:
-        found = records.as_sentences(markdown.blocks(text, headings=True))
+        found = records.as_sentences(forms.as_sentences(markdown.blocks(text, headings=True),
+                                                        state.ignored))
     except markdown.MarkdownError as exc:
         raise CompileError.single(filename, exc.line, exc.message) from None
     topic: Subject | None = None  # the guest a heading names, for the prose under it
@@ -128,6 +166,7 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     for index, block in enumerate(found):
         if state.full:
             break
+        block = shellnotes.as_sentence(found, index)  # "# ct dns-1 1 core" alone
         if block.kind == "heading":
             _unfilled(state, lead)
             lead = None
@@ -208,6 +247,8 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
                 raise GuestLimitError.single(filename, sentence[0].line, guest_limit_message(
                     len(state.drafts), max_guests, partial=True) + " (reading stopped here)")
     _unfilled(state, lead)
+    if ignored is not None:
+        ignored.extend(CompileIssue(filename, line, text) for line, text in state.ignored)
     if state.full:  # the drafts are incomplete: checking them would report false problems
         state.error(state.issues[-1].line, f"stopped after {MAX_ISSUES} problems; fix "
                                            "these and compile again")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mycopod.declarations.grammar.tables import TableError, is_table, table_rows
+from mycopod.declarations.grammar.tables import TableError, is_table, key_values, table_rows
 
 __all__ = ["Block", "MarkdownError", "blocks"]
 
@@ -112,7 +112,10 @@ def blocks(text: str, *, headings: bool = False) -> list[Block]:
 
     def close() -> None:
         nonlocal current
-        if current and kind == "paragraph" and is_table(tuple(current)):
+        if current and kind == "paragraph" and is_table(tuple(current)) and (
+                form := key_values(tuple(current))) is not None:
+            result.append(Block("paragraph", tuple(form)))  # "| Field | Value |": a form
+        elif current and kind == "paragraph" and is_table(tuple(current)):
             try:  # a table of guests: one record per row (.tables)
                 rows = table_rows(tuple(current))
             except TableError as exc:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileIssue
+from mycopod.declarations.grammar import context
 from mycopod.declarations.grammar.drafts import Draft, Effect
 from mycopod.declarations.grammar.english import COMMON_ENGLISH, edits
-from mycopod.declarations.grammar.idioms import drop_asides, normalize, reorder
+from mycopod.declarations.grammar.idioms import normalize, reorder
 from mycopod.declarations.grammar.lexicon import (
     CREATE_VERBS,
     FILLERS,
@@ -36,7 +37,6 @@ from mycopod.declarations.grammar.names import is_nameish, starts_clause
 from mycopod.declarations.grammar.networking import on_slot
 from mycopod.declarations.grammar.nicopts import NET_PHRASES
 from mycopod.declarations.grammar.objects import rewrite
-from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.phrases import NUMBER_PHRASES, PHRASES, p_kind, phrases_at
 from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.soundness import check_stated
@@ -236,6 +236,7 @@ class FileState:
     issues: list[CompileIssue] = field(default_factory=list)
     sentences: int = 0
     dropped: list[tuple[int, str]] = field(default_factory=list)  # read as saying nothing
+    ignored: list[tuple[int, str]] = field(default_factory=list)  # reported: "ignored as ..."
     listed: bool = False  # the sentence is an item a lead-in filled (.soundness)
 
     def error(self, line: int, message: str) -> None:
@@ -327,7 +328,8 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
     (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it.
     """
     said = tokens
-    tokens = reorder(rewrite(drop_asides(normalize(strip_courtesy(tokens)))))
+    tokens = context.drop(context.courtesy(tokens, state.ignored), state.ignored)
+    tokens = reorder(rewrite(context.asides(normalize(tokens), state.ignored)))
     if not tokens:  # an aside only ("It has been replaced by the new one.")
         state.dropped.append((said[0].line, sentence_text(said)))
         return last

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["COLUMNS", "TableError", "is_table", "table_rows"]
+__all__ = ["COLUMNS", "TableError", "is_table", "key_values", "table_rows"]
 
 #: header word -> how a cell's value is written in the record ("{}" is the value)
 COLUMNS: dict[str, str] = {
@@ -65,6 +65,22 @@ def is_table(lines: tuple[tuple[int, str], ...]) -> bool:
     """A paragraph that is a table: a header row, then a separator row of dashes."""
     return (len(lines) >= 2 and lines[0][1].lstrip().startswith("|")
             and bool(_SEPARATOR_RE.match(lines[1][1].strip())))
+
+
+_KEY_HEADERS = frozenset({"field", "key", "setting", "property", "item", "attribute",
+                          "parameter"})
+_VALUE_HEADERS = frozenset({"value", "values", "detail", "details", "answer", "entry"})
+
+
+def key_values(lines: tuple[tuple[int, str], ...]) -> list[tuple[int, str]] | None:
+    """A two-column ``| Field | Value |`` table as ``Key: value`` lines (a form, read by
+    :mod:`.forms`), or None for any other table."""
+    header = [cell.lower() for cell in _cells(lines[0][1])]
+    if len(header) != 2 or header[0] not in _KEY_HEADERS or header[1] not in _VALUE_HEADERS:
+        return None
+    rows = [(number, _cells(text)) for number, text in lines[2:]]
+    return [(number, f"{cells[0]}: {cells[1]}") for number, cells in rows
+            if len(cells) == 2 and cells[0]]
 
 
 def table_rows(lines: tuple[tuple[int, str], ...]) -> list[tuple[int, str]]:

@@ -52,7 +52,7 @@ def test_a_bare_size_followed_by_disk_words_is_the_disk() -> None:
 
 @pytest.mark.parametrize(("text", "plain_word"), [
     ("web-1 is a VM with eight potatoes.", "'weight'"),
-    ("web-1 is a VM, we are testing it a lot.", "'nesting'"),
+    ("web-1 is a VM we are testing a lot.", "'nesting'"),  # no comma: no clause of its own
     ("web-1 is a VM on staging.", "'starting'"),
     ("web-1 is a VM mounted at /data.", "'data'"),
     ("web-1 is a VM with 2 cores (fast ones).", "'clones'"),

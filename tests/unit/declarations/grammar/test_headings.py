@@ -47,7 +47,9 @@ def test_a_heading_that_is_a_title_is_only_a_label(heading: str) -> None:
     ("## Web servers with 4 cores\n\n- web-1 is a VM\n", '"Web servers with 4 cores" states'),
     ("## Stopped for good\n\nweb-1 is a VM.\n", '"Stopped for good" states something ("Stopped")'),
     ("## Give web-1 8 GB\n\nweb-1 is a VM.\n", '"Give web-1 8 GB" states'),
-    ("## Containers: c-30, c-31\n", '"Containers: c-30, c-31" states something ("c-30")'),
+    # over prose (alone, it is a shell comment: read as a sentence, test_context.py)
+    ("## Containers: c-30, c-31\n\nweb-1 is a VM.\n",
+     '"Containers: c-30, c-31" states something ("c-30")'),
     ("# Make them 8 cores\n\nweb-1 is a VM.\n",
      'the heading "Make them 8 cores" announces a list of guests, but no list follows'),
 ])
