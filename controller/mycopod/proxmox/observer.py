@@ -183,7 +183,8 @@ class Observer:
             if kind == "qemu" or kind == "lxc":
                 key = tuple(map(item.get, _ROW_FIELDS))
                 summaries.append((item, key))
-                if not key[_NAME] or key[_STATUS] in (None, "unknown"):
+                if (not key[_NAME] or key[_STATUS] in (None, "unknown")
+                        or self._name_unsure(item, key[_NAME], inventory)):
                     lagging.append(item)
             elif kind == "node":
                 nodes.append(NodeState(
@@ -293,10 +294,25 @@ class Observer:
                                reserved_vmids=reserved,
                                reserved_names={v: inventory[v] for v in reserved})
 
+    def _name_unsure(self, item: dict[str, Any], name: Any,
+                     inventory: Mapping[int, str]) -> bool:
+        """The row's name (pvestatd's last sample) is the placeholder a guest without a
+        name is sampled under (``VM 105``, ``CT105``: qemu-server and pve-container
+        vmstatus), and the guest may be ours (the inventory records its vmid, or it has
+        the ownership tag). A guest sampled while being made keeps that placeholder for
+        a round (about 10 s) after its create ends; taken as its name, the declared
+        name looks missing and would be created again."""
+        text, vmid = str(name), item.get("vmid")
+        if text[:2] not in ("VM", "CT") or text[2:].strip() != str(vmid):
+            return False
+        return vmid in inventory or self.ownership_tag in translate.parse_tags(
+            item.get("tags"))
+
     async def _fill_lagging(self, lagging: list[dict[str, Any]]) -> dict[int, GuestRead]:
         """Fill in the name, status and template flag of guests pvestatd has not sampled
-        yet (rows without a name, or with status unknown), from their config and
-        ``status/current``; return the configs read.
+        yet (rows without a name, or with status unknown) or whose name is unsure
+        (:meth:`_name_unsure`), from their config and ``status/current``; return the
+        configs read.
 
         ``/cluster/resources`` takes those values from the stats pvestatd gathers about
         every 10 s: until then a new guest has no name and status ``unknown``
@@ -321,8 +337,10 @@ class Observer:
                     log.debug("observe.lagging_unread", vmid=vmid, error=str(exc))
                     return vmid, None
             name = read.raw.get("name" if kind == "vm" else "hostname")
-            if not item.get("name") and name:
-                item["name"] = str(name)
+            if name:
+                item["name"] = str(name)  # the config's, not a sample's placeholder
+            elif item.get("name"):
+                item["name"] = None  # no name yet (being made): not ``VM 105``
             if item.get("status") in (None, "unknown") and (status or {}).get("status"):
                 item["status"] = str(status["status"])
             if "template" not in item:

@@ -1,0 +1,112 @@
+"""A guest pvestatd sampled while Proxmox was still making it.
+
+A guest's name in ``/cluster/resources`` is pvestatd's last sample (pve-manager
+PVE/API2Tools.pm extract_vm_stats), and a guest sampled while its create task runs has
+no name in its config yet: the sample names it ``VM 105`` (qemu-server vmstatus:
+``$conf->{name} || "VM $vmid"``). Once the task ends, the row shows the guest's tags
+(read live from its config) under that placeholder name until the next round, about
+10 s later. The daemon acceptance test (SIGKILL during a 20-guest apply, restart) once
+ended with two ``node-10`` this way: the restarted daemon saw its ownership tag on
+``VM N`` and no guest named ``node-10``, and created it again.
+
+Both places that read a name from the row are covered: the observer (what a fresh
+daemon plans from) and the executor's check after "already exists" (``vmids.whose``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from mycopod.proxmox import translate
+from mycopod.pvesim import direct, resources
+from mycopod.pvesim.testing import SimHandle
+
+from .conftest import reconcile
+from .test_e2e import api, names, spec
+
+WANT = {"name": "w", "memory_mib": 256, "state": "stopped"}
+
+
+def _being_made(sim: SimHandle, before: set[int]) -> list[int]:
+    with sim.cluster.lock:
+        return [v for v, g in sim.cluster.guests.items()
+                if v not in before and g.config.get("lock") == "create"]
+
+
+def _row(sim: SimHandle, vmid: int) -> dict[str, Any]:
+    rows = api(sim).cluster.resources.get(type="vm")
+    return next(r for r in rows if r["vmid"] == vmid)
+
+
+async def _until(check: Any, what: str, seconds: float = 10.0) -> Any:
+    for _ in range(int(seconds / 0.02)):
+        if found := check():
+            return found
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_a_guest_sampled_while_being_made_is_not_created_again_after_a_kill(
+        make_ctx: Any, sim: SimHandle) -> None:
+    """The acceptance test's interleaving, forced: the daemon dies while Proxmox makes
+    the guest, pvestatd samples it meanwhile, and a fresh daemon plans before the next
+    round."""
+    before = set(sim.cluster.guests)
+    sim.sim.tasks.task_seconds = 1.0
+    first = asyncio.create_task(reconcile(await make_ctx(), spec(WANT)))
+    made = await _until(lambda: _being_made(sim, before), "the create to be under way")
+    assert len(made) == 1
+    vmid = made[0]
+    await asyncio.to_thread(sim.stats_round)  # pvestatd's round falls inside the task
+    first.cancel()  # the daemon is killed; Proxmox goes on making the guest
+    await asyncio.gather(first, return_exceptions=True)
+    await _until(lambda: direct.find_guest(sim.cluster, "w"), "the create task to end")
+    # what the fresh daemon is shown: the placeholder name, with our tag
+    row = await asyncio.to_thread(_row, sim, vmid)
+    assert row.get("name") == f"VM {vmid}" and "lock" not in row, row
+    assert "mycopod" in translate.parse_tags(row.get("tags")), row
+
+    second = await reconcile(await make_ctx(), spec(WANT))
+    assert second.status == "Succeeded", second.error
+    assert names(sim).count("w") == 1, names(sim)
+    plan = second.plan
+    assert plan is not None
+    assert plan["actions"] == [] and plan["conflicts"] == [] and plan["orphans"] == []
+    assert [(g["name"], g["status"], g["vmid"]) for g in plan["guests"]] == [
+        ("w", "in-sync", vmid)]
+
+
+async def test_after_already_exists_a_sampled_placeholder_name_is_not_someone_elses(
+        make_ctx: Any, sim: SimHandle) -> None:
+    """A create's answer is lost and its retry told "already exists"; pvestatd sampled
+    the guest at its creation, so its row says ``VM N``. That is no one else's guest:
+    the executor must not move on to the next vmid (a second ``w`` once the first task
+    ends)."""
+    before = set(sim.cluster.guests)
+
+    def sample_new_guests() -> None:  # under the cluster lock (an RLock), at every change
+        fresh = [g for v, g in sim.cluster.guests.items()
+                 if v not in before and g.config.get("lock") == "create"
+                 and v not in sim.cluster.rrd]
+        if fresh:
+            resources.stats_round(sim.cluster, fresh)
+
+    sim.sim.tasks.task_seconds = 1.0
+    sim.cluster.listeners.append(sample_new_guests)
+    sim.set_faults(lost_answer_rate=1.0)
+    try:
+        first = await reconcile(await make_ctx(), spec(WANT))
+    finally:
+        sim.set_faults(lost_answer_rate=0.0)
+        sim.cluster.listeners.remove(sample_new_guests)
+    with sim.cluster.lock:
+        made = sorted(v for v in sim.cluster.guests if v not in before)
+    assert len(made) == 1, f"a create went on under another vmid: {made}; {first.error}"
+    assert first.status == "Failed", first.error
+    assert "is still being made" in (first.error or ""), first.error
+    await _until(lambda: direct.find_guest(sim.cluster, "w"), "the create task to end")
+    again = await reconcile(await make_ctx(), spec(WANT))
+    assert again.status == "Succeeded", again.error
+    assert names(sim).count("w") == 1, names(sim)
+    assert direct.find_guest(sim.cluster, "w").vmid == made[0]  # type: ignore[union-attr]
