@@ -25,7 +25,12 @@ async def free_vmid(client: ProxmoxClient, planned: int, *, collided: set[int],
                     used: set[int], lock: asyncio.Lock) -> int | None:
     """``planned`` if Proxmox says it is free, else the next id that is neither
     ``used`` (planned for another guest, or taken) nor known to have ``collided``; the
-    id returned is added to ``used``. None when none was found within :data:`PROBES`."""
+    id returned is added to ``used``. None when none was found within :data:`PROBES`.
+
+    ``planned`` is returned even when it "already exists" (unless it ``collided``
+    before): the guest there may be this very guest, from a call sent before (a daemon
+    killed after its create call, the id reserved in the inventory since), so the
+    caller's call is told "already exists" and :func:`whose` decides, never the probe."""
     async with lock:
         candidate = planned
         for _ in range(PROBES):
@@ -34,7 +39,11 @@ async def free_vmid(client: ProxmoxClient, planned: int, *, collided: set[int],
                     await client.get("/cluster/nextid", vmid=candidate)
                     used.add(candidate)
                     return candidate
-                except (ConflictError, PermanentError, NotFoundError):
+                except ConflictError:
+                    if candidate == planned:
+                        return candidate
+                    collided.add(candidate)
+                except (PermanentError, NotFoundError):
                     collided.add(candidate)
             candidate += 1
         return None

@@ -18,9 +18,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from mycopod.proxmox import translate
+import asyncpg
+from proxmoxer.core import ResourceException
+
+from mycopod.proxmox import payloads, translate
 from mycopod.pvesim import direct, resources
 from mycopod.pvesim.testing import SimHandle
+from mycopod.store.inventory import InventoryStore
 
 from .conftest import reconcile
 from .test_e2e import api, names, spec
@@ -110,3 +114,89 @@ async def test_after_already_exists_a_sampled_placeholder_name_is_not_someone_el
     assert again.status == "Succeeded", again.error
     assert names(sim).count("w") == 1, names(sim)
     assert direct.find_guest(sim.cluster, "w").vmid == made[0]  # type: ignore[union-attr]
+
+
+async def test_a_create_call_of_a_killed_daemon_handled_late_makes_no_second_guest(
+        make_ctx: Any, sim: SimHandle, db: asyncpg.Pool) -> None:
+    """The killed daemon recorded the vmid in the inventory and sent its create call,
+    which Proxmox handles only after the fresh daemon planned (a call queued in a busy
+    pvedaemon). The fresh daemon creates the guest under the reserved vmid, so the late
+    call is told "already exists" instead of making a second guest."""
+    want = spec(WANT)
+    vmid = sim.cluster.next_free_vmid()
+    await InventoryStore(db).record("default", vmid=vmid, name="w", kind="vm", node="pve1")
+    late_call = payloads.create_params(want.guests[0], vmid=vmid, ownership_tag="mycopod")
+
+    fresh = await reconcile(await make_ctx(), want)
+    assert fresh.status == "Succeeded", fresh.error
+    try:  # the killed daemon's call arrives now
+        await asyncio.to_thread(api(sim).nodes("pve1").qemu.post, **late_call)
+        answer = "made"
+    except ResourceException as exc:
+        answer = str(exc)
+    await asyncio.sleep(0.2)  # a create it had started would have ended by now
+    assert names(sim).count("w") == 1, names(sim)
+    assert "already exists" in answer, answer
+    assert direct.find_guest(sim.cluster, "w").vmid == vmid  # type: ignore[union-attr]
+    again = await reconcile(await make_ctx(), want)
+    assert again.status == "Succeeded", again.error
+    assert again.plan["actions"] == [] and again.plan["orphans"] == []  # type: ignore[index]
+
+
+async def test_a_reserved_vmid_taken_by_the_late_call_is_checked_not_skipped(
+        make_ctx: Any, sim: SimHandle, db: asyncpg.Pool) -> None:
+    """The late call lands between the fresh daemon's plan and its create: the planned
+    (reserved) vmid "already exists", and that guest is ours, so it is used; moving on
+    to the next free vmid would make a second guest."""
+    want = spec(WANT)
+    vmid = sim.cluster.next_free_vmid()
+    await InventoryStore(db).record("default", vmid=vmid, name="w", kind="vm", node="pve1")
+    late_call = payloads.create_params(want.guests[0], vmid=vmid, ownership_tag="mycopod")
+    ctx = await make_ctx()
+    original = ctx.client.request
+
+    async def late_call_lands_first(method: str, path: str, *args: Any, **kw: Any) -> Any:
+        if path == "/cluster/nextid" and not late_call.get("sent"):
+            await asyncio.to_thread(api(sim).nodes("pve1").qemu.post, **late_call)
+            late_call["sent"] = 1
+            await _until(lambda: direct.find_guest(sim.cluster, "w"), "the late create")
+        return await original(method, path, *args, **kw)
+
+    ctx.client.request = late_call_lands_first  # type: ignore[method-assign]
+    run = await reconcile(ctx, want)
+    assert late_call.get("sent"), "the executor did not probe the vmid"
+    assert names(sim).count("w") == 1, names(sim)
+    assert direct.find_guest(sim.cluster, "w").vmid == vmid  # type: ignore[union-attr]
+    assert run.status == "Succeeded", run.error
+
+
+async def test_a_planned_vmid_someone_else_took_since_is_left_to_them(
+        make_ctx: Any, sim: SimHandle, db: asyncpg.Pool) -> None:
+    """Someone makes a guest of their own under the planned vmid between the plan and
+    the create: it is not ours (its config says so), so the guest is made under the
+    next free vmid, theirs is untouched and the inventory does not claim it."""
+    want = spec(WANT)
+    ctx = await make_ctx()
+    original = ctx.client.request
+    taken: list[int] = []
+
+    async def someone_takes_it(method: str, path: str, *args: Any, **kw: Any) -> Any:
+        if path == "/cluster/nextid" and not taken:
+            vmid = int(kw.get("vmid") or (args[0] or {}).get("vmid"))
+            taken.append(vmid)
+            await asyncio.to_thread(api(sim).nodes("pve1").qemu.post, vmid=vmid,
+                                    name="theirs", memory=128)
+            await _until(lambda: direct.find_guest(sim.cluster, "theirs"), "their guest")
+        return await original(method, path, *args, **kw)
+
+    ctx.client.request = someone_takes_it  # type: ignore[method-assign]
+    run = await reconcile(ctx, want)
+    assert run.status == "Succeeded", run.error
+    assert taken, "the executor did not probe the vmid"
+    assert names(sim).count("w") == 1 and names(sim).count("theirs") == 1, names(sim)
+    theirs = direct.find_guest(sim.cluster, "theirs")
+    assert theirs is not None and theirs.vmid == taken[0]
+    assert theirs.config.get("tags") is None  # untouched
+    assert direct.find_guest(sim.cluster, "w").vmid > taken[0]  # type: ignore[union-attr]
+    recorded = await InventoryStore(db).names("default")
+    assert taken[0] not in recorded and "w" in recorded.values(), recorded
