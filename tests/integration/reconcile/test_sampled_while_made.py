@@ -5,12 +5,16 @@ PVE/API2Tools.pm extract_vm_stats), and a guest sampled while its create task ru
 no name in its config yet: the sample names it ``VM 105`` (qemu-server vmstatus:
 ``$conf->{name} || "VM $vmid"``). Once the task ends, the row shows the guest's tags
 (read live from its config) under that placeholder name until the next round, about
-10 s later. The daemon acceptance test (SIGKILL during a 20-guest apply, restart) once
-ended with two ``node-10`` this way: the restarted daemon saw its ownership tag on
-``VM N`` and no guest named ``node-10``, and created it again.
+10 s later. Taken as the guest's name, the declared name looks missing and is created
+again: the daemon acceptance test (SIGKILL during a 20-guest apply, restart) once ended
+with two ``node-10`` (no logs were kept); run with 2 s simulator tasks it made
+``web-1`` twice this way, the change run planning a create where the guest was ``VM N``.
 
 Both places that read a name from the row are covered: the observer (what a fresh
 daemon plans from) and the executor's check after "already exists" (``vmids.whose``).
+The last tests cover a killed daemon's create call that Proxmox handles late: the fresh
+daemon creates under the vmid the inventory reserves for the name, so the two calls
+compete for one vmid.
 """
 
 from __future__ import annotations
