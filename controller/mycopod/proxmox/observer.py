@@ -78,6 +78,8 @@ log = structlog.get_logger(__name__)
 _ROW_FIELDS = ("type", "node", "status", "lock", "tags", "name", "maxcpu", "maxmem",
                "maxdisk", "template", "pool")
 _NAME, _STATUS = _ROW_FIELDS.index("name"), _ROW_FIELDS.index("status")
+#: how the name of a guest without one begins in a sample (``VM 105``, ``CT105``)
+_PLACEHOLDERS = ("VM", "CT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +186,8 @@ class Observer:
                 key = tuple(map(item.get, _ROW_FIELDS))
                 summaries.append((item, key))
                 if (not key[_NAME] or key[_STATUS] in (None, "unknown")
-                        or self._name_unsure(item, key[_NAME], inventory)):
+                        or (str(key[_NAME])[:2] in _PLACEHOLDERS
+                            and self._name_unsure(item, key[_NAME], inventory))):
                     lagging.append(item)
             elif kind == "node":
                 nodes.append(NodeState(
@@ -303,7 +306,7 @@ class Observer:
         a round (about 10 s) after its create ends; taken as its name, the declared
         name looks missing and would be created again."""
         text, vmid = str(name), item.get("vmid")
-        if text[:2] not in ("VM", "CT") or text[2:].strip() != str(vmid):
+        if text[:2] not in _PLACEHOLDERS or text[2:].strip() != str(vmid):
             return False
         return vmid in inventory or self.ownership_tag in translate.parse_tags(
             item.get("tags"))
