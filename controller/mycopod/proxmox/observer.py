@@ -167,7 +167,8 @@ class Observer:
         # the unchanged rows keep their row and guest (the same objects): only the others
         # are made into guests, below
         found = rowsmod.sort_rows(resources, known_rows, same_context=same_context,
-                                  inventory=inventory, adopt=adopt)
+                                  inventory=inventory, adopt=adopt,
+                                  ownership_tag=self.ownership_tag)
         prefetched = await self._fill_lagging(found.lagging)
         guests, rows = found.guests, found.rows
         to_read: list[tuple[ObservedGuest, tuple[Any, ...]]] = []
@@ -248,8 +249,9 @@ class Observer:
 
     async def _fill_lagging(self, lagging: list[dict[str, Any]]) -> dict[int, GuestRead]:
         """Fill in the name, status and template flag of guests pvestatd has not sampled
-        yet (rows without a name, or with status unknown), from their config and
-        ``status/current``; return the configs read.
+        yet (rows without a name, or with status unknown) or whose name is unsure
+        (:func:`.rows.placeholder_named`), from their config and ``status/current``; return the
+        configs read.
 
         ``/cluster/resources`` takes those values from the stats pvestatd gathers about
         every 10 s: until then a new guest has no name and status ``unknown``
@@ -274,8 +276,10 @@ class Observer:
                     log.debug("observe.lagging_unread", vmid=vmid, error=str(exc))
                     return vmid, None
             name = read.raw.get("name" if kind == "vm" else "hostname")
-            if not item.get("name") and name:
-                item["name"] = str(name)
+            if name:
+                item["name"] = str(name)  # the config's, not a sample's placeholder
+            elif item.get("name"):
+                item["name"] = None  # no name yet (being made): not ``VM 105``
             if item.get("status") in (None, "unknown") and (status or {}).get("status"):
                 item["status"] = str(status["status"])
             if "template" not in item:

@@ -22,7 +22,8 @@ from typing import Any
 from mycopod.proxmox import translate
 from mycopod.proxmox.model import NodeState, ObservedGuest, StorageState
 
-__all__ = ["NAME", "ROW_FIELDS", "Row", "Sorted", "guest_of_row", "row_key", "sort_rows"]
+__all__ = ["NAME", "ROW_FIELDS", "Row", "Sorted", "guest_of_row", "placeholder_named", "row_key",
+           "sort_rows"]
 
 #: every field of a guest's row that an :class:`ObservedGuest` is made of, compared as
 #: one tuple; without the type, the config cache's fingerprint
@@ -30,6 +31,8 @@ ROW_FIELDS = ("type", "node", "status", "lock", "tags", "name", "maxcpu", "maxme
               "maxdisk", "template", "pool")
 NAME, STATUS = ROW_FIELDS.index("name"), ROW_FIELDS.index("status")
 _UNSAMPLED = (None, "unknown")
+#: how the name of a guest without one begins in a sample (``VM 105``, ``CT105``)
+_PLACEHOLDERS = ("VM", "CT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +63,8 @@ class Sorted:
     rows: dict[int, Row] = field(default_factory=dict)
     #: the rows whose guest is to be made: (index in ``guests``, the row)
     changed: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    #: the rows pvestatd has not sampled yet (no name, or status unknown), among ``changed``
+    #: the rows pvestatd has not sampled yet (no name, or status unknown) or sampled while
+    #: being made (:func:`placeholder_named`), among ``changed``
     lagging: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -69,9 +73,23 @@ def row_key(item: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(map(item.get, ROW_FIELDS))
 
 
+def placeholder_named(item: Mapping[str, Any], inventory: Mapping[int, str],
+                      ownership_tag: str) -> bool:
+    """The row's name (pvestatd's last sample) is the placeholder a guest without a name
+    is sampled under (``VM 105``, ``CT105``: qemu-server and pve-container vmstatus), and
+    the guest may be ours (the inventory records its vmid, or it has the ownership tag).
+    A guest sampled while being made keeps that placeholder for a round (about 10 s)
+    after its create ends; taken as its name, the declared name looks missing and would
+    be created again."""
+    text, vmid = str(item.get("name")), item.get("vmid")
+    if text[:2] not in _PLACEHOLDERS or text[2:].strip() != str(vmid):
+        return False
+    return vmid in inventory or ownership_tag in translate.parse_tags(item.get("tags"))
+
+
 def sort_rows(resources: Iterable[dict[str, Any]] | None, known: Mapping[int, Row], *,
               same_context: bool, inventory: Mapping[int, str],
-              adopt: Container[str]) -> Sorted:
+              adopt: Container[str], ownership_tag: str) -> Sorted:
     """Sort ``resources`` (the answer's rows) into nodes, storages and guest rows. A guest
     row whose key is that of its ``known`` row keeps that row, when ``same_context``
     (the inventory and the adoption set are those the known rows were made with) or
@@ -82,7 +100,9 @@ def sort_rows(resources: Iterable[dict[str, Any]] | None, known: Mapping[int, Ro
         kind = item.get("type")
         if kind == "qemu" or kind == "lxc":
             key = tuple(map(item.get, ROW_FIELDS))
-            if not key[NAME] or key[STATUS] in _UNSAMPLED:
+            if (not key[NAME] or key[STATUS] in _UNSAMPLED
+                    or (str(key[NAME])[:2] in _PLACEHOLDERS
+                        and placeholder_named(item, inventory, ownership_tag))):
                 out.lagging.append(item)
             else:
                 vmid = int(item["vmid"])

@@ -1,8 +1,11 @@
 """Where a new guest goes and which vmid it gets, within one plan (pure).
 
-- vmid: the declared one (an error if it is taken), else the lowest free id above the
-  highest in use, or the lowest free one in ``[policy] vmid_min..vmid_max``. An id a
-  guest of the spec declares is never given to a guest that declares none.
+- vmid: the declared one (an error if it is taken), else the id the inventory reserves
+  for the name (recorded just before a create call whose guest is not there: the call
+  may never have got through, or may still be on its way, so the create goes to the
+  same id and cannot make a second guest), else the lowest free id above the highest
+  in use, or the lowest free one in ``[policy] vmid_min..vmid_max``. An id a guest of
+  the spec declares is never given to a guest that declares none.
 - node: the declared one, or for a clone the template's (its disks are there and may
   not be on shared storage), which must be online; else the online node with the most
   free memory, minus what this plan already placed there, that has every declared
@@ -32,6 +35,12 @@ class Placement:
         self.used_ids = observed.used_vmids()
         #: ids declared in the spec: never given to a guest that declares none
         self.declared_ids = {g.vmid for g in spec.guests if g.vmid is not None}
+        #: name → the lowest id the inventory reserves for it (not seen in the cluster)
+        self.reserved: dict[str, int] = {}
+        low, high = policy.vmid_min or 0, policy.vmid_max or 999_999_999
+        for vmid, name in sorted(observed.reserved_names.items(), reverse=True):
+            if vmid not in self.declared_ids and low <= vmid <= high:
+                self.reserved[name] = vmid
         #: bytes of memory this plan placed on each node so far
         self.placed_mem: dict[str, int] = {}
 
@@ -47,6 +56,9 @@ class Placement:
                                   "choose another or leave the ID out")
             self.used_ids.add(guest.vmid)
             return guest.vmid
+        reserved = self.reserved.pop(guest.name, None)
+        if reserved is not None:
+            return reserved  # in used_ids already (a reserved id is in use)
         taken = self.used_ids | self.declared_ids
         low, high = self.policy.vmid_min, self.policy.vmid_max
         if low is not None or high is not None:

@@ -25,7 +25,12 @@ async def free_vmid(client: ProxmoxClient, planned: int, *, collided: set[int],
                     used: set[int], lock: asyncio.Lock) -> int | None:
     """``planned`` if Proxmox says it is free, else the next id that is neither
     ``used`` (planned for another guest, or taken) nor known to have ``collided``; the
-    id returned is added to ``used``. None when none was found within :data:`PROBES`."""
+    id returned is added to ``used``. None when none was found within :data:`PROBES`.
+
+    ``planned`` is returned even when it "already exists" (unless it ``collided``
+    before): the guest there may be this very guest, from a call sent before (a daemon
+    killed after its create call, the id reserved in the inventory since), so the
+    caller's call is told "already exists" and :func:`whose` decides, never the probe."""
     async with lock:
         candidate = planned
         for _ in range(PROBES):
@@ -34,7 +39,11 @@ async def free_vmid(client: ProxmoxClient, planned: int, *, collided: set[int],
                     await client.get("/cluster/nextid", vmid=candidate)
                     used.add(candidate)
                     return candidate
-                except (ConflictError, PermanentError, NotFoundError):
+                except ConflictError:
+                    if candidate == planned:
+                        return candidate
+                    collided.add(candidate)
+                except (PermanentError, NotFoundError):
                     collided.add(candidate)
             candidate += 1
         return None
@@ -52,7 +61,8 @@ async def whose(client: ProxmoxClient, vmid: int, *, name: str, ownership_tag: s
     ``clone`` lock: qemu-server PVE/API2/Qemu.pm create_vm writes the name and tags at the
     end of the task), so it may well be ours, from a call whose answer was lost.
     ``unknown``: it could not be read. In both cases the caller must not create the
-    guest under another vmid: once that guest is finished it would be a duplicate."""
+    guest under another vmid: once that guest is finished it would be a duplicate.
+    ``theirs`` is only ever told from the guest's config, never from the row's name."""
     try:
         resources = await client.get("/cluster/resources", type="vm")
     except ProxmoxError:
@@ -62,9 +72,10 @@ async def whose(client: ProxmoxClient, vmid: int, *, name: str, ownership_tag: s
             continue
         tags = translate.parse_tags(item.get("tags"))
         seen, lock = item.get("name"), item.get("lock")
-        if not seen:
-            # not sampled by pvestatd yet (a guest of the last seconds has no name in
-            # /cluster/resources): its config tells
+        if str(seen or "") != name or ownership_tag not in tags:
+            # the row's name is pvestatd's last sample: none yet for a guest of the last
+            # seconds, or ``VM 105`` for one sampled while it was being made (its create
+            # writes the name at the end). Only its config says it is someone else's.
             kind = "qemu" if item.get("type") == "qemu" else "lxc"
             try:
                 config = await client.get(f"/nodes/{item.get('node')}/{kind}/{vmid}/config")

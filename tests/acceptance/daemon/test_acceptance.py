@@ -136,6 +136,7 @@ def test_push_apply_drift_crash_and_stop(database_url: str, tmp_path: Path) -> N
                        what="the 20 guests to converge")
             names = [name for _, name, _ in guests_named(sim, "node-")]
             assert sorted(names) == sorted(f"node-{i}" for i in range(1, 21))  # no duplicates
+            assert [name for _, name, _ in guests_named(sim, "web-")] == ["web-1"]
             killed = query(database_url, "SELECT id, status FROM reconciliation_runs "
                            "WHERE commit_sha = $1 ORDER BY id", big)
             assert killed[0]["status"] == "Interrupted", killed
