@@ -93,7 +93,9 @@ more memory, make it 2 GB", "instead of 4 GB"); 3 a bare "on NAME"; 3 list struc
 ("·" and "[ ]" items, lines without markers); 2 unit shorthand ("gets 512MB", "2c/4g"); 2
 a form or table layout ("Specs: 2 vCPU / 4 GB / 40 GB", a Field | Value table); 3 others
 (a tag in quotes, "tag 'intern'", refused as the tag "'intern'"; "on the tank storage";
-"router at" for the gateway).
+"router at" for the gateway). After grammar round 7 (which used this set for
+development, by classes of phrasing): 108 of 165 exact (65.5 %), 57 refused, 0 wrong;
+28 of 28 refused (the shell comment is read as the sentence it is, and refused).
 
 **heldout7**: 190 notes in 16 styles (gym owner's notes, public-library IT volunteer,
 Portuguese speaker's English, Japanese speaker's polite English, IRC log with timestamps
@@ -137,7 +139,9 @@ or foreign words ("in the node", "the disk is of", "removed of the cluster",
 passthrough phrasing ("the PCI mapping rtx4090 passed through"); 1 each a relative
 amount ("2 more GB (6 GB in total)"), a count before the names ("two more containers,
 bot-a and bot-b"), a Markdown heading stating something ("### Describe the VM you
-need") and a bare amount ("needs 512 MB").
+need") and a bare amount ("needs 512 MB"). With Confluence/Textile headings ("h3.")
+read as headings: 46 exact, 0 wrong. After grammar round 7 (tuned on heldout6 only,
+never on this set): 59 of 190 exact (31.1 %), 131 refused, 0 wrong; 32 of 32 refused.
 """
 
 from __future__ import annotations
@@ -151,7 +155,7 @@ from tests.support import heldout
 #: impossible requests the grammar does not refuse yet, by set: xfail(strict=True)
 NOT_REFUSED_YET: dict[str, str] = {}
 
-#: notes the grammar compiles wrong, by set: xfail(strict=True) until the grammar is fixed
+#: notes the grammar compiles wrong, by set: xfail(strict=True) until the grammar is fixed;
 #: a set's notes that compile wrong and are not mended yet (none now: heldout7's
 #: Confluence heading "h3. Containers" was read as a container named h3 until the
 #: Markdown reader took "h1." .. "h6." for headings)
