@@ -60,9 +60,12 @@ test-browser: $(STAMP)
 test-acceptance: $(STAMP)
 	$(BIN)/pytest -q tests/acceptance
 
-# every test in one pytest run (one embedded PostgreSQL for all of them)
+# every test in one pytest run, spread over one worker per CPU (pytest-xdist); each worker
+# has its own embedded PostgreSQL (and template database), a test file stays on one worker
+# (its module fixtures are set up once). Much of a test's time is waiting on subprocesses,
+# polls and the simulator, so two workers on two cores finish well before one.
 test-all: $(STAMP) openapi-cache
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 test: lint typecheck test-all
 
