@@ -60,12 +60,9 @@ test-browser: $(STAMP)
 test-acceptance: $(STAMP)
 	$(BIN)/pytest -q tests/acceptance
 
-# every test in one pytest run, spread over one worker per CPU (pytest-xdist); each worker
-# has its own embedded PostgreSQL (and template database), a test file stays on one worker
-# (its module fixtures are set up once). Much of a test's time is waiting on subprocesses,
-# polls and the simulator, so two workers on two cores finish well before one.
+# every test in one pytest run (one embedded PostgreSQL for all of them)
 test-all: $(STAMP) openapi-cache
-	$(BIN)/pytest -q -n auto --dist loadfile
+	$(BIN)/pytest -q
 
 test: lint typecheck test-all
 
