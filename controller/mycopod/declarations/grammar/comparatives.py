@@ -41,6 +41,8 @@ ENOUGH: tuple[tuple[str, ...], ...] = (
     ("should", "do"), ("will", "do"), ("would", "do"), ("is", "enough"),
     ("should", "be", "enough"), ("would", "be", "enough"), ("please",), ())
 _LEADS: tuple[tuple[str, ...], ...] = (("more",), ("extra",), ("a", "bigger"), ("a", "larger"))
+#: a word every lead of _LEADS has
+_LEAD_WORDS = frozenset({"more", "extra", "bigger", "larger"})
 _SETS: tuple[tuple[str, ...], ...] = (("make", "it"), ("set", "it", "to"), ("give", "it"),
                                       ("to",), ())
 _SEPARATORS = frozenset({",", ":", "-", "--", "\u2013", "\u2014"})
@@ -99,6 +101,8 @@ def rewrite(tokens: list[Token]) -> list[Token]:
     low = [t.low if not t.quoted else "\0" for t in tokens]
     if "so" in low and low[-1] == "total" and (found := _total(tokens, low)) is not None:
         return found
+    if _LEAD_WORDS.isdisjoint(low):
+        return tokens  # no lead of _LEADS: the common case, one set look-up
     for i in range(len(low)):
         n = _at(low, i, _LEADS)
         if n < 1 or i + n >= len(low) or low[i + n] not in NOUNS:
