@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -16,16 +17,21 @@ from mycopod.store import abandoned, db
 pytestmark = pytest.mark.timeout(120)
 
 
-async def _attempts(url: str) -> None:
+async def _attempts(url: str, done: Callable[[], bool]) -> None:
     """Connectivity checks with timeouts spread over the handshake, as a slow server
-    makes them time out."""
-    for i in range(300):
-        check = db.ConnectivityCheck(url, timeout=0.0005 * (i % 40 + 1))
-        await check.check(max_age=0)
+    makes them time out, in rounds until ``done`` (which of them the timeout cuts in the
+    handshake's window is up to timing: a round cuts a few)."""
+    for _ in range(20):
+        for i in range(80):
+            check = db.ConnectivityCheck(url, timeout=0.0005 * (i % 40 + 1))
+            await check.check(max_age=0)
+        await asyncio.sleep(0.2)
+        # the unretrieved futures are reported when collected: once a round (a collection
+        # per attempt costs seconds each in a long test session's heap)
         gc.collect()
-    await asyncio.sleep(0.3)
-    gc.collect()
-    await asyncio.sleep(0.1)
+        await asyncio.sleep(0.05)
+        if done():
+            return
 
 
 def _run(url: str, *, quiet: bool) -> tuple[list[dict[str, Any]], int]:
@@ -47,8 +53,12 @@ def _run(url: str, *, quiet: bool) -> tuple[list[dict[str, Any]], int]:
                 seen += hit
                 return hit
             abandoned.abandoned = counting  # type: ignore[assignment]
+        def lost() -> bool:
+            return seen > 0 or any(isinstance(c.get("exception"),
+                                              asyncpg.ConnectionDoesNotExistError)
+                                   for c in reached)
         try:
-            await _attempts(url)
+            await _attempts(url, lost)
             # anything else still reaches the handler that was there
             loop.call_exception_handler({"message": "something else",
                                          "exception": RuntimeError("boom")})
