@@ -54,10 +54,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from mycopod import spec as specmod
 from mycopod.declarations.grammar import introduced
 from mycopod.declarations.grammar.lexicon import DROPPED, KIND_WORDS, is_vocab
-from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.tokens import Token
 
 __all__ = ["ASKS", "SPOKEN_PUNCTUATION", "reframe"]
@@ -102,19 +100,11 @@ def _word(t: Token, low: str) -> Token:
     return Token(t.text, low, t.line)
 
 
-def _name(t: Token | None) -> bool:
-    return t is not None and is_nameish(t) and bool(specmod.NAME_RE.match(t.text))
+_name = introduced.is_name
 
 
 def _names(toks: list[Token], i: int) -> int:
-    j = i
-    while j < len(toks) and _name(toks[j]):
-        j += 1
-        if j + 1 < len(toks) and toks[j].low in (",", "and") and _name(toks[j + 1]):
-            j += 1
-        else:
-            break
-    return j
+    return introduced.names_end(toks, i, oxford=False)
 
 
 def _starts(low: list[str], words: tuple[str, ...], at: int = 0) -> bool:

@@ -110,14 +110,16 @@ def _descriptive(t: Token) -> bool:
     return not any(is_vocab(p) or word_number(p) is not None for p in parts if p)
 
 
-def _name(t: Token | None) -> bool:
+def is_name(t: Token | None) -> bool:
+    """``t`` is a guest's name as written (name-like and a valid name)."""
     return t is not None and is_nameish(t) and bool(specmod.NAME_RE.match(t.text))
+
 
 
 def _strict(t: Token | None) -> bool:
     """A name no English word is: it holds a digit or a hyphen (and is not a compound of
     the grammar's words, ``dual-core``, ``two-terabyte``)."""
-    return _name(t) and t is not None and any(ch.isdigit() or ch == "-" for ch in t.low)
+    return is_name(t) and t is not None and any(ch.isdigit() or ch == "-" for ch in t.low)
 
 
 def description_end(toks: list[Token], i: int) -> int:
@@ -144,19 +146,21 @@ def description_end(toks: list[Token], i: int) -> int:
     return j
 
 
-def _names(toks: list[Token], i: int) -> int:
-    """Where the list of names at ``i`` ends (``i`` when there is none)."""
+def names_end(toks: list[Token], i: int, *, oxford: bool = True) -> int:
+    """Where the list of names at ``i`` ends (``i`` when there is none): names joined by
+    ``,`` or ``and`` (and by ``, and`` when ``oxford``)."""
     j = i
-    while j < len(toks) and _name(toks[j]):
+    while j < len(toks) and is_name(toks[j]):
         j += 1
-        if j + 1 < len(toks) and toks[j].low in (",", "and") and _name(toks[j + 1]):
+        if j + 1 < len(toks) and toks[j].low in (",", "and") and is_name(toks[j + 1]):
             j += 1
-        elif j + 2 < len(toks) and [t.low for t in toks[j:j + 2]] == [",", "and"] and _name(
-                toks[j + 2]):
+        elif oxford and j + 2 < len(toks) and [t.low for t in toks[j:j + 2]] == [
+                ",", "and"] and is_name(toks[j + 2]):
             j += 2
         else:
             break
     return j
+
 
 
 def _kind(noun: Token | None) -> list[Token]:
@@ -173,7 +177,7 @@ def _rest_ok(rest: list[Token]) -> bool:
     """What may follow a name given before its noun: not a second name in apposition."""
     if not rest:
         return True
-    if rest[0].low in _SEPARATORS and len(rest) > 1 and _name(rest[1]) and (
+    if rest[0].low in _SEPARATORS and len(rest) > 1 and is_name(rest[1]) and (
             rest[0].low != "," or rest[1].low not in ("and",)):
         return False
     return rest[0].low in _AFTER_NAME | _VERBS | {"with", "as", "anymore", "any"}
@@ -189,7 +193,7 @@ def _named_within(toks: list[Token], i: int, end: int, start: int) -> list[Token
             continue  # "the backup for db-1": another thing, of db-1
         if not _strict(toks[p] if p < len(toks) else None):
             continue
-        last = _names(toks, p)
+        last = names_end(toks, p)
         names = toks[p:last]
         if not all(_strict(t) for t in names if t.low not in (",", "and")):
             return None
@@ -223,7 +227,7 @@ def _introduced(toks: list[Token], i: int) -> list[Token] | None:
             j = k  # "New VM for the accounts: farm-books, ...": what it is for
     sep = toks[j].low if j < len(toks) else ""
     if sep not in _SEPARATORS:
-        last = _names(toks, j)  # "The label printer box lbl-2 should": right after the noun
+        last = names_end(toks, j)  # "The label printer box lbl-2 should": right after the noun
         if noun is None or last == j or last >= len(toks) or toks[last].low not in _VERBS:
             return None
         return [*_kind(noun), *toks[j:last], *toks[last:]]
@@ -232,7 +236,7 @@ def _introduced(toks: list[Token], i: int) -> list[Token] | None:
         j += 2
     elif sep in (":", ",") and [t.low for t in toks[j:j + 2]] == ["name", ":"]:
         j += 2
-    last = _names(toks, j)
+    last = names_end(toks, j)
     if last == j:
         return None
     names = toks[j:last]
@@ -264,7 +268,7 @@ def _counted(toks: list[Token]) -> list[Token] | None:
     j = end + 1
     if j >= len(toks) or toks[j].low not in (",", ":", "-", "\u2013", "\u2014"):
         return None
-    last = _names(toks, j + 1)
+    last = names_end(toks, j + 1)
     names = [t for t in toks[j + 1:last] if t.low not in (",", "and")]
     if len(names) != count or last >= len(toks) or toks[last].low not in (",", ":"):
         return None
@@ -282,9 +286,9 @@ def _trailing(toks: list[Token]) -> list[Token] | None:
     if end >= len(toks) or toks[end].low not in _VERBS:
         return None
     colon = next((k for k in range(len(toks) - 1, end, -1) if toks[k].low == ":"), None)
-    if colon is None or _names(toks, colon + 1) != len(toks) or colon + 1 == len(toks):
+    if colon is None or names_end(toks, colon + 1) != len(toks) or colon + 1 == len(toks):
         return None
-    if any(t.low == ":" or (_name(t) and _strict(t)) for t in toks[end:colon]):
+    if any(t.low == ":" or (is_name(t) and _strict(t)) for t in toks[end:colon]):
         return None
     return [*toks[colon + 1:], *toks[end:colon]]
 
@@ -302,7 +306,7 @@ def rewrite(tokens: list[Token]) -> list[Token]:
                 tokens[n].low in _DETERMINERS):
             found = _introduced(tokens, n)
             return tokens if found is None else [*tokens[:n], *found]
-    if _name(tokens[0]) and not any(t.low in (":", "(") for t in tokens[:2]) and (
+    if is_name(tokens[0]) and not any(t.low in (":", "(") for t in tokens[:2]) and (
             first not in _DETERMINERS):
         if tokens[1].low in _VERBS or tokens[1].low in (",", "and"):
             return tokens  # the guest's name first: nothing to do
