@@ -22,11 +22,12 @@ from mycopod.doctor import local, proxmox
 from mycopod.doctor.forge import check_forge
 from mycopod.doctor.report import Finding, fail, ok, warn
 
-__all__ = ["each_cluster", "one_cluster"]
+__all__ = ["each_cluster", "one_cluster", "shared"]
 
 
-async def one_cluster(settings: Settings, *, webhook: bool = True) -> list[Finding]:
-    """Repository, declarations, Proxmox, references and (``webhook``) the webhook."""
+async def one_cluster(settings: Settings) -> list[Finding]:
+    """Repository, declarations, Proxmox and references (the [declarations] repository's
+    webhook and [forge] are :func:`shared`'s)."""
     found, files = await local.check_repository(settings)
     spec = None
     if files is not None:
@@ -39,10 +40,17 @@ async def one_cluster(settings: Settings, *, webhook: bool = True) -> list[Findi
                           "see the line above; grant the privileges MycoPod needs"))
     if spec is None and settings.proxmox.url and files is not None:
         found.append(warn("references", "not checked: the declarations do not compile"))
-    if webhook:
-        found += local.check_webhook(settings)
-        if settings.forge.enabled:
-            found.append(await check_forge(settings.forge))
+    return found
+
+
+async def shared(settings: Settings) -> list[Finding]:
+    """What every cluster reading the [declarations] repository shares: its webhook
+    secret and the [forge] its pull requests and statuses go to."""
+    # with [[clusters]], only when some cluster reads the [declarations] repository
+    found = (local.check_webhook(settings)
+             if settings.declarations.repo or not settings.clusters else [])
+    if settings.forge.enabled:
+        found.append(await check_forge(settings.forge))
     return found
 
 
@@ -110,16 +118,12 @@ async def _own_forge(settings: Settings, cluster: Settings) -> Finding | None:
 
 async def each_cluster(settings: Settings) -> list[Finding]:
     """The checks of every ``[[clusters]]`` entry, each finding naming its cluster."""
-    found: list[Finding] = []
-    if settings.declarations.repo:
-        found += local.check_webhook(settings)  # the [declarations] repository's webhook
-    if settings.forge.enabled:
-        found.append(await check_forge(settings.forge))
+    found = await shared(settings)
     for cluster in settings.per_cluster():
         name = cluster.proxmox.cluster
         entry = next(c for c in settings.clusters if c.name == name)
         own = entry.repo is not None
-        found += [_named(name, own, f) for f in await one_cluster(cluster, webhook=False)]
+        found += [_named(name, own, f) for f in await one_cluster(cluster)]
         if own:
             found.append(_own_webhook(settings, name))
             forge = await _own_forge(settings, cluster)

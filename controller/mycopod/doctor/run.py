@@ -17,7 +17,7 @@ async def diagnose(config: str | None) -> list[Finding]:
     if settings.clusters:
         found += await clusters.each_cluster(settings)
     else:
-        found += await clusters.one_cluster(settings)
+        found += await clusters.one_cluster(settings) + await clusters.shared(settings)
     found += await local.check_llm(settings)
     return found
 
