@@ -49,7 +49,7 @@ class Faults:
                 setattr(self.settings, key, float(value))
             return self.settings
 
-    def fail_guests(self, vmids: Iterable[int]) -> frozenset[int]:
+    def fail_guests(self, vmids: Iterable[int | str]) -> frozenset[int]:
         """From now on every request under these guests' paths fails (none: all answer)."""
         with self._lock:
             self.failing_vmids = frozenset(int(v) for v in vmids)
