@@ -163,3 +163,28 @@ async def test_an_untagged_guest_under_the_recorded_vmid_is_someone_elses_as_bef
     assert made is not None and made.vmid != theirs
     untouched = direct.config(sim.cluster, theirs)
     assert untouched["name"] == "theirs" and untouched.get("tags") is None, untouched
+
+
+async def test_the_tag_taken_off_the_renamed_guest_makes_it_theirs_and_the_name_anew(
+        make_ctx: Any, sim: SimHandle) -> None:
+    """The third fix the conflict names: without our tag the renamed guest is someone
+    else's (left alone, even with prune on), and the declared name is created anew."""
+    await reconcile(await make_ctx(), spec(WANT))
+    guest = direct.find_guest(sim.cluster, "w")
+    assert guest is not None
+    vmid = guest.vmid
+    await asyncio.to_thread(_rename, sim, vmid, "w-old")
+    node = direct.node_of(sim.cluster, vmid)
+    await asyncio.to_thread(api(sim).nodes(node).qemu(vmid).config.put, delete="tags")
+    await asyncio.to_thread(sim.stats_round)
+    run = await reconcile(await make_ctx(prune=True), spec(WANT))
+    assert run.status == "Succeeded", run.error
+    assert run.plan is not None and run.plan["conflicts"] == [], run.plan["conflicts"]
+    assert [a["kind"] for a in run.plan["actions"]] == ["create"]
+    assert (names(sim).count("w"), names(sim).count("w-old")) == (1, 1), names(sim)
+    assert direct.config(sim.cluster, vmid)["name"] == "w-old"
+    await asyncio.to_thread(sim.stats_round)
+    again = await reconcile(await make_ctx(prune=True), spec(WANT))
+    assert again.plan is not None and again.plan["actions"] == [], again.plan
+    assert again.plan["conflicts"] == [] and again.plan["orphans"] == [], again.plan
+    assert direct.guest(sim.cluster, vmid) is not None  # theirs now, never pruned
