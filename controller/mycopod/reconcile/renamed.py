@@ -29,20 +29,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from mycopod.proxmox.model import ObservedGuest
-from mycopod.reconcile.guest_facts import declared_facts, observed_facts
+from mycopod.reconcile.guest_facts import declared_facts, observed_facts, placeholder
 from mycopod.reconcile.plan import GuestIssue, GuestReport, GuestStatus, Plan, PlanIssue
 from mycopod.spec import GuestSpec
 
-__all__ = ["index", "placeholder", "renamed_orphan", "report"]
-
-#: how the name of a guest without one begins in a sample (``VM 105``, ``CT105``)
-_PLACEHOLDERS = ("VM", "CT")
-
-
-def placeholder(guest: ObservedGuest) -> bool:
-    """Whether the guest's name is the placeholder of one without a name."""
-    name = guest.name
-    return name[:2] in _PLACEHOLDERS and name[2:].strip() == str(guest.vmid)
+__all__ = ["index", "renamed_orphan", "report"]
 
 
 def index(guests: Iterable[ObservedGuest], *, ownership_tag: str,

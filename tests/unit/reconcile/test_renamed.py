@@ -10,6 +10,7 @@ import pytest
 
 from mycopod.proxmox.model import ObservedGuest
 from mycopod.reconcile import planner
+from mycopod.reconcile.guest_facts import placeholder, unfinished
 from mycopod.spec import ClusterSpec, GuestSpec
 from tests.support.plans import cluster, observed_guest, policy
 
@@ -96,3 +97,15 @@ def test_declared_absent_plans_nothing_and_reports_the_renamed_guest() -> None:
     plan = plan_of(ours_as("web-old"), declared=(g(state="absent"),), prune=True)
     assert plan.actions == []
     assert [(c.name, c.vmid) for c in plan.conflicts] == [("web-old", 105)]
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("VM 105", True), ("CT105", True), ("CT 105", True),  # qemu, pve-container, the sim
+    ("VM 1050", False), ("VM 10", False), ("VMware 105", False), ("web-1", False),
+    ("", False)])
+def test_placeholder_names(name: str, expected: bool) -> None:
+    guest = ObservedGuest(vmid=105, kind="ct", name=name, node="pve1", status="stopped",
+                          lock="create")
+    assert placeholder(guest) is expected
+    assert unfinished(guest) == ("lock=create, no name" if expected or not name
+                                 else f"lock=create, named {name!r}")
