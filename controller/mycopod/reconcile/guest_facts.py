@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mycopod.proxmox.model import ObservedGuest
+from mycopod.proxmox.model import ObservedGuest, is_placeholder
 from mycopod.reconcile.plan import GuestFacts
 from mycopod.spec import GuestSpec
 
 __all__ = ["declared_facts", "default_ct_template", "observed_facts", "placeholder",
            "unfinished"]
 
-#: how the name of a guest without one begins in a sample (``VM 105``, ``CT105``)
-_PLACEHOLDERS = ("VM", "CT")
-
 
 def placeholder(guest: ObservedGuest) -> bool:
     """Whether the guest's name is the placeholder pvestatd samples for a guest without
     one: ``VM 105`` (qemu-server vmstatus), ``CT105`` (pve-container vmstatus)."""
-    name = guest.name
-    return name[:2] in _PLACEHOLDERS and name[2:].strip() == str(guest.vmid)
+    return is_placeholder(guest.name, guest.vmid)
 
 
 def unfinished(guest: ObservedGuest) -> str:
