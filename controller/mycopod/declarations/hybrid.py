@@ -48,7 +48,7 @@ from mycopod.declarations.workers import Budget, CompileWorkers, Notes, compile_
 from mycopod.store.compile_cache import CacheEntry, CacheKey
 
 __all__ = ["COMPILER", "Hybrid", "MemoryCache", "ParagraphCache", "ParagraphResult",
-           "as_records", "compile_refused", "paragraph_key", "placed", "understood"]
+           "as_records", "compile_refused", "paragraph_key", "understood"]
 
 #: the compile cache's ``compiler`` for one paragraph's LLM answer
 COMPILER = "llm-paragraph"
@@ -183,20 +183,6 @@ def _grammar_result(p: paragraphs.Paragraph, spec: specmod.ClusterSpec,
                            guests=tuple(g.name for g in alone.guests), ignored=ignored)
 
 
-def placed(found: Sequence[paragraphs.Paragraph], notes: Sequence[tuple[int, str]]
-           ) -> list[tuple[str, ...]]:
-    """``notes`` ((line, note) from the grammar) shared out to the paragraphs holding
-    their lines, in line order. A note on no paragraph's line (a heading alone) goes to
-    the next paragraph, or the last: none is dropped. Pure."""
-    out: list[list[str]] = [[] for _ in found]
-    for line, note in sorted(notes, key=lambda n: n[0]):
-        if not found:
-            break
-        k = next((k for k, p in enumerate(found) if p.last >= line), len(found) - 1)
-        out[k].append(note)
-    return [tuple(n) for n in out]
-
-
 def understood(text: str, spec: specmod.ClusterSpec, places: grammar.Places | None = None,
                notes: Sequence[tuple[int, str]] = ()) -> list[ParagraphResult]:
     """Every paragraph of a file the grammar compiled to ``spec``, rendered back. Pure.
@@ -204,7 +190,7 @@ def understood(text: str, spec: specmod.ClusterSpec, places: grammar.Places | No
     compile did not use, (line, note), each shown with its paragraph."""
     found = paragraphs.split(text)
     return [_grammar_result(p, spec, places, said)
-            for p, said in zip(found, placed(found, notes), strict=True)]
+            for p, said in zip(found, paragraphs.placed(found, notes), strict=True)]
 
 
 async def _grammar(path: str, text: str, *, max_guests: int | None,
@@ -263,7 +249,7 @@ async def compile_refused(
     if rest is None:
         raise grammar_error
     # the notes of the compile that stood (refused paragraphs blanked: none of theirs)
-    said = placed(found, notes.get(path, ()))
+    said = paragraphs.placed(found, notes.get(path, ()))
     results: dict[int, ParagraphResult] = {
         k: _grammar_result(p, rest, places, said[k])
         for k, p in enumerate(found) if k not in reasons}
