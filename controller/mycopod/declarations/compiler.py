@@ -109,7 +109,8 @@ async def compile_files(files: Mapping[str, str], *, llm: LlmSettings | None = N
             continue
         specs[path] = done.spec
         if ignored is not None:
-            ignored.extend(f"{path}:{line}: {note}" for line, note in done.notes)
+            ignored.extend(f"{path}:{line}: {note}"
+                           for line, note in sorted(done.notes, key=lambda n: n[0]))
         for para in done.paragraphs:
             if explained is not None and para.compiler == "llm":
                 explained.append(f"{path}:{para.first}: understood by {para.by} as: "
