@@ -8,7 +8,11 @@ grammar compiler is used; with ``--llm`` and ``[llm] model`` configured, text th
 grammar rejects goes to the LLM, paragraph by paragraph, and what each LLM-compiled
 paragraph was understood as is printed to stderr with the model's name. ``mycopod
 explain FILE... [--llm]`` prints every paragraph, what it was understood as (``render()``
-of its compile) and by which compiler (``grammar`` or the model). Errors go to stderr,
+of its compile) and by which compiler (``grammar`` or the model). What the grammar read
+and deliberately did not use (``ignored as context: '...'`` ...) is printed from the
+compile result (:attr:`.compiler.FileResult.notes`, each paragraph's ``ignored``): by
+``compile`` on stderr as ``file:line: note``, by ``explain`` under its paragraph; each
+file is compiled once. Errors go to stderr,
 one ``file:line: message`` each, and the exit code is 1. Light module: heavy imports
 happen inside the handlers.
 """

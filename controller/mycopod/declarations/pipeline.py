@@ -29,6 +29,11 @@ cached, and neither is a refusal for holding more guests than
 ``declarations.max_guests``: that verdict depends on the setting, not on the content,
 and the LLM is not asked to retry it.
 
+What the grammar read and deliberately did not use (``ignored as context: '...'`` ...)
+is recorded on the file's record (``FileRecord.ignored``, (line, note) each; an LLM file's
+paragraph records carry their own) and kept with the grammar's cache entry (and each
+paragraph's), so a file from the cache shows the same notes as one compiled now.
+
 A file whose text PostgreSQL cannot hold (a NUL character, a lone surrogate: see
 :mod:`mycopod.store.pgtext`) is that file's compile error, with its line, before any of
 it is compiled or cached; the commit is recorded like any other that fails to compile.
