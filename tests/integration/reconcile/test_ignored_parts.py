@@ -65,6 +65,9 @@ async def test_the_run_api_and_pages_show_what_was_ignored_with_its_paragraph(
             sources["web-1"]["ignored"]) == (1, "web-1 is a VM with 2 cores.",
                                              [QUOTED, CONTEXT])
     assert (sources["db-1"]["line"], sources["db-1"]["ignored"]) == (4, [])
+    _, doc = await api.call("GET", "/openapi.json", expect=200)  # described for clients
+    described = doc["components"]["schemas"]["ParagraphSource"]["properties"]["ignored"]
+    assert described["type"] == "array" and "did not use" in described["description"]
 
     await sign_in(api, "admin")
     for path in (f"/ui/runs/{run.id}", "/"):  # the run, and the status page's latest plan
