@@ -116,6 +116,7 @@ async def test_an_llm_paragraph_waits_for_an_admin_who_sees_it_then_it_applies(
             assert REFUSED in screen and "web-2 is a VM with 4 cores." in screen
             assert f"by the LLM {MODEL}" in screen and "web.md:3" in screen
             assert "needs an admin's approval (llm_changes_need_approval)" in screen
+            assert "ignored as context: &#39;Since the old box died&#39;" in screen
             run_page = await page(api, f"/ui/runs/{waiting.id}")
             assert REFUSED in run_page and f"by the LLM {MODEL}" in run_page
             overview = await page(api, "/")  # the status page's latest plan
