@@ -62,6 +62,7 @@ import requests
 import structlog
 
 import reconcile as setup  # bench/reconcile.py (the script's folder is on sys.path)
+from mycopod import eventloop
 from mycopod.config import DatabaseSettings
 from mycopod.proxmox.client import ProxmoxClient
 from mycopod.pvesim import persistence
@@ -306,9 +307,9 @@ if __name__ == "__main__":
     if options.profile:
         import cProfile
         with cProfile.Profile() as profile:
-            result = asyncio.run(main(options))
+            result = eventloop.run(main(options))
         profile.dump_stats(options.profile)
     else:
-        result = asyncio.run(main(options))
+        result = eventloop.run(main(options))  # the daemon's loop (uvloop)
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
