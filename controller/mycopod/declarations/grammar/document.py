@@ -21,10 +21,13 @@ from mycopod.declarations.errors import (
     guest_limit_message,
 )
 from mycopod.declarations.grammar import (
+    chatlines,
     forms,
+    headforms,
     leadins,
     mail,
     markdown,
+    notemarks,
     records,
     shellnotes,
     soundness,
@@ -152,12 +155,14 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     ``places``: the cluster's names, for a bare ``on pve3`` (:mod:`.places`).
     """
     state = FileState(filename, places)
+    text = chatlines.read(text, state.ignored)  # "[21:04] <kmw> ...", "14:02 IC: ..."
+    text = notemarks.lines(text, state.ignored)  # "[[name]]", "#tags", "**Name:** x"
     text, quotes, problems = mail.read(text, state.ignored)  # "> ...", "From:", "-- Mary"
     for line, message in [*problems, *_quoted_declarations(quotes)]:
         state.error(line, message)
     try:
-        found = records.as_sentences(forms.as_sentences(markdown.blocks(text, headings=True),
-                                                        state.ignored))
+        found = records.as_sentences(notemarks.fields(forms.as_sentences(headforms.as_form(
+            markdown.blocks(text, headings=True), state.ignored), state.ignored), state.ignored))
     except markdown.MarkdownError as exc:
         raise CompileError.single(filename, exc.line, exc.message) from None
     topic: Subject | None = None  # the guest a heading names, for the prose under it

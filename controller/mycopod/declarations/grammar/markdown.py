@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mycopod.declarations.grammar import sheets
 from mycopod.declarations.grammar.tables import TableError, is_table, key_values, table_rows
 
 __all__ = ["Block", "MarkdownError", "blocks"]
@@ -112,6 +113,8 @@ def blocks(text: str, *, headings: bool = False) -> list[Block]:
 
     def close() -> None:
         nonlocal current
+        if current and kind == "paragraph":
+            current = sheets.as_markdown(current)  # a pasted spreadsheet, a wiki table
         if current and kind == "paragraph" and is_table(tuple(current)) and (
                 form := key_values(tuple(current))) is not None:
             result.append(Block("paragraph", tuple(form)))  # "| Field | Value |": a form

@@ -1,0 +1,195 @@
+"""Line and document structure around statements (grammar/chatlines.py, sheets.py,
+notemarks.py, headforms.py): chat and log prefixes, pasted spreadsheets and wiki tables,
+note markup, labelled fields and issue forms. What each states, what is reported as
+ignored, and what stays refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from mycopod.declarations.errors import CompileIssue
+from mycopod.declarations.grammar import compile_text
+from tests.support.grammar import error, stated
+
+
+def ignored(text: str) -> list[str]:
+    """What compiling ``text`` reported as read and not used, as ``line: message``."""
+    out: list[CompileIssue] = []
+    compile_text(text, filename="t.md", ignored=out)
+    return [f"{i.line}: {i.message}" for i in out]
+
+
+# --- chat and log lines ------------------------------------------------------------------
+
+def test_an_irc_line_drops_its_time_and_nick_and_reports_them() -> None:
+    text = "[19:02] <mo_> create a container called irc-t1 with 1 core\n"
+    assert stated(text) == {"irc-t1": {"name": "irc-t1", "kind": "ct", "cores": 1}}
+    assert "1: ignored as chat prefix: '[19:02] <mo_>'" in ignored(text)
+
+
+def test_each_chat_line_is_a_message_of_its_own_and_joins_are_events() -> None:
+    text = ("*** dee has joined #lab\n"
+            "[19:03] <dee> new vm: irc-t2, 2 cores\n"
+            "[19:03] <ro> ok\n"
+            "[19:04] <dee> also a container: irc-t3, 512 MB\n")
+    assert stated(text) == {
+        "irc-t2": {"name": "irc-t2", "kind": "vm", "cores": 2},
+        "irc-t3": {"name": "irc-t3", "kind": "ct", "memory_mib": 512}}
+    said = ignored(text)
+    assert "1: ignored as chat event: '*** dee has joined #lab'" in said
+    assert "3: ignored as chat prefix: '[19:03] <ro>'" in said
+
+
+def test_an_action_line_is_the_speakers_own_request() -> None:
+    assert stated("* vik wants the vm irc-t4 stopped\n") == {
+        "irc-t4": {"name": "irc-t4", "kind": "vm", "state": "stopped"}}
+    assert "1: ignored as chat prefix: '* vik'" in ignored("* vik needs a vm named irc-t5\n")
+
+
+def test_an_incident_log_drops_time_and_speaker() -> None:
+    text = "16:40 IC: stop the container irc-t6\n16:41 @comms: tag irc-t6 with inc-9\n"
+    assert stated(text) == {"irc-t6": {"name": "irc-t6", "kind": "ct", "state": "stopped",
+                                       "tags": ["inc-9"]}}
+    assert ignored(text)[:2] == ["1: ignored as chat prefix: '16:40 IC'",
+                                 "2: ignored as chat prefix: '16:41 @comms'"]
+
+
+def test_a_speaker_with_a_digit_is_the_guest_and_a_plain_record_stays_a_record() -> None:
+    assert stated("16:50 irc-t7: a VM with 2 cores\n") == {
+        "irc-t7": {"name": "irc-t7", "kind": "vm", "cores": 2}}
+    assert stated("irc-t8: a container with 1 core\n") == {
+        "irc-t8": {"name": "irc-t8", "kind": "ct", "cores": 1}}
+
+
+def test_a_markdown_bullet_and_an_html_tag_are_no_chat() -> None:
+    assert stated("* irc-t9 is a VM with 2 cores\n") == {
+        "irc-t9": {"name": "irc-t9", "kind": "vm", "cores": 2}}
+    assert '"<details> irc-t10 is a VM' in error("<details> irc-t10 is a VM with 2 cores\n")
+
+
+def test_a_vague_request_in_a_chat_line_is_still_refused() -> None:
+    assert "as fast as possible" in error("[21:00] <x> make irc-t11 as fast as possible\n")
+
+
+# --- tables as pasted --------------------------------------------------------------------
+
+def test_a_pasted_spreadsheet_is_a_table() -> None:
+    assert stated("name\ttype\tcores\tram\nsh-1\tct\t2\t2 GB\nsh-2\tvm\t4\t8 GB\n") == {
+        "sh-1": {"name": "sh-1", "kind": "ct", "cores": 2, "memory_mib": 2048},
+        "sh-2": {"name": "sh-2", "kind": "vm", "cores": 4, "memory_mib": 8192}}
+
+
+def test_a_unit_in_the_header_is_the_unit_of_bare_numbers() -> None:
+    assert stated("name\tRAM (GB)\tdisk (GB)\nsh-3\t16\t200\n") == {
+        "sh-3": {"name": "sh-3", "memory_mib": 16384,
+                 "disks": [{"slot": "scsi0", "size_gib": 200}]}}
+
+
+def test_a_confluence_table_and_its_status_column() -> None:
+    text = "|| Name || Kind || Status ||\n| sh-4 | VM | to be deleted |\n| sh-5 | CT | stop |\n"
+    assert stated(text) == {"sh-4": {"name": "sh-4", "kind": "vm", "state": "absent"},
+                            "sh-5": {"name": "sh-5", "kind": "ct", "state": "stopped"}}
+
+
+def test_column_synonyms_name_the_known_columns() -> None:
+    text = ("| Guest | Start at boot | Cloned from template | CPU cores | Disk size |\n"
+            "|---|---|---|---|---|\n| sh-6 | yes | tmpl-9 | 2 | 40 GB |\n")
+    assert stated(text) == {"sh-6": {"name": "sh-6", "onboot": True,
+                                     "source": {"clone": "tmpl-9"}, "cores": 2,
+                                     "disks": [{"slot": "scsi0", "size_gib": 40}]}}
+
+
+def test_host_is_the_name_alone_and_the_node_beside_a_name() -> None:
+    assert stated("host\tkind\nsh-7\tvm\n") == {"sh-7": {"name": "sh-7", "kind": "vm"}}
+    assert stated("name\thost\nsh-8\tpve2\n") == {"sh-8": {"name": "sh-8", "node": "pve2"}}
+
+
+def test_a_name_that_is_a_word_of_the_grammar_is_still_the_name() -> None:
+    assert stated("name\ttags\ncache\tinfra, redis\n") == {
+        "cache": {"name": "cache", "tags": ["infra", "redis"]}}
+
+
+def test_an_unknown_column_or_action_is_refused_with_what_is_known() -> None:
+    message = error("| Name | Cores | Backup schedule |\n|---|---|---|\n| sh-9 | 2 | daily |\n")
+    assert "'backup schedule'" in message and "cores" in message and "template" in message
+    message = error("name\taction\nsh-10\tmigrate live\n")
+    assert "'migrate live'" in message and "to be deleted" in message
+
+
+def test_a_pipe_row_of_self_describing_cells() -> None:
+    text = "REQ-77 | container | sh-11 | 2 cores | 1024 MB RAM\n"
+    assert stated(text) == {"sh-11": {"name": "sh-11", "kind": "ct", "cores": 2,
+                                      "memory_mib": 1024}}
+    assert "1: ignored as form metadata: 'REQ-77'" in ignored(text)
+    # two cells that could be the name: which one is the guest is not said
+    assert "sh-12" in error("sh-12 | sh-13 | 2 cores\n")
+
+
+# --- note markup -------------------------------------------------------------------------
+
+def test_wiki_links_are_names_and_tag_lines_and_see_also_are_reported() -> None:
+    text = "#homelab #media\n[[nm-1|Media box]] is a VM with 4 cores. See [[hardware]].\n"
+    assert stated(text) == {"nm-1": {"name": "nm-1", "kind": "vm", "cores": 4}}
+    said = ignored(text)
+    assert "1: ignored as note tags: '#homelab #media'" in said
+    assert "2: ignored as link: 'See [[hardware]].'" in said
+
+
+def test_an_arrow_and_checklist_items() -> None:
+    assert stated("- [[nm-2]] \u2192 container, 1 GB RAM\n- [x] delete the VM nm-3\n") == {
+        "nm-2": {"name": "nm-2", "kind": "ct", "memory_mib": 1024},
+        "nm-3": {"name": "nm-3", "kind": "vm", "state": "absent"}}
+
+
+def test_a_template_checklist_in_the_first_person_is_form_metadata() -> None:
+    text = "- [x] I searched existing issues\n\nA VM named nm-4 with 2 cores, please.\n"
+    assert stated(text) == {"nm-4": {"name": "nm-4", "kind": "vm", "cores": 2}}
+    assert "1: ignored as form metadata: '- [x] I searched existing issues'" in ignored(text)
+
+
+# --- labelled fields and forms -----------------------------------------------------------
+
+def test_an_emphasised_form_is_a_form() -> None:
+    assert stated("**Name:** lf-1\n**Type:** container\n**Memory:** 1 GB\n") == {
+        "lf-1": {"name": "lf-1", "kind": "ct", "memory_mib": 1024}}
+
+
+def test_a_label_before_a_statement_is_dropped_and_reported() -> None:
+    text = "*Decision:* decommission the VM lf-2.\n*Owner:* J. Doe\n"
+    assert stated(text) == {"lf-2": {"name": "lf-2", "kind": "vm", "state": "absent"}}
+    assert ignored(text) == ["1: ignored as label: 'Decision:'",
+                             "2: ignored as form metadata: 'Owner: J. Doe'"]
+
+
+def test_a_label_over_bare_settings_is_refused_with_the_label_quoted() -> None:
+    assert "'Agreed'" in error("Agreed: 4 cores.\n")
+
+
+def test_metadata_after_a_sentence_on_the_same_line() -> None:
+    text = "Order: container lf-3, 2 cores. Cost centre: Sales.\n"
+    assert stated(text) == {"lf-3": {"name": "lf-3", "kind": "ct", "cores": 2}}
+    assert "1: ignored as form metadata: 'Cost centre: Sales.'" in ignored(text)
+
+
+def test_metadata_naming_a_guest_is_not_dropped() -> None:
+    assert "lf-4" in error("Reason: lf-4 is too slow\nlf-5 is a VM with 2 cores.\n")
+
+
+def test_an_issue_form_of_headings() -> None:
+    text = ("### Describe the VM you need\nA container for the wiki.\n\n### Name\nlf-6\n\n"
+            "### Resources\n2 cores, 2 GB RAM\n")
+    assert stated(text) == {"lf-6": {"name": "lf-6", "kind": "ct", "cores": 2,
+                                     "memory_mib": 2048}}
+    assert any("Describe the VM you need" in i for i in ignored(text))
+
+
+def test_an_issue_form_whose_description_says_more_is_read_as_prose() -> None:
+    assert error("### Name\nlf-7\n\n### Description\nA VM with 4 cores for lf-8.\n")
+
+
+@pytest.mark.parametrize("text", [
+    "Qty 2 VMs: lf-9 and lf-10, each 2 cores.\n",
+    "PO-1\nItem 1: a VM named lf-9 with 2 cores.\nItem 2: a VM named lf-10 with 2 cores.\n",
+])
+def test_purchase_order_lines(text: str) -> None:
+    assert set(stated(text)) == {"lf-9", "lf-10"}
