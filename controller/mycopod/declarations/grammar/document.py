@@ -23,6 +23,7 @@ from mycopod.declarations.errors import (
 from mycopod.declarations.grammar import (
     chatlines,
     forms,
+    greetings,
     headforms,
     leadins,
     mail,
@@ -161,8 +162,9 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     for line, message in [*problems, *_quoted_declarations(quotes)]:
         state.error(line, message)
     try:
-        found = records.as_sentences(notemarks.fields(forms.as_sentences(headforms.as_form(
-            markdown.blocks(text, headings=True), state.ignored), state.ignored), state.ignored))
+        found = records.as_sentences(greetings.strip(notemarks.fields(forms.as_sentences(
+            headforms.as_form(markdown.blocks(text, headings=True), state.ignored),
+            state.ignored), state.ignored), state.ignored))
     except markdown.MarkdownError as exc:
         raise CompileError.single(filename, exc.line, exc.message) from None
     topic: Subject | None = None  # the guest a heading names, for the prose under it

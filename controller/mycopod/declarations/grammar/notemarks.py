@@ -160,7 +160,7 @@ def fields(blocks: list[Block], ignored: list[tuple[int, str]]) -> list[Block]:
     """``blocks`` without their metadata lines and labels (see the module's docstring)."""
     out: list[Block] = []
     for block in blocks:
-        if block.kind == "heading" or not any(":" in t or "-" in t or "|" in t
+        if block.kind == "heading" or not any(":" in t or "|" in t or _TICKET_RE.match(t)
                                               for _, t in block.lines):
             out.append(block)
             continue

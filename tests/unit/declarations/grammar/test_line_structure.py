@@ -193,3 +193,30 @@ def test_an_issue_form_whose_description_says_more_is_read_as_prose() -> None:
 ])
 def test_purchase_order_lines(text: str) -> None:
     assert set(stated(text)) == {"lf-9", "lf-10"}
+
+
+# --- a letter in one paragraph -----------------------------------------------------------
+
+def test_greeting_courtesy_and_sign_off_in_one_paragraph_are_reported() -> None:
+    text = ("Dear tech team, thank you always for your support. Could you please create a "
+            "VM named ltr-1 with 2 cores? With thanks, Margaret\n")
+    assert stated(text) == {"ltr-1": {"name": "ltr-1", "kind": "vm", "cores": 2}}
+    assert ignored(text)[:3] == [
+        "1: ignored as greeting: 'Dear tech team,'",
+        "1: ignored as signature: 'With thanks, Margaret'",
+        "1: ignored as courtesy: 'thank you always for your support.'"]
+
+
+def test_a_named_greeting_and_an_apology_before_but() -> None:
+    assert stated("Hi Ana, ltr-2 is a container with 1 core. Kind regards, Tom Smith\n") == {
+        "ltr-2": {"name": "ltr-2", "kind": "ct", "cores": 1}}
+    text = "I am sorry to trouble you, but please delete the VM ltr-3.\n"
+    assert stated(text) == {"ltr-3": {"name": "ltr-3", "kind": "vm", "state": "absent"}}
+    assert "1: ignored as courtesy: 'I am sorry to trouble you, but'" in ignored(text)
+
+
+def test_courtesy_that_says_something_is_read_and_a_guest_is_never_greeted_away() -> None:
+    # "and please delete ..." is no courtesy: the sentence is read (and refused here)
+    assert "Thanks" in error("Thanks for the help, and please delete ltr-4.\n")
+    assert stated("Hey ltr-5, is a VM\n") == {"ltr-5": {"name": "ltr-5", "kind": "vm"}}
+    assert stated("Dear team,\n\nKind regards, Piotr\n") == {}
