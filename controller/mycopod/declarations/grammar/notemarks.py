@@ -38,7 +38,9 @@ from __future__ import annotations
 import re
 
 from mycopod.declarations.grammar.forms import METADATA_KEYS
+from mycopod.declarations.grammar.lexicon import is_vocab
 from mycopod.declarations.grammar.markdown import Block
+from mycopod.declarations.grammar.names import is_subject_name
 from mycopod.declarations.grammar.tokens import SentenceError, tokenize
 from mycopod.declarations.grammar.wrapping import names_a_guest
 
@@ -71,6 +73,18 @@ _SEE_RE = re.compile(
 _TAGS_RE = re.compile(r"^\s*(?:#[A-Za-z][\w\-/]*\s*)+$")
 _EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)([A-Za-z][A-Za-z0-9 ./&\-]{0,40}?)(:?)\1(:?)")
 _MARKER_RE = re.compile(r"^\s*(?:[-+*]\s+|\d{1,3}[.)]\s+)?")
+#: a quoted name right after a kind word ("VM 'tender-db' - 8 cores", "a lxc `bridge-1`")
+_QUOTED_NAME_RE = re.compile(
+    r"\b(vm|virtual machine|container|ct|lxc)\s+['\"`\u2018\u201c]([a-z][a-z0-9\-]*[a-z0-9])"
+    r"['\"`\u2019\u201d]", re.IGNORECASE)
+#: a record that gives its kind, then its name as a field ("Virtual machine, name x, ...")
+_NAME_FIELD_RE = re.compile(
+    r"^(\s*(?:[-*+]\s+|\d{1,3}[.)]\s+)?(?:[A-Za-z][A-Za-z ]{0,20}(?:\s#?\d{1,4})?:\s+)?)"
+    r"((?i:virtual machine|vm|container|ct|lxc))\s*,\s*"
+    r"(?i:name|named|called|hostname)\s*:?\s+([a-z][a-z0-9\-]*[a-z0-9])(\s*,|\s*$)")
+#: any of the marks :func:`lines` reads (a quick test before the line-by-line reading)
+_MARKS_RE = re.compile("\\[\\[|[#*_\u2192\u21d2\u27f6'\"`\u2018\u201c]|=>|\\[[ xX]\\]|"
+                       r",\s*(?i:name|named|called|hostname)\b")
 _ARROW_RE = re.compile(r"\s*(?:\u2192|\u21d2|\u27f6|=>)\s*")
 _CHECKED_RE = re.compile(
     r"^\s*(?:[-*+]\s+)?\[[ xX]\]\s+I(?:'ve| have)?\s+(?:searched|agree|confirm|read|checked|"
@@ -94,14 +108,28 @@ def _line(text: str, number: int, ignored: list[tuple[int, str]]) -> str:
         emphasis = _EMPHASIS_RE.match(text, start)
         if emphasis and (emphasis.group(3) or emphasis.group(4)):
             text = text[:start] + emphasis.group(2) + ":" + text[emphasis.end():]
+    if any(q in text for q in "'\"`\u2018\u2019\u201c\u201d"):
+        text = _QUOTED_NAME_RE.sub(_unquoted, text)
+    named = _NAME_FIELD_RE.match(text)
+    if named and _plain_name(named.group(3)):
+        lead, kind, name, comma = named.group(1, 2, 3, 4)
+        text = f"{lead}{name}: {kind}{comma}{text[named.end():]}"
     return _ARROW_RE.sub(" -> ", text) if any(a in text for a in "\u2192\u21d2\u27f6=") \
         else text
 
 
+def _plain_name(name: str) -> bool:
+    """A name that reads as itself without its quotes: no word of the grammar."""
+    return is_subject_name(name) and not is_vocab(name.lower())
+
+
+def _unquoted(found: re.Match[str]) -> str:
+    return f"{found.group(1)} {found.group(2)}" if _plain_name(found.group(2)) else found.group(0)
+
+
 def lines(text: str, ignored: list[tuple[int, str]]) -> str:
     """``text`` with the note markup of each line read (see the module's docstring)."""
-    if not any(mark in text for mark in ("[[", "#", "*", "_", "\u2192", "\u21d2", "=>",
-                                         "[x]", "[X]", "[ ]")):
+    if not _MARKS_RE.search(text):
         return text
     out = text.split("\n")
     for k, line in enumerate(out):

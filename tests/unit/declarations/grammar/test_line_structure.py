@@ -220,3 +220,20 @@ def test_courtesy_that_says_something_is_read_and_a_guest_is_never_greeted_away(
     assert "Thanks" in error("Thanks for the help, and please delete ltr-4.\n")
     assert stated("Hey ltr-5, is a VM\n") == {"ltr-5": {"name": "ltr-5", "kind": "vm"}}
     assert stated("Dear team,\n\nKind regards, Piotr\n") == {}
+
+
+# --- names in quotes after a kind, a name given as a field ----------------------------------
+
+def test_a_quoted_name_after_a_kind_is_the_name_unless_it_is_a_word_of_the_grammar() -> None:
+    assert stated("- VM 'qn-7' \u2014 2 cores\n") == {
+        "qn-7": {"name": "qn-7", "kind": "vm", "cores": 2}}
+    assert stated("need a lxc `qn-8` with 1 GB ram\n") == {
+        "qn-8": {"name": "qn-8", "kind": "ct", "memory_mib": 1024}}
+    assert '"running"' in error("the container 'running' has 2 cores\n")
+
+
+def test_a_record_giving_its_kind_then_its_name_as_a_field() -> None:
+    assert stated("Virtual machine, name nf-7, 4 cores.\n") == {
+        "nf-7": {"name": "nf-7", "kind": "vm", "cores": 4}}
+    assert stated("PO-9\nItem 1: Container, name nf-8, 1 core.\nRequested by: Finance\n") == {
+        "nf-8": {"name": "nf-8", "kind": "ct", "cores": 1}}
