@@ -17,7 +17,9 @@ The prefix is reported (``ignored as chat prefix: '[21:04] <kmw>'``) and the tex
 as a list item of its own: each line is one message, even without a full stop. A speaker
 with a digit (``14:02 web-1: a VM``) is a guest, not a speaker: only the time is dropped.
 System lines (``*** kmw has joined #ops``, ``-!- x has quit``) are reported as ``ignored as
-chat event``. HTML tags (``<details>``) are no nicks. Line numbers are kept. Pure.
+chat event``; a status word opening a message (``resolved.``, ``ack``, ``+1``, ``lgtm``,
+``on it``) as ``ignored as chat status``, and the rest of the message is read. HTML tags
+(``<details>``) are no nicks. Line numbers are kept. Pure.
 """
 
 from __future__ import annotations
@@ -45,10 +47,15 @@ _STAMP_RE = re.compile(rf"^(\s*(?:\[{_TIME}\]|{_TIME}))\s+(?=[A-Za-z<*@])", re.I
 _EVENT_RE = re.compile(
     rf"^\s*(?:{_STAMP}\s*)?(?:\*\*\*|-!-|-->|<--|\*)\s+\S+\s+(?:has\s+(?:joined|left|quit)|"
     r"is now known as|sets mode|changed the topic)\b", re.IGNORECASE)
+#: a status word that opens a message ("resolved.", "ack", "+1"): chatter, said of no guest
+_STATUS_RE = re.compile(
+    r"^\s*(?i:resolved|mitigated|investigating|monitoring|identified|ack|acked|ok|okay|lgtm|"
+    r"done|noted|on it|will do|thanks|thx|ty|agreed)(?:\s*[.!]+\s+|\s*[.!]*\s*$)|"
+    r"^\s*\+1(?:\s*[.!]*\s+|\s*$)")
 #: tags that open a line of HTML in Markdown, never a nick
-_HTML = frozenset({"details", "summary", "br", "p", "div", "b", "i", "img", "hr", "sub",
-                   "sup", "code", "pre", "span", "table", "tr", "td", "th", "kbd", "em",
-                   "strong", "a", "ul", "li", "ol", "center", "small", "u", "s", "tt"})
+_HTML = frozenset({"details", "summary", "br", "p", "div", "img", "hr", "sub", "sup",
+                   "code", "pre", "span", "table", "tr", "td", "th", "kbd", "em", "strong",
+                   "ul", "li", "ol", "center", "small"})
 #: what an action's verb reads as
 _ACTION_AS = {"wants": "I want ", "needs": "I need ", "would like": "I would like ",
               "asks for": "I ask for ", "requests": "I request ", "says": "", "asks": "",
@@ -95,6 +102,10 @@ def read(text: str, ignored: list[tuple[int, str]]) -> str:
             continue
         prefix, said = found
         ignored.append((k + 1, f"ignored as chat prefix: {prefix!r}"))
-        lines[k] = "- " + said.strip()
+        status = _STATUS_RE.match(said)
+        if status:  # "resolved. Follow-up: ...", "ack"
+            ignored.append((k + 1, f"ignored as chat status: {status.group(0).strip()!r}"))
+            said = said[status.end():]
+        lines[k] = "- " + said.strip() if said.strip() else ""
         changed = True
     return "\n".join(lines) if changed else text

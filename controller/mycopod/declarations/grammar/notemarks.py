@@ -53,7 +53,9 @@ LABELS = frozenset({
     "mitigation", "guest", "action item", "next step", "next steps", "plan", "proposal",
     "resolution", "outcome", "done", "todo", "to do", "request", "purchase request",
     "service request", "summary", "ask", "requested", "needed",
-    "wanted", "fix", "workaround", "result", "agreed", "update"})
+    "wanted", "fix", "workaround", "result", "agreed", "update",
+    # chat lead-ins ("quick one: oragono-irc vm, ...")
+    "quick one", "quick request", "quick ask", "small one", "one more", "another one"})
 _LABEL_RE = re.compile(r"^(\s*)([A-Za-z][A-Za-z \-]{0,24}?)(\s*#?\d{1,4})?\s*:\s+(?=\S)")
 _METADATA_RE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 ./&\-]{0,30}?)\s*:\s*(.*?)\s*$")
 #: a field after a sentence's end on the same line ("... 20 GB disk. Cost centre: Sales.")

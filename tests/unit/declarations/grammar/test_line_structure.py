@@ -237,3 +237,30 @@ def test_a_record_giving_its_kind_then_its_name_as_a_field() -> None:
         "nf-7": {"name": "nf-7", "kind": "vm", "cores": 4}}
     assert stated("PO-9\nItem 1: Container, name nf-8, 1 core.\nRequested by: Finance\n") == {
         "nf-8": {"name": "nf-8", "kind": "ct", "cores": 1}}
+
+
+# --- chat statuses, chat lead-ins, a pronoun opening a list item --------------------------
+
+def test_a_status_word_opening_a_message_is_chatter() -> None:
+    text = "[10:00] <ana> +1\n15:15 IC: resolved. Follow-up: the container ps-1 must be removed.\n"
+    assert stated(text) == {"ps-1": {"name": "ps-1", "kind": "ct", "state": "absent"}}
+    said = ignored(text)
+    assert "1: ignored as chat status: '+1'" in said
+    assert "2: ignored as chat status: 'resolved.'" in said
+    assert "2: ignored as label: 'Follow-up:'" in said
+
+
+def test_a_chat_lead_in_before_a_guest() -> None:
+    assert stated("<mira> quick one: ps-2 vm, vlan 66\n") == {
+        "ps-2": {"name": "ps-2", "kind": "vm", "networks": [{"slot": "net0", "vlan": 66}]}}
+
+
+def test_a_pronoun_opening_a_list_item_is_the_guest_of_the_item_before() -> None:
+    assert stated("- the container ps-3 has 1 core\n- it has 2 GB RAM\n- it starts on boot\n") == {
+        "ps-3": {"name": "ps-3", "kind": "ct", "cores": 1, "memory_mib": 2048, "onboot": True}}
+    assert stated("- ps-4 and ps-5 are VMs\n- they have 2 cores\n") == {
+        "ps-4": {"name": "ps-4", "kind": "vm", "cores": 2},
+        "ps-5": {"name": "ps-5", "kind": "vm", "cores": 2}}
+    # never across a heading or a paragraph
+    assert "'it'" in error("- ps-6 is a VM\n\n# Other\n\n- it has 2 cores\n")
+    assert "'it'" in error("- ps-6 is a VM\n\nps-7 is a VM.\n\n- it has 2 cores\n")
