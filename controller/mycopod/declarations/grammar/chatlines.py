@@ -11,7 +11,13 @@ chat. Each line then opens with who said it and when. A chat line is one of
 - ``14:02 IC: text``, ``14:05 @oncall: text``, ``[09:12] ops: text`` (an incident log: a
   time, then a speaker without digits and a colon) and ``@oncall: text`` (a speaker with
   ``@`` needs no time);
-- ``[21:04] text`` or ``14:02 text`` (a time alone).
+- ``[21:04] text`` or ``14:02 text`` (a time alone), also with a date (``2026-11-28
+  21:04``, ``2026-11-28T21:04:12Z``, ``28/11/26, 21:04``);
+- a line that only names the writer and the time of the message under it (Slack
+  ``Alice Chen  10:42 AM``, Discord ``kmw — Today at 21:04``, Teams ``[10:42 AM] Smith,
+  John``): ``ignored as chat header``; the lines under it are read as they are. The
+  line needs AM/PM, ``today``/``yesterday`` or a dash, and a writer that is no word of
+  the grammar or of a schedule (``Nightly 3:00 AM`` is no header).
 
 The prefix is reported (``ignored as chat prefix: '[21:04] <kmw>'``) and the text is read
 as a list item of its own: each line is one message, even without a full stop. A speaker
@@ -26,9 +32,13 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar.lexicon import is_vocab
+
 __all__ = ["read"]
 
-_TIME = r"(?:\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}(?::\d{2})?(?:\s?[ap]m)?"
+_DATE = r"(?:\d{4}-\d{2}-\d{2}[ T]|\d{1,2}/\d{1,2}/\d{2,4},?\s+)"
+_TIME = (rf"{_DATE}?\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\.\d+)?(?:Z|[+-]\d{{2}}:?\d{{2}})?"
+         r"(?:\s?[aApP][mM])?")
 _STAMP = rf"(?:\[{_TIME}\]|\({_TIME}\)|{_TIME})"
 _NICK = r"[@+%~&]?[A-Za-z_\\^{}|`][\w\-\\^{}|`.]{0,31}"
 #: ``[21:04] <kmw> text``, ``<op_lisa> text``
@@ -37,10 +47,24 @@ _IRC_RE = re.compile(rf"^(\s*(?:{_STAMP}\s*)?<(?P<nick>{_NICK})>)\s+(?=\S)", re.
 _ACTION_RE = re.compile(
     rf"^(\s*(?:{_STAMP}\s*)?\*\s+(?P<nick>{_NICK}))\s+(?P<verb>wants|needs|would like|"
     r"asks for|requests|says|asks|writes)\b\s*:?\s*(?=\S)", re.IGNORECASE)
-#: ``14:02 IC: text``, ``[09:12] @oncall: text``, ``@oncall: text``
+#: ``14:02 IC: text``, ``[09:12] @oncall: text``, ``@oncall: text``, ``28/11/26, 21:04 - Ana
+#: Silva: text`` (WhatsApp)
 _SPEAKER_RE = re.compile(
-    rf"^(\s*(?:{_STAMP}\s+(?P<who>@?[A-Za-z_][\w\-.]{{0,31}})|(?P<at>@[A-Za-z_][\w\-.]"
-    r"{0,31})):)\s+(?=\S)", re.IGNORECASE)
+    rf"^(\s*(?:{_STAMP}\s+(?:-\s+)?(?P<who>@?[A-Za-z_][\w\-.]{{0,31}}(?:\s+[A-Z][\w.'\-]*)"
+    r"{0,2})|(?P<at>@[A-Za-z_][\w\-.]{0,31})):)\s+(?=\S)")
+#: a line that only says who wrote the message under it and when: Slack (``Alice Chen
+#: 10:42 AM``), Discord (``kmw — Today at 21:04``), Teams (``[10:42 AM] Smith, John``)
+_HEADER_RE = re.compile(
+    r"^\s*(?:(?P<who>[A-Za-z][\w.'\-]*(?:\s+[A-Za-z][\w.'\-]*){0,2})\s+(?:[-\u2013\u2014]\s+)?"
+    r"(?:(?i:today|yesterday)\s+at\s+)?" + _TIME + r"|\[" + _TIME
+    + r"\]\s+(?P<names>[A-Z][\w.'\-]*(?:,?\s+[A-Z][\w.'\-]*){1,2}))\s*$")
+#: words of a schedule, never a writer ("Nightly 3:00 AM")
+_WHEN = frozenset({"nightly", "daily", "weekly", "monthly", "hourly", "every", "each", "at",
+                   "on", "until", "till", "from", "to", "before", "after", "by", "since",
+                   "starting", "start", "stop", "run", "runs", "reboot", "backup", "backups",
+                   "snapshot", "snapshots", "maintenance", "window", "shutdown"})
+#: what makes a header line sure
+_SURE_RE = re.compile(r"(?i:\b[ap]m\b|\btoday\b|\byesterday\b)|[\u2013\u2014]")
 #: ``[21:04] text``, ``14:02 text``
 _STAMP_RE = re.compile(rf"^(\s*(?:\[{_TIME}\]|{_TIME}))\s+(?=[A-Za-z<*@])", re.IGNORECASE)
 #: an IRC system line: joins, parts, quits, nick and mode changes
@@ -84,14 +108,41 @@ def _line(line: str) -> tuple[str, str] | None:
     return None
 
 
+def _writer(who: str) -> bool:
+    """Is ``who`` of a chat header a writer: one handle (``kmw``) or up to three
+    capitalised words (``Alice Chen``, Teams' ``Smith, John``), none a word of the grammar
+    or holding a digit (``Stop Backup 22:00`` is no header)?"""
+    words = who.split()
+    return all(not is_vocab(w.lower()) and w.lower() not in _WHEN and not any(
+        c.isdigit() for c in w) and (len(words) == 1 or w[:1].isupper()) for w in words)
+
+
+def _headers(lines: list[str]) -> set[int]:
+    """The indexes of the chat header lines: each with a writer (:func:`_writer`), and
+    with AM/PM, ``today``/``yesterday`` or a dash."""
+    found: set[int] = set()
+    for k, line in enumerate(lines):
+        header = _HEADER_RE.match(line) if any(c.isdigit() for c in line) else None
+        if header and _SURE_RE.search(line) and _writer(
+                header.group("who") or header.group("names").replace(",", " ")):
+            found.add(k)
+    return found
+
+
 def read(text: str, ignored: list[tuple[int, str]]) -> str:
     """``text`` with each chat line's prefix dropped (reported in ``ignored``) and its
     message made a list item of its own; any other line is kept as it is."""
     if ":" not in text and "<" not in text and "*" not in text:
         return text  # the common case: no time, no nick, no action
     lines = text.split("\n")
+    headers = _headers(lines)
     changed = False
     for k, line in enumerate(lines):
+        if k in headers:
+            ignored.append((k + 1, f"ignored as chat header: {line.strip()!r}"))
+            lines[k] = ""
+            changed = True
+            continue
         if _EVENT_RE.match(line):
             ignored.append((k + 1, f"ignored as chat event: {line.strip()!r}"))
             lines[k] = ""

@@ -5,7 +5,9 @@
 - a spreadsheet pasted as text: every line of the paragraph has tab-separated cells, the
   first line is the header (``name<TAB>type<TAB>cores``);
 - Confluence/Jira wiki markup: a header row with doubled bars (``|| Name || Type ||``),
-  then rows with single bars (``| wiki-prod | VM |``), no separator row.
+  then rows with single bars (``| wiki-prod | VM |``), no separator row;
+- comma- or semicolon-separated values (a CSV export), only when every cell of the first
+  line names a known column (``name,type,cores,ram``): prose with commas is never a table.
 
 :func:`as_markdown` rewrites both as a Markdown table (header, separator, rows, each on its
 own line), so they are read exactly like one. A header cell is read the way a person
@@ -21,7 +23,9 @@ the list of known ones. Pure.
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Callable
 
 __all__ = ["KEEP", "STATES", "as_markdown", "column", "state_of", "with_unit"]
 
@@ -96,6 +100,24 @@ def _tsv(lines: list[tuple[int, str]]) -> list[tuple[int, str]] | None:
     return _markdown(rows)
 
 
+def _csv(lines: list[tuple[int, str]], known: Callable[[str], bool]
+         ) -> list[tuple[int, str]] | None:
+    """Comma- or semicolon-separated lines whose first line names only ``known`` columns."""
+    if len(lines) < 2:
+        return None
+    for sep in (",", ";"):
+        if sep not in lines[0][1]:
+            continue
+        rows = [(n, [c.strip() for c in cells]) for (n, _), cells in zip(
+            lines, csv.reader([text for _, text in lines], delimiter=sep), strict=True)]
+        width = len(rows[0][1])
+        header = [column(cell)[0] for cell in rows[0][1]]
+        if width >= 2 and all(len(cells) == width for _, cells in rows) and all(
+                known(name) for name in header):
+            return _markdown(rows)
+    return None
+
+
 def _confluence(lines: list[tuple[int, str]]) -> list[tuple[int, str]] | None:
     if len(lines) < 2 or not lines[0][1].lstrip().startswith("||") or not all(
             text.lstrip().startswith("|") for _, text in lines[1:]):
@@ -113,7 +135,9 @@ def _markdown(rows: list[tuple[int, list[str]]]) -> list[tuple[int, str]]:
     return out
 
 
-def as_markdown(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+def as_markdown(lines: list[tuple[int, str]], known: Callable[[str], bool]
+                ) -> list[tuple[int, str]]:
     """A pasted spreadsheet or a wiki-markup table as a Markdown table; any other
-    paragraph comes back as it is."""
-    return _tsv(lines) or _confluence(lines) or lines
+    paragraph comes back as it is. ``known``: is a column name (:func:`column`'s) one
+    of :mod:`.tables`'?"""
+    return _tsv(lines) or _confluence(lines) or _csv(lines, known) or lines

@@ -27,7 +27,7 @@ from mycopod.declarations.grammar import sheets
 from mycopod.declarations.grammar.lexicon import is_vocab
 from mycopod.declarations.grammar.names import is_subject_name
 
-__all__ = ["COLUMNS", "TableError", "is_table", "key_values", "table_rows"]
+__all__ = ["COLUMNS", "TableError", "is_table", "key_values", "known_column", "table_rows"]
 
 #: header word -> how a cell's value is written in the record ("{}" is the value)
 COLUMNS: dict[str, str] = {
@@ -67,6 +67,11 @@ def _cells(text: str) -> list[str]:
     if text.endswith("|"):
         text = text[:-1]
     return [cell.strip().strip("`*").strip() for cell in text.split("|")]
+
+
+def known_column(name: str) -> bool:
+    """Is ``name`` (a header as :func:`.sheets.column` reads it) a column of a table?"""
+    return name in COLUMNS or name in KIND_HEADERS or name == "host"
 
 
 def is_table(lines: tuple[tuple[int, str], ...]) -> bool:

@@ -264,3 +264,34 @@ def test_a_pronoun_opening_a_list_item_is_the_guest_of_the_item_before() -> None
     # never across a heading or a paragraph
     assert "'it'" in error("- ps-6 is a VM\n\n# Other\n\n- it has 2 cores\n")
     assert "'it'" in error("- ps-6 is a VM\n\nps-7 is a VM.\n\n- it has 2 cores\n")
+
+
+# --- chat headers, WhatsApp and ISO stamps, CSV exports ------------------------------------
+
+def test_slack_discord_and_teams_headers_are_reported() -> None:
+    text = ("Alice Chen  10:42 AM\nplease create a container named hd-1 with 1 core\n\n"
+            "kmw \u2014 Today at 21:04\nhd-2 is a vm\n\n[10:45 AM] Smith, John\nstop the vm hd-3\n")
+    assert stated(text) == {"hd-1": {"name": "hd-1", "kind": "ct", "cores": 1},
+                            "hd-2": {"name": "hd-2", "kind": "vm"},
+                            "hd-3": {"name": "hd-3", "kind": "vm", "state": "stopped"}}
+    said = ignored(text)
+    assert "1: ignored as chat header: 'Alice Chen  10:42 AM'" in said
+    assert "7: ignored as chat header: '[10:45 AM] Smith, John'" in said
+
+
+def test_a_schedule_line_is_no_chat_header() -> None:
+    assert "Nightly" in error("Nightly 3:00 AM\n\nhd-4 is a VM.\n")
+
+
+def test_whatsapp_and_iso_stamped_lines() -> None:
+    assert stated("28/11/26, 21:04 - Ana Silva: please create a VM named hd-5\n") == {
+        "hd-5": {"name": "hd-5", "kind": "vm"}}
+    assert stated("2026-11-28T21:04:12Z ops: stop the container hd-6\n") == {
+        "hd-6": {"name": "hd-6", "kind": "ct", "state": "stopped"}}
+
+
+def test_a_csv_export_is_a_table_only_when_its_header_names_columns() -> None:
+    assert stated('name;type;RAM (GB)\nhd-7;ct;2\nhd-8;vm;"4"\n') == {
+        "hd-7": {"name": "hd-7", "kind": "ct", "memory_mib": 2048},
+        "hd-8": {"name": "hd-8", "kind": "vm", "memory_mib": 4096}}
+    assert "backup" in error("name,cores,backup\nhd-9,2,nightly\n")
