@@ -14,7 +14,10 @@ own line), so they are read exactly like one. A header cell is read the way a pe
 names a column (:func:`column`): case, spaces and a trailing ``:`` do not matter; a unit in
 parentheses (``RAM (GB)``, ``disk (GB)``) is the unit of the column's bare numbers;
 synonyms name the same column (``cpu cores``, ``disk size``, ``start at boot``,
-``cloned from template``, ``vm id``, ``ip address``). An action or status column
+``cloned from template``, ``vm id``, ``ip address``). A commentary column (``notes``,
+``comment``, ``purpose``, ``service`` ...) is read as an aside after the row's
+record (``(notes: for the wiki)``): dropped and reported when it says nothing about the
+guest, refused when it does (``delete after March``). An action or status column
 (``status``, ``action``) says what should become of the guest: its cell is one of
 :data:`STATES` (``delete``, ``to be deleted``, ``stop``, ``start`` ...), anything else is
 an error that quotes it. A header that is still unknown is refused by :mod:`.tables` with
@@ -51,6 +54,12 @@ SYNONYMS: dict[str, str] = {
     "status": "action", "todo": "action", "to do": "action", "desired state": "state",
     "power state": "state", "power": "state", "swap size": "swap", "tag": "tags",
     "labels": "tags", "network bridge": "bridge",
+    # commentary: read as an aside after the row's record (.context drops what says nothing)
+    # (an owner, a team or a contact is no aside: ownership cannot be expressed, refused)
+    "note": "notes", "comment": "notes", "comments": "notes", "remarks": "notes",
+    "remark": "notes", "purpose": "notes", "usage": "notes", "used for": "notes",
+    "role": "notes", "service": "notes", "application": "notes", "app": "notes",
+    "function": "notes", "desc": "description",
 }
 #: what a cell of an action or status column says, as a state of the spec
 STATES: dict[str, str] = {

@@ -42,6 +42,7 @@ COLUMNS: dict[str, str] = {
     "gateway": "gateway {}", "gw": "gateway {}", "state": "{}", "onboot": "onboot {}",
     "autostart": "onboot {}", "address": "IP {}", "swap": "{} swap",
     "template": "cloned from template {}", "action": "{}",
+    "description": 'described as "{}"', "notes": "(notes: {})",
 }
 #: a kind as the header of the name column: every row is a guest of that kind
 KIND_HEADERS = {"vm": "vm", "vms": "vm", "container": "container", "containers": "container",
@@ -134,9 +135,15 @@ def table_rows(lines: tuple[tuple[int, str], ...]) -> list[tuple[int, str]]:
                                      "state cell is running, stopped or absent")
         cells = [_action(cell, number) if header[k] == "action" else sheets.with_unit(
             cell, columns[k][1]) for k, cell in enumerate(cells)]
+        if any('"' in cell for k, cell in enumerate(cells) if header[k] == "description"):
+            raise TableError(number, "a description cell cannot hold a double quote (\");"
+                                     " write it with single quotes")
         parts = ([kind] if kind else []) + [COLUMNS[header[k]].format(cell)
                                             for k, cell in enumerate(cells)
-                                            if cell and k != name_col]
+                                            if cell and k != name_col and header[k] != "notes"]
+        notes = [cell for k, cell in enumerate(cells) if cell and header[k] == "notes"]
+        if notes:  # an aside after the record: .context drops it when it says nothing
+            parts[-1:] = [f"{parts[-1]} (notes: {', '.join(notes)})"] if parts else []
         name = cells[name_col]
         if is_vocab(name.lower()) or not is_subject_name(name):
             name = f"a guest named {name}"  # "cache", "dhcp": a word of the grammar

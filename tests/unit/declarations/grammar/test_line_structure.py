@@ -295,3 +295,14 @@ def test_a_csv_export_is_a_table_only_when_its_header_names_columns() -> None:
         "hd-7": {"name": "hd-7", "kind": "ct", "memory_mib": 2048},
         "hd-8": {"name": "hd-8", "kind": "vm", "memory_mib": 4096}}
     assert "backup" in error("name,cores,backup\nhd-9,2,nightly\n")
+
+
+def test_a_commentary_column_is_an_aside_and_a_description_column_the_description() -> None:
+    text = ("| Name | Cores | Notes | Purpose |\n|---|---|---|---|\n"
+            "| tc-1 | 2 | for the wiki | docs |\n")
+    assert stated(text) == {"tc-1": {"name": "tc-1", "cores": 2}}
+    assert "3: ignored as context: '(notes for the wiki docs)'" in ignored(text)
+    assert "after March" in error("| Name | Cores | Notes |\n|---|---|---|\n"
+                                  "| tc-2 | 2 | delete after March |\n")
+    assert stated("name\tdescription\ntc-3\twiki server\n") == {
+        "tc-3": {"name": "tc-3", "description": "wiki server"}}
