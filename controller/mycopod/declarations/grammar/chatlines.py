@@ -11,8 +11,9 @@ chat. Each line then opens with who said it and when. A chat line is one of
 - ``14:02 IC: text``, ``14:05 @oncall: text``, ``[09:12] ops: text`` (an incident log: a
   time, then a speaker without digits and a colon) and ``@oncall: text`` (a speaker with
   ``@`` needs no time);
-- ``[21:04] text`` or ``14:02 text`` (a time alone), also with a date (``2026-11-28
-  21:04``, ``2026-11-28T21:04:12Z``, ``28/11/26, 21:04``);
+- ``[21:04] text`` (a time alone, in brackets: ``22:00 stop the VM x`` may be a schedule,
+  and is refused as one); times may carry a date (``2026-11-28 21:04``,
+  ``2026-11-28T21:04:12Z``, ``28/11/26, 21:04``);
 - a line that only names the writer and the time of the message under it (Slack
   ``Alice Chen  10:42 AM``, Discord ``kmw — Today at 21:04``, Teams ``[10:42 AM] Smith,
   John``): ``ignored as chat header``; the lines under it are read as they are. The
@@ -21,7 +22,8 @@ chat. Each line then opens with who said it and when. A chat line is one of
 
 The prefix is reported (``ignored as chat prefix: '[21:04] <kmw>'``) and the text is read
 as a list item of its own: each line is one message, even without a full stop. A speaker
-with a digit (``14:02 web-1: a VM``) is a guest, not a speaker: only the time is dropped.
+with a digit (``[14:02] web-1: a VM``) is a guest, not a speaker: only a bracketed time is
+dropped.
 System lines (``*** kmw has joined #ops``, ``-!- x has quit``) are reported as ``ignored as
 chat event``; a status word opening a message (``resolved.``, ``ack``, ``+1``, ``lgtm``,
 ``on it``) as ``ignored as chat status``, and the rest of the message is read. HTML tags
@@ -65,8 +67,8 @@ _WHEN = frozenset({"nightly", "daily", "weekly", "monthly", "hourly", "every", "
                    "snapshot", "snapshots", "maintenance", "window", "shutdown"})
 #: what makes a header line sure
 _SURE_RE = re.compile(r"(?i:\b[ap]m\b|\btoday\b|\byesterday\b)|[\u2013\u2014]")
-#: ``[21:04] text``, ``14:02 text``
-_STAMP_RE = re.compile(rf"^(\s*(?:\[{_TIME}\]|{_TIME}))\s+(?=[A-Za-z<*@])", re.IGNORECASE)
+#: ``[21:04] text`` (a bare ``22:00 stop x`` may be a schedule: it is left to the parser)
+_STAMP_RE = re.compile(rf"^(\s*\[{_TIME}\])\s+(?=[A-Za-z<*@])", re.IGNORECASE)
 #: an IRC system line: joins, parts, quits, nick and mode changes
 _EVENT_RE = re.compile(
     rf"^\s*(?:{_STAMP}\s*)?(?:\*\*\*|-!-|-->|<--|\*)\s+\S+\s+(?:has\s+(?:joined|left|quit)|"

@@ -55,7 +55,7 @@ def test_an_incident_log_drops_time_and_speaker() -> None:
 
 
 def test_a_speaker_with_a_digit_is_the_guest_and_a_plain_record_stays_a_record() -> None:
-    assert stated("16:50 irc-t7: a VM with 2 cores\n") == {
+    assert stated("[16:50] irc-t7: a VM with 2 cores\n") == {
         "irc-t7": {"name": "irc-t7", "kind": "vm", "cores": 2}}
     assert stated("irc-t8: a container with 1 core\n") == {
         "irc-t8": {"name": "irc-t8", "kind": "ct", "cores": 1}}
@@ -306,3 +306,25 @@ def test_a_commentary_column_is_an_aside_and_a_description_column_the_descriptio
                                   "| tc-2 | 2 | delete after March |\n")
     assert stated("name\tdescription\ntc-3\twiki server\n") == {
         "tc-3": {"name": "tc-3", "description": "wiki server"}}
+
+
+def test_a_bare_time_before_an_order_may_be_a_schedule_and_is_refused() -> None:
+    assert "22:00" in error("22:00 stop the VM sched-1\n")
+    assert "22:00" in error("22:00 web-2: stop it\n")
+
+
+@pytest.mark.parametrize("text", [
+    '[21:00] <x> make web-1 as fast as possible\n',
+    '14:02 IC: give api-9 enough RAM\n',
+    '| Name | Cores | Backup schedule |\n|---|---|---|\n| bk-1 | 2 | nightly |\n',
+    'name\taction\nold-z\tmigrate live to pve2\n',
+    'Decision: keep dns-4 running forever, no matter what\n',
+    "VM, name 'running', 2 cores, as fast as possible\n",
+    'Backup 02:00\nNightly 03:00\n',
+    'name,cores,backup\ncsv-4,2,nightly\n',
+    '| Name | Type | Notes |\n|---|---|---|\n| tn-3 | VM | delete after March |\n',
+    '22:00 stop the VM sched-2\n',
+    '23:30 web-sched-3: delete it\n',
+])
+def test_impossible_requests_in_chat_tables_and_forms_are_refused(text: str) -> None:
+    assert error(text)
