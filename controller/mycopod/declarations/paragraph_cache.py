@@ -50,6 +50,7 @@ from typing import Any, Protocol
 
 from mycopod import spec as specmod
 from mycopod.declarations import grammar, paragraphs
+from mycopod.declarations.grammar import mail
 from mycopod.declarations.workers import Budget, CompileWorkers, Notes, compile_in_process
 from mycopod.store.compile_cache import CacheEntry, CacheKey, CacheRow
 
@@ -97,6 +98,8 @@ def pieces(text: str) -> list[paragraphs.Paragraph] | None:
             return None
         if _STRUCTURE.search(line) or line.rstrip().endswith(":"):
             return None
+    if mail.mail_like(text):
+        return None  # "Re: ..." at the top: a header for the whole file (grammar/mail.py)
     found = paragraphs.split(text)
     if len(found) < MIN_PARAGRAPHS:
         return None

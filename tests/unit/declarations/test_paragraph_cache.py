@@ -82,6 +82,8 @@ def any_length(monkeypatch: pytest.MonkeyPatch) -> None:
     "    web-1 is a VM.\n",
     "web-1 is a VM\n===\n",
     "> web-1 is a VM.\n",
+    # an e-mail header at the top reads the whole file as an e-mail (grammar/mail.py)
+    "Re: Case 1 - please create a VM called web-1.\n\nweb-2 is a VM.\n",
 ])
 def test_markdown_structure_keeps_the_whole_file(text: str, any_length: None) -> None:
     assert paragraph_cache.pieces(text) is None
