@@ -40,12 +40,16 @@ def test_sync():
 '''
 
 
-def test_a_task_left_running_fails_the_test_by_name(pytester: pytest.Pytester) -> None:
+def test_a_task_left_running_fails_the_test_by_name(pytester: pytest.Pytester,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     pytester.makeconftest((Path(__file__).parents[1] / "conftest.py").read_text())
     pytester.makeini("[pytest]\nasyncio_mode = auto\n"
                      "asyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_checked=CHECKED)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    # the checked run loads pytest-asyncio alone: every installed plugin (schemathesis,
+    # hypothesis, playwright, ...) took seconds to import and none is used there
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    result = pytester.runpytest_subprocess("-p", "asyncio", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=5, errors=1)
     result.stdout.fnmatch_lines([
         "*ERROR at teardown of test_leaves_a_task_running*",
