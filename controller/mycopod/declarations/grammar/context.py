@@ -214,14 +214,13 @@ def courtesy(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]
     kept = strip_courtesy(tokens)
     if len(kept) == len(tokens):
         return kept
-    ids = {id(t) for t in kept}
-    at = [k for k, t in enumerate(tokens) if id(t) in ids]
-    if not at:
+    pos = {id(t): k for k, t in enumerate(tokens)}
+    if not kept:
         runs = [tokens]
-    elif at == list(range(at[0], at[-1] + 1)):  # a prefix and a suffix dropped
-        runs = [tokens[:at[0]], tokens[at[-1] + 1:]]
+    elif id(kept[0]) in pos and id(kept[-1]) in pos:  # a prefix and a suffix dropped
+        runs = [tokens[:pos[id(kept[0])]], tokens[pos[id(kept[-1])] + 1:]]
     else:
-        return kept  # words rewritten inside: nothing to report by position
+        return kept  # words rewritten at an end: nothing to report by position
     runs = [[t for t in run if t.low not in SEPARATORS and t.low not in (".", "!", "?", ":")]
             for run in runs]
     for run in runs:

@@ -27,6 +27,7 @@ from mycopod.declarations.grammar import comparatives, keyed
 from mycopod.declarations.grammar.compact import list_label
 from mycopod.declarations.grammar.lexicon import DROPPED, GLUED_RE, ROLE_WORDS, UNITS, is_vocab
 from mycopod.declarations.grammar.names import is_nameish
+from mycopod.declarations.grammar.phrasings import PHRASING_IDIOMS
 from mycopod.declarations.grammar.terse import expand
 from mycopod.declarations.grammar.tokens import QUOTED, Token
 from mycopod.declarations.grammar.verbs import VERB_IDIOMS
@@ -89,6 +90,7 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("goes", "on|in"), ("is", "")), (("go", "on|in"), ("be", "")),  # "x goes on VLAN 40"
     (("booting|boots|boot", "via|with|using|from", "uefi|ovmf|seabios|bios"),
      (",", "with", "")),
+    *PHRASING_IDIOMS,  # round 8: second-language grammar, verbs, SMS (.phrasings)
     *VERB_IDIOMS,  # "is to be created with", "be given", "bumped to", "reside on" (.verbs)
 )
 _MATCHED = {w for words, _ in IDIOMS for group in words for w in group.split("|")}
