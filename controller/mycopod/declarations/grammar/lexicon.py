@@ -100,7 +100,7 @@ for _words, _mib in (
 ):
     for _w in _words:
         UNITS[_w] = Decimal(_mib)
-GLUED_RE = re.compile(r"^(\d+(?:\.\d+)?)(mb|mib|m|gb|gib|g|tb|tib|t)$")
+GLUED_RE = re.compile(r"^(\d+(?:\.\d+)?)(mb|mib|m|gb|gib|gigs|gig|g|tb|tib|t)$")
 NUMBER_RE = re.compile(r"^\d+(\.\d+)?$")
 
 SMALL_NUMBERS = {w: i for i, w in enumerate(
