@@ -51,7 +51,7 @@ PLAIN = REASON_WORDS | frozenset({
     "being", "really", "only", "lot", "many", "thing", "things", "how", "while",
     "during", "before", "until", "till", "through", "about", "out", "back", "what",
     "his", "her", "he", "she", "someone", "somebody", "everyone", "anyone", "nobody",
-    "nothing", "there", "go", "say", "says", "said", "like", "feature", "type",
+    "nothing", "there", "go", "say", "says", "said", "like", "feature", "type", "having",
 })
 #: before a word of :data:`.lexicon.ROLE_WORDS`, these make it a plain noun ("a cache")
 _ARTICLES = frozenset({"a", "an", "the", "my", "our", "its", "this", "that", "their"})
@@ -81,14 +81,17 @@ _POLITE = frozenset({"please", "pls", "plz", "kindly", "thanks", "thank", "you",
 _OTHERS = frozenset({"we", "i", "they", "i'm", "we're", "they're", "you're", "i've", "we've",
                      "they've", "i'll", "we'll", "they'll", "i'd", "we'd", "nobody", "no-one",
                      "someone", "somebody", "he", "she", "everyone", "people", "ppl", "the",
-                     "my", "our", "their", "you"})
+                     "my", "our", "their", "you", "its"})  # "its records having been moved"
 #: the past or the future, in a clause of :data:`_OTHERS`
 _TENSE = frozenset({"will", "shall", "going", "gonna", "did", "was", "were", "had",
                     "stopped", "started", "deleted", "removed", "turned", "shut", "switched",
                     "powered", "moved", "migrated", "replaced", "killed", "nuked", "used",
                     "created", "made", "added", "built", "fixed", "needed", "sold", "do", "retired",
                     "decommissioned", "destroyed", "wiped", "scrapped", "dropped",
-                    "does"})
+                    "does", "having", "been"})
+#: telling who uses the guest, in a clause of :data:`_OTHERS` with no word of
+#: :data:`_WANTS` (so never "need"): context in any tense
+_USES = frozenset({"use", "uses", "using", "used"})
 #: the present, telling the past or the future only before an "-ing" ("is using")
 _BE = frozenset({"is", "are", "am"})
 #: a clause telling of an action with one of these nouns in it may be about the guest
@@ -141,12 +144,14 @@ def is_context(clause: list[Token]) -> bool:
     lows = ["month" if t.text == "May" else t.low for t in words[start:]]
     if not lows or lows[0] not in _OTHERS or any(w in _WANTS for w in lows):
         return False
-    if lows[0] in ("the", "my", "our", "their") and (
+    if lows[0] in ("the", "my", "our", "their", "its") and (
             len(lows) < 2 or any(w in _GUEST_NOUNS for w in lows[1:3])):
         return False
     if lows[0].endswith(("'m", "'re")):  # "I'm not writing", "we're moving"
         lows = [lows[0], "am", *lows[1:]]
     if lows[0].endswith(("'ll", "'ve")):  # "we'll see", "I've moved"
+        return True
+    if all(w in _USES for w in told):  # "the volunteers who use it are away"
         return True
     return any(w in _TENSE or (w in _BE and any(n.endswith("ing") for n in lows[k + 2:k + 4]))
                for k, w in enumerate(lows[1:]))
