@@ -51,6 +51,7 @@ PHRASING_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("identifier",), ("id",)),
     # -- verbs and idioms --
     (("rm|del",), ("delete",)),
+    (("prepare",), ("create",)),  # "Please prepare a container named x"
     (("cancel", "and", "remove|delete|destroy"), (",", ",", "")),
     # "attach the tags a and b to x", "apply the tag web": add them
     (("attach|apply|assign", "the", "tag|tags|label|labels"), ("add", "", "")),
