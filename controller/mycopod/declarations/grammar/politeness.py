@@ -72,7 +72,9 @@ FRAMES: tuple[tuple[str, ...], ...] = (
     *_expand("i'm", "sorry", "to", "trouble|bother|disturb", "you", ",|", "but"),
     *_expand("sorry|apologies", "for", "the", "trouble|bother|inconvenience", ",|", "but"),
     *_expand("sorry|apologies", "for", "the", "trouble|bother|inconvenience"),
-    *_expand("to", "trouble|bother|disturb", "you", ",|", "but"),  # after "Sorry" (.openers)
+    # after "Sorry", an opener of its own (.openers)
+    *_expand("to", "trouble|bother|disturb", "you", ",|", "but"),
+    *_expand("for", "the", "trouble|bother|inconvenience", ",|", "but"),
     # formal request clauses with the declaration as their complement
     *_expand("we|i", "humbly|kindly|respectfully|hereby|", "request|ask|require", "that"),
     *_expand("it", "is", "humbly|kindly|hereby|", "requested|asked|required", "that"),
