@@ -7,7 +7,8 @@ delete later``. Linguistically the added clause is a deletion verb under negatio
 not``/``don't``/``dont``/``never``) or under a modal of possibility with a future time
 (``may|might|will|could|maybe|probably`` ... ``later|eventually|someday|next week``), its
 object the guest (``it``/``them``) or nothing; or a participle of keeping after ``but``
-(``but retained|kept|preserved``, ``but keep it``).
+(``but retained|kept|preserved``, ``but keep it``), with at most a reason of plain words
+after ``for`` (``(keep it for the audit)``, ``keep it for reference``).
 
 For the spec the negated deletion states what a stop already means (the guest stays), and
 the later one asks nothing now: MycoPod deletes nothing until the declaration says so. So
@@ -25,6 +26,7 @@ Pure.
 
 from __future__ import annotations
 
+from mycopod.declarations.grammar.lexicon import is_vocab
 from mycopod.declarations.grammar.tokens import Token, sentence_text
 
 __all__ = ["DELETES", "STOPS", "kept"]
@@ -47,7 +49,8 @@ _LATER = (("later",), ("eventually",), ("someday",), ("some", "day"), ("next", "
           ("next", "month"), ("next", "year"), ("in", "the", "future"), ("at", "some", "point"),
           ("later", "on"))
 _OBJECT = frozenset({"it", "them", "this", "that"})
-_TAIL = frozenset({"though", "tho", "yet", "please", "pls", "thanks", "thx", "!", "."})
+_TAIL = frozenset({"though", "tho", "yet", "please", "pls", "thanks", "thx", "!", ".", ")"})
+_DETERMINERS = frozenset({"the", "a", "an", "our", "my", "their", "its"})
 _KEEPING = frozenset({"retained", "kept", "preserved", "saved"})
 _OPENERS = frozenset({",", ";", "-", "--", "\u2013", "\u2014", "but", "and", "(", "just"})
 
@@ -57,6 +60,16 @@ def _seq(lows: list[str], i: int, options: tuple[tuple[str, ...], ...]) -> int:
         if tuple(lows[i:i + len(words)]) == words:
             return i + len(words)
     return i
+
+
+def _reason_end(tokens: list[Token], i: int) -> int:
+    """The end of ``for`` and at most four plain words at ``i`` (``for the audit``), or
+    ``i``: a word of the grammar, a number or a name-like word is no reason."""
+    j = i + 1
+    while j < len(tokens) and j - i <= 4 and not tokens[j].quoted and tokens[
+            j].low.isalpha() and (tokens[j].low in _DETERMINERS or not is_vocab(tokens[j].low)):
+        j += 1
+    return j if j > i + 1 else i
 
 
 def _clause(lows: list[str], i: int) -> tuple[str, int] | None:
@@ -92,6 +105,9 @@ def kept(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
         if said is None:
             continue
         end = said[1]
+        if said[0] == "kept" and end < len(lows) and lows[end] == "for":
+            end = _reason_end(tokens, end)  # "keep it for the audit", "for reference"
+        said_end = end
         while end < len(lows) and lows[end] in _TAIL:
             end += 1
         start = i - 1
@@ -101,7 +117,7 @@ def kept(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
         if end != len(lows) or not any(w in STOPS for w in rest) or any(
                 w in DELETES for w in rest) or any(t.quoted for t in tokens[i:end]):
             return tokens
-        text = sentence_text(tokens[i:end])
+        text = sentence_text(tokens[i:said_end])  # without the tail ("though", ")")
         if said[0] == "kept":
             note = f"kept: {text!r} (a stopped guest is kept; nothing is deleted)"
         else:

@@ -77,7 +77,8 @@ _PUNCT = frozenset({",", ":", "-", "--", "\u2013", "\u2014"})
 
 #: how a request for a new guest goes on after "For the kids' server" (no colon)
 _ASKS: tuple[tuple[str, ...], ...] = (("i", "would", "like"), ("i", "want"), ("we", "need"),
-                                      ("i", "need"), ("we", "want"), ("we", "would", "like"))
+                                      ("i", "need"), ("we", "want"), ("we", "would", "like"),
+                                      ("we", "require"), ("i", "require"))
 _NEW_GUEST_RE = re.compile(r"^(a|an|two|three|four|\d+)$")
 
 

@@ -49,7 +49,15 @@ PHRASING_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("receive|receives|obtain|obtains|get|gets", "the", "identifier|id|vmid"),
      ("have", "", "id")),
     (("identifier",), ("id",)),
+    # "eight processor cores", "the storage named archive-pool": the noun's own words
+    (("processor|cpu", "cores|core"), (",", "")),
+    (("storage|datastore|bridge|pool", "named|called"), ("", ",")),
+    # "A container, oral-history, is required: two cores, ...": what it has
+    (("is|are", "required|needed|requested", ":"), ("has", ",", ",")),
+    # "We need two more containers, bot-a and bot-b": more of the kind, counted by name
+    (("more", "vm|vms|container|containers|ct|cts|lxc|lxcs"), (",", "")),
     # -- verbs and idioms --
+    (("we|i", "require"), ("", "need")),  # "we require a virtual machine, to be called x"
     (("rm|del",), ("delete",)),
     (("prepare",), ("create",)),  # "Please prepare a container named x"
     (("cancel", "and", "remove|delete|destroy"), (",", ",", "")),

@@ -125,7 +125,7 @@ ADDRESSEES = frozenset({"team", "all", "folks", "guys", "everyone", "colleagues"
 ATTRIBUTIONS: tuple[tuple[str, ...], ...] = (("per",), ("as", "per"), ("according", "to"))
 #: a request for a new guest after "for ...": "Dear support, for the warehouse we need ..."
 _ASKS = (("we", "need"), ("i", "need"), ("we", "want"), ("i", "want"), ("we", "would", "like"),
-         ("i", "would", "like"))
+         ("i", "would", "like"), ("we", "require"), ("i", "require"))
 _MONTHS = frozenset({"jan", "january", "feb", "february", "mar", "march", "apr", "april",
                      "may", "jun", "june", "jul", "july", "aug", "august", "sep", "sept",
                      "september", "oct", "october", "nov", "november", "dec", "december"})
