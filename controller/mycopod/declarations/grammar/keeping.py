@@ -49,6 +49,7 @@ _LATER = (("later",), ("eventually",), ("someday",), ("some", "day"), ("next", "
           ("next", "month"), ("next", "year"), ("in", "the", "future"), ("at", "some", "point"),
           ("later", "on"))
 _OBJECT = frozenset({"it", "them", "this", "that"})
+_WHO = frozenset({"we", "i", "they"})
 _TAIL = frozenset({"though", "tho", "yet", "please", "pls", "thanks", "thx", "!", ".", ")"})
 _DETERMINERS = frozenset({"the", "a", "an", "our", "my", "their", "its"})
 _KEEPING = frozenset({"retained", "kept", "preserved", "saved"})
@@ -82,7 +83,8 @@ def _clause(lows: list[str], i: int) -> tuple[str, int] | None:
     if lows[i] in _KEEPING or (lows[i] == "keep" and i + 1 < len(lows) and lows[
             i + 1] in _OBJECT):
         return "kept", i + (1 if lows[i] in _KEEPING else 2)
-    j = i + 1 if lows[i] in _MODAL else i
+    j = i + 1 if lows[i] in _WHO and i + 1 < len(lows) and lows[i + 1] in _MODAL else i
+    j = j + 1 if lows[j] in _MODAL else i  # "may delete later", "we will remove it later"
     if j > i and j < len(lows) and lows[j] in _DELETION:
         k = j + 1
         k += 1 if k < len(lows) and lows[k] in _OBJECT else 0

@@ -60,6 +60,10 @@ PHRASING_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("we|i", "require"), ("", "need")),  # "we require a virtual machine, to be called x"
     (("rm|del",), ("delete",)),
     (("prepare",), ("create",)),  # "Please prepare a container named x"
+    (("erase",), ("delete",)), (("erased",), ("deleted",)),
+    (("allocate",), ("assign",)),  # "allocate 4 cores to the VM x"
+    # "needs of 8 GB of RAM": the Romance "of" after the verb
+    (("need|needs", "of"), ("", ",")),
     (("cancel", "and", "remove|delete|destroy"), (",", ",", "")),
     # "attach the tags a and b to x", "apply the tag web": add them
     (("attach|apply|assign", "the", "tag|tags|label|labels"), ("add", "", "")),

@@ -10,7 +10,8 @@ virtual machine x be removed``, ``We note that x should be ...``), a **necessity
 frame** before an imperative (``It is necessary to delete ...``, ``Is necessary to
 delete ...``: the Romance order without the dummy subject), a **gratitude conditional**
 (``We would be grateful if the container x could be given ...``), and an **indefinite
-addressee** (``Could someone make a ...``; ``hey can u ...`` is :mod:`.openers`').
+addressee** (``Could someone make a ...``: :data:`.wrapping.QUESTION_PHRASES`; ``hey can
+u ...`` is :mod:`.openers`').
 
 :data:`FRAMES` lists the word sequences; :func:`frame_end` says where one at ``i`` ends
 (``i`` when there is none) and only when what follows names a guest of its own (the
@@ -75,21 +76,24 @@ FRAMES: tuple[tuple[str, ...], ...] = (
     # after "Sorry", an opener of its own (.openers)
     *_expand("to", "trouble|bother|disturb", "you", ",|", "but"),
     *_expand("for", "the", "trouble|bother|inconvenience", ",|", "but"),
+    *_expand("to", "ask", ",|", "but"), ("sorry", "to", "ask", ",", "but"),
     # formal request clauses with the declaration as their complement
     *_expand("we|i", "humbly|kindly|respectfully|hereby|", "request|ask|require", "that"),
     *_expand("it", "is", "humbly|kindly|hereby|", "requested|asked|required", "that"),
     *_expand("we|i", "note|noted", "that"),
     *_expand("please|kindly|", "note", "that"),
-    *_expand("please|", "be", "advised", "that"),
+    *_expand("please|kindly|", "be", "advised|informed", "that"),
+    *_expand("i|we", "would", "like", "to", "request|ask", "that"),
     # necessity before an imperative: "It is necessary to delete ..."
     *_expand("it|", "is", "necessary|needed|required", "to"),
     ("it's", "necessary", "to"), ("necessary", "to"),
     # gratitude before a clause: "We would be grateful if the container x could be given"
-    *_expand(_WHO, "would|", "be", "grateful|thankful", "if"),
-    *_expand("i|we", "would", "appreciate", "it", "if"),
-    *_expand("it", "would", "be", "great|nice|good|helpful", "if"),
-    # an addressee nobody in particular: "Could someone please make ..."
-    *_expand("could|can|would", "someone|somebody|anyone|anybody", "please|"),
+    *_expand(_WHO, "would|", "be", "grateful|thankful", "if", "you|", "could|would|can|"),
+    *_expand("i|we", "would", "appreciate", "it", "if", "you|", "could|would|can|"),
+    *_expand("it", "would", "be", "great|nice|good|helpful|appreciated", "if", "you|",
+             "could|would|can|"),
+    # "Would it be possible for the VM x to have 4 cores?" (.verbs: "x to have" is "has")
+    *_expand("would", "it", "be", "possible", "for"), *_expand("is", "it", "possible", "for"),
     # "Please confirm the following:" over the declaration itself
     *_expand("please|kindly|", "confirm|find|note|see", "the", "following", ":"),
 )
@@ -98,6 +102,10 @@ _FIRST = frozenset(words[0] for words in FRAMES)
 #: "could be given": the modal of a request after a gratitude frame (module doc)
 MODAL_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("could|would", "be", "given|allocated|assigned"), ("should", ",", "have")),
+    (("be", "allocated|assigned"), (",", "have")),  # "shall be allocated 4 cores"
+    # "... if the container x could be stopped": as "could be deleted" (.idioms) is
+    (("could|would", "be", "stopped|started|powered|switched|shut|turned"),
+     ("should", "", "")),
     (("could|would", "be", "provided|supplied|furnished", "with"),
      ("should", ",", "have", ",")),
     # "ought to be provided with one core": what it has
@@ -120,4 +128,4 @@ def frame_end(tokens: list[Token], i: int,
             end = i + n
     if end == i or not names_a_guest(tokens[end:]):
         return i, False
-    return end, tokens[i].low in ("could", "can", "would")
+    return end, tokens[i].low in ("could", "can", "would", "is")
