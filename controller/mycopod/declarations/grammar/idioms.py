@@ -241,8 +241,7 @@ def _bare_address(tokens: list[Token]) -> list[Token]:
 
 def normalize(tokens: list[Token]) -> list[Token]:
     """``tokens`` with each idiom rewritten to the words it means."""
-    if any(t.low == "(" for t in tokens):
-        tokens = restated_numbers(tokens)  # "one (1) VM" (.phrasings)
+    tokens = restated_numbers(tokens)  # "one (1) VM" (.phrasings)
     tokens = reorder(expand(tokens))
     if any(t.low.endswith("'s") for t in tokens):
         tokens = _possessive(tokens)

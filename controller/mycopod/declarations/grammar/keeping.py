@@ -53,6 +53,7 @@ _WHO = frozenset({"we", "i", "they"})
 _TAIL = frozenset({"though", "tho", "yet", "please", "pls", "thanks", "thx", "!", ".", ")"})
 _DETERMINERS = frozenset({"the", "a", "an", "our", "my", "their", "its"})
 _KEEPING = frozenset({"retained", "kept", "preserved", "saved"})
+_TRIGGERS = _DELETION | _KEEPING | {"keep"}
 _OPENERS = frozenset({",", ";", "-", "--", "\u2013", "\u2014", "but", "and", "(", "just"})
 
 
@@ -98,7 +99,7 @@ def kept(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
     """``tokens`` without a closing negated or later deletion beside a stop (module doc),
     the clause reported in ``ignored``."""
     lows = [t.low for t in tokens]
-    if not any(w in _DELETION or w in _KEEPING or w == "keep" for w in lows):
+    if _TRIGGERS.isdisjoint(lows):
         return tokens  # the common case
     for i in range(1, len(lows)):
         if lows[i - 1] not in _OPENERS or tokens[i].quoted:

@@ -27,14 +27,15 @@ PHRASING_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # -- second-language grammar and prepositions --
     # a copula before the size, with or without the Romance "of": "the disk is of 200 GB",
     # "its disk should be 500 GB on storage x": the guest's disk of that size
-    (("the|its|their", "disk", "is|are", "of"), ("a", "", "of", ",")),
-    (("the|its|their", "disk", "is|are"), ("a", "", "of")),
-    (("the|its|their", "disk", "should|must|shall|will", "be", "of"), ("a", "", "of", ",", ",")),
-    (("the|its|their", "disk", "should|must|shall|will", "be"), ("a", "", "of", ",")),
+    # ("the disk of 200 GB", "its RAM 16 GB" are read as they stand)
+    (("disk", "is|are", "of"), ("", "of", ",")),
+    (("disk", "is|are"), ("", "of")),
+    (("disk", "should|must|shall|will", "be", "of"), ("", "of", ",", ",")),
+    (("disk", "should|must|shall|will", "be"), ("", "of", ",")),
     # "the memory is of 16 GB", "its RAM should be 8 GB": the memory setting
-    (("the|its|their", "memory|ram", "is|are", "of"), (",", "", ",", ",")),
-    (("the|its|their", "memory|ram", "is|are"), (",", "", ",")),
-    (("the|its|their", "memory|ram", "should|must|shall|will", "be"), (",", "", ",", ",")),
+    (("memory|ram", "is|are", "of"), ("", ",", ",")),
+    (("memory|ram", "is|are"), ("", ",")),
+    (("memory|ram", "should|must|shall|will", "be"), ("", ",", ",")),
     # "in the node pve-sp", "in the storage backup-hdd", "at node x": "on"
     (("in|at", "the", "node|storage|bridge"), ("on", ",", "")),
     (("in|at", "node|storage|bridge"), ("on", "")),
@@ -96,6 +97,8 @@ def restated_numbers(tokens: list[Token]) -> list[Token]:
     """``one (1) VM``, ``four (4) GB``: a number word with its digits restated in brackets
     (contracts, purchase orders) reads as the number once; brackets whose digits differ
     from the word before them are left as written (and refused)."""
+    if "(" not in [t.low for t in tokens]:
+        return tokens  # the common case
     out: list[Token] = []
     i = 0
     while i < len(tokens):

@@ -35,7 +35,7 @@ def drop(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
     """``tokens`` without a purpose between a kind word and ``called``/``named`` (module
     doc), reported in ``ignored``."""
     lows = [t.low for t in tokens]
-    if "for" not in lows or not _NAMING.intersection(lows):
+    if "for" not in lows or _NAMING.isdisjoint(lows):
         return tokens  # the common case
     for i in range(1, len(lows) - 2):
         if lows[i] != "for" or lows[i - 1] not in KIND_WORDS or tokens[i].quoted:
