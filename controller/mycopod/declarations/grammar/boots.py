@@ -115,16 +115,22 @@ def on_boot(tokens: list[Token]) -> list[Token]:
     tokens = _come_up(tokens)
     lows = [t.low for t in tokens]
     started = False
+    at = -1  # the start word
     for i, w in enumerate(lows):
         if w in _SEPARATORS:
             started = False
         elif w in _STARTS:
             started = True
+            at = i
         elif started and not tokens[i].quoted:
             end = _event(lows, i)
             if end > i and (end == len(lows) or lows[end] in _SEPARATORS):
                 line = tokens[i].line
                 said = [] if lows[i - 1] in ("automatically", "boot") else [
                     Token("on", "on", line), Token("boot", "boot", line)]
+                if 0 <= at < i - 2 and lows[at + 1] == "automatically":
+                    # "start automatically the VM x when the server turns on": the adverb
+                    # before the object (a Romance order) says what the event says
+                    return [*tokens[:at + 1], *tokens[at + 2:i], *said, *tokens[end:]]
                 return [*tokens[:i], *said, *tokens[end:]]
     return tokens
