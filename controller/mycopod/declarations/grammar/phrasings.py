@@ -28,6 +28,10 @@ PHRASING_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # a copula before the size, with or without the Romance "of": "the disk is of 200 GB",
     # "its disk should be 500 GB on storage x": the guest's disk of that size
     # ("the disk of 200 GB", "its RAM 16 GB" are read as they stand)
+    # ("its disk is on tank" is where it is: kept as written, first)
+    (("disk", "is|are", "on|in|stored|placed|located"), ("", "", "")),
+    (("disk", "should|must|shall|will", "be", "on|in|stored|placed|located"),
+     ("", "", "", "")),
     (("disk", "is|are", "of"), ("", "of", ",")),
     (("disk", "is|are"), ("", "of")),
     (("disk", "should|must|shall|will", "be", "of"), ("", "of", ",", ",")),
@@ -42,10 +46,10 @@ PHRASING_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # "one disk of 1 TB": the article said as the number
     (("one", "disk", "of"), ("a", "", "")),
     # "can be removed of the cluster", "deleted from the server": the deletion
-    ((_DELETED, "of|from", "the", "cluster|proxmox|server|servers|host|system"),
+    ((_DELETED, "of|from", "the", "cluster|server|servers|host|system"),
      ("", ",", ",", ",")),
     # a deletion "of|from the cluster" after the participle's rewrite ("can be removed")
-    (("of|from", "the", "cluster|proxmox"), (",", ",", ",")),
+    (("of|from", "the", "cluster"), (",", ",", ",")),
     # "shall receive the identifier 700", "gets the ID 150": its ID
     (("receive|receives|obtain|obtains|get|gets", "the", "identifier|id|vmid"),
      ("have", "", "id")),

@@ -92,3 +92,21 @@ def test_a_fronted_plain_word_after_on_is_no_node() -> None:
 ])
 def test_the_phrasing_states_its_value(text: str, name: str, field: str, value: Any) -> None:
     assert stated(text)[name][field] == value
+
+
+@pytest.mark.parametrize(("text", "name", "field", "value"), [
+    # the copula idiom leaves a disk's place as written ("its disk is on tank")
+    ("q9-a is a VM. Its disk is on tank.", "q9-a", "disks", [{"slot": "scsi0", "storage": "tank"}]),
+])
+def test_what_was_read_before_round_8_reads_the_same(text: str, name: str, field: str,
+                                                      value: Any) -> None:
+    assert stated(text)[name][field] == value
+
+
+def test_a_word_of_a_new_idiom_does_not_make_a_context_clause_refused() -> None:
+    """'proxmox' was a word of round 8's idioms for a while: 'I'm new to Proxmox' was no
+    longer context (held-out set 2 lost a note)."""
+    guests, ignored = _ignored("Hi, sorry if this is a dumb question, I'm new to Proxmox. "
+                               "I'd like a VM called q9-b with 4 cores, if that's okay?")
+    assert guests["q9-b"]["cores"] == 4
+    assert any("I'm new to Proxmox" in said for said in ignored)
