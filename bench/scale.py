@@ -35,8 +35,9 @@ steady ticks (it must stay about flat).
 Targets (issue 17): steady state under 150 ms with 1 request; full resync under 6 s.
 
 Usage: ``python bench/scale.py [--guests 10000] [--ticks 20] [--full-runs 3]
-[--max-workers N] [--database-url URL] [--profile FILE] [--sim-profile FILE]``
-(cProfile of this process, or of the simulator process).
+[--max-workers N] [--database-url URL] [--profile FILE] [--sim-profile FILE]
+[--profile-first FILE]`` (cProfile of this process, of the simulator process, or of
+the first full resync alone).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ import requests
 import structlog
 
 import reconcile as setup  # bench/reconcile.py (the script's folder is on sys.path)
+from mycopod import eventloop
 from mycopod.config import DatabaseSettings
 from mycopod.proxmox.client import ProxmoxClient
 from mycopod.pvesim import persistence
@@ -76,19 +78,29 @@ TARGET_FULL_SECONDS = 6.0
 TARGET_RSS_MIB = 300
 
 
-async def tick(ctx: reconciler.EngineContext, *, full: bool = False
-               ) -> tuple[float, int, list[str], float]:
+async def tick(ctx: reconciler.EngineContext, *, full: bool = False,
+               profile: Path | None = None) -> tuple[float, int, list[str], float]:
     """One drift check; wall time, Proxmox requests, the guests a run would change, and
-    the CPU time this process spent on it."""
+    the CPU time this process spent on it (``profile``: a cProfile of this tick alone
+    written there)."""
     assert ctx.observer is not None
     if full:
         ctx.observer.invalidate()
     before = ctx.client.request_count
+    profiler = None
+    if profile is not None:
+        import cProfile
+        profiler = cProfile.Profile()
+        profiler.enable()
     cpu = time.process_time()
     started = time.perf_counter()
     drift = await triggers.check_drift(ctx)
-    return (time.perf_counter() - started, ctx.client.request_count - before, drift,
-            time.process_time() - cpu)
+    result = (time.perf_counter() - started, ctx.client.request_count - before, drift,
+              time.process_time() - cpu)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    return result
 
 
 def memory() -> dict[str, float]:
@@ -119,7 +131,8 @@ def sim_stats(sim: Any, *, reset: bool = False) -> dict[str, Any]:
 
 async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
                 workdir: Path, full_runs: int = 3, max_workers: int | None = None,
-                sim_profile: Path | None = None) -> dict[str, Any]:
+                sim_profile: Path | None = None,
+                first_profile: Path | None = None) -> dict[str, Any]:
     state = workdir / f"scale-{n}.json"
     # The simulator's state is made and read in another process: this one's memory is
     # the controller's alone (what a replica holds), not 10,000 simulated guests too.
@@ -152,7 +165,7 @@ async def scale(pool: Any, n: int, ticks: int, latency_ms: float,
             # first contact (TLS handshakes), and nothing known yet: every config is
             # parsed and every guest planned
             sim_before = process_cpu(sim_pid)
-            cold = await tick(ctx, full=True)
+            cold = await tick(ctx, full=True, profile=first_profile)
             cold_sim_cpu = process_cpu(sim_pid) - sim_before
             client.limits.reset_peaks()
             await asyncio.to_thread(sim_stats, sim, reset=True)
@@ -263,7 +276,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             result = await scale(
                 database.pool, args.guests, args.ticks, args.latency_ms, work,
                 full_runs=args.full_runs, max_workers=args.max_workers,
-                sim_profile=Path(args.sim_profile).resolve() if args.sim_profile else None)
+                sim_profile=Path(args.sim_profile).resolve() if args.sim_profile else None,
+                first_profile=Path(args.profile_first).resolve() if args.profile_first
+                else None)
             result["load_average"] = {"start": load_start,
                                       "end": [round(x, 2) for x in os.getloadavg()],
                                       "nice": os.nice(0)}
@@ -283,6 +298,8 @@ if __name__ == "__main__":
     parser.add_argument("--database-url")
     parser.add_argument("--profile", help="write a cProfile of the whole run here")
     parser.add_argument("--sim-profile", help="write a cProfile of the simulator here")
+    parser.add_argument("--profile-first",
+                        help="write a cProfile of the first full resync alone here")
     options = parser.parse_args()
     warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)
@@ -290,9 +307,9 @@ if __name__ == "__main__":
     if options.profile:
         import cProfile
         with cProfile.Profile() as profile:
-            result = asyncio.run(main(options))
+            result = eventloop.run(main(options))
         profile.dump_stats(options.profile)
     else:
-        result = asyncio.run(main(options))
+        result = eventloop.run(main(options))  # the daemon's loop (uvloop)
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -65,12 +65,10 @@ def _setup(args: argparse.Namespace, *, stream: Any = None, level: str | None = 
 
 
 def _run(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from mycopod import daemon
+    from mycopod import daemon, eventloop
 
     settings = _setup(args)
-    return asyncio.run(daemon.serve(settings, config_path=args.config))
+    return eventloop.run(daemon.serve(settings, config_path=args.config))
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -13,6 +13,12 @@ set by name. Each note is compiled offline by the grammar alone
 - *refused*: the grammar raised :class:`~mycopod.declarations.grammar.CompileError`;
 - *wrong*: it compiled (or crashed with another exception), but not to the expected spec.
 
+A note marked ``"facts_needed": true`` says ``on pve2`` without saying what pve2 is: offline
+it can only be refused. Such notes are also compiled as a connected ``mycopod compile``
+would, with the cluster's names known (:func:`cluster_places`: every node, storage, bridge
+and pool the set's notes expect), and counted apart (``facts_needed`` in the summary); the
+main figures stay offline.
+
 Used by ``tests/unit/declarations/test_heldout.py`` and ``bench/heldout.py``.
 """
 
@@ -51,6 +57,24 @@ def expected(note: dict[str, Any]) -> dict[str, Any]:
     return spec_dict(parse_spec({"guests": note["expect"]}))
 
 
+def cluster_places(notes: list[dict[str, Any]]) -> grammar.Places:
+    """The names a cluster running the set's notes would have: every node, storage, bridge
+    and pool any note expects (what ``mycopod compile`` reads from Proxmox when online)."""
+    found: dict[str, set[str]] = {"node": set(), "storage": set(), "bridge": set(),
+                                  "pool": set()}
+    for note in notes:
+        for guest in expected(note)["guests"]:
+            for key in ("node", "pool"):
+                if guest.get(key):
+                    found[key].add(guest[key])
+            found["storage"].update(d["storage"] for d in guest.get("disks", ())
+                                    if d.get("storage"))
+            found["bridge"].update(n["bridge"] for n in guest.get("networks", ())
+                                   if n.get("bridge"))
+    return grammar.Places(nodes=frozenset(found["node"]), storages=frozenset(found["storage"]),
+                          bridges=frozenset(found["bridge"]), pools=frozenset(found["pool"]))
+
+
 @dataclass
 class Outcome:
     note: dict[str, Any]
@@ -64,6 +88,8 @@ class Outcome:
 class Figures:
     outcomes: list[Outcome] = field(default_factory=list)
     impossible: list[tuple[str, str | None]] = field(default_factory=list)
+    #: the ``facts_needed`` notes compiled with the cluster's names known
+    with_facts: list[Outcome] = field(default_factory=list)
 
     def counts(self, style: str | None = None) -> dict[str, Any]:
         chosen = [o for o in self.outcomes if style is None or o.note["style"] == style]
@@ -81,7 +107,13 @@ class Figures:
             "by_style": {style: self.counts(style) for style in styles},
             "impossible": len(self.impossible),
             "impossible_refused": len(refused),
+            "facts_needed": self.facts_counts(),
         }
+
+    def facts_counts(self) -> dict[str, int]:
+        tally = Counter(o.verdict for o in self.with_facts)
+        return {"notes": len(self.with_facts), "exact_with_facts": tally["exact"],
+                "refused_with_facts": tally["refused"], "wrong_with_facts": tally["wrong"]}
 
     def details(self) -> dict[str, Any]:
         """The summary plus every refused and wrong note (and any impossible request that
@@ -99,15 +131,16 @@ class Figures:
         }
 
 
-def compile_note(text: str) -> dict[str, Any]:
-    """The stored form of what the grammar makes of ``text`` (raises CompileError)."""
-    return spec_dict(grammar.compile_text(text + "\n", filename=FILENAME))
+def compile_note(text: str, places: grammar.Places | None = None) -> dict[str, Any]:
+    """The stored form of what the grammar makes of ``text`` (raises CompileError),
+    offline unless the cluster's ``places`` are given."""
+    return spec_dict(grammar.compile_text(text + "\n", filename=FILENAME, places=places))
 
 
-def judge(note: dict[str, Any]) -> Outcome:
+def judge(note: dict[str, Any], places: grammar.Places | None = None) -> Outcome:
     want = expected(note)
     try:
-        got = compile_note(note["text"])
+        got = compile_note(note["text"], places)
     except grammar.CompileError as exc:
         return Outcome(note, "refused", error=str(exc), want=want)
     except Exception as exc:  # a crash is not a refusal: counted as wrong
@@ -140,7 +173,10 @@ def folder(name: str) -> Path:
 def measure(where: Path = HELDOUT) -> Figures:
     """Measure the set in ``where`` (the first set unless told)."""
     figures = Figures()
-    figures.outcomes = [judge(note) for note in load(where / NOTES.name)]
+    notes = load(where / NOTES.name)
+    figures.outcomes = [judge(note) for note in notes]
+    places = cluster_places(notes)
+    figures.with_facts = [judge(note, places) for note in notes if note.get("facts_needed")]
     figures.impossible = [(item["text"], refusal(item["text"]))
                           for item in load(where / IMPOSSIBLE.name)]
     return figures

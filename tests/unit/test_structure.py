@@ -61,6 +61,7 @@ GRAMMAR = sorted(str(p.relative_to(PACKAGE))
 @pytest.mark.parametrize("module", [*SPEC, "proxmox/translate.py", "proxmox/payloads.py",
                                     "proxmox/describe.py",
                                     "reconcile/planner.py", "reconcile/plan.py",
+                                    "reconcile/renamed.py",
                                     "reconcile/guest_facts.py",
                                     "reconcile/approval_rules.py", "reconcile/placement.py",
                                     "reconcile/fairshare_rules.py",

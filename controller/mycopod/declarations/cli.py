@@ -8,7 +8,11 @@ grammar compiler is used; with ``--llm`` and ``[llm] model`` configured, text th
 grammar rejects goes to the LLM, paragraph by paragraph, and what each LLM-compiled
 paragraph was understood as is printed to stderr with the model's name. ``mycopod
 explain FILE... [--llm]`` prints every paragraph, what it was understood as (``render()``
-of its compile) and by which compiler (``grammar`` or the model). Errors go to stderr,
+of its compile) and by which compiler (``grammar`` or the model). What the grammar read
+and deliberately did not use (``ignored as context: '...'`` ...) is printed from the
+compile result (:attr:`.compiler.FileResult.notes`, each paragraph's ``ignored``): by
+``compile`` on stderr as ``file:line: note``, by ``explain`` under its paragraph; each
+file is compiled once. Errors go to stderr,
 one ``file:line: message`` each, and the exit code is 1. Light module: heavy imports
 happen inside the handlers.
 """
@@ -89,21 +93,6 @@ def cluster_facts(args: argparse.Namespace) -> Any:
         return None
 
 
-def ignored_parts(name: str, text: str, facts: Any) -> list[Any]:
-    """What the grammar read in ``text`` and deliberately did not use (``ignored as
-    context: '...'``, quoted e-mail lines, form metadata ...), each a CompileIssue with
-    its line; nothing when the grammar refuses the file (the LLM compiled it)."""
-    from mycopod.declarations import facts as factsmod
-    from mycopod.declarations import grammar
-
-    found: list[Any] = []
-    try:
-        grammar.compile_text(text, filename=name, places=factsmod.places(facts), ignored=found)
-    except grammar.CompileError:
-        return []
-    return found
-
-
 def _indent(text: str) -> str:
     return "\n".join(f"    {line}" for line in text.splitlines()) or "    (nothing)"
 
@@ -137,10 +126,8 @@ def explain(args: argparse.Namespace) -> int:
             print(str(exc), file=sys.stderr)
             status = 1
             continue
-        notes = ignored_parts(name, text, facts)
         for para in result.paragraphs:
-            said = [n.message for n in notes if para.first <= n.line <= para.last]
-            shown = "".join(f"  {m}\n" for m in said)
+            shown = "".join(f"  {m}\n" for m in para.ignored)
             print(f"{name}:{para.first}-{para.last}\n{_indent(para.text)}\n"
                   f"  understood as ({para.by}):\n{_indent(para.understood_as)}\n{shown}")
     return status
@@ -189,18 +176,17 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{name}: cannot read: {exc}", file=sys.stderr)
                 return 1
     explained: list[str] = []
+    ignored: list[str] = []
     facts = cluster_facts(args)
     try:
         result = compiler.compile_files_sync(files, llm=llm, max_guests=max_guests,
-                                             explained=explained, facts=facts)
+                                             explained=explained, facts=facts,
+                                             ignored=ignored)
     except errors.CompileError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    for line in explained:
+    for line in [*explained, *ignored]:
         print(line, file=sys.stderr)
-    for name in sorted(files):
-        for note in ignored_parts(name, files[name], facts):
-            print(str(note), file=sys.stderr)
     if args.json:
         print(specmod.canonical_json(result))
     else:

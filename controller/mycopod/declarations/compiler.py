@@ -27,7 +27,7 @@ from mycopod.declarations.errors import (
     GuestLimitError,
 )
 from mycopod.declarations.facts import ClusterFacts
-from mycopod.declarations.workers import Budget, CompileWorkers, compile_in_process
+from mycopod.declarations.workers import Budget, CompileWorkers, Notes, compile_in_process
 
 __all__ = ["FileResult", "compile_file", "compile_files", "compile_files_sync"]
 
@@ -42,6 +42,10 @@ class FileResult:
     model: str = ""
     paragraphs: tuple[hybrid.ParagraphResult, ...] = ()
     llm_calls: int = 0
+    #: (line, note): what the grammar read and deliberately did not use (``ignored as
+    #: context: '...'`` ...), from its one compile of the file; each paragraph's
+    #: ``ignored`` holds those on its lines
+    notes: tuple[tuple[int, str], ...] = ()
 
 
 async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
@@ -59,15 +63,18 @@ async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
     API), else on the calling thread (the CLI). A compile stopped by its budget is not
     handed to the LLM: the grammar did not reject the text, it ran out of time.
     """
+    notes: Notes = {}
     if workers is not None:
         outcome = (await workers.compile({path: text}, budget=budget, max_guests=max_guests,
-                                         places=factsmod.places(facts)))[path]
+                                         places=factsmod.places(facts), notes=notes))[path]
     else:
         outcome = compile_in_process({path: text}, max_guests=max_guests,
-                                     places=factsmod.places(facts))[path]
+                                     places=factsmod.places(facts), notes=notes)[path]
     if not isinstance(outcome, CompileError):
+        said = notes.get(path, [])
         return FileResult(outcome, "grammar", paragraphs=tuple(
-            hybrid.understood(text, outcome, factsmod.places(facts))))
+            hybrid.understood(text, outcome, factsmod.places(facts), said)),
+            notes=tuple(said))
     grammar_error = outcome
     if (llm is None or not llm.model
             or isinstance(grammar_error, (CompileInterrupted, GuestLimitError))):
@@ -79,16 +86,18 @@ async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
     if done.failed:
         raise CompileError(done.issues(path))
     return FileResult(done.spec, "llm", llm.model, paragraphs=tuple(done.paragraphs),
-                      llm_calls=done.llm_calls)
+                      llm_calls=done.llm_calls, notes=tuple(done.notes))
 
 
 async def compile_files(files: Mapping[str, str], *, llm: LlmSettings | None = None,
                         facts: ClusterFacts | None = None,
                         max_guests: int | None = DEFAULT_MAX_GUESTS,
-                        explained: list[str] | None = None) -> specmod.ClusterSpec:
+                        explained: list[str] | None = None,
+                        ignored: list[str] | None = None) -> specmod.ClusterSpec:
     """Compile and merge many files; every file's problems are reported together.
 
-    ``explained`` collects "understood as" lines for every LLM-compiled paragraph."""
+    ``explained`` collects "understood as" lines for every LLM-compiled paragraph;
+    ``ignored`` what the grammar did not use, ``path:line: note`` each."""
     specs: dict[str, specmod.ClusterSpec] = {}
     issues: list[CompileIssue] = []
     for path in sorted(files):
@@ -99,6 +108,9 @@ async def compile_files(files: Mapping[str, str], *, llm: LlmSettings | None = N
             issues.extend(exc.issues)
             continue
         specs[path] = done.spec
+        if ignored is not None:
+            ignored.extend(f"{path}:{line}: {note}"
+                           for line, note in sorted(done.notes, key=lambda n: n[0]))
         for para in done.paragraphs:
             if explained is not None and para.compiler == "llm":
                 explained.append(f"{path}:{para.first}: understood by {para.by} as: "
@@ -111,6 +123,7 @@ async def compile_files(files: Mapping[str, str], *, llm: LlmSettings | None = N
 def compile_files_sync(files: Mapping[str, str], *, llm: LlmSettings | None = None,
                        facts: ClusterFacts | None = None,
                        max_guests: int | None = DEFAULT_MAX_GUESTS,
-                       explained: list[str] | None = None) -> specmod.ClusterSpec:
+                       explained: list[str] | None = None,
+                       ignored: list[str] | None = None) -> specmod.ClusterSpec:
     return asyncio.run(compile_files(files, llm=llm, facts=facts, max_guests=max_guests,
-                                     explained=explained))
+                                     explained=explained, ignored=ignored))

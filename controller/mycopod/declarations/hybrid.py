@@ -4,6 +4,14 @@ Interface: ``await compile_refused(path, text, grammar_error, *, llm, facts, cac
 max_guests, workers, budget) -> Hybrid`` for a file the grammar refused, and the pure
 :func:`understood` (paragraph → "understood as" → compiler) for any file.
 
+What the grammar read and deliberately did not use (``ignored as context: '...'``,
+quoted e-mail text, form metadata, ``not scheduled: ...``: the ``notes`` of its one
+compile of the file) goes with the paragraph holding its line (``ParagraphResult.ignored``),
+so every place that shows "understood as" shows it too ("no word is ever silently
+ignored"). A paragraph the LLM compiled carries none: the grammar's notes come from a
+compile in which that paragraph was blanked out, and the LLM's answer is grounded in the
+paragraph itself (:mod:`.grounding`), so nothing in it is dropped unseen.
+
 How (issue 13, "LLM: used where it helps"):
 
 1. The grammar's error lines pin the refused paragraphs (:mod:`.paragraphs`); the rest of
@@ -36,7 +44,7 @@ from mycopod.declarations import grammar, grounding, paragraphs, render
 from mycopod.declarations.errors import CompileError, CompileIssue
 from mycopod.declarations.facts import ClusterFacts
 from mycopod.declarations.facts import places as places_of
-from mycopod.declarations.workers import Budget, CompileWorkers, compile_in_process
+from mycopod.declarations.workers import Budget, CompileWorkers, Notes, compile_in_process
 from mycopod.store.compile_cache import CacheEntry, CacheKey
 
 __all__ = ["COMPILER", "Hybrid", "MemoryCache", "ParagraphCache", "ParagraphResult",
@@ -90,6 +98,9 @@ class ParagraphResult:
     guests: tuple[str, ...] = ()
     error: str | None = None
     cached: bool = False
+    #: what the grammar read in this paragraph and did not use, by line (each note:
+    #: ``ignored as context: '...'`` ...); none for a paragraph the LLM compiled
+    ignored: tuple[str, ...] = ()
 
     @property
     def by(self) -> str:
@@ -102,6 +113,9 @@ class Hybrid:
     spec: specmod.ClusterSpec
     paragraphs: list[ParagraphResult]
     llm_calls: int = 0
+    #: (line, note): what the grammar's compile that stood did not use (the paragraphs'
+    #: ``ignored``, with their lines)
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> list[ParagraphResult]:
@@ -158,31 +172,36 @@ def _alone(p: paragraphs.Paragraph, places: grammar.Places | None = None
 
 
 def _grammar_result(p: paragraphs.Paragraph, spec: specmod.ClusterSpec,
-                    places: grammar.Places | None = None) -> ParagraphResult:
+                    places: grammar.Places | None = None,
+                    ignored: tuple[str, ...] = ()) -> ParagraphResult:
     alone = _alone(p, places)
     if alone is None:  # it leans on the rest of the file: show the guests it names
         named = [g for g in spec.guests if grounding.names(p.text, g.name)]
         alone = specmod.ClusterSpec(guests=named)
     return ParagraphResult(p.first, p.last, p.text, "grammar",
                            understood_as=render.render(alone).strip(),
-                           guests=tuple(g.name for g in alone.guests))
+                           guests=tuple(g.name for g in alone.guests), ignored=ignored)
 
 
-def understood(text: str, spec: specmod.ClusterSpec, places: grammar.Places | None = None
-               ) -> list[ParagraphResult]:
+def understood(text: str, spec: specmod.ClusterSpec, places: grammar.Places | None = None,
+               notes: Sequence[tuple[int, str]] = ()) -> list[ParagraphResult]:
     """Every paragraph of a file the grammar compiled to ``spec``, rendered back. Pure.
-    ``places``: the cluster's names the file was compiled with."""
-    return [_grammar_result(p, spec, places) for p in paragraphs.split(text)]
+    ``places``: the cluster's names the file was compiled with; ``notes``: what that
+    compile did not use, (line, note), each shown with its paragraph."""
+    found = paragraphs.split(text)
+    return [_grammar_result(p, spec, places, said)
+            for p, said in zip(found, paragraphs.placed(found, notes), strict=True)]
 
 
 async def _grammar(path: str, text: str, *, max_guests: int | None,
                    workers: CompileWorkers | None, budget: Budget | None,
-                   places: grammar.Places | None = None
+                   places: grammar.Places | None = None, notes: Notes | None = None
                    ) -> specmod.ClusterSpec | CompileError:
     if workers is not None:
         return (await workers.compile({path: text}, budget=budget, max_guests=max_guests,
-                                      places=places))[path]
-    return compile_in_process({path: text}, max_guests=max_guests, places=places)[path]
+                                      places=places, notes=notes))[path]
+    return compile_in_process({path: text}, max_guests=max_guests, places=places,
+                              notes=notes)[path]
 
 
 async def compile_refused(
@@ -200,11 +219,14 @@ async def compile_refused(
 
     assert llm.model
     places = places_of(facts)
+    notes: Notes = {}
     if grammar_error is None:
         first = await _grammar(path, text, max_guests=max_guests, workers=workers,
-                               budget=budget, places=places)
+                               budget=budget, places=places, notes=notes)
         if not isinstance(first, CompileError):
-            return Hybrid(spec=first, paragraphs=understood(text, first, places))
+            return Hybrid(spec=first, paragraphs=understood(text, first, places,
+                                                            notes.get(path, ())),
+                          notes=notes.get(path, []))
         grammar_error = first
     found = paragraphs.split(text)
     reasons: dict[int, list[str]] = {}
@@ -219,15 +241,18 @@ async def compile_refused(
                 i.message for i in issues if found[k].holds(i.line))
         outcome = await _grammar(path, paragraphs.without(text, found, reasons),
                                  max_guests=max_guests, workers=workers, budget=budget,
-                                 places=places)
+                                 places=places, notes=notes)
         if not isinstance(outcome, CompileError):
             rest = outcome
             break
         issues = outcome.issues
     if rest is None:
         raise grammar_error
+    # the notes of the compile that stood (refused paragraphs blanked: none of theirs)
+    said = paragraphs.placed(found, notes.get(path, ()))
     results: dict[int, ParagraphResult] = {
-        k: _grammar_result(p, rest, places) for k, p in enumerate(found) if k not in reasons}
+        k: _grammar_result(p, rest, places, said[k])
+        for k, p in enumerate(found) if k not in reasons}
     context = render.render(rest)
     keys = {k: paragraph_key(found[k], llm.model, llmmod.PROMPT_VERSION, facts)
             for k in reasons}
@@ -236,7 +261,7 @@ async def compile_refused(
     calls = 0
     for k in sorted(reasons):
         p, cached = found[k], keys[k] in hits
-        said = "; ".join(reasons[k])
+        why = "; ".join(reasons[k])
         answer: specmod.ClusterSpec | None = None
         error: str | None = None
         if cached:
@@ -264,7 +289,7 @@ async def compile_refused(
         if answer is None:
             results[k] = ParagraphResult(
                 p.first, p.last, p.text, "llm", llm.model, cached=cached,
-                error=f"the grammar did not understand it ({said}) and the LLM "
+                error=f"the grammar did not understand it ({why}) and the LLM "
                       f"({llm.model}) could not compile it either: {error}")
             continue
         results[k] = ParagraphResult(p.first, p.last, p.text, "llm", llm.model,
@@ -272,11 +297,11 @@ async def compile_refused(
                                      guests=tuple(g.name for g in answer.guests),
                                      cached=cached)
     return Hybrid(spec=spec, paragraphs=[results[k] for k in sorted(results)],
-                  llm_calls=calls)
+                  llm_calls=calls, notes=notes.get(path, []))
 
 
 def as_records(results: Sequence[ParagraphResult]) -> list[dict[str, Any]]:
     """The stored form (a declaration file's ``paragraphs``)."""
     return [{"first": r.first, "last": r.last, "text": r.text, "compiler": r.compiler,
              "model": r.model, "understood_as": r.understood_as, "guests": list(r.guests),
-             "error": r.error} for r in results]
+             "error": r.error, "ignored": list(r.ignored)} for r in results]

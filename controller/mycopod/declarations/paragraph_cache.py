@@ -50,8 +50,9 @@ from typing import Any, Protocol
 
 from mycopod import spec as specmod
 from mycopod.declarations import grammar, paragraphs
-from mycopod.declarations.workers import Budget, CompileWorkers, compile_in_process
-from mycopod.store.compile_cache import CacheEntry, CacheKey
+from mycopod.declarations.grammar import mail
+from mycopod.declarations.workers import Budget, CompileWorkers, Notes, compile_in_process
+from mycopod.store.compile_cache import CacheEntry, CacheKey, CacheRow
 
 __all__ = ["COMPILER", "MIN_PARAGRAPHS", "ByParagraphs", "Cache", "compile_by_paragraphs",
            "paragraph_key", "pieces"]
@@ -75,8 +76,7 @@ class Cache(Protocol):
 
     async def hit_many(self, keys: Sequence[CacheKey]) -> dict[CacheKey, CacheEntry]: ...
 
-    async def put_many(self, entries: Sequence[tuple[CacheKey, dict[str, Any] | None,
-                                                     str | None]]) -> None: ...
+    async def put_many(self, entries: Sequence[CacheRow]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +87,8 @@ class ByParagraphs:
     spec: specmod.ClusterSpec
     compiled: int
     reused: int
+    #: what the grammar did not use, ``(line in the file, note)``
+    notes: tuple[tuple[int, str], ...] = ()
 
 
 def pieces(text: str) -> list[paragraphs.Paragraph] | None:
@@ -96,6 +98,8 @@ def pieces(text: str) -> list[paragraphs.Paragraph] | None:
             return None
         if _STRUCTURE.search(line) or line.rstrip().endswith(":"):
             return None
+    if mail.mail_like(text):
+        return None  # "Re: ..." at the top: a header for the whole file (grammar/mail.py)
     found = paragraphs.split(text)
     if len(found) < MIN_PARAGRAPHS:
         return None
@@ -127,6 +131,7 @@ async def compile_by_paragraphs(
             for path, found in split.items()}
     found_entries = await cache.hit_many(list({k for ks in keys.values() for k in ks}))
     missing: dict[str, str] = {}
+    notes: Notes = {}  # of each paragraph compiled now, its lines counted from 1
     for path, found in split.items():
         for k, (p, key) in enumerate(zip(found, keys[path], strict=True)):
             if key not in found_entries:
@@ -137,48 +142,60 @@ async def compile_by_paragraphs(
         # of 1,000 paragraphs may take longer than a whole-file compile of it
         budget = budget or workers.budget()
         budget = replace(budget, file_seconds=budget.request_seconds)
-        outcomes = await workers.compile_batch(missing, budget=budget, places=places)
+        outcomes = await workers.compile_batch(missing, budget=budget, places=places,
+                                               notes=notes)
     else:
-        outcomes = compile_in_process(missing, places=places)
+        outcomes = compile_in_process(missing, places=places, notes=notes)
     out: dict[str, ByParagraphs] = {}
-    new: dict[CacheKey, dict[str, Any]] = {}  # a paragraph's result stands whatever
+    new: dict[CacheKey, Fresh] = {}  # a paragraph's result stands whatever
     for path in split:
-        done = _assemble(path, keys[path], found_entries, outcomes, max_guests)
+        done = _assemble(path, split[path], keys[path], found_entries, outcomes, notes,
+                         max_guests)
         if done is not None:
             out[path] = done[0]
-        new.update(done[1] if done is not None else _fresh(path, keys[path], outcomes))
-    await cache.put_many([(key, data, None) for key, data in new.items()])
+        new.update(done[1] if done is not None else
+                   _fresh(path, keys[path], outcomes, notes))
+    await cache.put_many([(key, data, None, said) for key, (data, said) in new.items()])
     return out
 
 
-def _fresh(path: str, keys: list[CacheKey], outcomes: Mapping[str, Any]
-           ) -> dict[CacheKey, dict[str, Any]]:
+#: a paragraph's result to cache: its spec data and what the grammar did not use in it
+Fresh = tuple[dict[str, Any], list[tuple[int, str]]]
+
+
+def _fresh(path: str, keys: list[CacheKey], outcomes: Mapping[str, Any], notes: Notes
+           ) -> dict[CacheKey, Fresh]:
     """The paragraphs of ``path`` that compiled now (to cache), whatever the file's fate."""
-    out: dict[CacheKey, dict[str, Any]] = {}
+    out: dict[CacheKey, Fresh] = {}
     for k, key in enumerate(keys):
         outcome = outcomes.get(f"{path}{_SEP}{k}")
         if isinstance(outcome, specmod.ClusterSpec):
-            out[key] = specmod.spec_dict(outcome)
+            out[key] = specmod.spec_dict(outcome), notes.get(f"{path}{_SEP}{k}", [])
     return out
 
 
-def _assemble(path: str, keys: list[CacheKey], entries: Mapping[CacheKey, CacheEntry],
-              outcomes: Mapping[str, Any], max_guests: int | None
-              ) -> tuple[ByParagraphs, dict[CacheKey, dict[str, Any]]] | None:
+def _assemble(path: str, found: list[paragraphs.Paragraph], keys: list[CacheKey],
+              entries: Mapping[CacheKey, CacheEntry], outcomes: Mapping[str, Any],
+              notes: Notes, max_guests: int | None
+              ) -> tuple[ByParagraphs, dict[CacheKey, Fresh]] | None:
     """The file's spec from its paragraphs' results, in order, when every paragraph has one
     that declares guests of its own; None sends the file to the whole-file compile."""
     guests: list[dict[str, Any]] = []
     names: set[str] = set()
-    fresh: dict[CacheKey, dict[str, Any]] = {}
+    fresh: dict[CacheKey, Fresh] = {}
+    dropped: list[tuple[int, str]] = []
     for k, key in enumerate(keys):
         entry = entries.get(key)
         if entry is not None and entry.spec is not None:
-            data = entry.spec
+            data, own = entry.spec, entry.ignored or []
         else:
             outcome = outcomes.get(f"{path}{_SEP}{k}")
             if not isinstance(outcome, specmod.ClusterSpec):
                 return None
-            data = fresh[key] = specmod.spec_dict(outcome)
+            own = notes.get(f"{path}{_SEP}{k}", [])
+            data = specmod.spec_dict(outcome)
+            fresh[key] = data, own
+        dropped.extend((found[k].first - 1 + int(line), str(note)) for line, note in own)
         said = [str(g["name"]) for g in data["guests"]]
         if not said or names.intersection(said) or len(set(said)) != len(said):
             return None
@@ -190,4 +207,5 @@ def _assemble(path: str, keys: list[CacheKey], entries: Mapping[CacheKey, CacheE
         spec = specmod.parse_spec({"guests": guests})
     except specmod.SpecError:
         return None
-    return ByParagraphs(spec, compiled=len(fresh), reused=len(keys) - len(fresh)), fresh
+    return ByParagraphs(spec, compiled=len(fresh), reused=len(keys) - len(fresh),
+                        notes=tuple(dropped)), fresh

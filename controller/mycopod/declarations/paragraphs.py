@@ -10,16 +10,17 @@ fails once another is gone (it added to a guest declared there) is refused too, 
 the rest compiles or nothing is left.
 
 Interface: :func:`split` ``(text) -> list[Paragraph]``, :func:`refused` ``(paragraphs,
-lines) -> set[int]`` (indexes), :func:`without` ``(text, paragraphs, drop) -> str``.
+lines) -> set[int]`` (indexes), :func:`without` ``(text, paragraphs, drop) -> str``,
+:func:`placed` ``(paragraphs, notes) -> [notes of each]`` (the grammar's "ignored as ...").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Paragraph", "refused", "split", "without"]
+__all__ = ["Paragraph", "placed", "refused", "split", "without"]
 
 _HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 
@@ -93,3 +94,17 @@ def without(text: str, paragraphs: list[Paragraph], drop: Iterable[int]) -> str:
         for number in range(p.first + (1 if heading else 0), p.last + 1):
             lines[number - 1] = ""
     return "\n".join(lines) + "\n"
+
+
+def placed(found: Sequence[Paragraph], notes: Sequence[tuple[int, str]]
+           ) -> list[tuple[str, ...]]:
+    """``notes`` ((line, note) from the grammar) shared out to the paragraphs holding
+    their lines, in line order. A note on no paragraph's line (a heading alone) goes to
+    the next paragraph, or the last: none is dropped. Pure."""
+    out: list[list[str]] = [[] for _ in found]
+    for line, note in sorted(notes, key=lambda n: n[0]):
+        if not found:
+            break
+        k = next((k for k, p in enumerate(found) if p.last >= line), len(found) - 1)
+        out[k].append(note)
+    return [tuple(n) for n in out]

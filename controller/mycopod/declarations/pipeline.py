@@ -29,6 +29,11 @@ cached, and neither is a refusal for holding more guests than
 ``declarations.max_guests``: that verdict depends on the setting, not on the content,
 and the LLM is not asked to retry it.
 
+What the grammar read and deliberately did not use (``ignored as context: '...'`` ...)
+is recorded on the file's record (``FileRecord.ignored``, (line, note) each; an LLM file's
+paragraph records carry their own) and kept with the grammar's cache entry (and each
+paragraph's), so a file from the cache shows the same notes as one compiled now.
+
 A file whose text PostgreSQL cannot hold (a NUL character, a lone surrogate: see
 :mod:`mycopod.store.pgtext`) is that file's compile error, with its line, before any of
 it is compiled or cached; the commit is recorded like any other that fails to compile.
@@ -58,9 +63,9 @@ from mycopod.declarations import grammar, hybrid, merge, paragraph_cache
 from mycopod.declarations.errors import CompileError, CompileInterrupted, GuestLimitError
 from mycopod.declarations.facts import ClusterFacts
 from mycopod.declarations.source import GitSource, SourceError, SourceFilesError
-from mycopod.declarations.workers import Budget, CompileWorkers, compile_in_process
+from mycopod.declarations.workers import Budget, CompileWorkers, Notes, compile_in_process
 from mycopod.store import pgtext
-from mycopod.store.compile_cache import CacheKey, CompileCacheStore
+from mycopod.store.compile_cache import CacheKey, CacheRow, CompileCacheStore
 from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
 
 __all__ = ["GRAMMAR_SOURCES", "CommitCompile", "Prepared", "compile_commit", "compile_files_cached",
@@ -160,7 +165,7 @@ async def compile_files_cached(
     errors: list[str] = []
     need_llm: list[str] = []
     records: dict[str, FileRecord] = {}
-    new_entries: list[tuple[CacheKey, dict[str, Any] | None, str | None]] = []
+    new_entries: list[CacheRow] = []
     shas = {p: content_sha256(files[p]) for p in files}
     # A file the database cannot hold (a NUL character, a lone surrogate, in its text or
     # in its name: git hands a name that is not UTF-8 over with surrogates) is this
@@ -195,12 +200,13 @@ async def compile_files_cached(
         max_guests=max_guests, workers=workers, budget=budget)
     for path in by_paragraph:
         del misses[path]
+    notes: Notes = {}  # what the grammar did not use, of each file compiled now
     if workers is not None:
         outcomes = await workers.compile(misses, budget=budget, mark=FILE_MARK,
-                                         max_guests=max_guests, places=places)
+                                         max_guests=max_guests, places=places, notes=notes)
     else:
         outcomes = compile_in_process(misses, mark=FILE_MARK, max_guests=max_guests,
-                                      places=places)
+                                      places=places, notes=notes)
     for path in paths:
         record = FileRecord(path=path, sha256=shas[path], compiler="grammar")
         records[path] = record
@@ -210,12 +216,15 @@ async def compile_files_cached(
             result.paragraphs_compiled += pieces.compiled
             result.paragraphs_reused += pieces.reused
             specs[path] = pieces.spec
-            new_entries.append((gkey[path], specmod.spec_dict(pieces.spec), None))
+            record.ignored = list(pieces.notes)
+            new_entries.append((gkey[path], specmod.spec_dict(pieces.spec), None,
+                                pieces.notes))
             continue
         if entry is not None:
             record.cached = True
             if entry.spec is not None:
                 specs[path] = specmod.parse_spec(entry.spec)
+                record.ignored = [(int(line), str(note)) for line, note in entry.ignored or []]
                 continue
             error = (entry.error or "unknown error").replace(FILE_MARK, path)
         else:
@@ -228,7 +237,9 @@ async def compile_files_cached(
                 continue
             if not isinstance(outcome, CompileError):
                 specs[path] = outcome
-                new_entries.append((gkey[path], specmod.spec_dict(outcome), None))
+                record.ignored = notes.get(path, [])
+                new_entries.append((gkey[path], specmod.spec_dict(outcome), None,
+                                    record.ignored))
                 continue
             if isinstance(outcome, CompileInterrupted):
                 # stopped, not rejected: never cached (another try may finish), and
@@ -293,6 +304,7 @@ async def _compile_with_llm(
         record.cached = all(p.cached for p in llm_paragraphs)
         result.compiled += 1 if done.llm_calls else 0
         record.paragraphs = hybrid.as_records(done.paragraphs)
+        record.ignored = list(done.notes)
         record.llm_guests = done.llm_guests
         specs[path] = done.spec
         record.error = "\n".join(str(i) for i in done.issues(path)) or None

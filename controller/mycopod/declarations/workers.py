@@ -48,7 +48,7 @@ from mycopod.declarations.errors import (
     GuestLimitError,
 )
 
-__all__ = ["Budget", "CompileWorkers", "GrammarResults", "compile_in_process"]
+__all__ = ["Budget", "CompileWorkers", "GrammarResults", "Notes", "compile_in_process"]
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +58,9 @@ GRACE_SECONDS = 5.0
 PARENT_CHECK_SECONDS = 1.0
 
 GrammarResults = dict[str, specmod.ClusterSpec | CompileError]
+#: what the grammar read and deliberately did not use, per file (or key) of a compile:
+#: ``(line, "ignored as context: '...'")`` and the like (``grammar.compile_text(ignored=)``)
+Notes = dict[str, list[tuple[int, str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +116,8 @@ def _compile(text: str, filename: str, file_seconds: float, deadline: float,
              ) -> tuple[str, Any]:
     """Compile one file within its budget, in a worker process.
 
-    Returns ``("ok", spec)``, ``("error", [(file, line, message), ...])`` or
+    Returns ``("ok", (spec, [(line, note), ...]))`` with what the grammar deliberately
+    did not use, ``("error", [(file, line, message), ...])`` or
     ``("limit", ...)`` for more guests than ``max_guests``, or ``("budget", "file" |
     "request")`` (plain values: they cross a process boundary).
     """
@@ -125,8 +129,10 @@ def _compile(text: str, filename: str, file_seconds: float, deadline: float,
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         try:
-            return "ok", grammar.compile_text(text, filename=filename, max_guests=max_guests,
-                                              places=places)
+            found: list[CompileIssue] = []
+            spec = grammar.compile_text(text, filename=filename, max_guests=max_guests,
+                                        places=places, ignored=found)
+            return "ok", (spec, [(i.line, i.message) for i in found])
         except GuestLimitError as exc:
             return "limit", [(i.file, i.line, i.message) for i in exc.issues]
         except CompileError as exc:
@@ -155,7 +161,9 @@ def _compile_batch(texts: list[str], file_seconds: float, deadline: float,
         try:
             for text in texts:
                 try:
-                    out.append(("ok", grammar.compile_text(text, places=places)))
+                    found: list[CompileIssue] = []
+                    spec = grammar.compile_text(text, places=places, ignored=found)
+                    out.append(("ok", (spec, [(i.line, i.message) for i in found])))
                 except CompileError as exc:
                     out.append(("error", [(i.file, i.line, i.message) for i in exc.issues]))
         finally:
@@ -182,12 +190,15 @@ def _out_of_time(path: str, which: str, budget: Budget) -> CompileInterrupted:
     return CompileInterrupted([CompileIssue(path, 0, message)])
 
 
-def _decode(path: str, outcome: tuple[str, Any], budget: Budget
-            ) -> specmod.ClusterSpec | CompileError:
+def _decode(path: str, outcome: tuple[str, Any], budget: Budget,
+            notes: Notes | None = None) -> specmod.ClusterSpec | CompileError:
     kind, value = outcome
     if kind == "ok":
-        assert isinstance(value, specmod.ClusterSpec)
-        return value
+        spec, said = value
+        assert isinstance(spec, specmod.ClusterSpec)
+        if notes is not None:
+            notes[path] = [(int(line), str(message)) for line, message in said]
+        return spec
     if kind == "error":
         return CompileError([CompileIssue(f, line, m) for f, line, m in value])
     if kind == "limit":
@@ -196,16 +207,22 @@ def _decode(path: str, outcome: tuple[str, Any], budget: Budget
 
 
 def compile_in_process(files: Mapping[str, str], *, mark: str | None = None,
-                       max_guests: int | None = None, places: grammar.Places | None = None
-                       ) -> GrammarResults:
-    """The grammar on the calling thread, with no budget (the CLI, tests, benchmarks)."""
+                       max_guests: int | None = None, places: grammar.Places | None = None,
+                       notes: Notes | None = None) -> GrammarResults:
+    """The grammar on the calling thread, with no budget (the CLI, tests, benchmarks).
+    ``notes``: gets, for each file that compiled, what the grammar did not use."""
     results: GrammarResults = {}
     for path in sorted(files):
+        found: list[CompileIssue] = []
         try:
             results[path] = grammar.compile_text(files[path], filename=mark or path,
-                                                 max_guests=max_guests, places=places)
+                                                 max_guests=max_guests, places=places,
+                                                 ignored=found)
         except CompileError as exc:
             results[path] = exc
+            continue
+        if notes is not None:
+            notes[path] = [(i.line, i.message) for i in found]
     return results
 
 
@@ -244,11 +261,13 @@ class CompileWorkers:
 
     async def compile(self, files: Mapping[str, str], *, budget: Budget | None = None,
                       mark: str | None = None, max_guests: int | None = None,
-                      places: grammar.Places | None = None) -> GrammarResults:
+                      places: grammar.Places | None = None, notes: Notes | None = None
+                      ) -> GrammarResults:
         """Compile ``files`` (path -> text) with the grammar, in the workers, in parallel.
 
         ``mark`` is the file name the compiler puts in its messages (the pipeline caches
-        them under a mark, not a path); budget errors always name the path.
+        them under a mark, not a path); budget errors always name the path. ``notes``:
+        gets, for each file that compiled, what the grammar did not use.
         """
         budget = budget or self.budget()
         if not files:
@@ -271,7 +290,7 @@ class CompileWorkers:
                     results[path] = _out_of_time(path, "request", budget)
                     continue
                 try:
-                    results[path] = _decode(path, future.result(), budget)
+                    results[path] = _decode(path, future.result(), budget, notes)
                 except BrokenProcessPool:
                     self._forget(pool)
                     results[path] = _stopped(path, "the compile worker stopped before it "
@@ -291,7 +310,8 @@ class CompileWorkers:
         return results
 
     async def compile_batch(self, texts: Mapping[str, str], *, budget: Budget | None = None,
-                            places: grammar.Places | None = None) -> GrammarResults:
+                            places: grammar.Places | None = None, notes: Notes | None = None
+                            ) -> GrammarResults:
         """Compile many short texts (key -> text: paragraphs) in the workers, a share of
         them in each, together within one file's time; an outcome per key. Cheaper than
         :meth:`compile` for many small texts: one call per worker, not one per text."""
@@ -329,7 +349,7 @@ class CompileWorkers:
                               error=f"{type(exc).__name__}: {exc}")
                     outcomes = None
                 for k, key in enumerate(chunk):
-                    results[key] = (_decode(key, outcomes[k], budget) if outcomes is not None
+                    results[key] = (_decode(key, outcomes[k], budget, notes) if outcomes is not None
                                     else _stopped(key, "the compile worker stopped"))
         finally:
             for future in futures:

@@ -9,6 +9,7 @@ The same text is what ``mycopod plan --markdown`` prints for other CI.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from mycopod.reconcile.plan import Plan
@@ -36,6 +37,8 @@ class Paragraph:
     #: how it was understood: one rendered declaration per guest
     understood: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    #: what the grammar read here and deliberately did not use ("ignored as ...")
+    ignored: tuple[str, ...] = ()
 
 
 @dataclass
@@ -87,6 +90,21 @@ def change_class(plan: Plan, kind: str, target: str, destructive: bool) -> str:
 
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
+
+
+#: what Markdown (GitHub's, CommonMark) could read as markup or HTML in a line of text
+_MARKUP = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
+def _literal(text: str) -> str:
+    """``text`` on one line, every character that Markdown could take for markup or HTML
+    backslash-escaped: a ``<b>`` or a backtick in it is shown as written."""
+    return _MARKUP.sub(r"\\\1", " ".join(text.split()))
+
+
+def _short(note: str) -> str:
+    """A grammar note under "ignored:": ``ignored as context: 'x'`` as ``as context: 'x'``."""
+    return note.removeprefix("ignored ")
 
 
 def _quote(text: str) -> str:
@@ -149,6 +167,8 @@ def _body(comment: PlanComment) -> list[str]:
                 out.append(f"understood as: {_cell(text)}")
             for error in p.errors:
                 out.append(f"error: {_cell(error)}")
+            if p.ignored:
+                out.append("ignored: " + "; ".join(_literal(_short(n)) for n in p.ignored))
             out.append("")
         out += ["</details>", ""]
     if comment.plan is not None:

@@ -88,11 +88,12 @@ async def build_comment(head: dict[str, str], base: dict[str, str], head_sha: st
             continue
         record = records.get(change.path)
         for p in data.annotate(head[change.path], record.guests if record else [],
-                               record.error if record else None):
+                               record.error if record else None,
+                               record.ignored if record else None):
             result.paragraphs.append(commentmod.Paragraph(
                 change.path, p.line, p.text,
                 tuple(renderer.render_guest(guests[n]) for n in p.guests if n in guests),
-                tuple(p.errors)))
+                tuple(p.errors), tuple(p.ignored)))
     if compiled.spec is None:
         return result
     if engine is None:

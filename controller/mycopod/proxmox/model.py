@@ -17,6 +17,13 @@ from mycopod.spec import NetworkSpec
 Kind = Literal["vm", "ct"]
 
 
+def is_placeholder(name: object, vmid: object) -> bool:
+    """Whether ``name`` is the placeholder pvestatd samples a guest without a name under:
+    ``VM 105`` (qemu-server vmstatus), ``CT105`` (pve-container vmstatus)."""
+    text = str(name)
+    return text[:2] in ("VM", "CT") and text[2:].strip() == str(vmid)
+
+
 @dataclass(frozen=True)
 class DiskState:
     slot: str

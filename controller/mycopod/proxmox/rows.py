@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mycopod.proxmox import translate
-from mycopod.proxmox.model import NodeState, ObservedGuest, StorageState
+from mycopod.proxmox.model import NodeState, ObservedGuest, StorageState, is_placeholder
 
 __all__ = ["NAME", "ROW_FIELDS", "Row", "Sorted", "guest_of_row", "placeholder_named", "row_key",
            "sort_rows"]
@@ -31,8 +31,6 @@ ROW_FIELDS = ("type", "node", "status", "lock", "tags", "name", "maxcpu", "maxme
               "maxdisk", "template", "pool")
 NAME, STATUS = ROW_FIELDS.index("name"), ROW_FIELDS.index("status")
 _UNSAMPLED = (None, "unknown")
-#: how the name of a guest without one begins in a sample (``VM 105``, ``CT105``)
-_PLACEHOLDERS = ("VM", "CT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +79,8 @@ def placeholder_named(item: Mapping[str, Any], inventory: Mapping[int, str],
     A guest sampled while being made keeps that placeholder for a round (about 10 s)
     after its create ends; taken as its name, the declared name looks missing and would
     be created again."""
-    text, vmid = str(item.get("name")), item.get("vmid")
-    if text[:2] not in _PLACEHOLDERS or text[2:].strip() != str(vmid):
+    vmid = item.get("vmid")
+    if not is_placeholder(item.get("name"), vmid):
         return False
     return vmid in inventory or ownership_tag in translate.parse_tags(item.get("tags"))
 
@@ -101,7 +99,7 @@ def sort_rows(resources: Iterable[dict[str, Any]] | None, known: Mapping[int, Ro
         if kind == "qemu" or kind == "lxc":
             key = tuple(map(item.get, ROW_FIELDS))
             if (not key[NAME] or key[STATUS] in _UNSAMPLED
-                    or (str(key[NAME])[:2] in _PLACEHOLDERS
+                    or (str(key[NAME])[:2] in ("VM", "CT")  # cheap test first
                         and placeholder_named(item, inventory, ownership_tag))):
                 out.lagging.append(item)
             else:

@@ -201,6 +201,8 @@ async def _answer_call(sim: Sim, request: web.Request,
         kind = sim.faults.request_fault()
         if kind is not None:
             await _fault(sim, request, kind, path_params)
+        if sim.faults.guest_fault(path_params.get("vmid")):
+            raise ApiError(500, f"guest {path_params['vmid']}: got timeout")
         is_login = path == "/access/ticket"
         params = await _params(request)
         user = "" if is_login else _authenticate(sim, request, verb, method)
@@ -244,6 +246,10 @@ async def faults_handler(request: web.Request) -> web.Response:
         else:
             body = dict(await request.post())
         try:
+            if "failing_vmids" in body:  # a list of vmids (JSON), or "101,102" (form)
+                failing = body.pop("failing_vmids")
+                sim.faults.fail_guests(str(failing).replace(",", " ").split()
+                                       if isinstance(failing, str) else failing)
             sim.faults.update(**{k: float(v) for k, v in body.items()})
         except (TypeError, ValueError) as exc:
             return web.json_response({"error": str(exc)}, status=400)
@@ -255,6 +261,7 @@ async def faults_handler(request: web.Request) -> web.Response:
             "latency_ms": s.latency_ms,
             "slow_seconds": s.slow_seconds,
             "lost_answer_rate": s.lost_answer_rate,
+            "failing_vmids": sorted(sim.faults.failing_vmids),
         }
     )
 

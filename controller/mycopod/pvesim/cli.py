@@ -83,8 +83,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
+    from mycopod import eventloop
     from mycopod.errors import UsageError
     from mycopod.pvesim.core import SimOptions
     from mycopod.pvesim.server import serve
@@ -119,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         token_secret=args.token_secret,
     )
     try:
-        asyncio.run(serve(options))
+        eventloop.run(serve(options))
     except OSError as exc:
         from mycopod.errors import MycoPodError
 

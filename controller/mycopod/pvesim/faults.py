@@ -5,13 +5,16 @@ effect at all (as with PVE, where a write either commits its config or does not)
 slow answer is handled fully, just answered too late; a lost answer
 (``lost_answer_rate``, writes only) is handled and its connection dropped instead of
 answered. The sequence is drawn from one seeded random generator, so ``--seed`` repeats
-it.
+it. A failing guest (``fail_guests``) answers every request under its path
+(``/nodes/{node}/qemu/{vmid}/...``) with a 500, as a guest whose config file Proxmox
+cannot read or lock (pmxcfs stuck on it); the rest of the cluster answers as usual.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 #: kinds of request fault, drawn uniformly
@@ -35,6 +38,8 @@ class Faults:
         self.settings = settings
         self._rng = random.Random(seed)  # noqa: S311 - simulation, not security
         self._lock = threading.Lock()
+        #: the vmids every request about fails (:meth:`fail_guests`)
+        self.failing_vmids: frozenset[int] = frozenset()
 
     def update(self, **changes: float) -> FaultSettings:
         with self._lock:
@@ -43,6 +48,16 @@ class Faults:
                     raise ValueError(f"unknown fault setting '{key}'")
                 setattr(self.settings, key, float(value))
             return self.settings
+
+    def fail_guests(self, vmids: Iterable[int | str]) -> frozenset[int]:
+        """From now on every request under these guests' paths fails (none: all answer)."""
+        with self._lock:
+            self.failing_vmids = frozenset(int(v) for v in vmids)
+            return self.failing_vmids
+
+    def guest_fault(self, vmid: str | None) -> bool:
+        """Whether a request under the path of guest ``vmid`` is to fail."""
+        return vmid is not None and bool(self.failing_vmids) and int(vmid) in self.failing_vmids
 
     def request_fault(self) -> str | None:
         with self._lock:

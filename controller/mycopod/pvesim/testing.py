@@ -70,6 +70,11 @@ class SimHandle:
         settings = self.sim.faults.update(**changes)
         return dict(vars(settings))
 
+    def fail_guests(self, *vmids: int) -> frozenset[int]:
+        """Every request under these guests' paths answers 500 from now on (config
+        reads included); ``fail_guests()`` ends it."""
+        return self.sim.faults.fail_guests(vmids)
+
     def stats_round(self) -> None:
         """Run pvestatd's stats round now (``/cluster/resources`` catches up)."""
         with self.cluster.lock:

@@ -201,6 +201,8 @@ def render_plan(plan: Plan, out: TextIO) -> None:
             out.write(f"      from {source.file}:{source.line}: \"{said}\"\n"
                       f"      understood by {source.by} as: "
                       f"{' '.join(source.understood_as.split())}\n")
+            for note in source.ignored:
+                out.write(f"      {' '.join(note.split())}\n")
     def on_guest(item: GuestIssue) -> str:
         return f"{item.name} (VMID {item.vmid} on {item.node}): {item.message}"
 

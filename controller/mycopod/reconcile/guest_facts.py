@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mycopod.proxmox.model import ObservedGuest
+from mycopod.proxmox.model import ObservedGuest, is_placeholder
 from mycopod.reconcile.plan import GuestFacts
 from mycopod.spec import GuestSpec
 
-__all__ = ["declared_facts", "default_ct_template", "observed_facts", "unfinished"]
+__all__ = ["declared_facts", "default_ct_template", "observed_facts", "placeholder",
+           "unfinished"]
+
+
+def placeholder(guest: ObservedGuest) -> bool:
+    """Whether the guest's name is the placeholder pvestatd samples for a guest without
+    one: ``VM 105`` (qemu-server vmstatus), ``CT105`` (pve-container vmstatus)."""
+    return is_placeholder(guest.name, guest.vmid)
 
 
 def unfinished(guest: ObservedGuest) -> str:
     """``lock=create, no name`` (Proxmox shows a nameless guest as "VM 101")."""
-    placeholder = guest.name in ("", f"VM {guest.vmid}", f"CT {guest.vmid}")
-    return f"lock={guest.lock}" + (", no name" if placeholder else f", named {guest.name!r}")
+    nameless = not guest.name or placeholder(guest)
+    return f"lock={guest.lock}" + (", no name" if nameless else f", named {guest.name!r}")
 
 
 def default_ct_template(templates: Iterable[str]) -> str | None:

@@ -18,6 +18,10 @@ Rules, in the order the code applies them:
   never touched. If the inventory records its vmid for a declared name, that name is a
   conflict and is not created again (no duplicate when the create does finish); else
   the guest is an orphan.
+- A declared name missing by name while a guest positively ours (the inventory records
+  its vmid for that name, and it carries the ownership tag) is under another name is
+  never created: :mod:`mycopod.reconcile.renamed` reports a wait (its placeholder name,
+  config unread) or a conflict (renamed by hand), never an action.
 - Only the settings a declaration states are managed: they are compared against the
   config with pending changes applied, and each difference is classified by
   :mod:`mycopod.reconcile.changes` (live, pending until a restart, cloud-init, destructive,
@@ -43,7 +47,7 @@ from collections.abc import Mapping
 from mycopod.config import PolicySettings
 from mycopod.proxmox import translate
 from mycopod.proxmox.model import ObservedCluster, ObservedGuest
-from mycopod.reconcile import approval_rules, steps
+from mycopod.reconcile import approval_rules, renamed, steps
 from mycopod.reconcile.approval_rules import Recent, approval_needed
 from mycopod.reconcile.guest_facts import (
     declared_facts,
@@ -110,7 +114,10 @@ class _Planner:
         for guest in reversed(self.unfinished):  # the lowest vmid wins a shared name
             if guest.recorded_name:
                 self.unfinished_for[guest.recorded_name] = guest
-        #: vmids already reported as a conflict
+        #: guests of ours under another name than the inventory's (module doc)
+        self.renamed = renamed.index(guests, ownership_tag=self.tag,
+                                     declared={g.name for g in spec.guests})
+        #: vmids already reported as a conflict (or a wait)
         self.reported: set[int] = set()
 
     # -- entry ---------------------------------------------------------------------------
@@ -121,7 +128,7 @@ class _Planner:
             self._plan_guest(guest)
         for name in sorted(self.owned):
             extras = self.owned[name] if name not in declared else self.owned[name][1:]
-            for extra in extras:
+            for extra in (e for e in extras if e.vmid not in self.reported):
                 self._orphan(extra, duplicate=name in declared)
         for half in self.unfinished:
             if half.vmid not in self.reported:
@@ -168,6 +175,11 @@ class _Planner:
                                "MycoPod's; declare that it already exists (or set "
                                "adopt_existing) to adopt it")
             return
+        for moved in self.renamed.get(guest.name, []):
+            if moved.vmid not in self.reported:  # ours, under another name: never again
+                self.reported.add(moved.vmid)
+                renamed.report(self.plan, guest, moved, ownership_tag=self.tag)
+                return
         held = self.unfinished_for.get(guest.name)
         if held is not None:
             self._conflict(guest, held, f"VMID {held.vmid} was being created for it and "
@@ -214,7 +226,7 @@ class _Planner:
         if guest.recorded_name and guest.recorded_name != guest.name:
             # renamed by hand: the inventory knows this vmid under another name, so the
             # guest cannot be positively identified as the one MycoPod made: never pruned
-            self._conflict_renamed(guest)
+            renamed.renamed_orphan(self.plan, guest)
             return
         why = "a second guest with a declared name" if duplicate else "not in the spec"
         self.plan.orphans.append(GuestIssue(
@@ -227,16 +239,6 @@ class _Planner:
         ))
         if self.policy.prune:
             self._delete(guest, reason=f"orphan ({why}), prune is on", report=False)
-
-    def _conflict_renamed(self, guest: ObservedGuest) -> None:
-        message = (f"VMID {guest.vmid} was MycoPod's {guest.recorded_name!r} and is now "
-                   f"named {guest.name!r}: renamed out of band, so it is left alone; "
-                   f"rename it back, or declare it as {guest.name!r}")
-        self.plan.conflicts.append(GuestIssue(name=guest.name, vmid=guest.vmid,
-                                              node=guest.node, message=message))
-        self.plan.guests.append(GuestReport(
-            name=guest.name, status="conflict", kind=guest.kind, vmid=guest.vmid,
-            node=guest.node, observed=observed_facts(guest), drift=[message]))
 
     def _unfinished_orphan(self, guest: ObservedGuest) -> None:
         """A half-created guest no declared name waits for: reported, never deleted

@@ -1,8 +1,9 @@
 """Which paragraph each planned guest comes from, and how it was understood (issue 13).
 
 Every guest a plan acts on is traced to the paragraph that declares it: ``file:line``,
-the paragraph's text, what it was understood as (``render()`` of its compile) and which
-compiler read it (``grammar``, or the LLM's model). The plan stores these as
+the paragraph's text, what it was understood as (``render()`` of its compile), which
+compiler read it (``grammar``, or the LLM's model) and what the grammar deliberately did
+not use in it (``ignored``: the declaration's stored notes on its lines). The plan stores these as
 ``Plan.sources`` (one :class:`ParagraphSource` per guest with an action), so ``mycopod
 plan``, ``GET /reconcile/{id}`` and the run and approval pages all show the same thing,
 and an approval records what the admin saw.
@@ -22,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["ParagraphSource", "file_texts", "trace"]
 
@@ -48,6 +49,10 @@ class ParagraphSource(BaseModel):
     model: str = ""
     #: an LLM-compiled paragraph under ``llm_changes_need_approval``: its actions wait
     approval: bool = False
+    ignored: tuple[str, ...] = Field(default=(), description=(
+        "What the grammar read in this paragraph and deliberately did not use, in line "
+        "order: \"ignored as context: '...'\", quoted e-mail text, form metadata, "
+        "\"not scheduled: ...\" (none for an LLM-compiled paragraph)"))
 
     @property
     def by(self) -> str:
@@ -97,6 +102,7 @@ def trace(files: Iterable[Any], content: str, guests: Mapping[str, Any],
     owner = {g: r for r in records for g in r.guests}
     texts = file_texts(content, [r.path for r in records])
     split: dict[str, tuple[list[Any], list[set[str]]]] = {}
+    notes: dict[str, dict[int, tuple[str, ...]]] = {}  # path -> paragraph line -> notes
     out: list[ParagraphSource] = []
     for name in sorted(set(targets)):
         record = owner.get(name)
@@ -111,16 +117,20 @@ def trace(files: Iterable[Any], content: str, guests: Mapping[str, Any],
                 guest=name, file=record.path, line=int(stored.get("first", 0)),
                 text=str(stored.get("text", "")),
                 understood_as=str(stored.get("understood_as", "")), compiler=compiler,
-                model=str(stored.get("model", "")), approval=gate and compiler == "llm"))
+                model=str(stored.get("model", "")), approval=gate and compiler == "llm",
+                ignored=tuple(str(n) for n in stored.get("ignored", ()))))
             continue
         if record.path not in split:
             found = paragraphs.split(texts.get(record.path, ""))
             split[record.path] = (found, [_words(p.text) for p in found])
+            said = paragraphs.placed(found, getattr(record, "ignored", ()))
+            notes[record.path] = {p.first: n for p, n in zip(found, said, strict=True)}
         para = _find(*split[record.path], name)
         guest = guests.get(name)
         out.append(ParagraphSource(
             guest=name, file=record.path, line=para.first if para is not None else 0,
             text=para.text if para is not None else "",
             understood_as=render.render_guest(guest).strip() if guest is not None else "",
-            compiler="grammar"))
+            compiler="grammar",
+            ignored=notes[record.path].get(para.first, ()) if para is not None else ()))
     return out

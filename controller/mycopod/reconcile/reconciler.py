@@ -46,7 +46,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from mycopod import telemetry
+from mycopod import gcwindow, telemetry
 from mycopod.config import PolicySettings, Settings
 from mycopod.declarations.errors import guest_limit_message
 from mycopod.errors import MycoPodError
@@ -205,6 +205,7 @@ async def _declaration_spec(pool: asyncpg.Pool, run: Run | None,
 # --- observe + plan ----------------------------------------------------------------------
 
 
+@gcwindow.during  # a first full resync makes 10,000 guests' objects: fewer GC walks
 async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
                            full: bool | None = None, origin: Declaration | None = None
                            ) -> tuple[ObservedCluster, Plan]:
@@ -228,9 +229,8 @@ async def observe_and_plan(ctx: EngineContext, spec: ClusterSpec, *,
         if any(name not in names for name in declared.need_ct_template):
             observed = await observer.observe_ct_templates(observed)
     ctx.last_observed = observed
-    deletions, creates = await ActionStore(ctx.pool).executed_within(
-        ctx.cluster, policy.budget_window_seconds)
-    recent = approval_rules.Recent(deletions=deletions, creates=creates)
+    recent = approval_rules.Recent(*await ActionStore(ctx.pool).executed_within(
+        ctx.cluster, policy.budget_window_seconds))  # deletions, creates
     llm, memo = origin.llm_guests if origin else None, ctx.plan_memo
     plan = planner.plan(spec, observed, policy, recent=recent, llm_guests=llm, memo=memo)
     # a start or stop rests on a row's lagging status: confirm it, plan again if it differs

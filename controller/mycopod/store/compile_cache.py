@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel
 
-__all__ = ["CacheEntry", "CacheKey", "CompileCacheStore"]
+__all__ = ["CacheEntry", "CacheKey", "CacheRow", "CompileCacheStore"]
 
 HIT_MANY = """
 UPDATE compile_cache AS c SET hits = c.hits + 1
@@ -24,13 +24,16 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(sha, compiler, 
 WHERE c.content_sha256 = k.sha AND c.compiler = k.compiler AND c.model = k.model
   AND c.prompt_version = k.pv
 RETURNING c.content_sha256, c.compiler, c.model, c.prompt_version, c.spec, c.error,
-          c.created_at, c.hits"""
+          c.created_at, c.hits, c.ignored"""
 UPSERT = """
-INSERT INTO compile_cache (content_sha256, compiler, model, prompt_version, spec, error)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO compile_cache (content_sha256, compiler, model, prompt_version, spec, error,
+    ignored)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (content_sha256, compiler, model, prompt_version)
-DO UPDATE SET spec = EXCLUDED.spec, error = EXCLUDED.error, created_at = NOW()
-RETURNING content_sha256, compiler, model, prompt_version, spec, error, created_at, hits"""
+DO UPDATE SET spec = EXCLUDED.spec, error = EXCLUDED.error, ignored = EXCLUDED.ignored,
+    created_at = NOW()
+RETURNING content_sha256, compiler, model, prompt_version, spec, error, created_at, hits,
+    ignored"""
 COUNT = "SELECT count(*) FROM compile_cache"
 
 class CacheKey(BaseModel):
@@ -40,6 +43,12 @@ class CacheKey(BaseModel):
     compiler: str
     model: str = ""
     prompt_version: str = ""
+
+
+#: one entry to store: (key, spec, error) or (key, spec, error, ignored)
+CacheRow = (tuple[CacheKey, dict[str, Any] | None, str | None]
+            | tuple[CacheKey, dict[str, Any] | None, str | None,
+                    Sequence[tuple[int, str]] | None])
 
 
 class CacheEntry(BaseModel):
@@ -52,6 +61,9 @@ class CacheEntry(BaseModel):
     error: str | None
     created_at: datetime
     hits: int
+    #: a grammar result: what the grammar did not use, ``(line, note)`` each (migration
+    #: 0011); None for an LLM answer or an error
+    ignored: list[tuple[int, str]] | None = None
 
     @property
     def key(self) -> CacheKey:
@@ -65,10 +77,12 @@ def _entry(row: asyncpg.Record) -> CacheEntry:
     return CacheEntry(**data)
 
 
-def _args(key: CacheKey, spec: dict[str, Any] | None, error: str | None) -> tuple[Any, ...]:
+def _args(key: CacheKey, spec: dict[str, Any] | None, error: str | None,
+          ignored: Sequence[tuple[int, str]] | None = None) -> tuple[Any, ...]:
     if spec is None and error is None:
         raise ValueError("a cache entry needs a spec or an error")
-    return (key.content_sha256, key.compiler, key.model, key.prompt_version, spec, error)
+    return (key.content_sha256, key.compiler, key.model, key.prompt_version, spec, error,
+            None if ignored is None else [[line, note] for line, note in ignored])
 
 
 class CompileCacheStore:
@@ -89,14 +103,15 @@ class CompileCacheStore:
         return (await self.hit_many([key])).get(key)
 
     async def put(self, key: CacheKey, *, spec: dict[str, Any] | None,
-                  error: str | None) -> CacheEntry:
-        row = await self.db.fetchrow(UPSERT, *_args(key, spec, error))
+                  error: str | None, ignored: Sequence[tuple[int, str]] | None = None
+                  ) -> CacheEntry:
+        row = await self.db.fetchrow(UPSERT, *_args(key, spec, error, ignored))
         assert row is not None
         return _entry(row)
 
-    async def put_many(self, entries: Sequence[tuple[CacheKey, dict[str, Any] | None,
-                                                     str | None]]) -> None:
-        """Store (key, spec, error) entries as :meth:`put` does, in one round trip."""
+    async def put_many(self, entries: Sequence[CacheRow]) -> None:
+        """Store (key, spec, error[, ignored]) entries as :meth:`put` does, in one round
+        trip."""
         if entries:
             await self.db.executemany(UPSERT, [_args(*entry) for entry in entries])
 

@@ -152,6 +152,9 @@ class FileRecord(BaseModel):
     paragraphs: list[dict[str, Any]] = Field(default_factory=list)
     #: guest name -> model, for guests declared by an LLM-compiled paragraph
     llm_guests: dict[str, str] = Field(default_factory=dict)
+    #: what the grammar read and deliberately did not use, ``(line, note)`` each
+    #: (``ignored as context: '...'`` ...: issue 13, "no word is ever silently ignored")
+    ignored: list[tuple[int, str]] = Field(default_factory=list)
 
 
 class Declaration(BaseModel):

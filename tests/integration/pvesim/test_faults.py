@@ -91,3 +91,25 @@ def test_faults_endpoint_switches_faults_at_run_time(sim: SimHandle, api: Api) -
     assert set(_outcomes(api, 5)) == {"200 OK"}
     r = insecure("POST", f"{sim.url}/_sim/faults", json={"bogus": 1})
     assert r.status_code == 400
+
+
+def test_a_failing_guest_answers_500_to_every_request_and_the_rest_answer(
+        sim: SimHandle, api: Api) -> None:
+    api.run("POST", "/nodes/pve1/qemu", vmid=150, name="x")
+    api.run("POST", "/nodes/pve1/qemu", vmid=151, name="y")
+    sim.fail_guests(150)
+    r = api.get("/nodes/pve1/qemu/150/config")
+    assert (r.status_code, r.reason) == (500, "guest 150: got timeout")
+    assert api.get("/nodes/pve1/qemu/150/status/current").status_code == 500
+    assert api.put("/nodes/pve1/qemu/150/config", cores=2).status_code == 500
+    assert direct.config(sim.cluster, 150).get("cores") is None  # the write took no effect
+    assert api.data("GET", "/nodes/pve1/qemu/151/config")["name"] == "y"
+    rows = api.data("GET", "/cluster/resources", type="vm")
+    assert {r["vmid"] for r in rows} >= {150, 151}  # the listing still shows it
+    # the same through /_sim/faults, and over: every guest answers again
+    r = insecure("POST", f"{sim.url}/_sim/faults", json={"failing_vmids": [151]})
+    assert r.json()["failing_vmids"] == [151]
+    assert api.get("/nodes/pve1/qemu/151/config").status_code == 500
+    assert api.data("GET", "/nodes/pve1/qemu/150/config")["name"] == "x"
+    sim.fail_guests()
+    assert api.get("/nodes/pve1/qemu/151/config").status_code == 200

@@ -33,7 +33,7 @@ from tests.integration.ui.conftest import page, sign_in
 from tests.support.gitrepo import Remote
 from tests.support.llmserver import Answer, chat_server, spec_json
 
-GRAMMAR_PART = "web-1 is a VM with 2 cores.\n"
+GRAMMAR_PART = "Since the old box died, web-1 is a VM with 2 cores.\n"
 REFUSED = "web-2 should be a beefy machine with 4 cores, please and thank you."
 MODEL = "openai/test-model"
 
@@ -104,9 +104,11 @@ async def test_an_llm_paragraph_waits_for_an_admin_who_sees_it_then_it_applies(
             assert sources["web-2"] == {
                 "guest": "web-2", "file": "web.md", "line": 3, "text": REFUSED,
                 "understood_as": "web-2 is a VM with 4 cores.", "compiler": "llm",
-                "model": MODEL, "approval": True}
+                "model": MODEL, "approval": True, "ignored": []}
             assert (sources["web-1"]["compiler"], sources["web-1"]["approval"],
                     sources["web-1"]["line"]) == ("grammar", False, 1)
+            # what the grammar dropped from its own paragraph is shown with it
+            assert sources["web-1"]["ignored"] == ["ignored as context: 'Since the old box died'"]
 
             # the approval screen: paragraph | understood as, by the model
             await sign_in(api, "admin")
@@ -114,6 +116,7 @@ async def test_an_llm_paragraph_waits_for_an_admin_who_sees_it_then_it_applies(
             assert REFUSED in screen and "web-2 is a VM with 4 cores." in screen
             assert f"by the LLM {MODEL}" in screen and "web.md:3" in screen
             assert "needs an admin's approval (llm_changes_need_approval)" in screen
+            assert "ignored as context: &#39;Since the old box died&#39;" in screen
             run_page = await page(api, f"/ui/runs/{waiting.id}")
             assert REFUSED in run_page and f"by the LLM {MODEL}" in run_page
             overview = await page(api, "/")  # the status page's latest plan

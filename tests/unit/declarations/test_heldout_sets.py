@@ -1,6 +1,6 @@
-"""Issue 13's held-out measurement, second to seventh sets (the first is
+"""Issue 13's held-out measurement, second to eighth sets (the first is
 ``test_heldout.py``): notes written by engineers the grammar was never shown to, one
-folder per set (``heldout2/`` .. ``heldout7/``, each with ``notes.jsonl`` and
+folder per set (``heldout2/`` .. ``heldout8/``, each with ``notes.jsonl`` and
 ``impossible.jsonl``), compiled offline by the grammar alone. ``pytest -s`` prints the
 figures; ``bench/heldout.py --set NAME`` prints them with every refused and wrong note.
 
@@ -142,6 +142,51 @@ bot-a and bot-b"), a Markdown heading stating something ("### Describe the VM yo
 need") and a bare amount ("needs 512 MB"). With Confluence/Textile headings ("h3.")
 read as headings: 46 exact, 0 wrong. After grammar round 7 (tuned on heldout6 only,
 never on this set): 59 of 190 exact (31.1 %), 131 refused, 0 wrong; 32 of 32 refused.
+
+**heldout8**: 166 notes in 16 styles (WhatsApp group-chat export with date, time and
+sender, Microsoft Teams messages with a "[10:14] Name" header, Trello card with a
+checklist, YAML-minded admin writing "key: value" prose, CSV pasted with commas,
+accountant's year-end notes, physiotherapy clinic front desk, small hotel's IT, makerspace
+wiki, radio amateur, a parent texting the teenager who runs the homelab, a scientist's
+methods section in the passive voice, Hindi speaker's English, Korean speaker's English,
+Notion page export, handwritten notes transcribed with "[scan of notebook]" remarks), all
+styles no earlier set used, and 31 impossible requests in the same styles. 6 notes name a
+node or storage without the word ("on pve3", "on tank", "its disk on fast-ssd"); they
+carry ``"facts_needed": true`` and expect the node or storage. When written (grammar at
+main 5b30c9d): 35 of 166 exact (21.1 %), 131 refused, 0 wrong; 31 of 31 impossible
+requests refused. Of the 6 facts_needed notes one compiled exact ("its disk on fast-ssd"
+is read as the disk's storage), 5 were refused. By style, exact of notes: Notion 6/10,
+physio clinic 5/11, accountant 4/10, parent's texts 4/10, makerspace 3/10, radio amateur
+3/11, small hotel 3/11, YAML-minded 3/11, Korean 2/10, Trello 2/10, and 0 of the CSV
+(11), WhatsApp (11), Teams (10), handwritten (10), Hindi (10) and scientist (10) notes.
+The refusals by kind of phrasing (the grammar's first message): 22 a chat header before
+the guest ("12/03/26, 14:02 - Ana:", "[10:14] Priya Nair", "Priya Nair 11:02 AM", "de
+DL1ABC:"); 16 a label, card or page header before the guest ("Card: New wiki server",
+"Due: Fri", "Checklist item:", "Comment on card:", "Quarter-end checklist item 4:",
+"Asset register, IT section:", "WSJT-X remote:", "== Servers ==", "''Note:''", "💡", "▸
+Media stack", "Last edited by Sam ·"); 12 an opener (greeting, context or idiom: "Hi
+sweetie, Dad here.", "Your sister needs a computer ...", "Don't forget:", "Homework first,
+then", "73 all.", "Contest's over,", "Year-end close is done.", "Kindly do the needful
+and", "Please do one thing,", "Revert back with confirmation after", "Sir,", "Hi, this is
+Maria ... is really slow, could it have"); 11 CSV rows (every one); 10 a description
+before the name ("The door access controller door-ctl", "Guest WiFi portal container
+wifi-portal", "Echolink node container echolink", "We need a little container for the SMS
+reminders, sms-remind"); 10 past-tense passive narrative (every methods-section note: "was
+assigned", "were stored on", "was given the tags"); 8 "key: value" fields ("state:
+absent", "tags: [infra, dns]", "bios: ovmf", "network: bridge vmbr2", a YAML-like block);
+8 a transcription remark in brackets before the guest ("[scan of notebook]"); 7 a verb or
+idiom ("can lose its extra memory", "could it go on the second network", "may be shifted
+to", "the first to start", "make it 10 GB", "plus a 4 TB disk", "tag prod for X and tag uat
+for Y"); 7 a trailing remark or reason ("we moved to the new system in January", "I don't
+trust it", "It is not using anymore", "Thank you for your help always", "is gone from the
+contract"); 5 non-native word order ("firewall also enable", "is connect to vmbr1 bridge",
+"in ceph-ssd storage", "id is 5000", "tag is shop"); 3 form fields ("**Name:** syncthing",
+"VM name - gst-recon, CPU - 2 core", "Container: dnsmasq. RAM: 128 MB."); 3 a time or
+condition clause ("till further notice", "when server is booting", "during the filing
+season"); 2 the name given after the kind ("call it calendar", "name canteen-menu"); 2
+"template local:vztmpl/..." as an attribute; 2 USB passthrough phrasing ("the USB mapping
+cnc-stick on usb0"); 2 a bare "on NAME" / "move to NAME"; 1 a name in single quotes
+("container 'zigbee2mqtt'").
 """
 
 from __future__ import annotations
@@ -164,7 +209,7 @@ WRONG_YET: dict[str, str] = {}
 
 @pytest.fixture(scope="module",
                 params=["heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
-                        "heldout7"])
+                        "heldout7", "heldout8"])
 def figures(request: pytest.FixtureRequest) -> heldout.Figures:
     return heldout.measure(heldout.folder(request.param))
 

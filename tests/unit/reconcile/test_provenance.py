@@ -50,7 +50,7 @@ def test_an_llm_paragraph_keeps_its_record_and_is_gated_by_the_policy() -> None:
     assert gated.model_dump() == {
         "guest": "zcache-1", "file": "cache.md", "line": 1, "text": LLM_TEXT,
         "understood_as": "zcache-1 is a VM with 8 cores.", "compiler": "llm",
-        "model": "openai/m", "approval": True}
+        "model": "openai/m", "approval": True, "ignored": ()}
     [free] = provenance.trace(records, content, guests, ["zcache-1"], gate=False)
     assert not free.approval and free.by == "openai/m"
     assert provenance.trace(records, content, guests, ["not-declared"], gate=True) == []

@@ -87,6 +87,8 @@ class Paragraph:
     text: str
     guests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: what the grammar read here and deliberately did not use ("ignored as ...")
+    ignored: list[str] = field(default_factory=list)
 
 
 def file_texts(declaration: Declaration) -> dict[str, str]:
@@ -159,9 +161,24 @@ def _mentions(paragraph: str, name: str) -> bool:
     return _Index(paragraph).mentions(name)
 
 
-def annotate(text: str, guests: list[str], error: str | None) -> list[Paragraph]:
-    """Each paragraph with the guests it declares and the compile errors at its lines."""
+def _owner(found: list[Paragraph], at: int) -> Paragraph | None:
+    """The paragraph holding line ``at`` (the last starting at or before it; else the
+    first: nothing said about the file is left out)."""
+    owner = None
+    for p in found:
+        if p.line <= at:
+            owner = p
+    return owner if owner is not None else (found[0] if found else None)
+
+
+def annotate(text: str, guests: list[str], error: str | None,
+             ignored: list[tuple[int, str]] | None = None) -> list[Paragraph]:
+    """Each paragraph with the guests it declares, the compile errors at its lines and
+    what the grammar did not use there (``ignored``: a file record's (line, note))."""
     found = paragraphs(text)
+    for at, note in sorted(ignored or [], key=lambda n: n[0]):
+        if (owner := _owner(found, at)) is not None:
+            owner.ignored.append(note)
     indexes = [_Index(p.text) for p in found]
     for name in guests:
         for p, index in zip(found, indexes, strict=True):
@@ -173,14 +190,8 @@ def annotate(text: str, guests: list[str], error: str | None) -> list[Paragraph]
         if not match:
             continue
         at = int(match.group("line"))
-        owner = None
-        for p in found:
-            if p.line <= at:
-                owner = p
-        if owner is not None:
+        if (owner := _owner(found, at)) is not None:
             owner.errors.append(f"line {at}: {match.group('message')}")
-        elif found:
-            found[0].errors.append(f"line {at}: {match.group('message')}")
     return found
 
 

@@ -83,7 +83,7 @@ async def file_page(call: Call, user: User) -> core.PageResult:
         raise not_found("file")
     text = data.file_texts(declaration).get(path, "")
     found = data.annotate(text, record.guests, record.error or (
-        declaration.compile_error if len(declaration.files) == 1 else None))
+        declaration.compile_error if len(declaration.files) == 1 else None), record.ignored)
     guests: dict[str, Any] = {}
     if declaration.compile_status == "ok":
         wanted = [n for p in found for n in p.guests[:RENDERED]]
@@ -93,6 +93,7 @@ async def file_page(call: Call, user: User) -> core.PageResult:
     for p in found:
         shown = list(p.guests)
         paragraphs.append({"line": p.line, "text": p.text, "errors": p.errors,
+                           "ignored": p.ignored,
                            "understood": [{"name": n, "text": render.render_guest(guests[n])}
                                           for n in shown[:RENDERED] if n in guests],
                            "more": shown[RENDERED:]})

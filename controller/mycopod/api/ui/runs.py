@@ -120,10 +120,12 @@ async def _understood(store: DeclarationStore, declaration: Any) -> list[dict[st
         return []
     texts = data.file_texts(declaration)
     found = [(record, p) for record in llm
-             for p in data.annotate(texts.get(record.path, ""), record.guests, record.error)]
+             for p in data.annotate(texts.get(record.path, ""), record.guests, record.error,
+                                    record.ignored)]
     wanted = [n for _record, p in found for n in p.guests[:5]]
     guests = {g.name: g for g in (await store.spec_guests(declaration.id, wanted)).guests}
     return [{"path": record.path, "line": p.line, "text": p.text, "model": record.model,
+             "ignored": p.ignored,
              "understood": [render.render_guest(guests[n]) for n in p.guests[:5]
                             if n in guests]}
             for record, p in found]

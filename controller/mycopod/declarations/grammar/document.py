@@ -21,10 +21,14 @@ from mycopod.declarations.errors import (
     guest_limit_message,
 )
 from mycopod.declarations.grammar import (
+    chatlines,
     forms,
+    greetings,
+    headforms,
     leadins,
     mail,
     markdown,
+    notemarks,
     records,
     shellnotes,
     soundness,
@@ -49,6 +53,8 @@ from mycopod.declarations.grammar.tokens import (
 __all__ = ["compile_text", "count_sentences"]
 
 
+#: pronouns that open a list item about the guest of the item before
+_PRONOUNS = frozenset({"it", "its", "they", "them", "their"})
 #: a paragraph that is only a name in bold ("**ha-vm**"): a heading in all but form
 _BOLD_RE = re.compile(r"^\s*(?:\*\*|__)([^*_\n]+)(?:\*\*|__):?\s*$")
 
@@ -152,20 +158,25 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     ``places``: the cluster's names, for a bare ``on pve3`` (:mod:`.places`).
     """
     state = FileState(filename, places)
+    text = chatlines.read(text, state.ignored)  # "[21:04] <kmw> ...", "14:02 IC: ..."
+    text = notemarks.lines(text, state.ignored)  # "[[name]]", "#tags", "**Name:** x"
     text, quotes, problems = mail.read(text, state.ignored)  # "> ...", "From:", "-- Mary"
     for line, message in [*problems, *_quoted_declarations(quotes)]:
         state.error(line, message)
     try:
-        found = records.as_sentences(forms.as_sentences(markdown.blocks(text, headings=True),
-                                                        state.ignored))
+        found = records.as_sentences(greetings.strip(notemarks.fields(forms.as_sentences(
+            headforms.as_form(markdown.blocks(text, headings=True), state.ignored),
+            state.ignored), state.ignored), state.ignored))
     except markdown.MarkdownError as exc:
         raise CompileError.single(filename, exc.line, exc.message) from None
     topic: Subject | None = None  # the guest a heading names, for the prose under it
     lead: leadins.LeadIn | None = None  # "Please get rid of these:", for the list below it
     items_topic: Subject | None = None  # "nas01 is a VM with:", for the list below it
+    item_last: Subject | None = None  # the guest the list item before spoke of
     for index, block in enumerate(found):
         if state.full:
             break
+        prev_item, item_last = item_last, None  # only a list item right before counts
         block = shellnotes.as_sentence(found, index)  # "# ct dns-1 1 core" alone
         if block.kind == "heading":
             _unfilled(state, lead)
@@ -217,6 +228,8 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
             continue
         about = items_topic if block.kind == "item" and items_topic is not None else topic
         last: Subject | None = about
+        if block.kind == "item" and about is None and tokens and tokens[0].low in _PRONOUNS:
+            last = prev_item  # "- web-1 is a VM" / "- it has 2 cores": the item before's guest
         sentences = split_sentences(tokens)
         for k, sentence in enumerate(sentences):
             if state.full:
@@ -246,6 +259,7 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
             if max_guests is not None and len(state.drafts) > max_guests:
                 raise GuestLimitError.single(filename, sentence[0].line, guest_limit_message(
                     len(state.drafts), max_guests, partial=True) + " (reading stopped here)")
+        item_last = last if block.kind == "item" else None
     _unfilled(state, lead)
     if ignored is not None:
         ignored.extend(CompileIssue(filename, line, text) for line, text in state.ignored)

@@ -67,7 +67,8 @@ SETTING_KEYS: dict[str, str] = {
     **dict.fromkeys(("disk", "disk size", "storage size", "disk space"), "a {} disk"),
     **dict.fromkeys(("network", "vlan", "bridge", "ip", "ip address", "gateway", "node",
                      "host node", "storage", "pool", "tags", "tag", "boot", "start on boot",
-                     "state"), "{}"),
+                     "state", "resources", "specs", "specifications", "sizing", "hardware"),
+                    "{}"),
 }
 #: a bare value of these keys gets its keyword ("VLAN: 40" is "VLAN 40")
 _KEYWORD = {"vlan": "VLAN {}", "bridge": "on bridge {}", "node": "on node {}",
@@ -88,7 +89,13 @@ METADATA_KEYS = frozenset({
     "building", "room", "signature", "signed", "manager", "ward manager", "patient-facing",
     "business owner", "category", "service", "project", "cc", "status of request",
     "backout", "backout plan", "rollback", "rollback plan", "test plan", "change window",
-    "maintenance window", "cab", "cab date", "implementer", "assignee"})
+    "maintenance window", "cab", "cab date", "implementer", "assignee",
+    # issue trackers, wikis and purchase orders
+    "assignees", "milestone", "labels", "reviewer", "reviewers", "sprint", "estimate",
+    "due", "due date", "deadline", "page", "owner", "owners", "author", "reporter",
+    "watchers", "component", "components", "fix version", "version", "severity",
+    "po", "po number", "invoice", "vendor", "supplier", "budget", "cost", "price",
+    "quantity approved", "approval", "approved", "space", "last updated", "updated"})
 _KINDS = {"virtual machine": "VM", "vm": "VM", "virtual server": "VM", "qemu vm": "VM",
           "kvm vm": "VM", "container": "container", "lxc container": "container",
           "lxc": "container", "ct": "container"}

@@ -56,6 +56,9 @@ VERDICTS = frozenset({"approved", "agreed", "accepted", "confirmed", "done", "ac
 _AGREED = frozenset({"agreed", "noted", "decided", "resolved", "confirmed"})
 
 
+_WISH_FIRST = frozenset(words[0] for words in WISHES)
+
+
 def _greeting(tokens: list[Token], i: int) -> int:
     if tokens[i].low in GREETINGS and i + 1 < len(tokens) and tokens[i + 1].low in (
             "!", ",", "."):
@@ -65,6 +68,8 @@ def _greeting(tokens: list[Token], i: int) -> int:
 
 def _wish(tokens: list[Token], i: int) -> int:
     end = i
+    if i >= len(tokens) or tokens[i].low not in _WISH_FIRST:
+        return end
     for words in WISHES:
         n = len(words)
         if n > end - i and tuple(t.low for t in tokens[i:i + n]) == words and not any(

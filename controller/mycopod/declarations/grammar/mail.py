@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["read"]
+__all__ = ["mail_like", "read"]
 
 _HEADER_RE = re.compile(r"^\s*(from|to|cc|bcc|subject|re|fwd?|date|sent|reply-to)\s*:\s*\S",
                         re.IGNORECASE)
@@ -63,6 +63,12 @@ def _mail_like(lines: list[str]) -> bool:
             after = [x for x in lines[k + 1:] if x.strip()]
             answered = answered or (bool(after) and not _QUOTE_RE.match(after[0]))
     return answered
+
+
+def mail_like(text: str) -> bool:
+    """Does ``text`` look like an e-mail (a header block at the top, an attribution, or a
+    quote answered under it)? Its structure is then read across paragraphs."""
+    return _mail_like(text.split("\n"))
 
 
 def read(text: str, ignored: list[tuple[int, str]]

@@ -17,7 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mycopod.declarations.grammar.tables import TableError, is_table, key_values, table_rows
+from mycopod.declarations.grammar import sheets
+from mycopod.declarations.grammar.tables import (
+    TableError,
+    is_table,
+    key_values,
+    known_column,
+    table_rows,
+)
 
 __all__ = ["Block", "MarkdownError", "blocks"]
 
@@ -112,6 +119,9 @@ def blocks(text: str, *, headings: bool = False) -> list[Block]:
 
     def close() -> None:
         nonlocal current
+        if current and kind == "paragraph":
+            # a pasted spreadsheet, a wiki table, a CSV export
+            current = sheets.as_markdown(current, known_column)
         if current and kind == "paragraph" and is_table(tuple(current)) and (
                 form := key_values(tuple(current))) is not None:
             result.append(Block("paragraph", tuple(form)))  # "| Field | Value |": a form

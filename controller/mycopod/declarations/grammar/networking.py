@@ -115,7 +115,14 @@ def _p_gateway(c: Cursor) -> NetEffect | None:
     return lambda d, slot: d.set_net(slot, "gateway", gateway, line)
 
 
+#: the words a firewall phrase starts with
+_FIREWALL_FIRST = frozenset({"no", "without", "disable", "not", "firewalled", "enable",
+                             "behind", "firewall"})
+
+
 def _p_firewall(c: Cursor) -> NetEffect | None:
+    if c.w() not in _FIREWALL_FIRST:
+        return None
     line = c.line
     start = c.i
     value: bool | None = None

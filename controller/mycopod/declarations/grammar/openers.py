@@ -70,6 +70,7 @@ _NEW_GUEST = frozenset({"new", "a", "an", "create", "add", "please", "we", "i"})
 _GREETINGS = frozenset({"hey", "hi", "hello"})
 #: whom a greeting addresses ("Hey team,", "Hi all,")
 _ADDRESSED = frozenset({"team", "all", "folks", "guys", "everyone", "there", "y'all"})
+_PHRASE_FIRST = frozenset(words[0] for words in PHRASE_OPENERS)
 _CLOSER_ENDS = frozenset(words[-1] for words in CLOSERS)
 _TICKET_RE = re.compile(r"^#?[a-z0-9][a-z0-9_\-]*$")
 _PUNCT = frozenset({",", ":", "-", "--", "\u2013", "\u2014"})
@@ -95,10 +96,10 @@ def _opener(tokens: list[Token], i: int) -> tuple[int, bool]:
     w = tokens[i].low if i < len(tokens) else ""
     if tokens[i].quoted if i < len(tokens) else True:
         return i, False
-    for words in QUESTION_OPENERS:
+    for words in QUESTION_OPENERS if w in _MODALS else ():
         if tuple(t.low for t in tokens[i:i + len(words)]) == words:
             return i + len(words), True
-    for words in PHRASE_OPENERS:
+    for words in PHRASE_OPENERS if w in _PHRASE_FIRST else ():
         if tuple(t.low for t in tokens[i:i + len(words)]) == words and not any(
                 t.quoted for t in tokens[i:i + len(words)]):
             return i + len(words), False

@@ -65,6 +65,12 @@ def _refer(last: Subject | None, word: Token, line: int) -> list[str]:
     return list(last.names)
 
 
+#: the creation prefixes by their first word, in their order (longest first)
+_PREFIXES_BY_FIRST: dict[str, tuple[tuple[str, ...], ...]] = {
+    first: tuple(p for p in CREATE_PREFIXES if p[0] == first)
+    for first in {p[0] for p in CREATE_PREFIXES}}
+
+
 def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
     """Parse the subject at the start of a clause; None when the clause has none."""
     line = c.line
@@ -93,7 +99,7 @@ def read_subject(c: Cursor, last: Subject | None) -> Subject | None:
         return Subject(_refer(last, c.toks[start], line), line, pronoun=True)
     # creation: "Create three web servers named web-1 through web-3", "A VM named scratch"
     verb = False
-    for prefix in CREATE_PREFIXES:
+    for prefix in _PREFIXES_BY_FIRST.get(w, ()):
         if c.take(*prefix):
             verb = True
             break

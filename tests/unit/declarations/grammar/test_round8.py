@@ -24,7 +24,7 @@ def _ignored(text: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
 @pytest.mark.parametrize(("text", "guest", "said"), [
     ("I am sorry to trouble you, but please delete the container q8-a.",
      {"q8-a": {"kind": "ct", "state": "absent"}},
-     "t.md:1: ignored as context: 'I am sorry to trouble you but please'"),
+     "t.md:1: ignored as courtesy: 'I am sorry to trouble you, but'"),  # (.greetings)
     ("We humbly request that the VM q8-b start automatically when the host boots.",
      {"q8-b": {"kind": "vm", "onboot": True}},
      "t.md:1: ignored as context: 'We humbly request that'"),

@@ -1,0 +1,164 @@
+"""Chat and log lines pasted as a note: the speaker and the time are dropped, the text read.
+
+People paste a request from where it was made: an IRC channel, an incident channel, a
+chat. Each line then opens with who said it and when. A chat line is one of
+
+- ``[21:04] <kmw> text`` or ``<op_lisa> text`` (IRC: a nick in angle brackets, after an
+  optional time in brackets);
+- ``[21:04] * fenn wants text`` / ``* fenn needs text`` (an IRC action: the speaker's own
+  request, read as ``I want text`` / ``I need text``; ``* fenn says: text`` reads
+  ``text``);
+- ``14:02 IC: text``, ``14:05 @oncall: text``, ``[09:12] ops: text`` (an incident log: a
+  time, then a speaker without digits and a colon) and ``@oncall: text`` (a speaker with
+  ``@`` needs no time);
+- ``[21:04] text`` (a time alone, in brackets: ``22:00 stop the VM x`` may be a schedule,
+  and is refused as one); times may carry a date (``2026-11-28 21:04``,
+  ``2026-11-28T21:04:12Z``, ``28/11/26, 21:04``);
+- a line that only names the writer and the time of the message under it (Slack
+  ``Alice Chen  10:42 AM``, Discord ``kmw — Today at 21:04``, Teams ``[10:42 AM] Smith,
+  John``): ``ignored as chat header``; the lines under it are read as they are. The
+  line needs AM/PM, ``today``/``yesterday`` or a dash, and a writer that is no word of
+  the grammar or of a schedule (``Nightly 3:00 AM`` is no header).
+
+The prefix is reported (``ignored as chat prefix: '[21:04] <kmw>'``) and the text is read
+as a list item of its own: each line is one message, even without a full stop. A speaker
+with a digit (``[14:02] web-1: a VM``) is a guest, not a speaker: only a bracketed time is
+dropped.
+System lines (``*** kmw has joined #ops``, ``-!- x has quit``) are reported as ``ignored as
+chat event``; a status word opening a message (``resolved.``, ``ack``, ``+1``, ``lgtm``,
+``on it``) as ``ignored as chat status``, and the rest of the message is read. HTML tags
+(``<details>``) are no nicks. Line numbers are kept. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mycopod.declarations.grammar.lexicon import is_vocab
+
+__all__ = ["read"]
+
+_DATE = r"(?:\d{4}-\d{2}-\d{2}[ T]|\d{1,2}/\d{1,2}/\d{2,4},?\s+)"
+_TIME = (rf"{_DATE}?\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\.\d+)?(?:Z|[+-]\d{{2}}:?\d{{2}})?"
+         r"(?:\s?[aApP][mM])?")
+_STAMP = rf"(?:\[{_TIME}\]|\({_TIME}\)|{_TIME})"
+_NICK = r"[@+%~&]?[A-Za-z_\\^{}|`][\w\-\\^{}|`.]{0,31}"
+#: ``[21:04] <kmw> text``, ``<op_lisa> text``
+_IRC_RE = re.compile(rf"^(\s*(?:{_STAMP}\s*)?<(?P<nick>{_NICK})>)\s+(?=\S)", re.IGNORECASE)
+#: ``[21:04] * fenn wants text``, ``* fenn needs text``
+_ACTION_RE = re.compile(
+    rf"^(\s*(?:{_STAMP}\s*)?\*\s+(?P<nick>{_NICK}))\s+(?P<verb>wants|needs|would like|"
+    r"asks for|requests|says|asks|writes)\b\s*:?\s*(?=\S)", re.IGNORECASE)
+#: ``14:02 IC: text``, ``[09:12] @oncall: text``, ``@oncall: text``, ``28/11/26, 21:04 - Ana
+#: Silva: text`` (WhatsApp)
+_SPEAKER_RE = re.compile(
+    rf"^(\s*(?:{_STAMP}\s+(?:-\s+)?(?P<who>@?[A-Za-z_][\w\-.]{{0,31}}(?:\s+[A-Z][\w.'\-]*)"
+    r"{0,2})|(?P<at>@[A-Za-z_][\w\-.]{0,31})):)\s+(?=\S)")
+#: a line that only says who wrote the message under it and when: Slack (``Alice Chen
+#: 10:42 AM``), Discord (``kmw — Today at 21:04``), Teams (``[10:42 AM] Smith, John``)
+_HEADER_RE = re.compile(
+    r"^\s*(?:(?P<who>[A-Za-z][\w.'\-]*(?:\s+[A-Za-z][\w.'\-]*){0,2})\s+(?:[-\u2013\u2014]\s+)?"
+    r"(?:(?i:today|yesterday)\s+at\s+)?" + _TIME + r"|\[" + _TIME
+    + r"\]\s+(?P<names>[A-Z][\w.'\-]*(?:,?\s+[A-Z][\w.'\-]*){1,2}))\s*$")
+#: words of a schedule, never a writer ("Nightly 3:00 AM")
+_WHEN = frozenset({"nightly", "daily", "weekly", "monthly", "hourly", "every", "each", "at",
+                   "on", "until", "till", "from", "to", "before", "after", "by", "since",
+                   "starting", "start", "stop", "run", "runs", "reboot", "backup", "backups",
+                   "snapshot", "snapshots", "maintenance", "window", "shutdown"})
+#: what makes a header line sure
+_SURE_RE = re.compile(r"(?i:\b[ap]m\b|\btoday\b|\byesterday\b)|[\u2013\u2014]")
+#: ``[21:04] text`` (a bare ``22:00 stop x`` may be a schedule: it is left to the parser)
+_STAMP_RE = re.compile(rf"^(\s*\[{_TIME}\])\s+(?=[A-Za-z<*@])", re.IGNORECASE)
+#: an IRC system line: joins, parts, quits, nick and mode changes
+_EVENT_RE = re.compile(
+    rf"^\s*(?:{_STAMP}\s*)?(?:\*\*\*|-!-|-->|<--|\*)\s+\S+\s+(?:has\s+(?:joined|left|quit)|"
+    r"is now known as|sets mode|changed the topic)\b", re.IGNORECASE)
+#: a status word that opens a message ("resolved.", "ack", "+1"): chatter, said of no guest
+_STATUS_RE = re.compile(
+    r"^\s*(?i:resolved|mitigated|investigating|monitoring|identified|ack|acked|ok|okay|lgtm|"
+    r"done|noted|on it|will do|thanks|thx|ty|agreed)(?:\s*[.!]+\s+|\s*[.!]*\s*$)|"
+    r"^\s*\+1(?:\s*[.!]*\s+|\s*$)")
+#: tags that open a line of HTML in Markdown, never a nick
+_HTML = frozenset({"details", "summary", "br", "p", "div", "img", "hr", "sub", "sup",
+                   "code", "pre", "span", "table", "tr", "td", "th", "kbd", "em", "strong",
+                   "ul", "li", "ol", "center", "small"})
+#: what an action's verb reads as
+_ACTION_AS = {"wants": "I want ", "needs": "I need ", "would like": "I would like ",
+              "asks for": "I ask for ", "requests": "I request ", "says": "", "asks": "",
+              "writes": ""}
+
+
+def _line(line: str) -> tuple[str, str] | None:
+    """(prefix dropped, text read) of a chat line, or None for any other line."""
+    match = _IRC_RE.match(line)
+    if match and match.group("nick").lower() not in _HTML:
+        return match.group(1).strip(), line[match.end():]
+    match = _ACTION_RE.match(line)
+    if match:
+        said = _ACTION_AS[" ".join(match.group("verb").lower().split())]
+        return match.group(1).strip(), said + line[match.end():]
+    match = _SPEAKER_RE.match(line)
+    if match:
+        who = match.group("who")
+        if who is not None and any(ch.isdigit() for ch in who):
+            stamp = _STAMP_RE.match(line)  # "14:02 web-1: a VM": web-1 is a guest
+            return (stamp.group(1).strip(), line[stamp.end():]) if stamp else None
+        return match.group(1).strip().rstrip(":"), line[match.end():]
+    match = _STAMP_RE.match(line)
+    if match:
+        return match.group(1).strip(), line[match.end():]
+    return None
+
+
+def _writer(who: str) -> bool:
+    """Is ``who`` of a chat header a writer: one handle (``kmw``) or up to three
+    capitalised words (``Alice Chen``, Teams' ``Smith, John``), none a word of the grammar
+    or holding a digit (``Stop Backup 22:00`` is no header)?"""
+    words = who.split()
+    return all(not is_vocab(w.lower()) and w.lower() not in _WHEN and not any(
+        c.isdigit() for c in w) and (len(words) == 1 or w[:1].isupper()) for w in words)
+
+
+def _headers(lines: list[str]) -> set[int]:
+    """The indexes of the chat header lines: each with a writer (:func:`_writer`), and
+    with AM/PM, ``today``/``yesterday`` or a dash."""
+    found: set[int] = set()
+    for k, line in enumerate(lines):
+        header = _HEADER_RE.match(line) if any(c.isdigit() for c in line) else None
+        if header and _SURE_RE.search(line) and _writer(
+                header.group("who") or header.group("names").replace(",", " ")):
+            found.add(k)
+    return found
+
+
+def read(text: str, ignored: list[tuple[int, str]]) -> str:
+    """``text`` with each chat line's prefix dropped (reported in ``ignored``) and its
+    message made a list item of its own; any other line is kept as it is."""
+    if ":" not in text and "<" not in text and "*" not in text:
+        return text  # the common case: no time, no nick, no action
+    lines = text.split("\n")
+    headers = _headers(lines)
+    changed = False
+    for k, line in enumerate(lines):
+        if k in headers:
+            ignored.append((k + 1, f"ignored as chat header: {line.strip()!r}"))
+            lines[k] = ""
+            changed = True
+            continue
+        if _EVENT_RE.match(line):
+            ignored.append((k + 1, f"ignored as chat event: {line.strip()!r}"))
+            lines[k] = ""
+            changed = True
+            continue
+        found = _line(line)
+        if found is None:
+            continue
+        prefix, said = found
+        ignored.append((k + 1, f"ignored as chat prefix: {prefix!r}"))
+        status = _STATUS_RE.match(said)
+        if status:  # "resolved. Follow-up: ...", "ack"
+            ignored.append((k + 1, f"ignored as chat status: {status.group(0).strip()!r}"))
+            said = said[status.end():]
+        lines[k] = "- " + said.strip() if said.strip() else ""
+        changed = True
+    return "\n".join(lines) if changed else text
