@@ -73,7 +73,12 @@ never offered as a typo), :mod:`.context` (a clause that explains or comments, d
 by one rule and reported), :mod:`.timing` (``for now`` on power: not scheduled),
 :mod:`.boots` (``when the server boots`` is on boot), :mod:`.mail` (headers, quotes and
 signatures of an e-mail), :mod:`.forms` (a request form's ``Key: value`` lines),
-:mod:`.shellnotes` (a ``# ...`` line alone that is a declaration), :mod:`.document` (a
+:mod:`.shellnotes` (a ``# ...`` line alone that is a declaration), round 8's sentence
+classes: :mod:`.politeness` (apologies, softeners, ``We humbly request that``, ``Is
+necessary to``, ``We would be grateful if``), :mod:`.phrasings` (second-language grammar,
+verbs, SMS shorthand, ``one (1) VM``), :mod:`.keeping` (``stop x but dont delete it``,
+``may delete later`` beside a stop), :mod:`.purposed` (``a vm for the new pos called x``),
+:mod:`.document` (a
 file's text, block by block, to a ClusterSpec; ``compile_text(ignored=...)`` collects
 what was read and not used, ``ignored as context: '...'``). Each sentence passes
 :func:`.openers.strip_courtesy`,

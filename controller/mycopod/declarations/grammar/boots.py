@@ -32,8 +32,14 @@ _EVENTS = (("boots", "up"), ("boots",), ("starts", "up"), ("starts",), ("reboots
            ("restarts",), ("comes", "back", "up"), ("comes", "back", "on"), ("comes", "back"),
            ("comes", "up"), ("comes", "on"), ("is", "back"), ("powers", "on"), ("is", "restarted"),
            ("is", "rebooted"), ("has", "restarted"), ("has", "rebooted"), ("restarted",),
-           ("rebooted",), ("is", "powered", "on"))
-_POWER_EVENTS = (("goes", "out"), ("goes", "off"), ("comes", "back"), ("fails",),
+           ("rebooted",), ("is", "powered", "on"),
+           # round 8: "when the server turns on", second-language "when the server turn on"
+           ("turns", "on"), ("turn", "on"), ("is", "turned", "on"), ("is", "switched", "on"),
+           ("powers", "up"), ("boot",), ("start",), ("reboot",), ("restart",),
+           ("comes", "online"), ("is", "back", "on"), ("is", "back", "up"))
+_POWER_EVENTS = (("goes", "out"), ("goes", "off"), ("comes", "back", "on"),
+                 ("comes", "back"), ("fails",), ("is", "restored"), ("returns",),
+                 ("come", "back"),
                  ("is", "cut"), ("goes", "down"), ("comes", "on"), ("returns",))
 _OUTAGES = (("power", "cut"), ("power", "outage"), ("power", "failure"), ("power", "loss"),
             ("outage",), ("reboot",), ("restart",), ("blackout",), ("host", "reboot"),
@@ -93,11 +99,14 @@ def _come_up(tokens: list[Token]) -> list[Token]:
     """``comes up on boot``, ``come back after a reboot``: ``start(s)`` there."""
     lows = [t.low for t in tokens]
     for i in range(len(lows) - 2):
+        # "come back on by itself after a power cut": "on"/"online" after "back" too
+        j = i + 3 if lows[i + 1] == "back" and lows[i + 2] in ("on", "online", "up") and (
+            _event(lows, i + 3) > i + 3) else i + 2
         if lows[i] in ("come", "comes") and lows[i + 1] in ("up", "back") and (
-                tuple(lows[i + 2:i + 4]) in (("on", "boot"), ("at", "boot"))
-                or _event(lows, i + 2) > i + 2):
+                tuple(lows[j:j + 2]) in (("on", "boot"), ("at", "boot"))
+                or _event(lows, j) > j):
             word = "start" if lows[i] == "come" else "starts"
-            return [*tokens[:i], Token(word, word, tokens[i].line), *tokens[i + 2:]]
+            return [*tokens[:i], Token(word, word, tokens[i].line), *tokens[j:]]
     return tokens
 
 
@@ -106,16 +115,22 @@ def on_boot(tokens: list[Token]) -> list[Token]:
     tokens = _come_up(tokens)
     lows = [t.low for t in tokens]
     started = False
+    at = -1  # the start word
     for i, w in enumerate(lows):
         if w in _SEPARATORS:
             started = False
         elif w in _STARTS:
             started = True
+            at = i
         elif started and not tokens[i].quoted:
             end = _event(lows, i)
             if end > i and (end == len(lows) or lows[end] in _SEPARATORS):
                 line = tokens[i].line
                 said = [] if lows[i - 1] in ("automatically", "boot") else [
                     Token("on", "on", line), Token("boot", "boot", line)]
+                if 0 <= at < i - 2 and lows[at + 1] == "automatically":
+                    # "start automatically the VM x when the server turns on": the adverb
+                    # before the object (a Romance order) says what the event says
+                    return [*tokens[:at + 1], *tokens[at + 2:i], *said, *tokens[end:]]
                 return [*tokens[:i], *said, *tokens[end:]]
     return tokens

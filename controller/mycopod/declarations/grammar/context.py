@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 
-from mycopod.declarations.grammar import boots, timing
+from mycopod.declarations.grammar import boots, keeping, purposed, timing
 from mycopod.declarations.grammar.idioms import REASON_WORDS, drop_asides, normalize
 from mycopod.declarations.grammar.lexicon import GENERIC_NOUNS, KIND_WORDS, ROLE_WORDS, is_vocab
 from mycopod.declarations.grammar.openers import strip_courtesy
@@ -51,7 +51,7 @@ PLAIN = REASON_WORDS | frozenset({
     "being", "really", "only", "lot", "many", "thing", "things", "how", "while",
     "during", "before", "until", "till", "through", "about", "out", "back", "what",
     "his", "her", "he", "she", "someone", "somebody", "everyone", "anyone", "nobody",
-    "nothing", "there", "go", "say", "says", "said", "like", "feature", "type",
+    "nothing", "there", "go", "say", "says", "said", "like", "feature", "type", "having",
 })
 #: before a word of :data:`.lexicon.ROLE_WORDS`, these make it a plain noun ("a cache")
 _ARTICLES = frozenset({"a", "an", "the", "my", "our", "its", "this", "that", "their"})
@@ -81,14 +81,17 @@ _POLITE = frozenset({"please", "pls", "plz", "kindly", "thanks", "thank", "you",
 _OTHERS = frozenset({"we", "i", "they", "i'm", "we're", "they're", "you're", "i've", "we've",
                      "they've", "i'll", "we'll", "they'll", "i'd", "we'd", "nobody", "no-one",
                      "someone", "somebody", "he", "she", "everyone", "people", "ppl", "the",
-                     "my", "our", "their", "you"})
+                     "my", "our", "their", "you", "its"})  # "its records having been moved"
 #: the past or the future, in a clause of :data:`_OTHERS`
 _TENSE = frozenset({"will", "shall", "going", "gonna", "did", "was", "were", "had",
                     "stopped", "started", "deleted", "removed", "turned", "shut", "switched",
                     "powered", "moved", "migrated", "replaced", "killed", "nuked", "used",
                     "created", "made", "added", "built", "fixed", "needed", "sold", "do", "retired",
                     "decommissioned", "destroyed", "wiped", "scrapped", "dropped",
-                    "does"})
+                    "does", "having", "been"})
+#: telling who uses the guest, in a clause of :data:`_OTHERS` with no word of
+#: :data:`_WANTS` (so never "need"): context in any tense
+_USES = frozenset({"use", "uses", "using", "used"})
 #: the present, telling the past or the future only before an "-ing" ("is using")
 _BE = frozenset({"is", "are", "am"})
 #: a clause telling of an action with one of these nouns in it may be about the guest
@@ -141,12 +144,14 @@ def is_context(clause: list[Token]) -> bool:
     lows = ["month" if t.text == "May" else t.low for t in words[start:]]
     if not lows or lows[0] not in _OTHERS or any(w in _WANTS for w in lows):
         return False
-    if lows[0] in ("the", "my", "our", "their") and (
+    if lows[0] in ("the", "my", "our", "their", "its") and (
             len(lows) < 2 or any(w in _GUEST_NOUNS for w in lows[1:3])):
         return False
     if lows[0].endswith(("'m", "'re")):  # "I'm not writing", "we're moving"
         lows = [lows[0], "am", *lows[1:]]
     if lows[0].endswith(("'ll", "'ve")):  # "we'll see", "I've moved"
+        return True
+    if all(w in _USES for w in told):  # "the volunteers who use it are away"
         return True
     return any(w in _TENSE or (w in _BE and any(n.endswith("ing") for n in lows[k + 2:k + 4]))
                for k, w in enumerate(lows[1:]))
@@ -203,7 +208,8 @@ def drop(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
     """``tokens`` without their context clauses, each reported in ``ignored``."""
     if not tokens:
         return tokens
-    kept, dropped = split(timing.not_scheduled(boots.on_boot(tokens), ignored))
+    tokens = purposed.drop(keeping.kept(boots.on_boot(tokens), ignored), ignored)
+    kept, dropped = split(timing.not_scheduled(tokens, ignored))
     ignored.extend((tokens[0].line, f"ignored as context: {text!r}") for text in dropped)
     return kept
 
@@ -214,14 +220,13 @@ def courtesy(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]
     kept = strip_courtesy(tokens)
     if len(kept) == len(tokens):
         return kept
-    ids = {id(t) for t in kept}
-    at = [k for k, t in enumerate(tokens) if id(t) in ids]
-    if not at:
+    pos = {id(t): k for k, t in enumerate(tokens)}
+    if not kept:
         runs = [tokens]
-    elif at == list(range(at[0], at[-1] + 1)):  # a prefix and a suffix dropped
-        runs = [tokens[:at[0]], tokens[at[-1] + 1:]]
+    elif id(kept[0]) in pos and id(kept[-1]) in pos:  # a prefix and a suffix dropped
+        runs = [tokens[:pos[id(kept[0])]], tokens[pos[id(kept[-1])] + 1:]]
     else:
-        return kept  # words rewritten inside: nothing to report by position
+        return kept  # words rewritten at an end: nothing to report by position
     runs = [[t for t in run if t.low not in SEPARATORS and t.low not in (".", "!", "?", ":")]
             for run in runs]
     for run in runs:

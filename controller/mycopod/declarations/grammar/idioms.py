@@ -27,6 +27,7 @@ from mycopod.declarations.grammar import comparatives, keyed
 from mycopod.declarations.grammar.compact import list_label
 from mycopod.declarations.grammar.lexicon import DROPPED, GLUED_RE, ROLE_WORDS, UNITS, is_vocab
 from mycopod.declarations.grammar.names import is_nameish
+from mycopod.declarations.grammar.phrasings import PHRASING_IDIOMS, restated_numbers
 from mycopod.declarations.grammar.terse import expand
 from mycopod.declarations.grammar.tokens import QUOTED, Token
 from mycopod.declarations.grammar.verbs import VERB_IDIOMS
@@ -89,6 +90,7 @@ IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("goes", "on|in"), ("is", "")), (("go", "on|in"), ("be", "")),  # "x goes on VLAN 40"
     (("booting|boots|boot", "via|with|using|from", "uefi|ovmf|seabios|bios"),
      (",", "with", "")),
+    *PHRASING_IDIOMS,  # round 8: second-language grammar, verbs, SMS (.phrasings)
     *VERB_IDIOMS,  # "is to be created with", "be given", "bumped to", "reside on" (.verbs)
 )
 _MATCHED = {w for words, _ in IDIOMS for group in words for w in group.split("|")}
@@ -193,6 +195,7 @@ def _possessive(tokens: list[Token]) -> list[Token]:
 
 _CORE_NOUNS = frozenset({"cores", "core", "cpus", "cpu", "vcpus", "vcpu"})
 _NODE_NOUNS = frozenset({"node", "host"})
+_STORAGE_RE = re.compile(r"^[a-z][a-z0-9_.-]*$")
 
 
 def reorder(tokens: list[Token]) -> list[Token]:
@@ -207,6 +210,9 @@ def reorder(tokens: list[Token]) -> list[Token]:
         if a.low in _CORE_NOUNS and b.low in ("to", ":", "=") and c.low.isdigit():
             out[i:i + 3] = [c, a, Token(b.text, DROPPED, b.line)]
         elif a.low == "on" and is_nameish(b) and c.low in _NODE_NOUNS:
+            out[i + 1:i + 3] = [c, b]
+        elif a.low == "on" and c.low in ("storage", "datastore") and not is_vocab(
+                b.low) and _STORAGE_RE.match(b.low):  # "on tank storage"
             out[i + 1:i + 3] = [c, b]
         elif a.low == "the" and i > 0 and out[i - 1].low in ("from", "of") and is_nameish(
                 b) and c.low == "template":  # "cloned from the ubuntu-jammy template"
@@ -235,6 +241,7 @@ def _bare_address(tokens: list[Token]) -> list[Token]:
 
 def normalize(tokens: list[Token]) -> list[Token]:
     """``tokens`` with each idiom rewritten to the words it means."""
+    tokens = restated_numbers(tokens)  # "one (1) VM" (.phrasings)
     tokens = reorder(expand(tokens))
     if any(t.low.endswith("'s") for t in tokens):
         tokens = _possessive(tokens)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from mycopod.declarations.grammar.phrasings import PHRASING_WORDS
 from mycopod.declarations.grammar.verbs import VERB_WORDS
 
 FILLERS = frozenset({
@@ -99,7 +100,7 @@ for _words, _mib in (
 ):
     for _w in _words:
         UNITS[_w] = Decimal(_mib)
-GLUED_RE = re.compile(r"^(\d+(?:\.\d+)?)(mb|mib|m|gb|gib|g|tb|tib|t)$")
+GLUED_RE = re.compile(r"^(\d+(?:\.\d+)?)(mb|mib|m|gb|gib|gigs|gig|g|tb|tib|t)$")
 NUMBER_RE = re.compile(r"^\d+(\.\d+)?$")
 
 SMALL_NUMBERS = {w: i for i, w in enumerate(
@@ -215,7 +216,7 @@ COURTESY_AND_IDIOM_WORDS = frozenset("""
     very way well wipe wiped you
     nobody someone somebody everyone everybody anyone anybody nothing
     yo heya hiya howdy morning um uh umm hmm sorry just help""".split())
-VOCABULARY = VOCABULARY | COURTESY_AND_IDIOM_WORDS | VERB_WORDS  # .verbs
+VOCABULARY = VOCABULARY | COURTESY_AND_IDIOM_WORDS | VERB_WORDS | PHRASING_WORDS
 
 
 def is_vocab(low: str) -> bool:

@@ -19,8 +19,8 @@ An answer that needs the quote to mean anything (``No.``, ``Yes please`` or two 
 fewer, like ``pve2 please``, right under a quote) is an error that says so; ``No, please
 delete print-srv01.`` drops the ``No`` (reported) and reads the rest, which says
 everything itself. A header block ends at a blank line with more text after it (a
-one-line ``Re: ... please create ...`` is read whole), and a file that would be left
-with no text is read as it is. Pure.
+one-line ``Re: ... please create ...`` is read whole, also above other paragraphs), and
+a file that would be left with no text is read as it is. Pure.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ _HEADER_RE = re.compile(r"^\s*(from|to|cc|bcc|subject|re|fwd?|date|sent|reply-to
                         re.IGNORECASE)
 _WROTE_RE = re.compile(r"^\s*on\s.{3,100}\bwrote:\s*$", re.IGNORECASE)
 _QUOTE_RE = re.compile(r"^\s*>")
+#: a one-line header block holding a request is the request (read whole, as alone)
+_REQUEST_RE = re.compile(r"\b(please|pls|create|delete|remove|stop|start|give|make|add)\b",
+                         re.IGNORECASE)
 _SIGN_OFF_RE = re.compile(
     r"^\s*(cheers|regards|best regards|kind regards|best|thanks|thank you|many thanks|"
     r"thx|br|greetings|all the best|ta)\b[\s,.!]*([A-Z][a-z]+\.?(\s[A-Z][a-z]*\.?)?)?\s*$",
@@ -87,6 +90,9 @@ def read(text: str, ignored: list[tuple[int, str]]
     k = 0
     while k < len(lines) and (not lines[k].strip() or _HEADER_RE.match(lines[k])):
         k += 1
+    block = [line for line in lines[:k] if line.strip()]
+    if len(block) == 1 and _REQUEST_RE.search(block[0]):
+        k = 0  # "Re: Case #5512 - please create ...": a request on one line, read as text
     if k < len(lines) and k > 0 and not lines[k - 1].strip():  # headers, a blank, a body
         for h in range(k):
             if lines[h].strip():

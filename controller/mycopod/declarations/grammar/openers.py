@@ -27,6 +27,7 @@ import re
 from mycopod.declarations.grammar.asking import reframe
 from mycopod.declarations.grammar.changelog import shorthand
 from mycopod.declarations.grammar.closings import problem_report, sign_off, unwrap
+from mycopod.declarations.grammar.politeness import TRAILING
 from mycopod.declarations.grammar.prefaces import plain_word, strip_preface
 from mycopod.declarations.grammar.reports import report_to_imperative
 from mycopod.declarations.grammar.tokens import Token
@@ -59,7 +60,8 @@ LABELS = frozenset({"request", "ticket", "task", "todo", "note", "req", "issue",
 #: words that close a sentence and mean nothing for the spec
 CLOSERS: tuple[tuple[str, ...], ...] = (
     ("thank", "you"), ("thanks",), ("thx",), ("ty",), ("cheers",), ("please",), ("pls",),
-    ("plz",), ("thanks", "a", "lot"), ("many", "thanks"), ("thank", "you", "very", "much"))
+    ("plz",), ("thanks", "a", "lot"), ("many", "thanks"), ("thank", "you", "very", "much"),
+    *TRAILING)  # "..., if possible" (.politeness)
 
 #: a request that starts with one of these is a question ("Can I get a VM ...?")
 _MODALS = frozenset({"could", "can", "would", "will", "may"})
@@ -76,7 +78,8 @@ _PUNCT = frozenset({",", ":", "-", "--", "\u2013", "\u2014"})
 
 #: how a request for a new guest goes on after "For the kids' server" (no colon)
 _ASKS: tuple[tuple[str, ...], ...] = (("i", "would", "like"), ("i", "want"), ("we", "need"),
-                                      ("i", "need"), ("we", "want"), ("we", "would", "like"))
+                                      ("i", "need"), ("we", "want"), ("we", "would", "like"),
+                                      ("we", "require"), ("i", "require"))
 _NEW_GUEST_RE = re.compile(r"^(a|an|two|three|four|\d+)$")
 
 

@@ -277,6 +277,7 @@ def _fronted_node(c: Cursor) -> list[Effect] | None:
     at = 1 if c.w() in ("running", "hosted") else 0
     t = c.tok(at + 1)
     if c.w(at) != "on" or not is_nameish(t) or t is None or re.match(r"^vmbr\d+$", t.low) or (
+            not re.search(r"[\d-]", t.low)) or (  # "On approval, stop x": no node name
             c.w(at + 2) not in _SUBJECT_OPENERS and c.w(at + 2) not in (",", ":")) or (
             at and c.w(at + 2) != ":"):
         return None

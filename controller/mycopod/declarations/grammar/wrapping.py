@@ -52,6 +52,7 @@ from mycopod.declarations.grammar.labels import label_end, plainly_named
 from mycopod.declarations.grammar.lexicon import KIND_WORDS, is_vocab
 from mycopod.declarations.grammar.markers import marker_end
 from mycopod.declarations.grammar.names import is_nameish
+from mycopod.declarations.grammar.politeness import frame_end
 from mycopod.declarations.grammar.prefaces import plain_word
 from mycopod.declarations.grammar.reports import PAST_TENSE
 from mycopod.declarations.grammar.tokens import Token
@@ -124,7 +125,7 @@ ADDRESSEES = frozenset({"team", "all", "folks", "guys", "everyone", "colleagues"
 ATTRIBUTIONS: tuple[tuple[str, ...], ...] = (("per",), ("as", "per"), ("according", "to"))
 #: a request for a new guest after "for ...": "Dear support, for the warehouse we need ..."
 _ASKS = (("we", "need"), ("i", "need"), ("we", "want"), ("i", "want"), ("we", "would", "like"),
-         ("i", "would", "like"))
+         ("i", "would", "like"), ("we", "require"), ("i", "require"))
 _MONTHS = frozenset({"jan", "january", "feb", "february", "mar", "march", "apr", "april",
                      "may", "jun", "june", "jul", "july", "aug", "august", "sep", "sept",
                      "september", "oct", "october", "nov", "november", "dec", "december"})
@@ -323,6 +324,9 @@ def wrapping_end(tokens: list[Token], i: int) -> tuple[int, bool]:
     end, guest_follows = marker_end(tokens, i)  # "3.2", "Step 1.", "feat(infra):", "[ ]"
     if end > i and (not guest_follows or names_a_guest(tokens[end:])):
         return end, False
+    end, asks = frame_end(tokens, i, names_a_guest)  # "If possible,", "We request that"
+    if end > i:
+        return end, asks
     end = framing_end(tokens, i, _leadin_word, names_a_guest)  # "As a dev, I want", "Hola!"
     if end > i:
         return end, False
