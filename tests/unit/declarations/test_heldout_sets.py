@@ -142,6 +142,9 @@ bot-a and bot-b"), a Markdown heading stating something ("### Describe the VM yo
 need") and a bare amount ("needs 512 MB"). With Confluence/Textile headings ("h3.")
 read as headings: 46 exact, 0 wrong. After grammar round 7 (tuned on heldout6 only,
 never on this set): 59 of 190 exact (31.1 %), 131 refused, 0 wrong; 32 of 32 refused.
+After grammar round 8, which used this set as its development set (by classes of
+phrasing; so it is no longer held out): 142 of 190 exact (74.7 %), 48 refused, 0 wrong;
+32 of 32 refused; with the cluster's names known, 4 of the 6 facts_needed notes exact.
 
 **heldout8**: 166 notes in 16 styles (WhatsApp group-chat export with date, time and
 sender, Microsoft Teams messages with a "[10:14] Name" header, Trello card with a
@@ -186,7 +189,9 @@ condition clause ("till further notice", "when server is booting", "during the f
 season"); 2 the name given after the kind ("call it calendar", "name canteen-menu"); 2
 "template local:vztmpl/..." as an attribute; 2 USB passthrough phrasing ("the USB mapping
 cnc-stick on usb0"); 2 a bare "on NAME" / "move to NAME"; 1 a name in single quotes
-("container 'zigbee2mqtt'").
+("container 'zigbee2mqtt'"). After grammar round 8 (tuned on heldout7 only; nobody
+tuning read this set): 53 of 166 exact (31.9 %), 113 refused, 0 wrong; 31 of 31 refused;
+with the cluster's names known, 3 of the 6 facts_needed notes exact, 0 wrong.
 """
 
 from __future__ import annotations
