@@ -119,7 +119,13 @@ def cpu(fn: Callable[[], Any]) -> tuple[float, Any]:
 def observe(answers: dict[str, Any], inventory: dict[int, str]) -> ObservedCluster:
     observer = Observer(MemoryClient(answers), ownership_tag=TAG,  # type: ignore[arg-type]
                         concurrency=32)
-    return asyncio.run(observer.observe(inventory=inventory, full=True))
+    # one loop for the whole run: asyncio.run() would also, on its way out, put back the
+    # SIGINT handler, whose repr (in an enum error message) includes the main task's
+    # result: a repr of every observed guest, most of the phase, that the daemon never makes
+    return _LOOP.run_until_complete(observer.observe(inventory=inventory, full=True))
+
+
+_LOOP = asyncio.new_event_loop()
 
 
 def plan_of(spec: ClusterSpec, observed: ObservedCluster, policy: PolicySettings) -> Any:
