@@ -134,3 +134,23 @@ def test_container_volumes_compared_from_one_parse_each() -> None:
     assert found.values == {"mp0": "tank:subvol-2-disk-1,mp=/data,size=4G,backup=1",
                             "mp1": None}
     assert found.errors == [] and found.resizes == []
+
+
+def test_an_observed_guest_with_its_read_is_what_replace_makes() -> None:
+    from dataclasses import fields, replace
+
+    from mycopod.proxmox.model import ObservedGuest
+    from mycopod.proxmox.observer import Observer, _Config
+
+    guest = ObservedGuest(vmid=101, kind="vm", name="web", node="pve2", status="running",
+                          lock="backup", tags=("mycopod", "web"), template=False, pool="p",
+                          maxmem=2, maxcpu=1.5, maxdisk=3, owned=True, in_inventory=True,
+                          recorded_name="web")
+    config = translate.config_to_guest("vm", {"name": "web", "memory": "2048"})
+    pending = translate.config_to_guest("vm", {"name": "web", "memory": "4096"})
+    read = _Config(current=config, pending=pending, digest="abc")
+    made = Observer._with_read(guest, read)
+    assert made == replace(guest, current=config, pending=pending, digest="abc")
+    assert [getattr(made, f.name) for f in fields(made)][-3:] == [config, pending, "abc"]
+    assert made.name == "web" and made.node == "pve2" and guest.current is None
+    assert hash(made.tags) == hash(("mycopod", "web"))
