@@ -172,7 +172,11 @@ def parse_size(text: str | None) -> int:
 
 def drive_kind(value: Any, key: str = "file") -> str:
     """``disk``, ``cdrom``, ``cloudinit`` or ``path`` (a host device MycoPod leaves be)."""
-    props = parse_props(str(value), key)
+    return _kind_of(parse_props(str(value), key), key)
+
+
+def _kind_of(props: Mapping[str, str], key: str) -> str:
+    """:func:`drive_kind` of a value already parsed."""
     volume = props.get(key, "")
     if "cloudinit" in volume:
         return "cloudinit"
@@ -181,9 +185,12 @@ def drive_kind(value: Any, key: str = "file") -> str:
     return "disk" if ":" in volume else "path"
 
 
-def _changed(old: Any, props: dict[str, str], default_key: str | None) -> str | None:
-    """The new text when ``props`` differ from the observed value, else None."""
-    before = parse_props(str(old), default_key) if old is not None else None
+def _changed(old: Any, props: dict[str, str], default_key: str | None,
+             before: dict[str, str] | None = None) -> str | None:
+    """The new text when ``props`` differ from the observed value (``before``: that
+    value parsed already), else None."""
+    if before is None and old is not None:
+        before = parse_props(str(old), default_key)
     return None if before == props else format_props(props, default_key)
 
 
@@ -198,8 +205,18 @@ def _disks(guest: GuestSpec, raw: Mapping[str, Any], out: DeviceChanges, *,
     key = "file" if vm else "volume"
     slot_re = VM_DISK_RE if vm else CT_DISK_RE
     options = VM_DISK_OPTIONS if vm else CT_DISK_OPTIONS
-    have = {k: v for k, v in raw.items() if slot_re.match(k) and v is not None
-            and (not vm or drive_kind(v) == "disk")}
+    # each disk's value parsed once (its kind, then its comparison)
+    have: dict[str, Any] = {}
+    parsed: dict[str, dict[str, str]] = {}
+    for slot, value in raw.items():
+        if value is None or not slot_re.match(slot):
+            continue
+        if vm:
+            seen = parse_props(str(value), key)
+            if _kind_of(seen, key) != "disk":
+                continue
+            parsed[slot] = seen
+        have[slot] = value
     first = guest.disks[0].storage if guest.disks else DEFAULT_STORAGE
     for disk in guest.disks:
         old = have.get(disk.slot)
@@ -216,7 +233,10 @@ def _disks(guest: GuestSpec, raw: Mapping[str, Any], out: DeviceChanges, *,
             _apply(props, disk, options, every=False)
             out.values[disk.slot] = format_props(props, key)
             continue
-        props = parse_props(str(old), key)
+        before = parsed.get(disk.slot)
+        if before is None:
+            before = parse_props(str(old), key)
+        props = dict(before)
         volume = props.get(key, "")
         if disk.bind or (":" not in volume):
             if disk.host_path != volume:  # another volume or host directory
@@ -241,7 +261,7 @@ def _disks(guest: GuestSpec, raw: Mapping[str, Any], out: DeviceChanges, *,
                 elif size < want:
                     out.resizes.append(Resize(disk.slot, size, want))
         _apply(props, disk, options, every=False)
-        new = _changed(old, props, key)
+        new = _changed(old, props, key, before)
         if new is not None:
             out.values[disk.slot] = new
     declared = {d.slot for d in guest.disks}

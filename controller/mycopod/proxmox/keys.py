@@ -32,12 +32,32 @@ MASKED = "**********"
 REDACTED = "(secret)"
 
 
+#: whitespace that parse_props strips around parts, keys and values (str.strip's set)
+_SPACE = re.compile(r"\s")
+
+
 def parse_props(text: str | None, default_key: str | None = None) -> dict[str, str]:
     """``local-lvm:vm-1-disk-0,size=32G`` → ``{"file": "local-lvm:...", "size": "32G"}``.
 
     A part without ``=`` is the value of ``default_key`` (only the first such part)."""
     props: dict[str, str] = {}
-    for part in (text or "").split(","):
+    if not text:
+        return props
+    if _SPACE.search(text) is None:
+        # no whitespace (nearly every value Proxmox gives): nothing to strip, so each
+        # part is split as it is (a first full resync parses several per guest)
+        for part in text.split(","):
+            if not part:
+                continue
+            key, eq, value = part.partition("=")
+            if eq:
+                props[key] = value
+            elif default_key is not None and default_key not in props:
+                props[default_key] = part
+            else:
+                props[part] = ""
+        return props
+    for part in text.split(","):
         part = part.strip()
         if not part:
             continue

@@ -198,13 +198,23 @@ def _net_equal(a: NetworkSpec, b: NetworkSpec) -> bool:
 # --- whole configs ----------------------------------------------------------------------
 
 
+#: the first letters of every disk and NIC key, of both kinds (scsi, sata, virtio, ide,
+#: rootfs, mpN, netN)
+_DEVICE_INITIALS = frozenset("svirmn")
+
+
 def config_to_guest(kind: Kind, config: Mapping[str, Any]) -> GuestConfig:
     """A raw config (``GET config``) in canonical form."""
     raw = {k: str(v) for k, v in config.items() if v is not None}
     disks = []
     networks = []
-    for key in sorted(raw, key=slot_sort_key):
-        if is_disk_key(kind, key):
+    disk_re = VM_DISK_RE if kind == "vm" else CT_DISK_RE
+    # only the device keys, in slot order (sorting the whole config costs more than
+    # the few disks and NICs it holds)
+    slots = [k for k in raw if k[:1] in _DEVICE_INITIALS and (disk_re.match(k)
+                                                              or NET_RE.match(k))]
+    for key in sorted(slots, key=slot_sort_key):
+        if disk_re.match(key):
             disk = parse_disk(kind, key, raw[key])
             if disk is not None:
                 disks.append(disk)
