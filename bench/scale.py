@@ -62,7 +62,6 @@ import requests
 import structlog
 
 import reconcile as setup  # bench/reconcile.py (the script's folder is on sys.path)
-from mycopod import eventloop
 from mycopod.config import DatabaseSettings
 from mycopod.proxmox.client import ProxmoxClient
 from mycopod.pvesim import persistence
@@ -307,9 +306,9 @@ if __name__ == "__main__":
     if options.profile:
         import cProfile
         with cProfile.Profile() as profile:
-            result = eventloop.run(main(options))
+            result = asyncio.run(main(options))
         profile.dump_stats(options.profile)
     else:
-        result = eventloop.run(main(options))  # the daemon's loop (uvloop)
+        result = asyncio.run(main(options))
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -253,8 +253,7 @@ class Daemon:
             if all(unit.engine is None for unit in self.units):
                 self._ready("no Proxmox cluster configured")
             log.info("controller.started", cluster=self.cluster,
-                     clusters=[u.name for u in self.units], tasks=self.tasks.names(),
-                     event_loop=type(asyncio.get_running_loop()).__module__)
+                     clusters=[u.name for u in self.units], tasks=self.tasks.names())
             await self._stop.wait()
             log.info("controller.stopping", exit_code=self.exit_code)
             self.notifier.stopping("stopping: finishing the running action")

@@ -65,10 +65,12 @@ def _setup(args: argparse.Namespace, *, stream: Any = None, level: str | None = 
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mycopod import daemon, eventloop
+    import asyncio
+
+    from mycopod import daemon
 
     settings = _setup(args)
-    return eventloop.run(daemon.serve(settings, config_path=args.config))
+    return asyncio.run(daemon.serve(settings, config_path=args.config))
 
 
 def _demo(args: argparse.Namespace) -> int:

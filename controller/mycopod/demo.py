@@ -34,7 +34,6 @@ from typing import Any
 
 import structlog
 
-from mycopod import eventloop
 from mycopod.errors import MycoPodError
 
 log = structlog.get_logger(__name__)
@@ -257,5 +256,5 @@ def main(*, directory: Path, port: int = 8080, task_seconds: float = 1.0,
                              state_file=directory / "pve-sim.json")
     banner = _banner(api_port=port, clone=clone, config=config, password=password,
                      sim_url=sim_url)
-    return eventloop.run(_serve(settings, config=config, sim_options=sim_options,
-                                banner=banner))
+    return asyncio.run(_serve(settings, config=config, sim_options=sim_options,
+                              banner=banner))

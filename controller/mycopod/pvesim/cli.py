@@ -83,7 +83,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
-    from mycopod import eventloop
+    import asyncio
+
     from mycopod.errors import UsageError
     from mycopod.pvesim.core import SimOptions
     from mycopod.pvesim.server import serve
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         token_secret=args.token_secret,
     )
     try:
-        eventloop.run(serve(options))
+        asyncio.run(serve(options))
     except OSError as exc:
         from mycopod.errors import MycoPodError
 
