@@ -4,10 +4,10 @@ A first full resync of 10,000 guests makes a few hundred thousand objects that l
 (parsed configs, observed guests, the plan). With CPython's default thresholds (700,
 10, 10) the youngest generation is collected every 700 new objects, and the older
 generations are walked again and again while the heap grows: about 0.85 s of CPU of
-that resync, a tenth of it (docs/scaling.md, *The first full resync, cut*). A higher
-first threshold while the observation and its plan are made lets those objects be
-created without repeated walks; the thresholds are given back when the last such
-window closes (windows of several clusters on one event loop may overlap).
+that resync, a tenth of it (docs/scaling.md, *A large cluster: the first full resync,
+under 6 s*). A higher first threshold while the observation and its plan are made lets
+those objects be created without repeated walks; the thresholds are given back when the
+last such window closes (windows of several clusters on one event loop may overlap).
 
 Reference counting frees everything that is not in a cycle as before; only cyclic
 garbage waits longer, at most ``YOUNG`` new objects' worth.
