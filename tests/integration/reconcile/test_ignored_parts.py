@@ -13,24 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiohttp.test_utils import TestClient, TestServer
-from pydantic import SecretStr
 
-from mycopod.api.app import create_app
-from mycopod.api.context import ApiContext
-from mycopod.config import DeclarationsSettings
-from mycopod.config_gitops import ForgeSettings
-from mycopod.declarations.source import GitSource
-from mycopod.forge.client import ForgeClient
-from mycopod.forge.pr_plans import PullRequestPlanner
 from mycopod.pvesim import direct
 from mycopod.pvesim.testing import SimHandle
-from mycopod.runtime import RuntimeStatus
 from tests.integration.api.conftest import Api, api, fast_argon2  # noqa: F401
 from tests.integration.reconcile.test_llm_approval_flow import Flow, settled
-from tests.integration.reconcile.test_pr_plans import SECRET, delivery, until
+from tests.integration.reconcile.test_pr_plans import delivery, pr_planning, until
 from tests.integration.ui.conftest import page, sign_in
-from tests.support.forge import running_forge
 from tests.support.gitrepo import Remote
 
 QUOTE = "> Could we get a web server <b>soon</b>? `now`"
@@ -84,33 +73,17 @@ async def test_the_run_api_and_pages_show_what_was_ignored_with_its_paragraph(
 async def test_the_pull_request_comment_shows_what_was_ignored_escaped(
         make_ctx: Any, db: asyncpg.Pool, tmp_path: Path) -> None:
     engine = await make_ctx()
-    settings = engine.settings
-    settings.declarations.webhook_secret = SecretStr(SECRET)
     remote = Remote(tmp_path)
     base = remote.commit({"other.md": "cache-1 is a container.\n"})
-    source = GitSource(DeclarationsSettings(repo=str(remote.bare)), state_dir=tmp_path / "s")
-    await source.fetch_async()
-    async with running_forge() as forge:
-        planner = PullRequestPlanner(
-            source=source, pool=db, settings=lambda: settings, engine=engine,
-            client=ForgeClient(ForgeSettings(api_url=forge.url, repository="lab/declarations",
-                                             token="forge-token")))  # type: ignore[arg-type]
-        client = TestClient(TestServer(create_app(ApiContext(
-            pool=db, settings=settings, runtime=RuntimeStatus(), source=source,
-            pr_plans=planner))))
-        await client.start_server()
-        task = asyncio.create_task(planner.run(), name="pr-planner")
-        try:
-            head = remote.commit({"web.md": TEXT}, push=False)
-            remote.git("push", "-q", "origin", "HEAD:refs/pull/8/head")
-            body, headers = delivery("opened", 8, head, base)
-            async with client.post("/webhooks/github", data=body, headers=headers) as resp:
-                assert resp.status == 200, await resp.text()
-            await until(lambda: planner.done == 1, "the plan")
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            await client.close()
+    async with pr_planning(engine, db, remote, tmp_path / "s") as planning:
+        forge, planner = planning.forge, planning.planner
+        head = remote.commit({"web.md": TEXT}, push=False)
+        remote.git("push", "-q", "origin", "HEAD:refs/pull/8/head")
+        body, headers = delivery("opened", 8, head, base)
+        async with planning.client.post("/webhooks/github", data=body,
+                                        headers=headers) as resp:
+            assert resp.status == 200, await resp.text()
+        await until(lambda: planner.done == 1, "the plan")
     (created,) = forge.of("create")
     text = created.body["body"]
     understood = text.split("How each paragraph was understood", 1)[1].split("</details>")[0]
