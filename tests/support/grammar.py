@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mycopod.declarations.errors import CompileError
+from mycopod.declarations.errors import CompileError, CompileIssue
 from mycopod.declarations.grammar import compile_text
 
 
@@ -14,6 +14,15 @@ def stated(text: str) -> dict[str, dict[str, Any]]:
     """Each guest of the note by name, with only what the text states of it."""
     spec = compile_text(text, filename="t.md")
     return {g.name: g.model_dump(mode="json", exclude_unset=True) for g in spec.guests}
+
+
+def stated_and_ignored(text: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """What :func:`stated` gives, and what the compile reported as read and not used
+    (``t.md:LINE: ignored as ...``)."""
+    found: list[CompileIssue] = []
+    spec = compile_text(text, filename="t.md", ignored=found)
+    guests = {g.name: g.model_dump(mode="json", exclude_unset=True) for g in spec.guests}
+    return guests, [str(i) for i in found]
 
 
 def error(text: str) -> str:

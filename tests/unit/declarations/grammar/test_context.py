@@ -11,16 +11,7 @@ from typing import Any
 import pytest
 
 from mycopod import cli
-from mycopod.declarations.errors import CompileIssue
-from mycopod.declarations.grammar import compile_text
-from tests.support.grammar import error, stated
-
-
-def _ignored(text: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    found: list[CompileIssue] = []
-    spec = compile_text(text, filename="t.md", ignored=found)
-    guests = {g.name: g.model_dump(mode="json", exclude_unset=True) for g in spec.guests}
-    return guests, [str(i) for i in found]
+from tests.support.grammar import error, stated, stated_and_ignored
 
 
 @pytest.mark.parametrize(("text", "guest", "said"), [
@@ -44,7 +35,7 @@ def _ignored(text: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
 ])
 def test_a_context_clause_is_dropped_and_reported(text: str, guest: dict[str, Any],
                                                   said: str) -> None:
-    guests, ignored = _ignored(text)
+    guests, ignored = stated_and_ignored(text)
     assert guests == {name: {"name": name, **g} for name, g in guest.items()}
     assert ignored == [said]
 
@@ -74,7 +65,7 @@ def test_a_note_that_is_all_context_declares_nothing_and_is_refused() -> None:
     assert "t.md:1:" in message and "season is over" in message
 
 
-def test_compile_and_explain_show_what_was_ignored(
+def test_compile_and_explain_show_what_wasstated_and_ignored(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "shop.md"
     path.write_text("Delete the VM xmas-x, the season is over.\n")
@@ -106,7 +97,7 @@ def test_compile_and_explain_show_what_was_ignored(
 ])
 def test_a_time_on_power_is_reported_as_not_scheduled(text: str, guest: dict[str, Any],
                                                       said: str) -> None:
-    guests, ignored = _ignored(text)
+    guests, ignored = stated_and_ignored(text)
     assert guests == {name: {"name": name, **g} for name, g in guest.items()}
     assert ignored[0] == said
 

@@ -4,20 +4,10 @@ read that way stays an error that quotes it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from mycopod.declarations.errors import CompileIssue
-from mycopod.declarations.grammar import compile_text
 from tests.support.grammar import error
-
-
-def _ignored(text: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    found: list[CompileIssue] = []
-    spec = compile_text(text, filename="t.md", ignored=found)
-    guests = {g.name: g.model_dump(mode="json", exclude_unset=True) for g in spec.guests}
-    return guests, [str(i) for i in found]
+from tests.support.grammar import stated_and_ignored as _ignored
 
 
 def test_a_form_is_read_and_its_metadata_reported() -> None:

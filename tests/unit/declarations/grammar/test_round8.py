@@ -9,16 +9,7 @@ from typing import Any
 
 import pytest
 
-from mycopod.declarations.errors import CompileIssue
-from mycopod.declarations.grammar import compile_text
-from tests.support.grammar import error, stated
-
-
-def _ignored(text: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    found: list[CompileIssue] = []
-    spec = compile_text(text, filename="t.md", ignored=found)
-    guests = {g.name: g.model_dump(mode="json", exclude_unset=True) for g in spec.guests}
-    return guests, [str(i) for i in found]
+from tests.support.grammar import error, stated, stated_and_ignored
 
 
 @pytest.mark.parametrize(("text", "guest", "said"), [
@@ -47,7 +38,7 @@ def _ignored(text: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
      "t.md:1: ignored as context: 'the volunteers who use it are away'"),
 ])
 def test_what_is_dropped_is_reported(text: str, guest: dict[str, Any], said: str) -> None:
-    guests, ignored = _ignored(text)
+    guests, ignored = stated_and_ignored(text)
     name = next(iter(guest))
     assert {k: guests[name][k] for k in guest[name]} == guest[name]
     assert said in ignored
@@ -106,7 +97,8 @@ def test_what_was_read_before_round_8_reads_the_same(text: str, name: str, field
 def test_a_word_of_a_new_idiom_does_not_make_a_context_clause_refused() -> None:
     """'proxmox' was a word of round 8's idioms for a while: 'I'm new to Proxmox' was no
     longer context (held-out set 2 lost a note)."""
-    guests, ignored = _ignored("Hi, sorry if this is a dumb question, I'm new to Proxmox. "
-                               "I'd like a VM called q9-b with 4 cores, if that's okay?")
+    guests, ignored = stated_and_ignored(
+        "Hi, sorry if this is a dumb question, I'm new to Proxmox. "
+        "I'd like a VM called q9-b with 4 cores, if that's okay?")
     assert guests["q9-b"]["cores"] == 4
     assert any("I'm new to Proxmox" in said for said in ignored)
