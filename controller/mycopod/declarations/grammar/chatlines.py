@@ -62,8 +62,9 @@ _DAY = (r"(?:(?i:today|yesterday|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wedn
 _ROLE = r"(?:\s+\((?i:guest|external|bot|admin|owner|you|app)\))?"
 _BRACKET_HEADER_RE = re.compile(
     r"^\s*(?:\[" + _DAY + "?" + _TIME + r"\]\s+(?P<who>[A-Z][\w.'\-]*(?:,?\s+[A-Z][\w.'\-]*)"
-    r"{0,2})" + _ROLE + r"|(?P<by>[A-Z][\w.'\-]*(?:\s+[A-Z][\w.'\-]*){0,2})" + _ROLE
-    + r",?\s+\[" + _DAY + "?" + _TIME + r"\])\s*$")
+    r"{0,2})" + _ROLE + r"|(?P<by>[A-Z][\w.'\-]*(?:\s+[A-Z][\w.'\-]*){0,2}|@[\w.\-]{1,32})"
+    + _ROLE + r",?\s+(?:[-\u2013\u2014]\s+)?(?:[\[(]" + _DAY + "?" + _TIME + r"[\])]|"
+    + _DAY + "?" + _TIME + r"))\s*$")
 #: a line that only says who wrote the message under it and when: Slack (``Alice Chen
 #: 10:42 AM``), Discord (``kmw — Today at 21:04``), Teams (``[10:42 AM] Smith, John``)
 _HEADER_RE = re.compile(
@@ -75,7 +76,17 @@ _HEADER_RE = re.compile(
 _WHEN = frozenset({"nightly", "daily", "weekly", "monthly", "hourly", "every", "each", "at",
                    "on", "until", "till", "from", "to", "before", "after", "by", "since",
                    "starting", "start", "stop", "run", "runs", "reboot", "backup", "backups",
-                   "snapshot", "snapshots", "maintenance", "window", "shutdown"})
+                   "snapshot", "snapshots", "maintenance", "window", "shutdown",
+                   # days, months and parts of a day: a time after them is a schedule
+                   "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                   "sunday", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri",
+                   "sat", "sun", "weekday", "weekdays", "weekend", "weekends", "today",
+                   "tonight", "tomorrow", "yesterday", "morning", "evening", "afternoon",
+                   "night", "noon", "midnight", "january", "february", "march", "april",
+                   "may", "june", "july", "august", "september", "october", "november",
+                   "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+                   "sept", "oct", "nov", "dec", "am", "pm", "utc", "cet", "gmt", "then",
+                   "later", "deadline", "due", "eta", "cutover", "go-live", "golive"})
 #: what makes a header line sure
 _SURE_RE = re.compile(r"(?i:\b[ap]m\b|\btoday\b|\byesterday\b)|[\u2013\u2014]")
 #: ``[21:04] text`` (a bare ``22:00 stop x`` may be a schedule: it is left to the parser)
@@ -105,6 +116,8 @@ _SYSTEM_RE = re.compile(
     r"celebrate|support|insightful|curious|surprised|thumbs up)))?\s*)+)$")
 #: an emoji-only reaction before a message (``👍 delete it``): dropped, the text read
 _REACTION_RE = re.compile(r"^\s*((?:" + _EMOJI + r"\s*)+)\s(?=\s*[A-Za-z])")
+#: a character of the emoji planes (a quick test before reading reactions)
+_WIDE_RE = re.compile("[\u2600-\U0010ffff]")
 #: an edit mark after a message: ``... 4 cores (edited)``
 _EDITED_RE = re.compile(r"\s+\((?i:edited)\)\s*$")
 #: tags that open a line of HTML in Markdown, never a nick
@@ -160,9 +173,9 @@ def _headers(lines: list[str]) -> set[int]:
                 header.group("who") or header.group("names").replace(",", " ")):
             found.add(k)
             continue
-        header = _BRACKET_HEADER_RE.match(line) if "[" in line else None
+        header = _BRACKET_HEADER_RE.match(line)
         if header and k + 1 < len(lines) and lines[k + 1].strip() and _writer(
-                (header.group("who") or header.group("by")).replace(",", " ")):
+                (header.group("who") or header.group("by")).replace(",", " ").lstrip("@")):
             found.add(k)  # "[10:14] Priya Nair" over the message
     return found
 
@@ -190,8 +203,7 @@ def read(text: str, ignored: list[tuple[int, str]], messages: set[int] | None = 
     ``messages``: collects the line numbers of the messages, for :mod:`.document`: a
     message may go on with the one guest the message before it named (``👍 delete it``).
     """
-    if ":" not in text and "<" not in text and "*" not in text and not any(
-            c >= "\u2600" for c in text):
+    if ":" not in text and "<" not in text and "*" not in text and not _WIDE_RE.search(text):
         return text  # the common case: no time, no nick, no action, no emoji
     lines = text.split("\n")
     chat = bool(_headers(lines)) or any(_line(line) for line in lines if ":" in line)

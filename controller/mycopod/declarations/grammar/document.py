@@ -193,6 +193,7 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     lead: leadins.LeadIn | None = None  # "Please get rid of these:", for the list below it
     items_topic: Subject | None = None  # "nas01 is a VM with:", for the list below it
     item_last: Subject | None = None  # the guest the list item before spoke of
+    boxed: set[str] = set()  # the guests the checklist so far named (one: boxes go on)
     for index, block in enumerate(found):
         if state.full:
             break
@@ -251,7 +252,7 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
         if block.kind == "item" and about is None and tokens and tokens[0].low in _PRONOUNS:
             last = prev_item  # "- web-1 is a VM" / "- it has 2 cores": the item before's guest
         elif about is None and _goes_on(block, found[index - 1] if index else None, prev_item,
-                                        messages):
+                                        messages) and (not block.task or len(boxed) == 1):
             last = prev_item  # "- [ ] VM wiki-js" / "- [ ] 2 cores": the box before's guest
         sentences = split_sentences(tokens)
         for k, sentence in enumerate(sentences):
@@ -283,6 +284,10 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
                 raise GuestLimitError.single(filename, sentence[0].line, guest_limit_message(
                     len(state.drafts), max_guests, partial=True) + " (reading stopped here)")
         item_last = last if block.kind == "item" else None
+        if block.task and item_last is not None:  # the guests this checklist named
+            boxed.update(item_last.names)
+        elif not block.task:
+            boxed = set()
     _unfilled(state, lead)
     if ignored is not None:
         ignored.extend(CompileIssue(filename, line, text) for line, text in state.ignored)

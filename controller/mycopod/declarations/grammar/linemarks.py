@@ -54,8 +54,10 @@ _TOGGLES = frozenset("\u25b8\u25be\u25ba\u25b6\u25b9\u25bf")
 MARKS = frozenset({"sic", "illegible", "unclear", "unreadable", "?", "!", "!!", "!!!",
                    "?!", "!?", "??", "smudged", "crossed out", "underlined", "circled",
                    "sp?", "cut off"})
-_TRIGGER_RE = re.compile("[\u2022-\u2bff\U0001f300-\U0001faff\\[&]|''|\\((?:[!?]|sic|not|was)|"
-                         "[:)]$|^\\s*(?i:stop|start|delete|remove|destroy|restart|new|add|create|"
+_TRIGGER_RE = re.compile("[\u2022-\u2bff\U0001f300-\U0001faff\\[&]|''|^\\s*</?[a-z]|"
+                         "\\((?:[!?]|sic|not|was)|[:)]$|"
+                         "(?i:name|vm|container|ct|lxc|machine)\\s*(?:[-\u2013\u2014=:])\\s|"
+                         "^\\s*(?i:stop|start|delete|remove|destroy|restart|new|add|create|"
                          "decommission|retire|shut|power)\\b[^:\\n]{0,10}:|"
                          "^\\s*(?:==|(?i:[-*+]\\s+)?(?i:card|checklist|to-?do|tasks|description|"
                          "comment|note|last |edited|created|board|ticket))", re.MULTILINE)
@@ -100,6 +102,11 @@ def _title(text: str) -> bool:
         return False
     return all(w.lower() in _TITLE_WORDS or (not is_vocab(w.lower()) and "-" not in w
                                               and w.lower() not in KIND_WORDS) for w in words)
+
+
+def _quoted(line: str, at: int) -> bool:
+    """Is position ``at`` of ``line`` inside a double-quoted value (kept as written)?"""
+    return line.count('"', 0, at) % 2 == 1
 
 
 def _names_a_guest(text: str) -> bool:
@@ -182,7 +189,7 @@ def _remarks(line: str, number: int, ignored: list[tuple[int, str]]) -> str:
 
     def mark(found: re.Match[str]) -> str:
         inside = found.group(1) if found.group(1) is not None else found.group(2)
-        if inside.strip().lower() not in MARKS:
+        if inside.strip().lower() not in MARKS or _quoted(line, found.start()):
             return found.group(0)
         ignored.append((number, f"ignored as remark: {found.group(0)!r}"))
         return ""
@@ -202,17 +209,94 @@ _VERB_COLON_RE = re.compile(
 _AMPERSAND_RE = re.compile(r"(?<=\S) & (?=\S)")
 
 
+#: emoji that only decorate (faces, waving and thanking hands, hearts, party): standing
+#: alone between words, dropped and reported; a sign that may mean something (❌ ✅ ⚠️ 🛑)
+#: is not one of them
+_DECOR_RE = re.compile(
+    "(?:\\s+|^)([\U0001f600-\U0001f64f\U0001f910-\U0001f92f\U0001f970-\U0001f97a"
+    "\U0001f44b-\U0001f450\U0001f91e\u270c\u263a\u2764\U0001f493-\U0001f49f"
+    "\U0001f9e1\U0001f389\U0001f38a\u2728\U0001f680]"
+    "[\ufe0f\u200d\U0001f3fb-\U0001f3ff]*)+(?=\\s|$)")
+
+
 def _words(line: str, number: int, ignored: list[tuple[int, str]]) -> str:
-    """``line`` with corrections dropped, a verb's colon and ``&`` read."""
+    """``line`` with corrections and decorating emoji dropped, a verb's colon and ``&``
+    read."""
+    if any(c >= "\u2600" for c in line) and not any(q in line for q in "\"'`\u201c"):
+        kept = _DECOR_RE.sub(lambda m: "," if line[m.end():].strip() and line[
+            :m.start()].rstrip()[-1:].isalnum() else "", line)  # "Hi all 👋 quick one:"
+        if kept.strip(" ,"):
+            for found in _DECOR_RE.finditer(line):
+                ignored.append((number, f"ignored as emoji: {found.group(0).strip()!r}"))
+            line = kept
     if "(" in line:
-        for found in _CORRECTION_RE.finditer(line):
+        def correction(found: re.Match[str]) -> str:
+            if _quoted(line, found.start()):
+                return found.group(0)
             ignored.append((number, f"ignored as correction: {found.group(0).strip()!r}"))
-        line = _CORRECTION_RE.sub("", line)
+            return ""
+        line = _CORRECTION_RE.sub(correction, line)
     if ":" in line:
         line = _VERB_COLON_RE.sub(r"\1 ", line)
     if " & " in line and not any(q in line for q in "\"'`\u201c\u2018"):
         line = _AMPERSAND_RE.sub(" and ", line)
     return line
+
+
+#: labels of a guest's name in a line of fields, and the kind each says
+_NAME_LABELS = {"name": "", "hostname": "", "host name": "", "server name": "",
+                "guest name": "", "machine name": "", "vm name": "VM", "vm": "VM",
+                "virtual machine": "VM", "container name": "container", "ct name": "container",
+                "container": "container", "ct": "container", "lxc": "container"}
+#: labels of a setting in a line of fields, and the phrase each value makes
+_FIELD_LABELS = {
+    "cpu": "{} cores", "cpus": "{} cores", "cores": "{} cores", "vcpu": "{} cores",
+    "vcpus": "{} cores", "processor": "{} cores", "ram": "{} RAM", "memory": "{} RAM",
+    "mem": "{} RAM", "hdd": "{} disk", "ssd": "{} disk", "disk": "{} disk",
+    "hard disk": "{} disk", "disk size": "{} disk", "ip": "IP {}", "ip address": "IP {}",
+    "gw": "gateway {}", "gateway": "gateway {}", "vlan": "VLAN {}", "node": "on node {}",
+    "bridge": "on bridge {}", "storage": "on storage {}"}
+_COUNT_RE = re.compile(r"^(\d{1,3})\s*(?i:cores?|vcpus?|cpus?)?$")
+_SEGMENT_RE = re.compile(r"^([A-Za-z][A-Za-z ]{0,20}?)\s*(?:-|\u2013|\u2014|:|=)\s*(\S.*)$")
+_FIELDS_LEAD_RE = re.compile(
+    r"^\s*((?:(?i:pfb|please|find|below|the|requirement|requirements|details|specs?|"
+    r"specification|request|our|my|here|is|are|as|follows|new)\b\s*){1,6}:)\s*")
+
+
+def _field_line(line: str, number: int, ignored: list[tuple[int, str]]) -> str:
+    """A line of labelled fields about one guest (``VM name - gst-recon, CPU - 2 core,
+    RAM - 4 GB, HDD - 100 GB``; ``Container: dnsmasq. RAM: 128 MB. GW: 192.168.0.1.``)
+    as a sentence (``gst-recon is a VM, 2 cores, 4 GB RAM, 100 GB disk.``): every part a
+    known label, one of them the name; any other line comes back as it is."""
+    lead = _FIELDS_LEAD_RE.match(line)
+    body = line[lead.end():] if lead else line
+    parts = [p for p in re.split(r"\s*[,;]\s*|(?<=[^\d\s])\.\s+|(?<=\d)\.\s+(?=[A-Z])",
+                                 body.strip().rstrip(".")) if p]
+    if len(parts) < 2:
+        return line
+    name, kind, said = "", "", []
+    for part in parts:
+        found = _SEGMENT_RE.match(part)
+        if found is None:
+            return line
+        label, value = " ".join(found.group(1).lower().split()), found.group(2).strip()
+        if label in _NAME_LABELS and not name and re.fullmatch(r"[a-z0-9][a-z0-9\-]*", value):
+            name, kind = value, _NAME_LABELS[label]
+        elif label in _FIELD_LABELS:
+            count = _COUNT_RE.match(value)
+            if _FIELD_LABELS[label] == "{} cores":
+                if count is None:
+                    return line
+                value = count.group(1)
+            said.append(_FIELD_LABELS[label].format(value))
+        else:
+            return line
+    if not name or not said:
+        return line
+    if lead:
+        ignored.append((number, f"ignored as lead-in: {lead.group(1).strip()!r}"))
+    head = f"{name} is a {kind}" if kind else f"{name} has"
+    return f"{head}, {', '.join(said)}."
 
 
 def _chrome(line: str, number: int, ignored: list[tuple[int, str]]) -> str | None:
@@ -284,6 +368,21 @@ def _sheet(lines: list[str], k: int, ignored: list[tuple[int, str]]) -> None:
     lines[k] = head
 
 
+#: a line that is only an HTML tag of a page export (Notion's ``<aside>`` callout)
+_TAG_LINE_RE = re.compile(
+    r"^\s*</?(?i:aside|details|summary|div|span|p|center|figure|figcaption|section|"
+    r"article|header|footer|small)(?:\s[^<>\n]{0,80})?>\s*$|^\s*<(?i:br|hr)\s*/?>\s*$")
+
+
+def _list_title(line: str, after: str) -> bool:
+    """Is ``line`` a title over the list item ``after`` (``Asset register, IT
+    section:``): parts between commas each a :func:`_title`, ``IT`` the department?"""
+    if not line.rstrip().endswith(":") or not re.match(r"^\s*(?:[-*+]|\d{1,3}[.)])\s", after):
+        return False
+    parts = line.rstrip()[:-1].replace(" IT ", " Department ").split(",")
+    return len(parts) <= 3 and all(p.strip() and _title(p) for p in parts)
+
+
 def read(text: str, ignored: list[tuple[int, str]]) -> str:
     """``text`` with the marks of the module's docstring read, line numbers kept."""
     if not _TRIGGER_RE.search(text):
@@ -297,13 +396,23 @@ def read(text: str, ignored: list[tuple[int, str]]) -> str:
         if heading:
             lines[k] = "## " + heading.group(2)  # MediaWiki "== x ==", DokuWiki "=== x ==="
             continue
-        if "''" in line:
+        if "''" in line and '"' not in line:
             line = _WIKI_BOLD_RE.sub(lambda m: m.group(1) or m.group(2), line)
         lines[k] = line
+        if "<" in line and _TAG_LINE_RE.match(line):
+            ignored.append((k + 1, f"ignored as markup: {line.strip()!r}"))
+            lines[k] = ""
+            continue
+        if k + 1 < len(lines) and "," in line and _list_title(line, lines[k + 1]):
+            ignored.append((k + 1, f"ignored as title: {line.strip()!r}"))
+            lines[k] = ""
+            continue
         if line.rstrip().endswith((":", ")", "]")) and k + 1 < len(lines):
             _sheet(lines, k, ignored)  # "Pasted from the sheet:", "name;ram (excel did it)"
         _glyph(lines, k, ignored)
         line = _words(_remarks(lines[k], k + 1, ignored), k + 1, ignored)
+        if ("-" in line or ":" in line) and ("," in line or ". " in line):
+            line = _field_line(line, k + 1, ignored)  # "VM name - x, CPU - 2 core, ..."
         kept = _chrome(line, k + 1, ignored)
         lines[k] = "" if kept is None else kept
     return "\n".join(lines)

@@ -101,9 +101,13 @@ def _line(text: str, number: int, ignored: list[tuple[int, str]]) -> str:
         ignored.append((number, f"ignored as form metadata: {text.strip()!r}"))
         return ""
     if "[[" in text:
-        for found in _SEE_RE.finditer(text):
-            ignored.append((number, f"ignored as link: {found.group(0).strip()!r}"))
-        text = _LINK_RE.sub(lambda m: m.group(1).strip(), _SEE_RE.sub("", text))
+        # outside quotes only: a quoted value ("ssh-ed25519 AAAA [[x]]") is kept as written
+        pieces = text.split('"')
+        for k in range(0, len(pieces), 2):
+            for found in _SEE_RE.finditer(pieces[k]):
+                ignored.append((number, f"ignored as link: {found.group(0).strip()!r}"))
+            pieces[k] = _LINK_RE.sub(lambda m: m.group(1).strip(), _SEE_RE.sub("", pieces[k]))
+        text = '"'.join(pieces)
     if ":" in text and ("*" in text or "_" in text):
         marker = _MARKER_RE.match(text)
         start = marker.end() if marker else 0

@@ -42,6 +42,7 @@ STATE_VALUES = frozenset({"running", "stopped", "absent", "started", "present", 
 _TRUE = frozenset({"true", "yes", "1", "on", "enabled", "y"})
 _FALSE = frozenset({"false", "no", "0", "off", "disabled", "n"})
 _SLOT_RE = re.compile(r"^(?:scsi|virtio|sata|ide)\d{1,2}$")
+_SLOT_SEARCH_RE = re.compile(r"(?:^| )(?:scsi|virtio|sata|ide)\d{1,2}(?= |$)")
 _UNITS = frozenset({"mb", "mib", "m", "gb", "gib", "g", "gigs", "tb", "tib", "t"})
 #: switches written ``KEY: true|false`` and the grammar's noun for each
 SWITCH_KEYS: dict[str, tuple[str, ...]] = {
@@ -52,8 +53,10 @@ _VOLUME_RE = re.compile(r"^[a-z][\w\-]*:vztmpl/\S+$")
 #: what may stand before ``template local:vztmpl/...`` read as a source ("based on the
 #: template ..." is the grammar's own phrase)
 _BEFORE_SOURCE = frozenset({",", "with", ";", ".", "and", "?"})
-_WORDS = frozenset({"template", "clone", *SWITCH_KEYS, "vmid", "id", "state", "status",
-                    "onboot", "autostart", "tags", "network", "net0", "nic", "disks",
+#: words read without a colon after them
+_BARE = frozenset({"pci", "usb", "template", "clone"})
+_WORDS = frozenset({"template", "clone", "pci", "usb", *SWITCH_KEYS, "vmid", "id", "state",
+                    "status", "onboot", "autostart", "tags", "network", "net0", "nic", "disks",
                     "disk"}) | COLON_KEYS
 
 
@@ -132,17 +135,44 @@ def _source(tokens: list[Token], i: int) -> tuple[list[Token], int] | None:
     return [_word(key, "from", "from"), _word(key, "the", "the"), key, tokens[j]], j + 1
 
 
+_DEVICE_SLOT_RE = re.compile(r"^(?:hostpci|usb)\d{1,2}$")
+
+
+def _mapping(tokens: list[Token], i: int) -> tuple[list[Token], int] | None:
+    """``PCI mapping gpu0 as hostpci0`` (Proxmox's "mapped device") at ``i`` as ``PCI
+    passthrough of the mapping gpu0 as hostpci0``; ``USB mapping x as usb0`` likewise.
+    The slot follows ``as``, as everywhere in the grammar (``on`` names a place)."""
+    low = [t.low if not t.quoted else "" for t in tokens[i:i + 5]]
+    if len(low) < 5 or low[1] != "mapping" or low[3] != "as" or not (
+            _DEVICE_SLOT_RE.match(low[4])) or low[4].startswith("usb") != (low[0] == "usb"):
+        return None
+    key = tokens[i]
+    said = [key, _word(key, "passthrough", "passthrough"), _word(key, "of", "of"),
+            _word(key, "the", "the"), _word(key, "mapping", "mapping"), tokens[i + 2],
+            _word(key, "as", "as"), tokens[i + 4]]
+    return said, i + 5
+
+
 def rewrite(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the key shapes of the module's docstring read."""
-    if not any(t.low in _WORDS or _SLOT_RE.match(t.low) for t in tokens):
-        return tokens
+    lows = [t.low for t in tokens]
+    slot = _SLOT_SEARCH_RE.search(" ".join(lows)) is not None
+    if not slot and (_WORDS.isdisjoint(lows) or (":" not in lows and _BARE.isdisjoint(lows))):
+        return tokens  # the common case: no key with a colon, no mapping, source or slot
     out: list[Token] = []
     i = 0
     while i < len(tokens):
         t = tokens[i]
         low = "" if t.quoted else t.low
+        if low not in _WORDS and not (low[:1] in "svi" and _SLOT_RE.match(low)):
+            out.append(t)
+            i += 1
+            continue
         nxt = tokens[i + 2].low if i + 2 < len(tokens) else ""
-        if _colon(tokens, i) and low in ("vmid", "id"):
+        if low in ("pci", "usb") and (found := _mapping(tokens, i)) is not None:
+            out.extend(found[0])
+            i = found[1]
+        elif _colon(tokens, i) and low in ("vmid", "id"):
             out.append(_word(t, "id"))
             i += 2
         elif _colon(tokens, i) and low in COLON_KEYS:
