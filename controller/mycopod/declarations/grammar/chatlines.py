@@ -95,6 +95,18 @@ _STAMP_RE = re.compile(rf"^(\s*\[{_TIME}\])\s+(?=[A-Za-z<*@])", re.IGNORECASE)
 _EVENT_RE = re.compile(
     rf"^\s*(?:{_STAMP}\s*)?(?:\*\*\*|-!-|-->|<--|\*)\s+\S+\s+(?:has\s+(?:joined|left|quit)|"
     r"is now known as|sets mode|changed the topic)\b", re.IGNORECASE)
+#: a group chat's own event after a stamp (WhatsApp ``28/11/26, 21:04 - Ana added Bruno``,
+#: ``... - Messages and calls are end-to-end encrypted ...``), a reaction line (``Priya
+#: Nair reacted with 👍``, iMessage ``Liked "..."``)
+_APP_EVENT_RE = re.compile(
+    rf"^\s*{_STAMP}\s+(?:-\s+)?(?:[A-Z][\w.'\-]*(?:\s+[A-Z][\w.'\-]*){{0,2}}|You)\s+"
+    r"(?:added|removed|left|joined|created group|created this group|changed (?:the|this)|"
+    r"was added|were added|pinned|unpinned|deleted this|turned on|turned off)\b[^:\n]*$|"
+    rf"^\s*{_STAMP}\s+(?:-\s+)?(?:Messages and calls are end-to-end encrypted|"
+    r"Messages to this (?:group|chat) are now)[^\n]*$|"
+    r"^\s*(?:[A-Z][\w.'\-]*(?:\s+[A-Z][\w.'\-]*){0,2}|You) (?:reacted|reacts) (?:with |to )"
+    r"[^\n]{0,80}$|^\s*(?:Liked|Loved|Laughed at|Emphasized|Disliked|Questioned) "
+    r"[\"\u201c][^\n]{0,200}[\"\u201d]\s*$")
 #: a status word that opens a message ("resolved.", "ack", "+1"): chatter, said of no guest
 _STATUS_RE = re.compile(
     r"^\s*(?i:resolved|mitigated|investigating|monitoring|identified|ack|acked|ok|okay|lgtm|"
@@ -215,7 +227,7 @@ def read(text: str, ignored: list[tuple[int, str]], messages: set[int] | None = 
             lines[k] = ""
             changed = True
             continue
-        if _EVENT_RE.match(line):
+        if _EVENT_RE.match(line) or (chat and _APP_EVENT_RE.match(line)):
             ignored.append((k + 1, f"ignored as chat event: {line.strip()!r}"))
             lines[k] = ""
             changed = True

@@ -120,8 +120,11 @@ def _line(text: str, number: int, ignored: list[tuple[int, str]]) -> str:
     if named and _plain_name(named.group(3)):
         lead, kind, name, comma = named.group(1, 2, 3, 4)
         text = f"{lead}{name}: {kind}{comma}{text[named.end():]}"
-    return _ARROW_RE.sub(" -> ", text) if any(a in text for a in "\u2192\u21d2\u27f6=") \
-        else text
+    if not any(a in text for a in "\u2192\u21d2\u27f6="):
+        return text
+    pieces = text.split('"')  # outside quotes only: a quoted "=>" is kept as written
+    return '"'.join(_ARROW_RE.sub(" -> ", p) if k % 2 == 0 else p
+                    for k, p in enumerate(pieces))
 
 
 def _plain_name(name: str) -> bool:

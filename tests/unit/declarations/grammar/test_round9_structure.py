@@ -232,9 +232,9 @@ def test_more_header_forms_and_schedules_that_are_no_header() -> None:
 
 
 def test_marks_inside_quotes_are_kept_as_written() -> None:
-    text = 'q41 is a VM described as "old box [sic] (was 2 GB) (?) [[wiki]]"\n'
+    text = 'q41 is a VM described as "old box [sic] (was 2 GB) (?) [[wiki]] => x"\n'
     assert stated(text) == {"q41": {"name": "q41", "kind": "vm",
-                                    "description": "old box [sic] (was 2 GB) (?) [[wiki]]"}}
+                                    "description": "old box [sic] (was 2 GB) (?) [[wiki]] => x"}}
 
 
 def test_page_markup_lines_and_a_title_over_a_list() -> None:
@@ -243,3 +243,33 @@ def test_page_markup_lines_and_a_title_over_a_list() -> None:
     assert ignored(text) == ["1: ignored as markup: '<aside>'",
                              "2: ignored as title: 'Spares, shelf section:'",
                              "4: ignored as markup: '</aside>'"]
+
+
+def test_group_chat_events_keycaps_arrows_and_callouts() -> None:
+    text = ("06/12/26, 09:00 - Lin added Kai\n06/12/26, 09:01 - Kai: VM q43 with 1 core\n"
+            "Lin Wu reacted with 👍\n")
+    assert stated(text) == {"q43": {"name": "q43", "kind": "vm", "cores": 1}}
+    assert ignored(text)[0] == "1: ignored as chat event: '06/12/26, 09:00 - Lin added Kai'"
+    assert stated("3️⃣ VM q44 with 1 core\n→ VM q45 with 2 cores\n") == {
+        "q44": {"name": "q44", "kind": "vm", "cores": 1},
+        "q45": {"name": "q45", "kind": "vm", "cores": 2}}
+    text = "> [!tip] Later\n> the container q46 needs 2 cores\n"
+    assert stated(text) == {"q46": {"name": "q46", "kind": "ct", "cores": 2}}
+    assert ignored(text) == ["1: ignored as callout: '[!tip]'", "1: ignored as title: 'Later'"]
+
+
+def test_card_fields_that_say_nothing_of_a_guest() -> None:
+    text = "Bucket: Backlog\nStory points: 5\nVM q47 with 2 cores\n"
+    assert stated(text) == {"q47": {"name": "q47", "kind": "vm", "cores": 2}}
+    assert ignored(text) == ["1: ignored as card field: 'Bucket: Backlog'",
+                             "2: ignored as card field: 'Story points: 5'"]
+
+
+def test_yaml_comments_and_a_key_over_a_list_of_guests() -> None:
+    text = "guests:\n  - name: q48\n    # the small one\n    cores: 1  # one is enough\n"
+    assert stated(text) == {"q48": {"name": "q48", "cores": 1}}
+    assert ignored(text) == ["1: ignored as YAML key: 'guests:'",
+                             "3: ignored as comment: '# the small one'",
+                             "4: ignored as comment: '# one is enough'"]
+    # a key that says a kind is not dropped: the list's guests would lose it
+    assert "containers" in error("containers:\n  - name: q49\n    cores: 1\n")
