@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 
-from mycopod.declarations.grammar import boots, keeping, purposed, timing
+from mycopod.declarations.grammar import boots, keeping, passive, purposed, timing
 from mycopod.declarations.grammar.idioms import REASON_WORDS, drop_asides, normalize
 from mycopod.declarations.grammar.lexicon import GENERIC_NOUNS, KIND_WORDS, ROLE_WORDS, is_vocab
 from mycopod.declarations.grammar.openers import strip_courtesy
@@ -208,7 +208,8 @@ def drop(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
     """``tokens`` without their context clauses, each reported in ``ignored``."""
     if not tokens:
         return tokens
-    tokens = purposed.drop(keeping.kept(boots.on_boot(tokens), ignored), ignored)
+    tokens = purposed.drop(keeping.kept(boots.on_boot(passive.present(tokens)), ignored),
+                           ignored)
     kept, dropped = split(timing.not_scheduled(tokens, ignored))
     ignored.extend((tokens[0].line, f"ignored as context: {text!r}") for text in dropped)
     return kept
