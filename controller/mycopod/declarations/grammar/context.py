@@ -8,7 +8,8 @@ A sentence is cut into clauses at ``,`` ``;`` ``-`` ``--`` and the dashes, and b
 ``so``/``because``/``since``/``bc``. A clause is *context* when it holds
 
 - no number (digits or number words), no unit, no quoted text, nothing name-like (a
-  hyphen or a digit in a word: ``web-1``, ``qemu-user``), no ``/``, ``:`` or ``@``;
+  hyphen or a digit in a word: ``web-1``, ``qemu-user``; a capitalised compound such as
+  ``Year-end`` is no name), no ``/``, ``:`` or ``@``;
 - no word the grammar gives a meaning to (:func:`.lexicon.is_vocab`) except the function
   words of :data:`PLAIN` (``the``, ``is``, ``over``, ``now`` ...), and
 - at least two words, or is only emoji, or is one interjection of :data:`INTERJECTIONS`;
@@ -30,6 +31,7 @@ from __future__ import annotations
 import itertools
 
 from mycopod.declarations.grammar import boots, keeping, passive, purposed, timing
+from mycopod.declarations.grammar.descriptions import NOUN_DESCRIPTIONS, describes
 from mycopod.declarations.grammar.idioms import REASON_WORDS, drop_asides, normalize
 from mycopod.declarations.grammar.lexicon import GENERIC_NOUNS, KIND_WORDS, ROLE_WORDS, is_vocab
 from mycopod.declarations.grammar.openers import strip_courtesy
@@ -104,6 +106,12 @@ _WANTS = frozenset({"want", "wants", "should", "must", "please", "let's", "lets"
                     "leave", "make", "needs", "need"})
 
 
+def _capital_compound(t: Token) -> bool:
+    """``Year-end``, ``Wi-Fi``: a hyphenated word with a capital, which no guest's name
+    is (names are lower-case), of no word of the grammar (:mod:`.descriptions`)."""
+    return t.text != t.low and describes(t) and t.low not in NOUN_DESCRIPTIONS
+
+
 def _emoji(t: Token) -> bool:
     return (not t.text.isascii() and not t.quoted
             and not any(ch.isalnum() or ch.isascii() for ch in t.text))
@@ -123,7 +131,8 @@ def is_context(clause: list[Token]) -> bool:
     told: list[str] = []
     for k, t in enumerate(words):
         w = t.low
-        if t.quoted or any(ch.isdigit() for ch in w) or "-" in w.strip("-") or any(
+        if t.quoted or any(ch.isdigit() for ch in w) or (
+                "-" in w.strip("-") and not _capital_compound(t)) or any(
                 ch in w for ch in "/:@=()[]<>#|*_`\"") or w in SEPARATORS:
             return False
         if w in CONDITIONS:

@@ -66,5 +66,11 @@ NARRATIVE_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("not", "using|used|required|needed", "any", "more|longer"), ("no", "longer", "needed", ",")),
     # "..., it is not required now" after a deletion: the reason .closings drops
     (("not", "required|using|used"), ("not", "needed")),
+    # "The VM x stays, but switch it off": it stays (a guest is kept unless told)
+    (("stays|remains", ",", "but"), (",", ",", ",")),
+    # "protect it against deletion": from deletion
+    (("against", "deletion|removal"), ("from", "")),
+    # "enable protection" after a colon ("VM keycard: enable protection")
+    (("enable|activate", "protection"), (",", "")),
     (("plus",), ("and",)),
 )
