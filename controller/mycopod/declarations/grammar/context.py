@@ -54,6 +54,7 @@ PLAIN = REASON_WORDS | frozenset({
     "during", "before", "until", "till", "through", "about", "out", "back", "what",
     "his", "her", "he", "she", "someone", "somebody", "everyone", "anyone", "nobody",
     "nothing", "there", "go", "say", "says", "said", "like", "feature", "type", "having",
+    "trust",  # round 9: "I don't trust it"
 })
 #: before a word of :data:`.lexicon.ROLE_WORDS`, these make it a plain noun ("a cache")
 _ARTICLES = frozenset({"a", "an", "the", "my", "our", "its", "this", "that", "their"})
@@ -112,6 +113,56 @@ def _capital_compound(t: Token) -> bool:
     return t.text != t.low and describes(t) and t.low not in NOUN_DESCRIPTIONS
 
 
+#: what may follow "x's" when it means "x is" ("Contest's over", "school's out")
+_STATES = frozenset({"over", "done", "finished", "closed", "out", "back", "here", "gone"})
+
+
+#: the days a plural subject's plan may name ("exams start monday")
+_DAYS = frozenset({"today", "tonight", "tomorrow", "monday", "tuesday", "wednesday",
+                   "thursday", "friday", "saturday", "sunday", "weekend"})
+#: who may do a habit of :data:`_HABITS`; the habits (present tense, with a noun that
+#: is no guest as their object: "we run the audit", never "we run it")
+_PEOPLE = frozenset({"we", "i", "they"})
+_HABITS = frozenset({"run", "do", "host", "handle", "manage"})
+
+
+def _plural_subject(lows: list[str]) -> bool:
+    """Does the clause open with a plural plain noun (``exams``, ``the kids``) that no
+    word of the grammar and no guest's name (a digit, a hyphen) is?"""
+    k = 1 if lows[0] in _ARTICLES else 0
+    w = lows[k] if k < len(lows) else ""
+    return len(w) > 3 and w.endswith("s") and w.isalpha() and not is_vocab(w) and (
+        w not in _GUEST_NOUNS)
+
+
+def _plain_noun(words: list[Token], k: int) -> bool:
+    """Is the word of the grammar at ``k`` a plain noun there: a role word after an
+    article (``a cache``), or a noun of :data:`.descriptions.NOUN_DESCRIPTIONS` after an
+    article and at most one plain adjective (``the new system``, ``our key card``)?"""
+    w = words[k].low
+    if w in ROLE_WORDS:
+        return k > 0 and words[k - 1].low in _ARTICLES
+    if w not in NOUN_DESCRIPTIONS or k == 0:
+        return False
+    before = words[k - 1].low
+    return before in _ARTICLES or (k > 1 and words[k - 2].low in _ARTICLES and (
+        before in ("new", "old") or not is_vocab(before)))
+
+
+def _copula(words: list[Token]) -> list[Token]:
+    """``Contest's over`` as ``Contest is over``: the ``'s`` of a plain noun before a
+    word of :data:`_STATES` is the verb, not a possessive."""
+    out: list[Token] = []
+    for k, t in enumerate(words):
+        if (t.low.endswith("'s") and not t.quoted and k + 1 < len(words)
+                and words[k + 1].low in _STATES and t.low[:-2].isalpha()
+                and not is_vocab(t.low[:-2])):
+            out += [Token(t.text[:-2], t.low[:-2], t.line), Token("is", "is", t.line)]
+        else:
+            out.append(t)
+    return out
+
+
 def _emoji(t: Token) -> bool:
     return (not t.text.isascii() and not t.quoted
             and not any(ch.isalnum() or ch.isascii() for ch in t.text))
@@ -123,7 +174,7 @@ def _words(clause: list[Token]) -> list[Token]:
 
 def is_context(clause: list[Token]) -> bool:
     """Does ``clause`` (no separators in it) state nothing about a guest (module doc)?"""
-    words = _words(clause)
+    words = _copula(_words(clause))
     if not words:
         return bool(clause)  # emoji only
     if len(words) == 1:
@@ -139,8 +190,7 @@ def is_context(clause: list[Token]) -> bool:
             return False
         if w in TOLD or w in TIMES:
             told.append(w)
-        elif is_vocab(w) and w not in PLAIN and not (
-                w in ROLE_WORDS and k and words[k - 1].low in _ARTICLES):
+        elif is_vocab(w) and w not in PLAIN and not _plain_noun(words, k):
             return False  # "a cache" is a noun; "cache writeback" is a setting
     read = normalize(words)
     if len(read) != len(words) or any(a.low != b.low and a.low not in TOLD
@@ -151,6 +201,9 @@ def is_context(clause: list[Token]) -> bool:
     start = 1 if words[0].low in SUBORDINATORS else 0
     # "in May": the month, not the modal
     lows = ["month" if t.text == "May" else t.low for t in words[start:]]
+    if lows and lows[0] not in _OTHERS and _plural_subject(lows) and not any(
+            w in _WANTS for w in lows):
+        return any(w in _DAYS for w in lows)  # "exams start monday": what people do
     if not lows or lows[0] not in _OTHERS or any(w in _WANTS for w in lows):
         return False
     if lows[0] in ("the", "my", "our", "their", "its") and (
@@ -162,6 +215,9 @@ def is_context(clause: list[Token]) -> bool:
         return True
     if all(w in _USES for w in told):  # "the volunteers who use it are away"
         return True
+    if len(lows) > 3 and lows[0] in _PEOPLE and lows[1] in _HABITS and (
+            lows[2] in _ARTICLES and lows[3] not in _GUEST_NOUNS):
+        return True  # "we run the audit from the cloud now": what we do, not the guest
     return any(w in _TENSE or (w in _BE and any(n.endswith("ing") for n in lows[k + 2:k + 4]))
                for k, w in enumerate(lows[1:]))
 
@@ -221,6 +277,8 @@ def drop(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
                            ignored)
     kept, dropped = split(timing.not_scheduled(tokens, ignored))
     ignored.extend((tokens[0].line, f"ignored as context: {text!r}") for text in dropped)
+    if dropped and kept and kept[-1].low in _POLITE and not kept[-1].quoted:
+        kept = courtesy(kept, ignored)  # "remove x pls, they were just experiments"
     return kept
 
 
