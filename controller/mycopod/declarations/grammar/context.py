@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 
-from mycopod.declarations.grammar import boots, keeping, passive, purposed, timing
+from mycopod.declarations.grammar import attributes9, boots, keeping, passive, purposed, timing
 from mycopod.declarations.grammar.descriptions import NOUN_DESCRIPTIONS, describes
 from mycopod.declarations.grammar.idioms import REASON_WORDS, drop_asides, normalize
 from mycopod.declarations.grammar.lexicon import GENERIC_NOUNS, KIND_WORDS, ROLE_WORDS, is_vocab
@@ -273,8 +273,8 @@ def drop(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
     """``tokens`` without their context clauses, each reported in ``ignored``."""
     if not tokens:
         return tokens
-    tokens = purposed.drop(keeping.kept(boots.on_boot(passive.present(tokens)), ignored),
-                           ignored)
+    tokens = attributes9.rewrite(passive.present(tokens))  # round 9 (each module says)
+    tokens = purposed.drop(keeping.kept(boots.on_boot(tokens), ignored), ignored)
     kept, dropped = split(timing.not_scheduled(tokens, ignored))
     ignored.extend((tokens[0].line, f"ignored as context: {text!r}") for text in dropped)
     if dropped and kept and kept[-1].low in _POLITE and not kept[-1].quoted:
