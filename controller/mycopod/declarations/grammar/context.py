@@ -190,7 +190,8 @@ def is_context(clause: list[Token]) -> bool:
             return False
         if w in TOLD or w in TIMES:
             told.append(w)
-        elif is_vocab(w) and w not in PLAIN and not _plain_noun(words, k):
+        elif is_vocab(w) and w not in PLAIN and not _plain_noun(words, k) and not (
+                k == 1 and w in _HABITS and words[0].low in _PEOPLE):  # "we host the ..."
             return False  # "a cache" is a noun; "cache writeback" is a setting
     read = normalize(words)
     if len(read) != len(words) or any(a.low != b.low and a.low not in TOLD

@@ -72,10 +72,11 @@ def _strict_name(t: Token | None) -> bool:
 def _described(toks: list[Token], i: int) -> int:
     """Where the run of at most three descriptive words at ``i`` ends."""
     j = i
-    while j < len(toks) and j - i < _MAX and _descriptive(toks[j]) and (
+    while j < len(toks) and j - i < _MAX and (
+            _descriptive(toks[j]) or toks[j].low in GENERIC_NOUNS) and (
             toks[j].low not in KIND_WORDS and (toks[j].low not in GENERIC_NOUNS or (
-                j + 1 < len(toks) and toks[j + 1].low not in KIND_WORDS
-                and _descriptive(toks[j + 1])))):  # "Guest WiFi portal container x"
+                j + 1 < len(toks) and (toks[j + 1].low in KIND_WORDS or (
+                    _descriptive(toks[j + 1])))))):  # "Guest WiFi portal container x"
         j += 1
     return j
 

@@ -11,7 +11,8 @@ the grammar gives no meaning to always could be; :func:`describes` adds
   controller ...) that name no setting *before* a kind word, where no phrase of theirs
   can stand;
 - a word a guest's name cannot be (names are lower-case) and no word of the grammar is:
-  capitalised and hyphenated (``Year-end``, ``WSJT-X``, ``Wi-Fi``), or a count glued to
+  capitalised and hyphenated (``Year-end``, ``WSJT-X``, ``FT8-Skimmer``; each part holds
+  a letter and is no size, so never ``Win-11``), or a count glued to
   capitals that is no size (``3D``, ``4K``, ``2FA``; ``8G`` is a size, ``Win11`` may be
   an OS and stays as written).
 
@@ -32,7 +33,7 @@ __all__ = ["NOUN_DESCRIPTIONS", "describes"]
 NOUN_DESCRIPTIONS = frozenset({
     "key", "card", "system", "image", "controller", "node", "access", "point", "network",
     "storage", "gateway", "cluster", "console", "display", "security", "guest"})
-_CAPITAL_COMPOUND_RE = re.compile(r"^[A-Za-z]+(?:-[A-Za-z]+)+$")
+_CAPITAL_COMPOUND_RE = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+$")
 _COUNTED_CAPITALS_RE = re.compile(r"^\d{1,2}[A-Z]{1,3}$")
 
 
@@ -45,5 +46,6 @@ def describes(t: Token) -> bool:
     if t.text == t.low or is_vocab(t.low):
         return False  # lower-case: a name it may be; a word of the grammar: a setting
     if _CAPITAL_COMPOUND_RE.match(t.text):
-        return True
+        return all(any(ch.isalpha() for ch in part) and not GLUED_RE.match(part)
+                   for part in t.low.split("-"))  # "FT8-Skimmer"; never "Win-11"
     return bool(_COUNTED_CAPITALS_RE.match(t.text)) and not GLUED_RE.match(t.low)

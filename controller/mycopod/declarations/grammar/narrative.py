@@ -68,7 +68,10 @@ NARRATIVE_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("not", "required|using|used"), ("not", "needed")),
     # "The VM x stays, but switch it off": it stays (a guest is kept unless told)
     (("stays|remains", ",", "but"), (",", ",", ",")),
-    # "protect it against deletion": from deletion
+    # "protect it against deletion": from deletion; "... and protect it from deletion"
+    # after another imperative: protected
+    (("and", "protect", "it|them", "from|against", "deletion|removal"),
+     ("", "protected", ",", ",", ",")),
     (("against", "deletion|removal"), ("from", "")),
     # "enable protection" after a colon ("VM keycard: enable protection")
     (("enable|activate", "protection"), (",", "")),
