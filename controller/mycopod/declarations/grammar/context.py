@@ -38,8 +38,8 @@ from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.soundness import is_courtesy
 from mycopod.declarations.grammar.tokens import Token, sentence_text
 
-__all__ = ["CONDITIONS", "INTERJECTIONS", "PLAIN", "TIMES", "TOLD", "asides", "courtesy", "drop",
-           "is_context", "split"]
+__all__ = ["CONDITIONS", "INTERJECTIONS", "PLAIN", "TIMES", "TOLD", "asides", "courtesy",
+           "described", "drop", "is_context", "split"]
 
 #: clause separators (a token each)
 SEPARATORS = frozenset({",", ";", "-", "--", "\u2013", "\u2014"})
@@ -54,7 +54,7 @@ PLAIN = REASON_WORDS | frozenset({
     "during", "before", "until", "till", "through", "about", "out", "back", "what",
     "his", "her", "he", "she", "someone", "somebody", "everyone", "anyone", "nobody",
     "nothing", "there", "go", "say", "says", "said", "like", "feature", "type", "having",
-    "trust",  # round 9: "I don't trust it"
+    "trust", "following",  # round 9: "I don't trust it", "Following completion, ..."
 })
 #: before a word of :data:`.lexicon.ROLE_WORDS`, these make it a plain noun ("a cache")
 _ARTICLES = frozenset({"a", "an", "the", "my", "our", "its", "this", "that", "their"})
@@ -313,3 +313,28 @@ def asides(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
         rest = tokens[len(kept) + 1 if kept else 0:]
         ignored.append((tokens[0].line, f"ignored as context: {sentence_text(rest)!r}"))
     return kept
+
+
+def described(tokens: list[Token], rewritten: list[Token],
+              ignored: list[tuple[int, str]]) -> list[Token]:
+    """``rewritten`` (:func:`.objects.rewrite` of ``tokens``), with the description it
+    dropped reported (``The parking gate controller VM x ...``: ``ignored as context:
+    'parking gate controller'``): the words of ``tokens`` not in ``rewritten`` that are
+    descriptive (no word of the grammar, or one of :mod:`.descriptions`)."""
+    if rewritten is tokens or len(rewritten) >= len(tokens):
+        return rewritten
+    kept = {id(t) for t in rewritten} | {t.text for t in rewritten}
+    run: list[Token] = []
+    runs: list[list[Token]] = []
+    for t in tokens:
+        if id(t) in kept or t.text in kept:
+            if run:
+                runs.append(run)
+            run = []
+        elif not t.quoted and (describes(t) or (t.text.isalpha() and not is_vocab(t.low))):
+            run.append(t)
+    if run:
+        runs.append(run)
+    for found in runs:
+        ignored.append((found[0].line, f"ignored as context: {sentence_text(found)!r}"))
+    return rewritten
