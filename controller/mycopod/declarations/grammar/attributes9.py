@@ -51,7 +51,7 @@ def _mapping(toks: list[Token], i: int) -> list[Token] | None:
 
 def rewrite(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the phrasings of the module's docstring in the grammar's words."""
-    if not any(t.low in _TRIGGERS for t in tokens):
+    if _TRIGGERS.isdisjoint([t.low for t in tokens]):
         return tokens  # the common case
     out = list(tokens)
     i = 0

@@ -172,9 +172,10 @@ def _words(clause: list[Token]) -> list[Token]:
     return [t for t in clause if not _emoji(t)]
 
 
-def is_context(clause: list[Token]) -> bool:
-    """Does ``clause`` (no separators in it) state nothing about a guest (module doc)?"""
-    words = _copula(_words(clause))
+def is_context(clause: list[Token], *, copula: bool = True) -> bool:
+    """Does ``clause`` (no separators in it) state nothing about a guest (module doc)?
+    ``copula``: may a word end in ``'s`` (:func:`_copula`; the caller knows it has none)."""
+    words = _copula(_words(clause)) if copula else _words(clause)
     if not words:
         return bool(clause)  # emoji only
     if len(words) == 1:
@@ -252,8 +253,9 @@ def split(tokens: list[Token]) -> tuple[list[Token], list[str]]:
     spans = _clauses(tokens)
     if len(spans) < 2 and not (spans and is_context(tokens)):
         return tokens, []
-    context = [is_context(_body(tokens, a, b)) and not _list_goes_on(_body(tokens, a, b))
-               for a, b in spans]
+    copula = "'s" in " ".join([t.low for t in tokens])
+    context = [is_context(_body(tokens, a, b), copula=copula) and not _list_goes_on(
+        _body(tokens, a, b)) for a, b in spans]
     if not any(context):
         return tokens, []
     if all(context):

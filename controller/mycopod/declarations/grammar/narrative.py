@@ -1,6 +1,6 @@
 """Past and passive narrative, and second-language word order, read as the state (round 9).
 
-The ``was`` of the passive is read as ``is`` by :func:`.passive.present` first.
+The passive after ``was`` is read by :func:`.passive.present` first.
 
 **Past and passive narrative** (methods sections, reports, hand-over notes) tells what
 was done to a guest; the spec holds the state that resulted, so the auxiliary ``was``/
@@ -21,33 +21,20 @@ like): ``may be shifted to node N`` (the node it should be on), ``is connect to`
 two disks (and), ``too`` closing a clause (a filler, like ``also``).
 
 Each is a fixed sequence of words in the form of :data:`.idioms.IDIOMS` (a ``,``
-meaning drops the word, so every dropped word is on this explicit list). The
-rewrites that move words are :mod:`.postposed`'s. Pure.
+meaning drops the word, so every dropped word is on this explicit list), but the
+passive after ``was``, which :func:`.passive.present` reads (it needs the word before
+``was``). Pure.
 """
 
 from __future__ import annotations
 
 __all__ = ["NARRATIVE_IDIOMS", "THEN"]
 
-_IS = "is|are"
 THEN = "subsequently|then|also|finally|eventually|afterwards|immediately"
-_ENDED = "stopped|deleted|removed|destroyed|decommissioned|retired|started"
-_PLACED = "placed|located|hosted|deployed|provisioned|created"
 
 NARRATIVE_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    # -- past and passive narrative: the state that resulted --
-    ((_IS, "provisioned|configured|equipped|deployed|built|created", "with"),
-     ("", ",", ",")),
-    ((_IS, "set", "up", "with"), ("", ",", ",", ",")),
+    # -- past and passive narrative: the rest is :func:`.passive.present`'s --
     (("provisioned|equipped", "with"), (",", "with")),  # "a VM (x) provisioned with"
-    ((_IS, "assigned|given|allocated|granted"), ("", ",")),
-    ((_IS, "connected|attached", "to"), ("", "connected", "")),
-    ((_IS, _PLACED, "on"), ("", ",", "")),
-    ((_IS, "cloned|derived", "from"), ("", "cloned", "")),
-    ((_IS, THEN, _ENDED), ("", ",", "")),
-    ((_IS, _ENDED), ("", "")),
-    ((_IS, THEN, "shut|powered|turned|switched", "down|off"), ("", ",", "", "")),
-    ((_IS, "shut|powered|turned|switched", "down|off"), ("", "", "")),
     # "stopped to conserve resources": the reason of a power-off
     (("to", "conserve", "resources|power|energy"), (",", ",", ",")),
     # -- second-language word order and words --
