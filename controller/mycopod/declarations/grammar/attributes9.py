@@ -9,6 +9,10 @@
   template ...``, as the source phrase reads it.
 - **The first to start**: ``should be the first to start|boot``: ``startup order 1``
   (only "first": "the last to start" has no number and stays refused).
+- **The noun after the name** (second-language order): ``connect to vmbr1 bridge``,
+  ``disk 300GB in ceph-ssd storage``, ``on the pve2 node``: ``to|in|on|at [the] NAME
+  bridge|storage|node|pool`` is ``... bridge|storage|node|pool NAME`` (only a name
+  with a digit or a hyphen between them: ``the new node`` is no name).
 
 Every word rewritten is one of these fixed shapes; nothing is dropped. Pure.
 """
@@ -17,12 +21,35 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.tokens import Token
 
 __all__ = ["rewrite"]
 
 _SLOT_RE = re.compile(r"^(usb|hostpci)\d+$")
 _TRIGGERS = frozenset({"mapping", "template", "first"})
+_PLACE_NOUNS = frozenset({"bridge", "storage", "node", "pool"})
+_PREPOSITIONS = frozenset({"to", "in", "on", "at"})
+
+
+def _postposed(toks: list[Token]) -> list[Token]:
+    """``to vmbr1 bridge`` as ``to bridge vmbr1`` (module doc); ``the`` between dropped."""
+    lows = [t.low for t in toks]
+    if _PLACE_NOUNS.isdisjoint(lows):
+        return toks  # the common case
+    out = list(toks)
+    k = 2
+    while k < len(out):
+        noun, name = out[k], out[k - 1]
+        k += 1
+        if noun.low not in _PLACE_NOUNS or noun.quoted or not is_nameish(name) or not any(
+                ch.isdigit() or ch == "-" for ch in name.low):
+            continue
+        at = k - 3 - (k > 3 and out[k - 3].low == "the")
+        if out[at].low in _PREPOSITIONS and not out[at].quoted:
+            out[at + 1:k] = [noun, name]  # "the" between them dropped
+            k = at + 3
+    return out
 
 
 def _t(like: Token, low: str) -> Token:
@@ -51,6 +78,7 @@ def _mapping(toks: list[Token], i: int) -> list[Token] | None:
 
 def rewrite(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the phrasings of the module's docstring in the grammar's words."""
+    tokens = _postposed(tokens)
     if _TRIGGERS.isdisjoint([t.low for t in tokens]):
         return tokens  # the common case
     out = list(tokens)
