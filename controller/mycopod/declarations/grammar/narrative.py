@@ -38,7 +38,7 @@ NARRATIVE_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     # "stopped to conserve resources": the reason of a power-off
     (("to", "conserve", "resources|power|energy"), (",", ",", ",")),
     # -- second-language word order and words --
-    (("may", "be", "shifted|moved|migrated|transferred", "to"),
+    (("may", "be", "shifted|moved", "to"),
      ("should", "be", ",", "on")),
     (("is|are", "connect", "to"), ("", "connected", "")),
     (("firewall", "also", "enable|enabled"), ("firewall", ",", "on")),
