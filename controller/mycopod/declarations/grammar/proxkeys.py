@@ -55,8 +55,8 @@ _VOLUME_RE = re.compile(r"^[a-z][\w\-]*:vztmpl/\S+$")
 #: template ..." is the grammar's own phrase)
 _BEFORE_SOURCE = frozenset({",", "with", ";", ".", "and", "?"})
 #: words read without a colon after them
-_BARE = frozenset({"pci", "usb", "template", "clone"})
-_WORDS = frozenset({"template", "clone", "pci", "usb", *SWITCH_KEYS, "vmid", "id", "state",
+_BARE = frozenset({"template", "clone"})
+_WORDS = frozenset({"template", "clone", *SWITCH_KEYS, "vmid", "id", "state",
                     "status", "onboot", "autostart", "tags", "network", "net0", "nic", "disks",
                     "disk"}) | COLON_KEYS
 
@@ -136,30 +136,12 @@ def _source(tokens: list[Token], i: int) -> tuple[list[Token], int] | None:
     return [_word(key, "from", "from"), _word(key, "the", "the"), key, tokens[j]], j + 1
 
 
-_DEVICE_SLOT_RE = re.compile(r"^(?:hostpci|usb)\d{1,2}$")
-
-
-def _mapping(tokens: list[Token], i: int) -> tuple[list[Token], int] | None:
-    """``PCI mapping gpu0 as hostpci0`` (Proxmox's "mapped device") at ``i`` as ``PCI
-    passthrough of the mapping gpu0 as hostpci0``; ``USB mapping x as usb0`` likewise.
-    The slot follows ``as``, as everywhere in the grammar (``on`` names a place)."""
-    low = [t.low if not t.quoted else "" for t in tokens[i:i + 5]]
-    if len(low) < 5 or low[1] != "mapping" or low[3] != "as" or not (
-            _DEVICE_SLOT_RE.match(low[4])) or low[4].startswith("usb") != (low[0] == "usb"):
-        return None
-    key = tokens[i]
-    said = [key, _word(key, "passthrough", "passthrough"), _word(key, "of", "of"),
-            _word(key, "the", "the"), _word(key, "mapping", "mapping"), tokens[i + 2],
-            _word(key, "as", "as"), tokens[i + 4]]
-    return said, i + 5
-
-
 def rewrite(tokens: list[Token]) -> list[Token]:
     """``tokens`` with the key shapes of the module's docstring read."""
     lows = {t.low for t in tokens}
     if _SLOTS.isdisjoint(lows) and _BARE.isdisjoint(lows) and (
             ":" not in lows or _WORDS.isdisjoint(lows)):
-        return tokens  # the common case: no key with a colon, no mapping, source or slot
+        return tokens  # the common case: no key with a colon, no source or slot
     out: list[Token] = []
     i = 0
     while i < len(tokens):
@@ -170,10 +152,7 @@ def rewrite(tokens: list[Token]) -> list[Token]:
             i += 1
             continue
         nxt = tokens[i + 2].low if i + 2 < len(tokens) else ""
-        if low in ("pci", "usb") and (found := _mapping(tokens, i)) is not None:
-            out.extend(found[0])
-            i = found[1]
-        elif _colon(tokens, i) and low in ("vmid", "id"):
+        if _colon(tokens, i) and low in ("vmid", "id"):
             out.append(_word(t, "id"))
             i += 2
         elif _colon(tokens, i) and low in COLON_KEYS:

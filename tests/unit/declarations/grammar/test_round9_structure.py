@@ -195,9 +195,12 @@ def test_a_mapped_device_in_proxmox_words() -> None:
     assert stated("VM q32 gets the PCI mapping gpu-q as hostpci1.\n") == {
         "q32": {"name": "q32", "kind": "vm", "pci_devices": [
             {"slot": "hostpci1", "mapping": "gpu-q"}]}}
-    # a PCI mapping as a USB slot is no such phrase, nor a slot after "on": refused, quoted
-    assert "PCI mapping gpu-q as usb0" in error("VM q33 with PCI mapping gpu-q as usb0\n")
-    assert "USB mapping d-q on usb0" in error("VM q33 with USB mapping d-q on usb0\n")
+    # a slot after "on" is the slot too (grammar.attributes9 reads both); a PCI mapping
+    # in a USB slot is refused, naming the slot
+    assert stated("VM q33 with USB mapping d-q on usb0\n") == {
+        "q33": {"name": "q33", "kind": "vm", "usb_devices": [
+            {"slot": "usb0", "mapping": "d-q"}]}}
+    assert "passthrough slot usb0 is wrong" in error("VM q33 with PCI mapping gpu-q as usb0\n")
 
 
 def test_a_line_of_labelled_fields_is_one_guest() -> None:
