@@ -302,7 +302,7 @@ def courtesy(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]
             for run in runs]
     for run in runs:
         words = [t for t in run if t.low not in _POLITE]
-        if (len(words) >= 2 and not is_courtesy(sentence_text(run))) or (
+        if (words and not is_courtesy(sentence_text(run))) or (
                 words and all(_emoji(t) for t in words)):  # "... RAM 🥂"
             ignored.append((run[0].line, f"ignored as context: {sentence_text(run)!r}"))
     return kept

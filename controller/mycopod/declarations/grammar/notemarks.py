@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 
 from mycopod.declarations.grammar.forms import METADATA_KEYS
-from mycopod.declarations.grammar.lexicon import is_vocab
+from mycopod.declarations.grammar.lexicon import KIND_WORDS, is_vocab
 from mycopod.declarations.grammar.markdown import Block
 from mycopod.declarations.grammar.names import is_subject_name
 from mycopod.declarations.grammar.tokens import SentenceError, tokenize
@@ -68,6 +68,12 @@ _KIND_CELLS = frozenset({"vm", "ct", "lxc", "container", "virtual-machine"})
 _VOLUME_RE = re.compile(r"^[a-z][\w\-]*:[\w\-/.]+$")
 _TICKET_RE = re.compile(r"^\s*#?[A-Z]{2,6}-\d{1,7}\s*$")
 _GUESTISH_RE = re.compile(r"\b[a-z][a-z0-9]*-[a-z0-9-]+\b")
+
+
+def _names_kind(value: str) -> bool:
+    """Does a field's value say a kind of guest (``Updated: container x1 stopped``)? Then
+    it is about a guest, not metadata, and is read (or refused), never dropped."""
+    return any(w.strip(".,;:()").lower() in KIND_WORDS for w in value.split())
 _LINK_RE = re.compile(r"\[\[([^\]|#\n]+)(?:#[^\]|\n]*)?(?:\|[^\]\n]*)?\]\]")
 _SEE_RE = re.compile(
     r"(?:(?<=[.!?])\s+|^\s*)(?:see(?: also)?|related|links?|cf\.?|ref|refs|also see)\s*:?\s*"
@@ -180,7 +186,7 @@ def _field(number: int, text: str, ignored: list[tuple[int, str]]) -> str | None
         return None
     meta = _METADATA_RE.match(text)
     if meta and " ".join(meta.group(1).lower().split()) in METADATA_KEYS and not (
-            _GUESTISH_RE.search(meta.group(2))):
+            _GUESTISH_RE.search(meta.group(2)) or _names_kind(meta.group(2))):
         ignored.append((number, f"ignored as form metadata: {text.strip()!r}"))
         return None
     text = _QTY_RE.sub(r"\1", text)

@@ -4,9 +4,11 @@ ignored (nothing is dropped in silence), and what stays refused."""
 
 from __future__ import annotations
 
+import pytest
+
 from mycopod.declarations.errors import CompileIssue
 from mycopod.declarations.grammar import compile_text
-from tests.support.grammar import error, stated
+from tests.support.grammar import error, stated, stated_and_ignored
 
 
 def ignored(text: str) -> list[str]:
@@ -276,3 +278,21 @@ def test_yaml_comments_and_a_key_over_a_list_of_guests() -> None:
                              "4: ignored as comment: '# one is enough'"]
     # a key that says a kind is not dropped: the list's guests would lose it
     assert "containers" in error("containers:\n  - name: q49\n    cores: 1\n")
+
+
+@pytest.mark.parametrize("label", ["Zebra", "Progress", "Status", "Urgent"])
+def test_a_one_word_label_dropped_before_a_statement_is_reported(label: str) -> None:
+    # it was dropped without a word before (a single word was taken for a courtesy)
+    guests, notes = stated_and_ignored(f"{label}: the VM x1 is stopped.\n")
+    assert guests == {"x1": {"name": "x1", "kind": "vm", "state": "stopped"}}
+    assert notes == [f"t.md:1: ignored as context: '{label}'"]
+
+
+def test_a_metadata_field_whose_value_says_a_kind_of_guest_is_read_not_dropped() -> None:
+    # "Updated: container x1 stopped" was dropped whole as form metadata
+    guests, notes = stated_and_ignored("Updated: container x1 stopped\n")
+    assert guests == {"x1": {"name": "x1", "kind": "ct", "state": "stopped"}}
+    assert notes == ["t.md:1: ignored as context: 'Updated'"]
+    # a date there is still the card's field
+    assert stated_and_ignored("Updated: 2026-11-30\n\nx1 is a VM.\n")[1] == [
+        "t.md:1: ignored as card field: 'Updated: 2026-11-30'"]
