@@ -3,7 +3,9 @@
 The server is the embedded one (pgserver) in a temporary folder, or the server named by
 ``MYCOPOD_TEST_DATABASE_URL``. Migrations are applied once to a template database, and
 every test that asks for ``database_url`` or ``db`` gets its own database cloned from that
-template (``CREATE DATABASE ... TEMPLATE``, a file copy): tests are independent and fast.
+template (``CREATE DATABASE ... TEMPLATE``, a file copy), or one an earlier test had and
+that was put back as the template left it (tests/support/databases.py): tests are
+independent and fast.
 
 Every async test is also checked for leaked tasks: a task still running on the test's
 event loop once the test and its fixtures are done fails the test, naming the task.
@@ -27,6 +29,7 @@ import pytest
 
 from mycopod.store import db as dbmod
 from mycopod.store import embedded, migrate
+from tests.support.databases import Recycler
 
 REPO = Path(__file__).resolve().parents[1]
 #: one template per xdist worker, so parallel workers sharing one server do not collide
@@ -87,9 +90,13 @@ def pg_server_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def template_ready(pg_server_url: str) -> str:
+def template_ready(pg_server_url: str) -> Iterator[Recycler]:
     asyncio.run(_build_template(pg_server_url))
-    return pg_server_url
+    recycler = Recycler(pg_server_url, TEMPLATE)
+    try:
+        yield recycler
+    finally:
+        asyncio.run(recycler.close())
 
 
 def _drop(name: str) -> str:
@@ -97,14 +104,14 @@ def _drop(name: str) -> str:
 
 
 @pytest.fixture
-def database_url(template_ready: str) -> Iterator[str]:
-    """A fresh, fully migrated database for this test only."""
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    asyncio.run(_admin(template_ready, f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"'))
+def database_url(template_ready: Recycler) -> Iterator[str]:
+    """A fully migrated database for this test only, as the template left it (a database
+    a test is done with is emptied and handed to the next: tests/support/databases.py)."""
+    name = asyncio.run(template_ready.checkout())
     try:
-        yield url_for(template_ready, name)
+        yield url_for(template_ready.admin_url, name)
     finally:
-        asyncio.run(_admin(template_ready, _drop(name)))
+        asyncio.run(template_ready.checkin(name))
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,9 @@ def test_a_task_left_running_fails_the_test_by_name(pytester: pytest.Pytester,
     # the checked run loads pytest-asyncio alone: every installed plugin (schemathesis,
     # hypothesis, playwright, ...) took seconds to import and none is used there
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    # the conftest imports the checkout's tests.support (the recycled databases)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        filter(None, [str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH")])))
     result = pytester.runpytest_subprocess("-p", "asyncio", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=5, errors=1)
     result.stdout.fnmatch_lines([

@@ -19,11 +19,14 @@ would, with the cluster's names known (:func:`cluster_places`: every node, stora
 and pool the set's notes expect), and counted apart (``facts_needed`` in the summary); the
 main figures stay offline.
 
-Used by ``tests/unit/declarations/test_heldout.py`` and ``bench/heldout.py``.
+Used by ``tests/unit/declarations/test_heldout.py`` and ``bench/heldout.py``. The tests
+ask :func:`measured`: one measurement of a set per test session, which
+``test_heldout_sets.py`` and ``test_heldout_facts.py`` share.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -180,3 +183,10 @@ def measure(where: Path = HELDOUT) -> Figures:
     figures.impossible = [(item["text"], refusal(item["text"]))
                           for item in load(where / IMPOSSIBLE.name)]
     return figures
+
+
+@functools.cache
+def measured(name: str = HELDOUT.name) -> Figures:
+    """The figures of the set ``name``, measured once per process (the tests of several
+    modules read the same set; they only read the figures, never change them)."""
+    return measure(folder(name))

@@ -325,16 +325,15 @@ class Cluster:
         sdef = self.storages[storage]
         prefix = "subvol" if kind == "lxc" and sdef.type == "zfspool" else "vm"
         scope = self.storage_scope(storage, node)
-        used = {vid for (n, vid) in self.volumes if n == scope}
+        volumes = self.volumes  # looked up by key: a cluster of 10,000 guests has as many
         n = 0
         while True:
             name = f"{prefix}-{vmid}-disk-{n}"
             volid = f"{storage}:{vmid}/{name}.{fmt}" if sdef.path_style else f"{storage}:{name}"
             # pve-storage Plugin.pm find_free_diskname: a name is taken in any format
-            taken = {f"{storage}:base-{vmid}-disk-{n}"} | {
-                f"{storage}:{vmid}/{name}.{ext}" for ext in ("raw", "qcow2", "vmdk")
-            }
-            if volid not in used and not taken & used:
+            taken = (volid, f"{storage}:base-{vmid}-disk-{n}",
+                     *(f"{storage}:{vmid}/{name}.{ext}" for ext in ("raw", "qcow2", "vmdk")))
+            if not any((scope, vid) in volumes for vid in taken):
                 return volid
             n += 1
 

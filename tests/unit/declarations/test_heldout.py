@@ -35,7 +35,7 @@ from tests.support import heldout
 
 @pytest.fixture(scope="module")
 def figures() -> heldout.Figures:
-    return heldout.measure()
+    return heldout.measured()
 
 
 def _canonical(guests: list[dict[str, Any]]) -> str:

@@ -27,7 +27,7 @@ def test_cluster_places_holds_what_the_notes_expect() -> None:
 
 @pytest.mark.parametrize("name", SETS)
 def test_facts_needed_notes_never_compile_wrong_with_the_names_known(name: str) -> None:
-    figures = heldout.measure(heldout.folder(name))
+    figures = heldout.measured(name)
     assert len(figures.with_facts) == sum(
         1 for note in heldout.load(heldout.folder(name) / "notes.jsonl")
         if note.get("facts_needed"))

@@ -266,7 +266,7 @@ WRONG_YET: dict[str, str] = {}
                 params=["heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
                         "heldout7", "heldout8", "heldout9"])
 def figures(request: pytest.FixtureRequest) -> heldout.Figures:
-    return heldout.measure(heldout.folder(request.param))
+    return heldout.measured(request.param)
 
 
 def test_the_set_is_measured_and_its_figures_printed(figures: heldout.Figures) -> None:
