@@ -322,14 +322,16 @@ def _leading_phrases(c: Cursor) -> list[Effect]:
 
 
 def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None, *,
-                     topic: Subject | None = None) -> Subject | None:
+                     topic: Subject | None = None, kept: list[Token] | None = None
+                     ) -> Subject | None:
     """Compile one sentence into the file's drafts; return the subject ``it`` refers to.
 
     ``topic``: the guest a heading above names; a sentence without a subject of its own
-    (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it.
+    (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it. ``kept``: what
+    :func:`.openers.strip_courtesy` made of ``tokens``, when the caller has it already.
     """
     said = tokens
-    tokens = context.drop(context.courtesy(tokens, state.ignored), state.ignored)
+    tokens = context.drop(context.courtesy(tokens, state.ignored, kept), state.ignored)
     tokens = reorder(rewrite(context.asides(normalize(tokens), state.ignored)))
     if not tokens:  # an aside only ("It has been replaced by the new one.")
         state.dropped.append((said[0].line, sentence_text(said)))
