@@ -4,7 +4,8 @@
 grammar made of every text of the phrasing corpus (``corpus/*.jsonl``, with the
 impossible requests and the texts that declare nothing), of every held-out set
 (``heldout*/notes.jsonl`` and ``impossible.jsonl``; the ``facts_needed`` notes once more
-with the set's cluster names) and of the examples (``examples/*.md``):
+with the set's cluster names), of the examples (``examples/*.md``) and of the few files
+of :data:`EXTRA`:
 
 - ``spec``: the stored form (:func:`mycopod.spec.spec_dict`) or None when refused;
 - ``error``: the :class:`~mycopod.declarations.errors.CompileError` text, or None;
@@ -18,8 +19,12 @@ spec). ``tests/unit/declarations/test_same_results.py`` compiles the stored text
 and compares field by field.
 
 The file was written from main's code before the speed work of issue 13 (branch
-speed9). A change meant to change what the grammar reads (a new rule) changes some of
-these results: regenerate, read the printed difference, commit it with the change:
+speed9), with main's package first on the path (this script from the branch):
+
+    PYTHONPATH=/path/to/main/controller .venv/bin/python -m tests.support.sameresults --write
+
+A change meant to change what the grammar reads (a new rule) changes some of these
+results: regenerate, read the printed difference, commit it with the change:
 
     .venv/bin/python -m tests.support.sameresults          # prints what would change
     .venv/bin/python -m tests.support.sameresults --write  # rewrites the file
@@ -44,6 +49,16 @@ DECLARATIONS = ROOT / "tests" / "unit" / "declarations"
 FIXTURE = DECLARATIONS / "same_results.jsonl"
 #: the filename each collection's own test compiles its texts under
 FILENAMES = {"corpus": "corpus.md", "heldout": "heldout.md"}
+
+
+#: files the collections above lack: the checks across a file's guests
+EXTRA = (
+    "a-1 is a VM with ID 120.\n\nb-1 is a VM with ID 120.\n",
+    "b-1 is a VM with ID 121. a-1 is a container with ID 120. c-1 is a VM.\n",
+    "web-1 is a VM with 2 cores.\n\nweb-1 is a VM with 4 GB of RAM.\n",
+    "## db-1\n\nA VM with 4 cores.\n\nIt has 8 GB of RAM.\n\nweb-1 is a container.\n",
+    "",
+)
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -85,6 +100,9 @@ def cases() -> Iterator[dict[str, Any]]:
                 if item.get("facts_needed"):
                     yield {"source": source, "filename": FILENAMES["heldout"],
                            "text": item["text"] + "\n", "places": places}
+    for text in EXTRA:
+        yield {"source": "sameresults.EXTRA", "filename": "extra.md", "text": text,
+               "places": None}
     for path in sorted((DECLARATIONS / "examples").glob("*.md")):
         yield {"source": f"examples/{path.name}", "filename": path.name,
                "text": path.read_text(encoding="utf-8"), "places": None}
@@ -137,7 +155,7 @@ def load() -> list[dict[str, Any]]:
 def differences(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[str]:
     """What changed, one line per result (matched by source, text and places)."""
     def key(r: dict[str, Any]) -> str:
-        return json.dumps([r["source"], r.get("text"), r.get("places")])
+        return json.dumps([r["source"], r.get("text"), r.get("places")], sort_keys=True)
 
     before, after = {key(r): r for r in old}, {key(r): r for r in new}
     out = [f"gone: {k}" for k in before if k not in after]

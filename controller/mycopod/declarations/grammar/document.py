@@ -286,7 +286,6 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     if state.issues:
         raise CompileError(state.issues)
     try:
-        return specmod.ClusterSpec(guests=guests)
-    except ValidationError as exc:
-        message = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-        raise CompileError.single(filename, 0, message) from None
+        return specmod.ClusterSpec.of_guests(guests)
+    except ValueError as exc:
+        raise CompileError.single(filename, 0, str(exc)) from None

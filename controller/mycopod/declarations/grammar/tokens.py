@@ -68,21 +68,12 @@ def _unescape(raw: str, line: int) -> str:
 
 def tokenize(text: str, *, first_line: int = 1) -> list[Token]:
     """Tokens of a block of text; a ``.`` ending a word becomes its own token."""
-    starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def line_of(offset: int) -> int:
-        lo, hi = 0, len(starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return first_line + lo
-
     tokens: list[Token] = []
+    line, seen = first_line, 0  # the line of offset ``seen``: matches come in order
     for match in _TOKEN_RE.finditer(text):
-        line = line_of(match.start())
+        start = match.start()
+        line += text.count("\n", seen, start)
+        seen = start
         if match.group("bad") is not None:
             raise SentenceError(line, "a quotation mark is not closed")
         if match.group("dq") is not None or match.group("sq") is not None:
