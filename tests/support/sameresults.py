@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import json
 import sys
 from collections.abc import Iterator
@@ -122,8 +123,11 @@ def result(case: dict[str, Any]) -> dict[str, Any]:
         return out
     out["spec"] = spec_dict(spec)
     out["ignored"] = [str(i) for i in found]
+    # main's understood() before speed9 compiled each paragraph again, with the places
+    known = {"places": places} if "places" in inspect.signature(hybrid.understood).parameters \
+        else {}
     records = hybrid.as_records(hybrid.understood(
-        case["text"], spec, places, [(i.line, i.message) for i in found]))
+        case["text"], spec, notes=[(i.line, i.message) for i in found], **known))
     # a paragraph's text is the case's own lines first..last: not stored again
     out["paragraphs"] = [{k: v for k, v in r.items() if k != "text"} for r in records]
     return out
