@@ -35,6 +35,9 @@ __all__ = ["REMEMBERED", "Dispatch", "is_numberish", "phrases_at", "rejects"]
 Phrase = Callable[[Cursor], Any]
 #: how many starts each table remembers
 REMEMBERED = 4096
+#: a word after which more phrases than this may start is looked at with the next word
+#: (fewer are tried one by one sooner than probed again)
+_REFINED = 4
 
 
 def is_numberish(w: str) -> bool:
@@ -94,20 +97,20 @@ class _WatchedToken(Token):
         return super().__getattribute__(name)
 
 
-#: unknowable tokens put before and after the words a phrase is tried on
-_PADDING = 8
-
-
 def _unknown(where: str) -> list[Token]:
-    return [Token(f"\x00{where}{k}", f"\x00{where}{k}", 1) for k in range(_PADDING)]
+    return [Token(f"\x00{where}{k}", f"\x00{where}{k}", 1) for k in range(8)]
+
+
+#: unknowable tokens put before and after the words a phrase is tried on
+_BEFORE, _AFTER = _unknown("b"), _unknown("a")
 
 
 def _says_no(phrase: Phrase, words: tuple[str, ...], *, first: bool, last: bool) -> bool:
     """Does ``phrase`` answer None at ``words`` from them alone, the words opening the
     sentence (``first``) or not, ending it (``last``) or not?"""
     firsts = [_WatchedToken(w) for w in words]
-    before = [] if first else _unknown("b")
-    toks = _Watched([*before, *firsts, *([] if last else _unknown("a"))],
+    before = () if first else _BEFORE
+    toks = _Watched([*before, *firsts, *(() if last else _AFTER)],
                     len(before), len(before) + len(words))
     try:
         found = phrase(Cursor(toks, len(before)))
@@ -152,12 +155,13 @@ def phrases_at(c: Cursor) -> tuple[Phrase, ...]:
     """The phrases, in table order, that may start at the cursor: the number phrases at a
     number, every phrase at a word the grammar does not know (a name, ``vlan30``), and at
     a word of the vocabulary those that do not reject it, nor the word after it when that
-    is a word of the vocabulary or a number."""
+    is a word of the vocabulary (and more than a few phrases remain)."""
     w, after = c.w(), c.w(1)
     if is_numberish(w):
         return NUMBER_PHRASES
     if w not in VOCABULARY:
         return PHRASES
-    if after in VOCABULARY and not is_numberish(after):
+    found = _WORDS.at((w,))
+    if len(found) > _REFINED and after in VOCABULARY and not is_numberish(after):
         return _WORDS.at((w, after))
-    return _WORDS.at((w,))
+    return found

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mycopod.declarations import grammar
+from mycopod.declarations import grammar, workers
 from mycopod.declarations.grammar import dispatch
 from mycopod.declarations.grammar.hardware import p_cores, p_memory
 from mycopod.declarations.grammar.phrases import PHRASES, p_kind
@@ -102,3 +102,10 @@ def test_a_bare_size_after_a_comma_is_still_read_as_the_memory() -> None:
     sentence only would leave it out here (numbers are not dispatched by their words)."""
     spec = grammar.compile_text("mon-3: container, 1 core, 1G, 8G disk\n")
     assert spec.guests[0].memory_mib == 1024
+
+
+def test_a_compile_worker_warms_the_dispatch_with_text_that_compiles() -> None:
+    """A compile worker compiles this when it starts, so that the first file's time
+    budget is not spent learning the common words; it must stay valid."""
+    spec = grammar.compile_text(workers._WARM_UP)
+    assert [g.name for g in spec.guests] == ["db-1", "web-1"]
