@@ -16,8 +16,8 @@ Compiles every note of ``tests/unit/declarations/heldout/notes.jsonl`` offline w
   (the main figures stay offline, where such a note can only be refused).
 
 Run: ``.venv/bin/python bench/heldout.py`` (``--summary`` leaves out the lists;
-``--set heldout2`` .. ``--set heldout8`` measures the second to eighth set, in
-``tests/unit/declarations/heldout2`` .. ``heldout8``).
+``--set heldout2`` .. ``--set heldout9`` measures the second to ninth set, in
+``tests/unit/declarations/heldout2`` .. ``heldout9``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def main() -> None:
                         help="print the figures only, not the refused and wrong notes")
     parser.add_argument("--set", default="heldout", metavar="NAME",
                         help="the held-out set: a folder of tests/unit/declarations "
-                             "(heldout, heldout2 .. heldout8); default heldout")
+                             "(heldout, heldout2 .. heldout9); default heldout")
     args = parser.parse_args()
     try:
         where = heldout.folder(args.set)

@@ -57,7 +57,7 @@ build_messages = prompt.build_messages
 log = structlog.get_logger(__name__)
 
 #: part of the compile cache key: change it whenever the prompt or its handling changes
-PROMPT_VERSION = "llm-3"
+PROMPT_VERSION = "llm-4"
 MAX_FEEDBACK = 2
 RETRY_ATTEMPTS = 4
 #: first backoff delay in seconds (doubles per retry, with jitter, up to 20 s)

@@ -56,8 +56,9 @@ Rules:
 - "should not exist", "remove", "delete" mean state "absent".
 - Examples of settings: "2 sockets of 4 cores of type host" is sockets 2, cores 4,
   cpu_type "host"; "the aes CPU flag" is cpu_flags ["+aes"]; "a Windows 11 VM with UEFI
-  and a TPM" is ostype "win11", bios "ovmf", efidisk {{}}, tpm {{}}; "the ISO
-  debian-12.iso as a CD-ROM" is cdroms [{{"slot": "ide2", "iso": "local:iso/debian-12.iso"}}];
+  and a TPM" is ostype "win11", bios "ovmf", tpm {{}} ("and an EFI disk" adds efidisk
+  {{}}); "the ISO debian-12.iso as a CD-ROM" is cdroms [{{"slot": "ide2",
+  "iso": "local:iso/debian-12.iso"}}];
   "a cloud-init drive on local-lvm as ide0" is cloudinit_drive {{"slot": "ide0",
   "storage": "local-lvm"}} ("a cloud-init drive" alone is cloudinit_drive {{}});
   "a second 500 GB disk on tank with discard and SSD emulation" is {{"slot": "scsi1",

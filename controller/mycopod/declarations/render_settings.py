@@ -174,7 +174,7 @@ def _firmware(g: specmod.GuestSpec) -> list[str]:
     if g.bios == "seabios":
         out.append("SeaBIOS")
     elif g.bios == "ovmf":
-        out.append("UEFI" if g.efidisk is not None else "UEFI without an EFI disk")
+        out.append("UEFI")
     if g.efidisk is not None:
         s = specmod.stated(g.efidisk)
         text = ""
@@ -186,8 +186,7 @@ def _firmware(g: specmod.GuestSpec) -> list[str]:
         if g.efidisk.pre_enrolled_keys is not None:
             text += _onoff(g.efidisk.pre_enrolled_keys, " with pre-enrolled keys",
                            " without pre-enrolled keys")
-        if text != " EFI disk":
-            out.append("a" + text)
+        out.append(("an" if text == " EFI disk" else "a") + text)
     if g.tpm is not None:
         s = specmod.stated(g.tpm)
         text = "a TPM"

@@ -14,6 +14,12 @@ wrong note). Measured on main at db9bd49 (29 Nov 2026): 59 of 178 exact (0.331),
 118 refused, 1 wrong (a Markdown heading "Shut these down ..." over a list of names: the
 heading was dropped and the names declared with nothing stated); 28 of 28 impossible
 requests refused.
+
+Changed expectations (30 Nov 2026): four notes saying "UEFI" expected ``efidisk: {}`` as
+well as ``bios: ovmf``, the grammar's reading then. Three later writers (sets 4, 8 and 9)
+expected ``bios: ovmf`` alone, and the two specs act the same (OVMF gets its EFI disk as
+a creation default either way), so the grammar now reads "UEFI" as the firmware alone and
+these four expectations say so; "an EFI disk" still states one.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Issue 13's held-out measurement, second to eighth sets (the first is
+"""Issue 13's held-out measurement, second to ninth sets (the first is
 ``test_heldout.py``): notes written by engineers the grammar was never shown to, one
-folder per set (``heldout2/`` .. ``heldout8/``, each with ``notes.jsonl`` and
+folder per set (``heldout2/`` .. ``heldout9/``, each with ``notes.jsonl`` and
 ``impossible.jsonl``), compiled offline by the grammar alone. ``pytest -s`` prints the
 figures; ``bench/heldout.py --set NAME`` prints them with every refused and wrong note.
 
@@ -192,7 +192,57 @@ cnc-stick on usb0"); 2 a bare "on NAME" / "move to NAME"; 1 a name in single quo
 ("container 'zigbee2mqtt'"). After grammar round 8 (tuned on heldout7 only; nobody
 tuning read this set): 53 of 166 exact (31.9 %), 113 refused, 0 wrong; 31 of 31 refused;
 with the cluster's names known, 3 of the 6 facts_needed notes exact, 0 wrong.
-"""
+
+**heldout9**: 168 notes in 14 styles of 12 notes each (Vietnamese speaker's English,
+Arabic speaker's English, Emacs org-mode file, reStructuredText page, commit message with
+trailers, SRE on-call hand-off in bullet fragments, voicemail transcript, board
+resolution, brewery owner, driving school, high-school robotics team, Linear/Asana task,
+haiku-loving minimalist, thesis appendix), all styles no earlier set used, and 28
+impossible requests in the same styles. 6 notes name a node or storage without the word
+("on pve2", "put it on pve-shop", "disk 100 GB on tank"); they carry ``"facts_needed":
+true`` and expect the node or storage. When written (grammar at main be42490): 54 of 168
+exact (32.1 %), 113 refused, 1 wrong; 28 of 28 impossible requests refused. The wrong note
+(an xfail until 14f0c3e): "The VM ``win-ad`` uses UEFI (OVMF), the q35 machine and a TPM
+2.0 on ``local-lvm``." compiles with an EFI disk (``efidisk: {}``) besides ``bios: ovmf``,
+which the text does not state (prose "uses UEFI" / "uses OVMF" adds the EFI disk, "bios
+ovmf" does not); the expectation follows the model, where the EFI disk is a field of its
+own. The lead agreed (three writers read "UEFI" so, and the two specs act the same): since
+14f0c3e "UEFI" states the firmware alone, and the note compiles exact (55 of 168, 0 wrong,
+before any grammar round used this set). Of the 6 facts_needed notes one compiled exact
+offline ("disk 100 GB on tank" read as the disk's storage), 5 were refused; with the
+cluster's names known 4 exact, 2 refused ("id is 310", "one gig"), 0 wrong. By style,
+exact of 12: Arabic speaker 7, haiku 6, Linear task 6, reStructuredText 6 (1 wrong),
+Vietnamese speaker 6, brewery 5, driving school 5, robotics team 4, SRE hand-off 4,
+org-mode 3, voicemail 2, and 0 of the board resolutions, commit messages and thesis
+appendix. The refusals by kind of phrasing (the grammar's first message): 18 a verb or
+idiom ("change network to", "make the protection on", "gets its own container", "Enable
+... for", "bump disk to", "can have", "sit on", "router is", "set the CPU type to",
+"assigned the identifier", "receives the static address", "kept in a stopped state",
+"carry the tags", "Clone the template X into a VM called", "number 2 in the start order",
+"start together with server when boot", "Add our team's deploy key to", "on the sensors
+VLAN, that's VLAN 12"); 14 org-mode or reStructuredText markup ("* Homelab" headings, an
+org table with "|---+---|", a ":PROPERTIES:" drawer, "CLOSED: [...]", "#+TITLE:", an
+underlined heading that states something, ".. warning::", ".. list-table::", ":Name:"
+field lists); 11 an opener, greeting, speaker, filler or context clause ("Salam.", "Yeah
+hi, message for IT.", "Hey, Lena.", "The, uh, container", "I'm calling about", "Taproom
+POS is moving to the cloud, so", "To ensure reproducibility,", "The experiments use a
+..."); 11 a formal resolution ("RESOLVED, that ... be provisioned", "The Board resolves
+that", "It was moved and seconded that", "BE IT RESOLVED that"); 10 a trailing remark,
+reason or purpose ("we not use anymore", "for compiling the robot code", "— blocked by
+network team", "hosts the annotation tool", "used in the pilot study", "new."); 7 a time
+or condition clause ("until the next notice", "over winter", "for exam week", "during the
+off-season", "when the host wakes"); 7 a label, caption or task header ("handoff:",
+"on-call notes 30/11", "Resolution 2026-14:", "Status: Todo", "Description:" (refused, not
+read as the guest's description), "Table B.1:", "Brewery guests, all on node pve-brew:");
+6 commit trailers ("Refs:", "Reviewed-by:", "Co-authored-by:", "Acked-by:", "Fixes:"); 4
+the name after the kind ("VM name is X", "call it X", "name it X"); 4 a count with the
+names ("Add three k3s workers", "Two virtual machines please, lab-a and lab-b", "ripple
+and wave: two containers"); 3 a description before the name ("scouting app server =
+container scout-app"); 3 a question ("could you tag it with docs?"); 3 a bare "on NAME"; 2
+a body paragraph that names no guest (a commit or task body under its title); 2 number
+words ("one gig", "two gigs"); 2 passthrough phrasing; 2 on-call shorthand ("mem -> 32G",
+"lb-1 + lb-2"); 2 a negated aside ("not delete", "but do not delete"); 1 non-native word
+order ("id is 310"); 1 an ordinal reference ("The first one stays on vmbr0"). """
 
 from __future__ import annotations
 
@@ -206,15 +256,15 @@ from tests.support import heldout
 NOT_REFUSED_YET: dict[str, str] = {}
 
 #: notes the grammar compiles wrong, by set: xfail(strict=True) until the grammar is fixed;
-#: a set's notes that compile wrong and are not mended yet (none now: heldout7's
-#: Confluence heading "h3. Containers" was read as a container named h3 until the
-#: Markdown reader took "h1." .. "h6." for headings)
+#: a set's notes that compile wrong and are not mended yet (heldout7's Confluence heading
+#: "h3. Containers" was read as a container named h3 until the Markdown reader took
+#: "h1." .. "h6." for headings)
 WRONG_YET: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module",
                 params=["heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
-                        "heldout7", "heldout8"])
+                        "heldout7", "heldout8", "heldout9"])
 def figures(request: pytest.FixtureRequest) -> heldout.Figures:
     return heldout.measure(heldout.folder(request.param))
 

@@ -49,8 +49,6 @@ class Draft:
     #: sub-objects stated key by key (efidisk, tpm, startup, cloudinit_drive):
     #: part -> key -> (value, line)
     parts: dict[str, dict[str, tuple[Any, int]]] = field(default_factory=dict)
-    #: parts the text says the guest has not ("UEFI without an EFI disk"): part -> line
-    no_parts: dict[str, int] = field(default_factory=dict)
     #: devices in order of mention (cdroms, pci_devices, usb_devices): (fields, line)
     devices: dict[str, list[tuple[dict[str, Any], int]]] = field(default_factory=dict)
     #: lists that grow sentence by sentence (cpu_flags, features, nameservers)
@@ -85,10 +83,6 @@ class Draft:
 
     def set_part(self, part: str, key: str | None, value: Any, line: int) -> None:
         """Say the guest has ``part`` (efidisk, tpm, startup), with ``key`` if given."""
-        if part in self.no_parts:
-            raise SentenceError(line, f"{self.name}: {_PART_NAME.get(part, part)} is said to "
-                                      f"be absent (line {self.no_parts[part]}) and present "
-                                      f"(line {line})")
         values = self.parts.setdefault(part, {})
         if key is None:
             return
@@ -99,12 +93,6 @@ class Draft:
                 f"with different values: {_show(old[0])} (line {old[1]}) and {_show(value)} "
                 f"(line {line})")
         values[key] = (value, line)
-
-    def without_part(self, part: str, line: int) -> None:
-        if part in self.parts:
-            raise SentenceError(line, f"{self.name}: {_PART_NAME.get(part, part)} is said to "
-                                      f"be present and absent (line {line})")
-        self.no_parts[part] = line
 
     def add_device(self, group: str, values: dict[str, Any], line: int) -> None:
         self.devices.setdefault(group, []).append((values, line))

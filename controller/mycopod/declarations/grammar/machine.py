@@ -227,17 +227,24 @@ def p_ostype(c: Cursor) -> list[Effect] | None:
 
 
 def p_firmware(c: Cursor) -> list[Effect] | None:
-    """``UEFI`` (OVMF with an EFI disk), ``UEFI without an EFI disk``, ``SeaBIOS``."""
+    """``UEFI`` (OVMF), ``SeaBIOS``, ``legacy BIOS``.
+
+    ``UEFI`` states the firmware only: the EFI disk OVMF keeps its variables on is the
+    firmware's creation default (proxmox.devices adds it) unless an EFI disk is stated.
+    ``UEFI without an EFI disk`` is refused: MycoPod always gives OVMF one (without it
+    Proxmox boots from a temporary copy and forgets every change at the next start)."""
     line = c.line
     start = c.i
     if c.opt("uefi", "ovmf"):
         c.opt("firmware", "bios", "boot")
-        effects = _set("bios", "ovmf", line)
         save = c.i
         if c.opt("without", "no") and (c.opt("an", "a") or True) and c.take("efi", "disk"):
-            return [*effects, lambda d: d.without_part("efidisk", line)]
+            raise SentenceError(
+                line, "'UEFI without an EFI disk' cannot be declared: MycoPod gives every UEFI "
+                "VM an EFI disk, where OVMF keeps its settings (without one Proxmox uses a "
+                "temporary copy and forgets them at every start); write 'UEFI' alone")
         c.i = save
-        return [*effects, lambda d: d.set_part("efidisk", None, None, line)]
+        return _set("bios", "ovmf", line)
     if c.opt("seabios") or c.take("legacy", "bios"):
         c.opt("firmware")
         return _set("bios", "seabios", line)

@@ -30,8 +30,9 @@ def error(text: str) -> str:
     ("web-1 is a VM.", {}),
     ("web-1 is a VM with a 32 GB disk.", {"disks": [{"slot": "scsi0", "size_gib": 32}]}),
     ("win is a Windows 11 VM with UEFI and a TPM.",
-     {"ostype": "win11", "bios": "ovmf", "efidisk": {}, "tpm": {}}),
-    ("win is a VM with UEFI without an EFI disk.", {"bios": "ovmf"}),
+     {"ostype": "win11", "bios": "ovmf", "tpm": {}}),
+    # UEFI states the firmware; its EFI disk is a creation default unless one is stated
+    ("win is a VM with UEFI and an EFI disk.", {"bios": "ovmf", "efidisk": {}}),
     ("win is a VM with UEFI and a 4 MB EFI disk on tank without pre-enrolled keys and a "
      "TPM v1.2 on tank.",
      {"bios": "ovmf", "efidisk": {"efitype": "4m", "storage": "tank",
@@ -138,6 +139,8 @@ def test_phrasing_states_exactly(text: str, expected: dict[str, Any]) -> None:
     ("web-1 is a VM. Its cloud-init password is hunter2.", "store it as a credential"),
     ("web-1 is a VM with SeaBIOS and a 4 MB EFI disk.",
      "an EFI disk needs UEFI firmware (bios ovmf)"),
+    ("web-1 is a VM with UEFI without an EFI disk.",
+     "'UEFI without an EFI disk' cannot be declared"),
     ("web-1 is a VM with PCI passthrough of 01:00.0.", "resource mapping"),
     ("web-1 is a VM with 2 sockets of 2 cores and 6 active vCPUs.",
      "vcpus 6 is more than sockets × cores (4)"),
