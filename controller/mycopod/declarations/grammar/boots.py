@@ -36,7 +36,10 @@ _EVENTS = (("boots", "up"), ("boots",), ("starts", "up"), ("starts",), ("reboots
            # round 8: "when the server turns on", second-language "when the server turn on"
            ("turns", "on"), ("turn", "on"), ("is", "turned", "on"), ("is", "switched", "on"),
            ("powers", "up"), ("boot",), ("start",), ("reboot",), ("restart",),
-           ("comes", "online"), ("is", "back", "on"), ("is", "back", "up"))
+           ("comes", "online"), ("is", "back", "on"), ("is", "back", "up"),
+           # round 9: the progressive, "when server is booting"
+           ("is", "booting", "up"), ("is", "booting"), ("is", "starting", "up"),
+           ("is", "starting"), ("is", "coming", "up"))
 _POWER_EVENTS = (("goes", "out"), ("goes", "off"), ("comes", "back", "on"),
                  ("comes", "back"), ("fails",), ("is", "restored"), ("returns",),
                  ("come", "back"),

@@ -288,8 +288,9 @@ NOT_NEEDED: tuple[tuple[str, ...], ...] = (
     *(("done", "with", it) for it in ("it", "this", "them")),
     ("nobody", "uses", "it"), ("no", "one", "uses", "it"), ("not", "needed"),
     ("no", "longer", "needed"), ("we", "never"), ("i", "never"), ("nobody", "needs", "it"),
-    *(("it", "is", *no, "needed") for no in (("not",), ("not", "more"), ("no", "longer"),
-                                               ("not", "longer"))))
+    *(("it", "is", *no, need) for no in (("not",), ("not", "more"), ("no", "longer"),
+                                           ("not", "longer"))
+      for need in ("needed", "required", "used", "using")))
 _NOT_NEEDED_TAILS = frozenset({"running", "anymore", "any", "more", "now", "again"})
 
 

@@ -8,7 +8,8 @@ A sentence is cut into clauses at ``,`` ``;`` ``-`` ``--`` and the dashes, and b
 ``so``/``because``/``since``/``bc``. A clause is *context* when it holds
 
 - no number (digits or number words), no unit, no quoted text, nothing name-like (a
-  hyphen or a digit in a word: ``web-1``, ``qemu-user``), no ``/``, ``:`` or ``@``;
+  hyphen or a digit in a word: ``web-1``, ``qemu-user``; a capitalised compound such as
+  ``Year-end`` is no name), no ``/``, ``:`` or ``@``;
 - no word the grammar gives a meaning to (:func:`.lexicon.is_vocab`) except the function
   words of :data:`PLAIN` (``the``, ``is``, ``over``, ``now`` ...), and
 - at least two words, or is only emoji, or is one interjection of :data:`INTERJECTIONS`;
@@ -29,15 +30,16 @@ from __future__ import annotations
 
 import itertools
 
-from mycopod.declarations.grammar import boots, keeping, purposed, timing
+from mycopod.declarations.grammar import attributes9, boots, keeping, passive, purposed, timing
+from mycopod.declarations.grammar.descriptions import NOUN_DESCRIPTIONS, describes
 from mycopod.declarations.grammar.idioms import REASON_WORDS, drop_asides, normalize
 from mycopod.declarations.grammar.lexicon import GENERIC_NOUNS, KIND_WORDS, ROLE_WORDS, is_vocab
 from mycopod.declarations.grammar.openers import strip_courtesy
 from mycopod.declarations.grammar.soundness import is_courtesy
 from mycopod.declarations.grammar.tokens import Token, sentence_text
 
-__all__ = ["CONDITIONS", "INTERJECTIONS", "PLAIN", "TIMES", "TOLD", "asides", "courtesy", "drop",
-           "is_context", "split"]
+__all__ = ["CONDITIONS", "INTERJECTIONS", "PLAIN", "TIMES", "TOLD", "asides", "courtesy",
+           "described", "drop", "is_context", "split"]
 
 #: clause separators (a token each)
 SEPARATORS = frozenset({",", ";", "-", "--", "\u2013", "\u2014"})
@@ -52,6 +54,7 @@ PLAIN = REASON_WORDS | frozenset({
     "during", "before", "until", "till", "through", "about", "out", "back", "what",
     "his", "her", "he", "she", "someone", "somebody", "everyone", "anyone", "nobody",
     "nothing", "there", "go", "say", "says", "said", "like", "feature", "type", "having",
+    "trust", "following",  # round 9: "I don't trust it", "Following completion, ..."
 })
 #: before a word of :data:`.lexicon.ROLE_WORDS`, these make it a plain noun ("a cache")
 _ARTICLES = frozenset({"a", "an", "the", "my", "our", "its", "this", "that", "their"})
@@ -104,6 +107,62 @@ _WANTS = frozenset({"want", "wants", "should", "must", "please", "let's", "lets"
                     "leave", "make", "needs", "need"})
 
 
+def _capital_compound(t: Token) -> bool:
+    """``Year-end``, ``Wi-Fi``: a hyphenated word with a capital, which no guest's name
+    is (names are lower-case), of no word of the grammar (:mod:`.descriptions`)."""
+    return t.text != t.low and describes(t) and t.low not in NOUN_DESCRIPTIONS
+
+
+#: what may follow "x's" when it means "x is" ("Contest's over", "school's out")
+_STATES = frozenset({"over", "done", "finished", "closed", "out", "back", "here", "gone"})
+
+
+#: the days a plural subject's plan may name ("exams start monday")
+_DAYS = frozenset({"today", "tonight", "tomorrow", "monday", "tuesday", "wednesday",
+                   "thursday", "friday", "saturday", "sunday", "weekend"})
+#: who may do a habit of :data:`_HABITS`; the habits (present tense, with a noun that
+#: is no guest as their object: "we run the audit", never "we run it")
+_PEOPLE = frozenset({"we", "i", "they"})
+_HABITS = frozenset({"run", "do", "host", "handle", "manage"})
+
+
+def _plural_subject(lows: list[str]) -> bool:
+    """Does the clause open with a plural plain noun (``exams``, ``the kids``) that no
+    word of the grammar and no guest's name (a digit, a hyphen) is?"""
+    k = 1 if lows[0] in _ARTICLES else 0
+    w = lows[k] if k < len(lows) else ""
+    return len(w) > 3 and w.endswith("s") and w.isalpha() and not is_vocab(w) and (
+        w not in _GUEST_NOUNS)
+
+
+def _plain_noun(words: list[Token], k: int) -> bool:
+    """Is the word of the grammar at ``k`` a plain noun there: a role word after an
+    article (``a cache``), or a noun of :data:`.descriptions.NOUN_DESCRIPTIONS` after an
+    article and at most one plain adjective (``the new system``, ``our key card``)?"""
+    w = words[k].low
+    if w in ROLE_WORDS:
+        return k > 0 and words[k - 1].low in _ARTICLES
+    if w not in NOUN_DESCRIPTIONS or k == 0:
+        return False
+    before = words[k - 1].low
+    return before in _ARTICLES or (k > 1 and words[k - 2].low in _ARTICLES and (
+        before in ("new", "old") or not is_vocab(before)))
+
+
+def _copula(words: list[Token]) -> list[Token]:
+    """``Contest's over`` as ``Contest is over``: the ``'s`` of a plain noun before a
+    word of :data:`_STATES` is the verb, not a possessive."""
+    out: list[Token] = []
+    for k, t in enumerate(words):
+        if (t.low.endswith("'s") and not t.quoted and k + 1 < len(words)
+                and words[k + 1].low in _STATES and t.low[:-2].isalpha()
+                and not is_vocab(t.low[:-2])):
+            out += [Token(t.text[:-2], t.low[:-2], t.line), Token("is", "is", t.line)]
+        else:
+            out.append(t)
+    return out
+
+
 def _emoji(t: Token) -> bool:
     return (not t.text.isascii() and not t.quoted
             and not any(ch.isalnum() or ch.isascii() for ch in t.text))
@@ -113,9 +172,10 @@ def _words(clause: list[Token]) -> list[Token]:
     return [t for t in clause if not _emoji(t)]
 
 
-def is_context(clause: list[Token]) -> bool:
-    """Does ``clause`` (no separators in it) state nothing about a guest (module doc)?"""
-    words = _words(clause)
+def is_context(clause: list[Token], *, copula: bool = True) -> bool:
+    """Does ``clause`` (no separators in it) state nothing about a guest (module doc)?
+    ``copula``: may a word end in ``'s`` (:func:`_copula`; the caller knows it has none)."""
+    words = _copula(_words(clause)) if copula else _words(clause)
     if not words:
         return bool(clause)  # emoji only
     if len(words) == 1:
@@ -123,15 +183,16 @@ def is_context(clause: list[Token]) -> bool:
     told: list[str] = []
     for k, t in enumerate(words):
         w = t.low
-        if t.quoted or any(ch.isdigit() for ch in w) or "-" in w.strip("-") or any(
+        if t.quoted or any(ch.isdigit() for ch in w) or (
+                "-" in w.strip("-") and not _capital_compound(t)) or any(
                 ch in w for ch in "/:@=()[]<>#|*_`\"") or w in SEPARATORS:
             return False
         if w in CONDITIONS:
             return False
         if w in TOLD or w in TIMES:
             told.append(w)
-        elif is_vocab(w) and w not in PLAIN and not (
-                w in ROLE_WORDS and k and words[k - 1].low in _ARTICLES):
+        elif is_vocab(w) and w not in PLAIN and not _plain_noun(words, k) and not (
+                k == 1 and w in _HABITS and words[0].low in _PEOPLE):  # "we host the ..."
             return False  # "a cache" is a noun; "cache writeback" is a setting
     read = normalize(words)
     if len(read) != len(words) or any(a.low != b.low and a.low not in TOLD
@@ -142,6 +203,9 @@ def is_context(clause: list[Token]) -> bool:
     start = 1 if words[0].low in SUBORDINATORS else 0
     # "in May": the month, not the modal
     lows = ["month" if t.text == "May" else t.low for t in words[start:]]
+    if lows and lows[0] not in _OTHERS and _plural_subject(lows) and not any(
+            w in _WANTS for w in lows):
+        return any(w in _DAYS for w in lows)  # "exams start monday": what people do
     if not lows or lows[0] not in _OTHERS or any(w in _WANTS for w in lows):
         return False
     if lows[0] in ("the", "my", "our", "their", "its") and (
@@ -153,6 +217,9 @@ def is_context(clause: list[Token]) -> bool:
         return True
     if all(w in _USES for w in told):  # "the volunteers who use it are away"
         return True
+    if len(lows) > 3 and lows[0] in _PEOPLE and lows[1] in _HABITS and (
+            lows[2] in _ARTICLES and lows[3] not in _GUEST_NOUNS):
+        return True  # "we run the audit from the cloud now": what we do, not the guest
     return any(w in _TENSE or (w in _BE and any(n.endswith("ing") for n in lows[k + 2:k + 4]))
                for k, w in enumerate(lows[1:]))
 
@@ -186,8 +253,9 @@ def split(tokens: list[Token]) -> tuple[list[Token], list[str]]:
     spans = _clauses(tokens)
     if len(spans) < 2 and not (spans and is_context(tokens)):
         return tokens, []
-    context = [is_context(_body(tokens, a, b)) and not _list_goes_on(_body(tokens, a, b))
-               for a, b in spans]
+    copula = "'s" in " ".join([t.low for t in tokens])
+    context = [is_context(_body(tokens, a, b), copula=copula) and not _list_goes_on(
+        _body(tokens, a, b)) for a, b in spans]
     if not any(context):
         return tokens, []
     if all(context):
@@ -208,9 +276,12 @@ def drop(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
     """``tokens`` without their context clauses, each reported in ``ignored``."""
     if not tokens:
         return tokens
+    tokens = attributes9.rewrite(passive.present(tokens))  # round 9 (each module says)
     tokens = purposed.drop(keeping.kept(boots.on_boot(tokens), ignored), ignored)
     kept, dropped = split(timing.not_scheduled(tokens, ignored))
     ignored.extend((tokens[0].line, f"ignored as context: {text!r}") for text in dropped)
+    if dropped and kept and kept[-1].low in _POLITE and not kept[-1].quoted:
+        kept = courtesy(kept, ignored)  # "remove x pls, they were just experiments"
     return kept
 
 
@@ -248,3 +319,28 @@ def asides(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
         rest = tokens[len(kept) + 1 if kept else 0:]
         ignored.append((tokens[0].line, f"ignored as context: {sentence_text(rest)!r}"))
     return kept
+
+
+def described(tokens: list[Token], rewritten: list[Token],
+              ignored: list[tuple[int, str]]) -> list[Token]:
+    """``rewritten`` (:func:`.objects.rewrite` of ``tokens``), with the description it
+    dropped reported (``The parking gate controller VM x ...``: ``ignored as context:
+    'parking gate controller'``): the words of ``tokens`` not in ``rewritten`` that are
+    descriptive (no word of the grammar, or one of :mod:`.descriptions`)."""
+    if rewritten is tokens or len(rewritten) >= len(tokens):
+        return rewritten
+    kept = {id(t) for t in rewritten} | {t.text for t in rewritten}
+    run: list[Token] = []
+    runs: list[list[Token]] = []
+    for t in tokens:
+        if id(t) in kept or t.text in kept:
+            if run:
+                runs.append(run)
+            run = []
+        elif not t.quoted and (describes(t) or (t.text.isalpha() and not is_vocab(t.low))):
+            run.append(t)
+    if run:
+        runs.append(run)
+    for found in runs:
+        ignored.append((found[0].line, f"ignored as context: {sentence_text(found)!r}"))
+    return rewritten

@@ -9,7 +9,7 @@ number, a size, a negation or a setting:
 - a count, up to three descriptive words and a kind, then the names: ``Two analysis VMs,
   analysis-a and analysis-b, each ...``, ``three build containers named b-1 to b-3``
   (the count is still checked against the names);
-- up to three descriptive words opening the sentence before a kind and its name:
+- up to four descriptive words opening the sentence before a kind and its name:
   ``MIS database VM mis-db: 8 cores``, ``Old test VM old-test should be deleted``;
 - ``the``/``my``/``our``, up to three descriptive words and a name that cannot be an
   English word (it holds a digit or a hyphen), then a verb: ``The reverse proxy
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from mycopod import spec as specmod
 from mycopod.declarations.grammar import bracketed, titled
+from mycopod.declarations.grammar.descriptions import describes
 from mycopod.declarations.grammar.lexicon import (
     GENERIC_NOUNS,
     KIND_WORDS,
@@ -41,9 +42,11 @@ from mycopod.declarations.grammar.tokens import Token
 
 __all__ = ["rewrite"]
 
-_MAX = 3
+_MAX = 4  # round 9: "Front desk PC image, VM fd-image"
 _APPOSITION = frozenset({",", ":", "(", "named", "called", "\u2014", "\u2013", "-"})
 _DETERMINERS = frozenset({"the", "my", "our"})
+#: what may follow "<description> VM name" (round 9: a phrase's first word too)
+_AFTER_NAME = frozenset({":", ",", "on", "with", "in"})
 #: words of the grammar that only describe in these shapes ("the reverse proxy x")
 _ALSO_DESCRIPTIVE = ROLE_WORDS | frozenset({"old", "new", "legacy", "spare", "firewall",
                                             "reverse", "licence", "license"})
@@ -52,7 +55,7 @@ _VERBS = (SUBJECT_VERBS - {","}) | frozenset({"gets"})
 
 
 def _descriptive(t: Token) -> bool:
-    return not t.quoted and (t.low in _ALSO_DESCRIPTIVE or (
+    return not t.quoted and (t.low in _ALSO_DESCRIPTIVE or describes(t) or (
         t.text.replace("-", "").isalpha() and not any(
             is_vocab(part) for part in (t.low, *t.low.split("-")) if part)))
 
@@ -69,8 +72,11 @@ def _strict_name(t: Token | None) -> bool:
 def _described(toks: list[Token], i: int) -> int:
     """Where the run of at most three descriptive words at ``i`` ends."""
     j = i
-    while j < len(toks) and j - i < _MAX and _descriptive(toks[j]) and (
-            toks[j].low not in KIND_WORDS and toks[j].low not in GENERIC_NOUNS):
+    while j < len(toks) and j - i < _MAX and (
+            _descriptive(toks[j]) or toks[j].low in GENERIC_NOUNS) and (
+            toks[j].low not in KIND_WORDS and (toks[j].low not in GENERIC_NOUNS or (
+                j + 1 < len(toks) and (toks[j + 1].low in KIND_WORDS or (
+                    _descriptive(toks[j + 1])))))):  # "Guest WiFi portal container x"
         j += 1
     return j
 
@@ -91,13 +97,30 @@ def _counted(toks: list[Token]) -> list[Token]:
     return toks
 
 
+#: words that make a run before ": VM x" a remark, not a name for it ("Unused since
+#: spring: VM x, ...": is it to be deleted?)
+_REMARK_WORDS = frozenset({"since", "for", "from", "until", "till", "after", "before", "by",
+                           "of", "to", "in", "on", "at", "without", "not", "never", "no",
+                           "gone", "broken", "dead", "obsolete", "spare", "maybe", "if"})
+
+
+def _noun_like(w: str) -> bool:
+    """May ``w`` be a word of a title before ``: VM x`` (``WSJT-X remote:``)? Not a
+    preposition, a negation, a participle (``unused``, ``retired``) or a remark word."""
+    return w not in _REMARK_WORDS and not w.endswith("ed") and not w.startswith("un")
+
+
 def _opening(toks: list[Token]) -> list[Token]:
     """The shapes that open the sentence (see the module's docstring)."""
     low = [t.low for t in toks]
     j = _described(toks, 0)
     if j and j + 2 < len(toks) and low[j] in KIND_WORDS and _name(toks[j + 1]) and (
-            low[j + 2] in (":", ",") or low[j + 2] in _VERBS):
-        return toks[j:]  # "MIS database VM mis-db: ..."
+            low[j + 2] in _AFTER_NAME or low[j + 2] in _VERBS):
+        return toks[j:]  # "MIS database VM mis-db: ...", "Guest WiFi portal container x on"
+    if j and j + 3 < len(toks) and low[j] in (",", ":") and low[j + 1] in KIND_WORDS and (
+            _name(toks[j + 2]) and (low[j + 3] in _AFTER_NAME or low[j + 3] in _VERBS)) and (
+            all(_noun_like(w) for w in low[:j])):
+        return toks[j + 1:]  # "Front desk PC image, VM fd-image: ...", "WSJT-X remote: VM x,"
     j += bool(j) and j < len(toks) and low[j] in GENERIC_NOUNS  # "... licence server is"
     if j and j + 4 < len(toks) and low[j] == "is" and low[j + 1] in ("a", "an") and (
             low[j + 2] in KIND_WORDS and low[j + 3] in ("called", "named")
@@ -108,8 +131,10 @@ def _opening(toks: list[Token]) -> list[Token]:
         return toks[k:]  # "inventory host netbox -> container"
     if low[0] in _DETERMINERS:
         j = _described(toks, 1)
-        if j > 1 and j + 1 < len(toks) and _strict_name(toks[j]) and low[j + 1] in _VERBS:
-            return toks[j:]  # "The reverse proxy haproxy-1 is a container"
+        for k in range(2, min(j, len(toks) - 2) + 1):  # the name may end the run
+            if _strict_name(toks[k]) and low[k + 1] in _VERBS:
+                return toks[k:]  # "The reverse proxy haproxy-1 is a container"
+        return _is_a(toks, j)
     if len(toks) > 6 and low[1] in ("id", "vmid") and low[0] in KIND_WORDS and (
             low[2].isdigit() and low[3:5] == ["belongs", "to"]):
         start = 5 + (low[5] == "the")
@@ -118,6 +143,20 @@ def _opening(toks: list[Token]) -> list[Token]:
             return [*toks[5:start + 1], Token(",", ",", toks[1].line), toks[1], toks[2],
                     Token(",", ",", toks[1].line), *toks[start + 1:]]
     return toks
+
+
+def _is_a(toks: list[Token], j: int) -> list[Token]:
+    """``The laser cutter PC is a VM, lasercut-win, with ...``: ``a VM named
+    lasercut-win with ...`` (the description at ``1:j`` names what the guest is for)."""
+    low = [t.low for t in toks]
+    j += j < len(toks) and low[j] in GENERIC_NOUNS  # "Our main file server is now a ..."
+    k = j + (j < len(toks) and low[j] == "is")
+    if k == j or k + 3 >= len(toks) or low[k] not in ("a", "an") or (
+            low[k + 1] not in KIND_WORDS or low[k + 2] != "," or not _name(toks[k + 3])):
+        return toks
+    rest = toks[k + 4 + (k + 4 < len(toks) and low[k + 4] == ","):]
+    return [toks[k], toks[k + 1], Token(toks[k + 2].text, "named", toks[k + 2].line),
+            toks[k + 3], *rest]
 
 
 def _inline(toks: list[Token]) -> list[Token]:

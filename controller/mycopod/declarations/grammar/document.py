@@ -26,6 +26,7 @@ from mycopod.declarations.grammar import (
     greetings,
     headforms,
     leadins,
+    linemarks,
     mail,
     markdown,
     notemarks,
@@ -33,6 +34,7 @@ from mycopod.declarations.grammar import (
     shellnotes,
     soundness,
     transcripts,
+    yamlblocks,
 )
 from mycopod.declarations.grammar.drafts import guest_data
 from mycopod.declarations.grammar.headings import is_title, read_heading
@@ -100,6 +102,18 @@ def _restated(lead: leadins.LeadIn | None, block: markdown.Block) -> bool:
     return mine is not None and mine == _meaning(said)
 
 
+def _goes_on(block: markdown.Block, before: markdown.Block | None, prev: Subject | None,
+             messages: set[int]) -> bool:
+    """Does the list item ``block`` go on with the one guest the item before named? A
+    checklist box after a box (``[ ] VM wiki-js`` / ``[ ] 2 cores``: the boxes of one card
+    list one guest's parts), a chat message after a message (``the VM x can go`` / ``👍
+    delete it``): ``it`` and bare settings there are that guest's, when it is one."""
+    if before is None or prev is None or len(prev.names) != 1 or prev.ambiguous:
+        return False
+    return (block.task and before.task) or (block.line in messages
+                                            and before.line in messages)
+
+
 def count_sentences(text: str) -> int:
     """How many declaration sentences ``text`` holds (for benchmarks and reports)."""
     return sum(len(split_sentences(tokenize(b.text, first_line=b.line)))
@@ -158,21 +172,28 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     ``places``: the cluster's names, for a bare ``on pve3`` (:mod:`.places`).
     """
     state = FileState(filename, places)
-    text = chatlines.read(text, state.ignored)  # "[21:04] <kmw> ...", "14:02 IC: ..."
+    messages: set[int] = set()  # the lines of chat messages
+    text = chatlines.read(text, state.ignored, messages)  # "[21:04] <kmw> ...", "14:02 IC:"
+    text = linemarks.read(text, state.ignored)  # "💡 ...", "[sic]", "Card: ...", "== x =="
     text = notemarks.lines(text, state.ignored)  # "[[name]]", "#tags", "**Name:** x"
     text, quotes, problems = mail.read(text, state.ignored)  # "> ...", "From:", "-- Mary"
     for line, message in [*problems, *_quoted_declarations(quotes)]:
         state.error(line, message)
+    problems = []
     try:
         found = records.as_sentences(greetings.strip(notemarks.fields(forms.as_sentences(
-            headforms.as_form(markdown.blocks(text, headings=True), state.ignored),
+            yamlblocks.as_sentences(headforms.as_form(markdown.blocks(text, headings=True),
+                                                      state.ignored), problems),
             state.ignored), state.ignored), state.ignored))
     except markdown.MarkdownError as exc:
         raise CompileError.single(filename, exc.line, exc.message) from None
+    for line, message in problems:  # "foo: bar" in a YAML-style block
+        state.error(line, message)
     topic: Subject | None = None  # the guest a heading names, for the prose under it
     lead: leadins.LeadIn | None = None  # "Please get rid of these:", for the list below it
     items_topic: Subject | None = None  # "nas01 is a VM with:", for the list below it
     item_last: Subject | None = None  # the guest the list item before spoke of
+    boxed: set[str] = set()  # the guests the checklist so far named (one: boxes go on)
     for index, block in enumerate(found):
         if state.full:
             break
@@ -230,6 +251,9 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
         last: Subject | None = about
         if block.kind == "item" and about is None and tokens and tokens[0].low in _PRONOUNS:
             last = prev_item  # "- web-1 is a VM" / "- it has 2 cores": the item before's guest
+        elif about is None and _goes_on(block, found[index - 1] if index else None, prev_item,
+                                        messages) and (not block.task or len(boxed) == 1):
+            last = prev_item  # "- [ ] VM wiki-js" / "- [ ] 2 cores": the box before's guest
         sentences = split_sentences(tokens)
         for k, sentence in enumerate(sentences):
             if state.full:
@@ -261,6 +285,10 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
                 raise GuestLimitError.single(filename, sentence[0].line, guest_limit_message(
                     len(state.drafts), max_guests, partial=True) + " (reading stopped here)")
         item_last = last if block.kind == "item" else None
+        if block.task and item_last is not None:  # the guests this checklist named
+            boxed.update(item_last.names)
+        elif not block.task:
+            boxed = set()
     _unfilled(state, lead)
     if ignored is not None:
         ignored.extend(CompileIssue(filename, line, text) for line, text in state.ignored)

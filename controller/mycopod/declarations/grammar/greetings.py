@@ -34,7 +34,10 @@ __all__ = ["ADDRESSED", "SIGN_OFFS", "strip"]
 #: lower-case words a greeting may address
 ADDRESSED = frozenset({"team", "all", "everyone", "everybody", "folks", "guys", "there",
                        "y'all", "tech", "it", "support", "admins", "admin", "sir", "madam",
-                       "colleagues", "colleague", "friends", "crew", "people", "ops"})
+                       "colleagues", "colleague", "friends", "crew", "people", "ops",
+                       # round 9: a family's words ("Hi sweetie, Dad here.")
+                       "sweetie", "sweetheart", "honey", "darling", "dear", "buddy", "kiddo",
+                       "mate", "pal"})
 #: phrases that close a letter, before the writer's name
 SIGN_OFFS = ("with thanks", "with many thanks", "with kind regards", "with best regards",
              "with gratitude", "with appreciation", "many thanks", "thanks again",

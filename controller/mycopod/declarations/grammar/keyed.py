@@ -27,6 +27,7 @@ plenty`` is refused quoting it). Pure.
 
 from __future__ import annotations
 
+from mycopod.declarations.grammar import proxkeys
 from mycopod.declarations.grammar.lexicon import DROPPED, KIND_WORDS
 from mycopod.declarations.grammar.names import is_nameish
 from mycopod.declarations.grammar.tokens import Token
@@ -92,7 +93,9 @@ def _drop(t: Token) -> Token:
 
 
 def rewrite(tokens: list[Token]) -> list[Token]:
-    """``tokens`` with the key-value shapes of the module's docstring read."""
+    """``tokens`` with the key-value shapes of the module's docstring read (and Proxmox's
+    option names as keys, :mod:`.proxkeys`)."""
+    tokens = proxkeys.rewrite(tokens)
     out = _owned(list(tokens)) if len(tokens) > 3 else list(tokens)
     for i, t in enumerate(out[:-2] if len(out) > 2 else ()):
         if t.quoted or (t.low not in SIZE_KEYS and t.low not in KIND_KEYS):

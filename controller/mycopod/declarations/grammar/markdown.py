@@ -39,6 +39,7 @@ _ITEM_RE = re.compile(r"^(\s*)([-*+\u00b7\u2022]|\d{1,9}[.)]|\[[ xX]\])(\s+|$)")
 _QUOTE_RE = re.compile(r"^ {0,3}>\s?")
 # a task-list box after a list marker: checked or not, the item's text is the statement
 _TASK_RE = re.compile(r"^\[[ xX]\]\s+")
+_BOX_RE = re.compile(r"^\s*\[[ xX]\]")
 
 
 class MarkdownError(ValueError):
@@ -56,6 +57,9 @@ class Block:
 
     kind: str
     lines: tuple[tuple[int, str], ...]
+    #: a list item with a task-list box ("- [ ] 2 cores"): it may go on with the guest
+    #: the box before named (:mod:`.document`)
+    task: bool = False
 
     @property
     def line(self) -> int:
@@ -116,6 +120,7 @@ def blocks(text: str, *, headings: bool = False) -> list[Block]:
     fence: str | None = None
     fence_line = 0
     in_list = False
+    task = False
 
     def close() -> None:
         nonlocal current
@@ -132,7 +137,7 @@ def blocks(text: str, *, headings: bool = False) -> list[Block]:
                 raise MarkdownError(exc.line, exc.message) from exc
             result.extend(Block("item", (row,)) for row in rows)
         elif current:
-            result.append(Block(kind, tuple(current)))
+            result.append(Block(kind, tuple(current), task and kind == "item"))
         current = []
 
     for index, line in enumerate(lines):
@@ -183,8 +188,9 @@ def blocks(text: str, *, headings: bool = False) -> list[Block]:
             kind = "item"
             in_list = True
             rest = line[item.end() :]
-            task = _TASK_RE.match(rest)
-            current = [(number, rest[task.end() :] if task else rest)]
+            box = _TASK_RE.match(rest) or _BOX_RE.match(line)
+            task = box is not None
+            current = [(number, rest[box.end() :] if box and box.re is _TASK_RE else rest)]
             continue
         indented = line.startswith(("    ", "\t"))
         if not current and indented and not in_list:

@@ -101,9 +101,13 @@ def _line(text: str, number: int, ignored: list[tuple[int, str]]) -> str:
         ignored.append((number, f"ignored as form metadata: {text.strip()!r}"))
         return ""
     if "[[" in text:
-        for found in _SEE_RE.finditer(text):
-            ignored.append((number, f"ignored as link: {found.group(0).strip()!r}"))
-        text = _LINK_RE.sub(lambda m: m.group(1).strip(), _SEE_RE.sub("", text))
+        # outside quotes only: a quoted value ("ssh-ed25519 AAAA [[x]]") is kept as written
+        pieces = text.split('"')
+        for k in range(0, len(pieces), 2):
+            for found in _SEE_RE.finditer(pieces[k]):
+                ignored.append((number, f"ignored as link: {found.group(0).strip()!r}"))
+            pieces[k] = _LINK_RE.sub(lambda m: m.group(1).strip(), _SEE_RE.sub("", pieces[k]))
+        text = '"'.join(pieces)
     if ":" in text and ("*" in text or "_" in text):
         marker = _MARKER_RE.match(text)
         start = marker.end() if marker else 0
@@ -116,8 +120,11 @@ def _line(text: str, number: int, ignored: list[tuple[int, str]]) -> str:
     if named and _plain_name(named.group(3)):
         lead, kind, name, comma = named.group(1, 2, 3, 4)
         text = f"{lead}{name}: {kind}{comma}{text[named.end():]}"
-    return _ARROW_RE.sub(" -> ", text) if any(a in text for a in "\u2192\u21d2\u27f6=") \
-        else text
+    if not any(a in text for a in "\u2192\u21d2\u27f6="):
+        return text
+    pieces = text.split('"')  # outside quotes only: a quoted "=>" is kept as written
+    return '"'.join(_ARROW_RE.sub(" -> ", p) if k % 2 == 0 else p
+                    for k, p in enumerate(pieces))
 
 
 def _plain_name(name: str) -> bool:

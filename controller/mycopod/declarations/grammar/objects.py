@@ -28,6 +28,7 @@ import re
 
 from mycopod import spec as specmod
 from mycopod.declarations.grammar import introduced
+from mycopod.declarations.grammar.descriptions import describes
 from mycopod.declarations.grammar.lexicon import (
     CREATE_VERBS,
     GENERIC_NOUNS,
@@ -93,7 +94,7 @@ def _names(toks: list[Token], i: int) -> int:
 def _descriptive(t: Token) -> bool:
     """A compound is descriptive only if none of its parts means anything to the grammar
     ("dual-core", "eight-core", "two-terabyte" are attributes, never descriptions)."""
-    return not t.quoted and (t.low in _DESCRIPTIVE or (
+    return not t.quoted and (t.low in _DESCRIPTIVE or describes(t) or (
         t.text.replace("-", "").isalpha()
         and not any(is_vocab(part) for part in (t.low, *t.low.split("-")) if part)))
 

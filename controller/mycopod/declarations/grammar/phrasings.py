@@ -8,6 +8,7 @@ so every dropped word is on this explicit list. Pure.
 
 from __future__ import annotations
 
+from mycopod.declarations.grammar.narrative import NARRATIVE_IDIOMS
 from mycopod.declarations.grammar.politeness import MODAL_IDIOMS, TRAILING
 from mycopod.declarations.grammar.tokens import Token
 
@@ -24,6 +25,7 @@ _MADE = "made|built|created|derived|based|spun|generated|produced"
 
 PHRASING_IDIOMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     *MODAL_IDIOMS,
+    *NARRATIVE_IDIOMS,  # round 9: past and passive narrative, word order (.narrative)
     # -- second-language grammar and prepositions --
     # a copula before the size, with or without the Romance "of": "the disk is of 200 GB",
     # "its disk should be 500 GB on storage x": the guest's disk of that size

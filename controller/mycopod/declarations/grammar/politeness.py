@@ -94,6 +94,12 @@ FRAMES: tuple[tuple[str, ...], ...] = (
              "could|would|can|"),
     # "Would it be possible for the VM x to have 4 cores?" (.verbs: "x to have" is "has")
     *_expand("would", "it", "be", "possible", "for"), *_expand("is", "it", "possible", "for"),
+    # Indian English request frames (round 9): "Kindly do the needful and create ...",
+    # "Please do one thing, delete ...", "Revert back with confirmation after creating ..."
+    *_expand("please|kindly|", "do", "the", "needful", "and|,|"),
+    *_expand("please|kindly|", "do", "one", "thing", ",|:|"),
+    *_expand("please|kindly|", "revert|reply|respond", "back|", "with",
+             "confirmation|confirmations", "after|once|on"),
     # "Please confirm the following:" over the declaration itself
     *_expand("please|kindly|", "confirm|find|note|see", "the", "following", ":"),
 )

@@ -324,7 +324,8 @@ def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None
     """
     said = tokens
     tokens = context.drop(context.courtesy(tokens, state.ignored, kept), state.ignored)
-    tokens = reorder(rewrite(context.asides(normalize(tokens), state.ignored)))
+    tokens = context.asides(normalize(tokens), state.ignored)
+    tokens = reorder(context.described(tokens, rewrite(tokens), state.ignored))
     if not tokens:  # an aside only ("It has been replaced by the new one.")
         state.dropped.append((said[0].line, sentence_text(said)))
         return last

@@ -75,7 +75,8 @@ STATES: dict[str, str] = {
 #: cells of an action or status column that ask for the guest as declared, no more
 KEEP = frozenset({"create", "new", "add", "keep", "planned", "requested", "approved",
                   "pending", "ok", "-", "to be created", "provision", "active"})
-_UNIT_RE = re.compile(r"^(?P<name>.*?)\s*[(\[](?P<unit>mb|mib|gb|gib|tb|tib)[)\]]$")
+_UNIT_RE = re.compile(r"^(?P<name>.*?)\s*(?:[(\[](?P<unit>mb|mib|gb|gib|tb|tib)[)\]]|"
+                      r"\s(?:in\s)?(?P<bare>mb|mib|gb|gib|tb|tib))$")
 _NUMBER_RE = re.compile(r"^\d+(?:[.,]\d+)?$")
 
 
@@ -84,8 +85,8 @@ def column(cell: str) -> tuple[str, str | None]:
     name = " ".join(cell.lower().replace("_", " ").split()).rstrip(":").strip()
     unit = None
     found = _UNIT_RE.match(name)
-    if found:
-        name, unit = found.group("name"), found.group("unit").upper()
+    if found:  # "RAM (GB)", "ram_gb", "disk in GB"
+        name, unit = found.group("name"), (found.group("unit") or found.group("bare")).upper()
     return SYNONYMS.get(name, name), unit
 
 
@@ -123,8 +124,19 @@ def _csv(lines: list[tuple[int, str]], known: Callable[[str], bool]
         header = [column(cell)[0] for cell in rows[0][1]]
         if width >= 2 and all(len(cells) == width for _, cells in rows) and all(
                 known(name) for name in header):
+            for k, name in enumerate(header):  # "ci,linux" quoted in a cell: two tags
+                if name == "tags":
+                    for _, cells in rows[1:]:
+                        cells[k] = _tags(cells[k])
             return _markdown(rows)
     return None
+
+
+def _tags(cell: str) -> str:
+    """A tags cell that lists several (``ci,linux``, ``ci; linux``) as ``"ci" and
+    "linux"``: each quoted, so no tag reads as another setting (``windows``)."""
+    parts = [p.strip() for p in re.split(r"[,;]|\s+", cell) if p.strip()]
+    return " and ".join(f'"{p}"' for p in parts) if len(parts) > 1 else cell
 
 
 def _confluence(lines: list[tuple[int, str]]) -> list[tuple[int, str]] | None:
@@ -144,9 +156,42 @@ def _markdown(rows: list[tuple[int, list[str]]]) -> list[tuple[int, str]]:
     return out
 
 
+_KIND_CELLS = frozenset({"vm", "ct", "lxc", "container", "qemu", "virtual machine", "kvm"})
+_NAME_CELL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$")
+
+
+def _self_describing(lines: list[tuple[int, str]]) -> list[tuple[int, str]] | None:
+    """Rows without a header whose cells say what they are (``ct,pihole,1 core,512MB``):
+    each row has the same separator and width, exactly one kind cell, exactly one name
+    cell (lower case, not a number), and every other cell holds a digit. Each row is read
+    as ``pihole: ct, 1 core, 512MB.``; any other paragraph gives None."""
+    if len(lines) < 2:
+        return None
+    sep = next((s for s in (";", ",", "\t") if s in lines[0][1]), None)
+    if sep is None:
+        return None
+    out: list[tuple[int, str]] = []
+    width = None
+    for number, text in lines:
+        cells = [c.strip() for c in next(csv.reader([text], delimiter=sep))]
+        if len(cells) < 3 or (width is not None and len(cells) != width):
+            return None
+        width = len(cells)
+        kinds = [c for c in cells if c.lower() in _KIND_CELLS]
+        names = [c for c in cells if c not in kinds and _NAME_CELL_RE.match(c)
+                 and not c.isdigit() and not any(ch.isdigit() for ch in c[:1])]
+        rest = [c for c in cells if c not in kinds and c not in names]
+        if len(kinds) != 1 or len(names) != 1 or not all(
+                any(ch.isdigit() for ch in c) for c in rest):
+            return None
+        out.append((number, f"{names[0]}: {kinds[0]}, {', '.join(rest)}."))
+    return out
+
+
 def as_markdown(lines: list[tuple[int, str]], known: Callable[[str], bool]
                 ) -> list[tuple[int, str]]:
     """A pasted spreadsheet or a wiki-markup table as a Markdown table; any other
     paragraph comes back as it is. ``known``: is a column name (:func:`column`'s) one
     of :mod:`.tables`'?"""
-    return _tsv(lines) or _confluence(lines) or _csv(lines, known) or lines
+    return (_tsv(lines) or _confluence(lines) or _csv(lines, known) or _self_describing(lines)
+            or lines)
