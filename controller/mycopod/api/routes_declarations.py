@@ -56,6 +56,7 @@ from mycopod.declarations.source import (
 from mycopod.declarations.workers import Budget
 from mycopod.store import declarations as declarations_store
 from mycopod.store import pgtext, wakeups
+from mycopod.store.compile_cache import CompileCacheStore
 from mycopod.store.declarations import Declaration, DeclarationStore, FileRecord
 from mycopod.store.users import User
 
@@ -210,14 +211,19 @@ async def _submit(call: Call) -> DeclarationDetail:
     workers = call.ctx.compilers
     budget = Budget.start(settings.compile)  # one budget for every compile of the request
     facts = await runtime.cluster_facts()  # a bare "on pve3" reads through them
+    # compiled once: alone first, for its own messages; then cached (the grammar's
+    # result, or the LLM's paragraphs) for the compile with the branch's other files
     try:
-        await compiler.compile_file(body.path, body.text, llm=llm, max_guests=max_guests,
-                                    workers=workers, budget=budget, facts=facts)
+        done = await compiler.compile_file(body.path, body.text, llm=llm,
+                                           max_guests=max_guests, workers=workers,
+                                           budget=budget, facts=facts,
+                                           cache=CompileCacheStore(call.ctx.pool))
     except CompileError as exc:
         issues = [CompileIssueOut(file=i.file, line=i.line, message=i.message)
                   for i in exc.issues]
         raise _compile_failed(issues, f"the declaration does not compile: {exc.issues[0]}"
                               if exc.issues else "the declaration does not compile") from None
+    await pipeline.remember_compiled(body.text, done, pool=call.ctx.pool, facts=facts)
     files: dict[str, str] = {}
     try:
         head = await _fetch_head(source)

@@ -73,8 +73,7 @@ async def compile_file(path: str, text: str, *, llm: LlmSettings | None = None,
     if not isinstance(outcome, CompileError):
         said = notes.get(path, [])
         return FileResult(outcome, "grammar", paragraphs=tuple(
-            hybrid.understood(text, outcome, factsmod.places(facts), said)),
-            notes=tuple(said))
+            hybrid.understood(text, outcome, said)), notes=tuple(said))
     grammar_error = outcome
     if (llm is None or not llm.model
             or isinstance(grammar_error, (CompileInterrupted, GuestLimitError))):

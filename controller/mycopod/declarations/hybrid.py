@@ -2,7 +2,8 @@
 
 Interface: ``await compile_refused(path, text, grammar_error, *, llm, facts, cache,
 max_guests, workers, budget) -> Hybrid`` for a file the grammar refused, and the pure
-:func:`understood` (paragraph → "understood as" → compiler) for any file.
+:func:`understood` (paragraph → "understood as" → compiler) for any file, rendered from
+the file's one compile (the guests each paragraph names), never compiled again.
 
 What the grammar read and deliberately did not use (``ignored as context: '...'``,
 quoted e-mail text, form metadata, ``not scheduled: ...``: the ``notes`` of its one
@@ -160,36 +161,32 @@ def _combine(base: specmod.ClusterSpec, add: specmod.ClusterSpec) -> specmod.Clu
     return specmod.parse_spec({"guests": list(guests.values())})
 
 
-def _alone(p: paragraphs.Paragraph, places: grammar.Places | None = None
-           ) -> specmod.ClusterSpec | None:
-    """The grammar's reading of one paragraph alone (with its heading), if it has one."""
-    text = p.text if p.text.lstrip().startswith("#") or not p.heading else (
-        f"## {p.heading}\n{p.text}")
-    try:
-        return grammar.compile_text(text, places=places)
-    except CompileError:
-        return None
-
-
 def _grammar_result(p: paragraphs.Paragraph, spec: specmod.ClusterSpec,
-                    places: grammar.Places | None = None,
+                    by_name: dict[str, specmod.GuestSpec], *, whole: bool,
                     ignored: tuple[str, ...] = ()) -> ParagraphResult:
-    alone = _alone(p, places)
-    if alone is None:  # it leans on the rest of the file: show the guests it names
-        named = [g for g in spec.guests if grounding.names(p.text, g.name)]
-        alone = specmod.ClusterSpec(guests=named)
+    """A paragraph the grammar read, rendered from the file's one compile (``spec``):
+    the guests it names (none: those the heading above it names, its topic), or every
+    guest when it is the file's only paragraph (``whole``). A guest another paragraph
+    adds to is shown with all the file says of it: what the paragraph contributes to."""
+    if whole:
+        shown = spec
+    else:
+        found = grounding.named(p.text, by_name.keys()) or (
+            grounding.named(p.heading, by_name.keys()) if p.heading else set())
+        shown = specmod.ClusterSpec.of_guests([by_name[name] for name in found])
     return ParagraphResult(p.first, p.last, p.text, "grammar",
-                           understood_as=render.render(alone).strip(),
-                           guests=tuple(g.name for g in alone.guests), ignored=ignored)
+                           understood_as=render.render(shown).strip(),
+                           guests=tuple(g.name for g in shown.guests), ignored=ignored)
 
 
-def understood(text: str, spec: specmod.ClusterSpec, places: grammar.Places | None = None,
+def understood(text: str, spec: specmod.ClusterSpec,
                notes: Sequence[tuple[int, str]] = ()) -> list[ParagraphResult]:
-    """Every paragraph of a file the grammar compiled to ``spec``, rendered back. Pure.
-    ``places``: the cluster's names the file was compiled with; ``notes``: what that
-    compile did not use, (line, note), each shown with its paragraph."""
+    """Every paragraph of a file the grammar compiled to ``spec``, rendered back from
+    that compile (never compiled again). Pure. ``notes``: what that compile did not use,
+    (line, note), each shown with its paragraph."""
     found = paragraphs.split(text)
-    return [_grammar_result(p, spec, places, said)
+    by_name = {g.name: g for g in spec.guests}
+    return [_grammar_result(p, spec, by_name, whole=len(found) == 1, ignored=said)
             for p, said in zip(found, paragraphs.placed(found, notes), strict=True)]
 
 
@@ -224,7 +221,7 @@ async def compile_refused(
         first = await _grammar(path, text, max_guests=max_guests, workers=workers,
                                budget=budget, places=places, notes=notes)
         if not isinstance(first, CompileError):
-            return Hybrid(spec=first, paragraphs=understood(text, first, places,
+            return Hybrid(spec=first, paragraphs=understood(text, first,
                                                             notes.get(path, ())),
                           notes=notes.get(path, []))
         grammar_error = first
@@ -250,8 +247,9 @@ async def compile_refused(
         raise grammar_error
     # the notes of the compile that stood (refused paragraphs blanked: none of theirs)
     said = paragraphs.placed(found, notes.get(path, ()))
+    by_name = {g.name: g for g in rest.guests}
     results: dict[int, ParagraphResult] = {
-        k: _grammar_result(p, rest, places, said[k])
+        k: _grammar_result(p, rest, by_name, whole=len(found) == 1, ignored=said[k])
         for k, p in enumerate(found) if k not in reasons}
     context = render.render(rest)
     keys = {k: paragraph_key(found[k], llm.model, llmmod.PROMPT_VERSION, facts)

@@ -60,6 +60,7 @@ from mycopod import telemetry
 from mycopod.config import DEFAULT_MAX_GUESTS, LlmSettings, Settings
 from mycopod.declarations import facts as factsmod
 from mycopod.declarations import grammar, hybrid, merge, paragraph_cache
+from mycopod.declarations.compiler import FileResult
 from mycopod.declarations.errors import CompileError, CompileInterrupted, GuestLimitError
 from mycopod.declarations.facts import ClusterFacts
 from mycopod.declarations.source import GitSource, SourceError, SourceFilesError
@@ -146,6 +147,33 @@ def _content(files: Mapping[str, str]) -> str:
     return "\n".join(f"<!-- file: {path} -->\n{files[path]}" for path in sorted(files))
 
 
+def _placed(places: grammar.Places | None) -> str:
+    return grammar_version() if places is None else \
+        f"{grammar_version()}:{places_digest(places)}"
+
+
+def _grammar_key(text: str, places: grammar.Places | None, *, sha: str | None = None
+                 ) -> CacheKey:
+    """A file's key for the grammar's result: the cluster's names are part of it only
+    when the file says "on" (one that never does reads the same in any cluster)."""
+    return CacheKey(content_sha256=sha or content_sha256(text), compiler="grammar",
+                    prompt_version=_placed(places) if _SAYS_ON.search(text)
+                    else grammar_version())
+
+
+async def remember_compiled(text: str, result: FileResult, *,
+                            pool: asyncpg.Pool | asyncpg.Connection,
+                            facts: ClusterFacts | None = None) -> None:
+    """Cache a file the grammar compiled outside :func:`compile_files_cached` (the API
+    compiles a submitted file alone first, for its own messages), so that compiling it
+    with the branch's other files reads that result instead of compiling it again."""
+    if result.compiler != "grammar":
+        return  # an LLM's paragraphs are cached by the paragraph (compile_file's cache)
+    key = _grammar_key(text, factsmod.places(facts))
+    await CompileCacheStore(pool).put_many(
+        [(key, specmod.spec_dict(result.spec), None, list(result.notes))])
+
+
 async def compile_files_cached(
     files: Mapping[str, str], *, pool: asyncpg.Pool | asyncpg.Connection,
     llm: LlmSettings | None = None, facts: ClusterFacts | None = None,
@@ -186,10 +214,8 @@ async def compile_files_cached(
     # the cluster's names change what a bare "on pve3" means: they are part of the key
     # of a file that says "on" (one that never does reads the same in any cluster)
     places = factsmod.places(facts)
-    placed = grammar_version() if places is None else \
-        f"{grammar_version()}:{places_digest(places)}"
-    gkey = {p: CacheKey(content_sha256=shas[p], compiler="grammar", prompt_version=placed
-                        if _SAYS_ON.search(files[p]) else grammar_version()) for p in paths}
+    placed = _placed(places)
+    gkey = {p: _grammar_key(files[p], places, sha=shas[p]) for p in paths}
     found = await cache_store.hit_many(list(set(gkey.values())))
     misses = {p: files[p] for p in paths if gkey[p] not in found}
     if workers is not None and budget is None:

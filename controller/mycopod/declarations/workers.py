@@ -101,6 +101,19 @@ def _worker_start(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), name="compile-worker.parent",
                      daemon=True).start()
+    # the grammar's dispatch (grammar/dispatch.py) learns which phrases start at the
+    # common words here, once, not within the first file's time budget
+    try:
+        grammar.compile_text(_WARM_UP)
+    except CompileError:  # pragma: no cover - a test keeps it compiling
+        pass
+
+
+#: what a worker compiles when it starts
+_WARM_UP = ("web-1 is a VM with 2 cores, 4 GB of RAM and a 32 GB disk on local-lvm, on "
+            "node pve1, tagged web. It should be running.\n\ndb-1 is a VM with "
+            "the static IP 10.0.0.5/24 and gateway 10.0.0.1, cloned from the template "
+            "base, in pool lab.\n")
 
 
 def _exit_with(parent: int) -> None:

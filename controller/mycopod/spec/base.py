@@ -11,6 +11,7 @@ back from the database manages exactly what the text said.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ModelWrapValidatorHandler, model_validator
@@ -29,14 +30,23 @@ class SpecModel(BaseModel):
     def _record_stated(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
         model = handler(data)
         if isinstance(data, dict) and isinstance(model, cls):
+            fields, always = _names(cls)
+            empty_is_unstated = cls._EMPTY_IS_UNSTATED
             given = {
                 key for key, value in data.items()
-                if key in cls.model_fields and value is not None
-                and not (value == [] and key in cls._EMPTY_IS_UNSTATED)
+                if key in fields and value is not None
+                and not (value == [] and key in empty_is_unstated)
             }
-            given |= cls._ALWAYS_STATED & set(cls.model_fields)
-            object.__setattr__(model, "__pydantic_fields_set__", given)
+            object.__setattr__(model, "__pydantic_fields_set__", given | always)
         return model
+
+
+@functools.cache
+def _names(cls: type[SpecModel]) -> tuple[frozenset[str], frozenset[str]]:
+    """A model's field names, and those always recorded as stated (read once per model:
+    every guest of a file is validated, and each of its disks and network cards)."""
+    fields = frozenset(cls.model_fields)
+    return fields, cls._ALWAYS_STATED & fields
 
 
 def stated(model: BaseModel) -> frozenset[str]:

@@ -293,6 +293,11 @@ class ClusterSpec(SpecModel):
 
     @model_validator(mode="after")
     def _unique_sorted(self) -> ClusterSpec:
+        self._check_across()
+        return self
+
+    def _check_across(self) -> None:
+        """Names and IDs unique, the guests sorted by name."""
         seen: set[str] = set()
         for guest in self.guests:
             if guest.name in seen:
@@ -308,7 +313,16 @@ class ClusterSpec(SpecModel):
                     )
                 ids[guest.vmid] = guest.name
         object.__setattr__(self, "guests", sorted(self.guests, key=lambda g: g.name))
-        return self
+
+    @classmethod
+    def of_guests(cls, guests: list[GuestSpec]) -> ClusterSpec:
+        """The spec of guests validated already: only the checks across guests run
+        (raising ValueError). ``ClusterSpec(guests=...)`` would run every guest's own
+        checks a second time, for nothing: the grammar builds each guest first, so its
+        errors name the guest's lines."""
+        spec = cls.model_construct(guests=list(guests))
+        spec._check_across()
+        return spec
 
     def guest(self, name: str) -> GuestSpec | None:
         for guest in self.guests:

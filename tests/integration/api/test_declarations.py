@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mycopod.api.state import STATE
+from mycopod.declarations import grammar
+from mycopod.declarations.workers import CompileWorkers
 
 from .conftest import Api, git, make_settings, start_api, with_repository
 
@@ -142,3 +145,36 @@ async def test_user_cannot_reconcile_another_users_declaration(repo_api: Api) ->
     await repo_api.call("POST", "/reconcile", bob, expect=404, json={"declaration_id": mine})
     await repo_api.call("POST", "/reconcile", alice, expect=202, json={"declaration_id": mine})
     await repo_api.call("POST", "/reconcile", admin, expect=202, json={"declaration_id": mine})
+
+
+async def test_a_submitted_file_is_compiled_once(repo_api: Api,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alone (for its own messages) and then with the branch's other files, the
+    submitted text is compiled once: the second compile reads the first one's result
+    from the compile cache; "understood as" is rendered from it, not compiled again.
+    Counted where the API hands texts to the grammar: the compile workers (the real
+    ones) and ``grammar.compile_text`` in the API's own process."""
+    handed: list[str] = []
+    real_compile = CompileWorkers.compile
+
+    async def counting(self: CompileWorkers, files: Any, **kwargs: Any) -> Any:
+        handed.extend(files.values())
+        return await real_compile(self, files, **kwargs)
+
+    in_process: list[str] = []
+    real_text = grammar.compile_text
+
+    def counting_text(text: str, **kwargs: Any) -> Any:
+        in_process.append(text)
+        return real_text(text, **kwargs)
+
+    monkeypatch.setattr(CompileWorkers, "compile", counting)
+    monkeypatch.setattr(grammar, "compile_text", counting_text)
+    text = DB + "\ncache-1 is a container with 1 core.\n"
+    alice = repo_api.users["alice"]
+    _, body = await repo_api.call("POST", "/declarations", alice, expect=201,
+                                  json={"path": "alice/db.md", "text": text})
+    assert body["data"]["summary"]["guest_count"] == 3  # web-1, db-1 and cache-1
+    assert handed.count(text) == 1
+    assert set(handed) <= {text, WEB}  # and the branch's file, when not cached yet
+    assert in_process == []

@@ -57,7 +57,8 @@ sentences may add to it, and two different values for one field are an error nam
 both lines. A guest must say what it is (VM or container) unless it should not exist.
 
 How the code is split (each module says why): :mod:`.markdown` (the declaration text in a
-file), :mod:`.tokens` (tokenizer, cursor), :mod:`.lexicon` (the words), :mod:`.quantities`
+file), :mod:`.tokens` (tokenizer, cursor), :mod:`.dispatch` (which phrases are tried at a
+word), :mod:`.lexicon` (the words), :mod:`.quantities`
 (numbers, sizes), :mod:`.names` (guest names), :mod:`.drafts` and :mod:`.assemble` (what
 the sentences say about each guest), :mod:`.hardware`, :mod:`.diskopts`, :mod:`.networking`,
 :mod:`.nicopts`, :mod:`.machine`, :mod:`.devices`, :mod:`.guestopts` (with the readers of

@@ -285,10 +285,14 @@ def drop(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
     return kept
 
 
-def courtesy(tokens: list[Token], ignored: list[tuple[int, str]]) -> list[Token]:
+def courtesy(tokens: list[Token], ignored: list[tuple[int, str]],
+             kept: list[Token] | None = None) -> list[Token]:
     """:func:`.openers.strip_courtesy`, with the remarks it drops reported: each run of
-    two words or more that is not a greeting, a thanks or a request word alone."""
-    kept = strip_courtesy(tokens)
+    two words or more that is not a greeting, a thanks or a request word alone.
+    ``kept``: ``strip_courtesy(tokens)`` when the caller has it (a pure function of the
+    tokens: the file's reader asks it first, and it is not read twice)."""
+    if kept is None:
+        kept = strip_courtesy(tokens)
     if len(kept) == len(tokens):
         return kept
     pos = {id(t): k for k, t in enumerate(tokens)}

@@ -259,6 +259,7 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
             if state.full:
                 break
             filled = False
+            kept: list[Token] | None = None  # strip_courtesy(sentence), once read here
             try:
                 if lead is not None and block.kind == "item" and k == 0 and (
                         not lead.optional or leadins.only_names(
@@ -270,11 +271,11 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
                     lead = found_lead
                     continue
                 elif k == len(sentences) - 1 and block.kind != "item" and is_preface(
-                        strip_courtesy(sentence)):
+                        kept := strip_courtesy(sentence)):
                     state.dropped.append((sentence[0].line, sentence_text(sentence)))
                     continue  # "A few changes for this week:" over a list of sentences
                 state.listed = filled
-                last = compile_sentence(state, sentence, last, topic=about)
+                last = compile_sentence(state, sentence, last, topic=about, kept=kept)
                 if (k == len(sentences) - 1 and block.kind != "item" and last is not None
                         and sentence[-1].low == ":" and not sentence[-1].quoted):
                     items_topic = last  # "nas01 is a VM with:" over a list of attributes
@@ -313,7 +314,6 @@ def compile_text(text: str, *, filename: str = "<text>", max_guests: int | None 
     if state.issues:
         raise CompileError(state.issues)
     try:
-        return specmod.ClusterSpec(guests=guests)
-    except ValidationError as exc:
-        message = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-        raise CompileError.single(filename, 0, message) from None
+        return specmod.ClusterSpec.of_guests(guests)
+    except ValueError as exc:
+        raise CompileError.single(filename, 0, str(exc)) from None

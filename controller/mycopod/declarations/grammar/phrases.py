@@ -7,9 +7,8 @@ first. The tag phrase lives with the table: it stops where a phrase or a new cla
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from mycopod import spec as specmod
@@ -388,62 +387,3 @@ PHRASES: tuple[Callable[[Cursor], Any], ...] = (
     _p_pool, p_storage, p_kind, _p_generic, *places.PHRASES,
 )
 
-
-class _Watched(list[Token]):
-    """Tokens that remember whether a phrase looked past the first (see phrases_at)."""
-
-    looked_beyond = False
-
-    def __getitem__(self, index: Any) -> Any:
-        if not isinstance(index, int) or index != 0:
-            self.looked_beyond = True
-        return super().__getitem__(index)
-
-    def __iter__(self) -> Iterator[Token]:
-        self.looked_beyond = True
-        return super().__iter__()
-
-
-class _WatchedToken(Token):
-    """A first token that remembers whether its written form was read (not only ``low``)."""
-
-    __slots__ = ("text_read",)
-
-    def __init__(self, word: str) -> None:
-        super().__init__(word, word, 1)
-        object.__setattr__(self, "text_read", False)
-
-    def __getattribute__(self, name: str) -> Any:
-        if name == "text":
-            object.__setattr__(self, "text_read", True)
-        return super().__getattribute__(name)
-
-
-def _rejects_on_first_word(phrase: Callable[[Cursor], Any], word: str) -> bool:
-    """Does ``phrase`` say no at ``word`` whatever follows, from ``word`` alone?
-
-    It is run on ``word`` followed by tokens it cannot know. When it answers None,
-    raises nothing, reads no token but the first and reads only the first token's
-    lower-case form, nothing after the first token can change that answer (a phrase
-    depends on nothing but the tokens it reads; line numbers only place its messages).
-    """
-    first = _WatchedToken(word)
-    toks = _Watched([first, *(Token(f"\x00{k}", f"\x00{k}", 1) for k in range(8))])
-    try:
-        found = phrase(Cursor(toks))
-    except Exception:  # a phrase that raises here is kept: skip only what is certain
-        return False
-    return found is None and not toks.looked_beyond and not first.text_read
-
-
-@functools.cache
-def phrases_at(word: str) -> tuple[Callable[[Cursor], Any], ...]:
-    """PHRASES, in order, without those that reject ``word`` (a word of the vocabulary).
-
-    Trying all sixteen phrases at every word of a sentence made a comma cost as much as a
-    phrase; most phrases know from the first word alone that they do not start there.
-    Which ones is found by running them (:func:`_rejects_on_first_word`) once per word,
-    not written by hand, so the list cannot drift from what the phrases do: leaving out
-    a phrase that would have answered None anyway changes nothing the parser does.
-    """
-    return tuple(p for p in PHRASES if not _rejects_on_first_word(p, word))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from mycopod import spec as specmod
 from mycopod.declarations.errors import CompileIssue
 from mycopod.declarations.grammar import context
+from mycopod.declarations.grammar.dispatch import is_numberish, phrases_at
 from mycopod.declarations.grammar.drafts import Draft, Effect
 from mycopod.declarations.grammar.english import COMMON_ENGLISH, edits
 from mycopod.declarations.grammar.idioms import normalize, reorder
@@ -24,7 +25,6 @@ from mycopod.declarations.grammar.lexicon import (
     CREATE_VERBS,
     FILLERS,
     GLUED_RE,
-    MULTIPLIERS,
     NUMBER_RE,
     PHRASE_ONLY_WORDS,
     ROLE_WORDS,
@@ -37,7 +37,7 @@ from mycopod.declarations.grammar.names import is_nameish, starts_clause
 from mycopod.declarations.grammar.networking import on_slot
 from mycopod.declarations.grammar.nicopts import NET_PHRASES
 from mycopod.declarations.grammar.objects import rewrite
-from mycopod.declarations.grammar.phrases import NUMBER_PHRASES, PHRASES, p_kind, phrases_at
+from mycopod.declarations.grammar.phrases import PHRASES, p_kind
 from mycopod.declarations.grammar.places import Places
 from mycopod.declarations.grammar.soundness import check_stated
 from mycopod.declarations.grammar.subjects import Subject, read_subject
@@ -147,19 +147,12 @@ _PHRASE_FILLERS = frozenset({"a", "an", "the", "to", "using", "with", "put", "be
 _PURE_FILLERS = FILLERS - _PHRASE_FILLERS
 
 
-def _is_numberish(w: str) -> bool:
-    """A number (digits, "4GB", "4-core", "-2", number words): only sizes and counts."""
-    head = w.split("-", 1)[0]
-    return w[:1].isdigit() or w[:1] == "-" or w in SMALL_NUMBERS or w in TENS or (
-        head in TENS) or (head != w and (head in SMALL_NUMBERS or head in MULTIPLIERS))
-
-
 def _may_start_phrase(t: Token) -> bool:
     """Cheap test before trying every phrase: only words of the grammar and numbers can."""
     w = t.low
     if t.quoted or w in _PURE_FILLERS:
         return False
-    return (w in VOCABULARY or w.startswith("vlan") or _is_numberish(w)
+    return (w in VOCABULARY or w.startswith("vlan") or is_numberish(w)
             or w in PHRASE_ONLY_WORDS or w in ROLE_WORDS)
 
 
@@ -190,8 +183,7 @@ def _parse_attributes(c: Cursor, subject: Subject) -> _Clause:
                     matched = True
                     break
         else:
-            for phrase in (NUMBER_PHRASES if _is_numberish(w) else
-                           phrases_at(w) if w in VOCABULARY else PHRASES):
+            for phrase in phrases_at(c):
                 found = phrase(c)
                 if found is not None:
                     effects.extend(found)
@@ -322,14 +314,16 @@ def _leading_phrases(c: Cursor) -> list[Effect]:
 
 
 def compile_sentence(state: FileState, tokens: list[Token], last: Subject | None, *,
-                     topic: Subject | None = None) -> Subject | None:
+                     topic: Subject | None = None, kept: list[Token] | None = None
+                     ) -> Subject | None:
     """Compile one sentence into the file's drafts; return the subject ``it`` refers to.
 
     ``topic``: the guest a heading above names; a sentence without a subject of its own
-    (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it.
+    (``A VM with 4 cores.``, ``Runs on node pve1.``) is about it. ``kept``: what
+    :func:`.openers.strip_courtesy` made of ``tokens``, when the caller has it already.
     """
     said = tokens
-    tokens = context.drop(context.courtesy(tokens, state.ignored), state.ignored)
+    tokens = context.drop(context.courtesy(tokens, state.ignored, kept), state.ignored)
     tokens = context.asides(normalize(tokens), state.ignored)
     tokens = reorder(context.described(tokens, rewrite(tokens), state.ignored))
     if not tokens:  # an aside only ("It has been replaced by the new one.")

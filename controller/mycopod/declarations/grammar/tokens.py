@@ -68,32 +68,27 @@ def _unescape(raw: str, line: int) -> str:
 
 def tokenize(text: str, *, first_line: int = 1) -> list[Token]:
     """Tokens of a block of text; a ``.`` ending a word becomes its own token."""
-    starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def line_of(offset: int) -> int:
-        lo, hi = 0, len(starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return first_line + lo
-
     tokens: list[Token] = []
+    line, seen = first_line, 0  # the line of offset ``seen``: matches come in order
     for match in _TOKEN_RE.finditer(text):
-        line = line_of(match.start())
-        if match.group("bad") is not None:
+        start = match.start()
+        line += text.count("\n", seen, start)
+        seen = start
+        kind = match.lastgroup  # the one alternative that matched
+        if kind == "bad":
             raise SentenceError(line, "a quotation mark is not closed")
-        if match.group("dq") is not None or match.group("sq") is not None:
-            raw = match.group("dq") if match.group("dq") is not None else match.group("sq")
-            tokens.append(Token(_unescape(raw, line), QUOTED, line, quoted=True))
+        if kind == "dq" or kind == "sq":
+            tokens.append(Token(_unescape(match.group(kind), line), QUOTED, line, quoted=True))
             continue
-        sep = match.group("sep")
-        if sep is not None:
+        if kind == "sep":
+            sep = match.group(kind)
             tokens.append(Token(sep, "." if sep in ";!" else sep, line))
             continue
         word = match.group("word")
+        if word.isalnum():  # most words: nothing to trim, unglue or expand ("don't": ')
+            low = word.lower()
+            tokens.append(Token(word, low, line))
+            continue
         trail: list[str] = []
         while len(word) > 1 and word[-1] in ".:)":
             trail.insert(0, word[-1])
