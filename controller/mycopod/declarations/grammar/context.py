@@ -302,11 +302,14 @@ def courtesy(tokens: list[Token], ignored: list[tuple[int, str]],
         runs = [tokens[:pos[id(kept[0])]], tokens[pos[id(kept[-1])] + 1:]]
     else:
         return kept  # words rewritten at an end: nothing to report by position
+    # a run ending in ":" is a label ("Progress: the VM x ..."): reported even when it is
+    # one word; a single word otherwise is a request or courtesy word ("Could", "pls")
+    labels = [bool(run) and run[-1].low == ":" for run in runs]
     runs = [[t for t in run if t.low not in SEPARATORS and t.low not in (".", "!", "?", ":")]
             for run in runs]
-    for run in runs:
+    for run, label in zip(runs, labels, strict=True):
         words = [t for t in run if t.low not in _POLITE]
-        if (words and not is_courtesy(sentence_text(run))) or (
+        if (len(words) >= (1 if label else 2) and not is_courtesy(sentence_text(run))) or (
                 words and all(_emoji(t) for t in words)):  # "... RAM 🥂"
             ignored.append((run[0].line, f"ignored as context: {sentence_text(run)!r}"))
     return kept
