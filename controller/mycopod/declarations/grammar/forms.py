@@ -42,7 +42,7 @@ import re
 from mycopod.declarations.grammar.markdown import Block
 
 __all__ = ["METADATA_KEYS", "NAME_KEYS", "SENTENCE_KEYS", "SETTING_KEYS", "TYPE_KEYS",
-           "as_sentences"]
+           "as_sentences", "in_form", "is_title"]
 
 _LINE_RE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 ./&\-]*?)\s*[:=]\s*(.*?)\s*$")
 #: a form's title line: a ticket number, or a line naming a form or a request ...
@@ -141,12 +141,31 @@ def _fields(block: Block) -> list[tuple[int, str]]:
             for field in _FIELD_SPLIT_RE.split(text) if field.strip()]
 
 
+def is_title(line: str) -> bool:
+    """Is ``line`` a form's title (``Ticket #4410``, ``CR-0142``, ``REQUEST FORM``), which
+    names no guest and is no ``Key: value`` line?"""
+    return _LINE_RE.match(line) is None and _TITLE_RE.search(line) is not None and not (
+        _GUESTISH_RE.search(line))
+
+
+def in_form(lines: list[str], k: int) -> bool:
+    """Is line ``k`` a ``Key: value`` line of :data:`SENTENCE_KEYS` in a paragraph that
+    opens with a form's title? Then the form reader takes it (``Description: stop the VM
+    x.`` under ``Ticket #4410``), not the card and page readers."""
+    match = _LINE_RE.match(lines[k])
+    if match is None or " ".join(match.group(1).lower().split()) not in SENTENCE_KEYS:
+        return False
+    first = k
+    while first and lines[first - 1].strip():
+        first -= 1
+    return first < k and is_title(lines[first])
+
+
 def _read(block: Block) -> tuple[list[tuple[int, str]], list[tuple[int, str]]] | None:
     """(sentences, metadata lines) of a form paragraph, or None when it is not one."""
     lines = _fields(block)
     metadata: list[tuple[int, str]] = []
-    if lines and _LINE_RE.match(lines[0][1]) is None and _TITLE_RE.search(
-            lines[0][1]) and not _GUESTISH_RE.search(lines[0][1]):
+    if lines and is_title(lines[0][1]):
         metadata.append(lines.pop(0))
     name: str | None = None
     kind: str | None = None

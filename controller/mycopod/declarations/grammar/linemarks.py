@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import re
 
+from mycopod.declarations.grammar.forms import in_form
 from mycopod.declarations.grammar.pagemarks import (
     MARKS,
     TAG_LINE_RE,
@@ -266,8 +267,8 @@ def read(text: str, ignored: list[tuple[int, str]]) -> str:
         if (line.count(": ") >= 2 or line.count(" - ") >= 2 or line.count(" \u2013 ") >= 2
                 or line.count("=") >= 2) and _FIELD_HINT_RE.search(line):
             line = field_line(line, k + 1, ignored)  # "VM name - x, CPU - 2 core, ..."
-        if ":" in line or "|" in line or not line.isascii() or (
-                line.lstrip()[:1].lower() in "lcstab"):
+        if (":" in line or "|" in line or not line.isascii() or (
+                line.lstrip()[:1].lower() in "lcstab")) and not in_form(lines, k):
             kept = chrome(line, k + 1, ignored)
             line = "" if kept is None else line if kept == line else kept
         lines[k] = line

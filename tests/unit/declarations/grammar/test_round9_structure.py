@@ -296,3 +296,12 @@ def test_a_metadata_field_whose_value_says_a_kind_of_guest_is_read_not_dropped()
     # a date there is still the card's field
     assert stated_and_ignored("Updated: 2026-11-30\n\nx1 is a VM.\n")[1] == [
         "t.md:1: ignored as card field: 'Updated: 2026-11-30'"]
+
+
+def test_a_description_field_under_a_form_title_is_the_forms() -> None:
+    # round 9's card reader took "Description:" as a card label and the form was lost
+    text = "Ticket #4410\nDescription: stop the VM old-pager.\nDate: 3 March\n"
+    assert stated_and_ignored(text) == (
+        {"old-pager": {"name": "old-pager", "kind": "vm", "state": "stopped"}},
+        ["t.md:1: ignored as form metadata: 'Ticket #4410'",
+         "t.md:3: ignored as form metadata: 'Date: 3 March'"])
