@@ -211,19 +211,23 @@ async def _submit(call: Call) -> DeclarationDetail:
     workers = call.ctx.compilers
     budget = Budget.start(settings.compile)  # one budget for every compile of the request
     facts = await runtime.cluster_facts()  # a bare "on pve3" reads through them
+    # the call's own connection, never a second one from the pool: with every connection
+    # held by a submission waiting for another, the API would wait for ever (it did, with
+    # five submissions at once on a pool of five)
+    db = call.conn
     # compiled once: alone first, for its own messages; then cached (the grammar's
     # result, or the LLM's paragraphs) for the compile with the branch's other files
     try:
         done = await compiler.compile_file(body.path, body.text, llm=llm,
                                            max_guests=max_guests, workers=workers,
                                            budget=budget, facts=facts,
-                                           cache=CompileCacheStore(call.ctx.pool))
+                                           cache=CompileCacheStore(db))
     except CompileError as exc:
         issues = [CompileIssueOut(file=i.file, line=i.line, message=i.message)
                   for i in exc.issues]
         raise _compile_failed(issues, f"the declaration does not compile: {exc.issues[0]}"
                               if exc.issues else "the declaration does not compile") from None
-    await pipeline.remember_compiled(body.text, done, pool=call.ctx.pool, facts=facts)
+    await pipeline.remember_compiled(body.text, done, pool=db, facts=facts)
     files: dict[str, str] = {}
     try:
         head = await _fetch_head(source)
@@ -237,7 +241,7 @@ async def _submit(call: Call) -> DeclarationDetail:
     if not user.is_admin and head is not None:
         await _check_owner(call, path=body.path, head=head)
     files[body.path] = body.text
-    together = await pipeline.compile_files_cached(files, pool=call.ctx.pool, llm=llm,
+    together = await pipeline.compile_files_cached(files, pool=db, llm=llm,
                                                    max_guests=max_guests, workers=workers,
                                                    budget=budget, facts=facts)
     broken = {r.path for r in together.files if r.error and r.path != body.path}
@@ -246,7 +250,7 @@ async def _submit(call: Call) -> DeclarationDetail:
         # commit: they must not refuse this one. It is checked against the rest; the
         # commit is then recorded with their error until they are fixed.
         together = await pipeline.compile_files_cached(
-            {p: t for p, t in files.items() if p not in broken}, pool=call.ctx.pool, llm=llm,
+            {p: t for p, t in files.items() if p not in broken}, pool=db, llm=llm,
             max_guests=max_guests, workers=workers, budget=budget, facts=facts)
     if together.error:
         issues = [CompileIssueOut(file=body.path, line=0, message=line)
