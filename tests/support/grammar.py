@@ -30,3 +30,26 @@ def error(text: str) -> str:
     with pytest.raises(CompileError) as info:
         compile_text(text, filename="t.md")
     return str(info.value)
+
+
+def ignored(text: str) -> list[str]:
+    """What compiling ``text`` reported as read and not used, as ``line: message``."""
+    out: list[CompileIssue] = []
+    compile_text(text, filename="t.md", ignored=out)
+    return [f"{i.line}: {i.message}" for i in out]
+
+
+def count_compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, every text handed to the real grammar, in order: counted where every
+    caller reaches it (``mycopod.declarations.grammar.compile_text``)."""
+    from mycopod.declarations import grammar
+
+    texts: list[str] = []
+    real = grammar.compile_text
+
+    def counting(text: str, **kwargs: Any) -> Any:
+        texts.append(text)
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(grammar, "compile_text", counting)
+    return texts

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from mycopod.api.state import STATE
-from mycopod.declarations import grammar
 from mycopod.declarations.workers import CompileWorkers
+from tests.support.grammar import count_compiles
 
 from .conftest import Api, git, make_settings, start_api, with_repository
 
@@ -161,15 +161,8 @@ async def test_a_submitted_file_is_compiled_once(repo_api: Api,
         handed.extend(files.values())
         return await real_compile(self, files, **kwargs)
 
-    in_process: list[str] = []
-    real_text = grammar.compile_text
-
-    def counting_text(text: str, **kwargs: Any) -> Any:
-        in_process.append(text)
-        return real_text(text, **kwargs)
-
     monkeypatch.setattr(CompileWorkers, "compile", counting)
-    monkeypatch.setattr(grammar, "compile_text", counting_text)
+    in_process = count_compiles(monkeypatch)
     text = DB + "\ncache-1 is a container with 1 core.\n"
     alice = repo_api.users["alice"]
     _, body = await repo_api.call("POST", "/declarations", alice, expect=201,

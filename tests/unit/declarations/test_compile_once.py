@@ -5,12 +5,12 @@ grammar never compiles a paragraph again only to show it (issue 13's "understood
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
-from mycopod.declarations import compiler, grammar, grounding
+from mycopod.declarations import compiler, grounding
 from tests.support import sameresults
+from tests.support.grammar import count_compiles
 
 TEXT = ("web-1 is a VM with 2 cores and 4 GB of RAM.\n\n"
         "db-1 is a container with 1 core. It should be stopped.\n\n"
@@ -20,17 +20,8 @@ TEXT = ("web-1 is a VM with 2 cores and 4 GB of RAM.\n\n"
 
 @pytest.fixture
 def compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every text the grammar compiles, counted where every caller reaches it
-    (``grammar.compile_text``, the real one)."""
-    texts: list[str] = []
-    real = grammar.compile_text
-
-    def counting(text: str, **kwargs: Any) -> Any:
-        texts.append(text)
-        return real(text, **kwargs)
-
-    monkeypatch.setattr(grammar, "compile_text", counting)
-    return texts
+    """Every text the grammar compiles (:func:`tests.support.grammar.count_compiles`)."""
+    return count_compiles(monkeypatch)
 
 
 def test_a_file_of_paragraphs_is_compiled_once_and_each_paragraph_shown(

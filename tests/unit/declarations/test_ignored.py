@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from mycopod import cli
-from mycopod.declarations import compiler, grammar, paragraphs
+from mycopod.declarations import compiler, paragraphs
+from tests.support.grammar import count_compiles
 
 QUOTE = "> Could we get a web server <b>soon</b>? `x`"
 TEXT = (f"{QUOTE}\nSince the old box died, web-1 is a VM with 2 cores and 4 GB of RAM.\n\n"
@@ -37,23 +37,15 @@ def test_a_note_on_no_paragraph_goes_to_the_next_one_and_none_is_dropped() -> No
 
 
 @pytest.fixture
-def whole_compiles(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """How often the grammar compiled each whole file's text (the real grammar, counted
-    where every caller reaches it: ``grammar.compile_text``)."""
-    counts: dict[str, int] = {}
-    real = grammar.compile_text
-
-    def counting(text: str, **kwargs: Any) -> Any:
-        counts[text] = counts.get(text, 0) + 1
-        return real(text, **kwargs)
-
-    monkeypatch.setattr(grammar, "compile_text", counting)
-    return counts
+def whole_compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each whole file's text the real grammar compiled, once per compile
+    (:func:`tests.support.grammar.count_compiles`)."""
+    return count_compiles(monkeypatch)
 
 
 def test_explain_prints_each_note_once_under_its_paragraph(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        whole_compiles: dict[str, int]) -> None:
+        whole_compiles: list[str]) -> None:
     path = tmp_path / "web.md"
     path.write_text(TEXT)
     assert cli.main(["explain", "--offline", str(path)]) == 0
@@ -65,12 +57,12 @@ def test_explain_prints_each_note_once_under_its_paragraph(
         f"  {QUOTED}\n  {CONTEXT}\n\n"
         f"{path}:4-4\n    db-1 is a container with 1 core.\n"
         "  understood as (grammar):\n    db-1 is a container with 1 cores.\n\n")
-    assert whole_compiles[TEXT] == 1
+    assert whole_compiles.count(TEXT) == 1
 
 
 def test_compile_prints_each_note_once_by_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        whole_compiles: dict[str, int]) -> None:
+        whole_compiles: list[str]) -> None:
     path = tmp_path / "web.md"
     path.write_text(TEXT)
     other = tmp_path / "plain.md"
@@ -81,5 +73,5 @@ def test_compile_prints_each_note_once_by_line(
     assert captured.err.splitlines() == [
         f"{other}:1: ignored as context: 'As discussed'",
         f"{path}:1: {QUOTED}", f"{path}:2: {CONTEXT}"]
-    assert whole_compiles[TEXT] == 1
-    assert whole_compiles[other.read_text()] == 1
+    assert whole_compiles.count(TEXT) == 1
+    assert whole_compiles.count(other.read_text()) == 1

@@ -6,17 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mycopod.declarations.errors import CompileIssue
-from mycopod.declarations.grammar import compile_text
-from tests.support.grammar import error, stated, stated_and_ignored
-
-
-def ignored(text: str) -> list[str]:
-    """What compiling ``text`` reported as read and not used, as ``line: message``."""
-    out: list[CompileIssue] = []
-    compile_text(text, filename="t.md", ignored=out)
-    return [f"{i.line}: {i.message}" for i in out]
-
+from tests.support.grammar import error, ignored, stated, stated_and_ignored
 
 # --- chat headers, app lines, reactions ------------------------------------------------
 
